@@ -1,0 +1,227 @@
+/*
+ * vfmigdevice.c: the device interface, checked against the shared FSM
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include <config.h>
+
+#include "vfmigdevice.h"
+#include "vfmigerror.h"
+#include "vfmigfsm.h"
+#include "vfmigi18n.h"
+
+
+vfmigDevice *
+vfmigDeviceNew(const vfmigDeviceOps *ops,
+               const char *name,
+               void *priv)
+{
+    vfmigDevice *dev = g_new0(vfmigDevice, 1);
+
+    dev->ops = ops;
+    dev->name = g_strdup(name);
+    dev->priv = priv;
+    return dev;
+}
+
+
+void
+vfmigDeviceFree(vfmigDevice *dev)
+{
+    if (!dev)
+        return;
+    if (dev->ops && dev->ops->dispose)
+        dev->ops->dispose(dev);
+    g_free(dev->name);
+    g_free(dev);
+}
+
+
+const char *
+vfmigDeviceGetName(vfmigDevice *dev)
+{
+    return dev->name;
+}
+
+
+int
+vfmigDeviceGetFlags(vfmigDevice *dev, uint64_t *flags)
+{
+    if (!dev->haveFlags) {
+        if (dev->ops->getFlags(dev, &dev->flags) < 0)
+            return -1;
+        dev->haveFlags = true;
+    }
+    *flags = dev->flags;
+    return 0;
+}
+
+
+int
+vfmigDeviceGetState(vfmigDevice *dev, uint32_t *state)
+{
+    return dev->ops->getState(dev, state);
+}
+
+
+int
+vfmigDeviceSetState(vfmigDevice *dev, uint32_t state)
+{
+    uint64_t flags;
+    uint32_t cur;
+
+    if (vfmigDeviceGetFlags(dev, &flags) < 0 ||
+        vfmigDeviceGetState(dev, &cur) < 0)
+        return -1;
+
+    if (vfmigFSMCheckTransition(dev->name, flags, cur, state) < 0)
+        return -1;
+
+    if (cur == state)
+        return 0;
+
+    return dev->ops->setState(dev, state);
+}
+
+
+/* The data session exists only in the saving group and in RESUMING. */
+static int
+vfmigDeviceCheckSession(vfmigDevice *dev, bool saving)
+{
+    uint32_t cur;
+
+    if (vfmigDeviceGetState(dev, &cur) < 0)
+        return -1;
+
+    if (saving ? !vfmig_fsm_state_is_saving(cur) :
+                 cur != VFIO_DEVICE_STATE_RESUMING) {
+        vfmigReportError(VFMIG_ERR_OPERATION_INVALID,
+                         saving ?
+                         _("device '%1$s' has no state to read in the %2$s state") :
+                         _("device '%1$s' cannot load state in the %2$s state"),
+                         dev->name, vfmig_fsm_state_name(cur));
+        return -1;
+    }
+    return 0;
+}
+
+
+ssize_t
+vfmigDeviceRead(vfmigDevice *dev,
+                void *buf,
+                size_t len,
+                vfmigDataStatus *status)
+{
+    if (len == 0) {
+        vfmigReportError(VFMIG_ERR_INVALID_ARG, "%s",
+                         _("cannot read device state into an empty buffer"));
+        return -1;
+    }
+    return dev->ops->read(dev, buf, len, status);
+}
+
+
+int
+vfmigDeviceWriteAll(vfmigDevice *dev, const void *buf, size_t len)
+{
+    const char *p = buf;
+
+    if (len == 0)
+        return 0;
+
+    if (vfmigDeviceCheckSession(dev, false) < 0)
+        return -1;
+
+    while (len > 0) {
+        ssize_t n = dev->ops->write(dev, p, len);
+
+        if (n < 0)
+            return -1;
+        if (n == 0 || (size_t) n > len) {
+            vfmigReportError(VFMIG_ERR_OPERATION_FAILED,
+                             _("device '%1$s' accepted %2$zd of %3$zu bytes of state"),
+                             dev->name, n, len);
+            return -1;
+        }
+        p += n;
+        len -= n;
+    }
+    return 0;
+}
+
+
+int
+vfmigDeviceWaitData(vfmigDevice *dev, int timeoutMs)
+{
+    return dev->ops->waitData(dev, timeoutMs);
+}
+
+
+int
+vfmigDevicePrecopyInfo(vfmigDevice *dev,
+                       uint64_t *initialBytes,
+                       uint64_t *dirtyBytes)
+{
+    uint32_t cur;
+
+    if (vfmigDeviceGetState(dev, &cur) < 0)
+        return -1;
+
+    if (cur != VFIO_DEVICE_STATE_PRE_COPY &&
+        cur != VFIO_DEVICE_STATE_PRE_COPY_P2P) {
+        vfmigReportError(VFMIG_ERR_OPERATION_INVALID,
+                         _("device '%1$s' gives pre-copy estimates only in PRE_COPY and PRE_COPY_P2P, not in %2$s"),
+                         dev->name, vfmig_fsm_state_name(cur));
+        return -1;
+    }
+    return dev->ops->precopyInfo(dev, initialBytes, dirtyBytes);
+}
+
+
+int
+vfmigDeviceStopCopySize(vfmigDevice *dev, uint64_t *bytes)
+{
+    return dev->ops->stopCopySize(dev, bytes);
+}
+
+
+int
+vfmigDeviceReset(vfmigDevice *dev)
+{
+    return dev->ops->reset(dev);
+}
+
+
+char *
+vfmigDeviceFlagsString(uint64_t flags)
+{
+    static const struct {
+        uint64_t flag;
+        const char *name;
+    } names[] = {
+        { VFIO_MIGRATION_STOP_COPY, "stop-copy" },
+        { VFIO_MIGRATION_P2P, "p2p" },
+        { VFIO_MIGRATION_PRE_COPY, "pre-copy" },
+    };
+    g_autoptr(GString) str = g_string_new(NULL);
+    uint64_t rest = flags;
+    size_t i;
+
+    for (i = 0; i < G_N_ELEMENTS(names); i++) {
+        if (!(flags & names[i].flag))
+            continue;
+        if (str->len)
+            g_string_append_c(str, ',');
+        g_string_append(str, names[i].name);
+        rest &= ~names[i].flag;
+    }
+    if (rest) {
+        if (str->len)
+            g_string_append_c(str, ',');
+        g_string_append_printf(str, "0x%llx", (unsigned long long) rest);
+    }
+    if (!str->len)
+        g_string_append(str, "none");
+    return g_string_free(g_steal_pointer(&str), FALSE);
+}

@@ -1,0 +1,124 @@
+/*
+ * vfmigdevice.h: a device that speaks the VFIO migration protocol v2
+ *
+ * One interface over the real VFIO device (vfmigdevicevfio.c) and the
+ * in-process emulated device used by unit tests (vfmigdeviceemu.c), so the
+ * engine and the tools run unchanged on either.  The generic layer checks
+ * every request against the shared FSM (kernel/vfio/vfio_mig_fsm.c) before
+ * the implementation sees it, so a request the uAPI forbids gets the same
+ * clear error whatever the device.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <glib.h>
+
+#include "vfio_mig_uapi.h"
+
+typedef enum {
+    VFMIG_DATA_OK,      /* bytes were transferred */
+    VFMIG_DATA_AGAIN,   /* temporary end of stream (PRE_COPY): wait, retry */
+    VFMIG_DATA_END,     /* permanent end of stream (STOP_COPY) */
+} vfmigDataStatus;
+
+typedef struct _vfmigDevice vfmigDevice;
+typedef struct _vfmigDeviceOps vfmigDeviceOps;
+
+/*
+ * Implementations report errors with vfmigReportError and return -1.  The
+ * generic layer has already checked the arguments and the FSM, so
+ * implementations only do the work.
+ */
+struct _vfmigDeviceOps {
+    const char *kind;   /* "vfio", "emulated" */
+
+    /* VFIO_DEVICE_FEATURE_MIGRATION: the device's VFIO_MIGRATION_* flags */
+    int (*getFlags)(vfmigDevice *dev, uint64_t *flags);
+    /* VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE GET */
+    int (*getState)(vfmigDevice *dev, uint32_t *state);
+    /*
+     * VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE SET, possibly a combination
+     * transition.  Keeps the data session a transition opens and drops it
+     * when the device leaves the saving group or RESUMING.  On failure the
+     * device may be in any state along the path: the generic layer reads
+     * it back.
+     */
+    int (*setState)(vfmigDevice *dev, uint32_t state);
+    /* read() of the data session; see vfmigDeviceRead */
+    ssize_t (*read)(vfmigDevice *dev, void *buf, size_t len,
+                    vfmigDataStatus *status);
+    /* write() of the data session; may be short, never 0 */
+    ssize_t (*write)(vfmigDevice *dev, const void *buf, size_t len);
+    /* poll() of the data session: 1 readable, 0 timed out */
+    int (*waitData)(vfmigDevice *dev, int timeoutMs);
+    /* VFIO_MIG_GET_PRECOPY_INFO on the data session */
+    int (*precopyInfo)(vfmigDevice *dev, uint64_t *initialBytes,
+                       uint64_t *dirtyBytes);
+    /* VFIO_DEVICE_FEATURE_MIG_DATA_SIZE */
+    int (*stopCopySize)(vfmigDevice *dev, uint64_t *bytes);
+    /* VFIO_DEVICE_RESET: back to RUNNING, data session dropped */
+    int (*reset)(vfmigDevice *dev);
+    /* release everything the implementation holds */
+    void (*dispose)(vfmigDevice *dev);
+};
+
+struct _vfmigDevice {
+    const vfmigDeviceOps *ops;
+    char *name;         /* PCI address, mdev UUID or emulated name */
+    void *priv;         /* the implementation's */
+    bool haveFlags;
+    uint64_t flags;     /* cached: QEMU and we read them once */
+};
+
+vfmigDevice *vfmigDeviceNew(const vfmigDeviceOps *ops,
+                            const char *name,
+                            void *priv);
+void vfmigDeviceFree(vfmigDevice *dev);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(vfmigDevice, vfmigDeviceFree);
+
+const char *vfmigDeviceGetName(vfmigDevice *dev);
+
+/* Migration flags; fails with VFMIG_ERR_OPERATION_UNSUPPORTED when the
+ * device or its driver has no migration support at all. */
+int vfmigDeviceGetFlags(vfmigDevice *dev, uint64_t *flags);
+int vfmigDeviceGetState(vfmigDevice *dev, uint32_t *state);
+
+/* Checks @state against the FSM for the device's flags and current state,
+ * then moves the device there. */
+int vfmigDeviceSetState(vfmigDevice *dev, uint32_t state);
+
+/*
+ * Reads at most @len bytes of the data session.  Returns the bytes read
+ * and sets @status: VFMIG_DATA_OK with >0 bytes; VFMIG_DATA_AGAIN with 0
+ * at the temporary end of a pre-copy stream (the driver returned ENOMSG,
+ * or 0 while in PRE_COPY as drivers before the ENOMSG convention do);
+ * VFMIG_DATA_END with 0 at the end of a STOP_COPY stream.  -1 on error.
+ */
+ssize_t vfmigDeviceRead(vfmigDevice *dev, void *buf, size_t len,
+                        vfmigDataStatus *status);
+
+/* Writes all of @buf to the RESUMING data session, or fails. */
+int vfmigDeviceWriteAll(vfmigDevice *dev, const void *buf, size_t len);
+
+/* Waits up to @timeoutMs (-1: forever) for data: 1 ready, 0 timeout. */
+int vfmigDeviceWaitData(vfmigDevice *dev, int timeoutMs);
+
+/* Only in PRE_COPY and PRE_COPY_P2P. */
+int vfmigDevicePrecopyInfo(vfmigDevice *dev,
+                           uint64_t *initialBytes,
+                           uint64_t *dirtyBytes);
+
+/* Bytes a STOP_COPY would stream now; VFMIG_ERR_OPERATION_UNSUPPORTED
+ * when the kernel predates VFIO_DEVICE_FEATURE_MIG_DATA_SIZE. */
+int vfmigDeviceStopCopySize(vfmigDevice *dev, uint64_t *bytes);
+
+int vfmigDeviceReset(vfmigDevice *dev);
+
+/* "stop-copy,p2p,pre-copy" for the flags, for humans and scripts. */
+char *vfmigDeviceFlagsString(uint64_t flags);
