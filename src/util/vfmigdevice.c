@@ -34,6 +34,7 @@ vfmigDeviceFree(vfmigDevice *dev)
     if (dev->ops && dev->ops->dispose)
         dev->ops->dispose(dev);
     g_free(dev->name);
+    g_free(dev->driver);
     g_free(dev);
 }
 
@@ -42,6 +43,13 @@ const char *
 vfmigDeviceGetName(vfmigDevice *dev)
 {
     return dev->name;
+}
+
+
+const char *
+vfmigDeviceGetDriver(vfmigDevice *dev)
+{
+    return dev->driver;
 }
 
 

@@ -71,6 +71,7 @@ struct _vfmigDeviceOps {
 struct _vfmigDevice {
     const vfmigDeviceOps *ops;
     char *name;         /* PCI address, mdev UUID or emulated name */
+    char *driver;       /* bound kernel driver; set by the implementation */
     void *priv;         /* the implementation's */
     bool haveFlags;
     uint64_t flags;     /* cached: QEMU and we read them once */
@@ -83,6 +84,10 @@ void vfmigDeviceFree(vfmigDevice *dev);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(vfmigDevice, vfmigDeviceFree);
 
 const char *vfmigDeviceGetName(vfmigDevice *dev);
+
+/* The kernel driver bound to the device ("vfio-pci", "mlx5_vfio_pci",
+ * "mtty"), or NULL when the implementation does not know it. */
+const char *vfmigDeviceGetDriver(vfmigDevice *dev);
 
 /* Migration flags; fails with VFMIG_ERR_OPERATION_UNSUPPORTED when the
  * device or its driver has no migration support at all. */

@@ -1,0 +1,348 @@
+/*
+ * vfmig-shell.c: command table, option parsing and help for virt-vfmig
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include <config.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include <libvirt/virterror.h>
+
+#include "vfmig-shell.h"
+#include "vfmigerror.h"
+#include "vfmigi18n.h"
+
+#define VFMIG_DEFAULT_URI "qemu:///system"
+
+
+const vfmigCmdDef *
+vfmigShellFindCommand(vfmigCtl *ctl, const char *name)
+{
+    size_t g;
+
+    for (g = 0; ctl->groups[g]; g++) {
+        const vfmigCmdDef *def;
+
+        for (def = ctl->groups[g]; def->name; def++) {
+            if (g_str_equal(def->name, name))
+                return def;
+        }
+    }
+    return NULL;
+}
+
+
+static const vfmigCmdOptDef *
+vfmigShellFindOpt(const vfmigCmdDef *def, const char *name)
+{
+    const vfmigCmdOptDef *opt;
+
+    for (opt = def->opts; opt && opt->name; opt++) {
+        if (g_str_equal(opt->name, name))
+            return opt;
+    }
+    return NULL;
+}
+
+
+static const vfmigCmdOptDef *
+vfmigShellNextPositional(const vfmigCmdDef *def, GHashTable *values)
+{
+    const vfmigCmdOptDef *opt;
+
+    for (opt = def->opts; opt && opt->name; opt++) {
+        if (opt->type == VFMIG_OPT_ARG &&
+            !g_hash_table_contains(values, opt->name))
+            return opt;
+    }
+    return NULL;
+}
+
+
+void
+vfmigShellUsageError(vfmigCtl *ctl, const char *fmt, ...)
+{
+    g_autofree char *msg = NULL;
+    va_list ap;
+
+    va_start(ap, fmt);
+    msg = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+
+    fprintf(stderr, _("error: %1$s\n"), msg);
+    fprintf(stderr, _("Try '%1$s --help' for more information.\n"),
+            ctl->progname);
+}
+
+
+void
+vfmigShellReportError(vfmigCtl *ctl G_GNUC_UNUSED)
+{
+    fprintf(stderr, _("error: %1$s\n"), vfmigGetLastErrorMessage());
+}
+
+
+static int
+vfmigShellSetValue(vfmigCtl *ctl,
+                   const vfmigCmdDef *def,
+                   GHashTable *values,
+                   const vfmigCmdOptDef *opt,
+                   const char *value)
+{
+    if (g_hash_table_contains(values, opt->name)) {
+        vfmigShellUsageError(ctl, _("command '%1$s': option --%2$s given twice"),
+                             def->name, opt->name);
+        return -1;
+    }
+    if (opt->type != VFMIG_OPT_BOOL && !*value) {
+        vfmigShellUsageError(ctl, _("command '%1$s': option --%2$s needs a non-empty value"),
+                             def->name, opt->name);
+        return -1;
+    }
+    g_hash_table_insert(values, (char *) opt->name, g_strdup(value));
+    return 0;
+}
+
+
+int
+vfmigShellParseCommand(vfmigCtl *ctl,
+                       const vfmigCmdDef *def,
+                       int argc,
+                       char **argv,
+                       vfmigCmd *cmd)
+{
+    g_autoptr(GHashTable) values = g_hash_table_new_full(g_str_hash,
+                                                          g_str_equal,
+                                                          NULL, g_free);
+    bool endOfOpts = false;
+    const vfmigCmdOptDef *opt;
+    int i;
+
+    for (i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+
+        if (!endOfOpts && g_str_equal(arg, "--")) {
+            endOfOpts = true;
+            continue;
+        }
+
+        if (!endOfOpts && (g_str_equal(arg, "--help") || g_str_equal(arg, "-h"))) {
+            vfmigShellPrintCommandHelp(ctl, def);
+            return 1;
+        }
+
+        if (!endOfOpts && g_str_has_prefix(arg, "--")) {
+            g_autofree char *name = g_strdup(arg + 2);
+            char *eq = strchr(name, '=');
+            const char *value = NULL;
+
+            if (eq) {
+                *eq = '\0';
+                value = eq + 1;
+            }
+            if (!(opt = vfmigShellFindOpt(def, name))) {
+                vfmigShellUsageError(ctl, _("command '%1$s' has no option --%2$s"),
+                                     def->name, name);
+                return -1;
+            }
+            if (opt->type == VFMIG_OPT_BOOL) {
+                if (value) {
+                    vfmigShellUsageError(ctl, _("command '%1$s': option --%2$s takes no value"),
+                                         def->name, name);
+                    return -1;
+                }
+                value = "";
+            } else if (!value) {
+                if (i + 1 >= argc) {
+                    vfmigShellUsageError(ctl, _("command '%1$s': option --%2$s needs a value"),
+                                         def->name, name);
+                    return -1;
+                }
+                value = argv[++i];
+            }
+            if (vfmigShellSetValue(ctl, def, values, opt, value) < 0)
+                return -1;
+            continue;
+        }
+
+        if (!endOfOpts && arg[0] == '-' && arg[1]) {
+            vfmigShellUsageError(ctl, _("command '%1$s' has no option %2$s"),
+                                 def->name, arg);
+            return -1;
+        }
+
+        if (!(opt = vfmigShellNextPositional(def, values))) {
+            vfmigShellUsageError(ctl, _("command '%1$s': unexpected argument '%2$s'"),
+                                 def->name, arg);
+            return -1;
+        }
+        if (vfmigShellSetValue(ctl, def, values, opt, arg) < 0)
+            return -1;
+    }
+
+    for (opt = def->opts; opt && opt->name; opt++) {
+        if (opt->required && !g_hash_table_contains(values, opt->name)) {
+            vfmigShellUsageError(ctl, opt->type == VFMIG_OPT_ARG ?
+                                 _("command '%1$s' needs the argument <%2$s>") :
+                                 _("command '%1$s' needs the option --%2$s"),
+                                 def->name, opt->name);
+            return -1;
+        }
+    }
+
+    cmd->def = def;
+    cmd->values = g_steal_pointer(&values);
+    return 0;
+}
+
+
+void
+vfmigShellCmdClear(vfmigCmd *cmd)
+{
+    g_clear_pointer(&cmd->values, g_hash_table_unref);
+    cmd->def = NULL;
+}
+
+
+const char *
+vfmigCmdGetString(const vfmigCmd *cmd, const char *name)
+{
+    return g_hash_table_lookup(cmd->values, name);
+}
+
+
+bool
+vfmigCmdGetBool(const vfmigCmd *cmd, const char *name)
+{
+    return g_hash_table_contains(cmd->values, name);
+}
+
+
+/* Prints @text word-wrapped to 76 columns, each line indented by @indent. */
+static void
+vfmigShellPrintWrapped(const char *text, int indent)
+{
+    g_auto(GStrv) words = g_strsplit_set(text, " \n", -1);
+    int col = 0;
+    size_t i;
+
+    for (i = 0; words[i]; i++) {
+        int len = (int) g_utf8_strlen(words[i], -1);
+
+        if (!*words[i])
+            continue;
+        if (col > 0 && col + 1 + len > 76) {
+            printf("\n");
+            col = 0;
+        }
+        if (col == 0)
+            col = printf("%*s%s", indent, "", words[i]);
+        else
+            col += printf(" %s", words[i]);
+    }
+    if (col > 0)
+        printf("\n");
+}
+
+
+void
+vfmigShellPrintCommandHelp(vfmigCtl *ctl, const vfmigCmdDef *def)
+{
+    const vfmigCmdOptDef *opt;
+    g_autoptr(GString) synopsis = g_string_new(NULL);
+
+    g_string_append_printf(synopsis, "%s %s", ctl->progname, def->name);
+    for (opt = def->opts; opt && opt->name; opt++) {
+        g_autofree char *item = NULL;
+
+        switch (opt->type) {
+        case VFMIG_OPT_BOOL:
+            item = g_strdup_printf("--%s", opt->name);
+            break;
+        case VFMIG_OPT_STRING:
+            item = g_strdup_printf("--%s <string>", opt->name);
+            break;
+        case VFMIG_OPT_ARG:
+        default:
+            item = g_strdup_printf("<%s>", opt->name);
+            break;
+        }
+        if (opt->required)
+            g_string_append_printf(synopsis, " %s", item);
+        else
+            g_string_append_printf(synopsis, " [%s]", item);
+    }
+
+    printf(_("  NAME\n    %1$s - %2$s\n\n"), def->name, _(def->summary));
+    printf(_("  SYNOPSIS\n    %1$s\n\n"), synopsis->str);
+    printf(_("  DESCRIPTION\n"));
+    vfmigShellPrintWrapped(_(def->description), 4);
+
+    if (def->opts && def->opts->name) {
+        printf(_("\n  OPTIONS\n"));
+        for (opt = def->opts; opt->name; opt++) {
+            g_autofree char *label = NULL;
+
+            if (opt->type == VFMIG_OPT_ARG)
+                label = g_strdup_printf("[--%s] <%s>", opt->name, opt->name);
+            else if (opt->type == VFMIG_OPT_STRING)
+                label = g_strdup_printf("--%s <string>", opt->name);
+            else
+                label = g_strdup_printf("--%s", opt->name);
+            printf("    %-28s %s\n", label, _(opt->help));
+        }
+    }
+    printf("\n");
+}
+
+
+void
+vfmigShellPrintCommandList(vfmigCtl *ctl)
+{
+    size_t g;
+
+    for (g = 0; ctl->groups[g]; g++) {
+        const vfmigCmdDef *def;
+
+        printf(" %s\n", _(ctl->groupNames[g]));
+        for (def = ctl->groups[g]; def->name; def++)
+            printf("    %-20s %s\n", def->name, _(def->summary));
+        printf("\n");
+    }
+}
+
+
+static void
+vfmigShellLibvirtErrorSink(void *opaque G_GNUC_UNUSED,
+                           virErrorPtr err G_GNUC_UNUSED)
+{
+    /* libvirt would print every error on stderr; we report our own. */
+}
+
+
+virConnectPtr
+vfmigShellGetConnection(vfmigCtl *ctl)
+{
+    const char *uri;
+
+    if (ctl->conn)
+        return ctl->conn;
+
+    uri = ctl->uri;
+    if (!uri)
+        uri = g_getenv("LIBVIRT_DEFAULT_URI");
+    if (!uri || !*uri)
+        uri = VFMIG_DEFAULT_URI;
+
+    virSetErrorFunc(NULL, vfmigShellLibvirtErrorSink);
+    if (!(ctl->conn = virConnectOpen(uri))) {
+        vfmigReportError(VFMIG_ERR_LIBVIRT,
+                         _("failed to connect to libvirt at '%1$s': %2$s"),
+                         uri, virGetLastErrorMessage());
+        return NULL;
+    }
+    return ctl->conn;
+}

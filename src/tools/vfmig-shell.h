@@ -1,0 +1,91 @@
+/*
+ * vfmig-shell.h: command table, option parsing and help for virt-vfmig
+ *
+ * A small relative of libvirt's vsh: each command declares its options
+ * once, and parsing, validation, per-command --help and the command list
+ * all come from that declaration.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include <stdbool.h>
+
+#include <glib.h>
+#include <libvirt/libvirt.h>
+
+/* Exit codes, documented in virt-vfmig(1). */
+#define VFMIG_EXIT_OK       0
+#define VFMIG_EXIT_FAILURE  1   /* the command ran and failed */
+#define VFMIG_EXIT_USAGE    2   /* bad command line */
+
+typedef enum {
+    VFMIG_OPT_BOOL,     /* --name */
+    VFMIG_OPT_STRING,   /* --name VALUE or --name=VALUE */
+    VFMIG_OPT_ARG,      /* positional; may also be given as --name VALUE */
+} vfmigOptType;
+
+typedef struct _vfmigCmdOptDef vfmigCmdOptDef;
+struct _vfmigCmdOptDef {
+    const char *name;
+    vfmigOptType type;
+    bool required;
+    const char *help;       /* N_() marked, translated when printed */
+};
+
+typedef struct _vfmigCtl vfmigCtl;
+typedef struct _vfmigCmd vfmigCmd;
+
+typedef struct _vfmigCmdDef vfmigCmdDef;
+struct _vfmigCmdDef {
+    const char *name;
+    bool (*handler)(vfmigCtl *ctl, const vfmigCmd *cmd);
+    const vfmigCmdOptDef *opts;     /* terminated by a NULL name */
+    const char *summary;            /* N_() one line */
+    const char *description;        /* N_() paragraph */
+};
+
+/* What a command gets: its parsed options. */
+struct _vfmigCmd {
+    const vfmigCmdDef *def;
+    GHashTable *values;     /* option name -> value ("" for booleans) */
+};
+
+/* The program's state shared by all commands. */
+struct _vfmigCtl {
+    const char *progname;
+    char *uri;              /* -c; NULL until a connection is needed */
+    virConnectPtr conn;     /* opened on first use */
+    const vfmigCmdDef *const *groups;   /* NULL-terminated command tables */
+    const char *const *groupNames;      /* N_() titles, same order */
+};
+
+const vfmigCmdDef *vfmigShellFindCommand(vfmigCtl *ctl, const char *name);
+
+/*
+ * Parses @argv (argv[0] is the command name) for @def.  On a usage error
+ * prints it and returns -1; returns 1 when --help was given (and printed).
+ */
+int vfmigShellParseCommand(vfmigCtl *ctl,
+                           const vfmigCmdDef *def,
+                           int argc,
+                           char **argv,
+                           vfmigCmd *cmd);
+void vfmigShellCmdClear(vfmigCmd *cmd);
+
+const char *vfmigCmdGetString(const vfmigCmd *cmd, const char *name);
+bool vfmigCmdGetBool(const vfmigCmd *cmd, const char *name);
+
+void vfmigShellPrintCommandHelp(vfmigCtl *ctl, const vfmigCmdDef *def);
+void vfmigShellPrintCommandList(vfmigCtl *ctl);
+
+/* Prints "error: <last vfmig error>" on stderr. */
+void vfmigShellReportError(vfmigCtl *ctl);
+
+/* Prints "error: <msg>" and the hint to use --help; for usage errors. */
+void vfmigShellUsageError(vfmigCtl *ctl, const char *fmt, ...)
+    G_GNUC_PRINTF(2, 3);
+
+/* The libvirt connection for -c (opened on first call). */
+virConnectPtr vfmigShellGetConnection(vfmigCtl *ctl);

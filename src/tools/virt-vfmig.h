@@ -1,0 +1,12 @@
+/*
+ * virt-vfmig.h: the command groups of virt-vfmig
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include "vfmig-shell.h"
+
+extern const vfmigCmdDef vfmigGenericCmds[];
+extern const vfmigCmdDef vfmigDeviceCmds[];

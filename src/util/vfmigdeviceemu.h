@@ -1,0 +1,132 @@
+/*
+ * vfmigdeviceemu.h: an emulated device that speaks the VFIO migration
+ * protocol v2, in process, for fast tests of everything above the device
+ *
+ * The device holds a block of internal state that it dirties at a
+ * configurable rate while it runs, executes combination transitions one
+ * arc at a time through the shared FSM exactly as a kernel variant driver
+ * does, streams its state in a self-validating format (see
+ * vfmigdeviceemu.c) with the PRE_COPY semantics of the Linux uAPI, loads
+ * such a stream with incremental validation, and can be told to fail in
+ * the ways real devices and transports fail.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <glib.h>
+
+#include "vfmigdevice.h"
+
+/* Monotonic time in microseconds; tests pass a fake clock. */
+typedef gint64 (*vfmigEmuClockFunc)(void *opaque);
+
+typedef struct _vfmigEmuConfig vfmigEmuConfig;
+struct _vfmigEmuConfig {
+    /* VFIO_MIGRATION_* bits; 0 means no migration support at all, like
+     * a plain vfio-pci device */
+    uint64_t flags;
+    /* bytes of internal state, at most 1 GiB */
+    uint64_t stateSize;
+    /* dirty-tracking granule; the last page may be short; at most 64 MiB */
+    uint64_t pageSize;
+    /* bytes per second dirtied while the device runs (RUNNING,
+     * RUNNING_P2P, PRE_COPY, PRE_COPY_P2P), at most 1 TiB/s; every
+     * pageSize bytes dirty one pseudo-randomly chosen page */
+    uint64_t dirtyRate;
+    /* largest chunk one read() or write() serves; 0 = no limit */
+    size_t maxIO;
+    /* seeds the PRNG that fills the initial state and picks and fills
+     * the dirtied pages */
+    uint64_t seed;
+    /* NULL: g_get_monotonic_time() */
+    vfmigEmuClockFunc clock;
+    void *clockOpaque;
+};
+
+/* STOP_COPY|P2P|PRE_COPY, 1 MiB of state in 4 KiB pages, no dirtying,
+ * no I/O limit, seed 1, the real clock. */
+void vfmigEmuConfigInit(vfmigEmuConfig *cfg);
+
+/*
+ * A new emulated device called @name (used in messages only, it is not
+ * part of the stream), in RUNNING with its state filled from the seed.
+ * Returns NULL with an error reported when @cfg is invalid.
+ */
+vfmigDevice *vfmigEmuDeviceNew(const char *name,
+                               const vfmigEmuConfig *cfg);
+
+/* Changes the dirty rate from now on (time so far counts at the old one). */
+int vfmigEmuDeviceSetDirtyRate(vfmigDevice *dev, uint64_t dirtyRate);
+
+
+/* Every single FSM arc the device has executed, oldest first. */
+typedef struct _vfmigEmuArc vfmigEmuArc;
+struct _vfmigEmuArc {
+    uint32_t from;
+    uint32_t to;
+};
+
+/* A GArray of vfmigEmuArc, owned by the device; NULL if @dev is not an
+ * emulated device. */
+const GArray *vfmigEmuDeviceArcLog(vfmigDevice *dev);
+void vfmigEmuDeviceClearArcLog(vfmigDevice *dev);
+
+
+typedef enum {
+    /* the single arc from -> to fails; the device stays in from */
+    VFMIG_EMU_FAULT_ARC_FAIL,
+    /* the single arc from -> to fails and the device enters ERROR */
+    VFMIG_EMU_FAULT_ARC_ERROR,
+    /* the saving stream ends for good after offset bytes */
+    VFMIG_EMU_FAULT_TRUNCATE,
+    /* read() fails with EIO once the saving stream reaches offset */
+    VFMIG_EMU_FAULT_READ_EIO,
+    /* write() fails with EIO once the resuming stream reaches offset */
+    VFMIG_EMU_FAULT_WRITE_EIO,
+    /* the byte at offset of the saving stream is XORed with mask as it
+     * leaves the device (after the device computed its digests) */
+    VFMIG_EMU_FAULT_CORRUPT,
+    /* RESUMING -> STOP refuses whatever was loaded; the device enters
+     * ERROR */
+    VFMIG_EMU_FAULT_REFUSE_LOAD,
+
+    VFMIG_EMU_FAULT_LAST
+} vfmigEmuFaultType;
+
+typedef struct _vfmigEmuFault vfmigEmuFault;
+struct _vfmigEmuFault {
+    vfmigEmuFaultType type;
+    /* ARC_FAIL, ARC_ERROR: a single arc of the device's FSM */
+    uint32_t from;
+    uint32_t to;
+    /* TRUNCATE, READ_EIO, WRITE_EIO, CORRUPT: byte offset in the data
+     * session's stream (0 = its first byte), in every session until the
+     * fault fires */
+    uint64_t offset;
+    /* CORRUPT: the bits to flip; 0 means 0xff */
+    uint8_t mask;
+    /* fire every time, not just once */
+    bool sticky;
+};
+
+int vfmigEmuDeviceInjectFault(vfmigDevice *dev,
+                              const vfmigEmuFault *fault);
+void vfmigEmuDeviceClearFaults(vfmigDevice *dev);
+
+
+/* SHA-256 of the device's current state, in lowercase hex; NULL on error. */
+char *vfmigEmuDeviceDigest(vfmigDevice *dev);
+
+/*
+ * Changes every byte in [@offset, @offset + @len) as the running device
+ * would, marking the pages dirty for a pre-copy in progress.  Refused
+ * unless the device runs (RUNNING, RUNNING_P2P, PRE_COPY, PRE_COPY_P2P).
+ */
+int vfmigEmuDeviceMutate(vfmigDevice *dev,
+                         uint64_t offset,
+                         size_t len);

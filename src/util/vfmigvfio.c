@@ -1,0 +1,986 @@
+/*
+ * vfmigvfio.c: a userspace client of the VFIO device uAPI
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include <config.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "vfmigvfio.h"
+#include "vfmigerror.h"
+#include "vfmigfsm.h"
+#include "vfmigi18n.h"
+#include "vfio_mig_uapi.h"
+
+#if defined(__has_include)
+# if __has_include(<linux/iommufd.h>)
+#  include <linux/iommufd.h>
+# endif
+#endif
+
+/*
+ * The device cdev and iommufd uAPI (Linux >= 6.6 for the vfio part, 6.2
+ * for iommufd); Debian 12's linux-libc-dev (6.1) has neither.  Values
+ * from the 6.12 uAPI headers.
+ */
+#ifndef VFIO_DEVICE_BIND_IOMMUFD
+struct vfio_device_bind_iommufd {
+    __u32 argsz;
+    __u32 flags;
+    __s32 iommufd;
+    __u32 out_devid;
+};
+# define VFIO_DEVICE_BIND_IOMMUFD _IO(VFIO_TYPE, VFIO_BASE + 18)
+#endif
+
+#ifndef VFIO_DEVICE_ATTACH_IOMMUFD_PT
+struct vfio_device_attach_iommufd_pt {
+    __u32 argsz;
+    __u32 flags;
+    __u32 pt_id;
+};
+# define VFIO_DEVICE_ATTACH_IOMMUFD_PT _IO(VFIO_TYPE, VFIO_BASE + 19)
+#endif
+
+#ifndef IOMMU_IOAS_ALLOC
+struct iommu_ioas_alloc {
+    __u32 size;
+    __u32 flags;
+    __u32 out_ioas_id;
+};
+# define VFMIG_IOMMUFD_TYPE ';'
+# define VFMIG_IOMMUFD_CMD_IOAS_ALLOC 0x81
+# define IOMMU_IOAS_ALLOC _IO(VFMIG_IOMMUFD_TYPE, VFMIG_IOMMUFD_CMD_IOAS_ALLOC)
+#endif
+
+/* Linux's value; <poll.h> names it only with _GNU_SOURCE.  mlx5's data fd
+ * reports an error with it alone. */
+#ifndef POLLRDHUP
+# define POLLRDHUP 0x2000
+#endif
+
+struct _vfmigVFIO {
+    char *name;         /* normalized PCI address or mdev UUID */
+    char *driver;       /* bound driver, or NULL when adopted blind */
+    bool isMdev;
+    vfmigVFIOAccess access;
+    int group;          /* IOMMU group number, -1 on the cdev path */
+    int containerFd;    /* group path */
+    int groupFd;        /* group path */
+    int iommuFd;        /* cdev path */
+    int deviceFd;
+};
+
+/*
+ * Drivers that are known to drive the device itself rather than hand it
+ * to VFIO.  Anything else is judged by what VFIO registered for it.
+ */
+static const char *const vfmigVFIONonVFIODrivers[] = {
+    "pci-stub", "pcieport", "e1000", "e1000e", "igb", "igbvf", "igc",
+    "ixgbe", "ixgbevf", "i40e", "iavf", "ice", "mlx4_core", "mlx5_core",
+    "bnxt_en", "qede", "nvme", "virtio-pci", "ahci", "xhci_hcd",
+    "ehci-pci", "snd_hda_intel", "i915", "amdgpu", "nouveau",
+};
+
+
+static void
+vfmigVFIOForceClose(int *fd)
+{
+    int saved = errno;
+
+    if (*fd >= 0)
+        close(*fd);
+    *fd = -1;
+    errno = saved;
+}
+
+
+static bool
+vfmigVFIOIsHex(const char *s, size_t len)
+{
+    size_t i;
+
+    for (i = 0; i < len; i++) {
+        if (!g_ascii_isxdigit(s[i]))
+            return false;
+    }
+    return true;
+}
+
+
+/* "DDDD:BB:DD.F" with a domain of 4 to 8 hex digits. */
+static bool
+vfmigVFIOIsPCIAddress(const char *name)
+{
+    const char *colon = strchr(name, ':');
+    size_t domLen;
+    unsigned int dev;
+    unsigned int fn;
+
+    if (!colon)
+        return false;
+    domLen = colon - name;
+    if (domLen < 4 || domLen > 8 || !vfmigVFIOIsHex(name, domLen))
+        return false;
+
+    /* "BB:DD.F" */
+    name = colon + 1;
+    if (strlen(name) != 7 ||
+        !vfmigVFIOIsHex(name, 2) || name[2] != ':' ||
+        !vfmigVFIOIsHex(name + 3, 2) || name[5] != '.' ||
+        !g_ascii_isdigit(name[6]))
+        return false;
+
+    dev = g_ascii_xdigit_value(name[3]) * 16 + g_ascii_xdigit_value(name[4]);
+    fn = name[6] - '0';
+    return dev <= 0x1f && fn <= 7;
+}
+
+
+int
+vfmigVFIOParseName(const char *name,
+                   char **normalized,
+                   bool *isMdev)
+{
+    bool mdev;
+
+    if (!name || !*name) {
+        vfmigReportError(VFMIG_ERR_INVALID_ARG, "%s",
+                         _("no device given: expected a PCI address (DDDD:BB:DD.F) or a mediated device UUID"));
+        return -1;
+    }
+
+    if (vfmigVFIOIsPCIAddress(name)) {
+        mdev = false;
+    } else if (g_uuid_string_is_valid(name)) {
+        mdev = true;
+    } else {
+        vfmigReportError(VFMIG_ERR_INVALID_ARG,
+                         _("'%1$s' is neither a PCI address (DDDD:BB:DD.F, e.g. 0000:01:00.1) nor a mediated device UUID"),
+                         name);
+        return -1;
+    }
+
+    if (normalized)
+        *normalized = g_ascii_strdown(name, -1);
+    if (isMdev)
+        *isMdev = mdev;
+    return 0;
+}
+
+
+static bool
+vfmigVFIODriverIsKnownNonVFIO(const char *driver)
+{
+    size_t i;
+
+    for (i = 0; i < G_N_ELEMENTS(vfmigVFIONonVFIODrivers); i++) {
+        if (g_str_equal(driver, vfmigVFIONonVFIODrivers[i]))
+            return true;
+    }
+    return false;
+}
+
+
+/*
+ * vfio-pci and the variant drivers (mlx5_vfio_pci, ...) say so by name;
+ * the mdev bus has only VFIO drivers (mtty, ...).
+ */
+static bool
+vfmigVFIODriverIsVFIO(const vfmigVFIO *vfio)
+{
+    return vfio->isMdev || strstr(vfio->driver, "vfio") != NULL;
+}
+
+
+static void
+vfmigVFIOReportNotVFIODriver(const vfmigVFIO *vfio)
+{
+    vfmigReportError(VFMIG_ERR_OPERATION_INVALID,
+                     _("device '%1$s' is bound to driver %2$s, not to a VFIO driver; bind it to vfio-pci or a VFIO variant driver first"),
+                     vfio->name, vfio->driver);
+}
+
+
+/*
+ * Sets *@base to the basename of the target of the symlink @dir/@link.
+ * Returns 0 or a negative errno (-ENOENT: no such link); reports nothing.
+ */
+static int
+vfmigVFIOReadLinkBase(const char *dir, const char *link, char **base)
+{
+    g_autofree char *path = g_build_filename(dir, link, NULL);
+    g_autofree char *target = NULL;
+    size_t size = 256;
+    ssize_t n;
+
+    for (;;) {
+        g_free(target);
+        target = g_malloc(size);
+        if ((n = readlink(path, target, size)) < 0)
+            return -errno;
+        if ((size_t) n < size)
+            break;
+        size *= 2;
+    }
+    target[n] = '\0';
+    *base = g_path_get_basename(target);
+    return 0;
+}
+
+
+vfmigVFIO *
+vfmigVFIOAdoptFD(const char *name,
+                 const char *driver,
+                 int deviceFd)
+{
+    vfmigVFIO *vfio = g_new0(vfmigVFIO, 1);
+
+    vfio->name = g_strdup(name);
+    vfio->driver = g_strdup(driver);
+    vfio->access = VFMIG_VFIO_ACCESS_GROUP;
+    vfio->group = -1;
+    vfio->containerFd = -1;
+    vfio->groupFd = -1;
+    vfio->iommuFd = -1;
+    vfio->deviceFd = deviceFd;
+    return vfio;
+}
+
+
+void
+vfmigVFIOClose(vfmigVFIO *vfio)
+{
+    if (!vfio)
+        return;
+    /* the device first: it holds the group, the group the container */
+    vfmigVFIOForceClose(&vfio->deviceFd);
+    vfmigVFIOForceClose(&vfio->groupFd);
+    vfmigVFIOForceClose(&vfio->containerFd);
+    vfmigVFIOForceClose(&vfio->iommuFd);
+    g_free(vfio->name);
+    g_free(vfio->driver);
+    g_free(vfio);
+}
+
+
+/*
+ * The device's cdev name "vfioN" from <sysfs dev>/vfio-dev/, or NULL when
+ * the kernel registered none (no CONFIG_VFIO_DEVICE_CDEV).
+ */
+static char *
+vfmigVFIOFindCdev(const char *sysfsDev)
+{
+    g_autofree char *dir = g_build_filename(sysfsDev, "vfio-dev", NULL);
+    g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+    const char *ent;
+
+    if (!d)
+        return NULL;
+    while ((ent = g_dir_read_name(d))) {
+        if (g_str_has_prefix(ent, "vfio") && ent[4] &&
+            strspn(ent + 4, "0123456789") == strlen(ent + 4))
+            return g_strdup(ent);
+    }
+    return NULL;
+}
+
+
+static int
+vfmigVFIOOpenCdev(vfmigVFIO *vfio,
+                  const char *cdevPath,
+                  const char *iommuPath)
+{
+    struct vfio_device_bind_iommufd bind = { 0 };
+    struct iommu_ioas_alloc ioas = { 0 };
+    struct vfio_device_attach_iommufd_pt attach = { 0 };
+
+    vfio->access = VFMIG_VFIO_ACCESS_CDEV;
+
+    if ((vfio->deviceFd = open(cdevPath, O_RDWR | O_CLOEXEC)) < 0) {
+        int err = errno;
+
+        if (err == EBUSY) {
+            vfmigReportError(VFMIG_ERR_DEVICE_BUSY,
+                             _("device '%1$s' (%2$s) is in use by another process, e.g. QEMU; refusing to touch it"),
+                             vfio->name, cdevPath);
+        } else {
+            vfmigReportSystemError(err,
+                                   _("cannot open VFIO device '%1$s' of device '%2$s'"),
+                                   cdevPath, vfio->name);
+        }
+        return -1;
+    }
+
+    if ((vfio->iommuFd = open(iommuPath, O_RDWR | O_CLOEXEC)) < 0) {
+        int err = errno;
+
+        vfmigReportSystemError(err,
+                               _("cannot open iommufd '%1$s' for device '%2$s'"),
+                               iommuPath, vfio->name);
+        return -1;
+    }
+
+    bind.argsz = sizeof(bind);
+    bind.flags = 0;
+    bind.iommufd = vfio->iommuFd;
+    if (ioctl(vfio->deviceFd, VFIO_DEVICE_BIND_IOMMUFD, &bind) < 0) {
+        int err = errno;
+
+        if (err == EBUSY) {
+            vfmigReportError(VFMIG_ERR_DEVICE_BUSY,
+                             _("device '%1$s' (%2$s) is in use by another process, e.g. QEMU; refusing to touch it"),
+                             vfio->name, cdevPath);
+        } else {
+            vfmigReportSystemError(err,
+                                   _("VFIO_DEVICE_BIND_IOMMUFD of '%1$s' to '%2$s' failed for device '%3$s'"),
+                                   cdevPath, iommuPath, vfio->name);
+        }
+        return -1;
+    }
+
+    ioas.size = sizeof(ioas);
+    ioas.flags = 0;
+    if (ioctl(vfio->iommuFd, IOMMU_IOAS_ALLOC, &ioas) < 0) {
+        int err = errno;
+
+        vfmigReportSystemError(err,
+                               _("IOMMU_IOAS_ALLOC on '%1$s' failed for device '%2$s'"),
+                               iommuPath, vfio->name);
+        return -1;
+    }
+
+    attach.argsz = sizeof(attach);
+    attach.flags = 0;
+    attach.pt_id = ioas.out_ioas_id;
+    if (ioctl(vfio->deviceFd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &attach) < 0) {
+        int err = errno;
+
+        vfmigReportSystemError(err,
+                               _("VFIO_DEVICE_ATTACH_IOMMUFD_PT of '%1$s' to IOAS %2$u failed for device '%3$s'"),
+                               cdevPath, ioas.out_ioas_id, vfio->name);
+        return -1;
+    }
+    return 0;
+}
+
+
+static int
+vfmigVFIOOpenGroup(vfmigVFIO *vfio,
+                   const char *sysfsDev,
+                   const char *devRoot)
+{
+    g_autofree char *groupName = NULL;
+    g_autofree char *groupPath = NULL;
+    g_autofree char *containerPath = NULL;
+    struct vfio_group_status status = { 0 };
+    struct stat sb;
+    const char *iommuName;
+    int iommuType;
+    int version;
+    guint64 num;
+    int rc;
+
+    vfio->access = VFMIG_VFIO_ACCESS_GROUP;
+
+    if ((rc = vfmigVFIOReadLinkBase(sysfsDev, "iommu_group", &groupName)) < 0) {
+        g_autofree char *link = g_build_filename(sysfsDev, "iommu_group", NULL);
+
+        if (rc != -ENOENT) {
+            vfmigReportSystemError(-rc,
+                                   _("cannot read the IOMMU group link '%1$s' of device '%2$s'"),
+                                   link, vfio->name);
+        } else if (!vfmigVFIODriverIsVFIO(vfio)) {
+            vfmigVFIOReportNotVFIODriver(vfio);
+        } else {
+            vfmigReportError(VFMIG_ERR_OPERATION_UNSUPPORTED,
+                             _("device '%1$s' has no IOMMU group (no '%2$s'): is the IOMMU enabled (intel_iommu=on, amd_iommu=on)?"),
+                             vfio->name, link);
+        }
+        return -1;
+    }
+
+    if (!g_ascii_string_to_unsigned(groupName, 10, 0, G_MAXINT, &num, NULL)) {
+        vfmigReportError(VFMIG_ERR_OPERATION_UNSUPPORTED,
+                         _("device '%1$s' is in IOMMU group '%2$s', which is not a number VFIO can open"),
+                         vfio->name, groupName);
+        return -1;
+    }
+    vfio->group = (int) num;
+
+    groupPath = g_build_filename(devRoot, "vfio", groupName, NULL);
+    containerPath = g_build_filename(devRoot, "vfio", "vfio", NULL);
+
+    /* VFIO creates the group's char dev when a VFIO driver takes one of
+     * its devices: its absence is the usual sign of a wrong driver. */
+    if (stat(groupPath, &sb) < 0) {
+        int err = errno;
+
+        if (err == ENOENT && !vfmigVFIODriverIsVFIO(vfio)) {
+            vfmigVFIOReportNotVFIODriver(vfio);
+        } else if (err == ENOENT) {
+            vfmigReportError(VFMIG_ERR_NO_DEVICE,
+                             _("device '%1$s' is bound to %2$s but its VFIO group device '%3$s' does not exist"),
+                             vfio->name, vfio->driver, groupPath);
+        } else {
+            vfmigReportSystemError(err,
+                                   _("cannot access VFIO group '%1$s' of device '%2$s'"),
+                                   groupPath, vfio->name);
+        }
+        return -1;
+    }
+
+    if ((vfio->containerFd = open(containerPath, O_RDWR | O_CLOEXEC)) < 0) {
+        int err = errno;
+
+        vfmigReportSystemError(err,
+                               _("cannot open VFIO container '%1$s' for device '%2$s' (is the vfio module loaded?)"),
+                               containerPath, vfio->name);
+        return -1;
+    }
+
+    if ((version = ioctl(vfio->containerFd, VFIO_GET_API_VERSION)) < 0) {
+        int err = errno;
+
+        vfmigReportSystemError(err,
+                               _("VFIO_GET_API_VERSION on container '%1$s' failed for device '%2$s'"),
+                               containerPath, vfio->name);
+        return -1;
+    }
+    if (version != VFIO_API_VERSION) {
+        vfmigReportError(VFMIG_ERR_OPERATION_UNSUPPORTED,
+                         _("VFIO container '%1$s' speaks API version %2$d, not %3$d (device '%4$s')"),
+                         containerPath, version, VFIO_API_VERSION, vfio->name);
+        return -1;
+    }
+
+    if (ioctl(vfio->containerFd, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU) > 0) {
+        iommuType = VFIO_TYPE1v2_IOMMU;
+        iommuName = "VFIO_TYPE1v2_IOMMU";
+    } else if (ioctl(vfio->containerFd, VFIO_CHECK_EXTENSION, VFIO_TYPE1_IOMMU) > 0) {
+        iommuType = VFIO_TYPE1_IOMMU;
+        iommuName = "VFIO_TYPE1_IOMMU";
+    } else {
+        vfmigReportError(VFMIG_ERR_OPERATION_UNSUPPORTED,
+                         _("VFIO container '%1$s' offers no type1 IOMMU (VFIO_CHECK_EXTENSION) for device '%2$s'"),
+                         containerPath, vfio->name);
+        return -1;
+    }
+
+    if ((vfio->groupFd = open(groupPath, O_RDWR | O_CLOEXEC)) < 0) {
+        int err = errno;
+
+        if (err == EBUSY) {
+            vfmigReportError(VFMIG_ERR_DEVICE_BUSY,
+                             _("device '%1$s' (IOMMU group %2$d) is in use by another process, e.g. QEMU; refusing to touch it"),
+                             vfio->name, vfio->group);
+        } else {
+            vfmigReportSystemError(err,
+                                   _("cannot open VFIO group '%1$s' of device '%2$s'"),
+                                   groupPath, vfio->name);
+        }
+        return -1;
+    }
+
+    status.argsz = sizeof(status);
+    if (ioctl(vfio->groupFd, VFIO_GROUP_GET_STATUS, &status) < 0) {
+        int err = errno;
+
+        vfmigReportSystemError(err,
+                               _("VFIO_GROUP_GET_STATUS on '%1$s' failed for device '%2$s'"),
+                               groupPath, vfio->name);
+        return -1;
+    }
+    if (!(status.flags & VFIO_GROUP_FLAGS_VIABLE)) {
+        vfmigReportError(VFMIG_ERR_OPERATION_INVALID,
+                         _("IOMMU group %1$d of device '%2$s' is not viable: all devices of group %1$d must be bound to vfio drivers (or to none)"),
+                         vfio->group, vfio->name);
+        return -1;
+    }
+
+    if (ioctl(vfio->groupFd, VFIO_GROUP_SET_CONTAINER, &vfio->containerFd) < 0) {
+        int err = errno;
+
+        vfmigReportSystemError(err,
+                               _("VFIO_GROUP_SET_CONTAINER of '%1$s' to '%2$s' failed for device '%3$s'"),
+                               groupPath, containerPath, vfio->name);
+        return -1;
+    }
+
+    if (ioctl(vfio->containerFd, VFIO_SET_IOMMU, iommuType) < 0) {
+        int err = errno;
+
+        vfmigReportSystemError(err,
+                               _("VFIO_SET_IOMMU (%1$s) on container '%2$s' failed for device '%3$s'"),
+                               iommuName, containerPath, vfio->name);
+        return -1;
+    }
+
+    if ((vfio->deviceFd = ioctl(vfio->groupFd, VFIO_GROUP_GET_DEVICE_FD,
+                                vfio->name)) < 0) {
+        int err = errno;
+
+        vfio->deviceFd = -1;
+        if (err == EBUSY) {
+            vfmigReportError(VFMIG_ERR_DEVICE_BUSY,
+                             _("device '%1$s' (IOMMU group %2$d) is in use by another process, e.g. QEMU; refusing to touch it"),
+                             vfio->name, vfio->group);
+        } else {
+            vfmigReportSystemError(err,
+                                   _("VFIO_GROUP_GET_DEVICE_FD on '%1$s' failed for device '%2$s'"),
+                                   groupPath, vfio->name);
+        }
+        return -1;
+    }
+    return 0;
+}
+
+
+vfmigVFIO *
+vfmigVFIOOpen(const char *name,
+              const vfmigVFIOPaths *paths)
+{
+    const char *sysfsRoot = VFMIG_SYSFS_ROOT;
+    const char *devRoot = VFMIG_DEV_ROOT;
+    g_autoptr(vfmigVFIO) vfio = NULL;
+    g_autofree char *norm = NULL;
+    g_autofree char *sysfsDev = NULL;
+    g_autofree char *driver = NULL;
+    g_autofree char *cdev = NULL;
+    bool isMdev;
+    int rc;
+
+    if (paths && paths->sysfsRoot)
+        sysfsRoot = paths->sysfsRoot;
+    if (paths && paths->devRoot)
+        devRoot = paths->devRoot;
+
+    if (vfmigVFIOParseName(name, &norm, &isMdev) < 0)
+        return NULL;
+
+    sysfsDev = g_build_filename(sysfsRoot, "bus", isMdev ? "mdev" : "pci",
+                                "devices", norm, NULL);
+    if (!g_file_test(sysfsDev, G_FILE_TEST_IS_DIR)) {
+        vfmigReportError(VFMIG_ERR_NO_DEVICE,
+                         isMdev ?
+                         _("mediated device '%1$s' does not exist (no '%2$s')") :
+                         _("PCI device '%1$s' does not exist (no '%2$s')"),
+                         norm, sysfsDev);
+        return NULL;
+    }
+
+    if ((rc = vfmigVFIOReadLinkBase(sysfsDev, "driver", &driver)) < 0) {
+        if (rc == -ENOENT) {
+            vfmigReportError(VFMIG_ERR_OPERATION_INVALID,
+                             _("device '%1$s' is not bound to any driver; bind it to vfio-pci or a VFIO variant driver first"),
+                             norm);
+        } else {
+            g_autofree char *link = g_build_filename(sysfsDev, "driver", NULL);
+
+            vfmigReportSystemError(-rc,
+                                   _("cannot read the driver link '%1$s' of device '%2$s'"),
+                                   link, norm);
+        }
+        return NULL;
+    }
+
+    vfio = vfmigVFIOAdoptFD(norm, driver, -1);
+    vfio->isMdev = isMdev;
+
+    if (vfmigVFIODriverIsKnownNonVFIO(driver)) {
+        vfmigVFIOReportNotVFIODriver(vfio);
+        return NULL;
+    }
+
+    /* The cdev where the kernel registered one and has iommufd; like
+     * QEMU, fall back to the group otherwise. */
+    if ((cdev = vfmigVFIOFindCdev(sysfsDev))) {
+        g_autofree char *cdevPath = g_build_filename(devRoot, "vfio", "devices",
+                                                     cdev, NULL);
+        g_autofree char *iommuPath = g_build_filename(devRoot, "iommu", NULL);
+
+        if (access(cdevPath, F_OK) == 0 && access(iommuPath, F_OK) == 0) {
+            if (vfmigVFIOOpenCdev(vfio, cdevPath, iommuPath) < 0)
+                return NULL;
+            return g_steal_pointer(&vfio);
+        }
+    }
+
+    if (vfmigVFIOOpenGroup(vfio, sysfsDev, devRoot) < 0)
+        return NULL;
+
+    return g_steal_pointer(&vfio);
+}
+
+
+const char *
+vfmigVFIOGetName(vfmigVFIO *vfio)
+{
+    return vfio->name;
+}
+
+
+const char *
+vfmigVFIOGetDriver(vfmigVFIO *vfio)
+{
+    return vfio->driver;
+}
+
+
+vfmigVFIOAccess
+vfmigVFIOGetAccess(vfmigVFIO *vfio)
+{
+    return vfio->access;
+}
+
+
+int
+vfmigVFIOGetGroup(vfmigVFIO *vfio)
+{
+    return vfio->group;
+}
+
+
+int
+vfmigVFIOGetDeviceFD(vfmigVFIO *vfio)
+{
+    return vfio->deviceFd;
+}
+
+
+/*
+ * VFIO_DEVICE_FEATURE with @size bytes of payload in @data (copied in for
+ * SET, out for GET).  Returns 0 or a negative errno; reports nothing.
+ */
+static int
+vfmigVFIOFeature(vfmigVFIO *vfio,
+                 uint32_t flags,
+                 void *data,
+                 size_t size)
+{
+    /* the payloads hold __aligned_u64: keep the buffer 8-byte aligned */
+    uint64_t buf[(sizeof(struct vfio_device_feature) + 64) / sizeof(uint64_t)];
+    struct vfio_device_feature *feat = (struct vfio_device_feature *) buf;
+
+    if (size > sizeof(buf) - sizeof(*feat))
+        return -EINVAL;
+
+    memset(buf, 0, sizeof(buf));
+    feat->argsz = sizeof(*feat) + size;
+    feat->flags = flags;
+    if (flags & VFIO_DEVICE_FEATURE_SET)
+        memcpy(feat->data, data, size);
+
+    if (ioctl(vfio->deviceFd, VFIO_DEVICE_FEATURE, feat) < 0)
+        return -errno;
+
+    memcpy(data, feat->data, size);
+    return 0;
+}
+
+
+int
+vfmigVFIOGetMigrationFlags(vfmigVFIO *vfio, uint64_t *flags)
+{
+    struct vfio_device_feature_migration mig = { 0 };
+    int rc;
+
+    rc = vfmigVFIOFeature(vfio,
+                          VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_MIGRATION,
+                          &mig, sizeof(mig));
+    if (rc == -ENOTTY) {
+        vfmigReportError(VFMIG_ERR_OPERATION_UNSUPPORTED,
+                         _("device '%1$s' does not support VFIO migration (its driver %2$s has no migration support)"),
+                         vfio->name, vfio->driver ? vfio->driver : _("(unknown)"));
+        return -1;
+    }
+    if (rc < 0) {
+        vfmigReportSystemError(-rc,
+                               _("cannot read the migration flags of device '%1$s' (VFIO_DEVICE_FEATURE_MIGRATION)"),
+                               vfio->name);
+        return -1;
+    }
+    *flags = mig.flags;
+    return 0;
+}
+
+
+int
+vfmigVFIOGetState(vfmigVFIO *vfio, uint32_t *state)
+{
+    struct vfio_device_feature_mig_state mig = { 0 };
+    int rc;
+
+    mig.data_fd = -1;
+    rc = vfmigVFIOFeature(vfio,
+                          VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE,
+                          &mig, sizeof(mig));
+    if (rc == -ENOTTY) {
+        vfmigReportError(VFMIG_ERR_OPERATION_UNSUPPORTED,
+                         _("device '%1$s' does not support VFIO migration (its driver %2$s has no migration support)"),
+                         vfio->name, vfio->driver ? vfio->driver : _("(unknown)"));
+        return -1;
+    }
+    if (rc < 0) {
+        vfmigReportSystemError(-rc,
+                               _("cannot read the migration state of device '%1$s' (VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE)"),
+                               vfio->name);
+        return -1;
+    }
+    *state = mig.device_state;
+    return 0;
+}
+
+
+int
+vfmigVFIOSetState(vfmigVFIO *vfio, uint32_t state, int *dataFd)
+{
+    struct vfio_device_feature_mig_state mig = { 0 };
+    int rc;
+
+    *dataFd = -1;
+    mig.device_state = state;
+    mig.data_fd = -1;
+    rc = vfmigVFIOFeature(vfio,
+                          VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE,
+                          &mig, sizeof(mig));
+    if (rc < 0) {
+        vfmigReportSystemError(-rc,
+                               _("cannot move device '%1$s' to the %2$s state (VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE)"),
+                               vfio->name, vfmig_fsm_state_name(state));
+        return -1;
+    }
+    *dataFd = mig.data_fd >= 0 ? mig.data_fd : -1;
+    return 0;
+}
+
+
+int
+vfmigVFIOGetStopCopySize(vfmigVFIO *vfio, uint64_t *bytes)
+{
+    struct vfio_device_feature_mig_data_size size = { 0 };
+    int rc;
+
+    rc = vfmigVFIOFeature(vfio,
+                          VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_MIG_DATA_SIZE,
+                          &size, sizeof(size));
+    if (rc == -ENOTTY || rc == -EINVAL) {
+        vfmigReportError(VFMIG_ERR_OPERATION_UNSUPPORTED,
+                         _("device '%1$s' cannot report its stop-copy size: the kernel or its driver %2$s predates VFIO_DEVICE_FEATURE_MIG_DATA_SIZE"),
+                         vfio->name, vfio->driver ? vfio->driver : _("(unknown)"));
+        return -1;
+    }
+    if (rc < 0) {
+        vfmigReportSystemError(-rc,
+                               _("cannot read the stop-copy size of device '%1$s' (VFIO_DEVICE_FEATURE_MIG_DATA_SIZE)"),
+                               vfio->name);
+        return -1;
+    }
+    *bytes = size.stop_copy_length;
+    return 0;
+}
+
+
+int
+vfmigVFIOReset(vfmigVFIO *vfio)
+{
+    if (ioctl(vfio->deviceFd, VFIO_DEVICE_RESET) < 0) {
+        int err = errno;
+
+        if (err == EINVAL || err == ENOTTY) {
+            vfmigReportError(VFMIG_ERR_OPERATION_UNSUPPORTED,
+                             _("device '%1$s' cannot be reset: VFIO_DEVICE_RESET failed with '%2$s' (the device has no usable reset method)"),
+                             vfio->name, g_strerror(err));
+        } else {
+            vfmigReportSystemError(err,
+                                   _("cannot reset device '%1$s' (VFIO_DEVICE_RESET)"),
+                                   vfio->name);
+        }
+        return -1;
+    }
+    return 0;
+}
+
+
+static const char *
+vfmigVFIODataName(const char *name)
+{
+    return name ? name : _("(unnamed)");
+}
+
+
+int
+vfmigVFIOPrecopyInfo(const char *name,
+                     int dataFd,
+                     uint64_t *initialBytes,
+                     uint64_t *dirtyBytes)
+{
+    struct vfio_precopy_info info;
+
+    /* Drivers before the REINIT opt-in echo flags back: zero them going
+     * in, and ignore them coming out. */
+    memset(&info, 0, sizeof(info));
+    info.argsz = sizeof(info);
+    info.flags = 0;
+
+    if (ioctl(dataFd, VFIO_MIG_GET_PRECOPY_INFO, &info) < 0) {
+        int err = errno;
+
+        vfmigReportSystemError(err,
+                               _("cannot get the pre-copy estimates of device '%1$s' (VFIO_MIG_GET_PRECOPY_INFO on data fd %2$d)"),
+                               vfmigVFIODataName(name), dataFd);
+        return -1;
+    }
+    *initialBytes = info.initial_bytes;
+    *dirtyBytes = info.dirty_bytes;
+    return 0;
+}
+
+
+int
+vfmigVFIODataClassify(ssize_t n,
+                      int err,
+                      bool inPrecopy,
+                      vfmigDataStatus *status)
+{
+    if (n > 0) {
+        *status = VFMIG_DATA_OK;
+        return 0;
+    }
+    if (n == 0) {
+        *status = inPrecopy ? VFMIG_DATA_AGAIN : VFMIG_DATA_END;
+        return 0;
+    }
+
+    switch (err) {
+    case EINTR:
+        return 1;
+    case EAGAIN:
+#if EWOULDBLOCK != EAGAIN
+    case EWOULDBLOCK:
+#endif
+        *status = VFMIG_DATA_AGAIN;
+        return 0;
+    case ENOMSG:
+        if (!inPrecopy)
+            return -1;
+        *status = VFMIG_DATA_AGAIN;
+        return 0;
+    default:
+        return -1;
+    }
+}
+
+
+ssize_t
+vfmigVFIODataRead(const char *name,
+                  int dataFd,
+                  void *buf,
+                  size_t len,
+                  bool inPrecopy,
+                  vfmigDataStatus *status)
+{
+    for (;;) {
+        ssize_t n = read(dataFd, buf, len);
+        int err = n < 0 ? errno : 0;
+        int rc = vfmigVFIODataClassify(n, err, inPrecopy, status);
+
+        if (rc > 0)
+            continue;
+        if (rc == 0)
+            return n > 0 ? n : 0;
+
+        if (n < 0 && err == ENOMSG) {
+            vfmigReportError(VFMIG_ERR_OPERATION_FAILED,
+                             _("the driver of device '%1$s' ended a stop-copy read with ENOMSG (data fd %2$d), which the VFIO uAPI allows only in the PRE_COPY states"),
+                             vfmigVFIODataName(name), dataFd);
+        } else {
+            vfmigReportSystemError(n < 0 ? err : EIO,
+                                   _("cannot read the migration data of device '%1$s' (data fd %2$d)"),
+                                   vfmigVFIODataName(name), dataFd);
+        }
+        return -1;
+    }
+}
+
+
+ssize_t
+vfmigVFIODataWrite(const char *name,
+                   int dataFd,
+                   const void *buf,
+                   size_t len)
+{
+    for (;;) {
+        ssize_t n = write(dataFd, buf, len);
+        int err;
+
+        if (n >= 0)
+            return n;
+        if ((err = errno) == EINTR)
+            continue;
+        vfmigReportSystemError(err,
+                               _("cannot write the migration data of device '%1$s' (data fd %2$d)"),
+                               vfmigVFIODataName(name), dataFd);
+        return -1;
+    }
+}
+
+
+int
+vfmigVFIODataWait(const char *name,
+                  int dataFd,
+                  int timeoutMs)
+{
+    gint64 deadline = timeoutMs >= 0 ?
+        g_get_monotonic_time() + (gint64) timeoutMs * 1000 : -1;
+    struct pollfd pfd = { .fd = dataFd, .events = POLLIN | POLLRDHUP };
+    int waitMs = timeoutMs;
+
+    if (dataFd < 0) {
+        vfmigReportError(VFMIG_ERR_OPERATION_INVALID,
+                         _("device '%1$s' has no migration data stream to wait on"),
+                         vfmigVFIODataName(name));
+        return -1;
+    }
+
+    for (;;) {
+        int rc;
+
+        pfd.revents = 0;
+        rc = poll(&pfd, 1, waitMs);
+        if (rc < 0 && errno == EINTR) {
+            if (deadline >= 0) {
+                gint64 left = deadline - g_get_monotonic_time();
+
+                waitMs = left > 0 ? (int) ((left + 999) / 1000) : 0;
+            }
+            continue;
+        }
+        if (rc < 0) {
+            int err = errno;
+
+            vfmigReportSystemError(err,
+                                   _("cannot poll the migration data of device '%1$s' (data fd %2$d)"),
+                                   vfmigVFIODataName(name), dataFd);
+            return -1;
+        }
+        if (rc == 0)
+            return 0;
+        if (pfd.revents & POLLNVAL) {
+            vfmigReportSystemError(EBADF,
+                                   _("cannot poll the migration data of device '%1$s' (data fd %2$d)"),
+                                   vfmigVFIODataName(name), dataFd);
+            return -1;
+        }
+        /* data, end of stream (HUP) or an error read() will report */
+        return 1;
+    }
+}

@@ -1,0 +1,97 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# virt-vfmig's command line: exit codes, messages, help, and device-info
+# against fake /sys and /dev trees (the real-kernel runs are in tests/vm).
+set -uo pipefail
+
+VFMIG=${1:?usage: test-cli.sh PATH-TO-virt-vfmig}
+export LC_ALL=C LANG=C
+unset LIBVIRT_DEFAULT_URI
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+n=0
+fail=0
+
+# check DESC WANT_RC WANT_OUT_REGEX WANT_ERR_REGEX -- ARGS...
+check() {
+    local desc=$1 want_rc=$2 want_out=$3 want_err=$4
+    shift 5
+    local rc=0
+    "$VFMIG" "$@" >"$tmp/out" 2>"$tmp/err" </dev/null || rc=$?
+    n=$((n + 1))
+    local why=""
+    [ "$rc" = "$want_rc" ] || why="exit $rc, want $want_rc"
+    if [ -z "$why" ] && [ -n "$want_out" ] && ! grep -Eq -- "$want_out" "$tmp/out"; then
+        why="stdout does not match /$want_out/"
+    fi
+    if [ -z "$why" ] && [ -n "$want_err" ] && ! grep -Eq -- "$want_err" "$tmp/err"; then
+        why="stderr does not match /$want_err/"
+    fi
+    # every failure says something; success says nothing on stderr
+    if [ -z "$why" ] && [ "$rc" != 0 ] && [ ! -s "$tmp/err" ]; then
+        why="failed silently"
+    fi
+    if [ -z "$why" ] && [ "$rc" = 0 ] && [ -s "$tmp/err" ]; then
+        why="succeeded but wrote to stderr"
+    fi
+    if [ -z "$why" ]; then
+        echo "ok $n - $desc"
+    else
+        echo "not ok $n - $desc: $why"
+        sed 's/^/# out: /' "$tmp/out"; sed 's/^/# err: /' "$tmp/err"
+        fail=$((fail + 1))
+    fi
+}
+
+# --- global options and dispatch
+check "no command is a usage error" 2 "" "error: no command given" --
+check "--help lists the commands" 0 "device-info" "" -- --help
+check "-h is --help" 0 "Usage: virt-vfmig" "" -- -h
+check "--version prints the version" 0 "^[0-9]+\.[0-9]+\.[0-9]+$" "" -- --version
+check "-V is --version" 0 "^[0-9]+\.[0-9]+\.[0-9]+$" "" -- -V
+check "unknown global option" 2 "" "unknown option '--frobnicate'" -- --frobnicate
+check "unknown short option" 2 "" "unknown option '-z'" -- -z
+check "-c without a value" 2 "" "needs a value" -- -c
+check "-c with an empty URI" 2 "" "non-empty URI" -- -c "" version
+check "unknown command" 2 "" "unknown command 'frobnicate'" -- frobnicate
+check "usage errors point at --help" 2 "" "Try 'virt-vfmig --help'" -- frobnicate
+
+# --- help
+check "help lists the commands" 0 "device-info" "" -- help
+check "help COMMAND describes it" 0 "SYNOPSIS" "" -- help device-info
+check "help of an unknown command fails" 1 "" "unknown command 'nope'" -- help nope
+check "COMMAND --help describes it" 0 "virt-vfmig device-info <device>" "" -- device-info --help
+check "COMMAND -h describes it" 0 "DESCRIPTION" "" -- device-info -h
+
+# --- command option parsing
+check "device-info needs a device" 2 "" "needs the argument <device>" -- device-info
+check "device-info takes one device" 2 "" "unexpected argument 'b'" -- device-info a b
+check "device-info has no --foo" 2 "" "has no option --foo" -- device-info --foo x
+check "device-info --device twice" 2 "" "given twice" -- device-info --device a --device b
+check "empty device name" 2 "" "non-empty value" -- device-info --device=
+
+# --- version and the libvirt connection
+check "version --local needs no libvirt" 0 "^vfmig [0-9]" "" -- version --local
+check "version --local shows the libvirt library" 0 "Using libvirt library [0-9]+\.[0-9]+\.[0-9]+" "" -- version --local
+check "version through the test driver" 0 "Running hypervisor: TEST [0-9]" "" -- -c test:///default version
+check "a bad URI names the URI" 1 "" "failed to connect to libvirt at 'nosuchdriver:///x'" -- -c nosuchdriver:///x version
+check "--connect= long form" 0 "Running hypervisor: TEST [0-9]" "" -- --connect=test:///default version
+
+# --- device-info against fake trees (no VFIO here; tests/vm has the real ones)
+sys="$tmp/sys"; dev="$tmp/dev"
+mkdir -p "$sys/bus/pci/devices" "$sys/bus/pci/drivers/e1000e" "$sys/kernel/iommu_groups/7" "$dev/vfio"
+mkdir -p "$sys/devices/pci0000:00/0000:00:03.0"
+ln -s "../../../devices/pci0000:00/0000:00:03.0" "$sys/bus/pci/devices/0000:00:03.0"
+ln -s "../../../bus/pci/drivers/e1000e" "$sys/devices/pci0000:00/0000:00:03.0/driver"
+ln -s "../../../kernel/iommu_groups/7" "$sys/devices/pci0000:00/0000:00:03.0/iommu_group"
+export VFMIG_SYSFS_ROOT=$sys VFMIG_DEV_ROOT=$dev
+check "malformed address is refused by name" 1 "" "'0000:zz:00.0'" -- device-info 0000:zz:00.0
+check "missing device" 1 "" "0000:00:09.0" -- device-info 0000:00:09.0
+check "device bound to a non-VFIO driver" 1 "" "e1000e" -- device-info 0000:00:03.0
+unset VFMIG_SYSFS_ROOT VFMIG_DEV_ROOT
+
+echo "1..$n"
+[ "$fail" = 0 ]
