@@ -22,8 +22,7 @@ for path in sys.argv[1:]:
                 bad = 1        # crashed, timed out or skipped as a whole
             passed += ok
             failed += bad
-            print('%-10s %-28s %-8s %4d checks passed, %d failed (%.1f s)' % (
-                '+'.join(t.get('suite', [])), t['name'], t['result'], ok, bad,
-                t.get('duration', 0)))
+            print('%-36s %-8s %4d checks passed, %d failed (%.1f s)' % (
+                t['name'], t['result'], ok, bad, t.get('duration', 0)))
 print('%d passed, %d failed' % (passed, failed))
 sys.exit(1 if failed or not passed else 0)

@@ -13,10 +13,11 @@
 # the kernel's sample VFIO migration driver, mtty, is built for the guest
 # kernel (build-mtty.sh, cached) and a real state round trip is done.
 #
-# Exits 0 only when the guest reported every planned check, each passed,
-# and the plan has the size expected here for SERIES: a missing result, a
-# skipped check or a guest that never finished is a failure.  --demo shows
-# the run for people (run-demo).
+# Prints TAP on stdout (the console as "# " lines while the guest runs,
+# then the guest's checks against the plan expected here for SERIES) and
+# exits 0 only when the guest reported every planned check and each passed:
+# a missing result, a skipped check or a guest that never finished is a
+# failure.  --demo shows the run for people instead (run-demo).
 #
 # Needs root, qemu-system-x86_64, the kernel image, its modules, and for
 # mtty its headers and apt access to linux-source.
@@ -50,9 +51,10 @@ VM_ROUNDTRIP=$4
 NAME="vm-$SERIES"
 die() {
     echo "$NAME: FAIL: $*" >&2
+    $DEMO || echo "Bail out! $NAME: $*"
     exit 1
 }
-note() { $DEMO || echo "$NAME: $*"; }
+note() { $DEMO || echo "# $NAME: $*"; }
 show() { $DEMO && echo "$*"; return 0; }
 
 # ---------- what this needs --------------------------------------------------------
@@ -198,7 +200,7 @@ timeout -k 10 "$TIMEOUT" "${QEMU[@]}" < /dev/null 2>&1 |
                 $shown && [[ ! $line =~ ^\[\ *[0-9]+\.[0-9]+\]\  ]] &&
                     printf '%s\n' "$line"
             else
-                printf '%s %s\n' "$stamp" "$line"
+                printf '# %s %s\n' "$stamp" "$line"
             fi
         done
     }
@@ -221,11 +223,13 @@ passed=0
 failed=()
 misnumbered=0
 ended=false
+tap=()
 if [ -f "$RES" ]; then
     while IFS= read -r line; do
         case "$line" in
             1..*)
                 [ -z "$plan" ] && plan=${line#1..}
+                continue
                 ;;
             "ok "*|"not ok "*)
                 count=$((count + 1))
@@ -243,7 +247,13 @@ if [ -f "$RES" ]; then
             "# VFMIG-VM-END")
                 ended=true
                 ;;
+            "#"*)
+                ;;
+            *)
+                line="# $line"
+                ;;
         esac
+        tap+=("$line")
     done < "$RES"
 else
     problems+=("the guest wrote no results.tap")
@@ -263,9 +273,15 @@ if $DEMO; then
     echo
     echo "(QEMU ran for $BOOT_SECS s; the guest was up after ${GUEST_AT:-?} s.)"
 else
-    echo
-    echo "$NAME: kernel $KVER, QEMU start to guest script ${GUEST_AT:-?} s, whole boot to power-off $BOOT_SECS s, whole run $(elapsed) s"
-    echo "$NAME: $passed of $PLAN expected checks passed (results: $RES)"
+    # TAP for meson: the guest's checks against the plan expected here; a
+    # check the guest did not report is a failed one.
+    echo "1..$PLAN"
+    [ ${#tap[@]} -eq 0 ] || printf '%s\n' "${tap[@]}"
+    for ((i = count + 1; i <= PLAN; i++)); do
+        echo "not ok $i - check $i of $PLAN was not reported by the guest"
+    done
+    note "kernel $KVER, QEMU start to guest script ${GUEST_AT:-?} s, whole boot to power-off $BOOT_SECS s, whole run $(elapsed) s"
+    note "$passed of $PLAN expected checks passed (results: $RES)"
 fi
 for f in "${failed[@]}"; do
     echo "$NAME: $f" >&2
@@ -273,6 +289,7 @@ done
 if [ ${#problems[@]} -ne 0 ]; then
     for p in "${problems[@]}"; do
         echo "$NAME: FAIL: $p" >&2
+        note "FAIL: $p"
     done
     echo "$NAME: the console log is $WORK/console.log, the kernel log $WORK/out/dmesg.txt" >&2
     exit 1
