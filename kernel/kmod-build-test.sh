@@ -1,0 +1,54 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# kmod-build-test.sh SERIES SRCDIR WORKDIR
+#
+# Builds vfmig's kernel modules (SRCDIR, the kernel/ tree) against the
+# newest installed Debian headers of kernel SERIES (6.1, 6.12, ...:
+# /usr/src/linux-headers-SERIES.*-amd64), with W=1, in a copy under
+# WORKDIR/kmod-<release>, so that the source tree stays clean and several
+# kernels can build at once.  Prints TAP: the build succeeded, and it
+# printed no compiler or modpost warning.
+set -uo pipefail
+
+SERIES=${1:?usage: kmod-build-test.sh SERIES SRCDIR WORKDIR}
+SRCDIR=${2:?usage: kmod-build-test.sh SERIES SRCDIR WORKDIR}
+WORKDIR=${3:?usage: kmod-build-test.sh SERIES SRCDIR WORKDIR}
+
+echo "1..2"
+bail() { echo "Bail out! $*"; exit 1; }
+
+[[ $SERIES =~ ^[0-9]+\.[0-9]+$ ]] || bail "SERIES must look like 6.12, not '$SERIES'"
+KDIR=$(for d in /usr/src/linux-headers-"$SERIES".*-amd64; do
+           [ -f "$d/Makefile" ] && echo "$d"
+       done | sort -V | tail -1)
+[ -n "$KDIR" ] ||
+    bail "no headers of a $SERIES kernel are installed (/usr/src/linux-headers-$SERIES.*-amd64): apt-get install linux-headers-<$SERIES release>-amd64"
+REL=${KDIR#/usr/src/linux-headers-}
+echo "# building against $KDIR"
+
+OUT=$WORKDIR/kmod-$REL
+rm -rf "$OUT"
+mkdir -p "$OUT" || bail "cannot create $OUT"
+(cd "$SRCDIR" && tar --exclude='*.o' --exclude='*.ko' --exclude='.*.cmd' \
+     --exclude='*.mod' --exclude='*.mod.c' --exclude='Module.symvers' \
+     --exclude='modules.order' -cf - .) | (cd "$OUT" && tar -xf -) ||
+    bail "cannot copy $SRCDIR to $OUT"
+
+make -C "$OUT" KDIR="$KDIR" W=1 > "$OUT/build.log" 2>&1
+rc=$?
+sed 's/^/# /' "$OUT/build.log"
+kos=$(cd "$OUT" && ls -- *.ko 2>/dev/null | tr '\n' ' ')
+if [ "$rc" -eq 0 ] && [ -n "$kos" ]; then
+    echo "ok 1 - modules built for $REL: $kos"
+else
+    echo "not ok 1 - the build for $REL failed (make exit status $rc)"
+fi
+warnings=$(grep -E -i 'warning:|error:' "$OUT/build.log")
+if [ -z "$warnings" ]; then
+    echo "ok 2 - no warnings with W=1 for $REL"
+else
+    echo "not ok 2 - $(printf '%s\n' "$warnings" | wc -l) warning or error lines with W=1 for $REL"
+    rc=1
+fi
+exit $(( rc != 0 ))
