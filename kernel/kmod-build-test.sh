@@ -7,15 +7,16 @@
 # newest installed Debian headers of kernel SERIES (6.1, 6.12, ...:
 # /usr/src/linux-headers-SERIES.*-amd64), with W=1, in a copy under
 # WORKDIR/kmod-<release>, so that the source tree stays clean and several
-# kernels can build at once.  Prints TAP: the build succeeded, and it
-# printed no compiler or modpost warning.
+# kernels can build at once.  Prints TAP: the build succeeded, it printed
+# no compiler or modpost warning, and DKMS builds the same tree through
+# dkms.conf (in private DKMS trees: nothing is installed).
 set -uo pipefail
 
 SERIES=${1:?usage: kmod-build-test.sh SERIES SRCDIR WORKDIR}
 SRCDIR=${2:?usage: kmod-build-test.sh SERIES SRCDIR WORKDIR}
 WORKDIR=${3:?usage: kmod-build-test.sh SERIES SRCDIR WORKDIR}
 
-echo "1..2"
+echo "1..3"
 bail() { echo "Bail out! $*"; exit 1; }
 
 [[ $SERIES =~ ^[0-9]+\.[0-9]+$ ]] || bail "SERIES must look like 6.12, not '$SERIES'"
@@ -50,5 +51,34 @@ if [ -z "$warnings" ]; then
 else
     echo "not ok 2 - $(printf '%s\n' "$warnings" | wc -l) warning or error lines with W=1 for $REL"
     rc=1
+fi
+# DKMS, as a package would use it: the tree as /usr/src/vfmig-<version>,
+# here in private source and DKMS trees under WORKDIR.
+VER=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' "$OUT/dkms.conf")
+DK=$WORKDIR/dkms-$REL
+rm -rf "$DK"
+mkdir -p "$DK/src" "$DK/tree"
+if [ -z "$VER" ]; then
+    echo "not ok 3 - dkms.conf has no PACKAGE_VERSION"
+    rc=1
+elif ! command -v dkms >/dev/null; then
+    echo "not ok 3 - dkms is not installed (apt-get install dkms)"
+    rc=1
+else
+    (cd "$OUT" && tar --exclude='*.o' --exclude='*.ko' --exclude='.*.cmd' \
+         --exclude='*.mod' --exclude='*.mod.c' --exclude='Module.symvers' \
+         --exclude='modules.order' --exclude=build.log -cf - .) |
+        (mkdir -p "$DK/src/vfmig-$VER" && cd "$DK/src/vfmig-$VER" && tar -xf -)
+    dkms build -m vfmig -v "$VER" -k "$REL" --sourcetree "$DK/src" \
+        --dkmstree "$DK/tree" > "$DK/dkms.log" 2>&1
+    drc=$?
+    sed 's/^/# dkms: /' "$DK/dkms.log"
+    built=$(find "$DK/tree/vfmig/$VER/$REL" -name 'vfmig_testdev.ko*' 2>/dev/null | head -n 1)
+    if [ "$drc" -eq 0 ] && [ -n "$built" ]; then
+        echo "ok 3 - dkms build vfmig/$VER for $REL: ${built##*/}"
+    else
+        echo "not ok 3 - dkms build vfmig/$VER for $REL failed (exit status $drc)"
+        rc=1
+    fi
 fi
 exit $(( rc != 0 ))

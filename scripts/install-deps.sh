@@ -46,7 +46,7 @@ apt-get install -y -qq --no-install-recommends \
     "qemu-system-data/$bpo" "seabios/$bpo" \
     "$k61" "${k61/image/headers}" \
     "$k612/$bpo" "${k612/image/headers}/$bpo" \
-    busybox-static cpio xz-utils kmod \
+    busybox-static cpio xz-utils kmod dkms openssl \
     >/dev/null
 
 echo "install-deps: ok ($k61, $k612, $(qemu-system-x86_64 --version | head -n 1))"
