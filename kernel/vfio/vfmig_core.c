@@ -195,13 +195,13 @@ static struct file *vfmig_set_state(struct vfio_device *vdev,
 	u32 next;
 
 	mutex_lock(&vd->state_mutex);
-	while (vd->mig_state != new_state) {
-		verdict = vfmig_fsm_next_state(vfmig_flags(vd), vd->mig_state,
-					       new_state, &next);
-		if (verdict != VFMIG_FSM_OK) {
-			res = ERR_PTR(vfmig_fsm_verdict_errno(verdict));
-			break;
-		}
+	/*
+	 * Ask the FSM even when the device is in @new_state already: ERROR
+	 * may never be requested, not even from ERROR.
+	 */
+	verdict = vfmig_fsm_next_state(vfmig_flags(vd), vd->mig_state,
+				       new_state, &next);
+	while (verdict == VFMIG_FSM_OK && vd->mig_state != new_state) {
 		res = vfmig_step(vd, vd->mig_state, next);
 		if (IS_ERR(res))
 			break;
@@ -212,7 +212,11 @@ static struct file *vfmig_set_state(struct vfio_device *vdev,
 			res = ERR_PTR(-EINVAL);
 			break;
 		}
+		verdict = vfmig_fsm_next_state(vfmig_flags(vd), vd->mig_state,
+					       new_state, &next);
 	}
+	if (verdict != VFMIG_FSM_OK)
+		res = ERR_PTR(vfmig_fsm_verdict_errno(verdict));
 	mutex_unlock(&vd->state_mutex);
 	return res;
 }

@@ -57,6 +57,20 @@ int vfmig_fault_store(struct vfmig_device *vd, const char *buf)
 	}
 
 	mutex_lock(&vd->state_mutex);
+	/*
+	 * An arc fault must name a single arc the device can take with its
+	 * current features, or it would never fire and stay armed.
+	 */
+	if (f.type == VFMIG_FAULT_FAIL_ARC || f.type == VFMIG_FAULT_ERROR_ARC) {
+		u32 next;
+
+		if (vfmig_fsm_next_state(vd->core.vdev.migration_flags, f.from,
+					 f.to, &next) != VFMIG_FSM_OK ||
+		    next != f.to) {
+			mutex_unlock(&vd->state_mutex);
+			return -EINVAL;
+		}
+	}
 	vd->fault = f;
 	mutex_unlock(&vd->state_mutex);
 	return 0;

@@ -1,54 +1,64 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
-# vm-test.sh [--demo] SERIES BUILDDIR VIRT_VFMIG VM_ROUNDTRIP
+# vm-test.sh [--demo] [--name NAME] SERIES BUILDDIR SUITE[,SUITE...]
 #
-# Runs vfmig's VFIO client against a real Debian kernel: boots the
-# installed kernel of SERIES (6.12, 6.1, ...: the newest /boot/vmlinuz-
-# SERIES.*, or $VFMIG_VM_KERNEL) under QEMU with TCG, so no hardware and no
-# KVM are needed, with an emulated Intel IOMMU and two pci-testdevs.  The
-# guest's root is this machine's / (read-only over virtio-9p, with a tmpfs
-# overlay), so it runs the very binaries of BUILDDIR; guest.sh does the
-# checks and writes results.tap to a read-write share.  On kernels >= 6.7
-# the kernel's sample VFIO migration driver, mtty, is built for the guest
-# kernel (build-mtty.sh, cached) and a real state round trip is done.
+# The VM harness: boots the installed Debian kernel of SERIES (6.12, 6.1,
+# ...: the newest /boot/vmlinuz-SERIES.*, or $VFMIG_VM_KERNEL) under QEMU
+# with TCG (no hardware, no KVM): q35, an emulated Intel IOMMU, N
+# pci-testdevs each in its own IOMMU group.  The guest's root is this
+# machine's / (read-only over virtio-9p, with a tmpfs overlay), so it runs
+# the very programs of BUILDDIR; a second, read-write 9p share brings the
+# results back.  In the guest, guest.sh runs the named suites
+# (tests/vm/suites/NAME.sh, with lib.sh) one after the other.
 #
-# Prints TAP on stdout (the console as "# " lines while the guest runs,
-# then the guest's checks against the plan expected here for SERIES) and
-# exits 0 only when the guest reported every planned check and each passed:
-# a missing result, a skipped check or a guest that never finished is a
-# failure.  --demo shows the run for people instead (run-demo).
+# A suite's header declares what it needs from the host:
+#   # vm-needs: testdev-ko     vfmig_testdev.ko built for the guest kernel
+#                              (kernel/ copied to BUILDDIR/tests/vm/cache/
+#                              kmod-RELEASE, make W=1; a failed or warning
+#                              build fails the run)
+#   # vm-needs: mtty-ko        the kernel's mtty sample (build-mtty.sh)
+#   # vm-testdevs: N           at least N pci-testdevs (default 2)
 #
-# Needs root, qemu-system-x86_64, the kernel image, its modules, and for
-# mtty its headers and apt access to linux-source.
+# Output: TAP on stdout for meson (the console as "# " lines while the
+# guest runs, then every suite's checks, renumbered and named "SUITE: ...",
+# then the harness's own checks).  A suite that printed no plan, fewer or
+# more results than its plan, a "# SKIP" or "# TODO", a guest that died or
+# timed out, and a kernel log with WARNING, BUG, Oops, a hung task or a
+# call trace all fail.  --demo shows the suites' output for people instead
+# (run-demo); the exit status is the same.
+#
+# Needs root, qemu-system-x86_64, busybox-static, the kernel image, its
+# modules, and its headers for the modules built here.
 # Environment: VFMIG_VM_KERNEL (a kernel release under /boot),
-# VFMIG_VM_CACHE (mtty cache, default BUILDDIR/tests/vm/cache),
-# VFMIG_VM_TIMEOUT (seconds for the whole boot, default 300).
+# VFMIG_VM_CACHE (module cache, default BUILDDIR/tests/vm/cache),
+# VFMIG_VM_TIMEOUT (seconds for the whole boot, default 800),
+# VFMIG_VM_TESTDEVS (pci-testdevs, default: what the suites declare),
+# VFMIG_VM_KERNEL_SRC (the modules' source, default the project's kernel/:
+# e.g. a copy with a bug put in on purpose, with its own VFMIG_VM_CACHE),
+# VFMIG_VM_OPT_* (passed to the suites: see suites/*.sh).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
-# Checks of guest.sh and of vm-roundtrip (keep in step with both).
-GUEST_CHECKS_VFIO=9
-GUEST_CHECKS_MTTY=6     # load, create, device-info x2, roundtrip exit, after
-GUEST_CHECKS_END=1
-RT_CHECKS=20            # vm-roundtrip with PRE_COPY (VM_RT_CHECKS_*)
-
 DEMO=false
-if [ "${1:-}" = --demo ]; then
-    DEMO=true
-    shift
-fi
-if [ $# -ne 4 ]; then
-    echo "usage: vm-test.sh [--demo] SERIES BUILDDIR VIRT_VFMIG VM_ROUNDTRIP" >&2
+NAME=
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --demo) DEMO=true; shift ;;
+        --name) NAME=$2; shift 2 ;;
+        *) break ;;
+    esac
+done
+if [ $# -ne 3 ]; then
+    echo "usage: vm-test.sh [--demo] [--name NAME] SERIES BUILDDIR SUITE[,SUITE...]" >&2
     exit 2
 fi
 SERIES=$1
 BUILDDIR=$2
-VIRT_VFMIG=$3
-VM_ROUNDTRIP=$4
+SUITES=$3
+[ -n "$NAME" ] || NAME="vm-${SUITES//,/+}-$SERIES"
 
-NAME="vm-$SERIES"
 die() {
     echo "$NAME: FAIL: $*" >&2
     $DEMO || echo "Bail out! $NAME: $*"
@@ -59,13 +69,14 @@ show() { $DEMO && echo "$*"; return 0; }
 
 # ---------- what this needs --------------------------------------------------------
 [ "$(id -u)" -eq 0 ] ||
-    die "needs root: the guest's root is this machine's / read over 9p (root-only files included) and the cache may need apt-get download"
+    die "needs root: the guest's root is this machine's / read over 9p (root-only files included)"
 command -v qemu-system-x86_64 >/dev/null ||
     die "qemu-system-x86_64 is not installed (Debian: qemu-system-x86, from bookworm-backports on Debian 12)"
-for t in timeout realpath cpio gzip modprobe; do
+for t in timeout realpath cpio gzip modprobe make; do
     command -v "$t" >/dev/null || die "$t is not installed"
 done
 [[ $SERIES =~ ^[0-9]+\.[0-9]+$ ]] || die "SERIES must look like 6.12, not '$SERIES'"
+[[ $SUITES =~ ^[a-z0-9-]+(,[a-z0-9-]+)*$ ]] || die "bad suite list '$SUITES'"
 
 if [ -n "${VFMIG_VM_KERNEL:-}" ]; then
     KVER=$VFMIG_VM_KERNEL
@@ -82,38 +93,40 @@ KERNEL=/boot/vmlinuz-$KVER
 grep -q '^CONFIG_VFIO_PCI=' "/boot/config-$KVER" 2>/dev/null ||
     die "/boot/config-$KVER is missing or has no VFIO_PCI"
 
-for exe in "$VIRT_VFMIG" "$VM_ROUNDTRIP"; do
-    [ -x "$exe" ] || die "$exe is not built (run ninja -C $BUILDDIR)"
-done
 [ -d "$BUILDDIR" ] || die "build directory $BUILDDIR does not exist"
 BUILDDIR=$(realpath "$BUILDDIR")
-VIRT_VFMIG=$(realpath "$VIRT_VFMIG")
-VM_ROUNDTRIP=$(realpath "$VM_ROUNDTRIP")
+SRCROOT=$(cd "$HERE/../.." && pwd)
 
-# mtty has its migration support since Linux 6.7.
-MTTY=false
-major=${SERIES%%.*}
-minor=${SERIES#*.}
-if [ "$major" -gt 6 ] || { [ "$major" -eq 6 ] && [ "$minor" -ge 7 ]; }; then
-    MTTY=true
-fi
-if $MTTY && [ ! -f "/usr/src/linux-headers-$KVER/Makefile" ]; then
-    die "the headers of $KVER are not installed (/usr/src/linux-headers-$KVER), mtty.ko cannot be built: apt-get install linux-headers-$KVER"
-fi
-PLAN=$((GUEST_CHECKS_VFIO + GUEST_CHECKS_END))
-$MTTY && PLAN=$((PLAN + GUEST_CHECKS_MTTY + RT_CHECKS))
+IFS=, read -r -a SUITE_LIST <<< "$SUITES"
+NEED_TESTDEV=false
+NEED_MTTY=false
+NDEV=2
+for s in "${SUITE_LIST[@]}"; do
+    f=$HERE/suites/$s.sh
+    [ -r "$f" ] || die "no suite '$s' ($f)"
+    while read -r _ _ what rest; do
+        case "$what" in
+            testdev-ko) NEED_TESTDEV=true ;;
+            mtty-ko) NEED_MTTY=true ;;
+        esac
+    done < <(grep '^# vm-needs: ' "$f" || true)
+    n=$(sed -n 's/^# vm-testdevs: *\([0-9]*\).*/\1/p' "$f" | head -1)
+    [ -n "$n" ] && [ "$n" -gt "$NDEV" ] && NDEV=$n
+done
+NDEV=${VFMIG_VM_TESTDEVS:-$NDEV}
 
-WORK=$BUILDDIR/tests/vm/run-$SERIES
+WORK=$BUILDDIR/tests/vm/run-$NAME
 CACHE=${VFMIG_VM_CACHE:-$BUILDDIR/tests/vm/cache}
 rm -rf "$WORK"
-mkdir -p "$WORK/out"
+mkdir -p "$WORK/out" "$CACHE"
+CACHE=$(realpath "$CACHE")
 GUEST=$HERE/guest.sh
 
 # The guest sees the host's / except where it mounts its own file systems.
-for p in "$GUEST" "$VIRT_VFMIG" "$VM_ROUNDTRIP" "$WORK/out"; do
+for p in "$GUEST" "$BUILDDIR" "$WORK/out"; do
     case "$p" in
-        /proc/*|/sys/*|/dev/*|/run/*)
-            die "$p is under a directory the guest mounts its own file system on (/proc /sys /dev /run): use a build directory elsewhere" ;;
+        /proc/*|/sys/*|/dev/*|/run/*|/tmp/*)
+            die "$p is under a directory the guest mounts its own file system on (/proc /sys /dev /run /tmp): use a build directory elsewhere" ;;
     esac
 done
 [[ $WORK != *,* ]] ||
@@ -125,16 +138,31 @@ T_START=${EPOCHREALTIME/./}
 elapsed() { local d=$(( ${EPOCHREALTIME/./} - T_START )); printf '%d.%02d' $((d / 1000000)) $((d % 1000000 / 10000)); }
 
 # ---------- build what the guest needs ------------------------------------------------
-show "Preparing the guest for Linux $KVER: a busybox initramfs$($MTTY && echo ", and mtty.ko built for this kernel")."
-if $MTTY && [ ! -f "$CACHE/mtty-$KVER/mtty.ko" ]; then
-    show "(First run: downloading Debian's linux-source for mtty.c, about 150 MB, once.)"
-fi
+show "Preparing the guest for Linux $KVER: a busybox initramfs$($NEED_TESTDEV && echo ", vfmig_testdev.ko built for this kernel")."
 "$HERE/make-initramfs.sh" "$KVER" "$WORK/initrd.gz" 2> "$WORK/initramfs.log" ||
     { cat "$WORK/initramfs.log" >&2; die "building the initramfs failed"; }
 note "initramfs for $KVER built ($(elapsed) s)"
 
+HOST_CHECKS=()     # "pass|fail DESCRIPTION" of checks made here
+TESTDEV_KO=
+if $NEED_TESTDEV; then
+    if ! TESTDEV_KO=$("$HERE/build-kmod.sh" "$KVER" "${VFMIG_VM_KERNEL_SRC:-$SRCROOT/kernel}" "$CACHE" \
+                          2> "$WORK/kmod.log" | tail -1) || [ ! -f "$TESTDEV_KO" ]; then
+        cat "$WORK/kmod.log" >&2
+        die "building vfmig_testdev.ko for $KVER failed (log above, $WORK/kmod.log)"
+    fi
+    warn=$(grep -c 'warning:' "$WORK/kmod.log" || true)
+    if [ "$warn" -eq 0 ]; then
+        HOST_CHECKS+=("pass|kernel modules built for $KVER with W=1, no warnings")
+    else
+        HOST_CHECKS+=("fail|kernel modules built for $KVER with W=1: $warn warnings ($WORK/kmod.log)")
+        grep 'warning:' "$WORK/kmod.log" | head -20 | sed "s/^/$NAME: /" >&2
+    fi
+    note "vfmig_testdev.ko for $KVER: $TESTDEV_KO ($(elapsed) s)"
+fi
+
 MTTY_KO=
-if $MTTY; then
+if $NEED_MTTY; then
     if ! MTTY_KO=$("$HERE/build-mtty.sh" "$KVER" "$CACHE" 2> "$WORK/mtty.log" | tail -1) ||
        [ ! -f "$MTTY_KO" ]; then
         cat "$WORK/mtty.log" >&2
@@ -146,10 +174,18 @@ fi
 
 {
     printf 'VM_MODE=%q\n' "$($DEMO && echo demo || echo test)"
-    printf 'VIRT_VFMIG=%q\n' "$VIRT_VFMIG"
-    printf 'VM_ROUNDTRIP=%q\n' "$VM_ROUNDTRIP"
+    printf 'VM_NAME=%q\n' "$NAME"
+    printf 'VM_SUITES=%q\n' "$SUITES"
+    printf 'VM_SRCDIR=%q\n' "$HERE"
+    printf 'VM_BUILDDIR=%q\n' "$BUILDDIR"
+    printf 'VM_KVER=%q\n' "$KVER"
+    printf 'VM_SERIES=%q\n' "$SERIES"
+    printf 'TESTDEV_KO=%q\n' "$TESTDEV_KO"
     printf 'MTTY_KO=%q\n' "$MTTY_KO"
-    printf 'RT_CHECKS=%q\n' "$RT_CHECKS"
+    [ -n "${VFMIG_VM_SUITE_TIMEOUT:-}" ] &&
+        printf 'VM_SUITE_TIMEOUT=%q\n' "$VFMIG_VM_SUITE_TIMEOUT"
+    # knobs for the suites, passed through
+    env | grep '^VFMIG_VM_OPT_' | sed 's/=\(.*\)/="\1"/' || true
 } > "$WORK/out/config.sh"
 
 # ---------- boot ----------------------------------------------------------------------------
@@ -157,10 +193,14 @@ fi
 QEMU=(
     qemu-system-x86_64
     -accel tcg,thread=multi,tb-size=256
-    -cpu max -smp 2 -m 1536M
+    -cpu max -smp 2 -m 2048M
     -M q35,kernel-irqchip=split
     -device intel-iommu,intremap=on
-    -device pci-testdev -device pci-testdev
+)
+for ((i = 0; i < NDEV; i++)); do
+    QEMU+=(-device pci-testdev)
+done
+QEMU+=(
     -fsdev local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap
     -device virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot
     -fsdev "local,id=out,path=$WORK/out,security_model=none"
@@ -169,16 +209,15 @@ QEMU=(
     -append "console=ttyS0 intel_iommu=on panic=-1 quiet vfmig.init=$GUEST"
     -nodefaults -display none -serial stdio -no-reboot
 )
-TIMEOUT=${VFMIG_VM_TIMEOUT:-300}
+TIMEOUT=${VFMIG_VM_TIMEOUT:-800}
 printf '%q ' "${QEMU[@]}" > "$WORK/qemu-command.txt"
-note "booting $KVER under QEMU TCG (timeout $TIMEOUT s); console: $WORK/console.log"
+note "booting $KVER under QEMU TCG with $NDEV pci-testdevs, suites $SUITES (timeout $TIMEOUT s); console: $WORK/console.log"
 show "Booting Debian's kernel $KVER under $(qemu-system-x86_64 --version | head -1 | sed 's/ (.*//') (TCG, no KVM) ..."
 
 T_BOOT=${EPOCHREALTIME/./}
 set +e
 timeout -k 10 "$TIMEOUT" "${QEMU[@]}" < /dev/null 2>&1 |
     {
-        shown=false
         while IFS= read -r line; do
             line=${line%$'\r'}
             d=$(( ${EPOCHREALTIME/./} - T_BOOT ))
@@ -186,19 +225,27 @@ timeout -k 10 "$TIMEOUT" "${QEMU[@]}" < /dev/null 2>&1 |
             printf '%s %s\n' "$stamp" "$line" >> "$WORK/console.log"
             case "$line" in
                 VFMIG-VM-GUEST-START*)
-                    shown=true
                     echo "$stamp $line" > "$WORK/guest-start.txt"
                     $DEMO && printf '(the guest is up after %s s)\n' "${stamp//[][ ]/}"
-                    continue
+                    ;;
+                VFMIG-VM-SUITE-START*|VFMIG-VM-SUITE-END*)
+                    echo "$stamp $line" >> "$WORK/suite-times.txt"
                     ;;
                 VFMIG-VM-FATAL*)
                     echo "$line" >&2
                     ;;
             esac
             if $DEMO; then
-                # the guest's output only, not the kernel's
-                $shown && [[ ! $line =~ ^\[\ *[0-9]+\.[0-9]+\]\  ]] &&
-                    printf '%s\n' "$line"
+                # the suites' report, not the kernel's nor the timings
+                if [[ $line =~ ^\[[a-z0-9-]+\]\ (.*)$ ]]; then
+                    l=${BASH_REMATCH[1]}
+                    case "$l" in
+                        "#   "*" s"|"#   "*" ms"|1..*) ;;
+                        "# "*) printf '%s\n' "${l#\# }" ;;
+                        "#") echo ;;
+                        *) printf '%s\n' "$l" ;;
+                    esac
+                fi
             else
                 printf '# %s %s\n' "$stamp" "$line"
             fi
@@ -210,88 +257,136 @@ BOOT_SECS=$(( (${EPOCHREALTIME/./} - T_BOOT) / 10000 ))
 BOOT_SECS=$(printf '%d.%02d' $((BOOT_SECS / 100)) $((BOOT_SECS % 100)))
 
 # ---------- results -----------------------------------------------------------------------
-RES=$WORK/out/results.tap
-problems=()
-[ "$QEMU_RC" -eq 124 ] && problems+=("QEMU did not finish within $TIMEOUT s (killed)")
-[ "$QEMU_RC" -ne 0 ] && [ "$QEMU_RC" -ne 124 ] && problems+=("QEMU exited with status $QEMU_RC")
-grep -q 'VFMIG-VM-FATAL' "$WORK/console.log" 2>/dev/null &&
-    problems+=("the guest stopped early: $(grep -m1 'VFMIG-VM-FATAL' "$WORK/console.log" | sed 's/.*VFMIG-VM-FATAL //')")
+OUTDIR=$WORK/out
+TAP=()          # the lines for meson, numbered by emit_result
+T=0
+NFAIL=0
+FAILED_LINES=()
 
-plan=
-count=0
-passed=0
-failed=()
-misnumbered=0
-ended=false
-tap=()
-if [ -f "$RES" ]; then
+emit_result() {     # emit_result pass|fail DESCRIPTION
+    T=$((T + 1))
+    if [ "$1" = pass ]; then
+        TAP+=("ok $T - $2")
+    else
+        TAP+=("not ok $T - $2")
+        NFAIL=$((NFAIL + 1))
+        FAILED_LINES+=("not ok $T - $2")
+    fi
+}
+
+for hc in ${HOST_CHECKS[@]+"${HOST_CHECKS[@]}"}; do
+    emit_result "${hc%%|*}" "host: ${hc#*|}"
+done
+
+for s in "${SUITE_LIST[@]}"; do
+    f=$OUTDIR/suite-$s.tap
+    rcf=$OUTDIR/suite-$s.rc
+    if [ ! -f "$f" ]; then
+        emit_result fail "$s: the suite did not run (the guest stopped before it)"
+        continue
+    fi
+    plan=
+    count=0
+    early=false
     while IFS= read -r line; do
         case "$line" in
             1..*)
-                [ -z "$plan" ] && plan=${line#1..}
-                continue
+                if [ -z "$plan" ]; then
+                    plan=${line#1..}
+                    [ "$count" -gt 0 ] && early=true
+                fi
+                TAP+=("# $s: plan $line")
                 ;;
             "ok "*|"not ok "*)
                 count=$((count + 1))
-                num=${line#ok }
-                num=${num#not ok }
-                num=${num%% *}
-                [ "$num" = "$count" ] || misnumbered=$((misnumbered + 1))
+                desc=${line#ok [0-9]* - }
+                desc=${desc#not ok [0-9]* - }
+                if [ -n "$plan" ] && [ "$count" -gt "$plan" ]; then
+                    TAP+=("# $s: beyond its plan: $line")
+                    continue
+                fi
                 if [ "${line%% *}" = ok ] && [[ $line != *"# SKIP"* ]] &&
                    [[ $line != *"# TODO"* ]]; then
-                    passed=$((passed + 1))
+                    emit_result pass "$s: $desc"
                 else
-                    failed+=("$line")
+                    [[ $line == *"# SKIP"* ]] && desc="$desc (a skipped check is a failure here)"
+                    emit_result fail "$s: $desc"
                 fi
                 ;;
-            "# VFMIG-VM-END")
-                ended=true
-                ;;
             "#"*)
+                TAP+=("$line")
                 ;;
             *)
-                line="# $line"
+                TAP+=("# $line")
                 ;;
         esac
-        tap+=("$line")
-    done < "$RES"
+    done < "$f"
+    rc=$(cat "$rcf" 2>/dev/null || echo none)
+    if [ -z "$plan" ]; then
+        emit_result fail "$s: printed no plan (exit status $rc)"
+    else
+        $early && emit_result fail "$s: printed results before its plan"
+        for ((i = count + 1; i <= plan; i++)); do
+            emit_result fail "$s: check $i of $plan was not reported (exit status $rc)"
+        done
+        [ "$count" -gt "$plan" ] &&
+            emit_result fail "$s: reported $count results, its plan said $plan"
+    fi
+    if [ "$rc" != 0 ]; then
+        emit_result fail "$s: exit status $rc"
+    fi
+done
+
+# the kernel log: the guest's dmesg, or the console if the guest died
+KLOG=$OUTDIR/dmesg.txt
+[ -f "$KLOG" ] || KLOG=$WORK/console.log
+KPAT='WARNING:|BUG:|Oops|Call Trace|general protection|hung_task|blocked for more than|Kernel panic|RIP:|refcount_t:|list_(add|del) corruption'
+if [ -f "$KLOG" ] && grep -Eq "$KPAT" "$KLOG"; then
+    emit_result fail "kernel log: warnings, BUGs, oopses or hung tasks ($KLOG)"
+    # which suite each belongs to
+    awk -v pat="$KPAT" '/vfmig-vm: suite /{s=$0; sub(/.*vfmig-vm: suite /,"",s)}
+        $0 ~ pat {print "# kernel [" (s ? s : "boot") "]: " $0}' "$KLOG" |
+        head -40 > "$WORK/kernel-problems.txt"
+    while IFS= read -r l; do TAP+=("$l"); done < "$WORK/kernel-problems.txt"
 else
-    problems+=("the guest wrote no results.tap")
+    [ -f "$KLOG" ] && emit_result pass "kernel log: no WARNING, BUG, Oops, hung task or call trace" ||
+        emit_result fail "kernel log: none came back"
 fi
 
-[ -f "$RES" ] && ! $ended && problems+=("the guest did not finish its checks (no end marker)")
-[ -n "$plan" ] && [ "$plan" != "$PLAN" ] &&
-    problems+=("the guest planned $plan checks, $PLAN are expected on $SERIES")
-[ -f "$RES" ] && [ -z "$plan" ] && problems+=("the guest printed no plan")
-[ "$count" -ne "$PLAN" ] && problems+=("$count checks reported, $PLAN expected")
-[ "$misnumbered" -ne 0 ] && problems+=("$misnumbered checks are numbered out of order")
-[ ${#failed[@]} -ne 0 ] && problems+=("${#failed[@]} checks failed or were skipped")
+problems=
+[ "$QEMU_RC" -eq 124 ] && problems="QEMU did not finish within $TIMEOUT s (killed)"
+[ "$QEMU_RC" -ne 0 ] && [ "$QEMU_RC" -ne 124 ] && problems="QEMU exited with status $QEMU_RC"
+grep -q 'VFMIG-VM-FATAL' "$WORK/console.log" 2>/dev/null &&
+    problems+="${problems:+; }$(grep -m1 'VFMIG-VM-FATAL' "$WORK/console.log" | sed 's/.*VFMIG-VM-FATAL //')"
+[ -f "$OUTDIR/end.txt" ] || problems+="${problems:+; }the guest did not finish its suites"
+if [ -z "$problems" ]; then
+    emit_result pass "guest: ran every suite and powered off"
+else
+    emit_result fail "guest: $problems"
+fi
 
 GUEST_AT=$(sed -n 's/^\[ *\([0-9.]*\)\].*/\1/p' "$WORK/guest-start.txt" 2>/dev/null || true)
+TIMES=$(sed 's/^\[ *\([0-9.]*\)\] /\1 /' "$WORK/suite-times.txt" 2>/dev/null |
+        awk '$2 == "VFMIG-VM-SUITE-START" {t[$3] = $1}
+             $2 == "VFMIG-VM-SUITE-END" {printf "suite %s %.1f s, ", $3, $1 - t[$3]}' || true)
+SUMMARY="kernel $KVER: QEMU start to guest script ${GUEST_AT:-?} s; ${TIMES}boot to power-off $BOOT_SECS s; whole run $(elapsed) s"
+echo "$SUMMARY" > "$WORK/timings.txt"
 
 if $DEMO; then
     echo
     echo "(QEMU ran for $BOOT_SECS s; the guest was up after ${GUEST_AT:-?} s.)"
 else
-    # TAP for meson: the guest's checks against the plan expected here; a
-    # check the guest did not report is a failed one.
-    echo "1..$PLAN"
-    [ ${#tap[@]} -eq 0 ] || printf '%s\n' "${tap[@]}"
-    for ((i = count + 1; i <= PLAN; i++)); do
-        echo "not ok $i - check $i of $PLAN was not reported by the guest"
-    done
-    note "kernel $KVER, QEMU start to guest script ${GUEST_AT:-?} s, whole boot to power-off $BOOT_SECS s, whole run $(elapsed) s"
-    note "$passed of $PLAN expected checks passed (results: $RES)"
+    echo "1..$T"
+    printf '%s\n' "${TAP[@]}"
+    note "$SUMMARY"
+    note "$((T - NFAIL)) of $T checks passed (results: $OUTDIR)"
 fi
-for f in "${failed[@]}"; do
-    echo "$NAME: $f" >&2
+for l in ${FAILED_LINES[@]+"${FAILED_LINES[@]}"}; do
+    echo "$NAME: $l" >&2
 done
-if [ ${#problems[@]} -ne 0 ]; then
-    for p in "${problems[@]}"; do
-        echo "$NAME: FAIL: $p" >&2
-        note "FAIL: $p"
-    done
-    echo "$NAME: the console log is $WORK/console.log, the kernel log $WORK/out/dmesg.txt" >&2
+if [ "$NFAIL" -ne 0 ]; then
+    echo "$NAME: FAIL: $NFAIL of $T checks failed; console $WORK/console.log, kernel log $OUTDIR/dmesg.txt" >&2
+    note "FAIL"
     exit 1
 fi
 note "PASS"

@@ -1,0 +1,508 @@
+/*
+ * vm-testdev-fsm.c: every transition of the migration FSM on a real
+ * vfmig_testdev device
+ *
+ * Usage: vm-testdev-fsm BDF
+ *        vm-testdev-fsm --plan
+ *
+ * For each of the four feature sets (p2p on/off x pre-copy on/off, set
+ * through the device's sysfs while it is not open), and for every state
+ * FROM the set offers (ERROR included, reached through the driver's
+ * "error-arc" fault) and every TO of the eight uAPI states plus one
+ * undefined value, drives the real device to FROM and asks it for TO
+ * through VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE, without any check on our
+ * side.  The shared FSM (vfmig_fsm_next_state) says what the uAPI allows:
+ * an allowed request must succeed, read back TO, and return a data fd
+ * exactly when an arc on its path opens a data session; a refused one
+ * must fail with EINVAL and leave the device in FROM.  Between pairs the
+ * device is reset (VFIO_DEVICE_RESET, which the driver handles) and must
+ * read back RUNNING: ERROR is only left that way.
+ *
+ * Prints TAP; exits 0 when every check passed.  --plan prints the number
+ * of checks.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include <config.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <glib.h>
+
+#include "vm-testlib.h"
+#include "vfmigerror.h"
+#include "vfmigfsm.h"
+
+#define FSM_STATE_SIZE 65536
+/* one past the last state: an undefined value */
+#define FSM_BAD_STATE 8
+#define FSM_NTARGETS 9
+
+typedef struct {
+    bool p2p;
+    bool precopy;
+} fsmFeatureSet;
+
+static const fsmFeatureSet fsmSets[] = {
+    { false, false },
+    { true, false },
+    { false, true },
+    { true, true },
+};
+
+
+static uint32_t
+fsmFlags(const fsmFeatureSet *set)
+{
+    uint32_t flags = VFIO_MIGRATION_STOP_COPY;
+
+    if (set->p2p)
+        flags |= VFIO_MIGRATION_P2P;
+    if (set->precopy)
+        flags |= VFIO_MIGRATION_PRE_COPY;
+    return flags;
+}
+
+
+/* The FROM states of a set: ERROR and every state its flags offer. */
+static int
+fsmFromStates(uint32_t flags, uint32_t *states)
+{
+    int n = 0;
+    uint32_t s;
+
+    for (s = 0; s < FSM_BAD_STATE; s++) {
+        if (vfmig_fsm_state_supported(flags, s))
+            states[n++] = s;
+    }
+    return n;
+}
+
+
+static int
+fsmPlan(void)
+{
+    uint32_t states[FSM_BAD_STATE];
+    size_t i;
+    int plan = 1;   /* the stream used to leave RESUMING */
+
+    for (i = 0; i < G_N_ELEMENTS(fsmSets); i++)
+        plan += 2 + fsmFromStates(fsmFlags(&fsmSets[i]), states) * FSM_NTARGETS;
+    return plan;
+}
+
+
+/* Does an arc on the path @from -> @to open a data session? */
+static bool
+fsmPathOpensSession(uint32_t flags, uint32_t from, uint32_t to)
+{
+    uint32_t cur = from;
+    int steps = 0;
+
+    while (cur != to && steps++ < 8) {
+        uint32_t next = cur;
+
+        if (vfmig_fsm_next_state(flags, cur, to, &next) != VFMIG_FSM_OK)
+            return false;
+        if (vfmig_fsm_arc_opens_session(cur, next))
+            return true;
+        cur = next;
+    }
+    return false;
+}
+
+
+static int
+fsmGet(vfmigVFIO *vfio, uint32_t *state)
+{
+    *state = VFIO_DEVICE_STATE_ERROR;
+    return vfmigVFIOGetState(vfio, state);
+}
+
+
+/* SET without checks; *@err is the errno (0 on success). */
+static int
+fsmSetState(vfmigVFIO *vfio, uint32_t state, int *dataFd, int *err)
+{
+    int rc;
+
+    vfmigResetLastError();
+    rc = vfmigVFIOSetState(vfio, state, dataFd);
+    *err = rc < 0 ? vmLastErrno() : 0;
+    return rc;
+}
+
+
+static void
+fsmClose(int *fd)
+{
+    if (*fd >= 0)
+        close(*fd);
+    *fd = -1;
+}
+
+
+/* Resets the device; *@why on failure. */
+static bool
+fsmReset(vfmigVFIO *vfio, char **why)
+{
+    uint32_t state;
+
+    if (vfmigVFIOReset(vfio) < 0) {
+        *why = g_strdup_printf("reset failed: %s", vmLastError());
+        return false;
+    }
+    if (fsmGet(vfio, &state) < 0) {
+        *why = g_strdup_printf("GET after reset failed: %s", vmLastError());
+        return false;
+    }
+    if (state != VFIO_DEVICE_STATE_RUNNING) {
+        *why = g_strdup_printf("reset left the device in %s, not RUNNING",
+                               vmStateName(state));
+        return false;
+    }
+    return true;
+}
+
+
+/*
+ * From RUNNING to @from: ERROR through the error-arc fault, anything else
+ * by one SET.  Keeps the data fd in *@dataFd.
+ */
+static bool
+fsmReach(const char *bdf, vfmigVFIO *vfio, uint32_t flags, uint32_t from,
+         int *dataFd, char **why)
+{
+    uint32_t state;
+    int err;
+
+    if (from == VFIO_DEVICE_STATE_RUNNING)
+        return true;
+
+    if (from == VFIO_DEVICE_STATE_ERROR) {
+        /* the first arc from RUNNING towards STOP (RUNNING_P2P with p2p) */
+        uint32_t next = VFIO_DEVICE_STATE_STOP;
+        g_autofree char *arm = NULL;
+        int rc;
+
+        vfmig_fsm_next_state(flags, VFIO_DEVICE_STATE_RUNNING,
+                             VFIO_DEVICE_STATE_STOP, &next);
+        arm = g_strdup_printf("error-arc RUNNING %s", vmStateName(next));
+        if ((rc = vmSysfsSet(bdf, "vfmig_testdev/fault", arm)) < 0) {
+            *why = g_strdup_printf("arming '%s' failed: %s", arm, g_strerror(-rc));
+            return false;
+        }
+        if (fsmSetState(vfio, next, dataFd, &err) == 0) {
+            *why = g_strdup_printf("the armed %s succeeded", arm);
+            return false;
+        }
+        if (err != EIO) {
+            *why = g_strdup_printf("the armed %s failed with %s, not EIO",
+                                   arm, g_strerror(err));
+            return false;
+        }
+    } else if (fsmSetState(vfio, from, dataFd, &err) < 0) {
+        *why = g_strdup_printf("RUNNING -> %s failed: %s",
+                               vmStateName(from), vmLastError());
+        return false;
+    }
+
+    if (fsmGet(vfio, &state) < 0) {
+        *why = g_strdup_printf("GET failed: %s", vmLastError());
+        return false;
+    }
+    if (state != from) {
+        *why = g_strdup_printf("reaching %s left the device in %s",
+                               vmStateName(from), vmStateName(state));
+        return false;
+    }
+    return true;
+}
+
+
+/* Saves a whole stream (RUNNING -> STOP_COPY -> read -> reset). */
+static bool
+fsmCaptureStream(const char *bdf, vfmigVFIO *vfio, GByteArray *stream,
+                 char **why)
+{
+    int fd = -1;
+    int err;
+    gssize n;
+    bool ok;
+
+    if (fsmSetState(vfio, VFIO_DEVICE_STATE_STOP_COPY, &fd, &err) < 0 || fd < 0) {
+        *why = g_strdup_printf("RUNNING -> STOP_COPY: %s",
+                               fd < 0 ? "no data fd" : vmLastError());
+        fsmClose(&fd);
+        return false;
+    }
+    n = vmReadFd(bdf, fd, false, stream, VFMIG_DATA_END);
+    fsmClose(&fd);
+    if (n <= 0) {
+        *why = g_strdup_printf("reading the stop-copy stream: %s",
+                               n < 0 ? vmLastError() : "it is empty");
+        return false;
+    }
+    ok = fsmReset(vfio, why);
+    return ok;
+}
+
+
+static bool
+fsmSetFeatures(const char *bdf, const fsmFeatureSet *set, char **why)
+{
+    int rc;
+
+    if ((rc = vmSysfsSet(bdf, "vfmig_testdev/p2p", set->p2p ? "1" : "0")) < 0 ||
+        (rc = vmSysfsSet(bdf, "vfio_migration/precopy",
+                         set->precopy ? "on" : "off")) < 0) {
+        *why = g_strdup_printf("sysfs write failed: %s", g_strerror(-rc));
+        return false;
+    }
+    return true;
+}
+
+
+/* sysfs "features" is @want, with "dma-logging" after it or not. */
+static bool
+fsmFeaturesMatch(const char *features, const char *want)
+{
+    g_autofree char *stripped = NULL;
+
+    if (!features)
+        return false;
+    if (g_str_has_suffix(features, " dma-logging"))
+        stripped = g_strndup(features, strlen(features) - strlen(" dma-logging"));
+    else
+        stripped = g_strdup(features);
+    return strcmp(stripped, want) == 0;
+}
+
+
+/* One (FROM, TO) pair, one check. */
+static void
+fsmPair(vmTap *tap,
+        const char *bdf,
+        vfmigVFIO *vfio,
+        uint32_t flags,
+        const char *setName,
+        uint32_t from,
+        uint32_t to,
+        GByteArray *stream)
+{
+    g_autofree char *why = NULL;
+    g_autofree char *toName = NULL;
+    enum vfmig_fsm_verdict verdict;
+    uint32_t next = 0;
+    uint32_t after = VFIO_DEVICE_STATE_ERROR;
+    int fromFd = -1;
+    int toFd = -1;
+    int err = 0;
+    int rc;
+    bool ok = false;
+    bool wantFd;
+
+    toName = to < FSM_BAD_STATE ? g_strdup(vmStateName(to)) :
+                                  g_strdup_printf("undefined state %u", to);
+    verdict = vfmig_fsm_next_state(flags, from, to, &next);
+
+    if (!fsmReach(bdf, vfio, flags, from, &fromFd, &why))
+        goto done;
+
+    /* Leaving RESUMING loads what was written: give it a good stream. */
+    if (from == VFIO_DEVICE_STATE_RESUMING && verdict == VFMIG_FSM_OK &&
+        to != from) {
+        if (fromFd < 0) {
+            why = g_strdup("RUNNING -> RESUMING returned no data fd");
+            goto done;
+        }
+        if (vmWriteFd(bdf, fromFd, stream->data, stream->len) < 0) {
+            why = g_strdup_printf("writing the stream: %s", vmLastError());
+            goto done;
+        }
+    }
+
+    rc = fsmSetState(vfio, to, &toFd, &err);
+    if (fsmGet(vfio, &after) < 0) {
+        why = g_strdup_printf("GET after the request failed: %s", vmLastError());
+        goto done;
+    }
+
+    if (verdict == VFMIG_FSM_OK) {
+        wantFd = fsmPathOpensSession(flags, from, to);
+        if (rc < 0) {
+            why = g_strdup_printf("allowed, but failed: %s", vmLastError());
+        } else if (after != to) {
+            why = g_strdup_printf("allowed and succeeded, but reads back %s",
+                                  vmStateName(after));
+        } else if (wantFd != (toFd >= 0)) {
+            why = g_strdup_printf("a data fd was %s, the path %s a session",
+                                  toFd >= 0 ? "returned" : "not returned",
+                                  wantFd ? "opens" : "opens no");
+        } else {
+            ok = true;
+            why = g_strdup_printf("allowed: succeeded%s",
+                                  wantFd ? ", with a data fd" : "");
+        }
+    } else {
+        if (rc == 0) {
+            why = g_strdup_printf("refused by the uAPI (%s), but succeeded "
+                                  "(reads back %s)",
+                                  vfmig_fsm_verdict_name(verdict),
+                                  vmStateName(after));
+        } else if (err != EINVAL) {
+            why = g_strdup_printf("refused (%s), but with %s, not EINVAL",
+                                  vfmig_fsm_verdict_name(verdict),
+                                  g_strerror(err));
+        } else if (after != from) {
+            why = g_strdup_printf("refused with EINVAL, but the device moved "
+                                  "to %s", vmStateName(after));
+        } else {
+            ok = true;
+            why = g_strdup_printf("refused with EINVAL (%s), stays %s",
+                                  vfmig_fsm_verdict_name(verdict),
+                                  vmStateName(from));
+        }
+    }
+
+ done:
+    fsmClose(&toFd);
+    fsmClose(&fromFd);
+    {
+        g_autofree char *resetWhy = NULL;
+
+        if (!fsmReset(vfio, &resetWhy)) {
+            g_autofree char *both = g_strdup_printf("%s; then %s",
+                                                    why ? why : "", resetWhy);
+            g_free(why);
+            why = g_steal_pointer(&both);
+            ok = false;
+        }
+    }
+    vmTapCheck(tap, ok, "[%s] %s -> %s: %s", setName,
+               vmStateName(from), toName, why ? why : "");
+    vmSysfsSet(bdf, "vfmig_testdev/fault", "none");
+}
+
+
+int
+main(int argc, char **argv)
+{
+    g_autoptr(GByteArray) stream = g_byte_array_new();
+    g_autofree char *bdf = NULL;
+    vmTap tap = { 0 };
+    size_t i;
+    int rc;
+
+    if (argc == 2 && strcmp(argv[1], "--plan") == 0) {
+        printf("%d\n", fsmPlan());
+        return 0;
+    }
+    if (argc != 2 || argv[1][0] == '-') {
+        fprintf(stderr, "usage: vm-testdev-fsm BDF | --plan\n");
+        return 2;
+    }
+    if (vfmigVFIOParseName(argv[1], &bdf, NULL) < 0) {
+        fprintf(stderr, "error: %s\n", vmLastError());
+        return 2;
+    }
+
+    vmTapPlan(&tap, fsmPlan());
+    vmTapDiag("device %s, state_size %d", bdf, FSM_STATE_SIZE);
+
+    /* A stream of this device, to leave RESUMING with. */
+    {
+        g_autoptr(vfmigVFIO) vfio = NULL;
+        g_autofree char *why = NULL;
+        bool ok = false;
+
+        if ((rc = vmSysfsSetU64(bdf, "vfmig_testdev/state_size",
+                                FSM_STATE_SIZE)) < 0) {
+            why = g_strdup_printf("state_size: %s", g_strerror(-rc));
+        } else if (!fsmSetFeatures(bdf, &fsmSets[0], &why)) {
+            /* why set */
+        } else if (!(vfio = vfmigVFIOOpen(bdf, NULL))) {
+            why = g_strdup_printf("open: %s", vmLastError());
+        } else {
+            ok = fsmCaptureStream(bdf, vfio, stream, &why);
+        }
+        vmTapCheck(&tap, ok, "a stop-copy stream of %s to load in RESUMING: %s",
+                   bdf, ok ? "captured" : why);
+        if (ok)
+            vmTapDiag("the stream has %u bytes", stream->len);
+        else
+            g_byte_array_set_size(stream, 0);
+    }
+
+    for (i = 0; i < G_N_ELEMENTS(fsmSets); i++) {
+        const fsmFeatureSet *set = &fsmSets[i];
+        uint32_t flags = fsmFlags(set);
+        uint32_t froms[FSM_BAD_STATE];
+        int nfrom = fsmFromStates(flags, froms);
+        int until = tap.run + 2 + nfrom * FSM_NTARGETS;
+        g_autofree char *setName = g_strdup_printf("p2p %s, pre-copy %s",
+                                                   set->p2p ? "on" : "off",
+                                                   set->precopy ? "on" : "off");
+        g_autofree char *why = NULL;
+        g_autofree char *flagsStr = NULL;
+        g_autofree char *sysfsFeatures = NULL;
+        g_autofree char *wantFeatures = NULL;
+        g_autoptr(vfmigVFIO) vfio = NULL;
+        uint64_t devFlags = 0;
+        int f;
+        uint32_t to;
+
+        if (!fsmSetFeatures(bdf, set, &why)) {
+            vmTapCheck(&tap, false, "[%s] set the features: %s", setName, why);
+            vmTapFillTo(&tap, until, "the feature set could not be applied");
+            continue;
+        }
+        if (!(vfio = vfmigVFIOOpen(bdf, NULL)) ||
+            vfmigVFIOGetMigrationFlags(vfio, &devFlags) < 0) {
+            vmTapCheck(&tap, false, "[%s] open: %s", setName, vmLastError());
+            vmTapFillTo(&tap, until, "the device did not open");
+            continue;
+        }
+        flagsStr = vfmigDeviceFlagsString(devFlags);
+        sysfsFeatures = vmSysfsGet(bdf, "vfio_migration/features");
+        wantFeatures = g_strdup_printf("stop-copy%s%s",
+                                       set->p2p ? " p2p" : "",
+                                       set->precopy ? " pre-copy" : "");
+        vmTapCheck(&tap,
+                   (devFlags & (VFIO_MIGRATION_STOP_COPY | VFIO_MIGRATION_P2P |
+                                VFIO_MIGRATION_PRE_COPY)) == flags &&
+                   fsmFeaturesMatch(sysfsFeatures, wantFeatures),
+                   "[%s] the device offers %s (VFIO_DEVICE_FEATURE_MIGRATION), "
+                   "sysfs features '%s' (want '%s', dma-logging aside)",
+                   setName, flagsStr, sysfsFeatures ? sysfsFeatures : "(unreadable)",
+                   wantFeatures);
+
+        {
+            g_autofree char *resetWhy = NULL;
+            uint32_t st = VFIO_DEVICE_STATE_ERROR;
+
+            fsmGet(vfio, &st);
+            vmTapCheck(&tap, fsmReset(vfio, &resetWhy),
+                       "[%s] opened in %s, VFIO_DEVICE_RESET: %s", setName,
+                       vmStateName(st), resetWhy ? resetWhy : "RUNNING");
+        }
+
+        for (f = 0; f < nfrom; f++) {
+            for (to = 0; to < FSM_NTARGETS; to++)
+                fsmPair(&tap, bdf, vfio, flags, setName, froms[f], to, stream);
+        }
+        vmTapFillTo(&tap, until, "plan mismatch");
+    }
+
+    /* Leave the device as the other tests expect it. */
+    {
+        g_autofree char *why = NULL;
+
+        fsmSetFeatures(bdf, &fsmSets[3], &why);
+    }
+    return vmTapDone(&tap);
+}
