@@ -33,10 +33,11 @@ fatal() {
 
 # ---------- base system --------------------------------------------------------
 mount -t tmpfs -o mode=0755 tmpfs /run || fatal "tmpfs on /run failed"
-mkdir -p /run/lock /dev/pts /dev/shm /tmp
+mkdir -p /run/lock /dev/pts /dev/shm
 mount -t devpts -o gid=5,mode=620,ptmxmode=666 devpts /dev/pts
 mount -t tmpfs tmpfs /dev/shm
-mount -t tmpfs tmpfs /tmp
+# No tmpfs on /tmp: the overlay is writable already, and a checkout (CI's
+# clean clone, say) may live under the host's /tmp.
 ln -sf /proc/self/fd /dev/fd
 ln -sf /proc/self/fd/0 /dev/stdin
 ln -sf /proc/self/fd/1 /dev/stdout

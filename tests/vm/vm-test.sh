@@ -125,8 +125,8 @@ GUEST=$HERE/guest.sh
 # The guest sees the host's / except where it mounts its own file systems.
 for p in "$GUEST" "$BUILDDIR" "$WORK/out"; do
     case "$p" in
-        /proc/*|/sys/*|/dev/*|/run/*|/tmp/*)
-            die "$p is under a directory the guest mounts its own file system on (/proc /sys /dev /run /tmp): use a build directory elsewhere" ;;
+        /proc/*|/sys/*|/dev/*|/run/*)
+            die "$p is under a directory the guest mounts its own file system on (/proc /sys /dev /run): use a build directory elsewhere" ;;
     esac
 done
 [[ $WORK != *,* ]] ||
