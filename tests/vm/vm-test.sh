@@ -32,7 +32,7 @@
 # modules, and its headers for the modules built here.
 # Environment: VFMIG_VM_KERNEL (a kernel release under /boot),
 # VFMIG_VM_CACHE (module cache, default BUILDDIR/tests/vm/cache),
-# VFMIG_VM_TIMEOUT (seconds for the whole boot, default 800),
+# VFMIG_VM_TIMEOUT (seconds for the whole boot, default 300),
 # VFMIG_VM_TESTDEVS (pci-testdevs, default: what the suites declare),
 # VFMIG_VM_KERNEL_SRC (the modules' source, default the project's kernel/:
 # e.g. a copy with a bug put in on purpose, with its own VFMIG_VM_CACHE),
@@ -209,7 +209,7 @@ QEMU+=(
     -append "console=ttyS0 intel_iommu=on panic=-1 quiet vfmig.init=$GUEST"
     -nodefaults -display none -serial stdio -no-reboot
 )
-TIMEOUT=${VFMIG_VM_TIMEOUT:-800}
+TIMEOUT=${VFMIG_VM_TIMEOUT:-300}
 printf '%q ' "${QEMU[@]}" > "$WORK/qemu-command.txt"
 note "booting $KVER under QEMU TCG with $NDEV pci-testdevs, suites $SUITES (timeout $TIMEOUT s); console: $WORK/console.log"
 show "Booting Debian's kernel $KVER under $(qemu-system-x86_64 --version | head -1 | sed 's/ (.*//') (TCG, no KVM) ..."
