@@ -477,4 +477,5 @@ const struct vfmig_backend_ops tdev_backend_ops = {
 	.load_apply = tdev_load_apply,
 	.load_close = tdev_load_close,
 	.reset = tdev_reset,
+	.stream_version = TDEV_STREAM_VERSION,
 };

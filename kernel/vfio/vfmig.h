@@ -105,6 +105,15 @@ struct vfmig_backend_ops {
 
 	/* The device was reset: back to its power-on state. */
 	void (*reset)(struct vfmig_device *vd);
+
+	/*
+	 * Identity of the state stream, published in sysfs so a management
+	 * layer can tell before a migration whether two devices can load
+	 * each other's state: the stream format version, and (optional)
+	 * the device firmware version emitted with sysfs_emit().
+	 */
+	u32 stream_version;
+	ssize_t (*firmware)(struct vfmig_device *vd, char *buf);
 };
 
 enum vfmig_fault_type {

@@ -187,6 +187,22 @@ static ssize_t multi_load_store(struct device *dev,
 }
 static DEVICE_ATTR_RW(multi_load);
 
+static ssize_t stream_version_show(struct device *dev,
+				   struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%u\n", vfmig_from_dev(dev)->ops->stream_version);
+}
+static DEVICE_ATTR_RO(stream_version);
+
+static ssize_t firmware_show(struct device *dev, struct device_attribute *attr,
+			     char *buf)
+{
+	struct vfmig_device *vd = vfmig_from_dev(dev);
+
+	return vd->ops->firmware(vd, buf);
+}
+static DEVICE_ATTR_RO(firmware);
+
 static struct attribute *vfmig_attrs[] = {
 	&dev_attr_features.attr,
 	&dev_attr_state.attr,
@@ -197,12 +213,26 @@ static struct attribute *vfmig_attrs[] = {
 	&dev_attr_multi_load.attr,
 	&dev_attr_stop_latency_us.attr,
 	&dev_attr_resume_latency_us.attr,
+	&dev_attr_stream_version.attr,
+	&dev_attr_firmware.attr,
 	NULL,
 };
+
+/* firmware exists only for backends that know a firmware version. */
+static umode_t vfmig_attr_visible(struct kobject *kobj, struct attribute *attr,
+				  int n)
+{
+	struct vfmig_device *vd = vfmig_from_dev(kobj_to_dev(kobj));
+
+	if (attr == &dev_attr_firmware.attr && !vd->ops->firmware)
+		return 0;
+	return attr->mode;
+}
 
 static const struct attribute_group vfmig_group = {
 	.name = "vfio_migration",
 	.attrs = vfmig_attrs,
+	.is_visible = vfmig_attr_visible,
 };
 
 int vfmig_sysfs_add(struct vfmig_device *vd)

@@ -46,24 +46,26 @@ else
 fi
 
 # ---------- the sysfs ABI ---------------------------------------------------------------
-MIG_FILES="features state initial_bytes dirty_bytes stop_copy_bytes precopy multi_load stop_latency_us resume_latency_us"
+MIG_FILES="features state initial_bytes dirty_bytes stop_copy_bytes precopy multi_load stop_latency_us resume_latency_us stream_version"
 TD_FILES="state_size p2p dirty_rate digest stop_delay_us resume_delay_us fault"
 missing=
 for b in "$B1" "$B2"; do
     for f in $MIG_FILES; do
         [ -r "/sys/bus/pci/devices/$b/vfio_migration/$f" ] || missing+=" $b/vfio_migration/$f"
     done
+    # the model has no firmware: the optional file must be absent
+    [ -e "/sys/bus/pci/devices/$b/vfio_migration/firmware" ] && missing+=" (unexpected $b/vfio_migration/firmware)"
     for f in $TD_FILES dirty_pages dma_dirty; do
         [ -e "/sys/bus/pci/devices/$b/vfmig_testdev/$f" ] || missing+=" $b/vfmig_testdev/$f"
     done
 done
-vals="state=$(tdget "$B1" vfio_migration/state) precopy=$(tdget "$B1" vfio_migration/precopy) multi_load=$(tdget "$B1" vfio_migration/multi_load) initial_bytes=$(tdget "$B1" vfio_migration/initial_bytes) dirty_bytes=$(tdget "$B1" vfio_migration/dirty_bytes) state_size=$(tdget "$B1" vfmig_testdev/state_size) p2p=$(tdget "$B1" vfmig_testdev/p2p) fault=$(tdget "$B1" vfmig_testdev/fault)"
+vals="stream_version=$(tdget "$B1" vfio_migration/stream_version) state=$(tdget "$B1" vfio_migration/state) precopy=$(tdget "$B1" vfio_migration/precopy) multi_load=$(tdget "$B1" vfio_migration/multi_load) initial_bytes=$(tdget "$B1" vfio_migration/initial_bytes) dirty_bytes=$(tdget "$B1" vfio_migration/dirty_bytes) state_size=$(tdget "$B1" vfmig_testdev/state_size) p2p=$(tdget "$B1" vfmig_testdev/p2p) fault=$(tdget "$B1" vfmig_testdev/fault)"
 if [ -z "$missing" ] &&
-   [ "$vals" = "state=RUNNING precopy=on multi_load=1 initial_bytes=0 dirty_bytes=0 state_size=1048576 p2p=1 fault=none" ] &&
+   [ "$vals" = "stream_version=1 state=RUNNING precopy=on multi_load=1 initial_bytes=0 dirty_bytes=0 state_size=1048576 p2p=1 fault=none" ] &&
    [[ $(tdget "$B1" vfmig_testdev/digest) =~ ^[0-9a-f]{64}$ ]]; then
     result pass "sysfs ABI: every file of vfio_migration/ and vfmig_testdev/ on both devices; defaults $vals"
 else
-    result fail "sysfs ABI: missing:${missing:- none}; defaults $vals (want state=RUNNING precopy=on multi_load=1 initial_bytes=0 dirty_bytes=0 state_size=1048576 p2p=1 fault=none), digest '$(tdget "$B1" vfmig_testdev/digest)'"
+    result fail "sysfs ABI: missing:${missing:- none}; defaults $vals (want stream_version=1 state=RUNNING precopy=on multi_load=1 initial_bytes=0 dirty_bytes=0 state_size=1048576 p2p=1 fault=none), digest '$(tdget "$B1" vfmig_testdev/digest)'"
 fi
 
 # DMA logging: offered where the kernel can report it (6.1), not on
