@@ -3,7 +3,8 @@
 #
 # Installs everything vfmig needs to build, test and run its demo on a
 # Debian 12 machine: the toolchain and libraries, and for the VM tests
-# QEMU 10, Debian's 6.1 and 6.12 kernels with their headers, busybox.
+# QEMU 10, libvirt 11.3's daemon, Debian's 6.1 and 6.12 kernels with
+# their headers, busybox.
 # Idempotent; needs root.
 #
 # bookworm-backports packages are named one by one as pkg/bookworm-backports
@@ -42,6 +43,10 @@ apt-get install -y -qq --no-install-recommends \
     libglib2.0-dev libxml2-dev libgnutls28-dev \
     gettext python3 python3-docutils libxml2-utils \
     "libvirt-dev/$bpo" "libvirt0/$bpo" "libvirt-common/$bpo" \
+    "libvirt-daemon/$bpo" "libvirt-daemon-common/$bpo" \
+    "libvirt-daemon-driver-qemu/$bpo" "libvirt-daemon-driver-nodedev/$bpo" \
+    "libvirt-daemon-lock/$bpo" "libvirt-daemon-log/$bpo" \
+    "libvirt-daemon-plugin-lockd/$bpo" "libvirt-clients/$bpo" \
     "qemu-system-x86/$bpo" "qemu-system-common/$bpo" \
     "qemu-system-data/$bpo" "seabios/$bpo" \
     "$k61" "${k61/image/headers}" \

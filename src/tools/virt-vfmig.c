@@ -18,12 +18,14 @@
 static const vfmigCmdDef *const vfmigCmdGroups[] = {
     vfmigGenericCmds,
     vfmigDeviceCmds,
+    vfmigNodeDevCmds,
     NULL,
 };
 
 static const char *const vfmigCmdGroupNames[] = {
     N_("Generic commands:"),
     N_("Device commands (need a device bound to a VFIO driver):"),
+    N_("Node device commands:"),
     NULL,
 };
 

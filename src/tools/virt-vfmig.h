@@ -10,3 +10,4 @@
 
 extern const vfmigCmdDef vfmigGenericCmds[];
 extern const vfmigCmdDef vfmigDeviceCmds[];
+extern const vfmigCmdDef vfmigNodeDevCmds[];

@@ -1,0 +1,321 @@
+/*
+ * vfmignodedevcompare.c: can a VF's migration state move to another VF?
+ *
+ * The rules, from the VFIO uAPI and QEMU's vfio migration code:
+ *  - the state stream is the driver's own format: both ends must run the
+ *    same driver on the same PCI id, and, where they report them, the
+ *    same firmware and stream format version;
+ *  - both ends need STOP_COPY (without it QEMU adds a migration blocker on
+ *    the source, and the destination cannot enter RESUMING usefully);
+ *  - PRE_COPY is used only when both ends offer it; a destination that
+ *    loads a single image (no multi-load) gets the source's 'single' mode,
+ *    which keeps PRE_COPY advertised but sends everything at stop-copy;
+ *  - without DMA dirty tracking on the source (device or IOMMU), QEMU
+ *    migrates only with enable-migration=on and counts all guest RAM dirty.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include <config.h>
+
+#include <stdarg.h>
+#include <string.h>
+
+#include "vfmignodedevcompare.h"
+#include "vfmigi18n.h"
+
+static const char *const verdictNames[] = {
+    "incompatible",
+    "degraded",
+    "compatible",
+};
+G_STATIC_ASSERT(G_N_ELEMENTS(verdictNames) == VFMIG_NODEDEV_COMPARE_LAST);
+
+static const char *const qemuNames[] = {
+    "blocked",
+    "all-dirty",
+    "allowed",
+};
+G_STATIC_ASSERT(G_N_ELEMENTS(qemuNames) == VFMIG_NODEDEV_QEMU_LAST);
+
+static const char *const reasonNames[] = {
+    "no-capability",
+    "driver",
+    "id",
+    "firmware",
+    "stream-version",
+    "no-stop-copy",
+    "no-pre-copy",
+    "no-multi-load",
+    "no-dirty-tracking",
+};
+G_STATIC_ASSERT(G_N_ELEMENTS(reasonNames) == VFMIG_NODEDEV_REASON_LAST);
+
+static const char *const sideNames[] = {
+    "both",
+    "source",
+    "destination",
+};
+G_STATIC_ASSERT(G_N_ELEMENTS(sideNames) == VFMIG_NODEDEV_SIDE_LAST);
+
+
+const char *
+vfmigNodeDevCompareVerdictTypeToString(int v)
+{
+    if (v < 0 || v >= VFMIG_NODEDEV_COMPARE_LAST)
+        return NULL;
+    return verdictNames[v];
+}
+
+
+const char *
+vfmigNodeDevQEMUTypeToString(int v)
+{
+    if (v < 0 || v >= VFMIG_NODEDEV_QEMU_LAST)
+        return NULL;
+    return qemuNames[v];
+}
+
+
+const char *
+vfmigNodeDevReasonTypeToString(int v)
+{
+    if (v < 0 || v >= VFMIG_NODEDEV_REASON_LAST)
+        return NULL;
+    return reasonNames[v];
+}
+
+
+const char *
+vfmigNodeDevSideTypeToString(int v)
+{
+    if (v < 0 || v >= VFMIG_NODEDEV_SIDE_LAST)
+        return NULL;
+    return sideNames[v];
+}
+
+
+static void
+reasonFree(gpointer opaque)
+{
+    vfmigNodeDevCompareReason *reason = opaque;
+
+    g_free(reason->message);
+    g_free(reason);
+}
+
+
+void
+vfmigNodeDevCompareResultFree(vfmigNodeDevCompareResult *res)
+{
+    if (!res)
+        return;
+    if (res->reasons)
+        g_ptr_array_unref(res->reasons);
+    g_free(res);
+}
+
+
+static void
+addReason(vfmigNodeDevCompareResult *res,
+          vfmigNodeDevReason code,
+          vfmigNodeDevSide side,
+          bool fatal,
+          const char *fmt,
+          ...)
+    G_GNUC_PRINTF(5, 6);
+
+static void
+addReason(vfmigNodeDevCompareResult *res,
+          vfmigNodeDevReason code,
+          vfmigNodeDevSide side,
+          bool fatal,
+          const char *fmt,
+          ...)
+{
+    vfmigNodeDevCompareReason *reason = g_new0(vfmigNodeDevCompareReason, 1);
+    va_list ap;
+
+    reason->code = code;
+    reason->side = side;
+    reason->fatal = fatal;
+    va_start(ap, fmt);
+    reason->message = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    g_ptr_array_add(res->reasons, reason);
+}
+
+
+static const char *
+str(const char *s)
+{
+    return s ? s : "";
+}
+
+
+static void
+compareIdentity(vfmigNodeDevCompareResult *res,
+                const vfmigNodeDevCapVFIOMig *src,
+                const vfmigNodeDevCapVFIOMig *dst)
+{
+    if (g_strcmp0(src->driver, dst->driver) != 0) {
+        addReason(res, VFMIG_NODEDEV_REASON_DRIVER, VFMIG_NODEDEV_SIDE_BOTH, true,
+                  _("the devices are bound to different drivers (source '%1$s', destination '%2$s'): a driver loads only its own state format"),
+                  str(src->driver), str(dst->driver));
+    }
+
+    if (src->vendor != dst->vendor || src->device != dst->device) {
+        addReason(res, VFMIG_NODEDEV_REASON_ID, VFMIG_NODEDEV_SIDE_BOTH, true,
+                  _("the devices have different PCI ids (source %1$04x:%2$04x, destination %3$04x:%4$04x)"),
+                  src->vendor, src->device, dst->vendor, dst->device);
+    }
+
+    if (src->firmware && dst->firmware &&
+        strcmp(src->firmware, dst->firmware) != 0) {
+        addReason(res, VFMIG_NODEDEV_REASON_FIRMWARE, VFMIG_NODEDEV_SIDE_BOTH, true,
+                  _("the devices run different firmware (source '%1$s', destination '%2$s')"),
+                  src->firmware, dst->firmware);
+    }
+
+    if (src->streamVersion && dst->streamVersion &&
+        src->streamVersion != dst->streamVersion) {
+        addReason(res, VFMIG_NODEDEV_REASON_STREAM_VERSION, VFMIG_NODEDEV_SIDE_BOTH, true,
+                  _("the devices use different state stream versions (source %1$u, destination %2$u)"),
+                  src->streamVersion, dst->streamVersion);
+    }
+}
+
+
+static void
+compareStopCopy(vfmigNodeDevCompareResult *res,
+                const vfmigNodeDevCapVFIOMig *src,
+                const vfmigNodeDevCapVFIOMig *dst)
+{
+    if (!(src->features & VFMIG_NODEDEV_FEATURE_STOP_COPY)) {
+        addReason(res, VFMIG_NODEDEV_REASON_NO_STOP_COPY, VFMIG_NODEDEV_SIDE_SOURCE, true,
+                  _("the source device ('%1$s') does not offer stop-copy: QEMU blocks migrating the VM"),
+                  str(src->driver));
+    }
+    if (!(dst->features & VFMIG_NODEDEV_FEATURE_STOP_COPY)) {
+        addReason(res, VFMIG_NODEDEV_REASON_NO_STOP_COPY, VFMIG_NODEDEV_SIDE_DESTINATION, true,
+                  _("the destination device ('%1$s') does not offer stop-copy: it cannot load a migration state"),
+                  str(dst->driver));
+    }
+}
+
+
+static void
+addNoPrecopy(vfmigNodeDevCompareResult *res,
+             const vfmigNodeDevCapVFIOMig *cap,
+             vfmigNodeDevSide side)
+{
+    bool source = side == VFMIG_NODEDEV_SIDE_SOURCE;
+
+    if (cap->precopy == VFMIG_NODEDEV_PRECOPY_OFF) {
+        addReason(res, VFMIG_NODEDEV_REASON_NO_PRE_COPY, side, false, "%s",
+                  source ?
+                  _("the source device has pre-copy switched off (mode 'off'): the state is sent only while the VM is stopped") :
+                  _("the destination device has pre-copy switched off (mode 'off'): the state is sent only while the VM is stopped"));
+    } else {
+        addReason(res, VFMIG_NODEDEV_REASON_NO_PRE_COPY, side, false, "%s",
+                  source ?
+                  _("the source device does not offer pre-copy: the state is sent only while the VM is stopped") :
+                  _("the destination device does not offer pre-copy: the state is sent only while the VM is stopped"));
+    }
+}
+
+
+static void
+comparePrecopy(vfmigNodeDevCompareResult *res,
+               const vfmigNodeDevCapVFIOMig *src,
+               const vfmigNodeDevCapVFIOMig *dst)
+{
+    bool srcPre = src->features & VFMIG_NODEDEV_FEATURE_PRE_COPY;
+    bool dstPre = dst->features & VFMIG_NODEDEV_FEATURE_PRE_COPY;
+
+    res->precopy = VFMIG_NODEDEV_PRECOPY_OFF;
+    if (!srcPre)
+        addNoPrecopy(res, src, VFMIG_NODEDEV_SIDE_SOURCE);
+    if (!dstPre)
+        addNoPrecopy(res, dst, VFMIG_NODEDEV_SIDE_DESTINATION);
+    if (!srcPre || !dstPre)
+        return;
+
+    if (dst->features & VFMIG_NODEDEV_FEATURE_MULTI_LOAD) {
+        res->precopy = VFMIG_NODEDEV_PRECOPY_ON;
+        return;
+    }
+    res->precopy = VFMIG_NODEDEV_PRECOPY_SINGLE;
+    addReason(res, VFMIG_NODEDEV_REASON_NO_MULTI_LOAD, VFMIG_NODEDEV_SIDE_DESTINATION, false, "%s",
+              _("the destination device cannot load several images (no multi-load): the source must use pre-copy mode 'single' and sends its whole state while the VM is stopped"));
+}
+
+
+static void
+compareDirty(vfmigNodeDevCompareResult *res,
+             const vfmigNodeDevCapVFIOMig *src)
+{
+    if (!(src->features & VFMIG_NODEDEV_FEATURE_STOP_COPY)) {
+        res->qemu = VFMIG_NODEDEV_QEMU_BLOCKED;
+        return;
+    }
+    if (src->dirty != VFMIG_NODEDEV_DIRTY_NONE) {
+        res->qemu = VFMIG_NODEDEV_QEMU_ALLOWED;
+        return;
+    }
+
+    res->qemu = VFMIG_NODEDEV_QEMU_ALL_DIRTY;
+    if (src->dirtyReason) {
+        addReason(res, VFMIG_NODEDEV_REASON_NO_DIRTY_TRACKING, VFMIG_NODEDEV_SIDE_SOURCE, false,
+                  _("the source device has no DMA dirty tracking (%1$s): QEMU migrates it only with enable-migration=on and counts all guest RAM as dirty"),
+                  src->dirtyReason);
+    } else {
+        addReason(res, VFMIG_NODEDEV_REASON_NO_DIRTY_TRACKING, VFMIG_NODEDEV_SIDE_SOURCE, false, "%s",
+                  _("the source device has no DMA dirty tracking: QEMU migrates it only with enable-migration=on and counts all guest RAM as dirty"));
+    }
+}
+
+
+vfmigNodeDevCompareResult *
+vfmigNodeDevCapVFIOMigCompare(const vfmigNodeDevCapVFIOMig *src,
+                              const vfmigNodeDevCapVFIOMig *dst)
+{
+    g_autoptr(vfmigNodeDevCompareResult) res = g_new0(vfmigNodeDevCompareResult, 1);
+    size_t i;
+
+    res->reasons = g_ptr_array_new_with_free_func(reasonFree);
+    res->precopy = VFMIG_NODEDEV_PRECOPY_OFF;
+    res->qemu = VFMIG_NODEDEV_QEMU_BLOCKED;
+
+    if (!src) {
+        addReason(res, VFMIG_NODEDEV_REASON_NO_CAPABILITY, VFMIG_NODEDEV_SIDE_SOURCE, true, "%s",
+                  _("the source device has no vfio-migration capability (no VFIO migration driver is bound to it): QEMU blocks migrating the VM"));
+    }
+    if (!dst) {
+        addReason(res, VFMIG_NODEDEV_REASON_NO_CAPABILITY, VFMIG_NODEDEV_SIDE_DESTINATION, true, "%s",
+                  _("the destination device has no vfio-migration capability (no VFIO migration driver is bound to it)"));
+    }
+
+    if (src && dst) {
+        compareIdentity(res, src, dst);
+        compareStopCopy(res, src, dst);
+        comparePrecopy(res, src, dst);
+    }
+    if (src)
+        compareDirty(res, src);
+
+    res->verdict = VFMIG_NODEDEV_COMPARE_COMPATIBLE;
+    if (res->reasons->len > 0)
+        res->verdict = VFMIG_NODEDEV_COMPARE_DEGRADED;
+    for (i = 0; i < res->reasons->len; i++) {
+        vfmigNodeDevCompareReason *reason = g_ptr_array_index(res->reasons, i);
+
+        if (reason->fatal)
+            res->verdict = VFMIG_NODEDEV_COMPARE_INCOMPATIBLE;
+    }
+    /* Nothing moves: no pre-copy mode to choose. */
+    if (res->verdict == VFMIG_NODEDEV_COMPARE_INCOMPATIBLE)
+        res->precopy = VFMIG_NODEDEV_PRECOPY_OFF;
+
+    return g_steal_pointer(&res);
+}

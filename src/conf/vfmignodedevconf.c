@@ -1,0 +1,715 @@
+/*
+ * vfmignodedevconf.c: parse and format the vfio-migration node-device
+ * capability
+ *
+ * The parser is strict, as libvirt's schema is: an unknown or repeated
+ * element, an unknown attribute value, a malformed number or a missing
+ * required part is refused with an error that names it.  The formatter
+ * writes elements and attributes in a fixed order and nothing for absent
+ * optional parts, so parse -> format is the identity on its own output.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include <config.h>
+
+#include <errno.h>
+#include <string.h>
+
+#include "vfmignodedevconf.h"
+#include "vfmigerror.h"
+#include "vfmigi18n.h"
+
+#define CAP_TYPE "vfio-migration"
+
+static const char *const sourceNames[] = {
+    "sysfs",
+    "debugfs",
+    "vfio",
+    "cache",
+};
+G_STATIC_ASSERT(G_N_ELEMENTS(sourceNames) == VFMIG_NODEDEV_SOURCE_LAST);
+
+static const char *const dirtyNames[] = {
+    "none",
+    "device",
+    "iommu",
+};
+G_STATIC_ASSERT(G_N_ELEMENTS(dirtyNames) == VFMIG_NODEDEV_DIRTY_LAST);
+
+static const char *const precopyNames[] = {
+    "default",
+    "on",
+    "single",
+    "off",
+};
+G_STATIC_ASSERT(G_N_ELEMENTS(precopyNames) == VFMIG_NODEDEV_PRECOPY_LAST);
+
+/* The uAPI state names <live state=> accepts (enum vfio_device_mig_state). */
+static const char *const liveStateNames[] = {
+    "ERROR",
+    "STOP",
+    "RUNNING",
+    "STOP_COPY",
+    "RESUMING",
+    "RUNNING_P2P",
+    "PRE_COPY",
+    "PRE_COPY_P2P",
+};
+
+/* Feature elements of <features>, in the order they are formatted. */
+static const struct {
+    const char *name;
+    unsigned int bit;
+} featureElems[] = {
+    { "stop-copy", VFMIG_NODEDEV_FEATURE_STOP_COPY },
+    { "p2p", VFMIG_NODEDEV_FEATURE_P2P },
+    { "pre-copy", VFMIG_NODEDEV_FEATURE_PRE_COPY },
+    { "multi-load", VFMIG_NODEDEV_FEATURE_MULTI_LOAD },
+};
+
+/* Child elements of the capability, in the order they are formatted. */
+static const char *const capElems[] = {
+    "driver",
+    "features",
+    "dirty-tracking",
+    "identity",
+    "live",
+};
+
+
+static const char *
+enumToString(const char *const *names, size_t n, int v)
+{
+    if (v < 0 || (size_t) v >= n)
+        return NULL;
+    return names[v];
+}
+
+
+static int
+enumFromString(const char *const *names, size_t n, const char *str)
+{
+    size_t i;
+
+    if (!str)
+        return -1;
+    for (i = 0; i < n; i++) {
+        if (strcmp(names[i], str) == 0)
+            return i;
+    }
+    return -1;
+}
+
+
+const char *
+vfmigNodeDevSourceTypeToString(int v)
+{
+    return enumToString(sourceNames, G_N_ELEMENTS(sourceNames), v);
+}
+
+
+int
+vfmigNodeDevSourceTypeFromString(const char *str)
+{
+    return enumFromString(sourceNames, G_N_ELEMENTS(sourceNames), str);
+}
+
+
+const char *
+vfmigNodeDevDirtyTypeToString(int v)
+{
+    return enumToString(dirtyNames, G_N_ELEMENTS(dirtyNames), v);
+}
+
+
+int
+vfmigNodeDevDirtyTypeFromString(const char *str)
+{
+    return enumFromString(dirtyNames, G_N_ELEMENTS(dirtyNames), str);
+}
+
+
+const char *
+vfmigNodeDevPrecopyTypeToString(int v)
+{
+    return enumToString(precopyNames, G_N_ELEMENTS(precopyNames), v);
+}
+
+
+int
+vfmigNodeDevPrecopyTypeFromString(const char *str)
+{
+    return enumFromString(precopyNames, G_N_ELEMENTS(precopyNames), str);
+}
+
+
+void
+vfmigNodeDevCapVFIOMigFree(vfmigNodeDevCapVFIOMig *cap)
+{
+    if (!cap)
+        return;
+
+    g_free(cap->driver);
+    g_free(cap->dirtyReason);
+    g_free(cap->firmware);
+    if (cap->live) {
+        g_free(cap->live->state);
+        g_free(cap->live);
+    }
+    g_free(cap);
+}
+
+
+/* ------------------------------------------------------------------ */
+/* Parsing                                                             */
+/* ------------------------------------------------------------------ */
+
+/* The attribute @name of @node as a GLib string, or NULL if absent. */
+static char *
+propString(xmlNodePtr node, const char *name)
+{
+    xmlChar *val = xmlGetNoNsProp(node, BAD_CAST name);
+    char *ret;
+
+    if (!val)
+        return NULL;
+    ret = g_strdup((const char *) val);
+    xmlFree(val);
+    return ret;
+}
+
+
+static int
+reportMissingAttr(xmlNodePtr node, const char *attr)
+{
+    vfmigReportError(VFMIG_ERR_INVALID_ARG,
+                     _("missing attribute '%1$s' of element <%2$s> in the vfio-migration capability"),
+                     attr, (const char *) node->name);
+    return -1;
+}
+
+
+static int
+reportBadAttr(xmlNodePtr node, const char *attr, const char *val)
+{
+    vfmigReportError(VFMIG_ERR_INVALID_ARG,
+                     _("invalid value '%1$s' of attribute '%2$s' of element <%3$s> in the vfio-migration capability"),
+                     val, attr, (const char *) node->name);
+    return -1;
+}
+
+
+/* A string attribute; @required: absent is an error.  Empty is refused. */
+static int
+parseString(xmlNodePtr node, const char *attr, bool required, char **out)
+{
+    g_autofree char *val = propString(node, attr);
+
+    if (!val) {
+        if (required)
+            return reportMissingAttr(node, attr);
+        return 0;
+    }
+    if (!*val)
+        return reportBadAttr(node, attr, val);
+    *out = g_steal_pointer(&val);
+    return 0;
+}
+
+
+/* An enum attribute (values from @names, index @min and above). */
+static int
+parseEnum(xmlNodePtr node,
+          const char *attr,
+          bool required,
+          int (*fromString)(const char *),
+          int min,
+          int *out)
+{
+    g_autofree char *val = propString(node, attr);
+    int v;
+
+    if (!val) {
+        if (required)
+            return reportMissingAttr(node, attr);
+        return 0;
+    }
+    if ((v = fromString(val)) < min)
+        return reportBadAttr(node, attr, val);
+    *out = v;
+    return 0;
+}
+
+
+/* A decimal unsigned number: digits only, no sign, no blanks, no overflow. */
+static int
+parseULL(xmlNodePtr node,
+         const char *attr,
+         bool required,
+         unsigned long long max,
+         unsigned long long *out)
+{
+    g_autofree char *val = propString(node, attr);
+    unsigned long long v;
+    const char *p;
+    char *end = NULL;
+
+    if (!val) {
+        if (required)
+            return reportMissingAttr(node, attr);
+        return 0;
+    }
+    if (!*val)
+        return reportBadAttr(node, attr, val);
+    for (p = val; *p; p++) {
+        if (!g_ascii_isdigit(*p))
+            return reportBadAttr(node, attr, val);
+    }
+    errno = 0;
+    v = g_ascii_strtoull(val, &end, 10);
+    if (errno != 0 || *end || v > max)
+        return reportBadAttr(node, attr, val);
+    *out = v;
+    return 0;
+}
+
+
+/* A PCI id: 0x and one to four hex digits, as libvirt prints them. */
+static int
+parsePCIId(xmlNodePtr node, const char *attr, unsigned int *out)
+{
+    g_autofree char *val = propString(node, attr);
+    size_t len;
+    size_t i;
+
+    if (!val)
+        return reportMissingAttr(node, attr);
+    len = strlen(val);
+    if (len < 3 || len > 6 || val[0] != '0' || (val[1] != 'x' && val[1] != 'X'))
+        return reportBadAttr(node, attr, val);
+    for (i = 2; i < len; i++) {
+        if (!g_ascii_isxdigit(val[i]))
+            return reportBadAttr(node, attr, val);
+    }
+    *out = g_ascii_strtoull(val + 2, NULL, 16);
+    return 0;
+}
+
+
+/* 'yes' or 'no'. */
+static int
+parseYesNo(xmlNodePtr node, const char *attr, bool *out)
+{
+    g_autofree char *val = propString(node, attr);
+
+    if (!val)
+        return reportMissingAttr(node, attr);
+    if (strcmp(val, "yes") == 0)
+        *out = true;
+    else if (strcmp(val, "no") == 0)
+        *out = false;
+    else
+        return reportBadAttr(node, attr, val);
+    return 0;
+}
+
+
+/*
+ * The single child element @name of the context node, or NULL when there
+ * is none; more than one is an error.  Returns 0 or -1.
+ */
+static int
+xpathChild(xmlXPathContextPtr ctxt,
+           const char *parent,
+           const char *name,
+           bool required,
+           xmlNodePtr *out)
+{
+    g_autofree char *expr = g_strdup_printf("./%s", name);
+    xmlXPathObjectPtr obj;
+    int n = 0;
+
+    *out = NULL;
+    obj = xmlXPathEval(BAD_CAST expr, ctxt);
+    if (!obj || obj->type != XPATH_NODESET) {
+        xmlXPathFreeObject(obj);
+        vfmigReportError(VFMIG_ERR_INTERNAL_ERROR,
+                         _("cannot evaluate XPath expression '%1$s'"), expr);
+        return -1;
+    }
+    if (obj->nodesetval)
+        n = obj->nodesetval->nodeNr;
+    if (n > 1) {
+        xmlXPathFreeObject(obj);
+        vfmigReportError(VFMIG_ERR_INVALID_ARG,
+                         _("duplicate element <%1$s> in <%2$s> of the vfio-migration capability"),
+                         name, parent);
+        return -1;
+    }
+    if (n == 1)
+        *out = obj->nodesetval->nodeTab[0];
+    xmlXPathFreeObject(obj);
+
+    if (!*out && required) {
+        vfmigReportError(VFMIG_ERR_INVALID_ARG,
+                         _("missing element <%1$s> in <%2$s> of the vfio-migration capability"),
+                         name, parent);
+        return -1;
+    }
+    return 0;
+}
+
+
+/* Refuses element children of @node whose names are not in @names. */
+static int
+checkChildren(xmlNodePtr node, const char *const *names, size_t n)
+{
+    xmlNodePtr child;
+    size_t i;
+
+    for (child = node->children; child; child = child->next) {
+        if (child->type != XML_ELEMENT_NODE)
+            continue;
+        for (i = 0; i < n; i++) {
+            if (xmlStrEqual(child->name, BAD_CAST names[i]))
+                break;
+        }
+        if (i == n) {
+            vfmigReportError(VFMIG_ERR_INVALID_ARG,
+                             _("unknown element <%1$s> in <%2$s> of the vfio-migration capability"),
+                             (const char *) child->name, (const char *) node->name);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+
+static int
+parseDriver(vfmigNodeDevCapVFIOMig *cap, xmlNodePtr node)
+{
+    if (checkChildren(node, NULL, 0) < 0 ||
+        parseString(node, "name", true, &cap->driver) < 0 ||
+        parseYesNo(node, "variant", &cap->variant) < 0)
+        return -1;
+    return 0;
+}
+
+
+static int
+parseFeatures(vfmigNodeDevCapVFIOMig *cap,
+              xmlXPathContextPtr ctxt,
+              xmlNodePtr node)
+{
+    const char *names[G_N_ELEMENTS(featureElems)];
+    int source = 0;
+    int mode = VFMIG_NODEDEV_PRECOPY_DEFAULT;
+    size_t i;
+
+    if (parseEnum(node, "source", true,
+                  vfmigNodeDevSourceTypeFromString, 0, &source) < 0)
+        return -1;
+    cap->source = source;
+
+    for (i = 0; i < G_N_ELEMENTS(featureElems); i++)
+        names[i] = featureElems[i].name;
+    if (checkChildren(node, names, G_N_ELEMENTS(names)) < 0)
+        return -1;
+
+    ctxt->node = node;
+    for (i = 0; i < G_N_ELEMENTS(featureElems); i++) {
+        xmlNodePtr feat;
+
+        if (xpathChild(ctxt, "features", featureElems[i].name, false, &feat) < 0)
+            return -1;
+        if (!feat)
+            continue;
+        if (checkChildren(feat, NULL, 0) < 0)
+            return -1;
+
+        if (featureElems[i].bit == VFMIG_NODEDEV_FEATURE_PRE_COPY) {
+            /* mode='default' is the "not reported" value, not XML. */
+            if (parseEnum(feat, "mode", false,
+                          vfmigNodeDevPrecopyTypeFromString,
+                          VFMIG_NODEDEV_PRECOPY_ON, &mode) < 0)
+                return -1;
+            cap->precopy = mode;
+            /* The driver can pre-copy but has it switched off: QEMU sees
+             * no PRE_COPY flag. */
+            if (mode == VFMIG_NODEDEV_PRECOPY_OFF)
+                continue;
+        }
+        cap->features |= featureElems[i].bit;
+    }
+    return 0;
+}
+
+
+static int
+parseDirty(vfmigNodeDevCapVFIOMig *cap, xmlNodePtr node)
+{
+    int dirty = 0;
+
+    if (checkChildren(node, NULL, 0) < 0 ||
+        parseEnum(node, "type", true,
+                  vfmigNodeDevDirtyTypeFromString, 0, &dirty) < 0 ||
+        parseString(node, "reason", false, &cap->dirtyReason) < 0)
+        return -1;
+    cap->dirty = dirty;
+    return 0;
+}
+
+
+static int
+parseIdentity(vfmigNodeDevCapVFIOMig *cap, xmlNodePtr node)
+{
+    unsigned long long stream = 0;
+    g_autofree char *streamStr = propString(node, "stream-version");
+
+    if (checkChildren(node, NULL, 0) < 0 ||
+        parsePCIId(node, "vendor", &cap->vendor) < 0 ||
+        parsePCIId(node, "device", &cap->device) < 0 ||
+        parseString(node, "firmware", false, &cap->firmware) < 0 ||
+        parseULL(node, "stream-version", false, G_MAXUINT, &stream) < 0)
+        return -1;
+    /* 0 is the struct's "not reported": only a real version is XML. */
+    if (streamStr && stream == 0)
+        return reportBadAttr(node, "stream-version", streamStr);
+    cap->streamVersion = stream;
+    return 0;
+}
+
+
+static int
+parseLive(vfmigNodeDevCapVFIOMig *cap, xmlNodePtr node)
+{
+    g_autofree vfmigNodeDevLive *live = g_new0(vfmigNodeDevLive, 1);
+    g_autofree char *state = NULL;
+
+    if (checkChildren(node, NULL, 0) < 0 ||
+        parseString(node, "state", true, &state) < 0)
+        return -1;
+    if (enumFromString(liveStateNames, G_N_ELEMENTS(liveStateNames), state) < 0)
+        return reportBadAttr(node, "state", state);
+
+    if (parseULL(node, "initial-bytes", true, G_MAXUINT64, &live->initialBytes) < 0 ||
+        parseULL(node, "dirty-bytes", true, G_MAXUINT64, &live->dirtyBytes) < 0 ||
+        parseULL(node, "stop-copy-bytes", true, G_MAXUINT64, &live->stopCopyBytes) < 0 ||
+        parseULL(node, "stop-latency-us", true, G_MAXUINT64, &live->stopLatencyUs) < 0 ||
+        parseULL(node, "resume-latency-us", true, G_MAXUINT64, &live->resumeLatencyUs) < 0)
+        return -1;
+
+    live->state = g_steal_pointer(&state);
+    cap->live = g_steal_pointer(&live);
+    return 0;
+}
+
+
+static void
+xpathContextFree(xmlXPathContextPtr ctxt)
+{
+    xmlXPathFreeContext(ctxt);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(xmlXPathContext, xpathContextFree);
+
+
+vfmigNodeDevCapVFIOMig *
+vfmigNodeDevCapVFIOMigParseNode(xmlNodePtr node)
+{
+    g_autoptr(vfmigNodeDevCapVFIOMig) cap = NULL;
+    g_autoptr(xmlXPathContext) ctxt = NULL;
+    g_autofree char *type = NULL;
+    xmlNodePtr driver;
+    xmlNodePtr features;
+    xmlNodePtr dirty;
+    xmlNodePtr identity;
+    xmlNodePtr live;
+
+    if (!node || node->type != XML_ELEMENT_NODE ||
+        !xmlStrEqual(node->name, BAD_CAST "capability")) {
+        vfmigReportError(VFMIG_ERR_INVALID_ARG,
+                         _("expected a <capability type='%1$s'> element, got <%2$s>"),
+                         CAP_TYPE, node && node->name ? (const char *) node->name : "");
+        return NULL;
+    }
+    type = propString(node, "type");
+    if (!type || strcmp(type, CAP_TYPE) != 0) {
+        vfmigReportError(VFMIG_ERR_INVALID_ARG,
+                         _("expected a capability of type '%1$s', got '%2$s'"),
+                         CAP_TYPE, type ? type : "");
+        return NULL;
+    }
+
+    if (checkChildren(node, capElems, G_N_ELEMENTS(capElems)) < 0)
+        return NULL;
+
+    if (!(ctxt = xmlXPathNewContext(node->doc))) {
+        vfmigReportError(VFMIG_ERR_INTERNAL_ERROR, "%s",
+                         _("cannot create an XPath context"));
+        return NULL;
+    }
+    ctxt->node = node;
+
+    if (xpathChild(ctxt, "capability", "driver", true, &driver) < 0 ||
+        xpathChild(ctxt, "capability", "features", true, &features) < 0 ||
+        xpathChild(ctxt, "capability", "dirty-tracking", true, &dirty) < 0 ||
+        xpathChild(ctxt, "capability", "identity", true, &identity) < 0 ||
+        xpathChild(ctxt, "capability", "live", false, &live) < 0)
+        return NULL;
+
+    cap = g_new0(vfmigNodeDevCapVFIOMig, 1);
+
+    if (parseDriver(cap, driver) < 0 ||
+        parseFeatures(cap, ctxt, features) < 0 ||
+        parseDirty(cap, dirty) < 0 ||
+        parseIdentity(cap, identity) < 0 ||
+        (live && parseLive(cap, live) < 0))
+        return NULL;
+
+    return g_steal_pointer(&cap);
+}
+
+
+/* ------------------------------------------------------------------ */
+/* Formatting                                                          */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Appends @str escaped for a single-quoted attribute value, as libvirt's
+ * virBufferEscapeString does; control characters XML cannot carry are
+ * dropped and invalid UTF-8 is replaced, so the output is always
+ * well-formed.
+ */
+static void
+appendEscaped(GString *buf, const char *str)
+{
+    g_autofree char *valid = g_utf8_make_valid(str, -1);
+    const char *p;
+
+    for (p = valid; *p; p++) {
+        switch (*p) {
+        case '<':
+            g_string_append(buf, "&lt;");
+            break;
+        case '>':
+            g_string_append(buf, "&gt;");
+            break;
+        case '&':
+            g_string_append(buf, "&amp;");
+            break;
+        case '\'':
+            g_string_append(buf, "&apos;");
+            break;
+        case '"':
+            g_string_append(buf, "&quot;");
+            break;
+        case '\n':
+            g_string_append(buf, "&#xA;");
+            break;
+        case '\r':
+            g_string_append(buf, "&#xD;");
+            break;
+        case '\t':
+            g_string_append(buf, "&#x9;");
+            break;
+        default:
+            if ((unsigned char) *p >= 0x20)
+                g_string_append_c(buf, *p);
+            break;
+        }
+    }
+}
+
+
+static void
+appendAttr(GString *buf, const char *name, const char *value)
+{
+    g_string_append_printf(buf, " %s='", name);
+    appendEscaped(buf, value);
+    g_string_append_c(buf, '\'');
+}
+
+
+static void
+appendAttrULL(GString *buf, const char *name, unsigned long long value)
+{
+    g_string_append_printf(buf, " %s='%llu'", name, value);
+}
+
+
+void
+vfmigNodeDevCapVFIOMigFormat(GString *buf,
+                             const vfmigNodeDevCapVFIOMig *cap,
+                             int indent)
+{
+    const char *str;
+    bool anyFeature = false;
+    size_t i;
+
+    if (indent < 0)
+        indent = 0;
+
+    g_string_append_printf(buf, "%*s<capability type='%s'>\n", indent, "", CAP_TYPE);
+    indent += 2;
+
+    g_string_append_printf(buf, "%*s<driver", indent, "");
+    appendAttr(buf, "name", cap->driver ? cap->driver : "");
+    appendAttr(buf, "variant", cap->variant ? "yes" : "no");
+    g_string_append(buf, "/>\n");
+
+    g_string_append_printf(buf, "%*s<features", indent, "");
+    if ((str = vfmigNodeDevSourceTypeToString(cap->source)))
+        appendAttr(buf, "source", str);
+    for (i = 0; i < G_N_ELEMENTS(featureElems); i++) {
+        bool precopy = featureElems[i].bit == VFMIG_NODEDEV_FEATURE_PRE_COPY;
+
+        /* A pre-copy the driver has switched off is still worth showing:
+         * QEMU sees no PRE_COPY flag, but an operator can turn it on. */
+        if (!(cap->features & featureElems[i].bit) &&
+            !(precopy && cap->precopy == VFMIG_NODEDEV_PRECOPY_OFF))
+            continue;
+
+        if (!anyFeature)
+            g_string_append(buf, ">\n");
+        anyFeature = true;
+        g_string_append_printf(buf, "%*s<%s", indent + 2, "", featureElems[i].name);
+        if (precopy && cap->precopy != VFMIG_NODEDEV_PRECOPY_DEFAULT &&
+            (str = vfmigNodeDevPrecopyTypeToString(cap->precopy)))
+            appendAttr(buf, "mode", str);
+        g_string_append(buf, "/>\n");
+    }
+    if (anyFeature)
+        g_string_append_printf(buf, "%*s</features>\n", indent, "");
+    else
+        g_string_append(buf, "/>\n");
+
+    g_string_append_printf(buf, "%*s<dirty-tracking", indent, "");
+    if ((str = vfmigNodeDevDirtyTypeToString(cap->dirty)))
+        appendAttr(buf, "type", str);
+    if (cap->dirtyReason && *cap->dirtyReason)
+        appendAttr(buf, "reason", cap->dirtyReason);
+    g_string_append(buf, "/>\n");
+
+    g_string_append_printf(buf, "%*s<identity vendor='0x%04x' device='0x%04x'",
+                           indent, "", cap->vendor, cap->device);
+    if (cap->firmware && *cap->firmware)
+        appendAttr(buf, "firmware", cap->firmware);
+    if (cap->streamVersion > 0)
+        g_string_append_printf(buf, " stream-version='%u'", cap->streamVersion);
+    g_string_append(buf, "/>\n");
+
+    if (cap->live) {
+        g_string_append_printf(buf, "%*s<live", indent, "");
+        appendAttr(buf, "state", cap->live->state ? cap->live->state : "");
+        appendAttrULL(buf, "initial-bytes", cap->live->initialBytes);
+        appendAttrULL(buf, "dirty-bytes", cap->live->dirtyBytes);
+        appendAttrULL(buf, "stop-copy-bytes", cap->live->stopCopyBytes);
+        appendAttrULL(buf, "stop-latency-us", cap->live->stopLatencyUs);
+        appendAttrULL(buf, "resume-latency-us", cap->live->resumeLatencyUs);
+        g_string_append(buf, "/>\n");
+    }
+
+    indent -= 2;
+    g_string_append_printf(buf, "%*s</capability>\n", indent, "");
+}

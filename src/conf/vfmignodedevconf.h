@@ -1,0 +1,110 @@
+/*
+ * vfmignodedevconf.h: the vfio-migration node-device capability
+ *
+ * A nested <capability type='vfio-migration'> inside libvirt's
+ * <capability type='pci'>, in the shape of libvirt's own nested PCI
+ * capabilities (vpd, mdev_types): what a VF's VFIO variant driver offers
+ * for migration, how QEMU will track its DMA, the identity that decides
+ * whether two VFs can migrate to each other, and, while a migration runs,
+ * the driver's live estimates.  Schema: schemas/vfmig-nodedev.rng.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include <stdbool.h>
+
+#include <glib.h>
+#include <libxml/tree.h>
+#include <libxml/xpath.h>
+
+/* Migration features (bits). */
+typedef enum {
+    VFMIG_NODEDEV_FEATURE_STOP_COPY = 1 << 0,
+    VFMIG_NODEDEV_FEATURE_P2P = 1 << 1,
+    VFMIG_NODEDEV_FEATURE_PRE_COPY = 1 << 2,
+    VFMIG_NODEDEV_FEATURE_MULTI_LOAD = 1 << 3,
+} vfmigNodeDevFeature;
+
+/* Where the features were read from. */
+typedef enum {
+    VFMIG_NODEDEV_SOURCE_SYSFS = 0,   /* our drivers' vfio_migration/ */
+    VFMIG_NODEDEV_SOURCE_DEBUGFS,     /* vfio/<dev>/migration/ (6.18+) */
+    VFMIG_NODEDEV_SOURCE_VFIO,        /* a VFIO_DEVICE_FEATURE query */
+    VFMIG_NODEDEV_SOURCE_CACHE,       /* an earlier probe, device busy now */
+
+    VFMIG_NODEDEV_SOURCE_LAST
+} vfmigNodeDevSource;
+
+/* DMA dirty tracking as QEMU will see it. */
+typedef enum {
+    VFMIG_NODEDEV_DIRTY_NONE = 0,   /* QEMU needs enable-migration=on */
+    VFMIG_NODEDEV_DIRTY_DEVICE,     /* the driver's DMA logging */
+    VFMIG_NODEDEV_DIRTY_IOMMU,      /* IOMMU dirty tracking (iommufd) */
+
+    VFMIG_NODEDEV_DIRTY_LAST
+} vfmigNodeDevDirty;
+
+/* The driver's pre-copy mode (vfio_migration/precopy). */
+typedef enum {
+    VFMIG_NODEDEV_PRECOPY_DEFAULT = 0,  /* not reported */
+    VFMIG_NODEDEV_PRECOPY_ON,
+    VFMIG_NODEDEV_PRECOPY_SINGLE,
+    VFMIG_NODEDEV_PRECOPY_OFF,
+
+    VFMIG_NODEDEV_PRECOPY_LAST
+} vfmigNodeDevPrecopy;
+
+typedef struct _vfmigNodeDevLive vfmigNodeDevLive;
+struct _vfmigNodeDevLive {
+    char *state;                    /* uAPI state name, e.g. PRE_COPY */
+    unsigned long long initialBytes;
+    unsigned long long dirtyBytes;
+    unsigned long long stopCopyBytes;
+    unsigned long long stopLatencyUs;
+    unsigned long long resumeLatencyUs;
+};
+
+typedef struct _vfmigNodeDevCapVFIOMig vfmigNodeDevCapVFIOMig;
+struct _vfmigNodeDevCapVFIOMig {
+    /* <driver name= variant=/> */
+    char *driver;
+    bool variant;                   /* a VFIO variant driver, not vfio-pci */
+
+    /* <features source=>: VFMIG_NODEDEV_FEATURE_* bits */
+    unsigned int features;
+    vfmigNodeDevSource source;
+    vfmigNodeDevPrecopy precopy;    /* attribute of <pre-copy mode=> */
+
+    /* <dirty-tracking type= reason=/> */
+    vfmigNodeDevDirty dirty;
+    char *dirtyReason;              /* why, when not 'device' (optional) */
+
+    /* <identity vendor= device= firmware= stream-version=/> */
+    unsigned int vendor;
+    unsigned int device;
+    char *firmware;                 /* optional */
+    unsigned int streamVersion;     /* 0: not reported */
+
+    /* <live .../>: only while the device is in a migration state */
+    vfmigNodeDevLive *live;
+};
+
+void vfmigNodeDevCapVFIOMigFree(vfmigNodeDevCapVFIOMig *cap);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(vfmigNodeDevCapVFIOMig, vfmigNodeDevCapVFIOMigFree);
+
+/* Parses the <capability type='vfio-migration'> element @node. */
+vfmigNodeDevCapVFIOMig *vfmigNodeDevCapVFIOMigParseNode(xmlNodePtr node);
+
+/* Formats the capability into @buf, each line indented by @indent spaces. */
+void vfmigNodeDevCapVFIOMigFormat(GString *buf,
+                                  const vfmigNodeDevCapVFIOMig *cap,
+                                  int indent);
+
+const char *vfmigNodeDevSourceTypeToString(int v);
+int vfmigNodeDevSourceTypeFromString(const char *str);
+const char *vfmigNodeDevDirtyTypeToString(int v);
+int vfmigNodeDevDirtyTypeFromString(const char *str);
+const char *vfmigNodeDevPrecopyTypeToString(int v);
+int vfmigNodeDevPrecopyTypeFromString(const char *str);

@@ -1,0 +1,143 @@
+/*
+ * vfmignodedevprobe.h: PCI node devices and their VF migration capability
+ *
+ * Walks <sysfs>/bus/pci/devices the way libvirt's node-device driver does
+ * (address, ids, PF/VF links, bound driver, IOMMU group) and, for every
+ * device bound to a VFIO driver, builds the vfio-migration capability from,
+ * in order:
+ *   (a) our drivers' vfio_migration/ sysfs ABI
+ *       (docs/abi/sysfs-bus-pci-devices-vfio_migration);
+ *   (b) <debugfs>/vfio/<dev>/migration/features (Linux >= 6.18 with
+ *       CONFIG_VFIO_DEBUGFS; no Debian kernel has it);
+ *   (c) a VFIO_DEVICE_FEATURE query, only with VFMIG_NODEDEV_PROBE_VFIO and
+ *       only on a device nobody holds: opening a VFIO device makes vfio-pci
+ *       reset the function, so the prober never does it unasked;
+ *   (d) the cache of an earlier probe (<cacheDir>/<address>), which (a)-(c)
+ *       refresh.
+ *
+ * A device is "in use" when its PCI function is enabled (vfio-pci enables
+ * it in open_device and disables it on the last close), when our driver
+ * reports a migration state, or, only when a VFIO query is about to be
+ * made, when a process holds its group or cdev (one scan of
+ * <proc>/<pid>/fd per enumeration).  See docs/benchmarks.rst and the
+ * comments in vfmignodedevprobe.c.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include <stdbool.h>
+
+#include <glib.h>
+
+#include "vfmignodedevconf.h"
+#include "vfmigerror.h"
+
+#define VFMIG_NODEDEV_DEBUGFS_ROOT "/sys/kernel/debug"
+#define VFMIG_NODEDEV_PROC_ROOT "/proc"
+#define VFMIG_NODEDEV_CACHE_DIR "/var/lib/vfmig/nodedev"
+
+/* Where to look; every NULL member takes the system default. */
+typedef struct _vfmigNodeDevProbePaths vfmigNodeDevProbePaths;
+struct _vfmigNodeDevProbePaths {
+    const char *sysfsRoot;      /* NULL: "/sys" */
+    const char *debugfsRoot;    /* NULL: "/sys/kernel/debug" */
+    const char *devRoot;        /* NULL: "/dev" */
+    const char *procRoot;       /* NULL: "/proc" */
+    const char *cacheDir;       /* NULL: "/var/lib/vfmig/nodedev" */
+    const char *kernelConfig;   /* NULL: "/boot/config-$(uname -r)"; read
+                                 * only to explain a missing dirty tracking */
+};
+
+typedef enum {
+    /* Allow a VFIO feature query (opens the device: vfio-pci resets an
+     * idle function) on idle VFIO devices that (a) and (b) do not cover. */
+    VFMIG_NODEDEV_PROBE_VFIO = 1 << 0,
+    /* Neither read nor write the cache. */
+    VFMIG_NODEDEV_PROBE_NO_CACHE = 1 << 1,
+    /* Read the cache but never write it. */
+    VFMIG_NODEDEV_PROBE_NO_CACHE_WRITE = 1 << 2,
+} vfmigNodeDevProbeFlags;
+
+typedef struct _vfmigNodeDevPCI vfmigNodeDevPCI;
+struct _vfmigNodeDevPCI {
+    char *address;              /* "0000:3b:00.2", as sysfs names it */
+    unsigned int vendor;        /* 0 when unreadable (see errors) */
+    unsigned int device;
+    char *driver;               /* bound driver, NULL: unbound */
+    int iommuGroup;             /* -1: none */
+    char *physfn;               /* a VF's PF address, else NULL */
+    char **virtfns;             /* a PF's VF addresses by index, or NULL */
+
+    bool vfio;                  /* bound to a VFIO driver */
+    bool inUse;                 /* opened by a VFIO user (see above) */
+    char *inUseReason;          /* how that was seen, when inUse */
+
+    /* The vfio-migration capability, NULL when the device is not bound to
+     * a VFIO driver or nothing could tell its features (see @note). */
+    vfmigNodeDevCapVFIOMig *cap;
+    char *note;                 /* why @cap is NULL or came from the cache */
+
+    GPtrArray *errors;          /* vfmigError *: this device's problems */
+};
+
+void vfmigNodeDevPCIFree(vfmigNodeDevPCI *dev);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(vfmigNodeDevPCI, vfmigNodeDevPCIFree);
+
+typedef struct _vfmigNodeDevList vfmigNodeDevList;
+struct _vfmigNodeDevList {
+    GPtrArray *devices;         /* vfmigNodeDevPCI *, sorted by address */
+    GPtrArray *errors;          /* vfmigError *: problems of no one device */
+    size_t nerrors;             /* all errors, the devices' included */
+};
+
+void vfmigNodeDevListFree(vfmigNodeDevList *list);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(vfmigNodeDevList, vfmigNodeDevListFree);
+
+/*
+ * Enumerates every PCI device.  @paths may be NULL; @flags are
+ * vfmigNodeDevProbeFlags.  A device whose files are missing or garbage is
+ * still listed, with its errors; only a failure to list the bus at all
+ * (no <sysfs>/bus/pci/devices) returns -1 with an error reported.
+ */
+int vfmigNodeDevProbeAll(const vfmigNodeDevProbePaths *paths,
+                         unsigned int flags,
+                         vfmigNodeDevList **list);
+
+/*
+ * Probes the one device @address (normalized like vfmigVFIOParseName).
+ * Returns -1 with an error reported when @address is not a PCI address or
+ * no such device exists; otherwise 0, with the device's own problems in
+ * (*@dev)->errors.
+ */
+int vfmigNodeDevProbeOne(const vfmigNodeDevProbePaths *paths,
+                         const char *address,
+                         unsigned int flags,
+                         vfmigNodeDevPCI **dev);
+
+/* The device @address of @list, or NULL. */
+vfmigNodeDevPCI *vfmigNodeDevListFind(vfmigNodeDevList *list,
+                                      const char *address);
+
+/*
+ * The cache: one key file per device, <cacheDir>/<address>, replaced
+ * atomically (temporary file + rename).  Live estimates are never cached.
+ */
+
+/* Writes @cap for @address unless the file already says the same. */
+int vfmigNodeDevCacheWrite(const char *cacheDir,
+                           const char *address,
+                           const vfmigNodeDevCapVFIOMig *cap);
+
+/*
+ * Reads the cache of @address into *@cap (source 'cache').  Returns 1 when
+ * read, 0 when there is no cache file (*@cap NULL, nothing reported), -1
+ * with an error naming the file and what is wrong with it.
+ */
+int vfmigNodeDevCacheRead(const char *cacheDir,
+                          const char *address,
+                          vfmigNodeDevCapVFIOMig **cap);
+
+/* The vfio_migration/features words and bits ("stop-copy p2p ..."). */
+char *vfmigNodeDevFeaturesToString(unsigned int features);
