@@ -1,0 +1,245 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# virt-vfmig's node-device commands against a fake sysfs tree (two PFs,
+# VFs on mlx5_vfio_pci with vfmig's sysfs ABI, one on plain vfio-pci, one
+# on mlx5_core) and, for nodedev-dumpxml, a real libvirtd 11.3 started for
+# the test (tests/libvirt/with-libvirtd.sh) whose XML of a real PCI device
+# of this machine gets the capability the fake tree gives that address.
+# Output is checked against vfmig's schema with xmllint.  Real drivers in
+# real kernels: tests/vm (suite nodedev).
+set -uo pipefail
+
+VFMIG=${1:?usage: test-cli-nodedev.sh VIRT_VFMIG SRCDIR}
+SRCDIR=${2:?usage: test-cli-nodedev.sh VIRT_VFMIG SRCDIR}
+export LC_ALL=C LANG=C
+unset LIBVIRT_DEFAULT_URI
+
+tmp=$(mktemp -d)
+trap '[ -n "${KEEP:-}" ] || rm -rf "$tmp"' EXIT
+n=0
+fail=0
+
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+nok() {
+    n=$((n + 1)); fail=$((fail + 1)); echo "not ok $n - $1"
+    [ -f "$tmp/out" ] && sed 's/^/# out: /' "$tmp/out"
+    [ -f "$tmp/err" ] && sed 's/^/# err: /' "$tmp/err"
+}
+# run WANT_RC ARGS...: runs virt-vfmig, output in $tmp/out and $tmp/err
+run() {
+    local want=$1; shift
+    rc=0
+    "$VFMIG" "$@" >"$tmp/out" 2>"$tmp/err" </dev/null || rc=$?
+    [ "$rc" = "$want" ]
+}
+has() { grep -Eq -- "$1" "$tmp/out"; }
+has_err() { grep -Eq -- "$1" "$tmp/err"; }
+
+# ---- the fake tree
+sys=$tmp/sys
+mkdir -p "$sys/bus/pci/devices" "$tmp/dev/vfio" "$tmp/proc" "$tmp/cache" "$tmp/debug"
+pci() {   # pci ADDR VENDOR DEVICE DRIVER GROUP
+    local d=$sys/devices/pci0000:3a/$1
+    mkdir -p "$d"
+    ln -s "../../../devices/pci0000:3a/$1" "$sys/bus/pci/devices/$1"
+    echo "$2" > "$d/vendor"; echo "$3" > "$d/device"; echo 0 > "$d/enable"
+    if [ -n "$4" ]; then
+        mkdir -p "$sys/bus/pci/drivers/$4"
+        ln -s "../../../bus/pci/drivers/$4" "$d/driver"
+    fi
+    mkdir -p "$sys/kernel/iommu_groups/$5"
+    ln -s "../../../kernel/iommu_groups/$5" "$d/iommu_group"
+}
+vf() {    # vf PF INDEX VF
+    ln -s "../$3" "$sys/devices/pci0000:3a/$1/virtfn$2"
+    ln -s "../$1" "$sys/devices/pci0000:3a/$3/physfn"
+}
+abi() {   # abi ADDR FEATURES PRECOPY MULTI_LOAD STATE [FIRMWARE]
+    local d=$sys/devices/pci0000:3a/$1/vfio_migration
+    mkdir -p "$d"
+    echo "$2" > "$d/features"; echo "$3" > "$d/precopy"; echo "$4" > "$d/multi_load"
+    echo "$5" > "$d/state"; echo 2 > "$d/stream_version"
+    for f in initial_bytes dirty_bytes stop_latency_us resume_latency_us; do echo 0 > "$d/$f"; done
+    echo 4096 > "$d/stop_copy_bytes"
+    [ -n "${6:-}" ] && echo "$6" > "$d/firmware"
+    return 0
+}
+pci 0000:3b:00.0 0x15b3 0x101d mlx5_core 10
+pci 0000:3b:00.2 0x15b3 0x101e mlx5_vfio_pci 11
+pci 0000:3b:00.3 0x15b3 0x101e mlx5_vfio_pci 12
+pci 0000:3b:00.4 0x15b3 0x101e vfio-pci 13
+pci 0000:3b:00.5 0x15b3 0x101e mlx5_core 14
+vf 0000:3b:00.0 0 0000:3b:00.2; vf 0000:3b:00.0 1 0000:3b:00.3
+vf 0000:3b:00.0 2 0000:3b:00.4; vf 0000:3b:00.0 3 0000:3b:00.5
+abi 0000:3b:00.2 "stop-copy p2p pre-copy dma-logging" on 1 RUNNING 28.39.1002
+abi 0000:3b:00.3 "stop-copy p2p pre-copy" on 0 RUNNING 28.39.1002
+printf 'CONFIG_VFIO=m\n' > "$tmp/config"
+export VFMIG_SYSFS_ROOT=$sys VFMIG_DEV_ROOT=$tmp/dev VFMIG_PROC_ROOT=$tmp/proc
+export VFMIG_CACHE_DIR=$tmp/cache VFMIG_DEBUGFS_ROOT=$tmp/debug VFMIG_KERNEL_CONFIG=$tmp/config
+
+# ---- nodedev-list
+if run 0 nodedev-list && has 'pci_0000_3b_00_2 +mlx5_vfio_pci +stop-copy,p2p,pre-copy,multi-load +device +RUNNING' &&
+   has 'pci_0000_3b_00_3 +mlx5_vfio_pci +stop-copy,p2p,pre-copy +none' && ! has 'pci_0000_3b_00_[045]'; then
+    ok "nodedev-list shows the two migratable VFs with features and dirty tracking, nothing else"
+else
+    nok "nodedev-list"
+fi
+if run 0 nodedev-list --cap pci && has 'pci_0000_3b_00_0 +mlx5_core' && has 'pci_0000_3b_00_5 +mlx5_core'; then
+    ok "nodedev-list --cap pci shows every PCI function"
+else
+    nok "nodedev-list --cap pci"
+fi
+if run 0 nodedev-list --json &&
+   python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert [x["name"] for x in d]==["pci_0000_3b_00_2","pci_0000_3b_00_3"], d; assert d[0]["features"]==["stop-copy","p2p","pre-copy","multi-load"], d[0]; assert d[0]["dirty-tracking"]=="device" and d[1]["dirty-tracking"]=="none"; assert d[0]["physfn"]=="0000:3b:00.0"' "$tmp/out"; then
+    ok "nodedev-list --json is valid JSON with the same devices and features"
+else
+    nok "nodedev-list --json"
+fi
+echo off > "$sys/devices/pci0000:3a/0000:3b:00.3/vfio_migration/precopy"
+echo "stop-copy p2p" > "$sys/devices/pci0000:3a/0000:3b:00.3/vfio_migration/features"
+if run 0 nodedev-list --pre-copy && has pci_0000_3b_00_2 && ! has pci_0000_3b_00_3; then
+    ok "nodedev-list --pre-copy leaves out the VF without pre-copy"
+else
+    nok "nodedev-list --pre-copy"
+fi
+if run 1 nodedev-list --cap foo && has_err "unknown capability 'foo'"; then
+    ok "nodedev-list --cap with an unknown capability fails with its name"
+else
+    nok "nodedev-list --cap foo"
+fi
+
+# ---- nodedev-compare
+cap() {   # cap FILE FEATURES-XML DIRTY [DEVICE]
+    cat > "$1" <<XML
+<capability type='vfio-migration'>
+  <driver name='mlx5_vfio_pci' variant='yes'/>
+  <features source='sysfs'>
+$2
+  </features>
+  <dirty-tracking type='$3'/>
+  <identity vendor='0x15b3' device='${4:-0x101e}' firmware='28.39.1002' stream-version='2'/>
+</capability>
+XML
+}
+all="<stop-copy/><p2p/><pre-copy mode='on'/><multi-load/>"
+cap "$tmp/a.xml" "$all" device
+cap "$tmp/b.xml" "$all" device
+cap "$tmp/c.xml" "<stop-copy/><p2p/><pre-copy mode='on'/>" device
+cap "$tmp/d.xml" "$all" device 0x1021
+cap "$tmp/e.xml" "$all" none
+if run 0 nodedev-compare "$tmp/a.xml" "$tmp/b.xml" && has '^Compatible:' && has 'Pre-copy: on' && has 'QEMU on the source: allowed'; then
+    ok "nodedev-compare: identical VFs are compatible, pre-copy on, QEMU allows it"
+else
+    nok "nodedev-compare identical"
+fi
+if run 0 nodedev-compare "$tmp/a.xml" "$tmp/c.xml" && has 'Pre-copy: single' && has 'multi'; then
+    ok "nodedev-compare: a destination without multi-load makes the source use 'single'"
+else
+    nok "nodedev-compare no multi-load"
+fi
+if run 1 nodedev-compare "$tmp/a.xml" "$tmp/d.xml" && has '^Incompatible' && has '\[refused\]' && has_err 'cannot migrate'; then
+    ok "nodedev-compare: a different device id is refused with the reason, exit 1"
+else
+    nok "nodedev-compare different id"
+fi
+if run 0 nodedev-compare "$tmp/e.xml" "$tmp/b.xml" && has 'enable-migration=on'; then
+    ok "nodedev-compare: no dirty tracking on the source: QEMU only with enable-migration=on"
+else
+    nok "nodedev-compare no dirty tracking"
+fi
+if run 1 nodedev-compare --json "$tmp/a.xml" "$tmp/d.xml" &&
+   python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["verdict"]=="incompatible", d; assert any(r["code"]=="id" and r["fatal"] for r in d["reasons"]), d' "$tmp/out"; then
+    ok "nodedev-compare --json gives the verdict and coded reasons"
+else
+    nok "nodedev-compare --json"
+fi
+if run 0 nodedev-compare pci_0000_3b_00_2 0000:3b:00.3 && has 'Pre-copy'; then
+    ok "nodedev-compare of two devices of this host, by name and by address"
+else
+    nok "nodedev-compare of host devices"
+fi
+if run 1 nodedev-compare 0000:3b:00.2 0000:3b:00.4 && has_err '0000:3b:00.4'; then
+    ok "nodedev-compare: a plain vfio-pci VF has no capability, named in the error"
+else
+    nok "nodedev-compare against vfio-pci"
+fi
+echo '<capability type='"'"'vfio-migration'"'"'><driver/></capability>' > "$tmp/bad.xml"
+if run 1 nodedev-compare "$tmp/bad.xml" "$tmp/a.xml" && has_err 'missing element <features>'; then
+    ok "nodedev-compare refuses a malformed capability, naming what is wrong"
+else
+    nok "nodedev-compare malformed"
+fi
+if run 1 nodedev-compare "$tmp/nonexistent/x.xml" "$tmp/a.xml" && has_err "cannot read"; then
+    ok "nodedev-compare: a missing file is named"
+else
+    nok "nodedev-compare missing file"
+fi
+
+# ---- nodedev-nova-spec
+printf '[libvirt]\nlive_migration_permit_post_copy = True\n' > "$tmp/nova.conf"
+if run 0 nodedev-nova-spec --nova-conf "$tmp/nova.conf" &&
+   has '^device_spec = \{ "address": "0000:3b:00.2", "vendor_id": "15b3", "product_id": "101e", "managed": "no", "live_migratable": "yes" \}$' &&
+   has '"address": "0000:3b:00.3"' && ! has '0000:3b:00.4' &&
+   has_err 'live_migration_permit_post_copy' && has_err '0000:3b:00.3 has no DMA dirty tracking'; then
+    ok "nodedev-nova-spec: device_spec lines for the migratable VFs, warnings for post-copy and missing dirty tracking"
+else
+    nok "nodedev-nova-spec"
+fi
+printf '[libvirt]\nlive_migration_permit_post_copy = False\n' > "$tmp/nova.conf"
+if run 0 nodedev-nova-spec --nova-conf "$tmp/nova.conf" && ! has_err post_copy; then
+    ok "nodedev-nova-spec: no post-copy warning when it is off"
+else
+    nok "nodedev-nova-spec post-copy off"
+fi
+
+# ---- nodedev-dumpxml through a real libvirtd
+real=$(cd /sys/bus/pci/devices && ls | head -n 1)
+if [ -z "$real" ]; then
+    nok "this machine has no PCI device for the libvirtd test"
+else
+    # the fake tree describes the real device's address as a migratable VF
+    pci "$real" 0x15b3 0x101e mlx5_vfio_pci 30
+    abi "$real" "stop-copy p2p pre-copy dma-logging" on 1 PRE_COPY
+    name=pci_$(echo "$real" | tr ':.' '__')
+    if run 0 -c qemu:///system version --local; then :; fi
+    rc=0
+    "$SRCDIR/tests/libvirt/with-libvirtd.sh" sh -c '
+        "$1" -c qemu:///system nodedev-dumpxml "$2" > "$3/dump.xml" 2> "$3/dump.err" || exit 1
+        virsh -c qemu:///system nodedev-dumpxml "$2" > "$3/virsh.xml" 2>> "$3/dump.err" || exit 2
+        "$1" -c qemu:///system nodedev-dumpxml nosuchdevice > /dev/null 2> "$3/nodev.err"; echo $? > "$3/nodev.rc"
+    ' sh "$VFMIG" "$name" "$tmp" || rc=$?
+    cp "$tmp/dump.xml" "$tmp/out" 2>/dev/null; cp "$tmp/dump.err" "$tmp/err" 2>/dev/null
+    if [ "$rc" = 0 ] && has "<name>$name</name>" && has "<capability type='vfio-migration'>" &&
+       has "<live state='PRE_COPY'"; then
+        ok "nodedev-dumpxml against a real libvirtd: libvirt's XML of $name with the capability"
+    else
+        nok "nodedev-dumpxml against a real libvirtd (rc $rc)"
+    fi
+    # removing our capability gives libvirt's own text back, byte for byte
+    if python3 - "$tmp/dump.xml" "$tmp/virsh.xml" <<'PY'
+import re, sys
+ours = open(sys.argv[1]).read()
+ours = re.sub(r"\n *<capability type='vfio-migration'>.*?</capability>", "", ours, flags=re.S)
+# virsh ends its output with one newline more than libvirt's document
+sys.exit(0 if ours.rstrip("\n") == open(sys.argv[2]).read().rstrip("\n") else 1)
+PY
+    then
+        ok "nodedev-dumpxml keeps every byte of libvirt's XML (virsh nodedev-dumpxml)"
+    else
+        nok "nodedev-dumpxml changed libvirt's XML"
+    fi
+    if xmllint --noout --relaxng "$SRCDIR/schemas/vfmig-nodedev.rng" "$tmp/dump.xml" 2>"$tmp/err"; then
+        ok "nodedev-dumpxml output validates against schemas/vfmig-nodedev.rng"
+    else
+        nok "nodedev-dumpxml output does not validate"
+    fi
+    if [ "$(cat "$tmp/nodev.rc" 2>/dev/null)" = 1 ] && grep -q "libvirt has no node device 'nosuchdevice'\|neither a PCI node device name" "$tmp/nodev.err"; then
+        ok "nodedev-dumpxml of an unknown device fails with its name"
+    else
+        cp "$tmp/nodev.err" "$tmp/err" 2>/dev/null; nok "nodedev-dumpxml of an unknown device"
+    fi
+fi
+
+echo "1..$n"
+[ "$fail" = 0 ]
