@@ -24,6 +24,16 @@ module_param(state_size, ulong, 0444);
 MODULE_PARM_DESC(state_size,
 		 "Bytes of device state of a new device (4096 to 1 GiB, whole pages; default 1 MiB)");
 
+/*
+ * false: no vfio_migration/ directory, as with an upstream variant driver
+ * that tells its migration features only to the VMM (through VFIO); the
+ * test knobs (vfmig_testdev/) stay.
+ */
+static bool sysfs_abi = true;
+module_param(sysfs_abi, bool, 0444);
+MODULE_PARM_DESC(sysfs_abi,
+		 "Publish the vfio_migration/ sysfs directory of each device (default true; false: only VFIO tells the features)");
+
 static int tdev_init_dev(struct vfio_device *vdev)
 {
 	struct tdev_device *td = container_of(vdev, struct tdev_device,
@@ -99,16 +109,19 @@ static int tdev_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	ret = vfio_pci_core_register_device(&td->vd.core);
 	if (ret)
 		goto out_put;
-	ret = vfmig_sysfs_add(&td->vd);
-	if (ret)
-		goto out_unregister;
+	if (sysfs_abi) {
+		ret = vfmig_sysfs_add(&td->vd);
+		if (ret)
+			goto out_unregister;
+	}
 	ret = tdev_sysfs_add(td);
 	if (ret)
 		goto out_sysfs;
 	return 0;
 
 out_sysfs:
-	vfmig_sysfs_remove(&td->vd);
+	if (sysfs_abi)
+		vfmig_sysfs_remove(&td->vd);
 out_unregister:
 	vfio_pci_core_unregister_device(&td->vd.core);
 out_put:
@@ -121,7 +134,8 @@ static void tdev_remove(struct pci_dev *pdev)
 	struct tdev_device *td = tdev_from_vd(vfmig_from_pdev(pdev));
 
 	tdev_sysfs_remove(td);
-	vfmig_sysfs_remove(&td->vd);
+	if (sysfs_abi)
+		vfmig_sysfs_remove(&td->vd);
 	vfio_pci_core_unregister_device(&td->vd.core);
 	vfio_put_device(&td->vd.core.vdev);
 }

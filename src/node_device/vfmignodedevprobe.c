@@ -658,6 +658,13 @@ vfmigNodeDevReadABI(vfmigNodeDevProber *p,
         g_autofree vfmigNodeDevLive *live = g_new0(vfmigNodeDevLive, 1);
         g_autofree char *state = g_strdup(buf);
 
+        /* in use, even if the estimates below turn out broken */
+        if (!dev->inUse) {
+            dev->inUse = true;
+            dev->inUseReason = g_strdup_printf(_("the driver reports migration state %1$s"),
+                                               state);
+        }
+
         static const char *const names[] = {
             "initial_bytes", "dirty_bytes", "stop_copy_bytes",
             "stop_latency_us", "resume_latency_us",
@@ -674,12 +681,6 @@ vfmigNodeDevReadABI(vfmigNodeDevProber *p,
         live->stopCopyBytes = vals[2];
         live->stopLatencyUs = vals[3];
         live->resumeLatencyUs = vals[4];
-
-        if (!dev->inUse) {
-            dev->inUse = true;
-            dev->inUseReason = g_strdup_printf(_("the driver reports migration state %1$s"),
-                                               state);
-        }
         live->state = g_steal_pointer(&state);
         cap->live = g_steal_pointer(&live);
     }
@@ -1057,7 +1058,12 @@ vfmigNodeDevProbeCap(vfmigNodeDevProber *p,
         return;
     }
 
-    if (vfmigNodeDevCacheUsable(p, false)) {
+    /*
+     * The cache stands in for live sources only while the device is in
+     * use (QEMU holds it): an idle device is described by what it says
+     * now, not by what a driver loaded earlier said.
+     */
+    if (dev->inUse && vfmigNodeDevCacheUsable(p, false)) {
         g_autoptr(vfmigNodeDevCapVFIOMig) cached = NULL;
 
         if ((rc = vfmigNodeDevReadCache(p, dev, &cached)) < 0) {

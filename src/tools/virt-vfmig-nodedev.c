@@ -131,6 +131,10 @@ cmdNodeDevDumpXML(vfmigCtl *ctl, const vfmigCmd *cmd)
     if (vfmigNodeDevProbeOne(&paths, address, vfmigNodeDevCmdProbeFlags(cmd), &dev) < 0)
         return false;
     vfmigNodeDevPrintErrors(dev->errors);
+    /* Say where the description came from when it is not live, or why
+     * there is none for a VFIO device. */
+    if (dev->note)
+        fprintf(stderr, _("note: %1$s: %2$s\n"), address, dev->note);
 
     /* A device without the capability is printed as libvirt has it. */
     if (!dev->cap) {

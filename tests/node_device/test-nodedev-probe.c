@@ -778,6 +778,17 @@ testCacheFallback(Fake *f,
     g_assert_cmpstr(dev->cap->dirtyReason, ==, "a reason\nwith a newline");
     g_assert_nonnull(strstr(dev->note, "cache"));
 
+    /* idle again: what the device says now wins over the cache */
+    attr(f, VF_A2, "enable", "0\n");
+    g_clear_pointer(&list, vfmigNodeDevListFree);
+    list = probeAll(f, 0);
+    dev = find(list, VF_A2);
+    assertNoErrors(dev);
+    g_assert_false(dev->inUse);
+    g_assert_null(dev->cap);
+    g_assert_nonnull(strstr(dev->note, "migration features unknown"));
+    attr(f, VF_A2, "enable", "1\n");
+
     /* NO_CACHE: not read either */
     g_clear_pointer(&list, vfmigNodeDevListFree);
     list = probeAll(f, VFMIG_NODEDEV_PROBE_NO_CACHE);
@@ -838,6 +849,8 @@ testCacheCorrupt(Fake *f,
     size_t i;
 
     fakePCI(f, VF_A2, "0x15b3\n", "0x101e\n", "vfio-pci", 13);
+    /* in use: the cache is read only for a device someone holds */
+    attr(f, VF_A2, "enable", "1\n");
     fakePCI(f, VF_A0, "0x15b3\n", "0x101e\n", "mlx5_vfio_pci", 11);
     fakeABI(f, VF_A0, "stop-copy\n", "on\n", "1\n", "RUNNING\n", NULL);
 
