@@ -1,0 +1,456 @@
+/*
+ * vfmigdowntime.c: the downtime policy, as pure functions
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include <config.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "vfmigdowntime.h"
+#include "vfmigerror.h"
+#include "vfmigi18n.h"
+
+
+static uint64_t
+vfmigDowntimeAdd(uint64_t a,
+                 uint64_t b)
+{
+    return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
+
+/* Time to send @bytes at @bw bytes/s, in us, rounded up; UNKNOWN when it
+ * cannot be computed (bandwidth 0) or does not fit. */
+static uint64_t
+vfmigDowntimeBytesToUs(uint64_t bytes,
+                       uint64_t bw)
+{
+    double us;
+    uint64_t whole;
+
+    if (bytes == 0)
+        return 0;
+    if (bw == 0 || bytes == VFMIG_DOWNTIME_UNKNOWN)
+        return VFMIG_DOWNTIME_UNKNOWN;
+
+    us = (double) bytes * 1e6 / (double) bw;
+    if (us >= 1.8e19)
+        return VFMIG_DOWNTIME_UNKNOWN;
+    whole = (uint64_t) us;
+    if ((double) whole < us)
+        whole++;
+    return whole;
+}
+
+
+static int
+vfmigDowntimeCompareU64(const void *a,
+                        const void *b)
+{
+    uint64_t x = *(const uint64_t *) a;
+    uint64_t y = *(const uint64_t *) b;
+
+    return x < y ? -1 : x > y;
+}
+
+
+/*
+ * The bandwidth is smoothed as the median of the last
+ * VFMIG_DOWNTIME_BW_WINDOW samples (fewer at the start; the mean of the two
+ * middle ones for an even count).  A median ignores a single window that
+ * caught a stall (0) or a burst, follows a real change of the link within
+ * three samples, and, unlike an EWMA, needs no constant tuned to the
+ * sampling interval.  Zero samples are kept: a link that sends nothing for
+ * most of the window has no usable bandwidth, and every time computed from
+ * it is then UNKNOWN rather than a division by zero.
+ */
+static uint64_t
+vfmigDowntimeSmoothedBandwidth(const vfmigDowntimeState *state)
+{
+    uint64_t sorted[VFMIG_DOWNTIME_BW_WINDOW];
+    size_t n = state->nsamples < VFMIG_DOWNTIME_BW_WINDOW ?
+        (size_t) state->nsamples : VFMIG_DOWNTIME_BW_WINDOW;
+
+    if (n == 0)
+        return 0;
+
+    memcpy(sorted, state->bw, n * sizeof(sorted[0]));
+    qsort(sorted, n, sizeof(sorted[0]), vfmigDowntimeCompareU64);
+    if (n % 2 == 1)
+        return sorted[n / 2];
+    return sorted[n / 2 - 1] / 2 + sorted[n / 2] / 2 +
+        (sorted[n / 2 - 1] % 2 + sorted[n / 2] % 2) / 2;
+}
+
+
+/*
+ * Whether @series (one of the state's rings) has stopped shrinking over the
+ * last @n samples.  Two robust tests must agree, so that noise in single
+ * samples does not decide:
+ *  - the least-squares slope against the timestamps is >= 0, and
+ *  - the newer half of the window holds no value below the minimum of the
+ *    older half (no new low).
+ * A converging run, however noisy, keeps setting new lows and has a
+ * negative trend; a run where dirtying outruns the bandwidth has neither.
+ */
+static bool
+vfmigDowntimeNotShrinking(const vfmigDowntimeState *state,
+                          const uint64_t *series,
+                          unsigned int n)
+{
+    double sx = 0, sy = 0, sxx = 0, sxy = 0;
+    double dn = n;
+    uint64_t t0;
+    uint64_t minOld = UINT64_MAX;
+    uint64_t minNew = UINT64_MAX;
+    unsigned int i;
+
+    if (state->nsamples < n)
+        return false;
+
+    t0 = state->t[(state->nsamples - n) % VFMIG_DOWNTIME_WINDOW];
+    for (i = 0; i < n; i++) {
+        size_t idx = (state->nsamples - n + i) % VFMIG_DOWNTIME_WINDOW;
+        double x = (double) (state->t[idx] - t0);
+        double y = (double) series[idx];
+
+        sx += x;
+        sy += y;
+        sxx += x * x;
+        sxy += x * y;
+
+        if (i < n / 2)
+            minOld = MIN(minOld, series[idx]);
+        else
+            minNew = MIN(minNew, series[idx]);
+    }
+
+    /* All samples at one instant: no trend can be measured. */
+    if (dn * sxx - sx * sx <= 0)
+        return false;
+
+    /* The sign of the slope is the sign of n*Sxy - Sx*Sy. */
+    return dn * sxy - sx * sy >= 0 && minNew >= minOld;
+}
+
+
+void
+vfmigDowntimeStateInit(vfmigDowntimeState *state)
+{
+    memset(state, 0, sizeof(*state));
+}
+
+
+int
+vfmigDowntimePolicyValidate(const vfmigDowntimePolicy *policy)
+{
+    if (policy->target_us == 0) {
+        vfmigReportError(VFMIG_ERR_INVALID_ARG, "%s",
+                         _("the downtime target must be greater than 0"));
+        return -1;
+    }
+
+    if (policy->on_failure != VFMIG_DOWNTIME_ON_FAILURE_ABORT &&
+        policy->on_failure != VFMIG_DOWNTIME_ON_FAILURE_SWITCH) {
+        vfmigReportError(VFMIG_ERR_INVALID_ARG,
+                         _("unknown downtime failure action %1$d"),
+                         (int) policy->on_failure);
+        return -1;
+    }
+
+    if (policy->min_samples != 0 &&
+        (policy->min_samples < VFMIG_DOWNTIME_MIN_SAMPLES_LOWEST ||
+         policy->min_samples > VFMIG_DOWNTIME_WINDOW)) {
+        vfmigReportError(VFMIG_ERR_INVALID_ARG,
+                         _("the downtime trend window must be %1$d to %2$d samples, not %3$u"),
+                         VFMIG_DOWNTIME_MIN_SAMPLES_LOWEST,
+                         VFMIG_DOWNTIME_WINDOW, policy->min_samples);
+        return -1;
+    }
+
+    return 0;
+}
+
+
+static int
+vfmigDowntimeSampleValidate(const vfmigDowntimeState *state,
+                            const vfmigDowntimeSample *sample)
+{
+    if (sample->ndevices == 0 && !sample->has_ram) {
+        vfmigReportError(VFMIG_ERR_INVALID_ARG, "%s",
+                         _("a downtime sample needs devices or guest RAM"));
+        return -1;
+    }
+
+    if (sample->ndevices > 0 && !sample->devices) {
+        vfmigReportError(VFMIG_ERR_INVALID_ARG,
+                         _("a downtime sample announces %1$zu devices but has none"),
+                         sample->ndevices);
+        return -1;
+    }
+
+    if (state->nsamples > 0 && sample->ndevices != state->ndevices) {
+        vfmigReportError(VFMIG_ERR_INVALID_ARG,
+                         _("a downtime sample has %1$zu devices, the previous ones had %2$zu"),
+                         sample->ndevices, state->ndevices);
+        return -1;
+    }
+
+    if (state->nsamples > 0 && sample->timestamp_us < state->last_us) {
+        vfmigReportError(VFMIG_ERR_INVALID_ARG,
+                         _("a downtime sample at %1$llu us is older than the previous one at %2$llu us"),
+                         (unsigned long long) sample->timestamp_us,
+                         (unsigned long long) state->last_us);
+        return -1;
+    }
+
+    return 0;
+}
+
+
+static uint64_t
+vfmigDowntimeClampLimit(uint64_t ms)
+{
+    return CLAMP(ms, VFMIG_DOWNTIME_QEMU_LIMIT_MIN_MS,
+                 VFMIG_DOWNTIME_QEMU_LIMIT_MAX_MS);
+}
+
+
+int
+vfmigDowntimeEvaluate(vfmigDowntimeState *state,
+                      const vfmigDowntimePolicy *policy,
+                      const vfmigDowntimeSample *sample,
+                      vfmigDowntimeResult *result)
+{
+    unsigned int window = policy->min_samples ?
+        policy->min_samples : VFMIG_DOWNTIME_MIN_SAMPLES_DEFAULT;
+    uint64_t stopMax = 0, stopSum = 0, resumeMax = 0, resumeSum = 0;
+    uint64_t ramBytes = sample->has_ram ? sample->ram_remaining_bytes : 0;
+    uint64_t residueUs;
+    uint64_t budgetUs;
+    uint64_t limitMs;
+    size_t slot;
+    size_t i;
+    bool meets;
+    bool notConverging;
+    bool initialStuck;
+    bool deadlinePassed;
+    vfmigDowntimeReason failure = VFMIG_DOWNTIME_REASON_CONVERGING;
+    bool failed = false;
+
+    if (vfmigDowntimePolicyValidate(policy) < 0 ||
+        vfmigDowntimeSampleValidate(state, sample) < 0)
+        return -1;
+
+    memset(result, 0, sizeof(*result));
+
+    for (i = 0; i < sample->ndevices; i++) {
+        const vfmigDowntimeDeviceSample *dev = &sample->devices[i];
+        uint64_t residue;
+
+        /* What the device will send once stopped: its stop-copy size when
+         * it reports one (this is also QEMU's exact pending for VFIO),
+         * else every pre-copy byte still unread (QEMU's estimate). */
+        if (dev->stop_copy_bytes != VFMIG_DOWNTIME_UNKNOWN)
+            residue = dev->stop_copy_bytes;
+        else
+            residue = vfmigDowntimeAdd(dev->initial_bytes, dev->dirty_bytes);
+
+        result->device_residue_bytes =
+            vfmigDowntimeAdd(result->device_residue_bytes, residue);
+        result->initial_bytes =
+            vfmigDowntimeAdd(result->initial_bytes, dev->initial_bytes);
+
+        stopMax = MAX(stopMax, dev->stop_latency_us);
+        resumeMax = MAX(resumeMax, dev->resume_latency_us);
+        stopSum = vfmigDowntimeAdd(stopSum, dev->stop_latency_us);
+        resumeSum = vfmigDowntimeAdd(resumeSum, dev->resume_latency_us);
+    }
+
+    /*
+     * Device latencies: the source stops every device, then the
+     * destination resumes every device, so stop and resume add up.  Within
+     * each, QEMU 10 moves the devices one after the other: its vm-state
+     * change handlers run in turn on the main thread, each a blocking
+     * SET_STATE ioctl (firmware commands for mlx5), so the latencies of N
+     * devices add up, and that is the default here.  An engine that issues
+     * the transitions concurrently (one thread per device) waits only for
+     * the slowest device: policy.concurrent_transitions takes the maximum.
+     */
+    if (policy->concurrent_transitions) {
+        result->stop_latency_us = stopMax;
+        result->resume_latency_us = resumeMax;
+    } else {
+        result->stop_latency_us = stopSum;
+        result->resume_latency_us = resumeSum;
+    }
+    result->latency_us = vfmigDowntimeAdd(result->stop_latency_us,
+                                          result->resume_latency_us);
+
+    /* The sample is valid: record it. */
+    if (state->nsamples == 0) {
+        state->first_us = sample->timestamp_us;
+        state->ndevices = sample->ndevices;
+    }
+    state->last_us = sample->timestamp_us;
+    state->bw[state->nsamples % VFMIG_DOWNTIME_BW_WINDOW] = sample->bandwidth;
+    slot = state->nsamples % VFMIG_DOWNTIME_WINDOW;
+    result->pending_bytes = vfmigDowntimeAdd(ramBytes,
+                                             result->device_residue_bytes);
+    state->t[slot] = sample->timestamp_us;
+    /* Progress counts the initial bytes too: they must be sent before any
+     * switch, and while they drain a device's stop-copy size may stay put
+     * (mlx5 reports its whole state). */
+    state->progress[slot] = vfmigDowntimeAdd(result->pending_bytes,
+                                             result->initial_bytes);
+    state->initial[slot] = result->initial_bytes;
+    state->nsamples++;
+
+    result->bandwidth = vfmigDowntimeSmoothedBandwidth(state);
+    result->ram_us = vfmigDowntimeBytesToUs(ramBytes, result->bandwidth);
+    result->device_residue_us =
+        vfmigDowntimeBytesToUs(result->device_residue_bytes, result->bandwidth);
+    residueUs = vfmigDowntimeAdd(result->ram_us, result->device_residue_us);
+    result->predicted_us = vfmigDowntimeAdd(residueUs, result->latency_us);
+    if (result->predicted_us > policy->target_us)
+        result->overshoot_us = result->predicted_us == VFMIG_DOWNTIME_UNKNOWN ?
+            VFMIG_DOWNTIME_UNKNOWN : result->predicted_us - policy->target_us;
+    result->ram_dirty_exceeds_bandwidth =
+        sample->has_ram && sample->ram_dirty_rate > 0 &&
+        sample->ram_dirty_rate >= result->bandwidth;
+
+    /*
+     * QEMU switches when pending <= bandwidth x downtime-limit, i.e. when
+     * the residue time <= downtime-limit, and knows nothing of device
+     * latency.  So the limit is the target minus the latencies, rounded
+     * down to QEMU's ms, and this policy uses the same rounded budget so
+     * that both switch on the same sample (at most 1 ms conservative).
+     * Holding QEMU off until the initial data is sent is switchover-ack's
+     * job (on by default with libvirt 11.3 and QEMU >= 8.1); the limit is
+     * not lowered for it.
+     */
+    budgetUs = policy->target_us > result->latency_us ?
+        policy->target_us - result->latency_us : 0;
+    limitMs = budgetUs / 1000;
+    result->latency_exceeds_target = limitMs < VFMIG_DOWNTIME_QEMU_LIMIT_MIN_MS;
+    result->qemu_downtime_limit_ms = vfmigDowntimeClampLimit(limitMs);
+
+    meets = (residueUs != VFMIG_DOWNTIME_UNKNOWN &&
+             !result->latency_exceeds_target &&
+             residueUs <= limitMs * 1000) ||
+        (result->pending_bytes == 0 &&
+         result->latency_us <= policy->target_us);
+
+    if (meets && result->initial_bytes == 0) {
+        result->decision = VFMIG_DOWNTIME_SWITCH_OVER;
+        result->reason = VFMIG_DOWNTIME_REASON_CONVERGED;
+        return 0;
+    }
+
+    notConverging = vfmigDowntimeNotShrinking(state, state->progress, window);
+    initialStuck = result->initial_bytes > 0 &&
+        vfmigDowntimeNotShrinking(state, state->initial, window);
+    deadlinePassed = policy->deadline_us > 0 &&
+        sample->timestamp_us - state->first_us >= policy->deadline_us;
+
+    if (deadlinePassed) {
+        failed = true;
+        failure = VFMIG_DOWNTIME_REASON_DEADLINE;
+    } else if (result->latency_exceeds_target && !meets) {
+        /* Under abort there is nothing to wait for.  Under switch-anyway
+         * the best effort is the smallest residue: keep going while it
+         * shrinks. */
+        if (policy->on_failure == VFMIG_DOWNTIME_ON_FAILURE_ABORT ||
+            result->pending_bytes == 0 || notConverging) {
+            failed = true;
+            failure = VFMIG_DOWNTIME_REASON_LATENCY;
+        }
+    } else if (notConverging) {
+        failed = true;
+        failure = VFMIG_DOWNTIME_REASON_NOT_CONVERGING;
+    }
+
+    if (!failed) {
+        result->decision = VFMIG_DOWNTIME_CONTINUE;
+        result->reason = meets ? VFMIG_DOWNTIME_REASON_INITIAL_PENDING :
+            VFMIG_DOWNTIME_REASON_CONVERGING;
+        return 0;
+    }
+
+    result->reason = failure;
+    if (policy->on_failure == VFMIG_DOWNTIME_ON_FAILURE_ABORT) {
+        result->decision = VFMIG_DOWNTIME_GIVE_UP;
+        return 0;
+    }
+
+    if (result->initial_bytes > 0) {
+        /* Switching before the initial data is sent is never done (and
+         * switchover-ack would not let QEMU do it): wait while it drains,
+         * give up if it does not. */
+        if (initialStuck) {
+            result->decision = VFMIG_DOWNTIME_GIVE_UP;
+            result->reason = VFMIG_DOWNTIME_REASON_INITIAL_STUCK;
+        } else {
+            result->decision = VFMIG_DOWNTIME_CONTINUE;
+            result->waiting_for_initial = true;
+        }
+        return 0;
+    }
+
+    /* Switch now: a limit just above the residue time makes QEMU's rule
+     * fire at once. */
+    result->decision = VFMIG_DOWNTIME_SWITCH_ANYWAY;
+    if (residueUs == VFMIG_DOWNTIME_UNKNOWN)
+        result->qemu_downtime_limit_ms = VFMIG_DOWNTIME_QEMU_LIMIT_MAX_MS;
+    else
+        result->qemu_downtime_limit_ms =
+            vfmigDowntimeClampLimit(residueUs / 1000 + 1);
+    return 0;
+}
+
+
+const char *
+vfmigDowntimeDecisionToString(vfmigDowntimeDecision decision)
+{
+    switch (decision) {
+    case VFMIG_DOWNTIME_CONTINUE:
+        return "continue";
+    case VFMIG_DOWNTIME_SWITCH_OVER:
+        return "switch-over";
+    case VFMIG_DOWNTIME_GIVE_UP:
+        return "give-up";
+    case VFMIG_DOWNTIME_SWITCH_ANYWAY:
+        return "switch-anyway";
+    case VFMIG_DOWNTIME_DECISION_LAST:
+        break;
+    }
+    return NULL;
+}
+
+
+const char *
+vfmigDowntimeReasonToString(vfmigDowntimeReason reason)
+{
+    switch (reason) {
+    case VFMIG_DOWNTIME_REASON_CONVERGING:
+        return "converging";
+    case VFMIG_DOWNTIME_REASON_INITIAL_PENDING:
+        return "initial-pending";
+    case VFMIG_DOWNTIME_REASON_CONVERGED:
+        return "converged";
+    case VFMIG_DOWNTIME_REASON_NOT_CONVERGING:
+        return "not-converging";
+    case VFMIG_DOWNTIME_REASON_LATENCY:
+        return "latency";
+    case VFMIG_DOWNTIME_REASON_DEADLINE:
+        return "deadline";
+    case VFMIG_DOWNTIME_REASON_INITIAL_STUCK:
+        return "initial-stuck";
+    case VFMIG_DOWNTIME_REASON_LAST:
+        break;
+    }
+    return NULL;
+}
