@@ -687,6 +687,17 @@ vfmigVFIOFeature(vfmigVFIO *vfio,
 }
 
 
+/* The driver has no migration ops: the core answers ENOTTY. */
+static int
+vfmigVFIOReportNoMigration(vfmigVFIO *vfio)
+{
+    vfmigReportError(VFMIG_ERR_OPERATION_UNSUPPORTED,
+                     _("device '%1$s' does not support VFIO migration (its driver %2$s has no migration support)"),
+                     vfio->name, vfio->driver ? vfio->driver : _("(unknown)"));
+    return -1;
+}
+
+
 int
 vfmigVFIOGetMigrationFlags(vfmigVFIO *vfio, uint64_t *flags)
 {
@@ -696,12 +707,8 @@ vfmigVFIOGetMigrationFlags(vfmigVFIO *vfio, uint64_t *flags)
     rc = vfmigVFIOFeature(vfio,
                           VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_MIGRATION,
                           &mig, sizeof(mig));
-    if (rc == -ENOTTY) {
-        vfmigReportError(VFMIG_ERR_OPERATION_UNSUPPORTED,
-                         _("device '%1$s' does not support VFIO migration (its driver %2$s has no migration support)"),
-                         vfio->name, vfio->driver ? vfio->driver : _("(unknown)"));
-        return -1;
-    }
+    if (rc == -ENOTTY)
+        return vfmigVFIOReportNoMigration(vfio);
     if (rc < 0) {
         vfmigReportSystemError(-rc,
                                _("cannot read the migration flags of device '%1$s' (VFIO_DEVICE_FEATURE_MIGRATION)"),
@@ -723,12 +730,8 @@ vfmigVFIOGetState(vfmigVFIO *vfio, uint32_t *state)
     rc = vfmigVFIOFeature(vfio,
                           VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE,
                           &mig, sizeof(mig));
-    if (rc == -ENOTTY) {
-        vfmigReportError(VFMIG_ERR_OPERATION_UNSUPPORTED,
-                         _("device '%1$s' does not support VFIO migration (its driver %2$s has no migration support)"),
-                         vfio->name, vfio->driver ? vfio->driver : _("(unknown)"));
-        return -1;
-    }
+    if (rc == -ENOTTY)
+        return vfmigVFIOReportNoMigration(vfio);
     if (rc < 0) {
         vfmigReportSystemError(-rc,
                                _("cannot read the migration state of device '%1$s' (VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE)"),
