@@ -29,7 +29,6 @@
 
 #include <config.h>
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -38,94 +37,26 @@
 #include "vfmigdevicevfio.h"
 #include "vfmigerror.h"
 #include "vfmigfsm.h"
+#include "vm-testlib.h"
 
-/* A stream longer than this is a runaway driver, not device state. */
-#define VM_RT_MAX_STREAM (256 * 1024 * 1024)
 #define VM_RT_CHUNK 65536
-/* Reads in a row that return AGAIN in STOP_COPY before giving up. */
-#define VM_RT_MAX_AGAIN 100
 
 /* Checks, counted for the TAP plan; keep in step with main(). */
 #define VM_RT_CHECKS_PRECOPY 3
 #define VM_RT_CHECKS_COMMON 17
 
-typedef struct {
-    int run;
-    int failed;
-    gint64 stamp;
-} vmRtTap;
 
-
-static const char *
-vmRtLastError(void)
-{
-    const char *msg = vfmigGetLastErrorMessage();
-
-    return msg && *msg ? msg : "unknown error";
-}
-
-
-static void
-vmRtDiag(const char *fmt, ...)
-    G_GNUC_PRINTF(1, 2);
-
-static void
-vmRtDiag(const char *fmt, ...)
-{
-    va_list ap;
-    g_autofree char *msg = NULL;
-
-    va_start(ap, fmt);
-    msg = g_strdup_vprintf(fmt, ap);
-    va_end(ap);
-    printf("# %s\n", msg);
-}
-
-
+/* Like vmTapCheck for an API call that failed: the library's message. */
 static bool
-vmRtCheck(vmRtTap *tap, bool ok, const char *fmt, ...)
-    G_GNUC_PRINTF(3, 4);
-
-/* One TAP line, with the time since the previous check as a comment. */
-static bool
-vmRtCheck(vmRtTap *tap, bool ok, const char *fmt, ...)
+vmRtFail(vmTap *tap, const char *what)
 {
-    va_list ap;
-    g_autofree char *msg = NULL;
-    gint64 now = g_get_monotonic_time();
-
-    va_start(ap, fmt);
-    msg = g_strdup_vprintf(fmt, ap);
-    va_end(ap);
-
-    tap->run++;
-    if (!ok)
-        tap->failed++;
-    printf("%s %d - %s\n", ok ? "ok" : "not ok", tap->run, msg);
-    printf("#   %.3f ms\n", (now - tap->stamp) / 1000.0);
-    tap->stamp = g_get_monotonic_time();
-    return ok;
-}
-
-
-/* Like vmRtCheck for an API call that failed: the library's message. */
-static bool
-vmRtFail(vmRtTap *tap, const char *what)
-{
-    return vmRtCheck(tap, false, "%s: %s", what, vmRtLastError());
-}
-
-
-static const char *
-vmRtStateName(uint32_t state)
-{
-    return vfmig_fsm_state_name(state);
+    return vmTapCheck(tap, false, "%s: %s", what, vmLastError());
 }
 
 
 /* Moves @dev to @state and checks that it reads back as @state. */
 static bool
-vmRtSetState(vmRtTap *tap,
+vmRtSetState(vmTap *tap,
              vfmigDevice *dev,
              const char *role,
              uint32_t state)
@@ -138,7 +69,7 @@ vmRtSetState(vmRtTap *tap,
         return vmRtFail(tap, "get state");
 
     what = g_strdup_printf("%s %s -> %s", role,
-                           vmRtStateName(from), vmRtStateName(state));
+                           vmStateName(from), vmStateName(state));
 
     if (vfmigDeviceSetState(dev, state) < 0)
         return vmRtFail(tap, what);
@@ -146,69 +77,8 @@ vmRtSetState(vmRtTap *tap,
     if (vfmigDeviceGetState(dev, &now) < 0)
         return vmRtFail(tap, what);
 
-    return vmRtCheck(tap, now == state, "%s (reads back %s)",
-                     what, vmRtStateName(now));
-}
-
-
-/*
- * Reads the data session of @dev into @stream until the driver reports
- * @until (AGAIN: end of the pre-copy data for now; END: end of stream).
- * Returns the number of bytes read, -1 with an error reported.
- */
-static gssize
-vmRtReadStream(vfmigDevice *dev,
-               GByteArray *stream,
-               vfmigDataStatus until)
-{
-    g_autofree guint8 *buf = g_new(guint8, VM_RT_CHUNK);
-    gsize total = 0;
-    int again = 0;
-
-    for (;;) {
-        vfmigDataStatus status = VFMIG_DATA_OK;
-        ssize_t n = vfmigDeviceRead(dev, buf, VM_RT_CHUNK, &status);
-
-        if (n < 0)
-            return -1;
-
-        if (status == VFMIG_DATA_OK) {
-            if (n == 0) {
-                vfmigReportError(VFMIG_ERR_INTERNAL_ERROR, "%s",
-                                 "read returned no data with status OK");
-                return -1;
-            }
-            total += n;
-            if (total > VM_RT_MAX_STREAM) {
-                vfmigReportError(VFMIG_ERR_OPERATION_FAILED,
-                                 "device state exceeds %d bytes",
-                                 VM_RT_MAX_STREAM);
-                return -1;
-            }
-            g_byte_array_append(stream, buf, n);
-            again = 0;
-            continue;
-        }
-
-        if (status == until)
-            return total;
-
-        if (status == VFMIG_DATA_END) {
-            vfmigReportError(VFMIG_ERR_OPERATION_FAILED, "%s",
-                             "the stream ended in PRE_COPY");
-            return -1;
-        }
-
-        /* AGAIN while waiting for END: the driver is still producing. */
-        if (++again > VM_RT_MAX_AGAIN) {
-            vfmigReportError(VFMIG_ERR_OPERATION_FAILED,
-                             "no end of stream after %d waits",
-                             VM_RT_MAX_AGAIN);
-            return -1;
-        }
-        if (vfmigDeviceWaitData(dev, 100) < 0)
-            return -1;
-    }
+    return vmTapCheck(tap, now == state, "%s (reads back %s)",
+                     what, vmStateName(now));
 }
 
 
@@ -233,16 +103,16 @@ vmRtLoad(vfmigDevice *dst,
 {
     if (vfmigDeviceSetState(dst, VFIO_DEVICE_STATE_RESUMING) < 0) {
         *refusal = g_strdup_printf("RUNNING -> RESUMING failed: %s",
-                                   vmRtLastError());
+                                   vmLastError());
         return VM_RT_NO_RESUMING;
     }
     if (vfmigDeviceWriteAll(dst, stream, len) < 0) {
-        *refusal = g_strdup_printf("the write failed: %s", vmRtLastError());
+        *refusal = g_strdup_printf("the write failed: %s", vmLastError());
         return VM_RT_WRITE_FAILED;
     }
     if (vfmigDeviceSetState(dst, VFIO_DEVICE_STATE_STOP) < 0) {
         *refusal = g_strdup_printf("RESUMING -> STOP failed: %s",
-                                   vmRtLastError());
+                                   vmLastError());
         return VM_RT_STOP_FAILED;
     }
     return VM_RT_LOADED;
@@ -251,7 +121,7 @@ vmRtLoad(vfmigDevice *dst,
 
 /* Resets @dev and checks it is RUNNING again. */
 static bool
-vmRtReset(vmRtTap *tap, vfmigDevice *dev, const char *role)
+vmRtReset(vmTap *tap, vfmigDevice *dev, const char *role)
 {
     uint32_t state = VFIO_DEVICE_STATE_ERROR;
     uint32_t after = VFIO_DEVICE_STATE_ERROR;
@@ -263,28 +133,28 @@ vmRtReset(vmRtTap *tap, vfmigDevice *dev, const char *role)
         return vmRtFail(tap, "reset");
     if (vfmigDeviceGetState(dev, &after) < 0)
         return vmRtFail(tap, "get state after reset");
-    return vmRtCheck(tap, after == VFIO_DEVICE_STATE_RUNNING,
+    return vmTapCheck(tap, after == VFIO_DEVICE_STATE_RUNNING,
                      "%s reset from %s (reads back %s)",
-                     role, vmRtStateName(state), vmRtStateName(after));
+                     role, vmStateName(state), vmStateName(after));
 }
 
 
 static bool
-vmRtIsState(vmRtTap *tap, vfmigDevice *dev, const char *role,
+vmRtIsState(vmTap *tap, vfmigDevice *dev, const char *role,
             uint32_t want, const char *why)
 {
     uint32_t state = VFIO_DEVICE_STATE_ERROR;
 
     if (vfmigDeviceGetState(dev, &state) < 0)
         return vmRtFail(tap, "get state");
-    return vmRtCheck(tap, state == want, "%s is %s %s",
-                     role, vmRtStateName(state), why);
+    return vmTapCheck(tap, state == want, "%s is %s %s",
+                     role, vmStateName(state), why);
 }
 
 
 /* Feeds @dst a bad stream, which must be refused, then resets it. */
 static void
-vmRtRefuse(vmRtTap *tap,
+vmRtRefuse(vmTap *tap,
            vfmigDevice *src,
            vfmigDevice *dst,
            const guint8 *stream,
@@ -295,15 +165,15 @@ vmRtRefuse(vmRtTap *tap,
 
     switch (vmRtLoad(dst, stream, len, &refusal)) {
     case VM_RT_LOADED:
-        vmRtCheck(tap, false, "destination accepted %s", what);
+        vmTapCheck(tap, false, "destination accepted %s", what);
         break;
     case VM_RT_NO_RESUMING:
-        vmRtCheck(tap, false, "destination cannot be offered %s: %s",
+        vmTapCheck(tap, false, "destination cannot be offered %s: %s",
                   what, refusal);
         break;
     case VM_RT_WRITE_FAILED:
     case VM_RT_STOP_FAILED:
-        vmRtCheck(tap, true, "destination refuses %s: %s", what, refusal);
+        vmTapCheck(tap, true, "destination refuses %s: %s", what, refusal);
         break;
     }
 
@@ -320,7 +190,7 @@ vmRtRecover(vfmigDevice *dev)
     if (vfmigDeviceSetState(dev, VFIO_DEVICE_STATE_RUNNING) < 0 &&
         vfmigDeviceReset(dev) < 0) {
         fprintf(stderr, "warning: cannot bring %s back to RUNNING: %s\n",
-                vfmigDeviceGetName(dev), vmRtLastError());
+                vfmigDeviceGetName(dev), vmLastError());
     }
     vfmigResetLastError();
 }
@@ -335,7 +205,7 @@ vmRtOpen(const char *name, const char *role, uint64_t *flags)
     if (!(dev = vfmigDeviceVFIOOpen(name, NULL)) ||
         vfmigDeviceGetFlags(dev, flags) < 0 ||
         vfmigDeviceGetState(dev, &state) < 0) {
-        fprintf(stderr, "error: %s %s: %s\n", role, name, vmRtLastError());
+        fprintf(stderr, "error: %s %s: %s\n", role, name, vmLastError());
         return NULL;
     }
     if (!(*flags & VFIO_MIGRATION_STOP_COPY)) {
@@ -346,7 +216,7 @@ vmRtOpen(const char *name, const char *role, uint64_t *flags)
     }
     if (state != VFIO_DEVICE_STATE_RUNNING) {
         fprintf(stderr, "error: %s %s is %s, not RUNNING\n",
-                role, name, vmRtStateName(state));
+                role, name, vmStateName(state));
         return NULL;
     }
     return g_steal_pointer(&dev);
@@ -383,7 +253,7 @@ main(int argc, char **argv)
     g_autofree char *dstFlagsStr = NULL;
     g_autofree char *refusal = NULL;
     g_autofree guint8 *bad = NULL;
-    vmRtTap tap = { 0 };
+    vmTap tap = { 0 };
     uint64_t srcFlags = 0;
     uint64_t dstFlags = 0;
     uint64_t initial = 0;
@@ -423,7 +293,7 @@ main(int argc, char **argv)
 
     printf("1..%d\n", VM_RT_CHECKS_COMMON +
            (precopy ? VM_RT_CHECKS_PRECOPY : 0));
-    vmRtDiag("source %s (migration: %s), destination %s (migration: %s)",
+    vmTapDiag("source %s (migration: %s), destination %s (migration: %s)",
              argv[1], srcFlagsStr, argv[2], dstFlagsStr);
     tap.stamp = g_get_monotonic_time();
 
@@ -436,14 +306,15 @@ main(int argc, char **argv)
             vmRtFail(&tap, "source pre-copy info on entry");
             goto bail;
         }
-        vmRtDiag("pre-copy info on entry: initial_bytes %llu, dirty_bytes %llu",
+        vmTapDiag("pre-copy info on entry: initial_bytes %llu, dirty_bytes %llu",
                  (unsigned long long) initial, (unsigned long long) dirty);
 
-        if ((preBytes = vmRtReadStream(src, stream, VFMIG_DATA_AGAIN)) < 0) {
+        if ((preBytes = vmReadStream(src, stream, VFMIG_DATA_AGAIN,
+                                     VM_RT_CHUNK)) < 0) {
             vmRtFail(&tap, "source reads its initial data");
             goto bail;
         }
-        vmRtCheck(&tap, (uint64_t) preBytes >= initial && preBytes > 0,
+        vmTapCheck(&tap, (uint64_t) preBytes >= initial && preBytes > 0,
                   "source PRE_COPY: read %zd bytes of initial data until the "
                   "driver said \"no more for now\" (pre-copy info announced %llu)",
                   preBytes, (unsigned long long) initial);
@@ -452,7 +323,7 @@ main(int argc, char **argv)
             vmRtFail(&tap, "source pre-copy info after the initial data");
             goto bail;
         }
-        vmRtCheck(&tap, initial == 0,
+        vmTapCheck(&tap, initial == 0,
                   "source pre-copy info after reading: initial_bytes %llu "
                   "(want 0), dirty_bytes %llu",
                   (unsigned long long) initial, (unsigned long long) dirty);
@@ -460,12 +331,12 @@ main(int argc, char **argv)
 
     if (vfmigDeviceStopCopySize(src, &estimate) == 0) {
         haveEstimate = true;
-        vmRtCheck(&tap, true,
+        vmTapCheck(&tap, true,
                   "source announces a stop-copy size of %llu bytes",
                   (unsigned long long) estimate);
     } else if (vfmigGetLastErrorCode() == VFMIG_ERR_OPERATION_UNSUPPORTED) {
-        vmRtCheck(&tap, true, "source stop-copy size # SKIP %s",
-                  vmRtLastError());
+        vmTapCheck(&tap, true, "source stop-copy size # SKIP %s",
+                  vmLastError());
         vfmigResetLastError();
     } else {
         vmRtFail(&tap, "source stop-copy size");
@@ -476,22 +347,22 @@ main(int argc, char **argv)
     if (!vmRtSetState(&tap, src, "source", VFIO_DEVICE_STATE_STOP_COPY))
         goto bail;
 
-    if ((stopBytes = vmRtReadStream(src, stream, VFMIG_DATA_END)) < 0) {
+    if ((stopBytes = vmReadStream(src, stream, VFMIG_DATA_END, VM_RT_CHUNK)) < 0) {
         vmRtFail(&tap, "source reads its stop-copy data");
         goto bail;
     }
-    vmRtCheck(&tap, true,
+    vmTapCheck(&tap, true,
               "source STOP_COPY: read %zd bytes to the end of the stream "
               "(%u in all)", stopBytes, stream->len);
 
     if (haveEstimate) {
-        vmRtCheck(&tap, (uint64_t) stopBytes <= estimate,
+        vmTapCheck(&tap, (uint64_t) stopBytes <= estimate,
                   "stop-copy data read (%zd bytes) is within the announced "
                   "stop-copy size (%llu bytes)%s",
                   stopBytes, (unsigned long long) estimate,
                   (uint64_t) stopBytes == estimate ? ", exactly" : "");
     } else {
-        vmRtCheck(&tap, true,
+        vmTapCheck(&tap, true,
                   "stop-copy data read: %zd bytes # SKIP no announced size "
                   "to compare with", stopBytes);
     }
@@ -507,7 +378,7 @@ main(int argc, char **argv)
         vmRtFail(&tap, "destination write");
         goto bail;
     }
-    vmRtCheck(&tap, true, "destination RESUMING: wrote all %u bytes",
+    vmTapCheck(&tap, true, "destination RESUMING: wrote all %u bytes",
               stream->len);
 
     if (!vmRtSetState(&tap, dst, "destination", VFIO_DEVICE_STATE_STOP) ||
@@ -526,11 +397,11 @@ main(int argc, char **argv)
     /* And still takes a good one after the resets. */
     if (vmRtLoad(dst, stream->data, stream->len, &refusal) != VM_RT_LOADED ||
         vfmigDeviceSetState(dst, VFIO_DEVICE_STATE_RUNNING) < 0) {
-        vmRtCheck(&tap, false,
+        vmTapCheck(&tap, false,
                   "destination loads the good stream again after the resets: %s",
-                  refusal ? refusal : vmRtLastError());
+                  refusal ? refusal : vmLastError());
     } else {
-        vmRtCheck(&tap, true,
+        vmTapCheck(&tap, true,
                   "destination loads the good stream again after the resets "
                   "and runs");
     }

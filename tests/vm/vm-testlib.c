@@ -193,6 +193,11 @@ vmReadStream(vfmigDevice *dev,
             return -1;
 
         if (status == VFMIG_DATA_OK) {
+            if (n == 0) {
+                vfmigReportError(VFMIG_ERR_INTERNAL_ERROR, "%s",
+                                 "read returned no data with status OK");
+                return -1;
+            }
             total += n;
             if (total > VM_MAX_STREAM) {
                 vfmigReportError(VFMIG_ERR_OPERATION_FAILED,
@@ -245,6 +250,11 @@ vmReadFd(const char *name,
         if (n < 0)
             return -1;
         if (status == VFMIG_DATA_OK) {
+            if (n == 0) {
+                vfmigReportError(VFMIG_ERR_INTERNAL_ERROR, "%s",
+                                 "read returned no data with status OK");
+                return -1;
+            }
             total += n;
             if (total > VM_MAX_STREAM) {
                 vfmigReportError(VFMIG_ERR_OPERATION_FAILED,
