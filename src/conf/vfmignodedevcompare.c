@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "vfmignodedevcompare.h"
+#include "vfmigenum.h"
 #include "vfmigi18n.h"
 
 static const char *const verdictNames[] = {
@@ -62,36 +63,28 @@ G_STATIC_ASSERT(G_N_ELEMENTS(sideNames) == VFMIG_NODEDEV_SIDE_LAST);
 const char *
 vfmigNodeDevCompareVerdictTypeToString(int v)
 {
-    if (v < 0 || v >= VFMIG_NODEDEV_COMPARE_LAST)
-        return NULL;
-    return verdictNames[v];
+    return vfmigEnumToString(verdictNames, G_N_ELEMENTS(verdictNames), v);
 }
 
 
 const char *
 vfmigNodeDevQEMUTypeToString(int v)
 {
-    if (v < 0 || v >= VFMIG_NODEDEV_QEMU_LAST)
-        return NULL;
-    return qemuNames[v];
+    return vfmigEnumToString(qemuNames, G_N_ELEMENTS(qemuNames), v);
 }
 
 
 const char *
 vfmigNodeDevReasonTypeToString(int v)
 {
-    if (v < 0 || v >= VFMIG_NODEDEV_REASON_LAST)
-        return NULL;
-    return reasonNames[v];
+    return vfmigEnumToString(reasonNames, G_N_ELEMENTS(reasonNames), v);
 }
 
 
 const char *
 vfmigNodeDevSideTypeToString(int v)
 {
-    if (v < 0 || v >= VFMIG_NODEDEV_SIDE_LAST)
-        return NULL;
-    return sideNames[v];
+    return vfmigEnumToString(sideNames, G_N_ELEMENTS(sideNames), v);
 }
 
 

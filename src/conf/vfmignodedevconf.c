@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "vfmignodedevconf.h"
+#include "vfmigenum.h"
 #include "vfmigerror.h"
 #include "vfmigi18n.h"
 
@@ -78,69 +79,45 @@ static const char *const capElems[] = {
 };
 
 
-static const char *
-enumToString(const char *const *names, size_t n, int v)
-{
-    if (v < 0 || (size_t) v >= n)
-        return NULL;
-    return names[v];
-}
-
-
-static int
-enumFromString(const char *const *names, size_t n, const char *str)
-{
-    size_t i;
-
-    if (!str)
-        return -1;
-    for (i = 0; i < n; i++) {
-        if (strcmp(names[i], str) == 0)
-            return i;
-    }
-    return -1;
-}
-
-
 const char *
 vfmigNodeDevSourceTypeToString(int v)
 {
-    return enumToString(sourceNames, G_N_ELEMENTS(sourceNames), v);
+    return vfmigEnumToString(sourceNames, G_N_ELEMENTS(sourceNames), v);
 }
 
 
 int
 vfmigNodeDevSourceTypeFromString(const char *str)
 {
-    return enumFromString(sourceNames, G_N_ELEMENTS(sourceNames), str);
+    return vfmigEnumFromString(sourceNames, G_N_ELEMENTS(sourceNames), str);
 }
 
 
 const char *
 vfmigNodeDevDirtyTypeToString(int v)
 {
-    return enumToString(dirtyNames, G_N_ELEMENTS(dirtyNames), v);
+    return vfmigEnumToString(dirtyNames, G_N_ELEMENTS(dirtyNames), v);
 }
 
 
 int
 vfmigNodeDevDirtyTypeFromString(const char *str)
 {
-    return enumFromString(dirtyNames, G_N_ELEMENTS(dirtyNames), str);
+    return vfmigEnumFromString(dirtyNames, G_N_ELEMENTS(dirtyNames), str);
 }
 
 
 const char *
 vfmigNodeDevPrecopyTypeToString(int v)
 {
-    return enumToString(precopyNames, G_N_ELEMENTS(precopyNames), v);
+    return vfmigEnumToString(precopyNames, G_N_ELEMENTS(precopyNames), v);
 }
 
 
 int
 vfmigNodeDevPrecopyTypeFromString(const char *str)
 {
-    return enumFromString(precopyNames, G_N_ELEMENTS(precopyNames), str);
+    return vfmigEnumFromString(precopyNames, G_N_ELEMENTS(precopyNames), str);
 }
 
 
@@ -490,7 +467,7 @@ parseLive(vfmigNodeDevCapVFIOMig *cap, xmlNodePtr node)
     if (checkChildren(node, NULL, 0) < 0 ||
         parseString(node, "state", true, &state) < 0)
         return -1;
-    if (enumFromString(liveStateNames, G_N_ELEMENTS(liveStateNames), state) < 0)
+    if (vfmigEnumFromString(liveStateNames, G_N_ELEMENTS(liveStateNames), state) < 0)
         return reportBadAttr(node, "state", state);
 
     if (parseULL(node, "initial-bytes", true, G_MAXUINT64, &live->initialBytes) < 0 ||
