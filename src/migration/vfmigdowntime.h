@@ -37,6 +37,12 @@
 /* Bandwidth samples whose median is the smoothed bandwidth. */
 #define VFMIG_DOWNTIME_BW_WINDOW 5
 
+/* A residue that fell by at least this much since the previous sample is
+ * still shrinking; it must then fit this share of the downtime budget
+ * (target minus latencies) to switch.  See vfmigdowntime.c. */
+#define VFMIG_DOWNTIME_SHRINK_PERCENT 3
+#define VFMIG_DOWNTIME_MARGIN_PERCENT 80
+
 /* QEMU's accepted downtime-limit range, in ms (migration/options.c:
  * MAX_MIGRATE_DOWNTIME is 2 000 s); we never ask for 0. */
 #define VFMIG_DOWNTIME_QEMU_LIMIT_MIN_MS 1

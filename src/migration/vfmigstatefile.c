@@ -7,8 +7,12 @@
 #include <config.h>
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <gnutls/crypto.h>
@@ -73,20 +77,47 @@ G_STATIC_ASSERT(END_OFF_DIGEST + VFMIG_STATEFILE_DIGEST_LEN ==
 G_STATIC_ASSERT(CHK_OFF_SEQ + 8 == VFMIG_STATEFILE_CHUNK_HEADER_LEN);
 
 
+/*
+ * Where a writer writes.  Without an I/O control, @fd as given, blocking.
+ * With one, a write must never block longer than a poll slice, or neither
+ * a stall nor a cancel would be seen: on a socket each send() is
+ * MSG_DONTWAIT; a pipe or FIFO is opened again through /proc as a file
+ * description of our own, non-blocking (setting O_NONBLOCK on the
+ * caller's description would change it for every process sharing it);
+ * failing that, writes of at most PIPE_BUF bytes after poll() says the
+ * pipe has room cannot block either.
+ */
+typedef struct _vfmigStateFileSink vfmigStateFileSink;
+struct _vfmigStateFileSink {
+    int fd;
+    int ownFd;          /* our non-blocking reopening, or -1 */
+    bool socket;
+    size_t maxWrite;    /* 0: no limit */
+};
+
+
 struct _vfmigStateFileWriter {
     int fd;
+    vfmigStateFileSink sink;
+    vfmigStateFileIO io;
+    bool haveIO;
     uint64_t offset;
     uint64_t chunks;
     uint64_t payloadBytes;
     int lastPhase;
     vfmigStatePrecopyMode precopyMode;
-    gnutls_hash_hd_t total;     /* over every payload byte */
+    /* Over the chunk digests, in order: they cover every payload byte
+     * already, and hashing 32 bytes a chunk instead of the payload again
+     * halves the cost of the data path. */
+    gnutls_hash_hd_t total;
     bool failed;
     bool finished;
 };
 
 struct _vfmigStateFileReader {
     int fd;
+    vfmigStateFileIO io;
+    bool haveIO;
     uint64_t offset;
     uint64_t chunks;
     uint64_t payloadBytes;
@@ -100,6 +131,9 @@ struct _vfmigStateFileReader {
     bool failed;
     bool finished;
 };
+
+#define WIO(w) ((w)->haveIO ? &(w)->io : NULL)
+#define RIO(r) ((r)->haveIO ? &(r)->io : NULL)
 
 
 static void
@@ -165,17 +199,35 @@ vfmigIsZero(const guint8 *p, size_t len)
 }
 
 
-/* Waits for @fd to be ready after EAGAIN on a non-blocking descriptor. */
+/*
+ * Waits until @fd is ready for @events.  Without @io, for ever; with it, in
+ * slices, failing with errno ECANCELED when @io->cancel is set and
+ * ETIMEDOUT when nothing happened for @io->stallTimeoutMs.
+ */
 static int
-vfmigStateFileWait(int fd, short events)
+vfmigStateFileWait(int fd, short events, const vfmigStateFileIO *io)
 {
-    struct pollfd pfd = { .fd = fd, .events = events };
+    gint64 start = g_get_monotonic_time();
 
     for (;;) {
-        if (poll(&pfd, 1, -1) >= 0)
-            return 0;
-        if (errno != EINTR)
+        struct pollfd pfd = { .fd = fd, .events = events };
+        int rc;
+
+        if (io && io->cancel && g_atomic_int_get(io->cancel)) {
+            errno = ECANCELED;
             return -1;
+        }
+        rc = poll(&pfd, 1, io ? VFMIG_STATEFILE_IO_SLICE_MS : -1);
+        /* POLLHUP and POLLERR count as ready: the read or write says what */
+        if (rc > 0)
+            return 0;
+        if (rc < 0 && errno != EINTR)
+            return -1;
+        if (io && io->stallTimeoutMs &&
+            g_get_monotonic_time() - start >= (gint64) io->stallTimeoutMs * 1000) {
+            errno = ETIMEDOUT;
+            return -1;
+        }
     }
 }
 
@@ -183,18 +235,22 @@ vfmigStateFileWait(int fd, short events)
 /* Reads up to @len bytes, stopping early only at end of file: returns the
  * bytes read, -1 with errno set on error.  Retries EINTR and EAGAIN. */
 static ssize_t
-vfmigStateFileReadFull(int fd, void *buf, size_t len)
+vfmigStateFileReadFull(int fd, void *buf, size_t len,
+                       const vfmigStateFileIO *io)
 {
     size_t got = 0;
 
     while (got < len) {
-        ssize_t n = read(fd, (guint8 *) buf + got, len - got);
+        ssize_t n;
 
+        if (io && vfmigStateFileWait(fd, POLLIN, io) < 0)
+            return -1;
+        n = read(fd, (guint8 *) buf + got, len - got);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
             if ((errno == EAGAIN || errno == EWOULDBLOCK) &&
-                vfmigStateFileWait(fd, POLLIN) == 0)
+                vfmigStateFileWait(fd, POLLIN, io) == 0)
                 continue;
             return -1;
         }
@@ -206,25 +262,91 @@ vfmigStateFileReadFull(int fd, void *buf, size_t len)
 }
 
 
+static void
+vfmigStateFileSinkInit(vfmigStateFileSink *sink, int fd, bool controlled)
+{
+    struct stat st;
+
+    sink->fd = fd;
+    sink->ownFd = -1;
+    sink->socket = false;
+    sink->maxWrite = 0;
+    if (fstat(fd, &st) < 0)
+        return;
+    if (S_ISSOCK(st.st_mode)) {
+        sink->socket = true;
+    } else if (controlled && S_ISFIFO(st.st_mode)) {
+        g_autofree char *path = g_strdup_printf("/proc/self/fd/%d", fd);
+
+        sink->ownFd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+        if (sink->ownFd >= 0)
+            sink->fd = sink->ownFd;
+        else
+            sink->maxWrite = PIPE_BUF;
+    }
+}
+
+
+static void
+vfmigStateFileSinkClose(vfmigStateFileSink *sink)
+{
+    if (sink->ownFd >= 0)
+        close(sink->ownFd);
+    sink->ownFd = -1;
+}
+
+
 static int
-vfmigStateFileWriteFull(int fd, const void *buf, size_t len)
+vfmigStateFileWriteFull(const vfmigStateFileSink *sink,
+                        const void *buf, size_t len,
+                        const vfmigStateFileIO *io)
 {
     size_t done = 0;
 
     while (done < len) {
-        ssize_t n = write(fd, (const guint8 *) buf + done, len - done);
+        size_t n = len - done;
+        ssize_t rc;
 
-        if (n < 0) {
+        if (io && vfmigStateFileWait(sink->fd, POLLOUT, io) < 0)
+            return -1;
+        if (sink->maxWrite && io)
+            n = MIN(n, sink->maxWrite);
+        /* on a socket, a peer that went away is EPIPE, not SIGPIPE */
+        if (sink->socket)
+            rc = send(sink->fd, (const guint8 *) buf + done, n,
+                      MSG_NOSIGNAL | (io ? MSG_DONTWAIT : 0));
+        else
+            rc = write(sink->fd, (const guint8 *) buf + done, n);
+        if (rc < 0) {
             if (errno == EINTR)
                 continue;
             if ((errno == EAGAIN || errno == EWOULDBLOCK) &&
-                vfmigStateFileWait(fd, POLLOUT) == 0)
+                vfmigStateFileWait(sink->fd, POLLOUT, io) == 0)
                 continue;
             return -1;
         }
-        done += n;
+        done += rc;
     }
     return 0;
+}
+
+
+/* Reports the failure @errnum of the I/O that @what describes. */
+static void
+vfmigStateFileReportIO(int errnum,
+                       const vfmigStateFileIO *io,
+                       const char *what)
+{
+    if (errnum == ECANCELED) {
+        vfmigReportError(VFMIG_ERR_OPERATION_ABORTED,
+                         _("%1$s: cancelled"), what);
+    } else if (errnum == ETIMEDOUT && io && io->stallTimeoutMs) {
+        vfmigReportError(VFMIG_ERR_OPERATION_TIMEOUT,
+                         _("%1$s: the other end made no progress for %2$u ms"),
+                         what, io->stallTimeoutMs);
+    } else {
+        vfmigReportSystemError(errnum, "%s", what);
+    }
 }
 
 
@@ -340,7 +462,8 @@ vfmigStateFilePutString(guint8 *field, const char *str, const char *what)
 
 vfmigStateFileWriter *
 vfmigStateFileWriterNew(int fd,
-                        const vfmigStateIdentity *id)
+                        const vfmigStateIdentity *id,
+                        const vfmigStateFileIO *io)
 {
     g_autoptr(vfmigStateFileWriter) w = NULL;
     guint8 hdr[VFMIG_STATEFILE_HEADER_LEN] = { 0 };
@@ -388,12 +511,18 @@ vfmigStateFileWriterNew(int fd,
 
     w = g_new0(vfmigStateFileWriter, 1);
     w->fd = fd;
+    if (io) {
+        w->io = *io;
+        w->haveIO = true;
+    }
+    vfmigStateFileSinkInit(&w->sink, fd, io != NULL);
     w->precopyMode = id->precopyMode;
     if (vfmigStateFileTotalNew(&w->total) < 0)
         return NULL;
 
-    if (vfmigStateFileWriteFull(fd, hdr, sizeof(hdr)) < 0) {
-        vfmigReportSystemError(errno, "%s", _("cannot write the state file header"));
+    if (vfmigStateFileWriteFull(&w->sink, hdr, sizeof(hdr), WIO(w)) < 0) {
+        vfmigStateFileReportIO(errno, WIO(w),
+                               _("cannot write the state file header"));
         return NULL;
     }
     w->offset = sizeof(hdr);
@@ -435,16 +564,19 @@ vfmigStateFileWriteOne(vfmigStateFileWriter *w,
     vfmigPutLE64(hdr + CHK_OFF_SEQ, w->chunks);
 
     if (vfmigStateFileDigest(hdr, sizeof(hdr), buf, len, digest) < 0 ||
-        vfmigStateFileTotalAdd(w->total, buf, len) < 0)
+        vfmigStateFileTotalAdd(w->total, digest, sizeof(digest)) < 0)
         return -1;
 
-    if (vfmigStateFileWriteFull(w->fd, hdr, sizeof(hdr)) < 0 ||
-        vfmigStateFileWriteFull(w->fd, buf, len) < 0 ||
-        vfmigStateFileWriteFull(w->fd, digest, sizeof(digest)) < 0) {
-        vfmigReportSystemError(errno,
-                               _("cannot write state chunk %1$llu at byte offset %2$llu"),
+    if (vfmigStateFileWriteFull(&w->sink, hdr, sizeof(hdr), WIO(w)) < 0 ||
+        vfmigStateFileWriteFull(&w->sink, buf, len, WIO(w)) < 0 ||
+        vfmigStateFileWriteFull(&w->sink, digest, sizeof(digest), WIO(w)) < 0) {
+        int errnum = errno;
+        g_autofree char *what = NULL;
+
+        what = g_strdup_printf(_("cannot write state chunk %1$llu at byte offset %2$llu"),
                                (unsigned long long) w->chunks,
                                (unsigned long long) w->offset);
+        vfmigStateFileReportIO(errnum, WIO(w), what);
         return -1;
     }
     w->offset += sizeof(hdr) + len + sizeof(digest);
@@ -523,10 +655,13 @@ vfmigStateFileWriterFinish(vfmigStateFileWriter *w)
     w->total = NULL;
     gnutls_hash_deinit(total, end + END_OFF_DIGEST);
 
-    if (vfmigStateFileWriteFull(w->fd, end, sizeof(end)) < 0) {
-        vfmigReportSystemError(errno,
-                               _("cannot write the state file end record at byte offset %1$llu"),
+    if (vfmigStateFileWriteFull(&w->sink, end, sizeof(end), WIO(w)) < 0) {
+        int errnum = errno;
+        g_autofree char *what = NULL;
+
+        what = g_strdup_printf(_("cannot write the state file end record at byte offset %1$llu"),
                                (unsigned long long) w->offset);
+        vfmigStateFileReportIO(errnum, WIO(w), what);
         w->failed = true;
         return -1;
     }
@@ -550,7 +685,19 @@ vfmigStateFileWriterFree(vfmigStateFileWriter *w)
         return;
     if (w->total)
         gnutls_hash_deinit(w->total, NULL);
+    vfmigStateFileSinkClose(&w->sink);
     g_free(w);
+}
+
+
+static void
+vfmigStateFileReportReadError(vfmigStateFileReader *r, int errnum)
+{
+    g_autofree char *what = NULL;
+
+    what = g_strdup_printf(_("cannot read the state file at byte offset %1$llu"),
+                           (unsigned long long) r->offset);
+    vfmigStateFileReportIO(errnum, RIO(r), what);
 }
 
 
@@ -562,12 +709,10 @@ vfmigStateFileReadExact(vfmigStateFileReader *r,
                         size_t len,
                         const char *what)
 {
-    ssize_t got = vfmigStateFileReadFull(r->fd, buf, len);
+    ssize_t got = vfmigStateFileReadFull(r->fd, buf, len, RIO(r));
 
     if (got < 0) {
-        vfmigReportSystemError(errno,
-                               _("cannot read the state file at byte offset %1$llu"),
-                               (unsigned long long) r->offset);
+        vfmigStateFileReportReadError(r, errno);
         return -1;
     }
     if ((size_t) got < len) {
@@ -688,7 +833,8 @@ vfmigStateFileParseHeader(vfmigStateFileReader *r,
 
 
 vfmigStateFileReader *
-vfmigStateFileReaderNew(int fd)
+vfmigStateFileReaderNew(int fd,
+                        const vfmigStateFileIO *io)
 {
     g_autoptr(vfmigStateFileReader) r = NULL;
     guint8 hdr[VFMIG_STATEFILE_HEADER_LEN];
@@ -703,6 +849,10 @@ vfmigStateFileReaderNew(int fd)
 
     r = g_new0(vfmigStateFileReader, 1);
     r->fd = fd;
+    if (io) {
+        r->io = *io;
+        r->haveIO = true;
+    }
     if (vfmigStateFileTotalNew(&r->total) < 0)
         return NULL;
 
@@ -797,7 +947,7 @@ vfmigStateFileReadEnd(vfmigStateFileReader *r,
     gnutls_hash_deinit(h, digest);
     if (memcmp(digest, end + END_OFF_DIGEST, sizeof(digest)) != 0) {
         vfmigReportError(VFMIG_ERR_DATA_CORRUPT,
-                         _("state file payload digest mismatch in the end record at byte offset %1$llu"),
+                         _("state file stream digest (over the chunk digests) mismatch in the end record at byte offset %1$llu"),
                          (unsigned long long) (start + END_OFF_DIGEST));
         return -1;
     }
@@ -822,11 +972,10 @@ vfmigStateFileReadRecord(vfmigStateFileReader *r,
     int ph;
 
     /* A clean end of file here is a stream without its end record. */
-    got = vfmigStateFileReadFull(r->fd, hdr, sizeof(vfmigStateChunkMagic));
+    got = vfmigStateFileReadFull(r->fd, hdr, sizeof(vfmigStateChunkMagic),
+                                 RIO(r));
     if (got < 0) {
-        vfmigReportSystemError(errno,
-                               _("cannot read the state file at byte offset %1$llu"),
-                               (unsigned long long) r->offset);
+        vfmigStateFileReportReadError(r, errno);
         return -1;
     }
     if (got == 0) {
@@ -922,7 +1071,7 @@ vfmigStateFileReadRecord(vfmigStateFileReader *r,
         return -1;
     }
 
-    if (vfmigStateFileTotalAdd(r->total, r->buf, plen) < 0)
+    if (vfmigStateFileTotalAdd(r->total, digest, sizeof(digest)) < 0)
         return -1;
     r->lastPhase = ph;
     r->chunks++;

@@ -5,8 +5,8 @@
  * migration data: a header in which the source declares its identity and
  * capabilities, protected by its own SHA-256; framed chunks, each tagged
  * with its phase (pre-copy, stop-copy) and followed by the SHA-256 of its
- * frame header and payload; an end record with the totals and the SHA-256
- * of all payload bytes.  The layout is in docs/state-file.rst.
+ * frame header and payload; an end record with the totals and a SHA-256
+ * over the chunk digests.  The layout is in docs/state-file.rst.
  *
  * Writer and reader work on any file descriptor in a forward-only way:
  * they never seek and never hold more than one chunk in memory.  Byte
@@ -87,9 +87,30 @@ struct _vfmigStateIdentity {
 typedef struct _vfmigStateFileWriter vfmigStateFileWriter;
 typedef struct _vfmigStateFileReader vfmigStateFileReader;
 
-/* Writes the header to @fd (not owned, not closed). */
+/*
+ * How long the writer or reader waits on its descriptor, and when it gives
+ * up.  A pipe whose other end stalls would otherwise block for ever, and a
+ * cancel (SIGINT) must not wait for the peer.  The pointers are borrowed
+ * for the life of the writer or reader.
+ */
+typedef struct _vfmigStateFileIO vfmigStateFileIO;
+struct _vfmigStateFileIO {
+    /* fail with VFMIG_ERR_OPERATION_TIMEOUT when the descriptor accepts or
+     * delivers nothing for this long; 0: wait for ever */
+    unsigned int stallTimeoutMs;
+    /* non-zero (read with g_atomic_int_get, so a signal handler or another
+     * thread may set it): fail with VFMIG_ERR_OPERATION_ABORTED */
+    const gint *cancel;
+};
+
+/* Polls in slices this long to see a cancel or a stall. */
+#define VFMIG_STATEFILE_IO_SLICE_MS 100
+
+/* Writes the header to @fd (not owned, not closed).  @io may be NULL:
+ * block for ever, never cancelled. */
 vfmigStateFileWriter *vfmigStateFileWriterNew(int fd,
-                                              const vfmigStateIdentity *id);
+                                              const vfmigStateIdentity *id,
+                                              const vfmigStateFileIO *io);
 
 /* Writes @len bytes as one chunk, or several when @len exceeds
  * VFMIG_STATEFILE_CHUNK_MAX (@flags then go on the last).  Phases never go
@@ -110,8 +131,10 @@ uint64_t vfmigStateFileWriterGetOffset(vfmigStateFileWriter *w);
 void vfmigStateFileWriterFree(vfmigStateFileWriter *w);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(vfmigStateFileWriter, vfmigStateFileWriterFree);
 
-/* Reads and validates the header from @fd (not owned, not closed). */
-vfmigStateFileReader *vfmigStateFileReaderNew(int fd);
+/* Reads and validates the header from @fd (not owned, not closed).
+ * @io as for the writer. */
+vfmigStateFileReader *vfmigStateFileReaderNew(int fd,
+                                              const vfmigStateFileIO *io);
 
 /* The identity declared in the header. */
 const vfmigStateIdentity *
@@ -120,7 +143,7 @@ vfmigStateFileReaderGetIdentity(vfmigStateFileReader *r);
 /*
  * Reads the next record.  Returns 1 with a chunk whose digest matched:
  * @payload points into the reader's buffer, valid until the next call;
- * 0 at a valid end record (totals and payload digest checked); -1 on
+ * 0 at a valid end record (totals and stream digest checked); -1 on
  * error (VFMIG_ERR_DATA_CORRUPT with the byte offset for a corrupt,
  * truncated or unterminated stream).  The reader does not read past the
  * end record.

@@ -18,6 +18,7 @@
 static const vfmigCmdDef *const vfmigCmdGroups[] = {
     vfmigGenericCmds,
     vfmigDeviceCmds,
+    vfmigMigrateCmds,
     vfmigNodeDevCmds,
     NULL,
 };
@@ -25,6 +26,7 @@ static const vfmigCmdDef *const vfmigCmdGroups[] = {
 static const char *const vfmigCmdGroupNames[] = {
     N_("Generic commands:"),
     N_("Device commands (need a device bound to a VFIO driver):"),
+    N_("Device state commands (qualify, save and restore an idle device's state):"),
     N_("Node device commands:"),
     NULL,
 };

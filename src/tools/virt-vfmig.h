@@ -10,4 +10,5 @@
 
 extern const vfmigCmdDef vfmigGenericCmds[];
 extern const vfmigCmdDef vfmigDeviceCmds[];
+extern const vfmigCmdDef vfmigMigrateCmds[];
 extern const vfmigCmdDef vfmigNodeDevCmds[];

@@ -201,6 +201,16 @@ vfmigDeviceReset(vfmigDevice *dev)
 }
 
 
+int
+vfmigDeviceGetDigest(vfmigDevice *dev, char **digest)
+{
+    *digest = NULL;
+    if (!dev->ops->digest)
+        return 0;
+    return dev->ops->digest(dev, digest);
+}
+
+
 char *
 vfmigDeviceFlagsString(uint64_t flags)
 {

@@ -64,6 +64,10 @@ struct _vfmigDeviceOps {
     int (*stopCopySize)(vfmigDevice *dev, uint64_t *bytes);
     /* VFIO_DEVICE_RESET: back to RUNNING, data session dropped */
     int (*reset)(vfmigDevice *dev);
+    /* Optional: a digest of the device's internal state, for drivers that
+     * offer one (the emulated device, vfmig_testdev); sets *digest NULL
+     * when this device has none */
+    int (*digest)(vfmigDevice *dev, char **digest);
     /* release everything the implementation holds */
     void (*dispose)(vfmigDevice *dev);
 };
@@ -124,6 +128,11 @@ int vfmigDevicePrecopyInfo(vfmigDevice *dev,
 int vfmigDeviceStopCopySize(vfmigDevice *dev, uint64_t *bytes);
 
 int vfmigDeviceReset(vfmigDevice *dev);
+
+/* A digest (hex) of the device's internal state where the driver offers
+ * one, so that a round trip can be checked; *@digest is NULL, and 0
+ * returned, when it does not. */
+int vfmigDeviceGetDigest(vfmigDevice *dev, char **digest);
 
 /* "stop-copy,p2p,pre-copy" for the flags, for humans and scripts. */
 char *vfmigDeviceFlagsString(uint64_t flags);

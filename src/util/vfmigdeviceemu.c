@@ -1317,6 +1317,15 @@ vfmigEmuReset(vfmigDevice *dev)
 }
 
 
+static int
+vfmigEmuDigestOp(vfmigDevice *dev, char **digest)
+{
+    if (!(*digest = vfmigEmuDeviceDigest(dev)))
+        return -1;
+    return 0;
+}
+
+
 static void
 vfmigEmuDispose(vfmigDevice *dev)
 {
@@ -1345,6 +1354,7 @@ static const vfmigDeviceOps vfmigEmuOps = {
     .precopyInfo = vfmigEmuPrecopyInfo,
     .stopCopySize = vfmigEmuStopCopySize,
     .reset = vfmigEmuReset,
+    .digest = vfmigEmuDigestOp,
     .dispose = vfmigEmuDispose,
 };
 

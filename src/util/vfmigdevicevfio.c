@@ -21,6 +21,7 @@
 typedef struct _vfmigDeviceVFIOPriv vfmigDeviceVFIOPriv;
 struct _vfmigDeviceVFIOPriv {
     vfmigVFIO *vfio;
+    char *sysfsRoot;
     int dataFd;         /* the current data session, or -1 */
     bool haveState;
     uint32_t state;     /* the last state the device reported or took */
@@ -203,6 +204,47 @@ vfmigDeviceVFIOReset(vfmigDevice *dev)
 }
 
 
+/*
+ * Drivers that publish a digest of their device state, by sysfs file under
+ * the PCI device.  Only our software test device does: real hardware
+ * (mlx5) has no way to tell its internal state.
+ */
+static const struct {
+    const char *driver;
+    const char *file;
+} vfmigDeviceVFIODigestFiles[] = {
+    { "vfmig_testdev", "vfmig_testdev/digest" },
+};
+
+
+static int
+vfmigDeviceVFIODigest(vfmigDevice *dev, char **digest)
+{
+    vfmigDeviceVFIOPriv *priv = vfmigDeviceVFIOGetPriv(dev);
+    size_t i;
+
+    for (i = 0; i < G_N_ELEMENTS(vfmigDeviceVFIODigestFiles); i++) {
+        g_autofree char *path = NULL;
+        g_autofree char *text = NULL;
+        g_autoptr(GError) gerr = NULL;
+
+        if (g_strcmp0(dev->driver, vfmigDeviceVFIODigestFiles[i].driver) != 0)
+            continue;
+        path = g_strdup_printf("%s/bus/pci/devices/%s/%s", priv->sysfsRoot,
+                               dev->name, vfmigDeviceVFIODigestFiles[i].file);
+        if (!g_file_get_contents(path, &text, NULL, &gerr)) {
+            vfmigReportError(VFMIG_ERR_OPERATION_FAILED,
+                             _("cannot read the state digest of device '%1$s': %2$s"),
+                             dev->name, gerr->message);
+            return -1;
+        }
+        *digest = g_strdup(g_strstrip(text));
+        return 0;
+    }
+    return 0;
+}
+
+
 static void
 vfmigDeviceVFIODispose(vfmigDevice *dev)
 {
@@ -212,6 +254,7 @@ vfmigDeviceVFIODispose(vfmigDevice *dev)
         return;
     vfmigDeviceVFIOCloseData(priv);
     vfmigVFIOClose(priv->vfio);
+    g_free(priv->sysfsRoot);
     g_free(priv);
     dev->priv = NULL;
 }
@@ -228,6 +271,7 @@ static const vfmigDeviceOps vfmigDeviceVFIOOps = {
     .precopyInfo = vfmigDeviceVFIOPrecopyInfo,
     .stopCopySize = vfmigDeviceVFIOStopCopySize,
     .reset = vfmigDeviceVFIOReset,
+    .digest = vfmigDeviceVFIODigest,
     .dispose = vfmigDeviceVFIODispose,
 };
 
@@ -245,6 +289,7 @@ vfmigDeviceVFIOOpen(const char *name,
 
     priv = g_new0(vfmigDeviceVFIOPriv, 1);
     priv->vfio = vfio;
+    priv->sysfsRoot = g_strdup(paths && paths->sysfsRoot ? paths->sysfsRoot : "/sys");
     priv->dataFd = -1;
 
     dev = vfmigDeviceNew(&vfmigDeviceVFIOOps, vfmigVFIOGetName(vfio), priv);

@@ -153,6 +153,10 @@ vfmigErrorCodeName(int code)
         return _("corrupt data");
     case VFMIG_ERR_LIBVIRT:
         return _("libvirt error");
+    case VFMIG_ERR_OPERATION_ABORTED:
+        return _("operation aborted");
+    case VFMIG_ERR_OPERATION_TIMEOUT:
+        return _("operation timed out");
     case VFMIG_ERR_LAST:
         break;
     }

@@ -24,6 +24,8 @@ typedef enum {
     VFMIG_ERR_DEVICE_ERROR,         /* the device is in the ERROR state */
     VFMIG_ERR_DATA_CORRUPT,         /* a state stream failed validation */
     VFMIG_ERR_LIBVIRT,              /* libvirt reported an error */
+    VFMIG_ERR_OPERATION_ABORTED,    /* cancelled by the user or a signal */
+    VFMIG_ERR_OPERATION_TIMEOUT,    /* a time limit passed */
 
     VFMIG_ERR_LAST
 } vfmigErrorCode;

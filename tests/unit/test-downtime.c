@@ -70,8 +70,9 @@ testFeed(vfmigDowntimeState *st,
 }
 
 
-/* One device, dirty residue 1000 MB - 100 MB per sample at 1 GB/s: the
- * residue time reaches the 300 ms target at sample 7, not earlier. */
+/* One device, dirty residue 1000 MB - 100 MB per sample at 1 GB/s.  The
+ * residue time is within the 300 ms target at sample 7, but the residue
+ * still shrinks, so it must fit 80 % of it (240 ms): switch at sample 8. */
 static void
 testConverging(void)
 {
@@ -81,26 +82,56 @@ testConverging(void)
     unsigned int k;
 
     vfmigDowntimeStateInit(&st);
-    for (k = 0; k <= 7; k++) {
+    for (k = 0; k <= 8; k++) {
         vfmigDowntimeDeviceSample d = testDev(0, 1000 * MB - k * 100 * MB,
                                               UNK, 0, 0);
 
         testFeed(&st, &p, k, &d, 1, GBPS, &res);
-        g_assert_cmpuint(res.qemu_downtime_limit_ms, ==, 300);
+        /* the first sample has no trend yet: the whole budget */
+        g_assert_cmpuint(res.qemu_downtime_limit_ms, ==, k == 0 ? 300 : 240);
         g_assert_cmpuint(res.device_residue_us, ==, 1000 * MS - k * 100 * MS);
         g_assert_cmpuint(res.ram_us, ==, 0);
-        if (k < 7) {
+        if (k < 8) {
             g_assert_cmpint(res.decision, ==, VFMIG_DOWNTIME_CONTINUE);
             g_assert_cmpint(res.reason, ==, VFMIG_DOWNTIME_REASON_CONVERGING);
-            g_assert_cmpuint(res.overshoot_us, ==, res.predicted_us - 300 * MS);
+            if (res.predicted_us > 300 * MS)
+                g_assert_cmpuint(res.overshoot_us, ==, res.predicted_us - 300 * MS);
         }
     }
     g_assert_cmpint(res.decision, ==, VFMIG_DOWNTIME_SWITCH_OVER);
     g_assert_cmpint(res.reason, ==, VFMIG_DOWNTIME_REASON_CONVERGED);
-    g_assert_cmpuint(res.predicted_us, ==, 300 * MS);
+    g_assert_cmpuint(res.predicted_us, ==, 200 * MS);
     g_assert_cmpuint(res.overshoot_us, ==, 0);
-    g_assert_cmpuint(res.pending_bytes, ==, 300 * MB);
+    g_assert_cmpuint(res.pending_bytes, ==, 200 * MB);
     g_assert_false(res.latency_exceeds_target);
+}
+
+
+/* A residue that stops shrinking gets the whole budget back: 1000, 500,
+ * 290, 290 MB at 1 GB/s switch at the second 290 (290 ms <= 300 ms), not
+ * at the first (still shrinking: 290 ms > 240 ms). */
+static void
+testMarginStall(void)
+{
+    vfmigDowntimePolicy p = testPolicy(VFMIG_DOWNTIME_ON_FAILURE_ABORT);
+    const uint64_t residue[] = { 1000 * MB, 500 * MB, 290 * MB, 290 * MB };
+    vfmigDowntimeState st;
+    vfmigDowntimeResult res;
+    unsigned int k;
+
+    vfmigDowntimeStateInit(&st);
+    for (k = 0; k < G_N_ELEMENTS(residue); k++) {
+        vfmigDowntimeDeviceSample d = testDev(0, residue[k], UNK, 0, 0);
+
+        testFeed(&st, &p, k, &d, 1, GBPS, &res);
+        if (k == 2) {
+            g_assert_cmpint(res.decision, ==, VFMIG_DOWNTIME_CONTINUE);
+            g_assert_cmpuint(res.qemu_downtime_limit_ms, ==, 240);
+        }
+    }
+    g_assert_cmpint(res.decision, ==, VFMIG_DOWNTIME_SWITCH_OVER);
+    g_assert_cmpuint(res.qemu_downtime_limit_ms, ==, 300);
+    g_assert_cmpuint(res.predicted_us, ==, 290 * MS);
 }
 
 
@@ -131,8 +162,9 @@ testInitialGate(void)
 }
 
 
-/* As testConverging with 60 ms stop + 40 ms resume latency: the switch
- * moves to sample 8 and QEMU's limit drops to 200 ms. */
+/* As testConverging with 60 ms stop + 40 ms resume latency: QEMU's limit
+ * drops to 200 ms (160 ms while the residue shrinks) and the switch moves
+ * to sample 9. */
 static void
 testLatencyDelays(void)
 {
@@ -142,7 +174,7 @@ testLatencyDelays(void)
     unsigned int k;
 
     vfmigDowntimeStateInit(&st);
-    for (k = 0; k <= 8; k++) {
+    for (k = 0; k <= 9; k++) {
         vfmigDowntimeDeviceSample d = testDev(0, 1000 * MB - k * 100 * MB,
                                               UNK, 60 * MS, 40 * MS);
 
@@ -150,18 +182,18 @@ testLatencyDelays(void)
         g_assert_cmpuint(res.stop_latency_us, ==, 60 * MS);
         g_assert_cmpuint(res.resume_latency_us, ==, 40 * MS);
         g_assert_cmpuint(res.latency_us, ==, 100 * MS);
-        g_assert_cmpuint(res.qemu_downtime_limit_ms, ==, 200);
+        g_assert_cmpuint(res.qemu_downtime_limit_ms, ==, k == 0 ? 200 : 160);
         g_assert_cmpuint(res.predicted_us, ==,
                          res.device_residue_us + res.latency_us);
         /* QEMU's rule on the same numbers agrees with the decision. */
         g_assert_cmpint(res.pending_bytes <=
                         res.bandwidth / 1000 * res.qemu_downtime_limit_ms, ==,
                         res.decision == VFMIG_DOWNTIME_SWITCH_OVER);
-        if (k < 8)
+        if (k < 9)
             g_assert_cmpint(res.decision, ==, VFMIG_DOWNTIME_CONTINUE);
     }
     g_assert_cmpint(res.decision, ==, VFMIG_DOWNTIME_SWITCH_OVER);
-    g_assert_cmpuint(res.predicted_us, ==, 300 * MS);
+    g_assert_cmpuint(res.predicted_us, ==, 200 * MS);
 }
 
 
@@ -610,6 +642,7 @@ main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/downtime/converging", testConverging);
+    g_test_add_func("/downtime/margin-stall", testMarginStall);
     g_test_add_func("/downtime/initial-gate", testInitialGate);
     g_test_add_func("/downtime/latency-delays", testLatencyDelays);
     g_test_add_func("/downtime/latency-alone", testLatencyAlone);

@@ -97,7 +97,7 @@ static int
 testWriteAll(int fd, const testChunk *c, size_t n)
 {
     vfmigStateIdentity id = testIdentity();
-    g_autoptr(vfmigStateFileWriter) w = vfmigStateFileWriterNew(fd, &id);
+    g_autoptr(vfmigStateFileWriter) w = vfmigStateFileWriterNew(fd, &id, NULL);
     size_t i;
 
     if (!w)
@@ -156,7 +156,7 @@ testWriterThread(gpointer opaque)
 static void
 testReadCheck(int fd, const testChunk *c, size_t n)
 {
-    g_autoptr(vfmigStateFileReader) r = vfmigStateFileReaderNew(fd);
+    g_autoptr(vfmigStateFileReader) r = vfmigStateFileReaderNew(fd, NULL);
     const vfmigStateIdentity *id;
     size_t i;
     vfmigStatePhase phase;
@@ -319,7 +319,7 @@ testReadBytes(const guint8 *data, size_t len,
     close(p[1]);
 
     vfmigResetLastError();
-    if (!(r = vfmigStateFileReaderNew(p[0]))) {
+    if (!(r = vfmigStateFileReaderNew(p[0], NULL))) {
         close(p[0]);
         return -1;
     }
@@ -514,7 +514,7 @@ testBadHeader(void)
 
     memcpy(b, file->data, file->len);
     b[file->len - 1] ^= 1;
-    testExpectError(b, file->len, c, n, VFMIG_ERR_DATA_CORRUPT, "payload digest mismatch");
+    testExpectError(b, file->len, c, n, VFMIG_ERR_DATA_CORRUPT, "stream digest (over the chunk digests) mismatch");
 
     testChunksFree(c, n);
 }
@@ -539,7 +539,7 @@ testIdentityRoundTrip(void)
     int p[2];
 
     g_assert_cmpint(pipe(p), ==, 0);
-    w = vfmigStateFileWriterNew(p[1], &id);
+    w = vfmigStateFileWriterNew(p[1], &id, NULL);
     g_assert_nonnull(w);
     /* no pre-copy declared: pre-copy data refused */
     g_assert_cmpint(vfmigStateFileWriteChunk(w, VFMIG_STATE_PHASE_PRE_COPY, 0,
@@ -552,7 +552,7 @@ testIdentityRoundTrip(void)
     g_assert_cmpint(vfmigStateFileWriterFinish(w), ==, -1);
     close(p[1]);
 
-    r = vfmigStateFileReaderNew(p[0]);
+    r = vfmigStateFileReaderNew(p[0], NULL);
     g_assert_nonnull(r);
     got = vfmigStateFileReaderGetIdentity(r);
     g_assert_cmpstr(got->driver, ==, "vfio-pci");
@@ -581,16 +581,16 @@ testWriterRules(void)
     g_assert_cmpint(pipe(p), ==, 0);
 
     id.driver = longName;
-    g_assert_null(vfmigStateFileWriterNew(p[1], &id));
+    g_assert_null(vfmigStateFileWriterNew(p[1], &id, NULL));
     g_assert_cmpint(vfmigGetLastErrorCode(), ==, VFMIG_ERR_INVALID_ARG);
     id.driver = "";
-    g_assert_null(vfmigStateFileWriterNew(p[1], &id));
+    g_assert_null(vfmigStateFileWriterNew(p[1], &id, NULL));
     id.driver = "mlx5_vfio_pci";
     id.precopyMode = VFMIG_STATE_PRECOPY_LAST;
-    g_assert_null(vfmigStateFileWriterNew(p[1], &id));
+    g_assert_null(vfmigStateFileWriterNew(p[1], &id, NULL));
     id.precopyMode = VFMIG_STATE_PRECOPY_SINGLE;
 
-    w = vfmigStateFileWriterNew(p[1], &id);
+    w = vfmigStateFileWriterNew(p[1], &id, NULL);
     g_assert_nonnull(w);
     g_assert_cmpint(vfmigStateFileWriteChunk(w, 3, 0, "a", 1), ==, -1);
     g_assert_cmpint(vfmigStateFileWriteChunk(w, VFMIG_STATE_PHASE_STOP_COPY,
@@ -630,13 +630,13 @@ testEndRecord(void)
 
     g_assert_cmpint(pipe(p), ==, 0);
     {
-        g_autoptr(vfmigStateFileWriter) w = vfmigStateFileWriterNew(p[1], &id);
+        g_autoptr(vfmigStateFileWriter) w = vfmigStateFileWriterNew(p[1], &id, NULL);
         g_assert_cmpint(vfmigStateFileWriteChunk(w, VFMIG_STATE_PHASE_STOP_COPY,
                                                  0, "abc", 3), ==, 0);
     }
     close(p[1]);
     {
-        g_autoptr(vfmigStateFileReader) r = vfmigStateFileReaderNew(p[0]);
+        g_autoptr(vfmigStateFileReader) r = vfmigStateFileReaderNew(p[0], NULL);
         g_assert_cmpint(vfmigStateFileReadChunk(r, &phase, &flags, &payload, &len), ==, 1);
         g_assert_cmpint(vfmigStateFileReadChunk(r, &phase, &flags, &payload, &len), ==, -1);
         g_assert_cmpint(vfmigGetLastErrorCode(), ==, VFMIG_ERR_DATA_CORRUPT);
@@ -649,7 +649,7 @@ testEndRecord(void)
 
     g_assert_cmpint(pipe(p), ==, 0);
     {
-        g_autoptr(vfmigStateFileWriter) w = vfmigStateFileWriterNew(p[1], &id);
+        g_autoptr(vfmigStateFileWriter) w = vfmigStateFileWriterNew(p[1], &id, NULL);
         g_assert_cmpint(vfmigStateFileWriterFinish(w), ==, 0);
         g_assert_cmpuint(vfmigStateFileWriterGetOffset(w), ==,
                          VFMIG_STATEFILE_HEADER_LEN + VFMIG_STATEFILE_END_LEN);
@@ -657,7 +657,7 @@ testEndRecord(void)
     g_assert_cmpint(write(p[1], "more", 4), ==, 4);
     close(p[1]);
     {
-        g_autoptr(vfmigStateFileReader) r = vfmigStateFileReaderNew(p[0]);
+        g_autoptr(vfmigStateFileReader) r = vfmigStateFileReaderNew(p[0], NULL);
         g_assert_cmpint(vfmigStateFileReadChunk(r, &phase, &flags, &payload, &len), ==, 0);
     }
     g_assert_cmpint(read(p[0], after, sizeof(after)), ==, 4);

@@ -1,0 +1,424 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# suites/engine.sh: the device-state engine through virt-vfmig's
+# device-qualify, device-save and device-restore, on pci-testdevs bound to
+# the real vfmig_testdev driver of a real kernel.
+#
+#   device-qualify: sizes, latencies, downtime and a verdict, in text and
+#     JSON; pre-copy stops converging when the device's dirty_rate knob
+#     outruns the transfer; stop_delay_us and resume_delay_us raise the
+#     reported latencies and downtime (and fail the verdict past the
+#     target); onto a peer, equal digests on both sides;
+#   device-save / device-restore: a checkpoint that a restore brings back
+#     (by the driver's digest) after the device changed; a foreign file
+#     (another PCI device id, valid digests), a damaged header and a
+#     corrupt chunk payload are refused with the reason and the device
+#     still runs (untouched for the first two); a file from a device with
+#     another state size is refused by the driver itself;
+#   single mode: a device with multi_load=0 is saved as one image, a peer
+#     with multi_load=0 gets one image, and a multi-image file is refused
+#     for it before any state moves;
+#   streams: device-save to a pipe into device-restore; progress on a
+#     terminal only; SIGINT and --timeout roll back and leave no file; a
+#     device someone holds is refused.
+# vm-needs: testdev-ko
+# vm-testdevs: 3
+
+. "$VM_SRCDIR/lib.sh"
+VV=$VM_BUILDDIR/src/tools/virt-vfmig
+BIN=$VM_BUILDDIR/tests/vm
+SIZE=4194304            # 4 MiB of state: a dirtying device outruns the copy
+BIG=67108864            # 64 MiB: a save that lasts long enough to interrupt
+
+tap_plan 25
+
+find_testdevs
+B1=${TESTDEVS[0]:-none}
+B2=${TESTDEVS[1]:-none}
+B3=${TESTDEVS[2]:-none}
+
+# vv ARGS...: virt-vfmig; RC, $TMP/out, $TMP/err
+vv() { run "$VV" "$@"; }
+
+# digest BDF: the driver's digest of the device state
+digest() { tdget "$1" vfmig_testdev/digest; }
+state() { tdget "$1" vfio_migration/state; }
+
+# jq_ PYTHON-EXPRESSION: evaluated with d = the JSON document in $TMP/out;
+# prints the value, fails when the document does not parse or the
+# expression raises
+jq_() {
+    python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+f = {x["id"]: x for x in d.get("findings", [])}
+v = eval(sys.argv[2])
+print(v if not isinstance(v, bool) else ("true" if v else "false"))
+' "$TMP/out" "$1" 2> "$TMP/jq.err"
+}
+
+# finding ID: "severity" of the finding ID in a text report in $TMP/out
+finding() { sed -n "s/^  \\([a-z]*\\) *$1 .*/\\1/p" "$TMP/out" | head -1; }
+
+# ms LABEL: the number of milliseconds of "LABEL: N.NNN ms" as whole us
+us_of() { field "$1" | sed -n 's/^\([0-9]*\)\.\([0-9]\{3\}\) ms.*/\1\2/p'; }
+
+# bytes LABEL: the number in "LABEL: N (...)"
+bytes_of() { field "$1" | sed -n 's/^\([0-9]*\).*/\1/p'; }
+
+# ---------- setup ---------------------------------------------------------------
+if load_vfio && load_testdev && bind vfmig_testdev "$B1" "$B2" "$B3" &&
+   tdset "$B1" vfmig_testdev/state_size $SIZE && tdset "$B2" vfmig_testdev/state_size $SIZE &&
+   tdset "$B3" vfmig_testdev/state_size $SIZE && tdset "$B3" vfio_migration/multi_load 0 &&
+   [ "$(tdget "$B3" vfio_migration/multi_load)" = 0 ]; then
+    result pass "three pci-testdevs bound to vfmig_testdev with $SIZE bytes of state, $B3 with multi_load=0:$BIND_MSG"
+else
+    RC=1; : > "$TMP/out"
+    result fail "setup: loading and binding vfmig_testdev, state_size $SIZE, multi_load 0 on $B3:${BIND_MSG:-}"
+    diag_run
+fi
+
+# ---------- device-qualify --------------------------------------------------------
+d1=$(digest "$B1")
+vv device-qualify "$B1"
+cp "$TMP/out" "$TMP/qualify-base.txt"
+if [ $RC -eq 0 ] && [ ! -s "$TMP/err" ] && [ "$(field Verdict)" = qualified ] &&
+   [ "$(field Mode)" = multi ] && [ "$(bytes_of 'Initial bytes')" -ge $SIZE ] &&
+   [ "$(bytes_of 'Pre-copy bytes')" -ge $SIZE ] && [ -n "$(bytes_of 'Stop-copy bytes')" ] &&
+   [ "$(bytes_of 'Stream bytes')" -gt "$(bytes_of 'Pre-copy bytes')" ] &&
+   [ -n "$(us_of 'Stop latency')" ] && [ -n "$(us_of 'Resume latency')" ] &&
+   [ -n "$(us_of 'Load time')" ] && [ "$(us_of Downtime)" -gt 0 ] &&
+   [ -n "$(field 'Downtime parts')" ] && [ -n "$(field 'Predicted downtime')" ] &&
+   [ "$(field 'Source digest')" = "$d1" ] && [ "$(field 'Destination digest')" = "$d1" ] &&
+   [ "$(finding convergence)" = pass ] && [ "$(finding digest)" = pass ] &&
+   [ "$(digest "$B1")" = "$d1" ] && [ "$(state "$B1")" = RUNNING ]; then
+    result pass "device-qualify $B1: qualified; initial $(field 'Initial bytes'), pre-copy $(field 'Pre-copy bytes'), stop-copy $(field 'Stop-copy bytes'), stream $(field 'Stream bytes'); stop $(field 'Stop latency'), resume $(field 'Resume latency'), downtime $(field Downtime); digests equal; nothing on stderr (not a terminal)"
+    diag < "$TMP/out"
+else
+    result fail "device-qualify $B1: want exit 0, verdict qualified, sizes, latencies, downtime, digests equal to $d1"
+    diag_run
+fi
+BASE_DOWNTIME=$(us_of Downtime)
+
+vv device-qualify "$B1" --json
+if [ $RC -eq 0 ] && [ "$(jq_ 'd["verdict"]')" = qualified ] &&
+   [ "$(jq_ 'd["mode"] == "multi" and d["migration"] == ["stop-copy", "p2p", "pre-copy"]')" = true ] &&
+   [ "$(jq_ 'd["source"]["precopy-bytes"] >= '$SIZE' and d["source"]["stream-bytes"] > 0 and d["source"]["iterations"] >= 1')" = true ] &&
+   [ "$(jq_ 'd["downtime"]["measured-us"] > 0 and d["downtime"]["measured-us"] == d["source"]["downtime-us"]')" = true ] &&
+   [ "$(jq_ 'all(k in d["downtime"] for k in ("stop-us", "drain-us", "load-us", "resume-us"))')" = true ] &&
+   [ "$(jq_ 'd["stop-latency-us"] >= 0 and d["resume-latency-us"] >= 0 and d["predicted-downtime-us"] >= 0')" = true ] &&
+   [ "$(jq_ 'd["source"]["digest"] == d["destination"]["digest"] == "'"$d1"'"')" = true ] &&
+   [ "$(jq_ 'all(f[k]["severity"] == "pass" for k in ("migration", "transfer", "pre-copy", "convergence", "latency", "downtime", "digest", "state"))')" = true ] &&
+   [ "$(jq_ 'd["source"]["decision"]["decision"]')" = switch-over ]; then
+    result pass "device-qualify --json: parses; verdict, mode, sizes, downtime and its parts, latencies, digests, findings ($(jq_ 'len(d["findings"])') of them) present"
+else
+    result fail "device-qualify --json: $(cat "$TMP/jq.err" 2>/dev/null | tail -1)"
+    diag_run
+fi
+
+# ---------- convergence at the device's dirty rate --------------------------------
+vv device-qualify "$B1" --target-ms 10 --json
+base_conv=$(jq_ 'f["convergence"]["severity"]')
+if [ $RC -eq 0 ] && [ "$base_conv" = pass ] && [ "$(jq_ 'd["verdict"] != "not-qualified"')" = true ]; then
+    result pass "device-qualify --target-ms 10 with dirty_rate 0: pre-copy converges ($(jq_ 'f["convergence"]["message"]')); verdict $(jq_ 'd["verdict"]')"
+else
+    result fail "device-qualify --target-ms 10 with dirty_rate 0: want exit 0 and convergence pass, got '$base_conv'"
+    diag_run
+fi
+
+tdset "$B1" vfmig_testdev/dirty_rate 4294967296
+vv device-qualify "$B1" --target-ms 10 --json
+if [ $RC -eq 1 ] && [ "$(jq_ 'f["convergence"]["severity"]')" = fail ] &&
+   [ "$(jq_ 'd["verdict"]')" = not-qualified ] &&
+   [ "$(jq_ 'd["source"]["decision"]["reason"]')" = not-converging ] &&
+   [ "$(jq_ 'd["source"]["decision"]["decision"]')" = switch-anyway ] &&
+   [ "$(jq_ 'd["source"]["iterations"] > 1 and d["source"]["precopy-bytes"] > '$SIZE'')" = true ] &&
+   [ "$(jq_ 'f["digest"]["severity"]')" = pass ] &&
+   grep -q "is not qualified for migration: pre-copy does not converge" "$TMP/err" &&
+   [ "$(state "$B1")" = RUNNING ]; then
+    result pass "dirty_rate 4294967296: pre-copy does not converge, the verdict turns not-qualified (exit 1): $(jq_ 'f["convergence"]["message"]')"
+else
+    result fail "dirty_rate 4294967296: want exit 1, convergence fail (not-converging), verdict not-qualified"
+    diag_run
+fi
+tdset "$B1" vfmig_testdev/dirty_rate 0
+
+# ---------- latencies ------------------------------------------------------------------
+tdset "$B1" vfmig_testdev/stop_delay_us 50000
+tdset "$B1" vfmig_testdev/resume_delay_us 30000
+vv device-qualify "$B1" --json
+if [ $RC -eq 0 ] && [ "$(jq_ 'd["stop-latency-us"] >= 50000 and d["resume-latency-us"] >= 30000')" = true ] &&
+   [ "$(jq_ 'd["downtime"]["measured-us"] >= 80000 and d["downtime"]["measured-us"] > '"${BASE_DOWNTIME:-0}"'')" = true ] &&
+   [ "$(jq_ 'd["downtime"]["stop-us"] >= 50000 and d["downtime"]["resume-us"] >= 30000')" = true ] &&
+   [ "$(tdget "$B1" vfio_migration/stop_latency_us)" -ge 50000 ]; then
+    result pass "stop_delay_us 50000, resume_delay_us 30000: stop latency $(jq_ 'd["stop-latency-us"]') us, resume $(jq_ 'd["resume-latency-us"]') us, downtime $(jq_ 'd["downtime"]["measured-us"]') us (was $BASE_DOWNTIME us)"
+else
+    result fail "stop_delay_us 50000, resume_delay_us 30000: want latencies >= 50000 and 30000 us and a larger downtime than $BASE_DOWNTIME us"
+    diag_run
+fi
+
+vv device-qualify "$B1" --target-ms 50
+if [ $RC -eq 1 ] && [ "$(finding latency)" = fail ] && [ "$(field Verdict)" = not-qualified ] &&
+   [ "$(us_of 'Stop latency')" -ge 50000 ] && [ "$(us_of 'Resume latency')" -ge 30000 ] &&
+   grep -q "is not qualified" "$TMP/err"; then
+    result pass "the same latencies against a 50 ms target: latency fails, not qualified: $(grep '^  fail *latency' "$TMP/out" | sed 's/^ *//')"
+else
+    result fail "latencies against a 50 ms target: want exit 1, latency fail, not-qualified"
+    diag_run
+fi
+tdset "$B1" vfmig_testdev/stop_delay_us 0
+tdset "$B1" vfmig_testdev/resume_delay_us 0
+
+# ---------- onto a peer -----------------------------------------------------------------
+d1=$(digest "$B1")
+d2=$(digest "$B2")
+vv device-qualify "$B1" --peer "$B2"
+if [ $RC -eq 0 ] && [ "$d1" != "$d2" ] && [ "$(field Destination)" = "$B2" ] &&
+   [ "$(field 'Source digest')" = "$d1" ] && [ "$(field 'Destination digest')" = "$d1" ] &&
+   [ "$(finding peer)" = pass ] && [ "$(finding digest)" = pass ] &&
+   [ "$(digest "$B2")" = "$d1" ] && [ "$(digest "$B1")" = "$d1" ] &&
+   [ "$(state "$B1")" = RUNNING ] && [ "$(state "$B2")" = RUNNING ]; then
+    result pass "device-qualify $B1 --peer $B2: verdict $(field Verdict), digests equal ($d1), $B2 runs with $B1's state, $B1 with its own"
+else
+    result fail "device-qualify $B1 --peer $B2: want exit 0, digests $d1 on both sides (peer had $d2)"
+    diag_run
+fi
+
+# ---------- save and restore --------------------------------------------------------
+F1=$TMP/b1.state
+d1=$(digest "$B1")
+vv device-save "$B1" "$F1"
+saved=$(field Digest)
+if [ $RC -eq 0 ] && [ -f "$F1" ] && [ "$(stat -c %a "$F1")" = 600 ] &&
+   [ "$saved" = "$d1" ] && [ "$(digest "$B1")" = "$d1" ] && [ "$(field State)" = RUNNING ] &&
+   [ "$(state "$B1")" = RUNNING ] && [ "$(field Mode)" = multi ] &&
+   [ "$(bytes_of 'Stream bytes')" = "$(stat -c %s "$F1")" ]; then
+    result pass "device-save $B1: $(stat -c %s "$F1") bytes, mode 0600, mode multi, digest $saved; the device runs on with its state"
+else
+    result fail "device-save $B1: want exit 0, a 0600 file as long as the stream, digest $d1, state RUNNING"
+    diag_run
+fi
+
+tdset "$B1" vfmig_testdev/dirty_pages 64
+mutated=$(digest "$B1")
+vv device-restore "$B1" "$F1"
+if [ "$mutated" != "$saved" ] && [ $RC -eq 0 ] && [ "$(digest "$B1")" = "$saved" ] &&
+   [ "$(field Digest)" = "$saved" ] && [ "$(field State)" = RUNNING ] && [ "$(state "$B1")" = RUNNING ]; then
+    result pass "dirty_pages 64 changed the state ($mutated); device-restore brought back the saved digest $saved"
+else
+    result fail "device-restore after dirty_pages: digest $(digest "$B1"), want $saved (mutated: $mutated)"
+    diag_run
+fi
+
+vv device-restore "$B1" "$F1" --stopped
+if [ $RC -eq 0 ] && [ "$(field State)" = STOP ] && [ "$(state "$B1")" = RUNNING ] &&
+   [ "$(digest "$B1")" = "$saved" ]; then
+    result pass "device-restore --stopped: the load left the device in STOP; closed, the driver runs it again"
+else
+    result fail "device-restore --stopped: want State STOP in the report and RUNNING once closed"
+    diag_run
+fi
+
+# A foreign file: the header says PCI device 1b36:1234, with its digest
+# recomputed, so only the identity check can refuse it.
+python3 - "$F1" "$TMP/foreign.state" <<'PY'
+import hashlib, struct, sys
+b = bytearray(open(sys.argv[1], "rb").read())
+struct.pack_into("<H", b, 22, 0x1234)
+b[224:256] = hashlib.sha256(bytes(b[:224])).digest()
+open(sys.argv[2], "wb").write(b)
+PY
+tdset "$B1" vfmig_testdev/dirty_pages 8
+before=$(digest "$B1")
+vv device-restore "$B1" "$TMP/foreign.state"
+if [ $RC -eq 1 ] && grep -q "cannot be loaded by PCI device 1b36:0005" "$TMP/err" &&
+   grep -q "not touched" "$TMP/err" && [ "$(digest "$B1")" = "$before" ] &&
+   [ "$(state "$B1")" = RUNNING ]; then
+    result pass "a foreign file (PCI device 1b36:1234) is refused, the device untouched: $(grep '^error' "$TMP/err")"
+else
+    result fail "a foreign file: want exit 1, the identity refused, digest $before unchanged"
+    diag_run
+fi
+
+cp "$F1" "$TMP/header.state"
+printf '\x07' | dd of="$TMP/header.state" bs=1 seek=40 conv=notrunc status=none
+vv device-restore "$B1" "$TMP/header.state"
+if [ $RC -eq 1 ] && grep -q "header digest mismatch" "$TMP/err" &&
+   [ "$(digest "$B1")" = "$before" ] && [ "$(state "$B1")" = RUNNING ]; then
+    result pass "a file with a changed header byte is refused, the device untouched: $(grep '^error' "$TMP/err")"
+else
+    result fail "a changed header byte: want exit 1, a header digest mismatch, digest $before unchanged"
+    diag_run
+fi
+
+# One byte of the first chunk's payload flipped: found out during the load,
+# the engine resets the device; a good file loads afterwards.
+cp "$F1" "$TMP/corrupt.state"
+off=$((256 + 24 + 5000))
+byte=$(od -An -tu1 -j $off -N1 "$TMP/corrupt.state" | tr -d ' ')
+printf "\\x$(printf %02x $((byte ^ 0xff)))" | dd of="$TMP/corrupt.state" bs=1 seek=$off conv=notrunc status=none
+vv device-restore "$B1" "$TMP/corrupt.state"
+cp "$TMP/err" "$TMP/corrupt.err"
+st=$(state "$B1")
+vv device-restore "$B1" "$F1"
+if grep -q "digest mismatch" "$TMP/corrupt.err" && grep -q "reset" "$TMP/corrupt.err" &&
+   grep -q "^note: device '$B1' was reset" "$TMP/corrupt.err" && [ "$st" = RUNNING ] &&
+   [ $RC -eq 0 ] && [ "$(digest "$B1")" = "$saved" ]; then
+    result pass "a corrupt chunk is refused and the device reset, RUNNING; a good file restores it after: $(grep '^error' "$TMP/corrupt.err")"
+else
+    result fail "a corrupt chunk: want a digest mismatch, a reset, state RUNNING ($st), then the good file restoring $saved"
+    sed 's/^/corrupt: /' "$TMP/corrupt.err" | diag
+    diag_run
+fi
+
+# The identity does not name the state size: the driver itself refuses it.
+tdset "$B2" vfmig_testdev/state_size 1048576
+vv device-restore "$B2" "$F1"
+cp "$TMP/err" "$TMP/size.err"
+st=$(state "$B2")
+vv device-qualify "$B2"
+if grep -q "^error: destination device '$B2' failed" "$TMP/size.err" && [ "$st" = RUNNING ] &&
+   [ $RC -eq 0 ]; then
+    result pass "a file from a device with another state size: the driver refuses it, the device runs and qualifies after: $(grep '^error' "$TMP/size.err")"
+else
+    result fail "a file from a device with another state size: want a refusal by the driver, state RUNNING ($st), then a good qualify"
+    sed 's/^/size: /' "$TMP/size.err" | diag
+    diag_run
+fi
+tdset "$B2" vfmig_testdev/state_size $SIZE
+
+# ---------- single mode: a device with multi_load=0 -----------------------------------
+F3=$TMP/b3.state
+d3=$(digest "$B3")
+vv device-save "$B3" "$F3"
+cp "$TMP/out" "$TMP/save3.txt"
+tdset "$B3" vfmig_testdev/dirty_pages 16
+m3=$(digest "$B3")
+vv device-restore "$B3" "$F3"
+if grep -q '^Mode: *single' "$TMP/save3.txt" && grep -q '^Pre-copy bytes: *0$' "$TMP/save3.txt" &&
+   grep -q '^Pre-copy images: *0$' "$TMP/save3.txt" && grep -q "^Digest: *$d3" "$TMP/save3.txt" &&
+   [ "$m3" != "$d3" ] && [ $RC -eq 0 ] && [ "$(digest "$B3")" = "$d3" ] && [ "$(field Mode)" = single ]; then
+    result pass "device-save of $B3 (multi_load 0): mode single, no pre-copy chunk; restored after a change, digest $d3 back"
+else
+    result fail "single mode save/restore on $B3: want mode single, pre-copy bytes 0, digest $d3 back"
+    sed 's/^/save: /' "$TMP/save3.txt" | diag
+    diag_run
+fi
+
+d1=$(digest "$B1")
+vv device-qualify "$B1" --peer "$B3"
+if [ $RC -eq 0 ] && [ "$(field Mode)" = single ] && [ "$(bytes_of 'Pre-copy bytes')" = 0 ] &&
+   [ "$(finding pre-copy)" = warn ] && [ "$(finding digest)" = pass ] &&
+   [ "$(field Verdict)" = qualified-with-warnings ] && [ "$(digest "$B3")" = "$d1" ]; then
+    result pass "device-qualify $B1 --peer $B3 (multi_load 0): mode single, one image, digests equal; $(grep '^  warn *pre-copy' "$TMP/out" | sed 's/^ *//')"
+else
+    result fail "device-qualify onto a peer without multi-load: want exit 0, mode single, pre-copy warn, digest $d1 on $B3"
+    diag_run
+fi
+
+before=$(digest "$B3")
+vv device-restore "$B3" "$F1"
+if [ $RC -eq 1 ] && grep -q "several images" "$TMP/err" && grep -q "not touched" "$TMP/err" &&
+   grep -q "^note: nothing was loaded" "$TMP/err" &&
+   [ "$(digest "$B3")" = "$before" ] && [ "$(state "$B3")" = RUNNING ]; then
+    result pass "a multi-image file onto $B3 (multi_load 0) is refused before any state moves: $(grep '^error' "$TMP/err")"
+else
+    result fail "a multi-image file onto a device without multi-load: want exit 1, refused, digest $before unchanged"
+    diag_run
+fi
+
+# ---------- streams, terminals, signals ------------------------------------------------
+d1=$(digest "$B1")
+timeout -k 5 120 bash -c "'$VV' device-save '$B1' - 2> '$TMP/pipe-save.err' | '$VV' device-restore '$B2' - > '$TMP/pipe-restore.out' 2> '$TMP/pipe-restore.err'; echo \${PIPESTATUS[*]}" > "$TMP/pipe.rc"
+if [ "$(cat "$TMP/pipe.rc")" = "0 0" ] && [ "$(digest "$B2")" = "$d1" ] &&
+   grep -q "^File: *standard output" "$TMP/pipe-save.err" &&
+   grep -q "^File: *standard input" "$TMP/pipe-restore.out"; then
+    result pass "device-save $B1 - | device-restore $B2 -: $B2 runs with $B1's state ($d1); the save's report went to stderr"
+else
+    result fail "device-save - | device-restore -: exit statuses $(cat "$TMP/pipe.rc"), digest $(digest "$B2"), want $d1"
+    sed 's/^/save: /' "$TMP/pipe-save.err" | diag
+    sed 's/^/restore: /' "$TMP/pipe-restore.err" | diag
+fi
+
+# progress: on a terminal (script(1) gives it one), nothing otherwise
+rm -f "$TMP/tty.state"
+if command -v script > /dev/null; then
+    timeout -k 5 120 script -qfec "'$VV' device-save '$B1' '$TMP/tty.state' > '$TMP/tty.out'" "$TMP/tty.log" > /dev/null 2>&1
+    trc=$?
+    if [ $trc -eq 0 ] && grep -q $'\r' "$TMP/tty.log" && grep -aq "source pre-copy" "$TMP/tty.log" &&
+       grep -aq "left, ETA" "$TMP/tty.log" && grep -q '^Digest:' "$TMP/tty.out" &&
+       ! grep -q $'\r' "$TMP/tty.out"; then
+        result pass "progress on a terminal: one line rewritten with CR on stderr ($(tr '\r' '\n' < "$TMP/tty.log" | grep -a 'source' | tail -1 | sed 's/ *$//')); the report on stdout clean"
+    else
+        result fail "progress on a terminal: exit $trc; want CR-rewritten 'source pre-copy ... left, ETA' lines"
+        tr '\r' '\n' < "$TMP/tty.log" | head -20 | diag
+    fi
+else
+    result fail "script(1) (util-linux) is not installed: cannot give virt-vfmig a terminal to check its progress line"
+fi
+
+tdset "$B2" vfmig_testdev/state_size $BIG
+d2=$(digest "$B2")
+rm -f "$TMP/big.state"
+"$VV" device-save "$B2" "$TMP/big.state" > "$TMP/int.out" 2> "$TMP/int.err" &
+pid=$!
+sleep 1
+kill -INT $pid
+wait $pid
+irc=$?
+if [ $irc -eq 1 ] && grep -q "cancelled" "$TMP/int.err" && grep -q "running again with its state" "$TMP/int.err" &&
+   [ ! -e "$TMP/big.state" ] && [ "$(state "$B2")" = RUNNING ] && [ "$(digest "$B2")" = "$d2" ]; then
+    result pass "SIGINT during device-save of $BIG bytes: rolled back, no file left, the device RUNNING with its state: $(grep '^error' "$TMP/int.err")"
+else
+    result fail "SIGINT during device-save: exit $irc, file $( [ -e "$TMP/big.state" ] && echo left || echo gone), state $(state "$B2")"
+    sed 's/^/stderr: /' "$TMP/int.err" | diag
+fi
+
+vv device-save "$B2" "$TMP/timeout.state" --timeout 1
+if [ $RC -eq 1 ] && grep -q "time limit of 1000 ms passed" "$TMP/err" && [ ! -e "$TMP/timeout.state" ] &&
+   [ "$(state "$B2")" = RUNNING ] && [ "$(digest "$B2")" = "$d2" ]; then
+    result pass "device-save --timeout 1 of $BIG bytes: gives up, no file left, the device RUNNING with its state"
+else
+    result fail "device-save --timeout 1: want exit 1, 'time limit of 1000 ms passed', no file, digest $d2"
+    diag_run
+fi
+tdset "$B2" vfmig_testdev/state_size $SIZE
+
+coproc HOLD { exec "$BIN/vm-testdev-faults" --hold "$B1" 2>&1; }
+read -r -t 30 held <&"${HOLD[0]}"
+before=$(digest "$B1")
+vv device-qualify "$B1"
+qrc=$RC
+cp "$TMP/err" "$TMP/held.err"
+vv device-save "$B1" "$TMP/held.state"
+eval "exec ${HOLD[1]}>&-"
+wait "$HOLD_PID" 2>/dev/null
+if [ "${held:-}" = held ] && [ $qrc -eq 1 ] && grep -q "in use" "$TMP/held.err" &&
+   [ $RC -eq 1 ] && grep -q "in use" "$TMP/err" && [ ! -e "$TMP/held.state" ] &&
+   [ "$(digest "$B1")" = "$before" ]; then
+    result pass "a device another process holds is refused by device-qualify and device-save: $(grep '^error' "$TMP/held.err")"
+else
+    result fail "a held device: holder '${held:-nothing}', qualify exit $qrc, save exit $RC"
+    sed 's/^/qualify: /' "$TMP/held.err" | diag
+    diag_run
+fi
+
+# ---------- after all that ---------------------------------------------------------
+vv device-qualify "$B2" --peer "$B1"
+if [ $RC -eq 0 ] && [ "$(field Verdict)" = qualified ] &&
+   [ "$(state "$B1")" = RUNNING ] && [ "$(state "$B2")" = RUNNING ] && [ "$(state "$B3")" = RUNNING ]; then
+    result pass "after every refusal and rollback the devices run and qualify: $B2 onto $B1 $(field Verdict), downtime $(field Downtime)"
+else
+    result fail "a last device-qualify $B2 --peer $B1: want exit 0 and qualified"
+    diag_run
+fi
+
+vv device-info "$B3"
+if [ $RC -eq 0 ] && [ "$(field State)" = RUNNING ]; then
+    result pass "device-info $B3: $(field State)"
+else
+    result fail "device-info $B3"
+    diag_run
+fi
+tap_end
