@@ -1141,6 +1141,7 @@ vfmigEngineMigrate(vfmigDevice *src,
                    vfmigEngineReport *dstReport)
 {
     vfmigEngineDestThread t = { 0 };
+    vfmigEngineConfig dstCfg;
     g_autoptr(vfmigError) srcErr = NULL;
     GThread *thread;
     int sv[2];
@@ -1160,10 +1161,16 @@ vfmigEngineMigrate(vfmigDevice *src,
         return -1;
     }
 
+    /* The time limit is the source's to keep: when it passes, the source
+     * gives up and the destination sees the stream end.  A destination
+     * counting it too would race the source to the same error. */
+    dstCfg = *cfg;
+    dstCfg.timeoutMs = 0;
+
     t.dst = dst;
     t.dstId = dstId;
     t.fd = sv[1];
-    t.cfg = cfg;
+    t.cfg = &dstCfg;
     t.report = dstReport;
     thread = g_thread_new("vfmig-dest", vfmigEngineDestThreadRun, &t);
 
@@ -1183,10 +1190,12 @@ vfmigEngineMigrate(vfmigDevice *src,
         bool srcFirst = srcRc < 0 &&
                         (t.rc == 0 || srcReport->endUs <= dstReport->endUs);
 
-        /* both saw a cancel: tell it as the source saw it */
+        /* both saw a cancel, or both ran out of time: one cause, told as
+         * the source saw it, whichever side noticed first */
         if (srcRc < 0 && t.rc < 0 && srcErr && dstErr &&
-            srcErr->code == VFMIG_ERR_OPERATION_ABORTED &&
-            dstErr->code == VFMIG_ERR_OPERATION_ABORTED)
+            srcErr->code == dstErr->code &&
+            (srcErr->code == VFMIG_ERR_OPERATION_ABORTED ||
+             srcErr->code == VFMIG_ERR_OPERATION_TIMEOUT))
             srcFirst = true;
 
         if (srcRc == 0) {

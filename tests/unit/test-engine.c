@@ -525,10 +525,11 @@ testStall(void)
 
 static gint64 fakeNow;
 
+/* both sides of a migration call it, from two threads */
 static gint64
 testFakeClock(void *opaque G_GNUC_UNUSED)
 {
-    return fakeNow += 1000;
+    return __atomic_add_fetch(&fakeNow, 1000, __ATOMIC_SEQ_CST);
 }
 
 
