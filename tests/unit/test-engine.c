@@ -136,48 +136,110 @@ testAssertError(const char *side, const char *phase, int code,
 }
 
 
-static void
-testSaveLoadFile(void)
-{
-    g_autoptr(vfmigDevice) src = testDevice("src", 1, 0, 0);
-    g_autoptr(vfmigDevice) dst = testDevice("dst", 2, 0, 0);
-    g_autofree char *before = testDigest(src);
-    g_autofree char *after = NULL;
-    g_autofree char *loaded = NULL;
+/* Two emulated devices, the source's digest before anything happened, a
+ * configuration and the reports of a migration between them. */
+typedef struct _testPair testPair;
+struct _testPair {
+    vfmigDevice *src;
+    vfmigDevice *dst;
+    char *srcBefore;
     vfmigEngineConfig cfg;
     vfmigEngineReport sr;
     vfmigEngineReport dr;
+};
+
+
+static void
+testPairInit(testPair *p, uint64_t srcDirtyRate)
+{
+    memset(p, 0, sizeof(*p));
+    p->src = testDevice("src", 1, 0, srcDirtyRate);
+    p->dst = testDevice("dst", 2, 0, 0);
+    p->srcBefore = testDigest(p->src);
+    testConfig(&p->cfg);
+}
+
+
+static void
+testPairClear(testPair *p)
+{
+    vfmigDeviceFree(p->src);
+    vfmigDeviceFree(p->dst);
+    g_free(p->srcBefore);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(testPair, testPairClear);
+
+
+/*
+ * Migrates the pair, which must fail with an error from @side in @phase
+ * that says every one of @words; then both devices run and the source
+ * has the state it had, or, with @sourceChanged (a reset, or a device
+ * that dirties itself), another.
+ */
+static void
+testPairMigrateFails(testPair *p,
+                     const char *side,
+                     const char *phase,
+                     int code,
+                     const char *const *words,
+                     bool sourceChanged)
+{
+    g_autofree char *after = NULL;
+
+    g_assert_cmpint(vfmigEngineMigrate(p->src, &emuId, p->dst, &emuId, &p->cfg,
+                                       VFMIG_ENGINE_LEAVE_STOPPED,
+                                       &p->sr, &p->dr), ==, -1);
+    testAssertError(side, phase, code, words);
+    g_assert_true(p->sr.failed || p->dr.failed);
+    g_assert_cmpint(testState(p->src), ==, VFIO_DEVICE_STATE_RUNNING);
+    g_assert_cmpint(testState(p->dst), ==, VFIO_DEVICE_STATE_RUNNING);
+    after = testDigest(p->src);
+    if (sourceChanged)
+        g_assert_cmpstr(after, !=, p->srcBefore);
+    else
+        g_assert_cmpstr(after, ==, p->srcBefore);
+}
+
+
+static void
+testSaveLoadFile(void)
+{
+    g_auto(testPair) p;
+    g_autofree char *before = NULL;
+    g_autofree char *after = NULL;
+    g_autofree char *loaded = NULL;
     struct stat st;
     int fd = testTmpFile();
 
-    testConfig(&cfg);
-    g_assert_cmpint(vfmigEngineSave(src, &emuId, true, fd, &cfg, 0, &sr), ==, 0);
-    after = testDigest(src);
+    testPairInit(&p, 0);
+    before = testDigest(p.src);
+    g_assert_cmpint(vfmigEngineSave(p.src, &emuId, true, fd, &p.cfg, 0, &p.sr), ==, 0);
+    after = testDigest(p.src);
     g_assert_cmpstr(before, ==, after);
-    g_assert_cmpint(testState(src), ==, VFIO_DEVICE_STATE_RUNNING);
-    g_assert_true(testArcsVisit(src, VFIO_DEVICE_STATE_PRE_COPY));
-    g_assert_cmpint(sr.mode, ==, VFMIG_STATE_PRECOPY_MULTI);
-    g_assert_false(sr.failed);
-    g_assert_cmpuint(sr.precopyBytes, >=, STATE_SIZE);
-    g_assert_cmpuint(sr.stopCopyBytes, >, 0);
-    g_assert_cmpuint(sr.initialBytes, >=, STATE_SIZE);
-    g_assert_cmpuint(sr.iterations, >=, 1);
-    g_assert_true(sr.haveDecision);
-    g_assert_cmpint(sr.decision.decision, ==, VFMIG_DOWNTIME_SWITCH_OVER);
-    g_assert_cmpstr(sr.digest, ==, before);
+    g_assert_cmpint(testState(p.src), ==, VFIO_DEVICE_STATE_RUNNING);
+    g_assert_true(testArcsVisit(p.src, VFIO_DEVICE_STATE_PRE_COPY));
+    g_assert_cmpint(p.sr.mode, ==, VFMIG_STATE_PRECOPY_MULTI);
+    g_assert_false(p.sr.failed);
+    g_assert_cmpuint(p.sr.precopyBytes, >=, STATE_SIZE);
+    g_assert_cmpuint(p.sr.stopCopyBytes, >, 0);
+    g_assert_cmpuint(p.sr.initialBytes, >=, STATE_SIZE);
+    g_assert_cmpuint(p.sr.iterations, >=, 1);
+    g_assert_true(p.sr.haveDecision);
+    g_assert_cmpint(p.sr.decision.decision, ==, VFMIG_DOWNTIME_SWITCH_OVER);
+    g_assert_cmpstr(p.sr.digest, ==, before);
     g_assert_cmpint(fstat(fd, &st), ==, 0);
-    g_assert_cmpuint(sr.streamBytes, ==, (uint64_t) st.st_size);
+    g_assert_cmpuint(p.sr.streamBytes, ==, (uint64_t) st.st_size);
 
     g_assert_cmpint(lseek(fd, 0, SEEK_SET), ==, 0);
-    g_assert_cmpint(vfmigEngineLoad(dst, &emuId, fd, &cfg, 0, &dr), ==, 0);
-    loaded = testDigest(dst);
+    g_assert_cmpint(vfmigEngineLoad(p.dst, &emuId, fd, &p.cfg, 0, &p.dr), ==, 0);
+    loaded = testDigest(p.dst);
     g_assert_cmpstr(loaded, ==, before);
-    g_assert_cmpstr(dr.digest, ==, before);
-    g_assert_cmpint(testState(dst), ==, VFIO_DEVICE_STATE_RUNNING);
-    g_assert_cmpuint(dr.precopyBytes, ==, sr.precopyBytes);
-    g_assert_cmpuint(dr.stopCopyBytes, ==, sr.stopCopyBytes);
-    g_assert_cmpuint(dr.streamBytes, ==, sr.streamBytes);
-    g_assert_cmpuint(dr.precopyImages, ==, sr.precopyImages);
+    g_assert_cmpstr(p.dr.digest, ==, before);
+    g_assert_cmpint(testState(p.dst), ==, VFIO_DEVICE_STATE_RUNNING);
+    g_assert_cmpuint(p.dr.precopyBytes, ==, p.sr.precopyBytes);
+    g_assert_cmpuint(p.dr.stopCopyBytes, ==, p.sr.stopCopyBytes);
+    g_assert_cmpuint(p.dr.streamBytes, ==, p.sr.streamBytes);
+    g_assert_cmpuint(p.dr.precopyImages, ==, p.sr.precopyImages);
     close(fd);
 }
 
@@ -185,28 +247,25 @@ testSaveLoadFile(void)
 static void
 testMigrate(void)
 {
-    g_autoptr(vfmigDevice) src = testDevice("src", 1, 0, 0);
-    g_autoptr(vfmigDevice) dst = testDevice("dst", 2, 0, 0);
-    g_autofree char *before = testDigest(src);
+    g_auto(testPair) p;
+    g_autofree char *before = NULL;
     g_autofree char *loaded = NULL;
-    vfmigEngineConfig cfg;
-    vfmigEngineReport sr;
-    vfmigEngineReport dr;
 
-    testConfig(&cfg);
-    g_assert_cmpint(vfmigEngineMigrate(src, &emuId, dst, &emuId, &cfg,
+    testPairInit(&p, 0);
+    before = testDigest(p.src);
+    g_assert_cmpint(vfmigEngineMigrate(p.src, &emuId, p.dst, &emuId, &p.cfg,
                                        VFMIG_ENGINE_LEAVE_STOPPED,
-                                       &sr, &dr), ==, 0);
-    loaded = testDigest(dst);
+                                       &p.sr, &p.dr), ==, 0);
+    loaded = testDigest(p.dst);
     g_assert_cmpstr(loaded, ==, before);
-    g_assert_cmpstr(sr.digest, ==, dr.digest);
-    g_assert_cmpint(testState(src), ==, VFIO_DEVICE_STATE_STOP);
-    g_assert_cmpint(testState(dst), ==, VFIO_DEVICE_STATE_RUNNING);
-    g_assert_cmpuint(sr.downtimeUs, >, 0);
-    g_assert_cmpuint(sr.downtimeUs, ==, dr.downtimeUs);
-    g_assert_cmpuint(dr.runningUs, >=, sr.stopStartUs);
-    g_assert_cmpuint(dr.precopyBytes + dr.stopCopyBytes, ==,
-                     sr.precopyBytes + sr.stopCopyBytes);
+    g_assert_cmpstr(p.sr.digest, ==, p.dr.digest);
+    g_assert_cmpint(testState(p.src), ==, VFIO_DEVICE_STATE_STOP);
+    g_assert_cmpint(testState(p.dst), ==, VFIO_DEVICE_STATE_RUNNING);
+    g_assert_cmpuint(p.sr.downtimeUs, >, 0);
+    g_assert_cmpuint(p.sr.downtimeUs, ==, p.dr.downtimeUs);
+    g_assert_cmpuint(p.dr.runningUs, >=, p.sr.stopStartUs);
+    g_assert_cmpuint(p.dr.precopyBytes + p.dr.stopCopyBytes, ==,
+                     p.sr.precopyBytes + p.sr.stopCopyBytes);
 }
 
 
@@ -214,34 +273,31 @@ testMigrate(void)
 static void
 testSingleMode(void)
 {
-    g_autoptr(vfmigDevice) src = testDevice("src", 1, 0, 0);
-    g_autoptr(vfmigDevice) dst = testDevice("dst", 2, 0, 0);
-    g_autofree char *before = testDigest(src);
+    g_auto(testPair) p;
+    g_autofree char *before = NULL;
     g_autofree char *loaded = NULL;
-    vfmigEngineConfig cfg;
-    vfmigEngineReport sr;
-    vfmigEngineReport dr;
 
-    testConfig(&cfg);
-    g_assert_cmpint(vfmigEngineMigrate(src, &emuId, dst, &emuIdSingle, &cfg,
-                                       0, &sr, &dr), ==, 0);
-    loaded = testDigest(dst);
+    testPairInit(&p, 0);
+    before = testDigest(p.src);
+    g_assert_cmpint(vfmigEngineMigrate(p.src, &emuId, p.dst, &emuIdSingle, &p.cfg,
+                                       0, &p.sr, &p.dr), ==, 0);
+    loaded = testDigest(p.dst);
     g_assert_cmpstr(loaded, ==, before);
-    g_assert_cmpint(sr.mode, ==, VFMIG_STATE_PRECOPY_SINGLE);
-    g_assert_cmpint(dr.mode, ==, VFMIG_STATE_PRECOPY_SINGLE);
-    g_assert_false(testArcsVisit(src, VFIO_DEVICE_STATE_PRE_COPY));
-    g_assert_cmpuint(sr.precopyBytes, ==, 0);
-    g_assert_cmpuint(dr.precopyBytes, ==, 0);
-    g_assert_cmpint(testState(src), ==, VFIO_DEVICE_STATE_RUNNING);
+    g_assert_cmpint(p.sr.mode, ==, VFMIG_STATE_PRECOPY_SINGLE);
+    g_assert_cmpint(p.dr.mode, ==, VFMIG_STATE_PRECOPY_SINGLE);
+    g_assert_false(testArcsVisit(p.src, VFIO_DEVICE_STATE_PRE_COPY));
+    g_assert_cmpuint(p.sr.precopyBytes, ==, 0);
+    g_assert_cmpuint(p.dr.precopyBytes, ==, 0);
+    g_assert_cmpint(testState(p.src), ==, VFIO_DEVICE_STATE_RUNNING);
 
     /* pre-copy forced on towards it is refused before anything moves */
-    vfmigEmuDeviceClearArcLog(src);
-    cfg.precopy = VFMIG_ENGINE_PRECOPY_ON;
-    g_assert_cmpint(vfmigEngineMigrate(src, &emuId, dst, &emuIdSingle, &cfg,
-                                       0, &sr, &dr), ==, -1);
+    vfmigEmuDeviceClearArcLog(p.src);
+    p.cfg.precopy = VFMIG_ENGINE_PRECOPY_ON;
+    g_assert_cmpint(vfmigEngineMigrate(p.src, &emuId, p.dst, &emuIdSingle, &p.cfg,
+                                       0, &p.sr, &p.dr), ==, -1);
     g_assert_nonnull(strstr(vfmigGetLastErrorMessage(), "multi-load"));
-    g_assert_cmpuint(vfmigEmuDeviceArcLog(src)->len, ==, 0);
-    g_assert_cmpint(testState(src), ==, VFIO_DEVICE_STATE_RUNNING);
+    g_assert_cmpuint(vfmigEmuDeviceArcLog(p.src)->len, ==, 0);
+    g_assert_cmpint(testState(p.src), ==, VFIO_DEVICE_STATE_RUNNING);
 }
 
 
@@ -250,25 +306,22 @@ testSingleMode(void)
 static void
 testMultiFileOntoSingle(void)
 {
-    g_autoptr(vfmigDevice) src = testDevice("src", 1, 0, 0);
-    g_autoptr(vfmigDevice) dst = testDevice("dst", 2, 0, 0);
-    g_autofree char *dstBefore = testDigest(dst);
+    g_auto(testPair) p;
+    g_autofree char *dstBefore = NULL;
     g_autofree char *dstAfter = NULL;
-    vfmigEngineConfig cfg;
-    vfmigEngineReport sr;
-    vfmigEngineReport dr;
     int fd = testTmpFile();
     const char *words[] = { "cannot load more than one", "not touched", NULL };
 
-    testConfig(&cfg);
-    g_assert_cmpint(vfmigEngineSave(src, &emuId, true, fd, &cfg, 0, &sr), ==, 0);
+    testPairInit(&p, 0);
+    dstBefore = testDigest(p.dst);
+    g_assert_cmpint(vfmigEngineSave(p.src, &emuId, true, fd, &p.cfg, 0, &p.sr), ==, 0);
     g_assert_cmpint(lseek(fd, 0, SEEK_SET), ==, 0);
-    g_assert_cmpint(vfmigEngineLoad(dst, &emuIdSingle, fd, &cfg, 0, &dr), ==, -1);
+    g_assert_cmpint(vfmigEngineLoad(p.dst, &emuIdSingle, fd, &p.cfg, 0, &p.dr), ==, -1);
     testAssertError("destination", "setup",
                     VFMIG_ERR_OPERATION_UNSUPPORTED, words);
-    dstAfter = testDigest(dst);
+    dstAfter = testDigest(p.dst);
     g_assert_cmpstr(dstBefore, ==, dstAfter);
-    g_assert_cmpuint(vfmigEmuDeviceArcLog(dst)->len, ==, 0);
+    g_assert_cmpuint(vfmigEmuDeviceArcLog(p.dst)->len, ==, 0);
     close(fd);
 }
 
@@ -388,30 +441,13 @@ static void
 testFault(gconstpointer opaque)
 {
     const testFaultCase *fc = opaque;
-    g_autoptr(vfmigDevice) src = testDevice("src", 1, 0, 0);
-    g_autoptr(vfmigDevice) dst = testDevice("dst", 2, 0, 0);
-    g_autofree char *srcBefore = testDigest(src);
-    g_autofree char *srcAfter = NULL;
-    vfmigEngineConfig cfg;
-    vfmigEngineReport sr;
-    vfmigEngineReport dr;
+    g_auto(testPair) p;
 
-    testConfig(&cfg);
-    g_assert_cmpint(vfmigEmuDeviceInjectFault(fc->onSource ? src : dst,
+    testPairInit(&p, 0);
+    g_assert_cmpint(vfmigEmuDeviceInjectFault(fc->onSource ? p.src : p.dst,
                                               &fc->fault), ==, 0);
-    g_assert_cmpint(vfmigEngineMigrate(src, &emuId, dst, &emuId, &cfg,
-                                       VFMIG_ENGINE_LEAVE_STOPPED,
-                                       &sr, &dr), ==, -1);
-    testAssertError(fc->side, fc->phase, fc->code, fc->words);
-
-    g_assert_cmpint(testState(src), ==, VFIO_DEVICE_STATE_RUNNING);
-    g_assert_cmpint(testState(dst), ==, VFIO_DEVICE_STATE_RUNNING);
-    srcAfter = testDigest(src);
-    if (fc->sourceLost)
-        g_assert_cmpstr(srcAfter, !=, srcBefore);
-    else
-        g_assert_cmpstr(srcAfter, ==, srcBefore);
-    g_assert_true(sr.failed || dr.failed);
+    testPairMigrateFails(&p, fc->side, fc->phase, fc->code, fc->words,
+                         fc->sourceLost);
 }
 
 
@@ -420,20 +456,17 @@ testFault(gconstpointer opaque)
 static void
 testCorruptFile(void)
 {
-    g_autoptr(vfmigDevice) src = testDevice("src", 1, 0, 0);
-    g_autoptr(vfmigDevice) dst = testDevice("dst", 2, 0, 0);
-    g_autofree char *dstBefore = testDigest(dst);
+    g_auto(testPair) p;
+    g_autofree char *dstBefore = NULL;
     g_autofree guint8 *image = NULL;
-    vfmigEngineConfig cfg;
-    vfmigEngineReport sr;
-    vfmigEngineReport dr;
     struct stat st;
     uint64_t offsets[] = { 5, 240, 256 + 3, 256 + 24 + 1000, 0 };
     size_t i;
     int fd = testTmpFile();
 
-    testConfig(&cfg);
-    g_assert_cmpint(vfmigEngineSave(src, &emuId, true, fd, &cfg, 0, &sr), ==, 0);
+    testPairInit(&p, 0);
+    dstBefore = testDigest(p.dst);
+    g_assert_cmpint(vfmigEngineSave(p.src, &emuId, true, fd, &p.cfg, 0, &p.sr), ==, 0);
     g_assert_cmpint(fstat(fd, &st), ==, 0);
     offsets[G_N_ELEMENTS(offsets) - 1] = st.st_size - 10;
     image = g_malloc(st.st_size);
@@ -448,20 +481,20 @@ testCorruptFile(void)
         image[offsets[i]] ^= 0x01;
         g_assert_cmpint(pwrite(bad, image + offsets[i], 1, offsets[i]), ==, 1);
         image[offsets[i]] ^= 0x01;
-        vfmigEmuDeviceClearArcLog(dst);
+        vfmigEmuDeviceClearArcLog(p.dst);
 
-        g_assert_cmpint(vfmigEngineLoad(dst, &emuId, bad, &cfg, 0, &dr), ==, -1);
+        g_assert_cmpint(vfmigEngineLoad(p.dst, &emuId, bad, &p.cfg, 0, &p.dr), ==, -1);
         testAssertError("destination", inHeader ? "setup" : "load",
                         VFMIG_ERR_DATA_CORRUPT, NULL);
         g_assert_nonnull(strstr(vfmigGetLastErrorMessage(), "byte offset"));
-        g_assert_cmpint(testState(dst), ==, VFIO_DEVICE_STATE_RUNNING);
+        g_assert_cmpint(testState(p.dst), ==, VFIO_DEVICE_STATE_RUNNING);
         if (inHeader) {
-            dstAfter = testDigest(dst);
+            dstAfter = testDigest(p.dst);
             g_assert_cmpstr(dstAfter, ==, dstBefore);
-            g_assert_cmpuint(vfmigEmuDeviceArcLog(dst)->len, ==, 0);
+            g_assert_cmpuint(vfmigEmuDeviceArcLog(p.dst)->len, ==, 0);
         } else {
-            g_assert_true(testArcsVisit(dst, VFIO_DEVICE_STATE_RESUMING));
-            g_assert_false(testArcsVisit(dst, VFIO_DEVICE_STATE_RUNNING));
+            g_assert_true(testArcsVisit(p.dst, VFIO_DEVICE_STATE_RESUMING));
+            g_assert_false(testArcsVisit(p.dst, VFIO_DEVICE_STATE_RUNNING));
         }
         close(bad);
     }
@@ -474,26 +507,23 @@ testCorruptFile(void)
 static void
 testForeignFile(void)
 {
-    g_autoptr(vfmigDevice) src = testDevice("src", 1, 0, 0);
-    g_autoptr(vfmigDevice) dst = testDevice("dst", 2, 0, 0);
-    g_autofree char *dstBefore = testDigest(dst);
+    g_auto(testPair) p;
+    g_autofree char *dstBefore = NULL;
     g_autofree char *dstAfter = NULL;
     vfmigStateIdentity other = emuId;
-    vfmigEngineConfig cfg;
-    vfmigEngineReport sr;
-    vfmigEngineReport dr;
     int fd = testTmpFile();
     const char *words[] = { "other-driver", "not touched", NULL };
 
+    testPairInit(&p, 0);
+    dstBefore = testDigest(p.dst);
     other.driver = "other-driver";
-    testConfig(&cfg);
-    g_assert_cmpint(vfmigEngineSave(src, &other, true, fd, &cfg, 0, &sr), ==, 0);
+    g_assert_cmpint(vfmigEngineSave(p.src, &other, true, fd, &p.cfg, 0, &p.sr), ==, 0);
     g_assert_cmpint(lseek(fd, 0, SEEK_SET), ==, 0);
-    g_assert_cmpint(vfmigEngineLoad(dst, &emuId, fd, &cfg, 0, &dr), ==, -1);
+    g_assert_cmpint(vfmigEngineLoad(p.dst, &emuId, fd, &p.cfg, 0, &p.dr), ==, -1);
     testAssertError("destination", "setup", VFMIG_ERR_OPERATION_UNSUPPORTED, words);
-    dstAfter = testDigest(dst);
+    dstAfter = testDigest(p.dst);
     g_assert_cmpstr(dstAfter, ==, dstBefore);
-    g_assert_cmpuint(vfmigEmuDeviceArcLog(dst)->len, ==, 0);
+    g_assert_cmpuint(vfmigEmuDeviceArcLog(p.dst)->len, ==, 0);
     close(fd);
 }
 
@@ -537,26 +567,15 @@ testFakeClock(void *opaque G_GNUC_UNUSED)
 static void
 testTimeout(void)
 {
-    g_autoptr(vfmigDevice) src = testDevice("src", 1, 0, 0);
-    g_autoptr(vfmigDevice) dst = testDevice("dst", 2, 0, 0);
-    g_autofree char *before = testDigest(src);
-    g_autofree char *after = NULL;
-    vfmigEngineConfig cfg;
-    vfmigEngineReport sr;
-    vfmigEngineReport dr;
+    g_auto(testPair) p;
     const char *words[] = { "time limit of 20 ms", "running again", NULL };
 
-    testConfig(&cfg);
-    cfg.clock = testFakeClock;
-    cfg.timeoutMs = 20;
-    cfg.bufferSize = 4096;
-    g_assert_cmpint(vfmigEngineMigrate(src, &emuId, dst, &emuId, &cfg, 0,
-                                       &sr, &dr), ==, -1);
-    testAssertError("source", "pre-copy", VFMIG_ERR_OPERATION_TIMEOUT, words);
-    g_assert_cmpint(testState(src), ==, VFIO_DEVICE_STATE_RUNNING);
-    g_assert_cmpint(testState(dst), ==, VFIO_DEVICE_STATE_RUNNING);
-    after = testDigest(src);
-    g_assert_cmpstr(after, ==, before);
+    testPairInit(&p, 0);
+    p.cfg.clock = testFakeClock;
+    p.cfg.timeoutMs = 20;
+    p.cfg.bufferSize = 4096;
+    testPairMigrateFails(&p, "source", "pre-copy",
+                         VFMIG_ERR_OPERATION_TIMEOUT, words, false);
 }
 
 
@@ -583,34 +602,22 @@ testCancelProgress(const vfmigEngineProgress *p, void *opaque G_GNUC_UNUSED)
 static void
 testCancel(void)
 {
-    g_autoptr(vfmigDevice) src = testDevice("src", 1, 0, 0);
-    g_autoptr(vfmigDevice) dst = testDevice("dst", 2, 0, 0);
-    g_autofree char *before = testDigest(src);
-    g_autofree char *after = NULL;
+    g_auto(testPair) p;
     struct sigaction sa = { 0 };
     struct sigaction old;
-    vfmigEngineConfig cfg;
-    vfmigEngineReport sr;
-    vfmigEngineReport dr;
     const char *words[] = { "cancelled", "running again", NULL };
 
     sa.sa_handler = testSigint;
     g_assert_cmpint(sigaction(SIGINT, &sa, &old), ==, 0);
     g_atomic_int_set(&cancelFlag, 0);
 
-    testConfig(&cfg);
-    cfg.cancel = &cancelFlag;
-    cfg.bufferSize = 4096;
-    cfg.progress = testCancelProgress;
-    g_assert_cmpint(vfmigEngineMigrate(src, &emuId, dst, &emuId, &cfg, 0,
-                                       &sr, &dr), ==, -1);
+    testPairInit(&p, 0);
+    p.cfg.cancel = &cancelFlag;
+    p.cfg.bufferSize = 4096;
+    p.cfg.progress = testCancelProgress;
+    testPairMigrateFails(&p, "source", "pre-copy",
+                         VFMIG_ERR_OPERATION_ABORTED, words, false);
     g_assert_cmpint(sigaction(SIGINT, &old, NULL), ==, 0);
-    g_assert_cmpint(vfmigGetLastErrorCode(), ==, VFMIG_ERR_OPERATION_ABORTED);
-    testAssertError("source", "pre-copy", VFMIG_ERR_OPERATION_ABORTED, words);
-    g_assert_cmpint(testState(src), ==, VFIO_DEVICE_STATE_RUNNING);
-    g_assert_cmpint(testState(dst), ==, VFIO_DEVICE_STATE_RUNNING);
-    after = testDigest(src);
-    g_assert_cmpstr(after, ==, before);
 }
 
 
@@ -619,36 +626,30 @@ testCancel(void)
 static void
 testNotConverging(void)
 {
-    g_autoptr(vfmigDevice) src = testDevice("src", 1, 0, 64ULL << 30);
-    g_autoptr(vfmigDevice) dst = testDevice("dst", 2, 0, 0);
-    vfmigEngineConfig cfg;
-    vfmigEngineReport sr;
-    vfmigEngineReport dr;
+    g_auto(testPair) p;
     const char *words[] = { "gave up", "running again with its state", NULL };
 
-    testConfig(&cfg);
-    cfg.policy.target_us = 1000;
-    cfg.policy.min_samples = VFMIG_DOWNTIME_MIN_SAMPLES_LOWEST;
-    cfg.policy.deadline_us = 300 * 1000;
-    g_assert_cmpint(vfmigEngineMigrate(src, &emuId, dst, &emuId, &cfg, 0,
-                                       &sr, &dr), ==, -1);
-    testAssertError("source", "pre-copy", VFMIG_ERR_OPERATION_FAILED, words);
-    g_assert_cmpint(testState(src), ==, VFIO_DEVICE_STATE_RUNNING);
-    g_assert_cmpint(testState(dst), ==, VFIO_DEVICE_STATE_RUNNING);
-    g_assert_true(sr.haveDecision);
-    g_assert_cmpint(sr.decision.decision, ==, VFMIG_DOWNTIME_GIVE_UP);
-    g_assert_cmpuint(sr.nevents, >=, 2);
-    g_assert_cmpint(sr.events[0].decision, ==, VFMIG_DOWNTIME_CONTINUE);
+    /* the source dirties itself all along: its digest cannot stay */
+    testPairInit(&p, 64ULL << 30);
+    p.cfg.policy.target_us = 1000;
+    p.cfg.policy.min_samples = VFMIG_DOWNTIME_MIN_SAMPLES_LOWEST;
+    p.cfg.policy.deadline_us = 300 * 1000;
+    testPairMigrateFails(&p, "source", "pre-copy",
+                         VFMIG_ERR_OPERATION_FAILED, words, true);
+    g_assert_true(p.sr.haveDecision);
+    g_assert_cmpint(p.sr.decision.decision, ==, VFMIG_DOWNTIME_GIVE_UP);
+    g_assert_cmpuint(p.sr.nevents, >=, 2);
+    g_assert_cmpint(p.sr.events[0].decision, ==, VFMIG_DOWNTIME_CONTINUE);
 
     /* switch anyway: it completes, with the overshoot in the report */
-    cfg.policy.on_failure = VFMIG_DOWNTIME_ON_FAILURE_SWITCH;
-    g_assert_cmpint(vfmigEngineMigrate(src, &emuId, dst, &emuId, &cfg,
+    p.cfg.policy.on_failure = VFMIG_DOWNTIME_ON_FAILURE_SWITCH;
+    g_assert_cmpint(vfmigEngineMigrate(p.src, &emuId, p.dst, &emuId, &p.cfg,
                                        VFMIG_ENGINE_LEAVE_STOPPED,
-                                       &sr, &dr), ==, 0);
-    g_assert_cmpint(sr.decision.decision, ==, VFMIG_DOWNTIME_SWITCH_ANYWAY);
-    g_assert_cmpuint(sr.decision.overshoot_us, >, 0);
-    g_assert_cmpstr(sr.digest, ==, dr.digest);
-    g_assert_cmpint(testState(dst), ==, VFIO_DEVICE_STATE_RUNNING);
+                                       &p.sr, &p.dr), ==, 0);
+    g_assert_cmpint(p.sr.decision.decision, ==, VFMIG_DOWNTIME_SWITCH_ANYWAY);
+    g_assert_cmpuint(p.sr.decision.overshoot_us, >, 0);
+    g_assert_cmpstr(p.sr.digest, ==, p.dr.digest);
+    g_assert_cmpint(testState(p.dst), ==, VFIO_DEVICE_STATE_RUNNING);
 }
 
 
