@@ -46,6 +46,13 @@ static const char *const precopyNames[] = {
 };
 G_STATIC_ASSERT(G_N_ELEMENTS(precopyNames) == VFMIG_NODEDEV_PRECOPY_LAST);
 
+static const char *const verdictNames[] = {
+    "qualified",
+    "qualified-with-warnings",
+    "not-qualified",
+};
+G_STATIC_ASSERT(G_N_ELEMENTS(verdictNames) == VFMIG_NODEDEV_VERDICT_LAST);
+
 /* The uAPI state names <live state=> accepts (enum vfio_device_mig_state). */
 static const char *const liveStateNames[] = {
     "ERROR",
@@ -75,8 +82,12 @@ static const char *const capElems[] = {
     "features",
     "dirty-tracking",
     "identity",
+    "qualified",
     "live",
 };
+
+/* The measured figures of <qualified>: all of them or none. */
+#define QUALIFIED_MEASURED_ATTRS 5
 
 
 const char *
@@ -121,6 +132,81 @@ vfmigNodeDevPrecopyTypeFromString(const char *str)
 }
 
 
+const char *
+vfmigNodeDevVerdictTypeToString(int v)
+{
+    return vfmigEnumToString(verdictNames, G_N_ELEMENTS(verdictNames), v);
+}
+
+
+int
+vfmigNodeDevVerdictTypeFromString(const char *str)
+{
+    return vfmigEnumFromString(verdictNames, G_N_ELEMENTS(verdictNames), str);
+}
+
+
+vfmigNodeDevQualified *
+vfmigNodeDevQualifiedCopy(const vfmigNodeDevQualified *q)
+{
+    vfmigNodeDevQualified *ret;
+
+    if (!q)
+        return NULL;
+    ret = g_memdup2(q, sizeof(*q));
+    ret->peer = g_strdup(q->peer);
+    return ret;
+}
+
+
+void
+vfmigNodeDevQualifiedFree(vfmigNodeDevQualified *q)
+{
+    if (!q)
+        return;
+    g_free(q->peer);
+    g_free(q);
+}
+
+
+char *
+vfmigNodeDevQualifiedFormatTime(gint64 at)
+{
+    g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc(at);
+
+    if (!dt)
+        return NULL;
+    return g_date_time_format(dt, "%Y-%m-%dT%H:%M:%SZ");
+}
+
+
+int
+vfmigNodeDevQualifiedParseTime(const char *str, gint64 *at)
+{
+    /* "YYYY-MM-DDTHH:MM:SSZ": digits where the template has 'd' */
+    static const char shape[] = "dddd-dd-ddTdd:dd:ddZ";
+    g_autoptr(GDateTime) dt = NULL;
+    g_autofree char *back = NULL;
+    size_t i;
+
+    if (!str || strlen(str) != sizeof(shape) - 1)
+        return -1;
+    for (i = 0; shape[i]; i++) {
+        if (shape[i] == 'd' ? !g_ascii_isdigit(str[i]) : str[i] != shape[i])
+            return -1;
+    }
+    /* GLib accepts 24:00:00 and leap seconds' 60 by rolling over: only a
+     * time that prints back the same is a real one */
+    if (!(dt = g_date_time_new_from_iso8601(str, NULL)))
+        return -1;
+    back = vfmigNodeDevQualifiedFormatTime(g_date_time_to_unix(dt));
+    if (!back || strcmp(back, str) != 0)
+        return -1;
+    *at = g_date_time_to_unix(dt);
+    return 0;
+}
+
+
 void
 vfmigNodeDevCapVFIOMigFree(vfmigNodeDevCapVFIOMig *cap)
 {
@@ -130,6 +216,7 @@ vfmigNodeDevCapVFIOMigFree(vfmigNodeDevCapVFIOMig *cap)
     g_free(cap->driver);
     g_free(cap->dirtyReason);
     g_free(cap->firmware);
+    vfmigNodeDevQualifiedFree(cap->qualified);
     if (cap->live) {
         g_free(cap->live->state);
         g_free(cap->live);
@@ -483,6 +570,67 @@ parseLive(vfmigNodeDevCapVFIOMig *cap, xmlNodePtr node)
 }
 
 
+static int
+parseQualified(vfmigNodeDevCapVFIOMig *cap, xmlNodePtr node)
+{
+    g_autoptr(vfmigNodeDevQualified) q = g_new0(vfmigNodeDevQualified, 1);
+    g_autofree char *at = NULL;
+    static const char *const measuredAttrs[QUALIFIED_MEASURED_ATTRS] = {
+        "downtime-us", "stop-latency-us", "drain-us", "load-commit-us",
+        "resume-latency-us",
+    };
+    unsigned long long *measured[QUALIFIED_MEASURED_ATTRS] = {
+        &q->downtimeUs, &q->stopLatencyUs, &q->drainUs, &q->loadCommitUs,
+        &q->resumeLatencyUs,
+    };
+    const char *missing = NULL;
+    const char *present = NULL;
+    int verdict = 0;
+    size_t i;
+
+    if (checkChildren(node, NULL, 0) < 0 ||
+        parseString(node, "at", true, &at) < 0)
+        return -1;
+    if (vfmigNodeDevQualifiedParseTime(at, &q->at) < 0)
+        return reportBadAttr(node, "at", at);
+
+    if (parseEnum(node, "verdict", true,
+                  vfmigNodeDevVerdictTypeFromString, 0, &verdict) < 0 ||
+        parseULL(node, "target-us", true, G_MAXUINT64, &q->targetUs) < 0 ||
+        parseString(node, "peer", false, &q->peer) < 0)
+        return -1;
+    q->verdict = verdict;
+
+    /* a run that failed midway measured nothing: all of them or none */
+    for (i = 0; i < QUALIFIED_MEASURED_ATTRS; i++) {
+        xmlChar *val = xmlGetNoNsProp(node, BAD_CAST measuredAttrs[i]);
+
+        if (val)
+            present = measuredAttrs[i];
+        else if (!missing)
+            missing = measuredAttrs[i];
+        xmlFree(val);
+    }
+    if (present && missing) {
+        vfmigReportError(VFMIG_ERR_INVALID_ARG,
+                         _("attribute '%1$s' of element <qualified> in the vfio-migration capability needs the other measured figures too: '%2$s' is missing"),
+                         present, missing);
+        return -1;
+    }
+    if (present) {
+        for (i = 0; i < QUALIFIED_MEASURED_ATTRS; i++) {
+            if (parseULL(node, measuredAttrs[i], true, G_MAXUINT64,
+                         measured[i]) < 0)
+                return -1;
+        }
+        q->measured = true;
+    }
+
+    cap->qualified = g_steal_pointer(&q);
+    return 0;
+}
+
+
 static void
 xpathContextFree(xmlXPathContextPtr ctxt)
 {
@@ -501,6 +649,7 @@ vfmigNodeDevCapVFIOMigParseNode(xmlNodePtr node)
     xmlNodePtr features;
     xmlNodePtr dirty;
     xmlNodePtr identity;
+    xmlNodePtr qualified;
     xmlNodePtr live;
 
     if (!node || node->type != XML_ELEMENT_NODE ||
@@ -532,6 +681,7 @@ vfmigNodeDevCapVFIOMigParseNode(xmlNodePtr node)
         xpathChild(ctxt, "capability", "features", true, &features) < 0 ||
         xpathChild(ctxt, "capability", "dirty-tracking", true, &dirty) < 0 ||
         xpathChild(ctxt, "capability", "identity", true, &identity) < 0 ||
+        xpathChild(ctxt, "capability", "qualified", false, &qualified) < 0 ||
         xpathChild(ctxt, "capability", "live", false, &live) < 0)
         return NULL;
 
@@ -541,6 +691,7 @@ vfmigNodeDevCapVFIOMigParseNode(xmlNodePtr node)
         parseFeatures(cap, ctxt, features) < 0 ||
         parseDirty(cap, dirty) < 0 ||
         parseIdentity(cap, identity) < 0 ||
+        (qualified && parseQualified(cap, qualified) < 0) ||
         (live && parseLive(cap, live) < 0))
         return NULL;
 
@@ -675,6 +826,27 @@ vfmigNodeDevCapVFIOMigFormat(GString *buf,
     if (cap->streamVersion > 0)
         g_string_append_printf(buf, " stream-version='%u'", cap->streamVersion);
     g_string_append(buf, "/>\n");
+
+    if (cap->qualified) {
+        const vfmigNodeDevQualified *q = cap->qualified;
+        g_autofree char *at = vfmigNodeDevQualifiedFormatTime(q->at);
+
+        g_string_append_printf(buf, "%*s<qualified", indent, "");
+        appendAttr(buf, "at", at ? at : "");
+        if ((str = vfmigNodeDevVerdictTypeToString(q->verdict)))
+            appendAttr(buf, "verdict", str);
+        appendAttrULL(buf, "target-us", q->targetUs);
+        if (q->measured) {
+            appendAttrULL(buf, "downtime-us", q->downtimeUs);
+            appendAttrULL(buf, "stop-latency-us", q->stopLatencyUs);
+            appendAttrULL(buf, "drain-us", q->drainUs);
+            appendAttrULL(buf, "load-commit-us", q->loadCommitUs);
+            appendAttrULL(buf, "resume-latency-us", q->resumeLatencyUs);
+        }
+        if (q->peer && *q->peer)
+            appendAttr(buf, "peer", q->peer);
+        g_string_append(buf, "/>\n");
+    }
 
     if (cap->live) {
         g_string_append_printf(buf, "%*s<live", indent, "");

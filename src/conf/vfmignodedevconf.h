@@ -5,8 +5,9 @@
  * <capability type='pci'>, in the shape of libvirt's own nested PCI
  * capabilities (vpd, mdev_types): what a VF's VFIO variant driver offers
  * for migration, how QEMU will track its DMA, the identity that decides
- * whether two VFs can migrate to each other, and, while a migration runs,
- * the driver's live estimates.  Schema: schemas/vfmig-nodedev.rng.
+ * whether two VFs can migrate to each other, the figures of the last
+ * device-qualify run and, while a migration runs, the driver's live
+ * estimates.  Schema: schemas/vfmig-nodedev.rng.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -66,6 +67,49 @@ struct _vfmigNodeDevLive {
     unsigned long long resumeLatencyUs;
 };
 
+/* The verdict of a qualification (the words of vfmigQualifyVerdict). */
+typedef enum {
+    VFMIG_NODEDEV_VERDICT_QUALIFIED = 0,
+    VFMIG_NODEDEV_VERDICT_QUALIFIED_WITH_WARNINGS,
+    VFMIG_NODEDEV_VERDICT_NOT_QUALIFIED,
+
+    VFMIG_NODEDEV_VERDICT_LAST
+} vfmigNodeDevVerdict;
+
+/*
+ * What the last `virt-vfmig device-qualify` of the device measured
+ * (<qualified .../>): kept in a record beside the node-device cache, not
+ * a live value; it stays until the next qualification.
+ */
+typedef struct _vfmigNodeDevQualified vfmigNodeDevQualified;
+struct _vfmigNodeDevQualified {
+    gint64 at;                      /* when, UTC seconds since the epoch */
+    vfmigNodeDevVerdict verdict;
+    unsigned long long targetUs;    /* the downtime target of the run */
+    char *peer;                     /* onto this device; NULL: round trip */
+
+    /* The run completed and measured its downtime: the figures below.
+     * false: it failed after state had moved; nothing was measured. */
+    bool measured;
+    unsigned long long downtimeUs;
+    unsigned long long stopLatencyUs;   /* source: -> STOP_COPY */
+    unsigned long long drainUs;         /* source: reading the stop-copy
+                                         * data, after the stop */
+    unsigned long long loadCommitUs;    /* destination: RESUMING -> STOP */
+    unsigned long long resumeLatencyUs; /* destination: STOP -> RUNNING */
+};
+
+vfmigNodeDevQualified *vfmigNodeDevQualifiedCopy(const vfmigNodeDevQualified *q);
+void vfmigNodeDevQualifiedFree(vfmigNodeDevQualified *q);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(vfmigNodeDevQualified, vfmigNodeDevQualifiedFree);
+
+/* @at as ISO 8601 in UTC, "2026-11-24T10:00:00Z"; NULL if out of range. */
+char *vfmigNodeDevQualifiedFormatTime(gint64 at);
+
+/* The inverse: exactly that shape ('Z', no fraction), a real date and
+ * time.  Returns 0, or -1 (nothing reported). */
+int vfmigNodeDevQualifiedParseTime(const char *str, gint64 *at);
+
 typedef struct _vfmigNodeDevCapVFIOMig vfmigNodeDevCapVFIOMig;
 struct _vfmigNodeDevCapVFIOMig {
     /* <driver name= variant=/> */
@@ -86,6 +130,9 @@ struct _vfmigNodeDevCapVFIOMig {
     unsigned int device;
     char *firmware;                 /* optional */
     unsigned int streamVersion;     /* 0: not reported */
+
+    /* <qualified .../>: the last qualification, when there was one */
+    vfmigNodeDevQualified *qualified;
 
     /* <live .../>: only while the device is in a migration state */
     vfmigNodeDevLive *live;
@@ -108,3 +155,5 @@ const char *vfmigNodeDevDirtyTypeToString(int v);
 int vfmigNodeDevDirtyTypeFromString(const char *str);
 const char *vfmigNodeDevPrecopyTypeToString(int v);
 int vfmigNodeDevPrecopyTypeFromString(const char *str);
+const char *vfmigNodeDevVerdictTypeToString(int v);
+int vfmigNodeDevVerdictTypeFromString(const char *str);

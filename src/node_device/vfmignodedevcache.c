@@ -19,6 +19,7 @@
 
 #include <glib/gstdio.h>
 
+#include "vfmignodedevkeyfile.h"
 #include "vfmignodedevprobe.h"
 #include "vfmigi18n.h"
 
@@ -178,18 +179,7 @@ vfmigNodeDevCacheWrite(const char *cacheDir,
         oldLen == strlen(data) && memcmp(old, data, oldLen) == 0)
         return 0;
 
-    /* temporary file in @cacheDir, fsync where needed, rename(); the
-     * directory is made on first use */
-    if (!g_file_set_contents_full(path, data, -1,
-                                  G_FILE_SET_CONTENTS_CONSISTENT, 0644,
-                                  &gerr) &&
-        g_error_matches(gerr, G_FILE_ERROR, G_FILE_ERROR_NOENT) &&
-        g_mkdir_with_parents(cacheDir, 0755) == 0) {
-        g_clear_error(&gerr);
-        g_file_set_contents_full(path, data, -1,
-                                 G_FILE_SET_CONTENTS_CONSISTENT, 0644, &gerr);
-    }
-    if (gerr) {
+    if (!vfmigNodeDevKeyFileStore(cacheDir, path, data, &gerr)) {
         vfmigReportError(VFMIG_ERR_SYSTEM_ERROR,
                          _("cannot write the cache file '%1$s' of device '%2$s': %3$s"),
                          path, address, gerr->message);
@@ -207,18 +197,9 @@ vfmigNodeDevCacheGetString(GKeyFile *kf,
                            bool optional,
                            char **value)
 {
-    g_autoptr(GError) gerr = NULL;
-
-    *value = g_key_file_get_string(kf, VFMIG_NODEDEV_CACHE_GROUP, key, &gerr);
-    if (*value)
-        return 0;
-    if (optional &&
-        g_error_matches(gerr, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_KEY_NOT_FOUND))
-        return 0;
-    vfmigReportError(VFMIG_ERR_DATA_CORRUPT,
-                     _("corrupt cache file '%1$s': key '%2$s': %3$s"),
-                     path, key, gerr->message);
-    return -1;
+    return vfmigNodeDevKeyFileGetString(_("cache file"), kf,
+                                        VFMIG_NODEDEV_CACHE_GROUP, path, key,
+                                        optional, false, value);
 }
 
 
@@ -274,45 +255,18 @@ vfmigNodeDevCacheParse(const char *path,
                        gsize len,
                        vfmigNodeDevCapVFIOMig *cap)
 {
-    g_autoptr(GKeyFile) kf = g_key_file_new();
+    g_autoptr(GKeyFile) kf = NULL;
     g_autoptr(GError) gerr = NULL;
-    g_autofree char *addr = NULL;
     g_auto(GStrv) words = NULL;
     const char *g = VFMIG_NODEDEV_CACHE_GROUP;
-    gint64 format;
     guint64 stream;
     int val;
     size_t i;
 
-    if (!g_key_file_load_from_data(kf, data, len, G_KEY_FILE_NONE, &gerr)) {
-        vfmigReportError(VFMIG_ERR_DATA_CORRUPT,
-                         _("corrupt cache file '%1$s': %2$s"),
-                         path, gerr->message);
+    if (!(kf = vfmigNodeDevKeyFileParse(_("cache file"), path, address, g,
+                                        VFMIG_NODEDEV_CACHE_FORMAT,
+                                        data, len)))
         return -1;
-    }
-
-    format = g_key_file_get_int64(kf, g, "format", &gerr);
-    if (gerr) {
-        vfmigReportError(VFMIG_ERR_DATA_CORRUPT,
-                         _("corrupt cache file '%1$s': key 'format': %2$s"),
-                         path, gerr->message);
-        return -1;
-    }
-    if (format != VFMIG_NODEDEV_CACHE_FORMAT) {
-        vfmigReportError(VFMIG_ERR_DATA_CORRUPT,
-                         _("cache file '%1$s' has format %2$lld, this vfmig reads format %3$d only"),
-                         path, (long long) format, VFMIG_NODEDEV_CACHE_FORMAT);
-        return -1;
-    }
-
-    if (vfmigNodeDevCacheGetString(kf, path, "address", false, &addr) < 0)
-        return -1;
-    if (!g_str_equal(addr, address)) {
-        vfmigReportError(VFMIG_ERR_DATA_CORRUPT,
-                         _("corrupt cache file '%1$s': it describes device '%2$s', not '%3$s'"),
-                         path, addr, address);
-        return -1;
-    }
 
     if (vfmigNodeDevCacheGetString(kf, path, "driver", false, &cap->driver) < 0)
         return -1;

@@ -47,6 +47,7 @@
 #include <unistd.h>
 
 #include "vfmignodedevprobe.h"
+#include "vfmignodedevqualify.h"
 #include "vfmigi18n.h"
 #include "vfmigvfio.h"
 #include "vfio_mig_uapi.h"
@@ -1006,6 +1007,24 @@ vfmigNodeDevCapNew(const vfmigNodeDevPCI *dev)
 }
 
 
+/*
+ * The record of the device's last qualification, on a capability however
+ * it was found: not a live value, it holds until the next qualification.
+ * A corrupt or stale record is the device's error, and no record.
+ */
+static void
+vfmigNodeDevAttachQualified(vfmigNodeDevProber *p,
+                            vfmigNodeDevPCI *dev)
+{
+    if (!dev->cap || (p->flags & VFMIG_NODEDEV_PROBE_NO_QUALIFIED))
+        return;
+    g_clear_pointer(&dev->cap->qualified, vfmigNodeDevQualifiedFree);
+    if (vfmigNodeDevQualifiedLoad(p->cacheDir, dev->address, dev->driver,
+                                  &dev->cap->qualified) < 0)
+        vfmigNodeDevKeepError(dev->errors);
+}
+
+
 /* The capability of a device bound to a VFIO driver: (a) to (d). */
 static void
 vfmigNodeDevProbeCap(vfmigNodeDevProber *p,
@@ -1055,6 +1074,7 @@ vfmigNodeDevProbeCap(vfmigNodeDevProber *p,
             vfmigNodeDevCacheWrite(p->cacheDir, dev->address, cap) < 0)
             vfmigNodeDevKeepError(dev->errors);
         dev->cap = g_steal_pointer(&cap);
+        vfmigNodeDevAttachQualified(p, dev);
         return;
     }
 
@@ -1072,6 +1092,7 @@ vfmigNodeDevProbeCap(vfmigNodeDevProber *p,
             dev->note = g_strdup_printf(_("features from the cache of an earlier probe: %1$s"),
                                         why);
             dev->cap = g_steal_pointer(&cached);
+            vfmigNodeDevAttachQualified(p, dev);
             return;
         }
     }

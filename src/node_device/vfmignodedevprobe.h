@@ -14,6 +14,8 @@
  *       reset the function, so the prober never does it unasked;
  *   (d) the cache of an earlier probe (<cacheDir>/<address>), which (a)-(c)
  *       refresh.
+ * A capability gets the record of the device's last qualification
+ * (<cacheDir>/<address>.qualified, vfmignodedevqualify.h) when there is one.
  *
  * A device is "in use" when its PCI function is enabled (vfio-pci enables
  * it in open_device and disables it on the last close), when our driver
@@ -58,6 +60,9 @@ typedef enum {
     VFMIG_NODEDEV_PROBE_NO_CACHE = 1 << 1,
     /* Read the cache but never write it. */
     VFMIG_NODEDEV_PROBE_NO_CACHE_WRITE = 1 << 2,
+    /* Do not attach the qualification record (the record is not the
+     * cache: VFMIG_NODEDEV_PROBE_NO_CACHE leaves it in). */
+    VFMIG_NODEDEV_PROBE_NO_QUALIFIED = 1 << 3,
 } vfmigNodeDevProbeFlags;
 
 typedef struct _vfmigNodeDevPCI vfmigNodeDevPCI;

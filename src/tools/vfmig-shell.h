@@ -59,6 +59,8 @@ struct _vfmigCtl {
     virConnectPtr conn;     /* opened on first use */
     const vfmigCmdDef *const *groups;   /* NULL-terminated command tables */
     const char *const *groupNames;      /* N_() titles, same order */
+    bool usageError;        /* a handler found a bad option value and
+                             * printed it: exit status 2, not 1 */
 };
 
 const vfmigCmdDef *vfmigShellFindCommand(vfmigCtl *ctl, const char *name);

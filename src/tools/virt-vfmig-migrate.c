@@ -3,7 +3,9 @@
  *
  * device-qualify, device-save and device-restore move a device's state
  * with the engine (vfmigengine.h), without a VM: onto the device itself or
- * a peer, into a file, out of a file.
+ * a peer, into a file, out of a file.  device-qualify keeps what it
+ * measured in the device's qualification record (vfmignodedevqualify.h),
+ * and the engine's latency hints come from that record when there is one.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -27,6 +29,7 @@
 #include "vfmigi18n.h"
 #include "vfmigjson.h"
 #include "vfmignodedevprobe.h"
+#include "vfmignodedevqualify.h"
 #include "vfmigqualify.h"
 
 /* QEMU's largest downtime-limit, and a day for the time limit. */
@@ -74,43 +77,47 @@ vfmigMigrateSetupSignals(void)
 
 /*
  * A bad option value is a usage error (exit status 2), like the ones the
- * option parser finds; command handlers only return success or failure,
- * so this exits.
+ * option parser finds: printed here, and the handler returns false with
+ * ctl->usageError set.
  */
-static void G_GNUC_NORETURN G_GNUC_PRINTF(2, 3)
+static void G_GNUC_PRINTF(2, 3)
 vfmigMigrateUsageError(vfmigCtl *ctl, const char *fmt, ...)
 {
-    char *msg;
+    g_autofree char *msg = NULL;
     va_list ap;
 
     va_start(ap, fmt);
     msg = g_strdup_vprintf(fmt, ap);
     va_end(ap);
     vfmigShellUsageError(ctl, "%s", msg);
-    /* exit() runs no cleanup attribute */
-    g_free(msg);
-    exit(VFMIG_EXIT_USAGE);
+    ctl->usageError = true;
 }
 
 
-/* --NAME as a whole number in 1 .. @max; 0 when not given. */
-static uint64_t
+/* --NAME as a whole number in 1 .. @max into *@value; 0 when not given.
+ * -1 on a usage error. */
+static int
 vfmigMigrateOptNumber(vfmigCtl *ctl,
                       const vfmigCmd *cmd,
                       const char *name,
-                      uint64_t max)
+                      uint64_t max,
+                      uint64_t *value)
 {
     const char *str = vfmigCmdGetString(cmd, name);
-    guint64 value;
+    guint64 num;
 
+    *value = 0;
     if (!str)
         return 0;
-    if (!g_ascii_string_to_unsigned(str, 10, 1, max, &value, NULL))
+    if (!g_ascii_string_to_unsigned(str, 10, 1, max, &num, NULL)) {
         vfmigMigrateUsageError(ctl,
                                _("command '%1$s': option --%2$s wants a whole number from 1 to %3$llu, not '%4$s'"),
                                cmd->def->name, name,
                                (unsigned long long) max, str);
-    return value;
+        return -1;
+    }
+    *value = num;
+    return 0;
 }
 
 
@@ -133,8 +140,17 @@ vfmigMigratePathsFromEnv(vfmigVFIOPaths *vfioPaths,
     probePaths->devRoot = g_getenv("VFMIG_DEV_ROOT");
     probePaths->debugfsRoot = g_getenv("VFMIG_DEBUGFS_ROOT");
     probePaths->procRoot = g_getenv("VFMIG_PROC_ROOT");
+    probePaths->cacheDir = g_getenv("VFMIG_CACHE_DIR");
     probePaths->kernelConfig = g_getenv("VFMIG_KERNEL_CONFIG");
 }
+
+
+/* Where a latency hint for the engine came from. */
+typedef enum {
+    VFMIG_MIGRATE_HINT_NONE = 0,        /* nothing tells: 0 */
+    VFMIG_MIGRATE_HINT_SYSFS,           /* the driver's last transitions */
+    VFMIG_MIGRATE_HINT_QUALIFICATION,   /* the device's last device-qualify */
+} vfmigMigrateHintSource;
 
 
 /* One device, opened for a state command, with its identity. */
@@ -144,7 +160,11 @@ struct _vfmigMigrateDev {
     vfmigNodeDevPCI *pci;       /* the probe; NULL for an mdev */
     vfmigDevice *dev;
     vfmigStateIdentity id;      /* strings borrowed from pci or dev */
-    uint64_t stopLatencyUs;     /* hints from sysfs; 0: unknown */
+    /* The record of its last qualification (PCI devices only), or NULL. */
+    vfmigNodeDevQualified *qualified;
+    /* Latency hints for the engine, and where they came from. */
+    vfmigMigrateHintSource hintSource;
+    uint64_t stopLatencyUs;     /* 0: unknown */
     uint64_t resumeLatencyUs;
 };
 
@@ -156,6 +176,7 @@ vfmigMigrateDevFree(vfmigMigrateDev *md)
         return;
     vfmigDeviceFree(md->dev);
     vfmigNodeDevPCIFree(md->pci);
+    vfmigNodeDevQualifiedFree(md->qualified);
     g_free(md->name);
     g_free(md);
 }
@@ -206,8 +227,11 @@ vfmigMigrateDevProbe(const char *arg)
     if (isMdev)
         return g_steal_pointer(&md);
 
+    /* live features only; the record is read below, where its problems
+     * are shown */
     if (vfmigNodeDevProbeOne(&probePaths, md->name,
-                             VFMIG_NODEDEV_PROBE_NO_CACHE, &md->pci) < 0)
+                             VFMIG_NODEDEV_PROBE_NO_CACHE |
+                             VFMIG_NODEDEV_PROBE_NO_QUALIFIED, &md->pci) < 0)
         return NULL;
     if (md->pci->inUse) {
         vfmigReportError(VFMIG_ERR_DEVICE_BUSY,
@@ -261,12 +285,33 @@ vfmigMigrateDevOpenVFIO(vfmigMigrateDev *md)
             md->id.multiLoad = !!(cap->features & VFMIG_NODEDEV_FEATURE_MULTI_LOAD);
     }
 
-    /* The driver's latencies of its last transitions, for the policy's
-     * first rounds. */
-    if (cap && cap->live) {
+    /* The device's last qualification, when it measured something.  A
+     * broken or stale record is no reason to refuse the command. */
+    if (md->pci &&
+        vfmigNodeDevQualifiedLoad(probePaths.cacheDir, md->name,
+                                  md->pci->driver, &md->qualified) < 0) {
+        fprintf(stderr, _("warning: %1$s\n"), vfmigGetLastErrorMessage());
+        vfmigResetLastError();
+    }
+
+    /*
+     * Latency hints for the policy's first rounds.  A qualification
+     * measured the whole fixed part of the stop (the transition and the
+     * drain: vfmig_testdev hashes its state there, which no residue over
+     * bandwidth accounts for) and of the start (the load commit and the
+     * transition); else the driver's latencies of its last transitions.
+     */
+    if (md->qualified && md->qualified->measured) {
+        md->hintSource = VFMIG_MIGRATE_HINT_QUALIFICATION;
+        md->stopLatencyUs = md->qualified->stopLatencyUs + md->qualified->drainUs;
+        md->resumeLatencyUs = md->qualified->loadCommitUs +
+                              md->qualified->resumeLatencyUs;
+    } else if (cap && cap->live) {
+        md->hintSource = VFMIG_MIGRATE_HINT_SYSFS;
         md->stopLatencyUs = cap->live->stopLatencyUs;
         md->resumeLatencyUs = cap->live->resumeLatencyUs;
     } else if (cap && cap->source == VFMIG_NODEDEV_SOURCE_SYSFS) {
+        md->hintSource = VFMIG_MIGRATE_HINT_SYSFS;
         md->stopLatencyUs = vfmigMigrateReadHint(&vfioPaths, md->name,
                                                  "stop_latency_us");
         md->resumeLatencyUs = vfmigMigrateReadHint(&vfioPaths, md->name,
@@ -596,10 +641,153 @@ vfmigMigrateJSONPrint(vfmigJSONWriter *w, FILE *out)
 }
 
 
-/* ---- device-qualify ---- */
+/* ---- latency hints ---- */
+
+/* The engine's latency hints: the stop part from the source, the resume
+ * part from the destination (the same device but for a peer). */
+typedef struct _vfmigMigrateHints vfmigMigrateHints;
+struct _vfmigMigrateHints {
+    const vfmigMigrateDev *stop;
+    const vfmigMigrateDev *resume;
+};
+
+
+static const char *
+vfmigMigrateHintSourceString(vfmigMigrateHintSource src)
+{
+    switch (src) {
+    case VFMIG_MIGRATE_HINT_SYSFS:
+        return "sysfs";
+    case VFMIG_MIGRATE_HINT_QUALIFICATION:
+        return "qualification";
+    case VFMIG_MIGRATE_HINT_NONE:
+    default:
+        return "none";
+    }
+}
+
+
+/* "from the qualification of <time>", "from sysfs", "none known". */
+static char *
+vfmigMigrateHintFrom(const vfmigMigrateDev *md)
+{
+    g_autofree char *at = NULL;
+
+    switch (md->hintSource) {
+    case VFMIG_MIGRATE_HINT_QUALIFICATION:
+        at = vfmigNodeDevQualifiedFormatTime(md->qualified->at);
+        return g_strdup_printf(_("from the qualification of %1$s"),
+                               at ? at : "?");
+    case VFMIG_MIGRATE_HINT_SYSFS:
+        return g_strdup(_("from sysfs"));
+    case VFMIG_MIGRATE_HINT_NONE:
+    default:
+        return g_strdup(_("none known"));
+    }
+}
+
 
 static void
-vfmigQualifyPrintText(const vfmigQualifyResult *res)
+vfmigMigrateTextHints(FILE *out, const vfmigMigrateHints *h)
+{
+    g_autofree char *stop = vfmigMigrateUs(h->stop->stopLatencyUs);
+    g_autofree char *resume = vfmigMigrateUs(h->resume->resumeLatencyUs);
+    g_autofree char *stopFrom = vfmigMigrateHintFrom(h->stop);
+    g_autofree char *resumeFrom = vfmigMigrateHintFrom(h->resume);
+
+    if (g_str_equal(stopFrom, resumeFrom))
+        vfmigMigrateFieldTake(out, _("Latency hints"),
+                              g_strdup_printf(_("%1$s (stop %2$s, resume %3$s)"),
+                                              stopFrom, stop, resume));
+    else
+        vfmigMigrateFieldTake(out, _("Latency hints"),
+                              g_strdup_printf(_("stop %1$s %2$s, resume %3$s %4$s"),
+                                              stop, stopFrom, resume, resumeFrom));
+}
+
+
+static void
+vfmigMigrateJSONHint(vfmigJSONWriter *w,
+                     const char *key,
+                     const vfmigMigrateDev *md,
+                     uint64_t us)
+{
+    g_autofree char *at = NULL;
+
+    if (md->hintSource == VFMIG_MIGRATE_HINT_QUALIFICATION)
+        at = vfmigNodeDevQualifiedFormatTime(md->qualified->at);
+    vfmigJSONBeginObject(w, key);
+    vfmigJSONUInt(w, "us", us);
+    vfmigJSONString(w, "from", vfmigMigrateHintSourceString(md->hintSource));
+    vfmigJSONString(w, "qualified-at", at);
+    vfmigJSONEndObject(w);
+}
+
+
+static void
+vfmigMigrateJSONHints(vfmigJSONWriter *w, const vfmigMigrateHints *h)
+{
+    vfmigJSONBeginObject(w, "latency-hints");
+    vfmigMigrateJSONHint(w, "stop", h->stop, h->stop->stopLatencyUs);
+    vfmigMigrateJSONHint(w, "resume", h->resume, h->resume->resumeLatencyUs);
+    vfmigJSONEndObject(w);
+}
+
+
+/* ---- device-qualify ---- */
+
+/*
+ * Keeps what the run measured in the source device's record: only a run
+ * that moved state (whatever its verdict), only for a PCI device (the
+ * record sits beside its node-device cache).  Returns the record's path,
+ * or NULL when there is nothing to record or the write failed (a warning:
+ * the qualification itself stands).
+ */
+static char *
+vfmigQualifyRecord(const vfmigMigrateDev *md,
+                   const vfmigQualifyResult *res)
+{
+    g_autoptr(vfmigNodeDevQualified) q = g_new0(vfmigNodeDevQualified, 1);
+    vfmigNodeDevProbePaths probePaths;
+    vfmigVFIOPaths vfioPaths;
+    vfmigQualifyDowntime parts;
+    int verdict;
+
+    if (!md->pci || !res->ran ||
+        (res->failed && res->src.precopyBytes + res->src.stopCopyBytes == 0))
+        return NULL;
+    if ((verdict = vfmigNodeDevVerdictTypeFromString(vfmigQualifyVerdictToString(res->verdict))) < 0)
+        return NULL;
+
+    vfmigMigratePathsFromEnv(&vfioPaths, &probePaths);
+    q->at = g_get_real_time() / G_USEC_PER_SEC;
+    q->verdict = verdict;
+    q->targetUs = res->targetUs;
+    q->peer = g_strdup(res->peer);
+    if (vfmigQualifyDowntimeParts(&res->src, &res->dst, &parts)) {
+        q->measured = true;
+        q->downtimeUs = parts.totalUs;
+        q->stopLatencyUs = parts.stopUs;
+        q->drainUs = parts.drainUs;
+        q->loadCommitUs = res->dst.loadCommitUs;
+        q->resumeLatencyUs = parts.resumeUs;
+    }
+
+    if (vfmigNodeDevQualifiedWrite(probePaths.cacheDir, md->name,
+                                   md->pci->driver, q) < 0) {
+        fprintf(stderr, _("warning: %1$s; the qualification is not recorded\n"),
+                vfmigGetLastErrorMessage());
+        vfmigResetLastError();
+        return NULL;
+    }
+    return vfmigNodeDevQualifiedPath(probePaths.cacheDir, md->name);
+}
+
+
+static void
+vfmigQualifyPrintText(const vfmigQualifyResult *res,
+                      const vfmigMigrateHints *hints,
+                      const char *record)
 {
     const vfmigEngineReport *src = &res->src;
     const vfmigEngineReport *dst = &res->dst;
@@ -622,6 +810,7 @@ vfmigQualifyPrintText(const vfmigQualifyResult *res)
 
     if (res->ran) {
         vfmigMigrateField(stdout, _("Mode"), vfmigStatePrecopyModeToString(res->mode));
+        vfmigMigrateTextHints(stdout, hints);
         vfmigMigrateTextSource(stdout, src);
         vfmigMigrateFieldTake(stdout, _("Load time"), vfmigMigrateUs(dst->loadCommitUs));
         vfmigMigrateFieldTake(stdout, _("Resume latency"), vfmigMigrateUs(dst->resumeLatencyUs));
@@ -654,6 +843,8 @@ vfmigQualifyPrintText(const vfmigQualifyResult *res)
         vfmigMigrateTextEvents(stdout, src);
     }
 
+    if (record)
+        vfmigMigrateField(stdout, _("Recorded in"), record);
     vfmigMigrateField(stdout, _("Verdict"), vfmigQualifyVerdictToString(res->verdict));
     for (i = 0; i < res->findings->len; i++) {
         const vfmigQualifyFinding *f = g_ptr_array_index(res->findings, i);
@@ -666,7 +857,9 @@ vfmigQualifyPrintText(const vfmigQualifyResult *res)
 
 
 static void
-vfmigQualifyPrintJSON(const vfmigQualifyResult *res)
+vfmigQualifyPrintJSON(const vfmigQualifyResult *res,
+                      const vfmigMigrateHints *hints,
+                      const char *record)
 {
     g_autoptr(vfmigJSONWriter) w = vfmigJSONWriterNew();
     vfmigQualifyDowntime parts;
@@ -694,6 +887,9 @@ vfmigQualifyPrintJSON(const vfmigQualifyResult *res)
     vfmigJSONString(w, "mode", res->ran ? vfmigStatePrecopyModeToString(res->mode) : NULL);
     vfmigJSONBool(w, "ran", res->ran);
     vfmigJSONString(w, "error", res->error);
+    if (res->ran)
+        vfmigMigrateJSONHints(w, hints);
+    vfmigJSONString(w, "record", record);
     if (res->ran) {
         vfmigMigrateJSONReport(w, "source", &res->src);
         vfmigMigrateJSONReport(w, "destination", &res->dst);
@@ -739,18 +935,25 @@ cmdDeviceQualify(vfmigCtl *ctl, const vfmigCmd *cmd)
     const char *name = vfmigCmdGetString(cmd, "device");
     const char *peerName = vfmigCmdGetString(cmd, "peer");
     bool json = vfmigCmdGetBool(cmd, "json");
-    uint64_t targetMs = vfmigMigrateOptNumber(ctl, cmd, "target-ms",
-                                              VFMIG_MIGRATE_TARGET_MS_MAX);
-    uint64_t timeoutS = vfmigMigrateOptNumber(ctl, cmd, "timeout",
-                                              VFMIG_MIGRATE_TIMEOUT_MAX);
+    bool noRecord = vfmigCmdGetBool(cmd, "no-record");
+    uint64_t targetMs;
+    uint64_t timeoutS;
     g_autoptr(vfmigMigrateDev) md = NULL;
     g_autoptr(vfmigMigrateDev) peer = NULL;
     g_autoptr(vfmigQualifyResult) res = NULL;
+    g_autofree char *record = NULL;
+    vfmigMigrateHints hints;
     vfmigMigrateProgress progress;
     vfmigQualifyParams params = { 0 };
     const vfmigQualifyFinding *why = NULL;
     size_t i;
     int rc;
+
+    if (vfmigMigrateOptNumber(ctl, cmd, "target-ms",
+                              VFMIG_MIGRATE_TARGET_MS_MAX, &targetMs) < 0 ||
+        vfmigMigrateOptNumber(ctl, cmd, "timeout",
+                              VFMIG_MIGRATE_TIMEOUT_MAX, &timeoutS) < 0)
+        return false;
 
     vfmigMigrateSetupSignals();
 
@@ -796,10 +999,15 @@ cmdDeviceQualify(vfmigCtl *ctl, const vfmigCmd *cmd)
     if (rc < 0)
         return false;
 
+    if (!noRecord)
+        record = vfmigQualifyRecord(md, res);
+
+    hints.stop = md;
+    hints.resume = peer ? peer : md;
     if (json)
-        vfmigQualifyPrintJSON(res);
+        vfmigQualifyPrintJSON(res, &hints, record);
     else
-        vfmigQualifyPrintText(res);
+        vfmigQualifyPrintText(res, &hints, record);
 
     if (res->verdict != VFMIG_QUALIFY_NOT_QUALIFIED)
         return true;
@@ -822,12 +1030,14 @@ cmdDeviceQualify(vfmigCtl *ctl, const vfmigCmd *cmd)
 static void
 vfmigSavePrint(FILE *out,
                bool json,
-               const char *device,
+               const vfmigMigrateDev *md,
                const char *file,
                const char *state,
                const char *error,
                const vfmigEngineReport *r)
 {
+    const char *device = md->name;
+    vfmigMigrateHints hints = { md, md };
     g_autofree char *rate = NULL;
 
     if (json) {
@@ -839,6 +1049,7 @@ vfmigSavePrint(FILE *out,
         vfmigJSONString(w, "mode", vfmigStatePrecopyModeToString(r->mode));
         vfmigJSONString(w, "state", state);
         vfmigJSONString(w, "error", error);
+        vfmigMigrateJSONHints(w, &hints);
         vfmigMigrateJSONReport(w, "report", r);
         vfmigJSONEndObject(w);
         vfmigMigrateJSONPrint(w, out);
@@ -848,6 +1059,7 @@ vfmigSavePrint(FILE *out,
     vfmigMigrateField(out, _("Device"), device);
     vfmigMigrateField(out, _("File"), file);
     vfmigMigrateField(out, _("Mode"), vfmigStatePrecopyModeToString(r->mode));
+    vfmigMigrateTextHints(out, &hints);
     vfmigMigrateTextSource(out, r);
     if (r->drainedUs > r->stopStartUs)
         vfmigMigrateFieldTake(out, _("Stop-copy time"),
@@ -870,10 +1082,8 @@ cmdDeviceSave(vfmigCtl *ctl, const vfmigCmd *cmd)
     const char *precopyStr = vfmigCmdGetString(cmd, "precopy");
     bool json = vfmigCmdGetBool(cmd, "json");
     bool toStdout = g_str_equal(file, "-");
-    uint64_t targetMs = vfmigMigrateOptNumber(ctl, cmd, "target-ms",
-                                              VFMIG_MIGRATE_TARGET_MS_MAX);
-    uint64_t timeoutS = vfmigMigrateOptNumber(ctl, cmd, "timeout",
-                                              VFMIG_MIGRATE_TIMEOUT_MAX);
+    uint64_t targetMs;
+    uint64_t timeoutS;
     int precopy = VFMIG_ENGINE_PRECOPY_AUTO;
     g_autoptr(vfmigMigrateDev) md = NULL;
     vfmigMigrateProgress progress;
@@ -884,11 +1094,19 @@ cmdDeviceSave(vfmigCtl *ctl, const vfmigCmd *cmd)
     int fd = -1;
     int rc;
 
+    if (vfmigMigrateOptNumber(ctl, cmd, "target-ms",
+                              VFMIG_MIGRATE_TARGET_MS_MAX, &targetMs) < 0 ||
+        vfmigMigrateOptNumber(ctl, cmd, "timeout",
+                              VFMIG_MIGRATE_TIMEOUT_MAX, &timeoutS) < 0)
+        return false;
+
     if (precopyStr &&
-        (precopy = vfmigEnginePrecopyFromString(precopyStr)) < 0)
+        (precopy = vfmigEnginePrecopyFromString(precopyStr)) < 0) {
         vfmigMigrateUsageError(ctl,
                                _("command '%1$s': option --precopy wants auto, on or off, not '%2$s'"),
                                cmd->def->name, precopyStr);
+        return false;
+    }
 
     vfmigMigrateSetupSignals();
 
@@ -957,13 +1175,13 @@ cmdDeviceSave(vfmigCtl *ctl, const vfmigCmd *cmd)
         g_autoptr(vfmigError) err = vfmigSaveLastError();
 
         if (json)
-            vfmigSavePrint(out, true, md->name, file,
+            vfmigSavePrint(out, true, md, file,
                            vfmigMigrateDevStateName(md), err->message, &report);
         vfmigRestoreLastError(&err);
         goto error;
     }
 
-    vfmigSavePrint(out, json, md->name, toStdout ? _("standard output") : file,
+    vfmigSavePrint(out, json, md, toStdout ? _("standard output") : file,
                    vfmigMigrateDevStateName(md), NULL, &report);
     return true;
 
@@ -1110,6 +1328,8 @@ static const vfmigCmdOptDef optsDeviceQualify[] = {
     { "timeout", VFMIG_OPT_STRING, false,
       N_("give up after this many seconds (default: no limit; pre-copy stops after 10 s or half of this)") },
     { "json", VFMIG_OPT_BOOL, false, N_("print JSON") },
+    { "no-record", VFMIG_OPT_BOOL, false,
+      N_("do not keep the measured figures in the device's qualification record") },
     { NULL, 0, false, NULL }
 };
 
@@ -1153,7 +1373,10 @@ const vfmigCmdDef vfmigMigrateCmds[] = {
          "the driver offers them, and a verdict with every finding.  Exit "
          "status 0 when the device is qualified (with or without warnings), "
          "1 when it is not or the run failed.  A device that QEMU or anyone "
-         "else holds is refused, not touched.") },
+         "else holds is refused, not touched.  A run that moved state is "
+         "recorded beside the node-device cache (<qualified/> in "
+         "nodedev-dumpxml); device-save and later qualifications take their "
+         "latency hints from that record.") },
     { "device-save", cmdDeviceSave, optsDeviceSave,
       N_("save a device's state into a file"),
       N_("Saves the state of an idle device into a new file, in vfmig's "

@@ -158,6 +158,34 @@ vfmigNodeDevStateOf(const vfmigNodeDevCapVFIOMig *cap)
 }
 
 
+/* The last qualification, as nodedev-dumpxml's <qualified/> has it. */
+static void
+vfmigNodeDevQualifiedJSON(vfmigJSONWriter *w, const vfmigNodeDevQualified *q)
+{
+    g_autofree char *at = NULL;
+
+    if (!q) {
+        vfmigJSONString(w, "qualified", NULL);
+        return;
+    }
+    at = vfmigNodeDevQualifiedFormatTime(q->at);
+    vfmigJSONBeginObject(w, "qualified");
+    vfmigJSONString(w, "at", at);
+    vfmigJSONString(w, "verdict", vfmigNodeDevVerdictTypeToString(q->verdict));
+    vfmigJSONUInt(w, "target-us", q->targetUs);
+    vfmigJSONString(w, "peer", q->peer);
+    vfmigJSONBool(w, "measured", q->measured);
+    if (q->measured) {
+        vfmigJSONUInt(w, "downtime-us", q->downtimeUs);
+        vfmigJSONUInt(w, "stop-latency-us", q->stopLatencyUs);
+        vfmigJSONUInt(w, "drain-us", q->drainUs);
+        vfmigJSONUInt(w, "load-commit-us", q->loadCommitUs);
+        vfmigJSONUInt(w, "resume-latency-us", q->resumeLatencyUs);
+    }
+    vfmigJSONEndObject(w);
+}
+
+
 static void
 vfmigNodeDevListJSON(vfmigJSONWriter *w, const vfmigNodeDevPCI *dev)
 {
@@ -186,6 +214,7 @@ vfmigNodeDevListJSON(vfmigJSONWriter *w, const vfmigNodeDevPCI *dev)
         vfmigJSONString(w, "source", vfmigNodeDevSourceTypeToString(cap->source));
         vfmigJSONString(w, "dirty-tracking", vfmigNodeDevDirtyTypeToString(cap->dirty));
         vfmigJSONString(w, "state", vfmigNodeDevStateOf(cap));
+        vfmigNodeDevQualifiedJSON(w, cap->qualified);
     }
     if (dev->note)
         vfmigJSONString(w, "note", dev->note);
@@ -478,6 +507,22 @@ cmdNodeDevNovaSpec(vfmigCtl *ctl G_GNUC_UNUSED, const vfmigCmd *cmd)
                "\"product_id\": \"%04x\", \"managed\": \"no\", "
                "\"live_migratable\": \"yes\" }\n",
                dev->address, dev->vendor, dev->device);
+        if (cap->qualified) {
+            const vfmigNodeDevQualified *q = cap->qualified;
+            g_autofree char *at = vfmigNodeDevQualifiedFormatTime(q->at);
+            const char *verdict = vfmigNodeDevVerdictTypeToString(q->verdict);
+
+            if (q->measured)
+                printf(_("#   device-qualify %1$s: %2$s, downtime %3$.1f ms (target %4$.1f ms)\n"),
+                       at ? at : "?", verdict, q->downtimeUs / 1000.0,
+                       q->targetUs / 1000.0);
+            else
+                printf(_("#   device-qualify %1$s: %2$s, nothing measured\n"),
+                       at ? at : "?", verdict);
+            if (q->verdict == VFMIG_NODEDEV_VERDICT_NOT_QUALIFIED)
+                fprintf(stderr, _("warning: %1$s was not qualified for migration by its last device-qualify (%2$s): run virt-vfmig device-qualify %3$s for the reasons\n"),
+                        dev->address, at ? at : "?", dev->address);
+        }
         if (cap->dirty == VFMIG_NODEDEV_DIRTY_NONE)
             fprintf(stderr, _("warning: %1$s has no DMA dirty tracking%2$s%3$s: QEMU migrates it only with enable-migration=on and counts all guest RAM dirty\n"),
                     dev->address, cap->dirtyReason ? " (" : "",
@@ -538,14 +583,16 @@ const vfmigCmdDef vfmigNodeDevCmds[] = {
          "connection given by -c, with vfmig's <capability "
          "type='vfio-migration'> inserted in its PCI capability: the VFIO "
          "driver, its migration features, DMA dirty tracking as QEMU will "
-         "see it, the identity that decides compatibility and, during a "
-         "migration, the driver's live estimates.  A device QEMU holds is "
-         "described from the cache of an earlier probe.") },
+         "see it, the identity that decides compatibility, what the last "
+         "device-qualify measured and, during a migration, the driver's live "
+         "estimates.  A device QEMU holds is described from the cache of an "
+         "earlier probe.") },
     { "nodedev-list", cmdNodeDevList, optsNodeDevList,
       N_("list the devices that can migrate their state"),
       N_("Lists this host's PCI devices bound to a VFIO driver with "
          "migration support, from sysfs (no libvirt connection needed): "
-         "features, dirty tracking and migration state.") },
+         "features, dirty tracking and migration state; with --json also the "
+         "last device-qualify's figures.") },
     { "nodedev-compare", cmdNodeDevCompare, optsNodeDevCompare,
       N_("can a device's state migrate from one VF to another"),
       N_("Compares a source and a destination VF, each given as a "

@@ -216,6 +216,8 @@ main(int argc, char **argv)
 
     if (def->handler(&ctl, &cmd)) {
         ret = VFMIG_EXIT_OK;
+    } else if (ctl.usageError) {
+        ret = VFMIG_EXIT_USAGE;
     } else {
         vfmigShellReportError(&ctl);
         ret = VFMIG_EXIT_FAILURE;

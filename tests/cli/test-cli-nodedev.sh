@@ -6,6 +6,9 @@
 # on mlx5_core) and, for nodedev-dumpxml, a real libvirtd 11.3 started for
 # the test (tests/libvirt/with-libvirtd.sh) whose XML of a real PCI device
 # of this machine gets the capability the fake tree gives that address.
+# The record of a device's last qualification (<cache>/<addr>.qualified)
+# shows in nodedev-list --json, nodedev-nova-spec and, through libvirt's
+# test driver (no daemon), nodedev-dumpxml.
 # Output is checked against vfmig's schema with xmllint.  Real drivers in
 # real kernels: tests/vm (suite nodedev).
 set -uo pipefail
@@ -191,6 +194,98 @@ if run 0 nodedev-nova-spec --nova-conf "$tmp/nova.conf" && ! has_err post_copy; 
     ok "nodedev-nova-spec: no post-copy warning when it is off"
 else
     nok "nodedev-nova-spec post-copy off"
+fi
+
+# ---- the qualification record (device-qualify writes it; here by hand)
+rec=$tmp/cache/0000:3b:00.2.qualified
+record() {   # record VERDICT [FIGURES...]: a record of 0000:3b:00.2
+    local v=$1; shift
+    printf '[qualification]\nformat=1\naddress=0000:3b:00.2\ndriver=mlx5_vfio_pci\n' > "$rec"
+    printf 'at=2026-11-24T10:00:00Z\nverdict=%s\ntarget-us=300000\npeer=0000:3b:00.3\n' "$v" >> "$rec"
+    [ $# = 0 ] || printf '%s\n' "$@" >> "$rec"
+}
+record qualified downtime-us=96902 stop-latency-us=420 drain-us=48046 load-commit-us=48205 resume-latency-us=231
+if run 0 nodedev-list --json &&
+   python3 -c 'import json,sys; d={x["name"]: x for x in json.load(open(sys.argv[1]))}; q=d["pci_0000_3b_00_2"]["qualified"]; assert q=={"at":"2026-11-24T10:00:00Z","verdict":"qualified","target-us":300000,"peer":"0000:3b:00.3","measured":True,"downtime-us":96902,"stop-latency-us":420,"drain-us":48046,"load-commit-us":48205,"resume-latency-us":231}, q; assert d["pci_0000_3b_00_3"]["qualified"] is None' "$tmp/out" &&
+   [ -f "$tmp/cache/0000:3b:00.2" ]; then
+    ok "nodedev-list --json shows the record of the last qualification, null for a device never qualified"
+else
+    nok "nodedev-list --json with a qualification record"
+fi
+if run 0 nodedev-nova-spec --nova-conf "$tmp/no-nova.conf" &&
+   has '^#   device-qualify 2026-11-24T10:00:00Z: qualified, downtime 96.9 ms \(target 300.0 ms\)$' &&
+   ! has_err 'not qualified'; then
+    ok "nodedev-nova-spec: the last qualification as a comment under the VF's device_spec"
+else
+    nok "nodedev-nova-spec with a qualification record"
+fi
+
+# nodedev-dumpxml against libvirt's test driver (in the client, no daemon)
+# with a node device at the fake tree's address
+cat > "$tmp/testnode.xml" <<'XML'
+<node>
+  <device>
+    <name>pci_0000_3b_00_2</name>
+    <parent>computer</parent>
+    <driver>
+      <name>mlx5_vfio_pci</name>
+    </driver>
+    <capability type='pci'>
+      <domain>0</domain>
+      <bus>59</bus>
+      <slot>0</slot>
+      <function>2</function>
+      <product id='0x101e'/>
+      <vendor id='0x15b3'/>
+    </capability>
+  </device>
+</node>
+XML
+testuri=test://$tmp/testnode.xml
+want="<qualified at='2026-11-24T10:00:00Z' verdict='qualified' target-us='300000' downtime-us='96902' stop-latency-us='420' drain-us='48046' load-commit-us='48205' resume-latency-us='231' peer='0000:3b:00.3'/>"
+if run 0 -c "$testuri" nodedev-dumpxml pci_0000_3b_00_2 && grep -qxF "      $want" "$tmp/out" &&
+   has "<identity vendor='0x15b3'" && [ ! -s "$tmp/err" ]; then
+    ok "nodedev-dumpxml (libvirt's test driver): the record as <qualified/> in the capability"
+else
+    nok "nodedev-dumpxml with a qualification record"
+fi
+cp "$tmp/out" "$tmp/qualified.xml"
+if xmllint --noout --relaxng "$SRCDIR/schemas/vfmig-nodedev.rng" "$tmp/qualified.xml" > "$tmp/err" 2>&1; then
+    ok "nodedev-dumpxml with <qualified/> validates against schemas/vfmig-nodedev.rng"
+else
+    nok "nodedev-dumpxml with <qualified/> does not validate"
+fi
+record not-qualified
+if run 0 -c "$testuri" nodedev-dumpxml pci_0000_3b_00_2 &&
+   has "<qualified at='2026-11-24T10:00:00Z' verdict='not-qualified' target-us='300000' peer='0000:3b:00.3'/>" &&
+   run 0 nodedev-nova-spec --nova-conf "$tmp/no-nova.conf" &&
+   has '^#   device-qualify 2026-11-24T10:00:00Z: not-qualified, nothing measured$' &&
+   has_err '0000:3b:00.2 was not qualified for migration by its last device-qualify'; then
+    ok "a record of a run that failed midway: no figures; nodedev-nova-spec warns that the VF is not qualified"
+else
+    nok "a record without figures"
+fi
+record qualified downtime-us=96902
+if run 0 -c "$testuri" nodedev-dumpxml pci_0000_3b_00_2 && ! has '<qualified' &&
+   has "<capability type='vfio-migration'>" &&
+   has_err "^warning: corrupt qualification record '$rec': it has key 'downtime-us' but not 'stop-latency-us'"; then
+    ok "a corrupt record: a warning naming the file and the key; the capability without <qualified/>"
+else
+    nok "a corrupt qualification record"
+fi
+record qualified
+sed -i 's/^driver=.*/driver=vfio-pci/' "$rec"
+if run 0 -c "$testuri" nodedev-dumpxml pci_0000_3b_00_2 && ! has '<qualified' &&
+   has_err "stale qualification record '$rec'.*vfio-pci.*mlx5_vfio_pci"; then
+    ok "a record written for another driver is stale: a warning, no <qualified/>"
+else
+    nok "a stale qualification record"
+fi
+rm -f "$rec"
+if run 0 -c "$testuri" nodedev-dumpxml pci_0000_3b_00_2 && ! has '<qualified' && [ ! -s "$tmp/err" ]; then
+    ok "no record: no <qualified/>, nothing on stderr"
+else
+    nok "nodedev-dumpxml without a record"
 fi
 
 # ---- nodedev-dumpxml through a real libvirtd

@@ -64,7 +64,8 @@ result() {
 # --- help and the command list
 check "--help lists the device state commands" 0 "device-qualify .*device-save|Device state commands" "" -- --help
 check "--help lists device-restore" 0 "device-restore +load a device's state from a file" "" -- --help
-check "device-qualify --help" 0 "virt-vfmig device-qualify <device> \[--peer <string>\] \[--target-ms <string>\] \[--timeout <string>\] \[--json\]" "" -- device-qualify --help
+check "device-qualify --help" 0 "virt-vfmig device-qualify <device> \[--peer <string>\] \[--target-ms <string>\] \[--timeout <string>\] \[--json\] \[--no-record\]" "" -- device-qualify --help
+check "device-qualify --help explains --no-record" 0 "--no-record +do not keep the measured figures in the device's qualification record" "" -- device-qualify --help
 check "device-save --help" 0 "virt-vfmig device-save <device> <file> \[--precopy <string>\]" "" -- device-save --help
 check "device-restore --help" 0 "virt-vfmig device-restore <device> <file> \[--stopped\] \[--json\]" "" -- help device-restore
 
@@ -122,7 +123,7 @@ pci 0000:00:05.0 0x1b36 0x0005 vfmig_testdev 5 0
 abi 0000:00:05.0 PRE_COPY 0
 pci 0000:00:06.0 0x1b36 0x0005 vfmig_testdev 6 0
 abi 0000:00:06.0 RUNNING 1
-export VFMIG_SYSFS_ROOT=$sys VFMIG_DEV_ROOT=$dev VFMIG_PROC_ROOT=$tmp/proc
+export VFMIG_SYSFS_ROOT=$sys VFMIG_DEV_ROOT=$dev VFMIG_PROC_ROOT=$tmp/proc VFMIG_CACHE_DIR=$tmp/cache
 
 check "device-qualify of a malformed address" 1 "" "'0000:zz:00.0'" -- device-qualify 0000:zz:00.0
 check "device-qualify of a device that does not exist" 1 "" "0000:00:09.0" -- device-qualify 0000:00:09.0
@@ -137,7 +138,9 @@ check "device-restore onto a device in use" 1 "" "device '0000:00:04.0' is in us
 check "device-qualify with a busy peer" 1 "" "device '0000:00:05.0' is in use" -- device-qualify 0000:00:06.0 --peer 0000:00:05.0
 check "device-qualify with the device as its own peer" 1 "" "the peer '0000:00:06.0' is the device itself" -- device-qualify 0000:00:06.0 --peer 0000:00:06.0
 check "device-qualify of an idle device without its VFIO group" 1 "" "0000:00:06.0" -- device-qualify 0000:00:06.0
-unset VFMIG_SYSFS_ROOT VFMIG_DEV_ROOT VFMIG_PROC_ROOT
+check "device-qualify --no-record of an idle device without its VFIO group" 1 "" "0000:00:06.0" -- device-qualify 0000:00:06.0 --no-record
+result "a qualification that never ran records nothing" test ! -e "$tmp/cache/0000:00:06.0.qualified"
+unset VFMIG_SYSFS_ROOT VFMIG_DEV_ROOT VFMIG_PROC_ROOT VFMIG_CACHE_DIR
 
 echo "1..$n"
 [ "$fail" = 0 ]

@@ -22,6 +22,7 @@
 #include <glib/gstdio.h>
 
 #include "vfmignodedevprobe.h"
+#include "vfmignodedevqualify.h"
 
 #define PF_A "0000:3b:00.0"
 #define PF_B "0000:3c:00.0"
@@ -916,6 +917,317 @@ testCacheUnwritable(Fake *f,
 }
 
 
+/* A record as device-qualify writes it after a completed run. */
+static vfmigNodeDevQualified *
+qualifiedNew(void)
+{
+    vfmigNodeDevQualified *q = g_new0(vfmigNodeDevQualified, 1);
+
+    q->at = 1795514400;         /* 2026-11-24T10:00:00Z */
+    q->verdict = VFMIG_NODEDEV_VERDICT_QUALIFIED;
+    q->targetUs = 300000;
+    q->measured = true;
+    q->downtimeUs = 96902;
+    q->stopLatencyUs = 420;
+    q->drainUs = 48046;
+    q->loadCommitUs = 48205;
+    q->resumeLatencyUs = 231;
+    return q;
+}
+
+
+static void
+assertQualifiedEqual(const vfmigNodeDevQualified *a,
+                     const vfmigNodeDevQualified *b)
+{
+    g_assert_nonnull(a);
+    g_assert_nonnull(b);
+    g_assert_cmpint(a->at, ==, b->at);
+    g_assert_cmpint(a->verdict, ==, b->verdict);
+    g_assert_cmpuint(a->targetUs, ==, b->targetUs);
+    g_assert_cmpstr(a->peer, ==, b->peer);
+    g_assert_cmpint(a->measured, ==, b->measured);
+    g_assert_cmpuint(a->downtimeUs, ==, b->downtimeUs);
+    g_assert_cmpuint(a->stopLatencyUs, ==, b->stopLatencyUs);
+    g_assert_cmpuint(a->drainUs, ==, b->drainUs);
+    g_assert_cmpuint(a->loadCommitUs, ==, b->loadCommitUs);
+    g_assert_cmpuint(a->resumeLatencyUs, ==, b->resumeLatencyUs);
+}
+
+
+/* Names in @dir, sorted and joined by spaces. */
+static char *
+listNames(const char *dir)
+{
+    g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+    g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+    const char *ent;
+
+    g_assert_nonnull(d);
+    while ((ent = g_dir_read_name(d)))
+        g_ptr_array_add(names, g_strdup(ent));
+    g_ptr_array_sort(names, (GCompareFunc) g_strcmp0);
+    g_ptr_array_add(names, NULL);
+    return g_strjoinv(" ", (char **) names->pdata);
+}
+
+
+static void
+testQualifiedRoundtrip(Fake *f,
+                       gconstpointer data G_GNUC_UNUSED)
+{
+    g_autoptr(vfmigNodeDevQualified) q = qualifiedNew();
+    g_autoptr(vfmigNodeDevQualified) back = NULL;
+    g_autofree char *driver = NULL;
+    g_autofree char *path = g_build_filename(f->cache, VF_A0 ".qualified", NULL);
+    g_autofree char *names = NULL;
+    g_autofree char *text = NULL;
+    struct stat before;
+    struct stat after;
+
+    /* no cache directory, no file: no record, nothing reported */
+    g_assert_cmpint(vfmigNodeDevQualifiedRead(f->cache, VF_A0, &back, &driver), ==, 0);
+    g_assert_null(back);
+    g_assert_null(driver);
+    g_assert_cmpint(vfmigGetLastErrorCode(), ==, VFMIG_ERR_OK);
+
+    /* the directory is made on first use; the file sits beside the cache */
+    g_assert_cmpint(vfmigNodeDevQualifiedWrite(f->cache, VF_A0, "mlx5_vfio_pci", q), ==, 0);
+    g_assert_true(g_file_test(path, G_FILE_TEST_IS_REGULAR));
+    {
+        g_autofree char *p = vfmigNodeDevQualifiedPath(f->cache, VF_A0);
+
+        g_assert_cmpstr(p, ==, path);
+    }
+    g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
+    g_assert_nonnull(strstr(text, "at=2026-11-24T10:00:00Z\n"));
+    g_assert_nonnull(strstr(text, "drain-us=48046\n"));
+    g_assert_null(strstr(text, "peer="));
+
+    g_assert_cmpint(vfmigNodeDevQualifiedRead(f->cache, VF_A0, &back, &driver), ==, 1);
+    assertQualifiedEqual(back, q);
+    g_assert_cmpstr(driver, ==, "mlx5_vfio_pci");
+    g_clear_pointer(&back, vfmigNodeDevQualifiedFree);
+    g_clear_pointer(&driver, g_free);
+
+    /* replaced by rename(): a new inode, no temporary file left behind */
+    g_assert_cmpint(stat(path, &before), ==, 0);
+    q->verdict = VFMIG_NODEDEV_VERDICT_NOT_QUALIFIED;
+    q->measured = false;
+    q->downtimeUs = q->stopLatencyUs = q->drainUs = 0;
+    q->loadCommitUs = q->resumeLatencyUs = 0;
+    q->peer = g_strdup(VF_A1);
+    g_assert_cmpint(vfmigNodeDevQualifiedWrite(f->cache, VF_A0, "mlx5_vfio_pci", q), ==, 0);
+    g_assert_cmpint(stat(path, &after), ==, 0);
+    g_assert_cmpuint(before.st_ino, !=, after.st_ino);
+    names = listNames(f->cache);
+    g_assert_cmpstr(names, ==, VF_A0 ".qualified");
+
+    g_assert_cmpint(vfmigNodeDevQualifiedRead(f->cache, VF_A0, &back, NULL), ==, 1);
+    assertQualifiedEqual(back, q);
+    g_clear_pointer(&back, vfmigNodeDevQualifiedFree);
+
+    /* the record of another driver is stale */
+    g_assert_cmpint(vfmigNodeDevQualifiedLoad(f->cache, VF_A0, "mlx5_vfio_pci", &back), ==, 1);
+    g_clear_pointer(&back, vfmigNodeDevQualifiedFree);
+    g_assert_cmpint(vfmigNodeDevQualifiedLoad(f->cache, VF_A0, "vfio-pci", &back), ==, -1);
+    g_assert_null(back);
+    g_assert_cmpint(vfmigGetLastErrorCode(), ==, VFMIG_ERR_OPERATION_INVALID);
+    g_assert_nonnull(strstr(vfmigGetLastErrorMessage(), "stale"));
+    g_assert_nonnull(strstr(vfmigGetLastErrorMessage(), path));
+    g_assert_nonnull(strstr(vfmigGetLastErrorMessage(), "vfio-pci"));
+    vfmigResetLastError();
+
+    /* the capability cache and the record do not disturb each other */
+    {
+        g_autoptr(vfmigNodeDevList) list = NULL;
+        g_autoptr(vfmigNodeDevCapVFIOMig) cached = NULL;
+
+        fakeStandard(f);
+        list = probeAll(f, 0);
+        g_assert_cmpint(vfmigNodeDevCacheRead(f->cache, VF_A0, &cached), ==, 1);
+        g_assert_null(cached->qualified);
+        g_assert_cmpint(vfmigNodeDevQualifiedRead(f->cache, VF_A0, &back, NULL), ==, 1);
+        assertQualifiedEqual(back, q);
+    }
+}
+
+
+static void
+testQualifiedCorrupt(Fake *f,
+                     gconstpointer data G_GNUC_UNUSED)
+{
+#define QHEAD "[qualification]\nformat=1\naddress=0000:3b:00.2\ndriver=mlx5_vfio_pci\n"
+#define QBODY QHEAD "at=2026-11-24T10:00:00Z\nverdict=qualified\ntarget-us=300000\n"
+    static const struct {
+        const char *contents;
+        const char *want;
+    } cases[] = {
+        { "\x01\x02garbage\n", "corrupt qualification record" },
+        { "", "'format'" },
+        { "[qualification]\nformat=2\n", "format 2" },
+        { "[qualification]\nformat=1\naddress=0000:3b:00.3\n", "describes device '0000:3b:00.3'" },
+        { "[qualification]\nformat=1\naddress=0000:3b:00.2\n", "'driver'" },
+        { "[qualification]\nformat=1\naddress=0000:3b:00.2\ndriver=\n", "'driver' is empty" },
+        { QHEAD "verdict=qualified\ntarget-us=1\n", "'at'" },
+        { QHEAD "at=2026-11-24 10:00:00\nverdict=qualified\ntarget-us=1\n", "'at' is '2026-11-24 10:00:00'" },
+        { QHEAD "at=2026-11-24T10:00:00Z\nverdict=good\ntarget-us=1\n", "'verdict' has unknown value 'good'" },
+        { QHEAD "at=2026-11-24T10:00:00Z\nverdict=qualified\n", "'target-us'" },
+        { QHEAD "at=2026-11-24T10:00:00Z\nverdict=qualified\ntarget-us=-1\n", "'target-us' is '-1'" },
+        { QBODY "peer=\n", "'peer' is empty" },
+        { QBODY "downtime-us=1\nstop-latency-us=1\n", "has key 'stop-latency-us' but not 'drain-us'" },
+        { QBODY "downtime-us=1\nstop-latency-us=1\ndrain-us=1\nload-commit-us=1\n"
+          "resume-latency-us=1.5\n", "'resume-latency-us' is '1.5'" },
+        { QBODY "downtime-us=1\nstop-latency-us=1\ndrain-us=+1\nload-commit-us=1\n"
+          "resume-latency-us=1\n", "'drain-us' is '+1'" },
+        { QBODY "downtime-us=1\nstop-latency-us=1\ndrain-us=1\nload-commit-us=18446744073709551616\n"
+          "resume-latency-us=1\n", "'load-commit-us'" },
+    };
+#undef QBODY
+#undef QHEAD
+    g_autofree char *path = g_build_filename(f->cache, VF_A0 ".qualified", NULL);
+    size_t i;
+
+    fakeStandard(f);
+    for (i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autoptr(vfmigNodeDevQualified) q = NULL;
+        g_autoptr(vfmigNodeDevList) list = NULL;
+        vfmigNodeDevPCI *dev;
+
+        writeFile(path, cases[i].contents);
+        g_assert_cmpint(vfmigNodeDevQualifiedRead(f->cache, VF_A0, &q, NULL), ==, -1);
+        g_assert_null(q);
+        g_assert_cmpint(vfmigGetLastErrorCode(), ==, VFMIG_ERR_DATA_CORRUPT);
+        if (!strstr(vfmigGetLastErrorMessage(), cases[i].want) ||
+            !strstr(vfmigGetLastErrorMessage(), path))
+            g_error("case %zu: '%s' lacks '%s' or the path", i,
+                    vfmigGetLastErrorMessage(), cases[i].want);
+        vfmigResetLastError();
+
+        /* the probe says so on the device and shows the capability
+         * without the record */
+        list = probeAll(f, 0);
+        dev = findCap(list, VF_A0);
+        assertOneError(dev, VFMIG_ERR_DATA_CORRUPT, path, NULL);
+        g_assert_null(dev->cap->qualified);
+    }
+
+    /* a complete record with no figures: a run that failed midway */
+    writeFile(path, "[qualification]\nformat=1\naddress=0000:3b:00.2\ndriver=mlx5_vfio_pci\n"
+              "at=2026-11-24T10:00:00Z\nverdict=not-qualified\ntarget-us=300000\n"
+              "peer=0000:3b:00.4\n");
+    {
+        g_autoptr(vfmigNodeDevQualified) q = NULL;
+
+        g_assert_cmpint(vfmigNodeDevQualifiedRead(f->cache, VF_A0, &q, NULL), ==, 1);
+        g_assert_false(q->measured);
+        g_assert_cmpint(q->verdict, ==, VFMIG_NODEDEV_VERDICT_NOT_QUALIFIED);
+        g_assert_cmpstr(q->peer, ==, VF_A2);
+    }
+
+    /* a directory where the file should be */
+    g_assert_cmpint(g_unlink(path), ==, 0);
+    mkdirs(path);
+    {
+        g_autoptr(vfmigNodeDevQualified) q = NULL;
+        g_autoptr(vfmigNodeDevQualified) w = qualifiedNew();
+
+        g_assert_cmpint(vfmigNodeDevQualifiedRead(f->cache, VF_A0, &q, NULL), ==, -1);
+        g_assert_cmpint(vfmigGetLastErrorCode(), ==, VFMIG_ERR_SYSTEM_ERROR);
+        g_assert_nonnull(strstr(vfmigGetLastErrorMessage(), path));
+        vfmigResetLastError();
+        g_assert_cmpint(vfmigNodeDevQualifiedWrite(f->cache, VF_A0, "x", w), ==, -1);
+        g_assert_nonnull(strstr(vfmigGetLastErrorMessage(), path));
+        vfmigResetLastError();
+    }
+}
+
+
+static void
+testQualifiedUnwritable(Fake *f,
+                        gconstpointer data G_GNUC_UNUSED)
+{
+    g_autoptr(vfmigNodeDevQualified) q = qualifiedNew();
+    g_autoptr(vfmigNodeDevQualified) back = NULL;
+    g_autofree char *file = g_build_filename(f->root, "not-a-dir", NULL);
+    g_autofree char *cache = g_build_filename(file, "nodedev", NULL);
+
+    writeFile(file, "");
+    g_assert_cmpint(vfmigNodeDevQualifiedWrite(cache, VF_A0, "mlx5_vfio_pci", q), ==, -1);
+    g_assert_cmpint(vfmigGetLastErrorCode(), ==, VFMIG_ERR_SYSTEM_ERROR);
+    g_assert_nonnull(strstr(vfmigGetLastErrorMessage(), cache));
+    g_assert_nonnull(strstr(vfmigGetLastErrorMessage(), VF_A0));
+    vfmigResetLastError();
+    /* no directory there: no record (the probe reports the unusable cache
+     * directory once, not once a device) */
+    g_assert_cmpint(vfmigNodeDevQualifiedRead(cache, VF_A0, &back, NULL), ==, 0);
+    g_assert_null(back);
+    g_assert_cmpint(vfmigGetLastErrorCode(), ==, VFMIG_ERR_OK);
+}
+
+
+/* The probe attaches the record to the capability, however it was found. */
+static void
+testQualifiedProbe(Fake *f,
+                   gconstpointer data G_GNUC_UNUSED)
+{
+    g_autoptr(vfmigNodeDevQualified) q = qualifiedNew();
+    g_autoptr(vfmigNodeDevCapVFIOMig) cap = g_new0(vfmigNodeDevCapVFIOMig, 1);
+    g_autoptr(vfmigNodeDevList) list = NULL;
+    vfmigNodeDevPCI *dev;
+
+    fakeStandard(f);
+    g_assert_cmpint(vfmigNodeDevQualifiedWrite(f->cache, VF_A0, "mlx5_vfio_pci", q), ==, 0);
+    /* a record for a device bound to another driver now */
+    g_assert_cmpint(vfmigNodeDevQualifiedWrite(f->cache, VF_B2, "vfmig_testdev", q), ==, 0);
+
+    list = probeAll(f, 0);
+    dev = findCap(list, VF_A0);
+    assertNoErrors(dev);
+    assertQualifiedEqual(dev->cap->qualified, q);
+    dev = findCap(list, VF_A1);
+    g_assert_null(dev->cap->qualified);
+    dev = findCap(list, VF_B2);
+    assertOneError(dev, VFMIG_ERR_OPERATION_INVALID, "stale", "vfmig_testdev",
+                   "mlx5_vfio_pci", NULL);
+    g_assert_null(dev->cap->qualified);
+
+    /* the record is not the cache: NO_CACHE keeps it, NO_QUALIFIED not */
+    g_clear_pointer(&list, vfmigNodeDevListFree);
+    list = probeAll(f, VFMIG_NODEDEV_PROBE_NO_CACHE);
+    assertQualifiedEqual(findCap(list, VF_A0)->cap->qualified, q);
+    g_clear_pointer(&list, vfmigNodeDevListFree);
+    list = probeAll(f, VFMIG_NODEDEV_PROBE_NO_QUALIFIED);
+    dev = findCap(list, VF_A0);
+    g_assert_null(dev->cap->qualified);
+    assertNoErrors(findCap(list, VF_B2));
+
+    /* a busy device described from the cache gets its record too */
+    attr(f, VF_A2, "enable", "1\n");
+    cap->driver = g_strdup("vfio-pci");
+    cap->features = VFMIG_NODEDEV_FEATURE_STOP_COPY;
+    cap->source = VFMIG_NODEDEV_SOURCE_VFIO;
+    cap->vendor = 0x15b3;
+    cap->device = 0x101e;
+    g_assert_cmpint(vfmigNodeDevCacheWrite(f->cache, VF_A2, cap), ==, 0);
+    q->peer = g_strdup(VF_A0);
+    g_assert_cmpint(vfmigNodeDevQualifiedWrite(f->cache, VF_A2, "vfio-pci", q), ==, 0);
+    g_clear_pointer(&list, vfmigNodeDevListFree);
+    list = probeAll(f, 0);
+    dev = findCap(list, VF_A2);
+    g_assert_cmpint(dev->cap->source, ==, VFMIG_NODEDEV_SOURCE_CACHE);
+    assertQualifiedEqual(dev->cap->qualified, q);
+
+    /* and a device without a capability has none to carry it */
+    g_assert_cmpint(vfmigNodeDevQualifiedWrite(f->cache, VF_B0, "mlx5_core", q), ==, 0);
+    g_clear_pointer(&list, vfmigNodeDevListFree);
+    list = probeAll(f, 0);
+    dev = find(list, VF_B0);
+    g_assert_null(dev->cap);
+    assertNoErrors(dev);
+}
+
+
 static void
 testInUseProc(Fake *f,
               gconstpointer data G_GNUC_UNUSED)
@@ -1191,6 +1503,10 @@ main(int argc,
     ADD("/nodedev/cache/fallback", testCacheFallback);
     ADD("/nodedev/cache/corrupt", testCacheCorrupt);
     ADD("/nodedev/cache/unwritable", testCacheUnwritable);
+    ADD("/nodedev/qualified/roundtrip", testQualifiedRoundtrip);
+    ADD("/nodedev/qualified/corrupt", testQualifiedCorrupt);
+    ADD("/nodedev/qualified/unwritable", testQualifiedUnwritable);
+    ADD("/nodedev/qualified/probe", testQualifiedProbe);
     ADD("/nodedev/in-use/proc", testInUseProc);
     ADD("/nodedev/vfio-query", testVFIOQuery);
     for (i = 0; i < G_N_ELEMENTS(garbageCases); i++) {

@@ -312,6 +312,45 @@ static const ParseErrorCase parseErrors[] = {
                       "<live state='STOP' initial-bytes='0' dirty-bytes='0' stop-copy-bytes='0' "
                       "stop-latency-us='0' resume-latency-us='0x10'/>"),
       { "'0x10'", "'resume-latency-us'" } },
+    { "qualified-no-at", CAP(DRIVER FEATURES DIRTY IDENTITY
+                             "<qualified verdict='qualified' target-us='300000'/>"),
+      { "missing attribute 'at'", "<qualified>" } },
+    { "qualified-offset", CAP(DRIVER FEATURES DIRTY IDENTITY
+                              "<qualified at='2026-11-24T11:00:00+01:00' verdict='qualified' target-us='1'/>"),
+      { "'2026-11-24T11:00:00+01:00'", "'at'", "<qualified>" } },
+    { "qualified-fraction", CAP(DRIVER FEATURES DIRTY IDENTITY
+                                "<qualified at='2026-11-24T10:00:00.5Z' verdict='qualified' target-us='1'/>"),
+      { "'2026-11-24T10:00:00.5Z'", "'at'" } },
+    { "qualified-no-such-day", CAP(DRIVER FEATURES DIRTY IDENTITY
+                                   "<qualified at='2026-02-30T10:00:00Z' verdict='qualified' target-us='1'/>"),
+      { "'2026-02-30T10:00:00Z'", "'at'" } },
+    { "qualified-hour-24", CAP(DRIVER FEATURES DIRTY IDENTITY
+                               "<qualified at='2026-11-24T24:00:00Z' verdict='qualified' target-us='1'/>"),
+      { "'2026-11-24T24:00:00Z'", "'at'" } },
+    { "qualified-bad-verdict", CAP(DRIVER FEATURES DIRTY IDENTITY
+                                   "<qualified at='2026-11-24T10:00:00Z' verdict='Qualified' target-us='1'/>"),
+      { "'Qualified'", "'verdict'", "<qualified>" } },
+    { "qualified-no-target", CAP(DRIVER FEATURES DIRTY IDENTITY
+                                 "<qualified at='2026-11-24T10:00:00Z' verdict='qualified'/>"),
+      { "missing attribute 'target-us'", "<qualified>" } },
+    { "qualified-partial", CAP(DRIVER FEATURES DIRTY IDENTITY
+                               "<qualified at='2026-11-24T10:00:00Z' verdict='qualified' target-us='1' "
+                               "downtime-us='5' stop-latency-us='1' load-commit-us='1' resume-latency-us='1'/>"),
+      { "'drain-us' is missing", "<qualified>" } },
+    { "qualified-negative", CAP(DRIVER FEATURES DIRTY IDENTITY
+                                "<qualified at='2026-11-24T10:00:00Z' verdict='qualified' target-us='1' "
+                                "downtime-us='5' stop-latency-us='-1' drain-us='1' load-commit-us='1' resume-latency-us='1'/>"),
+      { "'-1'", "'stop-latency-us'" } },
+    { "qualified-empty-peer", CAP(DRIVER FEATURES DIRTY IDENTITY
+                                  "<qualified at='2026-11-24T10:00:00Z' verdict='qualified' target-us='1' peer=''/>"),
+      { "invalid value ''", "'peer'" } },
+    { "qualified-child", CAP(DRIVER FEATURES DIRTY IDENTITY
+                             "<qualified at='2026-11-24T10:00:00Z' verdict='qualified' target-us='1'><x/></qualified>"),
+      { "unknown element <x>", "<qualified>" } },
+    { "qualified-duplicate", CAP(DRIVER FEATURES DIRTY IDENTITY
+                                 "<qualified at='2026-11-24T10:00:00Z' verdict='qualified' target-us='1'/>"
+                                 "<qualified at='2026-11-24T10:00:00Z' verdict='qualified' target-us='1'/>"),
+      { "duplicate element <qualified>" } },
     { "live-duplicate", CAP(DRIVER FEATURES DIRTY IDENTITY
                             "<live state='STOP' " LIVE_ATTRS "/><live state='STOP' " LIVE_ATTRS "/>"),
       { "duplicate element <live>" } },
@@ -513,6 +552,33 @@ testEnums(void)
 }
 
 
+/* The record's time: UTC, whole seconds, exactly one shape. */
+static void
+testQualifiedTime(void)
+{
+    g_autofree char *s = vfmigNodeDevQualifiedFormatTime(1795514400);
+    g_autofree char *epoch = vfmigNodeDevQualifiedFormatTime(0);
+    gint64 at = 0;
+
+    g_assert_cmpstr(s, ==, "2026-11-24T10:00:00Z");
+    g_assert_cmpstr(epoch, ==, "1970-01-01T00:00:00Z");
+    g_assert_cmpint(vfmigNodeDevQualifiedParseTime(s, &at), ==, 0);
+    g_assert_cmpint(at, ==, 1795514400);
+    g_assert_cmpint(vfmigNodeDevQualifiedParseTime("2024-02-29T23:59:59Z", &at), ==, 0);
+    g_assert_cmpint(vfmigNodeDevQualifiedParseTime("2023-02-29T00:00:00Z", &at), ==, -1);
+    g_assert_cmpint(vfmigNodeDevQualifiedParseTime("2026-11-24T10:00:60Z", &at), ==, -1);
+    g_assert_cmpint(vfmigNodeDevQualifiedParseTime("2026-11-24 10:00:00Z", &at), ==, -1);
+    g_assert_cmpint(vfmigNodeDevQualifiedParseTime("2026-11-24T10:00:00z", &at), ==, -1);
+    g_assert_cmpint(vfmigNodeDevQualifiedParseTime("2026-11-24T10:00:00", &at), ==, -1);
+    g_assert_cmpint(vfmigNodeDevQualifiedParseTime("", &at), ==, -1);
+    g_assert_cmpint(vfmigNodeDevQualifiedParseTime(NULL, &at), ==, -1);
+    g_assert_cmpstr(vfmigNodeDevVerdictTypeToString(VFMIG_NODEDEV_VERDICT_QUALIFIED_WITH_WARNINGS),
+                    ==, "qualified-with-warnings");
+    g_assert_cmpint(vfmigNodeDevVerdictTypeFromString("not-qualified"), ==,
+                    VFMIG_NODEDEV_VERDICT_NOT_QUALIFIED);
+}
+
+
 static gint
 compareNames(gconstpointer a, gconstpointer b)
 {
@@ -578,6 +644,7 @@ main(int argc, char **argv)
     g_test_add_func("/nodedev/doc/compact", testDocCompact);
     g_test_add_func("/nodedev/format/escaping", testEscaping);
     g_test_add_func("/nodedev/enums", testEnums);
+    g_test_add_func("/nodedev/qualified/time", testQualifiedTime);
 
     return g_test_run();
 }

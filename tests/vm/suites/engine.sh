@@ -19,6 +19,13 @@
 #   single mode: a device with multi_load=0 is saved as one image, a peer
 #     with multi_load=0 gets one image, and a multi-image file is refused
 #     for it before any state moves;
+#   the qualification record: device-qualify keeps its figures beside the
+#     node-device cache; nodedev-dumpxml (through libvirt's test driver, no
+#     daemon) shows them as <qualified/>, valid against the schema; a later
+#     device-save and device-qualify take their latency hints from it
+#     (stop latency + drain, load commit + resume latency); --no-record
+#     leaves it alone.  The checks before that section run with
+#     --no-record, so that their policy sees the driver's sysfs hints;
 #   streams: device-save to a pipe into device-restore; progress on a
 #     terminal only; SIGINT and --timeout roll back and leave no file; a
 #     device someone holds is refused.
@@ -31,15 +38,17 @@ BIN=$VM_BUILDDIR/tests/vm
 SIZE=4194304            # 4 MiB of state: a dirtying device outruns the copy
 BIG=67108864            # 64 MiB: a save that lasts long enough to interrupt
 
-tap_plan 25
+tap_plan 30
 
 find_testdevs
 B1=${TESTDEVS[0]:-none}
 B2=${TESTDEVS[1]:-none}
 B3=${TESTDEVS[2]:-none}
 
-# vv ARGS...: virt-vfmig; RC, $TMP/out, $TMP/err
-vv() { run "$VV" "$@"; }
+# vv ARGS...: virt-vfmig with this suite's node-device cache and
+# qualification records; RC, $TMP/out, $TMP/err
+CACHE=$TMP/nodedev-cache
+vv() { VFMIG_CACHE_DIR=$CACHE run "$VV" "$@"; }
 
 # digest BDF: the driver's digest of the device state
 digest() { tdget "$1" vfmig_testdev/digest; }
@@ -81,7 +90,7 @@ fi
 
 # ---------- device-qualify --------------------------------------------------------
 d1=$(digest "$B1")
-vv device-qualify "$B1"
+vv device-qualify "$B1" --no-record
 cp "$TMP/out" "$TMP/qualify-base.txt"
 if [ $RC -eq 0 ] && [ ! -s "$TMP/err" ] && [ "$(field Verdict)" = qualified ] &&
    [ "$(field Mode)" = multi ] && [ "$(bytes_of 'Initial bytes')" -ge $SIZE ] &&
@@ -92,7 +101,9 @@ if [ $RC -eq 0 ] && [ ! -s "$TMP/err" ] && [ "$(field Verdict)" = qualified ] &&
    [ -n "$(field 'Downtime parts')" ] && [ -n "$(field 'Predicted downtime')" ] &&
    [ "$(field 'Source digest')" = "$d1" ] && [ "$(field 'Destination digest')" = "$d1" ] &&
    [ "$(finding convergence)" = pass ] && [ "$(finding digest)" = pass ] &&
-   [ "$(digest "$B1")" = "$d1" ] && [ "$(state "$B1")" = RUNNING ]; then
+   [ "$(digest "$B1")" = "$d1" ] && [ "$(state "$B1")" = RUNNING ] &&
+   field 'Latency hints' | grep -q '^from sysfs' && [ -z "$(field 'Recorded in')" ] &&
+   [ ! -e "$CACHE/$B1.qualified" ]; then
     result pass "device-qualify $B1: qualified; initial $(field 'Initial bytes'), pre-copy $(field 'Pre-copy bytes'), stop-copy $(field 'Stop-copy bytes'), stream $(field 'Stream bytes'); stop $(field 'Stop latency'), resume $(field 'Resume latency'), downtime $(field Downtime); digests equal; nothing on stderr (not a terminal)"
     diag < "$TMP/out"
 else
@@ -101,8 +112,9 @@ else
 fi
 BASE_DOWNTIME=$(us_of Downtime)
 
-vv device-qualify "$B1" --json
+vv device-qualify "$B1" --json --no-record
 if [ $RC -eq 0 ] && [ "$(jq_ 'd["verdict"]')" = qualified ] &&
+   [ "$(jq_ 'd["record"] is None and d["latency-hints"]["stop"]["from"] == d["latency-hints"]["resume"]["from"] == "sysfs"')" = true ] &&
    [ "$(jq_ 'd["mode"] == "multi" and d["migration"] == ["stop-copy", "p2p", "pre-copy"]')" = true ] &&
    [ "$(jq_ 'd["source"]["precopy-bytes"] >= '$SIZE' and d["source"]["stream-bytes"] > 0 and d["source"]["iterations"] >= 1')" = true ] &&
    [ "$(jq_ 'd["downtime"]["measured-us"] > 0 and d["downtime"]["measured-us"] == d["source"]["downtime-us"]')" = true ] &&
@@ -118,7 +130,7 @@ else
 fi
 
 # ---------- convergence at the device's dirty rate --------------------------------
-vv device-qualify "$B1" --target-ms 10 --json
+vv device-qualify "$B1" --target-ms 10 --json --no-record
 base_conv=$(jq_ 'f["convergence"]["severity"]')
 if [ $RC -eq 0 ] && [ "$base_conv" = pass ] && [ "$(jq_ 'd["verdict"] != "not-qualified"')" = true ]; then
     result pass "device-qualify --target-ms 10 with dirty_rate 0: pre-copy converges ($(jq_ 'f["convergence"]["message"]')); verdict $(jq_ 'd["verdict"]')"
@@ -128,7 +140,7 @@ else
 fi
 
 tdset "$B1" vfmig_testdev/dirty_rate 4294967296
-vv device-qualify "$B1" --target-ms 10 --json
+vv device-qualify "$B1" --target-ms 10 --json --no-record
 if [ $RC -eq 1 ] && [ "$(jq_ 'f["convergence"]["severity"]')" = fail ] &&
    [ "$(jq_ 'd["verdict"]')" = not-qualified ] &&
    [ "$(jq_ 'd["source"]["decision"]["reason"]')" = not-converging ] &&
@@ -147,7 +159,7 @@ tdset "$B1" vfmig_testdev/dirty_rate 0
 # ---------- latencies ------------------------------------------------------------------
 tdset "$B1" vfmig_testdev/stop_delay_us 50000
 tdset "$B1" vfmig_testdev/resume_delay_us 30000
-vv device-qualify "$B1" --json
+vv device-qualify "$B1" --json --no-record
 if [ $RC -eq 0 ] && [ "$(jq_ 'd["stop-latency-us"] >= 50000 and d["resume-latency-us"] >= 30000')" = true ] &&
    [ "$(jq_ 'd["downtime"]["measured-us"] >= 80000 and d["downtime"]["measured-us"] > '"${BASE_DOWNTIME:-0}"'')" = true ] &&
    [ "$(jq_ 'd["downtime"]["stop-us"] >= 50000 and d["downtime"]["resume-us"] >= 30000')" = true ] &&
@@ -158,7 +170,7 @@ else
     diag_run
 fi
 
-vv device-qualify "$B1" --target-ms 50
+vv device-qualify "$B1" --target-ms 50 --no-record
 if [ $RC -eq 1 ] && [ "$(finding latency)" = fail ] && [ "$(field Verdict)" = not-qualified ] &&
    [ "$(us_of 'Stop latency')" -ge 50000 ] && [ "$(us_of 'Resume latency')" -ge 30000 ] &&
    grep -q "is not qualified" "$TMP/err"; then
@@ -169,6 +181,98 @@ else
 fi
 tdset "$B1" vfmig_testdev/stop_delay_us 0
 tdset "$B1" vfmig_testdev/resume_delay_us 0
+
+# ---------- the qualification record ------------------------------------------------
+REC=$CACHE/$B1.qualified
+vv device-qualify "$B1" --json
+cp "$TMP/out" "$TMP/qualify-rec.json"
+if [ $RC -eq 0 ] && [ -f "$REC" ] && [ "$(jq_ 'd["record"]')" = "$REC" ] &&
+   [ "$(jq_ 'd["latency-hints"]["stop"]["from"]')" = sysfs ] &&
+   grep -q "^address=$B1$" "$REC" && grep -q '^driver=vfmig_testdev$' "$REC" &&
+   grep -q "^verdict=$(jq_ 'd["verdict"]')$" "$REC" &&
+   grep -q "^drain-us=$(jq_ 'd["downtime"]["drain-us"]')$" "$REC" &&
+   ! ls "$CACHE" | grep -qv "^$B1\(\.qualified\)\?$"; then
+    result pass "device-qualify $B1 records its figures in $REC (no temporary file left): $(grep -v '^#' "$REC" | grep -- '-us=' | tr '\n' ' ')"
+else
+    result fail "device-qualify $B1: want exit 0 and a record in $REC"
+    ls -la "$CACHE" 2>&1 | diag
+    cat "$REC" 2>&1 | diag
+    diag_run
+fi
+
+# nodedev-dumpxml needs a libvirt node device: libvirt's test driver (in
+# the client, no daemon) describes B1 from a file
+IFS=':.' read -r dom bus slot fn <<< "$B1"
+N1=pci_$(echo "$B1" | tr ':.' '__')
+cat > "$TMP/testnode.xml" <<XML
+<node>
+  <device>
+    <name>$N1</name>
+    <parent>computer</parent>
+    <driver>
+      <name>vfmig_testdev</name>
+    </driver>
+    <capability type='pci'>
+      <domain>$((16#$dom))</domain>
+      <bus>$((16#$bus))</bus>
+      <slot>$((16#$slot))</slot>
+      <function>$((16#$fn))</function>
+      <product id='0x0005'/>
+      <vendor id='0x1b36'/>
+    </capability>
+  </device>
+</node>
+XML
+vv -c "test://$TMP/testnode.xml" nodedev-dumpxml "$N1"
+cp "$TMP/out" "$TMP/qualified.xml"
+want=$(python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+print("<qualified at=\x27%s\x27 verdict=\x27%s\x27 target-us=\x27%d\x27 downtime-us=\x27%d\x27 stop-latency-us=\x27%d\x27 drain-us=\x27%d\x27 load-commit-us=\x27%d\x27 resume-latency-us=\x27%d\x27/>" % (
+    sys.argv[2], d["verdict"], d["target-us"], d["downtime"]["measured-us"], d["source"]["stop-latency-us"],
+    d["downtime"]["drain-us"], d["destination"]["load-commit-us"], d["destination"]["resume-latency-us"]))
+' "$TMP/qualify-rec.json" "$(sed -n 's/^at=//p' "$REC")" 2>&1)
+if [ $RC -eq 0 ] && grep -qxF "      $want" "$TMP/qualified.xml" && ! grep -q qualification "$TMP/err"; then
+    result pass "virt-vfmig nodedev-dumpxml $N1: $(grep -o '<qualified .*/>' "$TMP/qualified.xml")"
+else
+    result fail "nodedev-dumpxml $N1: want $want"
+    diag_run
+fi
+if xmllint --noout --relaxng "$VM_SRCDIR/../../schemas/vfmig-nodedev.rng" "$TMP/qualified.xml" > "$TMP/xmllint.out" 2>&1; then
+    result pass "nodedev-dumpxml with <qualified/> validates against schemas/vfmig-nodedev.rng"
+else
+    result fail "nodedev-dumpxml with <qualified/> does not validate"
+    diag < "$TMP/xmllint.out"
+fi
+
+# the hints: stop latency + drain, load commit + resume latency
+rec_at=$(sed -n 's/^at=//p' "$REC")
+rec_stop=$(( $(sed -n 's/^stop-latency-us=//p' "$REC") + $(sed -n 's/^drain-us=//p' "$REC") ))
+rec_resume=$(( $(sed -n 's/^load-commit-us=//p' "$REC") + $(sed -n 's/^resume-latency-us=//p' "$REC") ))
+rm -f "$TMP/rec.state" "$TMP/rec2.state"
+vv device-save "$B1" "$TMP/rec.state"
+cp "$TMP/out" "$TMP/save-hints.txt"
+vv device-save "$B1" "$TMP/rec2.state" --json
+if grep -q "^Latency hints: *from the qualification of $rec_at (stop [0-9.]* ms, resume [0-9.]* ms)$" "$TMP/save-hints.txt" &&
+   [ $RC -eq 0 ] &&
+   [ "$(jq_ 'd["latency-hints"]["stop"] == {"us": '$rec_stop', "from": "qualification", "qualified-at": "'"$rec_at"'"}')" = true ] &&
+   [ "$(jq_ 'd["latency-hints"]["resume"] == {"us": '$rec_resume', "from": "qualification", "qualified-at": "'"$rec_at"'"}')" = true ]; then
+    result pass "device-save $B1 after the qualification: $(grep '^Latency hints' "$TMP/save-hints.txt" | sed 's/  */ /g') ($rec_stop and $rec_resume us)"
+else
+    result fail "device-save after a qualification: want its latency hints from the qualification of $rec_at, stop $rec_stop us, resume $rec_resume us"
+    sed 's/^/text: /' "$TMP/save-hints.txt" | diag
+    diag_run
+fi
+
+cp "$REC" "$TMP/rec.before"
+vv device-qualify "$B1" --no-record
+if [ $RC -eq 0 ] && cmp -s "$REC" "$TMP/rec.before" && [ -z "$(field 'Recorded in')" ] &&
+   field 'Latency hints' | grep -q "^from the qualification of $rec_at"; then
+    result pass "device-qualify --no-record: hints from the record ($(field 'Latency hints')), the record unchanged"
+else
+    result fail "device-qualify --no-record: want the record unchanged and hints from the qualification of $rec_at"
+    diag_run
+fi
 
 # ---------- onto a peer -----------------------------------------------------------------
 d1=$(digest "$B1")

@@ -30,7 +30,8 @@ DEMO=false
 [ "${VM_MODE:-test}" = demo ] && DEMO=true
 SWITCH_OPT=()
 
-tap_plan 10
+# the demo first qualifies the source device with virt-vfmig
+if $DEMO; then tap_plan 11; else tap_plan 10; fi
 
 find_testdevs
 B1=${TESTDEVS[0]:-none}
@@ -109,6 +110,21 @@ else
     # bandwidth instead (it only enters the switchover decision).
     SWITCH_OPT=(--avail-switchover-bandwidth 1073741824)
     say "With enable-migration=on all guest RAM stays dirty: avail-switchover-bandwidth 1 GiB/s lets QEMU switch over."
+fi
+
+# ---------- the demo: device-qualify ---------------------------------------------------
+if $DEMO; then
+    say ""
+    say "Before any VM: virt-vfmig device-qualify $B1 moves the idle device's state"
+    say "onto itself with vfmig's own engine (pre-copy, stop-copy, load, resume):"
+    run "$VM_BUILDDIR/src/tools/virt-vfmig" device-qualify "$B1" --no-record
+    while IFS= read -r line; do say "  $line"; done < "$TMP/out"
+    if [ "$RC" = 0 ] && grep -q '^Verdict: *qualified' "$TMP/out"; then
+        result pass "device-qualify $B1: $(field Verdict), downtime $(field Downtime)"
+    else
+        result fail "device-qualify $B1 did not qualify the device"
+        diag_run
+    fi
 fi
 
 # ---------- the migration --------------------------------------------------------------

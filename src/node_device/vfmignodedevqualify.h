@@ -1,0 +1,57 @@
+/*
+ * vfmignodedevqualify.h: the record of a device's last qualification
+ *
+ * `virt-vfmig device-qualify` keeps what it measured (stop latency, the
+ * stop-copy drain, the load commit, the resume latency, the downtime, the
+ * target, the verdict, when, onto what) in one key file per device beside
+ * the node-device cache, <cacheDir>/<address>.qualified, replaced
+ * atomically.  The prober shows it as <qualified/> in the vfio-migration
+ * capability, and the device-state commands take their latency hints from
+ * it.  It is not a live value: it stays until the next qualification.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include <glib.h>
+
+#include "vfmignodedevconf.h"
+
+/* The file name suffix after the device's address. */
+#define VFMIG_NODEDEV_QUALIFIED_SUFFIX ".qualified"
+
+/* <cacheDir>/<address>.qualified; @cacheDir NULL: the default. */
+char *vfmigNodeDevQualifiedPath(const char *cacheDir,
+                                const char *address);
+
+/*
+ * Replaces the record of @address, a device bound to @driver, with @q
+ * (temporary file + rename(); the directory is made on first use).
+ * Returns 0, or -1 with an error naming the file.
+ */
+int vfmigNodeDevQualifiedWrite(const char *cacheDir,
+                               const char *address,
+                               const char *driver,
+                               const vfmigNodeDevQualified *q);
+
+/*
+ * Reads the record of @address into *@q, and the driver it was written
+ * for into *@driver (may be NULL).  Returns 1 when read, 0 when there is
+ * no record (nothing reported), -1 with an error naming the file and what
+ * is wrong with it.
+ */
+int vfmigNodeDevQualifiedRead(const char *cacheDir,
+                              const char *address,
+                              vfmigNodeDevQualified **q,
+                              char **driver);
+
+/*
+ * The record of @address as it applies to the device now bound to
+ * @driver: like vfmigNodeDevQualifiedRead, but a record written for
+ * another driver is stale: -1 with an error that says so.
+ */
+int vfmigNodeDevQualifiedLoad(const char *cacheDir,
+                              const char *address,
+                              const char *driver,
+                              vfmigNodeDevQualified **q);
