@@ -1025,6 +1025,38 @@ cmdDeviceQualify(vfmigCtl *ctl, const vfmigCmd *cmd)
 }
 
 
+/* What device-save and device-restore reports begin with. */
+static vfmigJSONWriter *
+vfmigMigrateJSONFileHead(const char *device,
+                         const char *file,
+                         const char *state,
+                         const char *error,
+                         const vfmigEngineReport *r)
+{
+    vfmigJSONWriter *w = vfmigJSONWriterNew();
+
+    vfmigJSONBeginObject(w, NULL);
+    vfmigJSONString(w, "device", device);
+    vfmigJSONString(w, "file", file);
+    vfmigJSONString(w, "mode", vfmigStatePrecopyModeToString(r->mode));
+    vfmigJSONString(w, "state", state);
+    vfmigJSONString(w, "error", error);
+    return w;
+}
+
+
+static void
+vfmigMigrateTextFileHead(FILE *out,
+                         const char *device,
+                         const char *file,
+                         const vfmigEngineReport *r)
+{
+    vfmigMigrateField(out, _("Device"), device);
+    vfmigMigrateField(out, _("File"), file);
+    vfmigMigrateField(out, _("Mode"), vfmigStatePrecopyModeToString(r->mode));
+}
+
+
 /* ---- device-save ---- */
 
 static void
@@ -1041,14 +1073,9 @@ vfmigSavePrint(FILE *out,
     g_autofree char *rate = NULL;
 
     if (json) {
-        g_autoptr(vfmigJSONWriter) w = vfmigJSONWriterNew();
+        g_autoptr(vfmigJSONWriter) w = vfmigMigrateJSONFileHead(device, file,
+                                                                state, error, r);
 
-        vfmigJSONBeginObject(w, NULL);
-        vfmigJSONString(w, "device", device);
-        vfmigJSONString(w, "file", file);
-        vfmigJSONString(w, "mode", vfmigStatePrecopyModeToString(r->mode));
-        vfmigJSONString(w, "state", state);
-        vfmigJSONString(w, "error", error);
         vfmigMigrateJSONHints(w, &hints);
         vfmigMigrateJSONReport(w, "report", r);
         vfmigJSONEndObject(w);
@@ -1056,9 +1083,7 @@ vfmigSavePrint(FILE *out,
         return;
     }
 
-    vfmigMigrateField(out, _("Device"), device);
-    vfmigMigrateField(out, _("File"), file);
-    vfmigMigrateField(out, _("Mode"), vfmigStatePrecopyModeToString(r->mode));
+    vfmigMigrateTextFileHead(out, device, file, r);
     vfmigMigrateTextHints(out, &hints);
     vfmigMigrateTextSource(out, r);
     if (r->drainedUs > r->stopStartUs)
@@ -1211,14 +1236,9 @@ vfmigRestorePrint(FILE *out,
                   const vfmigEngineReport *r)
 {
     if (json) {
-        g_autoptr(vfmigJSONWriter) w = vfmigJSONWriterNew();
+        g_autoptr(vfmigJSONWriter) w = vfmigMigrateJSONFileHead(device, file,
+                                                                state, error, r);
 
-        vfmigJSONBeginObject(w, NULL);
-        vfmigJSONString(w, "device", device);
-        vfmigJSONString(w, "file", file);
-        vfmigJSONString(w, "mode", vfmigStatePrecopyModeToString(r->mode));
-        vfmigJSONString(w, "state", state);
-        vfmigJSONString(w, "error", error);
         vfmigJSONBool(w, "touched", r->failed ? r->failedPhase != VFMIG_ENGINE_PHASE_SETUP : true);
         vfmigMigrateJSONReport(w, "report", r);
         vfmigJSONEndObject(w);
@@ -1226,9 +1246,7 @@ vfmigRestorePrint(FILE *out,
         return;
     }
 
-    vfmigMigrateField(out, _("Device"), device);
-    vfmigMigrateField(out, _("File"), file);
-    vfmigMigrateField(out, _("Mode"), vfmigStatePrecopyModeToString(r->mode));
+    vfmigMigrateTextFileHead(out, device, file, r);
     vfmigMigrateFieldTake(out, _("Pre-copy bytes"), vfmigMigrateBytes(r->precopyBytes));
     vfmigMigrateFieldTake(out, _("Stop-copy bytes"), vfmigMigrateBytes(r->stopCopyBytes));
     vfmigMigrateFieldTake(out, _("Stream bytes"), vfmigMigrateBytes(r->streamBytes));
