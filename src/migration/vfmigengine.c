@@ -513,6 +513,21 @@ vfmigEngineCtxFinish(vfmigEngineCtx *ctx)
 }
 
 
+/* @n bytes of device data of @phase moved. */
+static void
+vfmigEngineCount(vfmigEngineCtx *ctx, vfmigStatePhase phase, uint64_t n)
+{
+    ctx->bytes += n;
+    ctx->phaseBytes += n;
+    if (phase == VFMIG_STATE_PHASE_PRE_COPY)
+        ctx->report->precopyBytes += n;
+    else
+        ctx->report->stopCopyBytes += n;
+    if (ctx->remaining != VFMIG_DOWNTIME_UNKNOWN)
+        ctx->remaining -= MIN(ctx->remaining, n);
+}
+
+
 /* Takes the device's digest into the report, if asked and offered. */
 static int
 vfmigEngineDigest(vfmigEngineCtx *ctx)
@@ -629,14 +644,7 @@ vfmigEngineReadRound(vfmigEngineCtx *ctx,
         if (status == VFMIG_DATA_OK) {
             b->len += n;
             roundBytes += n;
-            ctx->bytes += n;
-            ctx->phaseBytes += n;
-            if (phase == VFMIG_STATE_PHASE_PRE_COPY)
-                ctx->report->precopyBytes += n;
-            else
-                ctx->report->stopCopyBytes += n;
-            if (ctx->remaining != VFMIG_DOWNTIME_UNKNOWN)
-                ctx->remaining -= MIN(ctx->remaining, (uint64_t) n);
+            vfmigEngineCount(ctx, phase, n);
             /* waiting here for a free buffer is busy time too */
             if (b->len == ctx->bufSize &&
                 vfmigEngineFlush(ctx, phase, 0) < 0)
@@ -682,7 +690,8 @@ vfmigEngineRecordDecision(vfmigEngineCtx *ctx,
         goto out;
 
     r->nevents++;
-    /* keep the first half, then let the last slot follow the newest */
+    /* keep the first ones; once full, the last slot follows the newest
+     * (the one that ended pre-copy is what a report needs most) */
     if (r->neventsKept < VFMIG_ENGINE_MAX_EVENTS)
         ev = &r->events[r->neventsKept++];
     else
@@ -1022,14 +1031,7 @@ vfmigEngineLoadFull(vfmigDevice *dst,
             report->precopyImages++;
         if (len && vfmigDeviceWriteAll(dst, payload, len) < 0)
             goto error;
-        if (phase == VFMIG_STATE_PHASE_PRE_COPY)
-            report->precopyBytes += len;
-        else
-            report->stopCopyBytes += len;
-        ctx.bytes += len;
-        ctx.phaseBytes += len;
-        if (ctx.remaining != VFMIG_DOWNTIME_UNKNOWN)
-            ctx.remaining -= MIN(ctx.remaining, (uint64_t) len);
+        vfmigEngineCount(&ctx, phase, len);
         ctx.busyUs += vfmigEngineNow(cfg) - t0;
         vfmigEngineProgressSend(&ctx, false, NULL);
     }
