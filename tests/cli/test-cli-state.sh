@@ -9,57 +9,7 @@
 set -uo pipefail
 
 VFMIG=${1:?usage: test-cli-state.sh PATH-TO-virt-vfmig}
-export LC_ALL=C LANG=C
-unset LIBVIRT_DEFAULT_URI
-
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-
-n=0
-fail=0
-
-# check DESC WANT_RC WANT_OUT_REGEX WANT_ERR_REGEX -- ARGS...
-check() {
-    local desc=$1 want_rc=$2 want_out=$3 want_err=$4
-    shift 5
-    local rc=0
-    "$VFMIG" "$@" >"$tmp/out" 2>"$tmp/err" </dev/null || rc=$?
-    n=$((n + 1))
-    local why=""
-    [ "$rc" = "$want_rc" ] || why="exit $rc, want $want_rc"
-    if [ -z "$why" ] && [ -n "$want_out" ] && ! grep -Eq -- "$want_out" "$tmp/out"; then
-        why="stdout does not match /$want_out/"
-    fi
-    if [ -z "$why" ] && [ -n "$want_err" ] && ! grep -Eq -- "$want_err" "$tmp/err"; then
-        why="stderr does not match /$want_err/"
-    fi
-    if [ -z "$why" ] && [ "$rc" != 0 ] && [ ! -s "$tmp/err" ]; then
-        why="failed silently"
-    fi
-    if [ -z "$why" ] && [ "$rc" = 2 ] && ! grep -q "Try 'virt-vfmig --help'" "$tmp/err"; then
-        why="a usage error without the hint to use --help"
-    fi
-    if [ -z "$why" ]; then
-        echo "ok $n - $desc"
-    else
-        echo "not ok $n - $desc: $why"
-        sed 's/^/# out: /' "$tmp/out"; sed 's/^/# err: /' "$tmp/err"
-        fail=$((fail + 1))
-    fi
-}
-
-# result DESC COMMAND...: a check of this script's own
-result() {
-    local desc=$1
-    shift
-    n=$((n + 1))
-    if "$@"; then
-        echo "ok $n - $desc"
-    else
-        echo "not ok $n - $desc"
-        fail=$((fail + 1))
-    fi
-}
+. "$(dirname "$0")/cli-lib.sh"
 
 # --- help and the command list
 check "--help lists the device state commands" 0 "device-qualify .*device-save|Device state commands" "" -- --help
@@ -142,5 +92,4 @@ check "device-qualify --no-record of an idle device without its VFIO group" 1 ""
 result "a qualification that never ran records nothing" test ! -e "$tmp/cache/0000:00:06.0.qualified"
 unset VFMIG_SYSFS_ROOT VFMIG_DEV_ROOT VFMIG_PROC_ROOT VFMIG_CACHE_DIR
 
-echo "1..$n"
-[ "$fail" = 0 ]
+finish

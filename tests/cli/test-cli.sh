@@ -6,45 +6,7 @@
 set -uo pipefail
 
 VFMIG=${1:?usage: test-cli.sh PATH-TO-virt-vfmig}
-export LC_ALL=C LANG=C
-unset LIBVIRT_DEFAULT_URI
-
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-
-n=0
-fail=0
-
-# check DESC WANT_RC WANT_OUT_REGEX WANT_ERR_REGEX -- ARGS...
-check() {
-    local desc=$1 want_rc=$2 want_out=$3 want_err=$4
-    shift 5
-    local rc=0
-    "$VFMIG" "$@" >"$tmp/out" 2>"$tmp/err" </dev/null || rc=$?
-    n=$((n + 1))
-    local why=""
-    [ "$rc" = "$want_rc" ] || why="exit $rc, want $want_rc"
-    if [ -z "$why" ] && [ -n "$want_out" ] && ! grep -Eq -- "$want_out" "$tmp/out"; then
-        why="stdout does not match /$want_out/"
-    fi
-    if [ -z "$why" ] && [ -n "$want_err" ] && ! grep -Eq -- "$want_err" "$tmp/err"; then
-        why="stderr does not match /$want_err/"
-    fi
-    # every failure says something; success says nothing on stderr
-    if [ -z "$why" ] && [ "$rc" != 0 ] && [ ! -s "$tmp/err" ]; then
-        why="failed silently"
-    fi
-    if [ -z "$why" ] && [ "$rc" = 0 ] && [ -s "$tmp/err" ]; then
-        why="succeeded but wrote to stderr"
-    fi
-    if [ -z "$why" ]; then
-        echo "ok $n - $desc"
-    else
-        echo "not ok $n - $desc: $why"
-        sed 's/^/# out: /' "$tmp/out"; sed 's/^/# err: /' "$tmp/err"
-        fail=$((fail + 1))
-    fi
-}
+. "$(dirname "$0")/cli-lib.sh"
 
 # --- global options and dispatch
 check "no command is a usage error" 2 "" "error: no command given" --
@@ -93,5 +55,4 @@ check "missing device" 1 "" "0000:00:09.0" -- device-info 0000:00:09.0
 check "device bound to a non-VFIO driver" 1 "" "e1000e" -- device-info 0000:00:03.0
 unset VFMIG_SYSFS_ROOT VFMIG_DEV_ROOT
 
-echo "1..$n"
-[ "$fail" = 0 ]
+finish
