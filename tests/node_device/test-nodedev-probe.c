@@ -387,6 +387,19 @@ assertNoErrors(const vfmigNodeDevPCI *dev)
 
 
 /* Exactly one error on @dev, containing every NULL-terminated string. */
+/* The last error is corruption of @path, saying @want; case @i. */
+static void
+assertCorrupt(size_t i, const char *path, const char *want)
+{
+    g_assert_cmpint(vfmigGetLastErrorCode(), ==, VFMIG_ERR_DATA_CORRUPT);
+    if (!strstr(vfmigGetLastErrorMessage(), want) ||
+        !strstr(vfmigGetLastErrorMessage(), path))
+        g_error("case %zu: '%s' lacks '%s' or the path", i,
+                vfmigGetLastErrorMessage(), want);
+    vfmigResetLastError();
+}
+
+
 static void
 assertOneError(const vfmigNodeDevPCI *dev,
                int code,
@@ -863,12 +876,7 @@ testCacheCorrupt(Fake *f,
         writeFile(path, cases[i].contents);
         g_assert_cmpint(vfmigNodeDevCacheRead(f->cache, VF_A2, &cap), ==, -1);
         g_assert_null(cap);
-        g_assert_cmpint(vfmigGetLastErrorCode(), ==, VFMIG_ERR_DATA_CORRUPT);
-        if (!strstr(vfmigGetLastErrorMessage(), cases[i].want) ||
-            !strstr(vfmigGetLastErrorMessage(), path))
-            g_error("case %zu: '%s' lacks '%s' or the path", i,
-                    vfmigGetLastErrorMessage(), cases[i].want);
-        vfmigResetLastError();
+        assertCorrupt(i, path, cases[i].want);
 
         /* the enumeration reports it on the device and goes on */
         list = probeAll(f, 0);
@@ -1097,12 +1105,7 @@ testQualifiedCorrupt(Fake *f,
         writeFile(path, cases[i].contents);
         g_assert_cmpint(vfmigNodeDevQualifiedRead(f->cache, VF_A0, &q, NULL), ==, -1);
         g_assert_null(q);
-        g_assert_cmpint(vfmigGetLastErrorCode(), ==, VFMIG_ERR_DATA_CORRUPT);
-        if (!strstr(vfmigGetLastErrorMessage(), cases[i].want) ||
-            !strstr(vfmigGetLastErrorMessage(), path))
-            g_error("case %zu: '%s' lacks '%s' or the path", i,
-                    vfmigGetLastErrorMessage(), cases[i].want);
-        vfmigResetLastError();
+        assertCorrupt(i, path, cases[i].want);
 
         /* the probe says so on the device and shows the capability
          * without the record */
