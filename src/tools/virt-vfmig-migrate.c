@@ -73,6 +73,14 @@ vfmigMigrateSetupSignals(void)
 }
 
 
+/* The node-device capability publishes the qualification's verdict: one
+ * set of values, so a record takes the verdict as it is. */
+G_STATIC_ASSERT((int) VFMIG_QUALIFY_QUALIFIED == (int) VFMIG_NODEDEV_VERDICT_QUALIFIED);
+G_STATIC_ASSERT((int) VFMIG_QUALIFY_QUALIFIED_WITH_WARNINGS ==
+                (int) VFMIG_NODEDEV_VERDICT_QUALIFIED_WITH_WARNINGS);
+G_STATIC_ASSERT((int) VFMIG_QUALIFY_NOT_QUALIFIED == (int) VFMIG_NODEDEV_VERDICT_NOT_QUALIFIED);
+G_STATIC_ASSERT((int) VFMIG_QUALIFY_VERDICT_LAST == (int) VFMIG_NODEDEV_VERDICT_LAST);
+
 /* ---- usage ---- */
 
 /*
@@ -751,17 +759,14 @@ vfmigQualifyRecord(const vfmigMigrateDev *md,
     vfmigNodeDevProbePaths probePaths;
     vfmigVFIOPaths vfioPaths;
     vfmigQualifyDowntime parts;
-    int verdict;
 
     if (!md->pci || !res->ran ||
         (res->failed && res->src.precopyBytes + res->src.stopCopyBytes == 0))
         return NULL;
-    if ((verdict = vfmigNodeDevVerdictTypeFromString(vfmigQualifyVerdictToString(res->verdict))) < 0)
-        return NULL;
 
     vfmigMigratePathsFromEnv(&vfioPaths, &probePaths);
     q->at = g_get_real_time() / G_USEC_PER_SEC;
-    q->verdict = verdict;
+    q->verdict = (vfmigNodeDevVerdict) res->verdict;
     q->targetUs = res->targetUs;
     q->peer = g_strdup(res->peer);
     if (vfmigQualifyDowntimeParts(&res->src, &res->dst, &parts)) {
