@@ -89,5 +89,21 @@ void vfmigShellReportError(vfmigCtl *ctl);
 void vfmigShellUsageError(vfmigCtl *ctl, const char *fmt, ...)
     G_GNUC_PRINTF(2, 3);
 
+/*
+ * For a handler whose command line turned out wrong (a bad device name or
+ * option value): prints the last error as a usage error with the hint to
+ * use --help and sets ctl->usageError (exit status 2).  Returns false, for
+ * the handler to return.
+ */
+bool vfmigShellUsageErrorLast(vfmigCtl *ctl);
+
+/*
+ * For a handler of a command that reads only this host and takes no
+ * libvirt connection: refuses -c (a usage error, as above) rather than
+ * ignore it and print this host's data for another.  Returns false when
+ * -c was given.
+ */
+bool vfmigShellLocalOnly(vfmigCtl *ctl, const vfmigCmd *cmd);
+
 /* The libvirt connection for -c (opened on first call). */
 virConnectPtr vfmigShellGetConnection(vfmigCtl *ctl);

@@ -13,6 +13,7 @@
 #include "vfmigerror.h"
 #include "vfmigfsm.h"
 #include "vfmigi18n.h"
+#include "vfmigvfio.h"
 
 
 /*
@@ -37,7 +38,7 @@ vfmigPrintField(const char *label, const char *value)
 
 
 static bool
-cmdDeviceInfo(vfmigCtl *ctl G_GNUC_UNUSED, const vfmigCmd *cmd)
+cmdDeviceInfo(vfmigCtl *ctl, const vfmigCmd *cmd)
 {
     const char *name = vfmigCmdGetString(cmd, "device");
     g_autoptr(vfmigDevice) dev = NULL;
@@ -47,6 +48,11 @@ cmdDeviceInfo(vfmigCtl *ctl G_GNUC_UNUSED, const vfmigCmd *cmd)
     uint64_t flags;
     uint64_t stopCopy;
     uint32_t state;
+
+    if (!vfmigShellLocalOnly(ctl, cmd))
+        return false;
+    if (vfmigVFIOParseName(name, NULL, NULL) < 0)
+        return vfmigShellUsageErrorLast(ctl);
 
     vfmigDevicePathsFromEnv(&paths);
 
@@ -81,7 +87,7 @@ cmdDeviceInfo(vfmigCtl *ctl G_GNUC_UNUSED, const vfmigCmd *cmd)
 
 static const vfmigCmdOptDef optsDeviceInfo[] = {
     { "device", VFMIG_OPT_ARG, true,
-      N_("PCI address (DDDD:BB:DD.F) or mdev UUID of a device bound to a VFIO driver") },
+      N_("PCI address (DDDD:BB:SS.F, or BB:SS.F in domain 0000) or mdev UUID of a device bound to a VFIO driver") },
     { NULL, 0, false, NULL }
 };
 

@@ -69,8 +69,8 @@ cmdHelp(vfmigCtl *ctl, const vfmigCmd *cmd)
         return true;
     }
     if (!(def = vfmigShellFindCommand(ctl, name))) {
-        vfmigReportError(VFMIG_ERR_INVALID_ARG,
-                         _("unknown command '%1$s'"), name);
+        vfmigShellUsageError(ctl, _("unknown command '%1$s'"), name);
+        ctl->usageError = true;
         return false;
     }
     vfmigShellPrintCommandHelp(ctl, def);
