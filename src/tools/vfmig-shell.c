@@ -91,14 +91,14 @@ vfmigShellUsageErrorLast(vfmigCtl *ctl)
 
 
 bool
-vfmigShellLocalOnly(vfmigCtl *ctl, const vfmigCmd *cmd)
+vfmigShellCheckConnect(vfmigCtl *ctl, const vfmigCmdDef *def)
 {
-    if (!ctl->uri)
+    if (!ctl->uri || !ctl->localOnly ||
+        !g_strv_contains((const char *const *) ctl->localOnly, def->name))
         return true;
     vfmigShellUsageError(ctl,
-                         _("command '%1$s' reads this host's sysfs and uses no libvirt connection, so -c '%2$s' cannot apply: run it on the host you mean (nodedev-dumpxml takes -c)"),
-                         cmd->def->name, ctl->uri);
-    ctl->usageError = true;
+                         _("command '%1$s' reads this host's sysfs and uses no libvirt connection, so -c '%2$s' cannot apply: run it on the host you mean"),
+                         def->name, ctl->uri);
     return false;
 }
 

@@ -59,6 +59,8 @@ struct _vfmigCtl {
     virConnectPtr conn;     /* opened on first use */
     const vfmigCmdDef *const *groups;   /* NULL-terminated command tables */
     const char *const *groupNames;      /* N_() titles, same order */
+    const char *const *localOnly;       /* NULL-terminated names of the
+                                         * commands that take no -c */
     bool usageError;        /* a handler found a bad option value and
                              * printed it: exit status 2, not 1 */
 };
@@ -98,12 +100,12 @@ void vfmigShellUsageError(vfmigCtl *ctl, const char *fmt, ...)
 bool vfmigShellUsageErrorLast(vfmigCtl *ctl);
 
 /*
- * For a handler of a command that reads only this host and takes no
- * libvirt connection: refuses -c (a usage error, as above) rather than
- * ignore it and print this host's data for another.  Returns false when
- * -c was given.
+ * Commands that read only this host and take no libvirt connection refuse
+ * -c rather than ignore it and print this host's data for another: returns
+ * false after a usage error when -c was given and @def is one of
+ * ctl->localOnly.
  */
-bool vfmigShellLocalOnly(vfmigCtl *ctl, const vfmigCmd *cmd);
+bool vfmigShellCheckConnect(vfmigCtl *ctl, const vfmigCmdDef *def);
 
 /* The libvirt connection for -c (opened on first call). */
 virConnectPtr vfmigShellGetConnection(vfmigCtl *ctl);

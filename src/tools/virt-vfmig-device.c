@@ -49,8 +49,6 @@ cmdDeviceInfo(vfmigCtl *ctl, const vfmigCmd *cmd)
     uint64_t stopCopy;
     uint32_t state;
 
-    if (!vfmigShellLocalOnly(ctl, cmd))
-        return false;
     if (vfmigVFIOParseName(name, NULL, NULL) < 0)
         return vfmigShellUsageErrorLast(ctl);
 

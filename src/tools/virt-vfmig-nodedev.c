@@ -249,8 +249,6 @@ cmdNodeDevList(vfmigCtl *ctl, const vfmigCmd *cmd)
     vfmigNodeDevProbePaths paths;
     size_t i;
 
-    if (!vfmigShellLocalOnly(ctl, cmd))
-        return false;
     if (capName) {
         if (g_str_equal(capName, "pci")) {
             allPCI = true;
@@ -421,8 +419,6 @@ cmdNodeDevCompare(vfmigCtl *ctl, const vfmigCmd *cmd)
     g_autoptr(vfmigNodeDevCompareResult) res = NULL;
     size_t i;
 
-    if (!vfmigShellLocalOnly(ctl, cmd))
-        return false;
     if (!(src = vfmigNodeDevCompareLoad(ctl, cmd, srcArg)) ||
         !(dst = vfmigNodeDevCompareLoad(ctl, cmd, dstArg)))
         return false;
@@ -592,7 +588,7 @@ struct _vfmigNodeDevNovaAlias {
 
 
 static bool
-cmdNodeDevNovaSpec(vfmigCtl *ctl, const vfmigCmd *cmd)
+cmdNodeDevNovaSpec(vfmigCtl *ctl G_GNUC_UNUSED, const vfmigCmd *cmd)
 {
     const char *novaConf = vfmigCmdGetString(cmd, "nova-conf");
     g_autoptr(vfmigNodeDevList) list = NULL;
@@ -602,8 +598,6 @@ cmdNodeDevNovaSpec(vfmigCtl *ctl, const vfmigCmd *cmd)
     size_t i;
     size_t j;
 
-    if (!vfmigShellLocalOnly(ctl, cmd))
-        return false;
     vfmigNodeDevPathsFromEnv(&paths);
     if (vfmigNodeDevProbeAll(&paths, vfmigNodeDevCmdProbeFlags(cmd), &list) < 0)
         return false;
