@@ -13,6 +13,7 @@
 #include "vfmigerror.h"
 #include "vfmigfsm.h"
 #include "vfmigi18n.h"
+#include "vfmigstring.h"
 #include "vfmigvfio.h"
 
 
@@ -44,6 +45,7 @@ cmdDeviceInfo(vfmigCtl *ctl, const vfmigCmd *cmd)
     g_autoptr(vfmigDevice) dev = NULL;
     g_autofree char *flagsStr = NULL;
     g_autofree char *sizeStr = NULL;
+    g_autofree char *driver = NULL;
     vfmigVFIOPaths paths = { 0 };
     uint64_t flags;
     uint64_t stopCopy;
@@ -74,8 +76,8 @@ cmdDeviceInfo(vfmigCtl *ctl, const vfmigCmd *cmd)
     }
 
     vfmigPrintField(_("Name"), vfmigDeviceGetName(dev));
-    vfmigPrintField(_("Driver"), vfmigDeviceGetDriver(dev) ?
-                    vfmigDeviceGetDriver(dev) : _("unknown"));
+    driver = vfmigStringEscapeText(vfmigDeviceGetDriver(dev));
+    vfmigPrintField(_("Driver"), driver ? driver : _("unknown"));
     vfmigPrintField(_("Migration"), flagsStr);
     vfmigPrintField(_("State"), vfmig_fsm_state_name(state));
     vfmigPrintField(_("Stop-copy size"), sizeStr);

@@ -700,7 +700,7 @@ static const vfmigCmdOptDef optsNodeDevDumpXML[] = {
 
 static const vfmigCmdOptDef optsNodeDevList[] = {
     { "cap", VFMIG_OPT_STRING, false,
-      N_("'vfio-migration' (the default: devices that can migrate their state) or 'pci' (every PCI device)") },
+      N_("'vfio-migration' (the default: every device bound to a VFIO driver, with what it can migrate) or 'pci' (every PCI device)") },
     { "pre-copy", VFMIG_OPT_BOOL, false,
       N_("only devices that offer pre-copy") },
     { "json", VFMIG_OPT_BOOL, false, N_("print JSON") },
