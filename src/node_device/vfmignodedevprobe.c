@@ -822,7 +822,6 @@ static bool
 vfmigNodeDevIsHeld(vfmigNodeDevProber *p,
                    vfmigNodeDevPCI *dev)
 {
-    g_autofree char *cdev = NULL;
     const char *pid;
 
     vfmigNodeDevScanHolders(p);
@@ -1116,7 +1115,15 @@ vfmigNodeDevProbeDevice(vfmigNodeDevProber *p,
     int devFd;
     int rc;
 
-    dev->address = g_strdup(name);
+    /* the kernel names every function canonically; anything else in the
+     * directory is not a PCI function */
+    if (!vfmigPCIAddressIsValid(name, 0, &dev->pci)) {
+        vfmigReportError(VFMIG_ERR_DATA_CORRUPT,
+                         _("'%1$s' is not named as a PCI function (DDDD:BB:SS.F); skipped"),
+                         devDir);
+        return NULL;
+    }
+    dev->address = vfmigPCIAddressFormat(&dev->pci);
     dev->iommuGroup = -1;
     dev->errors = vfmigNodeDevErrorsNew();
 

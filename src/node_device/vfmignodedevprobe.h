@@ -35,6 +35,7 @@
 
 #include "vfmignodedevconf.h"
 #include "vfmigerror.h"
+#include "vfmigpci.h"
 
 #define VFMIG_NODEDEV_DEBUGFS_ROOT "/sys/kernel/debug"
 #define VFMIG_NODEDEV_PROC_ROOT "/proc"
@@ -68,6 +69,7 @@ typedef enum {
 typedef struct _vfmigNodeDevPCI vfmigNodeDevPCI;
 struct _vfmigNodeDevPCI {
     char *address;              /* "0000:3b:00.2", as sysfs names it */
+    vfmigPCIAddress pci;        /* the same, parsed */
     unsigned int vendor;        /* 0 when unreadable (see errors) */
     unsigned int device;
     char *driver;               /* bound driver, NULL: unbound */

@@ -14,6 +14,7 @@
 #include "vfmig-shell.h"
 #include "vfmigerror.h"
 #include "vfmigi18n.h"
+#include "vfmigstring.h"
 
 #define VFMIG_DEFAULT_URI "qemu:///system"
 
@@ -78,10 +79,37 @@ vfmigShellUsageError(vfmigCtl *ctl, const char *fmt, ...)
 }
 
 
+bool
+vfmigShellUsageErrorLast(vfmigCtl *ctl)
+{
+    g_autofree char *msg = vfmigStringEscapeText(vfmigGetLastErrorMessage());
+
+    vfmigShellUsageError(ctl, "%s", msg);
+    ctl->usageError = true;
+    return false;
+}
+
+
+bool
+vfmigShellCheckConnect(vfmigCtl *ctl, const vfmigCmdDef *def)
+{
+    if (!ctl->uri || !ctl->localOnly ||
+        !g_strv_contains((const char *const *) ctl->localOnly, def->name))
+        return true;
+    vfmigShellUsageError(ctl,
+                         _("command '%1$s' reads this host's sysfs and uses no libvirt connection, so -c '%2$s' cannot apply: run it on the host you mean"),
+                         def->name, ctl->uri);
+    return false;
+}
+
+
 void
 vfmigShellReportError(vfmigCtl *ctl G_GNUC_UNUSED)
 {
-    fprintf(stderr, _("error: %1$s\n"), vfmigGetLastErrorMessage());
+    /* a message may quote a file, an XML attribute or a sysfs value */
+    g_autofree char *msg = vfmigStringEscapeText(vfmigGetLastErrorMessage());
+
+    fprintf(stderr, _("error: %1$s\n"), msg);
 }
 
 

@@ -59,6 +59,8 @@ struct _vfmigCtl {
     virConnectPtr conn;     /* opened on first use */
     const vfmigCmdDef *const *groups;   /* NULL-terminated command tables */
     const char *const *groupNames;      /* N_() titles, same order */
+    const char *const *localOnly;       /* NULL-terminated names of the
+                                         * commands that take no -c */
     bool usageError;        /* a handler found a bad option value and
                              * printed it: exit status 2, not 1 */
 };
@@ -88,6 +90,22 @@ void vfmigShellReportError(vfmigCtl *ctl);
 /* Prints "error: <msg>" and the hint to use --help; for usage errors. */
 void vfmigShellUsageError(vfmigCtl *ctl, const char *fmt, ...)
     G_GNUC_PRINTF(2, 3);
+
+/*
+ * For a handler whose command line turned out wrong (a bad device name or
+ * option value): prints the last error as a usage error with the hint to
+ * use --help and sets ctl->usageError (exit status 2).  Returns false, for
+ * the handler to return.
+ */
+bool vfmigShellUsageErrorLast(vfmigCtl *ctl);
+
+/*
+ * Commands that read only this host and take no libvirt connection refuse
+ * -c rather than ignore it and print this host's data for another: returns
+ * false after a usage error when -c was given and @def is one of
+ * ctl->localOnly.
+ */
+bool vfmigShellCheckConnect(vfmigCtl *ctl, const vfmigCmdDef *def);
 
 /* The libvirt connection for -c (opened on first call). */
 virConnectPtr vfmigShellGetConnection(vfmigCtl *ctl);

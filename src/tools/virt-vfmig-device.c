@@ -13,6 +13,8 @@
 #include "vfmigerror.h"
 #include "vfmigfsm.h"
 #include "vfmigi18n.h"
+#include "vfmigstring.h"
+#include "vfmigvfio.h"
 
 
 /*
@@ -37,16 +39,20 @@ vfmigPrintField(const char *label, const char *value)
 
 
 static bool
-cmdDeviceInfo(vfmigCtl *ctl G_GNUC_UNUSED, const vfmigCmd *cmd)
+cmdDeviceInfo(vfmigCtl *ctl, const vfmigCmd *cmd)
 {
     const char *name = vfmigCmdGetString(cmd, "device");
     g_autoptr(vfmigDevice) dev = NULL;
     g_autofree char *flagsStr = NULL;
     g_autofree char *sizeStr = NULL;
+    g_autofree char *driver = NULL;
     vfmigVFIOPaths paths = { 0 };
     uint64_t flags;
     uint64_t stopCopy;
     uint32_t state;
+
+    if (vfmigVFIOParseName(name, NULL, NULL) < 0)
+        return vfmigShellUsageErrorLast(ctl);
 
     vfmigDevicePathsFromEnv(&paths);
 
@@ -70,8 +76,8 @@ cmdDeviceInfo(vfmigCtl *ctl G_GNUC_UNUSED, const vfmigCmd *cmd)
     }
 
     vfmigPrintField(_("Name"), vfmigDeviceGetName(dev));
-    vfmigPrintField(_("Driver"), vfmigDeviceGetDriver(dev) ?
-                    vfmigDeviceGetDriver(dev) : _("unknown"));
+    driver = vfmigStringEscapeText(vfmigDeviceGetDriver(dev));
+    vfmigPrintField(_("Driver"), driver ? driver : _("unknown"));
     vfmigPrintField(_("Migration"), flagsStr);
     vfmigPrintField(_("State"), vfmig_fsm_state_name(state));
     vfmigPrintField(_("Stop-copy size"), sizeStr);
@@ -81,7 +87,7 @@ cmdDeviceInfo(vfmigCtl *ctl G_GNUC_UNUSED, const vfmigCmd *cmd)
 
 static const vfmigCmdOptDef optsDeviceInfo[] = {
     { "device", VFMIG_OPT_ARG, true,
-      N_("PCI address (DDDD:BB:DD.F) or mdev UUID of a device bound to a VFIO driver") },
+      N_("PCI address (DDDD:BB:SS.F, or BB:SS.F in domain 0000) or mdev UUID of a device bound to a VFIO driver") },
     { NULL, 0, false, NULL }
 };
 

@@ -939,6 +939,8 @@ cmdDeviceQualify(vfmigCtl *ctl, const vfmigCmd *cmd)
 {
     const char *name = vfmigCmdGetString(cmd, "device");
     const char *peerName = vfmigCmdGetString(cmd, "peer");
+    g_autofree char *nameNorm = NULL;
+    g_autofree char *peerNorm = NULL;
     bool json = vfmigCmdGetBool(cmd, "json");
     bool noRecord = vfmigCmdGetBool(cmd, "no-record");
     uint64_t targetMs;
@@ -959,6 +961,15 @@ cmdDeviceQualify(vfmigCtl *ctl, const vfmigCmd *cmd)
         vfmigMigrateOptNumber(ctl, cmd, "timeout",
                               VFMIG_MIGRATE_TIMEOUT_MAX, &timeoutS) < 0)
         return false;
+    if (vfmigVFIOParseName(name, &nameNorm, NULL) < 0 ||
+        (peerName && vfmigVFIOParseName(peerName, &peerNorm, NULL) < 0))
+        return vfmigShellUsageErrorLast(ctl);
+    if (peerNorm && g_str_equal(peerNorm, nameNorm)) {
+        vfmigReportError(VFMIG_ERR_INVALID_ARG,
+                         _("the peer '%1$s' is the device itself: leave --peer out for a round trip onto itself"),
+                         peerName);
+        return vfmigShellUsageErrorLast(ctl);
+    }
 
     vfmigMigrateSetupSignals();
 
@@ -1137,6 +1148,8 @@ cmdDeviceSave(vfmigCtl *ctl, const vfmigCmd *cmd)
                                cmd->def->name, precopyStr);
         return false;
     }
+    if (vfmigVFIOParseName(name, NULL, NULL) < 0)
+        return vfmigShellUsageErrorLast(ctl);
 
     vfmigMigrateSetupSignals();
 
@@ -1266,7 +1279,7 @@ vfmigRestorePrint(FILE *out,
 
 
 static bool
-cmdDeviceRestore(vfmigCtl *ctl G_GNUC_UNUSED, const vfmigCmd *cmd)
+cmdDeviceRestore(vfmigCtl *ctl, const vfmigCmd *cmd)
 {
     const char *name = vfmigCmdGetString(cmd, "device");
     const char *file = vfmigCmdGetString(cmd, "file");
@@ -1281,6 +1294,9 @@ cmdDeviceRestore(vfmigCtl *ctl G_GNUC_UNUSED, const vfmigCmd *cmd)
     const char *state;
     int fd = -1;
     int rc;
+
+    if (vfmigVFIOParseName(name, NULL, NULL) < 0)
+        return vfmigShellUsageErrorLast(ctl);
 
     vfmigMigrateSetupSignals();
 

@@ -18,6 +18,8 @@
 #include "vfmignodedevcompare.h"
 #include "vfmignodedevprobe.h"
 #include "vfmignodedevxml.h"
+#include "vfmigpci.h"
+#include "vfmigstring.h"
 
 
 /*
@@ -37,35 +39,21 @@ vfmigNodeDevPathsFromEnv(vfmigNodeDevProbePaths *paths)
 }
 
 
-/* "pci_0000_3b_00_2" or "0000:3b:00.2" -> "0000:3b:00.2". */
-static char *
-vfmigNodeDevNameToAddress(const char *name)
+/*
+ * A device argument: a node device name (pci_0000_3b_00_2) or a PCI
+ * address (0000:3b:00.2, or 3b:00.2 in domain 0000).  A bad one is the
+ * command line's error.
+ */
+static int
+vfmigNodeDevParseArg(vfmigCtl *ctl,
+                     const char *arg,
+                     vfmigPCIAddress *addr)
 {
-    unsigned int dom, bus, slot, fn;
-    char end;
-
-    if (sscanf(name, "pci_%4x_%2x_%2x_%1x%c", &dom, &bus, &slot, &fn, &end) == 4 ||
-        sscanf(name, "%4x:%2x:%2x.%1x%c", &dom, &bus, &slot, &fn, &end) == 4)
-        return g_strdup_printf("%04x:%02x:%02x.%x", dom, bus, slot, fn);
-
-    vfmigReportError(VFMIG_ERR_INVALID_ARG,
-                     _("'%1$s' is neither a PCI node device name (pci_0000_3b_00_2) nor a PCI address (0000:3b:00.2)"),
-                     name);
-    return NULL;
-}
-
-
-static char *
-vfmigNodeDevAddressToName(const char *address)
-{
-    g_autofree char *name = g_strdup_printf("pci_%s", address);
-    char *p;
-
-    for (p = name; *p; p++) {
-        if (*p == ':' || *p == '.')
-            *p = '_';
+    if (vfmigPCIAddressParse(arg, VFMIG_PCI_ADDRESS_NODEDEV_NAME, addr) < 0) {
+        vfmigShellUsageErrorLast(ctl);
+        return -1;
     }
-    return g_steal_pointer(&name);
+    return 0;
 }
 
 
@@ -85,8 +73,22 @@ vfmigNodeDevPrintErrors(GPtrArray *errors)
     for (i = 0; errors && i < errors->len; i++) {
         const vfmigError *err = g_ptr_array_index(errors, i);
 
-        fprintf(stderr, _("warning: %1$s\n"), err->message);
+        g_autofree char *msg = vfmigStringEscapeText(err->message);
+
+        fprintf(stderr, _("warning: %1$s\n"), msg);
     }
+}
+
+
+/*
+ * How to learn the migration features of a VFIO device that neither sysfs
+ * nor debugfs describes (upstream mlx5_vfio_pci on Debian, vfio-pci).
+ */
+static char *
+vfmigNodeDevHowToLearn(const vfmigNodeDevPCI *dev)
+{
+    return g_strdup_printf(_("run 'virt-vfmig device-qualify %1$s', or 'virt-vfmig nodedev-list --vfio-query' (the VFIO feature query): both need the device idle, and vfio-pci resets a function it opens"),
+                           dev->address);
 }
 
 
@@ -104,10 +106,12 @@ cmdNodeDevDumpXML(vfmigCtl *ctl, const vfmigCmd *cmd)
     vfmigNodeDevProbePaths paths;
     virNodeDevicePtr nodedev;
     virConnectPtr conn;
+    vfmigPCIAddress addr;
 
-    if (!(address = vfmigNodeDevNameToAddress(name)))
+    if (vfmigNodeDevParseArg(ctl, name, &addr) < 0)
         return false;
-    nodename = vfmigNodeDevAddressToName(address);
+    address = vfmigPCIAddressFormat(&addr);
+    nodename = vfmigPCIAddressFormatNodeDevName(&addr);
 
     if (!(conn = vfmigShellGetConnection(ctl)))
         return false;
@@ -133,8 +137,11 @@ cmdNodeDevDumpXML(vfmigCtl *ctl, const vfmigCmd *cmd)
     vfmigNodeDevPrintErrors(dev->errors);
     /* Say where the description came from when it is not live, or why
      * there is none for a VFIO device. */
-    if (dev->note)
-        fprintf(stderr, _("note: %1$s: %2$s\n"), address, dev->note);
+    if (dev->note) {
+        g_autofree char *note = vfmigStringEscapeText(dev->note);
+
+        fprintf(stderr, _("note: %1$s: %2$s\n"), address, note);
+    }
 
     /* A device without the capability is printed as libvirt has it. */
     if (!dev->cap) {
@@ -190,7 +197,7 @@ static void
 vfmigNodeDevListJSON(vfmigJSONWriter *w, const vfmigNodeDevPCI *dev)
 {
     const vfmigNodeDevCapVFIOMig *cap = dev->cap;
-    g_autofree char *name = vfmigNodeDevAddressToName(dev->address);
+    g_autofree char *name = vfmigPCIAddressFormatNodeDevName(&dev->pci);
     g_auto(GStrv) features = NULL;
     size_t i;
 
@@ -199,6 +206,7 @@ vfmigNodeDevListJSON(vfmigJSONWriter *w, const vfmigNodeDevPCI *dev)
     vfmigJSONString(w, "address", dev->address);
     vfmigJSONString(w, "driver", dev->driver);
     vfmigJSONString(w, "physfn", dev->physfn);
+    vfmigJSONBool(w, "vfio", dev->vfio);
     vfmigJSONBool(w, "in-use", dev->inUse);
     if (cap) {
         g_autofree char *words = vfmigNodeDevFeaturesToString(cap->features);
@@ -215,6 +223,12 @@ vfmigNodeDevListJSON(vfmigJSONWriter *w, const vfmigNodeDevPCI *dev)
         vfmigJSONString(w, "dirty-tracking", vfmigNodeDevDirtyTypeToString(cap->dirty));
         vfmigJSONString(w, "state", vfmigNodeDevStateOf(cap));
         vfmigNodeDevQualifiedJSON(w, cap->qualified);
+    } else if (dev->vfio) {
+        g_autofree char *how = vfmigNodeDevHowToLearn(dev);
+
+        /* a VFIO device whose migration features nothing told */
+        vfmigJSONString(w, "features", NULL);
+        vfmigJSONString(w, "learn-features", how);
     }
     if (dev->note)
         vfmigJSONString(w, "note", dev->note);
@@ -223,7 +237,7 @@ vfmigNodeDevListJSON(vfmigJSONWriter *w, const vfmigNodeDevPCI *dev)
 
 
 static bool
-cmdNodeDevList(vfmigCtl *ctl G_GNUC_UNUSED, const vfmigCmd *cmd)
+cmdNodeDevList(vfmigCtl *ctl, const vfmigCmd *cmd)
 {
     const char *capName = vfmigCmdGetString(cmd, "cap");
     bool wantPrecopy = vfmigCmdGetBool(cmd, "pre-copy");
@@ -231,6 +245,7 @@ cmdNodeDevList(vfmigCtl *ctl G_GNUC_UNUSED, const vfmigCmd *cmd)
     bool allPCI = false;
     g_autoptr(vfmigNodeDevList) list = NULL;
     g_autoptr(vfmigJSONWriter) w = NULL;
+    g_autoptr(GPtrArray) unknown = g_ptr_array_new();
     vfmigNodeDevProbePaths paths;
     size_t i;
 
@@ -238,9 +253,10 @@ cmdNodeDevList(vfmigCtl *ctl G_GNUC_UNUSED, const vfmigCmd *cmd)
         if (g_str_equal(capName, "pci")) {
             allPCI = true;
         } else if (!g_str_equal(capName, "vfio-migration")) {
-            vfmigReportError(VFMIG_ERR_INVALID_ARG,
-                             _("unknown capability '%1$s': use 'vfio-migration' or 'pci'"),
-                             capName);
+            vfmigShellUsageError(ctl,
+                                 _("command '%1$s': unknown capability '%2$s': use 'vfio-migration' or 'pci'"),
+                                 cmd->def->name, capName);
+            ctl->usageError = true;
             return false;
         }
     }
@@ -263,9 +279,13 @@ cmdNodeDevList(vfmigCtl *ctl G_GNUC_UNUSED, const vfmigCmd *cmd)
         vfmigNodeDevPCI *dev = g_ptr_array_index(list->devices, i);
         g_autofree char *name = NULL;
         g_autofree char *features = NULL;
+        g_autofree char *driver = NULL;
+        g_autofree char *state = NULL;
 
         vfmigNodeDevPrintErrors(dev->errors);
-        if (!allPCI && !dev->cap)
+        /* every VFIO device: one whose features are unknown may well
+         * migrate (upstream mlx5_vfio_pci publishes nothing in sysfs) */
+        if (!allPCI && !dev->vfio)
             continue;
         if (wantPrecopy &&
             (!dev->cap || !(dev->cap->features & VFMIG_NODEDEV_FEATURE_PRE_COPY)))
@@ -276,17 +296,22 @@ cmdNodeDevList(vfmigCtl *ctl G_GNUC_UNUSED, const vfmigCmd *cmd)
             continue;
         }
 
-        name = vfmigNodeDevAddressToName(dev->address);
+        name = vfmigPCIAddressFormatNodeDevName(&dev->pci);
         if (dev->cap) {
             g_autofree char *words = vfmigNodeDevFeaturesToString(dev->cap->features);
 
             features = g_strdelimit(g_steal_pointer(&words), " ", ',');
+            state = vfmigStringEscapeText(vfmigNodeDevStateOf(dev->cap));
+        } else if (dev->vfio) {
+            features = g_strdup(_("unknown"));
+            g_ptr_array_add(unknown, dev);
         }
+        driver = vfmigStringEscapeText(dev->driver);
         printf(" %-20s %-16s %-26s %-8s %s\n", name,
-               dev->driver ? dev->driver : "-",
+               driver ? driver : "-",
                features ? features : "-",
                dev->cap ? vfmigNodeDevDirtyTypeToString(dev->cap->dirty) : "-",
-               dev->cap ? vfmigNodeDevStateOf(dev->cap) : "-");
+               state ? state : "-");
     }
 
     if (json) {
@@ -295,6 +320,18 @@ cmdNodeDevList(vfmigCtl *ctl G_GNUC_UNUSED, const vfmigCmd *cmd)
         vfmigJSONEndArray(w);
         out = vfmigJSONWriterFinish(w);
         fputs(out, stdout);
+        return true;
+    }
+
+    for (i = 0; i < unknown->len; i++) {
+        const vfmigNodeDevPCI *dev = g_ptr_array_index(unknown, i);
+        g_autofree char *note = vfmigStringEscapeText(dev->note);
+        g_autofree char *how = vfmigNodeDevHowToLearn(dev);
+
+        if (i == 0)
+            printf("\n");
+        printf(_("%1$s: %2$s\n  To learn them: %3$s.\n"),
+               dev->address, note ? note : _("migration features unknown"), how);
     }
     return true;
 }
@@ -307,7 +344,7 @@ cmdNodeDevList(vfmigCtl *ctl G_GNUC_UNUSED, const vfmigCmd *cmd)
  * with the capability, or the bare capability), or a device of this host.
  */
 static vfmigNodeDevCapVFIOMig *
-vfmigNodeDevCompareLoad(const vfmigCmd *cmd, const char *arg)
+vfmigNodeDevCompareLoad(vfmigCtl *ctl, const vfmigCmd *cmd, const char *arg)
 {
     g_autofree char *content = NULL;
     g_autoptr(GError) gerr = NULL;
@@ -334,9 +371,12 @@ vfmigNodeDevCompareLoad(const vfmigCmd *cmd, const char *arg)
         g_autoptr(vfmigNodeDevPCI) dev = NULL;
         g_autofree char *address = NULL;
         vfmigNodeDevProbePaths paths;
+        vfmigPCIAddress addr;
 
-        if (!(address = vfmigNodeDevNameToAddress(arg)))
+        /* neither a file nor a device */
+        if (vfmigNodeDevParseArg(ctl, arg, &addr) < 0)
             return NULL;
+        address = vfmigPCIAddressFormat(&addr);
         vfmigNodeDevPathsFromEnv(&paths);
         if (vfmigNodeDevProbeOne(&paths, address, vfmigNodeDevCmdProbeFlags(cmd), &dev) < 0)
             return NULL;
@@ -370,7 +410,7 @@ vfmigNodeDevQEMUText(vfmigNodeDevQEMU qemu)
 
 
 static bool
-cmdNodeDevCompare(vfmigCtl *ctl G_GNUC_UNUSED, const vfmigCmd *cmd)
+cmdNodeDevCompare(vfmigCtl *ctl, const vfmigCmd *cmd)
 {
     const char *srcArg = vfmigCmdGetString(cmd, "source");
     const char *dstArg = vfmigCmdGetString(cmd, "destination");
@@ -379,8 +419,8 @@ cmdNodeDevCompare(vfmigCtl *ctl G_GNUC_UNUSED, const vfmigCmd *cmd)
     g_autoptr(vfmigNodeDevCompareResult) res = NULL;
     size_t i;
 
-    if (!(src = vfmigNodeDevCompareLoad(cmd, srcArg)) ||
-        !(dst = vfmigNodeDevCompareLoad(cmd, dstArg)))
+    if (!(src = vfmigNodeDevCompareLoad(ctl, cmd, srcArg)) ||
+        !(dst = vfmigNodeDevCompareLoad(ctl, cmd, dstArg)))
         return false;
 
     res = vfmigNodeDevCapVFIOMigCompare(src, dst);
@@ -432,8 +472,10 @@ cmdNodeDevCompare(vfmigCtl *ctl G_GNUC_UNUSED, const vfmigCmd *cmd)
         printf(_("QEMU on the source: %1$s\n"), vfmigNodeDevQEMUText(res->qemu));
         for (i = 0; i < res->reasons->len; i++) {
             vfmigNodeDevCompareReason *r = g_ptr_array_index(res->reasons, i);
+            g_autofree char *msg = vfmigStringEscapeText(r->message);
 
-            printf("  - %s%s\n", r->fatal ? _("[refused] ") : "", r->message);
+            /* the messages quote the XML's strings */
+            printf("  - %s%s\n", r->fatal ? _("[refused] ") : "", msg);
         }
     }
 
@@ -478,36 +520,119 @@ vfmigNodeDevNovaCheck(const char *path, bool explicitPath)
 }
 
 
+/*
+ * Whether Nova may live-migrate a VM with @dev: what QEMU does with the
+ * device's capability (vfmigNodeDevCapVFIOMigCompare's verdict on the
+ * source).  Returns true, or false with *@why (translated, escaped).
+ */
+static bool
+vfmigNodeDevNovaMigratable(const vfmigNodeDevPCI *dev,
+                           char **why)
+{
+    g_autoptr(vfmigNodeDevCompareResult) res = NULL;
+    g_autofree char *reason = NULL;
+
+    *why = NULL;
+    if (!dev->cap) {
+        g_autofree char *how = vfmigNodeDevHowToLearn(dev);
+
+        reason = g_strdup_printf(_("%1$s; to learn them, %2$s"),
+                                 dev->note ? dev->note : _("migration features unknown"),
+                                 how);
+        *why = vfmigStringEscapeText(reason);
+        return false;
+    }
+
+    res = vfmigNodeDevCapVFIOMigCompare(dev->cap, dev->cap);
+    switch (res->qemu) {
+    case VFMIG_NODEDEV_QEMU_ALLOWED:
+        return true;
+    case VFMIG_NODEDEV_QEMU_ALL_DIRTY:
+        /* the reason says what QEMU does too */
+        if (dev->cap->dirtyReason)
+            reason = g_strdup_printf(_("no DMA dirty tracking: %1$s"),
+                                     dev->cap->dirtyReason);
+        else
+            reason = g_strdup(_("no DMA dirty tracking: QEMU blocks the migration unless vfio-pci has enable-migration=on, and then counts all guest RAM as dirty"));
+        break;
+    case VFMIG_NODEDEV_QEMU_BLOCKED:
+    case VFMIG_NODEDEV_QEMU_LAST:
+    default:
+        reason = g_strdup(_("the driver offers no stop-copy migration: QEMU blocks migrating the VM"));
+        break;
+    }
+    *why = vfmigStringEscapeText(reason);
+    return false;
+}
+
+
+/* Nova's device_type of a PCI function. */
+static const char *
+vfmigNodeDevNovaType(const vfmigNodeDevPCI *dev)
+{
+    if (dev->physfn)
+        return "type-VF";
+    if (dev->virtfns)
+        return "type-PF";
+    return "type-PCI";
+}
+
+
+typedef struct _vfmigNodeDevNovaAlias vfmigNodeDevNovaAlias;
+struct _vfmigNodeDevNovaAlias {
+    unsigned int vendor;
+    unsigned int device;
+    const char *type;
+    bool migratable;
+};
+
+
 static bool
 cmdNodeDevNovaSpec(vfmigCtl *ctl G_GNUC_UNUSED, const vfmigCmd *cmd)
 {
     const char *novaConf = vfmigCmdGetString(cmd, "nova-conf");
     g_autoptr(vfmigNodeDevList) list = NULL;
+    g_autoptr(GArray) aliases = g_array_new(FALSE, TRUE, sizeof(vfmigNodeDevNovaAlias));
     vfmigNodeDevProbePaths paths;
     size_t printed = 0;
     size_t i;
+    size_t j;
 
     vfmigNodeDevPathsFromEnv(&paths);
     if (vfmigNodeDevProbeAll(&paths, vfmigNodeDevCmdProbeFlags(cmd), &list) < 0)
         return false;
     vfmigNodeDevPrintErrors(list->errors);
 
-    printf(_("# Nova [pci] device_spec entries for the VFs vfmig can migrate.\n"
-             "# managed is \"no\": each VF is bound to its VFIO variant driver already,\n"
-             "# and libvirt must leave it so.  Paste under [pci] in nova.conf.\n"));
+    printf(_("# Nova [pci] device_spec and alias entries for this host's VFIO devices.\n"
+             "# managed is \"no\": each VF is bound to its VFIO driver already, and\n"
+             "# libvirt must leave it so.  Nova live-migrates a VM with a PCI device\n"
+             "# only through an alias with \"live_migratable\": \"yes\" (Nova 2025.1 or\n"
+             "# later).  Paste under [pci] in nova.conf; name the aliases in flavors\n"
+             "# (pci_passthrough:alias).\n"));
     printf("[pci]\n");
 
     for (i = 0; i < list->devices->len; i++) {
         vfmigNodeDevPCI *dev = g_ptr_array_index(list->devices, i);
         vfmigNodeDevCapVFIOMig *cap = dev->cap;
+        g_autofree char *why = NULL;
+        vfmigNodeDevNovaAlias alias = { 0 };
+        bool migratable;
 
-        if (!cap || !(cap->features & VFMIG_NODEDEV_FEATURE_STOP_COPY))
+        vfmigNodeDevPrintErrors(dev->errors);
+        if (!dev->vfio)
             continue;
+        migratable = vfmigNodeDevNovaMigratable(dev, &why);
+
+        if (migratable)
+            printf(_("# %1$s: live migratable\n"), dev->address);
+        else
+            printf(_("# %1$s: not live migratable: %2$s\n"), dev->address, why);
         printf("device_spec = { \"address\": \"%s\", \"vendor_id\": \"%04x\", "
                "\"product_id\": \"%04x\", \"managed\": \"no\", "
-               "\"live_migratable\": \"yes\" }\n",
-               dev->address, dev->vendor, dev->device);
-        if (cap->qualified) {
+               "\"live_migratable\": \"%s\" }\n",
+               dev->address, dev->vendor, dev->device,
+               migratable ? "yes" : "no");
+        if (cap && cap->qualified) {
             const vfmigNodeDevQualified *q = cap->qualified;
             g_autofree char *at = vfmigNodeDevQualifiedFormatTime(q->at);
             const char *verdict = vfmigNodeDevVerdictTypeToString(q->verdict);
@@ -523,14 +648,41 @@ cmdNodeDevNovaSpec(vfmigCtl *ctl G_GNUC_UNUSED, const vfmigCmd *cmd)
                 fprintf(stderr, _("warning: %1$s was not qualified for migration by its last device-qualify (%2$s): run virt-vfmig device-qualify %3$s for the reasons\n"),
                         dev->address, at ? at : "?", dev->address);
         }
-        if (cap->dirty == VFMIG_NODEDEV_DIRTY_NONE)
-            fprintf(stderr, _("warning: %1$s has no DMA dirty tracking%2$s%3$s: QEMU migrates it only with enable-migration=on and counts all guest RAM dirty\n"),
-                    dev->address, cap->dirtyReason ? " (" : "",
-                    cap->dirtyReason ? cap->dirtyReason : "");
+        if (!migratable)
+            fprintf(stderr, _("warning: %1$s is not live migratable: %2$s\n"),
+                    dev->address, why);
+
+        alias.vendor = dev->vendor;
+        alias.device = dev->device;
+        alias.type = vfmigNodeDevNovaType(dev);
+        alias.migratable = migratable;
+        for (j = 0; j < aliases->len; j++) {
+            const vfmigNodeDevNovaAlias *a = &g_array_index(aliases, vfmigNodeDevNovaAlias, j);
+
+            if (a->vendor == alias.vendor && a->device == alias.device &&
+                g_str_equal(a->type, alias.type) && a->migratable == alias.migratable)
+                break;
+        }
+        if (j == aliases->len)
+            g_array_append_val(aliases, alias);
         printed++;
     }
     if (printed == 0)
-        printf(_("# (no migratable VF found on this host)\n"));
+        printf(_("# (no device bound to a VFIO driver on this host)\n"));
+
+    /* one alias per PCI id, device type and migratability: Nova's PCI in
+     * Placement refuses an alias name given twice */
+    for (j = 0; j < aliases->len; j++) {
+        const vfmigNodeDevNovaAlias *a = &g_array_index(aliases, vfmigNodeDevNovaAlias, j);
+        g_autofree char *suffix = g_ascii_strdown(a->type + strlen("type-"), -1);
+
+        printf("alias = { \"vendor_id\": \"%04x\", \"product_id\": \"%04x\", "
+               "\"device_type\": \"%s\", \"name\": \"vfmig-%04x-%04x-%s%s\", "
+               "\"live_migratable\": \"%s\" }\n",
+               a->vendor, a->device, a->type, a->vendor, a->device,
+               suffix, a->migratable ? "" : "-nomig",
+               a->migratable ? "yes" : "no");
+    }
 
     vfmigNodeDevNovaCheck(novaConf ? novaConf : "/etc/nova/nova.conf",
                           novaConf != NULL);
@@ -540,7 +692,7 @@ cmdNodeDevNovaSpec(vfmigCtl *ctl G_GNUC_UNUSED, const vfmigCmd *cmd)
 
 static const vfmigCmdOptDef optsNodeDevDumpXML[] = {
     { "device", VFMIG_OPT_ARG, true,
-      N_("node device name (pci_0000_3b_00_2) or PCI address") },
+      N_("node device name (pci_0000_3b_00_2) or PCI address (0000:3b:00.2, or 3b:00.2 in domain 0000)") },
     { "vfio-query", VFMIG_OPT_BOOL, false,
       N_("if sysfs cannot tell, open the idle device through VFIO to ask it (vfio-pci resets an idle function it opens)") },
     { NULL, 0, false, NULL }
@@ -548,7 +700,7 @@ static const vfmigCmdOptDef optsNodeDevDumpXML[] = {
 
 static const vfmigCmdOptDef optsNodeDevList[] = {
     { "cap", VFMIG_OPT_STRING, false,
-      N_("'vfio-migration' (the default: devices that can migrate their state) or 'pci' (every PCI device)") },
+      N_("'vfio-migration' (the default: every device bound to a VFIO driver, with what it can migrate) or 'pci' (every PCI device)") },
     { "pre-copy", VFMIG_OPT_BOOL, false,
       N_("only devices that offer pre-copy") },
     { "json", VFMIG_OPT_BOOL, false, N_("print JSON") },
@@ -588,11 +740,15 @@ const vfmigCmdDef vfmigNodeDevCmds[] = {
          "estimates.  A device QEMU holds is described from the cache of an "
          "earlier probe.") },
     { "nodedev-list", cmdNodeDevList, optsNodeDevList,
-      N_("list the devices that can migrate their state"),
-      N_("Lists this host's PCI devices bound to a VFIO driver with "
-         "migration support, from sysfs (no libvirt connection needed): "
-         "features, dirty tracking and migration state; with --json also the "
-         "last device-qualify's figures.") },
+      N_("list the VFIO devices and what they can migrate"),
+      N_("Lists every PCI device of this host bound to a VFIO driver, from "
+         "sysfs: its migration features, dirty tracking and migration state; "
+         "with --json also the last device-qualify's figures.  A device whose "
+         "driver publishes its features nowhere (upstream mlx5_vfio_pci, "
+         "vfio-pci) is listed with features 'unknown' and how to learn them: "
+         "device-qualify, or --vfio-query, which both need the device idle "
+         "and make vfio-pci reset it.  It reads only this host and uses no "
+         "libvirt connection: -c is refused.") },
     { "nodedev-compare", cmdNodeDevCompare, optsNodeDevCompare,
       N_("can a device's state migrate from one VF to another"),
       N_("Compares a source and a destination VF, each given as a "
@@ -600,13 +756,20 @@ const vfmigCmdDef vfmigNodeDevCmds[] = {
          "another host) or as a device of this host, like virsh "
          "hypervisor-cpu-compare: whether the state can move, whether "
          "pre-copy can be used and in which mode, and what QEMU will do, "
-         "with every reason.  Fails when the state cannot move.") },
+         "with every reason.  Fails when the state cannot move.  Takes no "
+         "libvirt connection: -c is refused.") },
     { "nodedev-nova-spec", cmdNodeDevNovaSpec, optsNodeDevNovaSpec,
-      N_("Nova [pci] device_spec entries for the migratable VFs"),
-      N_("Prints OpenStack Nova [pci] device_spec lines, with "
-         "live_migratable and managed, for this host's VFs that can migrate "
-         "their state, ready to paste into nova.conf, and warns about "
-         "settings that break VF migration, such as post-copy, which QEMU "
-         "refuses for VFIO devices.") },
+      N_("Nova [pci] device_spec and alias entries for the VFIO devices"),
+      N_("Prints OpenStack Nova [pci] device_spec lines, with managed and "
+         "live_migratable, for every device of this host bound to a VFIO "
+         "driver, and the [pci] alias entries (vendor_id, product_id, "
+         "device_type, name, live_migratable) that flavors name: Nova 2025.1 "
+         "and later live-migrate a VM with a PCI device only through an alias "
+         "with live_migratable \"yes\".  A device QEMU would refuse to migrate "
+         "(no stop-copy, no DMA dirty tracking) or whose features are "
+         "unknown gets \"no\", with the reason.  Ready to paste into "
+         "nova.conf; warns about settings that break VF migration, such as "
+         "post-copy, which QEMU refuses for VFIO devices.  It reads only this "
+         "host: -c is refused.") },
     { NULL, NULL, NULL, NULL, NULL }
 };

@@ -32,6 +32,19 @@ static const char *const vfmigCmdGroupNames[] = {
 };
 
 
+/* They read this host (sysfs, VFIO) and no libvirt: -c is refused. */
+static const char *const vfmigLocalOnlyCmds[] = {
+    "device-info",
+    "device-qualify",
+    "device-save",
+    "device-restore",
+    "nodedev-list",
+    "nodedev-compare",
+    "nodedev-nova-spec",
+    NULL,
+};
+
+
 static void
 vfmigUsage(vfmigCtl *ctl)
 {
@@ -69,8 +82,8 @@ cmdHelp(vfmigCtl *ctl, const vfmigCmd *cmd)
         return true;
     }
     if (!(def = vfmigShellFindCommand(ctl, name))) {
-        vfmigReportError(VFMIG_ERR_INVALID_ARG,
-                         _("unknown command '%1$s'"), name);
+        vfmigShellUsageError(ctl, _("unknown command '%1$s'"), name);
+        ctl->usageError = true;
         return false;
     }
     vfmigShellPrintCommandHelp(ctl, def);
@@ -150,6 +163,7 @@ main(int argc, char **argv)
     vfmigCtl ctl = {
         .groups = vfmigCmdGroups,
         .groupNames = vfmigCmdGroupNames,
+        .localOnly = vfmigLocalOnlyCmds,
     };
     vfmigCmd cmd = { 0 };
     const vfmigCmdDef *def;
@@ -213,6 +227,8 @@ main(int argc, char **argv)
         ret = rc > 0 ? VFMIG_EXIT_OK : VFMIG_EXIT_USAGE;
         goto cleanup;
     }
+    if (!vfmigShellCheckConnect(&ctl, def))
+        goto cleanup;
 
     if (def->handler(&ctl, &cmd)) {
         ret = VFMIG_EXIT_OK;

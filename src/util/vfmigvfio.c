@@ -18,6 +18,7 @@
 #include "vfmigerror.h"
 #include "vfmigfsm.h"
 #include "vfmigi18n.h"
+#include "vfmigpci.h"
 #include "vfio_mig_uapi.h"
 
 #if defined(__has_include)
@@ -103,53 +104,12 @@ vfmigVFIOForceClose(int *fd)
 }
 
 
-static bool
-vfmigVFIOIsHex(const char *s, size_t len)
-{
-    size_t i;
-
-    for (i = 0; i < len; i++) {
-        if (!g_ascii_isxdigit(s[i]))
-            return false;
-    }
-    return true;
-}
-
-
-/* "DDDD:BB:DD.F" with a domain of 4 to 8 hex digits. */
-static bool
-vfmigVFIOIsPCIAddress(const char *name)
-{
-    const char *colon = strchr(name, ':');
-    size_t domLen;
-    unsigned int dev;
-    unsigned int fn;
-
-    if (!colon)
-        return false;
-    domLen = colon - name;
-    if (domLen < 4 || domLen > 8 || !vfmigVFIOIsHex(name, domLen))
-        return false;
-
-    /* "BB:DD.F" */
-    name = colon + 1;
-    if (strlen(name) != 7 ||
-        !vfmigVFIOIsHex(name, 2) || name[2] != ':' ||
-        !vfmigVFIOIsHex(name + 3, 2) || name[5] != '.' ||
-        !g_ascii_isdigit(name[6]))
-        return false;
-
-    dev = g_ascii_xdigit_value(name[3]) * 16 + g_ascii_xdigit_value(name[4]);
-    fn = name[6] - '0';
-    return dev <= 0x1f && fn <= 7;
-}
-
-
 int
 vfmigVFIOParseName(const char *name,
                    char **normalized,
                    bool *isMdev)
 {
+    vfmigPCIAddress pci;
     bool mdev;
 
     if (!name || !*name) {
@@ -158,19 +118,22 @@ vfmigVFIOParseName(const char *name,
         return -1;
     }
 
-    if (vfmigVFIOIsPCIAddress(name)) {
+    if (vfmigPCIAddressIsValid(name, 0, &pci)) {
         mdev = false;
     } else if (g_uuid_string_is_valid(name)) {
         mdev = true;
+    } else if (strchr(name, ':')) {
+        /* meant as a PCI address: say what is wrong with it */
+        return vfmigPCIAddressParse(name, 0, &pci);
     } else {
         vfmigReportError(VFMIG_ERR_INVALID_ARG,
-                         _("'%1$s' is neither a PCI address (DDDD:BB:DD.F, e.g. 0000:01:00.1) nor a mediated device UUID"),
+                         _("'%1$s' is neither a PCI address (DDDD:BB:SS.F such as 0000:3b:00.2, or BB:SS.F such as 3b:00.2) nor a mediated device UUID"),
                          name);
         return -1;
     }
 
     if (normalized)
-        *normalized = g_ascii_strdown(name, -1);
+        *normalized = mdev ? g_ascii_strdown(name, -1) : vfmigPCIAddressFormat(&pci);
     if (isMdev)
         *isMdev = mdev;
     return 0;

@@ -34,9 +34,10 @@ typedef enum {
 typedef struct _vfmigVFIO vfmigVFIO;
 
 /*
- * Checks that @name is a PCI address "DDDD:BB:DD.F" (hex; a domain of 4 to
- * 8 digits) or a mediated device UUID, and sets *@normalized (lower case,
- * as sysfs and the kernel spell it) and *@isMdev.  Either output may be
+ * Checks that @name is a PCI address (vfmigPCIAddressParse: DDDD:BB:SS.F or
+ * BB:SS.F, domain 0000) or a mediated device UUID, and sets *@normalized
+ * (the canonical address or the lower-case UUID, as sysfs and the kernel
+ * spell them) and *@isMdev.  Either output may be
  * NULL.  Returns 0, or -1 with VFMIG_ERR_INVALID_ARG naming the input.
  */
 int vfmigVFIOParseName(const char *name,

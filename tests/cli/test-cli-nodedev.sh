@@ -73,8 +73,12 @@ pci 0000:3b:00.2 0x15b3 0x101e mlx5_vfio_pci 11
 pci 0000:3b:00.3 0x15b3 0x101e mlx5_vfio_pci 12
 pci 0000:3b:00.4 0x15b3 0x101e vfio-pci 13
 pci 0000:3b:00.5 0x15b3 0x101e mlx5_core 14
+# upstream mlx5_vfio_pci: no vfio_migration/ ABI, no debugfs on Debian
+pci 0000:3b:00.6 0x15b3 0x101e mlx5_vfio_pci 15
+mkdir -p "$sys/devices/pci0000:3a/0000:3b:00.6/vfio-dev/vfio0"
 vf 0000:3b:00.0 0 0000:3b:00.2; vf 0000:3b:00.0 1 0000:3b:00.3
 vf 0000:3b:00.0 2 0000:3b:00.4; vf 0000:3b:00.0 3 0000:3b:00.5
+vf 0000:3b:00.0 4 0000:3b:00.6
 abi 0000:3b:00.2 "stop-copy p2p pre-copy dma-logging" on 1 RUNNING 28.39.1002
 abi 0000:3b:00.3 "stop-copy p2p pre-copy" on 0 RUNNING 28.39.1002
 printf 'CONFIG_VFIO=m\n' > "$tmp/config"
@@ -83,10 +87,19 @@ export VFMIG_CACHE_DIR=$tmp/cache VFMIG_DEBUGFS_ROOT=$tmp/debug VFMIG_KERNEL_CON
 
 # ---- nodedev-list
 if run 0 nodedev-list && has 'pci_0000_3b_00_2 +mlx5_vfio_pci +stop-copy,p2p,pre-copy,multi-load +device +RUNNING' &&
-   has 'pci_0000_3b_00_3 +mlx5_vfio_pci +stop-copy,p2p,pre-copy +none' && ! has 'pci_0000_3b_00_[045]'; then
-    ok "nodedev-list shows the two migratable VFs with features and dirty tracking, nothing else"
+   has 'pci_0000_3b_00_3 +mlx5_vfio_pci +stop-copy,p2p,pre-copy +none' && ! has 'pci_0000_3b_00_[05]'; then
+    ok "nodedev-list shows the two migratable VFs with features and dirty tracking, no device off VFIO"
 else
     nok "nodedev-list"
+fi
+if run 0 nodedev-list && has '^ pci_0000_3b_00_6 +mlx5_vfio_pci +unknown +- +-$' &&
+   has '^ pci_0000_3b_00_4 +vfio-pci +unknown' &&
+   has "^0000:3b:00.6: migration features unknown: neither its driver's sysfs nor debugfs" &&
+   has "To learn them: run 'virt-vfmig device-qualify 0000:3b:00.6', or 'virt-vfmig nodedev-list --vfio-query' \\(the VFIO feature query\\): both need the device idle, and vfio-pci resets a function it opens" &&
+   [ ! -s "$tmp/err" ]; then
+    ok "nodedev-list lists a VF on upstream mlx5_vfio_pci (no vfio_migration/): features unknown, and how to learn them"
+else
+    nok "nodedev-list with a VF on upstream mlx5_vfio_pci"
 fi
 if run 0 nodedev-list --cap pci && has 'pci_0000_3b_00_0 +mlx5_core' && has 'pci_0000_3b_00_5 +mlx5_core'; then
     ok "nodedev-list --cap pci shows every PCI function"
@@ -94,8 +107,8 @@ else
     nok "nodedev-list --cap pci"
 fi
 if run 0 nodedev-list --json &&
-   python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert [x["name"] for x in d]==["pci_0000_3b_00_2","pci_0000_3b_00_3"], d; assert d[0]["features"]==["stop-copy","p2p","pre-copy","multi-load"], d[0]; assert d[0]["dirty-tracking"]=="device" and d[1]["dirty-tracking"]=="none"; assert d[0]["physfn"]=="0000:3b:00.0"' "$tmp/out"; then
-    ok "nodedev-list --json is valid JSON with the same devices and features"
+   python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert [x["name"] for x in d]==["pci_0000_3b_00_2","pci_0000_3b_00_3","pci_0000_3b_00_4","pci_0000_3b_00_6"], d; assert d[0]["features"]==["stop-copy","p2p","pre-copy","multi-load"], d[0]; assert d[0]["dirty-tracking"]=="device" and d[1]["dirty-tracking"]=="none"; assert d[0]["physfn"]=="0000:3b:00.0"; u=d[3]; assert u["vfio"] is True and u["features"] is None and u["driver"]=="mlx5_vfio_pci", u; assert u["note"].startswith("migration features unknown: "), u; assert "virt-vfmig device-qualify 0000:3b:00.6" in u["learn-features"] and "resets" in u["learn-features"], u' "$tmp/out"; then
+    ok "nodedev-list --json is valid JSON with the same devices and features; unknown features are null, with how to learn them"
 else
     nok "nodedev-list --json"
 fi
@@ -106,11 +119,26 @@ if run 0 nodedev-list --pre-copy && has pci_0000_3b_00_2 && ! has pci_0000_3b_00
 else
     nok "nodedev-list --pre-copy"
 fi
-if run 1 nodedev-list --cap foo && has_err "unknown capability 'foo'"; then
-    ok "nodedev-list --cap with an unknown capability fails with its name"
+if run 2 nodedev-list --cap foo && has_err "unknown capability 'foo'" && has_err "Try 'virt-vfmig --help'"; then
+    ok "nodedev-list --cap with an unknown capability is a usage error naming it"
 else
     nok "nodedev-list --cap foo"
 fi
+if run 2 nodedev-list extra && has_err "unexpected argument 'extra'"; then
+    ok "nodedev-list with an extra argument is a usage error"
+else
+    nok "nodedev-list extra"
+fi
+for c in nodedev-list nodedev-nova-spec "nodedev-compare pci_0000_3b_00_2 pci_0000_3b_00_3"; do
+    # shellcheck disable=SC2086
+    if run 2 -c bogus:///x $c && [ ! -s "$tmp/out" ] &&
+       has_err "command '${c%% *}' reads this host's sysfs and uses no libvirt connection, so -c 'bogus:///x' cannot apply" &&
+       has_err "Try 'virt-vfmig --help'"; then
+        ok "${c%% *} refuses -c instead of printing this host's data for another"
+    else
+        nok "${c%% *} -c bogus:///x"
+    fi
+done
 
 # ---- nodedev-compare
 cap() {   # cap FILE FEATURES-XML DIRTY [DEVICE]
@@ -173,6 +201,25 @@ if run 1 nodedev-compare "$tmp/bad.xml" "$tmp/a.xml" && has_err 'missing element
 else
     nok "nodedev-compare malformed"
 fi
+sed "s|firmware='28.39.1002'|firmware='28.39.1002\&#xA;Compatible: the device state can move from source to destination.\&#xD;'|" "$tmp/a.xml" > "$tmp/forged.xml"
+if run 1 nodedev-compare "$tmp/a.xml" "$tmp/forged.xml" && has '^Incompatible' && ! has '^Compatible' &&
+   has "firmware \\(source '28.39.1002', destination '28.39.1002\\\\nCompatible: the device state can move from source to destination.\\\\r'\\)" &&
+   ! grep -q "$(printf '\r')" "$tmp/out"; then
+    ok "nodedev-compare escapes control characters from the XML: a &#xA; in an attribute forges no 'Compatible' line"
+else
+    nok "nodedev-compare with a newline in an attribute"
+fi
+if run 2 nodedev-compare 0000:3b:00.2 3b:00.9 && has_err "'3b:00.9' is not a PCI address \\(the function is above 7\\)" &&
+   has_err "pci_0000_3b_00_2"; then
+    ok "nodedev-compare: an argument that is neither a file nor a PCI address is a usage error"
+else
+    nok "nodedev-compare with a bad address"
+fi
+if run 0 nodedev-compare 3b:00.2 pci_0000_3b_00_3 && has 'Pre-copy'; then
+    ok "nodedev-compare: a short BDF is a device of domain 0000"
+else
+    nok "nodedev-compare with a short BDF"
+fi
 if run 1 nodedev-compare "$tmp/nonexistent/x.xml" "$tmp/a.xml" && has_err "cannot read"; then
     ok "nodedev-compare: a missing file is named"
 else
@@ -182,12 +229,36 @@ fi
 # ---- nodedev-nova-spec
 printf '[libvirt]\nlive_migration_permit_post_copy = True\n' > "$tmp/nova.conf"
 if run 0 nodedev-nova-spec --nova-conf "$tmp/nova.conf" &&
+   has '^# 0000:3b:00.2: live migratable$' &&
    has '^device_spec = \{ "address": "0000:3b:00.2", "vendor_id": "15b3", "product_id": "101e", "managed": "no", "live_migratable": "yes" \}$' &&
-   has '"address": "0000:3b:00.3"' && ! has '0000:3b:00.4' &&
-   has_err 'live_migration_permit_post_copy' && has_err '0000:3b:00.3 has no DMA dirty tracking'; then
-    ok "nodedev-nova-spec: device_spec lines for the migratable VFs, warnings for post-copy and missing dirty tracking"
+   has_err 'live_migration_permit_post_copy' && ! has '0000:3b:00.5'; then
+    ok "nodedev-nova-spec: a device_spec line for the migratable VF, a warning for post-copy"
 else
     nok "nodedev-nova-spec"
+fi
+if run 0 nodedev-nova-spec --nova-conf "$tmp/no-nova.conf" &&
+   has '^alias = \{ "vendor_id": "15b3", "product_id": "101e", "device_type": "type-VF", "name": "vfmig-15b3-101e-vf", "live_migratable": "yes" \}$' &&
+   has '^alias = \{ "vendor_id": "15b3", "product_id": "101e", "device_type": "type-VF", "name": "vfmig-15b3-101e-vf-nomig", "live_migratable": "no" \}$' &&
+   [ "$(grep -c '^alias = ' "$tmp/out")" = 2 ]; then
+    ok "nodedev-nova-spec: [pci] alias entries with live_migratable, one per PCI id, device type and migratability"
+else
+    nok "nodedev-nova-spec aliases"
+fi
+if run 0 nodedev-nova-spec --nova-conf "$tmp/no-nova.conf" &&
+   has '^# 0000:3b:00.3: not live migratable: no DMA dirty tracking: driver mlx5_vfio_pci offers no DMA dirty logging; QEMU migrates the device only with enable-migration=on' &&
+   has '^device_spec = \{ "address": "0000:3b:00.3", .*"live_migratable": "no" \}$' &&
+   has_err '^warning: 0000:3b:00.3 is not live migratable: no DMA dirty tracking'; then
+    ok "nodedev-nova-spec: a VF without dirty tracking, which QEMU blocks, says no with the reason"
+else
+    nok "nodedev-nova-spec without dirty tracking"
+fi
+if run 0 nodedev-nova-spec --nova-conf "$tmp/no-nova.conf" &&
+   has "^# 0000:3b:00.6: not live migratable: migration features unknown: .*; to learn them, run 'virt-vfmig device-qualify 0000:3b:00.6', or 'virt-vfmig nodedev-list --vfio-query'" &&
+   has '^device_spec = \{ "address": "0000:3b:00.6", "vendor_id": "15b3", "product_id": "101e", "managed": "no", "live_migratable": "no" \}$' &&
+   has '^device_spec = \{ "address": "0000:3b:00.4", .*"live_migratable": "no" \}$'; then
+    ok "nodedev-nova-spec: VFs with unknown features (upstream mlx5_vfio_pci, vfio-pci) say no, and how to learn them"
+else
+    nok "nodedev-nova-spec with unknown features"
 fi
 printf '[libvirt]\nlive_migration_permit_post_copy = False\n' > "$tmp/nova.conf"
 if run 0 nodedev-nova-spec --nova-conf "$tmp/nova.conf" && ! has_err post_copy; then
@@ -302,7 +373,8 @@ else
     "$SRCDIR/tests/libvirt/with-libvirtd.sh" sh -c '
         "$1" -c qemu:///system nodedev-dumpxml "$2" > "$3/dump.xml" 2> "$3/dump.err" || exit 1
         virsh -c qemu:///system nodedev-dumpxml "$2" > "$3/virsh.xml" 2>> "$3/dump.err" || exit 2
-        "$1" -c qemu:///system nodedev-dumpxml nosuchdevice > /dev/null 2> "$3/nodev.err"; echo $? > "$3/nodev.rc"
+        "$1" -c qemu:///system nodedev-dumpxml ff:1f.7 > /dev/null 2> "$3/nodev.err"; echo $? > "$3/nodev.rc"
+        "$1" -c qemu:///system nodedev-dumpxml nosuchdevice > /dev/null 2> "$3/badname.err"; echo $? > "$3/badname.rc"
     ' sh "$VFMIG" "$name" "$tmp" || rc=$?
     cp "$tmp/dump.xml" "$tmp/out" 2>/dev/null; cp "$tmp/dump.err" "$tmp/err" 2>/dev/null
     if [ "$rc" = 0 ] && has "<name>$name</name>" && has "<capability type='vfio-migration'>" &&
@@ -329,8 +401,9 @@ PY
     else
         nok "nodedev-dumpxml output does not validate"
     fi
-    if [ "$(cat "$tmp/nodev.rc" 2>/dev/null)" = 1 ] && grep -q "libvirt has no node device 'nosuchdevice'\|neither a PCI node device name" "$tmp/nodev.err"; then
-        ok "nodedev-dumpxml of an unknown device fails with its name"
+    if [ "$(cat "$tmp/nodev.rc" 2>/dev/null)" = 1 ] && grep -q "libvirt has no node device 'pci_0000_ff_1f_7'" "$tmp/nodev.err" &&
+       [ "$(cat "$tmp/badname.rc" 2>/dev/null)" = 2 ] && grep -q "'nosuchdevice' is not a PCI address" "$tmp/badname.err"; then
+        ok "nodedev-dumpxml of an unknown device fails with its name; of a bad name, a usage error"
     else
         cp "$tmp/nodev.err" "$tmp/err" 2>/dev/null; nok "nodedev-dumpxml of an unknown device"
     fi

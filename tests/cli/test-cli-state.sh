@@ -75,7 +75,14 @@ pci 0000:00:06.0 0x1b36 0x0005 vfmig_testdev 6 0
 abi 0000:00:06.0 RUNNING 1
 export VFMIG_SYSFS_ROOT=$sys VFMIG_DEV_ROOT=$dev VFMIG_PROC_ROOT=$tmp/proc VFMIG_CACHE_DIR=$tmp/cache
 
-check "device-qualify of a malformed address" 1 "" "'0000:zz:00.0'" -- device-qualify 0000:zz:00.0
+check "device-qualify of a malformed address is a usage error" 2 "" "'0000:zz:00.0' is not a PCI address \(the bus must be 2 hex digits" -- device-qualify 0000:zz:00.0
+check "device-qualify with a malformed --peer is a usage error" 2 "" "'0000:00:06.9' is not a PCI address \(the function is above 7\)" -- device-qualify 0000:00:06.0 --peer 0000:00:06.9
+check "device-save of a malformed address is a usage error" 2 "" "'0000:00:03.0x' is not a PCI address \(something follows the function\)" -- device-save 0000:00:03.0x "$tmp/new"
+check "device-restore of a malformed address is a usage error" 2 "" "'eth0' is neither a PCI address" -- device-restore eth0 "$tmp/exists"
+check "device-qualify of a short BDF means domain 0000" 1 "" "0000:00:09.0" -- device-qualify 00:09.0
+check "device-qualify refuses -c: it reads this host only" 2 "" "command 'device-qualify' reads this host's sysfs and uses no libvirt connection, so -c 'test:///default' cannot apply" -- -c test:///default device-qualify 0000:00:06.0
+check "device-save refuses -c" 2 "" "command 'device-save' reads this host's sysfs" -- --connect=test:///default device-save 0000:00:06.0 "$tmp/new"
+check "device-restore refuses -c" 2 "" "command 'device-restore' reads this host's sysfs" -- -c qemu:///system device-restore 0000:00:06.0 "$tmp/exists"
 check "device-qualify of a device that does not exist" 1 "" "0000:00:09.0" -- device-qualify 0000:00:09.0
 check "device-restore onto a device that does not exist" 1 "" "0000:00:09.0" -- device-restore 0000:00:09.0 "$tmp/exists"
 check "device-save of a device that does not exist" 1 "" "0000:00:09.0" -- device-save 0000:00:09.0 "$tmp/new"
@@ -86,7 +93,8 @@ check "device-save of a device in a migration state" 1 "" "device '0000:00:05.0'
 result "device-save of a busy device leaves no file behind" test ! -e "$tmp/new"
 check "device-restore onto a device in use" 1 "" "device '0000:00:04.0' is in use" -- device-restore 0000:00:04.0 "$tmp/exists"
 check "device-qualify with a busy peer" 1 "" "device '0000:00:05.0' is in use" -- device-qualify 0000:00:06.0 --peer 0000:00:05.0
-check "device-qualify with the device as its own peer" 1 "" "the peer '0000:00:06.0' is the device itself" -- device-qualify 0000:00:06.0 --peer 0000:00:06.0
+check "device-qualify with the device as its own peer" 2 "" "the peer '0000:00:06.0' is the device itself" -- device-qualify 0000:00:06.0 --peer 0000:00:06.0
+check "device-qualify with the device as its own peer, by its short BDF" 2 "" "the peer '00:06.0' is the device itself" -- device-qualify 0000:00:06.0 --peer 00:06.0
 check "device-qualify of an idle device without its VFIO group" 1 "" "0000:00:06.0" -- device-qualify 0000:00:06.0
 check "device-qualify --no-record of an idle device without its VFIO group" 1 "" "0000:00:06.0" -- device-qualify 0000:00:06.0 --no-record
 result "a qualification that never ran records nothing" test ! -e "$tmp/cache/0000:00:06.0.qualified"

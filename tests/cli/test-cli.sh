@@ -24,7 +24,7 @@ check "usage errors point at --help" 2 "" "Try 'virt-vfmig --help'" -- frobnicat
 # --- help
 check "help lists the commands" 0 "device-info" "" -- help
 check "help COMMAND describes it" 0 "SYNOPSIS" "" -- help device-info
-check "help of an unknown command fails" 1 "" "unknown command 'nope'" -- help nope
+check "help of an unknown command is a usage error" 2 "" "unknown command 'nope'" -- help nope
 check "COMMAND --help describes it" 0 "virt-vfmig device-info <device>" "" -- device-info --help
 check "COMMAND -h describes it" 0 "DESCRIPTION" "" -- device-info -h
 
@@ -50,7 +50,12 @@ ln -s "../../../devices/pci0000:00/0000:00:03.0" "$sys/bus/pci/devices/0000:00:0
 ln -s "../../../bus/pci/drivers/e1000e" "$sys/devices/pci0000:00/0000:00:03.0/driver"
 ln -s "../../../kernel/iommu_groups/7" "$sys/devices/pci0000:00/0000:00:03.0/iommu_group"
 export VFMIG_SYSFS_ROOT=$sys VFMIG_DEV_ROOT=$dev
-check "malformed address is refused by name" 1 "" "'0000:zz:00.0'" -- device-info 0000:zz:00.0
+check "malformed address is a usage error naming it" 2 "" "'0000:zz:00.0' is not a PCI address \(the bus must be 2 hex digits.*expected DDDD:BB:SS.F" -- device-info 0000:zz:00.0
+check "an address with junk after it is a usage error" 2 "" "'0000:00:03.0 ' is not a PCI address \(something follows" -- device-info "0000:00:03.0 "
+check "neither an address nor a UUID is a usage error" 2 "" "'eth0' is neither a PCI address" -- device-info eth0
+check "a newline in a bad device name is escaped" 2 "" "'0000:00:03.0\\\\nx'" -- device-info "$(printf '0000:00:03.0\nx')"
+check "a short BDF means domain 0000" 1 "" "0000:00:03.0.*e1000e" -- device-info 00:03.0
+check "device-info refuses -c: it reads this host only" 2 "" "command 'device-info' reads this host's sysfs and uses no libvirt connection, so -c 'test:///default' cannot apply" -- -c test:///default device-info 00:03.0
 check "missing device" 1 "" "0000:00:09.0" -- device-info 0000:00:09.0
 check "device bound to a non-VFIO driver" 1 "" "e1000e" -- device-info 0000:00:03.0
 unset VFMIG_SYSFS_ROOT VFMIG_DEV_ROOT

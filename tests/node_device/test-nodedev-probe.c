@@ -561,6 +561,61 @@ testVFIODevDir(Fake *f,
 }
 
 
+/*
+ * Upstream mlx5_vfio_pci (as built by a distribution with it): a VFIO
+ * variant driver without vfmig's vfio_migration/ files, and no debugfs:
+ * listed as a VFIO device whose features are unknown, not left out.
+ */
+static void
+testUpstreamVariant(Fake *f,
+                    gconstpointer data G_GNUC_UNUSED)
+{
+    g_autoptr(vfmigNodeDevList) list = NULL;
+    vfmigNodeDevPCI *dev;
+
+    fakePCI(f, PF_A, "0x15b3\n", "0x101d\n", "mlx5_core", 10);
+    fakePCI(f, VF_A0, "0x15b3\n", "0x101e\n", "mlx5_vfio_pci", 11);
+    fakeVF(f, PF_A, 0, VF_A0);
+    attr(f, VF_A0, "vfio-dev/vfio0/dev", "511:0\n");
+    list = probeAll(f, 0);
+    dev = find(list, VF_A0);
+    assertNoErrors(dev);
+    g_assert_true(dev->vfio);
+    g_assert_false(dev->inUse);
+    g_assert_null(dev->cap);
+    g_assert_cmpstr(dev->driver, ==, "mlx5_vfio_pci");
+    g_assert_cmpstr(dev->physfn, ==, PF_A);
+    g_assert_cmpuint(dev->pci.bus, ==, 0x3b);
+    g_assert_cmpuint(dev->pci.function, ==, 2);
+    g_assert_nonnull(dev->note);
+    g_assert_true(g_str_has_prefix(dev->note, "migration features unknown: "));
+    g_assert_false(find(list, PF_A)->vfio);
+}
+
+
+/* An entry of the bus directory that is no PCI function is skipped. */
+static void
+testBusJunk(Fake *f,
+            gconstpointer data G_GNUC_UNUSED)
+{
+    g_autoptr(vfmigNodeDevList) list = NULL;
+    g_autofree char *junk = g_build_filename(f->sys, "bus", "pci", "devices",
+                                             "0000:3b:00.2x", NULL);
+    const vfmigError *e;
+
+    fakePCI(f, VF_A0, "0x15b3\n", "0x101e\n", "mlx5_core", 11);
+    mkdirs(junk);
+    list = probeAll(f, 0);
+    g_assert_cmpuint(list->devices->len, ==, 1);
+    g_assert_nonnull(find(list, VF_A0));
+    g_assert_cmpuint(list->errors->len, ==, 1);
+    e = g_ptr_array_index(list->errors, 0);
+    g_assert_cmpint(e->code, ==, VFMIG_ERR_DATA_CORRUPT);
+    g_assert_nonnull(strstr(e->message, junk));
+    g_assert_nonnull(strstr(e->message, "is not named as a PCI function"));
+}
+
+
 static void
 testDirtyReason(Fake *f,
                 gconstpointer data G_GNUC_UNUSED)
@@ -1361,7 +1416,6 @@ testGarbage(Fake *f,
 {
     const GarbageCase *c = data;
     g_autoptr(vfmigNodeDevList) list = NULL;
-    g_autofree char *dir = NULL;
     g_autofree char *path = NULL;
     vfmigNodeDevPCI *dev;
     size_t i;
@@ -1404,7 +1458,6 @@ testGarbageLive(Fake *f,
                 gconstpointer data G_GNUC_UNUSED)
 {
     g_autoptr(vfmigNodeDevList) list = NULL;
-    g_autofree char *dir = NULL;
     g_autofree char *path = NULL;
     vfmigNodeDevPCI *dev;
 
@@ -1460,6 +1513,12 @@ testProbeOne(Fake *f,
     g_assert_cmpstr(dev->physfn, ==, PF_A);
     vfmigNodeDevPCIFree(dev);
 
+    /* lspci's short form is domain 0000 */
+    g_assert_cmpint(vfmigNodeDevProbeOne(&f->paths, "3b:00.2", 0, &dev), ==, 0);
+    g_assert_cmpstr(dev->address, ==, VF_A0);
+    g_assert_nonnull(dev->cap);
+    vfmigNodeDevPCIFree(dev);
+
     g_assert_cmpint(vfmigNodeDevProbeOne(&f->paths, "0000:99:00.0", 0, &dev),
                     ==, -1);
     g_assert_null(dev);
@@ -1500,6 +1559,8 @@ main(int argc,
 
     ADD("/nodedev/enumerate", testEnumerate);
     ADD("/nodedev/vfio-dev-dir", testVFIODevDir);
+    ADD("/nodedev/upstream-variant", testUpstreamVariant);
+    ADD("/nodedev/bus-junk", testBusJunk);
     ADD("/nodedev/dirty-reason", testDirtyReason);
     ADD("/nodedev/debugfs", testDebugfs);
     ADD("/nodedev/cache/roundtrip", testCacheRoundtrip);

@@ -247,6 +247,7 @@ testNameValid(void)
         { "0000:AB:1F.7", "0000:ab:1f.7", false },
         { "10000:e0:00.0", "10000:e0:00.0", false },  /* VMD domain */
         { "ffff:ff:1f.0", "ffff:ff:1f.0", false },
+        { "3b:00.2", "0000:3b:00.2", false },         /* lspci's short form */
         { MDEV_UUID, MDEV_UUID, true },
         { "83B8F4F2-509F-382F-3C1E-E6BFE0FA1001", MDEV_UUID, true },
     };
@@ -271,7 +272,6 @@ testNameInvalid(void)
 {
     static const char *const bad[] = {
         "0000:01:00",       /* no function */
-        "01:00.1",          /* no domain */
         "000:01:00.1",      /* short domain */
         "000000000:01:00.1",/* long domain */
         "0000:01:00.8",     /* function > 7 */
@@ -299,7 +299,7 @@ testNameInvalid(void)
         checkError(VFMIG_ERR_INVALID_ARG, bad[i], "PCI address", NULL);
 
         openFails(bad[i], NULL, VFMIG_ERR_INVALID_ARG);
-        checkError(VFMIG_ERR_INVALID_ARG, bad[i], "DDDD:BB:DD.F", NULL);
+        checkError(VFMIG_ERR_INVALID_ARG, bad[i], "DDDD:BB:SS.F", NULL);
     }
 
     vfmigResetLastError();
