@@ -90,16 +90,53 @@ vfmigShellUsageErrorLast(vfmigCtl *ctl)
 }
 
 
+/*
+ * Whether @uri names the libvirt of this host: no server and no transport
+ * but the local socket (qemu:///system, qemu+unix:///session).  Returns
+ * 1 local, 0 remote, -1 not a URI (reported).
+ */
+static int
+vfmigShellURIIsLocal(const char *uri)
+{
+    g_autoptr(GUri) parsed = NULL;
+    g_autoptr(GError) gerr = NULL;
+    const char *scheme;
+    const char *host;
+    const char *plus;
+
+    if (!(parsed = g_uri_parse(uri, G_URI_FLAGS_NON_DNS, &gerr))) {
+        vfmigReportError(VFMIG_ERR_INVALID_ARG,
+                         _("-c '%1$s' is not a libvirt URI: %2$s"),
+                         uri, gerr->message);
+        return -1;
+    }
+    scheme = g_uri_get_scheme(parsed);
+    host = g_uri_get_host(parsed);
+    if ((plus = strchr(scheme, '+')) && !g_str_equal(plus + 1, "unix"))
+        return 0;
+    return !host || !*host;
+}
+
+
 bool
 vfmigShellCheckConnect(vfmigCtl *ctl, const vfmigCmdDef *def)
 {
+    int local;
+
     if (!ctl->uri || !ctl->localOnly ||
         !g_strv_contains((const char *const *) ctl->localOnly, def->name))
         return true;
-    vfmigShellUsageError(ctl,
-                         _("command '%1$s' reads this host's sysfs and uses no libvirt connection, so -c '%2$s' cannot apply: run it on the host you mean"),
-                         def->name, ctl->uri);
-    return false;
+    if ((local = vfmigShellURIIsLocal(ctl->uri)) < 0)
+        return vfmigShellUsageErrorLast(ctl);
+    if (!local) {
+        vfmigShellUsageError(ctl,
+                             _("command '%1$s' reads this host's devices, but -c '%2$s' names another host: run it there"),
+                             def->name, ctl->uri);
+        ctl->usageError = true;
+        return false;
+    }
+    /* the libvirt the user named must be there, as for any command */
+    return vfmigShellGetConnection(ctl) != NULL;
 }
 
 

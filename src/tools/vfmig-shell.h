@@ -100,10 +100,11 @@ void vfmigShellUsageError(vfmigCtl *ctl, const char *fmt, ...)
 bool vfmigShellUsageErrorLast(vfmigCtl *ctl);
 
 /*
- * Commands that read only this host and take no libvirt connection refuse
- * -c rather than ignore it and print this host's data for another: returns
- * false after a usage error when -c was given and @def is one of
- * ctl->localOnly.
+ * Commands that read this host's devices (ctl->localOnly) take -c only
+ * for this host's libvirt: a URI naming another host (a server, or a
+ * transport other than the local socket) is a usage error, and a local
+ * one must connect, so that -c is never silently ignored.  Returns false
+ * after reporting (usage errors set ctl->usageError).
  */
 bool vfmigShellCheckConnect(vfmigCtl *ctl, const vfmigCmdDef *def);
 

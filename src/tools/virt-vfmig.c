@@ -32,12 +32,14 @@ static const char *const vfmigCmdGroupNames[] = {
 };
 
 
-/* They read this host (sysfs, VFIO) and no libvirt: -c is refused. */
+/* They read this host's devices (sysfs, VFIO): -c may name this host's
+ * libvirt only (vfmigShellCheckConnect). */
 static const char *const vfmigLocalOnlyCmds[] = {
     "device-info",
     "device-qualify",
     "device-save",
     "device-restore",
+    "nodedev-dumpxml",
     "nodedev-list",
     "nodedev-compare",
     "nodedev-nova-spec",
@@ -227,8 +229,13 @@ main(int argc, char **argv)
         ret = rc > 0 ? VFMIG_EXIT_OK : VFMIG_EXIT_USAGE;
         goto cleanup;
     }
-    if (!vfmigShellCheckConnect(&ctl, def))
+    if (!vfmigShellCheckConnect(&ctl, def)) {
+        if (!ctl.usageError) {
+            vfmigShellReportError(&ctl);
+            ret = VFMIG_EXIT_FAILURE;
+        }
         goto cleanup;
+    }
 
     if (def->handler(&ctl, &cmd)) {
         ret = VFMIG_EXIT_OK;

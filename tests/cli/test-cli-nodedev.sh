@@ -129,16 +129,31 @@ if run 2 nodedev-list extra && has_err "unexpected argument 'extra'"; then
 else
     nok "nodedev-list extra"
 fi
-for c in nodedev-list nodedev-nova-spec "nodedev-compare pci_0000_3b_00_2 pci_0000_3b_00_3"; do
+for c in nodedev-list nodedev-nova-spec "nodedev-compare pci_0000_3b_00_2 pci_0000_3b_00_3" "nodedev-dumpxml pci_0000_3b_00_2"; do
+    # -c is never ignored: a libvirt that is not there fails, another
+    # host's is refused, since these read this host's devices
     # shellcheck disable=SC2086
-    if run 2 -c bogus:///x $c && [ ! -s "$tmp/out" ] &&
-       has_err "command '${c%% *}' reads this host's sysfs and uses no libvirt connection, so -c 'bogus:///x' cannot apply" &&
-       has_err "Try 'virt-vfmig --help'"; then
-        ok "${c%% *} refuses -c instead of printing this host's data for another"
+    if run 1 -c bogus:///x $c && [ ! -s "$tmp/out" ] &&
+       has_err "failed to connect to libvirt at 'bogus:///x'"; then
+        ok "${c%% *} -c bogus:///x fails instead of printing this host's data"
     else
         nok "${c%% *} -c bogus:///x"
     fi
+    # shellcheck disable=SC2086
+    if run 2 -c qemu+ssh://elsewhere/system $c && [ ! -s "$tmp/out" ] &&
+       has_err "command '${c%% *}' reads this host's devices, but -c 'qemu\+ssh://elsewhere/system' names another host" &&
+       has_err "Try 'virt-vfmig --help'"; then
+        ok "${c%% *} refuses -c naming another host"
+    else
+        nok "${c%% *} -c qemu+ssh://elsewhere/system"
+    fi
 done
+# this host's libvirt (the test driver needs no daemon) is taken
+if run 0 -c test:///default nodedev-list && has "pci_0000_3b_00_2"; then
+    ok "nodedev-list -c naming this host's libvirt lists this host's devices"
+else
+    nok "nodedev-list -c test:///default"
+fi
 
 # ---- nodedev-compare
 cap() {   # cap FILE FEATURES-XML DIRTY [DEVICE]

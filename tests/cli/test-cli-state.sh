@@ -80,9 +80,9 @@ check "device-qualify with a malformed --peer is a usage error" 2 "" "'0000:00:0
 check "device-save of a malformed address is a usage error" 2 "" "'0000:00:03.0x' is not a PCI address \(something follows the function\)" -- device-save 0000:00:03.0x "$tmp/new"
 check "device-restore of a malformed address is a usage error" 2 "" "'eth0' is neither a PCI address" -- device-restore eth0 "$tmp/exists"
 check "device-qualify of a short BDF means domain 0000" 1 "" "0000:00:09.0" -- device-qualify 00:09.0
-check "device-qualify refuses -c: it reads this host only" 2 "" "command 'device-qualify' reads this host's sysfs and uses no libvirt connection, so -c 'test:///default' cannot apply" -- -c test:///default device-qualify 0000:00:06.0
-check "device-save refuses -c" 2 "" "command 'device-save' reads this host's sysfs" -- --connect=test:///default device-save 0000:00:06.0 "$tmp/new"
-check "device-restore refuses -c" 2 "" "command 'device-restore' reads this host's sysfs" -- -c qemu:///system device-restore 0000:00:06.0 "$tmp/exists"
+check "device-qualify refuses -c naming another host" 2 "" "command 'device-qualify' reads this host's devices, but -c 'qemu\+ssh://elsewhere/system' names another host" -- -c qemu+ssh://elsewhere/system device-qualify 0000:00:06.0
+check "device-save refuses -c naming another host" 2 "" "command 'device-save' reads this host's devices, but -c 'qemu\+tcp://10.0.0.2/system'" -- --connect=qemu+tcp://10.0.0.2/system device-save 0000:00:06.0 "$tmp/new"
+check "device-restore -c a libvirt that is not there fails" 1 "" "failed to connect to libvirt at 'bogus:///x'" -- -c bogus:///x device-restore 0000:00:06.0 "$tmp/exists"
 check "device-qualify of a device that does not exist" 1 "" "0000:00:09.0" -- device-qualify 0000:00:09.0
 check "device-restore onto a device that does not exist" 1 "" "0000:00:09.0" -- device-restore 0000:00:09.0 "$tmp/exists"
 check "device-save of a device that does not exist" 1 "" "0000:00:09.0" -- device-save 0000:00:09.0 "$tmp/new"

@@ -55,7 +55,8 @@ check "an address with junk after it is a usage error" 2 "" "'0000:00:03.0 ' is 
 check "neither an address nor a UUID is a usage error" 2 "" "'eth0' is neither a PCI address" -- device-info eth0
 check "a newline in a bad device name is escaped" 2 "" "'0000:00:03.0\\\\nx'" -- device-info "$(printf '0000:00:03.0\nx')"
 check "a short BDF means domain 0000" 1 "" "0000:00:03.0.*e1000e" -- device-info 00:03.0
-check "device-info refuses -c: it reads this host only" 2 "" "command 'device-info' reads this host's sysfs and uses no libvirt connection, so -c 'test:///default' cannot apply" -- -c test:///default device-info 00:03.0
+check "device-info refuses -c naming another host" 2 "" "command 'device-info' reads this host's devices, but -c 'qemu\+ssh://h/system' names another host" -- -c qemu+ssh://h/system device-info 00:03.0
+check "device-info -c a libvirt that is not there fails" 1 "" "failed to connect to libvirt at 'bogus:///x'" -- -c bogus:///x device-info 00:03.0
 check "missing device" 1 "" "0000:00:09.0" -- device-info 0000:00:09.0
 check "device bound to a non-VFIO driver" 1 "" "e1000e" -- device-info 0000:00:03.0
 unset VFMIG_SYSFS_ROOT VFMIG_DEV_ROOT
