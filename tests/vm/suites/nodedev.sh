@@ -93,7 +93,7 @@ json_devices() {
     python3 -c '
 import json, sys
 for d in json.load(open(sys.argv[1])):
-    print(d.get("name"), d.get("driver"), d.get("source", "-"), ",".join(d.get("features", [])) or "-",
+    print(d.get("name"), d.get("driver"), d.get("source", "-"), ",".join(d.get("features") or []) or "-",
           d.get("dirty-tracking", "-"), d.get("state", "-"), "in-use" if d.get("in-use") else "idle",
           "note: " + d["note"] if "note" in d else "")
 ' "$TMP/out"
