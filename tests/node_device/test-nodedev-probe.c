@@ -987,6 +987,72 @@ testCacheUnwritable(Fake *f,
 }
 
 
+static char *listNames(const char *dir);
+
+
+/*
+ * A cache directory others can write to, or that another user owns: a
+ * forged record in it must not show the device as qualified, nor a
+ * forged cache file describe a busy device.  Said once, for the whole
+ * enumeration; nothing is written into it.
+ */
+static void
+testCacheUntrusted(Fake *f,
+                   gconstpointer data G_GNUC_UNUSED)
+{
+    static const struct {
+        mode_t mode;
+        uid_t uid;
+        const char *want;
+    } cases[] = {
+        { 0777, 0, "can be written by its group or others (mode 0777)" },
+        { 0755, 65534, "is owned by uid 65534" },
+    };
+    g_autofree char *record = g_build_filename(f->cache, VF_A0 ".qualified.xml", NULL);
+    g_autofree char *cached = g_build_filename(f->cache, VF_A2 ".xml", NULL);
+    size_t i;
+
+    fakeStandard(f);
+    attr(f, VF_A2, "enable", "1\n");
+    mkdirs(f->cache);
+    writeFile(record,
+              "<nodedev-qualification address='" VF_A0 "' driver='mlx5_vfio_pci'>"
+              "<qualified at='2026-11-24T10:00:00Z' verdict='qualified' target-us='300000'/>"
+              "</nodedev-qualification>");
+    writeFile(cached,
+              "<nodedev-cache address='" VF_A2 "'><capability type='vfio-migration'>"
+              "<driver name='vfio-pci' variant='no'/><features source='vfio'><stop-copy/></features>"
+              "<dirty-tracking type='none'/><identity vendor='0x15b3' device='0x101e'/>"
+              "</capability></nodedev-cache>");
+
+    for (i = 0; i < G_N_ELEMENTS(cases); i++) {
+        unsigned int flags[] = { 0, VFMIG_NODEDEV_PROBE_NO_CACHE,
+                                 VFMIG_NODEDEV_PROBE_NO_CACHE_WRITE };
+        size_t j;
+
+        g_assert_cmpint(chmod(f->cache, cases[i].mode), ==, 0);
+        g_assert_cmpint(chown(f->cache, cases[i].uid, cases[i].uid), ==, 0);
+        for (j = 0; j < G_N_ELEMENTS(flags); j++) {
+            g_autoptr(vfmigNodeDevList) list = probeAll(f, flags[j]);
+            g_autofree char *names = NULL;
+            const vfmigError *e;
+
+            g_assert_cmpuint(list->nerrors, ==, 1);
+            g_assert_cmpuint(list->errors->len, ==, 1);
+            e = g_ptr_array_index(list->errors, 0);
+            g_assert_nonnull(strstr(e->message, f->cache));
+            g_assert_nonnull(strstr(e->message, cases[i].want));
+            g_assert_nonnull(strstr(e->message, "refusing to use it"));
+
+            g_assert_null(findCap(list, VF_A0)->cap->qualified);
+            g_assert_null(find(list, VF_A2)->cap);
+            names = listNames(f->cache);
+            g_assert_cmpstr(names, ==, VF_A0 ".qualified.xml " VF_A2 ".xml");
+        }
+    }
+}
+
+
 /* A record as device-qualify writes it after a completed run. */
 static vfmigNodeDevQualified *
 qualifiedNew(void)
@@ -1025,6 +1091,14 @@ assertQualifiedEqual(const vfmigNodeDevQualified *a,
 }
 
 
+static gint
+compareNames(gconstpointer a,
+             gconstpointer b)
+{
+    return g_strcmp0(*(char *const *) a, *(char *const *) b);
+}
+
+
 /* Names in @dir, sorted and joined by spaces. */
 static char *
 listNames(const char *dir)
@@ -1036,7 +1110,7 @@ listNames(const char *dir)
     g_assert_nonnull(d);
     while ((ent = g_dir_read_name(d)))
         g_ptr_array_add(names, g_strdup(ent));
-    g_ptr_array_sort(names, (GCompareFunc) g_strcmp0);
+    g_ptr_array_sort(names, compareNames);
     g_ptr_array_add(names, NULL);
     return g_strjoinv(" ", (char **) names->pdata);
 }
@@ -1633,6 +1707,7 @@ main(int argc,
     ADD("/nodedev/cache/fallback", testCacheFallback);
     ADD("/nodedev/cache/corrupt", testCacheCorrupt);
     ADD("/nodedev/cache/unwritable", testCacheUnwritable);
+    ADD("/nodedev/cache/untrusted", testCacheUntrusted);
     ADD("/nodedev/qualified/roundtrip", testQualifiedRoundtrip);
     ADD("/nodedev/qualified/corrupt", testQualifiedCorrupt);
     ADD("/nodedev/qualified/unwritable", testQualifiedUnwritable);
