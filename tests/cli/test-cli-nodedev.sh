@@ -216,6 +216,13 @@ if run 0 nodedev-list --json &&
 else
     nok "nodedev-list --json with a qualification record"
 fi
+if xmllint --noout --relaxng "$SRCDIR/schemas/vfmig-nodedev-store.rng" \
+       "$tmp/cache/0000:3b:00.2.xml" "$rec" > "$tmp/err" 2>&1; then
+    ok "the cache file nodedev-list wrote and the record validate against schemas/vfmig-nodedev-store.rng"
+else
+    nok "the cache file or the record does not validate against vfmig-nodedev-store.rng"
+    sed 's/^/# /' "$tmp/err"
+fi
 if run 0 nodedev-nova-spec --nova-conf "$tmp/no-nova.conf" &&
    has '^#   device-qualify 2026-11-24T10:00:00Z: qualified, downtime 96.9 ms \(target 300.0 ms\)$' &&
    ! has_err 'not qualified'; then
