@@ -36,7 +36,7 @@ vfmigNodeDevCacheDirRead(const char *dir,
         return rc;
     if (strlen(buf) != len) {
         vfmigReportError(VFMIG_ERR_DATA_CORRUPT,
-                         _("corrupt %1$s '%2$s': it holds a NUL byte, XML cannot"),
+                         _("corrupt %1$s '%2$s': it holds a NUL byte, which XML cannot"),
                          kind, path);
         return -1;
     }
