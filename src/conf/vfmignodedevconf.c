@@ -146,6 +146,23 @@ vfmigNodeDevVerdictTypeFromString(const char *str)
 }
 
 
+char *
+vfmigNodeDevFeaturesToString(unsigned int features)
+{
+    g_autoptr(GString) buf = g_string_new(NULL);
+    size_t i;
+
+    for (i = 0; i < G_N_ELEMENTS(featureElems); i++) {
+        if (!(features & featureElems[i].bit))
+            continue;
+        if (buf->len)
+            g_string_append_c(buf, ' ');
+        g_string_append(buf, featureElems[i].name);
+    }
+    return g_string_free(g_steal_pointer(&buf), FALSE);
+}
+
+
 vfmigNodeDevQualified *
 vfmigNodeDevQualifiedCopy(const vfmigNodeDevQualified *q)
 {
@@ -631,6 +648,24 @@ parseQualified(vfmigNodeDevCapVFIOMig *cap, xmlNodePtr node)
 }
 
 
+vfmigNodeDevQualified *
+vfmigNodeDevQualifiedParseNode(xmlNodePtr node)
+{
+    vfmigNodeDevCapVFIOMig cap = { 0 };
+
+    if (!node || node->type != XML_ELEMENT_NODE ||
+        !xmlStrEqual(node->name, BAD_CAST "qualified")) {
+        vfmigReportError(VFMIG_ERR_INVALID_ARG,
+                         _("expected a <qualified> element, got <%1$s>"),
+                         node && node->name ? (const char *) node->name : "");
+        return NULL;
+    }
+    if (parseQualified(&cap, node) < 0)
+        return NULL;
+    return cap.qualified;
+}
+
+
 static void
 xpathContextFree(xmlXPathContextPtr ctxt)
 {
@@ -767,6 +802,34 @@ appendAttrULL(GString *buf, const char *name, unsigned long long value)
 
 
 void
+vfmigNodeDevQualifiedFormat(GString *buf,
+                            const vfmigNodeDevQualified *q,
+                            int indent)
+{
+    g_autofree char *at = vfmigNodeDevQualifiedFormatTime(q->at);
+    const char *str;
+
+    if (indent < 0)
+        indent = 0;
+    g_string_append_printf(buf, "%*s<qualified", indent, "");
+    appendAttr(buf, "at", at ? at : "");
+    if ((str = vfmigNodeDevVerdictTypeToString(q->verdict)))
+        appendAttr(buf, "verdict", str);
+    appendAttrULL(buf, "target-us", q->targetUs);
+    if (q->measured) {
+        appendAttrULL(buf, "downtime-us", q->downtimeUs);
+        appendAttrULL(buf, "stop-latency-us", q->stopLatencyUs);
+        appendAttrULL(buf, "drain-us", q->drainUs);
+        appendAttrULL(buf, "load-commit-us", q->loadCommitUs);
+        appendAttrULL(buf, "resume-latency-us", q->resumeLatencyUs);
+    }
+    if (q->peer && *q->peer)
+        appendAttr(buf, "peer", q->peer);
+    g_string_append(buf, "/>\n");
+}
+
+
+void
 vfmigNodeDevCapVFIOMigFormat(GString *buf,
                              const vfmigNodeDevCapVFIOMig *cap,
                              int indent)
@@ -827,26 +890,8 @@ vfmigNodeDevCapVFIOMigFormat(GString *buf,
         g_string_append_printf(buf, " stream-version='%u'", cap->streamVersion);
     g_string_append(buf, "/>\n");
 
-    if (cap->qualified) {
-        const vfmigNodeDevQualified *q = cap->qualified;
-        g_autofree char *at = vfmigNodeDevQualifiedFormatTime(q->at);
-
-        g_string_append_printf(buf, "%*s<qualified", indent, "");
-        appendAttr(buf, "at", at ? at : "");
-        if ((str = vfmigNodeDevVerdictTypeToString(q->verdict)))
-            appendAttr(buf, "verdict", str);
-        appendAttrULL(buf, "target-us", q->targetUs);
-        if (q->measured) {
-            appendAttrULL(buf, "downtime-us", q->downtimeUs);
-            appendAttrULL(buf, "stop-latency-us", q->stopLatencyUs);
-            appendAttrULL(buf, "drain-us", q->drainUs);
-            appendAttrULL(buf, "load-commit-us", q->loadCommitUs);
-            appendAttrULL(buf, "resume-latency-us", q->resumeLatencyUs);
-        }
-        if (q->peer && *q->peer)
-            appendAttr(buf, "peer", q->peer);
-        g_string_append(buf, "/>\n");
-    }
+    if (cap->qualified)
+        vfmigNodeDevQualifiedFormat(buf, cap->qualified, indent);
 
     if (cap->live) {
         g_string_append_printf(buf, "%*s<live", indent, "");

@@ -144,10 +144,23 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(vfmigNodeDevCapVFIOMig, vfmigNodeDevCapVFIOMigFree
 /* Parses the <capability type='vfio-migration'> element @node. */
 vfmigNodeDevCapVFIOMig *vfmigNodeDevCapVFIOMigParseNode(xmlNodePtr node);
 
+/* Parses a <qualified> element (as in the capability) on its own. */
+vfmigNodeDevQualified *vfmigNodeDevQualifiedParseNode(xmlNodePtr node);
+
+/* Formats the <qualified/> element of @q into @buf, one line indented by
+ * @indent spaces, as the capability holds it. */
+void vfmigNodeDevQualifiedFormat(GString *buf,
+                                 const vfmigNodeDevQualified *q,
+                                 int indent);
+
 /* Formats the capability into @buf, each line indented by @indent spaces. */
 void vfmigNodeDevCapVFIOMigFormat(GString *buf,
                                   const vfmigNodeDevCapVFIOMig *cap,
                                   int indent);
+
+/* The feature bits as words, "stop-copy p2p pre-copy multi-load" (the
+ * element names of <features> and of vfio_migration/features). */
+char *vfmigNodeDevFeaturesToString(unsigned int features);
 
 const char *vfmigNodeDevSourceTypeToString(int v);
 int vfmigNodeDevSourceTypeFromString(const char *str);

@@ -471,3 +471,11 @@ vfmigNodeDevXMLInsertCap(const char *xml,
     g_string_append(out, xml + ins);
     return g_string_free(out, FALSE);
 }
+
+
+xmlDocPtr
+vfmigNodeDevXMLReadDoc(const char *xml,
+                       const char *what)
+{
+    return readDoc(xml, what, NULL);
+}

@@ -40,3 +40,11 @@ int vfmigNodeDevXMLExtractCap(const char *xml,
  */
 char *vfmigNodeDevXMLInsertCap(const char *xml,
                                const vfmigNodeDevCapVFIOMig *cap);
+
+/*
+ * Parses the document @xml as every vfmig XML is parsed: no network, no
+ * DTD loading, no entity substitution, libxml2's own messages suppressed.
+ * @what names it in messages.  Returns NULL with an error reported.
+ */
+xmlDocPtr vfmigNodeDevXMLReadDoc(const char *xml,
+                                 const char *what);

@@ -48,6 +48,7 @@
 
 #include "vfmignodedevprobe.h"
 #include "vfmignodedevqualify.h"
+#include "vfmigfile.h"
 #include "vfmigi18n.h"
 #include "vfmigvfio.h"
 #include "vfio_mig_uapi.h"
@@ -919,9 +920,36 @@ vfmigNodeDevQueryVFIO(vfmigNodeDevProber *p,
 
 
 /*
- * The cache directory, checked (and made, when the cache is written) once
- * per enumeration, so a bad --cache-dir is one error, not one a device.
+ * The cache directory, checked (and made, when the cache may be written)
+ * once per enumeration, so a bad or untrusted --cache-dir is one error,
+ * not one a device.  It holds the qualification records too, which are
+ * read even with VFMIG_NODEDEV_PROBE_NO_CACHE: true when it exists and is
+ * one only we can write to.
  */
+static bool
+vfmigNodeDevCacheDirOK(vfmigNodeDevProber *p)
+{
+    if (!p->cacheChecked) {
+        bool mayWrite = !(p->flags & (VFMIG_NODEDEV_PROBE_NO_CACHE |
+                                      VFMIG_NODEDEV_PROBE_NO_CACHE_WRITE));
+        const char *kind = _("node-device cache directory");
+        int rc;
+
+        p->cacheChecked = true;
+        if (mayWrite)
+            rc = vfmigFileMakeDir(kind, p->cacheDir) < 0 ? -1 : 1;
+        else
+            rc = vfmigFileCheckDir(kind, p->cacheDir);
+        /* missing, and nothing to write: nothing cached, not an error */
+        if (rc < 0)
+            vfmigNodeDevKeepError(p->errors);
+        p->cacheUsable = rc > 0;
+    }
+    return p->cacheUsable;
+}
+
+
+/* Whether the cache is to be read (or, with @write, written). */
 static bool
 vfmigNodeDevCacheUsable(vfmigNodeDevProber *p,
                         bool write)
@@ -930,31 +958,7 @@ vfmigNodeDevCacheUsable(vfmigNodeDevProber *p,
         return false;
     if (write && (p->flags & VFMIG_NODEDEV_PROBE_NO_CACHE_WRITE))
         return false;
-    if (!p->cacheChecked) {
-        bool mayWrite = !(p->flags & VFMIG_NODEDEV_PROBE_NO_CACHE_WRITE);
-        struct stat sb;
-        int err = 0;
-
-        p->cacheChecked = true;
-        if (stat(p->cacheDir, &sb) < 0)
-            err = errno;
-        else if (!S_ISDIR(sb.st_mode))
-            err = ENOTDIR;
-
-        if (err == 0) {
-            p->cacheUsable = true;
-        } else if (err == ENOENT && !mayWrite) {
-            /* nothing cached, and nothing to cache: not an error */
-        } else if (err == ENOENT && g_mkdir_with_parents(p->cacheDir, 0755) == 0) {
-            p->cacheUsable = true;
-        } else {
-            vfmigReportSystemError(err == ENOENT ? errno : err,
-                                   _("cannot use the node-device cache directory '%1$s'; features are neither read from nor written to the cache"),
-                                   p->cacheDir);
-            vfmigNodeDevKeepError(p->errors);
-        }
-    }
-    return p->cacheUsable;
+    return vfmigNodeDevCacheDirOK(p);
 }
 
 
@@ -1018,6 +1022,9 @@ vfmigNodeDevAttachQualified(vfmigNodeDevProber *p,
     if (!dev->cap || (p->flags & VFMIG_NODEDEV_PROBE_NO_QUALIFIED))
         return;
     g_clear_pointer(&dev->cap->qualified, vfmigNodeDevQualifiedFree);
+    /* no directory, or one already reported as unusable */
+    if (!vfmigNodeDevCacheDirOK(p))
+        return;
     if (vfmigNodeDevQualifiedLoad(p->cacheDir, dev->address, dev->driver,
                                   &dev->cap->qualified) < 0)
         vfmigNodeDevKeepError(dev->errors);

@@ -12,10 +12,11 @@
  *   (c) a VFIO_DEVICE_FEATURE query, only with VFMIG_NODEDEV_PROBE_VFIO and
  *       only on a device nobody holds: opening a VFIO device makes vfio-pci
  *       reset the function, so the prober never does it unasked;
- *   (d) the cache of an earlier probe (<cacheDir>/<address>), which (a)-(c)
- *       refresh.
+ *   (d) the cache of an earlier probe (<cacheDir>/<address>.xml), which
+ *       (a)-(c) refresh.
  * A capability gets the record of the device's last qualification
- * (<cacheDir>/<address>.qualified, vfmignodedevqualify.h) when there is one.
+ * (<cacheDir>/<address>.qualified.xml, vfmignodedevqualify.h) when there
+ * is one.
  *
  * A device is "in use" when its PCI function is enabled (vfio-pci enables
  * it in open_device and disables it on the last close), when our driver
@@ -128,9 +129,18 @@ vfmigNodeDevPCI *vfmigNodeDevListFind(vfmigNodeDevList *list,
                                       const char *address);
 
 /*
- * The cache: one key file per device, <cacheDir>/<address>, replaced
- * atomically (temporary file + rename).  Live estimates are never cached.
+ * The cache: one XML document per device, <cacheDir>/<address>.xml, the
+ * capability as last probed live (vfmignodedevstore.h), replaced
+ * atomically (temporary file + rename).  Live estimates and the
+ * qualification record are never cached.  The directory and the files are
+ * checked before they are trusted (vfmignodedevcachedir.h).
  */
+
+#define VFMIG_NODEDEV_CACHE_SUFFIX ".xml"
+
+/* <cacheDir>/<address>.xml; @cacheDir NULL: the default. */
+char *vfmigNodeDevCachePath(const char *cacheDir,
+                            const char *address);
 
 /* Writes @cap for @address unless the file already says the same. */
 int vfmigNodeDevCacheWrite(const char *cacheDir,
@@ -139,12 +149,11 @@ int vfmigNodeDevCacheWrite(const char *cacheDir,
 
 /*
  * Reads the cache of @address into *@cap (source 'cache').  Returns 1 when
- * read, 0 when there is no cache file (*@cap NULL, nothing reported), -1
- * with an error naming the file and what is wrong with it.
+ * read, 0 when there is no cache file or directory (*@cap NULL, nothing
+ * reported), -1 with an error naming the file or directory and what is
+ * wrong with it (an untrusted directory, a file that is not a regular
+ * one, too large, corrupt, or written for another device).
  */
 int vfmigNodeDevCacheRead(const char *cacheDir,
                           const char *address,
                           vfmigNodeDevCapVFIOMig **cap);
-
-/* The vfio_migration/features words and bits ("stop-copy p2p ..."). */
-char *vfmigNodeDevFeaturesToString(unsigned int features);

@@ -3,11 +3,14 @@
  *
  * `virt-vfmig device-qualify` keeps what it measured (stop latency, the
  * stop-copy drain, the load commit, the resume latency, the downtime, the
- * target, the verdict, when, onto what) in one key file per device beside
- * the node-device cache, <cacheDir>/<address>.qualified, replaced
+ * target, the verdict, when, onto what) as the capability's <qualified/>
+ * element in one XML document per device beside the node-device cache,
+ * <cacheDir>/<address>.qualified.xml (vfmignodedevstore.h), replaced
  * atomically.  The prober shows it as <qualified/> in the vfio-migration
  * capability, and the device-state commands take their latency hints from
  * it.  It is not a live value: it stays until the next qualification.
+ * It is read only from a directory nobody else can write to, and only
+ * from a regular file (vfmignodedevcachedir.h).
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -19,16 +22,17 @@
 #include "vfmignodedevconf.h"
 
 /* The file name suffix after the device's address. */
-#define VFMIG_NODEDEV_QUALIFIED_SUFFIX ".qualified"
+#define VFMIG_NODEDEV_QUALIFIED_SUFFIX ".qualified.xml"
 
-/* <cacheDir>/<address>.qualified; @cacheDir NULL: the default. */
+/* <cacheDir>/<address>.qualified.xml; @cacheDir NULL: the default. */
 char *vfmigNodeDevQualifiedPath(const char *cacheDir,
                                 const char *address);
 
 /*
  * Replaces the record of @address, a device bound to @driver, with @q
- * (temporary file + rename(); the directory is made on first use).
- * Returns 0, or -1 with an error naming the file.
+ * (temporary file + rename(); the directory is made on first use, and
+ * refused when it is not trusted).  Returns 0, or -1 with an error naming
+ * the file.
  */
 int vfmigNodeDevQualifiedWrite(const char *cacheDir,
                                const char *address,
@@ -38,8 +42,10 @@ int vfmigNodeDevQualifiedWrite(const char *cacheDir,
 /*
  * Reads the record of @address into *@q, and the driver it was written
  * for into *@driver (may be NULL).  Returns 1 when read, 0 when there is
- * no record (nothing reported), -1 with an error naming the file and what
- * is wrong with it.
+ * no record or no cache directory (nothing reported), -1 with an error
+ * naming the file or directory and what is wrong with it (an untrusted
+ * directory, a file that is not a regular one, too large, corrupt, or
+ * written for another device).
  */
 int vfmigNodeDevQualifiedRead(const char *cacheDir,
                               const char *address,

@@ -13,6 +13,7 @@
 
 #include "virt-vfmig.h"
 #include "vfmigerror.h"
+#include "vfmigfile.h"
 #include "vfmigi18n.h"
 #include "vfmigjson.h"
 #include "vfmignodedevcompare.h"
@@ -339,23 +340,27 @@ cmdNodeDevList(vfmigCtl *ctl, const vfmigCmd *cmd)
 
 /* ---- nodedev-compare ---- */
 
+/* A node-device document is a few KiB; this is far more than any. */
+#define VFMIG_NODEDEV_COMPARE_FILE_MAX (1024 * 1024)
+
 /*
  * One side of a comparison: an XML file (a libvirt node-device document
  * with the capability, or the bare capability), or a device of this host.
+ * The file is a regular one read up to VFMIG_NODEDEV_COMPARE_FILE_MAX
+ * bytes (a symbolic link to one is followed): a FIFO or a device such as
+ * /dev/zero is refused, not waited on or read without end.
  */
 static vfmigNodeDevCapVFIOMig *
 vfmigNodeDevCompareLoad(vfmigCtl *ctl, const vfmigCmd *cmd, const char *arg)
 {
     g_autofree char *content = NULL;
-    g_autoptr(GError) gerr = NULL;
     vfmigNodeDevCapVFIOMig *cap = NULL;
 
     if (g_file_test(arg, G_FILE_TEST_IS_REGULAR) || strchr(arg, '/')) {
-        if (!g_file_get_contents(arg, &content, NULL, &gerr)) {
-            vfmigReportError(VFMIG_ERR_INVALID_ARG,
-                             _("cannot read '%1$s': %2$s"), arg, gerr->message);
+        if (vfmigFileRead(_("node-device XML file"), arg,
+                          VFMIG_NODEDEV_COMPARE_FILE_MAX, 0,
+                          &content, NULL) < 0)
             return NULL;
-        }
         if (strstr(content, "<device")) {
             if (vfmigNodeDevXMLExtractCap(content, &cap) < 0)
                 return NULL;

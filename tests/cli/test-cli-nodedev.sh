@@ -6,7 +6,7 @@
 # on mlx5_core) and, for nodedev-dumpxml, a real libvirtd 11.3 started for
 # the test (tests/libvirt/with-libvirtd.sh) whose XML of a real PCI device
 # of this machine gets the capability the fake tree gives that address.
-# The record of a device's last qualification (<cache>/<addr>.qualified)
+# The record of a device's last qualification (<cache>/<addr>.qualified.xml)
 # shows in nodedev-list --json, nodedev-nova-spec and, through libvirt's
 # test driver (no daemon), nodedev-dumpxml.
 # Output is checked against vfmig's schema with xmllint.  Real drivers in
@@ -235,7 +235,8 @@ if run 0 nodedev-compare 3b:00.2 pci_0000_3b_00_3 && has 'Pre-copy'; then
 else
     nok "nodedev-compare with a short BDF"
 fi
-if run 1 nodedev-compare "$tmp/nonexistent/x.xml" "$tmp/a.xml" && has_err "cannot read"; then
+if run 1 nodedev-compare "$tmp/nonexistent/x.xml" "$tmp/a.xml" &&
+   has_err "cannot open node-device XML file '$tmp/nonexistent/x.xml': No such file or directory"; then
     ok "nodedev-compare: a missing file is named"
 else
     nok "nodedev-compare missing file"
@@ -283,20 +284,30 @@ else
 fi
 
 # ---- the qualification record (device-qualify writes it; here by hand)
-rec=$tmp/cache/0000:3b:00.2.qualified
+rec=$tmp/cache/0000:3b:00.2.qualified.xml
 record() {   # record VERDICT [FIGURES...]: a record of 0000:3b:00.2
-    local v=$1; shift
-    printf '[qualification]\nformat=1\naddress=0000:3b:00.2\ndriver=mlx5_vfio_pci\n' > "$rec"
-    printf 'at=2026-11-24T10:00:00Z\nverdict=%s\ntarget-us=300000\npeer=0000:3b:00.3\n' "$v" >> "$rec"
-    [ $# = 0 ] || printf '%s\n' "$@" >> "$rec"
+    local v=$1 f; shift
+    {
+        printf "<nodedev-qualification address='0000:3b:00.2' driver='mlx5_vfio_pci'>\n"
+        printf "  <qualified at='2026-11-24T10:00:00Z' verdict='%s' target-us='300000'" "$v"
+        for f in "$@"; do printf " %s='%s'" "${f%%=*}" "${f#*=}"; done
+        printf " peer='0000:3b:00.3'/>\n</nodedev-qualification>\n"
+    } > "$rec"
 }
 record qualified downtime-us=96902 stop-latency-us=420 drain-us=48046 load-commit-us=48205 resume-latency-us=231
 if run 0 nodedev-list --json &&
    python3 -c 'import json,sys; d={x["name"]: x for x in json.load(open(sys.argv[1]))}; q=d["pci_0000_3b_00_2"]["qualified"]; assert q=={"at":"2026-11-24T10:00:00Z","verdict":"qualified","target-us":300000,"peer":"0000:3b:00.3","measured":True,"downtime-us":96902,"stop-latency-us":420,"drain-us":48046,"load-commit-us":48205,"resume-latency-us":231}, q; assert d["pci_0000_3b_00_3"]["qualified"] is None' "$tmp/out" &&
-   [ -f "$tmp/cache/0000:3b:00.2" ]; then
+   [ -f "$tmp/cache/0000:3b:00.2.xml" ]; then
     ok "nodedev-list --json shows the record of the last qualification, null for a device never qualified"
 else
     nok "nodedev-list --json with a qualification record"
+fi
+if xmllint --noout --relaxng "$SRCDIR/schemas/vfmig-nodedev-store.rng" \
+       "$tmp/cache/0000:3b:00.2.xml" "$rec" > "$tmp/err" 2>&1; then
+    ok "the cache file nodedev-list wrote and the record validate against schemas/vfmig-nodedev-store.rng"
+else
+    nok "the cache file or the record does not validate against vfmig-nodedev-store.rng"
+    sed 's/^/# /' "$tmp/err"
 fi
 if run 0 nodedev-nova-spec --nova-conf "$tmp/no-nova.conf" &&
    has '^#   device-qualify 2026-11-24T10:00:00Z: qualified, downtime 96.9 ms \(target 300.0 ms\)$' &&
@@ -354,13 +365,13 @@ fi
 record qualified downtime-us=96902
 if run 0 -c "$testuri" nodedev-dumpxml pci_0000_3b_00_2 && ! has '<qualified' &&
    has "<capability type='vfio-migration'>" &&
-   has_err "^warning: corrupt qualification record '$rec': it has key 'downtime-us' but not 'stop-latency-us'"; then
-    ok "a corrupt record: a warning naming the file and the key; the capability without <qualified/>"
+   has_err "^warning: corrupt qualification record '$rec': attribute 'downtime-us' of element <qualified> .*'stop-latency-us' is missing"; then
+    ok "a corrupt record: a warning naming the file and the attribute; the capability without <qualified/>"
 else
     nok "a corrupt qualification record"
 fi
 record qualified
-sed -i 's/^driver=.*/driver=vfio-pci/' "$rec"
+sed -i "s/driver='mlx5_vfio_pci'/driver='vfio-pci'/" "$rec"
 if run 0 -c "$testuri" nodedev-dumpxml pci_0000_3b_00_2 && ! has '<qualified' &&
    has_err "stale qualification record '$rec'.*vfio-pci.*mlx5_vfio_pci"; then
     ok "a record written for another driver is stale: a warning, no <qualified/>"

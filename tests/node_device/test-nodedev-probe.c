@@ -739,9 +739,10 @@ testCacheRoundtrip(Fake *f,
 {
     g_autoptr(vfmigNodeDevList) list = NULL;
     g_autoptr(vfmigNodeDevCapVFIOMig) cached = NULL;
-    g_autofree char *path = g_build_filename(f->cache, VF_A0, NULL);
-    g_autofree char *pathB = g_build_filename(f->cache, VF_B2, NULL);
-    g_autofree char *pathA2 = g_build_filename(f->cache, VF_A2, NULL);
+    g_autofree char *path = vfmigNodeDevCachePath(f->cache, VF_A0);
+    g_autofree char *pathB = vfmigNodeDevCachePath(f->cache, VF_B2);
+    g_autofree char *pathA2 = vfmigNodeDevCachePath(f->cache, VF_A2);
+    g_autofree char *text = NULL;
     vfmigNodeDevPCI *dev;
     struct stat before;
     struct stat after;
@@ -751,9 +752,20 @@ testCacheRoundtrip(Fake *f,
     g_assert_cmpuint(list->nerrors, ==, 0);
 
     /* written for every device probed live, none for the others */
+    g_assert_true(g_str_has_suffix(path, "/" VF_A0 ".xml"));
     g_assert_true(g_file_test(path, G_FILE_TEST_IS_REGULAR));
     g_assert_true(g_file_test(pathB, G_FILE_TEST_IS_REGULAR));
     g_assert_false(g_file_test(pathA2, G_FILE_TEST_EXISTS));
+
+    /* the capability's own XML, as probed, in a wrapper naming the device */
+    g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
+    g_assert_true(g_str_has_prefix(text,
+                                   "<nodedev-cache address='" VF_A0 "'>\n"
+                                   "  <capability type='vfio-migration'>\n"
+                                   "    <driver name='mlx5_vfio_pci' variant='yes'/>\n"
+                                   "    <features source='sysfs'>\n"));
+    g_assert_true(g_str_has_suffix(text, "  </capability>\n</nodedev-cache>\n"));
+    g_assert_null(strstr(text, "<live"));
 
     g_assert_cmpint(vfmigNodeDevCacheRead(f->cache, VF_A0, &cached), ==, 1);
     dev = findCap(list, VF_A0);
@@ -886,6 +898,15 @@ testCacheFallback(Fake *f,
 }
 
 
+/* A cache file of VF_A2 around the capability elements @body. */
+#define CACHED(body) \
+    "<nodedev-cache address='0000:3b:00.4'>" \
+    "<capability type='vfio-migration'>" body "</capability></nodedev-cache>"
+#define C_DRIVER "<driver name='vfio-pci' variant='no'/>"
+#define C_FEATURES "<features source='vfio'><stop-copy/></features>"
+#define C_DIRTY "<dirty-tracking type='none'/>"
+#define C_IDENTITY "<identity vendor='0x15b3' device='0x101e'/>"
+
 static void
 testCacheCorrupt(Fake *f,
                  gconstpointer data G_GNUC_UNUSED)
@@ -895,26 +916,44 @@ testCacheCorrupt(Fake *f,
         const char *want;
     } cases[] = {
         { "\x01\x02garbage\n", "corrupt cache file" },
-        { "", "format" },
-        { "[vfio-migration]\nformat=7\n", "format 7" },
-        { "[vfio-migration]\nformat=1\naddress=0000:3b:00.3\n", "describes device '0000:3b:00.3'" },
-        { "[vfio-migration]\nformat=1\naddress=0000:3b:00.4\n", "'driver'" },
-        { "[vfio-migration]\nformat=1\naddress=0000:3b:00.4\ndriver=vfio-pci\n"
-          "variant=maybe\n", "'variant'" },
-        { "[vfio-migration]\nformat=1\naddress=0000:3b:00.4\ndriver=vfio-pci\n"
-          "variant=false\nfeatures=stop-copy;teleport;\n", "teleport" },
-        { "[vfio-migration]\nformat=1\naddress=0000:3b:00.4\ndriver=vfio-pci\n"
-          "variant=false\nfeatures=stop-copy;\nprobed-from=vfio\npre-copy=on\n"
-          "dirty-tracking=psychic\n", "psychic" },
-        { "[vfio-migration]\nformat=1\naddress=0000:3b:00.4\ndriver=vfio-pci\n"
-          "variant=false\nfeatures=stop-copy;\nprobed-from=vfio\npre-copy=on\n"
-          "dirty-tracking=none\nvendor=15b3\ndevice=0x101e\n", "'vendor' is '15b3'" },
-        { "[vfio-migration]\nformat=1\naddress=0000:3b:00.4\ndriver=vfio-pci\n"
-          "variant=false\nfeatures=stop-copy;\nprobed-from=vfio\npre-copy=on\n"
-          "dirty-tracking=none\nvendor=0x15b3\ndevice=0x101e\n"
-          "stream-version=-1\n", "'stream-version'" },
+        { "", "empty" },
+        { "[vfio-migration]\nformat=1\naddress=0000:3b:00.4\n", "malformed" },
+        { CACHED(C_DRIVER C_FEATURES C_DIRTY C_IDENTITY) "<x/>", "malformed" },
+        { "<nodedev-qualification address='0000:3b:00.4' driver='vfio-pci'/>",
+          "expected a <nodedev-cache> document, got <nodedev-qualification>" },
+        { "<nodedev-cache><capability/></nodedev-cache>",
+          "missing attribute 'address' of element <nodedev-cache>" },
+        { "<nodedev-cache address=''/>", "invalid value '' of attribute 'address'" },
+        { "<nodedev-cache address='0000:3b:00.4'/>",
+          "missing element <capability> in <nodedev-cache>" },
+        { "<nodedev-cache address='0000:3b:00.4'><device/></nodedev-cache>",
+          "unknown element <device> in <nodedev-cache>" },
+        { "<nodedev-cache address='0000:3b:00.4'>"
+          "<capability type='vfio-migration'>" C_DRIVER C_FEATURES C_DIRTY C_IDENTITY "</capability>"
+          "<capability type='vfio-migration'>" C_DRIVER C_FEATURES C_DIRTY C_IDENTITY "</capability>"
+          "</nodedev-cache>", "duplicate element <capability> in <nodedev-cache>" },
+        { CACHED(C_FEATURES C_DIRTY C_IDENTITY), "missing element <driver>" },
+        { CACHED("<driver name='vfio-pci' variant='maybe'/>" C_FEATURES C_DIRTY C_IDENTITY),
+          "'variant'" },
+        { CACHED(C_DRIVER "<features source='vfio'><stop-copy/><teleport/></features>"
+                 C_DIRTY C_IDENTITY), "<teleport>" },
+        { CACHED(C_DRIVER C_FEATURES "<dirty-tracking type='psychic'/>" C_IDENTITY),
+          "'psychic'" },
+        { CACHED(C_DRIVER C_FEATURES C_DIRTY "<identity vendor='15b3' device='0x101e'/>"),
+          "'15b3'" },
+        { CACHED(C_DRIVER C_FEATURES C_DIRTY
+                 "<identity vendor='0x15b3' device='0x101e' stream-version='-1'/>"),
+          "'stream-version'" },
+        /* a record is not taken from the cache, nor a live value */
+        { CACHED(C_DRIVER C_FEATURES C_DIRTY C_IDENTITY
+                 "<qualified at='2026-11-24T10:00:00Z' verdict='qualified' target-us='1'/>"),
+          "element <qualified> in <nodedev-cache>" },
+        { CACHED(C_DRIVER C_FEATURES C_DIRTY C_IDENTITY
+                 "<live state='STOP' initial-bytes='0' dirty-bytes='0' stop-copy-bytes='0' "
+                 "stop-latency-us='0' resume-latency-us='0'/>"),
+          "element <live> in <nodedev-cache>" },
     };
-    g_autofree char *path = g_build_filename(f->cache, VF_A2, NULL);
+    g_autofree char *path = vfmigNodeDevCachePath(f->cache, VF_A2);
     size_t i;
 
     fakePCI(f, VF_A2, "0x15b3\n", "0x101e\n", "vfio-pci", 13);
@@ -944,6 +983,23 @@ testCacheCorrupt(Fake *f,
         g_assert_nonnull(dev->cap);
     }
 
+    /* a cache file written for another device (copied, or renamed) */
+    writeFile(path, "<nodedev-cache address='0000:3b:00.3'>"
+              "<capability type='vfio-migration'>" C_DRIVER C_FEATURES C_DIRTY
+              C_IDENTITY "</capability></nodedev-cache>");
+    {
+        g_autoptr(vfmigNodeDevCapVFIOMig) cap = NULL;
+        g_autofree char *want =
+            g_strdup_printf("stale cache file '%s': it was written for device '0000:3b:00.3', not '0000:3b:00.4'; ignored",
+                            path);
+
+        g_assert_cmpint(vfmigNodeDevCacheRead(f->cache, VF_A2, &cap), ==, -1);
+        g_assert_null(cap);
+        g_assert_cmpint(vfmigGetLastErrorCode(), ==, VFMIG_ERR_OPERATION_INVALID);
+        g_assert_cmpstr(vfmigGetLastErrorMessage(), ==, want);
+        vfmigResetLastError();
+    }
+
     /* a directory where the file should be */
     g_assert_cmpint(g_unlink(path), ==, 0);
     mkdirs(path);
@@ -952,8 +1008,14 @@ testCacheCorrupt(Fake *f,
 
         g_assert_cmpint(vfmigNodeDevCacheRead(f->cache, VF_A2, &cap), ==, -1);
         g_assert_nonnull(strstr(vfmigGetLastErrorMessage(), path));
+        g_assert_nonnull(strstr(vfmigGetLastErrorMessage(), "a directory, not a regular file"));
     }
 }
+#undef C_IDENTITY
+#undef C_DIRTY
+#undef C_FEATURES
+#undef C_DRIVER
+#undef CACHED
 
 
 static void
@@ -977,6 +1039,72 @@ testCacheUnwritable(Fake *f,
     g_assert_nonnull(strstr(e->message, cache));
     g_assert_nonnull(find(list, VF_A0)->cap);
     f->paths.cacheDir = f->cache;
+}
+
+
+static char *listNames(const char *dir);
+
+
+/*
+ * A cache directory others can write to, or that another user owns: a
+ * forged record in it must not show the device as qualified, nor a
+ * forged cache file describe a busy device.  Said once, for the whole
+ * enumeration; nothing is written into it.
+ */
+static void
+testCacheUntrusted(Fake *f,
+                   gconstpointer data G_GNUC_UNUSED)
+{
+    static const struct {
+        mode_t mode;
+        uid_t uid;
+        const char *want;
+    } cases[] = {
+        { 0777, 0, "can be written by its group or others (mode 0777)" },
+        { 0755, 65534, "is owned by uid 65534" },
+    };
+    g_autofree char *record = g_build_filename(f->cache, VF_A0 ".qualified.xml", NULL);
+    g_autofree char *cached = g_build_filename(f->cache, VF_A2 ".xml", NULL);
+    size_t i;
+
+    fakeStandard(f);
+    attr(f, VF_A2, "enable", "1\n");
+    mkdirs(f->cache);
+    writeFile(record,
+              "<nodedev-qualification address='" VF_A0 "' driver='mlx5_vfio_pci'>"
+              "<qualified at='2026-11-24T10:00:00Z' verdict='qualified' target-us='300000'/>"
+              "</nodedev-qualification>");
+    writeFile(cached,
+              "<nodedev-cache address='" VF_A2 "'><capability type='vfio-migration'>"
+              "<driver name='vfio-pci' variant='no'/><features source='vfio'><stop-copy/></features>"
+              "<dirty-tracking type='none'/><identity vendor='0x15b3' device='0x101e'/>"
+              "</capability></nodedev-cache>");
+
+    for (i = 0; i < G_N_ELEMENTS(cases); i++) {
+        unsigned int flags[] = { 0, VFMIG_NODEDEV_PROBE_NO_CACHE,
+                                 VFMIG_NODEDEV_PROBE_NO_CACHE_WRITE };
+        size_t j;
+
+        g_assert_cmpint(chmod(f->cache, cases[i].mode), ==, 0);
+        g_assert_cmpint(chown(f->cache, cases[i].uid, cases[i].uid), ==, 0);
+        for (j = 0; j < G_N_ELEMENTS(flags); j++) {
+            g_autoptr(vfmigNodeDevList) list = probeAll(f, flags[j]);
+            g_autofree char *names = NULL;
+            const vfmigError *e;
+
+            g_assert_cmpuint(list->nerrors, ==, 1);
+            g_assert_cmpuint(list->errors->len, ==, 1);
+            e = g_ptr_array_index(list->errors, 0);
+            g_assert_nonnull(strstr(e->message, f->cache));
+            g_assert_nonnull(strstr(e->message, cases[i].want));
+            g_assert_nonnull(strstr(e->message, "refusing to use it"));
+
+            g_assert_null(findCap(list, VF_A0)->cap->qualified);
+            g_assert_null(find(list, VF_A2)->cap);
+            names = listNames(f->cache);
+            g_assert_cmpstr(names, ==, VF_A0 ".qualified.xml " VF_A2 ".xml");
+        }
+    }
 }
 
 
@@ -1018,6 +1146,14 @@ assertQualifiedEqual(const vfmigNodeDevQualified *a,
 }
 
 
+static gint
+compareNames(gconstpointer a,
+             gconstpointer b)
+{
+    return g_strcmp0(*(char *const *) a, *(char *const *) b);
+}
+
+
 /* Names in @dir, sorted and joined by spaces. */
 static char *
 listNames(const char *dir)
@@ -1029,7 +1165,7 @@ listNames(const char *dir)
     g_assert_nonnull(d);
     while ((ent = g_dir_read_name(d)))
         g_ptr_array_add(names, g_strdup(ent));
-    g_ptr_array_sort(names, (GCompareFunc) g_strcmp0);
+    g_ptr_array_sort(names, compareNames);
     g_ptr_array_add(names, NULL);
     return g_strjoinv(" ", (char **) names->pdata);
 }
@@ -1042,7 +1178,7 @@ testQualifiedRoundtrip(Fake *f,
     g_autoptr(vfmigNodeDevQualified) q = qualifiedNew();
     g_autoptr(vfmigNodeDevQualified) back = NULL;
     g_autofree char *driver = NULL;
-    g_autofree char *path = g_build_filename(f->cache, VF_A0 ".qualified", NULL);
+    g_autofree char *path = g_build_filename(f->cache, VF_A0 ".qualified.xml", NULL);
     g_autofree char *names = NULL;
     g_autofree char *text = NULL;
     struct stat before;
@@ -1062,10 +1198,14 @@ testQualifiedRoundtrip(Fake *f,
 
         g_assert_cmpstr(p, ==, path);
     }
+    /* the capability's <qualified/>, in a wrapper naming device and driver */
     g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
-    g_assert_nonnull(strstr(text, "at=2026-11-24T10:00:00Z\n"));
-    g_assert_nonnull(strstr(text, "drain-us=48046\n"));
-    g_assert_null(strstr(text, "peer="));
+    g_assert_cmpstr(text, ==,
+                    "<nodedev-qualification address='" VF_A0 "' driver='mlx5_vfio_pci'>\n"
+                    "  <qualified at='2026-11-24T10:00:00Z' verdict='qualified' target-us='300000' "
+                    "downtime-us='96902' stop-latency-us='420' drain-us='48046' "
+                    "load-commit-us='48205' resume-latency-us='231'/>\n"
+                    "</nodedev-qualification>\n");
 
     g_assert_cmpint(vfmigNodeDevQualifiedRead(f->cache, VF_A0, &back, &driver), ==, 1);
     assertQualifiedEqual(back, q);
@@ -1084,7 +1224,7 @@ testQualifiedRoundtrip(Fake *f,
     g_assert_cmpint(stat(path, &after), ==, 0);
     g_assert_cmpuint(before.st_ino, !=, after.st_ino);
     names = listNames(f->cache);
-    g_assert_cmpstr(names, ==, VF_A0 ".qualified");
+    g_assert_cmpstr(names, ==, VF_A0 ".qualified.xml");
 
     g_assert_cmpint(vfmigNodeDevQualifiedRead(f->cache, VF_A0, &back, NULL), ==, 1);
     assertQualifiedEqual(back, q);
@@ -1120,35 +1260,58 @@ static void
 testQualifiedCorrupt(Fake *f,
                      gconstpointer data G_GNUC_UNUSED)
 {
-#define QHEAD "[qualification]\nformat=1\naddress=0000:3b:00.2\ndriver=mlx5_vfio_pci\n"
-#define QBODY QHEAD "at=2026-11-24T10:00:00Z\nverdict=qualified\ntarget-us=300000\n"
+#define QHEAD "<nodedev-qualification address='0000:3b:00.2' driver='mlx5_vfio_pci'>"
+#define QTAIL "</nodedev-qualification>"
+#define QAT "at='2026-11-24T10:00:00Z' "
+#define QBODY QAT "verdict='qualified' target-us='300000' "
     static const struct {
         const char *contents;
         const char *want;
     } cases[] = {
         { "\x01\x02garbage\n", "corrupt qualification record" },
-        { "", "'format'" },
-        { "[qualification]\nformat=2\n", "format 2" },
-        { "[qualification]\nformat=1\naddress=0000:3b:00.3\n", "describes device '0000:3b:00.3'" },
-        { "[qualification]\nformat=1\naddress=0000:3b:00.2\n", "'driver'" },
-        { "[qualification]\nformat=1\naddress=0000:3b:00.2\ndriver=\n", "'driver' is empty" },
-        { QHEAD "verdict=qualified\ntarget-us=1\n", "'at'" },
-        { QHEAD "at=2026-11-24 10:00:00\nverdict=qualified\ntarget-us=1\n", "'at' is '2026-11-24 10:00:00'" },
-        { QHEAD "at=2026-11-24T10:00:00Z\nverdict=good\ntarget-us=1\n", "'verdict' has unknown value 'good'" },
-        { QHEAD "at=2026-11-24T10:00:00Z\nverdict=qualified\n", "'target-us'" },
-        { QHEAD "at=2026-11-24T10:00:00Z\nverdict=qualified\ntarget-us=-1\n", "'target-us' is '-1'" },
-        { QBODY "peer=\n", "'peer' is empty" },
-        { QBODY "downtime-us=1\nstop-latency-us=1\n", "has key 'stop-latency-us' but not 'drain-us'" },
-        { QBODY "downtime-us=1\nstop-latency-us=1\ndrain-us=1\nload-commit-us=1\n"
-          "resume-latency-us=1.5\n", "'resume-latency-us' is '1.5'" },
-        { QBODY "downtime-us=1\nstop-latency-us=1\ndrain-us=+1\nload-commit-us=1\n"
-          "resume-latency-us=1\n", "'drain-us' is '+1'" },
-        { QBODY "downtime-us=1\nstop-latency-us=1\ndrain-us=1\nload-commit-us=18446744073709551616\n"
-          "resume-latency-us=1\n", "'load-commit-us'" },
+        { "", "empty" },
+        { "[qualification]\nformat=1\naddress=0000:3b:00.2\n", "malformed" },
+        { QHEAD "<qualified " QBODY "/>", "malformed" },
+        { "<nodedev-cache address='0000:3b:00.2'/>",
+          "expected a <nodedev-qualification> document, got <nodedev-cache>" },
+        { "<nodedev-qualification driver='mlx5_vfio_pci'/>",
+          "missing attribute 'address' of element <nodedev-qualification>" },
+        { "<nodedev-qualification address='0000:3b:00.2'/>",
+          "missing attribute 'driver' of element <nodedev-qualification>" },
+        { "<nodedev-qualification address='0000:3b:00.2' driver=''/>",
+          "invalid value '' of attribute 'driver'" },
+        { QHEAD QTAIL, "missing element <qualified> in <nodedev-qualification>" },
+        { QHEAD "<qualified " QBODY "/><qualified " QBODY "/>" QTAIL,
+          "duplicate element <qualified> in <nodedev-qualification>" },
+        { QHEAD "<capability type='vfio-migration'/>" QTAIL,
+          "unknown element <capability> in <nodedev-qualification>" },
+        { QHEAD "<qualified verdict='qualified' target-us='1'/>" QTAIL,
+          "missing attribute 'at'" },
+        { QHEAD "<qualified at='2026-11-24 10:00:00' verdict='qualified' target-us='1'/>" QTAIL,
+          "invalid value '2026-11-24 10:00:00' of attribute 'at'" },
+        { QHEAD "<qualified " QAT "verdict='good' target-us='1'/>" QTAIL,
+          "invalid value 'good' of attribute 'verdict'" },
+        { QHEAD "<qualified " QAT "verdict='qualified'/>" QTAIL,
+          "missing attribute 'target-us'" },
+        { QHEAD "<qualified " QAT "verdict='qualified' target-us='-1'/>" QTAIL,
+          "invalid value '-1' of attribute 'target-us'" },
+        { QHEAD "<qualified " QBODY "peer=''/>" QTAIL,
+          "invalid value '' of attribute 'peer'" },
+        { QHEAD "<qualified " QBODY "downtime-us='1' stop-latency-us='1'/>" QTAIL,
+          "'stop-latency-us' of element <qualified> in the vfio-migration capability needs the other measured figures too: 'drain-us' is missing" },
+        { QHEAD "<qualified " QBODY "downtime-us='1' stop-latency-us='1' drain-us='1' "
+          "load-commit-us='1' resume-latency-us='1.5'/>" QTAIL,
+          "invalid value '1.5' of attribute 'resume-latency-us'" },
+        { QHEAD "<qualified " QBODY "downtime-us='1' stop-latency-us='1' drain-us='+1' "
+          "load-commit-us='1' resume-latency-us='1'/>" QTAIL,
+          "invalid value '+1' of attribute 'drain-us'" },
+        { QHEAD "<qualified " QBODY "downtime-us='1' stop-latency-us='1' drain-us='1' "
+          "load-commit-us='18446744073709551616' resume-latency-us='1'/>" QTAIL,
+          "'load-commit-us'" },
     };
 #undef QBODY
-#undef QHEAD
-    g_autofree char *path = g_build_filename(f->cache, VF_A0 ".qualified", NULL);
+#undef QAT
+    g_autofree char *path = g_build_filename(f->cache, VF_A0 ".qualified.xml", NULL);
     size_t i;
 
     fakeStandard(f);
@@ -1171,9 +1334,8 @@ testQualifiedCorrupt(Fake *f,
     }
 
     /* a complete record with no figures: a run that failed midway */
-    writeFile(path, "[qualification]\nformat=1\naddress=0000:3b:00.2\ndriver=mlx5_vfio_pci\n"
-              "at=2026-11-24T10:00:00Z\nverdict=not-qualified\ntarget-us=300000\n"
-              "peer=0000:3b:00.4\n");
+    writeFile(path, QHEAD "<qualified at='2026-11-24T10:00:00Z' verdict='not-qualified' "
+              "target-us='300000' peer='0000:3b:00.4'/>" QTAIL);
     {
         g_autoptr(vfmigNodeDevQualified) q = NULL;
 
@@ -1183,6 +1345,29 @@ testQualifiedCorrupt(Fake *f,
         g_assert_cmpstr(q->peer, ==, VF_A2);
     }
 
+    /* a record written for another device (copied, or renamed) is stale */
+    writeFile(path, "<nodedev-qualification address='0000:3b:00.3' driver='mlx5_vfio_pci'>"
+              "<qualified at='2026-11-24T10:00:00Z' verdict='qualified' target-us='1'/>"
+              QTAIL);
+    {
+        g_autoptr(vfmigNodeDevQualified) q = NULL;
+        g_autoptr(vfmigNodeDevList) list = NULL;
+        g_autofree char *want =
+            g_strdup_printf("stale qualification record '%s': it was written for device '0000:3b:00.3', not '0000:3b:00.2'; ignored",
+                            path);
+
+        g_assert_cmpint(vfmigNodeDevQualifiedRead(f->cache, VF_A0, &q, NULL), ==, -1);
+        g_assert_null(q);
+        g_assert_cmpint(vfmigGetLastErrorCode(), ==, VFMIG_ERR_OPERATION_INVALID);
+        g_assert_cmpstr(vfmigGetLastErrorMessage(), ==, want);
+        vfmigResetLastError();
+        list = probeAll(f, 0);
+        assertOneError(findCap(list, VF_A0), VFMIG_ERR_OPERATION_INVALID, want, NULL);
+        g_assert_null(findCap(list, VF_A0)->cap->qualified);
+    }
+#undef QTAIL
+#undef QHEAD
+
     /* a directory where the file should be */
     g_assert_cmpint(g_unlink(path), ==, 0);
     mkdirs(path);
@@ -1191,8 +1376,9 @@ testQualifiedCorrupt(Fake *f,
         g_autoptr(vfmigNodeDevQualified) w = qualifiedNew();
 
         g_assert_cmpint(vfmigNodeDevQualifiedRead(f->cache, VF_A0, &q, NULL), ==, -1);
-        g_assert_cmpint(vfmigGetLastErrorCode(), ==, VFMIG_ERR_SYSTEM_ERROR);
+        g_assert_cmpint(vfmigGetLastErrorCode(), ==, VFMIG_ERR_INVALID_ARG);
         g_assert_nonnull(strstr(vfmigGetLastErrorMessage(), path));
+        g_assert_nonnull(strstr(vfmigGetLastErrorMessage(), "a directory, not a regular file"));
         vfmigResetLastError();
         g_assert_cmpint(vfmigNodeDevQualifiedWrite(f->cache, VF_A0, "x", w), ==, -1);
         g_assert_nonnull(strstr(vfmigGetLastErrorMessage(), path));
@@ -1216,11 +1402,26 @@ testQualifiedUnwritable(Fake *f,
     g_assert_nonnull(strstr(vfmigGetLastErrorMessage(), cache));
     g_assert_nonnull(strstr(vfmigGetLastErrorMessage(), VF_A0));
     vfmigResetLastError();
-    /* no directory there: no record (the probe reports the unusable cache
-     * directory once, not once a device) */
-    g_assert_cmpint(vfmigNodeDevQualifiedRead(cache, VF_A0, &back, NULL), ==, 0);
+    /* no directory can be there: an error naming it, not "no record" */
+    g_assert_cmpint(vfmigNodeDevQualifiedRead(cache, VF_A0, &back, NULL), ==, -1);
     g_assert_null(back);
-    g_assert_cmpint(vfmigGetLastErrorCode(), ==, VFMIG_ERR_OK);
+    g_assert_cmpint(vfmigGetLastErrorCode(), ==, VFMIG_ERR_SYSTEM_ERROR);
+    g_assert_nonnull(strstr(vfmigGetLastErrorMessage(), cache));
+    vfmigResetLastError();
+
+    /* the probe says so once, for the enumeration, not once a device */
+    {
+        g_autoptr(vfmigNodeDevList) list = NULL;
+
+        fakeStandard(f);
+        f->paths.cacheDir = cache;
+        list = probeAll(f, VFMIG_NODEDEV_PROBE_NO_CACHE);
+        f->paths.cacheDir = f->cache;
+        g_assert_cmpuint(list->nerrors, ==, 1);
+        g_assert_cmpuint(list->errors->len, ==, 1);
+        g_assert_nonnull(findCap(list, VF_A0)->cap);
+        g_assert_null(findCap(list, VF_A0)->cap->qualified);
+    }
 }
 
 
@@ -1567,6 +1768,7 @@ main(int argc,
     ADD("/nodedev/cache/fallback", testCacheFallback);
     ADD("/nodedev/cache/corrupt", testCacheCorrupt);
     ADD("/nodedev/cache/unwritable", testCacheUnwritable);
+    ADD("/nodedev/cache/untrusted", testCacheUntrusted);
     ADD("/nodedev/qualified/roundtrip", testQualifiedRoundtrip);
     ADD("/nodedev/qualified/corrupt", testQualifiedCorrupt);
     ADD("/nodedev/qualified/unwritable", testQualifiedUnwritable);

@@ -3,8 +3,10 @@
 #
 # Schema tests, as libvirt's virschematest: every tests/xml/nodedev*/*.xml
 # is validated with xmllint against vfmig's schemas (nodedevcapdata/: the
-# bare capability, vfmig-nodedev-cap.rng; the others: whole node-device
-# documents, vfmig-nodedev.rng, which includes libvirt's nodedev.rng).
+# bare capability, vfmig-nodedev-cap.rng; nodedevstoredata/: the cache
+# files and qualification records, vfmig-nodedev-store.rng; the others:
+# whole node-device documents, vfmig-nodedev.rng, which includes
+# libvirt's nodedev.rng).
 # NAME-invalid.xml must fail, everything else must pass.  Last, the copy
 # of libvirt's "cappcidev" define in vfmig-nodedev.rng must still match the
 # installed nodedev.rng, or our override would hide libvirt's changes.
@@ -18,7 +20,7 @@ nodedev_rng=${3:?}
 
 shopt -s nullglob
 files=("$xmldir"/nodedev*/*.xml)
-echo "1..$(( ${#files[@]} + 3 ))"
+echo "1..$(( ${#files[@]} + 4 ))"
 
 n=0
 ok() { n=$((n + 1)); echo "ok $n - $*"; }
@@ -28,7 +30,7 @@ skip() { n=$((n + 1)); echo "ok $n # SKIP $*"; }
 have_libvirt=1
 [ -r "$nodedev_rng" ] || have_libvirt=0
 
-for schema in vfmig-nodedev-cap.rng vfmig-nodedev.rng; do
+for schema in vfmig-nodedev-cap.rng vfmig-nodedev-store.rng vfmig-nodedev.rng; do
     if [ "$schema" = vfmig-nodedev.rng ] && [ $have_libvirt = 0 ]; then
         skip "$schema compiles: $nodedev_rng is not installed"
         continue
@@ -47,6 +49,7 @@ for f in "${files[@]}"; do
     rel=${f#"$xmldir"/}
     case "$rel" in
         nodedevcapdata/*) schema=vfmig-nodedev-cap.rng ;;
+        nodedevstoredata/*) schema=vfmig-nodedev-store.rng ;;
         *) schema=vfmig-nodedev.rng
            if [ $have_libvirt = 0 ]; then
                skip "$rel: $nodedev_rng is not installed"

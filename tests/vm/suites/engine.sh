@@ -103,7 +103,7 @@ if [ $RC -eq 0 ] && [ ! -s "$TMP/err" ] && [ "$(field Verdict)" = qualified ] &&
    [ "$(finding convergence)" = pass ] && [ "$(finding digest)" = pass ] &&
    [ "$(digest "$B1")" = "$d1" ] && [ "$(state "$B1")" = RUNNING ] &&
    field 'Latency hints' | grep -q '^from sysfs' && [ -z "$(field 'Recorded in')" ] &&
-   [ ! -e "$CACHE/$B1.qualified" ]; then
+   [ ! -e "$CACHE/$B1.qualified.xml" ]; then
     result pass "device-qualify $B1: qualified; initial $(field 'Initial bytes'), pre-copy $(field 'Pre-copy bytes'), stop-copy $(field 'Stop-copy bytes'), stream $(field 'Stream bytes'); stop $(field 'Stop latency'), resume $(field 'Resume latency'), downtime $(field Downtime); digests equal; nothing on stderr (not a terminal)"
     diag < "$TMP/out"
 else
@@ -183,16 +183,16 @@ tdset "$B1" vfmig_testdev/stop_delay_us 0
 tdset "$B1" vfmig_testdev/resume_delay_us 0
 
 # ---------- the qualification record ------------------------------------------------
-REC=$CACHE/$B1.qualified
+REC=$CACHE/$B1.qualified.xml
 vv device-qualify "$B1" --json
 cp "$TMP/out" "$TMP/qualify-rec.json"
 if [ $RC -eq 0 ] && [ -f "$REC" ] && [ "$(jq_ 'd["record"]')" = "$REC" ] &&
    [ "$(jq_ 'd["latency-hints"]["stop"]["from"]')" = sysfs ] &&
-   grep -q "^address=$B1$" "$REC" && grep -q '^driver=vfmig_testdev$' "$REC" &&
-   grep -q "^verdict=$(jq_ 'd["verdict"]')$" "$REC" &&
-   grep -q "^drain-us=$(jq_ 'd["downtime"]["drain-us"]')$" "$REC" &&
-   ! ls "$CACHE" | grep -qv "^$B1\(\.qualified\)\?$"; then
-    result pass "device-qualify $B1 records its figures in $REC (no temporary file left): $(grep -v '^#' "$REC" | grep -- '-us=' | tr '\n' ' ')"
+   grep -q "^<nodedev-qualification address='$B1' driver='vfmig_testdev'>$" "$REC" &&
+   grep -q " verdict='$(jq_ 'd["verdict"]')' " "$REC" &&
+   grep -q " drain-us='$(jq_ 'd["downtime"]["drain-us"]')' " "$REC" &&
+   ! ls -A "$CACHE" | grep -qv "^$B1\(\.qualified\)\?\.xml$"; then
+    result pass "device-qualify $B1 records its figures in $REC (no temporary file left): $(grep -o '<qualified .*/>' "$REC")"
 else
     result fail "device-qualify $B1: want exit 0 and a record in $REC"
     ls -la "$CACHE" 2>&1 | diag
