@@ -200,6 +200,9 @@ else
     diag_run
 fi
 
+# an attribute of the record's <qualified/> element
+recattr() { grep -o "<qualified .*/>" "$REC" | grep -o " $1='[^']*'" | head -n 1 | cut -d"'" -f2; }
+
 # nodedev-dumpxml needs a libvirt node device: libvirt's test driver (in
 # the client, no daemon) describes B1 from a file
 IFS=':.' read -r dom bus slot fn <<< "$B1"
@@ -231,7 +234,7 @@ d = json.load(open(sys.argv[1]))
 print("<qualified at=\x27%s\x27 verdict=\x27%s\x27 target-us=\x27%d\x27 downtime-us=\x27%d\x27 stop-latency-us=\x27%d\x27 drain-us=\x27%d\x27 load-commit-us=\x27%d\x27 resume-latency-us=\x27%d\x27/>" % (
     sys.argv[2], d["verdict"], d["target-us"], d["downtime"]["measured-us"], d["source"]["stop-latency-us"],
     d["downtime"]["drain-us"], d["destination"]["load-commit-us"], d["destination"]["resume-latency-us"]))
-' "$TMP/qualify-rec.json" "$(sed -n 's/^at=//p' "$REC")" 2>&1)
+' "$TMP/qualify-rec.json" "$(recattr at)" 2>&1)
 if [ $RC -eq 0 ] && grep -qxF "      $want" "$TMP/qualified.xml" && ! grep -q qualification "$TMP/err"; then
     result pass "virt-vfmig nodedev-dumpxml $N1: $(grep -o '<qualified .*/>' "$TMP/qualified.xml")"
 else
@@ -246,9 +249,9 @@ else
 fi
 
 # the hints: stop latency + drain, load commit + resume latency
-rec_at=$(sed -n 's/^at=//p' "$REC")
-rec_stop=$(( $(sed -n 's/^stop-latency-us=//p' "$REC") + $(sed -n 's/^drain-us=//p' "$REC") ))
-rec_resume=$(( $(sed -n 's/^load-commit-us=//p' "$REC") + $(sed -n 's/^resume-latency-us=//p' "$REC") ))
+rec_at=$(recattr at)
+rec_stop=$(( $(recattr stop-latency-us) + $(recattr drain-us) ))
+rec_resume=$(( $(recattr load-commit-us) + $(recattr resume-latency-us) ))
 rm -f "$TMP/rec.state" "$TMP/rec2.state"
 vv device-save "$B1" "$TMP/rec.state"
 cp "$TMP/out" "$TMP/save-hints.txt"
