@@ -822,7 +822,6 @@ static bool
 vfmigNodeDevIsHeld(vfmigNodeDevProber *p,
                    vfmigNodeDevPCI *dev)
 {
-    g_autofree char *cdev = NULL;
     const char *pid;
 
     vfmigNodeDevScanHolders(p);

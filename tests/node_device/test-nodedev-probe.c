@@ -1361,7 +1361,6 @@ testGarbage(Fake *f,
 {
     const GarbageCase *c = data;
     g_autoptr(vfmigNodeDevList) list = NULL;
-    g_autofree char *dir = NULL;
     g_autofree char *path = NULL;
     vfmigNodeDevPCI *dev;
     size_t i;
@@ -1404,7 +1403,6 @@ testGarbageLive(Fake *f,
                 gconstpointer data G_GNUC_UNUSED)
 {
     g_autoptr(vfmigNodeDevList) list = NULL;
-    g_autofree char *dir = NULL;
     g_autofree char *path = NULL;
     vfmigNodeDevPCI *dev;
 

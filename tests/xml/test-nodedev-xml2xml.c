@@ -404,7 +404,6 @@ testDocErrors(void)
 {
     g_autoptr(vfmigNodeDevCapVFIOMig) cap = NULL;
     g_autoptr(vfmigNodeDevCapVFIOMig) found = NULL;
-    g_autofree char *out = NULL;
 
     cap = vfmigNodeDevCapVFIOMigParseString(CAP(DRIVER FEATURES DIRTY IDENTITY));
     g_assert_nonnull(cap);
