@@ -19,62 +19,36 @@
 #include "vfmignodedevconf.h"
 #include "vfmigenum.h"
 #include "vfmigerror.h"
+#include "vfmigfsm.h"
 #include "vfmigi18n.h"
 
 #define CAP_TYPE "vfio-migration"
 
-static const char *const sourceNames[] = {
-    "sysfs",
-    "debugfs",
-    "vfio",
-    "cache",
-};
-G_STATIC_ASSERT(G_N_ELEMENTS(sourceNames) == VFMIG_NODEDEV_SOURCE_LAST);
+VFMIG_ENUM_IMPL(vfmigNodeDevSourceType, VFMIG_NODEDEV_SOURCE_LAST,
+                "sysfs",
+                "debugfs",
+                "vfio",
+                "cache",
+);
 
-static const char *const dirtyNames[] = {
-    "none",
-    "device",
-    "iommu",
-};
-G_STATIC_ASSERT(G_N_ELEMENTS(dirtyNames) == VFMIG_NODEDEV_DIRTY_LAST);
+VFMIG_ENUM_IMPL(vfmigNodeDevDirtyType, VFMIG_NODEDEV_DIRTY_LAST,
+                "none",
+                "device",
+                "iommu",
+);
 
-static const char *const precopyNames[] = {
-    "default",
-    "on",
-    "single",
-    "off",
-};
-G_STATIC_ASSERT(G_N_ELEMENTS(precopyNames) == VFMIG_NODEDEV_PRECOPY_LAST);
+VFMIG_ENUM_IMPL(vfmigNodeDevPrecopyType, VFMIG_NODEDEV_PRECOPY_LAST,
+                "default",
+                "on",
+                "single",
+                "off",
+);
 
-static const char *const verdictNames[] = {
-    "qualified",
-    "qualified-with-warnings",
-    "not-qualified",
-};
-G_STATIC_ASSERT(G_N_ELEMENTS(verdictNames) == VFMIG_NODEDEV_VERDICT_LAST);
-
-/* The uAPI state names <live state=> accepts (enum vfio_device_mig_state). */
-static const char *const liveStateNames[] = {
-    "ERROR",
-    "STOP",
-    "RUNNING",
-    "STOP_COPY",
-    "RESUMING",
-    "RUNNING_P2P",
-    "PRE_COPY",
-    "PRE_COPY_P2P",
-};
-
-/* Feature elements of <features>, in the order they are formatted. */
-static const struct {
-    const char *name;
-    unsigned int bit;
-} featureElems[] = {
-    { "stop-copy", VFMIG_NODEDEV_FEATURE_STOP_COPY },
-    { "p2p", VFMIG_NODEDEV_FEATURE_P2P },
-    { "pre-copy", VFMIG_NODEDEV_FEATURE_PRE_COPY },
-    { "multi-load", VFMIG_NODEDEV_FEATURE_MULTI_LOAD },
-};
+VFMIG_ENUM_IMPL(vfmigNodeDevVerdictType, VFMIG_NODEDEV_VERDICT_LAST,
+                "qualified",
+                "qualified-with-warnings",
+                "not-qualified",
+);
 
 /* Child elements of the capability, in the order they are formatted. */
 static const char *const capElems[] = {
@@ -88,62 +62,6 @@ static const char *const capElems[] = {
 
 /* The measured figures of <qualified>: all of them or none. */
 #define QUALIFIED_MEASURED_ATTRS 5
-
-
-const char *
-vfmigNodeDevSourceTypeToString(int v)
-{
-    return vfmigEnumToString(sourceNames, G_N_ELEMENTS(sourceNames), v);
-}
-
-
-int
-vfmigNodeDevSourceTypeFromString(const char *str)
-{
-    return vfmigEnumFromString(sourceNames, G_N_ELEMENTS(sourceNames), str);
-}
-
-
-const char *
-vfmigNodeDevDirtyTypeToString(int v)
-{
-    return vfmigEnumToString(dirtyNames, G_N_ELEMENTS(dirtyNames), v);
-}
-
-
-int
-vfmigNodeDevDirtyTypeFromString(const char *str)
-{
-    return vfmigEnumFromString(dirtyNames, G_N_ELEMENTS(dirtyNames), str);
-}
-
-
-const char *
-vfmigNodeDevPrecopyTypeToString(int v)
-{
-    return vfmigEnumToString(precopyNames, G_N_ELEMENTS(precopyNames), v);
-}
-
-
-int
-vfmigNodeDevPrecopyTypeFromString(const char *str)
-{
-    return vfmigEnumFromString(precopyNames, G_N_ELEMENTS(precopyNames), str);
-}
-
-
-const char *
-vfmigNodeDevVerdictTypeToString(int v)
-{
-    return vfmigEnumToString(verdictNames, G_N_ELEMENTS(verdictNames), v);
-}
-
-
-int
-vfmigNodeDevVerdictTypeFromString(const char *str)
-{
-    return vfmigEnumFromString(verdictNames, G_N_ELEMENTS(verdictNames), str);
-}
 
 
 vfmigNodeDevQualified *
@@ -466,7 +384,7 @@ parseFeatures(vfmigNodeDevCapVFIOMig *cap,
               xmlXPathContextPtr ctxt,
               xmlNodePtr node)
 {
-    const char *names[G_N_ELEMENTS(featureElems)];
+    const char *names[VFMIG_FEATURE_LAST];
     int source = 0;
     int mode = VFMIG_NODEDEV_PRECOPY_DEFAULT;
     size_t i;
@@ -476,23 +394,23 @@ parseFeatures(vfmigNodeDevCapVFIOMig *cap,
         return -1;
     cap->source = source;
 
-    for (i = 0; i < G_N_ELEMENTS(featureElems); i++)
-        names[i] = featureElems[i].name;
+    for (i = 0; i < VFMIG_FEATURE_LAST; i++)
+        names[i] = vfmigFeatureToString(i);
     if (checkChildren(node, names, G_N_ELEMENTS(names)) < 0)
         return -1;
 
     ctxt->node = node;
-    for (i = 0; i < G_N_ELEMENTS(featureElems); i++) {
+    for (i = 0; i < VFMIG_FEATURE_LAST; i++) {
         xmlNodePtr feat;
 
-        if (xpathChild(ctxt, "features", featureElems[i].name, false, &feat) < 0)
+        if (xpathChild(ctxt, "features", vfmigFeatureToString(i), false, &feat) < 0)
             return -1;
         if (!feat)
             continue;
         if (checkChildren(feat, NULL, 0) < 0)
             return -1;
 
-        if (featureElems[i].bit == VFMIG_NODEDEV_FEATURE_PRE_COPY) {
+        if ((1u << i) == VFMIG_NODEDEV_FEATURE_PRE_COPY) {
             /* mode='default' is the "not reported" value, not XML. */
             if (parseEnum(feat, "mode", false,
                           vfmigNodeDevPrecopyTypeFromString,
@@ -504,7 +422,7 @@ parseFeatures(vfmigNodeDevCapVFIOMig *cap,
             if (mode == VFMIG_NODEDEV_PRECOPY_OFF)
                 continue;
         }
-        cap->features |= featureElems[i].bit;
+        cap->features |= (1u << i);
     }
     return 0;
 }
@@ -554,7 +472,7 @@ parseLive(vfmigNodeDevCapVFIOMig *cap, xmlNodePtr node)
     if (checkChildren(node, NULL, 0) < 0 ||
         parseString(node, "state", true, &state) < 0)
         return -1;
-    if (vfmigEnumFromString(liveStateNames, G_N_ELEMENTS(liveStateNames), state) < 0)
+    if (vfmigFSMStateFromName(state) < 0)
         return reportBadAttr(node, "state", state);
 
     if (parseULL(node, "initial-bytes", true, G_MAXUINT64, &live->initialBytes) < 0 ||
@@ -789,19 +707,19 @@ vfmigNodeDevCapVFIOMigFormat(GString *buf,
     g_string_append_printf(buf, "%*s<features", indent, "");
     if ((str = vfmigNodeDevSourceTypeToString(cap->source)))
         appendAttr(buf, "source", str);
-    for (i = 0; i < G_N_ELEMENTS(featureElems); i++) {
-        bool precopy = featureElems[i].bit == VFMIG_NODEDEV_FEATURE_PRE_COPY;
+    for (i = 0; i < VFMIG_FEATURE_LAST; i++) {
+        bool precopy = (1u << i) == VFMIG_NODEDEV_FEATURE_PRE_COPY;
 
         /* A pre-copy the driver has switched off is still worth showing:
          * QEMU sees no PRE_COPY flag, but an operator can turn it on. */
-        if (!(cap->features & featureElems[i].bit) &&
+        if (!(cap->features & (1u << i)) &&
             !(precopy && cap->precopy == VFMIG_NODEDEV_PRECOPY_OFF))
             continue;
 
         if (!anyFeature)
             g_string_append(buf, ">\n");
         anyFeature = true;
-        g_string_append_printf(buf, "%*s<%s", indent + 2, "", featureElems[i].name);
+        g_string_append_printf(buf, "%*s<%s", indent + 2, "", vfmigFeatureToString(i));
         if (precopy && cap->precopy != VFMIG_NODEDEV_PRECOPY_DEFAULT &&
             (str = vfmigNodeDevPrecopyTypeToString(cap->precopy)))
             appendAttr(buf, "mode", str);

@@ -20,12 +20,15 @@
 #include <libxml/tree.h>
 #include <libxml/xpath.h>
 
-/* Migration features (bits). */
+#include "vfmigdevice.h"
+#include "vfmigenum.h"
+
+/* Migration features (bits; words: vfmigFeatureToString()). */
 typedef enum {
-    VFMIG_NODEDEV_FEATURE_STOP_COPY = 1 << 0,
-    VFMIG_NODEDEV_FEATURE_P2P = 1 << 1,
-    VFMIG_NODEDEV_FEATURE_PRE_COPY = 1 << 2,
-    VFMIG_NODEDEV_FEATURE_MULTI_LOAD = 1 << 3,
+    VFMIG_NODEDEV_FEATURE_STOP_COPY = 1 << VFMIG_FEATURE_STOP_COPY,
+    VFMIG_NODEDEV_FEATURE_P2P = 1 << VFMIG_FEATURE_P2P,
+    VFMIG_NODEDEV_FEATURE_PRE_COPY = 1 << VFMIG_FEATURE_PRE_COPY,
+    VFMIG_NODEDEV_FEATURE_MULTI_LOAD = 1 << VFMIG_FEATURE_MULTI_LOAD,
 } vfmigNodeDevFeature;
 
 /* Where the features were read from. */
@@ -149,11 +152,7 @@ void vfmigNodeDevCapVFIOMigFormat(GString *buf,
                                   const vfmigNodeDevCapVFIOMig *cap,
                                   int indent);
 
-const char *vfmigNodeDevSourceTypeToString(int v);
-int vfmigNodeDevSourceTypeFromString(const char *str);
-const char *vfmigNodeDevDirtyTypeToString(int v);
-int vfmigNodeDevDirtyTypeFromString(const char *str);
-const char *vfmigNodeDevPrecopyTypeToString(int v);
-int vfmigNodeDevPrecopyTypeFromString(const char *str);
-const char *vfmigNodeDevVerdictTypeToString(int v);
-int vfmigNodeDevVerdictTypeFromString(const char *str);
+VFMIG_ENUM_DECL(vfmigNodeDevSourceType);
+VFMIG_ENUM_DECL(vfmigNodeDevDirtyType);
+VFMIG_ENUM_DECL(vfmigNodeDevPrecopyType);
+VFMIG_ENUM_DECL(vfmigNodeDevVerdictType);

@@ -450,45 +450,19 @@ vfmigDowntimeEvaluate(vfmigDowntimeState *state,
 }
 
 
-const char *
-vfmigDowntimeDecisionToString(vfmigDowntimeDecision decision)
-{
-    switch (decision) {
-    case VFMIG_DOWNTIME_CONTINUE:
-        return "continue";
-    case VFMIG_DOWNTIME_SWITCH_OVER:
-        return "switch-over";
-    case VFMIG_DOWNTIME_GIVE_UP:
-        return "give-up";
-    case VFMIG_DOWNTIME_SWITCH_ANYWAY:
-        return "switch-anyway";
-    case VFMIG_DOWNTIME_DECISION_LAST:
-        break;
-    }
-    return NULL;
-}
+VFMIG_ENUM_IMPL(vfmigDowntimeDecision, VFMIG_DOWNTIME_DECISION_LAST,
+                [VFMIG_DOWNTIME_CONTINUE] = "continue",
+                [VFMIG_DOWNTIME_SWITCH_OVER] = "switch-over",
+                [VFMIG_DOWNTIME_GIVE_UP] = "give-up",
+                [VFMIG_DOWNTIME_SWITCH_ANYWAY] = "switch-anyway",
+);
 
-
-const char *
-vfmigDowntimeReasonToString(vfmigDowntimeReason reason)
-{
-    switch (reason) {
-    case VFMIG_DOWNTIME_REASON_CONVERGING:
-        return "converging";
-    case VFMIG_DOWNTIME_REASON_INITIAL_PENDING:
-        return "initial-pending";
-    case VFMIG_DOWNTIME_REASON_CONVERGED:
-        return "converged";
-    case VFMIG_DOWNTIME_REASON_NOT_CONVERGING:
-        return "not-converging";
-    case VFMIG_DOWNTIME_REASON_LATENCY:
-        return "latency";
-    case VFMIG_DOWNTIME_REASON_DEADLINE:
-        return "deadline";
-    case VFMIG_DOWNTIME_REASON_INITIAL_STUCK:
-        return "initial-stuck";
-    case VFMIG_DOWNTIME_REASON_LAST:
-        break;
-    }
-    return NULL;
-}
+VFMIG_ENUM_IMPL(vfmigDowntimeReason, VFMIG_DOWNTIME_REASON_LAST,
+                [VFMIG_DOWNTIME_REASON_CONVERGING] = "converging",
+                [VFMIG_DOWNTIME_REASON_INITIAL_PENDING] = "initial-pending",
+                [VFMIG_DOWNTIME_REASON_CONVERGED] = "converged",
+                [VFMIG_DOWNTIME_REASON_NOT_CONVERGING] = "not-converging",
+                [VFMIG_DOWNTIME_REASON_LATENCY] = "latency",
+                [VFMIG_DOWNTIME_REASON_DEADLINE] = "deadline",
+                [VFMIG_DOWNTIME_REASON_INITIAL_STUCK] = "initial-stuck",
+);

@@ -29,60 +29,25 @@
 #define VFMIG_ENGINE_DEFAULT_BUFFER (1024 * 1024)
 #define VFMIG_ENGINE_PROGRESS_US (100 * 1000)
 
-static const char *const vfmigEngineSideNames[] = {
-    [VFMIG_ENGINE_SIDE_SOURCE] = "source",
-    [VFMIG_ENGINE_SIDE_DESTINATION] = "destination",
-};
-G_STATIC_ASSERT(G_N_ELEMENTS(vfmigEngineSideNames) == VFMIG_ENGINE_SIDE_LAST);
+VFMIG_ENUM_IMPL(vfmigEngineSide, VFMIG_ENGINE_SIDE_LAST,
+                [VFMIG_ENGINE_SIDE_SOURCE] = "source",
+                [VFMIG_ENGINE_SIDE_DESTINATION] = "destination",
+);
 
-static const char *const vfmigEnginePhaseNames[] = {
-    [VFMIG_ENGINE_PHASE_SETUP] = "setup",
-    [VFMIG_ENGINE_PHASE_PRE_COPY] = "pre-copy",
-    [VFMIG_ENGINE_PHASE_STOP_COPY] = "stop-copy",
-    [VFMIG_ENGINE_PHASE_LOAD] = "load",
-    [VFMIG_ENGINE_PHASE_RESUME] = "resume",
-    [VFMIG_ENGINE_PHASE_DONE] = "done",
-};
-G_STATIC_ASSERT(G_N_ELEMENTS(vfmigEnginePhaseNames) == VFMIG_ENGINE_PHASE_LAST);
+VFMIG_ENUM_IMPL(vfmigEnginePhase, VFMIG_ENGINE_PHASE_LAST,
+                [VFMIG_ENGINE_PHASE_SETUP] = "setup",
+                [VFMIG_ENGINE_PHASE_PRE_COPY] = "pre-copy",
+                [VFMIG_ENGINE_PHASE_STOP_COPY] = "stop-copy",
+                [VFMIG_ENGINE_PHASE_LOAD] = "load",
+                [VFMIG_ENGINE_PHASE_RESUME] = "resume",
+                [VFMIG_ENGINE_PHASE_DONE] = "done",
+);
 
-static const char *const vfmigEnginePrecopyNames[] = {
-    [VFMIG_ENGINE_PRECOPY_AUTO] = "auto",
-    [VFMIG_ENGINE_PRECOPY_OFF] = "off",
-    [VFMIG_ENGINE_PRECOPY_ON] = "on",
-};
-G_STATIC_ASSERT(G_N_ELEMENTS(vfmigEnginePrecopyNames) == VFMIG_ENGINE_PRECOPY_LAST);
-
-
-const char *
-vfmigEngineSideToString(int side)
-{
-    return vfmigEnumToString(vfmigEngineSideNames,
-                             G_N_ELEMENTS(vfmigEngineSideNames), side);
-}
-
-
-const char *
-vfmigEnginePhaseToString(int phase)
-{
-    return vfmigEnumToString(vfmigEnginePhaseNames,
-                             G_N_ELEMENTS(vfmigEnginePhaseNames), phase);
-}
-
-
-const char *
-vfmigEnginePrecopyToString(int precopy)
-{
-    return vfmigEnumToString(vfmigEnginePrecopyNames,
-                             G_N_ELEMENTS(vfmigEnginePrecopyNames), precopy);
-}
-
-
-int
-vfmigEnginePrecopyFromString(const char *str)
-{
-    return vfmigEnumFromString(vfmigEnginePrecopyNames,
-                               G_N_ELEMENTS(vfmigEnginePrecopyNames), str);
-}
+VFMIG_ENUM_IMPL(vfmigEnginePrecopy, VFMIG_ENGINE_PRECOPY_LAST,
+                [VFMIG_ENGINE_PRECOPY_AUTO] = "auto",
+                [VFMIG_ENGINE_PRECOPY_OFF] = "off",
+                [VFMIG_ENGINE_PRECOPY_ON] = "on",
+);
 
 
 void

@@ -11,6 +11,16 @@
 #include "vfmigfsm.h"
 #include "vfmigi18n.h"
 
+VFMIG_ENUM_IMPL(vfmigFeature, VFMIG_FEATURE_LAST,
+                "stop-copy",
+                "p2p",
+                "pre-copy",
+                "multi-load",
+);
+G_STATIC_ASSERT(VFIO_MIGRATION_STOP_COPY == 1 << VFMIG_FEATURE_STOP_COPY);
+G_STATIC_ASSERT(VFIO_MIGRATION_P2P == 1 << VFMIG_FEATURE_P2P);
+G_STATIC_ASSERT(VFIO_MIGRATION_PRE_COPY == 1 << VFMIG_FEATURE_PRE_COPY);
+
 
 vfmigDevice *
 vfmigDeviceNew(const vfmigDeviceOps *ops,
@@ -214,25 +224,17 @@ vfmigDeviceGetDigest(vfmigDevice *dev, char **digest)
 char *
 vfmigDeviceFlagsString(uint64_t flags)
 {
-    static const struct {
-        uint64_t flag;
-        const char *name;
-    } names[] = {
-        { VFIO_MIGRATION_STOP_COPY, "stop-copy" },
-        { VFIO_MIGRATION_P2P, "p2p" },
-        { VFIO_MIGRATION_PRE_COPY, "pre-copy" },
-    };
     g_autoptr(GString) str = g_string_new(NULL);
     uint64_t rest = flags;
-    size_t i;
+    int i;
 
-    for (i = 0; i < G_N_ELEMENTS(names); i++) {
-        if (!(flags & names[i].flag))
+    for (i = 0; i < VFMIG_FEATURE_VFIO_LAST; i++) {
+        if (!(flags & (1ULL << i)))
             continue;
         if (str->len)
             g_string_append_c(str, ',');
-        g_string_append(str, names[i].name);
-        rest &= ~names[i].flag;
+        g_string_append(str, vfmigFeatureToString(i));
+        rest &= ~(1ULL << i);
     }
     if (rest) {
         if (str->len)
