@@ -6,6 +6,7 @@
 
 #include <config.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -70,7 +71,6 @@ struct iommu_ioas_alloc {
 struct _vfmigVFIO {
     char *name;         /* normalized PCI address or mdev UUID */
     char *driver;       /* bound driver, or NULL when adopted blind */
-    bool isMdev;
     vfmigVFIOAccess access;
     int group;          /* IOMMU group number, -1 on the cdev path */
     int containerFd;    /* group path */
@@ -78,18 +78,6 @@ struct _vfmigVFIO {
     int iommuFd;        /* cdev path */
     int deviceFd;
 };
-
-/*
- * Drivers that are known to drive the device itself rather than hand it
- * to VFIO.  Anything else is judged by what VFIO registered for it.
- */
-static const char *const vfmigVFIONonVFIODrivers[] = {
-    "pci-stub", "pcieport", "e1000", "e1000e", "igb", "igbvf", "igc",
-    "ixgbe", "ixgbevf", "i40e", "iavf", "ice", "mlx4_core", "mlx5_core",
-    "bnxt_en", "qede", "nvme", "virtio-pci", "ahci", "xhci_hcd",
-    "ehci-pci", "snd_hda_intel", "i915", "amdgpu", "nouveau",
-};
-
 
 static void
 vfmigVFIOForceClose(int *fd)
@@ -177,39 +165,6 @@ vfmigVFIOParseName(const char *name,
 }
 
 
-static bool
-vfmigVFIODriverIsKnownNonVFIO(const char *driver)
-{
-    size_t i;
-
-    for (i = 0; i < G_N_ELEMENTS(vfmigVFIONonVFIODrivers); i++) {
-        if (g_str_equal(driver, vfmigVFIONonVFIODrivers[i]))
-            return true;
-    }
-    return false;
-}
-
-
-/*
- * vfio-pci and the variant drivers (mlx5_vfio_pci, ...) say so by name;
- * the mdev bus has only VFIO drivers (mtty, ...).
- */
-static bool
-vfmigVFIODriverIsVFIO(const vfmigVFIO *vfio)
-{
-    return vfio->isMdev || strstr(vfio->driver, "vfio") != NULL;
-}
-
-
-static void
-vfmigVFIOReportNotVFIODriver(const vfmigVFIO *vfio)
-{
-    vfmigReportError(VFMIG_ERR_OPERATION_INVALID,
-                     _("device '%1$s' is bound to driver %2$s, not to a VFIO driver; bind it to vfio-pci or a VFIO variant driver first"),
-                     vfio->name, vfio->driver);
-}
-
-
 /*
  * Sets *@base to the basename of the target of the symlink @dir/@link.
  * Returns 0 or a negative errno (-ENOENT: no such link); reports nothing.
@@ -273,24 +228,41 @@ vfmigVFIOClose(vfmigVFIO *vfio)
 
 
 /*
- * The device's cdev name "vfioN" from <sysfs dev>/vfio-dev/, or NULL when
- * the kernel registered none (no CONFIG_VFIO_DEVICE_CDEV).
+ * The name "vfioN" of the VFIO device that VFIO registered for the device
+ * at @sysfsDev, from its vfio-dev/ directory.  Every VFIO driver (vfio-pci,
+ * the variant drivers, mdev drivers) registers one (Linux >= 6.1), whether
+ * or not the kernel also offers it as the cdev /dev/vfio/devices/vfioN;
+ * no other driver does.  Returns 1 and sets *@name, 0 when there is none,
+ * -1 with an error when the directory cannot be read.
  */
-static char *
-vfmigVFIOFindCdev(const char *sysfsDev)
+static int
+vfmigVFIOFindVFIODev(const char *sysfsDev,
+                     const char *devName,
+                     char **name)
 {
     g_autofree char *dir = g_build_filename(sysfsDev, "vfio-dev", NULL);
-    g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
-    const char *ent;
+    struct dirent *ent;
+    DIR *d;
 
-    if (!d)
-        return NULL;
-    while ((ent = g_dir_read_name(d))) {
-        if (g_str_has_prefix(ent, "vfio") && ent[4] &&
-            strspn(ent + 4, "0123456789") == strlen(ent + 4))
-            return g_strdup(ent);
+    *name = NULL;
+    if (!(d = opendir(dir))) {
+        if (errno == ENOENT || errno == ENOTDIR)
+            return 0;
+        vfmigReportSystemError(errno, _("cannot read '%1$s' of device '%2$s'"),
+                               dir, devName);
+        return -1;
     }
-    return NULL;
+    while ((ent = readdir(d))) {
+        const char *n = ent->d_name;
+
+        if (g_str_has_prefix(n, "vfio") && n[4] &&
+            strspn(n + 4, "0123456789") == strlen(n + 4)) {
+            *name = g_strdup(n);
+            break;
+        }
+    }
+    closedir(d);
+    return *name ? 1 : 0;
 }
 
 
@@ -398,8 +370,6 @@ vfmigVFIOOpenGroup(vfmigVFIO *vfio,
             vfmigReportSystemError(-rc,
                                    _("cannot read the IOMMU group link '%1$s' of device '%2$s'"),
                                    link, vfio->name);
-        } else if (!vfmigVFIODriverIsVFIO(vfio)) {
-            vfmigVFIOReportNotVFIODriver(vfio);
         } else {
             vfmigReportError(VFMIG_ERR_OPERATION_UNSUPPORTED,
                              _("device '%1$s' has no IOMMU group (no '%2$s'): is the IOMMU enabled (intel_iommu=on, amd_iommu=on)?"),
@@ -420,13 +390,11 @@ vfmigVFIOOpenGroup(vfmigVFIO *vfio,
     containerPath = g_build_filename(devRoot, "vfio", "vfio", NULL);
 
     /* VFIO creates the group's char dev when a VFIO driver takes one of
-     * its devices: its absence is the usual sign of a wrong driver. */
+     * its devices, so it exists unless /dev is not the kernel's. */
     if (stat(groupPath, &sb) < 0) {
         int err = errno;
 
-        if (err == ENOENT && !vfmigVFIODriverIsVFIO(vfio)) {
-            vfmigVFIOReportNotVFIODriver(vfio);
-        } else if (err == ENOENT) {
+        if (err == ENOENT) {
             vfmigReportError(VFMIG_ERR_NO_DEVICE,
                              _("device '%1$s' is bound to %2$s but its VFIO group device '%3$s' does not exist"),
                              vfio->name, vfio->driver, groupPath);
@@ -593,16 +561,20 @@ vfmigVFIOOpen(const char *name,
     }
 
     vfio = vfmigVFIOAdoptFD(norm, driver, -1);
-    vfio->isMdev = isMdev;
 
-    if (vfmigVFIODriverIsKnownNonVFIO(driver)) {
-        vfmigVFIOReportNotVFIODriver(vfio);
+    /* Bound to a VFIO driver exactly when VFIO registered the device. */
+    if ((rc = vfmigVFIOFindVFIODev(sysfsDev, norm, &cdev)) < 0)
+        return NULL;
+    if (rc == 0) {
+        vfmigReportError(VFMIG_ERR_OPERATION_INVALID,
+                         _("device '%1$s' is bound to driver %2$s, which is not a VFIO driver: VFIO registered no device for it (no vfio-dev/vfioN in '%3$s'); bind it to vfio-pci or a VFIO variant driver first"),
+                         norm, driver, sysfsDev);
         return NULL;
     }
 
-    /* The cdev where the kernel registered one and has iommufd; like
-     * QEMU, fall back to the group otherwise. */
-    if ((cdev = vfmigVFIOFindCdev(sysfsDev))) {
+    /* The cdev where the kernel offers it and has iommufd; like QEMU,
+     * fall back to the group otherwise. */
+    {
         g_autofree char *cdevPath = g_build_filename(devRoot, "vfio", "devices",
                                                      cdev, NULL);
         g_autofree char *iommuPath = g_build_filename(devRoot, "iommu", NULL);
