@@ -628,155 +628,145 @@ vfmigNodeDevCapVFIOMigParseNode(xmlNodePtr node)
  * well-formed.
  */
 static void
-appendEscaped(GString *buf, const char *str)
+formatDriver(vfmigBuffer *buf, const vfmigNodeDevCapVFIOMig *cap)
 {
-    g_autofree char *valid = g_utf8_make_valid(str, -1);
-    const char *p;
+    g_auto(vfmigBuffer) attrBuf = VFMIG_BUFFER_INITIALIZER;
 
-    for (p = valid; *p; p++) {
-        switch (*p) {
-        case '<':
-            g_string_append(buf, "&lt;");
-            break;
-        case '>':
-            g_string_append(buf, "&gt;");
-            break;
-        case '&':
-            g_string_append(buf, "&amp;");
-            break;
-        case '\'':
-            g_string_append(buf, "&apos;");
-            break;
-        case '"':
-            g_string_append(buf, "&quot;");
-            break;
-        case '\n':
-            g_string_append(buf, "&#xA;");
-            break;
-        case '\r':
-            g_string_append(buf, "&#xD;");
-            break;
-        case '\t':
-            g_string_append(buf, "&#x9;");
-            break;
-        default:
-            if ((unsigned char) *p >= 0x20)
-                g_string_append_c(buf, *p);
-            break;
-        }
+    vfmigBufferAddAttr(&attrBuf, "name", cap->driver ? cap->driver : "");
+    vfmigBufferAddAttr(&attrBuf, "variant", cap->variant ? "yes" : "no");
+    vfmigXMLFormatElement(buf, "driver", &attrBuf, NULL);
+}
+
+
+/* Feature @f, if the device has it.  A pre-copy the driver has switched
+ * off is still worth showing: QEMU sees no PRE_COPY flag, but an operator
+ * can turn it on. */
+static void
+formatFeature(vfmigBuffer *buf,
+              const vfmigNodeDevCapVFIOMig *cap,
+              vfmigFeature f)
+{
+    g_auto(vfmigBuffer) attrBuf = VFMIG_BUFFER_INITIALIZER;
+    const char *str;
+
+    if (f == VFMIG_FEATURE_PRE_COPY) {
+        if (!(cap->features & VFMIG_NODEDEV_FEATURE_PRE_COPY) &&
+            cap->precopy != VFMIG_NODEDEV_PRECOPY_OFF)
+            return;
+        if (cap->precopy != VFMIG_NODEDEV_PRECOPY_DEFAULT &&
+            (str = vfmigNodeDevPrecopyTypeToString(cap->precopy)))
+            vfmigBufferAddAttr(&attrBuf, "mode", str);
+    } else if (!(cap->features & (1u << f))) {
+        return;
     }
+    vfmigXMLFormatElement(buf, vfmigFeatureToString(f), &attrBuf, NULL);
 }
 
 
 static void
-appendAttr(GString *buf, const char *name, const char *value)
+formatFeatures(vfmigBuffer *buf, const vfmigNodeDevCapVFIOMig *cap)
 {
-    g_string_append_printf(buf, " %s='", name);
-    appendEscaped(buf, value);
-    g_string_append_c(buf, '\'');
+    g_auto(vfmigBuffer) attrBuf = VFMIG_BUFFER_INITIALIZER;
+    g_auto(vfmigBuffer) childBuf = VFMIG_BUFFER_INIT_CHILD(buf);
+    const char *str;
+    int f;
+
+    if ((str = vfmigNodeDevSourceTypeToString(cap->source)))
+        vfmigBufferAddAttr(&attrBuf, "source", str);
+    for (f = 0; f < VFMIG_FEATURE_LAST; f++)
+        formatFeature(&childBuf, cap, f);
+    vfmigXMLFormatElement(buf, "features", &attrBuf, &childBuf);
 }
 
 
 static void
-appendAttrULL(GString *buf, const char *name, unsigned long long value)
+formatDirty(vfmigBuffer *buf, const vfmigNodeDevCapVFIOMig *cap)
 {
-    g_string_append_printf(buf, " %s='%llu'", name, value);
+    g_auto(vfmigBuffer) attrBuf = VFMIG_BUFFER_INITIALIZER;
+    const char *str;
+
+    if ((str = vfmigNodeDevDirtyTypeToString(cap->dirty)))
+        vfmigBufferAddAttr(&attrBuf, "type", str);
+    if (cap->dirtyReason && *cap->dirtyReason)
+        vfmigBufferAddAttr(&attrBuf, "reason", cap->dirtyReason);
+    vfmigXMLFormatElement(buf, "dirty-tracking", &attrBuf, NULL);
+}
+
+
+static void
+formatIdentity(vfmigBuffer *buf, const vfmigNodeDevCapVFIOMig *cap)
+{
+    g_auto(vfmigBuffer) attrBuf = VFMIG_BUFFER_INITIALIZER;
+
+    vfmigBufferAsprintf(&attrBuf, " vendor='0x%04x' device='0x%04x'",
+                        cap->vendor, cap->device);
+    if (cap->firmware && *cap->firmware)
+        vfmigBufferAddAttr(&attrBuf, "firmware", cap->firmware);
+    if (cap->streamVersion > 0)
+        vfmigBufferAsprintf(&attrBuf, " stream-version='%u'", cap->streamVersion);
+    vfmigXMLFormatElement(buf, "identity", &attrBuf, NULL);
+}
+
+
+static void
+formatQualified(vfmigBuffer *buf, const vfmigNodeDevQualified *q)
+{
+    g_auto(vfmigBuffer) attrBuf = VFMIG_BUFFER_INITIALIZER;
+    g_autofree char *at = NULL;
+    const char *str;
+
+    if (!q)
+        return;
+
+    at = vfmigNodeDevQualifiedFormatTime(q->at);
+    vfmigBufferAddAttr(&attrBuf, "at", at ? at : "");
+    if ((str = vfmigNodeDevVerdictTypeToString(q->verdict)))
+        vfmigBufferAddAttr(&attrBuf, "verdict", str);
+    vfmigBufferAsprintf(&attrBuf, " target-us='%llu'", q->targetUs);
+    if (q->measured) {
+        vfmigBufferAsprintf(&attrBuf, " downtime-us='%llu'", q->downtimeUs);
+        vfmigBufferAsprintf(&attrBuf, " stop-latency-us='%llu'", q->stopLatencyUs);
+        vfmigBufferAsprintf(&attrBuf, " drain-us='%llu'", q->drainUs);
+        vfmigBufferAsprintf(&attrBuf, " load-commit-us='%llu'", q->loadCommitUs);
+        vfmigBufferAsprintf(&attrBuf, " resume-latency-us='%llu'", q->resumeLatencyUs);
+    }
+    if (q->peer && *q->peer)
+        vfmigBufferAddAttr(&attrBuf, "peer", q->peer);
+    vfmigXMLFormatElement(buf, "qualified", &attrBuf, NULL);
+}
+
+
+static void
+formatLive(vfmigBuffer *buf, const vfmigNodeDevLive *live)
+{
+    g_auto(vfmigBuffer) attrBuf = VFMIG_BUFFER_INITIALIZER;
+
+    if (!live)
+        return;
+
+    vfmigBufferAddAttr(&attrBuf, "state", live->state ? live->state : "");
+    vfmigBufferAsprintf(&attrBuf, " initial-bytes='%llu'", live->initialBytes);
+    vfmigBufferAsprintf(&attrBuf, " dirty-bytes='%llu'", live->dirtyBytes);
+    vfmigBufferAsprintf(&attrBuf, " stop-copy-bytes='%llu'", live->stopCopyBytes);
+    vfmigBufferAsprintf(&attrBuf, " stop-latency-us='%llu'", live->stopLatencyUs);
+    vfmigBufferAsprintf(&attrBuf, " resume-latency-us='%llu'", live->resumeLatencyUs);
+    vfmigXMLFormatElement(buf, "live", &attrBuf, NULL);
 }
 
 
 void
-vfmigNodeDevCapVFIOMigFormat(GString *buf,
-                             const vfmigNodeDevCapVFIOMig *cap,
-                             int indent)
+vfmigNodeDevCapVFIOMigFormat(vfmigBuffer *buf,
+                             const vfmigNodeDevCapVFIOMig *cap)
 {
-    const char *str;
-    bool anyFeature = false;
-    size_t i;
+    g_auto(vfmigBuffer) attrBuf = VFMIG_BUFFER_INITIALIZER;
+    g_auto(vfmigBuffer) childBuf = VFMIG_BUFFER_INIT_CHILD(buf);
 
-    if (indent < 0)
-        indent = 0;
-
-    g_string_append_printf(buf, "%*s<capability type='%s'>\n", indent, "", CAP_TYPE);
-    indent += 2;
-
-    g_string_append_printf(buf, "%*s<driver", indent, "");
-    appendAttr(buf, "name", cap->driver ? cap->driver : "");
-    appendAttr(buf, "variant", cap->variant ? "yes" : "no");
-    g_string_append(buf, "/>\n");
-
-    g_string_append_printf(buf, "%*s<features", indent, "");
-    if ((str = vfmigNodeDevSourceTypeToString(cap->source)))
-        appendAttr(buf, "source", str);
-    for (i = 0; i < VFMIG_FEATURE_LAST; i++) {
-        bool precopy = (1u << i) == VFMIG_NODEDEV_FEATURE_PRE_COPY;
-
-        /* A pre-copy the driver has switched off is still worth showing:
-         * QEMU sees no PRE_COPY flag, but an operator can turn it on. */
-        if (!(cap->features & (1u << i)) &&
-            !(precopy && cap->precopy == VFMIG_NODEDEV_PRECOPY_OFF))
-            continue;
-
-        if (!anyFeature)
-            g_string_append(buf, ">\n");
-        anyFeature = true;
-        g_string_append_printf(buf, "%*s<%s", indent + 2, "", vfmigFeatureToString(i));
-        if (precopy && cap->precopy != VFMIG_NODEDEV_PRECOPY_DEFAULT &&
-            (str = vfmigNodeDevPrecopyTypeToString(cap->precopy)))
-            appendAttr(buf, "mode", str);
-        g_string_append(buf, "/>\n");
-    }
-    if (anyFeature)
-        g_string_append_printf(buf, "%*s</features>\n", indent, "");
-    else
-        g_string_append(buf, "/>\n");
-
-    g_string_append_printf(buf, "%*s<dirty-tracking", indent, "");
-    if ((str = vfmigNodeDevDirtyTypeToString(cap->dirty)))
-        appendAttr(buf, "type", str);
-    if (cap->dirtyReason && *cap->dirtyReason)
-        appendAttr(buf, "reason", cap->dirtyReason);
-    g_string_append(buf, "/>\n");
-
-    g_string_append_printf(buf, "%*s<identity vendor='0x%04x' device='0x%04x'",
-                           indent, "", cap->vendor, cap->device);
-    if (cap->firmware && *cap->firmware)
-        appendAttr(buf, "firmware", cap->firmware);
-    if (cap->streamVersion > 0)
-        g_string_append_printf(buf, " stream-version='%u'", cap->streamVersion);
-    g_string_append(buf, "/>\n");
-
-    if (cap->qualified) {
-        const vfmigNodeDevQualified *q = cap->qualified;
-        g_autofree char *at = vfmigNodeDevQualifiedFormatTime(q->at);
-
-        g_string_append_printf(buf, "%*s<qualified", indent, "");
-        appendAttr(buf, "at", at ? at : "");
-        if ((str = vfmigNodeDevVerdictTypeToString(q->verdict)))
-            appendAttr(buf, "verdict", str);
-        appendAttrULL(buf, "target-us", q->targetUs);
-        if (q->measured) {
-            appendAttrULL(buf, "downtime-us", q->downtimeUs);
-            appendAttrULL(buf, "stop-latency-us", q->stopLatencyUs);
-            appendAttrULL(buf, "drain-us", q->drainUs);
-            appendAttrULL(buf, "load-commit-us", q->loadCommitUs);
-            appendAttrULL(buf, "resume-latency-us", q->resumeLatencyUs);
-        }
-        if (q->peer && *q->peer)
-            appendAttr(buf, "peer", q->peer);
-        g_string_append(buf, "/>\n");
-    }
-
-    if (cap->live) {
-        g_string_append_printf(buf, "%*s<live", indent, "");
-        appendAttr(buf, "state", cap->live->state ? cap->live->state : "");
-        appendAttrULL(buf, "initial-bytes", cap->live->initialBytes);
-        appendAttrULL(buf, "dirty-bytes", cap->live->dirtyBytes);
-        appendAttrULL(buf, "stop-copy-bytes", cap->live->stopCopyBytes);
-        appendAttrULL(buf, "stop-latency-us", cap->live->stopLatencyUs);
-        appendAttrULL(buf, "resume-latency-us", cap->live->resumeLatencyUs);
-        g_string_append(buf, "/>\n");
-    }
-
-    indent -= 2;
-    g_string_append_printf(buf, "%*s</capability>\n", indent, "");
+    vfmigBufferAddAttr(&attrBuf, "type", CAP_TYPE);
+    formatDriver(&childBuf, cap);
+    formatFeatures(&childBuf, cap);
+    formatDirty(&childBuf, cap);
+    formatIdentity(&childBuf, cap);
+    formatQualified(&childBuf, cap->qualified);
+    formatLive(&childBuf, cap->live);
+    vfmigXMLFormatElement(buf, "capability", &attrBuf, &childBuf);
 }

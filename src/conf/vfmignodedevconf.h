@@ -20,6 +20,7 @@
 #include <libxml/tree.h>
 #include <libxml/xpath.h>
 
+#include "vfmigbuf.h"
 #include "vfmigdevice.h"
 #include "vfmigenum.h"
 
@@ -147,10 +148,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(vfmigNodeDevCapVFIOMig, vfmigNodeDevCapVFIOMigFree
 /* Parses the <capability type='vfio-migration'> element @node. */
 vfmigNodeDevCapVFIOMig *vfmigNodeDevCapVFIOMigParseNode(xmlNodePtr node);
 
-/* Formats the capability into @buf, each line indented by @indent spaces. */
-void vfmigNodeDevCapVFIOMigFormat(GString *buf,
-                                  const vfmigNodeDevCapVFIOMig *cap,
-                                  int indent);
+/* Formats the capability into @buf, at the buffer's indentation. */
+void vfmigNodeDevCapVFIOMigFormat(vfmigBuffer *buf,
+                                  const vfmigNodeDevCapVFIOMig *cap);
 
 VFMIG_ENUM_DECL(vfmigNodeDevSourceType);
 VFMIG_ENUM_DECL(vfmigNodeDevDirtyType);
