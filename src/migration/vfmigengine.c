@@ -22,6 +22,7 @@
 #include "vfmigerror.h"
 #include "vfmigfsm.h"
 #include "vfmigi18n.h"
+#include "vfmiglog.h"
 
 #define VFMIG_ENGINE_DEFAULT_TARGET_US (300 * 1000)
 #define VFMIG_ENGINE_DEFAULT_ROUND_MS 100
@@ -354,6 +355,15 @@ vfmigEngineProgressSend(vfmigEngineCtx *ctx,
 static void
 vfmigEngineSetPhase(vfmigEngineCtx *ctx, vfmigEnginePhase phase)
 {
+    VFMIG_DEBUG("%s device %s: phase %s -> %s at %llu us, %llu bytes moved (%llu in %s)",
+                vfmigEngineSideToString(ctx->side),
+                vfmigDeviceGetName(ctx->dev),
+                vfmigEnginePhaseToString(ctx->phase),
+                vfmigEnginePhaseToString(phase),
+                (unsigned long long) vfmigEngineElapsed(ctx),
+                (unsigned long long) ctx->bytes,
+                (unsigned long long) ctx->phaseBytes,
+                vfmigEnginePhaseToString(ctx->phase));
     ctx->phase = phase;
     ctx->phaseBytes = 0;
     vfmigEngineProgressSend(ctx, true, NULL);
@@ -456,6 +466,10 @@ vfmigEngineCtxInit(vfmigEngineCtx *ctx,
     report->side = side;
     report->startUs = ctx->start;
     report->stopCopyEstimate = VFMIG_DOWNTIME_UNKNOWN;
+    VFMIG_DEBUG("%s device %s: phase %s, buffer %zu bytes, stall timeout %u ms",
+                vfmigEngineSideToString(side), vfmigDeviceGetName(dev),
+                vfmigEnginePhaseToString(ctx->phase), ctx->bufSize,
+                ctx->io.stallTimeoutMs);
 }
 
 

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
@@ -19,6 +20,7 @@
 #include "vfmigerror.h"
 #include "vfmigfsm.h"
 #include "vfmigi18n.h"
+#include "vfmiglog.h"
 #include "vfio_mig_uapi.h"
 
 #if defined(__has_include)
@@ -78,6 +80,60 @@ struct _vfmigVFIO {
     int iommuFd;        /* cdev path */
     int deviceFd;
 };
+
+
+/*
+ * The debug line of an ioctl on @fd of device @dev that returned @rc
+ * (errno @err when negative): the request, its argument as @fmt
+ * describes it, the result.  What @fmt puts after "->" is what the
+ * kernel answered, left out when the ioctl failed.
+ */
+static void G_GNUC_PRINTF(7, 8)
+vfmigVFIOTraceIoctl(const char *func,
+                    const char *dev,
+                    int fd,
+                    const char *request,
+                    int rc,
+                    int err,
+                    const char *fmt,
+                    ...)
+{
+    g_autofree char *arg = NULL;
+    va_list ap;
+
+    va_start(ap, fmt);
+    arg = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+
+    if (rc < 0) {
+        char *answer = strstr(arg, "->");
+
+        if (answer) {
+            while (answer > arg && answer[-1] == ' ')
+                answer--;
+            *answer = '\0';
+        }
+        if (!*arg) {
+            g_free(arg);
+            arg = g_strdup("-");
+        }
+        vfmigLogDebug(func, "device %s: ioctl(fd %d, %s, %s) = %d, errno %d (%s)",
+                      dev ? dev : "-", fd, request, arg, rc, err, g_strerror(err));
+    } else {
+        vfmigLogDebug(func, "device %s: ioctl(fd %d, %s, %s) = %d",
+                      dev ? dev : "-", fd, request, arg, rc);
+    }
+}
+
+/* Logs the ioctl just made (see vfmigVFIOTraceIoctl); keeps errno. */
+#define VFMIG_VFIO_TRACE(dev, fd, request, rc, ...) \
+    do { \
+        int vfmigTraceErrno = errno; \
+        if (vfmigLogDebugEnabled()) \
+            vfmigVFIOTraceIoctl(__func__, dev, fd, request, rc, \
+                                vfmigTraceErrno, __VA_ARGS__); \
+        errno = vfmigTraceErrno; \
+    } while (0)
 
 static void
 vfmigVFIOForceClose(int *fd)
@@ -274,6 +330,7 @@ vfmigVFIOOpenCdev(vfmigVFIO *vfio,
     struct vfio_device_bind_iommufd bind = { 0 };
     struct iommu_ioas_alloc ioas = { 0 };
     struct vfio_device_attach_iommufd_pt attach = { 0 };
+    int rc;
 
     vfio->access = VFMIG_VFIO_ACCESS_CDEV;
 
@@ -304,7 +361,10 @@ vfmigVFIOOpenCdev(vfmigVFIO *vfio,
     bind.argsz = sizeof(bind);
     bind.flags = 0;
     bind.iommufd = vfio->iommuFd;
-    if (ioctl(vfio->deviceFd, VFIO_DEVICE_BIND_IOMMUFD, &bind) < 0) {
+    rc = ioctl(vfio->deviceFd, VFIO_DEVICE_BIND_IOMMUFD, &bind);
+    VFMIG_VFIO_TRACE(vfio->name, vfio->deviceFd, "VFIO_DEVICE_BIND_IOMMUFD", rc,
+                     "iommufd=%d -> devid=%u", bind.iommufd, bind.out_devid);
+    if (rc < 0) {
         int err = errno;
 
         if (err == EBUSY) {
@@ -321,7 +381,10 @@ vfmigVFIOOpenCdev(vfmigVFIO *vfio,
 
     ioas.size = sizeof(ioas);
     ioas.flags = 0;
-    if (ioctl(vfio->iommuFd, IOMMU_IOAS_ALLOC, &ioas) < 0) {
+    rc = ioctl(vfio->iommuFd, IOMMU_IOAS_ALLOC, &ioas);
+    VFMIG_VFIO_TRACE(vfio->name, vfio->iommuFd, "IOMMU_IOAS_ALLOC", rc,
+                     "-> ioas_id=%u", ioas.out_ioas_id);
+    if (rc < 0) {
         int err = errno;
 
         vfmigReportSystemError(err,
@@ -333,7 +396,10 @@ vfmigVFIOOpenCdev(vfmigVFIO *vfio,
     attach.argsz = sizeof(attach);
     attach.flags = 0;
     attach.pt_id = ioas.out_ioas_id;
-    if (ioctl(vfio->deviceFd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &attach) < 0) {
+    rc = ioctl(vfio->deviceFd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &attach);
+    VFMIG_VFIO_TRACE(vfio->name, vfio->deviceFd, "VFIO_DEVICE_ATTACH_IOMMUFD_PT", rc,
+                     "pt_id=%u", attach.pt_id);
+    if (rc < 0) {
         int err = errno;
 
         vfmigReportSystemError(err,
@@ -342,6 +408,18 @@ vfmigVFIOOpenCdev(vfmigVFIO *vfio,
         return -1;
     }
     return 0;
+}
+
+
+/* VFIO_CHECK_EXTENSION @ext (named @name) on the container. */
+static int
+vfmigVFIOCheckExtension(vfmigVFIO *vfio, int ext, const char *name)
+{
+    int rc = ioctl(vfio->containerFd, VFIO_CHECK_EXTENSION, ext);
+
+    VFMIG_VFIO_TRACE(vfio->name, vfio->containerFd, "VFIO_CHECK_EXTENSION", rc,
+                     "%s", name);
+    return rc;
 }
 
 
@@ -415,7 +493,10 @@ vfmigVFIOOpenGroup(vfmigVFIO *vfio,
         return -1;
     }
 
-    if ((version = ioctl(vfio->containerFd, VFIO_GET_API_VERSION)) < 0) {
+    version = ioctl(vfio->containerFd, VFIO_GET_API_VERSION);
+    VFMIG_VFIO_TRACE(vfio->name, vfio->containerFd, "VFIO_GET_API_VERSION", version,
+                     "no argument; version %d expected", VFIO_API_VERSION);
+    if (version < 0) {
         int err = errno;
 
         vfmigReportSystemError(err,
@@ -430,10 +511,10 @@ vfmigVFIOOpenGroup(vfmigVFIO *vfio,
         return -1;
     }
 
-    if (ioctl(vfio->containerFd, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU) > 0) {
+    if (vfmigVFIOCheckExtension(vfio, VFIO_TYPE1v2_IOMMU, "VFIO_TYPE1v2_IOMMU") > 0) {
         iommuType = VFIO_TYPE1v2_IOMMU;
         iommuName = "VFIO_TYPE1v2_IOMMU";
-    } else if (ioctl(vfio->containerFd, VFIO_CHECK_EXTENSION, VFIO_TYPE1_IOMMU) > 0) {
+    } else if (vfmigVFIOCheckExtension(vfio, VFIO_TYPE1_IOMMU, "VFIO_TYPE1_IOMMU") > 0) {
         iommuType = VFIO_TYPE1_IOMMU;
         iommuName = "VFIO_TYPE1_IOMMU";
     } else {
@@ -459,7 +540,10 @@ vfmigVFIOOpenGroup(vfmigVFIO *vfio,
     }
 
     status.argsz = sizeof(status);
-    if (ioctl(vfio->groupFd, VFIO_GROUP_GET_STATUS, &status) < 0) {
+    rc = ioctl(vfio->groupFd, VFIO_GROUP_GET_STATUS, &status);
+    VFMIG_VFIO_TRACE(vfio->name, vfio->groupFd, "VFIO_GROUP_GET_STATUS", rc,
+                     "-> flags=0x%x", status.flags);
+    if (rc < 0) {
         int err = errno;
 
         vfmigReportSystemError(err,
@@ -474,7 +558,10 @@ vfmigVFIOOpenGroup(vfmigVFIO *vfio,
         return -1;
     }
 
-    if (ioctl(vfio->groupFd, VFIO_GROUP_SET_CONTAINER, &vfio->containerFd) < 0) {
+    rc = ioctl(vfio->groupFd, VFIO_GROUP_SET_CONTAINER, &vfio->containerFd);
+    VFMIG_VFIO_TRACE(vfio->name, vfio->groupFd, "VFIO_GROUP_SET_CONTAINER", rc,
+                     "container fd %d", vfio->containerFd);
+    if (rc < 0) {
         int err = errno;
 
         vfmigReportSystemError(err,
@@ -483,7 +570,10 @@ vfmigVFIOOpenGroup(vfmigVFIO *vfio,
         return -1;
     }
 
-    if (ioctl(vfio->containerFd, VFIO_SET_IOMMU, iommuType) < 0) {
+    rc = ioctl(vfio->containerFd, VFIO_SET_IOMMU, iommuType);
+    VFMIG_VFIO_TRACE(vfio->name, vfio->containerFd, "VFIO_SET_IOMMU", rc,
+                     "%s", iommuName);
+    if (rc < 0) {
         int err = errno;
 
         vfmigReportSystemError(err,
@@ -492,8 +582,10 @@ vfmigVFIOOpenGroup(vfmigVFIO *vfio,
         return -1;
     }
 
-    if ((vfio->deviceFd = ioctl(vfio->groupFd, VFIO_GROUP_GET_DEVICE_FD,
-                                vfio->name)) < 0) {
+    vfio->deviceFd = ioctl(vfio->groupFd, VFIO_GROUP_GET_DEVICE_FD, vfio->name);
+    VFMIG_VFIO_TRACE(vfio->name, vfio->groupFd, "VFIO_GROUP_GET_DEVICE_FD",
+                     vfio->deviceFd, "\"%s\"", vfio->name);
+    if (vfio->deviceFd < 0) {
         int err = errno;
 
         vfio->deviceFd = -1;
@@ -629,6 +721,54 @@ vfmigVFIOGetDeviceFD(vfmigVFIO *vfio)
 
 
 /*
+ * "SET MIG_DEVICE_STATE device_state=STOP_COPY -> data_fd=7": the feature
+ * request @feat, and what the device answered when @rc says it did.
+ */
+static char *
+vfmigVFIOFeatureDescribe(const struct vfio_device_feature *feat, int rc)
+{
+    uint32_t index = feat->flags & VFIO_DEVICE_FEATURE_MASK;
+    bool set = feat->flags & VFIO_DEVICE_FEATURE_SET;
+    const char *op = set ? "SET" : "GET";
+
+    switch (index) {
+    case VFIO_DEVICE_FEATURE_MIGRATION: {
+        const struct vfio_device_feature_migration *mig = (const void *) feat->data;
+        g_autofree char *flags = rc < 0 ? NULL : vfmigDeviceFlagsString(mig->flags);
+
+        if (rc < 0)
+            return g_strdup_printf("%s MIGRATION", op);
+        return g_strdup_printf("%s MIGRATION -> flags=%s", op, flags);
+    }
+    case VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE: {
+        const struct vfio_device_feature_mig_state *mig = (const void *) feat->data;
+
+        if (set && rc < 0)
+            return g_strdup_printf("SET MIG_DEVICE_STATE device_state=%s",
+                                   vfmig_fsm_state_name(mig->device_state));
+        if (set)
+            return g_strdup_printf("SET MIG_DEVICE_STATE device_state=%s -> data_fd=%d",
+                                   vfmig_fsm_state_name(mig->device_state),
+                                   mig->data_fd);
+        if (rc < 0)
+            return g_strdup("GET MIG_DEVICE_STATE");
+        return g_strdup_printf("GET MIG_DEVICE_STATE -> device_state=%s",
+                               vfmig_fsm_state_name(mig->device_state));
+    }
+    case VFIO_DEVICE_FEATURE_MIG_DATA_SIZE: {
+        const struct vfio_device_feature_mig_data_size *size = (const void *) feat->data;
+
+        if (rc < 0)
+            return g_strdup_printf("%s MIG_DATA_SIZE", op);
+        return g_strdup_printf("%s MIG_DATA_SIZE -> stop_copy_length=%llu", op,
+                               (unsigned long long) size->stop_copy_length);
+    }
+    }
+    return g_strdup_printf("%s feature %u, argsz %u", op, index, feat->argsz);
+}
+
+
+/*
  * VFIO_DEVICE_FEATURE with @size bytes of payload in @data (copied in for
  * SET, out for GET).  Returns 0 or a negative errno; reports nothing.
  */
@@ -641,6 +781,7 @@ vfmigVFIOFeature(vfmigVFIO *vfio,
     /* the payloads hold __aligned_u64: keep the buffer 8-byte aligned */
     uint64_t buf[(sizeof(struct vfio_device_feature) + 64) / sizeof(uint64_t)];
     struct vfio_device_feature *feat = (struct vfio_device_feature *) buf;
+    int rc;
 
     if (size > sizeof(buf) - sizeof(*feat))
         return -EINVAL;
@@ -651,7 +792,16 @@ vfmigVFIOFeature(vfmigVFIO *vfio,
     if (flags & VFIO_DEVICE_FEATURE_SET)
         memcpy(feat->data, data, size);
 
-    if (ioctl(vfio->deviceFd, VFIO_DEVICE_FEATURE, feat) < 0)
+    rc = ioctl(vfio->deviceFd, VFIO_DEVICE_FEATURE, feat);
+    if (vfmigLogDebugEnabled()) {
+        int err = errno;
+        g_autofree char *desc = vfmigVFIOFeatureDescribe(feat, rc);
+
+        vfmigVFIOTraceIoctl(__func__, vfio->name, vfio->deviceFd,
+                            "VFIO_DEVICE_FEATURE", rc, err, "%s", desc);
+        errno = err;
+    }
+    if (rc < 0)
         return -errno;
 
     memcpy(data, feat->data, size);
@@ -767,7 +917,11 @@ vfmigVFIOGetStopCopySize(vfmigVFIO *vfio, uint64_t *bytes)
 int
 vfmigVFIOReset(vfmigVFIO *vfio)
 {
-    if (ioctl(vfio->deviceFd, VFIO_DEVICE_RESET) < 0) {
+    int rc = ioctl(vfio->deviceFd, VFIO_DEVICE_RESET);
+
+    VFMIG_VFIO_TRACE(vfio->name, vfio->deviceFd, "VFIO_DEVICE_RESET", rc,
+                     "%s", "no argument");
+    if (rc < 0) {
         int err = errno;
 
         if (err == EINVAL || err == ENOTTY) {
@@ -799,6 +953,7 @@ vfmigVFIOPrecopyInfo(const char *name,
                      uint64_t *dirtyBytes)
 {
     struct vfio_precopy_info info;
+    int rc;
 
     /* Drivers before the REINIT opt-in echo flags back: zero them going
      * in, and ignore them coming out. */
@@ -806,7 +961,12 @@ vfmigVFIOPrecopyInfo(const char *name,
     info.argsz = sizeof(info);
     info.flags = 0;
 
-    if (ioctl(dataFd, VFIO_MIG_GET_PRECOPY_INFO, &info) < 0) {
+    rc = ioctl(dataFd, VFIO_MIG_GET_PRECOPY_INFO, &info);
+    VFMIG_VFIO_TRACE(name, dataFd, "VFIO_MIG_GET_PRECOPY_INFO", rc,
+                     "-> initial_bytes=%llu dirty_bytes=%llu",
+                     (unsigned long long) info.initial_bytes,
+                     (unsigned long long) info.dirty_bytes);
+    if (rc < 0) {
         int err = errno;
 
         vfmigReportSystemError(err,
