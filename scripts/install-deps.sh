@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
 # Installs everything vfmig needs to build, test and run its demo on a
-# Debian 12 machine: the toolchain and libraries, and for the VM tests
+# Debian 12 machine: the toolchain (gcc, and bookworm's clang for the
+# second compiler build) and libraries, and for the VM tests
 # QEMU 10, libvirt 11.3's daemon, Debian's 6.1 and 6.12 kernels with
 # their headers, busybox.
 # Idempotent; needs root.
@@ -39,7 +40,7 @@ if [ -z "$k61" ] || [ -z "$k612" ]; then
 fi
 
 apt-get install -y -qq --no-install-recommends \
-    gcc libc6-dev make pkg-config meson ninja-build \
+    gcc clang libc6-dev make pkg-config meson ninja-build \
     libglib2.0-dev libxml2-dev libgnutls28-dev \
     gettext python3 python3-docutils libxml2-utils \
     "libvirt-dev/$bpo" "libvirt0/$bpo" "libvirt-common/$bpo" \

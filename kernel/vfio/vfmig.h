@@ -167,6 +167,14 @@ struct vfmig_device {
 	struct vfmig_log log;
 };
 
+/*
+ * Dynamic debug on the device's PCI function (dev_dbg): every FSM arc,
+ * every session (data fd) opened and closed, device open, close, reset.
+ * echo 'module vfmig_testdev +p' > /sys/kernel/debug/dynamic_debug/control
+ */
+#define vfmig_dbg(vd, fmt, ...) \
+	dev_dbg(&(vd)->core.pdev->dev, "vfmig: " fmt, ##__VA_ARGS__)
+
 static inline struct vfmig_device *vfmig_from_vdev(struct vfio_device *vdev)
 {
 	return container_of(vdev, struct vfmig_device, core.vdev);

@@ -53,6 +53,8 @@ static void vfmig_take_sessions(struct vfmig_device *vd,
 	*saving = vd->saving;
 	*resuming = vd->resuming;
 	if (*saving) {
+		vfmig_dbg(vd, "saving session closed in %s\n",
+			  vfmig_fsm_state_name(vd->mig_state));
 		spin_lock_irqsave(&vd->notify_lock, flags);
 		vd->saving = NULL;
 		spin_unlock_irqrestore(&vd->notify_lock, flags);
@@ -60,6 +62,8 @@ static void vfmig_take_sessions(struct vfmig_device *vd,
 		vd->ops->save_close(vd);
 	}
 	if (*resuming) {
+		vfmig_dbg(vd, "resuming session closed in %s\n",
+			  vfmig_fsm_state_name(vd->mig_state));
 		vd->resuming = NULL;
 		vfmig_file_disable(*resuming);
 		vd->ops->load_close(vd);
@@ -97,6 +101,8 @@ static struct file *vfmig_open_saving(struct vfmig_device *vd, u32 next)
 		return ERR_CAST(migf);
 	ret = vd->ops->save_open(vd, precopy);
 	if (ret) {
+		vfmig_dbg(vd, "saving session for %s refused: %d\n",
+			  vfmig_fsm_state_name(next), ret);
 		vfmig_file_disable(migf);
 		fput(migf->filp);
 		fput(migf->filp);
@@ -107,6 +113,8 @@ static struct file *vfmig_open_saving(struct vfmig_device *vd, u32 next)
 	spin_lock_irqsave(&vd->notify_lock, flags);
 	vd->saving = migf;
 	spin_unlock_irqrestore(&vd->notify_lock, flags);
+	vfmig_dbg(vd, "saving session opened for %s (pre-copy images %s)\n",
+		  vfmig_fsm_state_name(next), precopy ? "on" : "off");
 	return migf->filp;
 }
 
@@ -120,12 +128,15 @@ static struct file *vfmig_open_resuming(struct vfmig_device *vd)
 		return ERR_CAST(migf);
 	ret = vd->ops->load_open(vd, vd->multi_load);
 	if (ret) {
+		vfmig_dbg(vd, "resuming session refused: %d\n", ret);
 		vfmig_file_disable(migf);
 		fput(migf->filp);
 		fput(migf->filp);
 		return ERR_PTR(ret);
 	}
 	vd->resuming = migf;
+	vfmig_dbg(vd, "resuming session opened (multi-load %s)\n",
+		  vd->multi_load ? "on" : "off");
 	return migf->filp;
 }
 
@@ -202,9 +213,23 @@ static struct file *vfmig_set_state(struct vfio_device *vdev,
 	verdict = vfmig_fsm_next_state(vfmig_flags(vd), vd->mig_state,
 				       new_state, &next);
 	while (verdict == VFMIG_FSM_OK && vd->mig_state != new_state) {
-		res = vfmig_step(vd, vd->mig_state, next);
-		if (IS_ERR(res))
+		u32 cur = vd->mig_state;
+		ktime_t t0 = ktime_get();
+
+		res = vfmig_step(vd, cur, next);
+		if (IS_ERR(res)) {
+			vfmig_dbg(vd, "arc %s -> %s (to %s) failed after %llu us: %ld, now %s\n",
+				  vfmig_fsm_state_name(cur),
+				  vfmig_fsm_state_name(next),
+				  vfmig_fsm_state_name(new_state),
+				  vfmig_us_since(t0), PTR_ERR(res),
+				  vfmig_fsm_state_name(vd->mig_state));
 			break;
+		}
+		vfmig_dbg(vd, "arc %s -> %s (to %s) in %llu us%s\n",
+			  vfmig_fsm_state_name(cur), vfmig_fsm_state_name(next),
+			  vfmig_fsm_state_name(new_state), vfmig_us_since(t0),
+			  res ? ", data fd session opened" : "");
 		vd->mig_state = next;
 		/* our FSM opens a session only on the last arc */
 		if (WARN_ON(res && next != new_state)) {
@@ -215,8 +240,13 @@ static struct file *vfmig_set_state(struct vfio_device *vdev,
 		verdict = vfmig_fsm_next_state(vfmig_flags(vd), vd->mig_state,
 					       new_state, &next);
 	}
-	if (verdict != VFMIG_FSM_OK)
+	if (verdict != VFMIG_FSM_OK) {
+		vfmig_dbg(vd, "%s -> %s refused: %s\n",
+			  vfmig_fsm_state_name(vd->mig_state),
+			  vfmig_fsm_state_name(new_state),
+			  vfmig_fsm_verdict_name(verdict));
 		res = ERR_PTR(vfmig_fsm_verdict_errno(verdict));
+	}
 	mutex_unlock(&vd->state_mutex);
 	return res;
 }
@@ -284,6 +314,8 @@ int vfmig_device_feature(struct vfio_device *vdev, u32 flags,
 void vfmig_reset(struct vfmig_device *vd)
 {
 	mutex_lock(&vd->state_mutex);
+	vfmig_dbg(vd, "reset in %s: sessions dropped, RUNNING\n",
+		  vfmig_fsm_state_name(vd->mig_state));
 	vfmig_drop_sessions(vd);
 	vd->mig_state = VFIO_DEVICE_STATE_RUNNING;
 	vd->ops->reset(vd);
@@ -353,6 +385,7 @@ void vfmig_open(struct vfmig_device *vd)
 	mutex_lock(&vd->state_mutex);
 	vd->mig_state = VFIO_DEVICE_STATE_RUNNING;
 	vd->opened = true;
+	vfmig_dbg(vd, "device opened, RUNNING\n");
 	mutex_unlock(&vd->state_mutex);
 }
 
@@ -362,6 +395,8 @@ void vfmig_close(struct vfmig_device *vd)
 	bool stopped;
 
 	mutex_lock(&vd->state_mutex);
+	vfmig_dbg(vd, "device closed in %s\n",
+		  vfmig_fsm_state_name(vd->mig_state));
 	vfmig_take_sessions(vd, &saving, &resuming);
 	stopped = !vfmig_state_is_running(vd->mig_state);
 	vd->mig_state = VFIO_DEVICE_STATE_RUNNING;

@@ -294,6 +294,9 @@ static int vfmig_file_release(struct inode *inode, struct file *filp)
 {
 	struct vfmig_file *migf = filp->private_data;
 
+	/* ->vd may be gone by now: no device to name */
+	pr_debug("vfmig: %s data fd released\n",
+		 migf->saving ? "saving" : "resuming");
 	kvfree(migf->buf);
 	mutex_destroy(&migf->io_lock);
 	kfree(migf);

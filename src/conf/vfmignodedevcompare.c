@@ -25,67 +25,35 @@
 #include "vfmigenum.h"
 #include "vfmigi18n.h"
 
-static const char *const verdictNames[] = {
-    "incompatible",
-    "degraded",
-    "compatible",
-};
-G_STATIC_ASSERT(G_N_ELEMENTS(verdictNames) == VFMIG_NODEDEV_COMPARE_LAST);
+VFMIG_ENUM_IMPL(vfmigNodeDevCompareVerdictType, VFMIG_NODEDEV_COMPARE_LAST,
+                "incompatible",
+                "degraded",
+                "compatible",
+);
 
-static const char *const qemuNames[] = {
-    "blocked",
-    "all-dirty",
-    "allowed",
-};
-G_STATIC_ASSERT(G_N_ELEMENTS(qemuNames) == VFMIG_NODEDEV_QEMU_LAST);
+VFMIG_ENUM_IMPL(vfmigNodeDevQEMUType, VFMIG_NODEDEV_QEMU_LAST,
+                "blocked",
+                "all-dirty",
+                "allowed",
+);
 
-static const char *const reasonNames[] = {
-    "no-capability",
-    "driver",
-    "id",
-    "firmware",
-    "stream-version",
-    "no-stop-copy",
-    "no-pre-copy",
-    "no-multi-load",
-    "no-dirty-tracking",
-};
-G_STATIC_ASSERT(G_N_ELEMENTS(reasonNames) == VFMIG_NODEDEV_REASON_LAST);
+VFMIG_ENUM_IMPL(vfmigNodeDevReasonType, VFMIG_NODEDEV_REASON_LAST,
+                "no-capability",
+                "driver",
+                "id",
+                "firmware",
+                "stream-version",
+                "no-stop-copy",
+                "no-pre-copy",
+                "no-multi-load",
+                "no-dirty-tracking",
+);
 
-static const char *const sideNames[] = {
-    "both",
-    "source",
-    "destination",
-};
-G_STATIC_ASSERT(G_N_ELEMENTS(sideNames) == VFMIG_NODEDEV_SIDE_LAST);
-
-
-const char *
-vfmigNodeDevCompareVerdictTypeToString(int v)
-{
-    return vfmigEnumToString(verdictNames, G_N_ELEMENTS(verdictNames), v);
-}
-
-
-const char *
-vfmigNodeDevQEMUTypeToString(int v)
-{
-    return vfmigEnumToString(qemuNames, G_N_ELEMENTS(qemuNames), v);
-}
-
-
-const char *
-vfmigNodeDevReasonTypeToString(int v)
-{
-    return vfmigEnumToString(reasonNames, G_N_ELEMENTS(reasonNames), v);
-}
-
-
-const char *
-vfmigNodeDevSideTypeToString(int v)
-{
-    return vfmigEnumToString(sideNames, G_N_ELEMENTS(sideNames), v);
-}
+VFMIG_ENUM_IMPL(vfmigNodeDevSideType, VFMIG_NODEDEV_SIDE_LAST,
+                "both",
+                "source",
+                "destination",
+);
 
 
 static void

@@ -86,7 +86,7 @@ vfmigNodeDevCapVFIOMigCompare(const vfmigNodeDevCapVFIOMig *src,
                               const vfmigNodeDevCapVFIOMig *dst);
 
 /* Machine-readable names ("incompatible", "all-dirty", "no-pre-copy"...). */
-const char *vfmigNodeDevCompareVerdictTypeToString(int v);
-const char *vfmigNodeDevQEMUTypeToString(int v);
-const char *vfmigNodeDevReasonTypeToString(int v);
-const char *vfmigNodeDevSideTypeToString(int v);
+VFMIG_ENUM_DECL(vfmigNodeDevCompareVerdictType);
+VFMIG_ENUM_DECL(vfmigNodeDevQEMUType);
+VFMIG_ENUM_DECL(vfmigNodeDevReasonType);
+VFMIG_ENUM_DECL(vfmigNodeDevSideType);

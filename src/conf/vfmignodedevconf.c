@@ -19,62 +19,36 @@
 #include "vfmignodedevconf.h"
 #include "vfmigenum.h"
 #include "vfmigerror.h"
+#include "vfmigfsm.h"
 #include "vfmigi18n.h"
 
 #define CAP_TYPE "vfio-migration"
 
-static const char *const sourceNames[] = {
-    "sysfs",
-    "debugfs",
-    "vfio",
-    "cache",
-};
-G_STATIC_ASSERT(G_N_ELEMENTS(sourceNames) == VFMIG_NODEDEV_SOURCE_LAST);
+VFMIG_ENUM_IMPL(vfmigNodeDevSourceType, VFMIG_NODEDEV_SOURCE_LAST,
+                "sysfs",
+                "debugfs",
+                "vfio",
+                "cache",
+);
 
-static const char *const dirtyNames[] = {
-    "none",
-    "device",
-    "iommu",
-};
-G_STATIC_ASSERT(G_N_ELEMENTS(dirtyNames) == VFMIG_NODEDEV_DIRTY_LAST);
+VFMIG_ENUM_IMPL(vfmigNodeDevDirtyType, VFMIG_NODEDEV_DIRTY_LAST,
+                "none",
+                "device",
+                "iommu",
+);
 
-static const char *const precopyNames[] = {
-    "default",
-    "on",
-    "single",
-    "off",
-};
-G_STATIC_ASSERT(G_N_ELEMENTS(precopyNames) == VFMIG_NODEDEV_PRECOPY_LAST);
+VFMIG_ENUM_IMPL(vfmigNodeDevPrecopyType, VFMIG_NODEDEV_PRECOPY_LAST,
+                "default",
+                "on",
+                "single",
+                "off",
+);
 
-static const char *const verdictNames[] = {
-    "qualified",
-    "qualified-with-warnings",
-    "not-qualified",
-};
-G_STATIC_ASSERT(G_N_ELEMENTS(verdictNames) == VFMIG_NODEDEV_VERDICT_LAST);
-
-/* The uAPI state names <live state=> accepts (enum vfio_device_mig_state). */
-static const char *const liveStateNames[] = {
-    "ERROR",
-    "STOP",
-    "RUNNING",
-    "STOP_COPY",
-    "RESUMING",
-    "RUNNING_P2P",
-    "PRE_COPY",
-    "PRE_COPY_P2P",
-};
-
-/* Feature elements of <features>, in the order they are formatted. */
-static const struct {
-    const char *name;
-    unsigned int bit;
-} featureElems[] = {
-    { "stop-copy", VFMIG_NODEDEV_FEATURE_STOP_COPY },
-    { "p2p", VFMIG_NODEDEV_FEATURE_P2P },
-    { "pre-copy", VFMIG_NODEDEV_FEATURE_PRE_COPY },
-    { "multi-load", VFMIG_NODEDEV_FEATURE_MULTI_LOAD },
-};
+VFMIG_ENUM_IMPL(vfmigNodeDevVerdictType, VFMIG_NODEDEV_VERDICT_LAST,
+                "qualified",
+                "qualified-with-warnings",
+                "not-qualified",
+);
 
 /* Child elements of the capability, in the order they are formatted. */
 static const char *const capElems[] = {
@@ -90,74 +64,18 @@ static const char *const capElems[] = {
 #define QUALIFIED_MEASURED_ATTRS 5
 
 
-const char *
-vfmigNodeDevSourceTypeToString(int v)
-{
-    return vfmigEnumToString(sourceNames, G_N_ELEMENTS(sourceNames), v);
-}
-
-
-int
-vfmigNodeDevSourceTypeFromString(const char *str)
-{
-    return vfmigEnumFromString(sourceNames, G_N_ELEMENTS(sourceNames), str);
-}
-
-
-const char *
-vfmigNodeDevDirtyTypeToString(int v)
-{
-    return vfmigEnumToString(dirtyNames, G_N_ELEMENTS(dirtyNames), v);
-}
-
-
-int
-vfmigNodeDevDirtyTypeFromString(const char *str)
-{
-    return vfmigEnumFromString(dirtyNames, G_N_ELEMENTS(dirtyNames), str);
-}
-
-
-const char *
-vfmigNodeDevPrecopyTypeToString(int v)
-{
-    return vfmigEnumToString(precopyNames, G_N_ELEMENTS(precopyNames), v);
-}
-
-
-int
-vfmigNodeDevPrecopyTypeFromString(const char *str)
-{
-    return vfmigEnumFromString(precopyNames, G_N_ELEMENTS(precopyNames), str);
-}
-
-
-const char *
-vfmigNodeDevVerdictTypeToString(int v)
-{
-    return vfmigEnumToString(verdictNames, G_N_ELEMENTS(verdictNames), v);
-}
-
-
-int
-vfmigNodeDevVerdictTypeFromString(const char *str)
-{
-    return vfmigEnumFromString(verdictNames, G_N_ELEMENTS(verdictNames), str);
-}
-
-
 char *
 vfmigNodeDevFeaturesToString(unsigned int features)
 {
     g_autoptr(GString) buf = g_string_new(NULL);
     size_t i;
 
-    for (i = 0; i < G_N_ELEMENTS(featureElems); i++) {
-        if (!(features & featureElems[i].bit))
+    for (i = 0; i < VFMIG_FEATURE_LAST; i++) {
+        if (!(features & (1U << i)))
             continue;
         if (buf->len)
             g_string_append_c(buf, ' ');
-        g_string_append(buf, featureElems[i].name);
+        g_string_append(buf, vfmigFeatureToString(i));
     }
     return g_string_free(g_steal_pointer(&buf), FALSE);
 }
@@ -483,7 +401,7 @@ parseFeatures(vfmigNodeDevCapVFIOMig *cap,
               xmlXPathContextPtr ctxt,
               xmlNodePtr node)
 {
-    const char *names[G_N_ELEMENTS(featureElems)];
+    const char *names[VFMIG_FEATURE_LAST];
     int source = 0;
     int mode = VFMIG_NODEDEV_PRECOPY_DEFAULT;
     size_t i;
@@ -493,23 +411,23 @@ parseFeatures(vfmigNodeDevCapVFIOMig *cap,
         return -1;
     cap->source = source;
 
-    for (i = 0; i < G_N_ELEMENTS(featureElems); i++)
-        names[i] = featureElems[i].name;
+    for (i = 0; i < VFMIG_FEATURE_LAST; i++)
+        names[i] = vfmigFeatureToString(i);
     if (checkChildren(node, names, G_N_ELEMENTS(names)) < 0)
         return -1;
 
     ctxt->node = node;
-    for (i = 0; i < G_N_ELEMENTS(featureElems); i++) {
+    for (i = 0; i < VFMIG_FEATURE_LAST; i++) {
         xmlNodePtr feat;
 
-        if (xpathChild(ctxt, "features", featureElems[i].name, false, &feat) < 0)
+        if (xpathChild(ctxt, "features", vfmigFeatureToString(i), false, &feat) < 0)
             return -1;
         if (!feat)
             continue;
         if (checkChildren(feat, NULL, 0) < 0)
             return -1;
 
-        if (featureElems[i].bit == VFMIG_NODEDEV_FEATURE_PRE_COPY) {
+        if ((1u << i) == VFMIG_NODEDEV_FEATURE_PRE_COPY) {
             /* mode='default' is the "not reported" value, not XML. */
             if (parseEnum(feat, "mode", false,
                           vfmigNodeDevPrecopyTypeFromString,
@@ -521,7 +439,7 @@ parseFeatures(vfmigNodeDevCapVFIOMig *cap,
             if (mode == VFMIG_NODEDEV_PRECOPY_OFF)
                 continue;
         }
-        cap->features |= featureElems[i].bit;
+        cap->features |= (1u << i);
     }
     return 0;
 }
@@ -571,7 +489,7 @@ parseLive(vfmigNodeDevCapVFIOMig *cap, xmlNodePtr node)
     if (checkChildren(node, NULL, 0) < 0 ||
         parseString(node, "state", true, &state) < 0)
         return -1;
-    if (vfmigEnumFromString(liveStateNames, G_N_ELEMENTS(liveStateNames), state) < 0)
+    if (vfmigFSMStateFromName(state) < 0)
         return reportBadAttr(node, "state", state);
 
     if (parseULL(node, "initial-bytes", true, G_MAXUINT64, &live->initialBytes) < 0 ||
@@ -745,165 +663,146 @@ vfmigNodeDevCapVFIOMigParseNode(xmlNodePtr node)
  * well-formed.
  */
 static void
-appendEscaped(GString *buf, const char *str)
+formatDriver(vfmigBuffer *buf, const vfmigNodeDevCapVFIOMig *cap)
 {
-    g_autofree char *valid = g_utf8_make_valid(str, -1);
-    const char *p;
+    g_auto(vfmigBuffer) attrBuf = VFMIG_BUFFER_INITIALIZER;
 
-    for (p = valid; *p; p++) {
-        switch (*p) {
-        case '<':
-            g_string_append(buf, "&lt;");
-            break;
-        case '>':
-            g_string_append(buf, "&gt;");
-            break;
-        case '&':
-            g_string_append(buf, "&amp;");
-            break;
-        case '\'':
-            g_string_append(buf, "&apos;");
-            break;
-        case '"':
-            g_string_append(buf, "&quot;");
-            break;
-        case '\n':
-            g_string_append(buf, "&#xA;");
-            break;
-        case '\r':
-            g_string_append(buf, "&#xD;");
-            break;
-        case '\t':
-            g_string_append(buf, "&#x9;");
-            break;
-        default:
-            if ((unsigned char) *p >= 0x20)
-                g_string_append_c(buf, *p);
-            break;
-        }
+    vfmigBufferAddAttr(&attrBuf, "name", cap->driver ? cap->driver : "");
+    vfmigBufferAddAttr(&attrBuf, "variant", cap->variant ? "yes" : "no");
+    vfmigXMLFormatElement(buf, "driver", &attrBuf, NULL);
+}
+
+
+/* Feature @f, if the device has it.  A pre-copy the driver has switched
+ * off is still worth showing: QEMU sees no PRE_COPY flag, but an operator
+ * can turn it on. */
+static void
+formatFeature(vfmigBuffer *buf,
+              const vfmigNodeDevCapVFIOMig *cap,
+              vfmigFeature f)
+{
+    g_auto(vfmigBuffer) attrBuf = VFMIG_BUFFER_INITIALIZER;
+    const char *str;
+
+    if (f == VFMIG_FEATURE_PRE_COPY) {
+        if (!(cap->features & VFMIG_NODEDEV_FEATURE_PRE_COPY) &&
+            cap->precopy != VFMIG_NODEDEV_PRECOPY_OFF)
+            return;
+        if (cap->precopy != VFMIG_NODEDEV_PRECOPY_DEFAULT &&
+            (str = vfmigNodeDevPrecopyTypeToString(cap->precopy)))
+            vfmigBufferAddAttr(&attrBuf, "mode", str);
+    } else if (!(cap->features & (1u << f))) {
+        return;
     }
+    vfmigXMLFormatElement(buf, vfmigFeatureToString(f), &attrBuf, NULL);
 }
 
 
 static void
-appendAttr(GString *buf, const char *name, const char *value)
+formatFeatures(vfmigBuffer *buf, const vfmigNodeDevCapVFIOMig *cap)
 {
-    g_string_append_printf(buf, " %s='", name);
-    appendEscaped(buf, value);
-    g_string_append_c(buf, '\'');
+    g_auto(vfmigBuffer) attrBuf = VFMIG_BUFFER_INITIALIZER;
+    g_auto(vfmigBuffer) childBuf = VFMIG_BUFFER_INIT_CHILD(buf);
+    const char *str;
+    int f;
+
+    if ((str = vfmigNodeDevSourceTypeToString(cap->source)))
+        vfmigBufferAddAttr(&attrBuf, "source", str);
+    for (f = 0; f < VFMIG_FEATURE_LAST; f++)
+        formatFeature(&childBuf, cap, f);
+    vfmigXMLFormatElement(buf, "features", &attrBuf, &childBuf);
 }
 
 
 static void
-appendAttrULL(GString *buf, const char *name, unsigned long long value)
+formatDirty(vfmigBuffer *buf, const vfmigNodeDevCapVFIOMig *cap)
 {
-    g_string_append_printf(buf, " %s='%llu'", name, value);
+    g_auto(vfmigBuffer) attrBuf = VFMIG_BUFFER_INITIALIZER;
+    const char *str;
+
+    if ((str = vfmigNodeDevDirtyTypeToString(cap->dirty)))
+        vfmigBufferAddAttr(&attrBuf, "type", str);
+    if (cap->dirtyReason && *cap->dirtyReason)
+        vfmigBufferAddAttr(&attrBuf, "reason", cap->dirtyReason);
+    vfmigXMLFormatElement(buf, "dirty-tracking", &attrBuf, NULL);
+}
+
+
+static void
+formatIdentity(vfmigBuffer *buf, const vfmigNodeDevCapVFIOMig *cap)
+{
+    g_auto(vfmigBuffer) attrBuf = VFMIG_BUFFER_INITIALIZER;
+
+    vfmigBufferAsprintf(&attrBuf, " vendor='0x%04x' device='0x%04x'",
+                        cap->vendor, cap->device);
+    if (cap->firmware && *cap->firmware)
+        vfmigBufferAddAttr(&attrBuf, "firmware", cap->firmware);
+    if (cap->streamVersion > 0)
+        vfmigBufferAsprintf(&attrBuf, " stream-version='%u'", cap->streamVersion);
+    vfmigXMLFormatElement(buf, "identity", &attrBuf, NULL);
 }
 
 
 void
-vfmigNodeDevQualifiedFormat(GString *buf,
-                            const vfmigNodeDevQualified *q,
-                            int indent)
+vfmigNodeDevQualifiedFormat(vfmigBuffer *buf,
+                            const vfmigNodeDevQualified *q)
 {
-    g_autofree char *at = vfmigNodeDevQualifiedFormatTime(q->at);
+    g_auto(vfmigBuffer) attrBuf = VFMIG_BUFFER_INITIALIZER;
+    g_autofree char *at = NULL;
     const char *str;
 
-    if (indent < 0)
-        indent = 0;
-    g_string_append_printf(buf, "%*s<qualified", indent, "");
-    appendAttr(buf, "at", at ? at : "");
+    if (!q)
+        return;
+
+    at = vfmigNodeDevQualifiedFormatTime(q->at);
+    vfmigBufferAddAttr(&attrBuf, "at", at ? at : "");
     if ((str = vfmigNodeDevVerdictTypeToString(q->verdict)))
-        appendAttr(buf, "verdict", str);
-    appendAttrULL(buf, "target-us", q->targetUs);
+        vfmigBufferAddAttr(&attrBuf, "verdict", str);
+    vfmigBufferAsprintf(&attrBuf, " target-us='%llu'", q->targetUs);
     if (q->measured) {
-        appendAttrULL(buf, "downtime-us", q->downtimeUs);
-        appendAttrULL(buf, "stop-latency-us", q->stopLatencyUs);
-        appendAttrULL(buf, "drain-us", q->drainUs);
-        appendAttrULL(buf, "load-commit-us", q->loadCommitUs);
-        appendAttrULL(buf, "resume-latency-us", q->resumeLatencyUs);
+        vfmigBufferAsprintf(&attrBuf, " downtime-us='%llu'", q->downtimeUs);
+        vfmigBufferAsprintf(&attrBuf, " stop-latency-us='%llu'", q->stopLatencyUs);
+        vfmigBufferAsprintf(&attrBuf, " drain-us='%llu'", q->drainUs);
+        vfmigBufferAsprintf(&attrBuf, " load-commit-us='%llu'", q->loadCommitUs);
+        vfmigBufferAsprintf(&attrBuf, " resume-latency-us='%llu'", q->resumeLatencyUs);
     }
     if (q->peer && *q->peer)
-        appendAttr(buf, "peer", q->peer);
-    g_string_append(buf, "/>\n");
+        vfmigBufferAddAttr(&attrBuf, "peer", q->peer);
+    vfmigXMLFormatElement(buf, "qualified", &attrBuf, NULL);
+}
+
+
+static void
+formatLive(vfmigBuffer *buf, const vfmigNodeDevLive *live)
+{
+    g_auto(vfmigBuffer) attrBuf = VFMIG_BUFFER_INITIALIZER;
+
+    if (!live)
+        return;
+
+    vfmigBufferAddAttr(&attrBuf, "state", live->state ? live->state : "");
+    vfmigBufferAsprintf(&attrBuf, " initial-bytes='%llu'", live->initialBytes);
+    vfmigBufferAsprintf(&attrBuf, " dirty-bytes='%llu'", live->dirtyBytes);
+    vfmigBufferAsprintf(&attrBuf, " stop-copy-bytes='%llu'", live->stopCopyBytes);
+    vfmigBufferAsprintf(&attrBuf, " stop-latency-us='%llu'", live->stopLatencyUs);
+    vfmigBufferAsprintf(&attrBuf, " resume-latency-us='%llu'", live->resumeLatencyUs);
+    vfmigXMLFormatElement(buf, "live", &attrBuf, NULL);
 }
 
 
 void
-vfmigNodeDevCapVFIOMigFormat(GString *buf,
-                             const vfmigNodeDevCapVFIOMig *cap,
-                             int indent)
+vfmigNodeDevCapVFIOMigFormat(vfmigBuffer *buf,
+                             const vfmigNodeDevCapVFIOMig *cap)
 {
-    const char *str;
-    bool anyFeature = false;
-    size_t i;
+    g_auto(vfmigBuffer) attrBuf = VFMIG_BUFFER_INITIALIZER;
+    g_auto(vfmigBuffer) childBuf = VFMIG_BUFFER_INIT_CHILD(buf);
 
-    if (indent < 0)
-        indent = 0;
-
-    g_string_append_printf(buf, "%*s<capability type='%s'>\n", indent, "", CAP_TYPE);
-    indent += 2;
-
-    g_string_append_printf(buf, "%*s<driver", indent, "");
-    appendAttr(buf, "name", cap->driver ? cap->driver : "");
-    appendAttr(buf, "variant", cap->variant ? "yes" : "no");
-    g_string_append(buf, "/>\n");
-
-    g_string_append_printf(buf, "%*s<features", indent, "");
-    if ((str = vfmigNodeDevSourceTypeToString(cap->source)))
-        appendAttr(buf, "source", str);
-    for (i = 0; i < G_N_ELEMENTS(featureElems); i++) {
-        bool precopy = featureElems[i].bit == VFMIG_NODEDEV_FEATURE_PRE_COPY;
-
-        /* A pre-copy the driver has switched off is still worth showing:
-         * QEMU sees no PRE_COPY flag, but an operator can turn it on. */
-        if (!(cap->features & featureElems[i].bit) &&
-            !(precopy && cap->precopy == VFMIG_NODEDEV_PRECOPY_OFF))
-            continue;
-
-        if (!anyFeature)
-            g_string_append(buf, ">\n");
-        anyFeature = true;
-        g_string_append_printf(buf, "%*s<%s", indent + 2, "", featureElems[i].name);
-        if (precopy && cap->precopy != VFMIG_NODEDEV_PRECOPY_DEFAULT &&
-            (str = vfmigNodeDevPrecopyTypeToString(cap->precopy)))
-            appendAttr(buf, "mode", str);
-        g_string_append(buf, "/>\n");
-    }
-    if (anyFeature)
-        g_string_append_printf(buf, "%*s</features>\n", indent, "");
-    else
-        g_string_append(buf, "/>\n");
-
-    g_string_append_printf(buf, "%*s<dirty-tracking", indent, "");
-    if ((str = vfmigNodeDevDirtyTypeToString(cap->dirty)))
-        appendAttr(buf, "type", str);
-    if (cap->dirtyReason && *cap->dirtyReason)
-        appendAttr(buf, "reason", cap->dirtyReason);
-    g_string_append(buf, "/>\n");
-
-    g_string_append_printf(buf, "%*s<identity vendor='0x%04x' device='0x%04x'",
-                           indent, "", cap->vendor, cap->device);
-    if (cap->firmware && *cap->firmware)
-        appendAttr(buf, "firmware", cap->firmware);
-    if (cap->streamVersion > 0)
-        g_string_append_printf(buf, " stream-version='%u'", cap->streamVersion);
-    g_string_append(buf, "/>\n");
-
-    if (cap->qualified)
-        vfmigNodeDevQualifiedFormat(buf, cap->qualified, indent);
-
-    if (cap->live) {
-        g_string_append_printf(buf, "%*s<live", indent, "");
-        appendAttr(buf, "state", cap->live->state ? cap->live->state : "");
-        appendAttrULL(buf, "initial-bytes", cap->live->initialBytes);
-        appendAttrULL(buf, "dirty-bytes", cap->live->dirtyBytes);
-        appendAttrULL(buf, "stop-copy-bytes", cap->live->stopCopyBytes);
-        appendAttrULL(buf, "stop-latency-us", cap->live->stopLatencyUs);
-        appendAttrULL(buf, "resume-latency-us", cap->live->resumeLatencyUs);
-        g_string_append(buf, "/>\n");
-    }
-
-    indent -= 2;
-    g_string_append_printf(buf, "%*s</capability>\n", indent, "");
+    vfmigBufferAddAttr(&attrBuf, "type", CAP_TYPE);
+    formatDriver(&childBuf, cap);
+    formatFeatures(&childBuf, cap);
+    formatDirty(&childBuf, cap);
+    formatIdentity(&childBuf, cap);
+    vfmigNodeDevQualifiedFormat(&childBuf, cap->qualified);
+    formatLive(&childBuf, cap->live);
+    vfmigXMLFormatElement(buf, "capability", &attrBuf, &childBuf);
 }

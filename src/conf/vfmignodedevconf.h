@@ -20,12 +20,16 @@
 #include <libxml/tree.h>
 #include <libxml/xpath.h>
 
-/* Migration features (bits). */
+#include "vfmigbuf.h"
+#include "vfmigdevice.h"
+#include "vfmigenum.h"
+
+/* Migration features (bits; words: vfmigFeatureToString()). */
 typedef enum {
-    VFMIG_NODEDEV_FEATURE_STOP_COPY = 1 << 0,
-    VFMIG_NODEDEV_FEATURE_P2P = 1 << 1,
-    VFMIG_NODEDEV_FEATURE_PRE_COPY = 1 << 2,
-    VFMIG_NODEDEV_FEATURE_MULTI_LOAD = 1 << 3,
+    VFMIG_NODEDEV_FEATURE_STOP_COPY = 1 << VFMIG_FEATURE_STOP_COPY,
+    VFMIG_NODEDEV_FEATURE_P2P = 1 << VFMIG_FEATURE_P2P,
+    VFMIG_NODEDEV_FEATURE_PRE_COPY = 1 << VFMIG_FEATURE_PRE_COPY,
+    VFMIG_NODEDEV_FEATURE_MULTI_LOAD = 1 << VFMIG_FEATURE_MULTI_LOAD,
 } vfmigNodeDevFeature;
 
 /* Where the features were read from. */
@@ -147,26 +151,20 @@ vfmigNodeDevCapVFIOMig *vfmigNodeDevCapVFIOMigParseNode(xmlNodePtr node);
 /* Parses a <qualified> element (as in the capability) on its own. */
 vfmigNodeDevQualified *vfmigNodeDevQualifiedParseNode(xmlNodePtr node);
 
-/* Formats the <qualified/> element of @q into @buf, one line indented by
- * @indent spaces, as the capability holds it. */
-void vfmigNodeDevQualifiedFormat(GString *buf,
-                                 const vfmigNodeDevQualified *q,
-                                 int indent);
+/* Formats the <qualified/> element of @q into @buf, at the buffer's
+ * indentation, as the capability holds it. */
+void vfmigNodeDevQualifiedFormat(vfmigBuffer *buf,
+                                 const vfmigNodeDevQualified *q);
 
-/* Formats the capability into @buf, each line indented by @indent spaces. */
-void vfmigNodeDevCapVFIOMigFormat(GString *buf,
-                                  const vfmigNodeDevCapVFIOMig *cap,
-                                  int indent);
+/* Formats the capability into @buf, at the buffer's indentation. */
+void vfmigNodeDevCapVFIOMigFormat(vfmigBuffer *buf,
+                                  const vfmigNodeDevCapVFIOMig *cap);
 
 /* The feature bits as words, "stop-copy p2p pre-copy multi-load" (the
  * element names of <features> and of vfio_migration/features). */
 char *vfmigNodeDevFeaturesToString(unsigned int features);
 
-const char *vfmigNodeDevSourceTypeToString(int v);
-int vfmigNodeDevSourceTypeFromString(const char *str);
-const char *vfmigNodeDevDirtyTypeToString(int v);
-int vfmigNodeDevDirtyTypeFromString(const char *str);
-const char *vfmigNodeDevPrecopyTypeToString(int v);
-int vfmigNodeDevPrecopyTypeFromString(const char *str);
-const char *vfmigNodeDevVerdictTypeToString(int v);
-int vfmigNodeDevVerdictTypeFromString(const char *str);
+VFMIG_ENUM_DECL(vfmigNodeDevSourceType);
+VFMIG_ENUM_DECL(vfmigNodeDevDirtyType);
+VFMIG_ENUM_DECL(vfmigNodeDevPrecopyType);
+VFMIG_ENUM_DECL(vfmigNodeDevVerdictType);

@@ -38,18 +38,6 @@ storeReadDoc(const char *xml,
 }
 
 
-/* Appends " name='value'" with @value escaped for a quoted attribute. */
-static void
-storeAppendAttr(GString *buf,
-                const char *name,
-                const char *value)
-{
-    g_autofree char *esc = g_markup_escape_text(value ? value : "", -1);
-
-    g_string_append_printf(buf, " %s='%s'", name, esc);
-}
-
-
 /* The non-empty attribute @name of @node, or NULL with an error. */
 static char *
 storeAttr(xmlNodePtr node,
@@ -132,18 +120,19 @@ char *
 vfmigNodeDevCacheDocFormat(const char *address,
                            const vfmigNodeDevCapVFIOMig *cap)
 {
-    GString *buf = g_string_new("<" CACHE_ROOT);
+    g_auto(vfmigBuffer) buf = VFMIG_BUFFER_INITIALIZER;
+    g_auto(vfmigBuffer) attrBuf = VFMIG_BUFFER_INITIALIZER;
+    g_auto(vfmigBuffer) childBuf = VFMIG_BUFFER_INIT_CHILD(&buf);
     vfmigNodeDevCapVFIOMig stored = *cap;
 
     /* a record of its own, and a live value: neither is cached */
     stored.qualified = NULL;
     stored.live = NULL;
 
-    storeAppendAttr(buf, "address", address);
-    g_string_append(buf, ">\n");
-    vfmigNodeDevCapVFIOMigFormat(buf, &stored, 2);
-    g_string_append(buf, "</" CACHE_ROOT ">\n");
-    return g_string_free(buf, FALSE);
+    vfmigBufferAddAttr(&attrBuf, "address", address);
+    vfmigNodeDevCapVFIOMigFormat(&childBuf, &stored);
+    vfmigXMLFormatElement(&buf, CACHE_ROOT, &attrBuf, &childBuf);
+    return vfmigBufferContentAndReset(&buf);
 }
 
 
@@ -185,14 +174,15 @@ vfmigNodeDevQualifiedDocFormat(const char *address,
                                const char *driver,
                                const vfmigNodeDevQualified *q)
 {
-    GString *buf = g_string_new("<" QUALIFIED_ROOT);
+    g_auto(vfmigBuffer) buf = VFMIG_BUFFER_INITIALIZER;
+    g_auto(vfmigBuffer) attrBuf = VFMIG_BUFFER_INITIALIZER;
+    g_auto(vfmigBuffer) childBuf = VFMIG_BUFFER_INIT_CHILD(&buf);
 
-    storeAppendAttr(buf, "address", address);
-    storeAppendAttr(buf, "driver", driver);
-    g_string_append(buf, ">\n");
-    vfmigNodeDevQualifiedFormat(buf, q, 2);
-    g_string_append(buf, "</" QUALIFIED_ROOT ">\n");
-    return g_string_free(buf, FALSE);
+    vfmigBufferAddAttr(&attrBuf, "address", address);
+    vfmigBufferAddAttr(&attrBuf, "driver", driver);
+    vfmigNodeDevQualifiedFormat(&childBuf, q);
+    vfmigXMLFormatElement(&buf, QUALIFIED_ROOT, &attrBuf, &childBuf);
+    return vfmigBufferContentAndReset(&buf);
 }
 
 

@@ -212,10 +212,10 @@ vfmigNodeDevCapVFIOMigParseString(const char *xml)
 char *
 vfmigNodeDevCapVFIOMigFormatString(const vfmigNodeDevCapVFIOMig *cap)
 {
-    GString *buf = g_string_new(NULL);
+    g_auto(vfmigBuffer) buf = VFMIG_BUFFER_INITIALIZER;
 
-    vfmigNodeDevCapVFIOMigFormat(buf, cap, 0);
-    return g_string_free(buf, FALSE);
+    vfmigNodeDevCapVFIOMigFormat(&buf, cap);
+    return vfmigBufferContentAndReset(&buf);
 }
 
 
@@ -459,14 +459,18 @@ vfmigNodeDevXMLInsertCap(const char *xml,
         g_string_append_len(out, xml, ins);
     }
     if (cap) {
+        g_auto(vfmigBuffer) capBuf = VFMIG_BUFFER_INITIALIZER;
+
         if (endIndent >= 0) {
             /* libvirt's layout: the end tag on its own line. */
-            vfmigNodeDevCapVFIOMigFormat(out, cap, endIndent + 2);
+            vfmigBufferSetIndent(&capBuf, endIndent + 2);
         } else {
             /* Something else: start on a new line, end tag after it. */
             g_string_append_c(out, '\n');
-            vfmigNodeDevCapVFIOMigFormat(out, cap, MAX(startIndent, 0) + 2);
+            vfmigBufferSetIndent(&capBuf, MAX(startIndent, 0) + 2);
         }
+        vfmigNodeDevCapVFIOMigFormat(&capBuf, cap);
+        g_string_append(out, vfmigBufferCurrentContent(&capBuf));
     }
     g_string_append(out, xml + ins);
     return g_string_free(out, FALSE);

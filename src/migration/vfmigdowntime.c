@@ -12,6 +12,7 @@
 #include "vfmigdowntime.h"
 #include "vfmigerror.h"
 #include "vfmigi18n.h"
+#include "vfmiglog.h"
 
 
 static uint64_t
@@ -242,11 +243,11 @@ vfmigDowntimeClampLimit(uint64_t ms)
 }
 
 
-int
-vfmigDowntimeEvaluate(vfmigDowntimeState *state,
-                      const vfmigDowntimePolicy *policy,
-                      const vfmigDowntimeSample *sample,
-                      vfmigDowntimeResult *result)
+static int
+vfmigDowntimeDecide(vfmigDowntimeState *state,
+                    const vfmigDowntimePolicy *policy,
+                    const vfmigDowntimeSample *sample,
+                    vfmigDowntimeResult *result)
 {
     unsigned int window = policy->min_samples ?
         policy->min_samples : VFMIG_DOWNTIME_MIN_SAMPLES_DEFAULT;
@@ -450,45 +451,90 @@ vfmigDowntimeEvaluate(vfmigDowntimeState *state,
 }
 
 
-const char *
-vfmigDowntimeDecisionToString(vfmigDowntimeDecision decision)
+VFMIG_ENUM_IMPL(vfmigDowntimeDecision, VFMIG_DOWNTIME_DECISION_LAST,
+                [VFMIG_DOWNTIME_CONTINUE] = "continue",
+                [VFMIG_DOWNTIME_SWITCH_OVER] = "switch-over",
+                [VFMIG_DOWNTIME_GIVE_UP] = "give-up",
+                [VFMIG_DOWNTIME_SWITCH_ANYWAY] = "switch-anyway",
+);
+
+VFMIG_ENUM_IMPL(vfmigDowntimeReason, VFMIG_DOWNTIME_REASON_LAST,
+                [VFMIG_DOWNTIME_REASON_CONVERGING] = "converging",
+                [VFMIG_DOWNTIME_REASON_INITIAL_PENDING] = "initial-pending",
+                [VFMIG_DOWNTIME_REASON_CONVERGED] = "converged",
+                [VFMIG_DOWNTIME_REASON_NOT_CONVERGING] = "not-converging",
+                [VFMIG_DOWNTIME_REASON_LATENCY] = "latency",
+                [VFMIG_DOWNTIME_REASON_DEADLINE] = "deadline",
+                [VFMIG_DOWNTIME_REASON_INITIAL_STUCK] = "initial-stuck",
+);
+
+
+/* The debug lines of one decision: its inputs, then its outcome. */
+static void
+vfmigDowntimeDebug(const vfmigDowntimeState *state,
+                   const vfmigDowntimePolicy *policy,
+                   const vfmigDowntimeSample *sample,
+                   const vfmigDowntimeResult *result)
 {
-    switch (decision) {
-    case VFMIG_DOWNTIME_CONTINUE:
-        return "continue";
-    case VFMIG_DOWNTIME_SWITCH_OVER:
-        return "switch-over";
-    case VFMIG_DOWNTIME_GIVE_UP:
-        return "give-up";
-    case VFMIG_DOWNTIME_SWITCH_ANYWAY:
-        return "switch-anyway";
-    case VFMIG_DOWNTIME_DECISION_LAST:
-        break;
+    size_t i;
+
+    VFMIG_DEBUG("sample %llu at %llu us: policy target %llu us, deadline %llu us, on failure %s, window %u, %s transitions",
+                (unsigned long long) state->nsamples, (unsigned long long) sample->timestamp_us,
+                (unsigned long long) policy->target_us,
+                (unsigned long long) policy->deadline_us,
+                policy->on_failure == VFMIG_DOWNTIME_ON_FAILURE_ABORT ? "abort" : "switch",
+                policy->min_samples ? policy->min_samples : VFMIG_DOWNTIME_MIN_SAMPLES_DEFAULT,
+                policy->concurrent_transitions ? "concurrent" : "serial");
+    if (sample->has_ram) {
+        VFMIG_DEBUG("sample %llu: RAM remaining %llu bytes, dirtied %llu B/s; bandwidth %llu B/s (smoothed %llu B/s)",
+                    (unsigned long long) state->nsamples,
+                    (unsigned long long) sample->ram_remaining_bytes,
+                    (unsigned long long) sample->ram_dirty_rate,
+                    (unsigned long long) sample->bandwidth,
+                    (unsigned long long) result->bandwidth);
+    } else {
+        VFMIG_DEBUG("sample %llu: no RAM; bandwidth %llu B/s (smoothed %llu B/s)",
+                    (unsigned long long) state->nsamples,
+                    (unsigned long long) sample->bandwidth,
+                    (unsigned long long) result->bandwidth);
     }
-    return NULL;
+    for (i = 0; i < sample->ndevices; i++) {
+        const vfmigDowntimeDeviceSample *dev = &sample->devices[i];
+
+        VFMIG_DEBUG("sample %llu: device %zu: initial %llu, dirty %llu, stop-copy %s%llu bytes; stop %llu us, resume %llu us",
+                    (unsigned long long) state->nsamples, i,
+                    (unsigned long long) dev->initial_bytes,
+                    (unsigned long long) dev->dirty_bytes,
+                    dev->stop_copy_bytes == VFMIG_DOWNTIME_UNKNOWN ? "unknown, " : "",
+                    (unsigned long long) (dev->stop_copy_bytes == VFMIG_DOWNTIME_UNKNOWN ?
+                                          0 : dev->stop_copy_bytes),
+                    (unsigned long long) dev->stop_latency_us,
+                    (unsigned long long) dev->resume_latency_us);
+    }
+    VFMIG_DEBUG("sample %llu: %s (%s%s): predicted %llu us = RAM %llu + devices %llu + latency %llu; pending %llu bytes, initial %llu; QEMU downtime-limit %llu ms",
+                (unsigned long long) state->nsamples,
+                vfmigDowntimeDecisionToString(result->decision),
+                vfmigDowntimeReasonToString(result->reason),
+                result->waiting_for_initial ? ", waiting for initial data" : "",
+                (unsigned long long) result->predicted_us,
+                (unsigned long long) result->ram_us,
+                (unsigned long long) result->device_residue_us,
+                (unsigned long long) result->latency_us,
+                (unsigned long long) result->pending_bytes,
+                (unsigned long long) result->initial_bytes,
+                (unsigned long long) result->qemu_downtime_limit_ms);
 }
 
 
-const char *
-vfmigDowntimeReasonToString(vfmigDowntimeReason reason)
+int
+vfmigDowntimeEvaluate(vfmigDowntimeState *state,
+                      const vfmigDowntimePolicy *policy,
+                      const vfmigDowntimeSample *sample,
+                      vfmigDowntimeResult *result)
 {
-    switch (reason) {
-    case VFMIG_DOWNTIME_REASON_CONVERGING:
-        return "converging";
-    case VFMIG_DOWNTIME_REASON_INITIAL_PENDING:
-        return "initial-pending";
-    case VFMIG_DOWNTIME_REASON_CONVERGED:
-        return "converged";
-    case VFMIG_DOWNTIME_REASON_NOT_CONVERGING:
-        return "not-converging";
-    case VFMIG_DOWNTIME_REASON_LATENCY:
-        return "latency";
-    case VFMIG_DOWNTIME_REASON_DEADLINE:
-        return "deadline";
-    case VFMIG_DOWNTIME_REASON_INITIAL_STUCK:
-        return "initial-stuck";
-    case VFMIG_DOWNTIME_REASON_LAST:
-        break;
-    }
-    return NULL;
+    if (vfmigDowntimeDecide(state, policy, sample, result) < 0)
+        return -1;
+    if (vfmigLogDebugEnabled())
+        vfmigDowntimeDebug(state, policy, sample, result);
+    return 0;
 }

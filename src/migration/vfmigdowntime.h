@@ -21,6 +21,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "vfmigenum.h"
+
 /* A byte count or a time that is not known (stop-copy size not reported;
  * a time that cannot be computed because the bandwidth is 0). */
 #define VFMIG_DOWNTIME_UNKNOWN UINT64_MAX
@@ -175,5 +177,5 @@ int vfmigDowntimeEvaluate(vfmigDowntimeState *state,
                           vfmigDowntimeResult *result);
 
 /* Stable identifiers for reports and JSON: "continue", "switch-over" ... */
-const char *vfmigDowntimeDecisionToString(vfmigDowntimeDecision decision);
-const char *vfmigDowntimeReasonToString(vfmigDowntimeReason reason);
+VFMIG_ENUM_DECL(vfmigDowntimeDecision);
+VFMIG_ENUM_DECL(vfmigDowntimeReason);

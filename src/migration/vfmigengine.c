@@ -22,6 +22,7 @@
 #include "vfmigerror.h"
 #include "vfmigfsm.h"
 #include "vfmigi18n.h"
+#include "vfmiglog.h"
 
 #define VFMIG_ENGINE_DEFAULT_TARGET_US (300 * 1000)
 #define VFMIG_ENGINE_DEFAULT_ROUND_MS 100
@@ -29,60 +30,25 @@
 #define VFMIG_ENGINE_DEFAULT_BUFFER (1024 * 1024)
 #define VFMIG_ENGINE_PROGRESS_US (100 * 1000)
 
-static const char *const vfmigEngineSideNames[] = {
-    [VFMIG_ENGINE_SIDE_SOURCE] = "source",
-    [VFMIG_ENGINE_SIDE_DESTINATION] = "destination",
-};
-G_STATIC_ASSERT(G_N_ELEMENTS(vfmigEngineSideNames) == VFMIG_ENGINE_SIDE_LAST);
+VFMIG_ENUM_IMPL(vfmigEngineSide, VFMIG_ENGINE_SIDE_LAST,
+                [VFMIG_ENGINE_SIDE_SOURCE] = "source",
+                [VFMIG_ENGINE_SIDE_DESTINATION] = "destination",
+);
 
-static const char *const vfmigEnginePhaseNames[] = {
-    [VFMIG_ENGINE_PHASE_SETUP] = "setup",
-    [VFMIG_ENGINE_PHASE_PRE_COPY] = "pre-copy",
-    [VFMIG_ENGINE_PHASE_STOP_COPY] = "stop-copy",
-    [VFMIG_ENGINE_PHASE_LOAD] = "load",
-    [VFMIG_ENGINE_PHASE_RESUME] = "resume",
-    [VFMIG_ENGINE_PHASE_DONE] = "done",
-};
-G_STATIC_ASSERT(G_N_ELEMENTS(vfmigEnginePhaseNames) == VFMIG_ENGINE_PHASE_LAST);
+VFMIG_ENUM_IMPL(vfmigEnginePhase, VFMIG_ENGINE_PHASE_LAST,
+                [VFMIG_ENGINE_PHASE_SETUP] = "setup",
+                [VFMIG_ENGINE_PHASE_PRE_COPY] = "pre-copy",
+                [VFMIG_ENGINE_PHASE_STOP_COPY] = "stop-copy",
+                [VFMIG_ENGINE_PHASE_LOAD] = "load",
+                [VFMIG_ENGINE_PHASE_RESUME] = "resume",
+                [VFMIG_ENGINE_PHASE_DONE] = "done",
+);
 
-static const char *const vfmigEnginePrecopyNames[] = {
-    [VFMIG_ENGINE_PRECOPY_AUTO] = "auto",
-    [VFMIG_ENGINE_PRECOPY_OFF] = "off",
-    [VFMIG_ENGINE_PRECOPY_ON] = "on",
-};
-G_STATIC_ASSERT(G_N_ELEMENTS(vfmigEnginePrecopyNames) == VFMIG_ENGINE_PRECOPY_LAST);
-
-
-const char *
-vfmigEngineSideToString(int side)
-{
-    return vfmigEnumToString(vfmigEngineSideNames,
-                             G_N_ELEMENTS(vfmigEngineSideNames), side);
-}
-
-
-const char *
-vfmigEnginePhaseToString(int phase)
-{
-    return vfmigEnumToString(vfmigEnginePhaseNames,
-                             G_N_ELEMENTS(vfmigEnginePhaseNames), phase);
-}
-
-
-const char *
-vfmigEnginePrecopyToString(int precopy)
-{
-    return vfmigEnumToString(vfmigEnginePrecopyNames,
-                             G_N_ELEMENTS(vfmigEnginePrecopyNames), precopy);
-}
-
-
-int
-vfmigEnginePrecopyFromString(const char *str)
-{
-    return vfmigEnumFromString(vfmigEnginePrecopyNames,
-                               G_N_ELEMENTS(vfmigEnginePrecopyNames), str);
-}
+VFMIG_ENUM_IMPL(vfmigEnginePrecopy, VFMIG_ENGINE_PRECOPY_LAST,
+                [VFMIG_ENGINE_PRECOPY_AUTO] = "auto",
+                [VFMIG_ENGINE_PRECOPY_OFF] = "off",
+                [VFMIG_ENGINE_PRECOPY_ON] = "on",
+);
 
 
 void
@@ -389,6 +355,15 @@ vfmigEngineProgressSend(vfmigEngineCtx *ctx,
 static void
 vfmigEngineSetPhase(vfmigEngineCtx *ctx, vfmigEnginePhase phase)
 {
+    VFMIG_DEBUG("%s device %s: phase %s -> %s at %llu us, %llu bytes moved (%llu in %s)",
+                vfmigEngineSideToString(ctx->side),
+                vfmigDeviceGetName(ctx->dev),
+                vfmigEnginePhaseToString(ctx->phase),
+                vfmigEnginePhaseToString(phase),
+                (unsigned long long) vfmigEngineElapsed(ctx),
+                (unsigned long long) ctx->bytes,
+                (unsigned long long) ctx->phaseBytes,
+                vfmigEnginePhaseToString(ctx->phase));
     ctx->phase = phase;
     ctx->phaseBytes = 0;
     vfmigEngineProgressSend(ctx, true, NULL);
@@ -491,6 +466,10 @@ vfmigEngineCtxInit(vfmigEngineCtx *ctx,
     report->side = side;
     report->startUs = ctx->start;
     report->stopCopyEstimate = VFMIG_DOWNTIME_UNKNOWN;
+    VFMIG_DEBUG("%s device %s: phase %s, buffer %zu bytes, stall timeout %u ms",
+                vfmigEngineSideToString(side), vfmigDeviceGetName(dev),
+                vfmigEnginePhaseToString(ctx->phase), ctx->bufSize,
+                ctx->io.stallTimeoutMs);
 }
 
 

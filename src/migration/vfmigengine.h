@@ -281,7 +281,6 @@ int vfmigEngineRoundTrip(vfmigDevice *dev,
                          vfmigEngineReport *srcReport,
                          vfmigEngineReport *dstReport);
 
-const char *vfmigEngineSideToString(int side);
-const char *vfmigEnginePhaseToString(int phase);
-const char *vfmigEnginePrecopyToString(int precopy);
-int vfmigEnginePrecopyFromString(const char *str);
+VFMIG_ENUM_DECL(vfmigEngineSide);
+VFMIG_ENUM_DECL(vfmigEnginePhase);
+VFMIG_ENUM_DECL(vfmigEnginePrecopy);

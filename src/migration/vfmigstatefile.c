@@ -409,34 +409,16 @@ vfmigStateFileTotalAdd(gnutls_hash_hd_t h, const void *buf, size_t len)
 }
 
 
-const char *
-vfmigStatePhaseToString(int phase)
-{
-    switch ((vfmigStatePhase) phase) {
-    case VFMIG_STATE_PHASE_PRE_COPY:
-        return "pre-copy";
-    case VFMIG_STATE_PHASE_STOP_COPY:
-        return "stop-copy";
-    }
-    return NULL;
-}
+VFMIG_ENUM_IMPL(vfmigStatePhase, VFMIG_STATE_PHASE_LAST,
+                [VFMIG_STATE_PHASE_PRE_COPY] = "pre-copy",
+                [VFMIG_STATE_PHASE_STOP_COPY] = "stop-copy",
+);
 
-
-const char *
-vfmigStatePrecopyModeToString(int mode)
-{
-    switch ((vfmigStatePrecopyMode) mode) {
-    case VFMIG_STATE_PRECOPY_NONE:
-        return "none";
-    case VFMIG_STATE_PRECOPY_SINGLE:
-        return "single";
-    case VFMIG_STATE_PRECOPY_MULTI:
-        return "multi";
-    case VFMIG_STATE_PRECOPY_LAST:
-        break;
-    }
-    return NULL;
-}
+VFMIG_ENUM_IMPL(vfmigStatePrecopyMode, VFMIG_STATE_PRECOPY_LAST,
+                [VFMIG_STATE_PRECOPY_NONE] = "none",
+                [VFMIG_STATE_PRECOPY_SINGLE] = "single",
+                [VFMIG_STATE_PRECOPY_MULTI] = "multi",
+);
 
 
 static int

@@ -24,6 +24,8 @@
 
 #include <glib.h>
 
+#include "vfmigenum.h"
+
 #define VFMIG_STATEFILE_VERSION 1
 
 /* Fixed sizes of version 1 (bytes). */
@@ -44,6 +46,8 @@
 typedef enum {
     VFMIG_STATE_PHASE_PRE_COPY = 1,
     VFMIG_STATE_PHASE_STOP_COPY = 2,
+
+    VFMIG_STATE_PHASE_LAST          /* no phase 0: the file format's codes */
 } vfmigStatePhase;
 
 /* Chunk flags. */
@@ -170,5 +174,5 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(vfmigStateFileReader, vfmigStateFileReaderFree);
 int vfmigStateIdentityCheckCompatible(const vfmigStateIdentity *file,
                                       const vfmigStateIdentity *dst);
 
-const char *vfmigStatePhaseToString(int phase);
-const char *vfmigStatePrecopyModeToString(int mode);
+VFMIG_ENUM_DECL(vfmigStatePhase);
+VFMIG_ENUM_DECL(vfmigStatePrecopyMode);

@@ -49,6 +49,7 @@
 #include "vfmignodedevprobe.h"
 #include "vfmignodedevqualify.h"
 #include "vfmigfile.h"
+#include "vfmigfsm.h"
 #include "vfmigi18n.h"
 #include "vfmigvfio.h"
 #include "vfio_mig_uapi.h"
@@ -90,11 +91,6 @@ struct _vfmigNodeDevProber {
     unsigned int holdersUnreadable;
 
     GPtrArray *errors;          /* vfmigError *: not of one device */
-};
-
-static const char *const vfmigNodeDevStateNames[] = {
-    "ERROR", "STOP", "RUNNING", "STOP_COPY", "RESUMING", "RUNNING_P2P",
-    "PRE_COPY", "PRE_COPY_P2P",
 };
 
 
@@ -497,10 +493,10 @@ vfmigNodeDevSetDirty(vfmigNodeDevProber *p,
 
 
 /*
- * Parses the space or newline separated feature words of @path.  Words of
- * @known set bits; other lower-case words are features this prober does
- * not know yet and are skipped; anything else is garbage.  stop-copy is
- * mandatory in VFIO migration.
+ * Parses the space or newline separated feature words of @path.  The VFIO
+ * uAPI's feature words (vfmigFeature) set bits; other lower-case words are
+ * features this prober does not know yet and are skipped; anything else is
+ * garbage.  stop-copy is mandatory in VFIO migration.
  */
 static int
 vfmigNodeDevParseFeatures(const char *path,
@@ -509,14 +505,6 @@ vfmigNodeDevParseFeatures(const char *path,
                           unsigned int *features,
                           bool *logging)
 {
-    static const struct {
-        const char *word;
-        unsigned int bit;
-    } known[] = {
-        { "stop-copy", VFMIG_NODEDEV_FEATURE_STOP_COPY },
-        { "p2p", VFMIG_NODEDEV_FEATURE_P2P },
-        { "pre-copy", VFMIG_NODEDEV_FEATURE_PRE_COPY },
-    };
     g_auto(GStrv) words = g_strsplit_set(text, " \t\n", -1);
     size_t i;
 
@@ -524,7 +512,7 @@ vfmigNodeDevParseFeatures(const char *path,
     *logging = false;
     for (i = 0; words[i]; i++) {
         const char *w = words[i];
-        size_t j;
+        int f;
 
         if (!*w)
             continue;
@@ -532,14 +520,10 @@ vfmigNodeDevParseFeatures(const char *path,
             *logging = true;
             continue;
         }
-        for (j = 0; j < G_N_ELEMENTS(known); j++) {
-            if (g_str_equal(w, known[j].word)) {
-                *features |= known[j].bit;
-                break;
-            }
-        }
-        if (j < G_N_ELEMENTS(known))
+        if ((f = vfmigFeatureFromString(w)) >= 0 && f < VFMIG_FEATURE_VFIO_LAST) {
+            *features |= 1u << f;
             continue;
+        }
         if (strspn(w, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(w)) {
             g_autofree char *quoted = vfmigNodeDevQuote(w);
 
@@ -641,11 +625,7 @@ vfmigNodeDevReadABI(vfmigNodeDevProber *p,
 
     if (vfmigNodeDevReadAttr(fd, dir, "state", false, buf, sizeof(buf)) < 0)
         goto cleanup;
-    for (i = 0; i < G_N_ELEMENTS(vfmigNodeDevStateNames); i++) {
-        if (g_str_equal(buf, vfmigNodeDevStateNames[i]))
-            break;
-    }
-    if (i == G_N_ELEMENTS(vfmigNodeDevStateNames)) {
+    if (vfmigFSMStateFromName(buf) < 0) {
         g_autofree char *p2 = g_build_filename(dir, "state", NULL);
         g_autofree char *quoted = vfmigNodeDevQuote(buf);
 

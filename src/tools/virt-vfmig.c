@@ -14,6 +14,7 @@
 #include "virt-vfmig.h"
 #include "vfmigerror.h"
 #include "vfmigi18n.h"
+#include "vfmiglog.h"
 
 static const vfmigCmdDef *const vfmigCmdGroups[] = {
     vfmigGenericCmds,
@@ -56,6 +57,9 @@ vfmigUsage(vfmigCtl *ctl)
              "Options:\n"
              "  -c, --connect=URI   libvirt connection URI (default: $LIBVIRT_DEFAULT_URI,\n"
              "                      else qemu:///system)\n"
+             "      --debug         log every VFIO ioctl, device state change, engine\n"
+             "                      phase and downtime decision on stderr (as\n"
+             "                      VFMIG_DEBUG=1 does)\n"
              "  -h, --help          show this help, or a command's with COMMAND --help\n"
              "  -V, --version       show the version of vfmig\n"
              "\n"
@@ -158,6 +162,7 @@ main(int argc, char **argv)
 {
     static const struct option longOpts[] = {
         { "connect", required_argument, NULL, 'c' },
+        { "debug", no_argument, NULL, 'D' },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
         { NULL, 0, NULL, 0 },
@@ -191,6 +196,9 @@ main(int argc, char **argv)
             g_free(ctl.uri);
             ctl.uri = g_strdup(optarg);
             break;
+        case 'D':
+            vfmigLogSetDebug(true);
+            break;
         case 'h':
             vfmigUsage(&ctl);
             ret = VFMIG_EXIT_OK;
@@ -218,6 +226,8 @@ main(int argc, char **argv)
         vfmigShellUsageError(&ctl, "%s", _("no command given"));
         goto cleanup;
     }
+
+    VFMIG_DEBUG("%s %s: command '%s'", ctl.progname, VERSION, argv[optind]);
 
     if (!(def = vfmigShellFindCommand(&ctl, argv[optind]))) {
         vfmigShellUsageError(&ctl, _("unknown command '%1$s'"), argv[optind]);

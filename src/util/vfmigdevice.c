@@ -10,6 +10,17 @@
 #include "vfmigerror.h"
 #include "vfmigfsm.h"
 #include "vfmigi18n.h"
+#include "vfmiglog.h"
+
+VFMIG_ENUM_IMPL(vfmigFeature, VFMIG_FEATURE_LAST,
+                "stop-copy",
+                "p2p",
+                "pre-copy",
+                "multi-load",
+);
+G_STATIC_ASSERT(VFIO_MIGRATION_STOP_COPY == 1 << VFMIG_FEATURE_STOP_COPY);
+G_STATIC_ASSERT(VFIO_MIGRATION_P2P == 1 << VFMIG_FEATURE_P2P);
+G_STATIC_ASSERT(VFIO_MIGRATION_PRE_COPY == 1 << VFMIG_FEATURE_PRE_COPY);
 
 
 vfmigDevice *
@@ -78,18 +89,39 @@ vfmigDeviceSetState(vfmigDevice *dev, uint32_t state)
 {
     uint64_t flags;
     uint32_t cur;
+    gint64 start;
+    gint64 us;
+    int rc;
 
     if (vfmigDeviceGetFlags(dev, &flags) < 0 ||
         vfmigDeviceGetState(dev, &cur) < 0)
         return -1;
 
-    if (vfmigFSMCheckTransition(dev->name, flags, cur, state) < 0)
+    if (vfmigFSMCheckTransition(dev->name, flags, cur, state) < 0) {
+        VFMIG_DEBUG("device %s: %s -> %s refused by the FSM",
+                    dev->name, vfmig_fsm_state_name(cur),
+                    vfmig_fsm_state_name(state));
         return -1;
+    }
 
-    if (cur == state)
+    if (cur == state) {
+        VFMIG_DEBUG("device %s: already %s", dev->name, vfmig_fsm_state_name(cur));
         return 0;
+    }
 
-    return dev->ops->setState(dev, state);
+    start = g_get_monotonic_time();
+    rc = dev->ops->setState(dev, state);
+    us = g_get_monotonic_time() - start;
+    if (rc == 0) {
+        VFMIG_DEBUG("device %s: %s -> %s in %" G_GINT64_FORMAT " us",
+                    dev->name, vfmig_fsm_state_name(cur),
+                    vfmig_fsm_state_name(state), us);
+    } else {
+        VFMIG_DEBUG("device %s: %s -> %s failed after %" G_GINT64_FORMAT " us",
+                    dev->name, vfmig_fsm_state_name(cur),
+                    vfmig_fsm_state_name(state), us);
+    }
+    return rc;
 }
 
 
@@ -197,7 +229,13 @@ vfmigDeviceStopCopySize(vfmigDevice *dev, uint64_t *bytes)
 int
 vfmigDeviceReset(vfmigDevice *dev)
 {
-    return dev->ops->reset(dev);
+    gint64 start = g_get_monotonic_time();
+    int rc = dev->ops->reset(dev);
+
+    VFMIG_DEBUG("device %s: reset %s after %" G_GINT64_FORMAT " us",
+                dev->name, rc == 0 ? "to RUNNING" : "failed",
+                g_get_monotonic_time() - start);
+    return rc;
 }
 
 
@@ -214,25 +252,17 @@ vfmigDeviceGetDigest(vfmigDevice *dev, char **digest)
 char *
 vfmigDeviceFlagsString(uint64_t flags)
 {
-    static const struct {
-        uint64_t flag;
-        const char *name;
-    } names[] = {
-        { VFIO_MIGRATION_STOP_COPY, "stop-copy" },
-        { VFIO_MIGRATION_P2P, "p2p" },
-        { VFIO_MIGRATION_PRE_COPY, "pre-copy" },
-    };
     g_autoptr(GString) str = g_string_new(NULL);
     uint64_t rest = flags;
-    size_t i;
+    int i;
 
-    for (i = 0; i < G_N_ELEMENTS(names); i++) {
-        if (!(flags & names[i].flag))
+    for (i = 0; i < VFMIG_FEATURE_VFIO_LAST; i++) {
+        if (!(flags & (1ULL << i)))
             continue;
         if (str->len)
             g_string_append_c(str, ',');
-        g_string_append(str, names[i].name);
-        rest &= ~names[i].flag;
+        g_string_append(str, vfmigFeatureToString(i));
+        rest &= ~(1ULL << i);
     }
     if (rest) {
         if (str->len)

@@ -20,6 +20,26 @@
 #include <glib.h>
 
 #include "vfio_mig_uapi.h"
+#include "vfmigenum.h"
+
+/*
+ * Migration features by their bit number in a feature mask, and their
+ * words: the node-device XML's <features> elements, our drivers' sysfs
+ * features file, virt-vfmig's output.  The first VFMIG_FEATURE_VFIO_LAST
+ * are the VFIO uAPI's VFIO_MIGRATION_* flags, bit for bit.
+ */
+typedef enum {
+    VFMIG_FEATURE_STOP_COPY = 0,
+    VFMIG_FEATURE_P2P,
+    VFMIG_FEATURE_PRE_COPY,
+    VFMIG_FEATURE_MULTI_LOAD,   /* loads several images (our drivers) */
+
+    VFMIG_FEATURE_LAST
+} vfmigFeature;
+
+#define VFMIG_FEATURE_VFIO_LAST (VFMIG_FEATURE_PRE_COPY + 1)
+
+VFMIG_ENUM_DECL(vfmigFeature);
 
 typedef enum {
     VFMIG_DATA_OK,      /* bytes were transferred */

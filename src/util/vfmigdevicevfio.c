@@ -17,6 +17,7 @@
 #include "vfmigerror.h"
 #include "vfmigfsm.h"
 #include "vfmigi18n.h"
+#include "vfmiglog.h"
 
 typedef struct _vfmigDeviceVFIOPriv vfmigDeviceVFIOPriv;
 struct _vfmigDeviceVFIOPriv {
@@ -38,8 +39,11 @@ vfmigDeviceVFIOGetPriv(vfmigDevice *dev)
 static void
 vfmigDeviceVFIOCloseData(vfmigDeviceVFIOPriv *priv)
 {
-    if (priv->dataFd >= 0)
+    if (priv->dataFd >= 0) {
+        VFMIG_DEBUG("device %s: closing migration data fd %d",
+                    vfmigVFIOGetName(priv->vfio), priv->dataFd);
         close(priv->dataFd);
+    }
     priv->dataFd = -1;
 }
 
@@ -116,8 +120,13 @@ vfmigDeviceVFIOSetState(vfmigDevice *dev, uint32_t state)
         /* A combination transition may have stopped anywhere on its
          * path, ERROR included: find out where, keep the first error. */
         if (vfmigVFIOGetState(priv->vfio, &now) == 0) {
+            VFMIG_DEBUG("device %s: the move to %s stopped at %s",
+                        dev->name, vfmig_fsm_state_name(state),
+                        vfmig_fsm_state_name(now));
             vfmigDeviceVFIOEnterState(priv, now);
         } else {
+            VFMIG_DEBUG("device %s: the move to %s failed; state unknown",
+                        dev->name, vfmig_fsm_state_name(state));
             priv->haveState = false;
         }
         vfmigRestoreLastError(&saved);
@@ -127,6 +136,8 @@ vfmigDeviceVFIOSetState(vfmigDevice *dev, uint32_t state)
     if (newFd >= 0) {
         vfmigDeviceVFIOCloseData(priv);
         priv->dataFd = newFd;
+        VFMIG_DEBUG("device %s: migration data fd %d opened for %s",
+                    dev->name, newFd, vfmig_fsm_state_name(state));
     }
     vfmigDeviceVFIOEnterState(priv, state);
     return 0;

@@ -28,7 +28,7 @@ vfmigEnumFromString(const char *const *names, size_t n, const char *str)
     if (!str)
         return -1;
     for (i = 0; i < n; i++) {
-        if (strcmp(names[i], str) == 0)
+        if (names[i] && strcmp(names[i], str) == 0)
             return i;
     }
     return -1;

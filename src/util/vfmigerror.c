@@ -10,6 +10,7 @@
 
 #include "vfmigerror.h"
 #include "vfmigi18n.h"
+#include "vfmiglog.h"
 
 static void
 vfmigErrorFreeNotify(gpointer data)
@@ -68,8 +69,8 @@ vfmigReportErrorFull(int code,
     else
         err->message = g_steal_pointer(&msg);
 
-    if (g_getenv("VFMIG_DEBUG"))
-        g_printerr("vfmig: %s:%zu %s(): %s\n", file, line, func, err->message);
+    if (vfmigLogDebugEnabled())
+        vfmigLogDebug(func, "error (%s:%zu): %s", file, line, err->message);
 
     g_private_replace(&vfmigLastError, g_steal_pointer(&err));
 }

@@ -96,3 +96,18 @@ vfmigFSMStateFromString(const char *str)
     }
     return -1;
 }
+
+
+int
+vfmigFSMStateFromName(const char *str)
+{
+    uint32_t i;
+
+    if (!str)
+        return -1;
+    for (i = 0; i < VFMIG_DEVICE_STATE_NR; i++) {
+        if (g_str_equal(str, vfmig_fsm_state_name(i)))
+            return (int) i;
+    }
+    return -1;
+}

@@ -26,3 +26,9 @@ int vfmigFSMCheckTransition(const char *name,
 
 /* Parses "RUNNING", "pre_copy", "pre-copy" or a number; -1 if unknown. */
 int vfmigFSMStateFromString(const char *str);
+
+/*
+ * The state whose uAPI name (vfmig_fsm_state_name(): "STOP_COPY", exactly
+ * so) is @str, or -1: the strict form that sysfs and XML carry.
+ */
+int vfmigFSMStateFromName(const char *str);

@@ -6,9 +6,11 @@
 
 #include <config.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
@@ -18,6 +20,7 @@
 #include "vfmigerror.h"
 #include "vfmigfsm.h"
 #include "vfmigi18n.h"
+#include "vfmiglog.h"
 #include "vfmigpci.h"
 #include "vfio_mig_uapi.h"
 
@@ -71,7 +74,6 @@ struct iommu_ioas_alloc {
 struct _vfmigVFIO {
     char *name;         /* normalized PCI address or mdev UUID */
     char *driver;       /* bound driver, or NULL when adopted blind */
-    bool isMdev;
     vfmigVFIOAccess access;
     int group;          /* IOMMU group number, -1 on the cdev path */
     int containerFd;    /* group path */
@@ -80,17 +82,59 @@ struct _vfmigVFIO {
     int deviceFd;
 };
 
-/*
- * Drivers that are known to drive the device itself rather than hand it
- * to VFIO.  Anything else is judged by what VFIO registered for it.
- */
-static const char *const vfmigVFIONonVFIODrivers[] = {
-    "pci-stub", "pcieport", "e1000", "e1000e", "igb", "igbvf", "igc",
-    "ixgbe", "ixgbevf", "i40e", "iavf", "ice", "mlx4_core", "mlx5_core",
-    "bnxt_en", "qede", "nvme", "virtio-pci", "ahci", "xhci_hcd",
-    "ehci-pci", "snd_hda_intel", "i915", "amdgpu", "nouveau",
-};
 
+/*
+ * The debug line of an ioctl on @fd of device @dev that returned @rc
+ * (errno @err when negative): the request, its argument as @fmt
+ * describes it, the result.  What @fmt puts after "->" is what the
+ * kernel answered, left out when the ioctl failed.
+ */
+static void G_GNUC_PRINTF(7, 8)
+vfmigVFIOTraceIoctl(const char *func,
+                    const char *dev,
+                    int fd,
+                    const char *request,
+                    int rc,
+                    int err,
+                    const char *fmt,
+                    ...)
+{
+    g_autofree char *arg = NULL;
+    va_list ap;
+
+    va_start(ap, fmt);
+    arg = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+
+    if (rc < 0) {
+        char *answer = strstr(arg, "->");
+
+        if (answer) {
+            while (answer > arg && answer[-1] == ' ')
+                answer--;
+            *answer = '\0';
+        }
+        if (!*arg) {
+            g_free(arg);
+            arg = g_strdup("-");
+        }
+        vfmigLogDebug(func, "device %s: ioctl(fd %d, %s, %s) = %d, errno %d (%s)",
+                      dev ? dev : "-", fd, request, arg, rc, err, g_strerror(err));
+    } else {
+        vfmigLogDebug(func, "device %s: ioctl(fd %d, %s, %s) = %d",
+                      dev ? dev : "-", fd, request, arg, rc);
+    }
+}
+
+/* Logs the ioctl just made (see vfmigVFIOTraceIoctl); keeps errno. */
+#define VFMIG_VFIO_TRACE(dev, fd, request, rc, ...) \
+    do { \
+        int vfmigTraceErrno = errno; \
+        if (vfmigLogDebugEnabled()) \
+            vfmigVFIOTraceIoctl(__func__, dev, fd, request, rc, \
+                                vfmigTraceErrno, __VA_ARGS__); \
+        errno = vfmigTraceErrno; \
+    } while (0)
 
 static void
 vfmigVFIOForceClose(int *fd)
@@ -137,39 +181,6 @@ vfmigVFIOParseName(const char *name,
     if (isMdev)
         *isMdev = mdev;
     return 0;
-}
-
-
-static bool
-vfmigVFIODriverIsKnownNonVFIO(const char *driver)
-{
-    size_t i;
-
-    for (i = 0; i < G_N_ELEMENTS(vfmigVFIONonVFIODrivers); i++) {
-        if (g_str_equal(driver, vfmigVFIONonVFIODrivers[i]))
-            return true;
-    }
-    return false;
-}
-
-
-/*
- * vfio-pci and the variant drivers (mlx5_vfio_pci, ...) say so by name;
- * the mdev bus has only VFIO drivers (mtty, ...).
- */
-static bool
-vfmigVFIODriverIsVFIO(const vfmigVFIO *vfio)
-{
-    return vfio->isMdev || strstr(vfio->driver, "vfio") != NULL;
-}
-
-
-static void
-vfmigVFIOReportNotVFIODriver(const vfmigVFIO *vfio)
-{
-    vfmigReportError(VFMIG_ERR_OPERATION_INVALID,
-                     _("device '%1$s' is bound to driver %2$s, not to a VFIO driver; bind it to vfio-pci or a VFIO variant driver first"),
-                     vfio->name, vfio->driver);
 }
 
 
@@ -236,24 +247,41 @@ vfmigVFIOClose(vfmigVFIO *vfio)
 
 
 /*
- * The device's cdev name "vfioN" from <sysfs dev>/vfio-dev/, or NULL when
- * the kernel registered none (no CONFIG_VFIO_DEVICE_CDEV).
+ * The name "vfioN" of the VFIO device that VFIO registered for the device
+ * at @sysfsDev, from its vfio-dev/ directory.  Every VFIO driver (vfio-pci,
+ * the variant drivers, mdev drivers) registers one (Linux >= 6.1), whether
+ * or not the kernel also offers it as the cdev /dev/vfio/devices/vfioN;
+ * no other driver does.  Returns 1 and sets *@name, 0 when there is none,
+ * -1 with an error when the directory cannot be read.
  */
-static char *
-vfmigVFIOFindCdev(const char *sysfsDev)
+static int
+vfmigVFIOFindVFIODev(const char *sysfsDev,
+                     const char *devName,
+                     char **name)
 {
     g_autofree char *dir = g_build_filename(sysfsDev, "vfio-dev", NULL);
-    g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
-    const char *ent;
+    struct dirent *ent;
+    DIR *d;
 
-    if (!d)
-        return NULL;
-    while ((ent = g_dir_read_name(d))) {
-        if (g_str_has_prefix(ent, "vfio") && ent[4] &&
-            strspn(ent + 4, "0123456789") == strlen(ent + 4))
-            return g_strdup(ent);
+    *name = NULL;
+    if (!(d = opendir(dir))) {
+        if (errno == ENOENT || errno == ENOTDIR)
+            return 0;
+        vfmigReportSystemError(errno, _("cannot read '%1$s' of device '%2$s'"),
+                               dir, devName);
+        return -1;
     }
-    return NULL;
+    while ((ent = readdir(d))) {
+        const char *n = ent->d_name;
+
+        if (g_str_has_prefix(n, "vfio") && n[4] &&
+            strspn(n + 4, "0123456789") == strlen(n + 4)) {
+            *name = g_strdup(n);
+            break;
+        }
+    }
+    closedir(d);
+    return *name ? 1 : 0;
 }
 
 
@@ -265,6 +293,7 @@ vfmigVFIOOpenCdev(vfmigVFIO *vfio,
     struct vfio_device_bind_iommufd bind = { 0 };
     struct iommu_ioas_alloc ioas = { 0 };
     struct vfio_device_attach_iommufd_pt attach = { 0 };
+    int rc;
 
     vfio->access = VFMIG_VFIO_ACCESS_CDEV;
 
@@ -295,7 +324,10 @@ vfmigVFIOOpenCdev(vfmigVFIO *vfio,
     bind.argsz = sizeof(bind);
     bind.flags = 0;
     bind.iommufd = vfio->iommuFd;
-    if (ioctl(vfio->deviceFd, VFIO_DEVICE_BIND_IOMMUFD, &bind) < 0) {
+    rc = ioctl(vfio->deviceFd, VFIO_DEVICE_BIND_IOMMUFD, &bind);
+    VFMIG_VFIO_TRACE(vfio->name, vfio->deviceFd, "VFIO_DEVICE_BIND_IOMMUFD", rc,
+                     "iommufd=%d -> devid=%u", bind.iommufd, bind.out_devid);
+    if (rc < 0) {
         int err = errno;
 
         if (err == EBUSY) {
@@ -312,7 +344,10 @@ vfmigVFIOOpenCdev(vfmigVFIO *vfio,
 
     ioas.size = sizeof(ioas);
     ioas.flags = 0;
-    if (ioctl(vfio->iommuFd, IOMMU_IOAS_ALLOC, &ioas) < 0) {
+    rc = ioctl(vfio->iommuFd, IOMMU_IOAS_ALLOC, &ioas);
+    VFMIG_VFIO_TRACE(vfio->name, vfio->iommuFd, "IOMMU_IOAS_ALLOC", rc,
+                     "-> ioas_id=%u", ioas.out_ioas_id);
+    if (rc < 0) {
         int err = errno;
 
         vfmigReportSystemError(err,
@@ -324,7 +359,10 @@ vfmigVFIOOpenCdev(vfmigVFIO *vfio,
     attach.argsz = sizeof(attach);
     attach.flags = 0;
     attach.pt_id = ioas.out_ioas_id;
-    if (ioctl(vfio->deviceFd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &attach) < 0) {
+    rc = ioctl(vfio->deviceFd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &attach);
+    VFMIG_VFIO_TRACE(vfio->name, vfio->deviceFd, "VFIO_DEVICE_ATTACH_IOMMUFD_PT", rc,
+                     "pt_id=%u", attach.pt_id);
+    if (rc < 0) {
         int err = errno;
 
         vfmigReportSystemError(err,
@@ -333,6 +371,18 @@ vfmigVFIOOpenCdev(vfmigVFIO *vfio,
         return -1;
     }
     return 0;
+}
+
+
+/* VFIO_CHECK_EXTENSION @ext (named @name) on the container. */
+static int
+vfmigVFIOCheckExtension(vfmigVFIO *vfio, int ext, const char *name)
+{
+    int rc = ioctl(vfio->containerFd, VFIO_CHECK_EXTENSION, ext);
+
+    VFMIG_VFIO_TRACE(vfio->name, vfio->containerFd, "VFIO_CHECK_EXTENSION", rc,
+                     "%s", name);
+    return rc;
 }
 
 
@@ -361,8 +411,6 @@ vfmigVFIOOpenGroup(vfmigVFIO *vfio,
             vfmigReportSystemError(-rc,
                                    _("cannot read the IOMMU group link '%1$s' of device '%2$s'"),
                                    link, vfio->name);
-        } else if (!vfmigVFIODriverIsVFIO(vfio)) {
-            vfmigVFIOReportNotVFIODriver(vfio);
         } else {
             vfmigReportError(VFMIG_ERR_OPERATION_UNSUPPORTED,
                              _("device '%1$s' has no IOMMU group (no '%2$s'): is the IOMMU enabled (intel_iommu=on, amd_iommu=on)?"),
@@ -383,13 +431,11 @@ vfmigVFIOOpenGroup(vfmigVFIO *vfio,
     containerPath = g_build_filename(devRoot, "vfio", "vfio", NULL);
 
     /* VFIO creates the group's char dev when a VFIO driver takes one of
-     * its devices: its absence is the usual sign of a wrong driver. */
+     * its devices, so it exists unless /dev is not the kernel's. */
     if (stat(groupPath, &sb) < 0) {
         int err = errno;
 
-        if (err == ENOENT && !vfmigVFIODriverIsVFIO(vfio)) {
-            vfmigVFIOReportNotVFIODriver(vfio);
-        } else if (err == ENOENT) {
+        if (err == ENOENT) {
             vfmigReportError(VFMIG_ERR_NO_DEVICE,
                              _("device '%1$s' is bound to %2$s but its VFIO group device '%3$s' does not exist"),
                              vfio->name, vfio->driver, groupPath);
@@ -410,7 +456,10 @@ vfmigVFIOOpenGroup(vfmigVFIO *vfio,
         return -1;
     }
 
-    if ((version = ioctl(vfio->containerFd, VFIO_GET_API_VERSION)) < 0) {
+    version = ioctl(vfio->containerFd, VFIO_GET_API_VERSION);
+    VFMIG_VFIO_TRACE(vfio->name, vfio->containerFd, "VFIO_GET_API_VERSION", version,
+                     "no argument; version %d expected", VFIO_API_VERSION);
+    if (version < 0) {
         int err = errno;
 
         vfmigReportSystemError(err,
@@ -425,10 +474,10 @@ vfmigVFIOOpenGroup(vfmigVFIO *vfio,
         return -1;
     }
 
-    if (ioctl(vfio->containerFd, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU) > 0) {
+    if (vfmigVFIOCheckExtension(vfio, VFIO_TYPE1v2_IOMMU, "VFIO_TYPE1v2_IOMMU") > 0) {
         iommuType = VFIO_TYPE1v2_IOMMU;
         iommuName = "VFIO_TYPE1v2_IOMMU";
-    } else if (ioctl(vfio->containerFd, VFIO_CHECK_EXTENSION, VFIO_TYPE1_IOMMU) > 0) {
+    } else if (vfmigVFIOCheckExtension(vfio, VFIO_TYPE1_IOMMU, "VFIO_TYPE1_IOMMU") > 0) {
         iommuType = VFIO_TYPE1_IOMMU;
         iommuName = "VFIO_TYPE1_IOMMU";
     } else {
@@ -454,7 +503,10 @@ vfmigVFIOOpenGroup(vfmigVFIO *vfio,
     }
 
     status.argsz = sizeof(status);
-    if (ioctl(vfio->groupFd, VFIO_GROUP_GET_STATUS, &status) < 0) {
+    rc = ioctl(vfio->groupFd, VFIO_GROUP_GET_STATUS, &status);
+    VFMIG_VFIO_TRACE(vfio->name, vfio->groupFd, "VFIO_GROUP_GET_STATUS", rc,
+                     "-> flags=0x%x", status.flags);
+    if (rc < 0) {
         int err = errno;
 
         vfmigReportSystemError(err,
@@ -469,7 +521,10 @@ vfmigVFIOOpenGroup(vfmigVFIO *vfio,
         return -1;
     }
 
-    if (ioctl(vfio->groupFd, VFIO_GROUP_SET_CONTAINER, &vfio->containerFd) < 0) {
+    rc = ioctl(vfio->groupFd, VFIO_GROUP_SET_CONTAINER, &vfio->containerFd);
+    VFMIG_VFIO_TRACE(vfio->name, vfio->groupFd, "VFIO_GROUP_SET_CONTAINER", rc,
+                     "container fd %d", vfio->containerFd);
+    if (rc < 0) {
         int err = errno;
 
         vfmigReportSystemError(err,
@@ -478,7 +533,10 @@ vfmigVFIOOpenGroup(vfmigVFIO *vfio,
         return -1;
     }
 
-    if (ioctl(vfio->containerFd, VFIO_SET_IOMMU, iommuType) < 0) {
+    rc = ioctl(vfio->containerFd, VFIO_SET_IOMMU, iommuType);
+    VFMIG_VFIO_TRACE(vfio->name, vfio->containerFd, "VFIO_SET_IOMMU", rc,
+                     "%s", iommuName);
+    if (rc < 0) {
         int err = errno;
 
         vfmigReportSystemError(err,
@@ -487,8 +545,10 @@ vfmigVFIOOpenGroup(vfmigVFIO *vfio,
         return -1;
     }
 
-    if ((vfio->deviceFd = ioctl(vfio->groupFd, VFIO_GROUP_GET_DEVICE_FD,
-                                vfio->name)) < 0) {
+    vfio->deviceFd = ioctl(vfio->groupFd, VFIO_GROUP_GET_DEVICE_FD, vfio->name);
+    VFMIG_VFIO_TRACE(vfio->name, vfio->groupFd, "VFIO_GROUP_GET_DEVICE_FD",
+                     vfio->deviceFd, "\"%s\"", vfio->name);
+    if (vfio->deviceFd < 0) {
         int err = errno;
 
         vfio->deviceFd = -1;
@@ -556,16 +616,20 @@ vfmigVFIOOpen(const char *name,
     }
 
     vfio = vfmigVFIOAdoptFD(norm, driver, -1);
-    vfio->isMdev = isMdev;
 
-    if (vfmigVFIODriverIsKnownNonVFIO(driver)) {
-        vfmigVFIOReportNotVFIODriver(vfio);
+    /* Bound to a VFIO driver exactly when VFIO registered the device. */
+    if ((rc = vfmigVFIOFindVFIODev(sysfsDev, norm, &cdev)) < 0)
+        return NULL;
+    if (rc == 0) {
+        vfmigReportError(VFMIG_ERR_OPERATION_INVALID,
+                         _("device '%1$s' is bound to driver %2$s, which is not a VFIO driver: VFIO registered no device for it (no vfio-dev/vfioN in '%3$s'); bind it to vfio-pci or a VFIO variant driver first"),
+                         norm, driver, sysfsDev);
         return NULL;
     }
 
-    /* The cdev where the kernel registered one and has iommufd; like
-     * QEMU, fall back to the group otherwise. */
-    if ((cdev = vfmigVFIOFindCdev(sysfsDev))) {
+    /* The cdev where the kernel offers it and has iommufd; like QEMU,
+     * fall back to the group otherwise. */
+    {
         g_autofree char *cdevPath = g_build_filename(devRoot, "vfio", "devices",
                                                      cdev, NULL);
         g_autofree char *iommuPath = g_build_filename(devRoot, "iommu", NULL);
@@ -620,6 +684,54 @@ vfmigVFIOGetDeviceFD(vfmigVFIO *vfio)
 
 
 /*
+ * "SET MIG_DEVICE_STATE device_state=STOP_COPY -> data_fd=7": the feature
+ * request @feat, and what the device answered when @rc says it did.
+ */
+static char *
+vfmigVFIOFeatureDescribe(const struct vfio_device_feature *feat, int rc)
+{
+    uint32_t index = feat->flags & VFIO_DEVICE_FEATURE_MASK;
+    bool set = feat->flags & VFIO_DEVICE_FEATURE_SET;
+    const char *op = set ? "SET" : "GET";
+
+    switch (index) {
+    case VFIO_DEVICE_FEATURE_MIGRATION: {
+        const struct vfio_device_feature_migration *mig = (const void *) feat->data;
+        g_autofree char *flags = rc < 0 ? NULL : vfmigDeviceFlagsString(mig->flags);
+
+        if (rc < 0)
+            return g_strdup_printf("%s MIGRATION", op);
+        return g_strdup_printf("%s MIGRATION -> flags=%s", op, flags);
+    }
+    case VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE: {
+        const struct vfio_device_feature_mig_state *mig = (const void *) feat->data;
+
+        if (set && rc < 0)
+            return g_strdup_printf("SET MIG_DEVICE_STATE device_state=%s",
+                                   vfmig_fsm_state_name(mig->device_state));
+        if (set)
+            return g_strdup_printf("SET MIG_DEVICE_STATE device_state=%s -> data_fd=%d",
+                                   vfmig_fsm_state_name(mig->device_state),
+                                   mig->data_fd);
+        if (rc < 0)
+            return g_strdup("GET MIG_DEVICE_STATE");
+        return g_strdup_printf("GET MIG_DEVICE_STATE -> device_state=%s",
+                               vfmig_fsm_state_name(mig->device_state));
+    }
+    case VFIO_DEVICE_FEATURE_MIG_DATA_SIZE: {
+        const struct vfio_device_feature_mig_data_size *size = (const void *) feat->data;
+
+        if (rc < 0)
+            return g_strdup_printf("%s MIG_DATA_SIZE", op);
+        return g_strdup_printf("%s MIG_DATA_SIZE -> stop_copy_length=%llu", op,
+                               (unsigned long long) size->stop_copy_length);
+    }
+    }
+    return g_strdup_printf("%s feature %u, argsz %u", op, index, feat->argsz);
+}
+
+
+/*
  * VFIO_DEVICE_FEATURE with @size bytes of payload in @data (copied in for
  * SET, out for GET).  Returns 0 or a negative errno; reports nothing.
  */
@@ -632,6 +744,7 @@ vfmigVFIOFeature(vfmigVFIO *vfio,
     /* the payloads hold __aligned_u64: keep the buffer 8-byte aligned */
     uint64_t buf[(sizeof(struct vfio_device_feature) + 64) / sizeof(uint64_t)];
     struct vfio_device_feature *feat = (struct vfio_device_feature *) buf;
+    int rc;
 
     if (size > sizeof(buf) - sizeof(*feat))
         return -EINVAL;
@@ -642,7 +755,16 @@ vfmigVFIOFeature(vfmigVFIO *vfio,
     if (flags & VFIO_DEVICE_FEATURE_SET)
         memcpy(feat->data, data, size);
 
-    if (ioctl(vfio->deviceFd, VFIO_DEVICE_FEATURE, feat) < 0)
+    rc = ioctl(vfio->deviceFd, VFIO_DEVICE_FEATURE, feat);
+    if (vfmigLogDebugEnabled()) {
+        int err = errno;
+        g_autofree char *desc = vfmigVFIOFeatureDescribe(feat, rc);
+
+        vfmigVFIOTraceIoctl(__func__, vfio->name, vfio->deviceFd,
+                            "VFIO_DEVICE_FEATURE", rc, err, "%s", desc);
+        errno = err;
+    }
+    if (rc < 0)
         return -errno;
 
     memcpy(data, feat->data, size);
@@ -758,7 +880,11 @@ vfmigVFIOGetStopCopySize(vfmigVFIO *vfio, uint64_t *bytes)
 int
 vfmigVFIOReset(vfmigVFIO *vfio)
 {
-    if (ioctl(vfio->deviceFd, VFIO_DEVICE_RESET) < 0) {
+    int rc = ioctl(vfio->deviceFd, VFIO_DEVICE_RESET);
+
+    VFMIG_VFIO_TRACE(vfio->name, vfio->deviceFd, "VFIO_DEVICE_RESET", rc,
+                     "%s", "no argument");
+    if (rc < 0) {
         int err = errno;
 
         if (err == EINVAL || err == ENOTTY) {
@@ -790,6 +916,7 @@ vfmigVFIOPrecopyInfo(const char *name,
                      uint64_t *dirtyBytes)
 {
     struct vfio_precopy_info info;
+    int rc;
 
     /* Drivers before the REINIT opt-in echo flags back: zero them going
      * in, and ignore them coming out. */
@@ -797,7 +924,12 @@ vfmigVFIOPrecopyInfo(const char *name,
     info.argsz = sizeof(info);
     info.flags = 0;
 
-    if (ioctl(dataFd, VFIO_MIG_GET_PRECOPY_INFO, &info) < 0) {
+    rc = ioctl(dataFd, VFIO_MIG_GET_PRECOPY_INFO, &info);
+    VFMIG_VFIO_TRACE(name, dataFd, "VFIO_MIG_GET_PRECOPY_INFO", rc,
+                     "-> initial_bytes=%llu dirty_bytes=%llu",
+                     (unsigned long long) info.initial_bytes,
+                     (unsigned long long) info.dirty_bytes);
+    if (rc < 0) {
         int err = errno;
 
         vfmigReportSystemError(err,

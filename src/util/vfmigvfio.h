@@ -47,7 +47,8 @@ int vfmigVFIOParseName(const char *name,
 /*
  * Opens the VFIO device @name (see vfmigVFIOParseName); @paths may be NULL.
  * Refuses a missing device (VFMIG_ERR_NO_DEVICE), one bound to no driver or
- * to a driver that is not a VFIO driver (VFMIG_ERR_OPERATION_INVALID) and
+ * to a driver that is not a VFIO driver, i.e. for which VFIO registered no
+ * device (no <sysfs device>/vfio-dev/vfioN; VFMIG_ERR_OPERATION_INVALID) and
  * one that another process holds (VFMIG_ERR_DEVICE_BUSY).  Issues no
  * VFIO_DEVICE_RESET (vfio-pci itself resets a function when its first user
  * opens it, as it does for QEMU).  Returns NULL with an error reported and

@@ -1541,6 +1541,7 @@ testVFIOQuery(Fake *f,
     vfmigNodeDevPCI *dev;
 
     fakeStandard(f);
+    attr(f, VF_A2, "vfio-dev/vfio5/dev", "511:5\n");    /* VFIO's device */
     writeFile(group, "");
     writeFile(container, "");
 

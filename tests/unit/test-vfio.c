@@ -123,11 +123,20 @@ fakeDevRoot(const char *label, ...)
 }
 
 
+/* <sysfs>/devices/@devPath/vfio-dev/@name */
+static void
+fakeVFIODev(const char *devPath, const char *name)
+{
+    g_autofree char *dir = g_build_filename(sysRoot, "devices", devPath,
+                                            "vfio-dev", name, NULL);
+
+    mkdirs(dir);
+}
+
+
 static void
 fakeTreeBuild(void)
 {
-    g_autofree char *cdevDir = NULL;
-
     fakeRoot = g_dir_make_tmp("vfmig-test-vfio-XXXXXX", NULL);
     g_assert_nonnull(fakeRoot);
     sysRoot = g_build_filename(fakeRoot, "sys", NULL);
@@ -139,12 +148,21 @@ fakeTreeBuild(void)
     fakeDevice("pci", "pci0000:00", "0000:04:00.0", "vfio-pci", 14);
     fakeDevice("pci", "pci0000:00", "0000:05:00.0", "vfio-pci", -1);
     fakeDevice("pci", "pci0000:00", "0000:06:00.0", "mlx5_vfio_pci", 18);
+    /* a VFIO-sounding name, but not a VFIO driver: no vfio-dev/ */
+    fakeDevice("pci", "pci0000:00", "0000:07:00.0", "myvfiofake", 19);
+    /* a variant driver whose name does not say VFIO */
+    fakeDevice("pci", "pci0000:00", "0000:08:00.0", "acme_migpci", 20);
     fakeDevice("mdev", "pci0000:00/0000:00:1f.0", MDEV_UUID, "mtty", 15);
 
-    /* 0000:04:00.0 has a device cdev */
-    cdevDir = g_build_filename(sysRoot, "devices", "pci0000:00",
-                               "0000:04:00.0", "vfio-dev", "vfio0", NULL);
-    mkdirs(cdevDir);
+    /* VFIO registers a device, vfio-dev/vfioN, for each device a VFIO
+     * driver binds; 0000:04:00.0's is also a cdev in the /dev trees of
+     * the cdev tests */
+    fakeVFIODev("pci0000:00/0000:04:00.0", "vfio0");
+    fakeVFIODev("pci0000:00/0000:01:00.0", "vfio1");
+    fakeVFIODev("pci0000:00/0000:05:00.0", "vfio2");
+    fakeVFIODev("pci0000:00/0000:06:00.0", "vfio3");
+    fakeVFIODev("pci0000:00/0000:08:00.0", "vfio4");
+    fakeVFIODev("pci0000:00/0000:00:1f.0/" MDEV_UUID, "vfio5");
 }
 
 
@@ -350,20 +368,41 @@ testOpenUnbound(void)
 static void
 testOpenNonVFIODriver(void)
 {
-    /* even with a group device present, e1000e is known not to be VFIO */
+    /* group devices present, so only vfio-dev/ can tell */
     g_autofree char *dev = fakeDevRoot("dev-nonvfio", "vfio/vfio", "vfio/13",
-                                       NULL);
+                                       "vfio/17", "vfio/19", NULL);
 
     openFails("0000:03:00.0", dev, VFMIG_ERR_OPERATION_INVALID);
     checkError(VFMIG_ERR_OPERATION_INVALID,
-               "device '0000:03:00.0' is bound to driver e1000e, not to a VFIO driver",
+               "device '0000:03:00.0' is bound to driver e1000e, which is not a VFIO driver",
+               "no vfio-dev/vfioN in '", "/sys/bus/pci/devices/0000:03:00.0'",
                NULL);
 
-    /* an unknown driver without a VFIO group device */
     openFails("0000:03:00.1", dev, VFMIG_ERR_OPERATION_INVALID);
     checkError(VFMIG_ERR_OPERATION_INVALID,
-               "device '0000:03:00.1' is bound to driver foo_nic, not to a VFIO driver",
+               "device '0000:03:00.1' is bound to driver foo_nic, which is not a VFIO driver",
                NULL);
+
+    /* "vfio" in its name does not make a driver a VFIO driver */
+    openFails("0000:07:00.0", dev, VFMIG_ERR_OPERATION_INVALID);
+    checkError(VFMIG_ERR_OPERATION_INVALID,
+               "device '0000:07:00.0' is bound to driver myvfiofake, which is not a VFIO driver",
+               "no vfio-dev/vfioN in '", "/sys/bus/pci/devices/0000:07:00.0'",
+               NULL);
+}
+
+
+static void
+testOpenVFIODriverByVFIODev(void)
+{
+    g_autofree char *dev = fakeDevRoot("dev-variant", "vfio/vfio", "vfio/20",
+                                       NULL);
+
+    /* a VFIO driver whatever its name: the open goes on to the group and
+     * its container (a plain file here) */
+    openFails("0000:08:00.0", dev, VFMIG_ERR_SYSTEM_ERROR);
+    checkError(VFMIG_ERR_SYSTEM_ERROR, "VFIO_GET_API_VERSION",
+               "/dev-variant/vfio/vfio", "'0000:08:00.0'", NULL);
 }
 
 
@@ -748,6 +787,7 @@ main(int argc, char **argv)
     g_test_add_func("/vfio/open/missing", testOpenMissing);
     g_test_add_func("/vfio/open/unbound", testOpenUnbound);
     g_test_add_func("/vfio/open/non-vfio-driver", testOpenNonVFIODriver);
+    g_test_add_func("/vfio/open/vfio-driver-by-vfio-dev", testOpenVFIODriverByVFIODev);
     g_test_add_func("/vfio/open/no-iommu-group", testOpenNoIOMMUGroup);
     g_test_add_func("/vfio/open/no-group-device", testOpenNoGroupDevice);
     g_test_add_func("/vfio/open/no-container", testOpenNoContainer);
