@@ -49,13 +49,14 @@
 #include "vfmignodedevprobe.h"
 #include "vfmignodedevqualify.h"
 #include "vfmigfile.h"
+#include "vfmigstring.h"
+#include "vfmigsysfs.h"
 #include "vfmigfsm.h"
 #include "vfmigi18n.h"
 #include "vfmigvfio.h"
 #include "vfio_mig_uapi.h"
 
 /* Longest attribute we read; sysfs pages are bigger, our values are not. */
-#define VFMIG_NODEDEV_ATTR_MAX 256
 
 typedef enum {
     VFMIG_NODEDEV_KERNEL_UNKNOWN = 0,   /* no config to read */
@@ -171,184 +172,6 @@ vfmigNodeDevListFind(vfmigNodeDevList *list,
 }
 
 
-/* Printable form of attribute contents for a message. */
-static char *
-vfmigNodeDevQuote(const char *s)
-{
-    return g_strescape(s, NULL);
-}
-
-
-/*
- * Reads the attribute @name of the directory @dirfd (@dir names it in
- * messages) into @buf, without its trailing newline.  Returns 0; 1 when the
- * file does not exist and @optional (nothing reported); -1 with an error
- * naming the file.
- */
-static int
-vfmigNodeDevReadAttr(int dirfd,
-                     const char *dir,
-                     const char *name,
-                     bool optional,
-                     char *buf,
-                     size_t size)
-{
-    size_t len = 0;
-    ssize_t n;
-    int fd;
-
-    if ((fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0) {
-        int err = errno;
-        g_autofree char *path = g_build_filename(dir, name, NULL);
-
-        if (err == ENOENT && optional)
-            return 1;
-        if (err == ENOENT) {
-            vfmigReportError(VFMIG_ERR_OPERATION_FAILED,
-                             _("'%1$s' is missing"), path);
-        } else {
-            vfmigReportSystemError(err, _("cannot open '%1$s'"), path);
-        }
-        return -1;
-    }
-
-    for (;;) {
-        n = read(fd, buf + len, size - 1 - len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        len += n;
-        if (len == size - 1)
-            break;
-    }
-    if (n < 0) {
-        int err = errno;
-        g_autofree char *path = g_build_filename(dir, name, NULL);
-
-        close(fd);
-        vfmigReportSystemError(err, _("cannot read '%1$s'"), path);
-        return -1;
-    }
-    if (len == size - 1) {
-        char extra;
-
-        while ((n = read(fd, &extra, 1)) < 0 && errno == EINTR)
-            ;
-        if (n > 0) {
-            g_autofree char *path = g_build_filename(dir, name, NULL);
-
-            close(fd);
-            vfmigReportError(VFMIG_ERR_DATA_CORRUPT,
-                             _("'%1$s' holds more than %2$zu bytes: not a value this prober knows"),
-                             path, size - 1);
-            return -1;
-        }
-    }
-    close(fd);
-
-    buf[len] = '\0';
-    if (strlen(buf) != len) {
-        g_autofree char *path = g_build_filename(dir, name, NULL);
-
-        vfmigReportError(VFMIG_ERR_DATA_CORRUPT,
-                         _("'%1$s' holds binary data (a NUL byte)"), path);
-        return -1;
-    }
-    if (len > 0 && buf[len - 1] == '\n')
-        buf[--len] = '\0';
-    return 0;
-}
-
-
-/* Like vfmigNodeDevReadAttr(), but the value must be a decimal number. */
-static int
-vfmigNodeDevReadU64(int dirfd,
-                    const char *dir,
-                    const char *name,
-                    bool optional,
-                    guint64 max,
-                    guint64 *value)
-{
-    char buf[VFMIG_NODEDEV_ATTR_MAX];
-    int rc;
-
-    if ((rc = vfmigNodeDevReadAttr(dirfd, dir, name, optional,
-                                   buf, sizeof(buf))) != 0)
-        return rc;
-    if (!g_ascii_string_to_unsigned(buf, 10, 0, max, value, NULL)) {
-        g_autofree char *path = g_build_filename(dir, name, NULL);
-        g_autofree char *quoted = vfmigNodeDevQuote(buf);
-
-        vfmigReportError(VFMIG_ERR_DATA_CORRUPT,
-                         _("'%1$s' holds '%2$s', not a decimal number up to %3$" G_GUINT64_FORMAT),
-                         path, quoted, max);
-        return -1;
-    }
-    return 0;
-}
-
-
-/* A PCI id file ("0x15b3"). */
-static int
-vfmigNodeDevReadId(int dirfd,
-                   const char *dir,
-                   const char *name,
-                   unsigned int *value)
-{
-    char buf[VFMIG_NODEDEV_ATTR_MAX];
-    guint64 num;
-
-    if (vfmigNodeDevReadAttr(dirfd, dir, name, false, buf, sizeof(buf)) < 0)
-        return -1;
-    if (!g_str_has_prefix(buf, "0x") || strlen(buf) > 6 ||
-        !g_ascii_string_to_unsigned(buf + 2, 16, 0, 0xffff, &num, NULL)) {
-        g_autofree char *path = g_build_filename(dir, name, NULL);
-        g_autofree char *quoted = vfmigNodeDevQuote(buf);
-
-        vfmigReportError(VFMIG_ERR_DATA_CORRUPT,
-                         _("'%1$s' holds '%2$s', not a PCI id (0x0000 to 0xffff)"),
-                         path, quoted);
-        return -1;
-    }
-    *value = num;
-    return 0;
-}
-
-
-/*
- * The basename of the target of the link @name in @dirfd.  Returns 0; 1
- * when there is no such link (nothing reported); -1 with an error.
- */
-static int
-vfmigNodeDevReadLink(int dirfd,
-                     const char *dir,
-                     const char *name,
-                     char **base)
-{
-    char target[PATH_MAX];
-    ssize_t n;
-
-    if ((n = readlinkat(dirfd, name, target, sizeof(target) - 1)) < 0) {
-        int err = errno;
-        g_autofree char *path = NULL;
-
-        if (err == ENOENT)
-            return 1;
-        path = g_build_filename(dir, name, NULL);
-        if (err == EINVAL) {
-            vfmigReportError(VFMIG_ERR_DATA_CORRUPT,
-                             _("'%1$s' is not a symbolic link"), path);
-        } else {
-            vfmigReportSystemError(err, _("cannot read the link '%1$s'"), path);
-        }
-        return -1;
-    }
-    target[n] = '\0';
-    *base = g_path_get_basename(target);
-    return 0;
-}
-
 
 static void
 vfmigNodeDevProberClear(vfmigNodeDevProber *p)
@@ -370,7 +193,7 @@ vfmigNodeDevProberInit(vfmigNodeDevProber *p,
 {
     memset(p, 0, sizeof(*p));
     p->busFd = -1;
-    p->sysfsRoot = paths && paths->sysfsRoot ? paths->sysfsRoot : VFMIG_SYSFS_ROOT;
+    p->sysfsRoot = vfmigSysfsRoot(paths ? paths->sysfsRoot : NULL);
     p->debugfsRoot = paths && paths->debugfsRoot ? paths->debugfsRoot :
         VFMIG_NODEDEV_DEBUGFS_ROOT;
     p->devRoot = paths && paths->devRoot ? paths->devRoot : VFMIG_DEV_ROOT;
@@ -525,7 +348,7 @@ vfmigNodeDevParseFeatures(const char *path,
             continue;
         }
         if (strspn(w, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(w)) {
-            g_autofree char *quoted = vfmigNodeDevQuote(w);
+            g_autofree char *quoted = vfmigStringEscapeText(w);
 
             vfmigReportError(VFMIG_ERR_DATA_CORRUPT,
                              _("'%1$s' lists '%2$s', which is not a migration feature (expected words such as stop-copy, p2p, pre-copy, %3$s)"),
@@ -534,7 +357,7 @@ vfmigNodeDevParseFeatures(const char *path,
         }
     }
     if (!(*features & VFMIG_NODEDEV_FEATURE_STOP_COPY)) {
-        g_autofree char *quoted = vfmigNodeDevQuote(text);
+        g_autofree char *quoted = vfmigStringEscapeText(text);
 
         vfmigReportError(VFMIG_ERR_DATA_CORRUPT,
                          _("'%1$s' holds '%2$s', which lacks stop-copy, the feature every VFIO migration driver has"),
@@ -558,7 +381,7 @@ vfmigNodeDevReadABI(vfmigNodeDevProber *p,
 {
     g_autofree char *dir = g_build_filename(devDir, "vfio_migration", NULL);
     g_autofree char *path = NULL;
-    char buf[VFMIG_NODEDEV_ATTR_MAX];
+    char buf[VFMIG_SYSFS_ATTR_MAX];
     unsigned int features;
     bool logging;
     guint64 num;
@@ -577,7 +400,7 @@ vfmigNodeDevReadABI(vfmigNodeDevProber *p,
         return -1;
     }
 
-    if (vfmigNodeDevReadAttr(fd, dir, "features", false, buf, sizeof(buf)) < 0)
+    if (vfmigSysfsReadAttr(fd, dir, "features", false, buf, sizeof(buf)) < 0)
         goto cleanup;
     path = g_build_filename(dir, "features", NULL);
     if (vfmigNodeDevParseFeatures(path, buf, "dma-logging",
@@ -585,11 +408,11 @@ vfmigNodeDevReadABI(vfmigNodeDevProber *p,
         goto cleanup;
     cap->features = features;
 
-    if ((rc = vfmigNodeDevReadAttr(fd, dir, "precopy", true,
-                                   buf, sizeof(buf))) < 0)
+    if ((rc = vfmigSysfsReadAttr(fd, dir, "precopy", true,
+                                 buf, sizeof(buf))) < 0)
         goto cleanup;
     cap->precopy = VFMIG_NODEDEV_PRECOPY_DEFAULT;
-    if (rc == 0) {
+    if (rc > 0) {
         if (g_str_equal(buf, "on")) {
             cap->precopy = VFMIG_NODEDEV_PRECOPY_ON;
         } else if (g_str_equal(buf, "single")) {
@@ -598,7 +421,7 @@ vfmigNodeDevReadABI(vfmigNodeDevProber *p,
             cap->precopy = VFMIG_NODEDEV_PRECOPY_OFF;
         } else {
             g_autofree char *p2 = g_build_filename(dir, "precopy", NULL);
-            g_autofree char *quoted = vfmigNodeDevQuote(buf);
+            g_autofree char *quoted = vfmigStringEscapeText(buf);
 
             vfmigReportError(VFMIG_ERR_DATA_CORRUPT,
                              _("'%1$s' holds '%2$s', not one of on, single, off"),
@@ -607,27 +430,27 @@ vfmigNodeDevReadABI(vfmigNodeDevProber *p,
         }
     }
 
-    if ((rc = vfmigNodeDevReadU64(fd, dir, "multi_load", true, 1, &num)) < 0)
+    if ((rc = vfmigSysfsReadU64(fd, dir, "multi_load", true, 1, &num)) < 0)
         goto cleanup;
-    if (rc == 0 && num == 1)
+    if (rc > 0 && num == 1)
         cap->features |= VFMIG_NODEDEV_FEATURE_MULTI_LOAD;
 
-    if ((rc = vfmigNodeDevReadU64(fd, dir, "stream_version", true,
-                                  G_MAXUINT, &num)) < 0)
+    if ((rc = vfmigSysfsReadU64(fd, dir, "stream_version", true,
+                                G_MAXUINT, &num)) < 0)
         goto cleanup;
-    cap->streamVersion = rc == 0 ? num : 0;
+    cap->streamVersion = rc > 0 ? num : 0;
 
-    if ((rc = vfmigNodeDevReadAttr(fd, dir, "firmware", true,
-                                   buf, sizeof(buf))) < 0)
+    if ((rc = vfmigSysfsReadAttr(fd, dir, "firmware", true,
+                                 buf, sizeof(buf))) < 0)
         goto cleanup;
-    if (rc == 0 && *buf)
+    if (rc > 0 && *buf)
         cap->firmware = g_strdup(buf);
 
-    if (vfmigNodeDevReadAttr(fd, dir, "state", false, buf, sizeof(buf)) < 0)
+    if (vfmigSysfsReadAttr(fd, dir, "state", false, buf, sizeof(buf)) < 0)
         goto cleanup;
     if (vfmigFSMStateFromName(buf) < 0) {
         g_autofree char *p2 = g_build_filename(dir, "state", NULL);
-        g_autofree char *quoted = vfmigNodeDevQuote(buf);
+        g_autofree char *quoted = vfmigStringEscapeText(buf);
 
         vfmigReportError(VFMIG_ERR_DATA_CORRUPT,
                          _("'%1$s' holds '%2$s', not a VFIO migration state (ERROR, STOP, RUNNING, STOP_COPY, RESUMING, RUNNING_P2P, PRE_COPY, PRE_COPY_P2P)"),
@@ -654,8 +477,8 @@ vfmigNodeDevReadABI(vfmigNodeDevProber *p,
         guint64 vals[G_N_ELEMENTS(names)];
 
         for (i = 0; i < G_N_ELEMENTS(names); i++) {
-            if (vfmigNodeDevReadU64(fd, dir, names[i], false,
-                                    G_MAXUINT64, &vals[i]) < 0)
+            if (vfmigSysfsReadU64(fd, dir, names[i], false,
+                                  G_MAXUINT64, &vals[i]) < 0)
                 goto cleanup;
         }
         live->initialBytes = vals[0];
@@ -688,7 +511,7 @@ vfmigNodeDevReadDebugfs(vfmigNodeDevProber *p,
 {
     g_autofree char *dir = NULL;
     g_autofree char *path = NULL;
-    char buf[VFMIG_NODEDEV_ATTR_MAX];
+    char buf[VFMIG_SYSFS_ATTR_MAX];
     unsigned int features;
     bool logging;
     int fd;
@@ -715,11 +538,11 @@ vfmigNodeDevReadDebugfs(vfmigNodeDevProber *p,
         vfmigReportSystemError(err, _("cannot open '%1$s'"), dir);
         return -1;
     }
-    rc = vfmigNodeDevReadAttr(fd, dir, "features", true, buf, sizeof(buf));
+    rc = vfmigSysfsReadAttr(fd, dir, "features", true, buf, sizeof(buf));
     close(fd);
     /* 6.8 to 6.17 have migration/state but no features */
-    if (rc != 0)
-        return rc < 0 ? -1 : 0;
+    if (rc <= 0)
+        return rc;
 
     path = g_build_filename(dir, "features", NULL);
     if (vfmigNodeDevParseFeatures(path, buf, "dirty-tracking",
@@ -1128,17 +951,17 @@ vfmigNodeDevProbeDevice(vfmigNodeDevProber *p,
         return NULL;
     }
 
-    if (vfmigNodeDevReadId(devFd, devDir, "vendor", &dev->vendor) < 0)
+    if (vfmigSysfsReadPCIId(devFd, devDir, "vendor", &dev->vendor) < 0)
         vfmigNodeDevKeepError(dev->errors);
-    if (vfmigNodeDevReadId(devFd, devDir, "device", &dev->device) < 0)
-        vfmigNodeDevKeepError(dev->errors);
-
-    if (vfmigNodeDevReadLink(devFd, devDir, "driver", &dev->driver) < 0)
+    if (vfmigSysfsReadPCIId(devFd, devDir, "device", &dev->device) < 0)
         vfmigNodeDevKeepError(dev->errors);
 
-    if ((rc = vfmigNodeDevReadLink(devFd, devDir, "iommu_group", &group)) < 0) {
+    if (vfmigSysfsReadLink(devFd, devDir, "driver", &dev->driver) < 0)
         vfmigNodeDevKeepError(dev->errors);
-    } else if (rc == 0) {
+
+    if ((rc = vfmigSysfsReadLink(devFd, devDir, "iommu_group", &group)) < 0) {
+        vfmigNodeDevKeepError(dev->errors);
+    } else if (rc > 0) {
         guint64 num;
 
         if (g_ascii_string_to_unsigned(group, 10, 0, G_MAXINT, &num, NULL)) {
@@ -1153,14 +976,14 @@ vfmigNodeDevProbeDevice(vfmigNodeDevProber *p,
         }
     }
 
-    if (vfmigNodeDevReadLink(devFd, devDir, "physfn", &dev->physfn) < 0)
+    if (vfmigSysfsReadLink(devFd, devDir, "physfn", &dev->physfn) < 0)
         vfmigNodeDevKeepError(dev->errors);
 
     /* a PF: virtfn0 .. virtfn<sriov_numvfs - 1> */
-    if ((rc = vfmigNodeDevReadU64(devFd, devDir, "sriov_numvfs", true,
-                                  65535, &numvfs)) < 0) {
+    if ((rc = vfmigSysfsReadU64(devFd, devDir, "sriov_numvfs", true,
+                                65535, &numvfs)) < 0) {
         vfmigNodeDevKeepError(dev->errors);
-    } else if (rc == 0 && numvfs > 0) {
+    } else if (rc > 0 && numvfs > 0) {
         g_autoptr(GPtrArray) vfs = g_ptr_array_new_with_free_func(g_free);
         guint64 i;
 
@@ -1169,9 +992,9 @@ vfmigNodeDevProbeDevice(vfmigNodeDevProber *p,
             char *vf = NULL;
 
             g_snprintf(link, sizeof(link), "virtfn%" G_GUINT64_FORMAT, i);
-            if ((rc = vfmigNodeDevReadLink(devFd, devDir, link, &vf)) < 0) {
+            if ((rc = vfmigSysfsReadLink(devFd, devDir, link, &vf)) < 0) {
                 vfmigNodeDevKeepError(dev->errors);
-            } else if (rc > 0) {
+            } else if (rc == 0) {
                 g_autofree char *path = g_build_filename(devDir, link, NULL);
                 g_autofree char *nPath = g_build_filename(devDir, "sriov_numvfs",
                                                           NULL);
@@ -1188,19 +1011,18 @@ vfmigNodeDevProbeDevice(vfmigNodeDevProber *p,
         dev->virtfns = (char **) g_ptr_array_free(g_steal_pointer(&vfs), FALSE);
     }
 
-    /* VFIO drivers say so by name; else the vfio-dev/ VFIO registered */
-    if (dev->driver) {
-        dev->vfio = strstr(dev->driver, "vfio") != NULL ||
-            faccessat(devFd, "vfio-dev", F_OK, 0) == 0;
-    }
+    /* a VFIO driver, whatever its name, is one VFIO registered a device
+     * for: vfio-dev/ (as vfmigVFIOOpen decides) */
+    if (dev->driver)
+        dev->vfio = faccessat(devFd, "vfio-dev", F_OK, 0) == 0;
 
     if (dev->vfio) {
         guint64 enabled;
 
-        if ((rc = vfmigNodeDevReadU64(devFd, devDir, "enable", true,
-                                      G_MAXUINT, &enabled)) < 0) {
+        if ((rc = vfmigSysfsReadU64(devFd, devDir, "enable", true,
+                                    G_MAXUINT, &enabled)) < 0) {
             vfmigNodeDevKeepError(dev->errors);
-        } else if (rc == 0 && enabled > 0) {
+        } else if (rc > 0 && enabled > 0) {
             dev->inUse = true;
             dev->inUseReason = g_strdup_printf(_("the PCI function is enabled (enable=%1$" G_GUINT64_FORMAT "): a VFIO user such as QEMU has the device open"),
                                                enabled);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "vfmigdevicevfio.h"
+#include "vfmigsysfs.h"
 #include "vfmigerror.h"
 #include "vfmigfsm.h"
 #include "vfmigi18n.h"
@@ -235,20 +236,15 @@ vfmigDeviceVFIODigest(vfmigDevice *dev, char **digest)
     size_t i;
 
     for (i = 0; i < G_N_ELEMENTS(vfmigDeviceVFIODigestFiles); i++) {
-        g_autofree char *path = NULL;
-        g_autofree char *text = NULL;
-        g_autoptr(GError) gerr = NULL;
+        g_autofree char *dir = NULL;
+        char text[VFMIG_SYSFS_ATTR_MAX];
 
         if (g_strcmp0(dev->driver, vfmigDeviceVFIODigestFiles[i].driver) != 0)
             continue;
-        path = g_strdup_printf("%s/bus/pci/devices/%s/%s", priv->sysfsRoot,
-                               dev->name, vfmigDeviceVFIODigestFiles[i].file);
-        if (!g_file_get_contents(path, &text, NULL, &gerr)) {
-            vfmigReportError(VFMIG_ERR_OPERATION_FAILED,
-                             _("cannot read the state digest of device '%1$s': %2$s"),
-                             dev->name, gerr->message);
+        dir = vfmigSysfsPCIDevicePath(priv->sysfsRoot, dev->name);
+        if (vfmigSysfsReadAttrPath(dir, vfmigDeviceVFIODigestFiles[i].file,
+                                   false, text, sizeof(text)) < 0)
             return -1;
-        }
         *digest = g_strdup(g_strstrip(text));
         return 0;
     }
@@ -300,7 +296,7 @@ vfmigDeviceVFIOOpen(const char *name,
 
     priv = g_new0(vfmigDeviceVFIOPriv, 1);
     priv->vfio = vfio;
-    priv->sysfsRoot = g_strdup(paths && paths->sysfsRoot ? paths->sysfsRoot : "/sys");
+    priv->sysfsRoot = g_strdup(vfmigSysfsRoot(paths ? paths->sysfsRoot : NULL));
     priv->dataFd = -1;
 
     dev = vfmigDeviceNew(&vfmigDeviceVFIOOps, vfmigVFIOGetName(vfio), priv);

@@ -22,6 +22,7 @@
 #include "vfmigi18n.h"
 #include "vfmiglog.h"
 #include "vfmigpci.h"
+#include "vfmigsysfs.h"
 #include "vfio_mig_uapi.h"
 
 #if defined(__has_include)
@@ -180,33 +181,6 @@ vfmigVFIOParseName(const char *name,
         *normalized = mdev ? g_ascii_strdown(name, -1) : vfmigPCIAddressFormat(&pci);
     if (isMdev)
         *isMdev = mdev;
-    return 0;
-}
-
-
-/*
- * Sets *@base to the basename of the target of the symlink @dir/@link.
- * Returns 0 or a negative errno (-ENOENT: no such link); reports nothing.
- */
-static int
-vfmigVFIOReadLinkBase(const char *dir, const char *link, char **base)
-{
-    g_autofree char *path = g_build_filename(dir, link, NULL);
-    g_autofree char *target = NULL;
-    size_t size = 256;
-    ssize_t n;
-
-    for (;;) {
-        g_free(target);
-        target = g_malloc(size);
-        if ((n = readlink(path, target, size)) < 0)
-            return -errno;
-        if ((size_t) n < size)
-            break;
-        size *= 2;
-    }
-    target[n] = '\0';
-    *base = g_path_get_basename(target);
     return 0;
 }
 
@@ -404,14 +378,11 @@ vfmigVFIOOpenGroup(vfmigVFIO *vfio,
 
     vfio->access = VFMIG_VFIO_ACCESS_GROUP;
 
-    if ((rc = vfmigVFIOReadLinkBase(sysfsDev, "iommu_group", &groupName)) < 0) {
-        g_autofree char *link = g_build_filename(sysfsDev, "iommu_group", NULL);
+    if ((rc = vfmigSysfsReadLink(AT_FDCWD, sysfsDev, "iommu_group",
+                                 &groupName)) <= 0) {
+        if (rc == 0) {
+            g_autofree char *link = g_build_filename(sysfsDev, "iommu_group", NULL);
 
-        if (rc != -ENOENT) {
-            vfmigReportSystemError(-rc,
-                                   _("cannot read the IOMMU group link '%1$s' of device '%2$s'"),
-                                   link, vfio->name);
-        } else {
             vfmigReportError(VFMIG_ERR_OPERATION_UNSUPPORTED,
                              _("device '%1$s' has no IOMMU group (no '%2$s'): is the IOMMU enabled (intel_iommu=on, amd_iommu=on)?"),
                              vfio->name, link);
@@ -571,7 +542,7 @@ vfmigVFIO *
 vfmigVFIOOpen(const char *name,
               const vfmigVFIOPaths *paths)
 {
-    const char *sysfsRoot = VFMIG_SYSFS_ROOT;
+    const char *sysfsRoot = vfmigSysfsRoot(paths ? paths->sysfsRoot : NULL);
     const char *devRoot = VFMIG_DEV_ROOT;
     g_autoptr(vfmigVFIO) vfio = NULL;
     g_autofree char *norm = NULL;
@@ -581,8 +552,6 @@ vfmigVFIOOpen(const char *name,
     bool isMdev;
     int rc;
 
-    if (paths && paths->sysfsRoot)
-        sysfsRoot = paths->sysfsRoot;
     if (paths && paths->devRoot)
         devRoot = paths->devRoot;
 
@@ -600,18 +569,11 @@ vfmigVFIOOpen(const char *name,
         return NULL;
     }
 
-    if ((rc = vfmigVFIOReadLinkBase(sysfsDev, "driver", &driver)) < 0) {
-        if (rc == -ENOENT) {
+    if ((rc = vfmigSysfsReadLink(AT_FDCWD, sysfsDev, "driver", &driver)) <= 0) {
+        if (rc == 0)
             vfmigReportError(VFMIG_ERR_OPERATION_INVALID,
                              _("device '%1$s' is not bound to any driver; bind it to vfio-pci or a VFIO variant driver first"),
                              norm);
-        } else {
-            g_autofree char *link = g_build_filename(sysfsDev, "driver", NULL);
-
-            vfmigReportSystemError(-rc,
-                                   _("cannot read the driver link '%1$s' of device '%2$s'"),
-                                   link, norm);
-        }
         return NULL;
     }
 

@@ -140,6 +140,11 @@ fakeFunction(const char *sys,
     put(dir, "enable", "0\n");
     linkTo(drv, dir, "driver");
     linkTo(grp, dir, "iommu_group");
+    if (strstr(driver, "vfio")) {
+        g_autofree char *vfioDev = g_build_filename(dir, "vfio-dev", NULL);
+
+        mkdirs(vfioDev);
+    }
     return dir;
 }
 

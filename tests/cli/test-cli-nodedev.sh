@@ -50,6 +50,8 @@ pci() {   # pci ADDR VENDOR DEVICE DRIVER GROUP
     if [ -n "$4" ]; then
         mkdir -p "$sys/bus/pci/drivers/$4"
         ln -s "../../../bus/pci/drivers/$4" "$d/driver"
+        # what VFIO registers for a device its driver binds
+        case $4 in *vfio*) mkdir -p "$d/vfio-dev/vfio$5";; esac
     fi
     mkdir -p "$sys/kernel/iommu_groups/$5"
     ln -s "../../../kernel/iommu_groups/$5" "$d/iommu_group"

@@ -56,6 +56,8 @@ pci() {   # pci ADDR VENDOR DEVICE DRIVER GROUP ENABLE
     echo "$2" > "$d/vendor"; echo "$3" > "$d/device"; echo "$6" > "$d/enable"
     mkdir -p "$sys/bus/pci/drivers/$4"
     ln -s "../../../bus/pci/drivers/$4" "$d/driver"
+    # what VFIO registers for a device its driver binds
+    case $4 in *vfio*) mkdir -p "$d/vfio-dev/vfio$5";; esac
     mkdir -p "$sys/kernel/iommu_groups/$5"
     ln -s "../../../kernel/iommu_groups/$5" "$d/iommu_group"
 }

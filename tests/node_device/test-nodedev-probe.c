@@ -180,6 +180,13 @@ fakePCI(Fake *f,
 
         mkdirs(drv);
         linkTo(drv, link);
+        /* a VFIO driver's device: VFIO registered it (the vfioN entry
+         * itself only where a test opens the device) */
+        if (strstr(driver, "vfio")) {
+            g_autofree char *vfioDev = g_build_filename(dir, "vfio-dev", NULL);
+
+            mkdirs(vfioDev);
+        }
     }
     if (group >= 0) {
         g_autofree char *num = g_strdup_printf("%d", group);
