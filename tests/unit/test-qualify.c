@@ -193,11 +193,11 @@ testNames(void)
     g_assert_cmpstr(vfmigQualifySeverityToString(VFMIG_QUALIFY_WARN), ==, "warn");
     g_assert_cmpstr(vfmigQualifySeverityToString(VFMIG_QUALIFY_FAIL), ==, "fail");
     g_assert_null(vfmigQualifySeverityToString(VFMIG_QUALIFY_SEVERITY_LAST));
-    g_assert_cmpstr(vfmigQualifyVerdictToString(VFMIG_QUALIFY_QUALIFIED), ==, "qualified");
-    g_assert_cmpstr(vfmigQualifyVerdictToString(VFMIG_QUALIFY_QUALIFIED_WITH_WARNINGS), ==,
+    g_assert_cmpstr(vfmigNodeDevVerdictTypeToString(VFMIG_NODEDEV_VERDICT_QUALIFIED), ==, "qualified");
+    g_assert_cmpstr(vfmigNodeDevVerdictTypeToString(VFMIG_NODEDEV_VERDICT_QUALIFIED_WITH_WARNINGS), ==,
                     "qualified-with-warnings");
-    g_assert_cmpstr(vfmigQualifyVerdictToString(VFMIG_QUALIFY_NOT_QUALIFIED), ==, "not-qualified");
-    g_assert_null(vfmigQualifyVerdictToString(-1));
+    g_assert_cmpstr(vfmigNodeDevVerdictTypeToString(VFMIG_NODEDEV_VERDICT_NOT_QUALIFIED), ==, "not-qualified");
+    g_assert_null(vfmigNodeDevVerdictTypeToString(-1));
 }
 
 
@@ -209,7 +209,7 @@ testEvaluateGood(void)
 
     vfmigQualifyEvaluate(res);
     testFindingsWellFormed(res);
-    g_assert_cmpint(res->verdict, ==, VFMIG_QUALIFY_QUALIFIED);
+    g_assert_cmpint(res->verdict, ==, VFMIG_NODEDEV_VERDICT_QUALIFIED);
     testFinding(res, "migration", VFMIG_QUALIFY_PASS);
     testFinding(res, "transfer", VFMIG_QUALIFY_PASS);
     testFinding(res, "pre-copy", VFMIG_QUALIFY_PASS);
@@ -264,7 +264,7 @@ testEvaluateNoMigration(void)
     res->flagsError = g_strdup("the driver vfio-pci has no migration support");
     vfmigQualifyEvaluate(res);
     testFindingsWellFormed(res);
-    g_assert_cmpint(res->verdict, ==, VFMIG_QUALIFY_NOT_QUALIFIED);
+    g_assert_cmpint(res->verdict, ==, VFMIG_NODEDEV_VERDICT_NOT_QUALIFIED);
     f = testFinding(res, "migration", VFMIG_QUALIFY_FAIL);
     g_assert_nonnull(strstr(f->message, "vfio-pci"));
     g_assert_cmpuint(res->findings->len, ==, 1);
@@ -275,7 +275,7 @@ testEvaluateNoMigration(void)
     vfmigQualifyEvaluate(res);
     f = testFinding(res, "migration", VFMIG_QUALIFY_FAIL);
     g_assert_nonnull(strstr(f->message, "STOP_COPY"));
-    g_assert_cmpint(res->verdict, ==, VFMIG_QUALIFY_NOT_QUALIFIED);
+    g_assert_cmpint(res->verdict, ==, VFMIG_NODEDEV_VERDICT_NOT_QUALIFIED);
 }
 
 
@@ -293,7 +293,7 @@ testEvaluateNotConverging(void)
     res->src.iterations = 14;
     vfmigQualifyEvaluate(res);
     testFindingsWellFormed(res);
-    g_assert_cmpint(res->verdict, ==, VFMIG_QUALIFY_NOT_QUALIFIED);
+    g_assert_cmpint(res->verdict, ==, VFMIG_NODEDEV_VERDICT_NOT_QUALIFIED);
     f = testFinding(res, "convergence", VFMIG_QUALIFY_FAIL);
     g_assert_nonnull(strstr(f->message, "does not converge"));
     g_assert_nonnull(strstr(f->message, "14 rounds"));
@@ -307,7 +307,7 @@ testEvaluateNotConverging(void)
     res->src.downtimeUs = res->dst.downtimeUs = 2000;
     vfmigQualifyEvaluate(res);
     testFinding(res, "convergence", VFMIG_QUALIFY_WARN);
-    g_assert_cmpint(res->verdict, ==, VFMIG_QUALIFY_QUALIFIED_WITH_WARNINGS);
+    g_assert_cmpint(res->verdict, ==, VFMIG_NODEDEV_VERDICT_QUALIFIED_WITH_WARNINGS);
 
     /* latencies beyond the target */
     res->src.decision.reason = VFMIG_DOWNTIME_REASON_LATENCY;
@@ -342,7 +342,7 @@ testEvaluateLatency(void)
     g_assert_nonnull(strstr(f->message, "100.0 ms"));
     g_assert_nonnull(strstr(f->message, "80.0 ms"));
     testFinding(res, "downtime", VFMIG_QUALIFY_PASS);
-    g_assert_cmpint(res->verdict, ==, VFMIG_QUALIFY_QUALIFIED_WITH_WARNINGS);
+    g_assert_cmpint(res->verdict, ==, VFMIG_NODEDEV_VERDICT_QUALIFIED_WITH_WARNINGS);
 
     /* more than the target: no migration can meet it */
     res->dst.resumeLatencyUs = 250000;
@@ -350,7 +350,7 @@ testEvaluateLatency(void)
     vfmigQualifyEvaluate(res);
     testFinding(res, "latency", VFMIG_QUALIFY_FAIL);
     testFinding(res, "downtime", VFMIG_QUALIFY_WARN);
-    g_assert_cmpint(res->verdict, ==, VFMIG_QUALIFY_NOT_QUALIFIED);
+    g_assert_cmpint(res->verdict, ==, VFMIG_NODEDEV_VERDICT_NOT_QUALIFIED);
 }
 
 
@@ -365,7 +365,7 @@ testEvaluateDigest(void)
     f = testFinding(res, "digest", VFMIG_QUALIFY_FAIL);
     g_assert_nonnull(strstr(f->message, "ab12"));
     g_assert_nonnull(strstr(f->message, "cd34"));
-    g_assert_cmpint(res->verdict, ==, VFMIG_QUALIFY_NOT_QUALIFIED);
+    g_assert_cmpint(res->verdict, ==, VFMIG_NODEDEV_VERDICT_NOT_QUALIFIED);
 
     /* a driver without a digest: a note, and the verdict stands */
     res->src.digest[0] = '\0';
@@ -373,7 +373,7 @@ testEvaluateDigest(void)
     vfmigQualifyEvaluate(res);
     f = testFinding(res, "digest", VFMIG_QUALIFY_NOTE);
     g_assert_nonnull(strstr(f->message, "not checked"));
-    g_assert_cmpint(res->verdict, ==, VFMIG_QUALIFY_QUALIFIED);
+    g_assert_cmpint(res->verdict, ==, VFMIG_NODEDEV_VERDICT_QUALIFIED);
 }
 
 
@@ -393,7 +393,7 @@ testEvaluatePrecopyModes(void)
     testFinding(res, "pre-copy", VFMIG_QUALIFY_WARN);
     g_assert_null(vfmigQualifyFindingGet(res, "convergence"));
     g_assert_null(vfmigQualifyFindingGet(res, "prediction"));
-    g_assert_cmpint(res->verdict, ==, VFMIG_QUALIFY_QUALIFIED_WITH_WARNINGS);
+    g_assert_cmpint(res->verdict, ==, VFMIG_NODEDEV_VERDICT_QUALIFIED_WITH_WARNINGS);
 
     /* pre-copy, but a peer that loads one image */
     res->flags = F_ALL;
@@ -405,7 +405,7 @@ testEvaluatePrecopyModes(void)
     testFinding(res, "peer", VFMIG_QUALIFY_PASS);
     g_assert_nonnull(strstr(testFinding(res, "pre-copy", VFMIG_QUALIFY_WARN)->message,
                             "single"));
-    g_assert_cmpint(res->verdict, ==, VFMIG_QUALIFY_QUALIFIED_WITH_WARNINGS);
+    g_assert_cmpint(res->verdict, ==, VFMIG_NODEDEV_VERDICT_QUALIFIED_WITH_WARNINGS);
 }
 
 
@@ -419,7 +419,7 @@ testEvaluatePeer(void)
     vfmigQualifyEvaluate(res);
     testFindingsWellFormed(res);
     testFinding(res, "peer", VFMIG_QUALIFY_PASS);
-    g_assert_cmpint(res->verdict, ==, VFMIG_QUALIFY_QUALIFIED);
+    g_assert_cmpint(res->verdict, ==, VFMIG_NODEDEV_VERDICT_QUALIFIED);
 
     /* the peer left in another state */
     res->dstFinalState = VFIO_DEVICE_STATE_STOP;
@@ -438,7 +438,7 @@ testEvaluatePeer(void)
     g_assert_nonnull(strstr(f->message, "stream version 2"));
     g_assert_null(vfmigQualifyFindingGet(res, "transfer"));
     g_assert_null(vfmigQualifyFindingGet(res, "digest"));
-    g_assert_cmpint(res->verdict, ==, VFMIG_QUALIFY_NOT_QUALIFIED);
+    g_assert_cmpint(res->verdict, ==, VFMIG_NODEDEV_VERDICT_NOT_QUALIFIED);
 }
 
 
@@ -461,7 +461,7 @@ testEvaluateFailedRun(void)
     g_assert_null(vfmigQualifyFindingGet(res, "digest"));
     g_assert_null(vfmigQualifyFindingGet(res, "downtime"));
     testFinding(res, "state", VFMIG_QUALIFY_NOTE);
-    g_assert_cmpint(res->verdict, ==, VFMIG_QUALIFY_NOT_QUALIFIED);
+    g_assert_cmpint(res->verdict, ==, VFMIG_NODEDEV_VERDICT_NOT_QUALIFIED);
 }
 
 
@@ -474,14 +474,14 @@ testVerdictOf(void)
     vfmigQualifyFinding warn = { VFMIG_QUALIFY_WARN, "c", (char *) "c" };
     vfmigQualifyFinding fail = { VFMIG_QUALIFY_FAIL, "d", (char *) "d" };
 
-    g_assert_cmpint(vfmigQualifyVerdictOf(list), ==, VFMIG_QUALIFY_QUALIFIED);
+    g_assert_cmpint(vfmigQualifyVerdictOf(list), ==, VFMIG_NODEDEV_VERDICT_QUALIFIED);
     g_ptr_array_add(list, &pass);
     g_ptr_array_add(list, &note);
-    g_assert_cmpint(vfmigQualifyVerdictOf(list), ==, VFMIG_QUALIFY_QUALIFIED);
+    g_assert_cmpint(vfmigQualifyVerdictOf(list), ==, VFMIG_NODEDEV_VERDICT_QUALIFIED);
     g_ptr_array_add(list, &warn);
-    g_assert_cmpint(vfmigQualifyVerdictOf(list), ==, VFMIG_QUALIFY_QUALIFIED_WITH_WARNINGS);
+    g_assert_cmpint(vfmigQualifyVerdictOf(list), ==, VFMIG_NODEDEV_VERDICT_QUALIFIED_WITH_WARNINGS);
     g_ptr_array_insert(list, 0, &fail);
-    g_assert_cmpint(vfmigQualifyVerdictOf(list), ==, VFMIG_QUALIFY_NOT_QUALIFIED);
+    g_assert_cmpint(vfmigQualifyVerdictOf(list), ==, VFMIG_NODEDEV_VERDICT_NOT_QUALIFIED);
 }
 
 
@@ -499,7 +499,7 @@ testRunRoundTrip(void)
     testParams(&p, dev, NULL);
     g_assert_cmpint(vfmigQualifyDevice(&p, &res), ==, 0);
     testFindingsWellFormed(res);
-    if (res->verdict != VFMIG_QUALIFY_QUALIFIED) {
+    if (res->verdict != VFMIG_NODEDEV_VERDICT_QUALIFIED) {
         size_t i;
 
         for (i = 0; i < res->findings->len; i++) {
@@ -509,7 +509,7 @@ testRunRoundTrip(void)
                            f->id, f->message);
         }
     }
-    g_assert_cmpint(res->verdict, ==, VFMIG_QUALIFY_QUALIFIED);
+    g_assert_cmpint(res->verdict, ==, VFMIG_NODEDEV_VERDICT_QUALIFIED);
     g_assert_true(res->ran);
     g_assert_false(res->failed);
     g_assert_null(res->peer);
@@ -548,7 +548,7 @@ testRunPeer(void)
     testParams(&p, src, dst);
     g_assert_cmpint(vfmigQualifyDevice(&p, &res), ==, 0);
     testFindingsWellFormed(res);
-    g_assert_cmpint(res->verdict, ==, VFMIG_QUALIFY_QUALIFIED);
+    g_assert_cmpint(res->verdict, ==, VFMIG_NODEDEV_VERDICT_QUALIFIED);
     g_assert_cmpstr(res->peer, ==, "dst");
     testFinding(res, "peer", VFMIG_QUALIFY_PASS);
     testFinding(res, "digest", VFMIG_QUALIFY_PASS);
@@ -574,7 +574,7 @@ testRunNoPrecopy(void)
     testParams(&p, dev, NULL);
     g_assert_cmpint(vfmigQualifyDevice(&p, &res), ==, 0);
     testFindingsWellFormed(res);
-    g_assert_cmpint(res->verdict, ==, VFMIG_QUALIFY_QUALIFIED_WITH_WARNINGS);
+    g_assert_cmpint(res->verdict, ==, VFMIG_NODEDEV_VERDICT_QUALIFIED_WITH_WARNINGS);
     g_assert_cmpint(res->mode, ==, VFMIG_STATE_PRECOPY_NONE);
     g_assert_cmpuint(res->src.precopyBytes, ==, 0);
     g_assert_cmpuint(res->src.stopCopyBytes, >=, STATE_SIZE);
@@ -599,7 +599,7 @@ testRunNoMigration(void)
     g_assert_false(res->haveFlags);
     g_assert_false(res->ran);
     testFinding(res, "migration", VFMIG_QUALIFY_FAIL);
-    g_assert_cmpint(res->verdict, ==, VFMIG_QUALIFY_NOT_QUALIFIED);
+    g_assert_cmpint(res->verdict, ==, VFMIG_NODEDEV_VERDICT_NOT_QUALIFIED);
 }
 
 
@@ -622,7 +622,7 @@ testRunNotConverging(void)
     g_assert_cmpint(res->src.decision.decision, ==, VFMIG_DOWNTIME_SWITCH_ANYWAY);
     f = testFinding(res, "convergence", VFMIG_QUALIFY_FAIL);
     g_assert_nonnull(strstr(f->message, "does not converge"));
-    g_assert_cmpint(res->verdict, ==, VFMIG_QUALIFY_NOT_QUALIFIED);
+    g_assert_cmpint(res->verdict, ==, VFMIG_NODEDEV_VERDICT_NOT_QUALIFIED);
     /* stopped, the state was still carried whole */
     testFinding(res, "digest", VFMIG_QUALIFY_PASS);
     g_assert_cmpint(testState(dev), ==, VFIO_DEVICE_STATE_RUNNING);
@@ -657,7 +657,7 @@ testRunSinglePeer(void)
     testFinding(res, "pre-copy", VFMIG_QUALIFY_WARN);
     testFinding(res, "digest", VFMIG_QUALIFY_PASS);
     g_assert_cmpstr(res->dst.digest, ==, before);
-    g_assert_cmpint(res->verdict, ==, VFMIG_QUALIFY_QUALIFIED_WITH_WARNINGS);
+    g_assert_cmpint(res->verdict, ==, VFMIG_NODEDEV_VERDICT_QUALIFIED_WITH_WARNINGS);
 }
 
 
@@ -682,7 +682,7 @@ testRunIncompatiblePeer(void)
     g_assert_false(res->ran);
     g_assert_nonnull(strstr(testFinding(res, "peer", VFMIG_QUALIFY_FAIL)->message,
                             "stream version"));
-    g_assert_cmpint(res->verdict, ==, VFMIG_QUALIFY_NOT_QUALIFIED);
+    g_assert_cmpint(res->verdict, ==, VFMIG_NODEDEV_VERDICT_NOT_QUALIFIED);
 
     /* neither device was touched */
     g_assert_cmpuint(vfmigEmuDeviceArcLog(src)->len, ==, 0);
@@ -710,7 +710,7 @@ testRunCorrupt(void)
     testParams(&p, src, dst);
     g_assert_cmpint(vfmigQualifyDevice(&p, &res), ==, 0);
     testFindingsWellFormed(res);
-    g_assert_cmpint(res->verdict, ==, VFMIG_QUALIFY_NOT_QUALIFIED);
+    g_assert_cmpint(res->verdict, ==, VFMIG_NODEDEV_VERDICT_NOT_QUALIFIED);
     if (res->failed) {
         f = testFinding(res, "transfer", VFMIG_QUALIFY_FAIL);
         g_assert_nonnull(strstr(f->message, "destination"));
@@ -740,7 +740,7 @@ testRunCorruptRoundTrip(void)
     testFindingsWellFormed(res);
     g_assert_true(res->failed);
     testFinding(res, "transfer", VFMIG_QUALIFY_FAIL);
-    g_assert_cmpint(res->verdict, ==, VFMIG_QUALIFY_NOT_QUALIFIED);
+    g_assert_cmpint(res->verdict, ==, VFMIG_NODEDEV_VERDICT_NOT_QUALIFIED);
     g_assert_cmpint(testState(dev), ==, VFIO_DEVICE_STATE_RUNNING);
 }
 
@@ -765,7 +765,7 @@ testRunRefusedLoad(void)
     g_assert_true(res->dst.failed);
     f = testFinding(res, "transfer", VFMIG_QUALIFY_FAIL);
     g_assert_nonnull(strstr(f->message, "refused"));
-    g_assert_cmpint(res->verdict, ==, VFMIG_QUALIFY_NOT_QUALIFIED);
+    g_assert_cmpint(res->verdict, ==, VFMIG_NODEDEV_VERDICT_NOT_QUALIFIED);
     g_assert_cmpint(testState(src), ==, VFIO_DEVICE_STATE_RUNNING);
     g_assert_cmpint(testState(dst), ==, VFIO_DEVICE_STATE_RUNNING);
     after = vfmigEmuDeviceDigest(src);
@@ -791,7 +791,7 @@ testRunTimeout(void)
     g_assert_cmpint(res->errorCode, ==, VFMIG_ERR_OPERATION_TIMEOUT);
     f = testFinding(res, "transfer", VFMIG_QUALIFY_FAIL);
     g_assert_nonnull(strstr(f->message, "30 ms"));
-    g_assert_cmpint(res->verdict, ==, VFMIG_QUALIFY_NOT_QUALIFIED);
+    g_assert_cmpint(res->verdict, ==, VFMIG_NODEDEV_VERDICT_NOT_QUALIFIED);
     g_assert_cmpint(testState(src), ==, VFIO_DEVICE_STATE_RUNNING);
     g_assert_cmpint(testState(dst), ==, VFIO_DEVICE_STATE_RUNNING);
 }
