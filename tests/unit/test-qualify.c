@@ -17,6 +17,7 @@
 
 #include <glib.h>
 
+#include "vfmigdevctl.h"
 #include "vfmigdeviceemu.h"
 #include "vfmigerror.h"
 #include "vfmigfsm.h"
@@ -871,6 +872,197 @@ testRunProgressCalls(void)
 }
 
 
+/* ---- the prediction counts what the device costs at switchover ---- */
+
+#define PREDICT_STATE_SIZE (4 * 1024 * 1024)
+
+/* A device with vfmig_testdev's switchover costs: a stop and a resume
+ * delay, a drain that hashes the state, a load commit that checks it. */
+static vfmigDevice *
+testSlowDevice(const char *name, uint64_t seed)
+{
+    vfmigEmuConfig cfg;
+    vfmigDevice *dev;
+
+    vfmigEmuConfigInit(&cfg);
+    cfg.stateSize = PREDICT_STATE_SIZE;
+    cfg.pageSize = PAGE_SIZE;
+    cfg.seed = seed;
+    cfg.dirtyRate = 256 * 1024;
+    cfg.stopDelayUs = 20 * 1000;
+    cfg.drainDelayUs = 40 * 1000;
+    cfg.commitDelayUs = 30 * 1000;
+    cfg.resumeDelayUs = 10 * 1000;
+    dev = vfmigEmuDeviceNew(name, &cfg);
+    g_assert_nonnull(dev);
+    return dev;
+}
+
+
+static double
+testPredictionError(const vfmigQualifyResult *res)
+{
+    vfmigQualifyDowntime parts;
+
+    g_assert_true(vfmigQualifyDowntimeParts(&res->src, &res->dst, &parts));
+    g_assert_true(res->src.haveDecision);
+    g_test_message("predicted %llu us, measured %llu us (stop %llu, drain %llu, load %llu, resume %llu)",
+                   (unsigned long long) res->src.decision.predicted_us,
+                   (unsigned long long) parts.totalUs,
+                   (unsigned long long) parts.stopUs,
+                   (unsigned long long) parts.drainUs,
+                   (unsigned long long) parts.loadUs,
+                   (unsigned long long) parts.resumeUs);
+    return vfmigQualifyPredictionError(res->src.decision.predicted_us,
+                                       parts.totalUs);
+}
+
+
+static void
+testPredictionRun(bool peer)
+{
+    g_autoptr(vfmigDevice) dev = testSlowDevice("slow", 1);
+    g_autoptr(vfmigDevice) dst = peer ? testSlowDevice("slow-peer", 2) : NULL;
+    g_autoptr(vfmigQualifyResult) res = NULL;
+    g_autoptr(vfmigQualifyResult) blind = NULL;
+    vfmigQualifyParams p;
+    double err;
+
+    /* without the device's costs (the hints of its sysfs, 0 here), the
+     * policy predicts the residue only: far below what is measured */
+    testParams(&p, dev, dst);
+    g_assert_cmpint(vfmigQualifyDevice(&p, &blind), ==, 0);
+    g_assert_false(blind->calibrated);
+    err = testPredictionError(blind);
+    g_test_message("without measuring first: %+.1f %%", err);
+    g_assert_cmpfloat(err, <, -25.0);
+
+    /* measured first, they are in the prediction */
+    testParams(&p, dev, dst);
+    p.calibrate = true;
+    g_assert_cmpint(vfmigQualifyDevice(&p, &res), ==, 0);
+    testFindingsWellFormed(res);
+    g_assert_cmpint(res->verdict, ==, VFMIG_NODEDEV_VERDICT_QUALIFIED);
+    g_assert_true(res->calibrated);
+    g_assert_cmpuint(res->givenStopUs, ==, 0);
+    /* stop 20 ms + the drain's 40 ms; commit 30 ms + resume 10 ms */
+    g_assert_cmpuint(res->hintStopUs, >=, 55 * 1000);
+    g_assert_cmpuint(res->hintResumeUs, >=, 36 * 1000);
+    g_assert_cmpuint(res->src.decision.latency_us, ==,
+                     res->hintStopUs + res->hintResumeUs);
+    g_assert_cmpuint(res->calibration.totalUs, >=, 100 * 1000);
+    err = testPredictionError(res);
+    g_test_message("measured first: %+.1f %%", err);
+    g_assert_cmpfloat(err, >=, -25.0);
+    g_assert_cmpfloat(err, <=, 25.0);
+    testFinding(res, "prediction", VFMIG_QUALIFY_NOTE);
+    testFinding(res, "convergence", VFMIG_QUALIFY_PASS);
+    g_assert_cmpint(testState(dev), ==, VFIO_DEVICE_STATE_RUNNING);
+}
+
+
+static void
+testPredictionRoundTrip(void)
+{
+    testPredictionRun(false);
+}
+
+
+static void
+testPredictionPeer(void)
+{
+    testPredictionRun(true);
+}
+
+
+/* The hints a qualification measured, from synthetic reports: the
+ * measured downtime less the residue's transfer at the policy's
+ * bandwidth, the drain's own cost on the stop side. */
+static void
+testMeasuredHints(void)
+{
+    vfmigEngineReport src = { 0 };
+    vfmigEngineReport dst = { 0 };
+    uint64_t stop;
+    uint64_t resume;
+
+    g_assert_false(vfmigQualifyMeasuredHints(&src, &dst, &stop, &resume));
+    g_assert_cmpuint(stop, ==, 0);
+    g_assert_cmpuint(resume, ==, 0);
+
+    /* stop 41 ms, drain 185 ms, load 142 ms, resume 0.2 ms; 1 MB of
+     * residue at 100 MB/s is 10 ms of the drain */
+    src.stopStartUs = 1000000;
+    src.stopLatencyUs = 41000;
+    src.drainedUs = src.stopStartUs + 41000 + 185000;
+    src.downtimeUs = 41000 + 185000 + 142000 + 200;
+    src.stopCopyBytes = 1000000;
+    src.haveDecision = true;
+    src.decision.bandwidth = 100000000;
+    dst.runningUs = 5000000;
+    dst.resumeLatencyUs = 200;
+    g_assert_true(vfmigQualifyMeasuredHints(&src, &dst, &stop, &resume));
+    g_assert_cmpuint(stop, ==, 41000 + 175000);
+    g_assert_cmpuint(resume, ==, 142000 + 200);
+    /* the prediction of the same residue then is the measured downtime */
+    g_assert_cmpuint(10000 + stop + resume, ==, src.downtimeUs);
+    g_assert_cmpfloat(vfmigQualifyPredictionError(39000, 367000), <, -89.0);
+    g_assert_cmpfloat(vfmigQualifyPredictionError(367000, 367000), ==, 0.0);
+}
+
+
+/* ---- a qualification does not feed the next one ---- */
+
+/*
+ * Latency hints from a record (here: the 10 s a broken or a feedback
+ * record could carry, more than the target) never reach a qualification:
+ * it measures first, with the driver's hints only, and two of them in a
+ * row give the same verdict from the same sources.
+ */
+static void
+testDevCtlReproducible(void)
+{
+    g_autoptr(vfmigDevCtlDev) md = vfmigDevCtlDevWrap(testSlowDevice("slow", 1),
+                                                      &emuId);
+    vfmigDevCtlQualifyParams params = { 0 };
+    vfmigDevCtlQualifyReport *reps[2] = { NULL, NULL };
+    size_t i;
+
+    params.roundMs = 5;
+    params.record = true;       /* no paths: nothing is written */
+    for (i = 0; i < G_N_ELEMENTS(reps); i++) {
+        md->stopHint.source = VFMIG_DEVCTL_HINT_RECORD;
+        md->stopHint.us = 10 * 1000 * 1000;
+        md->resumeHint.source = VFMIG_DEVCTL_HINT_RECORD;
+        md->resumeHint.us = 10 * 1000 * 1000;
+
+        g_assert_cmpint(vfmigDevCtlQualifyDevices(NULL, md, NULL, &params,
+                                                  &reps[i]), ==, 0);
+        testFindingsWellFormed(reps[i]->res);
+        g_assert_cmpint(reps[i]->givenStop.source, ==, VFMIG_DEVCTL_HINT_NONE);
+        g_assert_cmpuint(reps[i]->givenStop.us, ==, 0);
+        g_assert_cmpint(reps[i]->givenResume.source, ==, VFMIG_DEVCTL_HINT_NONE);
+        g_assert_cmpuint(reps[i]->res->givenStopUs, ==, 0);
+        g_assert_cmpuint(reps[i]->res->givenResumeUs, ==, 0);
+        g_assert_cmpint(reps[i]->stop.source, ==, VFMIG_DEVCTL_HINT_MEASURED);
+        g_assert_cmpint(reps[i]->resume.source, ==, VFMIG_DEVCTL_HINT_MEASURED);
+        g_assert_cmpuint(reps[i]->stop.us, <, 1000 * 1000);
+        g_assert_null(reps[i]->record);
+        g_assert_true(reps[i]->havePrediction);
+        g_assert_cmpfloat(reps[i]->predictionErrorPercent, >=, -25.0);
+        g_assert_cmpfloat(reps[i]->predictionErrorPercent, <=, 25.0);
+        testFinding(reps[i]->res, "convergence", VFMIG_QUALIFY_PASS);
+    }
+    g_assert_cmpint(reps[0]->res->verdict, ==, VFMIG_NODEDEV_VERDICT_QUALIFIED);
+    g_assert_cmpint(reps[1]->res->verdict, ==, reps[0]->res->verdict);
+    /* the same device measures the same costs, give or take a scheduler */
+    g_assert_cmpuint(reps[1]->stop.us, <=, reps[0]->stop.us * 5 / 4);
+    g_assert_cmpuint(reps[1]->stop.us, >=, reps[0]->stop.us * 3 / 4);
+    for (i = 0; i < G_N_ELEMENTS(reps); i++)
+        vfmigDevCtlQualifyReportFree(reps[i]);
+}
+
+
 int
 main(int argc, char **argv)
 {
@@ -902,6 +1094,10 @@ main(int argc, char **argv)
     g_test_add_func("/qualify/run/cancel", testRunCancel);
     g_test_add_func("/qualify/run/bad-tmpdir", testRunBadTmpDir);
     g_test_add_func("/qualify/run/progress", testRunProgressCalls);
+    g_test_add_func("/qualify/prediction/measured-hints", testMeasuredHints);
+    g_test_add_func("/qualify/prediction/round-trip", testPredictionRoundTrip);
+    g_test_add_func("/qualify/prediction/peer", testPredictionPeer);
+    g_test_add_func("/qualify/devctl/reproducible", testDevCtlReproducible);
 
     return g_test_run();
 }
