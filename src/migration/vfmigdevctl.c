@@ -21,8 +21,9 @@
 #include "vfmigi18n.h"
 #include "vfmignodedevqualify.h"
 
-/* A latency hint in sysfs is one number: no more to read. */
-#define VFMIG_DEVCTL_HINT_MAX 64
+/* A latency hint in sysfs is one number; sysfs gives every attribute the
+ * size of a page. */
+#define VFMIG_DEVCTL_HINT_MAX 4096
 
 static const char *const vfmigDevCtlHintSourceNames[] = {
     [VFMIG_DEVCTL_HINT_NONE] = "none",

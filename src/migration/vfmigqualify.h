@@ -50,8 +50,8 @@ typedef struct _vfmigQualifyFinding vfmigQualifyFinding;
 struct _vfmigQualifyFinding {
     vfmigQualifySeverity severity;
     /* Stable, for scripts and JSON: "migration", "transfer", "pre-copy",
-     * "convergence", "downtime", "prediction", "latency", "state",
-     * "digest", "peer". */
+     * "convergence", "switchover", "downtime", "prediction", "latency",
+     * "state", "digest", "peer". */
     const char *id;
     char *message;              /* translated, with the numbers */
 };
@@ -109,6 +109,7 @@ struct _vfmigQualifyResult {
     uint64_t givenResumeUs;
     bool calibrated;
     vfmigQualifyDowntime calibration;   /* the first run's parts */
+    vfmigEngineReport calibrationSrc;   /* the first run's source report */
     uint64_t hintStopUs;
     uint64_t hintResumeUs;
 

@@ -95,7 +95,17 @@ fi
 d1=$(digest "$B1")
 vv device-qualify "$B1" --no-record
 cp "$TMP/out" "$TMP/qualify-base.txt"
-if [ $RC -eq 0 ] && [ ! -s "$TMP/err" ] && [ "$(field Verdict)" = qualified ] &&
+# The verdict is qualified, or qualified-with-warnings when the measured
+# downtime alone is over the target: under TCG on a busy host vfmig_testdev
+# hashing 4 MiB twice takes 100 to 300 ms (docs/benchmarks.rst).
+verdict_ok() {
+    case "$(field Verdict)" in
+    qualified) return 0 ;;
+    qualified-with-warnings) ! grep -v '^  warn *downtime ' "$TMP/out" | grep -q '^  warn ' ;;
+    *) return 1 ;;
+    esac
+}
+if [ $RC -eq 0 ] && [ ! -s "$TMP/err" ] && verdict_ok &&
    [ "$(field Mode)" = multi ] && [ "$(bytes_of 'Initial bytes')" -ge $SIZE ] &&
    [ "$(bytes_of 'Pre-copy bytes')" -ge $SIZE ] && [ -n "$(bytes_of 'Stop-copy bytes')" ] &&
    [ "$(bytes_of 'Stream bytes')" -gt "$(bytes_of 'Pre-copy bytes')" ] &&
@@ -108,16 +118,16 @@ if [ $RC -eq 0 ] && [ ! -s "$TMP/err" ] && [ "$(field Verdict)" = qualified ] &&
    field 'First run hints' | grep -q "^from the driver's sysfs" &&
    field 'Latency hints' | grep -q '^measured in this run' && [ -z "$(field 'Recorded in')" ] &&
    [ ! -e "$CACHE/$B1.qualified" ]; then
-    result pass "device-qualify $B1: qualified; initial $(field 'Initial bytes'), pre-copy $(field 'Pre-copy bytes'), stop-copy $(field 'Stop-copy bytes'), stream $(field 'Stream bytes'); stop $(field 'Stop latency'), resume $(field 'Resume latency'), downtime $(field Downtime); digests equal; nothing on stderr (not a terminal)"
+    result pass "device-qualify $B1: $(field Verdict); initial $(field 'Initial bytes'), pre-copy $(field 'Pre-copy bytes'), stop-copy $(field 'Stop-copy bytes'), stream $(field 'Stream bytes'); stop $(field 'Stop latency'), resume $(field 'Resume latency'), downtime $(field Downtime); digests equal; nothing on stderr (not a terminal)"
     diag < "$TMP/out"
 else
-    result fail "device-qualify $B1: want exit 0, verdict qualified, sizes, latencies, downtime, digests equal to $d1"
+    result fail "device-qualify $B1: want exit 0, verdict qualified (or warnings on the downtime only), sizes, latencies, downtime, digests equal to $d1"
     diag_run
 fi
 BASE_DOWNTIME=$(us_of Downtime)
 
 vv device-qualify "$B1" --json --no-record
-if [ $RC -eq 0 ] && [ "$(jq_ 'd["verdict"]')" = qualified ] &&
+if [ $RC -eq 0 ] && [ "$(jq_ 'd["verdict"] != "not-qualified"')" = true ] &&
    [ "$(jq_ 'd["record"] is None and d["latency-hints"]["stop"]["from"] == d["latency-hints"]["resume"]["from"] == "measured"')" = true ] &&
    [ "$(jq_ 'd["measured-first"] and d["first-run-hints"]["stop"]["from"] == d["first-run-hints"]["resume"]["from"] == "driver-sysfs"')" = true ] &&
    [ "$(jq_ 'd["first-run-downtime"]["measured-us"] > 0 and d["downtime"]["from"] == "measured"')" = true ] &&
@@ -127,8 +137,9 @@ if [ $RC -eq 0 ] && [ "$(jq_ 'd["verdict"]')" = qualified ] &&
    [ "$(jq_ 'all(k in d["downtime"] for k in ("stop-us", "drain-us", "load-us", "resume-us"))')" = true ] &&
    [ "$(jq_ 'd["stop-latency-us"] >= 0 and d["resume-latency-us"] >= 0 and d["predicted-downtime-us"] >= 0')" = true ] &&
    [ "$(jq_ 'd["source"]["digest"] == d["destination"]["digest"] == "'"$d1"'"')" = true ] &&
-   [ "$(jq_ 'all(f[k]["severity"] == "pass" for k in ("migration", "transfer", "pre-copy", "convergence", "latency", "downtime", "digest", "state"))')" = true ] &&
-   [ "$(jq_ 'd["source"]["decision"]["decision"]')" = switch-over ]; then
+   [ "$(jq_ 'all(f[k]["severity"] == "pass" for k in ("migration", "transfer", "pre-copy", "convergence", "latency", "digest", "state"))')" = true ] &&
+   [ "$(jq_ 'f["downtime"]["severity"] in ("pass", "warn") and f["prediction"]["severity"] == "note"')" = true ] &&
+   [ "$(jq_ 'd["source"]["decision"]["decision"] == "switch-over" or d["source"]["decision"]["reason"] == "latency" and f["switchover"]["severity"] == "note"')" = true ]; then
     result pass "device-qualify --json: parses; verdict, mode, sizes, downtime and its parts, latencies, digests, findings ($(jq_ 'len(d["findings"])') of them) present"
 else
     result fail "device-qualify --json: $(cat "$TMP/jq.err" 2>/dev/null | tail -1)"
@@ -149,7 +160,7 @@ tdset "$B1" vfmig_testdev/dirty_rate 4294967296
 vv device-qualify "$B1" --target-ms 10 --json --no-record
 if [ $RC -eq 1 ] && [ "$(jq_ 'f["convergence"]["severity"]')" = fail ] &&
    [ "$(jq_ 'd["verdict"]')" = not-qualified ] &&
-   [ "$(jq_ 'd["source"]["decision"]["reason"]')" = not-converging ] &&
+   [ "$(jq_ 'f["convergence"]["message"].startswith("pre-copy does not converge")')" = true ] &&
    [ "$(jq_ 'd["source"]["decision"]["decision"]')" = switch-anyway ] &&
    [ "$(jq_ 'd["source"]["iterations"] > 1 and d["source"]["precopy-bytes"] > '$SIZE'')" = true ] &&
    [ "$(jq_ 'f["digest"]["severity"]')" = pass ] &&
@@ -289,19 +300,24 @@ fi
 cp "$TMP/rec.before" "$REC"
 
 # the same idle device, five times in a row, each run recording: the
-# record never feeds the next verdict
+# record never feeds the next verdict.  The target, 20 ms, is below what
+# the device costs at switchover (its state hashed at the drain and the
+# load): with the record's figures as hints, the second run's policy would
+# find the latencies alone over the target and fail it; every run measures
+# them itself, converges at the driver's own latencies and only warns that
+# the measured downtime is over the target.
 verdicts=""
 for i in 1 2 3 4 5; do
-    vv device-qualify "$B1" --json
+    vv device-qualify "$B1" --json --target-ms 20
     verdicts="$verdicts $(jq_ 'd["verdict"]')/$(jq_ 'd["latency-hints"]["stop"]["from"]')/$(jq_ 'round(100.0 * (d["predicted-downtime-us"] - d["downtime"]["measured-us"]) / d["downtime"]["measured-us"])')%"
     [ $RC -eq 0 ] || break
 done
 first=$(echo $verdicts | cut -d' ' -f1 | cut -d/ -f1-2)
-if [ $RC -eq 0 ] && [ "$(echo $verdicts | wc -w)" = 5 ] && [ "$first" = qualified/measured ] &&
+if [ $RC -eq 0 ] && [ "$(echo $verdicts | wc -w)" = 5 ] && [ "$first" = qualified-with-warnings/measured ] &&
    [ -z "$(for v in $verdicts; do [ "${v%/*}" = "$first" ] || echo "$v"; done)" ]; then
     result pass "five device-qualify runs of $B1 in a row, each recording: the same verdict every time (verdict/hints/prediction error:$verdicts)"
 else
-    result fail "five device-qualify runs of $B1 in a row: want qualified with measured hints every time, got:$verdicts"
+    result fail "five device-qualify runs of $B1 in a row: want qualified-with-warnings (the downtime over 20 ms) with measured hints every time, got:$verdicts"
     diag_run
 fi
 
@@ -561,7 +577,7 @@ fi
 
 # ---------- after all that ---------------------------------------------------------
 vv device-qualify "$B2" --peer "$B1"
-if [ $RC -eq 0 ] && [ "$(field Verdict)" = qualified ] &&
+if [ $RC -eq 0 ] && verdict_ok &&
    [ "$(state "$B1")" = RUNNING ] && [ "$(state "$B2")" = RUNNING ] && [ "$(state "$B3")" = RUNNING ]; then
     result pass "after every refusal and rollback the devices run and qualify: $B2 onto $B1 $(field Verdict), downtime $(field Downtime)"
 else
