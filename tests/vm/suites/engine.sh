@@ -76,6 +76,19 @@ finding() { sed -n "s/^  \\([a-z]*\\) *$1 .*/\\1/p" "$TMP/out" | head -1; }
 # ms LABEL: the number of milliseconds of "LABEL: N.NNN ms" as whole us
 us_of() { field "$1" | sed -n 's/^\([0-9]*\)\.\([0-9]\{3\}\) ms.*/\1\2/p'; }
 
+# wait_temp NAME: waits (60 s at most) until device-save's temporary file
+# $TMP/NAME.vfmig-XXXXXX holds data
+wait_temp() {
+    local i f
+    for i in $(seq 600); do
+        for f in "$TMP/$1".vfmig-*; do
+            [ -s "$f" ] && return 0
+        done
+        sleep 0.1
+    done
+    return 1
+}
+
 # bytes LABEL: the number in "LABEL: N (...)"
 bytes_of() { field "$1" | sed -n 's/^\([0-9]*\).*/\1/p'; }
 
@@ -514,7 +527,10 @@ d2=$(digest "$B2")
 rm -f "$TMP/big.state"
 "$VV" device-save "$B2" "$TMP/big.state" > "$TMP/int.out" 2> "$TMP/int.err" &
 pid=$!
-sleep 1
+# mid-stream: its temporary file holds data (a background job of a script
+# starts with SIGINT ignored until virt-vfmig installs its handler, so a
+# signal sent too early would be lost)
+wait_temp .big.state
 kill -INT $pid
 wait $pid
 irc=$?
@@ -540,7 +556,7 @@ fi
 rm -f "$TMP/kill.state"
 "$VV" device-save "$B2" "$TMP/kill.state" > "$TMP/kill.out" 2> "$TMP/kill.err" &
 pid=$!
-sleep 1
+wait_temp .kill.state
 ls -a "$TMP" > "$TMP/kill.ls"
 kill -KILL $pid
 wait $pid
