@@ -567,18 +567,10 @@ vfmigDevCtlSaveRun(vfmigDevCtlDev *md,
 static vfmigFileAtomic *
 vfmigDevCtlCreate(const char *file)
 {
-    vfmigFileAtomic *atomic;
-
     if (vfmigDevCtlCheckNew(file) < 0)
         return NULL;
-    if (!(atomic = vfmigFileAtomicNew(file, 0600))) {
-        g_autoptr(vfmigError) err = vfmigSaveLastError();
-
-        vfmigReportError(err->code, _("cannot create '%1$s': %2$s"),
-                         file, err->message);
-        return NULL;
-    }
-    return atomic;
+    /* its error names the file and why */
+    return vfmigFileAtomicNew(file, 0600);
 }
 
 
