@@ -11,6 +11,11 @@
  * with a stable id and a translated message with the numbers) and the
  * overall "qualified", "qualified-with-warnings" or "not-qualified".
  *
+ * With params->calibrate the device runs twice: the first run measures
+ * what the device costs at switchover (stop, stop-copy drain, load,
+ * resume), and the second, which gives the verdict, predicts its downtime
+ * with those costs.  Nothing comes from an earlier qualification.
+ *
  * The verdict is a pure function of what the run saw
  * (vfmigQualifyEvaluate), so that it can be tested on synthetic reports.
  *
