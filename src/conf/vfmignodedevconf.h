@@ -71,7 +71,7 @@ struct _vfmigNodeDevLive {
     unsigned long long resumeLatencyUs;
 };
 
-/* The verdict of a qualification (the words of vfmigQualifyVerdict). */
+/* The verdict of a qualification (also the verdict of vfmigqualify.h). */
 typedef enum {
     VFMIG_NODEDEV_VERDICT_QUALIFIED = 0,
     VFMIG_NODEDEV_VERDICT_QUALIFIED_WITH_WARNINGS,

@@ -25,27 +25,11 @@ static const char *const vfmigQualifySeverityNames[] = {
 };
 G_STATIC_ASSERT(G_N_ELEMENTS(vfmigQualifySeverityNames) == VFMIG_QUALIFY_SEVERITY_LAST);
 
-static const char *const vfmigQualifyVerdictNames[] = {
-    [VFMIG_QUALIFY_QUALIFIED] = "qualified",
-    [VFMIG_QUALIFY_QUALIFIED_WITH_WARNINGS] = "qualified-with-warnings",
-    [VFMIG_QUALIFY_NOT_QUALIFIED] = "not-qualified",
-};
-G_STATIC_ASSERT(G_N_ELEMENTS(vfmigQualifyVerdictNames) == VFMIG_QUALIFY_VERDICT_LAST);
-
-
 const char *
 vfmigQualifySeverityToString(int severity)
 {
     return vfmigEnumToString(vfmigQualifySeverityNames,
                              G_N_ELEMENTS(vfmigQualifySeverityNames), severity);
-}
-
-
-const char *
-vfmigQualifyVerdictToString(int verdict)
-{
-    return vfmigEnumToString(vfmigQualifyVerdictNames,
-                             G_N_ELEMENTS(vfmigQualifyVerdictNames), verdict);
 }
 
 
@@ -143,19 +127,19 @@ vfmigQualifyStr(const char *s)
 }
 
 
-vfmigQualifyVerdict
+vfmigNodeDevVerdict
 vfmigQualifyVerdictOf(const GPtrArray *findings)
 {
-    vfmigQualifyVerdict verdict = VFMIG_QUALIFY_QUALIFIED;
+    vfmigNodeDevVerdict verdict = VFMIG_NODEDEV_VERDICT_QUALIFIED;
     size_t i;
 
     for (i = 0; findings && i < findings->len; i++) {
         const vfmigQualifyFinding *f = g_ptr_array_index((GPtrArray *) findings, i);
 
         if (f->severity == VFMIG_QUALIFY_FAIL)
-            return VFMIG_QUALIFY_NOT_QUALIFIED;
+            return VFMIG_NODEDEV_VERDICT_NOT_QUALIFIED;
         if (f->severity == VFMIG_QUALIFY_WARN)
-            verdict = VFMIG_QUALIFY_QUALIFIED_WITH_WARNINGS;
+            verdict = VFMIG_NODEDEV_VERDICT_QUALIFIED_WITH_WARNINGS;
     }
     return verdict;
 }
@@ -205,6 +189,45 @@ vfmigQualifyDowntimeParts(const vfmigEngineReport *src,
     rest -= MIN(rest, parts->resumeUs);
     parts->loadUs = rest;
     return true;
+}
+
+
+bool
+vfmigQualifyMeasuredHints(const vfmigEngineReport *src,
+                          const vfmigEngineReport *dst,
+                          uint64_t *stopUs,
+                          uint64_t *resumeUs)
+{
+    vfmigQualifyDowntime parts;
+    uint64_t bandwidth;
+    uint64_t residueUs = 0;
+    uint64_t fixedUs;
+
+    *stopUs = 0;
+    *resumeUs = 0;
+    if (!vfmigQualifyDowntimeParts(src, dst, &parts))
+        return false;
+
+    bandwidth = src->haveDecision && src->decision.bandwidth ?
+                src->decision.bandwidth : src->rate;
+    if (bandwidth)
+        residueUs = (uint64_t) ((double) src->stopCopyBytes * 1e6 / bandwidth);
+
+    fixedUs = parts.totalUs - MIN(parts.totalUs, residueUs);
+    *stopUs = MIN(fixedUs, parts.stopUs + parts.drainUs -
+                  MIN(parts.drainUs, residueUs));
+    *resumeUs = fixedUs - *stopUs;
+    return true;
+}
+
+
+double
+vfmigQualifyPredictionError(uint64_t predictedUs,
+                            uint64_t measuredUs)
+{
+    if (!measuredUs || predictedUs == VFMIG_DOWNTIME_UNKNOWN)
+        return 0;
+    return ((double) predictedUs - (double) measuredUs) * 100.0 / measuredUs;
 }
 
 
@@ -278,10 +301,39 @@ vfmigQualifyEvaluatePrecopy(vfmigQualifyResult *res)
 }
 
 
+/*
+ * With the device's switchover costs measured first, those alone may
+ * exceed the target: the policy of the run then switches at once
+ * (reason "latency") and says nothing about the residue.  That is a note
+ * ("switchover": the measured downtime judges it, in "downtime"), and
+ * whether pre-copy converges is the first run's word, whose policy saw
+ * the driver's latencies only.  Returns the report to judge convergence
+ * by.
+ */
+static const vfmigEngineReport *
+vfmigQualifyEvaluateSwitchover(vfmigQualifyResult *res)
+{
+    const vfmigDowntimeResult *d = &res->src.decision;
+    g_autofree char *costs = NULL;
+    g_autofree char *target = NULL;
+
+    if (!res->calibrated || !res->src.haveDecision ||
+        d->reason != VFMIG_DOWNTIME_REASON_LATENCY)
+        return &res->src;
+
+    costs = vfmigQualifyFormatUs(d->latency_us);
+    target = vfmigQualifyFormatUs(res->targetUs);
+    vfmigQualifyAdd(res, VFMIG_QUALIFY_NOTE, "switchover",
+                    g_strdup_printf(_("the device's switchover costs measured in this qualification (%1$s: stop, stop-copy drain, load, resume) alone exceed the target %2$s: the policy switches over at once"),
+                                    costs, target));
+    return res->calibrationSrc.haveDecision ? &res->calibrationSrc : &res->src;
+}
+
+
 static void
 vfmigQualifyEvaluateConvergence(vfmigQualifyResult *res)
 {
-    const vfmigEngineReport *src = &res->src;
+    const vfmigEngineReport *src = vfmigQualifyEvaluateSwitchover(res);
     const vfmigDowntimeResult *d = &src->decision;
     g_autofree char *predicted = NULL;
     g_autofree char *target = NULL;
@@ -412,8 +464,12 @@ vfmigQualifyEvaluateTimes(vfmigQualifyResult *res)
         g_autofree char *lat = vfmigQualifyFormatUs(d->latency_us);
 
         vfmigQualifyAdd(res, VFMIG_QUALIFY_NOTE, "prediction",
-                        g_strdup_printf(_("the policy predicted a downtime of %1$s (residue %2$s, latencies %3$s) where %4$s was measured"),
-                                        predicted, residue, lat, total));
+                        g_strdup_printf(res->calibrated ?
+                                        _("the policy predicted a downtime of %1$s (residue %2$s, the device's switchover costs measured in this qualification %3$s) where %4$s was measured (%5$+.0f %%)") :
+                                        _("the policy predicted a downtime of %1$s (residue %2$s, latencies %3$s) where %4$s was measured (%5$+.0f %%)"),
+                                        predicted, residue, lat, total,
+                                        vfmigQualifyPredictionError(d->predicted_us,
+                                                                    parts.totalUs)));
     }
 }
 
@@ -584,6 +640,65 @@ vfmigQualifyKeepError(vfmigQualifyResult *res)
 }
 
 
+/*
+ * One run of the engine for a qualification, into res->src, res->dst,
+ * res->ran, res->failed and res->error.  -1 with an error when there is
+ * nothing to evaluate (cancelled, no temporary file).
+ */
+static int
+vfmigQualifyRun(const vfmigQualifyParams *params,
+                const vfmigStateIdentity *srcId,
+                const vfmigStateIdentity *dstId,
+                uint64_t targetUs,
+                uint64_t deadlineUs,
+                uint64_t stopLatencyUs,
+                uint64_t resumeLatencyUs,
+                vfmigQualifyResult *res)
+{
+    vfmigEngineConfig cfg;
+    int fd = -1;
+    int rc;
+
+    vfmigEngineConfigInit(&cfg);
+    cfg.policy.target_us = targetUs;
+    cfg.policy.deadline_us = deadlineUs;
+    cfg.policy.on_failure = VFMIG_DOWNTIME_ON_FAILURE_SWITCH;
+    cfg.precopy = VFMIG_ENGINE_PRECOPY_AUTO;
+    cfg.stopLatencyUs = stopLatencyUs;
+    cfg.resumeLatencyUs = resumeLatencyUs;
+    cfg.roundMs = params->roundMs;
+    cfg.timeoutMs = params->timeoutMs;
+    cfg.cancel = params->cancel;
+    cfg.digest = true;
+    cfg.progress = params->progress;
+    cfg.progressOpaque = params->progressOpaque;
+    cfg.clock = params->clock;
+    cfg.clockOpaque = params->clockOpaque;
+
+    if (!params->peer &&
+        (fd = vfmigQualifyTempFile(params->tmpDir ? params->tmpDir :
+                                   g_get_tmp_dir())) < 0)
+        return -1;
+
+    res->ran = true;
+    if (params->peer) {
+        rc = vfmigEngineMigrate(params->dev, srcId, params->peer, dstId,
+                                &cfg, 0, &res->src, &res->dst);
+    } else {
+        rc = vfmigEngineRoundTrip(params->dev, srcId, fd, &cfg,
+                                  &res->src, &res->dst);
+        close(fd);
+    }
+    if (rc < 0) {
+        /* a cancelled run has no verdict: the error says what happened */
+        if (vfmigGetLastErrorCode() == VFMIG_ERR_OPERATION_ABORTED)
+            return -1;
+        vfmigQualifyKeepError(res);
+    }
+    return 0;
+}
+
+
 int
 vfmigQualifyDevice(const vfmigQualifyParams *params,
                    vfmigQualifyResult **result)
@@ -591,10 +706,7 @@ vfmigQualifyDevice(const vfmigQualifyParams *params,
     g_autoptr(vfmigQualifyResult) res = vfmigQualifyResultNew();
     vfmigStateIdentity srcId = *params->id;
     vfmigStateIdentity dstId;
-    vfmigEngineConfig cfg;
     uint64_t flags;
-    int fd = -1;
-    int rc;
 
     *result = NULL;
     res->device = g_strdup(vfmigDeviceGetName(params->dev));
@@ -649,43 +761,41 @@ vfmigQualifyDevice(const vfmigQualifyParams *params,
         }
     }
 
-    vfmigEngineConfigInit(&cfg);
-    cfg.policy.target_us = res->targetUs;
-    cfg.policy.deadline_us = res->deadlineUs;
-    cfg.policy.on_failure = VFMIG_DOWNTIME_ON_FAILURE_SWITCH;
-    cfg.precopy = VFMIG_ENGINE_PRECOPY_AUTO;
-    cfg.stopLatencyUs = params->stopLatencyUs;
-    cfg.resumeLatencyUs = params->resumeLatencyUs;
-    cfg.roundMs = params->roundMs;
-    cfg.timeoutMs = params->timeoutMs;
-    cfg.cancel = params->cancel;
-    cfg.digest = true;
-    cfg.progress = params->progress;
-    cfg.progressOpaque = params->progressOpaque;
-    cfg.clock = params->clock;
-    cfg.clockOpaque = params->clockOpaque;
+    res->givenStopUs = params->stopLatencyUs;
+    res->givenResumeUs = params->resumeLatencyUs;
+    res->hintStopUs = params->stopLatencyUs;
+    res->hintResumeUs = params->resumeLatencyUs;
 
-    if (!params->peer &&
-        (fd = vfmigQualifyTempFile(params->tmpDir ? params->tmpDir :
-                                   g_get_tmp_dir())) < 0)
+    if (params->calibrate && res->mode == VFMIG_STATE_PRECOPY_MULTI) {
+        g_autoptr(vfmigQualifyResult) cal = vfmigQualifyResultNew();
+
+        if (vfmigQualifyRun(params, &srcId, &dstId, res->targetUs,
+                            res->deadlineUs, params->stopLatencyUs,
+                            params->resumeLatencyUs, cal) < 0)
+            return -1;
+        if (cal->failed) {
+            /* the first run is the one that failed: it is the finding */
+            res->ran = true;
+            res->failed = true;
+            res->errorCode = cal->errorCode;
+            res->error = g_steal_pointer(&cal->error);
+            res->src = cal->src;
+            res->dst = cal->dst;
+            goto states;
+        }
+        res->calibrated = true;
+        res->calibrationSrc = cal->src;
+        vfmigQualifyDowntimeParts(&cal->src, &cal->dst, &res->calibration);
+        vfmigQualifyMeasuredHints(&cal->src, &cal->dst,
+                                  &res->hintStopUs, &res->hintResumeUs);
+    }
+
+    if (vfmigQualifyRun(params, &srcId, &dstId, res->targetUs,
+                        res->deadlineUs, res->hintStopUs, res->hintResumeUs,
+                        res) < 0)
         return -1;
 
-    res->ran = true;
-    if (params->peer) {
-        rc = vfmigEngineMigrate(params->dev, &srcId, params->peer, &dstId,
-                                &cfg, 0, &res->src, &res->dst);
-    } else {
-        rc = vfmigEngineRoundTrip(params->dev, &srcId, fd, &cfg,
-                                  &res->src, &res->dst);
-        close(fd);
-    }
-    if (rc < 0) {
-        /* a cancelled run has no verdict: the error says what happened */
-        if (vfmigGetLastErrorCode() == VFMIG_ERR_OPERATION_ABORTED)
-            return -1;
-        vfmigQualifyKeepError(res);
-    }
-
+ states:
     res->haveFinalStates = true;
     if (vfmigDeviceGetState(params->dev, &res->srcFinalState) < 0 ||
         (params->peer &&

@@ -11,6 +11,11 @@
  * with a stable id and a translated message with the numbers) and the
  * overall "qualified", "qualified-with-warnings" or "not-qualified".
  *
+ * With params->calibrate the device runs twice: the first run measures
+ * what the device costs at switchover (stop, stop-copy drain, load,
+ * resume), and the second, which gives the verdict, predicts its downtime
+ * with those costs.  Nothing comes from an earlier qualification.
+ *
  * The verdict is a pure function of what the run saw
  * (vfmigQualifyEvaluate), so that it can be tested on synthetic reports.
  *
@@ -25,6 +30,7 @@
 #include <glib.h>
 
 #include "vfmigdevice.h"
+#include "vfmignodedevconf.h"
 #include "vfmigengine.h"
 #include "vfmigstatefile.h"
 
@@ -41,20 +47,16 @@ typedef enum {
     VFMIG_QUALIFY_SEVERITY_LAST
 } vfmigQualifySeverity;
 
-typedef enum {
-    VFMIG_QUALIFY_QUALIFIED = 0,
-    VFMIG_QUALIFY_QUALIFIED_WITH_WARNINGS,
-    VFMIG_QUALIFY_NOT_QUALIFIED,
-
-    VFMIG_QUALIFY_VERDICT_LAST
-} vfmigQualifyVerdict;
+/* The verdict is the node-device capability's vfmigNodeDevVerdict
+ * (vfmignodedevconf.h): the record and <qualified verdict=.../> publish
+ * it as it is. */
 
 typedef struct _vfmigQualifyFinding vfmigQualifyFinding;
 struct _vfmigQualifyFinding {
     vfmigQualifySeverity severity;
     /* Stable, for scripts and JSON: "migration", "transfer", "pre-copy",
-     * "convergence", "downtime", "prediction", "latency", "state",
-     * "digest", "peer". */
+     * "convergence", "switchover", "downtime", "prediction", "latency",
+     * "state", "digest", "peer". */
     const char *id;
     char *message;              /* translated, with the numbers */
 };
@@ -103,6 +105,19 @@ struct _vfmigQualifyResult {
     vfmigEngineReport src;
     vfmigEngineReport dst;
 
+    /* The latency hints the caller gave (driver sysfs; 0: unknown) and
+     * the ones the policy of the run above used: the caller's, or, when
+     * @calibrated, what a first run of this same qualification measured
+     * (vfmigQualifyMeasuredHints).  A qualification never takes them from
+     * an earlier one, so that its verdict does not feed the next. */
+    uint64_t givenStopUs;
+    uint64_t givenResumeUs;
+    bool calibrated;
+    vfmigQualifyDowntime calibration;   /* the first run's parts */
+    vfmigEngineReport calibrationSrc;   /* the first run's source report */
+    uint64_t hintStopUs;
+    uint64_t hintResumeUs;
+
     /* The devices' migration state after the run (or its failure). */
     bool haveFinalStates;
     uint32_t srcFinalState;
@@ -110,7 +125,7 @@ struct _vfmigQualifyResult {
                                  * round trip */
 
     /* ---- outputs (vfmigQualifyEvaluate) ---- */
-    vfmigQualifyVerdict verdict;
+    vfmigNodeDevVerdict verdict;
     GPtrArray *findings;        /* vfmigQualifyFinding * */
 };
 
@@ -124,7 +139,7 @@ void vfmigQualifyEvaluate(vfmigQualifyResult *res);
 
 /* The verdict of a list of findings: any fail makes it not-qualified,
  * else any warning qualified-with-warnings. */
-vfmigQualifyVerdict vfmigQualifyVerdictOf(const GPtrArray *findings);
+vfmigNodeDevVerdict vfmigQualifyVerdictOf(const GPtrArray *findings);
 
 /* The finding @id of @res, or NULL. */
 const vfmigQualifyFinding *vfmigQualifyFindingGet(const vfmigQualifyResult *res,
@@ -139,6 +154,26 @@ bool vfmigQualifyDowntimeParts(const vfmigEngineReport *src,
                                const vfmigEngineReport *dst,
                                vfmigQualifyDowntime *parts);
 
+/*
+ * What the device costs at switchover besides moving its residue, from a
+ * completed run, as the engine's latency hints: *@stopUs the source's
+ * stop transition and the part of its stop-copy drain that is not the
+ * residue's transfer (a driver that hashes or serializes its state
+ * there), *@resumeUs the destination's load commit and resume (and the
+ * rest of the measured downtime).  The residue's transfer is the run's
+ * stop-copy bytes at the bandwidth the policy saw, which the policy counts
+ * itself.  Returns false (hints 0) when the run measured no downtime.
+ */
+bool vfmigQualifyMeasuredHints(const vfmigEngineReport *src,
+                               const vfmigEngineReport *dst,
+                               uint64_t *stopUs,
+                               uint64_t *resumeUs);
+
+/* The error of a prediction, in percent of the measured value (0 when
+ * nothing was measured). */
+double vfmigQualifyPredictionError(uint64_t predictedUs,
+                                   uint64_t measuredUs);
+
 typedef struct _vfmigQualifyParams vfmigQualifyParams;
 struct _vfmigQualifyParams {
     vfmigDevice *dev;
@@ -148,10 +183,15 @@ struct _vfmigQualifyParams {
     uint64_t targetUs;                  /* 0: 300 ms */
     uint64_t deadlineUs;                /* 0: 10 s */
     uint64_t timeoutMs;                 /* 0: none */
-    /* Latency hints for the policy's first rounds (sysfs, an earlier
+    /* Latency hints for the policy (the driver's sysfs, never an earlier
      * qualification); 0: unknown. */
     uint64_t stopLatencyUs;
     uint64_t resumeLatencyUs;
+    /* Measure first: a first run, with the hints above, measures what the
+     * device costs at switchover; the run that gives the verdict then
+     * predicts with those figures (only with pre-copy: without it the
+     * policy predicts nothing). */
+    bool calibrate;
     unsigned int roundMs;               /* 0: the engine's default */
     const gint *cancel;
     vfmigEngineProgressFunc progress;
@@ -162,7 +202,8 @@ struct _vfmigQualifyParams {
 };
 
 /*
- * Qualifies params->dev.  Returns 0 with *@result filled and evaluated,
+ * Qualifies params->dev (twice with params->calibrate: the figures of the
+ * first run become the second's hints).  Returns 0 with *@result filled and evaluated,
  * whatever the verdict (a failed transfer is a finding); -1 with an error
  * when there is no verdict to give: the run was cancelled, or something
  * other than the devices failed (no temporary file).  Either way the
@@ -179,4 +220,3 @@ char *vfmigQualifyFormatUs(uint64_t us);
 char *vfmigQualifyFormatBytes(uint64_t bytes);
 
 const char *vfmigQualifySeverityToString(int severity);
-const char *vfmigQualifyVerdictToString(int verdict);

@@ -66,6 +66,8 @@
 #define EMU_MAX_STATE_SIZE (1ULL << 30)
 #define EMU_MAX_PAGE_SIZE (64ULL << 20)
 #define EMU_MAX_DIRTY_RATE (1ULL << 40)
+/* Longest switchover delay: 10 s. */
+#define EMU_MAX_DELAY_US (10ULL * 1000 * 1000)
 
 /* Dirtying after a long pause is bounded: time beyond this many seconds
  * and pages beyond this many times the page count are not simulated. */
@@ -98,6 +100,7 @@ struct _vfmigEmuSave {
     size_t recPos;
     vfmigEmuRecKind recKind;
     bool endDone;           /* the END record has been produced */
+    bool drained;           /* stop-copy data was read: drainDelayUs slept */
     bool truncated;         /* a TRUNCATE fault ended the stream */
     gnutls_hash_hd_t hash;  /* every record before END */
 };
@@ -129,6 +132,10 @@ struct _vfmigEmuDevice {
     uint64_t npages;
     uint64_t dirtyRate;
     size_t maxIO;
+    uint64_t stopDelayUs;
+    uint64_t drainDelayUs;
+    uint64_t commitDelayUs;
+    uint64_t resumeDelayUs;
     vfmigEmuClockFunc clock;
     void *clockOpaque;
 
@@ -759,6 +766,8 @@ vfmigEmuLoadFinish(vfmigDevice *dev, vfmigEmuDevice *emu)
                          dev->name, (unsigned long long) load->offset);
         return -1;
     }
+    if (emu->commitDelayUs)
+        g_usleep(emu->commitDelayUs);
     if (vfmigEmuStateDigest(dev, load->staging, emu->stateSize, digest) < 0)
         return -1;
     if (memcmp(digest, load->stateDigest, EMU_DIGEST_LEN) != 0) {
@@ -816,6 +825,13 @@ vfmigEmuExecArc(vfmigDevice *dev, vfmigEmuDevice *emu, uint32_t to)
             !(emu->save = vfmigEmuSaveNew(dev, emu)))
             return -1;
     }
+
+    if (emu->stopDelayUs &&
+        vfmigEmuStateRuns(from) && !vfmigEmuStateRuns(to))
+        g_usleep(emu->stopDelayUs);
+    else if (emu->resumeDelayUs &&
+             !vfmigEmuStateRuns(from) && vfmigEmuStateRuns(to))
+        g_usleep(emu->resumeDelayUs);
 
     emu->state = to;
     g_array_append_val(emu->arcs, arc);
@@ -879,6 +895,11 @@ vfmigEmuReadLocked(vfmigDevice *dev,
     if (vfmigEmuCheckSaving(dev, emu) < 0)
         return -1;
     save = emu->save;
+    if (emu->state == VFIO_DEVICE_STATE_STOP_COPY && !save->drained) {
+        save->drained = true;
+        if (emu->drainDelayUs)
+            g_usleep(emu->drainDelayUs);
+    }
 
     len = MIN(len, (size_t) G_MAXSSIZE);
     if (emu->maxIO)
@@ -1414,6 +1435,15 @@ vfmigEmuConfigCheck(const char *name, const vfmigEmuConfig *cfg)
                          (unsigned long long) EMU_MAX_DIRTY_RATE);
         return -1;
     }
+    if (cfg->stopDelayUs > EMU_MAX_DELAY_US ||
+        cfg->drainDelayUs > EMU_MAX_DELAY_US ||
+        cfg->commitDelayUs > EMU_MAX_DELAY_US ||
+        cfg->resumeDelayUs > EMU_MAX_DELAY_US) {
+        vfmigReportError(VFMIG_ERR_INVALID_ARG,
+                         _("emulated device '%1$s': a switchover delay exceeds %2$llu us"),
+                         name, (unsigned long long) EMU_MAX_DELAY_US);
+        return -1;
+    }
     return 0;
 }
 
@@ -1445,6 +1475,10 @@ vfmigEmuDeviceNew(const char *name, const vfmigEmuConfig *cfg)
     emu->npages = (cfg->stateSize + cfg->pageSize - 1) / cfg->pageSize;
     emu->dirtyRate = cfg->dirtyRate;
     emu->maxIO = cfg->maxIO;
+    emu->stopDelayUs = cfg->stopDelayUs;
+    emu->drainDelayUs = cfg->drainDelayUs;
+    emu->commitDelayUs = cfg->commitDelayUs;
+    emu->resumeDelayUs = cfg->resumeDelayUs;
     emu->clock = cfg->clock;
     emu->clockOpaque = cfg->clockOpaque;
     emu->rng = cfg->seed;

@@ -43,6 +43,15 @@ struct _vfmigEmuConfig {
     /* seeds the PRNG that fills the initial state and picks and fills
      * the dirtied pages */
     uint64_t seed;
+    /* What the device costs at switchover, slept in real time as
+     * vfmig_testdev's stop_delay_us, resume_delay_us and its state hashes
+     * do: on the arc that stops a running device, on the first read of
+     * its stop-copy data, when RESUMING -> STOP commits a load, on the
+     * arc that starts a stopped device.  0: none. */
+    uint64_t stopDelayUs;
+    uint64_t drainDelayUs;
+    uint64_t commitDelayUs;
+    uint64_t resumeDelayUs;
     /* NULL: g_get_monotonic_time() */
     vfmigEmuClockFunc clock;
     void *clockOpaque;

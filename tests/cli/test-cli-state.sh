@@ -42,7 +42,8 @@ result "usage errors created no file" test ! -e "$tmp/x"
 echo "precious" > "$tmp/exists"
 check "device-save refuses a FILE that exists" 1 "" "'$tmp/exists' exists: device-save never overwrites a file" -- device-save 0000:00:03.0 "$tmp/exists"
 result "the FILE that existed is unchanged" test "$(cat "$tmp/exists")" = precious
-check "device-save into a missing directory" 1 "" "cannot create '$tmp/nodir/state': No such file or directory" -- device-save 0000:00:03.0 "$tmp/nodir/state"
+result "a refused FILE leaves no temporary file beside it" bash -c "! ls -a '$tmp' | grep -q '^\.exists\.vfmig-'"
+check "device-save into a missing directory" 1 "" "cannot create a temporary file beside '$tmp/nodir/state': No such file or directory" -- device-save 0000:00:03.0 "$tmp/nodir/state"
 check "device-restore of a missing FILE" 1 "" "cannot open '$tmp/missing': No such file or directory" -- device-restore 0000:00:03.0 "$tmp/missing"
 
 # --- devices, against a fake tree
@@ -89,10 +90,13 @@ check "device-qualify of a device that does not exist" 1 "" "0000:00:09.0" -- de
 check "device-restore onto a device that does not exist" 1 "" "0000:00:09.0" -- device-restore 0000:00:09.0 "$tmp/exists"
 check "device-save of a device that does not exist" 1 "" "0000:00:09.0" -- device-save 0000:00:09.0 "$tmp/new"
 result "device-save of a missing device leaves no file behind" test ! -e "$tmp/new"
+no_temp() { ! ls -a "$tmp" | grep -q "^\.$1\.vfmig-"; }
+result "device-save of a missing device leaves no temporary file behind" no_temp new
 check "device-qualify of a device on a non-VFIO driver" 1 "" "e1000e" -- device-qualify 0000:00:03.0
 check "device-qualify of a device a VFIO user has open" 1 "" "device '0000:00:04.0' is in use \(the PCI function is enabled" -- device-qualify 0000:00:04.0
 check "device-save of a device in a migration state" 1 "" "device '0000:00:05.0' is in use \(the driver reports migration state PRE_COPY\)" -- device-save 0000:00:05.0 "$tmp/new"
 result "device-save of a busy device leaves no file behind" test ! -e "$tmp/new"
+result "device-save of a busy device leaves no temporary file behind" no_temp new
 check "device-restore onto a device in use" 1 "" "device '0000:00:04.0' is in use" -- device-restore 0000:00:04.0 "$tmp/exists"
 check "device-qualify with a busy peer" 1 "" "device '0000:00:05.0' is in use" -- device-qualify 0000:00:06.0 --peer 0000:00:05.0
 check "device-qualify with the device as its own peer" 2 "" "the peer '0000:00:06.0' is the device itself" -- device-qualify 0000:00:06.0 --peer 0000:00:06.0

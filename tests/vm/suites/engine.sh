@@ -22,13 +22,16 @@
 #   the qualification record: device-qualify keeps its figures beside the
 #     node-device cache; nodedev-dumpxml (through libvirt's test driver, no
 #     daemon) shows them as <qualified/>, valid against the schema; a later
-#     device-save and device-qualify take their latency hints from it
-#     (stop latency + drain, load commit + resume latency); --no-record
-#     leaves it alone.  The checks before that section run with
-#     --no-record, so that their policy sees the driver's sysfs hints;
+#     device-save takes its latency hints from it (stop latency + drain,
+#     load commit + resume latency); device-qualify never reads it (its
+#     first run measures the hints of the second, from the driver's sysfs
+#     hints), and --no-record neither reads nor writes it (a planted broken
+#     record goes unnoticed); five qualifications of the same idle device
+#     in a row give the same verdict;
 #   streams: device-save to a pipe into device-restore; progress on a
-#     terminal only; SIGINT and --timeout roll back and leave no file; a
-#     device someone holds is refused.
+#     terminal only; SIGINT and --timeout roll back and leave no file, not
+#     even a temporary one; SIGKILL leaves only the temporary file, never
+#     FILE; a device someone holds is refused.
 # vm-needs: testdev-ko
 # vm-testdevs: 3
 
@@ -38,7 +41,7 @@ BIN=$VM_BUILDDIR/tests/vm
 SIZE=4194304            # 4 MiB of state: a dirtying device outruns the copy
 BIG=67108864            # 64 MiB: a save that lasts long enough to interrupt
 
-tap_plan 30
+tap_plan 32
 
 find_testdevs
 B1=${TESTDEVS[0]:-none}
@@ -73,6 +76,19 @@ finding() { sed -n "s/^  \\([a-z]*\\) *$1 .*/\\1/p" "$TMP/out" | head -1; }
 # ms LABEL: the number of milliseconds of "LABEL: N.NNN ms" as whole us
 us_of() { field "$1" | sed -n 's/^\([0-9]*\)\.\([0-9]\{3\}\) ms.*/\1\2/p'; }
 
+# wait_temp NAME: waits (60 s at most) until device-save's temporary file
+# $TMP/NAME.vfmig-XXXXXX holds data
+wait_temp() {
+    local i f
+    for i in $(seq 600); do
+        for f in "$TMP/$1".vfmig-*; do
+            [ -s "$f" ] && return 0
+        done
+        sleep 0.1
+    done
+    return 1
+}
+
 # bytes LABEL: the number in "LABEL: N (...)"
 bytes_of() { field "$1" | sed -n 's/^\([0-9]*\).*/\1/p'; }
 
@@ -92,7 +108,17 @@ fi
 d1=$(digest "$B1")
 vv device-qualify "$B1" --no-record
 cp "$TMP/out" "$TMP/qualify-base.txt"
-if [ $RC -eq 0 ] && [ ! -s "$TMP/err" ] && [ "$(field Verdict)" = qualified ] &&
+# The verdict is qualified, or qualified-with-warnings when the measured
+# downtime alone is over the target: under TCG on a busy host vfmig_testdev
+# hashing 4 MiB twice takes 100 to 300 ms (docs/benchmarks.rst).
+verdict_ok() {
+    case "$(field Verdict)" in
+    qualified) return 0 ;;
+    qualified-with-warnings) ! grep -v '^  warn *downtime ' "$TMP/out" | grep -q '^  warn ' ;;
+    *) return 1 ;;
+    esac
+}
+if [ $RC -eq 0 ] && [ ! -s "$TMP/err" ] && verdict_ok &&
    [ "$(field Mode)" = multi ] && [ "$(bytes_of 'Initial bytes')" -ge $SIZE ] &&
    [ "$(bytes_of 'Pre-copy bytes')" -ge $SIZE ] && [ -n "$(bytes_of 'Stop-copy bytes')" ] &&
    [ "$(bytes_of 'Stream bytes')" -gt "$(bytes_of 'Pre-copy bytes')" ] &&
@@ -102,27 +128,31 @@ if [ $RC -eq 0 ] && [ ! -s "$TMP/err" ] && [ "$(field Verdict)" = qualified ] &&
    [ "$(field 'Source digest')" = "$d1" ] && [ "$(field 'Destination digest')" = "$d1" ] &&
    [ "$(finding convergence)" = pass ] && [ "$(finding digest)" = pass ] &&
    [ "$(digest "$B1")" = "$d1" ] && [ "$(state "$B1")" = RUNNING ] &&
-   field 'Latency hints' | grep -q '^from sysfs' && [ -z "$(field 'Recorded in')" ] &&
+   field 'First run hints' | grep -q "^from the driver's sysfs" &&
+   field 'Latency hints' | grep -q '^measured in this run' && [ -z "$(field 'Recorded in')" ] &&
    [ ! -e "$CACHE/$B1.qualified.xml" ]; then
-    result pass "device-qualify $B1: qualified; initial $(field 'Initial bytes'), pre-copy $(field 'Pre-copy bytes'), stop-copy $(field 'Stop-copy bytes'), stream $(field 'Stream bytes'); stop $(field 'Stop latency'), resume $(field 'Resume latency'), downtime $(field Downtime); digests equal; nothing on stderr (not a terminal)"
+    result pass "device-qualify $B1: $(field Verdict); initial $(field 'Initial bytes'), pre-copy $(field 'Pre-copy bytes'), stop-copy $(field 'Stop-copy bytes'), stream $(field 'Stream bytes'); stop $(field 'Stop latency'), resume $(field 'Resume latency'), downtime $(field Downtime); digests equal; nothing on stderr (not a terminal)"
     diag < "$TMP/out"
 else
-    result fail "device-qualify $B1: want exit 0, verdict qualified, sizes, latencies, downtime, digests equal to $d1"
+    result fail "device-qualify $B1: want exit 0, verdict qualified (or warnings on the downtime only), sizes, latencies, downtime, digests equal to $d1"
     diag_run
 fi
 BASE_DOWNTIME=$(us_of Downtime)
 
 vv device-qualify "$B1" --json --no-record
-if [ $RC -eq 0 ] && [ "$(jq_ 'd["verdict"]')" = qualified ] &&
-   [ "$(jq_ 'd["record"] is None and d["latency-hints"]["stop"]["from"] == d["latency-hints"]["resume"]["from"] == "sysfs"')" = true ] &&
+if [ $RC -eq 0 ] && [ "$(jq_ 'd["verdict"] != "not-qualified"')" = true ] &&
+   [ "$(jq_ 'd["record"] is None and d["latency-hints"]["stop"]["from"] == d["latency-hints"]["resume"]["from"] == "measured"')" = true ] &&
+   [ "$(jq_ 'd["measured-first"] and d["first-run-hints"]["stop"]["from"] == d["first-run-hints"]["resume"]["from"] == "driver-sysfs"')" = true ] &&
+   [ "$(jq_ 'd["first-run-downtime"]["measured-us"] > 0 and d["downtime"]["from"] == "measured"')" = true ] &&
    [ "$(jq_ 'd["mode"] == "multi" and d["migration"] == ["stop-copy", "p2p", "pre-copy"]')" = true ] &&
    [ "$(jq_ 'd["source"]["precopy-bytes"] >= '$SIZE' and d["source"]["stream-bytes"] > 0 and d["source"]["iterations"] >= 1')" = true ] &&
    [ "$(jq_ 'd["downtime"]["measured-us"] > 0 and d["downtime"]["measured-us"] == d["source"]["downtime-us"]')" = true ] &&
    [ "$(jq_ 'all(k in d["downtime"] for k in ("stop-us", "drain-us", "load-us", "resume-us"))')" = true ] &&
    [ "$(jq_ 'd["stop-latency-us"] >= 0 and d["resume-latency-us"] >= 0 and d["predicted-downtime-us"] >= 0')" = true ] &&
    [ "$(jq_ 'd["source"]["digest"] == d["destination"]["digest"] == "'"$d1"'"')" = true ] &&
-   [ "$(jq_ 'all(f[k]["severity"] == "pass" for k in ("migration", "transfer", "pre-copy", "convergence", "latency", "downtime", "digest", "state"))')" = true ] &&
-   [ "$(jq_ 'd["source"]["decision"]["decision"]')" = switch-over ]; then
+   [ "$(jq_ 'all(f[k]["severity"] == "pass" for k in ("migration", "transfer", "pre-copy", "convergence", "latency", "digest", "state"))')" = true ] &&
+   [ "$(jq_ 'f["downtime"]["severity"] in ("pass", "warn") and f["prediction"]["severity"] == "note"')" = true ] &&
+   [ "$(jq_ 'd["source"]["decision"]["decision"] == "switch-over" or d["source"]["decision"]["reason"] == "latency" and f["switchover"]["severity"] == "note"')" = true ]; then
     result pass "device-qualify --json: parses; verdict, mode, sizes, downtime and its parts, latencies, digests, findings ($(jq_ 'len(d["findings"])') of them) present"
 else
     result fail "device-qualify --json: $(cat "$TMP/jq.err" 2>/dev/null | tail -1)"
@@ -143,7 +173,7 @@ tdset "$B1" vfmig_testdev/dirty_rate 4294967296
 vv device-qualify "$B1" --target-ms 10 --json --no-record
 if [ $RC -eq 1 ] && [ "$(jq_ 'f["convergence"]["severity"]')" = fail ] &&
    [ "$(jq_ 'd["verdict"]')" = not-qualified ] &&
-   [ "$(jq_ 'd["source"]["decision"]["reason"]')" = not-converging ] &&
+   [ "$(jq_ 'f["convergence"]["message"].startswith("pre-copy does not converge")')" = true ] &&
    [ "$(jq_ 'd["source"]["decision"]["decision"]')" = switch-anyway ] &&
    [ "$(jq_ 'd["source"]["iterations"] > 1 and d["source"]["precopy-bytes"] > '$SIZE'')" = true ] &&
    [ "$(jq_ 'f["digest"]["severity"]')" = pass ] &&
@@ -187,7 +217,7 @@ REC=$CACHE/$B1.qualified.xml
 vv device-qualify "$B1" --json
 cp "$TMP/out" "$TMP/qualify-rec.json"
 if [ $RC -eq 0 ] && [ -f "$REC" ] && [ "$(jq_ 'd["record"]')" = "$REC" ] &&
-   [ "$(jq_ 'd["latency-hints"]["stop"]["from"]')" = sysfs ] &&
+   [ "$(jq_ 'd["latency-hints"]["stop"]["from"]')" = measured ] &&
    grep -q "^<nodedev-qualification address='$B1' driver='vfmig_testdev'>$" "$REC" &&
    grep -q " verdict='$(jq_ 'd["verdict"]')' " "$REC" &&
    grep -q " drain-us='$(jq_ 'd["downtime"]["drain-us"]')' " "$REC" &&
@@ -256,10 +286,10 @@ rm -f "$TMP/rec.state" "$TMP/rec2.state"
 vv device-save "$B1" "$TMP/rec.state"
 cp "$TMP/out" "$TMP/save-hints.txt"
 vv device-save "$B1" "$TMP/rec2.state" --json
-if grep -q "^Latency hints: *from the qualification of $rec_at (stop [0-9.]* ms, resume [0-9.]* ms)$" "$TMP/save-hints.txt" &&
+if grep -q "^Latency hints: *from the qualification record of $rec_at (stop [0-9.]* ms, resume [0-9.]* ms)$" "$TMP/save-hints.txt" &&
    [ $RC -eq 0 ] &&
-   [ "$(jq_ 'd["latency-hints"]["stop"] == {"us": '$rec_stop', "from": "qualification", "qualified-at": "'"$rec_at"'"}')" = true ] &&
-   [ "$(jq_ 'd["latency-hints"]["resume"] == {"us": '$rec_resume', "from": "qualification", "qualified-at": "'"$rec_at"'"}')" = true ]; then
+   [ "$(jq_ 'd["latency-hints"]["stop"] == {"us": '$rec_stop', "from": "record", "qualified-at": "'"$rec_at"'"}')" = true ] &&
+   [ "$(jq_ 'd["latency-hints"]["resume"] == {"us": '$rec_resume', "from": "record", "qualified-at": "'"$rec_at"'"}')" = true ]; then
     result pass "device-save $B1 after the qualification: $(grep '^Latency hints' "$TMP/save-hints.txt" | sed 's/  */ /g') ($rec_stop and $rec_resume us)"
 else
     result fail "device-save after a qualification: want its latency hints from the qualification of $rec_at, stop $rec_stop us, resume $rec_resume us"
@@ -267,13 +297,43 @@ else
     diag_run
 fi
 
+# --no-record neither reads nor writes: a broken record planted in place
+# of the good one is never noticed, and stays as it is
 cp "$REC" "$TMP/rec.before"
+printf 'address=%s\ndriver=vfmig_testdev\nstop-latency-us=garbage\n' "$B1" > "$REC"
+cp "$REC" "$TMP/rec.planted"
 vv device-qualify "$B1" --no-record
-if [ $RC -eq 0 ] && cmp -s "$REC" "$TMP/rec.before" && [ -z "$(field 'Recorded in')" ] &&
-   field 'Latency hints' | grep -q "^from the qualification of $rec_at"; then
-    result pass "device-qualify --no-record: hints from the record ($(field 'Latency hints')), the record unchanged"
+if [ $RC -eq 0 ] && cmp -s "$REC" "$TMP/rec.planted" && [ -z "$(field 'Recorded in')" ] &&
+   ! grep -q "warning" "$TMP/err" &&
+   field 'Latency hints' | grep -q "^measured in this run" &&
+   field 'First run hints' | grep -q "^from the driver's sysfs"; then
+    result pass "device-qualify --no-record with a broken record planted: not read (no warning; $(field 'First run hints'); $(field 'Latency hints')), not written"
 else
-    result fail "device-qualify --no-record: want the record unchanged and hints from the qualification of $rec_at"
+    result fail "device-qualify --no-record: want a planted broken record neither read nor written, hints measured in this run"
+    sed 's/^/stderr: /' "$TMP/err" | diag
+    diag_run
+fi
+cp "$TMP/rec.before" "$REC"
+
+# the same idle device, five times in a row, each run recording: the
+# record never feeds the next verdict.  The target, 20 ms, is below what
+# the device costs at switchover (its state hashed at the drain and the
+# load): with the record's figures as hints, the second run's policy would
+# find the latencies alone over the target and fail it; every run measures
+# them itself, converges at the driver's own latencies and only warns that
+# the measured downtime is over the target.
+verdicts=""
+for i in 1 2 3 4 5; do
+    vv device-qualify "$B1" --json --target-ms 20
+    verdicts="$verdicts $(jq_ 'd["verdict"]')/$(jq_ 'd["latency-hints"]["stop"]["from"]')/$(jq_ 'round(100.0 * (d["predicted-downtime-us"] - d["downtime"]["measured-us"]) / d["downtime"]["measured-us"])')%"
+    [ $RC -eq 0 ] || break
+done
+first=$(echo $verdicts | cut -d' ' -f1 | cut -d/ -f1-2)
+if [ $RC -eq 0 ] && [ "$(echo $verdicts | wc -w)" = 5 ] && [ "$first" = qualified-with-warnings/measured ] &&
+   [ -z "$(for v in $verdicts; do [ "${v%/*}" = "$first" ] || echo "$v"; done)" ]; then
+    result pass "five device-qualify runs of $B1 in a row, each recording: the same verdict every time (verdict/hints/prediction error:$verdicts)"
+else
+    result fail "five device-qualify runs of $B1 in a row: want qualified-with-warnings (the downtime over 20 ms) with measured hints every time, got:$verdicts"
     diag_run
 fi
 
@@ -470,13 +530,17 @@ d2=$(digest "$B2")
 rm -f "$TMP/big.state"
 "$VV" device-save "$B2" "$TMP/big.state" > "$TMP/int.out" 2> "$TMP/int.err" &
 pid=$!
-sleep 1
+# mid-stream: its temporary file holds data (a background job of a script
+# starts with SIGINT ignored until virt-vfmig installs its handler, so a
+# signal sent too early would be lost)
+wait_temp .big.state
 kill -INT $pid
 wait $pid
 irc=$?
 if [ $irc -eq 1 ] && grep -q "cancelled" "$TMP/int.err" && grep -q "running again with its state" "$TMP/int.err" &&
-   [ ! -e "$TMP/big.state" ] && [ "$(state "$B2")" = RUNNING ] && [ "$(digest "$B2")" = "$d2" ]; then
-    result pass "SIGINT during device-save of $BIG bytes: rolled back, no file left, the device RUNNING with its state: $(grep '^error' "$TMP/int.err")"
+   [ ! -e "$TMP/big.state" ] && ! ls -a "$TMP" | grep -q '^\.big\.state\.vfmig-' &&
+   [ "$(state "$B2")" = RUNNING ] && [ "$(digest "$B2")" = "$d2" ]; then
+    result pass "SIGINT during device-save of $BIG bytes: rolled back, no file left (no temporary either), the device RUNNING with its state: $(grep '^error' "$TMP/int.err")"
 else
     result fail "SIGINT during device-save: exit $irc, file $( [ -e "$TMP/big.state" ] && echo left || echo gone), state $(state "$B2")"
     sed 's/^/stderr: /' "$TMP/int.err" | diag
@@ -484,12 +548,31 @@ fi
 
 vv device-save "$B2" "$TMP/timeout.state" --timeout 1
 if [ $RC -eq 1 ] && grep -q "time limit of 1000 ms passed" "$TMP/err" && [ ! -e "$TMP/timeout.state" ] &&
+   ! ls -a "$TMP" | grep -q '^\.timeout\.state\.vfmig-' &&
    [ "$(state "$B2")" = RUNNING ] && [ "$(digest "$B2")" = "$d2" ]; then
     result pass "device-save --timeout 1 of $BIG bytes: gives up, no file left, the device RUNNING with its state"
 else
     result fail "device-save --timeout 1: want exit 1, 'time limit of 1000 ms passed', no file, digest $d2"
     diag_run
 fi
+# SIGKILL: nothing can clean up; FILE never appears, only the temporary
+rm -f "$TMP/kill.state"
+"$VV" device-save "$B2" "$TMP/kill.state" > "$TMP/kill.out" 2> "$TMP/kill.err" &
+pid=$!
+wait_temp .kill.state
+ls -a "$TMP" > "$TMP/kill.ls"
+kill -KILL $pid
+wait $pid
+krc=$?
+temps=$(ls -a "$TMP" | grep -c '^\.kill\.state\.vfmig-')
+if [ $krc -eq 137 ] && grep -q '^\.kill\.state\.vfmig-' "$TMP/kill.ls" &&
+   [ ! -e "$TMP/kill.state" ] && [ "$temps" = 1 ]; then
+    result pass "SIGKILL during device-save of $BIG bytes: no $TMP/kill.state, only the temporary $(ls -a "$TMP" | grep '^\.kill\.state\.vfmig-')"
+else
+    result fail "SIGKILL during device-save: exit $krc, kill.state $( [ -e "$TMP/kill.state" ] && echo exists || echo absent), $temps temporary files"
+    diag < "$TMP/kill.ls"
+fi
+rm -f "$TMP"/.kill.state.vfmig-*
 tdset "$B2" vfmig_testdev/state_size $SIZE
 
 coproc HOLD { exec "$BIN/vm-testdev-faults" --hold "$B1" 2>&1; }
@@ -513,7 +596,7 @@ fi
 
 # ---------- after all that ---------------------------------------------------------
 vv device-qualify "$B2" --peer "$B1"
-if [ $RC -eq 0 ] && [ "$(field Verdict)" = qualified ] &&
+if [ $RC -eq 0 ] && verdict_ok &&
    [ "$(state "$B1")" = RUNNING ] && [ "$(state "$B2")" = RUNNING ] && [ "$(state "$B3")" = RUNNING ]; then
     result pass "after every refusal and rollback the devices run and qualify: $B2 onto $B1 $(field Verdict), downtime $(field Downtime)"
 else
