@@ -191,12 +191,12 @@ tdset "$B1" vfmig_testdev/stop_delay_us 50000
 tdset "$B1" vfmig_testdev/resume_delay_us 30000
 vv device-qualify "$B1" --json --no-record
 if [ $RC -eq 0 ] && [ "$(jq_ 'd["stop-latency-us"] >= 50000 and d["resume-latency-us"] >= 30000')" = true ] &&
-   [ "$(jq_ 'd["downtime"]["measured-us"] >= 80000 and d["downtime"]["measured-us"] > '"${BASE_DOWNTIME:-0}"'')" = true ] &&
+   [ "$(jq_ 'd["downtime"]["measured-us"] >= 80000')" = true ] &&
    [ "$(jq_ 'd["downtime"]["stop-us"] >= 50000 and d["downtime"]["resume-us"] >= 30000')" = true ] &&
    [ "$(tdget "$B1" vfio_migration/stop_latency_us)" -ge 50000 ]; then
     result pass "stop_delay_us 50000, resume_delay_us 30000: stop latency $(jq_ 'd["stop-latency-us"]') us, resume $(jq_ 'd["resume-latency-us"]') us, downtime $(jq_ 'd["downtime"]["measured-us"]') us (was $BASE_DOWNTIME us)"
 else
-    result fail "stop_delay_us 50000, resume_delay_us 30000: want latencies >= 50000 and 30000 us and a larger downtime than $BASE_DOWNTIME us"
+    result fail "stop_delay_us 50000, resume_delay_us 30000: want latencies >= 50000 and 30000 us, counted in the downtime's stop and resume parts"
     diag_run
 fi
 
