@@ -702,6 +702,7 @@ vfmigEngineSourcePrecopy(vfmigEngineCtx *ctx)
     vfmigDowntimeState state;
     bool haveStopCopySize = true;
     uint64_t initial = 0;
+    int rc;
     uint64_t dirty = 0;
     gint64 t0 = vfmigEngineNow(cfg);
 
@@ -736,11 +737,10 @@ vfmigEngineSourcePrecopy(vfmigEngineCtx *ctx)
         if (vfmigDevicePrecopyInfo(ctx->dev, &initial, &dirty) < 0)
             return -1;
         if (haveStopCopySize &&
-            vfmigDeviceStopCopySize(ctx->dev, &stopCopy) < 0) {
-            /* kernels before MIG_DATA_SIZE: the policy uses the estimates */
-            if (vfmigGetLastErrorCode() != VFMIG_ERR_OPERATION_UNSUPPORTED)
+            (rc = vfmigDeviceStopCopySize(ctx->dev, &stopCopy)) <= 0) {
+            if (rc < 0)
                 return -1;
-            vfmigResetLastError();
+            /* kernels before MIG_DATA_SIZE: the policy uses the estimates */
             haveStopCopySize = false;
             stopCopy = VFMIG_DOWNTIME_UNKNOWN;
         }
@@ -835,13 +835,10 @@ vfmigEngineSaveFull(vfmigDevice *src,
     id.precopyMode = mode;
     id.migrationFlags = devFlags;
     id.sizeHint = VFMIG_STATEFILE_SIZE_UNKNOWN;
-    if (vfmigDeviceStopCopySize(src, &size) == 0) {
-        id.sizeHint = size;
-    } else if (vfmigGetLastErrorCode() == VFMIG_ERR_OPERATION_UNSUPPORTED) {
-        vfmigResetLastError();
-    } else {
+    if ((rc = vfmigDeviceStopCopySize(src, &size)) < 0)
         goto error;
-    }
+    if (rc > 0)
+        id.sizeHint = size;
     report->mode = mode;
 
     if (!(w = vfmigStateFileWriterNew(fd, &id, &ctx.io)))
@@ -861,14 +858,13 @@ vfmigEngineSaveFull(vfmigDevice *src,
     vfmigEngineSetPhase(&ctx, VFMIG_ENGINE_PHASE_STOP_COPY);
     if (vfmigEngineCheckAbort(&ctx) < 0)
         goto error;
-    if (vfmigDeviceStopCopySize(src, &size) == 0) {
+    if ((rc = vfmigDeviceStopCopySize(src, &size)) < 0)
+        goto error;
+    if (rc > 0) {
         report->stopCopyEstimate = size;
         ctx.remaining = size;
-    } else if (vfmigGetLastErrorCode() == VFMIG_ERR_OPERATION_UNSUPPORTED) {
-        vfmigResetLastError();
-        ctx.remaining = VFMIG_DOWNTIME_UNKNOWN;
     } else {
-        goto error;
+        ctx.remaining = VFMIG_DOWNTIME_UNKNOWN;
     }
     report->stopStartUs = vfmigEngineNow(cfg);
     if (vfmigDeviceSetState(src, VFIO_DEVICE_STATE_STOP_COPY) < 0)

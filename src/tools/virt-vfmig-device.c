@@ -49,6 +49,7 @@ cmdDeviceInfo(vfmigCtl *ctl, const vfmigCmd *cmd)
     vfmigVFIOPaths paths = { 0 };
     uint64_t flags;
     uint64_t stopCopy;
+    int rc;
     uint32_t state;
 
     if (vfmigVFIOParseName(name, NULL, NULL) < 0)
@@ -65,15 +66,13 @@ cmdDeviceInfo(vfmigCtl *ctl, const vfmigCmd *cmd)
 
     flagsStr = vfmigDeviceFlagsString(flags);
 
-    if (vfmigDeviceStopCopySize(dev, &stopCopy) == 0) {
+    if ((rc = vfmigDeviceStopCopySize(dev, &stopCopy)) < 0)
+        return false;
+    if (rc > 0)
         sizeStr = g_strdup_printf(_("%1$llu bytes"),
                                   (unsigned long long) stopCopy);
-    } else if (vfmigGetLastErrorCode() == VFMIG_ERR_OPERATION_UNSUPPORTED) {
+    else
         sizeStr = g_strdup(_("unsupported by this kernel"));
-        vfmigResetLastError();
-    } else {
-        return false;
-    }
 
     vfmigPrintField(_("Name"), vfmigDeviceGetName(dev));
     driver = vfmigStringEscapeText(vfmigDeviceGetDriver(dev));

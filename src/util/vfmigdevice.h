@@ -143,8 +143,9 @@ int vfmigDevicePrecopyInfo(vfmigDevice *dev,
                            uint64_t *initialBytes,
                            uint64_t *dirtyBytes);
 
-/* Bytes a STOP_COPY would stream now; VFMIG_ERR_OPERATION_UNSUPPORTED
- * when the kernel predates VFIO_DEVICE_FEATURE_MIG_DATA_SIZE. */
+/* Bytes a STOP_COPY would stream now.  Returns 1 with *@bytes set; 0
+ * when the kernel predates VFIO_DEVICE_FEATURE_MIG_DATA_SIZE (unknown,
+ * nothing reported); -1 with an error. */
 int vfmigDeviceStopCopySize(vfmigDevice *dev, uint64_t *bytes);
 
 int vfmigDeviceReset(vfmigDevice *dev);

@@ -1338,7 +1338,7 @@ vfmigEmuStopCopySize(vfmigDevice *dev, uint64_t *bytes)
 
         *bytes = MIN(vfmigEmuInitialLen(emu) + EMU_END_REC_LEN, at);
     }
-    ret = 0;
+    ret = 1;
 
  cleanup:
     vfmigEmuUnlock(emu);

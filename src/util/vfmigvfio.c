@@ -823,10 +823,9 @@ vfmigVFIOGetStopCopySize(vfmigVFIO *vfio, uint64_t *bytes)
                           VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_MIG_DATA_SIZE,
                           &size, sizeof(size));
     if (rc == -ENOTTY || rc == -EINVAL) {
-        vfmigReportError(VFMIG_ERR_OPERATION_UNSUPPORTED,
-                         _("device '%1$s' cannot report its stop-copy size: the kernel or its driver %2$s predates VFIO_DEVICE_FEATURE_MIG_DATA_SIZE"),
-                         vfio->name, vfio->driver ? vfio->driver : _("(unknown)"));
-        return -1;
+        VFMIG_DEBUG("device %s: the kernel or its driver %s predates VFIO_DEVICE_FEATURE_MIG_DATA_SIZE",
+                    vfio->name, vfio->driver ? vfio->driver : "(unknown)");
+        return 0;
     }
     if (rc < 0) {
         vfmigReportSystemError(-rc,
@@ -835,7 +834,7 @@ vfmigVFIOGetStopCopySize(vfmigVFIO *vfio, uint64_t *bytes)
         return -1;
     }
     *bytes = size.stop_copy_length;
-    return 0;
+    return 1;
 }
 
 

@@ -97,8 +97,9 @@ int vfmigVFIOGetState(vfmigVFIO *vfio, uint32_t *state);
 int vfmigVFIOSetState(vfmigVFIO *vfio, uint32_t state, int *dataFd);
 
 /*
- * VFIO_DEVICE_FEATURE GET of VFIO_DEVICE_FEATURE_MIG_DATA_SIZE; fails with
- * VFMIG_ERR_OPERATION_UNSUPPORTED on a kernel or driver without it.
+ * VFIO_DEVICE_FEATURE GET of VFIO_DEVICE_FEATURE_MIG_DATA_SIZE.  Returns 1
+ * with *@bytes set; 0 when the kernel or its driver has no such feature
+ * (nothing reported: the size is unknown, not an error); -1 with an error.
  */
 int vfmigVFIOGetStopCopySize(vfmigVFIO *vfio, uint64_t *bytes);
 

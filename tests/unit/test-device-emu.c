@@ -235,7 +235,7 @@ saveStopCopy(vfmigDevice *src, GByteArray *stream)
     uint64_t expect = 0;
     uint64_t got;
 
-    g_assert_cmpint(vfmigDeviceStopCopySize(src, &expect), ==, 0);
+    g_assert_cmpint(vfmigDeviceStopCopySize(src, &expect), ==, 1);
     setState(src, STOP_COPY);
     got = readTo(src, stream, 65536, VFMIG_DATA_END);
     g_assert_cmpuint(got, ==, expect);
@@ -352,7 +352,7 @@ testConfigDefaults(void)
     g_assert_cmpint(vfmigDeviceGetFlags(dev, &flags), ==, 0);
     g_assert_cmpuint(flags, ==, F_ALL);
     g_assert_cmpuint(getState(dev), ==, RUNNING);
-    g_assert_cmpint(vfmigDeviceStopCopySize(dev, &size), ==, 0);
+    g_assert_cmpint(vfmigDeviceStopCopySize(dev, &size), ==, 1);
     g_assert_cmpuint(size, ==, fullLen(1024 * 1024, 4096));
     g_assert_cmpuint(vfmigEmuDeviceArcLog(dev)->len, ==, 0);
 }
@@ -637,7 +637,7 @@ testMigratePrecopy(void)
         assertReadStatus(src, VFMIG_DATA_AGAIN);
         g_assert_cmpint(vfmigDeviceWaitData(src, 0), ==, 0);
         g_assert_cmpint(vfmigDeviceWaitData(src, 200), ==, 0);
-        g_assert_cmpint(vfmigDeviceStopCopySize(src, &size), ==, 0);
+        g_assert_cmpint(vfmigDeviceStopCopySize(src, &size), ==, 1);
         g_assert_cmpuint(size, ==, END_REC);
 
         clk.now += G_USEC_PER_SEC;
@@ -646,12 +646,12 @@ testMigratePrecopy(void)
     /* some pages are dirty again: STOP_COPY streams them and END */
     g_assert_cmpint(vfmigDevicePrecopyInfo(src, &initial, &dirty), ==, 0);
     g_assert_cmpuint(dirty, >, 0);
-    g_assert_cmpint(vfmigDeviceStopCopySize(src, &size), ==, 0);
+    g_assert_cmpint(vfmigDeviceStopCopySize(src, &size), ==, 1);
     g_assert_cmpuint(size, ==, dirty + END_REC);
 
     setState(src, STOP_COPY);
     ASSERT_ARCS(src, PRE_COPY, PRE_COPY_P2P, STOP_COPY);
-    g_assert_cmpint(vfmigDeviceStopCopySize(src, &size), ==, 0);
+    g_assert_cmpint(vfmigDeviceStopCopySize(src, &size), ==, 1);
     g_assert_cmpuint(size, ==, dirty + END_REC);
     srcDigest = digestOf(src);
     clk.now += 10 * G_USEC_PER_SEC;
@@ -659,7 +659,7 @@ testMigratePrecopy(void)
     g_assert_cmpuint(got, ==, size);
     assertReadStatus(src, VFMIG_DATA_END);
     g_assert_cmpint(vfmigDeviceWaitData(src, 0), ==, 1);
-    g_assert_cmpint(vfmigDeviceStopCopySize(src, &size), ==, 0);
+    g_assert_cmpint(vfmigDeviceStopCopySize(src, &size), ==, 1);
     g_assert_cmpuint(size, ==, 0);
     after = digestOf(src);
     g_assert_cmpstr(after, ==, srcDigest);
@@ -831,20 +831,20 @@ testStopCopySize(void)
     cfg.seed = 6;
     dst = newDev(DST, &cfg);
 
-    g_assert_cmpint(vfmigDeviceStopCopySize(src, &size), ==, 0);
+    g_assert_cmpint(vfmigDeviceStopCopySize(src, &size), ==, 1);
     g_assert_cmpuint(size, ==, full);
 
     setState(src, PRE_COPY);
-    g_assert_cmpint(vfmigDeviceStopCopySize(src, &size), ==, 0);
+    g_assert_cmpint(vfmigDeviceStopCopySize(src, &size), ==, 1);
     g_assert_cmpuint(size, ==, full);
     g_assert_cmpuint(readSome(src, stream, 12345), ==, 12345);
-    g_assert_cmpint(vfmigDeviceStopCopySize(src, &size), ==, 0);
+    g_assert_cmpint(vfmigDeviceStopCopySize(src, &size), ==, 1);
     g_assert_cmpuint(size, ==, full - 12345);
 
     /* page 0 was sent: it goes again; page 10 was not: no change */
     g_assert_cmpint(vfmigEmuDeviceMutate(src, 10, 1), ==, 0);
     g_assert_cmpint(vfmigEmuDeviceMutate(src, 10 * PAGE_SIZE, 1), ==, 0);
-    g_assert_cmpint(vfmigDeviceStopCopySize(src, &size), ==, 0);
+    g_assert_cmpint(vfmigDeviceStopCopySize(src, &size), ==, 1);
     g_assert_cmpuint(size, ==, full - 12345 + FULL_REC(0));
     g_assert_cmpint(vfmigDevicePrecopyInfo(src, &initial, &dirty), ==, 0);
     g_assert_cmpuint(initial + dirty + END_REC, ==, size);
@@ -852,13 +852,13 @@ testStopCopySize(void)
 
     setState(src, STOP_COPY);
     g_assert_cmpuint(readTo(src, stream, 10000, VFMIG_DATA_END), ==, size);
-    g_assert_cmpint(vfmigDeviceStopCopySize(src, &size), ==, 0);
+    g_assert_cmpint(vfmigDeviceStopCopySize(src, &size), ==, 1);
     g_assert_cmpuint(size, ==, 0);
     want = digestOf(src);
 
     /* out of the group, it is a whole image again */
     setState(src, STOP);
-    g_assert_cmpint(vfmigDeviceStopCopySize(src, &size), ==, 0);
+    g_assert_cmpint(vfmigDeviceStopCopySize(src, &size), ==, 1);
     g_assert_cmpuint(size, ==, full);
 
     loadOK(dst, stream, 1 << 20);
@@ -1422,7 +1422,7 @@ truncateAt(Pair *p, uint64_t n, bool checkSource)
     uint64_t size;
 
     inject(p->src, VFMIG_EMU_FAULT_TRUNCATE, 0, 0, n, 0, false);
-    g_assert_cmpint(vfmigDeviceStopCopySize(p->src, &size), ==, 0);
+    g_assert_cmpint(vfmigDeviceStopCopySize(p->src, &size), ==, 1);
     g_assert_cmpuint(size, ==, n);
     setState(p->src, STOP_COPY);
     g_assert_cmpuint(readTo(p->src, stream, 3000, VFMIG_DATA_END), ==, n);
@@ -1472,7 +1472,7 @@ testFaultTruncate(void)
     g_assert_cmpuint(initial + dirty, ==, 0);
     g_assert_cmpint(vfmigDeviceWaitData(p.src, 0), ==, 0);
     setState(p.src, STOP_COPY);
-    g_assert_cmpint(vfmigDeviceStopCopySize(p.src, &size), ==, 0);
+    g_assert_cmpint(vfmigDeviceStopCopySize(p.src, &size), ==, 1);
     g_assert_cmpuint(size, ==, 0);
     assertReadStatus(p.src, VFMIG_DATA_END);
     pairSourceIntact(&p);

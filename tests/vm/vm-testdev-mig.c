@@ -328,7 +328,7 @@ migPrecopy(migTest *t)
 
     /* 8: the residue and MIG_DATA_SIZE */
     rc = vmSysfsSetU64(t->src, "vfmig_testdev/dirty_pages", MIG_RESIDUE_PAGES);
-    if (rc < 0 || vfmigDeviceStopCopySize(src, &stopSize) < 0) {
+    if (rc < 0 || vfmigDeviceStopCopySize(src, &stopSize) <= 0) {
         vmTapCheck(&t->tap, false, "stop-copy size: %s",
                    rc < 0 ? g_strerror(-rc) : vmLastError());
         goto out;
@@ -495,7 +495,7 @@ migSingle(migTest *t)
                rc == 0 ? "accepted" : g_strerror(-rc), mode);
 
     /* 4 */
-    if (vfmigDeviceStopCopySize(src, &stopSize) < 0 ||
+    if (vfmigDeviceStopCopySize(src, &stopSize) <= 0 ||
         vfmigDeviceSetState(src, VFIO_DEVICE_STATE_STOP_COPY) < 0 ||
         (n = vmReadStream(src, stream, VFMIG_DATA_END, MIG_CHUNK)) < 0 ||
         vfmigDeviceSetState(src, VFIO_DEVICE_STATE_STOP) < 0) {
