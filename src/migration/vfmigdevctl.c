@@ -523,7 +523,6 @@ vfmigDevCtlCheckNew(const char *file)
 
 static int
 vfmigDevCtlSaveRun(vfmigDevCtlDev *md,
-                   const char *file,
                    vfmigFileAtomic *atomic,
                    int fd,
                    const vfmigDevCtlStateParams *params,
@@ -556,9 +555,7 @@ vfmigDevCtlSaveRun(vfmigDevCtlDev *md,
     if (!atomic)
         return 0;
     /* someone made @file while we wrote: still never overwritten */
-    if (vfmigDevCtlCheckNew(file) < 0)
-        return -1;
-    return vfmigFileAtomicCommit(atomic);
+    return vfmigFileAtomicCommitNew(atomic);
 }
 
 
@@ -576,7 +573,6 @@ vfmigDevCtlCreate(const char *file)
 
 static int
 vfmigDevCtlSaveInto(vfmigDevCtlDev *md,
-                    const char *file,
                     vfmigFileAtomic *atomic,
                     int fd,
                     const vfmigDevCtlStateParams *params,
@@ -587,7 +583,7 @@ vfmigDevCtlSaveInto(vfmigDevCtlDev *md,
 
     if (atomic)
         fd = vfmigFileAtomicFD(atomic);
-    rc = vfmigDevCtlSaveRun(md, file, atomic, fd, params, rep);
+    rc = vfmigDevCtlSaveRun(md, atomic, fd, params, rep);
     rc = vfmigDevCtlStateReportEnd(md, rep, rc);
     *report = g_steal_pointer(&rep);
     return rc;
@@ -607,7 +603,7 @@ vfmigDevCtlSaveDevice(vfmigDevCtlDev *md,
     *report = NULL;
     if (file && !(atomic = vfmigDevCtlCreate(file)))
         return -1;
-    return vfmigDevCtlSaveInto(md, file, atomic, fd, params, report);
+    return vfmigDevCtlSaveInto(md, atomic, fd, params, report);
 }
 
 
@@ -629,7 +625,7 @@ vfmigDevCtlSave(const vfmigDevCtlPaths *paths,
     if (!(md = vfmigDevCtlProbeOpen(paths, device,
                                     VFMIG_DEVCTL_OPEN_RECORD_HINTS)))
         return -1;
-    return vfmigDevCtlSaveInto(md, file, atomic, fd, params, report);
+    return vfmigDevCtlSaveInto(md, atomic, fd, params, report);
 }
 
 

@@ -4,10 +4,14 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
+/* renameat2() and RENAME_NOREPLACE (glibc >= 2.28) */
+#define _GNU_SOURCE
+
 #include <config.h>
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -312,8 +316,9 @@ vfmigFileSyncDir(const char *path)
 }
 
 
-int
-vfmigFileAtomicCommit(vfmigFileAtomic *file)
+/* fsync()s and closes the temporary file.  0 or -1. */
+static int
+vfmigFileAtomicSync(vfmigFileAtomic *file)
 {
     int fd = file->fd;
 
@@ -327,11 +332,70 @@ vfmigFileAtomicCommit(vfmigFileAtomic *file)
         vfmigReportSystemError(errno, _("cannot close '%1$s'"), file->tmpPath);
         return -1;
     }
+    return 0;
+}
+
+
+int
+vfmigFileAtomicCommit(vfmigFileAtomic *file)
+{
+    if (vfmigFileAtomicSync(file) < 0)
+        return -1;
     if (rename(file->tmpPath, file->path) < 0) {
         vfmigReportSystemError(errno, _("cannot rename '%1$s' to '%2$s'"),
                                file->tmpPath, file->path);
         return -1;
     }
+    file->committed = true;
+    return vfmigFileSyncDir(file->path);
+}
+
+
+static int
+vfmigFileReportExists(vfmigFileAtomic *file)
+{
+    vfmigReportError(VFMIG_ERR_OPERATION_INVALID,
+                     _("'%1$s' exists (made while it was being written): it is not replaced"),
+                     file->path);
+    return -1;
+}
+
+
+int
+vfmigFileAtomicCommitNew(vfmigFileAtomic *file)
+{
+    struct stat sb;
+
+    if (vfmigFileAtomicSync(file) < 0)
+        return -1;
+    if (renameat2(AT_FDCWD, file->tmpPath, AT_FDCWD, file->path,
+                  RENAME_NOREPLACE) == 0)
+        goto done;
+    if (errno == EEXIST)
+        return vfmigFileReportExists(file);
+    if (errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP) {
+        vfmigReportSystemError(errno, _("cannot rename '%1$s' to '%2$s'"),
+                               file->tmpPath, file->path);
+        return -1;
+    }
+    /* no RENAME_NOREPLACE here (9p, older file systems): a hard link
+     * fails on an existing name just the same */
+    if (link(file->tmpPath, file->path) == 0) {
+        unlink(file->tmpPath);
+        goto done;
+    }
+    if (errno == EEXIST)
+        return vfmigFileReportExists(file);
+    /* no hard links either: check, then rename */
+    if (lstat(file->path, &sb) == 0)
+        return vfmigFileReportExists(file);
+    if (rename(file->tmpPath, file->path) < 0) {
+        vfmigReportSystemError(errno, _("cannot rename '%1$s' to '%2$s'"),
+                               file->tmpPath, file->path);
+        return -1;
+    }
+
+ done:
     file->committed = true;
     return vfmigFileSyncDir(file->path);
 }

@@ -103,6 +103,15 @@ const char *vfmigFileAtomicTempPath(const vfmigFileAtomic *file);
  */
 int vfmigFileAtomicCommit(vfmigFileAtomic *file);
 
+/*
+ * Like vfmigFileAtomicCommit, but never replaces an existing file: when
+ * the final name exists (made meanwhile by someone else), fails with an
+ * error naming it and removes the temporary file.  Atomic where the file
+ * system has RENAME_NOREPLACE or hard links; elsewhere a check right
+ * before the rename.
+ */
+int vfmigFileAtomicCommitNew(vfmigFileAtomic *file);
+
 /* Removes the temporary file (when not committed) and frees @file. */
 void vfmigFileAtomicFree(vfmigFileAtomic *file);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(vfmigFileAtomic, vfmigFileAtomicFree);

@@ -200,6 +200,40 @@ testReplace(Fixture *f, gconstpointer data G_GNUC_UNUSED)
 }
 
 
+/* A file made under the final name while we wrote is never replaced. */
+static void
+testCommitNew(Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+    g_autofree char *path = fixturePath(f, "save");
+    g_autofree char *out = NULL;
+
+    {
+        g_autoptr(vfmigFileAtomic) file = vfmigFileAtomicNew(path, 0600);
+
+        g_assert_nonnull(file);
+        g_assert_cmpint(write(vfmigFileAtomicFD(file), "ours", 4), ==, 4);
+        g_assert_true(g_file_set_contents(path, "theirs", 6, NULL));
+        g_assert_cmpint(vfmigFileAtomicCommitNew(file), ==, -1);
+        assertError("exists (made while it was being written)");
+    }
+    g_assert_cmpint(vfmigFileRead("test file", path, 10, 0, &out, NULL), ==, 1);
+    g_assert_cmpstr(out, ==, "theirs");
+    g_assert_cmpint(vfmigFileRemoveStale(f->dir, 0), ==, 0);
+    g_clear_pointer(&out, g_free);
+    g_assert_cmpint(unlink(path), ==, 0);
+
+    {
+        g_autoptr(vfmigFileAtomic) file = vfmigFileAtomicNew(path, 0600);
+
+        g_assert_nonnull(file);
+        g_assert_cmpint(write(vfmigFileAtomicFD(file), "ours", 4), ==, 4);
+        g_assert_cmpint(vfmigFileAtomicCommitNew(file), ==, 0);
+    }
+    g_assert_cmpint(vfmigFileRead("test file", path, 10, 0, &out, NULL), ==, 1);
+    g_assert_cmpstr(out, ==, "ours");
+}
+
+
 /* A writer killed before it commits leaves nothing under the final name,
  * and its temporary file is removed as stale once old enough. */
 static void
@@ -275,6 +309,7 @@ main(int argc, char **argv)
     ADD("/file/read/fd-bound", testReadFDBound);
     ADD("/file/dir/check", testCheckDir);
     ADD("/file/atomic/replace", testReplace);
+    ADD("/file/atomic/commit-new", testCommitNew);
     ADD("/file/atomic/killed", testKilledWriter);
     ADD("/file/atomic/abandoned", testAbandoned);
 #undef ADD
