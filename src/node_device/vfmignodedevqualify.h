@@ -7,8 +7,10 @@
  * element in one XML document per device beside the node-device cache,
  * <cacheDir>/<address>.qualified.xml (vfmignodedevstore.h), replaced
  * atomically.  The prober shows it as <qualified/> in the vfio-migration
- * capability, and the device-state commands take their latency hints from
- * it.  It is not a live value: it stays until the next qualification.
+ * capability, and device-save takes its latency hints from it.  No
+ * qualification reads it: each measures its own figures, so a record
+ * never feeds the verdict that writes the next one.  It is not a live
+ * value: it stays until the next qualification.
  * It is read only from a directory nobody else can write to, and only
  * from a regular file (vfmignodedevcachedir.h).
  *
