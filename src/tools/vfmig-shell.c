@@ -76,6 +76,7 @@ vfmigShellUsageError(vfmigCtl *ctl, const char *fmt, ...)
     fprintf(stderr, _("error: %1$s\n"), msg);
     fprintf(stderr, _("Try '%1$s --help' for more information.\n"),
             ctl->progname);
+    ctl->usageError = true;
 }
 
 

@@ -87,7 +87,8 @@ void vfmigShellPrintCommandList(vfmigCtl *ctl);
 /* Prints "error: <last vfmig error>" on stderr. */
 void vfmigShellReportError(vfmigCtl *ctl);
 
-/* Prints "error: <msg>" and the hint to use --help; for usage errors. */
+/* Prints "error: <msg>" and the hint to use --help, and sets
+ * ctl->usageError (exit status 2); for usage errors. */
 void vfmigShellUsageError(vfmigCtl *ctl, const char *fmt, ...)
     G_GNUC_PRINTF(2, 3);
 

@@ -52,20 +52,6 @@ vfmigStateSetupSignals(void)
 
 /* ---- options ---- */
 
-void
-vfmigStateUsageError(vfmigCtl *ctl, const char *fmt, ...)
-{
-    g_autofree char *msg = NULL;
-    va_list ap;
-
-    va_start(ap, fmt);
-    msg = g_strdup_vprintf(fmt, ap);
-    va_end(ap);
-    vfmigShellUsageError(ctl, "%s", msg);
-    ctl->usageError = true;
-}
-
-
 int
 vfmigStateOptNumber(vfmigCtl *ctl,
                     const vfmigCmd *cmd,
@@ -80,7 +66,7 @@ vfmigStateOptNumber(vfmigCtl *ctl,
     if (!str)
         return 0;
     if (!g_ascii_string_to_unsigned(str, 10, 1, max, &num, NULL)) {
-        vfmigStateUsageError(ctl,
+        vfmigShellUsageError(ctl,
                              _("command '%1$s': option --%2$s wants a whole number from 1 to %3$llu, not '%4$s'"),
                              cmd->def->name, name,
                              (unsigned long long) max, str);

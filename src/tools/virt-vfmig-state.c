@@ -110,7 +110,7 @@ cmdDeviceSave(vfmigCtl *ctl, const vfmigCmd *cmd)
 
     if (precopyStr &&
         (precopy = vfmigEnginePrecopyFromString(precopyStr)) < 0) {
-        vfmigStateUsageError(ctl,
+        vfmigShellUsageError(ctl,
                              _("command '%1$s': option --precopy wants auto, on or off, not '%2$s'"),
                              cmd->def->name, precopyStr);
         return false;

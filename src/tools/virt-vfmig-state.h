@@ -25,10 +25,6 @@
 extern gint vfmigStateCancel;
 void vfmigStateSetupSignals(void);
 
-/* A bad option value: printed, ctl->usageError set (exit status 2). */
-void vfmigStateUsageError(vfmigCtl *ctl, const char *fmt, ...)
-    G_GNUC_PRINTF(2, 3);
-
 /* --NAME as a whole number in 1 .. @max into *@value; 0 when not given.
  * -1 on a usage error. */
 int vfmigStateOptNumber(vfmigCtl *ctl,
