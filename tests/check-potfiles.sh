@@ -1,12 +1,12 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
-# po/POTFILES must list, sorted, exactly the files under src/ that mark
+# po/POTFILES must list, sorted, exactly the files under src/ (sources and headers) that mark
 # strings for translation, so `meson compile vfmig-pot` misses nothing.
 set -euo pipefail
 cd "${1:?usage: check-potfiles.sh SRCDIR}"
 
-want=$(grep -rlE '\b(N_|_)\("' src --include='*.c' | LC_ALL=C sort)
+want=$(grep -rlE '\b(N_|_)\("' src --include='*.c' --include='*.h' | LC_ALL=C sort)
 have=$(grep -v '^#' po/POTFILES | sed '/^$/d')
 
 echo "1..2"

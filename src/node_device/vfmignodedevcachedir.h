@@ -29,7 +29,7 @@
 
 /*
  * Reads @path, a file of the cache directory @dir; @kind names it in
- * messages (_("cache file"), _("qualification record")).  Returns 1 with
+ * messages (translated: "cache file", "qualification record").  Returns 1 with
  * the NUL-terminated contents in *@data, 0 when @dir or the file does not
  * exist (nothing reported), -1 with an error when @dir is untrusted or the
  * file is refused or unreadable.

@@ -34,6 +34,20 @@ struct _vfmigCmdOptDef {
     const char *help;       /* N_() marked, translated when printed */
 };
 
+/* Options several commands take, declared once (virsh's
+ * VIRSH_COMMON_OPT_* in spirit). */
+#define VFMIG_COMMON_OPT_JSON \
+    { "json", VFMIG_OPT_BOOL, false, N_("print JSON") }
+#define VFMIG_COMMON_OPT_DEVICE \
+    { "device", VFMIG_OPT_ARG, true, \
+      N_("PCI address (DDDD:BB:SS.F or BB:SS.F) or mdev UUID of an idle device bound to a VFIO variant driver") }
+#define VFMIG_COMMON_OPT_TARGET_MS \
+    { "target-ms", VFMIG_OPT_STRING, false, \
+      N_("downtime target in milliseconds that ends pre-copy (default 300, QEMU's default downtime-limit)") }
+#define VFMIG_COMMON_OPT_TIMEOUT \
+    { "timeout", VFMIG_OPT_STRING, false, \
+      N_("give up after this many seconds (default: no limit; pre-copy stops after 10 s or half of this)") }
+
 typedef struct _vfmigCtl vfmigCtl;
 typedef struct _vfmigCmd vfmigCmd;
 

@@ -300,15 +300,12 @@ cmdDeviceQualify(vfmigCtl *ctl, const vfmigCmd *cmd)
 
 
 const vfmigCmdOptDef vfmigStateOptsDeviceQualify[] = {
-    { "device", VFMIG_OPT_ARG, true,
-      N_("PCI address (DDDD:BB:DD.F) or mdev UUID of an idle device bound to a VFIO variant driver") },
+    VFMIG_COMMON_OPT_DEVICE,
     { "peer", VFMIG_OPT_STRING, false,
       N_("migrate onto this other idle device instead of onto the device itself (its state is overwritten)") },
-    { "target-ms", VFMIG_OPT_STRING, false,
-      N_("downtime target in milliseconds (default 300, QEMU's default downtime-limit)") },
-    { "timeout", VFMIG_OPT_STRING, false,
-      N_("give up after this many seconds (default: no limit; pre-copy stops after 10 s or half of this)") },
-    { "json", VFMIG_OPT_BOOL, false, N_("print JSON") },
+    VFMIG_COMMON_OPT_TARGET_MS,
+    VFMIG_COMMON_OPT_TIMEOUT,
+    VFMIG_COMMON_OPT_JSON,
     { "no-record", VFMIG_OPT_BOOL, false,
       N_("do not keep the measured figures in the device's qualification record") },
     { NULL, 0, false, NULL }

@@ -245,28 +245,24 @@ cmdDeviceRestore(vfmigCtl *ctl, const vfmigCmd *cmd)
 /* ---- the table ---- */
 
 static const vfmigCmdOptDef optsDeviceSave[] = {
-    { "device", VFMIG_OPT_ARG, true,
-      N_("PCI address or mdev UUID of an idle device bound to a VFIO variant driver") },
+    VFMIG_COMMON_OPT_DEVICE,
     { "file", VFMIG_OPT_ARG, true,
       N_("the state file to create (never overwritten); '-' for the standard output") },
     { "precopy", VFMIG_OPT_STRING, false,
       N_("auto (the default), on or off: stream while the device runs") },
-    { "target-ms", VFMIG_OPT_STRING, false,
-      N_("downtime target in milliseconds that ends pre-copy (default 300)") },
-    { "timeout", VFMIG_OPT_STRING, false,
-      N_("give up after this many seconds (default: no limit)") },
-    { "json", VFMIG_OPT_BOOL, false, N_("print JSON") },
+    VFMIG_COMMON_OPT_TARGET_MS,
+    VFMIG_COMMON_OPT_TIMEOUT,
+    VFMIG_COMMON_OPT_JSON,
     { NULL, 0, false, NULL }
 };
 
 static const vfmigCmdOptDef optsDeviceRestore[] = {
-    { "device", VFMIG_OPT_ARG, true,
-      N_("PCI address or mdev UUID of an idle device bound to a VFIO variant driver") },
+    VFMIG_COMMON_OPT_DEVICE,
     { "file", VFMIG_OPT_ARG, true,
       N_("the state file, as device-save wrote it; '-' for the standard input") },
     { "stopped", VFMIG_OPT_BOOL, false,
       N_("leave the device in STOP after the load instead of starting it") },
-    { "json", VFMIG_OPT_BOOL, false, N_("print JSON") },
+    VFMIG_COMMON_OPT_JSON,
     { NULL, 0, false, NULL }
 };
 

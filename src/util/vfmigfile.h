@@ -31,8 +31,9 @@ typedef enum {
 /*
  * Reads all of @path, at most @maxLen bytes, into a NUL-terminated
  * *@data (length in *@len, may be NULL).  @kind names the file in
- * messages (e.g. _("cache file")).  Refuses anything but a regular file
- * (a FIFO, a device, a directory) and a file longer than @maxLen.
+ * messages (translated, e.g. "cache file").  Refuses anything but a
+ * regular file (a FIFO, a device, a directory) and a file longer than
+ * @maxLen.
  *
  * Returns 1 when read, 0 when the file does not exist and
  * VFMIG_FILE_OPTIONAL is set (nothing reported), -1 with an error that
@@ -61,7 +62,7 @@ int vfmigFileReadFD(const char *kind,
  * Checks that @dir is a directory (not a symbolic link) owned by the
  * effective user and that neither its group nor others can write to it,
  * so that what is in it was written by us.  @kind names the directory in
- * messages (e.g. _("cache directory")).
+ * messages (translated, e.g. "cache directory").
  *
  * Returns 1 when it is fine, 0 when it does not exist (nothing reported),
  * -1 with an error that says what is wrong and how to fix it.
