@@ -238,7 +238,6 @@ cmdNodeDevList(vfmigCtl *ctl, const vfmigCmd *cmd)
             vfmigShellUsageError(ctl,
                                  _("command '%1$s': unknown capability '%2$s': use 'vfio-migration' or 'pci'"),
                                  cmd->def->name, capName);
-            ctl->usageError = true;
             return false;
         }
     }
