@@ -284,6 +284,22 @@ if run 0 nodedev-nova-spec --nova-conf "$tmp/nova.conf" && ! has_err post_copy; 
 else
     nok "nodedev-nova-spec post-copy off"
 fi
+# nova.conf is read up to a bound, as a regular file only: a FIFO nobody
+# writes would block the command forever, /dev/zero would be read without end
+mkfifo "$tmp/nova.fifo"
+for f in "$tmp/nova.fifo" /dev/zero; do
+    rc=0
+    # (a bound on memory too, so that reading /dev/zero cannot exhaust it)
+    (ulimit -v 2097152; exec timeout 10 "$VFMIG" nodedev-nova-spec --nova-conf "$f") \
+        >"$tmp/out" 2>"$tmp/err" </dev/null || rc=$?
+    if [ "$rc" = 0 ] &&
+       has_err "^warning: Nova configuration file '$f' is a (FIFO|character device), not a regular file: refusing to read it$" &&
+       has '^device_spec = \{ "address": "0000:3b:00.2", '; then
+        ok "nodedev-nova-spec: --nova-conf $f is refused at once, with a warning, and the entries are still printed"
+    else
+        nok "nodedev-nova-spec --nova-conf $f (exit status $rc)"
+    fi
+done
 
 # ---- the qualification record (device-qualify writes it; here by hand)
 rec=$tmp/cache/0000:3b:00.2.qualified.xml

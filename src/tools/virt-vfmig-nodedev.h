@@ -1,0 +1,30 @@
+/*
+ * virt-vfmig-nodedev.h: what the node-device commands of virt-vfmig share
+ *
+ * The commands decide nothing: vfmignodedevprobe.h, vfmignodedevquery.h
+ * and vfmignodedevnova.h do.  These are their option helpers and the
+ * printer of a probe's problems.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include "virt-vfmig.h"
+#include "vfmignodedevprobe.h"
+
+/* Tests point the tools at fake trees; in production every path is the
+ * real one, and the cache dir the default. */
+void vfmigNodeDevPathsFromEnv(vfmigNodeDevProbePaths *paths);
+
+/* vfmigNodeDevProbeFlags of --vfio-query. */
+unsigned int vfmigNodeDevCmdProbeFlags(const vfmigCmd *cmd);
+
+/* "warning: ..." on standard error for each vfmigError * of @errors. */
+void vfmigNodeDevPrintErrors(const GPtrArray *errors);
+
+bool cmdNodeDevCompare(vfmigCtl *ctl, const vfmigCmd *cmd);
+extern const vfmigCmdOptDef vfmigNodeDevOptsCompare[];
+
+bool cmdNodeDevNovaSpec(vfmigCtl *ctl, const vfmigCmd *cmd);
+extern const vfmigCmdOptDef vfmigNodeDevOptsNovaSpec[];
