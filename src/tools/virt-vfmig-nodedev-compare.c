@@ -141,7 +141,7 @@ const vfmigCmdOptDef vfmigNodeDevOptsCompare[] = {
       N_("the source: a node-device XML file, or a device of this host") },
     { "destination", VFMIG_OPT_ARG, true,
       N_("the destination: a node-device XML file, or a device of this host") },
-    { "json", VFMIG_OPT_BOOL, false, N_("print JSON") },
+    VFMIG_COMMON_OPT_JSON,
     { "vfio-query", VFMIG_OPT_BOOL, false,
       N_("for devices of this host, as in nodedev-dumpxml") },
     { NULL, 0, false, NULL }

@@ -329,7 +329,7 @@ static const vfmigCmdOptDef optsNodeDevList[] = {
       N_("'vfio-migration' (the default: every device bound to a VFIO driver, with what it can migrate) or 'pci' (every PCI device)") },
     { "pre-copy", VFMIG_OPT_BOOL, false,
       N_("only devices that offer pre-copy") },
-    { "json", VFMIG_OPT_BOOL, false, N_("print JSON") },
+    VFMIG_COMMON_OPT_JSON,
     { "vfio-query", VFMIG_OPT_BOOL, false,
       N_("ask idle VFIO devices that sysfs says nothing about (vfio-pci resets an idle function it opens)") },
     { NULL, 0, false, NULL }
