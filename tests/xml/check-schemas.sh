@@ -6,8 +6,10 @@
 # bare capability, vfmig-nodedev-cap.rng; nodedevstoredata/: the cache
 # files and qualification records, vfmig-nodedev-store.rng; the others:
 # whole node-device documents, vfmig-nodedev.rng, which includes
-# libvirt's nodedev.rng).
-# NAME-invalid.xml must fail, everything else must pass.  Last, the copy
+# libvirt's nodedev.rng), and every domainpolicydata/*.xml and
+# domainpolicyxml2xmlout/*.xml against vfmig-domain-policy.rng.
+# NAME-invalid.xml must fail, everything else must pass; NAME-parse-invalid.xml,
+# which only the parser refuses (two entries for one hostdev), must pass.  Last, the copy
 # of libvirt's "cappcidev" define in vfmig-nodedev.rng must still match the
 # installed nodedev.rng, or our override would hide libvirt's changes.
 #
@@ -19,8 +21,8 @@ schemadir=${2:?}
 nodedev_rng=${3:?}
 
 shopt -s nullglob
-files=("$xmldir"/nodedev*/*.xml)
-echo "1..$(( ${#files[@]} + 4 ))"
+files=("$xmldir"/nodedev*/*.xml "$xmldir"/domainpolicydata/*.xml "$xmldir"/domainpolicyxml2xmlout/*.xml)
+echo "1..$(( ${#files[@]} + 5 ))"
 
 n=0
 ok() { n=$((n + 1)); echo "ok $n - $*"; }
@@ -30,7 +32,7 @@ skip() { n=$((n + 1)); echo "ok $n # SKIP $*"; }
 have_libvirt=1
 [ -r "$nodedev_rng" ] || have_libvirt=0
 
-for schema in vfmig-nodedev-cap.rng vfmig-nodedev-store.rng vfmig-nodedev.rng; do
+for schema in vfmig-nodedev-cap.rng vfmig-nodedev-store.rng vfmig-domain-policy.rng vfmig-nodedev.rng; do
     if [ "$schema" = vfmig-nodedev.rng ] && [ $have_libvirt = 0 ]; then
         skip "$schema compiles: $nodedev_rng is not installed"
         continue
@@ -50,6 +52,7 @@ for f in "${files[@]}"; do
     case "$rel" in
         nodedevcapdata/*) schema=vfmig-nodedev-cap.rng ;;
         nodedevstoredata/*) schema=vfmig-nodedev-store.rng ;;
+        domainpolicy*) schema=vfmig-domain-policy.rng ;;
         *) schema=vfmig-nodedev.rng
            if [ $have_libvirt = 0 ]; then
                skip "$rel: $nodedev_rng is not installed"
@@ -59,6 +62,13 @@ for f in "${files[@]}"; do
     out=$(xmllint --noout --relaxng "$schemadir/$schema" "$f" 2>&1)
     rc=$?
     case "$rel" in
+        *-parse-invalid.xml)
+            if [ $rc -eq 0 ]; then
+                ok "$rel validates against $schema (only the parser refuses it)"
+            else
+                notok "$rel does not validate against $schema"
+                echo "$out" | sed 's/^/# /'
+            fi ;;
         *-invalid.xml)
             if [ $rc -ne 0 ] && ! echo "$out" | grep -q 'failed to compile'; then
                 ok "$rel is invalid against $schema"

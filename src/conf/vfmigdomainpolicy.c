@@ -1,0 +1,1186 @@
+/*
+ * vfmigdomainpolicy.c: parse and format the domain migration policy
+ *
+ * Elements are matched by namespace URI and local name, never by prefix:
+ * libvirt keeps whatever prefix the policy was stored with.  Attributes
+ * are in no namespace.  Errors name the element by its path from
+ * <vfmig:migration>, e.g. vfmig:migration/vfmig:hostdev[2]/vfmig:downtime,
+ * always spelled with the prefix vfmig.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include <config.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <string.h>
+
+#include <libxml/parser.h>
+#include <libxml/xpath.h>
+#include <libxml/xpathInternals.h>
+
+#include "vfmigdomainpolicy.h"
+#include "vfmigerror.h"
+#include "vfmigi18n.h"
+
+#define NS_URI VFMIG_DOMAIN_POLICY_NS_URI
+#define PFX VFMIG_DOMAIN_POLICY_NS_PREFIX ":"
+#define ROOT_NAME "migration"
+
+VFMIG_ENUM_IMPL(vfmigDomainPolicyPrecopyType, VFMIG_DOMAIN_POLICY_PRECOPY_LAST,
+                "default",
+                "required",
+                "preferred",
+                "off",
+);
+
+VFMIG_ENUM_IMPL(vfmigDomainPolicyOnFailureType, VFMIG_DOMAIN_POLICY_ON_FAILURE_LAST,
+                "default",
+                "abort",
+                "best-effort",
+);
+
+
+void
+vfmigDomainPolicyIdentityFree(vfmigDomainPolicyIdentity *identity)
+{
+    if (!identity)
+        return;
+    g_free(identity->driver);
+    g_free(identity->firmware);
+    g_free(identity);
+}
+
+
+void
+vfmigDomainPolicyHostdevFree(vfmigDomainPolicyHostdev *hostdev)
+{
+    if (!hostdev)
+        return;
+    g_free(hostdev->alias);
+    vfmigDomainPolicyIdentityFree(hostdev->identity);
+    g_free(hostdev);
+}
+
+
+void
+vfmigDomainPolicyFree(vfmigDomainPolicy *policy)
+{
+    size_t i;
+
+    if (!policy)
+        return;
+    for (i = 0; i < policy->nhostdevs; i++)
+        vfmigDomainPolicyHostdevFree(policy->hostdevs[i]);
+    g_free(policy->hostdevs);
+    g_free(policy);
+}
+
+
+void
+vfmigDomainPolicyDomHostdevFree(vfmigDomainPolicyDomHostdev *hostdev)
+{
+    if (!hostdev)
+        return;
+    g_free(hostdev->alias);
+    g_free(hostdev);
+}
+
+
+static void
+docFree(xmlDocPtr doc)
+{
+    xmlFreeDoc(doc);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(xmlDoc, docFree);
+
+
+static void
+xpathObjectFree(xmlXPathObjectPtr obj)
+{
+    xmlXPathFreeObject(obj);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(xmlXPathObject, xpathObjectFree);
+
+
+static void
+xpathCtxtFree(xmlXPathContextPtr ctxt)
+{
+    xmlXPathFreeContext(ctxt);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(xmlXPathContext, xpathCtxtFree);
+
+
+/* ------------------------------------------------------------------ */
+/* Errors                                                              */
+/* ------------------------------------------------------------------ */
+
+static bool
+isOurs(xmlNodePtr node)
+{
+    return node && node->type == XML_ELEMENT_NODE && node->ns &&
+        xmlStrEqual(node->ns->href, BAD_CAST NS_URI);
+}
+
+
+static bool
+isOurElement(xmlNodePtr node, const char *name)
+{
+    return isOurs(node) && xmlStrEqual(node->name, BAD_CAST name);
+}
+
+
+/*
+ * The path of @node from the policy's root element: each element of ours
+ * as vfmig:NAME, with its position among siblings of that name when it
+ * has any ([1] is the first).
+ */
+static char *
+nodePath(xmlNodePtr node)
+{
+    g_autoptr(GPtrArray) parts = g_ptr_array_new_with_free_func(g_free);
+    GString *path = g_string_new(NULL);
+    xmlNodePtr n;
+
+    for (n = node; isOurs(n); n = n->parent) {
+        xmlNodePtr s;
+        size_t pos = 1;
+        size_t total = 0;
+
+        for (s = n->parent ? n->parent->children : n; s; s = s->next) {
+            if (!isOurElement(s, (const char *) n->name))
+                continue;
+            total++;
+            if (s == n)
+                pos = total;
+        }
+        if (total > 1)
+            g_ptr_array_add(parts, g_strdup_printf(PFX "%s[%zu]", n->name, pos));
+        else
+            g_ptr_array_add(parts, g_strdup_printf(PFX "%s", n->name));
+        if (xmlStrEqual(n->name, BAD_CAST ROOT_NAME))
+            break;
+    }
+    while (parts->len > 0) {
+        if (path->len)
+            g_string_append_c(path, '/');
+        g_string_append(path, g_ptr_array_index(parts, parts->len - 1));
+        g_ptr_array_remove_index(parts, parts->len - 1);
+    }
+    return g_string_free(path, FALSE);
+}
+
+
+/* Reports @why (already formatted) about the element @node. */
+static int
+reportAt(xmlNodePtr node, const char *why)
+{
+    g_autofree char *path = nodePath(node);
+
+    vfmigReportError(VFMIG_ERR_INVALID_ARG,
+                     _("invalid domain migration policy: %1$s: %2$s"),
+                     path, why);
+    return -1;
+}
+
+
+static int G_GNUC_PRINTF(2, 3)
+reportAtf(xmlNodePtr node, const char *fmt, ...)
+{
+    g_autofree char *why = NULL;
+    va_list ap;
+
+    va_start(ap, fmt);
+    why = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    return reportAt(node, why);
+}
+
+
+static int
+reportMissingAttr(xmlNodePtr node, const char *attr)
+{
+    return reportAtf(node, _("missing attribute '%1$s'"), attr);
+}
+
+
+static int
+reportBadAttr(xmlNodePtr node,
+              const char *attr,
+              const char *val,
+              const char *why)
+{
+    return reportAtf(node, _("invalid value '%1$s' of attribute '%2$s': %3$s"),
+                     val, attr, why);
+}
+
+
+/* ------------------------------------------------------------------ */
+/* Parsing: attributes                                                 */
+/* ------------------------------------------------------------------ */
+
+/* The attribute @name (no namespace) of @node, or NULL if absent. */
+static char *
+propString(xmlNodePtr node, const char *name)
+{
+    xmlChar *val = xmlGetNoNsProp(node, BAD_CAST name);
+    char *ret;
+
+    if (!val)
+        return NULL;
+    ret = g_strdup((const char *) val);
+    xmlFree(val);
+    return ret;
+}
+
+
+/* Refuses attributes of @node not in @names (NULL-terminated). */
+static int
+checkAttrs(xmlNodePtr node, const char *const *names)
+{
+    xmlAttrPtr attr;
+    size_t i;
+
+    for (attr = node->properties; attr; attr = attr->next) {
+        bool known = false;
+
+        for (i = 0; names && names[i]; i++) {
+            if (!attr->ns && xmlStrEqual(attr->name, BAD_CAST names[i])) {
+                known = true;
+                break;
+            }
+        }
+        if (!known)
+            return reportAtf(node, _("unknown attribute '%1$s'"),
+                             (const char *) attr->name);
+    }
+    return 0;
+}
+
+
+/* Refuses element children of @node other than ours named in @names
+ * (NULL-terminated), and text other than blanks. */
+static int
+checkChildren(xmlNodePtr node, const char *const *names)
+{
+    xmlNodePtr child;
+    size_t i;
+
+    for (child = node->children; child; child = child->next) {
+        bool known = false;
+
+        if (child->type == XML_TEXT_NODE || child->type == XML_CDATA_SECTION_NODE) {
+            const xmlChar *p;
+
+            for (p = child->content; p && *p; p++) {
+                if (!g_ascii_isspace(*p))
+                    return reportAtf(node, "%s", _("unexpected text content"));
+            }
+            continue;
+        }
+        if (child->type != XML_ELEMENT_NODE)
+            continue;
+        if (!isOurs(child) && !child->ns) {
+            return reportAtf(node,
+                             _("unknown element <%1$s> in no namespace: only elements of the namespace '%2$s' are allowed"),
+                             (const char *) child->name, NS_URI);
+        }
+        if (!isOurs(child)) {
+            return reportAtf(node,
+                             _("unknown element <%1$s> in the namespace '%2$s': only elements of the namespace '%3$s' are allowed"),
+                             (const char *) child->name,
+                             (const char *) child->ns->href, NS_URI);
+        }
+        for (i = 0; names && names[i]; i++) {
+            if (xmlStrEqual(child->name, BAD_CAST names[i])) {
+                known = true;
+                break;
+            }
+        }
+        if (!known)
+            return reportAtf(node, _("unknown element <vfmig:%1$s>"),
+                             (const char *) child->name);
+    }
+    return 0;
+}
+
+
+/* A non-empty string attribute; absent: *@out unchanged (or an error when
+ * @required). */
+static int
+parseString(xmlNodePtr node, const char *attr, bool required, char **out)
+{
+    g_autofree char *val = propString(node, attr);
+
+    if (!val) {
+        if (required)
+            return reportMissingAttr(node, attr);
+        return 0;
+    }
+    if (!*val)
+        return reportBadAttr(node, attr, val, _("it is empty"));
+    *out = g_steal_pointer(&val);
+    return 0;
+}
+
+
+/* A decimal number @min..@max: digits only, no sign, no blanks. */
+static int
+parseULL(xmlNodePtr node,
+         const char *attr,
+         bool required,
+         unsigned long long min,
+         unsigned long long max,
+         const char *what,
+         unsigned long long *out)
+{
+    g_autofree char *val = propString(node, attr);
+    unsigned long long v;
+    const char *p;
+    char *end = NULL;
+
+    if (!val) {
+        if (required)
+            return reportMissingAttr(node, attr);
+        return 0;
+    }
+    for (p = val; *p; p++) {
+        if (!g_ascii_isdigit(*p))
+            break;
+    }
+    errno = 0;
+    v = *val && !*p ? g_ascii_strtoull(val, &end, 10) : 0;
+    if (!*val || *p || errno != 0 || *end || v < min || v > max) {
+        g_autofree char *why = g_strdup_printf(_("%1$s is a decimal number from %2$llu to %3$llu"),
+                                               what, min, max);
+        return reportBadAttr(node, attr, val, why);
+    }
+    *out = v;
+    return 0;
+}
+
+
+/* "0x" and one to @digits hex digits, as libvirt prints PCI ids and
+ * addresses; the value at most @max. */
+static bool
+scanHex(const char *val, size_t digits, unsigned long long max,
+        unsigned int *out)
+{
+    size_t len = val ? strlen(val) : 0;
+    unsigned long long v;
+    size_t i;
+
+    if (len < 3 || len > digits + 2 || val[0] != '0' ||
+        (val[1] != 'x' && val[1] != 'X'))
+        return false;
+    for (i = 2; i < len; i++) {
+        if (!g_ascii_isxdigit(val[i]))
+            return false;
+    }
+    v = g_ascii_strtoull(val + 2, NULL, 16);
+    if (v > max)
+        return false;
+    *out = (unsigned int) v;
+    return true;
+}
+
+
+static int
+parseHex(xmlNodePtr node,
+         const char *attr,
+         size_t digits,
+         unsigned long long max,
+         unsigned int *out)
+{
+    g_autofree char *val = propString(node, attr);
+
+    if (!val)
+        return reportMissingAttr(node, attr);
+    if (!scanHex(val, digits, max, out)) {
+        g_autofree char *why = g_strdup_printf(_("expected '0x' and hex digits (%1$zu at most) for a value up to 0x%2$llx"),
+                                               digits, max);
+        return reportBadAttr(node, attr, val, why);
+    }
+    return 0;
+}
+
+
+/* An enum attribute (a value of @toString's table from index 1: 0 is the
+ * "not given" value, which is no XML). */
+static int
+parseEnum(xmlNodePtr node,
+          const char *attr,
+          bool required,
+          int (*fromString)(const char *),
+          const char *(*toString)(int),
+          int *out)
+{
+    g_autofree char *val = propString(node, attr);
+    int v;
+
+    if (!val) {
+        if (required)
+            return reportMissingAttr(node, attr);
+        return 0;
+    }
+    if ((v = fromString(val)) < 1) {
+        g_autoptr(GString) words = g_string_new(NULL);
+        g_autofree char *why = NULL;
+        const char *w;
+        int i;
+
+        for (i = 1; (w = toString(i)); i++) {
+            if (words->len)
+                g_string_append(words, ", ");
+            g_string_append(words, w);
+        }
+        why = g_strdup_printf(_("expected one of %1$s"), words->str);
+        return reportBadAttr(node, attr, val, why);
+    }
+    *out = v;
+    return 0;
+}
+
+
+static int
+parseYesNo(xmlNodePtr node, const char *attr, bool *out)
+{
+    g_autofree char *val = propString(node, attr);
+
+    if (!val)
+        return reportMissingAttr(node, attr);
+    if (strcmp(val, "yes") == 0)
+        *out = true;
+    else if (strcmp(val, "no") == 0)
+        *out = false;
+    else
+        return reportBadAttr(node, attr, val, _("expected yes or no"));
+    return 0;
+}
+
+
+/* ------------------------------------------------------------------ */
+/* Parsing: elements                                                   */
+/* ------------------------------------------------------------------ */
+
+/* The one child <vfmig:@name> of @node, NULL when none (an error when
+ * @required); more than one is an error. */
+static int
+findChild(xmlXPathContextPtr ctxt,
+          xmlNodePtr node,
+          const char *name,
+          bool required,
+          xmlNodePtr *out)
+{
+    g_autofree char *expr = g_strdup_printf("./" PFX "%s", name);
+    g_autoptr(xmlXPathObject) obj = NULL;
+    int n = 0;
+
+    *out = NULL;
+    ctxt->node = node;
+    obj = xmlXPathEval(BAD_CAST expr, ctxt);
+    if (!obj || obj->type != XPATH_NODESET) {
+        vfmigReportError(VFMIG_ERR_INTERNAL_ERROR,
+                         _("cannot evaluate XPath expression '%1$s'"), expr);
+        return -1;
+    }
+    if (obj->nodesetval)
+        n = obj->nodesetval->nodeNr;
+    if (n > 1)
+        return reportAtf(node, _("more than one <vfmig:%1$s>"), name);
+    if (n == 1)
+        *out = obj->nodesetval->nodeTab[0];
+    else if (required)
+        return reportAtf(node, _("missing element <vfmig:%1$s>"), name);
+    return 0;
+}
+
+
+static xmlXPathContextPtr
+newXPathContext(xmlDocPtr doc)
+{
+    xmlXPathContextPtr ctxt;
+
+    if (!(ctxt = xmlXPathNewContext(doc)) ||
+        xmlXPathRegisterNs(ctxt, BAD_CAST VFMIG_DOMAIN_POLICY_NS_PREFIX,
+                           BAD_CAST NS_URI) < 0) {
+        xmlXPathFreeContext(ctxt);
+        vfmigReportError(VFMIG_ERR_INTERNAL_ERROR, "%s",
+                         _("cannot create an XPath context"));
+        return NULL;
+    }
+    return ctxt;
+}
+
+
+static int
+parseDowntime(xmlNodePtr node, vfmigDomainPolicyDowntime *downtime)
+{
+    static const char *const attrs[] = { "target-ms", "on-failure", NULL };
+    unsigned long long target = 0;
+    int onFailure = VFMIG_DOMAIN_POLICY_ON_FAILURE_DEFAULT;
+
+    if (checkAttrs(node, attrs) < 0 ||
+        checkChildren(node, NULL) < 0 ||
+        parseULL(node, "target-ms", false, 1, VFMIG_DOMAIN_POLICY_TARGET_MS_MAX,
+                 _("a downtime target in milliseconds"), &target) < 0 ||
+        parseEnum(node, "on-failure", false,
+                  vfmigDomainPolicyOnFailureTypeFromString,
+                  vfmigDomainPolicyOnFailureTypeToString, &onFailure) < 0)
+        return -1;
+    if (target == 0 && onFailure == VFMIG_DOMAIN_POLICY_ON_FAILURE_DEFAULT)
+        return reportAtf(node, "%s",
+                         _("neither 'target-ms' nor 'on-failure' is given: set one or leave the element out"));
+    downtime->targetMs = target;
+    downtime->onFailure = onFailure;
+    return 0;
+}
+
+
+static int
+parsePrecopy(xmlNodePtr node, vfmigDomainPolicyHostdev *hostdev)
+{
+    static const char *const attrs[] = { "mode", NULL };
+    int mode = VFMIG_DOMAIN_POLICY_PRECOPY_DEFAULT;
+
+    if (checkAttrs(node, attrs) < 0 ||
+        checkChildren(node, NULL) < 0 ||
+        parseEnum(node, "mode", true,
+                  vfmigDomainPolicyPrecopyTypeFromString,
+                  vfmigDomainPolicyPrecopyTypeToString, &mode) < 0)
+        return -1;
+    hostdev->precopy = mode;
+    return 0;
+}
+
+
+static int
+parseIdentity(xmlNodePtr node, vfmigDomainPolicyHostdev *hostdev)
+{
+    static const char *const attrs[] = {
+        "driver", "vendor", "device", "firmware", "stream-version",
+        "multi-load", "state-size", NULL,
+    };
+    g_autoptr(vfmigDomainPolicyIdentity) id = g_new0(vfmigDomainPolicyIdentity, 1);
+    unsigned long long stream = 0;
+
+    if (checkAttrs(node, attrs) < 0 ||
+        checkChildren(node, NULL) < 0 ||
+        parseString(node, "driver", true, &id->driver) < 0 ||
+        parseHex(node, "vendor", 4, 0xffff, &id->vendor) < 0 ||
+        parseHex(node, "device", 4, 0xffff, &id->device) < 0 ||
+        parseString(node, "firmware", false, &id->firmware) < 0 ||
+        parseULL(node, "stream-version", false, 1, G_MAXUINT,
+                 _("a state-stream version"), &stream) < 0 ||
+        parseYesNo(node, "multi-load", &id->multiLoad) < 0 ||
+        parseULL(node, "state-size", false, 1, G_MAXUINT64,
+                 _("a state size in bytes"), &id->stateSize) < 0)
+        return -1;
+    id->streamVersion = stream;
+    hostdev->identity = g_steal_pointer(&id);
+    return 0;
+}
+
+
+static int
+parseAddress(xmlNodePtr node, vfmigPCIAddress *addr)
+{
+    static const char *const attrs[] = {
+        "domain", "bus", "slot", "function", NULL,
+    };
+
+    if (checkAttrs(node, attrs) < 0 ||
+        checkChildren(node, NULL) < 0 ||
+        parseHex(node, "domain", 8, G_MAXUINT, &addr->domain) < 0 ||
+        parseHex(node, "bus", 2, 0xff, &addr->bus) < 0 ||
+        parseHex(node, "slot", 2, 0x1f, &addr->slot) < 0 ||
+        parseHex(node, "function", 1, 7, &addr->function) < 0)
+        return -1;
+    return 0;
+}
+
+
+static int
+parseSource(xmlXPathContextPtr ctxt,
+            xmlNodePtr node,
+            vfmigDomainPolicyHostdev *hostdev)
+{
+    static const char *const children[] = { "address", NULL };
+    xmlNodePtr address;
+
+    if (checkAttrs(node, NULL) < 0 ||
+        checkChildren(node, children) < 0 ||
+        findChild(ctxt, node, "address", true, &address) < 0 ||
+        parseAddress(address, &hostdev->address) < 0)
+        return -1;
+    hostdev->hasAddress = true;
+    return 0;
+}
+
+
+/* A user alias, as libvirt keeps it in the persistent XML and across a
+ * migration: "ua-" and letters, digits, '_' or '-'. */
+static bool
+isUserAlias(const char *alias)
+{
+    const char *p;
+
+    if (!g_str_has_prefix(alias, "ua-") || !alias[3])
+        return false;
+    for (p = alias + 3; *p; p++) {
+        if (!g_ascii_isalnum(*p) && *p != '_' && *p != '-')
+            return false;
+    }
+    return true;
+}
+
+
+static int
+parseHostdev(xmlXPathContextPtr ctxt,
+             xmlNodePtr node,
+             vfmigDomainPolicyHostdev **out)
+{
+    static const char *const attrs[] = { "alias", NULL };
+    static const char *const children[] = {
+        "source", "precopy", "downtime", "identity", NULL,
+    };
+    g_autoptr(vfmigDomainPolicyHostdev) hostdev = g_new0(vfmigDomainPolicyHostdev, 1);
+    xmlNodePtr source;
+    xmlNodePtr precopy;
+    xmlNodePtr downtime;
+    xmlNodePtr identity;
+
+    if (checkAttrs(node, attrs) < 0 ||
+        checkChildren(node, children) < 0 ||
+        parseString(node, "alias", false, &hostdev->alias) < 0)
+        return -1;
+    if (hostdev->alias && !isUserAlias(hostdev->alias))
+        return reportBadAttr(node, "alias", hostdev->alias,
+                             _("a hostdev is named by its user alias, 'ua-' and letters, digits, '_' or '-'"));
+
+    if (findChild(ctxt, node, "source", false, &source) < 0 ||
+        findChild(ctxt, node, "precopy", false, &precopy) < 0 ||
+        findChild(ctxt, node, "downtime", false, &downtime) < 0 ||
+        findChild(ctxt, node, "identity", false, &identity) < 0)
+        return -1;
+
+    if (hostdev->alias && source)
+        return reportAtf(node, "%s",
+                         _("both an alias and a <vfmig:source> address: a hostdev is named by exactly one of them"));
+    if (!hostdev->alias && !source)
+        return reportAtf(node, "%s",
+                         _("neither an alias nor a <vfmig:source> address: a hostdev is named by exactly one of them"));
+
+    if ((source && parseSource(ctxt, source, hostdev) < 0) ||
+        (precopy && parsePrecopy(precopy, hostdev) < 0) ||
+        (downtime && parseDowntime(downtime, &hostdev->downtime) < 0) ||
+        (identity && parseIdentity(identity, hostdev) < 0))
+        return -1;
+
+    *out = g_steal_pointer(&hostdev);
+    return 0;
+}
+
+
+/* Describes how @entry names its hostdev: "alias 'ua-vf0'" or
+ * "address 0000:3b:00.2". */
+static char *
+describeEntry(const vfmigDomainPolicyHostdev *entry)
+{
+    g_autofree char *addr = NULL;
+
+    if (entry->alias)
+        return g_strdup_printf(_("alias '%1$s'"), entry->alias);
+    addr = vfmigPCIAddressFormat(&entry->address);
+    return g_strdup_printf(_("address %1$s"), addr);
+}
+
+
+vfmigDomainPolicy *
+vfmigDomainPolicyParseNode(xmlNodePtr node)
+{
+    static const char *const children[] = { "downtime", "hostdev", NULL };
+    g_autoptr(vfmigDomainPolicy) policy = NULL;
+    g_autoptr(xmlXPathContext) ctxt = NULL;
+    g_autoptr(GPtrArray) nodes = g_ptr_array_new();
+    xmlNodePtr downtime;
+    xmlNodePtr child;
+    size_t i;
+    size_t j;
+
+    if (!isOurElement(node, ROOT_NAME)) {
+        const char *name = node && node->name ? (const char *) node->name : "";
+
+        if (node && node->ns && node->ns->href)
+            vfmigReportError(VFMIG_ERR_INVALID_ARG,
+                             _("invalid domain migration policy: expected the element <vfmig:migration> in the namespace '%1$s', got <%2$s> in the namespace '%3$s'"),
+                             NS_URI, name, (const char *) node->ns->href);
+        else
+            vfmigReportError(VFMIG_ERR_INVALID_ARG,
+                             _("invalid domain migration policy: expected the element <vfmig:migration> in the namespace '%1$s', got <%2$s> in no namespace"),
+                             NS_URI, name);
+        return NULL;
+    }
+    if (checkAttrs(node, NULL) < 0 ||
+        checkChildren(node, children) < 0 ||
+        !(ctxt = newXPathContext(node->doc)) ||
+        findChild(ctxt, node, "downtime", false, &downtime) < 0)
+        return NULL;
+
+    policy = g_new0(vfmigDomainPolicy, 1);
+    if (downtime && parseDowntime(downtime, &policy->downtime) < 0)
+        return NULL;
+
+    for (child = node->children; child; child = child->next) {
+        if (isOurElement(child, "hostdev"))
+            g_ptr_array_add(nodes, child);
+    }
+    policy->hostdevs = g_new0(vfmigDomainPolicyHostdev *, nodes->len);
+    for (i = 0; i < nodes->len; i++) {
+        xmlNodePtr hnode = g_ptr_array_index(nodes, i);
+        vfmigDomainPolicyHostdev *entry;
+
+        if (parseHostdev(ctxt, hnode, &policy->hostdevs[i]) < 0)
+            return NULL;
+        policy->nhostdevs++;
+        entry = policy->hostdevs[i];
+
+        for (j = 0; j < i; j++) {
+            const vfmigDomainPolicyHostdev *prev = policy->hostdevs[j];
+            g_autofree char *what = NULL;
+            g_autofree char *prevPath = NULL;
+
+            if (entry->alias ? g_strcmp0(entry->alias, prev->alias) != 0 :
+                (!prev->hasAddress ||
+                 !vfmigPCIAddressEqual(&entry->address, &prev->address)))
+                continue;
+            what = describeEntry(entry);
+            prevPath = nodePath(g_ptr_array_index(nodes, j));
+            reportAtf(hnode, _("a second entry for the hostdev with %1$s: the first is %2$s"),
+                      what, prevPath);
+            return NULL;
+        }
+    }
+    return g_steal_pointer(&policy);
+}
+
+
+/*
+ * Parses @xml (no network, no DTD loading, no entities substituted,
+ * libxml2's own messages suppressed); @what names the document in errors.
+ */
+static xmlDocPtr
+readDoc(const char *xml, const char *what)
+{
+    xmlDocPtr doc;
+    size_t len;
+
+    if (!xml) {
+        vfmigReportError(VFMIG_ERR_INVALID_ARG, _("no %1$s XML given"), what);
+        return NULL;
+    }
+    len = strlen(xml);
+    if (len > INT_MAX) {
+        vfmigReportError(VFMIG_ERR_INVALID_ARG,
+                         _("%1$s XML too large (%2$zu bytes)"), what, len);
+        return NULL;
+    }
+    xmlResetLastError();
+    doc = xmlReadMemory(xml, (int) len, NULL, NULL,
+                        XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+    if (!doc) {
+        const xmlError *err = xmlGetLastError();
+        g_autofree char *msg = NULL;
+
+        if (err && err->message)
+            msg = g_strchomp(g_strdup(err->message));
+        vfmigReportError(VFMIG_ERR_INVALID_ARG,
+                         _("malformed %1$s XML at line %2$d: %3$s"),
+                         what, err ? err->line : 0,
+                         msg ? msg : _("unknown error"));
+        return NULL;
+    }
+    return doc;
+}
+
+
+vfmigDomainPolicy *
+vfmigDomainPolicyParseString(const char *xml)
+{
+    g_autoptr(xmlDoc) doc = NULL;
+
+    if (!(doc = readDoc(xml, _("domain migration policy"))))
+        return NULL;
+    return vfmigDomainPolicyParseNode(xmlDocGetRootElement(doc));
+}
+
+
+/* libvirt's spelling of an address field: hex with 0x, or decimal. */
+static bool
+scanDomainAddrField(const char *val, unsigned long long max, unsigned int *out)
+{
+    unsigned long long v;
+    char *end = NULL;
+
+    if (!val || !*val || !g_ascii_isdigit(*val))
+        return false;
+    errno = 0;
+    if (val[0] == '0' && (val[1] == 'x' || val[1] == 'X')) {
+        if (!g_ascii_isxdigit(val[2]))
+            return false;
+        v = g_ascii_strtoull(val + 2, &end, 16);
+    } else {
+        v = g_ascii_strtoull(val, &end, 10);
+    }
+    if (errno != 0 || *end || v > max)
+        return false;
+    *out = (unsigned int) v;
+    return true;
+}
+
+
+static int
+parseDomHostdev(xmlXPathContextPtr ctxt,
+                xmlNodePtr node,
+                size_t index,
+                vfmigDomainPolicyDomHostdev **out)
+{
+    static const char *const fields[] = { "domain", "bus", "slot", "function" };
+    static const unsigned long long max[] = { G_MAXUINT, 0xff, 0x1f, 7 };
+    g_autoptr(vfmigDomainPolicyDomHostdev) hostdev = g_new0(vfmigDomainPolicyDomHostdev, 1);
+    g_autoptr(xmlXPathObject) addrObj = NULL;
+    g_autoptr(xmlXPathObject) aliasObj = NULL;
+    unsigned int *vals[] = {
+        &hostdev->address.domain, &hostdev->address.bus,
+        &hostdev->address.slot, &hostdev->address.function,
+    };
+    xmlNodePtr addr;
+    size_t i;
+
+    ctxt->node = node;
+    addrObj = xmlXPathEval(BAD_CAST "./source/address", ctxt);
+    if (!addrObj || addrObj->type != XPATH_NODESET || !addrObj->nodesetval ||
+        addrObj->nodesetval->nodeNr != 1) {
+        vfmigReportError(VFMIG_ERR_INVALID_ARG,
+                         _("domain XML: PCI hostdev %1$zu of <devices> has no <source><address/>, or more than one"),
+                         index + 1);
+        return -1;
+    }
+    addr = addrObj->nodesetval->nodeTab[0];
+    for (i = 0; i < G_N_ELEMENTS(fields); i++) {
+        g_autofree char *val = propString(addr, fields[i]);
+
+        if (!scanDomainAddrField(val, max[i], vals[i])) {
+            vfmigReportError(VFMIG_ERR_INVALID_ARG,
+                             _("domain XML: invalid value '%1$s' of attribute '%2$s' of the source address of PCI hostdev %3$zu of <devices>"),
+                             val ? val : "", fields[i], index + 1);
+            return -1;
+        }
+    }
+
+    aliasObj = xmlXPathEval(BAD_CAST "string(./alias/@name)", ctxt);
+    if (aliasObj && aliasObj->type == XPATH_STRING && aliasObj->stringval &&
+        *aliasObj->stringval)
+        hostdev->alias = g_strdup((const char *) aliasObj->stringval);
+
+    *out = g_steal_pointer(&hostdev);
+    return 0;
+}
+
+
+int
+vfmigDomainPolicyParseDomainXML(const char *xml,
+                                vfmigDomainPolicy **policy,
+                                GPtrArray **hostdevs)
+{
+    g_autoptr(xmlDoc) doc = NULL;
+    g_autoptr(xmlXPathContext) ctxt = NULL;
+    g_autoptr(xmlXPathObject) ours = NULL;
+    g_autoptr(xmlXPathObject) hostdevObj = NULL;
+    g_autoptr(GPtrArray) list = NULL;
+    g_autoptr(vfmigDomainPolicy) ret = NULL;
+    xmlNodePtr root;
+    int i;
+
+    *policy = NULL;
+    *hostdevs = NULL;
+    if (!(doc = readDoc(xml, _("domain"))))
+        return -1;
+    root = xmlDocGetRootElement(doc);
+    if (!root || !xmlStrEqual(root->name, BAD_CAST "domain") || root->ns) {
+        vfmigReportError(VFMIG_ERR_INVALID_ARG,
+                         _("not a libvirt domain XML: the root element is <%1$s>, not <domain>"),
+                         root ? (const char *) root->name : "");
+        return -1;
+    }
+    if (!(ctxt = newXPathContext(doc)))
+        return -1;
+
+    ours = xmlXPathEval(BAD_CAST "/domain/metadata/*[namespace-uri()='" NS_URI "']",
+                        ctxt);
+    if (!ours || ours->type != XPATH_NODESET) {
+        vfmigReportError(VFMIG_ERR_INTERNAL_ERROR, "%s",
+                         _("cannot evaluate the XPath expression of the domain's metadata"));
+        return -1;
+    }
+    if (ours->nodesetval && ours->nodesetval->nodeNr > 0) {
+        /* libvirt keeps one element per namespace in <metadata> */
+        if (ours->nodesetval->nodeNr > 1) {
+            vfmigReportError(VFMIG_ERR_INVALID_ARG,
+                             _("domain XML: <metadata> has %1$d elements in the namespace '%2$s': expected one, <vfmig:migration>"),
+                             ours->nodesetval->nodeNr, NS_URI);
+            return -1;
+        }
+        if (!(ret = vfmigDomainPolicyParseNode(ours->nodesetval->nodeTab[0])))
+            return -1;
+    }
+
+    ctxt->node = root;
+    hostdevObj = xmlXPathEval(BAD_CAST "/domain/devices/hostdev[@type='pci']", ctxt);
+    if (!hostdevObj || hostdevObj->type != XPATH_NODESET) {
+        vfmigReportError(VFMIG_ERR_INTERNAL_ERROR, "%s",
+                         _("cannot evaluate the XPath expression of the domain's hostdevs"));
+        return -1;
+    }
+    list = g_ptr_array_new_with_free_func((GDestroyNotify) vfmigDomainPolicyDomHostdevFree);
+    for (i = 0; hostdevObj->nodesetval && i < hostdevObj->nodesetval->nodeNr; i++) {
+        vfmigDomainPolicyDomHostdev *h = NULL;
+
+        if (parseDomHostdev(ctxt, hostdevObj->nodesetval->nodeTab[i], i, &h) < 0)
+            return -1;
+        g_ptr_array_add(list, h);
+    }
+
+    *hostdevs = g_steal_pointer(&list);
+    if (!ret)
+        return 0;
+    *policy = g_steal_pointer(&ret);
+    return 1;
+}
+
+
+/* ------------------------------------------------------------------ */
+/* Matching                                                            */
+/* ------------------------------------------------------------------ */
+
+bool
+vfmigDomainPolicyHostdevMatches(const vfmigDomainPolicyHostdev *entry,
+                                const vfmigDomainPolicyDomHostdev *hostdev)
+{
+    if (entry->alias)
+        return hostdev->alias && strcmp(entry->alias, hostdev->alias) == 0;
+    return entry->hasAddress &&
+        vfmigPCIAddressEqual(&entry->address, &hostdev->address);
+}
+
+
+const vfmigDomainPolicyDomHostdev *
+vfmigDomainPolicyFindHostdev(const vfmigDomainPolicyHostdev *entry,
+                             GPtrArray *hostdevs)
+{
+    size_t i;
+
+    for (i = 0; hostdevs && i < hostdevs->len; i++) {
+        const vfmigDomainPolicyDomHostdev *h = g_ptr_array_index(hostdevs, i);
+
+        if (vfmigDomainPolicyHostdevMatches(entry, h))
+            return h;
+    }
+    return NULL;
+}
+
+
+const vfmigDomainPolicyHostdev *
+vfmigDomainPolicyLookup(const vfmigDomainPolicy *policy,
+                        const vfmigDomainPolicyDomHostdev *hostdev)
+{
+    size_t i;
+
+    /* an entry by alias first: it still holds when the address changed
+     * (Nova, or virsh migrate --xml, rewrites the source address) */
+    for (i = 0; policy && i < policy->nhostdevs; i++) {
+        if (policy->hostdevs[i]->alias &&
+            vfmigDomainPolicyHostdevMatches(policy->hostdevs[i], hostdev))
+            return policy->hostdevs[i];
+    }
+    for (i = 0; policy && i < policy->nhostdevs; i++) {
+        if (!policy->hostdevs[i]->alias &&
+            vfmigDomainPolicyHostdevMatches(policy->hostdevs[i], hostdev))
+            return policy->hostdevs[i];
+    }
+    return NULL;
+}
+
+
+int
+vfmigDomainPolicyCheckHostdevs(const vfmigDomainPolicy *policy,
+                               GPtrArray *hostdevs)
+{
+    g_autofree const vfmigDomainPolicyHostdev **by = NULL;
+    size_t i;
+
+    if (!policy)
+        return 0;
+    by = g_new0(const vfmigDomainPolicyHostdev *, hostdevs ? hostdevs->len : 0);
+    for (i = 0; i < policy->nhostdevs; i++) {
+        const vfmigDomainPolicyHostdev *entry = policy->hostdevs[i];
+        const vfmigDomainPolicyDomHostdev *h = vfmigDomainPolicyFindHostdev(entry, hostdevs);
+        g_autofree char *what = describeEntry(entry);
+        size_t k;
+
+        if (!h) {
+            vfmigReportError(VFMIG_ERR_INVALID_ARG,
+                             _("domain migration policy: the entry for the hostdev with %1$s (entry %2$zu) names no PCI hostdev of the domain"),
+                             what, i + 1);
+            return -1;
+        }
+        for (k = 0; k < hostdevs->len && g_ptr_array_index(hostdevs, k) != h; k++)
+            ;
+        if (by[k]) {
+            g_autofree char *other = describeEntry(by[k]);
+
+            vfmigReportError(VFMIG_ERR_INVALID_ARG,
+                             _("domain migration policy: the entries for the hostdev with %1$s and with %2$s name the same PCI hostdev of the domain"),
+                             other, what);
+            return -1;
+        }
+        by[k] = entry;
+    }
+    return 0;
+}
+
+
+void
+vfmigDomainPolicyGetDowntime(const vfmigDomainPolicy *policy,
+                             const vfmigDomainPolicyHostdev *entry,
+                             unsigned int *targetMs,
+                             vfmigDomainPolicyOnFailure *onFailure)
+{
+    *targetMs = VFMIG_DOMAIN_POLICY_DEFAULT_TARGET_MS;
+    *onFailure = VFMIG_DOMAIN_POLICY_ON_FAILURE_ABORT;
+    if (policy && policy->downtime.targetMs)
+        *targetMs = policy->downtime.targetMs;
+    if (policy && policy->downtime.onFailure)
+        *onFailure = policy->downtime.onFailure;
+    if (entry && entry->downtime.targetMs)
+        *targetMs = entry->downtime.targetMs;
+    if (entry && entry->downtime.onFailure)
+        *onFailure = entry->downtime.onFailure;
+}
+
+
+/* ------------------------------------------------------------------ */
+/* Formatting                                                          */
+/* ------------------------------------------------------------------ */
+
+static void
+formatDowntime(vfmigBuffer *buf, const vfmigDomainPolicyDowntime *downtime)
+{
+    g_auto(vfmigBuffer) attrBuf = VFMIG_BUFFER_INITIALIZER;
+    const char *str;
+
+    if (downtime->targetMs)
+        vfmigBufferAsprintf(&attrBuf, " target-ms='%u'", downtime->targetMs);
+    if (downtime->onFailure &&
+        (str = vfmigDomainPolicyOnFailureTypeToString(downtime->onFailure)))
+        vfmigBufferAddAttr(&attrBuf, "on-failure", str);
+    if (vfmigBufferIsEmpty(&attrBuf))
+        return;
+    vfmigXMLFormatElement(buf, PFX "downtime", &attrBuf, NULL);
+}
+
+
+static void
+formatSource(vfmigBuffer *buf, const vfmigDomainPolicyHostdev *hostdev)
+{
+    g_auto(vfmigBuffer) attrBuf = VFMIG_BUFFER_INITIALIZER;
+    g_auto(vfmigBuffer) childBuf = VFMIG_BUFFER_INIT_CHILD(buf);
+
+    if (!hostdev->hasAddress)
+        return;
+    vfmigBufferAsprintf(&attrBuf,
+                        " domain='0x%04x' bus='0x%02x' slot='0x%02x' function='0x%x'",
+                        hostdev->address.domain, hostdev->address.bus,
+                        hostdev->address.slot, hostdev->address.function);
+    vfmigXMLFormatElement(&childBuf, PFX "address", &attrBuf, NULL);
+    vfmigXMLFormatElement(buf, PFX "source", NULL, &childBuf);
+}
+
+
+static void
+formatPrecopy(vfmigBuffer *buf, const vfmigDomainPolicyHostdev *hostdev)
+{
+    g_auto(vfmigBuffer) attrBuf = VFMIG_BUFFER_INITIALIZER;
+    const char *str;
+
+    if (!hostdev->precopy ||
+        !(str = vfmigDomainPolicyPrecopyTypeToString(hostdev->precopy)))
+        return;
+    vfmigBufferAddAttr(&attrBuf, "mode", str);
+    vfmigXMLFormatElement(buf, PFX "precopy", &attrBuf, NULL);
+}
+
+
+static void
+formatIdentity(vfmigBuffer *buf, const vfmigDomainPolicyIdentity *id)
+{
+    g_auto(vfmigBuffer) attrBuf = VFMIG_BUFFER_INITIALIZER;
+
+    if (!id)
+        return;
+    vfmigBufferAddAttr(&attrBuf, "driver", id->driver ? id->driver : "");
+    vfmigBufferAsprintf(&attrBuf, " vendor='0x%04x' device='0x%04x'",
+                        id->vendor, id->device);
+    if (id->firmware && *id->firmware)
+        vfmigBufferAddAttr(&attrBuf, "firmware", id->firmware);
+    if (id->streamVersion)
+        vfmigBufferAsprintf(&attrBuf, " stream-version='%u'", id->streamVersion);
+    vfmigBufferAddAttr(&attrBuf, "multi-load", id->multiLoad ? "yes" : "no");
+    if (id->stateSize)
+        vfmigBufferAsprintf(&attrBuf, " state-size='%llu'", id->stateSize);
+    vfmigXMLFormatElement(buf, PFX "identity", &attrBuf, NULL);
+}
+
+
+static void
+formatHostdev(vfmigBuffer *buf, const vfmigDomainPolicyHostdev *hostdev)
+{
+    g_auto(vfmigBuffer) attrBuf = VFMIG_BUFFER_INITIALIZER;
+    g_auto(vfmigBuffer) childBuf = VFMIG_BUFFER_INIT_CHILD(buf);
+
+    if (hostdev->alias)
+        vfmigBufferAddAttr(&attrBuf, "alias", hostdev->alias);
+    else
+        formatSource(&childBuf, hostdev);
+    formatPrecopy(&childBuf, hostdev);
+    formatDowntime(&childBuf, &hostdev->downtime);
+    formatIdentity(&childBuf, hostdev->identity);
+    vfmigXMLFormatElement(buf, PFX "hostdev", &attrBuf, &childBuf);
+}
+
+
+void
+vfmigDomainPolicyFormat(vfmigBuffer *buf,
+                        const vfmigDomainPolicy *policy)
+{
+    g_auto(vfmigBuffer) attrBuf = VFMIG_BUFFER_INITIALIZER;
+    g_auto(vfmigBuffer) childBuf = VFMIG_BUFFER_INIT_CHILD(buf);
+    size_t i;
+
+    vfmigBufferAddAttr(&attrBuf, "xmlns:" VFMIG_DOMAIN_POLICY_NS_PREFIX, NS_URI);
+    formatDowntime(&childBuf, &policy->downtime);
+    for (i = 0; i < policy->nhostdevs; i++)
+        formatHostdev(&childBuf, policy->hostdevs[i]);
+    vfmigXMLFormatElement(buf, PFX ROOT_NAME, &attrBuf, &childBuf);
+}
+
+
+char *
+vfmigDomainPolicyFormatString(const vfmigDomainPolicy *policy)
+{
+    g_auto(vfmigBuffer) buf = VFMIG_BUFFER_INITIALIZER;
+
+    vfmigDomainPolicyFormat(&buf, policy);
+    return vfmigBufferContentAndReset(&buf);
+}

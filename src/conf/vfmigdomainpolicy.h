@@ -1,0 +1,205 @@
+/*
+ * vfmigdomainpolicy.h: the migration policy of a domain, kept in its
+ * <metadata>
+ *
+ * One element under libvirt's <metadata>, in vfmig's namespace, which
+ * libvirt keeps as it is through define, dumpxml and migration:
+ *
+ *   <vfmig:migration xmlns:vfmig='http://vfmig.org/xmlns/libvirt/domain/1.0'>
+ *     <vfmig:downtime target-ms='300' on-failure='abort'/>
+ *     <vfmig:hostdev alias='ua-vf0'>
+ *       <vfmig:precopy mode='required'/>
+ *       <vfmig:downtime target-ms='200'/>
+ *       <vfmig:identity driver='mlx5_vfio_pci' vendor='0x15b3'
+ *                       device='0x101e' stream-version='1' multi-load='yes'/>
+ *     </vfmig:hostdev>
+ *     <vfmig:hostdev>
+ *       <vfmig:source>
+ *         <vfmig:address domain='0x0000' bus='0x3b' slot='0x00' function='0x3'/>
+ *       </vfmig:source>
+ *       <vfmig:precopy mode='off'/>
+ *     </vfmig:hostdev>
+ *   </vfmig:migration>
+ *
+ * The domain's default downtime, then one entry per <hostdev type='pci'>
+ * with a policy, matched by the hostdev's user alias or by its source
+ * address.  Schema: schemas/vfmig-domain-policy.rng; reference:
+ * docs/domain-policy.rst.
+ *
+ * The parser is strict: an unknown element or attribute, an unknown value,
+ * a missing or repeated part, two entries for one hostdev are refused with
+ * VFMIG_ERR_INVALID_ARG and a message that names the element's path and
+ * why.  The formatter writes a fixed order and nothing for absent optional
+ * parts, so format(parse(x)) == x for its own output.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include <stdbool.h>
+
+#include <glib.h>
+#include <libxml/tree.h>
+
+#include "vfmigbuf.h"
+#include "vfmigenum.h"
+#include "vfmigpci.h"
+
+/* The namespace of the policy (virDomainSetMetadata's uri) and the prefix
+ * vfmig writes (its key). */
+#define VFMIG_DOMAIN_POLICY_NS_URI "http://vfmig.org/xmlns/libvirt/domain/1.0"
+#define VFMIG_DOMAIN_POLICY_NS_PREFIX "vfmig"
+
+/* A downtime target is 1 ms .. one minute: QEMU accepts more, but a
+ * target of minutes is a typo, not a policy. */
+#define VFMIG_DOMAIN_POLICY_TARGET_MS_MAX 60000
+
+/* What applies when neither the hostdev nor the domain says. */
+#define VFMIG_DOMAIN_POLICY_DEFAULT_TARGET_MS 300
+
+/* <precopy mode=>: whether the device's state is pre-copied. */
+typedef enum {
+    VFMIG_DOMAIN_POLICY_PRECOPY_DEFAULT = 0,    /* not given: preferred */
+    VFMIG_DOMAIN_POLICY_PRECOPY_REQUIRED,       /* refuse a migration without */
+    VFMIG_DOMAIN_POLICY_PRECOPY_PREFERRED,      /* stop-copy only if need be */
+    VFMIG_DOMAIN_POLICY_PRECOPY_OFF,            /* the whole state at stop */
+
+    VFMIG_DOMAIN_POLICY_PRECOPY_LAST
+} vfmigDomainPolicyPrecopy;
+
+/* <downtime on-failure=>: when the target cannot be met. */
+typedef enum {
+    VFMIG_DOMAIN_POLICY_ON_FAILURE_DEFAULT = 0, /* not given: inherited,
+                                                 * in the end abort */
+    VFMIG_DOMAIN_POLICY_ON_FAILURE_ABORT,       /* cancel the migration */
+    VFMIG_DOMAIN_POLICY_ON_FAILURE_BEST_EFFORT, /* switch over anyway */
+
+    VFMIG_DOMAIN_POLICY_ON_FAILURE_LAST
+} vfmigDomainPolicyOnFailure;
+
+VFMIG_ENUM_DECL(vfmigDomainPolicyPrecopyType);
+VFMIG_ENUM_DECL(vfmigDomainPolicyOnFailureType);
+
+/* <downtime target-ms= on-failure=/>: both optional, one at least. */
+typedef struct _vfmigDomainPolicyDowntime vfmigDomainPolicyDowntime;
+struct _vfmigDomainPolicyDowntime {
+    unsigned int targetMs;                  /* 0: not given */
+    vfmigDomainPolicyOnFailure onFailure;   /* DEFAULT: not given */
+};
+
+/*
+ * <identity .../>: the source VF's capability identity, in the words of
+ * the node-device capability (docs/nodedev-xml.rst): what the destination
+ * VF must match before any state moves.
+ */
+typedef struct _vfmigDomainPolicyIdentity vfmigDomainPolicyIdentity;
+struct _vfmigDomainPolicyIdentity {
+    char *driver;                   /* the VFIO variant driver */
+    unsigned int vendor;            /* PCI ids */
+    unsigned int device;
+    char *firmware;                 /* optional */
+    unsigned int streamVersion;     /* 0: not given */
+    bool multiLoad;                 /* the source may send several images */
+    unsigned long long stateSize;   /* bytes of device state; 0: not given */
+};
+
+typedef struct _vfmigDomainPolicyHostdev vfmigDomainPolicyHostdev;
+struct _vfmigDomainPolicyHostdev {
+    /* exactly one of the two */
+    char *alias;                    /* a user alias, "ua-..." */
+    bool hasAddress;
+    vfmigPCIAddress address;        /* the hostdev's <source><address> */
+
+    vfmigDomainPolicyPrecopy precopy;
+    vfmigDomainPolicyDowntime downtime;     /* overrides the domain's */
+    vfmigDomainPolicyIdentity *identity;    /* optional */
+};
+
+typedef struct _vfmigDomainPolicy vfmigDomainPolicy;
+struct _vfmigDomainPolicy {
+    vfmigDomainPolicyDowntime downtime;     /* the domain's default */
+    vfmigDomainPolicyHostdev **hostdevs;
+    size_t nhostdevs;
+};
+
+void vfmigDomainPolicyIdentityFree(vfmigDomainPolicyIdentity *identity);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(vfmigDomainPolicyIdentity, vfmigDomainPolicyIdentityFree);
+void vfmigDomainPolicyHostdevFree(vfmigDomainPolicyHostdev *hostdev);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(vfmigDomainPolicyHostdev, vfmigDomainPolicyHostdevFree);
+void vfmigDomainPolicyFree(vfmigDomainPolicy *policy);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(vfmigDomainPolicy, vfmigDomainPolicyFree);
+
+/*
+ * A <hostdev mode='subsystem' type='pci'> of the domain XML, as far as a
+ * policy entry is matched against it.
+ */
+typedef struct _vfmigDomainPolicyDomHostdev vfmigDomainPolicyDomHostdev;
+struct _vfmigDomainPolicyDomHostdev {
+    char *alias;                    /* <alias name=>, NULL when none */
+    vfmigPCIAddress address;        /* <source><address .../> */
+};
+
+void vfmigDomainPolicyDomHostdevFree(vfmigDomainPolicyDomHostdev *hostdev);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(vfmigDomainPolicyDomHostdev, vfmigDomainPolicyDomHostdevFree);
+
+/* Parses the <vfmig:migration> element @node. */
+vfmigDomainPolicy *vfmigDomainPolicyParseNode(xmlNodePtr node);
+
+/* Parses @xml, the <vfmig:migration> element alone, as
+ * virDomainGetMetadata(VIR_DOMAIN_METADATA_ELEMENT) returns it. */
+vfmigDomainPolicy *vfmigDomainPolicyParseString(const char *xml);
+
+/*
+ * Parses a whole domain XML: *@policy, its <metadata>'s <vfmig:migration>
+ * (NULL when it has none), and *@hostdevs, every PCI hostdev of the domain
+ * (a GPtrArray of vfmigDomainPolicyDomHostdev, possibly empty).
+ * Returns 1 when the domain has a policy, 0 when it has none, -1 with an
+ * error (also for a malformed policy or hostdev).
+ */
+int vfmigDomainPolicyParseDomainXML(const char *xml,
+                                    vfmigDomainPolicy **policy,
+                                    GPtrArray **hostdevs);
+
+/* Formats the <vfmig:migration> element, with its xmlns:vfmig, into @buf
+ * at the buffer's indentation. */
+void vfmigDomainPolicyFormat(vfmigBuffer *buf,
+                             const vfmigDomainPolicy *policy);
+
+/* The same as a string, for virDomainSetMetadata. */
+char *vfmigDomainPolicyFormatString(const vfmigDomainPolicy *policy);
+
+/* Whether the policy entry @entry names the domain's hostdev @hostdev. */
+bool vfmigDomainPolicyHostdevMatches(const vfmigDomainPolicyHostdev *entry,
+                                     const vfmigDomainPolicyDomHostdev *hostdev);
+
+/* The domain hostdev (of @hostdevs, vfmigDomainPolicyDomHostdev) that the
+ * policy entry @entry names, or NULL when the domain has none. */
+const vfmigDomainPolicyDomHostdev *
+vfmigDomainPolicyFindHostdev(const vfmigDomainPolicyHostdev *entry,
+                             GPtrArray *hostdevs);
+
+/* The policy entry for the domain's hostdev @hostdev, or NULL when the
+ * policy has none. */
+const vfmigDomainPolicyHostdev *
+vfmigDomainPolicyLookup(const vfmigDomainPolicy *policy,
+                        const vfmigDomainPolicyDomHostdev *hostdev);
+
+/*
+ * Checks @policy against the domain's @hostdevs: every entry must name a
+ * hostdev of the domain, and no hostdev may be named by two entries (one
+ * by alias, one by address).  Returns 0, or -1 with an error naming the
+ * entry.
+ */
+int vfmigDomainPolicyCheckHostdevs(const vfmigDomainPolicy *policy,
+                                   GPtrArray *hostdevs);
+
+/*
+ * The downtime that applies to @entry (NULL: to the domain): its own
+ * values, else the domain's, else VFMIG_DOMAIN_POLICY_DEFAULT_TARGET_MS
+ * and abort.  @targetMs and @onFailure are never 0 or DEFAULT after.
+ */
+void vfmigDomainPolicyGetDowntime(const vfmigDomainPolicy *policy,
+                                  const vfmigDomainPolicyHostdev *entry,
+                                  unsigned int *targetMs,
+                                  vfmigDomainPolicyOnFailure *onFailure);

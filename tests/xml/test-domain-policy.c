@@ -1,0 +1,324 @@
+/*
+ * test-domain-policy.c: the domain migration policy, XML in and out
+ *
+ * Every domainpolicydata/NAME.xml is a <vfmig:migration> element:
+ *   NAME.xml                parses, and formats to
+ *                           domainpolicyxml2xmlout/NAME.xml;
+ *   NAME-invalid.xml        is refused with exactly the message in
+ *                           NAME-invalid.err (check-schemas.sh checks the
+ *                           schema refuses it too);
+ *   NAME-parse-invalid.xml  the same, for what only the parser can see
+ *                           (two entries for one hostdev): the schema
+ *                           accepts it.
+ * The canonical output parses back to itself.  Then whole domain XMLs
+ * (domainpolicydomaindata/): the policy found in <metadata>, the PCI
+ * hostdevs, which entry names which hostdev, and the domain's own errors.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include <config.h>
+
+#include <string.h>
+
+#include <glib.h>
+
+#include "vfmigdomainpolicy.h"
+#include "vfmigerror.h"
+
+#define DATA_DIR "domainpolicydata"
+#define OUT_DIR "domainpolicyxml2xmlout"
+#define DOMAIN_DIR "domainpolicydomaindata"
+
+
+static char *
+readFile(const char *dir, const char *name)
+{
+    g_autofree char *path = g_test_build_filename(G_TEST_DIST, dir, name, NULL);
+    g_autoptr(GError) err = NULL;
+    char *text = NULL;
+
+    if (!g_file_get_contents(path, &text, NULL, &err))
+        g_error("cannot read %s: %s", path, err->message);
+    return text;
+}
+
+
+static void
+assertRefused(const char *dir, const char *name, bool ok)
+{
+    g_autofree char *base = g_strndup(name, strlen(name) - strlen(".xml"));
+    g_autofree char *errName = g_strconcat(base, ".err", NULL);
+    g_autofree char *want = readFile(dir, errName);
+
+    g_assert_false(ok);
+    g_assert_cmpint(vfmigGetLastErrorCode(), ==, VFMIG_ERR_INVALID_ARG);
+    g_assert_cmpstr(vfmigGetLastErrorMessage(), ==, g_strchomp(want));
+}
+
+
+static void
+testPolicyData(gconstpointer opaque)
+{
+    const char *name = opaque;
+    g_autofree char *input = readFile(DATA_DIR, name);
+    g_autoptr(vfmigDomainPolicy) policy = NULL;
+    g_autoptr(vfmigDomainPolicy) again = NULL;
+    g_autofree char *out = NULL;
+    g_autofree char *out2 = NULL;
+    g_autofree char *want = NULL;
+
+    vfmigResetLastError();
+    policy = vfmigDomainPolicyParseString(input);
+
+    if (g_str_has_suffix(name, "-invalid.xml")) {
+        assertRefused(DATA_DIR, name, policy != NULL);
+        return;
+    }
+
+    if (!policy)
+        g_error("%s: %s", name, vfmigGetLastErrorMessage());
+    out = vfmigDomainPolicyFormatString(policy);
+    want = readFile(OUT_DIR, name);
+    g_assert_cmpstr(out, ==, want);
+
+    /* the canonical form is a fixed point */
+    if (!(again = vfmigDomainPolicyParseString(out)))
+        g_error("%s: output does not parse: %s", name, vfmigGetLastErrorMessage());
+    out2 = vfmigDomainPolicyFormatString(again);
+    g_assert_cmpstr(out2, ==, out);
+}
+
+
+/* A domain with three PCI hostdevs (ua-vf0 at 0000:3b:00.2; 0000:3b:00.3
+ * without alias; hostdev2 at 0000:3b:00.4) and a USB one; the policy names
+ * ua-vf0 and 0000:3b:00.3. */
+static void
+testDomainPolicy(const void *opaque G_GNUC_UNUSED)
+{
+    g_autofree char *xml = readFile(DOMAIN_DIR, "domain_policy.xml");
+    g_autoptr(vfmigDomainPolicy) policy = NULL;
+    g_autoptr(GPtrArray) hostdevs = NULL;
+    const vfmigDomainPolicyDomHostdev *h;
+    const vfmigDomainPolicyDomHostdev *h0;
+    const vfmigDomainPolicyDomHostdev *h1;
+    const vfmigDomainPolicyDomHostdev *h2;
+    vfmigDomainPolicyOnFailure onFailure;
+    unsigned int targetMs;
+    g_autofree char *addr = NULL;
+
+    vfmigResetLastError();
+    g_assert_cmpint(vfmigDomainPolicyParseDomainXML(xml, &policy, &hostdevs), ==, 1);
+    g_assert_nonnull(policy);
+    g_assert_nonnull(hostdevs);
+    g_assert_cmpuint(hostdevs->len, ==, 3);
+    h0 = g_ptr_array_index(hostdevs, 0);
+    h1 = g_ptr_array_index(hostdevs, 1);
+    h2 = g_ptr_array_index(hostdevs, 2);
+    g_assert_cmpstr(h0->alias, ==, "ua-vf0");
+    addr = vfmigPCIAddressFormat(&h0->address);
+    g_assert_cmpstr(addr, ==, "0000:3b:00.2");
+    g_assert_null(h1->alias);
+    g_assert_cmpuint(h1->address.function, ==, 3);
+    g_assert_cmpstr(h2->alias, ==, "hostdev2");
+    g_assert_cmpuint(h2->address.function, ==, 4);
+
+    g_assert_cmpuint(policy->nhostdevs, ==, 2);
+    h = vfmigDomainPolicyFindHostdev(policy->hostdevs[0], hostdevs);
+    g_assert_true(h == h0);
+    h = vfmigDomainPolicyFindHostdev(policy->hostdevs[1], hostdevs);
+    g_assert_true(h == h1);
+    g_assert_true(vfmigDomainPolicyLookup(policy, h0) == policy->hostdevs[0]);
+    g_assert_true(vfmigDomainPolicyLookup(policy, h1) == policy->hostdevs[1]);
+    g_assert_null(vfmigDomainPolicyLookup(policy, h2));
+    g_assert_cmpint(vfmigDomainPolicyCheckHostdevs(policy, hostdevs), ==, 0);
+
+    /* ua-vf0 has its own target and inherits the domain's on-failure */
+    vfmigDomainPolicyGetDowntime(policy, policy->hostdevs[0], &targetMs, &onFailure);
+    g_assert_cmpuint(targetMs, ==, 200);
+    g_assert_cmpint(onFailure, ==, VFMIG_DOMAIN_POLICY_ON_FAILURE_BEST_EFFORT);
+    /* the other has nothing of its own: the domain's */
+    vfmigDomainPolicyGetDowntime(policy, policy->hostdevs[1], &targetMs, &onFailure);
+    g_assert_cmpuint(targetMs, ==, 400);
+    g_assert_cmpint(onFailure, ==, VFMIG_DOMAIN_POLICY_ON_FAILURE_BEST_EFFORT);
+    /* no policy at all: the built-in default */
+    vfmigDomainPolicyGetDowntime(NULL, NULL, &targetMs, &onFailure);
+    g_assert_cmpuint(targetMs, ==, VFMIG_DOMAIN_POLICY_DEFAULT_TARGET_MS);
+    g_assert_cmpint(onFailure, ==, VFMIG_DOMAIN_POLICY_ON_FAILURE_ABORT);
+}
+
+
+/* The source address rewritten on the destination (Nova, virsh migrate
+ * --xml): the entry by alias still finds its hostdev, the one by address
+ * finds none and the check says which. */
+static void
+testDomainRewritten(const void *opaque G_GNUC_UNUSED)
+{
+    g_autofree char *xml = readFile(DOMAIN_DIR, "domain_rewritten.xml");
+    g_autoptr(vfmigDomainPolicy) policy = NULL;
+    g_autoptr(GPtrArray) hostdevs = NULL;
+
+    vfmigResetLastError();
+    g_assert_cmpint(vfmigDomainPolicyParseDomainXML(xml, &policy, &hostdevs), ==, 1);
+    g_assert_cmpuint(hostdevs->len, ==, 2);
+    g_assert_true(vfmigDomainPolicyFindHostdev(policy->hostdevs[0], hostdevs) ==
+                  g_ptr_array_index(hostdevs, 0));
+    g_assert_null(vfmigDomainPolicyFindHostdev(policy->hostdevs[1], hostdevs));
+    g_assert_cmpint(vfmigDomainPolicyCheckHostdevs(policy, hostdevs), ==, -1);
+    g_assert_cmpstr(vfmigGetLastErrorMessage(), ==,
+                    "domain migration policy: the entry for the hostdev with address 0000:3b:00.3 (entry 2) names no PCI hostdev of the domain");
+}
+
+
+/* One hostdev named twice, by its alias and by its address: only the
+ * domain shows it. */
+static void
+testDomainNamedTwice(const void *opaque G_GNUC_UNUSED)
+{
+    g_autofree char *xml = readFile(DOMAIN_DIR, "domain_named_twice.xml");
+    g_autoptr(vfmigDomainPolicy) policy = NULL;
+    g_autoptr(GPtrArray) hostdevs = NULL;
+
+    vfmigResetLastError();
+    g_assert_cmpint(vfmigDomainPolicyParseDomainXML(xml, &policy, &hostdevs), ==, 1);
+    g_assert_cmpint(vfmigDomainPolicyCheckHostdevs(policy, hostdevs), ==, -1);
+    g_assert_cmpstr(vfmigGetLastErrorMessage(), ==,
+                    "domain migration policy: the entries for the hostdev with alias 'ua-vf0' and with address 0000:3b:00.2 name the same PCI hostdev of the domain");
+    /* the lookup prefers the alias */
+    g_assert_true(vfmigDomainPolicyLookup(policy, g_ptr_array_index(hostdevs, 0)) ==
+                  policy->hostdevs[0]);
+}
+
+
+static void
+testDomainNoPolicy(const void *opaque G_GNUC_UNUSED)
+{
+    g_autofree char *xml = readFile(DOMAIN_DIR, "domain_no_policy.xml");
+    g_autoptr(vfmigDomainPolicy) policy = NULL;
+    g_autoptr(GPtrArray) hostdevs = NULL;
+
+    vfmigResetLastError();
+    g_assert_cmpint(vfmigDomainPolicyParseDomainXML(xml, &policy, &hostdevs), ==, 0);
+    g_assert_null(policy);
+    g_assert_nonnull(hostdevs);
+    g_assert_cmpuint(hostdevs->len, ==, 1);
+    g_assert_cmpint(vfmigGetLastErrorCode(), ==, VFMIG_ERR_OK);
+    g_assert_cmpint(vfmigDomainPolicyCheckHostdevs(NULL, hostdevs), ==, 0);
+}
+
+
+/* domainpolicydomaindata/NAME-invalid.xml: refused with NAME-invalid.err */
+static void
+testDomainInvalid(gconstpointer opaque)
+{
+    const char *name = opaque;
+    g_autofree char *xml = readFile(DOMAIN_DIR, name);
+    g_autoptr(vfmigDomainPolicy) policy = NULL;
+    g_autoptr(GPtrArray) hostdevs = NULL;
+    int rc;
+
+    vfmigResetLastError();
+    rc = vfmigDomainPolicyParseDomainXML(xml, &policy, &hostdevs);
+    g_assert_cmpint(rc, ==, -1);
+    g_assert_null(policy);
+    g_assert_null(hostdevs);
+    assertRefused(DOMAIN_DIR, name, false);
+}
+
+
+static void
+testNotXML(const void *opaque G_GNUC_UNUSED)
+{
+    g_autoptr(vfmigDomainPolicy) policy = NULL;
+
+    vfmigResetLastError();
+    policy = vfmigDomainPolicyParseString("<vfmig:migration xmlns:vfmig='x'>");
+    g_assert_null(policy);
+    g_assert_cmpint(vfmigGetLastErrorCode(), ==, VFMIG_ERR_INVALID_ARG);
+    g_assert_true(g_str_has_prefix(vfmigGetLastErrorMessage(),
+                                   "malformed domain migration policy XML at line 1: "));
+    vfmigResetLastError();
+    g_assert_null(vfmigDomainPolicyParseString(NULL));
+    g_assert_cmpstr(vfmigGetLastErrorMessage(), ==,
+                    "no domain migration policy XML given");
+}
+
+
+/* Enum tables: "default" is no XML value. */
+static void
+testEnums(const void *opaque G_GNUC_UNUSED)
+{
+    g_assert_cmpint(vfmigDomainPolicyPrecopyTypeFromString("required"), ==,
+                    VFMIG_DOMAIN_POLICY_PRECOPY_REQUIRED);
+    g_assert_cmpint(vfmigDomainPolicyPrecopyTypeFromString("off"), ==,
+                    VFMIG_DOMAIN_POLICY_PRECOPY_OFF);
+    g_assert_cmpstr(vfmigDomainPolicyOnFailureTypeToString(VFMIG_DOMAIN_POLICY_ON_FAILURE_BEST_EFFORT),
+                    ==, "best-effort");
+    g_assert_cmpint(vfmigDomainPolicyOnFailureTypeFromString("retry"), ==, -1);
+}
+
+
+static GPtrArray *
+listXML(const char *dir, const char *suffix)
+{
+    g_autofree char *path = g_test_build_filename(G_TEST_DIST, dir, NULL);
+    g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GDir) d = NULL;
+    g_autoptr(GError) err = NULL;
+    const char *name;
+
+    if (!(d = g_dir_open(path, 0, &err)))
+        g_error("cannot list %s: %s", path, err->message);
+    while ((name = g_dir_read_name(d))) {
+        if (g_str_has_suffix(name, suffix))
+            g_ptr_array_add(names, g_strdup(name));
+    }
+    g_ptr_array_sort(names, (GCompareFunc) g_ascii_strcasecmp);
+    return g_steal_pointer(&names);
+}
+
+
+int
+main(int argc,
+     char **argv)
+{
+    g_autoptr(GPtrArray) names = NULL;
+    g_autoptr(GPtrArray) domains = NULL;
+    size_t nvalid = 0;
+    size_t ninvalid = 0;
+    size_t i;
+
+    g_test_init(&argc, &argv, NULL);
+
+    names = listXML(DATA_DIR, ".xml");
+    for (i = 0; i < names->len; i++) {
+        const char *n = g_ptr_array_index(names, i);
+        g_autofree char *path = g_strdup_printf("/domain-policy/xml2xml/%s", n);
+
+        if (g_str_has_suffix(n, "-invalid.xml"))
+            ninvalid++;
+        else
+            nvalid++;
+        g_test_add_data_func(path, n, testPolicyData);
+    }
+    if (nvalid == 0 || ninvalid == 0)
+        g_error("%s needs valid and invalid examples", DATA_DIR);
+
+    domains = listXML(DOMAIN_DIR, "-invalid.xml");
+    if (domains->len == 0)
+        g_error("no invalid domain examples in %s", DOMAIN_DIR);
+    for (i = 0; i < domains->len; i++) {
+        const char *n = g_ptr_array_index(domains, i);
+        g_autofree char *path = g_strdup_printf("/domain-policy/domain/%s", n);
+
+        g_test_add_data_func(path, n, testDomainInvalid);
+    }
+
+    g_test_add_data_func("/domain-policy/domain/policy", NULL, testDomainPolicy);
+    g_test_add_data_func("/domain-policy/domain/rewritten", NULL, testDomainRewritten);
+    g_test_add_data_func("/domain-policy/domain/named-twice", NULL, testDomainNamedTwice);
+    g_test_add_data_func("/domain-policy/domain/no-policy", NULL, testDomainNoPolicy);
+    g_test_add_data_func("/domain-policy/not-xml", NULL, testNotXML);
+    g_test_add_data_func("/domain-policy/enums", NULL, testEnums);
+    return g_test_run();
+}
