@@ -805,14 +805,44 @@ readDoc(const char *xml, const char *what)
 }
 
 
+/* Puts @node and every element below it that has no namespace into @ns. */
+static void
+adoptNamespace(xmlNodePtr node, xmlNsPtr ns)
+{
+    xmlNodePtr child;
+
+    if (node->type != XML_ELEMENT_NODE)
+        return;
+    if (!node->ns)
+        xmlSetNs(node, ns);
+    for (child = node->children; child; child = child->next)
+        adoptNamespace(child, ns);
+}
+
+
 vfmigDomainPolicy *
 vfmigDomainPolicyParseString(const char *xml)
 {
     g_autoptr(xmlDoc) doc = NULL;
+    xmlNodePtr root;
+    xmlNsPtr ns;
 
     if (!(doc = readDoc(xml, _("domain migration policy"))))
         return NULL;
-    return vfmigDomainPolicyParseNode(xmlDocGetRootElement(doc));
+    root = xmlDocGetRootElement(doc);
+
+    /* virDomainGetMetadata gives the element without its namespace: the
+     * elements in none are ours */
+    if (root && !root->ns && xmlStrEqual(root->name, BAD_CAST ROOT_NAME)) {
+        if (!(ns = xmlNewNs(root, BAD_CAST NS_URI,
+                            BAD_CAST VFMIG_DOMAIN_POLICY_NS_PREFIX))) {
+            vfmigReportError(VFMIG_ERR_INTERNAL_ERROR, "%s",
+                             _("cannot declare the namespace of the domain migration policy"));
+            return NULL;
+        }
+        adoptNamespace(root, ns);
+    }
+    return vfmigDomainPolicyParseNode(root);
 }
 
 
@@ -1075,7 +1105,9 @@ vfmigDomainPolicyGetDowntime(const vfmigDomainPolicy *policy,
 /* ------------------------------------------------------------------ */
 
 static void
-formatDowntime(vfmigBuffer *buf, const vfmigDomainPolicyDowntime *downtime)
+formatDowntime(vfmigBuffer *buf,
+               const vfmigDomainPolicyDowntime *downtime,
+               bool bare)
 {
     g_auto(vfmigBuffer) attrBuf = VFMIG_BUFFER_INITIALIZER;
     const char *str;
@@ -1087,12 +1119,14 @@ formatDowntime(vfmigBuffer *buf, const vfmigDomainPolicyDowntime *downtime)
         vfmigBufferAddAttr(&attrBuf, "on-failure", str);
     if (vfmigBufferIsEmpty(&attrBuf))
         return;
-    vfmigXMLFormatElement(buf, PFX "downtime", &attrBuf, NULL);
+    vfmigXMLFormatElement(buf, bare ? "downtime" : PFX "downtime", &attrBuf, NULL);
 }
 
 
 static void
-formatSource(vfmigBuffer *buf, const vfmigDomainPolicyHostdev *hostdev)
+formatSource(vfmigBuffer *buf,
+             const vfmigDomainPolicyHostdev *hostdev,
+             bool bare)
 {
     g_auto(vfmigBuffer) attrBuf = VFMIG_BUFFER_INITIALIZER;
     g_auto(vfmigBuffer) childBuf = VFMIG_BUFFER_INIT_CHILD(buf);
@@ -1103,13 +1137,15 @@ formatSource(vfmigBuffer *buf, const vfmigDomainPolicyHostdev *hostdev)
                         " domain='0x%04x' bus='0x%02x' slot='0x%02x' function='0x%x'",
                         hostdev->address.domain, hostdev->address.bus,
                         hostdev->address.slot, hostdev->address.function);
-    vfmigXMLFormatElement(&childBuf, PFX "address", &attrBuf, NULL);
-    vfmigXMLFormatElement(buf, PFX "source", NULL, &childBuf);
+    vfmigXMLFormatElement(&childBuf, bare ? "address" : PFX "address", &attrBuf, NULL);
+    vfmigXMLFormatElement(buf, bare ? "source" : PFX "source", NULL, &childBuf);
 }
 
 
 static void
-formatPrecopy(vfmigBuffer *buf, const vfmigDomainPolicyHostdev *hostdev)
+formatPrecopy(vfmigBuffer *buf,
+              const vfmigDomainPolicyHostdev *hostdev,
+              bool bare)
 {
     g_auto(vfmigBuffer) attrBuf = VFMIG_BUFFER_INITIALIZER;
     const char *str;
@@ -1118,12 +1154,14 @@ formatPrecopy(vfmigBuffer *buf, const vfmigDomainPolicyHostdev *hostdev)
         !(str = vfmigDomainPolicyPrecopyTypeToString(hostdev->precopy)))
         return;
     vfmigBufferAddAttr(&attrBuf, "mode", str);
-    vfmigXMLFormatElement(buf, PFX "precopy", &attrBuf, NULL);
+    vfmigXMLFormatElement(buf, bare ? "precopy" : PFX "precopy", &attrBuf, NULL);
 }
 
 
 static void
-formatIdentity(vfmigBuffer *buf, const vfmigDomainPolicyIdentity *id)
+formatIdentity(vfmigBuffer *buf,
+               const vfmigDomainPolicyIdentity *id,
+               bool bare)
 {
     g_auto(vfmigBuffer) attrBuf = VFMIG_BUFFER_INITIALIZER;
 
@@ -1139,12 +1177,14 @@ formatIdentity(vfmigBuffer *buf, const vfmigDomainPolicyIdentity *id)
     vfmigBufferAddAttr(&attrBuf, "multi-load", id->multiLoad ? "yes" : "no");
     if (id->stateSize)
         vfmigBufferAsprintf(&attrBuf, " state-size='%llu'", id->stateSize);
-    vfmigXMLFormatElement(buf, PFX "identity", &attrBuf, NULL);
+    vfmigXMLFormatElement(buf, bare ? "identity" : PFX "identity", &attrBuf, NULL);
 }
 
 
 static void
-formatHostdev(vfmigBuffer *buf, const vfmigDomainPolicyHostdev *hostdev)
+formatHostdev(vfmigBuffer *buf,
+              const vfmigDomainPolicyHostdev *hostdev,
+              bool bare)
 {
     g_auto(vfmigBuffer) attrBuf = VFMIG_BUFFER_INITIALIZER;
     g_auto(vfmigBuffer) childBuf = VFMIG_BUFFER_INIT_CHILD(buf);
@@ -1152,11 +1192,29 @@ formatHostdev(vfmigBuffer *buf, const vfmigDomainPolicyHostdev *hostdev)
     if (hostdev->alias)
         vfmigBufferAddAttr(&attrBuf, "alias", hostdev->alias);
     else
-        formatSource(&childBuf, hostdev);
-    formatPrecopy(&childBuf, hostdev);
-    formatDowntime(&childBuf, &hostdev->downtime);
-    formatIdentity(&childBuf, hostdev->identity);
-    vfmigXMLFormatElement(buf, PFX "hostdev", &attrBuf, &childBuf);
+        formatSource(&childBuf, hostdev, bare);
+    formatPrecopy(&childBuf, hostdev, bare);
+    formatDowntime(&childBuf, &hostdev->downtime, bare);
+    formatIdentity(&childBuf, hostdev->identity, bare);
+    vfmigXMLFormatElement(buf, bare ? "hostdev" : PFX "hostdev", &attrBuf, &childBuf);
+}
+
+
+static void
+formatPolicy(vfmigBuffer *buf,
+             const vfmigDomainPolicy *policy,
+             bool bare)
+{
+    g_auto(vfmigBuffer) attrBuf = VFMIG_BUFFER_INITIALIZER;
+    g_auto(vfmigBuffer) childBuf = VFMIG_BUFFER_INIT_CHILD(buf);
+    size_t i;
+
+    if (!bare)
+        vfmigBufferAddAttr(&attrBuf, "xmlns:" VFMIG_DOMAIN_POLICY_NS_PREFIX, NS_URI);
+    formatDowntime(&childBuf, &policy->downtime, bare);
+    for (i = 0; i < policy->nhostdevs; i++)
+        formatHostdev(&childBuf, policy->hostdevs[i], bare);
+    vfmigXMLFormatElement(buf, bare ? ROOT_NAME : PFX ROOT_NAME, &attrBuf, &childBuf);
 }
 
 
@@ -1164,15 +1222,7 @@ void
 vfmigDomainPolicyFormat(vfmigBuffer *buf,
                         const vfmigDomainPolicy *policy)
 {
-    g_auto(vfmigBuffer) attrBuf = VFMIG_BUFFER_INITIALIZER;
-    g_auto(vfmigBuffer) childBuf = VFMIG_BUFFER_INIT_CHILD(buf);
-    size_t i;
-
-    vfmigBufferAddAttr(&attrBuf, "xmlns:" VFMIG_DOMAIN_POLICY_NS_PREFIX, NS_URI);
-    formatDowntime(&childBuf, &policy->downtime);
-    for (i = 0; i < policy->nhostdevs; i++)
-        formatHostdev(&childBuf, policy->hostdevs[i]);
-    vfmigXMLFormatElement(buf, PFX ROOT_NAME, &attrBuf, &childBuf);
+    formatPolicy(buf, policy, false);
 }
 
 
@@ -1181,6 +1231,16 @@ vfmigDomainPolicyFormatString(const vfmigDomainPolicy *policy)
 {
     g_auto(vfmigBuffer) buf = VFMIG_BUFFER_INITIALIZER;
 
-    vfmigDomainPolicyFormat(&buf, policy);
+    formatPolicy(&buf, policy, false);
+    return vfmigBufferContentAndReset(&buf);
+}
+
+
+char *
+vfmigDomainPolicyFormatMetadata(const vfmigDomainPolicy *policy)
+{
+    g_auto(vfmigBuffer) buf = VFMIG_BUFFER_INITIALIZER;
+
+    formatPolicy(&buf, policy, true);
     return vfmigBufferContentAndReset(&buf);
 }

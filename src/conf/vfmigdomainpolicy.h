@@ -146,8 +146,12 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(vfmigDomainPolicyDomHostdev, vfmigDomainPolicyDomH
 /* Parses the <vfmig:migration> element @node. */
 vfmigDomainPolicy *vfmigDomainPolicyParseNode(xmlNodePtr node);
 
-/* Parses @xml, the <vfmig:migration> element alone, as
- * virDomainGetMetadata(VIR_DOMAIN_METADATA_ELEMENT) returns it. */
+/*
+ * Parses @xml, the <vfmig:migration> element alone: in vfmig's namespace,
+ * or in none, as virDomainGetMetadata(VIR_DOMAIN_METADATA_ELEMENT) returns
+ * it (libvirt strips the namespace; every element in no namespace is then
+ * taken as vfmig's).
+ */
 vfmigDomainPolicy *vfmigDomainPolicyParseString(const char *xml);
 
 /*
@@ -166,8 +170,17 @@ int vfmigDomainPolicyParseDomainXML(const char *xml,
 void vfmigDomainPolicyFormat(vfmigBuffer *buf,
                              const vfmigDomainPolicy *policy);
 
-/* The same as a string, for virDomainSetMetadata. */
+/* The same as a string: what goes into a domain XML. */
 char *vfmigDomainPolicyFormatString(const vfmigDomainPolicy *policy);
+
+/*
+ * The element without namespace or prefix, <migration>...</migration>,
+ * for virDomainSetMetadata(VIR_DOMAIN_METADATA_ELEMENT) with the key
+ * VFMIG_DOMAIN_POLICY_NS_PREFIX and the uri VFMIG_DOMAIN_POLICY_NS_URI:
+ * libvirt puts it into the namespace itself and refuses an element that
+ * declares it already.
+ */
+char *vfmigDomainPolicyFormatMetadata(const vfmigDomainPolicy *policy);
 
 /* Whether the policy entry @entry names the domain's hostdev @hostdev. */
 bool vfmigDomainPolicyHostdevMatches(const vfmigDomainPolicyHostdev *entry,

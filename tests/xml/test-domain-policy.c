@@ -10,7 +10,9 @@
  *   NAME-parse-invalid.xml  the same, for what only the parser can see
  *                           (two entries for one hostdev): the schema
  *                           accepts it.
- * The canonical output parses back to itself.  Then whole domain XMLs
+ * The canonical output parses back to itself, and so does the form
+ * without namespace that virDomainSetMetadata takes and
+ * virDomainGetMetadata gives.  Then whole domain XMLs
  * (domainpolicydomaindata/): the policy found in <metadata>, the PCI
  * hostdevs, which entry names which hostdev, and the domain's own errors.
  *
@@ -67,6 +69,7 @@ testPolicyData(gconstpointer opaque)
     g_autofree char *out = NULL;
     g_autofree char *out2 = NULL;
     g_autofree char *want = NULL;
+    g_autofree char *bare = NULL;
 
     vfmigResetLastError();
     policy = vfmigDomainPolicyParseString(input);
@@ -87,6 +90,65 @@ testPolicyData(gconstpointer opaque)
         g_error("%s: output does not parse: %s", name, vfmigGetLastErrorMessage());
     out2 = vfmigDomainPolicyFormatString(again);
     g_assert_cmpstr(out2, ==, out);
+
+    /* the form for virDomainSetMetadata: no namespace, no prefix, and
+     * parsed back as virDomainGetMetadata returns it, the same policy */
+    g_clear_pointer(&again, vfmigDomainPolicyFree);
+    g_clear_pointer(&out2, g_free);
+    bare = vfmigDomainPolicyFormatMetadata(policy);
+    g_assert_true(g_str_has_prefix(bare, "<migration"));
+    g_assert_null(strstr(bare, "vfmig:"));
+    g_assert_null(strstr(bare, "xmlns"));
+    if (!(again = vfmigDomainPolicyParseString(bare)))
+        g_error("%s: metadata form does not parse: %s", name, vfmigGetLastErrorMessage());
+    out2 = vfmigDomainPolicyFormatString(again);
+    g_assert_cmpstr(out2, ==, out);
+}
+
+
+/* What virsh metadata (virDomainGetMetadata) printed for the policy of
+ * domain_policy.xml defined in libvirt 11.3: no namespace, double
+ * quotes. */
+static void
+testMetadataGet(const void *opaque G_GNUC_UNUSED)
+{
+    g_autofree char *got = readFile(DOMAIN_DIR, "metadata_get.xml");
+    g_autofree char *domain = readFile(DOMAIN_DIR, "domain_policy.xml");
+    g_autoptr(vfmigDomainPolicy) fromGet = NULL;
+    g_autoptr(vfmigDomainPolicy) fromDomain = NULL;
+    g_autoptr(GPtrArray) hostdevs = NULL;
+    g_autofree char *a = NULL;
+    g_autofree char *b = NULL;
+
+    vfmigResetLastError();
+    g_assert_null(strstr(got, "xmlns"));
+    if (!(fromGet = vfmigDomainPolicyParseString(got)))
+        g_error("%s", vfmigGetLastErrorMessage());
+    g_assert_cmpint(vfmigDomainPolicyParseDomainXML(domain, &fromDomain, &hostdevs), ==, 1);
+    a = vfmigDomainPolicyFormatString(fromGet);
+    b = vfmigDomainPolicyFormatString(fromDomain);
+    g_assert_cmpstr(a, ==, b);
+}
+
+
+/* Errors in the form without namespace: the same paths. */
+static void
+testMetadataInvalid(const void *opaque G_GNUC_UNUSED)
+{
+    g_autoptr(vfmigDomainPolicy) policy = NULL;
+
+    vfmigResetLastError();
+    policy = vfmigDomainPolicyParseString("<migration>\n  <hostdev alias='ua-a'/>\n"
+                                          "  <hostdev alias='hostdev0'/>\n</migration>\n");
+    g_assert_null(policy);
+    g_assert_cmpstr(vfmigGetLastErrorMessage(), ==,
+                    "invalid domain migration policy: vfmig:migration/vfmig:hostdev[2]: invalid value 'hostdev0' of attribute 'alias': a hostdev is named by its user alias, 'ua-' and letters, digits, '_' or '-'");
+
+    vfmigResetLastError();
+    policy = vfmigDomainPolicyParseString("<migration><n:downtime xmlns:n='urn:x' target-ms='5'/></migration>");
+    g_assert_null(policy);
+    g_assert_cmpstr(vfmigGetLastErrorMessage(), ==,
+                    "invalid domain migration policy: vfmig:migration: unknown element <downtime> in the namespace 'urn:x': only elements of the namespace 'http://vfmig.org/xmlns/libvirt/domain/1.0' are allowed");
 }
 
 
@@ -318,6 +380,8 @@ main(int argc,
     g_test_add_data_func("/domain-policy/domain/rewritten", NULL, testDomainRewritten);
     g_test_add_data_func("/domain-policy/domain/named-twice", NULL, testDomainNamedTwice);
     g_test_add_data_func("/domain-policy/domain/no-policy", NULL, testDomainNoPolicy);
+    g_test_add_data_func("/domain-policy/metadata/get", NULL, testMetadataGet);
+    g_test_add_data_func("/domain-policy/metadata/invalid", NULL, testMetadataInvalid);
     g_test_add_data_func("/domain-policy/not-xml", NULL, testNotXML);
     g_test_add_data_func("/domain-policy/enums", NULL, testEnums);
     return g_test_run();
