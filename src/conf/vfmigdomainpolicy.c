@@ -870,6 +870,11 @@ scanDomainAddrField(const char *val, unsigned long long max, unsigned int *out)
 }
 
 
+/*
+ * A <hostdev type='pci'> or an <interface type='hostdev'> (an SR-IOV VF as
+ * a network interface, as Nova attaches one), the @index'th of its kind
+ * (from 1) in <devices>.
+ */
 static int
 parseDomHostdev(xmlXPathContextPtr ctxt,
                 xmlNodePtr node,
@@ -885,16 +890,19 @@ parseDomHostdev(xmlXPathContextPtr ctxt,
         &hostdev->address.domain, &hostdev->address.bus,
         &hostdev->address.slot, &hostdev->address.function,
     };
+    const char *what;
     xmlNodePtr addr;
     size_t i;
 
+    hostdev->interface = xmlStrEqual(node->name, BAD_CAST "interface");
+    what = hostdev->interface ? "<interface type='hostdev'>" : "<hostdev type='pci'>";
     ctxt->node = node;
     addrObj = xmlXPathEval(BAD_CAST "./source/address", ctxt);
     if (!addrObj || addrObj->type != XPATH_NODESET || !addrObj->nodesetval ||
         addrObj->nodesetval->nodeNr != 1) {
         vfmigReportError(VFMIG_ERR_INVALID_ARG,
-                         _("domain XML: PCI hostdev %1$zu of <devices> has no <source><address/>, or more than one"),
-                         index + 1);
+                         _("domain XML: %1$s number %2$zu in <devices> has no <source><address/>, or more than one"),
+                         what, index);
         return -1;
     }
     addr = addrObj->nodesetval->nodeTab[0];
@@ -903,8 +911,8 @@ parseDomHostdev(xmlXPathContextPtr ctxt,
 
         if (!scanDomainAddrField(val, max[i], vals[i])) {
             vfmigReportError(VFMIG_ERR_INVALID_ARG,
-                             _("domain XML: invalid value '%1$s' of attribute '%2$s' of the source address of PCI hostdev %3$zu of <devices>"),
-                             val ? val : "", fields[i], index + 1);
+                             _("domain XML: invalid value '%1$s' of attribute '%2$s' of the source address of %3$s number %4$zu in <devices>"),
+                             val ? val : "", fields[i], what, index);
             return -1;
         }
     }
@@ -930,6 +938,8 @@ vfmigDomainPolicyParseDomainXML(const char *xml,
     g_autoptr(xmlXPathObject) hostdevObj = NULL;
     g_autoptr(GPtrArray) list = NULL;
     g_autoptr(vfmigDomainPolicy) ret = NULL;
+    size_t npci = 0;
+    size_t ninterfaces = 0;
     xmlNodePtr root;
     int i;
 
@@ -967,7 +977,8 @@ vfmigDomainPolicyParseDomainXML(const char *xml,
     }
 
     ctxt->node = root;
-    hostdevObj = xmlXPathEval(BAD_CAST "/domain/devices/hostdev[@type='pci']", ctxt);
+    hostdevObj = xmlXPathEval(BAD_CAST "/domain/devices/hostdev[@type='pci'] | "
+                              "/domain/devices/interface[@type='hostdev']", ctxt);
     if (!hostdevObj || hostdevObj->type != XPATH_NODESET) {
         vfmigReportError(VFMIG_ERR_INTERNAL_ERROR, "%s",
                          _("cannot evaluate the XPath expression of the domain's hostdevs"));
@@ -975,9 +986,12 @@ vfmigDomainPolicyParseDomainXML(const char *xml,
     }
     list = g_ptr_array_new_with_free_func((GDestroyNotify) vfmigDomainPolicyDomHostdevFree);
     for (i = 0; hostdevObj->nodesetval && i < hostdevObj->nodesetval->nodeNr; i++) {
+        xmlNodePtr node = hostdevObj->nodesetval->nodeTab[i];
         vfmigDomainPolicyDomHostdev *h = NULL;
+        size_t *count = xmlStrEqual(node->name, BAD_CAST "interface") ?
+            &ninterfaces : &npci;
 
-        if (parseDomHostdev(ctxt, hostdevObj->nodesetval->nodeTab[i], i, &h) < 0)
+        if (parseDomHostdev(ctxt, node, ++*count, &h) < 0)
             return -1;
         g_ptr_array_add(list, h);
     }
@@ -1061,7 +1075,7 @@ vfmigDomainPolicyCheckHostdevs(const vfmigDomainPolicy *policy,
 
         if (!h) {
             vfmigReportError(VFMIG_ERR_INVALID_ARG,
-                             _("domain migration policy: the entry for the hostdev with %1$s (entry %2$zu) names no PCI hostdev of the domain"),
+                             _("domain migration policy: the entry for the hostdev with %1$s (entry %2$zu) names no PCI hostdev or hostdev interface of the domain"),
                              what, i + 1);
             return -1;
         }
@@ -1071,7 +1085,7 @@ vfmigDomainPolicyCheckHostdevs(const vfmigDomainPolicy *policy,
             g_autofree char *other = describeEntry(by[k]);
 
             vfmigReportError(VFMIG_ERR_INVALID_ARG,
-                             _("domain migration policy: the entries for the hostdev with %1$s and with %2$s name the same PCI hostdev of the domain"),
+                             _("domain migration policy: the entries for the hostdev with %1$s and with %2$s name the same PCI hostdev or hostdev interface of the domain"),
                              other, what);
             return -1;
         }

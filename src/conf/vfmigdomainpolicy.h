@@ -131,11 +131,14 @@ void vfmigDomainPolicyFree(vfmigDomainPolicy *policy);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(vfmigDomainPolicy, vfmigDomainPolicyFree);
 
 /*
- * A <hostdev mode='subsystem' type='pci'> of the domain XML, as far as a
- * policy entry is matched against it.
+ * A <hostdev mode='subsystem' type='pci'>, or an <interface
+ * type='hostdev'> (a VF as a network interface, as Nova attaches SR-IOV
+ * ports), of the domain XML, as far as a policy entry is matched against
+ * it.
  */
 typedef struct _vfmigDomainPolicyDomHostdev vfmigDomainPolicyDomHostdev;
 struct _vfmigDomainPolicyDomHostdev {
+    bool interface;                 /* an <interface type='hostdev'> */
     char *alias;                    /* <alias name=>, NULL when none */
     vfmigPCIAddress address;        /* <source><address .../> */
 };
@@ -156,8 +159,9 @@ vfmigDomainPolicy *vfmigDomainPolicyParseString(const char *xml);
 
 /*
  * Parses a whole domain XML: *@policy, its <metadata>'s <vfmig:migration>
- * (NULL when it has none), and *@hostdevs, every PCI hostdev of the domain
- * (a GPtrArray of vfmigDomainPolicyDomHostdev, possibly empty).
+ * (NULL when it has none), and *@hostdevs, every PCI hostdev and hostdev
+ * interface of the domain in document order (a GPtrArray of
+ * vfmigDomainPolicyDomHostdev, possibly empty).
  * Returns 1 when the domain has a policy, 0 when it has none, -1 with an
  * error (also for a malformed policy or hostdev).
  */

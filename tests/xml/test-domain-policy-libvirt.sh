@@ -24,12 +24,13 @@ URI=http://vfmig.org/xmlns/libvirt/domain/1.0
 DATA=$SRCDIR/tests/xml
 DOMAIN_XML=$DATA/domainpolicydomaindata/domain_policy.xml
 NEW_POLICY=$DATA/domainpolicydata/alias_full.xml
+IFACE_XML=$DATA/domainpolicydomaindata/domain_interface.xml
 
 tmp=$(mktemp -d)
 trap '[ -n "${KEEP:-}" ] || rm -rf "$tmp"' EXIT
 n=0
 fail=0
-echo "1..12"
+echo "1..14"
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 nok() {
     n=$((n + 1)); fail=$((fail + 1)); echo "not ok $n - $1"
@@ -59,7 +60,7 @@ fi
 # status into $tmp/NAME.rc; the checks run after the daemon is gone.
 rc=0
 "$SRCDIR/tests/libvirt/with-libvirtd.sh" bash -c '
-    tmp=$1 uri=$2 domain_xml=$3
+    tmp=$1 uri=$2 domain_xml=$3 iface_xml=$4
     v() { virsh -q -c qemu:///system "$@" 2>> "$tmp/virsh.err"; }
     step() { local name=$1; shift; "$@"; echo $? > "$tmp/$name.rc"; }
     step define v define "$domain_xml" > /dev/null
@@ -77,7 +78,10 @@ rc=0
     step get2 v metadata vfmig-policy --uri "$uri" > "$tmp/get2.xml"
     step dump2 v dumpxml --migratable vfmig-policy > "$tmp/dump2.xml"
     step undefine v undefine vfmig-policy > /dev/null
-' bash "$tmp" "$URI" "$DOMAIN_XML" > "$tmp/with.out" 2>&1 < /dev/null ||
+    # a VF as <interface type='hostdev'>, named by its alias
+    step iface_define v define "$iface_xml" > /dev/null
+    step iface_dump v dumpxml --migratable vfmig-policy-interface > "$tmp/iface.xml"
+' bash "$tmp" "$URI" "$DOMAIN_XML" "$IFACE_XML" > "$tmp/with.out" 2>&1 < /dev/null ||
     rc=$?
 
 rcof() { cat "$tmp/$1.rc" 2>/dev/null || echo none; }
@@ -114,4 +118,10 @@ if [ "$(rcof undefine)" = 0 ]; then
 else
     nok "virsh undefine failed"
 fi
+if [ "$(rcof iface_define)" = 0 ] && grep -q "<interface type='hostdev'" "$tmp/iface.xml"; then
+    ok "libvirtd defines a domain whose policy names an <interface type='hostdev'>"
+else
+    nok "the domain with an <interface type='hostdev'> (define $(rcof iface_define))" "$tmp/iface.xml"
+fi
+same "virsh dumpxml --migratable of it: the policy unchanged, every entry naming a device" "$tmp/iface.xml" "$IFACE_XML"
 [ $fail = 0 ]

@@ -228,7 +228,7 @@ testDomainRewritten(const void *opaque G_GNUC_UNUSED)
     g_assert_null(vfmigDomainPolicyFindHostdev(policy->hostdevs[1], hostdevs));
     g_assert_cmpint(vfmigDomainPolicyCheckHostdevs(policy, hostdevs), ==, -1);
     g_assert_cmpstr(vfmigGetLastErrorMessage(), ==,
-                    "domain migration policy: the entry for the hostdev with address 0000:3b:00.3 (entry 2) names no PCI hostdev of the domain");
+                    "domain migration policy: the entry for the hostdev with address 0000:3b:00.3 (entry 2) names no PCI hostdev or hostdev interface of the domain");
 }
 
 
@@ -245,10 +245,40 @@ testDomainNamedTwice(const void *opaque G_GNUC_UNUSED)
     g_assert_cmpint(vfmigDomainPolicyParseDomainXML(xml, &policy, &hostdevs), ==, 1);
     g_assert_cmpint(vfmigDomainPolicyCheckHostdevs(policy, hostdevs), ==, -1);
     g_assert_cmpstr(vfmigGetLastErrorMessage(), ==,
-                    "domain migration policy: the entries for the hostdev with alias 'ua-vf0' and with address 0000:3b:00.2 name the same PCI hostdev of the domain");
+                    "domain migration policy: the entries for the hostdev with alias 'ua-vf0' and with address 0000:3b:00.2 name the same PCI hostdev or hostdev interface of the domain");
     /* the lookup prefers the alias */
     g_assert_true(vfmigDomainPolicyLookup(policy, g_ptr_array_index(hostdevs, 0)) ==
                   policy->hostdevs[0]);
+}
+
+
+/* A VF attached as <interface type='hostdev'> (as Nova attaches SR-IOV
+ * ports) is a hostdev of the policy too; other interfaces are not. */
+static void
+testDomainInterface(const void *opaque G_GNUC_UNUSED)
+{
+    g_autofree char *xml = readFile(DOMAIN_DIR, "domain_interface.xml");
+    g_autoptr(vfmigDomainPolicy) policy = NULL;
+    g_autoptr(GPtrArray) hostdevs = NULL;
+    const vfmigDomainPolicyDomHostdev *net;
+    const vfmigDomainPolicyDomHostdev *pci;
+
+    vfmigResetLastError();
+    g_assert_cmpint(vfmigDomainPolicyParseDomainXML(xml, &policy, &hostdevs), ==, 1);
+    g_assert_cmpuint(hostdevs->len, ==, 2);
+    net = g_ptr_array_index(hostdevs, 0);
+    pci = g_ptr_array_index(hostdevs, 1);
+    g_assert_true(net->interface);
+    g_assert_cmpstr(net->alias, ==, "ua-net0");
+    g_assert_cmpuint(net->address.bus, ==, 0x3b);
+    g_assert_cmpuint(net->address.function, ==, 2);
+    g_assert_false(pci->interface);
+    g_assert_null(pci->alias);
+    g_assert_cmpuint(pci->address.function, ==, 5);
+    g_assert_true(vfmigDomainPolicyFindHostdev(policy->hostdevs[0], hostdevs) == pci);
+    g_assert_true(vfmigDomainPolicyFindHostdev(policy->hostdevs[1], hostdevs) == net);
+    g_assert_true(vfmigDomainPolicyLookup(policy, net) == policy->hostdevs[1]);
+    g_assert_cmpint(vfmigDomainPolicyCheckHostdevs(policy, hostdevs), ==, 0);
 }
 
 
@@ -379,6 +409,7 @@ main(int argc,
     g_test_add_data_func("/domain-policy/domain/policy", NULL, testDomainPolicy);
     g_test_add_data_func("/domain-policy/domain/rewritten", NULL, testDomainRewritten);
     g_test_add_data_func("/domain-policy/domain/named-twice", NULL, testDomainNamedTwice);
+    g_test_add_data_func("/domain-policy/domain/interface", NULL, testDomainInterface);
     g_test_add_data_func("/domain-policy/domain/no-policy", NULL, testDomainNoPolicy);
     g_test_add_data_func("/domain-policy/metadata/get", NULL, testMetadataGet);
     g_test_add_data_func("/domain-policy/metadata/invalid", NULL, testMetadataInvalid);
