@@ -274,8 +274,14 @@ checkChildren(xmlNodePtr node, const char *const *names)
             const xmlChar *p;
 
             for (p = child->content; p && *p; p++) {
-                if (!g_ascii_isspace(*p))
-                    return reportAtf(node, "%s", _("unexpected text content"));
+                if (!g_ascii_isspace(*p)) {
+                    g_autofree char *text = g_strstrip(g_strdup((const char *) child->content));
+
+                    if (g_utf8_strlen(text, -1) > 40)
+                        *g_utf8_offset_to_pointer(text, 40) = '\0';
+                    return reportAtf(node, _("unexpected text '%1$s': the policy is in elements and attributes only"),
+                                     text);
+                }
             }
             continue;
         }
