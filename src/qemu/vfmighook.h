@@ -1,0 +1,129 @@
+/*
+ * vfmighook.h: the decision of vfmig's libvirt QEMU hook
+ *
+ * libvirt runs every executable of <sysconfdir>/libvirt/hooks/qemu.d/
+ * with four arguments (the domain's name, an operation, a sub-operation,
+ * an extra argument) and the domain XML on stdin.  On the destination of
+ * an incoming migration the first call is "migrate begin -", before any
+ * state moves: a hook that fails it cancels the migration, libvirt shows
+ * the hook's stderr in its error, and the source keeps running.
+ *
+ * vfmigHookCheck is the whole decision.  For "migrate begin" it checks
+ * every PCI hostdev (or hostdev interface) of the incoming XML that has
+ * an entry in the domain's migration policy (vfmigdomainpolicy.h) against
+ * the local VF named by the hostdev's <source><address>: on a destination
+ * that address is this host's device (Nova and `virsh migrate --xml` put
+ * it there), and an entry by alias still names it.  The local VF is read
+ * from sysfs and the node-device cache (vfmignodedevprobe.h); no VFIO
+ * device is ever opened, nothing is written, libvirt is never called.
+ *
+ * A hostdev is refused when the local device
+ *  - does not exist, or is not bound to a VFIO driver;
+ *  - is bound to a VFIO driver whose migration features this host cannot
+ *    tell without opening the device;
+ *  - does not match the source VF's identity of the policy (driver, PCI
+ *    ids, firmware, state stream version: vfmignodedevcompare.h), or
+ *    cannot load a migration state (no stop-copy);
+ *  - cannot pre-copy with the source when the policy requires pre-copy;
+ *  - cannot load several images (multi-load) when the source sends
+ *    several (its identity says multi-load='yes' and pre-copy is not
+ *    'off');
+ *  - holds another amount of state than the policy's state-size, where
+ *    this host's driver tells its state size (VFMIG_HOOK_STATE_SIZE_*).
+ *
+ * "prepare begin" runs before every start of a domain on this host, an
+ * ordinary start as well as an incoming migration (right after "migrate
+ * begin"): it never refuses; the same check runs and what would be
+ * refused is a note only (see vfmigHookCheck).  Every other call is
+ * ignored without reading anything.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include <stdbool.h>
+
+#include <glib.h>
+
+#include "vfmignodedevprobe.h"
+
+/* The most domain XML the hook reads from stdin: libvirt's largest
+ * domains are a few hundred KiB. */
+#define VFMIG_HOOK_XML_MAX (16 * 1024 * 1024)
+
+/* What libvirt asked. */
+typedef enum {
+    VFMIG_HOOK_OP_OTHER = 0,    /* anything the hook does not act on */
+    VFMIG_HOOK_OP_MIGRATE,      /* "migrate begin": may refuse */
+    VFMIG_HOOK_OP_PREPARE,      /* "prepare begin": notes only */
+
+    VFMIG_HOOK_OP_LAST
+} vfmigHookOp;
+
+/* The call, from the hook's operation and sub-operation arguments. */
+vfmigHookOp vfmigHookOpFromArgs(const char *operation,
+                                const char *subOperation);
+
+typedef enum {
+    VFMIG_HOOK_NOTHING = 0,     /* an ignored call, or no policy: silent */
+    VFMIG_HOOK_ACCEPTED,        /* every checked hostdev can migrate here */
+    VFMIG_HOOK_REFUSED,         /* at least one cannot ("migrate" only) */
+
+    VFMIG_HOOK_LAST
+} vfmigHookVerdict;
+
+/* One hostdev of the domain that has a policy entry. */
+typedef struct _vfmigHookDevice vfmigHookDevice;
+struct _vfmigHookDevice {
+    char *alias;                /* the hostdev's <alias name=>, or NULL */
+    char *address;              /* the local device, "0000:3b:00.2" */
+    bool refused;
+    /* refused: every reason, each saying why and what to do; accepted:
+     * how the device migrates (translated sentences) */
+    GPtrArray *reasons;         /* char * */
+};
+
+typedef struct _vfmigHookResult vfmigHookResult;
+struct _vfmigHookResult {
+    vfmigHookOp op;
+    vfmigHookVerdict verdict;
+    /* The check found what "migrate begin" would refuse, whether or not
+     * it refused (on "prepare begin" it does not). */
+    bool wouldRefuse;
+    GPtrArray *devices;         /* vfmigHookDevice *, in document order */
+    GPtrArray *notes;           /* char *: about the policy, no device's */
+};
+
+void vfmigHookDeviceFree(vfmigHookDevice *dev);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(vfmigHookDevice, vfmigHookDeviceFree);
+void vfmigHookResultFree(vfmigHookResult *res);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(vfmigHookResult, vfmigHookResultFree);
+
+/* "hostdev 'ua-vf0' (0000:3b:00.2 on this host)", or "hostdev
+ * 0000:3b:00.2 (on this host)" without an alias: how messages name
+ * @dev. */
+char *vfmigHookDeviceName(const vfmigHookDevice *dev);
+
+/* The reasons of @dev as one sentence list, "a; b". */
+char *vfmigHookDeviceReasons(const vfmigHookDevice *dev);
+
+/*
+ * Decides the hook call @operation @subOperation on the domain XML @xml
+ * (may be NULL for a call that is ignored: it is not looked at), probing
+ * this host's devices under @paths (NULL: the real system).
+ *
+ * Returns 0 with *@result: VFMIG_HOOK_NOTHING for a call other than
+ * "migrate begin" and "prepare begin" and for a domain without a policy
+ * (or whose policy names none of its hostdevs); otherwise ACCEPTED, or
+ * REFUSED for "migrate begin" when a hostdev cannot migrate here (see the
+ * top of this file).  On "prepare begin" the verdict is never REFUSED:
+ * @wouldRefuse tells what "migrate begin" would have said.
+ * Returns -1 with an error when @xml is not a domain XML, or its policy
+ * or hostdevs are malformed; the caller refuses a migration then.
+ */
+int vfmigHookCheck(const char *operation,
+                   const char *subOperation,
+                   const char *xml,
+                   const vfmigNodeDevProbePaths *paths,
+                   vfmigHookResult **result);
