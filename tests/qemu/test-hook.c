@@ -441,6 +441,47 @@ testAddressRewritten(Fake *f,
 }
 
 
+/* A VF attached as <interface type='hostdev'>, as Nova attaches SR-IOV
+ * ports, is checked like a <hostdev>. */
+static void
+testInterface(Fake *f,
+              gconstpointer data G_GNUC_UNUSED)
+{
+    g_autofree char *e = entry(NULL, IDENTITY);
+    g_autofree char *xml = g_strdup_printf(
+        "<domain type='kvm'>\n"
+        "  <name>vm0</name>\n"
+        "  <metadata>\n"
+        "    <vfmig:migration xmlns:vfmig='http://vfmig.org/xmlns/libvirt/domain/1.0'>\n"
+        "%s"
+        "    </vfmig:migration>\n"
+        "  </metadata>\n"
+        "  <devices>\n"
+        "    <interface type='hostdev' managed='no'>\n"
+        "      <mac address='52:54:00:6d:90:02'/>\n"
+        "      <source>\n"
+        "        <address type='pci' domain='0x0000' bus='0x00' slot='0x03' function='0x0'/>\n"
+        "      </source>\n"
+        "      <alias name='ua-vf0'/>\n"
+        "    </interface>\n"
+        "  </devices>\n"
+        "</domain>\n", e);
+    g_autoptr(vfmigHookResult) res = NULL;
+    const vfmigHookDevice *dev;
+
+    res = check(f, "migrate", xml);
+    g_assert_cmpint(res->verdict, ==, VFMIG_HOOK_ACCEPTED);
+    g_assert_cmpuint(res->devices->len, ==, 1);
+    dev = g_ptr_array_index(res->devices, 0);
+    g_assert_cmpstr(dev->address, ==, VF1);
+
+    attr(f, VF1, "vfio_migration/multi_load", "0\n");
+    g_clear_pointer(&res, vfmigHookResultFree);
+    res = check(f, "migrate", xml);
+    g_assert_cmpint(res->verdict, ==, VFMIG_HOOK_REFUSED);
+}
+
+
 static void
 testNoDevice(Fake *f,
              gconstpointer data G_GNUC_UNUSED)
@@ -734,6 +775,7 @@ main(int argc,
     ADD("accepted-no-identity", testAcceptedNoIdentity);
     ADD("by-address", testByAddress);
     ADD("address-rewritten", testAddressRewritten);
+    ADD("interface-hostdev", testInterface);
     ADD("refused/no-device", testNoDevice);
     ADD("refused/not-vfio", testNotVFIO);
     ADD("refused/features-unknown", testFeaturesUnknown);
