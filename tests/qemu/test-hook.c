@@ -14,6 +14,7 @@
 #include <config.h>
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -520,6 +521,11 @@ testFeaturesUnknown(Fake *f,
     fakePCI(f, "0000:00:04.0", "0x1b36\n", "0x0005\n", "vfio-pci", true, 7);
     assertRefused(f, "0000:00:04.0", e,
                   "the device is bound to 'vfio-pci' and the source's VF to 'vfmig_testdev'");
+
+    /* broken files: the probe's error is the reason */
+    attr(f, VF0, "vfio_migration/state", "SLEEPING\n");
+    assertRefused(f, VF0, e, "its migration features cannot be read (");
+    assertRefused(f, VF0, e, "SLEEPING");
 
     rmPath(f, VF0, "vfio_migration");
     assertRefused(f, VF0, e,
