@@ -9,7 +9,9 @@
 # diagnostic; the only timed bound is a generous 5 s).
 set -uo pipefail
 
-HOOK=${1:?usage: test-hook.sh PATH-TO-vfmig-libvirt-hook}
+HOOK=${1:?usage: test-hook.sh PATH-TO-vfmig-libvirt-hook [PATH-TO-50-vfmig]}
+# the same program as installed into libvirt's hooks/qemu.d
+HOOK_COPY=${2:-}
 VFMIG=$HOOK
 . "$(dirname "$0")/cli-lib.sh"
 
@@ -170,6 +172,13 @@ hook_check "refused: other stream version, one exact line" 1 \
     "$tmp/ok.xml" vm0 migrate begin -
 echo "# refused in $elapsed_ms ms (goal: under 5 s)"
 result "refused: exactly one line on stderr" lines 1
+if [ -n "$HOOK_COPY" ]; then
+    saved=$HOOK HOOK=$HOOK_COPY
+    hook_check "50-vfmig, as libvirtd finds it, refuses the same" 1 \
+        "^vfmig: cannot migrate $A: the devices use different state stream versions" \
+        "$tmp/ok.xml" vm0 migrate begin -
+    HOOK=$saved
+fi
 setattr 0000:00:02.0 vfio_migration/stream_version 1
 
 setattr 0000:00:02.0 vfio_migration/multi_load 0
