@@ -29,7 +29,8 @@
  *    several (its identity says multi-load='yes' and pre-copy is not
  *    'off');
  *  - holds another amount of state than the policy's state-size, where
- *    this host's driver tells its state size (VFMIG_HOOK_STATE_SIZE_*).
+ *    this host's driver tells its state size (vfmig_testdev's
+ *    state_size: it loads only a state of its own size).
  *
  * "prepare begin" runs before every start of a domain on this host, an
  * ordinary start as well as an incoming migration (right after "migrate
