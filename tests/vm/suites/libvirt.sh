@@ -1,0 +1,449 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# suites/libvirt.sh: stock libvirt 11.3 migrating a domain with a test VF
+# between two real libvirt daemons, with no vfmig userspace in the path:
+# the base the domain policy, the destination hook and the daemon plug
+# into (libvirt-hosts.sh gives the hosts).
+#
+# Two libvirt hosts "src" and "dst" in namespaces of this guest, joined by
+# a veth pair; one pci-testdev on vfmig_testdev for each (8 MiB of state,
+# 50 ms stop and resume delays), a third on plain vfio-pci.  A TCG domain
+# (q35, 64 MiB, no disk, SeaBIOS, a fixed <uuid>) with
+# <hostdev mode='subsystem' type='pci' managed='no'> on src's device is
+# defined and started on src, then moved with plain
+#   virsh migrate --live --persistent --undefinesource DOMAIN
+#       qemu+tcp://DST/system --migrateuri tcp://DST --xml DST.xml
+# (DST.xml: the domain's migratable XML naming the destination's device)
+# to dst and back.  The sending device dirties its state at 2 MiB/s, the
+# receiving one not at all.  Checked: the domain runs on the other host
+# and is gone from the first; the sending device went through PRE_COPY and
+# STOP_COPY, the receiving one through RESUMING to RUNNING (the driver's
+# own record of every arc: dynamic debug, in the kernel log); the
+# receiver's digest equals the sender's taken while it was stopped; a qemu
+# hook in dst's hooks/qemu.d is called on "migrate begin".  Then
+# `virsh domjobabort` while the device is in PRE_COPY, and a destination
+# whose device is on plain vfio-pci: the migration fails and the domain
+# runs on src with its device RUNNING and its state unchanged.
+#
+# On a kernel without device dirty tracking (Debian's 6.12: no
+# CONFIG_IOMMUFD_DRIVER) QEMU blocks the device unless vfio-pci has
+# enable-migration=on, which libvirt never sets: the domain carries it in
+# <qemu:override>, and since QEMU then counts all guest RAM dirty, the
+# migrations give --available-switchover-bandwidth.
+#
+# Reported, not judged: each migration's wall time, libvirt's
+# `domjobinfo --completed`, QEMU's own downtime (from libvirtd's monitor
+# log), how long a refusal took, and which migration capabilities libvirt
+# turned on in QEMU (switchover-ack? return-path?): from QMP while the
+# job runs and from the migrate-set-capabilities libvirtd sent.
+# vm-needs: testdev-ko
+# vm-testdevs: 3
+
+. "$VM_SRCDIR/lib.sh"
+. "$VM_SRCDIR/libvirt-hosts.sh"
+
+STATE_SIZE=${VFMIG_VM_OPT_LIBVIRT_STATE_SIZE:-8388608}
+DIRTY_RATE=${VFMIG_VM_OPT_LIBVIRT_DIRTY_RATE:-2097152}
+DELAY_US=50000
+DOM=vfmig-l2
+DOM_UUID=5a1e0000-0000-4000-8000-00000000d0d1
+MIG_TIMEOUT=240
+SWITCH_BW=1024          # MiB/s, where QEMU counts all guest RAM dirty
+
+tap_plan 13
+
+find_testdevs
+B1=${TESTDEVS[0]:-none}
+B2=${TESTDEVS[1]:-none}
+B3=${TESTDEVS[2]:-none}
+NEED_EM=false
+grep -q '^CONFIG_IOMMUFD_DRIVER=y' "/boot/config-$(uname -r)" || [ "$(kernel_series)" = 6.1 ] ||
+    NEED_EM=true
+MIG_OPTS=()
+$NEED_EM && MIG_OPTS=(--available-switchover-bandwidth "$SWITCH_BW")
+
+cleanup() { lvh_stop_all; }
+# vrun HOST VIRSH-ARGS...: as run (RC, $TMP/out, $TMP/err), on the host
+vrun() {
+    local h=$1
+    shift
+    run nsenter -t "${LVH_PID[$h]}" -m -n -u -- virsh -c qemu:///system "$@"
+}
+trap cleanup EXIT
+
+# ---------- devices -------------------------------------------------------------------
+# vfmig_testdev with its dynamic debug on: every arc of its FSM is logged
+ok=true
+load_vfio || ok=false
+if [ ! -d /sys/module/vfmig_testdev ]; then
+    insmod "$TESTDEV_KO" dyndbg=+p > "$TMP/err" 2>&1 || ok=false
+fi
+$ok && bind vfmig_testdev "$B1" "$B2" || ok=false
+msg1=$BIND_MSG
+$ok && bind vfio-pci "$B3" || ok=false
+msg1+=";$BIND_MSG"
+for b in "$B1" "$B2"; do
+    tdset "$b" vfmig_testdev/state_size "$STATE_SIZE" &&
+        tdset "$b" vfmig_testdev/p2p 1 &&
+        tdset "$b" vfio_migration/precopy on &&
+        tdset "$b" vfio_migration/multi_load 1 &&
+        tdset "$b" vfmig_testdev/stop_delay_us "$DELAY_US" &&
+        tdset "$b" vfmig_testdev/resume_delay_us "$DELAY_US" &&
+        tdset "$b" vfmig_testdev/dirty_rate 0 || ok=false
+done
+if $ok; then
+    result pass "set-up:$msg1; state_size $STATE_SIZE, features '$(tdget "$B1" vfio_migration/features)', stop and resume delays $DELAY_US us"
+else
+    result fail "set-up failed:$msg1 $(cat "$TMP/err" 2> /dev/null)"
+fi
+
+# ---------- two hosts ------------------------------------------------------------------
+t0=$(now_us)
+ok=true
+{ lvh_start src 1 && lvh_start dst 2 && lvh_link src dst; } 2> "$TMP/hosts.err" || ok=false
+err=$(tr '\n' ' ' < "$TMP/hosts.err")
+# the first connection probes QEMU's capabilities: both at once
+if $ok; then
+    lvh_wait src > "$TMP/wait-src" 2>&1 &
+    w1=$!
+    lvh_wait dst > "$TMP/wait-dst" 2>&1 &
+    w2=$!
+    wait $w1 || ok=false
+    wait $w2 || ok=false
+fi
+up_s=$(secs $(( $(now_us) - t0 )))
+# src reaches dst's daemon over TCP, and the other way
+if $ok && lvh_on src virsh -c "$(lvh_uri dst)" hostname > "$TMP/h1" 2>&1 &&
+   lvh_on dst virsh -c "$(lvh_uri src)" hostname > "$TMP/h2" 2>&1 &&
+   [ "$(cat "$TMP/h1")" = dst ] && [ "$(cat "$TMP/h2")" = src ]; then
+    u1=$(lvh_virsh src capabilities | grep -m1 -o '<uuid>[^<]*' | cut -c7-)
+    u2=$(lvh_virsh dst capabilities | grep -m1 -o '<uuid>[^<]*' | cut -c7-)
+    result pass "two libvirtd $(libvirtd --version | awk '{print $NF}') hosts up in $up_s s: src $(lvh_addr src) (host uuid $u1), dst $(lvh_addr dst) (host uuid $u2); each reaches the other over qemu+tcp"
+else
+    result fail "two libvirt hosts: $err $(cat "$TMP"/wait-* "$TMP"/h1 "$TMP"/h2 2> /dev/null | tr '\n' ' ')"
+    cat "$LVH_SHARE"/*.log 2> /dev/null | diag
+fi
+
+# a qemu hook on dst that records its calls
+cat > "$LVH_SHARE/record-hook" <<'EOF'
+#!/bin/sh
+# records each call; the domain XML on stdin is read and dropped
+echo "$*" >> /var/log/libvirt/hook-calls.log
+cat > /dev/null
+exit 0
+EOF
+lvh_install_hook dst "$LVH_SHARE/record-hook" 50-record > "$TMP/hook.err" 2>&1 ||
+    diag "installing the recording hook on dst failed: $(cat "$TMP/hook.err")"
+
+# ---------- the domain -------------------------------------------------------------------
+# domain_xml BDF
+domain_xml() {
+    local dom=${1%%:*} rest=${1#*:}
+    local bus=${rest%%:*} sf=${rest#*:}
+    cat <<EOF
+<domain type='qemu' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>
+  <name>$DOM</name>
+  <uuid>$DOM_UUID</uuid>
+  <memory unit='MiB'>64</memory>
+  <vcpu>1</vcpu>
+  <os><type arch='x86_64' machine='q35'>hvm</type></os>
+  <devices>
+    <emulator>/usr/bin/qemu-system-x86_64</emulator>
+    <controller type='usb' model='none'/>
+    <memballoon model='none'/>
+    <hostdev mode='subsystem' type='pci' managed='no'>
+      <source><address domain='0x$dom' bus='0x$bus' slot='0x${sf%.*}' function='0x${sf#*.}'/></source>
+    </hostdev>
+  </devices>
+EOF
+    $NEED_EM && cat <<EOF
+  <qemu:override>
+    <qemu:device alias='hostdev0'>
+      <qemu:frontend>
+        <qemu:property name='enable-migration' type='string' value='on'/>
+      </qemu:frontend>
+    </qemu:device>
+  </qemu:override>
+EOF
+    echo "</domain>"
+}
+
+domain_xml "$B1" > "$LVH_SHARE/domain.xml"
+vrun src define "$LVH_SHARE/domain.xml"
+drc=$RC
+vrun src start "$DOM"
+src_rc=$RC
+st=$(lvh_virsh src domstate "$DOM" 2> /dev/null | head -1)
+pci=$(lvh_virsh src qemu-monitor-command "$DOM" --hmp 'info pci' 2> /dev/null | grep -c '1b36:0005')
+if [ "$drc" -eq 0 ] && [ "$src_rc" -eq 0 ] && [ "$st" = running ] && [ "$pci" -ge 1 ]; then
+    result pass "domain $DOM defined and started on src with <hostdev managed='no'> on $B1$($NEED_EM && echo " and <qemu:override> enable-migration=on"): running, QEMU shows the device 1b36:0005"
+else
+    result fail "domain on src: define exit $drc, start exit $src_rc, state '$st', 1b36:0005 in QEMU's info pci: ${pci:-0}"
+    diag_run
+    lvh_on src sh -c "tail -20 /var/log/libvirt/qemu/$DOM.log" 2> /dev/null | diag
+fi
+
+# ---------- migration helpers --------------------------------------------------------------
+# the host's /var/log/libvirt/libvirtd.log, to stdout
+lvlog() { lvh_on "$1" cat /var/log/libvirt/libvirtd.log 2> /dev/null; }
+
+# dst_xml FROM BDF: the domain's migratable XML on FROM with the hostdev's
+# source address replaced by BDF
+dst_xml() {
+    local dom=${2%%:*} rest=${2#*:}
+    local bus=${rest%%:*} sf=${rest#*:}
+    lvh_virsh "$1" dumpxml --migratable "$DOM" |
+        sed "/<hostdev /,/<\/hostdev>/{/<source>/,/<\/source>/s|<address [^>]*/>|<address domain='0x$dom' bus='0x$bus' slot='0x${sf%.*}' function='0x${sf#*.}'/>|}"
+}
+
+# poll_dev BDF FILE: the device's state as it changes, and its digest
+# whenever it enters a stopped saving state (the source's state at the end)
+poll_dev() {
+    local st last='' dg f=/sys/bus/pci/devices/$1
+    while :; do
+        read -r st < "$f/vfio_migration/state" || st='?'
+        if [ "$st" != "$last" ]; then
+            echo "$(now_us) state $st" >> "$2"
+            last=$st
+            case "$st" in
+                STOP_COPY|STOP)
+                    read -r dg < "$f/vfmig_testdev/digest" && echo "$(now_us) digest $st $dg" >> "$2"
+                    ;;
+            esac
+        fi
+        sleep 0.05
+    done
+}
+
+# the arcs the driver logged for BDF since the mark: "FROM>TO ..."
+arcs() {
+    dmesg | sed -n "/vfmig-libvirt: mark $1\$/,\$p" | grep " $2: vfmig: arc " |
+        sed 's/.*vfmig: arc \([A-Z_0-9]*\) -> \([A-Z_0-9]*\) .*/\1>\2/' | tr '\n' ' '
+}
+
+# mig_start NAME FROM TO SENDER RECEIVER DST-BDF [virsh options]: starts
+# the migration in the background (MIG_PID); the sender dirties, the
+# receiver does not
+mig_start() {
+    MIG_NAME=$1 MIG_FROM=$2 MIG_TO=$3 MIG_SENDER=$4 MIG_RECEIVER=$5
+    local bdf=$6
+    shift 6
+    [ -e "/sys/bus/pci/devices/$MIG_RECEIVER/vfmig_testdev" ] &&
+        tdset "$MIG_RECEIVER" vfmig_testdev/dirty_rate 0
+    dst_xml "$MIG_FROM" "$bdf" > "$LVH_SHARE/$MIG_NAME.xml"
+    echo "vfmig-libvirt: mark $MIG_NAME" > /dev/kmsg
+    rm -f "$TMP/poll-$MIG_NAME"
+    poll_dev "$MIG_SENDER" "$TMP/poll-$MIG_NAME" &
+    POLL_PID=$!
+    MIG_T0=$(now_us)
+    timeout -k 5 "$MIG_TIMEOUT" nsenter -t "${LVH_PID[$MIG_FROM]}" -m -n -u -- \
+        virsh -c qemu:///system migrate --live --persistent --undefinesource "$DOM" \
+        "$(lvh_uri "$MIG_TO")" --migrateuri "tcp://$(lvh_addr "$MIG_TO")" \
+        --xml "$LVH_SHARE/$MIG_NAME.xml" "$@" \
+        > "$TMP/mig-$MIG_NAME.out" 2> "$TMP/mig-$MIG_NAME.err" &
+    MIG_PID=$!
+}
+
+# mig_finish: MIG_RC, MIG_S (wall seconds), SENDER_ARCS, RECEIVER_ARCS,
+# SENDER_DIGEST (taken stopped), STATES (the sender's, polled)
+mig_finish() {
+    wait "$MIG_PID"
+    MIG_RC=$?
+    MIG_S=$(secs $(( $(now_us) - MIG_T0 )))
+    sleep 0.3
+    kill "$POLL_PID" 2> /dev/null
+    wait "$POLL_PID" 2> /dev/null
+    SENDER_ARCS=$(arcs "$MIG_NAME" "$MIG_SENDER")
+    RECEIVER_ARCS=$(arcs "$MIG_NAME" "$MIG_RECEIVER")
+    SENDER_DIGEST=$(awk '$2 == "digest" {d = $4} END {print d}' "$TMP/poll-$MIG_NAME")
+    STATES=$(awk '$2 == "state" {printf "%s%s", s, $3; s = ","}' "$TMP/poll-$MIG_NAME")
+    diag "$MIG_NAME: virsh migrate exit $MIG_RC after $MIG_S s$([ -s "$TMP/mig-$MIG_NAME.err" ] && echo ": $(tr '\n' ' ' < "$TMP/mig-$MIG_NAME.err")")"
+    diag "$MIG_NAME: sender $MIG_SENDER arcs: $SENDER_ARCS"
+    diag "$MIG_NAME: receiver $MIG_RECEIVER arcs: $RECEIVER_ARCS"
+    diag "$MIG_NAME: sender states polled: $STATES"
+    # when PRE_COPY began, from the command
+    local pc
+    pc=$(awk -v t0="$MIG_T0" '$2 == "state" && $3 == "PRE_COPY" {printf "%.1f", ($1 - t0) / 1e6; exit}' "$TMP/poll-$MIG_NAME")
+    [ -n "$pc" ] && diag "$MIG_NAME: the sender entered PRE_COPY $pc s after the command"
+}
+
+# mig_report: libvirt's completed job on the receiver, QEMU's downtime
+# from the sender's monitor log
+mig_report() {
+    lvh_virsh "$MIG_TO" domjobinfo --completed "$DOM" 2>&1 |
+        grep -E 'Time elapsed|[Dd]owntime|Data total|Memory processed|Expected' | sed "s/^/$MIG_NAME: dst domjobinfo --completed: /" | diag
+    local qd
+    qd=$(lvlog "$MIG_FROM" | grep -o '"downtime": *[0-9]*' | tail -1 | grep -o '[0-9]*$')
+    diag "$MIG_NAME: QEMU's own downtime (the sender's last query-migrate): ${qd:-?} ms"
+}
+
+# check_moved: the domain runs on MIG_TO and is gone from MIG_FROM
+check_moved() {
+    local st_to st_from
+    st_to=$(lvh_virsh "$MIG_TO" domstate "$DOM" 2> /dev/null | head -1)
+    st_from=$(lvh_virsh "$MIG_FROM" domstate "$DOM" 2>&1 | head -1)
+    if [ "$MIG_RC" -eq 0 ] && [ "$st_to" = running ] && [[ $st_from == *"failed to get domain"* ]]; then
+        result pass "$MIG_NAME: virsh migrate --live $MIG_FROM -> $MIG_TO in $MIG_S s; the domain runs on $MIG_TO and is gone from $MIG_FROM"
+    else
+        result fail "$MIG_NAME: virsh migrate exit $MIG_RC; on $MIG_TO '$st_to' (want running), on $MIG_FROM '$st_from' (want no domain)"
+        sed 's/^/virsh: /' "$TMP/mig-$MIG_NAME.err" | diag
+        lvh_on "$MIG_TO" sh -c "tail -15 /var/log/libvirt/qemu/$DOM.log" 2> /dev/null | sed "s/^/$MIG_TO qemu: /" | diag
+        lvh_on "$MIG_FROM" sh -c "tail -15 /var/log/libvirt/qemu/$DOM.log" 2> /dev/null | sed "s/^/$MIG_FROM qemu: /" | diag
+    fi
+}
+
+check_states() {
+    if [[ " $SENDER_ARCS" == *">PRE_COPY "*">STOP_COPY "* ]] &&
+       [[ " $RECEIVER_ARCS" == *">RESUMING "*"RESUMING>STOP "* ]] &&
+       [[ $RECEIVER_ARCS == *">RUNNING " ]] &&
+       [ "$(tdget "$MIG_RECEIVER" vfio_migration/state)" = RUNNING ]; then
+        result pass "$MIG_NAME: sender $MIG_SENDER went through PRE_COPY and STOP_COPY, receiver $MIG_RECEIVER through RESUMING to RUNNING (the driver's log of its arcs)"
+    else
+        result fail "$MIG_NAME: want PRE_COPY then STOP_COPY on $MIG_SENDER, RESUMING then RUNNING on $MIG_RECEIVER; sender '$SENDER_ARCS', receiver '$RECEIVER_ARCS', receiver now '$(tdget "$MIG_RECEIVER" vfio_migration/state)'"
+    fi
+}
+
+check_digest() {
+    local dd
+    dd=$(tdget "$MIG_RECEIVER" vfmig_testdev/digest)
+    if [[ $SENDER_DIGEST =~ ^[0-9a-f]{64}$ ]] && [ "$SENDER_DIGEST" = "$dd" ]; then
+        result pass "$MIG_NAME: the receiver's digest equals the sender's when it stopped: ${dd:0:16}..."
+    else
+        result fail "$MIG_NAME: digests: sender stopped '${SENDER_DIGEST:-not read}', receiver '$dd'"
+        diag < "$TMP/poll-$MIG_NAME"
+    fi
+}
+
+# the capabilities libvirt turned on (migrate-set-capabilities it sent)
+caps_sent() {
+    lvlog "$1" | grep "QEMU_MONITOR_SEND_MSG: .*migrate-set-capabilities" |
+        python3 -c '
+import json, re, sys
+n = 0
+for line in sys.stdin:
+    m = re.search(r"msg=(\{.*\})", line)
+    try:
+        caps = json.loads(m.group(1))["arguments"]["capabilities"]
+    except Exception:
+        continue
+    on = [c["capability"] for c in caps if c.get("state")]
+    n += 1
+    print("on: " + (",".join(on) or "none") + "; off: " +
+          ",".join(c["capability"] for c in caps if not c.get("state")))
+if n == 0:
+    print("none in the log")'
+}
+
+# ---------- src -> dst -------------------------------------------------------------------
+tdset "$B1" vfmig_testdev/dirty_rate "$DIRTY_RATE"
+mig_start m1 src dst "$B1" "$B2" "$B2" ${MIG_OPTS[@]+"${MIG_OPTS[@]}"}
+# QMP while the job runs: which capabilities are on
+for _ in $(seq 1200); do
+    grep -q ' state PRE_COPY' "$TMP/poll-m1" 2> /dev/null && break
+    kill -0 "$MIG_PID" 2> /dev/null || break
+    sleep 0.1
+done
+q0=$(now_us)
+timeout -k 5 40 nsenter -t "${LVH_PID[src]}" -m -n -u -- virsh -c qemu:///system \
+    qemu-monitor-command "$DOM" '{"execute":"query-migrate-capabilities"}' > "$TMP/caps.json" 2> "$TMP/caps.err"
+qrc=$?
+qs=$(secs $(( $(now_us) - q0 )))
+mig_finish
+mig_report
+if [ $qrc -eq 0 ]; then
+    on=$(python3 -c 'import json,sys; print(",".join(c["capability"] for c in json.load(sys.stdin)["return"] if c["state"]) or "none")' < "$TMP/caps.json" 2>&1)
+    diag "switchover-ack: QMP query-migrate-capabilities on src while the job ran (device in PRE_COPY, answered in $qs s): on: $on"
+else
+    diag "switchover-ack: QMP query-migrate-capabilities on src during the job: exit $qrc after $qs s: $(tr '\n' ' ' < "$TMP/caps.err")"
+fi
+caps_sent src | sed 's/^/switchover-ack: migrate-set-capabilities src libvirtd sent: /' | diag
+caps_sent dst | sed 's/^/switchover-ack: migrate-set-capabilities dst libvirtd sent: /' | diag
+check_moved
+check_states
+check_digest
+
+calls=$(lvh_on dst cat /var/log/libvirt/hook-calls.log 2> /dev/null | tr '\n' ';')
+if [[ ";$calls" == *";$DOM migrate begin "* ]]; then
+    result pass "dst's hooks/qemu.d/50-record was called: $calls"
+else
+    result fail "dst's qemu hook: want a '$DOM migrate begin' call; calls: '${calls:-none}'"
+fi
+
+# ---------- dst -> src ----------------------------------------------------------------------
+tdset "$B2" vfmig_testdev/dirty_rate "$DIRTY_RATE"
+mig_start m2 dst src "$B2" "$B1" "$B1" ${MIG_OPTS[@]+"${MIG_OPTS[@]}"}
+mig_finish
+mig_report
+check_moved
+check_states
+check_digest
+tdset "$B2" vfmig_testdev/dirty_rate 0
+
+# ---------- domjobabort mid-PRE_COPY ----------------------------------------------------------
+# the source's state is still: its digest must survive the abort
+tdset "$B1" vfmig_testdev/dirty_rate 0
+d_before=$(tdget "$B1" vfmig_testdev/digest)
+# 1 MiB/s: the device's 8 MiB take seconds in PRE_COPY; and on 6.12, no
+# switchover bandwidth: with all RAM dirty QEMU would never switch over
+mig_start abort src dst "$B1" "$B2" "$B2" --bandwidth 1
+ast=
+for _ in $(seq 1200); do
+    grep -q ' state PRE_COPY' "$TMP/poll-abort" 2> /dev/null && { ast=$(tdget "$B1" vfio_migration/state); break; }
+    kill -0 "$MIG_PID" 2> /dev/null || break
+    sleep 0.05
+done
+vrun src domjobabort "$DOM"
+arc_=$RC
+mig_finish
+sleep 1
+st_src=$(lvh_virsh src domstate "$DOM" 2> /dev/null | head -1)
+st_dst=$(lvh_virsh dst domstate "$DOM" 2>&1 | head -1)
+dev_st=$(tdget "$B1" vfio_migration/state)
+d_after=$(tdget "$B1" vfmig_testdev/digest)
+if [ "$ast" = PRE_COPY ] && [ "$arc_" -eq 0 ] && [ "$MIG_RC" -ne 0 ] &&
+   [[ " $SENDER_ARCS" == *">PRE_COPY "* ]] && [[ $SENDER_ARCS != *STOP_COPY* ]] &&
+   grep -qi 'cancel' "$TMP/mig-abort.err" && [ "$st_src" = running ] &&
+   [[ $st_dst == *"failed to get domain"* ]] && [ "$dev_st" = RUNNING ] &&
+   [ -n "$d_before" ] && [ "$d_before" = "$d_after" ]; then
+    result pass "domjobabort while $B1 was in PRE_COPY (it never reached STOP_COPY): virsh migrate failed ($(head -1 "$TMP/mig-abort.err")); the domain runs on src, none on dst, $B1 RUNNING with its digest ${d_after:0:16}..."
+else
+    result fail "domjobabort mid-PRE_COPY: state when aborting '${ast:-never PRE_COPY}', sender arcs '$SENDER_ARCS' (want PRE_COPY, no STOP_COPY), domjobabort exit $arc_, migrate exit $MIG_RC '$(tr '\n' ' ' < "$TMP/mig-abort.err")'; src '$st_src' (want running), dst '$st_dst'; $B1 '$dev_st'; digest before ${d_before:0:16}, after ${d_after:0:16}"
+    diag_run
+fi
+
+# ---------- a destination on plain vfio-pci ----------------------------------------------------
+d_before=$(tdget "$B1" vfmig_testdev/digest)
+mig_start refused src dst "$B1" "$B3" "$B3" ${MIG_OPTS[@]+"${MIG_OPTS[@]}"}
+mig_finish
+sleep 1
+st_src=$(lvh_virsh src domstate "$DOM" 2> /dev/null | head -1)
+st_dst=$(lvh_virsh dst domstate "$DOM" 2>&1 | head -1)
+dev_st=$(tdget "$B1" vfio_migration/state)
+d_after=$(tdget "$B1" vfmig_testdev/digest)
+why=$(grep -v '^$' "$TMP/mig-refused.err" | head -2 | tr '\n' ' ')
+diag "refusal: a destination device on plain vfio-pci was refused after $MIG_S s (stock libvirt: no check before the transfer): $why"
+if [ "$MIG_RC" -ne 0 ] && [ "$MIG_RC" -ne 124 ] && [ "$st_src" = running ] &&
+   [[ $st_dst == *"failed to get domain"* ]] && [ "$dev_st" = RUNNING ] &&
+   [ -n "$d_before" ] && [ "$d_before" = "$d_after" ]; then
+    result pass "destination device $B3 on plain vfio-pci: virsh migrate failed after $MIG_S s; the domain runs on src, none on dst, $B1 RUNNING with its digest"
+else
+    result fail "destination on plain vfio-pci: migrate exit $MIG_RC ($why); src '$st_src' (want running), dst '$st_dst'; $B1 '$dev_st'; digest before ${d_before:0:16}, after ${d_after:0:16}"
+    lvh_on dst sh -c "tail -15 /var/log/libvirt/qemu/$DOM.log" 2> /dev/null | sed 's/^/dst qemu: /' | diag
+fi
+
+# ---------- the end ------------------------------------------------------------------------------
+lvh_virsh src destroy "$DOM" > /dev/null 2>&1
+lvh_virsh src undefine "$DOM" > /dev/null 2>&1
+lvh_stop_all
+trap - EXIT
+sleep 0.5
+left=$(pgrep -c -x qemu-system-x86 2> /dev/null; pgrep -c -x libvirtd 2> /dev/null)
+left=$(echo "$left" | awk '{s += $1} END {print s + 0}')
+if [ "$left" -eq 0 ] && [ "$(tdget "$B1" vfio_migration/state)" = RUNNING ]; then
+    result pass "both hosts stopped: no libvirtd or QEMU left (logs in $VM_OUT/libvirt-src, libvirt-dst)"
+else
+    result fail "after stopping the hosts: $left libvirtd/QEMU processes left; $B1 '$(tdget "$B1" vfio_migration/state)'"
+    ps -eo pid,comm,args | grep -E 'qemu|libvirtd' | grep -v grep | diag
+fi
+tap_end
