@@ -23,7 +23,12 @@
 #                           returns once the daemon's socket exists
 #   lvh_link NAME NAME      a veth pair between two hosts
 #   lvh_wait NAME           first connection (QEMU capability probing,
-#                           several seconds under TCG); fails if it fails
+#                           several seconds under TCG); fails if it fails.
+#                           The first host waited for leaves its QEMU
+#                           capabilities cache in $LVH_SHARE/qemu-caps for
+#                           the hosts started after it, which then skip
+#                           the probing: start and wait for one host
+#                           before starting the others.
 #   lvh_on NAME CMD...      run CMD on the host (nsenter)
 #   lvh_virsh NAME ARGS...  virsh -c qemu:///system ARGS on the host
 #   lvh_addr NAME, lvh_uri NAME   its address, qemu+tcp://ADDR/system
@@ -86,6 +91,11 @@ log_filters = "1:qemu.qemu_monitor 1:qemu.qemu_migration_params"
 log_outputs = "1:file:/var/log/libvirt/libvirtd.log"
 EOF
         echo "cgroup_controllers = [ ]" >> /etc/libvirt/qemu.conf
+        # QEMU capabilities an earlier host probed (same binaries, same kernel)
+        if [ -d "$share/qemu-caps" ]; then
+            mkdir -p /var/cache/libvirt/qemu/capabilities
+            cp "$share"/qemu-caps/*.xml /var/cache/libvirt/qemu/capabilities/
+        fi
         virtlogd -d
         libvirtd -d --listen
         for _ in $(seq 300); do
@@ -134,7 +144,15 @@ lvh_link() {
 }
 
 lvh_wait() {
-    timeout -k 5 120 nsenter -t "${LVH_PID[$1]}" -m -n -u -- virsh -c qemu:///system version > /dev/null
+    timeout -k 5 120 nsenter -t "${LVH_PID[$1]}" -m -n -u -- virsh -c qemu:///system version > /dev/null ||
+        return 1
+    # the first host's probe serves the later ones
+    if [ ! -d "$LVH_SHARE/qemu-caps" ]; then
+        rm -rf "$LVH_SHARE/qemu-caps.new" && mkdir -p "$LVH_SHARE/qemu-caps.new" &&
+            lvh_on "$1" sh -c 'cp /var/cache/libvirt/qemu/capabilities/*.xml "$1"/' sh "$LVH_SHARE/qemu-caps.new" &&
+            mv "$LVH_SHARE/qemu-caps.new" "$LVH_SHARE/qemu-caps"
+    fi
+    return 0
 }
 
 lvh_install_hook() {

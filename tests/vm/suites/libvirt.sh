@@ -32,11 +32,14 @@
 # <qemu:override>, and since QEMU then counts all guest RAM dirty, the
 # migrations give --available-switchover-bandwidth.
 #
+# libvirt 11.3 turns on QEMU's return-path and switchover-ack (and, on the
+# source, pause-before-switchover) for the migration and off again after
+# it: checked in the migrate-set-capabilities of libvirtd's monitor log on
+# both ends, and shown from QMP on the source while the job runs.
+#
 # Reported, not judged: each migration's wall time, libvirt's
 # `domjobinfo --completed`, QEMU's own downtime (from libvirtd's monitor
-# log), how long a refusal took, and which migration capabilities libvirt
-# turned on in QEMU (switchover-ack? return-path?): from QMP while the
-# job runs and from the migrate-set-capabilities libvirtd sent.
+# log), how long the refusal took.
 # vm-needs: testdev-ko
 # vm-testdevs: 3
 
@@ -51,7 +54,7 @@ DOM_UUID=5a1e0000-0000-4000-8000-00000000d0d1
 MIG_TIMEOUT=240
 SWITCH_BW=1024          # MiB/s, where QEMU counts all guest RAM dirty
 
-tap_plan 13
+tap_plan 14
 
 find_testdevs
 B1=${TESTDEVS[0]:-none}
@@ -101,27 +104,23 @@ fi
 # ---------- two hosts ------------------------------------------------------------------
 t0=$(now_us)
 ok=true
-{ lvh_start src 1 && lvh_start dst 2 && lvh_link src dst; } 2> "$TMP/hosts.err" || ok=false
+# src probes QEMU's capabilities, dst starts with src's cache
+{ lvh_start src 1 && lvh_wait src; } 2> "$TMP/hosts.err" || ok=false
+src_s=$(secs $(( $(now_us) - t0 )))
+t1=$(now_us)
+$ok && { lvh_start dst 2 && lvh_wait dst && lvh_link src dst; } 2>> "$TMP/hosts.err" || ok=false
+dst_s=$(secs $(( $(now_us) - t1 )))
 err=$(tr '\n' ' ' < "$TMP/hosts.err")
-# the first connection probes QEMU's capabilities: both at once
-if $ok; then
-    lvh_wait src > "$TMP/wait-src" 2>&1 &
-    w1=$!
-    lvh_wait dst > "$TMP/wait-dst" 2>&1 &
-    w2=$!
-    wait $w1 || ok=false
-    wait $w2 || ok=false
-fi
-up_s=$(secs $(( $(now_us) - t0 )))
+up_s="$(secs $(( $(now_us) - t0 ))) s (src $src_s s, dst with src's QEMU capabilities $dst_s s)"
 # src reaches dst's daemon over TCP, and the other way
 if $ok && lvh_on src virsh -c "$(lvh_uri dst)" hostname > "$TMP/h1" 2>&1 &&
    lvh_on dst virsh -c "$(lvh_uri src)" hostname > "$TMP/h2" 2>&1 &&
    [ "$(cat "$TMP/h1")" = dst ] && [ "$(cat "$TMP/h2")" = src ]; then
     u1=$(lvh_virsh src capabilities | grep -m1 -o '<uuid>[^<]*' | cut -c7-)
     u2=$(lvh_virsh dst capabilities | grep -m1 -o '<uuid>[^<]*' | cut -c7-)
-    result pass "two libvirtd $(libvirtd --version | awk '{print $NF}') hosts up in $up_s s: src $(lvh_addr src) (host uuid $u1), dst $(lvh_addr dst) (host uuid $u2); each reaches the other over qemu+tcp"
+    result pass "two libvirtd $(libvirtd --version | awk '{print $NF}') hosts up in $up_s: src $(lvh_addr src) (host uuid $u1), dst $(lvh_addr dst) (host uuid $u2); each reaches the other over qemu+tcp"
 else
-    result fail "two libvirt hosts: $err $(cat "$TMP"/wait-* "$TMP"/h1 "$TMP"/h2 2> /dev/null | tr '\n' ' ')"
+    result fail "two libvirt hosts: $err $(cat "$TMP"/h1 "$TMP"/h2 2> /dev/null | tr '\n' ' ')"
     cat "$LVH_SHARE"/*.log 2> /dev/null | diag
 fi
 
@@ -351,14 +350,24 @@ qrc=$?
 qs=$(secs $(( $(now_us) - q0 )))
 mig_finish
 mig_report
+on=
 if [ $qrc -eq 0 ]; then
     on=$(python3 -c 'import json,sys; print(",".join(c["capability"] for c in json.load(sys.stdin)["return"] if c["state"]) or "none")' < "$TMP/caps.json" 2>&1)
     diag "switchover-ack: QMP query-migrate-capabilities on src while the job ran (device in PRE_COPY, answered in $qs s): on: $on"
 else
     diag "switchover-ack: QMP query-migrate-capabilities on src during the job: exit $qrc after $qs s: $(tr '\n' ' ' < "$TMP/caps.err")"
 fi
-caps_sent src | sed 's/^/switchover-ack: migrate-set-capabilities src libvirtd sent: /' | diag
-caps_sent dst | sed 's/^/switchover-ack: migrate-set-capabilities dst libvirtd sent: /' | diag
+caps_sent src > "$TMP/caps-src"
+caps_sent dst > "$TMP/caps-dst"
+sed 's/^/switchover-ack: migrate-set-capabilities src libvirtd sent: /' "$TMP/caps-src" | diag
+sed 's/^/switchover-ack: migrate-set-capabilities dst libvirtd sent: /' "$TMP/caps-dst" | diag
+# both ends, in one migrate-set-capabilities each
+both_on() { grep '^on: ' "$1" | cut -d';' -f1 | tr ',' ' ' | grep -w return-path | grep -qw switchover-ack; }
+if both_on "$TMP/caps-src" && both_on "$TMP/caps-dst"; then
+    result pass "libvirt turned on QEMU's return-path and switchover-ack for the migration on both ends (migrate-set-capabilities in libvirtd's monitor log; QMP on src during PRE_COPY: ${on:-not answered})"
+else
+    result fail "libvirt did not turn on return-path and switchover-ack on both ends: src '$(tr '\n' ' ' < "$TMP/caps-src")', dst '$(tr '\n' ' ' < "$TMP/caps-dst")'"
+fi
 check_moved
 check_states
 check_digest
@@ -381,34 +390,47 @@ check_digest
 tdset "$B2" vfmig_testdev/dirty_rate 0
 
 # ---------- domjobabort mid-PRE_COPY ----------------------------------------------------------
-# the source's state is still: its digest must survive the abort
+# The source's state is still: its digest must survive the abort.  QEMU
+# sends the device's 8 MiB in about a second here and would switch over
+# before an abort arrives; but libvirt turns on switchover-ack, so a
+# destination that does not acknowledge the device's initial data holds
+# the source in PRE_COPY: the destination QEMU is stopped (SIGSTOP) as
+# soon as the source device enters PRE_COPY, and continued after the abort.
 tdset "$B1" vfmig_testdev/dirty_rate 0
 d_before=$(tdget "$B1" vfmig_testdev/digest)
-# 1 MiB/s: the device's 8 MiB take seconds in PRE_COPY; and on 6.12, no
-# switchover bandwidth: with all RAM dirty QEMU would never switch over
-mig_start abort src dst "$B1" "$B2" "$B2" --bandwidth 1
+mig_start abort src dst "$B1" "$B2" "$B2"
 ast=
-for _ in $(seq 1200); do
-    grep -q ' state PRE_COPY' "$TMP/poll-abort" 2> /dev/null && { ast=$(tdget "$B1" vfio_migration/state); break; }
+dpid=
+for _ in $(seq 2400); do
+    [[ $dpid =~ ^[0-9]+$ ]] || dpid=$(lvh_on dst cat "/run/libvirt/qemu/$DOM.pid" 2> /dev/null)
+    if grep -q ' state PRE_COPY' "$TMP/poll-abort" 2> /dev/null; then
+        [[ $dpid =~ ^[0-9]+$ ]] && kill -STOP "$dpid"
+        ast=$(tdget "$B1" vfio_migration/state)
+        break
+    fi
     kill -0 "$MIG_PID" 2> /dev/null || break
     sleep 0.05
 done
+# a while in PRE_COPY, held by the missing acknowledgement
+sleep 2
+ast2=$(tdget "$B1" vfio_migration/state)
 vrun src domjobabort "$DOM"
 arc_=$RC
+[[ $dpid =~ ^[0-9]+$ ]] && kill -CONT "$dpid" 2> /dev/null
 mig_finish
 sleep 1
 st_src=$(lvh_virsh src domstate "$DOM" 2> /dev/null | head -1)
 st_dst=$(lvh_virsh dst domstate "$DOM" 2>&1 | head -1)
 dev_st=$(tdget "$B1" vfio_migration/state)
 d_after=$(tdget "$B1" vfmig_testdev/digest)
-if [ "$ast" = PRE_COPY ] && [ "$arc_" -eq 0 ] && [ "$MIG_RC" -ne 0 ] &&
+if [ "$ast" = PRE_COPY ] && [ "$ast2" = PRE_COPY ] && [ "$arc_" -eq 0 ] && [ "$MIG_RC" -ne 0 ] &&
    [[ " $SENDER_ARCS" == *">PRE_COPY "* ]] && [[ $SENDER_ARCS != *STOP_COPY* ]] &&
    grep -qi 'cancel' "$TMP/mig-abort.err" && [ "$st_src" = running ] &&
    [[ $st_dst == *"failed to get domain"* ]] && [ "$dev_st" = RUNNING ] &&
    [ -n "$d_before" ] && [ "$d_before" = "$d_after" ]; then
-    result pass "domjobabort while $B1 was in PRE_COPY (it never reached STOP_COPY): virsh migrate failed ($(head -1 "$TMP/mig-abort.err")); the domain runs on src, none on dst, $B1 RUNNING with its digest ${d_after:0:16}..."
+    result pass "domjobabort while $B1 was in PRE_COPY (the destination QEMU, stopped, did not acknowledge; the device never reached STOP_COPY): virsh migrate failed ($(head -1 "$TMP/mig-abort.err")); the domain runs on src, none on dst, $B1 RUNNING with its digest ${d_after:0:16}..."
 else
-    result fail "domjobabort mid-PRE_COPY: state when aborting '${ast:-never PRE_COPY}', sender arcs '$SENDER_ARCS' (want PRE_COPY, no STOP_COPY), domjobabort exit $arc_, migrate exit $MIG_RC '$(tr '\n' ' ' < "$TMP/mig-abort.err")'; src '$st_src' (want running), dst '$st_dst'; $B1 '$dev_st'; digest before ${d_before:0:16}, after ${d_after:0:16}"
+    result fail "domjobabort mid-PRE_COPY: state when the destination QEMU (pid '${dpid}') was stopped '${ast:-never PRE_COPY}', 2 s later '$ast2', sender arcs '$SENDER_ARCS' (want PRE_COPY, no STOP_COPY), domjobabort exit $arc_, migrate exit $MIG_RC '$(tr '\n' ' ' < "$TMP/mig-abort.err")'; src '$st_src' (want running), dst '$st_dst'; $B1 '$dev_st'; digest before ${d_before:0:16}, after ${d_after:0:16}"
     diag_run
 fi
 
