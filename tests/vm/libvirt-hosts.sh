@@ -40,6 +40,32 @@
 #                           destroy the host's domains, stop its daemons,
 #                           keep its logs in $VM_OUT/libvirt-NAME/
 #
+# A test domain and its migrations (for pci-testdevs on vfmig_testdev):
+#   lvh_domain_xml BDF [XML]
+#                           a TCG domain $LVH_DOM (q35, 64 MiB, no disk,
+#                           SeaBIOS, <uuid> $LVH_DOM_UUID) with <hostdev
+#                           managed='no'> on BDF; with <qemu:override>
+#                           enable-migration=on where the kernel gives QEMU
+#                           no device dirty tracking ($LVH_NEED_EM true:
+#                           Debian's 6.12); XML (e.g. <metadata>) goes
+#                           before </domain>
+#   lvh_dst_xml HOST BDF    the domain's migratable XML on HOST naming BDF
+#   lvh_vrun HOST ARGS...   virsh on HOST as lib.sh's run (RC, $TMP/out)
+#   lvh_log HOST            the host's libvirtd.log (QEMU monitor traffic)
+#   lvh_mig_start NAME FROM TO SENDER RECEIVER DST-BDF [virsh options]
+#                           `virsh migrate --live --persistent
+#                           --undefinesource` from FROM to TO in the
+#                           background ($MIG_PID), --xml naming DST-BDF; the
+#                           receiving device stops dirtying; marks the
+#                           kernel log and polls the sending device's sysfs
+#   lvh_mig_finish          waits: MIG_RC, MIG_S (wall seconds), SENDER_ARCS
+#                           and RECEIVER_ARCS (the arcs vfmig_testdev logged,
+#                           "FROM>TO ...", with its dynamic debug on),
+#                           SENDER_DIGEST (read while it was stopped),
+#                           STATES (polled); diagnostics
+#   lvh_mig_report          libvirt's completed job on TO and QEMU's own
+#                           downtime, as diagnostics
+#
 # Files both a suite and the hosts must see go under $LVH_SHARE (each host
 # has its own /run, so $TMP is not visible there).  The hooks directory
 # /etc/libvirt/hooks/qemu.d exists on each host from its start, so that
@@ -47,6 +73,15 @@
 
 LVH_SHARE=${LVH_SHARE:-/var/tmp/vfmig-lvh}
 LVH_NET=10.99.0
+LVH_DOM=${LVH_DOM:-vfmig-l2}
+LVH_DOM_UUID=${LVH_DOM_UUID:-5a1e0000-0000-4000-8000-00000000d0d1}
+LVH_MIG_TIMEOUT=${LVH_MIG_TIMEOUT:-240}
+# QEMU >= 8.1 blocks a VFIO device without device dirty tracking unless
+# enable-migration=on: vfmig_testdev offers DMA logging on 6.1 and where
+# CONFIG_IOMMUFD_DRIVER=y, not on Debian's 6.12
+LVH_NEED_EM=true
+{ grep -q '^CONFIG_IOMMUFD_DRIVER=y' "/boot/config-$(uname -r)" ||
+      [[ $(uname -r) == 6.1.* ]]; } && LVH_NEED_EM=false
 declare -A LVH_PID=() LVH_INDEX=()
 
 # the guest's own libvirt configuration, copied before any host exists
@@ -195,4 +230,132 @@ lvh_stop_all() {
     for n in "${!LVH_PID[@]}"; do
         lvh_stop "$n"
     done
+}
+
+# ---------- a test domain and its migrations ------------------------------------------
+
+lvh_vrun() {
+    local h=$1
+    shift
+    run nsenter -t "${LVH_PID[$h]}" -m -n -u -- virsh -c qemu:///system "$@"
+}
+
+lvh_log() { lvh_on "$1" cat /var/log/libvirt/libvirtd.log 2> /dev/null; }
+
+# the <address> of a PCI address DDDD:BB:SS.F
+_lvh_address() {
+    local dom=${1%%:*} rest=${1#*:}
+    local bus=${rest%%:*} sf=${rest#*:}
+    echo "<address domain='0x$dom' bus='0x$bus' slot='0x${sf%.*}' function='0x${sf#*.}'/>"
+}
+
+lvh_domain_xml() {
+    cat <<EOF
+<domain type='qemu' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>
+  <name>$LVH_DOM</name>
+  <uuid>$LVH_DOM_UUID</uuid>
+  <memory unit='MiB'>64</memory>
+  <vcpu>1</vcpu>
+  <os><type arch='x86_64' machine='q35'>hvm</type></os>
+  <devices>
+    <emulator>/usr/bin/qemu-system-x86_64</emulator>
+    <controller type='usb' model='none'/>
+    <memballoon model='none'/>
+    <hostdev mode='subsystem' type='pci' managed='no'>
+      <source>$(_lvh_address "$1")</source>
+    </hostdev>
+  </devices>
+EOF
+    $LVH_NEED_EM && cat <<EOF
+  <qemu:override>
+    <qemu:device alias='hostdev0'>
+      <qemu:frontend>
+        <qemu:property name='enable-migration' type='string' value='on'/>
+      </qemu:frontend>
+    </qemu:device>
+  </qemu:override>
+EOF
+    [ -n "${2:-}" ] && printf '%s\n' "$2"
+    echo "</domain>"
+}
+
+lvh_dst_xml() {
+    lvh_virsh "$1" dumpxml --migratable "$LVH_DOM" |
+        sed "/<hostdev /,/<\/hostdev>/{/<source>/,/<\/source>/s|<address [^>]*/>|$(_lvh_address "$2")|}"
+}
+
+# _lvh_poll_dev BDF FILE: the device's state as it changes, and its digest
+# whenever it enters a stopped saving state (the source's state at the end)
+_lvh_poll_dev() {
+    local st last='' dg f=/sys/bus/pci/devices/$1
+    while :; do
+        read -r st < "$f/vfio_migration/state" || st='?'
+        if [ "$st" != "$last" ]; then
+            echo "$(now_us) state $st" >> "$2"
+            last=$st
+            case "$st" in
+                STOP_COPY|STOP)
+                    read -r dg < "$f/vfmig_testdev/digest" && echo "$(now_us) digest $st $dg" >> "$2"
+                    ;;
+            esac
+        fi
+        sleep 0.05
+    done
+}
+
+# the arcs the driver logged for BDF since the mark: "FROM>TO ..."
+_lvh_arcs() {
+    dmesg | sed -n "/vfmig-libvirt: mark $1\$/,\$p" | grep " $2: vfmig: arc " |
+        sed 's/.*vfmig: arc \([A-Z_0-9]*\) -> \([A-Z_0-9]*\) .*/\1>\2/' | tr '\n' ' '
+}
+
+lvh_mig_start() {
+    MIG_NAME=$1 MIG_FROM=$2 MIG_TO=$3 MIG_SENDER=$4 MIG_RECEIVER=$5
+    local bdf=$6
+    shift 6
+    [ -e "/sys/bus/pci/devices/$MIG_RECEIVER/vfmig_testdev" ] &&
+        tdset "$MIG_RECEIVER" vfmig_testdev/dirty_rate 0
+    lvh_dst_xml "$MIG_FROM" "$bdf" > "$LVH_SHARE/$MIG_NAME.xml"
+    echo "vfmig-libvirt: mark $MIG_NAME" > /dev/kmsg
+    rm -f "$TMP/poll-$MIG_NAME"
+    _lvh_poll_dev "$MIG_SENDER" "$TMP/poll-$MIG_NAME" &
+    MIG_POLL_PID=$!
+    MIG_T0=$(now_us)
+    timeout -k 5 "$LVH_MIG_TIMEOUT" nsenter -t "${LVH_PID[$MIG_FROM]}" -m -n -u -- \
+        virsh -c qemu:///system migrate --live --persistent --undefinesource "$LVH_DOM" \
+        "$(lvh_uri "$MIG_TO")" --migrateuri "tcp://$(lvh_addr "$MIG_TO")" \
+        --xml "$LVH_SHARE/$MIG_NAME.xml" "$@" \
+        > "$TMP/mig-$MIG_NAME.out" 2> "$TMP/mig-$MIG_NAME.err" &
+    MIG_PID=$!
+}
+
+lvh_mig_finish() {
+    local pc
+    wait "$MIG_PID"
+    MIG_RC=$?
+    MIG_S=$(secs $(( $(now_us) - MIG_T0 )))
+    sleep 0.3
+    kill "$MIG_POLL_PID" 2> /dev/null
+    wait "$MIG_POLL_PID" 2> /dev/null
+    SENDER_ARCS=$(_lvh_arcs "$MIG_NAME" "$MIG_SENDER")
+    RECEIVER_ARCS=$(_lvh_arcs "$MIG_NAME" "$MIG_RECEIVER")
+    # shellcheck disable=SC2034 # for the suite
+    SENDER_DIGEST=$(awk '$2 == "digest" {d = $4} END {print d}' "$TMP/poll-$MIG_NAME")
+    STATES=$(awk '$2 == "state" {printf "%s%s", s, $3; s = ","}' "$TMP/poll-$MIG_NAME")
+    diag "$MIG_NAME: virsh migrate exit $MIG_RC after $MIG_S s$([ -s "$TMP/mig-$MIG_NAME.err" ] && echo ": $(tr '\n' ' ' < "$TMP/mig-$MIG_NAME.err")")"
+    diag "$MIG_NAME: sender $MIG_SENDER arcs: $SENDER_ARCS"
+    diag "$MIG_NAME: receiver $MIG_RECEIVER arcs: $RECEIVER_ARCS"
+    diag "$MIG_NAME: sender states polled: $STATES"
+    pc=$(awk -v t0="$MIG_T0" '$2 == "state" && $3 == "PRE_COPY" {printf "%.1f", ($1 - t0) / 1e6; exit}' "$TMP/poll-$MIG_NAME")
+    [ -n "$pc" ] && diag "$MIG_NAME: the sender entered PRE_COPY $pc s after the command"
+    return 0
+}
+
+lvh_mig_report() {
+    local qd
+    lvh_virsh "$MIG_TO" domjobinfo --completed "$LVH_DOM" 2>&1 |
+        grep -E 'Time elapsed|[Dd]owntime|Data total|Memory processed|Expected' |
+        sed "s/^/$MIG_NAME: dst domjobinfo --completed: /" | diag
+    qd=$(lvh_log "$MIG_FROM" | grep -o '"downtime": *[0-9]*' | tail -1 | grep -o '[0-9]*$')
+    diag "$MIG_NAME: QEMU's own downtime (the sender's last query-migrate): ${qd:-?} ms"
 }

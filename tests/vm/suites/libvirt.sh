@@ -22,9 +22,11 @@
 # own record of every arc: dynamic debug, in the kernel log); the
 # receiver's digest equals the sender's taken while it was stopped; a qemu
 # hook in dst's hooks/qemu.d is called on "migrate begin".  Then
-# `virsh domjobabort` while the device is in PRE_COPY, and a destination
-# whose device is on plain vfio-pci: the migration fails and the domain
-# runs on src with its device RUNNING and its state unchanged.
+# `virsh domjobabort` while the device is in PRE_COPY (held there by a
+# destination QEMU that is stopped, so never acknowledges the device's
+# initial data), and a destination whose device is on plain vfio-pci: the
+# migration fails and the domain runs on src with its device RUNNING and
+# its state unchanged.
 #
 # On a kernel without device dirty tracking (Debian's 6.12: no
 # CONFIG_IOMMUFD_DRIVER) QEMU blocks the device unless vfio-pci has
@@ -49,9 +51,6 @@
 STATE_SIZE=${VFMIG_VM_OPT_LIBVIRT_STATE_SIZE:-8388608}
 DIRTY_RATE=${VFMIG_VM_OPT_LIBVIRT_DIRTY_RATE:-2097152}
 DELAY_US=50000
-DOM=vfmig-l2
-DOM_UUID=5a1e0000-0000-4000-8000-00000000d0d1
-MIG_TIMEOUT=240
 SWITCH_BW=1024          # MiB/s, where QEMU counts all guest RAM dirty
 
 tap_plan 14
@@ -60,19 +59,10 @@ find_testdevs
 B1=${TESTDEVS[0]:-none}
 B2=${TESTDEVS[1]:-none}
 B3=${TESTDEVS[2]:-none}
-NEED_EM=false
-grep -q '^CONFIG_IOMMUFD_DRIVER=y' "/boot/config-$(uname -r)" || [ "$(kernel_series)" = 6.1 ] ||
-    NEED_EM=true
 MIG_OPTS=()
-$NEED_EM && MIG_OPTS=(--available-switchover-bandwidth "$SWITCH_BW")
+$LVH_NEED_EM && MIG_OPTS=(--available-switchover-bandwidth "$SWITCH_BW")
 
 cleanup() { lvh_stop_all; }
-# vrun HOST VIRSH-ARGS...: as run (RC, $TMP/out, $TMP/err), on the host
-vrun() {
-    local h=$1
-    shift
-    run nsenter -t "${LVH_PID[$h]}" -m -n -u -- virsh -c qemu:///system "$@"
-}
 trap cleanup EXIT
 
 # ---------- devices -------------------------------------------------------------------
@@ -136,159 +126,33 @@ lvh_install_hook dst "$LVH_SHARE/record-hook" 50-record > "$TMP/hook.err" 2>&1 |
     diag "installing the recording hook on dst failed: $(cat "$TMP/hook.err")"
 
 # ---------- the domain -------------------------------------------------------------------
-# domain_xml BDF
-domain_xml() {
-    local dom=${1%%:*} rest=${1#*:}
-    local bus=${rest%%:*} sf=${rest#*:}
-    cat <<EOF
-<domain type='qemu' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>
-  <name>$DOM</name>
-  <uuid>$DOM_UUID</uuid>
-  <memory unit='MiB'>64</memory>
-  <vcpu>1</vcpu>
-  <os><type arch='x86_64' machine='q35'>hvm</type></os>
-  <devices>
-    <emulator>/usr/bin/qemu-system-x86_64</emulator>
-    <controller type='usb' model='none'/>
-    <memballoon model='none'/>
-    <hostdev mode='subsystem' type='pci' managed='no'>
-      <source><address domain='0x$dom' bus='0x$bus' slot='0x${sf%.*}' function='0x${sf#*.}'/></source>
-    </hostdev>
-  </devices>
-EOF
-    $NEED_EM && cat <<EOF
-  <qemu:override>
-    <qemu:device alias='hostdev0'>
-      <qemu:frontend>
-        <qemu:property name='enable-migration' type='string' value='on'/>
-      </qemu:frontend>
-    </qemu:device>
-  </qemu:override>
-EOF
-    echo "</domain>"
-}
-
-domain_xml "$B1" > "$LVH_SHARE/domain.xml"
-vrun src define "$LVH_SHARE/domain.xml"
+lvh_domain_xml "$B1" > "$LVH_SHARE/domain.xml"
+lvh_vrun src define "$LVH_SHARE/domain.xml"
 drc=$RC
-vrun src start "$DOM"
+lvh_vrun src start "$LVH_DOM"
 src_rc=$RC
-st=$(lvh_virsh src domstate "$DOM" 2> /dev/null | head -1)
-pci=$(lvh_virsh src qemu-monitor-command "$DOM" --hmp 'info pci' 2> /dev/null | grep -c '1b36:0005')
+st=$(lvh_virsh src domstate "$LVH_DOM" 2> /dev/null | head -1)
+pci=$(lvh_virsh src qemu-monitor-command "$LVH_DOM" --hmp 'info pci' 2> /dev/null | grep -c '1b36:0005')
 if [ "$drc" -eq 0 ] && [ "$src_rc" -eq 0 ] && [ "$st" = running ] && [ "$pci" -ge 1 ]; then
-    result pass "domain $DOM defined and started on src with <hostdev managed='no'> on $B1$($NEED_EM && echo " and <qemu:override> enable-migration=on"): running, QEMU shows the device 1b36:0005"
+    result pass "domain $LVH_DOM defined and started on src with <hostdev managed='no'> on $B1$($LVH_NEED_EM && echo " and <qemu:override> enable-migration=on"): running, QEMU shows the device 1b36:0005"
 else
     result fail "domain on src: define exit $drc, start exit $src_rc, state '$st', 1b36:0005 in QEMU's info pci: ${pci:-0}"
     diag_run
-    lvh_on src sh -c "tail -20 /var/log/libvirt/qemu/$DOM.log" 2> /dev/null | diag
+    lvh_on src sh -c "tail -20 /var/log/libvirt/qemu/$LVH_DOM.log" 2> /dev/null | diag
 fi
-
-# ---------- migration helpers --------------------------------------------------------------
-# the host's /var/log/libvirt/libvirtd.log, to stdout
-lvlog() { lvh_on "$1" cat /var/log/libvirt/libvirtd.log 2> /dev/null; }
-
-# dst_xml FROM BDF: the domain's migratable XML on FROM with the hostdev's
-# source address replaced by BDF
-dst_xml() {
-    local dom=${2%%:*} rest=${2#*:}
-    local bus=${rest%%:*} sf=${rest#*:}
-    lvh_virsh "$1" dumpxml --migratable "$DOM" |
-        sed "/<hostdev /,/<\/hostdev>/{/<source>/,/<\/source>/s|<address [^>]*/>|<address domain='0x$dom' bus='0x$bus' slot='0x${sf%.*}' function='0x${sf#*.}'/>|}"
-}
-
-# poll_dev BDF FILE: the device's state as it changes, and its digest
-# whenever it enters a stopped saving state (the source's state at the end)
-poll_dev() {
-    local st last='' dg f=/sys/bus/pci/devices/$1
-    while :; do
-        read -r st < "$f/vfio_migration/state" || st='?'
-        if [ "$st" != "$last" ]; then
-            echo "$(now_us) state $st" >> "$2"
-            last=$st
-            case "$st" in
-                STOP_COPY|STOP)
-                    read -r dg < "$f/vfmig_testdev/digest" && echo "$(now_us) digest $st $dg" >> "$2"
-                    ;;
-            esac
-        fi
-        sleep 0.05
-    done
-}
-
-# the arcs the driver logged for BDF since the mark: "FROM>TO ..."
-arcs() {
-    dmesg | sed -n "/vfmig-libvirt: mark $1\$/,\$p" | grep " $2: vfmig: arc " |
-        sed 's/.*vfmig: arc \([A-Z_0-9]*\) -> \([A-Z_0-9]*\) .*/\1>\2/' | tr '\n' ' '
-}
-
-# mig_start NAME FROM TO SENDER RECEIVER DST-BDF [virsh options]: starts
-# the migration in the background (MIG_PID); the sender dirties, the
-# receiver does not
-mig_start() {
-    MIG_NAME=$1 MIG_FROM=$2 MIG_TO=$3 MIG_SENDER=$4 MIG_RECEIVER=$5
-    local bdf=$6
-    shift 6
-    [ -e "/sys/bus/pci/devices/$MIG_RECEIVER/vfmig_testdev" ] &&
-        tdset "$MIG_RECEIVER" vfmig_testdev/dirty_rate 0
-    dst_xml "$MIG_FROM" "$bdf" > "$LVH_SHARE/$MIG_NAME.xml"
-    echo "vfmig-libvirt: mark $MIG_NAME" > /dev/kmsg
-    rm -f "$TMP/poll-$MIG_NAME"
-    poll_dev "$MIG_SENDER" "$TMP/poll-$MIG_NAME" &
-    POLL_PID=$!
-    MIG_T0=$(now_us)
-    timeout -k 5 "$MIG_TIMEOUT" nsenter -t "${LVH_PID[$MIG_FROM]}" -m -n -u -- \
-        virsh -c qemu:///system migrate --live --persistent --undefinesource "$DOM" \
-        "$(lvh_uri "$MIG_TO")" --migrateuri "tcp://$(lvh_addr "$MIG_TO")" \
-        --xml "$LVH_SHARE/$MIG_NAME.xml" "$@" \
-        > "$TMP/mig-$MIG_NAME.out" 2> "$TMP/mig-$MIG_NAME.err" &
-    MIG_PID=$!
-}
-
-# mig_finish: MIG_RC, MIG_S (wall seconds), SENDER_ARCS, RECEIVER_ARCS,
-# SENDER_DIGEST (taken stopped), STATES (the sender's, polled)
-mig_finish() {
-    wait "$MIG_PID"
-    MIG_RC=$?
-    MIG_S=$(secs $(( $(now_us) - MIG_T0 )))
-    sleep 0.3
-    kill "$POLL_PID" 2> /dev/null
-    wait "$POLL_PID" 2> /dev/null
-    SENDER_ARCS=$(arcs "$MIG_NAME" "$MIG_SENDER")
-    RECEIVER_ARCS=$(arcs "$MIG_NAME" "$MIG_RECEIVER")
-    SENDER_DIGEST=$(awk '$2 == "digest" {d = $4} END {print d}' "$TMP/poll-$MIG_NAME")
-    STATES=$(awk '$2 == "state" {printf "%s%s", s, $3; s = ","}' "$TMP/poll-$MIG_NAME")
-    diag "$MIG_NAME: virsh migrate exit $MIG_RC after $MIG_S s$([ -s "$TMP/mig-$MIG_NAME.err" ] && echo ": $(tr '\n' ' ' < "$TMP/mig-$MIG_NAME.err")")"
-    diag "$MIG_NAME: sender $MIG_SENDER arcs: $SENDER_ARCS"
-    diag "$MIG_NAME: receiver $MIG_RECEIVER arcs: $RECEIVER_ARCS"
-    diag "$MIG_NAME: sender states polled: $STATES"
-    # when PRE_COPY began, from the command
-    local pc
-    pc=$(awk -v t0="$MIG_T0" '$2 == "state" && $3 == "PRE_COPY" {printf "%.1f", ($1 - t0) / 1e6; exit}' "$TMP/poll-$MIG_NAME")
-    [ -n "$pc" ] && diag "$MIG_NAME: the sender entered PRE_COPY $pc s after the command"
-}
-
-# mig_report: libvirt's completed job on the receiver, QEMU's downtime
-# from the sender's monitor log
-mig_report() {
-    lvh_virsh "$MIG_TO" domjobinfo --completed "$DOM" 2>&1 |
-        grep -E 'Time elapsed|[Dd]owntime|Data total|Memory processed|Expected' | sed "s/^/$MIG_NAME: dst domjobinfo --completed: /" | diag
-    local qd
-    qd=$(lvlog "$MIG_FROM" | grep -o '"downtime": *[0-9]*' | tail -1 | grep -o '[0-9]*$')
-    diag "$MIG_NAME: QEMU's own downtime (the sender's last query-migrate): ${qd:-?} ms"
-}
 
 # check_moved: the domain runs on MIG_TO and is gone from MIG_FROM
 check_moved() {
     local st_to st_from
-    st_to=$(lvh_virsh "$MIG_TO" domstate "$DOM" 2> /dev/null | head -1)
-    st_from=$(lvh_virsh "$MIG_FROM" domstate "$DOM" 2>&1 | head -1)
+    st_to=$(lvh_virsh "$MIG_TO" domstate "$LVH_DOM" 2> /dev/null | head -1)
+    st_from=$(lvh_virsh "$MIG_FROM" domstate "$LVH_DOM" 2>&1 | head -1)
     if [ "$MIG_RC" -eq 0 ] && [ "$st_to" = running ] && [[ $st_from == *"failed to get domain"* ]]; then
         result pass "$MIG_NAME: virsh migrate --live $MIG_FROM -> $MIG_TO in $MIG_S s; the domain runs on $MIG_TO and is gone from $MIG_FROM"
     else
         result fail "$MIG_NAME: virsh migrate exit $MIG_RC; on $MIG_TO '$st_to' (want running), on $MIG_FROM '$st_from' (want no domain)"
         sed 's/^/virsh: /' "$TMP/mig-$MIG_NAME.err" | diag
-        lvh_on "$MIG_TO" sh -c "tail -15 /var/log/libvirt/qemu/$DOM.log" 2> /dev/null | sed "s/^/$MIG_TO qemu: /" | diag
-        lvh_on "$MIG_FROM" sh -c "tail -15 /var/log/libvirt/qemu/$DOM.log" 2> /dev/null | sed "s/^/$MIG_FROM qemu: /" | diag
+        lvh_on "$MIG_TO" sh -c "tail -15 /var/log/libvirt/qemu/$LVH_DOM.log" 2> /dev/null | sed "s/^/$MIG_TO qemu: /" | diag
+        lvh_on "$MIG_FROM" sh -c "tail -15 /var/log/libvirt/qemu/$LVH_DOM.log" 2> /dev/null | sed "s/^/$MIG_FROM qemu: /" | diag
     fi
 }
 
@@ -316,7 +180,7 @@ check_digest() {
 
 # the capabilities libvirt turned on (migrate-set-capabilities it sent)
 caps_sent() {
-    lvlog "$1" | grep "QEMU_MONITOR_SEND_MSG: .*migrate-set-capabilities" |
+    lvh_log "$1" | grep "QEMU_MONITOR_SEND_MSG: .*migrate-set-capabilities" |
         python3 -c '
 import json, re, sys
 n = 0
@@ -336,7 +200,7 @@ if n == 0:
 
 # ---------- src -> dst -------------------------------------------------------------------
 tdset "$B1" vfmig_testdev/dirty_rate "$DIRTY_RATE"
-mig_start m1 src dst "$B1" "$B2" "$B2" ${MIG_OPTS[@]+"${MIG_OPTS[@]}"}
+lvh_mig_start m1 src dst "$B1" "$B2" "$B2" ${MIG_OPTS[@]+"${MIG_OPTS[@]}"}
 # QMP while the job runs: which capabilities are on
 for _ in $(seq 1200); do
     grep -q ' state PRE_COPY' "$TMP/poll-m1" 2> /dev/null && break
@@ -345,11 +209,11 @@ for _ in $(seq 1200); do
 done
 q0=$(now_us)
 timeout -k 5 40 nsenter -t "${LVH_PID[src]}" -m -n -u -- virsh -c qemu:///system \
-    qemu-monitor-command "$DOM" '{"execute":"query-migrate-capabilities"}' > "$TMP/caps.json" 2> "$TMP/caps.err"
+    qemu-monitor-command "$LVH_DOM" '{"execute":"query-migrate-capabilities"}' > "$TMP/caps.json" 2> "$TMP/caps.err"
 qrc=$?
 qs=$(secs $(( $(now_us) - q0 )))
-mig_finish
-mig_report
+lvh_mig_finish
+lvh_mig_report
 on=
 if [ $qrc -eq 0 ]; then
     on=$(python3 -c 'import json,sys; print(",".join(c["capability"] for c in json.load(sys.stdin)["return"] if c["state"]) or "none")' < "$TMP/caps.json" 2>&1)
@@ -373,17 +237,17 @@ check_states
 check_digest
 
 calls=$(lvh_on dst cat /var/log/libvirt/hook-calls.log 2> /dev/null | tr '\n' ';')
-if [[ ";$calls" == *";$DOM migrate begin "* ]]; then
+if [[ ";$calls" == *";$LVH_DOM migrate begin "* ]]; then
     result pass "dst's hooks/qemu.d/50-record was called: $calls"
 else
-    result fail "dst's qemu hook: want a '$DOM migrate begin' call; calls: '${calls:-none}'"
+    result fail "dst's qemu hook: want a '$LVH_DOM migrate begin' call; calls: '${calls:-none}'"
 fi
 
 # ---------- dst -> src ----------------------------------------------------------------------
 tdset "$B2" vfmig_testdev/dirty_rate "$DIRTY_RATE"
-mig_start m2 dst src "$B2" "$B1" "$B1" ${MIG_OPTS[@]+"${MIG_OPTS[@]}"}
-mig_finish
-mig_report
+lvh_mig_start m2 dst src "$B2" "$B1" "$B1" ${MIG_OPTS[@]+"${MIG_OPTS[@]}"}
+lvh_mig_finish
+lvh_mig_report
 check_moved
 check_states
 check_digest
@@ -398,11 +262,11 @@ tdset "$B2" vfmig_testdev/dirty_rate 0
 # soon as the source device enters PRE_COPY, and continued after the abort.
 tdset "$B1" vfmig_testdev/dirty_rate 0
 d_before=$(tdget "$B1" vfmig_testdev/digest)
-mig_start abort src dst "$B1" "$B2" "$B2"
+lvh_mig_start abort src dst "$B1" "$B2" "$B2"
 ast=
 dpid=
 for _ in $(seq 2400); do
-    [[ $dpid =~ ^[0-9]+$ ]] || dpid=$(lvh_on dst cat "/run/libvirt/qemu/$DOM.pid" 2> /dev/null)
+    [[ $dpid =~ ^[0-9]+$ ]] || dpid=$(lvh_on dst cat "/run/libvirt/qemu/$LVH_DOM.pid" 2> /dev/null)
     if grep -q ' state PRE_COPY' "$TMP/poll-abort" 2> /dev/null; then
         [[ $dpid =~ ^[0-9]+$ ]] && kill -STOP "$dpid"
         ast=$(tdget "$B1" vfio_migration/state)
@@ -414,33 +278,37 @@ done
 # a while in PRE_COPY, held by the missing acknowledgement
 sleep 2
 ast2=$(tdget "$B1" vfio_migration/state)
-vrun src domjobabort "$DOM"
+ncancel0=$(lvh_log src | grep -c 'QEMU_MONITOR_SEND_MSG: .*"execute":"migrate_cancel"')
+lvh_vrun src domjobabort "$LVH_DOM"
 arc_=$RC
 [[ $dpid =~ ^[0-9]+$ ]] && kill -CONT "$dpid" 2> /dev/null
-mig_finish
+lvh_mig_finish
 sleep 1
-st_src=$(lvh_virsh src domstate "$DOM" 2> /dev/null | head -1)
-st_dst=$(lvh_virsh dst domstate "$DOM" 2>&1 | head -1)
+# the abort reached QEMU: libvirt sent it migrate_cancel (QEMU then ends the
+# job as cancelled, or, its socket shut down under a blocked send, failed)
+ncancel=$(( $(lvh_log src | grep -c 'QEMU_MONITOR_SEND_MSG: .*"execute":"migrate_cancel"') - ncancel0 ))
+st_src=$(lvh_virsh src domstate "$LVH_DOM" 2> /dev/null | head -1)
+st_dst=$(lvh_virsh dst domstate "$LVH_DOM" 2>&1 | head -1)
 dev_st=$(tdget "$B1" vfio_migration/state)
 d_after=$(tdget "$B1" vfmig_testdev/digest)
 if [ "$ast" = PRE_COPY ] && [ "$ast2" = PRE_COPY ] && [ "$arc_" -eq 0 ] && [ "$MIG_RC" -ne 0 ] &&
    [[ " $SENDER_ARCS" == *">PRE_COPY "* ]] && [[ $SENDER_ARCS != *STOP_COPY* ]] &&
-   grep -qi 'cancel' "$TMP/mig-abort.err" && [ "$st_src" = running ] &&
+   [ "$ncancel" -ge 1 ] && [ "$st_src" = running ] &&
    [[ $st_dst == *"failed to get domain"* ]] && [ "$dev_st" = RUNNING ] &&
    [ -n "$d_before" ] && [ "$d_before" = "$d_after" ]; then
-    result pass "domjobabort while $B1 was in PRE_COPY (the destination QEMU, stopped, did not acknowledge; the device never reached STOP_COPY): virsh migrate failed ($(head -1 "$TMP/mig-abort.err")); the domain runs on src, none on dst, $B1 RUNNING with its digest ${d_after:0:16}..."
+    result pass "domjobabort while $B1 was in PRE_COPY (the destination QEMU, stopped, did not acknowledge; the device never reached STOP_COPY): libvirt sent QEMU migrate_cancel, virsh migrate failed ($(head -1 "$TMP/mig-abort.err")); the domain runs on src, none on dst, $B1 RUNNING with its digest ${d_after:0:16}..."
 else
-    result fail "domjobabort mid-PRE_COPY: state when the destination QEMU (pid '${dpid}') was stopped '${ast:-never PRE_COPY}', 2 s later '$ast2', sender arcs '$SENDER_ARCS' (want PRE_COPY, no STOP_COPY), domjobabort exit $arc_, migrate exit $MIG_RC '$(tr '\n' ' ' < "$TMP/mig-abort.err")'; src '$st_src' (want running), dst '$st_dst'; $B1 '$dev_st'; digest before ${d_before:0:16}, after ${d_after:0:16}"
+    result fail "domjobabort mid-PRE_COPY: state when the destination QEMU (pid '${dpid}') was stopped '${ast:-never PRE_COPY}', 2 s later '$ast2', sender arcs '$SENDER_ARCS' (want PRE_COPY, no STOP_COPY), domjobabort exit $arc_, migrate_cancel sent $ncancel time(s), migrate exit $MIG_RC '$(tr '\n' ' ' < "$TMP/mig-abort.err")'; src '$st_src' (want running), dst '$st_dst'; $B1 '$dev_st'; digest before ${d_before:0:16}, after ${d_after:0:16}"
     diag_run
 fi
 
 # ---------- a destination on plain vfio-pci ----------------------------------------------------
 d_before=$(tdget "$B1" vfmig_testdev/digest)
-mig_start refused src dst "$B1" "$B3" "$B3" ${MIG_OPTS[@]+"${MIG_OPTS[@]}"}
-mig_finish
+lvh_mig_start refused src dst "$B1" "$B3" "$B3" ${MIG_OPTS[@]+"${MIG_OPTS[@]}"}
+lvh_mig_finish
 sleep 1
-st_src=$(lvh_virsh src domstate "$DOM" 2> /dev/null | head -1)
-st_dst=$(lvh_virsh dst domstate "$DOM" 2>&1 | head -1)
+st_src=$(lvh_virsh src domstate "$LVH_DOM" 2> /dev/null | head -1)
+st_dst=$(lvh_virsh dst domstate "$LVH_DOM" 2>&1 | head -1)
 dev_st=$(tdget "$B1" vfio_migration/state)
 d_after=$(tdget "$B1" vfmig_testdev/digest)
 why=$(grep -v '^$' "$TMP/mig-refused.err" | head -2 | tr '\n' ' ')
@@ -451,12 +319,12 @@ if [ "$MIG_RC" -ne 0 ] && [ "$MIG_RC" -ne 124 ] && [ "$st_src" = running ] &&
     result pass "destination device $B3 on plain vfio-pci: virsh migrate failed after $MIG_S s; the domain runs on src, none on dst, $B1 RUNNING with its digest"
 else
     result fail "destination on plain vfio-pci: migrate exit $MIG_RC ($why); src '$st_src' (want running), dst '$st_dst'; $B1 '$dev_st'; digest before ${d_before:0:16}, after ${d_after:0:16}"
-    lvh_on dst sh -c "tail -15 /var/log/libvirt/qemu/$DOM.log" 2> /dev/null | sed 's/^/dst qemu: /' | diag
+    lvh_on dst sh -c "tail -15 /var/log/libvirt/qemu/$LVH_DOM.log" 2> /dev/null | sed 's/^/dst qemu: /' | diag
 fi
 
 # ---------- the end ------------------------------------------------------------------------------
-lvh_virsh src destroy "$DOM" > /dev/null 2>&1
-lvh_virsh src undefine "$DOM" > /dev/null 2>&1
+lvh_virsh src destroy "$LVH_DOM" > /dev/null 2>&1
+lvh_virsh src undefine "$LVH_DOM" > /dev/null 2>&1
 lvh_stop_all
 trap - EXIT
 sleep 0.5
