@@ -1,0 +1,361 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# shellcheck shell=bash
+#
+# libvirt-hosts.sh: libvirt "hosts" inside the test guest, for the VM
+# suites that migrate between two real libvirt daemons (suites/libvirt.sh).
+# Source it after lib.sh.
+#
+# A host is Debian's monolithic libvirtd 11.3 and its virtlogd in their
+# own mount, network and UTS namespaces: tmpfs over /run,
+# /var/lib/libvirt, /var/log/libvirt, /var/cache/libvirt and /etc/libvirt
+# (the last filled with a copy of the guest's /etc/libvirt), its own
+# host_uuid, `cgroup_controllers = [ ]` (two daemons must not share a
+# cgroup path), plain TCP without authentication (listen_tcp, auth_tcp
+# "none", `libvirtd --listen`), and libvirtd's QEMU monitor traffic logged
+# to /var/log/libvirt/libvirtd.log.  lvh_link joins two hosts with a veth
+# pair, so `virsh -c qemu+tcp://ADDR/system` and `virsh migrate ...
+# qemu+tcp://ADDR/system --migrateuri tcp://ADDR` work between them.  The
+# hosts share the guest's kernel, /dev and PCI devices: give each its own
+# device, and hand the destination's to `virsh migrate --xml`.
+#
+#   lvh_start NAME INDEX    start host NAME with address 10.99.0.INDEX
+#                           (INDEX 1..254) and host_uuid ...0000INDEX;
+#                           returns once the daemon's socket exists
+#   lvh_link NAME NAME      a veth pair between two hosts
+#   lvh_wait NAME           first connection (QEMU capability probing,
+#                           several seconds under TCG); fails if it fails.
+#                           The first host waited for leaves its QEMU
+#                           capabilities cache in $LVH_SHARE/qemu-caps for
+#                           the hosts started after it, which then skip
+#                           the probing: start and wait for one host
+#                           before starting the others.
+#   lvh_on NAME CMD...      run CMD on the host (nsenter)
+#   lvh_virsh NAME ARGS...  virsh -c qemu:///system ARGS on the host
+#   lvh_addr NAME, lvh_uri NAME   its address, qemu+tcp://ADDR/system
+#   lvh_install_hook NAME FILE [AS]
+#                           install FILE as /etc/libvirt/hooks/qemu.d/AS
+#                           (default its basename) on the host and make
+#                           libvirtd read its hooks again (SIGHUP)
+#   lvh_stop NAME, lvh_stop_all
+#                           destroy the host's domains, stop its daemons,
+#                           keep its logs in $VM_OUT/libvirt-NAME/
+#
+# A test domain and its migrations (for pci-testdevs on vfmig_testdev):
+#   lvh_domain_xml BDF [XML]
+#                           a TCG domain $LVH_DOM (q35, 64 MiB, no disk,
+#                           SeaBIOS, <uuid> $LVH_DOM_UUID) with <hostdev
+#                           managed='no'> on BDF; with <qemu:override>
+#                           enable-migration=on where the kernel gives QEMU
+#                           no device dirty tracking ($LVH_NEED_EM true:
+#                           Debian's 6.12); XML (e.g. <metadata>) goes
+#                           before </domain>
+#   lvh_dst_xml HOST BDF    the domain's migratable XML on HOST naming BDF
+#   lvh_vrun HOST ARGS...   virsh on HOST as lib.sh's run (RC, $TMP/out)
+#   lvh_log HOST            the host's libvirtd.log (QEMU monitor traffic)
+#   lvh_mig_start NAME FROM TO SENDER RECEIVER DST-BDF [virsh options]
+#                           `virsh migrate --live --persistent
+#                           --undefinesource` from FROM to TO in the
+#                           background ($MIG_PID), --xml naming DST-BDF; the
+#                           receiving device stops dirtying; marks the
+#                           kernel log and polls the sending device's sysfs
+#   lvh_mig_finish          waits: MIG_RC, MIG_S (wall seconds), SENDER_ARCS
+#                           and RECEIVER_ARCS (the arcs vfmig_testdev logged,
+#                           "FROM>TO ...", with its dynamic debug on),
+#                           SENDER_DIGEST (read while it was stopped),
+#                           STATES (polled); diagnostics
+#   lvh_mig_report          libvirt's completed job on TO and QEMU's own
+#                           downtime, as diagnostics
+#
+# Files both a suite and the hosts must see go under $LVH_SHARE (each host
+# has its own /run, so $TMP is not visible there).  The hooks directory
+# /etc/libvirt/hooks/qemu.d exists on each host from its start, so that
+# libvirtd looks for qemu hooks at all.
+
+LVH_SHARE=${LVH_SHARE:-/var/tmp/vfmig-lvh}
+LVH_NET=10.99.0
+LVH_DOM=${LVH_DOM:-vfmig-l2}
+LVH_DOM_UUID=${LVH_DOM_UUID:-5a1e0000-0000-4000-8000-00000000d0d1}
+LVH_MIG_TIMEOUT=${LVH_MIG_TIMEOUT:-240}
+# QEMU >= 8.1 blocks a VFIO device without device dirty tracking unless
+# enable-migration=on: vfmig_testdev offers DMA logging on 6.1 and where
+# CONFIG_IOMMUFD_DRIVER=y, not on Debian's 6.12
+LVH_NEED_EM=true
+{ grep -q '^CONFIG_IOMMUFD_DRIVER=y' "/boot/config-$(uname -r)" ||
+      [[ $(uname -r) == 6.1.* ]]; } && LVH_NEED_EM=false
+declare -A LVH_PID=() LVH_INDEX=()
+
+# the guest's own libvirt configuration, copied before any host exists
+_lvh_etc() {
+    [ -d "$LVH_SHARE/etc-libvirt" ] && return 0
+    mkdir -p "$LVH_SHARE/etc-libvirt" && cp -a /etc/libvirt/. "$LVH_SHARE/etc-libvirt/"
+}
+
+lvh_start() {
+    local name=$1 idx=$2 pid
+    [[ $idx =~ ^[0-9]+$ ]] && [ "$idx" -ge 1 ] && [ "$idx" -le 254 ] || {
+        echo "lvh_start: bad index '$idx'" >&2
+        return 1
+    }
+    for t in libvirtd virtlogd virsh unshare nsenter ip; do
+        command -v "$t" > /dev/null || { echo "lvh_start: $t is not installed" >&2; return 1; }
+    done
+    mkdir -p "$LVH_SHARE" && _lvh_etc || return 1
+    for g in kvm libvirt libvirt-qemu; do getent group "$g" > /dev/null || groupadd -r "$g"; done
+    id libvirt-qemu > /dev/null 2>&1 ||
+        useradd -r -g libvirt-qemu -G kvm -d /var/lib/libvirt -s /usr/sbin/nologin libvirt-qemu
+    rm -f "$LVH_SHARE/$name.ready"
+    # The holder process keeps the namespaces; the daemons fork off it.
+    unshare --mount --net --uts --propagation private bash -c '
+        set -e
+        name=$1 idx=$2 share=$3
+        hostname "$name"
+        ip link set lo up
+        for d in /run /var/lib/libvirt /var/log/libvirt /var/cache/libvirt /etc/libvirt; do
+            mkdir -p "$d"
+            mount -t tmpfs -o mode=0755 tmpfs "$d"
+        done
+        cp -a "$share/etc-libvirt/." /etc/libvirt/
+        mkdir -p /run/lock /run/libvirt /var/lib/libvirt/qemu /var/log/libvirt/qemu \
+                 /var/cache/libvirt/qemu /etc/libvirt/hooks/qemu.d
+        printf "host_uuid = \"00000000-0000-4000-8000-%012d\"\n" "$idx" >> /etc/libvirt/libvirtd.conf
+        cat >> /etc/libvirt/libvirtd.conf <<EOF
+listen_tls = 0
+listen_tcp = 1
+auth_tcp = "none"
+log_filters = "1:qemu.qemu_monitor 1:qemu.qemu_migration_params"
+log_outputs = "1:file:/var/log/libvirt/libvirtd.log"
+EOF
+        echo "cgroup_controllers = [ ]" >> /etc/libvirt/qemu.conf
+        # QEMU capabilities an earlier host probed (same binaries, same kernel)
+        if [ -d "$share/qemu-caps" ]; then
+            mkdir -p /var/cache/libvirt/qemu/capabilities
+            cp "$share"/qemu-caps/*.xml /var/cache/libvirt/qemu/capabilities/
+        fi
+        virtlogd -d
+        libvirtd -d --listen
+        for _ in $(seq 300); do
+            [ -S /run/libvirt/libvirt-sock ] && break
+            sleep 0.1
+        done
+        [ -S /run/libvirt/libvirt-sock ] || { echo "no libvirt-sock after 30 s"; exit 1; }
+        echo ready > "$share/$name.ready"
+        exec sleep infinity
+    ' lvh-holder "$name" "$idx" "$LVH_SHARE" < /dev/null > "$LVH_SHARE/$name.log" 2>&1 &
+    pid=$!
+    LVH_PID[$name]=$pid
+    LVH_INDEX[$name]=$idx
+    for _ in $(seq 400); do
+        [ -f "$LVH_SHARE/$name.ready" ] && return 0
+        kill -0 "$pid" 2> /dev/null || break
+        sleep 0.1
+    done
+    echo "lvh_start $name: the host did not come up: $(tr '\n' ' ' < "$LVH_SHARE/$name.log")" >&2
+    return 1
+}
+
+lvh_addr() { echo "$LVH_NET.${LVH_INDEX[$1]}"; }
+lvh_uri() { echo "qemu+tcp://$(lvh_addr "$1")/system"; }
+
+lvh_on() {
+    local name=$1
+    shift
+    [ -n "${LVH_PID[$name]:-}" ] || { echo "lvh_on: no host '$name'" >&2; return 1; }
+    nsenter -t "${LVH_PID[$name]}" -m -n -u -- "$@"
+}
+
+lvh_virsh() {
+    local name=$1
+    shift
+    lvh_on "$name" virsh -c qemu:///system "$@"
+}
+
+lvh_link() {
+    local a=$1 b=$2 ia=${LVH_INDEX[$1]} ib=${LVH_INDEX[$2]}
+    ip link add "lvh$ia-$ib" netns "${LVH_PID[$a]}" type veth peer name "lvh$ib-$ia" netns "${LVH_PID[$b]}" &&
+        lvh_on "$a" ip addr add "$(lvh_addr "$a")/24" dev "lvh$ia-$ib" &&
+        lvh_on "$a" ip link set "lvh$ia-$ib" up &&
+        lvh_on "$b" ip addr add "$(lvh_addr "$b")/24" dev "lvh$ib-$ia" &&
+        lvh_on "$b" ip link set "lvh$ib-$ia" up
+}
+
+lvh_wait() {
+    timeout -k 5 120 nsenter -t "${LVH_PID[$1]}" -m -n -u -- virsh -c qemu:///system version > /dev/null ||
+        return 1
+    # the first host's probe serves the later ones
+    if [ ! -d "$LVH_SHARE/qemu-caps" ]; then
+        rm -rf "$LVH_SHARE/qemu-caps.new" && mkdir -p "$LVH_SHARE/qemu-caps.new" &&
+            lvh_on "$1" sh -c 'cp /var/cache/libvirt/qemu/capabilities/*.xml "$1"/' sh "$LVH_SHARE/qemu-caps.new" &&
+            mv "$LVH_SHARE/qemu-caps.new" "$LVH_SHARE/qemu-caps"
+    fi
+    return 0
+}
+
+lvh_install_hook() {
+    local name=$1 file=$2 as=${3:-}
+    [ -n "$as" ] || as=$(basename "$file")
+    lvh_on "$name" install -m 0755 "$file" "/etc/libvirt/hooks/qemu.d/$as" &&
+        lvh_on "$name" sh -c 'kill -HUP "$(cat /run/libvirtd.pid)"' &&
+        sleep 1 &&
+        lvh_on "$name" test -S /run/libvirt/libvirt-sock
+}
+
+lvh_stop() {
+    local name=$1 d p
+    [ -n "${LVH_PID[$name]:-}" ] || return 0
+    for d in $(lvh_virsh "$name" list --name 2> /dev/null); do
+        lvh_virsh "$name" destroy "$d" > /dev/null 2>&1
+    done
+    if [ -n "${VM_OUT:-}" ]; then
+        # the host's /run hides $VM_OUT: through the share
+        rm -rf "$LVH_SHARE/logs-$name" && mkdir -p "$LVH_SHARE/logs-$name" "$VM_OUT/libvirt-$name"
+        lvh_on "$name" sh -c 'cp -r /var/log/libvirt/. "$1"/' sh "$LVH_SHARE/logs-$name" 2> /dev/null
+        cp -r "$LVH_SHARE/logs-$name/." "$VM_OUT/libvirt-$name/" 2> /dev/null
+    fi
+    for p in libvirtd virtlogd; do
+        lvh_on "$name" sh -c "[ -f /run/$p.pid ] && kill \$(cat /run/$p.pid)" 2> /dev/null
+    done
+    for _ in $(seq 50); do
+        lvh_on "$name" sh -c '[ -f /run/libvirtd.pid ] && kill -0 "$(cat /run/libvirtd.pid)"' 2> /dev/null ||
+            break
+        sleep 0.1
+    done
+    kill "${LVH_PID[$name]}" 2> /dev/null
+    wait "${LVH_PID[$name]}" 2> /dev/null
+    unset "LVH_PID[$name]"
+    return 0
+}
+
+lvh_stop_all() {
+    local n
+    for n in "${!LVH_PID[@]}"; do
+        lvh_stop "$n"
+    done
+}
+
+# ---------- a test domain and its migrations ------------------------------------------
+
+lvh_vrun() {
+    local h=$1
+    shift
+    run nsenter -t "${LVH_PID[$h]}" -m -n -u -- virsh -c qemu:///system "$@"
+}
+
+lvh_log() { lvh_on "$1" cat /var/log/libvirt/libvirtd.log 2> /dev/null; }
+
+# the <address> of a PCI address DDDD:BB:SS.F
+_lvh_address() {
+    local dom=${1%%:*} rest=${1#*:}
+    local bus=${rest%%:*} sf=${rest#*:}
+    echo "<address domain='0x$dom' bus='0x$bus' slot='0x${sf%.*}' function='0x${sf#*.}'/>"
+}
+
+lvh_domain_xml() {
+    cat <<EOF
+<domain type='qemu' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>
+  <name>$LVH_DOM</name>
+  <uuid>$LVH_DOM_UUID</uuid>
+  <memory unit='MiB'>64</memory>
+  <vcpu>1</vcpu>
+  <os><type arch='x86_64' machine='q35'>hvm</type></os>
+  <devices>
+    <emulator>/usr/bin/qemu-system-x86_64</emulator>
+    <controller type='usb' model='none'/>
+    <memballoon model='none'/>
+    <hostdev mode='subsystem' type='pci' managed='no'>
+      <source>$(_lvh_address "$1")</source>
+    </hostdev>
+  </devices>
+EOF
+    $LVH_NEED_EM && cat <<EOF
+  <qemu:override>
+    <qemu:device alias='hostdev0'>
+      <qemu:frontend>
+        <qemu:property name='enable-migration' type='string' value='on'/>
+      </qemu:frontend>
+    </qemu:device>
+  </qemu:override>
+EOF
+    [ -n "${2:-}" ] && printf '%s\n' "$2"
+    echo "</domain>"
+}
+
+lvh_dst_xml() {
+    lvh_virsh "$1" dumpxml --migratable "$LVH_DOM" |
+        sed "/<hostdev /,/<\/hostdev>/{/<source>/,/<\/source>/s|<address [^>]*/>|$(_lvh_address "$2")|}"
+}
+
+# _lvh_poll_dev BDF FILE: the device's state as it changes, and its digest
+# whenever it enters a stopped saving state (the source's state at the end)
+_lvh_poll_dev() {
+    local st last='' dg f=/sys/bus/pci/devices/$1
+    while :; do
+        read -r st < "$f/vfio_migration/state" || st='?'
+        if [ "$st" != "$last" ]; then
+            echo "$(now_us) state $st" >> "$2"
+            last=$st
+            case "$st" in
+                STOP_COPY|STOP)
+                    read -r dg < "$f/vfmig_testdev/digest" && echo "$(now_us) digest $st $dg" >> "$2"
+                    ;;
+            esac
+        fi
+        sleep 0.05
+    done
+}
+
+# the arcs the driver logged for BDF since the mark: "FROM>TO ..."
+_lvh_arcs() {
+    dmesg | sed -n "/vfmig-libvirt: mark $1\$/,\$p" | grep " $2: vfmig: arc " |
+        sed 's/.*vfmig: arc \([A-Z_0-9]*\) -> \([A-Z_0-9]*\) .*/\1>\2/' | tr '\n' ' '
+}
+
+lvh_mig_start() {
+    MIG_NAME=$1 MIG_FROM=$2 MIG_TO=$3 MIG_SENDER=$4 MIG_RECEIVER=$5
+    local bdf=$6
+    shift 6
+    [ -e "/sys/bus/pci/devices/$MIG_RECEIVER/vfmig_testdev" ] &&
+        tdset "$MIG_RECEIVER" vfmig_testdev/dirty_rate 0
+    lvh_dst_xml "$MIG_FROM" "$bdf" > "$LVH_SHARE/$MIG_NAME.xml"
+    echo "vfmig-libvirt: mark $MIG_NAME" > /dev/kmsg
+    rm -f "$TMP/poll-$MIG_NAME"
+    _lvh_poll_dev "$MIG_SENDER" "$TMP/poll-$MIG_NAME" &
+    MIG_POLL_PID=$!
+    MIG_T0=$(now_us)
+    timeout -k 5 "$LVH_MIG_TIMEOUT" nsenter -t "${LVH_PID[$MIG_FROM]}" -m -n -u -- \
+        virsh -c qemu:///system migrate --live --persistent --undefinesource "$LVH_DOM" \
+        "$(lvh_uri "$MIG_TO")" --migrateuri "tcp://$(lvh_addr "$MIG_TO")" \
+        --xml "$LVH_SHARE/$MIG_NAME.xml" "$@" \
+        > "$TMP/mig-$MIG_NAME.out" 2> "$TMP/mig-$MIG_NAME.err" &
+    MIG_PID=$!
+}
+
+lvh_mig_finish() {
+    local pc
+    wait "$MIG_PID"
+    MIG_RC=$?
+    MIG_S=$(secs $(( $(now_us) - MIG_T0 )))
+    sleep 0.3
+    kill "$MIG_POLL_PID" 2> /dev/null
+    wait "$MIG_POLL_PID" 2> /dev/null
+    SENDER_ARCS=$(_lvh_arcs "$MIG_NAME" "$MIG_SENDER")
+    RECEIVER_ARCS=$(_lvh_arcs "$MIG_NAME" "$MIG_RECEIVER")
+    # shellcheck disable=SC2034 # for the suite
+    SENDER_DIGEST=$(awk '$2 == "digest" {d = $4} END {print d}' "$TMP/poll-$MIG_NAME")
+    STATES=$(awk '$2 == "state" {printf "%s%s", s, $3; s = ","}' "$TMP/poll-$MIG_NAME")
+    diag "$MIG_NAME: virsh migrate exit $MIG_RC after $MIG_S s$([ -s "$TMP/mig-$MIG_NAME.err" ] && echo ": $(tr '\n' ' ' < "$TMP/mig-$MIG_NAME.err")")"
+    diag "$MIG_NAME: sender $MIG_SENDER arcs: $SENDER_ARCS"
+    diag "$MIG_NAME: receiver $MIG_RECEIVER arcs: $RECEIVER_ARCS"
+    diag "$MIG_NAME: sender states polled: $STATES"
+    pc=$(awk -v t0="$MIG_T0" '$2 == "state" && $3 == "PRE_COPY" {printf "%.1f", ($1 - t0) / 1e6; exit}' "$TMP/poll-$MIG_NAME")
+    [ -n "$pc" ] && diag "$MIG_NAME: the sender entered PRE_COPY $pc s after the command"
+    return 0
+}
+
+lvh_mig_report() {
+    local qd
+    lvh_virsh "$MIG_TO" domjobinfo --completed "$LVH_DOM" 2>&1 |
+        grep -E 'Time elapsed|[Dd]owntime|Data total|Memory processed|Expected' |
+        sed "s/^/$MIG_NAME: dst domjobinfo --completed: /" | diag
+    qd=$(lvh_log "$MIG_FROM" | grep -o '"downtime": *[0-9]*' | tail -1 | grep -o '[0-9]*$')
+    diag "$MIG_NAME: QEMU's own downtime (the sender's last query-migrate): ${qd:-?} ms"
+}
