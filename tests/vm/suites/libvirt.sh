@@ -132,13 +132,22 @@ drc=$RC
 lvh_vrun src start "$LVH_DOM"
 src_rc=$RC
 st=$(lvh_virsh src domstate "$LVH_DOM" 2> /dev/null | head -1)
-pci=$(lvh_virsh src qemu-monitor-command "$LVH_DOM" --hmp 'info pci' 2> /dev/null | grep -c '1b36:0005')
+# QEMU's view of the device: asked a few times, as the monitor may still
+# be busy with libvirt's start-up queries right after 'virsh start'
+pci=0
+for _ in 1 2 3 4 5 6 7 8 9 10; do
+    pci=$(lvh_virsh src qemu-monitor-command "$LVH_DOM" --hmp 'info pci' 2> "$TMP/infopci.err" |
+          grep -c '1b36:0005')
+    [ "$pci" -ge 1 ] && break
+    sleep 1
+done
 if [ "$drc" -eq 0 ] && [ "$src_rc" -eq 0 ] && [ "$st" = running ] && [ "$pci" -ge 1 ]; then
     result pass "domain $LVH_DOM defined and started on src with <hostdev managed='no'> on $B1$($LVH_NEED_EM && echo " and <qemu:override> enable-migration=on"): running, QEMU shows the device 1b36:0005"
 else
     result fail "domain on src: define exit $drc, start exit $src_rc, state '$st', 1b36:0005 in QEMU's info pci: ${pci:-0}"
     diag_run
     lvh_on src sh -c "tail -20 /var/log/libvirt/qemu/$LVH_DOM.log" 2> /dev/null | diag
+    sed 's/^/info pci: /' "$TMP/infopci.err" | diag
 fi
 
 # check_moved: the domain runs on MIG_TO and is gone from MIG_FROM
