@@ -20,6 +20,7 @@
 #include <libxml/xpath.h>
 #include <libxml/xpathInternals.h>
 
+#include "vfmigxml.h"
 #include "vfmigdomainpolicy.h"
 #include "vfmigerror.h"
 #include "vfmigi18n.h"
@@ -86,30 +87,6 @@ vfmigDomainPolicyDomHostdevFree(vfmigDomainPolicyDomHostdev *hostdev)
     g_free(hostdev->alias);
     g_free(hostdev);
 }
-
-
-static void
-docFree(xmlDocPtr doc)
-{
-    xmlFreeDoc(doc);
-}
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(xmlDoc, docFree);
-
-
-static void
-xpathObjectFree(xmlXPathObjectPtr obj)
-{
-    xmlXPathFreeObject(obj);
-}
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(xmlXPathObject, xpathObjectFree);
-
-
-static void
-xpathCtxtFree(xmlXPathContextPtr ctxt)
-{
-    xmlXPathFreeContext(ctxt);
-}
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(xmlXPathContext, xpathCtxtFree);
 
 
 /* ------------------------------------------------------------------ */
@@ -220,20 +197,6 @@ reportBadAttr(xmlNodePtr node,
 /* Parsing: attributes                                                 */
 /* ------------------------------------------------------------------ */
 
-/* The attribute @name (no namespace) of @node, or NULL if absent. */
-static char *
-propString(xmlNodePtr node, const char *name)
-{
-    xmlChar *val = xmlGetNoNsProp(node, BAD_CAST name);
-    char *ret;
-
-    if (!val)
-        return NULL;
-    ret = g_strdup((const char *) val);
-    xmlFree(val);
-    return ret;
-}
-
 
 /* Refuses attributes of @node not in @names (NULL-terminated). */
 static int
@@ -317,7 +280,7 @@ checkChildren(xmlNodePtr node, const char *const *names)
 static int
 parseString(xmlNodePtr node, const char *attr, bool required, char **out)
 {
-    g_autofree char *val = propString(node, attr);
+    g_autofree char *val = vfmigXMLPropString(node, attr);
 
     if (!val) {
         if (required)
@@ -341,7 +304,7 @@ parseULL(xmlNodePtr node,
          const char *what,
          unsigned long long *out)
 {
-    g_autofree char *val = propString(node, attr);
+    g_autofree char *val = vfmigXMLPropString(node, attr);
     unsigned long long v;
     const char *p;
     char *end = NULL;
@@ -399,7 +362,7 @@ parseHex(xmlNodePtr node,
          unsigned long long max,
          unsigned int *out)
 {
-    g_autofree char *val = propString(node, attr);
+    g_autofree char *val = vfmigXMLPropString(node, attr);
 
     if (!val)
         return reportMissingAttr(node, attr);
@@ -422,7 +385,7 @@ parseEnum(xmlNodePtr node,
           const char *(*toString)(int),
           int *out)
 {
-    g_autofree char *val = propString(node, attr);
+    g_autofree char *val = vfmigXMLPropString(node, attr);
     int v;
 
     if (!val) {
@@ -452,7 +415,7 @@ parseEnum(xmlNodePtr node,
 static int
 parseYesNo(xmlNodePtr node, const char *attr, bool *out)
 {
-    g_autofree char *val = propString(node, attr);
+    g_autofree char *val = vfmigXMLPropString(node, attr);
 
     if (!val)
         return reportMissingAttr(node, attr);
@@ -913,7 +876,7 @@ parseDomHostdev(xmlXPathContextPtr ctxt,
     }
     addr = addrObj->nodesetval->nodeTab[0];
     for (i = 0; i < G_N_ELEMENTS(fields); i++) {
-        g_autofree char *val = propString(addr, fields[i]);
+        g_autofree char *val = vfmigXMLPropString(addr, fields[i]);
 
         if (!scanDomainAddrField(val, max[i], vals[i])) {
             vfmigReportError(VFMIG_ERR_INVALID_ARG,

@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "vfmigxml.h"
 #include "vfmignodedevconf.h"
 #include "vfmigenum.h"
 #include "vfmigerror.h"
@@ -164,20 +165,6 @@ vfmigNodeDevCapVFIOMigFree(vfmigNodeDevCapVFIOMig *cap)
 /* Parsing                                                             */
 /* ------------------------------------------------------------------ */
 
-/* The attribute @name of @node as a GLib string, or NULL if absent. */
-static char *
-propString(xmlNodePtr node, const char *name)
-{
-    xmlChar *val = xmlGetNoNsProp(node, BAD_CAST name);
-    char *ret;
-
-    if (!val)
-        return NULL;
-    ret = g_strdup((const char *) val);
-    xmlFree(val);
-    return ret;
-}
-
 
 static int
 reportMissingAttr(xmlNodePtr node, const char *attr)
@@ -203,7 +190,7 @@ reportBadAttr(xmlNodePtr node, const char *attr, const char *val)
 static int
 parseString(xmlNodePtr node, const char *attr, bool required, char **out)
 {
-    g_autofree char *val = propString(node, attr);
+    g_autofree char *val = vfmigXMLPropString(node, attr);
 
     if (!val) {
         if (required)
@@ -226,7 +213,7 @@ parseEnum(xmlNodePtr node,
           int min,
           int *out)
 {
-    g_autofree char *val = propString(node, attr);
+    g_autofree char *val = vfmigXMLPropString(node, attr);
     int v;
 
     if (!val) {
@@ -249,7 +236,7 @@ parseULL(xmlNodePtr node,
          unsigned long long max,
          unsigned long long *out)
 {
-    g_autofree char *val = propString(node, attr);
+    g_autofree char *val = vfmigXMLPropString(node, attr);
     unsigned long long v;
     const char *p;
     char *end = NULL;
@@ -278,7 +265,7 @@ parseULL(xmlNodePtr node,
 static int
 parsePCIId(xmlNodePtr node, const char *attr, unsigned int *out)
 {
-    g_autofree char *val = propString(node, attr);
+    g_autofree char *val = vfmigXMLPropString(node, attr);
     size_t len;
     size_t i;
 
@@ -300,7 +287,7 @@ parsePCIId(xmlNodePtr node, const char *attr, unsigned int *out)
 static int
 parseYesNo(xmlNodePtr node, const char *attr, bool *out)
 {
-    g_autofree char *val = propString(node, attr);
+    g_autofree char *val = vfmigXMLPropString(node, attr);
 
     if (!val)
         return reportMissingAttr(node, attr);
@@ -464,7 +451,7 @@ static int
 parseIdentity(vfmigNodeDevCapVFIOMig *cap, xmlNodePtr node)
 {
     unsigned long long stream = 0;
-    g_autofree char *streamStr = propString(node, "stream-version");
+    g_autofree char *streamStr = vfmigXMLPropString(node, "stream-version");
 
     if (checkChildren(node, NULL, 0) < 0 ||
         parsePCIId(node, "vendor", &cap->vendor) < 0 ||
@@ -584,14 +571,6 @@ vfmigNodeDevQualifiedParseNode(xmlNodePtr node)
 }
 
 
-static void
-xpathContextFree(xmlXPathContextPtr ctxt)
-{
-    xmlXPathFreeContext(ctxt);
-}
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(xmlXPathContext, xpathContextFree);
-
-
 vfmigNodeDevCapVFIOMig *
 vfmigNodeDevCapVFIOMigParseNode(xmlNodePtr node)
 {
@@ -612,7 +591,7 @@ vfmigNodeDevCapVFIOMigParseNode(xmlNodePtr node)
                          CAP_TYPE, node && node->name ? (const char *) node->name : "");
         return NULL;
     }
-    type = propString(node, "type");
+    type = vfmigXMLPropString(node, "type");
     if (!type || strcmp(type, CAP_TYPE) != 0) {
         vfmigReportError(VFMIG_ERR_INVALID_ARG,
                          _("expected a capability of type '%1$s', got '%2$s'"),

@@ -6,6 +6,7 @@
 
 #include <config.h>
 
+#include "vfmigxml.h"
 #include "vfmignodedevstore.h"
 #include "vfmignodedevxml.h"
 #include "vfmigerror.h"
@@ -13,14 +14,6 @@
 
 #define CACHE_ROOT "nodedev-cache"
 #define QUALIFIED_ROOT "nodedev-qualification"
-
-
-static void
-storeDocFree(xmlDocPtr doc)
-{
-    xmlFreeDoc(doc);
-}
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(xmlDoc, storeDocFree);
 
 
 /* The document @xml; @what names it in messages. */

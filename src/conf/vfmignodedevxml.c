@@ -19,44 +19,13 @@
 #include <libxml/SAX2.h>
 #include <libxml/parserInternals.h>
 
+#include "vfmigxml.h"
 #include "vfmignodedevxml.h"
 #include "vfmigerror.h"
 #include "vfmigi18n.h"
 
 #define PCI_CAP_XPATH "/device/capability[@type='pci']"
 #define OUR_CAP_XPATH "./capability[@type='vfio-migration']"
-
-
-static void
-parserCtxtFree(xmlParserCtxtPtr ctxt)
-{
-    xmlFreeParserCtxt(ctxt);
-}
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(xmlParserCtxt, parserCtxtFree);
-
-
-static void
-docFree(xmlDocPtr doc)
-{
-    xmlFreeDoc(doc);
-}
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(xmlDoc, docFree);
-
-
-static void
-xpathObjectFree(xmlXPathObjectPtr obj)
-{
-    xmlXPathFreeObject(obj);
-}
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(xmlXPathObject, xpathObjectFree);
-
-
-static void
-xpathCtxtFree(xmlXPathContextPtr ctxt)
-{
-    xmlXPathFreeContext(ctxt);
-}
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(xmlXPathContext, xpathCtxtFree);
 
 
 /* Where each element's text begins and ends, recorded while parsing. */
