@@ -1053,6 +1053,19 @@ vfmigNodeDevPCIFreeFunc(gpointer dev)
 }
 
 
+void
+vfmigNodeDevProbePathsFromEnv(vfmigNodeDevProbePaths *paths)
+{
+    memset(paths, 0, sizeof(*paths));
+    paths->sysfsRoot = g_getenv("VFMIG_SYSFS_ROOT");
+    paths->devRoot = g_getenv("VFMIG_DEV_ROOT");
+    paths->debugfsRoot = g_getenv("VFMIG_DEBUGFS_ROOT");
+    paths->procRoot = g_getenv("VFMIG_PROC_ROOT");
+    paths->cacheDir = g_getenv("VFMIG_CACHE_DIR");
+    paths->kernelConfig = g_getenv("VFMIG_KERNEL_CONFIG");
+}
+
+
 int
 vfmigNodeDevProbeAll(const vfmigNodeDevProbePaths *paths,
                      unsigned int flags,

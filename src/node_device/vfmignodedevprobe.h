@@ -109,6 +109,13 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(vfmigNodeDevList, vfmigNodeDevListFree);
  * still listed, with its errors; only a failure to list the bus at all
  * (no <sysfs>/bus/pci/devices) returns -1 with an error reported.
  */
+/*
+ * The probe's paths from the environment (VFMIG_SYSFS_ROOT, _DEV_ROOT,
+ * _DEBUGFS_ROOT, _PROC_ROOT, _CACHE_DIR, _KERNEL_CONFIG), which the test
+ * suites use for fake trees; unset, every path is the system's.
+ */
+void vfmigNodeDevProbePathsFromEnv(vfmigNodeDevProbePaths *paths);
+
 int vfmigNodeDevProbeAll(const vfmigNodeDevProbePaths *paths,
                          unsigned int flags,
                          vfmigNodeDevList **list);

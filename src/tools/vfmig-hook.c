@@ -52,21 +52,6 @@ vfmigHookUsage(FILE *out,
 }
 
 
-/* Where to probe: the test suites point the hook at fake trees, like
- * virt-vfmig; in production every path is the system's. */
-static void
-vfmigHookPathsFromEnv(vfmigNodeDevProbePaths *paths)
-{
-    memset(paths, 0, sizeof(*paths));
-    paths->sysfsRoot = g_getenv("VFMIG_SYSFS_ROOT");
-    paths->devRoot = g_getenv("VFMIG_DEV_ROOT");
-    paths->debugfsRoot = g_getenv("VFMIG_DEBUGFS_ROOT");
-    paths->procRoot = g_getenv("VFMIG_PROC_ROOT");
-    paths->cacheDir = g_getenv("VFMIG_CACHE_DIR");
-    paths->kernelConfig = g_getenv("VFMIG_KERNEL_CONFIG");
-}
-
-
 /* One line per refused hostdev; a note only, with @note. */
 static void
 vfmigHookPrintRefused(const vfmigHookResult *res,
@@ -144,7 +129,7 @@ main(int argc,
         return 0;
     }
 
-    vfmigHookPathsFromEnv(&paths);
+    vfmigNodeDevProbePathsFromEnv(&paths);
     if (vfmigFileReadFD(_("domain XML"), _("standard input"), STDIN_FILENO,
                         VFMIG_HOOK_XML_MAX, &xml, NULL) < 0)
         rc = -1;

@@ -17,17 +17,6 @@
 #include "vfmigvfio.h"
 
 
-/*
- * Tests point the tools at a fake /sys and /dev; nobody else should.
- */
-static void
-vfmigDevicePathsFromEnv(vfmigVFIOPaths *paths)
-{
-    paths->sysfsRoot = g_getenv("VFMIG_SYSFS_ROOT");
-    paths->devRoot = g_getenv("VFMIG_DEV_ROOT");
-}
-
-
 static void
 vfmigPrintField(const char *label, const char *value)
 {
@@ -55,7 +44,7 @@ cmdDeviceInfo(vfmigCtl *ctl, const vfmigCmd *cmd)
     if (vfmigVFIOParseName(name, NULL, NULL) < 0)
         return vfmigShellUsageErrorLast(ctl);
 
-    vfmigDevicePathsFromEnv(&paths);
+    vfmigVFIOPathsFromEnv(&paths);
 
     if (!(dev = vfmigDeviceVFIOOpen(name, &paths)))
         return false;

@@ -110,7 +110,7 @@ cmdNodeDevCompare(vfmigCtl *ctl, const vfmigCmd *cmd)
     vfmigNodeDevProbePaths paths;
     int rc;
 
-    vfmigNodeDevPathsFromEnv(&paths);
+    vfmigNodeDevProbePathsFromEnv(&paths);
     rc = vfmigNodeDevCompareArgs(&paths, vfmigNodeDevCmdProbeFlags(cmd),
                                  srcArg, dstArg, &run);
     vfmigNodeDevPrintErrors(run->warnings);

@@ -26,23 +26,6 @@
 
 
 /*
- * Where to probe.  The test suites point the tools at fake trees; in
- * production every path is the real one, and the cache dir the default.
- */
-void
-vfmigNodeDevPathsFromEnv(vfmigNodeDevProbePaths *paths)
-{
-    memset(paths, 0, sizeof(*paths));
-    paths->sysfsRoot = g_getenv("VFMIG_SYSFS_ROOT");
-    paths->devRoot = g_getenv("VFMIG_DEV_ROOT");
-    paths->debugfsRoot = g_getenv("VFMIG_DEBUGFS_ROOT");
-    paths->procRoot = g_getenv("VFMIG_PROC_ROOT");
-    paths->cacheDir = g_getenv("VFMIG_CACHE_DIR");
-    paths->kernelConfig = g_getenv("VFMIG_KERNEL_CONFIG");
-}
-
-
-/*
  * A device argument: a node device name (pci_0000_3b_00_2) or a PCI
  * address (0000:3b:00.2, or 3b:00.2 in domain 0000).  A bad one is the
  * command line's error.
@@ -121,7 +104,7 @@ cmdNodeDevDumpXML(vfmigCtl *ctl, const vfmigCmd *cmd)
         return false;
     }
 
-    vfmigNodeDevPathsFromEnv(&paths);
+    vfmigNodeDevProbePathsFromEnv(&paths);
     if (vfmigNodeDevProbeOne(&paths, address, vfmigNodeDevCmdProbeFlags(cmd), &dev) < 0)
         return false;
     vfmigNodeDevPrintErrors(dev->errors);
@@ -245,7 +228,7 @@ cmdNodeDevList(vfmigCtl *ctl, const vfmigCmd *cmd)
     if (vfmigCmdGetBool(cmd, "pre-copy"))
         filter |= VFMIG_NODEDEV_LIST_PRE_COPY;
 
-    vfmigNodeDevPathsFromEnv(&paths);
+    vfmigNodeDevProbePathsFromEnv(&paths);
     if (vfmigNodeDevProbeAll(&paths, vfmigNodeDevCmdProbeFlags(cmd), &list) < 0)
         return false;
     vfmigNodeDevPrintErrors(list->errors);

@@ -13,10 +13,6 @@
 #include "virt-vfmig.h"
 #include "vfmignodedevprobe.h"
 
-/* Tests point the tools at fake trees; in production every path is the
- * real one, and the cache dir the default. */
-void vfmigNodeDevPathsFromEnv(vfmigNodeDevProbePaths *paths);
-
 /* vfmigNodeDevProbeFlags of --vfio-query. */
 unsigned int vfmigNodeDevCmdProbeFlags(const vfmigCmd *cmd);
 

@@ -88,7 +88,7 @@ cmdNodeDevNovaSpec(vfmigCtl *ctl G_GNUC_UNUSED, const vfmigCmd *cmd)
     size_t next = 0;
     size_t i;
 
-    vfmigNodeDevPathsFromEnv(&paths);
+    vfmigNodeDevProbePathsFromEnv(&paths);
     if (vfmigNodeDevNovaSpecProbe(&paths, vfmigNodeDevCmdProbeFlags(cmd), &spec) < 0)
         return false;
     vfmigNodeDevPrintErrors(spec->list->errors);

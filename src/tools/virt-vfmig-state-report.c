@@ -81,14 +81,8 @@ void
 vfmigStatePathsFromEnv(vfmigDevCtlPaths *paths)
 {
     memset(paths, 0, sizeof(*paths));
-    paths->vfio.sysfsRoot = g_getenv("VFMIG_SYSFS_ROOT");
-    paths->vfio.devRoot = g_getenv("VFMIG_DEV_ROOT");
-    paths->probe.sysfsRoot = g_getenv("VFMIG_SYSFS_ROOT");
-    paths->probe.devRoot = g_getenv("VFMIG_DEV_ROOT");
-    paths->probe.debugfsRoot = g_getenv("VFMIG_DEBUGFS_ROOT");
-    paths->probe.procRoot = g_getenv("VFMIG_PROC_ROOT");
-    paths->probe.cacheDir = g_getenv("VFMIG_CACHE_DIR");
-    paths->probe.kernelConfig = g_getenv("VFMIG_KERNEL_CONFIG");
+    vfmigVFIOPathsFromEnv(&paths->vfio);
+    vfmigNodeDevProbePathsFromEnv(&paths->probe);
 }
 
 

@@ -538,6 +538,15 @@ vfmigVFIOOpenGroup(vfmigVFIO *vfio,
 }
 
 
+void
+vfmigVFIOPathsFromEnv(vfmigVFIOPaths *paths)
+{
+    memset(paths, 0, sizeof(*paths));
+    paths->sysfsRoot = g_getenv("VFMIG_SYSFS_ROOT");
+    paths->devRoot = g_getenv("VFMIG_DEV_ROOT");
+}
+
+
 vfmigVFIO *
 vfmigVFIOOpen(const char *name,
               const vfmigVFIOPaths *paths)

@@ -54,6 +54,13 @@ int vfmigVFIOParseName(const char *name,
  * opens it, as it does for QEMU).  Returns NULL with an error reported and
  * everything released.
  */
+/*
+ * The test suites point the tools, the hook and the daemon at fake /sys
+ * and /dev trees with VFMIG_SYSFS_ROOT and VFMIG_DEV_ROOT; unset, every
+ * path is the system's.
+ */
+void vfmigVFIOPathsFromEnv(vfmigVFIOPaths *paths);
+
 vfmigVFIO *vfmigVFIOOpen(const char *name,
                          const vfmigVFIOPaths *paths);
 
