@@ -2,7 +2,7 @@
 #
 # cli-lib.sh: the TAP checks the virt-vfmig CLI tests share.  Sourced
 # with VFMIG set to the binary under test; gives $tmp (removed on exit),
-# check, result and finish.
+# check, result, finish and asan_build.
 
 export LC_ALL=C LANG=C
 unset LIBVIRT_DEFAULT_URI
@@ -12,6 +12,8 @@ trap 'rm -rf "$tmp"' EXIT
 
 n=0
 fail=0
+
+. "$(dirname "${BASH_SOURCE[0]}")/asan-build.sh"
 
 # check DESC WANT_RC WANT_OUT_REGEX WANT_ERR_REGEX -- ARGS...
 check() {

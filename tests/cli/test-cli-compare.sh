@@ -19,7 +19,7 @@ trap 'rm -rf "$tmp" "$VFMIG"' EXIT
 # not for a build with AddressSanitizer, which reserves terabytes of
 # address space up front (the timeout still ends such a run)
 limit="ulimit -v 1048576"
-if ldd "$REAL_VFMIG" 2>/dev/null | grep -q libasan; then
+if asan_build "$REAL_VFMIG"; then
     limit=":"
 fi
 cat > "$VFMIG" <<WRAP

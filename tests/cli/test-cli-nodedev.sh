@@ -18,6 +18,8 @@ SRCDIR=${2:?usage: test-cli-nodedev.sh VIRT_VFMIG SRCDIR}
 export LC_ALL=C LANG=C
 unset LIBVIRT_DEFAULT_URI
 
+. "$(dirname "$0")/asan-build.sh"
+
 tmp=$(mktemp -d)
 trap '[ -n "${KEEP:-}" ] || rm -rf "$tmp"' EXIT
 n=0
@@ -290,7 +292,7 @@ mkfifo "$tmp/nova.fifo"
 # (a bound on memory too, so that reading /dev/zero cannot exhaust it; not
 # under AddressSanitizer, which reserves terabytes of address space)
 memkib=2097152
-if ldd "$VFMIG" 2>/dev/null | grep -q libasan; then
+if asan_build "$VFMIG"; then
     memkib=unlimited
 fi
 for f in "$tmp/nova.fifo" /dev/zero; do

@@ -90,7 +90,7 @@ check "device-qualify of a device that does not exist" 1 "" "0000:00:09.0" -- de
 check "device-restore onto a device that does not exist" 1 "" "0000:00:09.0" -- device-restore 0000:00:09.0 "$tmp/exists"
 check "device-save of a device that does not exist" 1 "" "0000:00:09.0" -- device-save 0000:00:09.0 "$tmp/new"
 result "device-save of a missing device leaves no file behind" test ! -e "$tmp/new"
-no_temp() { ! ls -a "$tmp" | grep -q "^\.$1\.vfmig-"; }
+no_temp() { ! ls -a "$tmp" | grep "^\.$1\.vfmig-" >/dev/null; }
 result "device-save of a missing device leaves no temporary file behind" no_temp new
 check "device-qualify of a device on a non-VFIO driver" 1 "" "e1000e" -- device-qualify 0000:00:03.0
 check "device-qualify of a device a VFIO user has open" 1 "" "device '0000:00:04.0' is in use \(the PCI function is enabled" -- device-qualify 0000:00:04.0
@@ -103,7 +103,7 @@ check "device-qualify with the device as its own peer" 2 "" "the peer '0000:00:0
 check "device-qualify with the device as its own peer, by its short BDF" 2 "" "the peer '00:06.0' is the device itself" -- device-qualify 0000:00:06.0 --peer 00:06.0
 check "device-qualify of an idle device without its VFIO group" 1 "" "0000:00:06.0" -- device-qualify 0000:00:06.0
 check "device-qualify --no-record of an idle device without its VFIO group" 1 "" "0000:00:06.0" -- device-qualify 0000:00:06.0 --no-record
-no_record() { [ ! -e "$tmp/cache/0000:00:06.0.qualified.xml" ] && ! ls -A "$tmp/cache" 2>/dev/null | grep -q qualified; }
+no_record() { [ ! -e "$tmp/cache/0000:00:06.0.qualified.xml" ] && ! ls -A "$tmp/cache" 2>/dev/null | grep qualified >/dev/null; }
 result "a qualification that never ran records nothing" no_record
 unset VFMIG_SYSFS_ROOT VFMIG_DEV_ROOT VFMIG_PROC_ROOT VFMIG_CACHE_DIR
 
