@@ -144,6 +144,16 @@ vfmigNodeDevQualifiedParseTime(const char *str, gint64 *at)
 
 
 void
+vfmigNodeDevLiveFree(vfmigNodeDevLive *live)
+{
+    if (!live)
+        return;
+    g_free(live->state);
+    g_free(live);
+}
+
+
+void
 vfmigNodeDevCapVFIOMigFree(vfmigNodeDevCapVFIOMig *cap)
 {
     if (!cap)
@@ -153,10 +163,7 @@ vfmigNodeDevCapVFIOMigFree(vfmigNodeDevCapVFIOMig *cap)
     g_free(cap->dirtyReason);
     g_free(cap->firmware);
     vfmigNodeDevQualifiedFree(cap->qualified);
-    if (cap->live) {
-        g_free(cap->live->state);
-        g_free(cap->live);
-    }
+    vfmigNodeDevLiveFree(cap->live);
     g_free(cap);
 }
 

@@ -71,6 +71,9 @@ struct _vfmigNodeDevLive {
     unsigned long long resumeLatencyUs;
 };
 
+void vfmigNodeDevLiveFree(vfmigNodeDevLive *live);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(vfmigNodeDevLive, vfmigNodeDevLiveFree);
+
 /* The verdict of a qualification (also the verdict of vfmigqualify.h). */
 typedef enum {
     VFMIG_NODEDEV_VERDICT_QUALIFIED = 0,

@@ -372,6 +372,80 @@ vfmigNodeDevParseFeatures(const char *path,
  * (a) our drivers' vfio_migration/.  Returns 1 with @cap filled, 0 when
  * the driver publishes no such directory, -1 with an error.
  */
+
+/* The estimates of vfio_migration/ (open as @fd, @dir in messages) of a
+ * device whose state, already read, is @state. */
+static int
+vfmigNodeDevReadLiveAt(int fd,
+                       const char *dir,
+                       const char *state,
+                       vfmigNodeDevLive **live)
+{
+    static const char *const names[] = {
+        "initial_bytes", "dirty_bytes", "stop_copy_bytes",
+        "stop_latency_us", "resume_latency_us",
+    };
+    g_autoptr(vfmigNodeDevLive) ret = g_new0(vfmigNodeDevLive, 1);
+    guint64 vals[G_N_ELEMENTS(names)];
+    size_t i;
+
+    for (i = 0; i < G_N_ELEMENTS(names); i++) {
+        if (vfmigSysfsReadU64(fd, dir, names[i], false,
+                              G_MAXUINT64, &vals[i]) < 0)
+            return -1;
+    }
+    ret->initialBytes = vals[0];
+    ret->dirtyBytes = vals[1];
+    ret->stopCopyBytes = vals[2];
+    ret->stopLatencyUs = vals[3];
+    ret->resumeLatencyUs = vals[4];
+    ret->state = g_strdup(state);
+    *live = g_steal_pointer(&ret);
+    return 0;
+}
+
+
+int
+vfmigNodeDevReadLive(const vfmigNodeDevProbePaths *paths,
+                     const char *address,
+                     vfmigNodeDevLive **live)
+{
+    g_autofree char *devDir = vfmigSysfsPCIDevicePath(paths ? paths->sysfsRoot : NULL,
+                                                      address);
+    g_autofree char *dir = g_build_filename(devDir, "vfio_migration", NULL);
+    char state[VFMIG_SYSFS_ATTR_MAX];
+    int fd;
+    int ret = -1;
+
+    *live = NULL;
+    if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+        int err = errno;
+
+        if (err == ENOENT)
+            return 0;
+        vfmigReportSystemError(err, _("cannot open '%1$s'"), dir);
+        return -1;
+    }
+    if (vfmigSysfsReadAttr(fd, dir, "state", false, state, sizeof(state)) < 0)
+        goto cleanup;
+    if (vfmigFSMStateFromName(state) < 0) {
+        g_autofree char *p2 = g_build_filename(dir, "state", NULL);
+        g_autofree char *quoted = vfmigStringEscapeText(state);
+
+        vfmigReportError(VFMIG_ERR_DATA_CORRUPT,
+                         _("'%1$s' holds '%2$s', not a VFIO migration state (ERROR, STOP, RUNNING, STOP_COPY, RESUMING, RUNNING_P2P, PRE_COPY, PRE_COPY_P2P)"),
+                         p2, quoted);
+        goto cleanup;
+    }
+    if (vfmigNodeDevReadLiveAt(fd, dir, state, live) < 0)
+        goto cleanup;
+    ret = 1;
+
+ cleanup:
+    close(fd);
+    return ret;
+}
+
 static int
 vfmigNodeDevReadABI(vfmigNodeDevProber *p,
                     vfmigNodeDevPCI *dev,
@@ -388,7 +462,6 @@ vfmigNodeDevReadABI(vfmigNodeDevProber *p,
     int fd;
     int rc;
     int ret = -1;
-    size_t i;
 
     if ((fd = openat(devFd, "vfio_migration",
                      O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
@@ -460,33 +533,16 @@ vfmigNodeDevReadABI(vfmigNodeDevProber *p,
 
     /* RUNNING is also what a closed device reads: no estimates then */
     if (!g_str_equal(buf, "RUNNING")) {
-        g_autofree vfmigNodeDevLive *live = g_new0(vfmigNodeDevLive, 1);
-        g_autofree char *state = g_strdup(buf);
+        g_autoptr(vfmigNodeDevLive) live = NULL;
 
         /* in use, even if the estimates below turn out broken */
         if (!dev->inUse) {
             dev->inUse = true;
             dev->inUseReason = g_strdup_printf(_("the driver reports migration state %1$s"),
-                                               state);
+                                               buf);
         }
-
-        static const char *const names[] = {
-            "initial_bytes", "dirty_bytes", "stop_copy_bytes",
-            "stop_latency_us", "resume_latency_us",
-        };
-        guint64 vals[G_N_ELEMENTS(names)];
-
-        for (i = 0; i < G_N_ELEMENTS(names); i++) {
-            if (vfmigSysfsReadU64(fd, dir, names[i], false,
-                                  G_MAXUINT64, &vals[i]) < 0)
-                goto cleanup;
-        }
-        live->initialBytes = vals[0];
-        live->dirtyBytes = vals[1];
-        live->stopCopyBytes = vals[2];
-        live->stopLatencyUs = vals[3];
-        live->resumeLatencyUs = vals[4];
-        live->state = g_steal_pointer(&state);
+        if (vfmigNodeDevReadLiveAt(fd, dir, buf, &live) < 0)
+            goto cleanup;
         cap->live = g_steal_pointer(&live);
     }
 

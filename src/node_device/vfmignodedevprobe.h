@@ -131,6 +131,19 @@ int vfmigNodeDevProbeOne(const vfmigNodeDevProbePaths *paths,
                          unsigned int flags,
                          vfmigNodeDevPCI **dev);
 
+/*
+ * The live estimates of the device @address from our drivers' sysfs ABI
+ * (vfio_migration/: state, initial_bytes, dirty_bytes, stop_copy_bytes,
+ * the latencies), without probing anything else: cheap enough for a
+ * migration controller to call several times a second.  Returns 1 with
+ * *@live; 0 when the device has no such ABI (another driver, or no such
+ * device: *@live NULL, nothing reported); -1 with an error naming the
+ * file.  In RUNNING (also a device nobody opened) the estimates are 0.
+ */
+int vfmigNodeDevReadLive(const vfmigNodeDevProbePaths *paths,
+                         const char *address,
+                         vfmigNodeDevLive **live);
+
 /* The device @address of @list, or NULL. */
 vfmigNodeDevPCI *vfmigNodeDevListFind(vfmigNodeDevList *list,
                                       const char *address);

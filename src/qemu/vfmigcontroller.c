@@ -1,0 +1,520 @@
+/*
+ * vfmigcontroller.c: steering one outgoing migration's switchover
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include <config.h>
+
+#include "vfmigcontroller.h"
+
+#include <inttypes.h>
+
+#include "vfmigerror.h"
+#include "vfmigi18n.h"
+#include "vfmiglog.h"
+
+VFMIG_ENUM_IMPL(vfmigControllerPhase, VFMIG_CONTROLLER_PHASE_LAST,
+                [VFMIG_CONTROLLER_WAITING] = "waiting",
+                [VFMIG_CONTROLLER_HOLDING] = "holding",
+                [VFMIG_CONTROLLER_RELEASED] = "released",
+                [VFMIG_CONTROLLER_ABORTED] = "aborted",
+                [VFMIG_CONTROLLER_ENDED] = "ended",
+);
+
+VFMIG_ENUM_IMPL(vfmigControllerWait, VFMIG_CONTROLLER_WAIT_LAST,
+                [VFMIG_CONTROLLER_WAIT_NONE] = "none",
+                [VFMIG_CONTROLLER_WAIT_LOAD] = "destination-load",
+);
+
+struct _vfmigController {
+    const vfmigControllerOps *ops;
+    void *opaque;
+    vfmigControllerConfig config;
+    vfmigDowntimePolicy policy;
+    vfmigDowntimeState state;
+
+    char **names;
+    size_t ndevices;
+    vfmigControllerDevice *devices;
+    vfmigDowntimeDeviceSample *samples;
+
+    uint64_t setMs;             /* the limit the controller set last; 0:
+                                 * it has not set one */
+    uint64_t fallbackMs;        /* what was there before, or another
+                                 * client's latest wish */
+    unsigned int overwrites;
+
+    bool initialDone;           /* every device's initial data went out */
+    uint64_t initialDoneUs;     /* since then */
+
+    vfmigControllerPhase phase;
+    bool stepped;
+    vfmigControllerStatus last;
+    bool switched;
+    vfmigControllerStatus switchStep;
+};
+
+
+static void
+vfmigControllerDevicesClear(vfmigController *ctl)
+{
+    size_t i;
+
+    for (i = 0; i < ctl->ndevices; i++)
+        g_clear_pointer(&ctl->devices[i].state, g_free);
+}
+
+
+void
+vfmigControllerFree(vfmigController *ctl)
+{
+    if (!ctl)
+        return;
+    vfmigControllerDevicesClear(ctl);
+    g_strfreev(ctl->names);
+    g_free(ctl->devices);
+    g_free(ctl->samples);
+    g_free(ctl);
+}
+
+
+vfmigController *
+vfmigControllerNew(const vfmigControllerOps *ops,
+                   void *opaque,
+                   const vfmigControllerConfig *config,
+                   const char *const *names,
+                   size_t ndevices)
+{
+    g_autoptr(vfmigController) ctl = g_new0(vfmigController, 1);
+    size_t i;
+
+    if (config->targetUs == 0) {
+        vfmigReportError(VFMIG_ERR_INVALID_ARG, "%s",
+                         _("the downtime target of a migration must be more than 0"));
+        return NULL;
+    }
+
+    ctl->ops = ops;
+    ctl->opaque = opaque;
+    ctl->config = *config;
+
+    /* The policy meets the target less libvirt's overhead; with nothing
+     * left of it, the latencies alone exceed the target and the policy
+     * gives up or switches anyway, as the domain says. */
+    ctl->policy.target_us = config->targetUs > config->overheadUs ?
+        config->targetUs - config->overheadUs : 1;
+    ctl->policy.deadline_us = config->deadlineUs;
+    ctl->policy.on_failure = config->onFailure;
+    if (vfmigDowntimePolicyValidate(&ctl->policy) < 0)
+        return NULL;
+    vfmigDowntimeStateInit(&ctl->state);
+
+    ctl->ndevices = ndevices;
+    ctl->names = g_new0(char *, ndevices + 1);
+    for (i = 0; i < ndevices; i++)
+        ctl->names[i] = g_strdup(names[i]);
+    ctl->devices = g_new0(vfmigControllerDevice, ndevices ? ndevices : 1);
+    ctl->samples = g_new0(vfmigDowntimeDeviceSample, ndevices ? ndevices : 1);
+    ctl->phase = VFMIG_CONTROLLER_WAITING;
+
+    VFMIG_DEBUG("controller for %zu device(s): target %" PRIu64 " us, "
+                "overhead %" PRIu64 " us (policy target %" PRIu64 " us), "
+                "load wait %" PRIu64 " us, on failure %s, deadline %" PRIu64 " us",
+                ndevices, config->targetUs, config->overheadUs,
+                ctl->policy.target_us, config->loadUs,
+                config->onFailure == VFMIG_DOWNTIME_ON_FAILURE_ABORT ?
+                "abort" : "best-effort", config->deadlineUs);
+    return g_steal_pointer(&ctl);
+}
+
+
+/* Reads the limit back; another client's value becomes the fallback. */
+static int
+vfmigControllerCheckLimit(vfmigController *ctl,
+                          vfmigControllerStatus *step)
+{
+    uint64_t cur;
+
+    if (ctl->ops->getMaxDowntime(ctl->opaque, &cur) < 0)
+        return -1;
+    step->limitMs = cur;
+    if (ctl->setMs == 0) {
+        ctl->fallbackMs = cur;
+    } else if (cur != ctl->setMs) {
+        step->overwritten = true;
+        step->overwrittenMs = cur;
+        ctl->overwrites++;
+        ctl->fallbackMs = cur;
+        VFMIG_DEBUG("downtime limit overwritten by another client: "
+                    "%" PRIu64 " ms, the controller had set %" PRIu64 " ms",
+                    cur, ctl->setMs);
+    }
+    return 0;
+}
+
+
+static int
+vfmigControllerSetLimit(vfmigController *ctl,
+                        vfmigControllerStatus *step,
+                        uint64_t ms)
+{
+    if (ms < VFMIG_DOWNTIME_QEMU_LIMIT_MIN_MS)
+        ms = VFMIG_DOWNTIME_QEMU_LIMIT_MIN_MS;
+    if (ms > VFMIG_DOWNTIME_QEMU_LIMIT_MAX_MS)
+        ms = VFMIG_DOWNTIME_QEMU_LIMIT_MAX_MS;
+    if (step->limitMs == ms && ctl->setMs == ms)
+        return 0;
+    if (ctl->ops->setMaxDowntime(ctl->opaque, ms) < 0)
+        return -1;
+    VFMIG_DEBUG("downtime limit %" PRIu64 " ms -> %" PRIu64 " ms",
+                step->limitMs, ms);
+    ctl->setMs = ms;
+    step->limitMs = ms;
+    step->limitChanged = true;
+    return 0;
+}
+
+
+/* Tracks since when every device's initial data is out. */
+static void
+vfmigControllerTrackInitial(vfmigController *ctl,
+                            uint64_t nowUs)
+{
+    size_t i;
+
+    for (i = 0; i < ctl->ndevices; i++) {
+        if (ctl->samples[i].initial_bytes > 0) {
+            ctl->initialDone = false;
+            return;
+        }
+    }
+    if (!ctl->initialDone) {
+        ctl->initialDone = true;
+        ctl->initialDoneUs = nowUs;
+    }
+}
+
+
+static int
+vfmigControllerEvaluate(vfmigController *ctl,
+                        uint64_t nowUs,
+                        vfmigControllerStatus *step)
+{
+    vfmigDowntimeSample sample = {
+        .timestamp_us = nowUs,
+        .devices = ctl->samples,
+        .ndevices = ctl->ndevices,
+        .has_ram = step->job.hasRam,
+        .ram_remaining_bytes = step->job.ramRemaining,
+        .ram_dirty_rate = step->job.ramDirtyRate,
+        .bandwidth = step->job.bandwidth,
+    };
+    size_t i;
+
+    if (ctl->ndevices > 0 &&
+        ctl->ops->getDevices(ctl->opaque, ctl->devices, ctl->ndevices) < 0)
+        return -1;
+    for (i = 0; i < ctl->ndevices; i++)
+        ctl->samples[i] = ctl->devices[i].sample;
+    if (!sample.has_ram && ctl->ndevices == 0) {
+        /* nothing to predict from: hold until libvirt reports RAM */
+        return 0;
+    }
+
+    if (vfmigDowntimeEvaluate(&ctl->state, &ctl->policy, &sample,
+                              &step->policy) < 0)
+        return -1;
+    step->evaluated = true;
+    vfmigControllerTrackInitial(ctl, nowUs);
+
+    step->predictedUs = step->policy.predicted_us;
+    if (step->predictedUs != VFMIG_DOWNTIME_UNKNOWN)
+        step->predictedUs += ctl->config.overheadUs;
+
+    VFMIG_DEBUG("policy: %s (%s); RAM %" PRIu64 " B left, dirty %" PRIu64
+                " B/s, bandwidth %" PRIu64 " B/s (smoothed %" PRIu64
+                "); devices: residue %" PRIu64 " B, initial %" PRIu64
+                " B, latency %" PRIu64 " us; predicted %" PRIu64
+                " us with %" PRIu64 " us overhead; QEMU limit %" PRIu64 " ms",
+                vfmigDowntimeDecisionToString(step->policy.decision),
+                vfmigDowntimeReasonToString(step->policy.reason),
+                sample.ram_remaining_bytes, sample.ram_dirty_rate,
+                sample.bandwidth, step->policy.bandwidth,
+                step->policy.device_residue_bytes, step->policy.initial_bytes,
+                step->policy.latency_us, step->predictedUs,
+                ctl->config.overheadUs, step->policy.qemu_downtime_limit_ms);
+    return 0;
+}
+
+
+int
+vfmigControllerStep(vfmigController *ctl,
+                    uint64_t nowUs,
+                    vfmigControllerStatus *step)
+{
+    vfmigControllerJob job = { 0 };
+    int rc;
+
+    memset(step, 0, sizeof(*step));
+    step->timestampUs = nowUs;
+    step->predictedUs = VFMIG_DOWNTIME_UNKNOWN;
+
+    if (ctl->phase == VFMIG_CONTROLLER_ENDED ||
+        ctl->phase == VFMIG_CONTROLLER_ABORTED) {
+        step->phase = ctl->phase;
+        step->limitMs = ctl->setMs;
+        return 0;
+    }
+
+    if ((rc = ctl->ops->getJob(ctl->opaque, &job)) < 0)
+        return -1;
+    if (rc == 0) {
+        VFMIG_DEBUG("the migration job ended");
+        ctl->phase = VFMIG_CONTROLLER_ENDED;
+        step->phase = ctl->phase;
+        step->limitMs = ctl->setMs;
+        ctl->last = *step;
+        ctl->stepped = true;
+        return 0;
+    }
+    step->job = job;
+
+    if (vfmigControllerCheckLimit(ctl, step) < 0)
+        return -1;
+
+    if (!job.migrating) {
+        /* libvirt prepares the destination: hold QEMU from the start */
+        step->phase = VFMIG_CONTROLLER_WAITING;
+        if (vfmigControllerSetLimit(ctl, step, VFMIG_CONTROLLER_HOLD_MS) < 0)
+            return -1;
+        goto done;
+    }
+
+    if (vfmigControllerEvaluate(ctl, nowUs, step) < 0)
+        return -1;
+
+    if (!step->evaluated) {
+        step->phase = VFMIG_CONTROLLER_HOLDING;
+        if (vfmigControllerSetLimit(ctl, step, VFMIG_CONTROLLER_HOLD_MS) < 0)
+            return -1;
+        goto done;
+    }
+
+    switch (step->policy.decision) {
+    case VFMIG_DOWNTIME_SWITCH_OVER:
+        if (ctl->config.loadUs > 0 &&
+            (!ctl->initialDone ||
+             nowUs - ctl->initialDoneUs < ctl->config.loadUs)) {
+            /* QEMU may not wait for the destination's acknowledgement:
+             * give it the time to load the initial data first */
+            step->wait = VFMIG_CONTROLLER_WAIT_LOAD;
+            step->phase = VFMIG_CONTROLLER_HOLDING;
+            if (vfmigControllerSetLimit(ctl, step, VFMIG_CONTROLLER_HOLD_MS) < 0)
+                return -1;
+            break;
+        }
+        G_GNUC_FALLTHROUGH;
+    case VFMIG_DOWNTIME_SWITCH_ANYWAY:
+        step->phase = VFMIG_CONTROLLER_RELEASED;
+        if (vfmigControllerSetLimit(ctl, step,
+                                    step->policy.qemu_downtime_limit_ms) < 0)
+            return -1;
+        break;
+
+    case VFMIG_DOWNTIME_GIVE_UP:
+        VFMIG_DEBUG("giving up (%s): aborting the migration",
+                    vfmigDowntimeReasonToString(step->policy.reason));
+        if (ctl->ops->abortJob(ctl->opaque) < 0)
+            return -1;
+        step->phase = VFMIG_CONTROLLER_ABORTED;
+        break;
+
+    case VFMIG_DOWNTIME_CONTINUE:
+    case VFMIG_DOWNTIME_DECISION_LAST:
+    default:
+        step->phase = VFMIG_CONTROLLER_HOLDING;
+        if (vfmigControllerSetLimit(ctl, step, VFMIG_CONTROLLER_HOLD_MS) < 0)
+            return -1;
+        break;
+    }
+
+ done:
+    if (step->phase != ctl->phase)
+        VFMIG_DEBUG("phase %s -> %s",
+                    vfmigControllerPhaseToString(ctl->phase),
+                    vfmigControllerPhaseToString(step->phase));
+    ctl->phase = step->phase;
+    if (step->phase == VFMIG_CONTROLLER_RELEASED) {
+        ctl->switched = true;
+        ctl->switchStep = *step;
+    }
+    ctl->last = *step;
+    ctl->stepped = true;
+    return 0;
+}
+
+
+int
+vfmigControllerRelease(vfmigController *ctl)
+{
+    uint64_t cur;
+
+    if (ctl->setMs == 0 || ctl->phase == VFMIG_CONTROLLER_ENDED)
+        return 0;
+    if (ctl->ops->getMaxDowntime(ctl->opaque, &cur) < 0)
+        return -1;
+    if (cur != ctl->setMs) {
+        /* someone else's value: theirs to keep */
+        VFMIG_DEBUG("release: the limit is %" PRIu64 " ms, set by another client",
+                    cur);
+        return 0;
+    }
+    if (cur == ctl->fallbackMs)
+        return 0;
+    if (ctl->ops->setMaxDowntime(ctl->opaque, ctl->fallbackMs) < 0)
+        return -1;
+    VFMIG_DEBUG("release: downtime limit %" PRIu64 " ms -> %" PRIu64 " ms",
+                cur, ctl->fallbackMs);
+    ctl->setMs = 0;
+    return 0;
+}
+
+
+uint64_t
+vfmigControllerFallbackMs(const vfmigController *ctl)
+{
+    return ctl->setMs ? ctl->fallbackMs : 0;
+}
+
+
+const vfmigControllerStatus *
+vfmigControllerLastStep(const vfmigController *ctl)
+{
+    return ctl->stepped ? &ctl->last : NULL;
+}
+
+
+const vfmigControllerStatus *
+vfmigControllerSwitchStep(const vfmigController *ctl)
+{
+    return ctl->switched ? &ctl->switchStep : NULL;
+}
+
+
+const vfmigControllerDevice *
+vfmigControllerDevices(const vfmigController *ctl,
+                       size_t *n)
+{
+    *n = ctl->ndevices;
+    return ctl->devices;
+}
+
+
+unsigned int
+vfmigControllerOverwrites(const vfmigController *ctl)
+{
+    return ctl->overwrites;
+}
+
+
+static int
+vfmigCompareInt64(const void *a,
+                  const void *b)
+{
+    int64_t x = *(const int64_t *)a;
+    int64_t y = *(const int64_t *)b;
+
+    return (x > y) - (x < y);
+}
+
+
+uint64_t
+vfmigControllerOverhead(const int64_t *samples,
+                        size_t nsamples)
+{
+    int64_t sorted[VFMIG_CONTROLLER_OVERHEAD_SAMPLES];
+    int64_t median;
+    size_t n = MIN(nsamples, (size_t) VFMIG_CONTROLLER_OVERHEAD_SAMPLES);
+
+    if (n == 0)
+        return 0;
+    /* the newest samples */
+    memcpy(sorted, samples + (nsamples - n), n * sizeof(*sorted));
+    qsort(sorted, n, sizeof(*sorted), vfmigCompareInt64);
+    if (n % 2)
+        median = sorted[n / 2];
+    else
+        median = sorted[n / 2 - 1] / 2 + sorted[n / 2] / 2;
+    return median > 0 ? (uint64_t) median : 0;
+}
+
+
+static void
+vfmigControllerFormatBytes(GString *str,
+                           uint64_t bytes)
+{
+    if (bytes >= 10 * 1024 * 1024)
+        g_string_append_printf(str, "%" PRIu64 " MiB", bytes / (1024 * 1024));
+    else if (bytes >= 10 * 1024)
+        g_string_append_printf(str, "%" PRIu64 " KiB", bytes / 1024);
+    else
+        g_string_append_printf(str, "%" PRIu64 " B", bytes);
+}
+
+
+char *
+vfmigControllerStepFormat(const vfmigController *ctl,
+                          const vfmigControllerStatus *step)
+{
+    GString *str = g_string_new(NULL);
+    size_t i;
+
+    g_string_append(str, vfmigControllerPhaseToString(step->phase));
+    if (step->phase == VFMIG_CONTROLLER_ENDED) {
+        g_string_append(str, ":");
+        return g_string_free(str, FALSE);
+    }
+    if (step->evaluated) {
+        g_string_append_printf(str, " (%s, %s",
+                               vfmigDowntimeDecisionToString(step->policy.decision),
+                               vfmigDowntimeReasonToString(step->policy.reason));
+        if (step->wait != VFMIG_CONTROLLER_WAIT_NONE)
+            g_string_append_printf(str, ", waiting for %s",
+                                   vfmigControllerWaitToString(step->wait));
+        g_string_append(str, ")");
+    }
+    g_string_append(str, ": RAM ");
+    if (step->job.hasRam) {
+        vfmigControllerFormatBytes(str, step->job.ramRemaining);
+        g_string_append(str, " left, ");
+        vfmigControllerFormatBytes(str, step->job.bandwidth);
+        g_string_append(str, "/s");
+    } else {
+        g_string_append(str, "unknown");
+    }
+    for (i = 0; i < ctl->ndevices; i++) {
+        const vfmigControllerDevice *dev = &ctl->devices[i];
+
+        g_string_append_printf(str, "; %s ", ctl->names[i]);
+        if (!dev->known) {
+            g_string_append(str, "no estimates");
+            continue;
+        }
+        g_string_append_printf(str, "%s initial ", dev->state ? dev->state : "?");
+        vfmigControllerFormatBytes(str, dev->sample.initial_bytes);
+        g_string_append(str, " dirty ");
+        vfmigControllerFormatBytes(str, dev->sample.dirty_bytes);
+    }
+    if (step->predictedUs != VFMIG_DOWNTIME_UNKNOWN)
+        g_string_append_printf(str, "; predicted %" PRIu64 " ms",
+                               step->predictedUs / 1000);
+    else
+        g_string_append(str, "; predicted unknown");
+    g_string_append_printf(str, " (target %" PRIu64 " ms); limit %" PRIu64 " ms",
+                           ctl->config.targetUs / 1000, step->limitMs);
+    if (step->overwritten)
+        g_string_append_printf(str, " (was overwritten to %" PRIu64 " ms)",
+                               step->overwrittenMs);
+    return g_string_free(str, FALSE);
+}

@@ -1,0 +1,208 @@
+/*
+ * vfmigcontroller.h: steering one outgoing migration's switchover
+ *
+ * QEMU switches a migration over when what it still has to send fits in
+ * bandwidth x downtime-limit; it counts no device stop or resume latency,
+ * and libvirt adds time of its own after QEMU's.  The controller steers
+ * QEMU's limit through libvirt (virDomainMigrateSetMaxDowntime) with the
+ * downtime policy of src/migration (vfmigdowntime.h), one step at a time:
+ *
+ *  - it holds the limit low (VFMIG_CONTROLLER_HOLD_MS) while the policy
+ *    says continue: while any device still has initial pre-copy data, and
+ *    while the predicted downtime misses the target;
+ *  - where switchover-ack cannot be relied on, it also waits, after the
+ *    devices' initial data went out, for the time the destination needs
+ *    to load it (@loadUs);
+ *  - then it gives the limit that makes QEMU's own rule switch now;
+ *  - when the policy gives up it aborts the job (on-failure 'abort') or
+ *    gives the limit that lets QEMU switch anyway ('best-effort');
+ *  - before every step it reads the limit back: a value it did not set
+ *    (Nova sets its own on a timer) is noted as the other client's wish,
+ *    logged, and overwritten again;
+ *  - the prediction adds libvirt's own switchover overhead (@overheadUs,
+ *    learned from completed jobs: vfmigControllerLearnOverhead) to the
+ *    policy's, so the target is the downtime libvirt reports.
+ *
+ * The controller owns no connection, thread or clock: the caller passes
+ * the time of each step and a vfmigControllerOps table that reads the job
+ * and the devices and acts on the job (a libvirt domain in
+ * vfmigsteer.h; a simulated QEMU in the tests).  Every decision is logged
+ * with its inputs (VFMIG_DEBUG) and kept in the step's result for the
+ * front ends.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <glib.h>
+
+#include "vfmigdowntime.h"
+#include "vfmigenum.h"
+
+/* The limit while the controller holds the switchover back, ms: the
+ * smallest QEMU takes.  QEMU still switches at once if nothing at all is
+ * left to send, which costs no more than the devices' latencies. */
+#define VFMIG_CONTROLLER_HOLD_MS VFMIG_DOWNTIME_QEMU_LIMIT_MIN_MS
+
+/* The most overhead samples vfmigControllerLearnOverhead keeps. */
+#define VFMIG_CONTROLLER_OVERHEAD_SAMPLES 16
+
+/* What the job looks like now (libvirt's job statistics). */
+typedef struct _vfmigControllerJob vfmigControllerJob;
+struct _vfmigControllerJob {
+    bool hasRam;                    /* the RAM figures are known */
+    uint64_t ramTotal;              /* bytes */
+    uint64_t ramRemaining;          /* bytes */
+    uint64_t ramDirtyRate;          /* bytes/s */
+    uint64_t bandwidth;             /* bytes/s, measured; 0: unknown */
+    uint64_t elapsedMs;             /* since the job started */
+    bool migrating;                 /* QEMU is sending (memory iterations
+                                     * or bytes seen), not still preparing */
+};
+
+/* One device of the domain, as the caller samples it. */
+typedef struct _vfmigControllerDevice vfmigControllerDevice;
+struct _vfmigControllerDevice {
+    bool known;                     /* false: no estimates (a driver
+                                     * without vfmig's sysfs ABI) */
+    char *state;                    /* uAPI state name, NULL: unknown */
+    vfmigDowntimeDeviceSample sample;
+};
+
+typedef struct _vfmigControllerOps vfmigControllerOps;
+struct _vfmigControllerOps {
+    /* 1 with *@job while the migration job runs, 0 when it has ended
+     * (completed, failed or cancelled), -1 with an error. */
+    int (*getJob)(void *opaque, vfmigControllerJob *job);
+    /* Fills @devices[0 .. @ndevices) with each device's estimates and
+     * latencies: 0, or -1 with an error. */
+    int (*getDevices)(void *opaque, vfmigControllerDevice *devices,
+                      size_t ndevices);
+    /* QEMU's downtime-limit now, ms: 0, or -1 with an error. */
+    int (*getMaxDowntime)(void *opaque, uint64_t *ms);
+    int (*setMaxDowntime)(void *opaque, uint64_t ms);
+    /* Cancels the migration; the source keeps running. */
+    int (*abortJob)(void *opaque);
+};
+
+typedef struct _vfmigControllerConfig vfmigControllerConfig;
+struct _vfmigControllerConfig {
+    uint64_t targetUs;              /* the downtime to meet, as libvirt
+                                     * measures it; > 0 */
+    vfmigDowntimeOnFailure onFailure;
+    uint64_t deadlineUs;            /* from the first step; 0: none */
+    uint64_t overheadUs;            /* libvirt's own part of the downtime */
+    uint64_t loadUs;                /* the destination's load of the
+                                     * initial data; 0: switchover-ack is
+                                     * on, QEMU waits for it itself */
+};
+
+/* Where the controller is. */
+typedef enum {
+    VFMIG_CONTROLLER_WAITING = 0,   /* the job runs, QEMU not sending yet */
+    VFMIG_CONTROLLER_HOLDING,       /* limit held low */
+    VFMIG_CONTROLLER_RELEASED,      /* limit lets QEMU switch now */
+    VFMIG_CONTROLLER_ABORTED,       /* gave up and cancelled the job */
+    VFMIG_CONTROLLER_ENDED,         /* the job is over */
+
+    VFMIG_CONTROLLER_PHASE_LAST
+} vfmigControllerPhase;
+VFMIG_ENUM_DECL(vfmigControllerPhase);
+
+/* Why the limit is held, beyond the policy's own reason. */
+typedef enum {
+    VFMIG_CONTROLLER_WAIT_NONE = 0,
+    VFMIG_CONTROLLER_WAIT_LOAD,     /* the destination may still be loading
+                                     * the initial data */
+
+    VFMIG_CONTROLLER_WAIT_LAST
+} vfmigControllerWait;
+VFMIG_ENUM_DECL(vfmigControllerWait);
+
+/* What one step saw and did. */
+typedef struct _vfmigControllerStatus vfmigControllerStatus;
+struct _vfmigControllerStatus {
+    uint64_t timestampUs;
+    vfmigControllerPhase phase;
+    vfmigControllerJob job;
+    vfmigDowntimeResult policy;     /* valid when @evaluated */
+    bool evaluated;
+    vfmigControllerWait wait;
+    uint64_t predictedUs;           /* policy prediction + overhead;
+                                     * VFMIG_DOWNTIME_UNKNOWN */
+    uint64_t limitMs;               /* the limit QEMU has after the step */
+    bool limitChanged;              /* the step set it */
+    bool overwritten;               /* another client had changed it */
+    uint64_t overwrittenMs;         /* to this */
+};
+
+typedef struct _vfmigController vfmigController;
+
+/*
+ * A controller for one migration job of a domain with @ndevices devices
+ * (named by @names, for messages; may be 0 devices: a domain whose
+ * policy covers no device is steered on its RAM alone).
+ * Returns NULL with an error for an invalid @config.
+ */
+vfmigController *vfmigControllerNew(const vfmigControllerOps *ops,
+                                    void *opaque,
+                                    const vfmigControllerConfig *config,
+                                    const char *const *names,
+                                    size_t ndevices);
+void vfmigControllerFree(vfmigController *ctl);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(vfmigController, vfmigControllerFree);
+
+/*
+ * One step at @nowUs (the caller's monotonic clock): reads the job, the
+ * limit and the devices, decides and acts.  Returns 0 with *@step (its
+ * phase ENDED once the job is over, ABORTED once the controller cancelled
+ * it: further steps only report that), or -1 with an error, after which
+ * the caller may step again or release (vfmigControllerRelease).
+ */
+int vfmigControllerStep(vfmigController *ctl,
+                        uint64_t nowUs,
+                        vfmigControllerStatus *step);
+
+/*
+ * Hands the limit back: sets what was there before the controller first
+ * changed it, or what another client set since (its latest wish), unless
+ * the controller never changed it.  For a controller that stops steering
+ * a job that goes on (a daemon shutting down).  Returns 0, or -1.
+ */
+int vfmigControllerRelease(vfmigController *ctl);
+
+/* The limit vfmigControllerRelease would set, ms; 0 while the controller
+ * has not changed the limit. */
+uint64_t vfmigControllerFallbackMs(const vfmigController *ctl);
+
+/* The last step's result, or NULL before the first. */
+const vfmigControllerStatus *vfmigControllerLastStep(const vfmigController *ctl);
+
+/* The last step that decided to switch (RELEASED), or NULL: its
+ * prediction is what the measured downtime is compared with. */
+const vfmigControllerStatus *vfmigControllerSwitchStep(const vfmigController *ctl);
+
+/* The devices as the last step sampled them (@n of them). */
+const vfmigControllerDevice *vfmigControllerDevices(const vfmigController *ctl,
+                                                    size_t *n);
+
+/* How many times another client overwrote the limit. */
+unsigned int vfmigControllerOverwrites(const vfmigController *ctl);
+
+/*
+ * libvirt's switchover overhead, learned: @samples holds the last
+ * differences between the downtime libvirt measured and the policy's
+ * prediction at the switch (without overhead), in us.  Returns the
+ * overhead to use: the median of the samples (0 with none).  A sample
+ * can be negative (QEMU did better than predicted); the overhead never is.
+ */
+uint64_t vfmigControllerOverhead(const int64_t *samples, size_t nsamples);
+
+/* One line describing @step for logs and progress: the phase, the
+ * policy's decision and reason, RAM, devices, prediction and limit. */
+char *vfmigControllerStepFormat(const vfmigController *ctl,
+                                const vfmigControllerStatus *step);

@@ -1,0 +1,545 @@
+/*
+ * test-controller.c: the switchover controller against a simulated QEMU
+ *
+ * The simulation is a model of QEMU 10's migration loop, not QEMU: every
+ * 100 ms it sends bandwidth x 100 ms (the devices' initial pre-copy data
+ * first, then RAM, which the guest dirties again at its rate), and it
+ * switches over when its pending bytes (RAM + the devices' initial and
+ * dirty bytes) fit in bandwidth x downtime-limit and, with switchover-ack,
+ * no device has initial data left.  The downtime it then causes is the
+ * pending bytes' transfer plus the devices' stop and resume latencies plus
+ * libvirt's own overhead.  The real QEMU and libvirt steer the same way
+ * in the VM suite (tests/vm/suites/vfmigd.sh).
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include <config.h>
+
+#include <glib.h>
+
+#include "vfmigcontroller.h"
+#include "vfmigerror.h"
+
+#define MS 1000ULL                  /* us */
+#define TICK (100 * MS)
+#define MIB (1024ULL * 1024ULL)
+
+typedef struct _testSim testSim;
+struct _testSim {
+    /* the model */
+    uint64_t nowUs;
+    unsigned int prepTicks;         /* ticks before QEMU sends anything */
+    uint64_t ramTotal;
+    uint64_t ramRemaining;
+    uint64_t ramDirtyRate;
+    uint64_t bandwidth;
+    uint64_t initial;               /* one device */
+    uint64_t dirty;
+    uint64_t stopLatUs;
+    uint64_t resumeLatUs;
+    uint64_t overheadUs;            /* libvirt's part */
+    bool switchoverAck;
+    uint64_t limitMs;
+
+    /* what happened */
+    bool switched;
+    bool aborted;
+    uint64_t downtimeUs;
+    unsigned int sets;
+    unsigned int heldWithInitial;   /* steps that released while initial
+                                     * data remained */
+    bool failGet;
+
+    /* Nova: overwrites the limit every novaEvery ticks */
+    unsigned int novaEvery;
+    uint64_t novaMs;
+    unsigned int ticks;
+};
+
+
+static int
+testSimGetJob(void *opaque,
+              vfmigControllerJob *job)
+{
+    testSim *sim = opaque;
+
+    if (sim->failGet) {
+        vfmigReportError(VFMIG_ERR_LIBVIRT, "%s", "job stats failed");
+        return -1;
+    }
+    if (sim->switched || sim->aborted)
+        return 0;
+    memset(job, 0, sizeof(*job));
+    if (sim->ticks < sim->prepTicks)
+        return 1;
+    job->migrating = true;
+    job->hasRam = true;
+    job->ramTotal = sim->ramTotal;
+    job->ramRemaining = sim->ramRemaining;
+    job->ramDirtyRate = sim->ramDirtyRate;
+    job->bandwidth = sim->bandwidth;
+    return 1;
+}
+
+
+static int
+testSimGetDevices(void *opaque,
+                  vfmigControllerDevice *devices,
+                  size_t ndevices)
+{
+    testSim *sim = opaque;
+
+    g_assert_cmpuint(ndevices, ==, 1);
+    g_free(devices[0].state);
+    devices[0].state = g_strdup("PRE_COPY");
+    devices[0].known = true;
+    devices[0].sample.initial_bytes = sim->initial;
+    devices[0].sample.dirty_bytes = sim->dirty;
+    devices[0].sample.stop_copy_bytes = VFMIG_DOWNTIME_UNKNOWN;
+    devices[0].sample.stop_latency_us = sim->stopLatUs;
+    devices[0].sample.resume_latency_us = sim->resumeLatUs;
+    return 0;
+}
+
+
+static int
+testSimGetMaxDowntime(void *opaque,
+                      uint64_t *ms)
+{
+    testSim *sim = opaque;
+
+    *ms = sim->limitMs;
+    return 0;
+}
+
+
+static int
+testSimSetMaxDowntime(void *opaque,
+                      uint64_t ms)
+{
+    testSim *sim = opaque;
+
+    sim->limitMs = ms;
+    sim->sets++;
+    return 0;
+}
+
+
+static int
+testSimAbort(void *opaque)
+{
+    testSim *sim = opaque;
+
+    sim->aborted = true;
+    return 0;
+}
+
+
+static const vfmigControllerOps testSimOps = {
+    .getJob = testSimGetJob,
+    .getDevices = testSimGetDevices,
+    .getMaxDowntime = testSimGetMaxDowntime,
+    .setMaxDowntime = testSimSetMaxDowntime,
+    .abortJob = testSimAbort,
+};
+
+
+/* 64 MiB of RAM dirtied at 2 MiB/s, 8 MiB of device state dirtied at
+ * 256 KiB/s, 32 MiB/s, 50 + 50 ms latencies, libvirt's default limit. */
+static void
+testSimInit(testSim *sim)
+{
+    memset(sim, 0, sizeof(*sim));
+    sim->prepTicks = 3;
+    sim->ramTotal = 64 * MIB;
+    sim->ramRemaining = 64 * MIB;
+    sim->ramDirtyRate = 2 * MIB;
+    sim->bandwidth = 32 * MIB;
+    sim->initial = 8 * MIB;
+    sim->dirty = 0;
+    sim->stopLatUs = 50 * MS;
+    sim->resumeLatUs = 50 * MS;
+    sim->switchoverAck = true;
+    sim->limitMs = 300;
+}
+
+
+static uint64_t
+testSimPending(const testSim *sim)
+{
+    return sim->ramRemaining + sim->initial + sim->dirty;
+}
+
+
+/* One tick of the model: send, dirty, maybe switch. */
+static void
+testSimAdvance(testSim *sim)
+{
+    uint64_t budget = sim->bandwidth * (TICK / MS) / 1000;
+    uint64_t dirtied = sim->ramDirtyRate * (TICK / MS) / 1000;
+    uint64_t devDirtied = 256 * 1024 * (TICK / MS) / 1000;
+    uint64_t floor = sim->ramDirtyRate / 10;    /* what a pass leaves */
+    uint64_t n;
+
+    sim->ticks++;
+    sim->nowUs += TICK;
+    if (sim->switched || sim->aborted || sim->ticks <= sim->prepTicks)
+        return;
+
+    if (sim->novaEvery && sim->ticks % sim->novaEvery == 0)
+        sim->limitMs = sim->novaMs;
+
+    n = MIN(budget, sim->initial);
+    sim->initial -= n;
+    budget -= n;
+    n = MIN(budget, sim->dirty);
+    sim->dirty -= n;
+    budget -= n;
+    sim->ramRemaining -= MIN(budget, sim->ramRemaining);
+    sim->ramRemaining = MAX(sim->ramRemaining, MIN(floor, sim->ramTotal));
+    sim->ramRemaining = MIN(sim->ramRemaining + dirtied / 4, sim->ramTotal);
+    if (sim->initial == 0)
+        sim->dirty += devDirtied / 4;
+
+    /* QEMU's rule */
+    if (testSimPending(sim) * 1000 <= sim->bandwidth * sim->limitMs &&
+        (!sim->switchoverAck || sim->initial == 0)) {
+        sim->switched = true;
+        sim->downtimeUs = testSimPending(sim) * 1000000 / sim->bandwidth +
+            sim->stopLatUs + sim->resumeLatUs + sim->overheadUs;
+    }
+}
+
+
+/* Runs the controller and the model to the end (at most @maxTicks);
+ * returns the last status's phase. */
+static vfmigControllerPhase
+testSimRun(testSim *sim,
+           vfmigController *ctl,
+           unsigned int maxTicks)
+{
+    vfmigControllerStatus st;
+    unsigned int i;
+
+    for (i = 0; i < maxTicks; i++) {
+        if (vfmigControllerStep(ctl, sim->nowUs, &st) < 0)
+            g_error("step: %s", vfmigGetLastErrorMessage());
+        if (st.phase == VFMIG_CONTROLLER_ENDED ||
+            st.phase == VFMIG_CONTROLLER_ABORTED)
+            return st.phase;
+        if (st.phase == VFMIG_CONTROLLER_RELEASED && sim->initial > 0 &&
+            sim->switchoverAck == false)
+            sim->heldWithInitial++;
+        /* while held, QEMU must not be able to switch */
+        if (st.phase == VFMIG_CONTROLLER_HOLDING ||
+            st.phase == VFMIG_CONTROLLER_WAITING)
+            g_assert_cmpuint(sim->limitMs, ==, VFMIG_CONTROLLER_HOLD_MS);
+        testSimAdvance(sim);
+    }
+    return st.phase;
+}
+
+
+static vfmigController *
+testController(testSim *sim,
+               uint64_t targetMs,
+               vfmigDowntimeOnFailure onFailure,
+               uint64_t overheadUs,
+               uint64_t loadUs)
+{
+    const char *names[] = { "hostdev0" };
+    vfmigControllerConfig config = {
+        .targetUs = targetMs * MS,
+        .onFailure = onFailure,
+        .overheadUs = overheadUs,
+        .loadUs = loadUs,
+    };
+    vfmigController *ctl = vfmigControllerNew(&testSimOps, sim, &config, names, 1);
+
+    g_assert_nonnull(ctl);
+    return ctl;
+}
+
+
+/* Stock: QEMU alone with limit = target misses the target by the
+ * latencies and libvirt's overhead; the same migration steered meets it. */
+static void
+testStockMissesSteeredMeets(void)
+{
+    testSim stock;
+    testSim sim;
+    g_autoptr(vfmigController) ctl = NULL;
+    const vfmigControllerStatus *sw;
+
+    testSimInit(&stock);
+    stock.limitMs = 300;
+    stock.overheadUs = 150 * MS;
+    while (!stock.switched && stock.ticks < 2000)
+        testSimAdvance(&stock);
+    g_assert_true(stock.switched);
+    g_assert_cmpuint(stock.downtimeUs, >, 300 * MS);
+
+    testSimInit(&sim);
+    sim.overheadUs = 150 * MS;
+    ctl = testController(&sim, 300, VFMIG_DOWNTIME_ON_FAILURE_ABORT,
+                         150 * MS, 0);
+    g_assert_cmpint(testSimRun(&sim, ctl, 2000), ==, VFMIG_CONTROLLER_ENDED);
+    g_assert_true(sim.switched);
+    g_assert_cmpuint(sim.downtimeUs, <=, 300 * MS);
+    sw = vfmigControllerSwitchStep(ctl);
+    g_assert_nonnull(sw);
+    g_assert_cmpuint(sw->policy.initial_bytes, ==, 0);
+    g_assert_cmpuint(sw->predictedUs, <=, 300 * MS);
+    /* the prediction includes the overhead and is close to what happened */
+    g_assert_cmpuint(sw->predictedUs, >=, sw->policy.predicted_us + 150 * MS);
+    g_assert_cmpuint(sim.downtimeUs, <=, sw->predictedUs + 50 * MS);
+}
+
+
+/* Without switchover-ack, QEMU would switch with initial data pending:
+ * the controller holds until it is sent and the destination had the time
+ * to load it. */
+static void
+testHoldsForInitialAndLoad(void)
+{
+    testSim sim;
+    g_autoptr(vfmigController) ctl = NULL;
+    vfmigControllerStatus st;
+    uint64_t initialDoneUs = 0;
+    uint64_t releasedUs = 0;
+    unsigned int i;
+
+    testSimInit(&sim);
+    sim.switchoverAck = false;
+    ctl = testController(&sim, 400, VFMIG_DOWNTIME_ON_FAILURE_ABORT, 0,
+                         500 * MS);
+    for (i = 0; i < 2000 && !sim.switched; i++) {
+        g_assert_cmpint(vfmigControllerStep(ctl, sim.nowUs, &st), ==, 0);
+        if (st.evaluated && sim.initial == 0 && !initialDoneUs)
+            initialDoneUs = sim.nowUs;
+        if (st.phase == VFMIG_CONTROLLER_RELEASED && !releasedUs)
+            releasedUs = sim.nowUs;
+        if (st.wait == VFMIG_CONTROLLER_WAIT_LOAD)
+            g_assert_cmpint(st.phase, ==, VFMIG_CONTROLLER_HOLDING);
+        testSimAdvance(&sim);
+    }
+    g_assert_true(sim.switched);
+    g_assert_cmpuint(sim.heldWithInitial, ==, 0);
+    g_assert_cmpuint(initialDoneUs, >, 0);
+    g_assert_cmpuint(releasedUs, >=, initialDoneUs + 500 * MS);
+    g_assert_cmpuint(sim.downtimeUs, <=, 400 * MS);
+}
+
+
+/* Before QEMU sends anything (libvirt starting the destination) the
+ * limit is already held, so QEMU's first iterations cannot switch. */
+static void
+testHoldsFromTheStart(void)
+{
+    testSim sim;
+    g_autoptr(vfmigController) ctl = NULL;
+    vfmigControllerStatus st;
+
+    testSimInit(&sim);
+    sim.prepTicks = 5;
+    ctl = testController(&sim, 300, VFMIG_DOWNTIME_ON_FAILURE_ABORT, 0, 0);
+    g_assert_cmpint(vfmigControllerStep(ctl, sim.nowUs, &st), ==, 0);
+    g_assert_cmpint(st.phase, ==, VFMIG_CONTROLLER_WAITING);
+    g_assert_false(st.evaluated);
+    g_assert_true(st.limitChanged);
+    g_assert_cmpuint(sim.limitMs, ==, VFMIG_CONTROLLER_HOLD_MS);
+    g_assert_cmpuint(vfmigControllerFallbackMs(ctl), ==, 300);
+    /* the same limit is not set again */
+    testSimAdvance(&sim);
+    g_assert_cmpint(vfmigControllerStep(ctl, sim.nowUs, &st), ==, 0);
+    g_assert_false(st.limitChanged);
+    g_assert_cmpuint(sim.sets, ==, 1);
+}
+
+
+/* Nova sets its own limit on a timer: every overwrite is seen, becomes
+ * the fallback, and is undone at the next step; the target is still met. */
+static void
+testOverwriteReasserted(void)
+{
+    testSim sim;
+    g_autoptr(vfmigController) ctl = NULL;
+
+    testSimInit(&sim);
+    sim.novaEvery = 7;
+    sim.novaMs = 50;
+    ctl = testController(&sim, 300, VFMIG_DOWNTIME_ON_FAILURE_ABORT, 0, 0);
+    g_assert_cmpint(testSimRun(&sim, ctl, 2000), ==, VFMIG_CONTROLLER_ENDED);
+    g_assert_true(sim.switched);
+    g_assert_cmpuint(vfmigControllerOverwrites(ctl), >=, 3);
+    g_assert_cmpuint(sim.downtimeUs, <=, 300 * MS);
+}
+
+
+/* A guest that dirties RAM faster than the link: under 'abort' the
+ * controller cancels the job; under 'best-effort' it lets QEMU switch and
+ * reports the overshoot. */
+static void
+testNotConverging(void)
+{
+    testSim sim;
+    g_autoptr(vfmigController) ctl = NULL;
+    g_autoptr(vfmigController) ctl2 = NULL;
+    const vfmigControllerStatus *last;
+
+    testSimInit(&sim);
+    sim.ramDirtyRate = 400 * MIB;
+    ctl = testController(&sim, 300, VFMIG_DOWNTIME_ON_FAILURE_ABORT, 0, 0);
+    g_assert_cmpint(testSimRun(&sim, ctl, 2000), ==, VFMIG_CONTROLLER_ABORTED);
+    g_assert_true(sim.aborted);
+    g_assert_false(sim.switched);
+    last = vfmigControllerLastStep(ctl);
+    g_assert_nonnull(last);
+    g_assert_cmpint(last->policy.decision, ==, VFMIG_DOWNTIME_GIVE_UP);
+
+    testSimInit(&sim);
+    sim.ramDirtyRate = 400 * MIB;
+    ctl2 = testController(&sim, 300, VFMIG_DOWNTIME_ON_FAILURE_SWITCH, 0, 0);
+    g_assert_cmpint(testSimRun(&sim, ctl2, 2000), ==, VFMIG_CONTROLLER_ENDED);
+    g_assert_false(sim.aborted);
+    g_assert_true(sim.switched);
+    last = vfmigControllerSwitchStep(ctl2);
+    g_assert_nonnull(last);
+    g_assert_cmpint(last->policy.decision, ==, VFMIG_DOWNTIME_SWITCH_ANYWAY);
+    g_assert_cmpuint(last->policy.overshoot_us, >, 0);
+}
+
+
+/* Release hands back the limit that was there, or another client's
+ * latest value, and leaves alone a value someone else set since. */
+static void
+testRelease(void)
+{
+    testSim sim;
+    g_autoptr(vfmigController) ctl = NULL;
+    g_autoptr(vfmigController) ctl2 = NULL;
+    vfmigControllerStatus st;
+
+    testSimInit(&sim);
+    sim.limitMs = 750;
+    ctl = testController(&sim, 300, VFMIG_DOWNTIME_ON_FAILURE_ABORT, 0, 0);
+    g_assert_cmpint(vfmigControllerRelease(ctl), ==, 0);
+    g_assert_cmpuint(sim.sets, ==, 0);   /* never changed: nothing to do */
+    g_assert_cmpint(vfmigControllerStep(ctl, sim.nowUs, &st), ==, 0);
+    g_assert_cmpuint(sim.limitMs, ==, VFMIG_CONTROLLER_HOLD_MS);
+    g_assert_cmpint(vfmigControllerRelease(ctl), ==, 0);
+    g_assert_cmpuint(sim.limitMs, ==, 750);
+
+    testSimInit(&sim);
+    ctl2 = testController(&sim, 300, VFMIG_DOWNTIME_ON_FAILURE_ABORT, 0, 0);
+    g_assert_cmpint(vfmigControllerStep(ctl2, sim.nowUs, &st), ==, 0);
+    sim.limitMs = 120;                   /* Nova, after the step */
+    g_assert_cmpint(vfmigControllerRelease(ctl2), ==, 0);
+    g_assert_cmpuint(sim.limitMs, ==, 120);
+}
+
+
+static void
+testErrors(void)
+{
+    testSim sim;
+    g_autoptr(vfmigController) ctl = NULL;
+    vfmigControllerConfig config = { .targetUs = 0 };
+    const char *names[] = { "hostdev0" };
+    vfmigControllerStatus st;
+
+    g_assert_null(vfmigControllerNew(&testSimOps, &sim, &config, names, 1));
+    g_assert_nonnull(strstr(vfmigGetLastErrorMessage(), "downtime target"));
+
+    testSimInit(&sim);
+    ctl = testController(&sim, 300, VFMIG_DOWNTIME_ON_FAILURE_ABORT, 0, 0);
+    sim.failGet = true;
+    g_assert_cmpint(vfmigControllerStep(ctl, sim.nowUs, &st), ==, -1);
+    g_assert_cmpstr(vfmigGetLastErrorMessage(), ==, "job stats failed");
+    sim.failGet = false;
+    g_assert_cmpint(vfmigControllerStep(ctl, sim.nowUs, &st), ==, 0);
+}
+
+
+/* More overhead than target: the policy cannot meet it and says so. */
+static void
+testOverheadExceedsTarget(void)
+{
+    testSim sim;
+    g_autoptr(vfmigController) ctl = NULL;
+    const vfmigControllerStatus *last;
+
+    testSimInit(&sim);
+    ctl = testController(&sim, 300, VFMIG_DOWNTIME_ON_FAILURE_ABORT,
+                         400 * MS, 0);
+    g_assert_cmpint(testSimRun(&sim, ctl, 2000), ==, VFMIG_CONTROLLER_ABORTED);
+    last = vfmigControllerLastStep(ctl);
+    g_assert_cmpint(last->policy.reason, ==, VFMIG_DOWNTIME_REASON_LATENCY);
+}
+
+
+static void
+testOverheadMedian(void)
+{
+    int64_t one[] = { 250000 };
+    int64_t neg[] = { -50000, -20000, 10000 };
+    int64_t even[] = { 100000, 300000 };
+    int64_t many[20];
+    size_t i;
+
+    g_assert_cmpuint(vfmigControllerOverhead(NULL, 0), ==, 0);
+    g_assert_cmpuint(vfmigControllerOverhead(one, 1), ==, 250000);
+    g_assert_cmpuint(vfmigControllerOverhead(neg, 3), ==, 0);
+    g_assert_cmpuint(vfmigControllerOverhead(even, 2), ==, 200000);
+    /* only the newest VFMIG_CONTROLLER_OVERHEAD_SAMPLES count */
+    for (i = 0; i < 20; i++)
+        many[i] = i < 4 ? 9000000 : 100000 + (int64_t) i;
+    g_assert_cmpuint(vfmigControllerOverhead(many, 20), <, 200000);
+}
+
+
+static void
+testFormat(void)
+{
+    testSim sim;
+    g_autoptr(vfmigController) ctl = NULL;
+    vfmigControllerStatus st;
+    g_autofree char *line = NULL;
+    unsigned int i;
+
+    testSimInit(&sim);
+    sim.prepTicks = 0;
+    ctl = testController(&sim, 300, VFMIG_DOWNTIME_ON_FAILURE_ABORT, 0, 0);
+    for (i = 0; i < 3; i++) {
+        g_assert_cmpint(vfmigControllerStep(ctl, sim.nowUs, &st), ==, 0);
+        testSimAdvance(&sim);
+    }
+    line = vfmigControllerStepFormat(ctl, &st);
+    g_test_message("%s", line);
+    g_assert_true(g_str_has_prefix(line, "holding (continue, converging): RAM 64 MiB left, 32 MiB/s; "));
+    g_assert_nonnull(strstr(line, "; hostdev0 PRE_COPY initial "));
+    g_assert_nonnull(strstr(line, "(target 300 ms); limit 1 ms"));
+}
+
+
+int
+main(int argc,
+     char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/controller/stock-misses-steered-meets",
+                    testStockMissesSteeredMeets);
+    g_test_add_func("/controller/holds-for-initial-and-load",
+                    testHoldsForInitialAndLoad);
+    g_test_add_func("/controller/holds-from-the-start", testHoldsFromTheStart);
+    g_test_add_func("/controller/overwrite-reasserted", testOverwriteReasserted);
+    g_test_add_func("/controller/not-converging", testNotConverging);
+    g_test_add_func("/controller/release", testRelease);
+    g_test_add_func("/controller/errors", testErrors);
+    g_test_add_func("/controller/overhead-exceeds-target",
+                    testOverheadExceedsTarget);
+    g_test_add_func("/controller/overhead-median", testOverheadMedian);
+    g_test_add_func("/controller/format", testFormat);
+    return g_test_run();
+}
