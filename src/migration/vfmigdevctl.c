@@ -219,6 +219,35 @@ vfmigDevCtlSysfsHints(const vfmigDevCtlPaths *paths,
 
 
 int
+vfmigDevCtlLatencyHints(const vfmigDevCtlPaths *paths,
+                        const char *address,
+                        vfmigDevCtlHint *stop,
+                        vfmigDevCtlHint *resume,
+                        GPtrArray **warnings)
+{
+    g_autoptr(vfmigDevCtlDev) md = vfmigDevCtlDevNew();
+    bool isMdev = false;
+    int rc;
+
+    if (vfmigVFIOParseName(address, &md->name, &isMdev) < 0)
+        return -1;
+    if (!isMdev &&
+        vfmigNodeDevProbeOne(&paths->probe, md->name,
+                             VFMIG_NODEDEV_PROBE_NO_CACHE |
+                             VFMIG_NODEDEV_PROBE_NO_QUALIFIED, &md->pci) < 0)
+        return -1;
+    if ((rc = vfmigDevCtlRecordHints(paths, md)) == 0 &&
+        vfmigDevCtlSysfsHints(paths, md) < 0)
+        return -1;
+    *stop = md->stopHint;
+    *resume = md->resumeHint;
+    if (warnings)
+        *warnings = g_steal_pointer(&md->warnings);
+    return 0;
+}
+
+
+int
 vfmigDevCtlOpen(const vfmigDevCtlPaths *paths,
                 vfmigDevCtlDev *md,
                 unsigned int flags)

@@ -116,6 +116,20 @@ vfmigDevCtlDev *vfmigDevCtlProbeOpen(const vfmigDevCtlPaths *paths,
 vfmigDevCtlDev *vfmigDevCtlDevWrap(vfmigDevice *dev,
                                    const vfmigStateIdentity *id);
 
+/*
+ * The latency hints of the device @address for a controller that steers
+ * a migration QEMU drives (the device is in use: nothing is opened):
+ * its qualification record's when it has one, else the driver's sysfs
+ * values of its last transitions, else none (0, source NONE).  A broken
+ * record is a warning in *@warnings (char *; may be NULL).
+ * 0, or -1 with an error (no such device).
+ */
+int vfmigDevCtlLatencyHints(const vfmigDevCtlPaths *paths,
+                            const char *address,
+                            vfmigDevCtlHint *stop,
+                            vfmigDevCtlHint *resume,
+                            GPtrArray **warnings);
+
 /* The device's migration state now ("RUNNING"), or NULL. */
 const char *vfmigDevCtlDevStateName(vfmigDevCtlDev *md);
 

@@ -141,6 +141,13 @@ vfmigControllerCheckLimit(vfmigController *ctl,
     step->limitMs = cur;
     if (ctl->setMs == 0) {
         ctl->fallbackMs = cur;
+        if (!ctl->stepped && cur == VFMIG_CONTROLLER_HOLD_MS &&
+            ctl->config.adoptFallbackMs) {
+            ctl->fallbackMs = ctl->config.adoptFallbackMs;
+            VFMIG_DEBUG("the limit is held at %" PRIu64 " ms by an earlier "
+                        "controller: falling back to %" PRIu64 " ms",
+                        cur, ctl->fallbackMs);
+        }
     } else if (cur != ctl->setMs) {
         step->overwritten = true;
         step->overwrittenMs = cur;

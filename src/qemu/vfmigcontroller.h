@@ -99,6 +99,11 @@ struct _vfmigControllerConfig {
     uint64_t loadUs;                /* the destination's load of the
                                      * initial data; 0: switchover-ack is
                                      * on, QEMU waits for it itself */
+    /* The fallback when the first limit read is VFMIG_CONTROLLER_HOLD_MS:
+     * a controller that was killed while holding left it (nobody else
+     * asks QEMU for 1 ms), so the limit before it is lost; 0: keep the
+     * held value. */
+    uint64_t adoptFallbackMs;
 };
 
 /* Where the controller is. */

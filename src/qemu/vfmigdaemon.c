@@ -1,0 +1,633 @@
+/*
+ * vfmigdaemon.c: virt-vfmigd's work, as one library call
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include <config.h>
+
+#include "vfmigdaemon.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+
+#include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
+
+#include "vfmigcontroller.h"
+#include "vfmigerror.h"
+#include "vfmigfile.h"
+#include "vfmigguard.h"
+#include "vfmigi18n.h"
+#include "vfmiglog.h"
+#include "vfmigsteer.h"
+
+/* How long an ended migration waits for libvirt's completion event. */
+#define VFMIG_DAEMON_COMPLETION_WAIT_US (10 * G_USEC_PER_SEC)
+/* Step errors in a row after which a migration is let go. */
+#define VFMIG_DAEMON_MAX_ERRORS 25
+/* How often a lost connection is tried again. */
+#define VFMIG_DAEMON_RECONNECT_US (2 * G_USEC_PER_SEC)
+
+typedef struct _vfmigDaemonSession vfmigDaemonSession;
+struct _vfmigDaemonSession {
+    vfmigSteer *steer;
+    vfmigControllerPhase phase;
+    unsigned int errors;
+    uint64_t heldMs;                /* told to the guardian; 0: nothing */
+    uint64_t heldFallbackMs;
+    unsigned int overwrites;
+    bool ended;
+    gint64 endedAt;
+    bool completed;                 /* the completion event came */
+    vfmigSteerCompleted stats;
+};
+
+typedef struct _vfmigDaemon vfmigDaemon;
+struct _vfmigDaemon {
+    const vfmigDaemonConfig *config;
+    virConnectPtr conn;
+    int completedCallback;
+    gint64 nextConnect;
+    vfmigGuard *guard;
+    bool guardWarned;
+    GHashTable *sessions;           /* uuid -> vfmigDaemonSession */
+    GHashTable *ignored;            /* uuid -> NULL: no policy, this job */
+    GArray *overhead;               /* int64_t samples, us */
+};
+
+
+static void G_GNUC_PRINTF(3, 4)
+vfmigDaemonReport(vfmigDaemon *d,
+                  vfmigDaemonReportLevel level,
+                  const char *fmt,
+                  ...)
+{
+    g_autofree char *line = NULL;
+    va_list ap;
+
+    va_start(ap, fmt);
+    line = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    VFMIG_DEBUG("%s", line);
+    if (d->config->report)
+        d->config->report(d->config->opaque, level, line);
+}
+
+
+static void
+vfmigDaemonSessionFree(vfmigDaemonSession *s)
+{
+    vfmigSteerFree(s->steer);
+    g_free(s);
+}
+
+
+/* ---- learned overhead ---- */
+
+int
+vfmigDaemonLoadOverhead(const char *stateFile,
+                        GArray **samples)
+{
+    g_autoptr(GKeyFile) kf = g_key_file_new();
+    g_autoptr(GError) gerr = NULL;
+    g_autofree char *data = NULL;
+    g_autofree char *list = NULL;
+    g_auto(GStrv) words = NULL;
+    size_t len;
+    size_t i;
+    int rc;
+
+    *samples = g_array_new(FALSE, FALSE, sizeof(int64_t));
+    if ((rc = vfmigFileRead(_("daemon state file"), stateFile,
+                            VFMIG_DAEMON_STATE_MAX, VFMIG_FILE_OPTIONAL,
+                            &data, &len)) <= 0)
+        return rc;
+    if (!g_key_file_load_from_data(kf, data, len, G_KEY_FILE_NONE, &gerr)) {
+        vfmigReportError(VFMIG_ERR_DATA_CORRUPT,
+                         _("daemon state file '%1$s' is corrupt: %2$s"),
+                         stateFile, gerr->message);
+        return -1;
+    }
+    if (!(list = g_key_file_get_string(kf, "overhead", "samples-us", NULL)))
+        return 0;
+    words = g_strsplit(list, ",", 0);
+    for (i = 0; words[i]; i++) {
+        gint64 v;
+
+        if (!*g_strstrip(words[i]))
+            continue;
+        if (!g_ascii_string_to_signed(words[i], 10, -3600LL * G_USEC_PER_SEC,
+                                      3600LL * G_USEC_PER_SEC, &v, NULL)) {
+            g_autofree char *quoted = g_strescape(words[i], NULL);
+
+            vfmigReportError(VFMIG_ERR_DATA_CORRUPT,
+                             _("daemon state file '%1$s': overhead sample '%2$s' is not a number of microseconds"),
+                             stateFile, quoted);
+            return -1;
+        }
+        g_array_append_val(*samples, v);
+    }
+    /* keep the newest */
+    if ((*samples)->len > VFMIG_CONTROLLER_OVERHEAD_SAMPLES)
+        g_array_remove_range(*samples, 0,
+                             (*samples)->len - VFMIG_CONTROLLER_OVERHEAD_SAMPLES);
+    return (*samples)->len > 0 ? 1 : 0;
+}
+
+
+static int
+vfmigDaemonSaveOverhead(vfmigDaemon *d)
+{
+    g_autoptr(GString) str = g_string_new("# virt-vfmigd: libvirt's switchover overhead on this host,\n"
+                                          "# learned from completed migrations (us)\n"
+                                          "[overhead]\nsamples-us=");
+    g_autofree char *dir = NULL;
+    guint i;
+
+    if (!d->config->stateFile)
+        return 0;
+    for (i = 0; i < d->overhead->len; i++)
+        g_string_append_printf(str, "%s%" PRId64, i ? "," : "",
+                               g_array_index(d->overhead, int64_t, i));
+    g_string_append_c(str, '\n');
+    dir = g_path_get_dirname(d->config->stateFile);
+    if (vfmigFileMakeDir(_("daemon state directory"), dir) < 0 ||
+        vfmigFileReplace(d->config->stateFile, str->str, str->len, 0644) < 0)
+        return -1;
+    return 0;
+}
+
+
+static uint64_t
+vfmigDaemonOverheadUs(vfmigDaemon *d)
+{
+    if (d->overhead->len == 0)
+        return d->config->overheadUs;
+    return vfmigControllerOverhead((const int64_t *) (void *) d->overhead->data,
+                                   d->overhead->len);
+}
+
+
+/* ---- the guardian ---- */
+
+static void
+vfmigDaemonGuardWarn(vfmigDaemon *d)
+{
+    if (d->guardWarned)
+        return;
+    d->guardWarned = true;
+    vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_WARNING,
+                      _("the guardian is gone (%1$s): if this daemon is killed now, a migration it holds stays held until it is cancelled"),
+                      vfmigGetLastErrorMessage());
+}
+
+
+/* Tells the guardian what the session holds now. */
+static void
+vfmigDaemonGuardUpdate(vfmigDaemon *d,
+                       vfmigDaemonSession *s,
+                       uint64_t limitMs)
+{
+    vfmigController *ctl = vfmigSteerController(s->steer);
+    uint64_t fallback = vfmigControllerFallbackMs(ctl);
+    const char *uuid = vfmigSteerDomainUUID(s->steer);
+
+    if (!d->guard)
+        return;
+    if (fallback == 0 || s->ended) {
+        if (s->heldMs && vfmigGuardDrop(d->guard, uuid) < 0)
+            vfmigDaemonGuardWarn(d);
+        s->heldMs = 0;
+        return;
+    }
+    if (limitMs == s->heldMs && fallback == s->heldFallbackMs)
+        return;
+    if (vfmigGuardHold(d->guard, uuid, limitMs, fallback) < 0)
+        vfmigDaemonGuardWarn(d);
+    s->heldMs = limitMs;
+    s->heldFallbackMs = fallback;
+}
+
+
+/* ---- migrations ---- */
+
+static void
+vfmigDaemonFinish(vfmigDaemon *d,
+                  vfmigDaemonSession *s)
+{
+    vfmigController *ctl = vfmigSteerController(s->steer);
+    const vfmigControllerStatus *sw = vfmigControllerSwitchStep(ctl);
+    const char *name = vfmigSteerDomainName(s->steer);
+    uint64_t targetMs = vfmigSteerTargetUs(s->steer) / 1000;
+
+    if (s->phase == VFMIG_CONTROLLER_ABORTED) {
+        vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_INFO,
+                          _("domain '%1$s': migration cancelled: the target of %2$" PRIu64 " ms cannot be met and the policy says abort"),
+                          name, targetMs);
+        return;
+    }
+    if (!s->completed || !s->stats.hasDowntime) {
+        vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_INFO,
+                          _("domain '%1$s': migration ended without completing (failed or cancelled); the source keeps running"),
+                          name);
+        return;
+    }
+    if (!sw || sw->policy.predicted_us == VFMIG_DOWNTIME_UNKNOWN) {
+        vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_INFO,
+                          _("domain '%1$s': migrated; downtime %2$" PRIu64 " ms (libvirt), target %3$" PRIu64 " ms: %4$s; QEMU switched before the controller released it"),
+                          name, s->stats.downtimeMs, targetMs,
+                          s->stats.downtimeMs <= targetMs ? _("met") : _("missed"));
+        return;
+    }
+
+    {
+        int64_t sample = (int64_t) s->stats.downtimeMs * 1000 -
+            (int64_t) sw->policy.predicted_us;
+
+        g_array_append_val(d->overhead, sample);
+        if (d->overhead->len > VFMIG_CONTROLLER_OVERHEAD_SAMPLES)
+            g_array_remove_index(d->overhead, 0);
+        if (vfmigDaemonSaveOverhead(d) < 0)
+            vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_WARNING,
+                              _("cannot keep the learned overhead: %1$s"),
+                              vfmigGetLastErrorMessage());
+    }
+    vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_INFO,
+                      _("domain '%1$s': migrated; downtime %2$" PRIu64 " ms (libvirt), predicted %3$" PRIu64 " ms, target %4$" PRIu64 " ms: %5$s; limit overwritten %6$u time(s); overhead now %7$" PRIu64 " ms"),
+                      name, s->stats.downtimeMs, sw->predictedUs / 1000, targetMs,
+                      s->stats.downtimeMs <= targetMs ? _("met") : _("missed"),
+                      vfmigControllerOverwrites(ctl),
+                      vfmigDaemonOverheadUs(d) / 1000);
+}
+
+
+static void
+vfmigDaemonStepSession(vfmigDaemon *d,
+                       vfmigDaemonSession *s)
+{
+    vfmigController *ctl = vfmigSteerController(s->steer);
+    const char *name = vfmigSteerDomainName(s->steer);
+    vfmigControllerStatus st;
+    g_autofree char *line = NULL;
+
+    if (s->ended)
+        return;
+    if (vfmigSteerStep(s->steer, &st) < 0) {
+        if (++s->errors == 1 || s->errors == VFMIG_DAEMON_MAX_ERRORS)
+            vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_WARNING,
+                              _("domain '%1$s': %2$s"), name,
+                              vfmigGetLastErrorMessage());
+        if (s->errors >= VFMIG_DAEMON_MAX_ERRORS) {
+            vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_WARNING,
+                              _("domain '%1$s': giving up steering after %2$u errors; handing the downtime limit back"),
+                              name, s->errors);
+            if (vfmigSteerRelease(s->steer) < 0)
+                vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_WARNING,
+                                  _("domain '%1$s': %2$s"), name,
+                                  vfmigGetLastErrorMessage());
+            s->ended = true;
+            s->endedAt = g_get_monotonic_time();
+            vfmigDaemonGuardUpdate(d, s, 0);
+        }
+        return;
+    }
+    s->errors = 0;
+
+    line = vfmigControllerStepFormat(ctl, &st);
+    if (st.overwritten)
+        vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_INFO,
+                          _("domain '%1$s': another client set the downtime limit to %2$" PRIu64 " ms; the controller keeps %3$" PRIu64 " ms"),
+                          name, st.overwrittenMs, st.limitMs);
+    if (st.phase != s->phase)
+        vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_INFO, _("domain '%1$s': %2$s"),
+                          name, line);
+    else
+        vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_PROGRESS, _("domain '%1$s': %2$s"),
+                          name, line);
+    s->phase = st.phase;
+
+    if (st.phase == VFMIG_CONTROLLER_ENDED ||
+        st.phase == VFMIG_CONTROLLER_ABORTED) {
+        s->ended = true;
+        s->endedAt = g_get_monotonic_time();
+    }
+    vfmigDaemonGuardUpdate(d, s, st.limitMs);
+}
+
+
+/* Starts steering @dom when it migrates out and has a policy. */
+static void
+vfmigDaemonConsider(vfmigDaemon *d,
+                    virDomainPtr dom)
+{
+    char uuid[VIR_UUID_STRING_BUFLEN];
+    vfmigSteerOptions opts = { 0 };
+    g_autoptr(vfmigSteer) steer = NULL;
+    vfmigDaemonSession *s;
+    int op;
+    int rc;
+    size_t i;
+
+    if (virDomainGetUUIDString(dom, uuid) < 0)
+        return;
+    if (g_hash_table_contains(d->sessions, uuid))
+        return;
+    if ((op = vfmigSteerJobOperation(dom)) == -2)
+        return;     /* gone meanwhile */
+    if (op != VIR_DOMAIN_JOB_OPERATION_MIGRATION_OUT) {
+        g_hash_table_remove(d->ignored, uuid);
+        return;
+    }
+    if (g_hash_table_contains(d->ignored, uuid))
+        return;
+
+    opts.paths = &d->config->paths;
+    opts.overheadUs = vfmigDaemonOverheadUs(d);
+    opts.loadUs = d->config->loadUs;
+    if ((rc = vfmigSteerNew(dom, &opts, &steer)) <= 0) {
+        if (rc < 0)
+            vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_WARNING,
+                              _("domain '%1$s' migrates, but is not steered: %2$s"),
+                              virDomainGetName(dom), vfmigGetLastErrorMessage());
+        else
+            VFMIG_DEBUG("domain %s migrates and has no vfmig policy",
+                        virDomainGetName(dom));
+        g_hash_table_add(d->ignored, g_strdup(uuid));
+        return;
+    }
+
+    for (i = 0; i < vfmigSteerWarnings(steer)->len; i++)
+        vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_WARNING,
+                          _("domain '%1$s': %2$s"), virDomainGetName(dom),
+                          (char *) vfmigSteerWarnings(steer)->pdata[i]);
+    vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_INFO,
+                      _("domain '%1$s': steering its migration: downtime target %2$" PRIu64 " ms, libvirt overhead %3$" PRIu64 " ms%4$s"),
+                      virDomainGetName(dom), vfmigSteerTargetUs(steer) / 1000,
+                      opts.overheadUs / 1000,
+                      d->overhead->len ? _(" (learned)") : _(" (configured)"));
+    s = g_new0(vfmigDaemonSession, 1);
+    s->steer = g_steal_pointer(&steer);
+    s->phase = VFMIG_CONTROLLER_PHASE_LAST;
+    g_hash_table_insert(d->sessions, g_strdup(uuid), s);
+    vfmigDaemonStepSession(d, s);
+}
+
+
+static void
+vfmigDaemonScan(vfmigDaemon *d)
+{
+    virDomainPtr *doms = NULL;
+    int n;
+    int i;
+
+    if ((n = virConnectListAllDomains(d->conn, &doms,
+                                      VIR_CONNECT_LIST_DOMAINS_ACTIVE)) < 0) {
+        vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_WARNING,
+                          _("cannot list the domains: %1$s"),
+                          virGetLastErrorMessage());
+        return;
+    }
+    for (i = 0; i < n; i++) {
+        vfmigDaemonConsider(d, doms[i]);
+        virDomainFree(doms[i]);
+    }
+    g_free(doms);
+}
+
+
+static void
+vfmigDaemonReap(vfmigDaemon *d)
+{
+    GHashTableIter iter;
+    gpointer value;
+    gint64 now = g_get_monotonic_time();
+
+    g_hash_table_iter_init(&iter, d->sessions);
+    while (g_hash_table_iter_next(&iter, NULL, &value)) {
+        vfmigDaemonSession *s = value;
+
+        if (!s->ended)
+            continue;
+        if (!s->completed && s->phase == VFMIG_CONTROLLER_ENDED &&
+            now - s->endedAt < VFMIG_DAEMON_COMPLETION_WAIT_US)
+            continue;
+        vfmigDaemonFinish(d, s);
+        g_hash_table_iter_remove(&iter);
+    }
+}
+
+
+static int
+vfmigDaemonOnJobCompleted(virConnectPtr conn G_GNUC_UNUSED,
+                          virDomainPtr dom,
+                          virTypedParameterPtr params,
+                          int nparams,
+                          void *opaque)
+{
+    vfmigDaemon *d = opaque;
+    char uuid[VIR_UUID_STRING_BUFLEN];
+    vfmigDaemonSession *s;
+    vfmigSteerCompleted stats;
+
+    if (virDomainGetUUIDString(dom, uuid) < 0)
+        return 0;
+    vfmigSteerParseCompleted(params, nparams, &stats);
+    VFMIG_DEBUG("job of %s completed: operation %d, downtime %s%" PRIu64 " ms",
+                virDomainGetName(dom), stats.operation,
+                stats.hasDowntime ? "" : "(none) ", stats.downtimeMs);
+    if (!(s = g_hash_table_lookup(d->sessions, uuid)))
+        return 0;
+    if (stats.operation != -1 &&
+        stats.operation != VIR_DOMAIN_JOB_OPERATION_MIGRATION_OUT)
+        return 0;
+    s->completed = true;
+    s->stats = stats;
+    return 0;
+}
+
+
+/* ---- connection ---- */
+
+static void
+vfmigDaemonLibvirtErrorSink(void *opaque G_GNUC_UNUSED,
+                            virErrorPtr err G_GNUC_UNUSED)
+{
+}
+
+
+static void
+vfmigDaemonDisconnect(vfmigDaemon *d)
+{
+    if (!d->conn)
+        return;
+    if (d->completedCallback >= 0)
+        virConnectDomainEventDeregisterAny(d->conn, d->completedCallback);
+    d->completedCallback = -1;
+    virConnectClose(d->conn);
+    d->conn = NULL;
+}
+
+
+static int
+vfmigDaemonConnect(vfmigDaemon *d)
+{
+    const char *uri = d->config->uri;
+
+    if (!(d->conn = virConnectOpen(uri))) {
+        vfmigReportError(VFMIG_ERR_LIBVIRT,
+                         _("failed to connect to libvirt at '%1$s': %2$s"),
+                         uri ? uri : _("(default)"), virGetLastErrorMessage());
+        return -1;
+    }
+    if (virConnectSetKeepAlive(d->conn, 5, 3) < 0)
+        VFMIG_DEBUG("no keepalive: %s", virGetLastErrorMessage());
+    d->completedCallback =
+        virConnectDomainEventRegisterAny(d->conn, NULL,
+                                         VIR_DOMAIN_EVENT_ID_JOB_COMPLETED,
+                                         VIR_DOMAIN_EVENT_CALLBACK(vfmigDaemonOnJobCompleted),
+                                         d, NULL);
+    if (d->completedCallback < 0) {
+        vfmigReportError(VFMIG_ERR_LIBVIRT,
+                         _("cannot watch libvirt's job completions: %1$s"),
+                         virGetLastErrorMessage());
+        vfmigDaemonDisconnect(d);
+        return -1;
+    }
+    return 0;
+}
+
+
+static void
+vfmigDaemonTick(int timer G_GNUC_UNUSED,
+                void *opaque)
+{
+    vfmigDaemon *d = opaque;
+    GHashTableIter iter;
+    gpointer value;
+
+    if (d->conn && virConnectIsAlive(d->conn) != 1) {
+        vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_WARNING, "%s",
+                          _("the connection to libvirt is lost; reconnecting"));
+        vfmigDaemonDisconnect(d);
+        g_hash_table_remove_all(d->sessions);
+        g_hash_table_remove_all(d->ignored);
+        d->nextConnect = 0;
+    }
+    if (!d->conn) {
+        if (g_get_monotonic_time() < d->nextConnect)
+            return;
+        if (vfmigDaemonConnect(d) < 0) {
+            d->nextConnect = g_get_monotonic_time() + VFMIG_DAEMON_RECONNECT_US;
+            return;
+        }
+        vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_INFO, "%s",
+                          _("connected to libvirt again"));
+    }
+
+    g_hash_table_iter_init(&iter, d->sessions);
+    while (g_hash_table_iter_next(&iter, NULL, &value))
+        vfmigDaemonStepSession(d, value);
+    vfmigDaemonScan(d);
+    vfmigDaemonReap(d);
+}
+
+
+/* On the way out: every limit still held goes back. */
+static void
+vfmigDaemonReleaseAll(vfmigDaemon *d)
+{
+    GHashTableIter iter;
+    gpointer value;
+
+    g_hash_table_iter_init(&iter, d->sessions);
+    while (g_hash_table_iter_next(&iter, NULL, &value)) {
+        vfmigDaemonSession *s = value;
+        const char *name = vfmigSteerDomainName(s->steer);
+        uint64_t fallback = vfmigControllerFallbackMs(vfmigSteerController(s->steer));
+
+        if (s->ended || fallback == 0)
+            continue;
+        if (vfmigSteerRelease(s->steer) < 0) {
+            vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_WARNING,
+                              _("domain '%1$s': cannot hand the downtime limit back: %2$s"),
+                              name, vfmigGetLastErrorMessage());
+            continue;
+        }
+        vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_INFO,
+                          _("domain '%1$s': stopping; downtime limit handed back (%2$" PRIu64 " ms)"),
+                          name, fallback);
+        s->ended = true;
+        vfmigDaemonGuardUpdate(d, s, 0);
+    }
+}
+
+
+int
+vfmigDaemonRun(const vfmigDaemonConfig *config,
+               volatile sig_atomic_t *quit)
+{
+    vfmigDaemon d = { .config = config, .completedCallback = -1 };
+    unsigned int interval = config->intervalMs ? config->intervalMs :
+                            VFMIG_DAEMON_INTERVAL_MS_DEFAULT;
+    int timer = -1;
+    int ret = -1;
+    int rc;
+
+    if (config->stateFile &&
+        (rc = vfmigDaemonLoadOverhead(config->stateFile, &d.overhead)) < 0)
+        return -1;
+    if (!d.overhead)
+        d.overhead = g_array_new(FALSE, FALSE, sizeof(int64_t));
+
+    /* before libvirt: the guardian forks from a process without threads */
+    if (!config->noGuardian && !(d.guard = vfmigGuardStart(config->uri)))
+        goto cleanup;
+
+    d.sessions = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+                                       (GDestroyNotify) vfmigDaemonSessionFree);
+    d.ignored = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+
+    virSetErrorFunc(NULL, vfmigDaemonLibvirtErrorSink);
+    if (virEventRegisterDefaultImpl() < 0) {
+        vfmigReportError(VFMIG_ERR_LIBVIRT,
+                         _("cannot set up libvirt's event loop: %1$s"),
+                         virGetLastErrorMessage());
+        goto cleanup;
+    }
+    if (vfmigDaemonConnect(&d) < 0)
+        goto cleanup;
+    if ((timer = virEventAddTimeout(interval, vfmigDaemonTick, &d, NULL)) < 0) {
+        vfmigReportError(VFMIG_ERR_LIBVIRT, "%s",
+                         _("cannot add the daemon's timer to libvirt's event loop"));
+        goto cleanup;
+    }
+    vfmigDaemonReport(&d, VFMIG_DAEMON_REPORT_INFO,
+                      _("watching migrations at '%1$s' every %2$u ms; libvirt overhead %3$" PRIu64 " ms (%4$u learned sample(s)); guardian %5$s"),
+                      config->uri ? config->uri : _("(default)"), interval,
+                      vfmigDaemonOverheadUs(&d) / 1000, d.overhead->len,
+                      d.guard ? _("on") : _("off"));
+
+    while (!*quit) {
+        if (virEventRunDefaultImpl() < 0) {
+            vfmigReportError(VFMIG_ERR_LIBVIRT,
+                             _("libvirt's event loop failed: %1$s"),
+                             virGetLastErrorMessage());
+            break;
+        }
+    }
+    ret = *quit ? 0 : -1;
+    vfmigDaemonReleaseAll(&d);
+
+ cleanup:
+    if (timer >= 0)
+        virEventRemoveTimeout(timer);
+    if (d.sessions)
+        g_hash_table_unref(d.sessions);
+    if (d.ignored)
+        g_hash_table_unref(d.ignored);
+    vfmigDaemonDisconnect(&d);
+    vfmigGuardFree(d.guard);
+    g_array_unref(d.overhead);
+    return ret;
+}

@@ -1,0 +1,75 @@
+/*
+ * vfmigdaemon.h: virt-vfmigd's work, as one library call
+ *
+ * Watches the libvirt daemon at @uri and steers every outgoing migration
+ * of a domain that has a vfmig policy, whoever started it (virsh, Nova,
+ * virt-vfmig migrate): every @intervalMs it lists the running domains,
+ * notices a job of operation "migration out", and drives a controller
+ * (vfmigsteer.h) for it until the job ends.  libvirt's JOB_COMPLETED event
+ * gives the downtime libvirt measured; its difference to the controller's
+ * prediction at the switch (without overhead) is libvirt's own switchover
+ * overhead, learned per host (the median of the last
+ * VFMIG_CONTROLLER_OVERHEAD_SAMPLES, kept in @stateFile) and added to the
+ * next predictions.
+ *
+ * A guardian process (vfmigguard.h) hands every held limit back if the
+ * daemon dies; on a quit request the daemon hands them back itself.
+ *
+ * Everything the daemon decides or sees is passed to @report as one
+ * translated line; the front end prints it.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <glib.h>
+
+#include "vfmigdevctl.h"
+
+#define VFMIG_DAEMON_INTERVAL_MS_DEFAULT 200
+#define VFMIG_DAEMON_STATE_FILE "/var/lib/vfmig/vfmigd.state"
+/* The most a state file may hold. */
+#define VFMIG_DAEMON_STATE_MAX (64 * 1024)
+
+typedef enum {
+    VFMIG_DAEMON_REPORT_INFO = 0,   /* a decision, a migration's outcome */
+    VFMIG_DAEMON_REPORT_WARNING,    /* something does not work as it should */
+    VFMIG_DAEMON_REPORT_PROGRESS,   /* every step (--verbose) */
+} vfmigDaemonReportLevel;
+
+typedef void (*vfmigDaemonReportFunc)(void *opaque,
+                                      vfmigDaemonReportLevel level,
+                                      const char *line);
+
+typedef struct _vfmigDaemonConfig vfmigDaemonConfig;
+struct _vfmigDaemonConfig {
+    const char *uri;                /* NULL: libvirt's default */
+    unsigned int intervalMs;        /* 0: VFMIG_DAEMON_INTERVAL_MS_DEFAULT */
+    const char *stateFile;          /* NULL: nothing learned is kept */
+    uint64_t overheadUs;            /* before anything was learned */
+    uint64_t loadUs;                /* 0: rely on switchover-ack */
+    bool noGuardian;
+    vfmigDevCtlPaths paths;
+    vfmigDaemonReportFunc report;
+    void *opaque;
+};
+
+/*
+ * Runs until *@quit becomes non-zero (a signal handler sets it), then
+ * hands back every limit it holds.  Returns 0, or -1 with an error when
+ * it could not start (libvirt unreachable at the start, a state file that
+ * cannot be trusted); a connection lost later is reopened.
+ */
+int vfmigDaemonRun(const vfmigDaemonConfig *config,
+                   volatile sig_atomic_t *quit);
+
+/* The overhead the samples of @stateFile give, us: 1 when read, 0 when
+ * there is none, -1 with an error (for `virt-vfmigd --show-overhead` and
+ * the tests). */
+int vfmigDaemonLoadOverhead(const char *stateFile,
+                            GArray **samples);

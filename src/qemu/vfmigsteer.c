@@ -1,0 +1,423 @@
+/*
+ * vfmigsteer.c: the controller on a libvirt domain
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include <config.h>
+
+#include "vfmigsteer.h"
+
+#include <inttypes.h>
+
+#include <libvirt/virterror.h>
+
+#include "vfmigerror.h"
+#include "vfmigi18n.h"
+#include "vfmiglog.h"
+#include "vfmignodedevprobe.h"
+
+typedef struct _vfmigSteerDevice vfmigSteerDevice;
+struct _vfmigSteerDevice {
+    char *address;                  /* this host's VF */
+    vfmigDevCtlHint stop;
+    vfmigDevCtlHint resume;
+};
+
+struct _vfmigSteer {
+    virDomainPtr dom;
+    char *name;
+    char uuid[VIR_UUID_STRING_BUFLEN];
+    vfmigDevCtlPaths paths;
+    vfmigSteerDevice *devices;
+    size_t ndevices;
+    uint64_t targetUs;
+    GPtrArray *warnings;            /* char * */
+    vfmigController *ctl;
+};
+
+
+static void
+vfmigSteerReportLibvirt(const char *what,
+                        const char *domain)
+{
+    vfmigReportError(VFMIG_ERR_LIBVIRT, _("%1$s of domain '%2$s' failed: %3$s"),
+                     what, domain, virGetLastErrorMessage());
+}
+
+
+static int
+vfmigSteerGetJob(void *opaque,
+                 vfmigControllerJob *job)
+{
+    vfmigSteer *steer = opaque;
+    virTypedParameterPtr params = NULL;
+    int nparams = 0;
+    int type;
+    int op = -1;
+    unsigned long long total = 0;
+    unsigned long long remaining = 0;
+    unsigned long long pages = 0;
+    unsigned long long pageSize = 4096;
+    unsigned long long bps = 0;
+    unsigned long long elapsed = 0;
+    unsigned long long processed = 0;
+    int ret = -1;
+
+    memset(job, 0, sizeof(*job));
+    if (virDomainGetJobStats(steer->dom, &type, &params, &nparams, 0) < 0) {
+        vfmigSteerReportLibvirt(_("reading the migration job"), steer->name);
+        return -1;
+    }
+    if (type == VIR_DOMAIN_JOB_NONE) {
+        ret = 0;
+        goto cleanup;
+    }
+    if (virTypedParamsGetInt(params, nparams, VIR_DOMAIN_JOB_OPERATION, &op) == 1 &&
+        op != VIR_DOMAIN_JOB_OPERATION_MIGRATION_OUT) {
+        /* another job: ours is over */
+        ret = 0;
+        goto cleanup;
+    }
+
+    virTypedParamsGetULLong(params, nparams, VIR_DOMAIN_JOB_MEMORY_TOTAL, &total);
+    virTypedParamsGetULLong(params, nparams, VIR_DOMAIN_JOB_MEMORY_REMAINING, &remaining);
+    virTypedParamsGetULLong(params, nparams, VIR_DOMAIN_JOB_MEMORY_DIRTY_RATE, &pages);
+    virTypedParamsGetULLong(params, nparams, VIR_DOMAIN_JOB_MEMORY_PAGE_SIZE, &pageSize);
+    virTypedParamsGetULLong(params, nparams, VIR_DOMAIN_JOB_MEMORY_BPS, &bps);
+    virTypedParamsGetULLong(params, nparams, VIR_DOMAIN_JOB_TIME_ELAPSED, &elapsed);
+    virTypedParamsGetULLong(params, nparams, VIR_DOMAIN_JOB_DATA_PROCESSED, &processed);
+
+    job->hasRam = total > 0;
+    job->ramTotal = total;
+    job->ramRemaining = remaining;
+    /* libvirt gives pages per second */
+    job->ramDirtyRate = pages * pageSize;
+    job->bandwidth = bps;
+    job->elapsedMs = elapsed;
+    job->migrating = total > 0 && processed > 0;
+    ret = 1;
+
+ cleanup:
+    virTypedParamsFree(params, nparams);
+    return ret;
+}
+
+
+static int
+vfmigSteerGetDevices(void *opaque,
+                     vfmigControllerDevice *devices,
+                     size_t ndevices)
+{
+    vfmigSteer *steer = opaque;
+    size_t i;
+
+    for (i = 0; i < ndevices; i++) {
+        vfmigSteerDevice *sd = &steer->devices[i];
+        vfmigControllerDevice *dev = &devices[i];
+        g_autoptr(vfmigNodeDevLive) live = NULL;
+        int rc;
+
+        if ((rc = vfmigNodeDevReadLive(&steer->paths.probe, sd->address,
+                                       &live)) < 0)
+            return -1;
+        g_clear_pointer(&dev->state, g_free);
+        memset(&dev->sample, 0, sizeof(dev->sample));
+        dev->known = rc > 0;
+        dev->sample.stop_latency_us = sd->stop.us;
+        dev->sample.resume_latency_us = sd->resume.us;
+        if (!live) {
+            /* a driver without vfmig's sysfs ABI: no estimates */
+            dev->sample.stop_copy_bytes = VFMIG_DOWNTIME_UNKNOWN;
+            continue;
+        }
+        dev->state = g_strdup(live->state);
+        dev->sample.initial_bytes = live->initialBytes;
+        dev->sample.dirty_bytes = live->dirtyBytes;
+        dev->sample.stop_copy_bytes = live->stopCopyBytes;
+        /* no hint of the device's own: the driver's last transitions */
+        if (sd->stop.source == VFMIG_DEVCTL_HINT_NONE)
+            dev->sample.stop_latency_us = live->stopLatencyUs;
+        if (sd->resume.source == VFMIG_DEVCTL_HINT_NONE)
+            dev->sample.resume_latency_us = live->resumeLatencyUs;
+    }
+    return 0;
+}
+
+
+static int
+vfmigSteerGetMaxDowntime(void *opaque,
+                         uint64_t *ms)
+{
+    vfmigSteer *steer = opaque;
+    unsigned long long val;
+
+    if (virDomainMigrateGetMaxDowntime(steer->dom, &val, 0) < 0) {
+        vfmigSteerReportLibvirt(_("reading the downtime limit"), steer->name);
+        return -1;
+    }
+    *ms = val;
+    return 0;
+}
+
+
+static int
+vfmigSteerSetMaxDowntime(void *opaque,
+                         uint64_t ms)
+{
+    vfmigSteer *steer = opaque;
+
+    if (virDomainMigrateSetMaxDowntime(steer->dom, ms, 0) < 0) {
+        vfmigSteerReportLibvirt(_("setting the downtime limit"), steer->name);
+        return -1;
+    }
+    return 0;
+}
+
+
+static int
+vfmigSteerAbort(void *opaque)
+{
+    vfmigSteer *steer = opaque;
+
+    if (virDomainAbortJob(steer->dom) < 0) {
+        vfmigSteerReportLibvirt(_("aborting the migration"), steer->name);
+        return -1;
+    }
+    return 0;
+}
+
+
+static const vfmigControllerOps vfmigSteerOps = {
+    .getJob = vfmigSteerGetJob,
+    .getDevices = vfmigSteerGetDevices,
+    .getMaxDowntime = vfmigSteerGetMaxDowntime,
+    .setMaxDowntime = vfmigSteerSetMaxDowntime,
+    .abortJob = vfmigSteerAbort,
+};
+
+
+void
+vfmigSteerFree(vfmigSteer *steer)
+{
+    size_t i;
+
+    if (!steer)
+        return;
+    vfmigControllerFree(steer->ctl);
+    for (i = 0; i < steer->ndevices; i++)
+        g_free(steer->devices[i].address);
+    g_free(steer->devices);
+    if (steer->warnings)
+        g_ptr_array_unref(steer->warnings);
+    if (steer->dom)
+        virDomainFree(steer->dom);
+    g_free(steer->name);
+    g_free(steer);
+}
+
+
+/* The migration's target and failure rule: the strictest of the domain's
+ * and its hostdevs' (the smallest target; abort if any says abort). */
+static void
+vfmigSteerDowntime(const vfmigDomainPolicy *policy,
+                   unsigned int *targetMs,
+                   vfmigDomainPolicyOnFailure *onFailure)
+{
+    size_t i;
+
+    vfmigDomainPolicyGetDowntime(policy, NULL, targetMs, onFailure);
+    for (i = 0; i < policy->nhostdevs; i++) {
+        unsigned int t;
+        vfmigDomainPolicyOnFailure f;
+
+        vfmigDomainPolicyGetDowntime(policy, policy->hostdevs[i], &t, &f);
+        *targetMs = MIN(*targetMs, t);
+        if (f == VFMIG_DOMAIN_POLICY_ON_FAILURE_ABORT)
+            *onFailure = f;
+    }
+}
+
+
+int
+vfmigSteerNew(virDomainPtr dom,
+              const vfmigSteerOptions *opts,
+              vfmigSteer **steer)
+{
+    g_autoptr(vfmigSteer) s = g_new0(vfmigSteer, 1);
+    g_autoptr(vfmigDomainPolicy) policy = NULL;
+    g_autoptr(GPtrArray) hostdevs = NULL;
+    g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+    g_autofree char *xml = NULL;
+    vfmigControllerConfig config = { 0 };
+    vfmigDomainPolicyOnFailure onFailure;
+    unsigned int targetMs;
+    size_t i;
+    int rc;
+
+    *steer = NULL;
+    s->name = g_strdup(virDomainGetName(dom));
+    if (virDomainGetUUIDString(dom, s->uuid) < 0) {
+        vfmigSteerReportLibvirt(_("reading the UUID"), s->name);
+        return -1;
+    }
+    if (opts->paths)
+        s->paths = *opts->paths;
+    s->warnings = g_ptr_array_new_with_free_func(g_free);
+
+    if (!(xml = virDomainGetXMLDesc(dom, 0))) {
+        vfmigSteerReportLibvirt(_("reading the XML"), s->name);
+        return -1;
+    }
+    if ((rc = vfmigDomainPolicyParseDomainXML(xml, &policy, &hostdevs)) <= 0)
+        return rc;
+    if (vfmigDomainPolicyCheckHostdevs(policy, hostdevs) < 0)
+        return -1;
+
+    s->devices = g_new0(vfmigSteerDevice, policy->nhostdevs ? policy->nhostdevs : 1);
+    for (i = 0; i < policy->nhostdevs; i++) {
+        const vfmigDomainPolicyDomHostdev *hd;
+        vfmigSteerDevice *sd = &s->devices[s->ndevices];
+        g_autoptr(GPtrArray) warnings = NULL;
+        size_t j;
+
+        if (!(hd = vfmigDomainPolicyFindHostdev(policy->hostdevs[i], hostdevs)))
+            continue;
+        sd->address = vfmigPCIAddressFormat(&hd->address);
+        s->ndevices++;
+        if (vfmigDevCtlLatencyHints(&s->paths, sd->address, &sd->stop,
+                                    &sd->resume, &warnings) < 0)
+            return -1;
+        for (j = 0; warnings && j < warnings->len; j++)
+            g_ptr_array_add(s->warnings,
+                            g_strdup_printf("%s: %s", sd->address,
+                                            (char *) warnings->pdata[j]));
+        g_ptr_array_add(names, hd->alias ? g_strdup(hd->alias) :
+                        g_strdup(sd->address));
+        VFMIG_DEBUG("domain %s: device %s (%s): stop hint %" PRIu64 " us (%s), "
+                    "resume hint %" PRIu64 " us (%s)",
+                    s->name, sd->address, hd->alias ? hd->alias : "no alias",
+                    sd->stop.us, vfmigDevCtlHintSourceToString(sd->stop.source),
+                    sd->resume.us,
+                    vfmigDevCtlHintSourceToString(sd->resume.source));
+    }
+    g_ptr_array_add(names, NULL);
+
+    vfmigSteerDowntime(policy, &targetMs, &onFailure);
+    if (opts->targetMs)
+        targetMs = opts->targetMs;
+    if (opts->onFailure != VFMIG_DOMAIN_POLICY_ON_FAILURE_DEFAULT)
+        onFailure = opts->onFailure;
+    s->targetUs = (uint64_t) targetMs * 1000;
+
+    config.targetUs = s->targetUs;
+    config.onFailure = onFailure == VFMIG_DOMAIN_POLICY_ON_FAILURE_BEST_EFFORT ?
+        VFMIG_DOWNTIME_ON_FAILURE_SWITCH : VFMIG_DOWNTIME_ON_FAILURE_ABORT;
+    config.deadlineUs = opts->deadlineUs;
+    config.overheadUs = opts->overheadUs;
+    config.loadUs = opts->loadUs;
+    config.adoptFallbackMs = VFMIG_STEER_QEMU_DEFAULT_LIMIT_MS;
+    if (!(s->ctl = vfmigControllerNew(&vfmigSteerOps, s, &config,
+                                      (const char *const *) names->pdata,
+                                      s->ndevices)))
+        return -1;
+
+    if (virDomainRef(dom) < 0) {
+        vfmigSteerReportLibvirt(_("taking a reference"), s->name);
+        return -1;
+    }
+    s->dom = dom;
+    *steer = g_steal_pointer(&s);
+    return 1;
+}
+
+
+int
+vfmigSteerStep(vfmigSteer *steer,
+               vfmigControllerStatus *status)
+{
+    return vfmigControllerStep(steer->ctl, g_get_monotonic_time(), status);
+}
+
+
+int
+vfmigSteerRelease(vfmigSteer *steer)
+{
+    return vfmigControllerRelease(steer->ctl);
+}
+
+
+vfmigController *
+vfmigSteerController(vfmigSteer *steer)
+{
+    return steer->ctl;
+}
+
+
+const char *
+vfmigSteerDomainName(const vfmigSteer *steer)
+{
+    return steer->name;
+}
+
+
+const char *
+vfmigSteerDomainUUID(const vfmigSteer *steer)
+{
+    return steer->uuid;
+}
+
+
+uint64_t
+vfmigSteerTargetUs(const vfmigSteer *steer)
+{
+    return steer->targetUs;
+}
+
+
+GPtrArray *
+vfmigSteerWarnings(const vfmigSteer *steer)
+{
+    return steer->warnings;
+}
+
+
+void
+vfmigSteerParseCompleted(virTypedParameterPtr params,
+                         int nparams,
+                         vfmigSteerCompleted *completed)
+{
+    unsigned long long val;
+    int op;
+
+    memset(completed, 0, sizeof(*completed));
+    completed->operation = -1;
+    if (virTypedParamsGetULLong(params, nparams, VIR_DOMAIN_JOB_DOWNTIME, &val) == 1) {
+        completed->hasDowntime = true;
+        completed->downtimeMs = val;
+    }
+    if (virTypedParamsGetULLong(params, nparams, VIR_DOMAIN_JOB_TIME_ELAPSED, &val) == 1)
+        completed->elapsedMs = val;
+    if (virTypedParamsGetInt(params, nparams, VIR_DOMAIN_JOB_OPERATION, &op) == 1)
+        completed->operation = op;
+}
+
+
+int
+vfmigSteerJobOperation(virDomainPtr dom)
+{
+    virTypedParameterPtr params = NULL;
+    int nparams = 0;
+    int type;
+    int op = -1;
+
+    if (virDomainGetJobStats(dom, &type, &params, &nparams, 0) < 0) {
+        vfmigSteerReportLibvirt(_("reading the job"), virDomainGetName(dom));
+        return -2;
+    }
+    if (type == VIR_DOMAIN_JOB_NONE ||
+        virTypedParamsGetInt(params, nparams, VIR_DOMAIN_JOB_OPERATION, &op) != 1)
+        op = -1;
+    virTypedParamsFree(params, nparams);
+    return op;
+}

@@ -1,0 +1,92 @@
+/*
+ * vfmigsteer.h: the controller on a libvirt domain
+ *
+ * Binds vfmigcontroller.h to one domain's outgoing migration through
+ * libvirt's public API only: the job's statistics
+ * (virDomainGetJobStats: RAM remaining, dirty rate, bandwidth), the
+ * downtime limit (virDomainMigrateGetMaxDowntime/SetMaxDowntime) and
+ * virDomainAbortJob; and to the domain's source VFs through this host's
+ * sysfs (vfmigNodeDevReadLive: the drivers' pre-copy estimates) with the
+ * latency hints of their qualification records (vfmigDevCtlLatencyHints).
+ * The domain's migration policy (vfmigdomainpolicy.h) names the devices
+ * and gives the target and what to do on failure.
+ *
+ * Used by virt-vfmigd for every migration it sees and by
+ * `virt-vfmig migrate` for the one it starts.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include <stdint.h>
+
+#include <glib.h>
+#include <libvirt/libvirt.h>
+
+#include "vfmigcontroller.h"
+#include "vfmigdevctl.h"
+#include "vfmigdomainpolicy.h"
+
+/* QEMU's downtime-limit when nobody set one, ms (migration/options.c). */
+#define VFMIG_STEER_QEMU_DEFAULT_LIMIT_MS 300
+
+typedef struct _vfmigSteerOptions vfmigSteerOptions;
+struct _vfmigSteerOptions {
+    const vfmigDevCtlPaths *paths;  /* NULL: the system's */
+    unsigned int targetMs;          /* 0: the domain policy's */
+    vfmigDomainPolicyOnFailure onFailure; /* DEFAULT: the policy's */
+    uint64_t deadlineUs;            /* 0: none */
+    uint64_t overheadUs;            /* libvirt's own switchover time */
+    uint64_t loadUs;                /* 0: rely on switchover-ack */
+};
+
+typedef struct _vfmigSteer vfmigSteer;
+
+/*
+ * A controller for the migration of @dom that is starting or running,
+ * from the domain's live XML.  Returns 1 with *@steer; 0 when the domain
+ * has no vfmig policy (*@steer NULL, nothing reported: not steered); -1
+ * with an error (malformed policy, a policy entry naming no hostdev of
+ * the domain, an invalid target).
+ */
+int vfmigSteerNew(virDomainPtr dom,
+                  const vfmigSteerOptions *opts,
+                  vfmigSteer **steer);
+void vfmigSteerFree(vfmigSteer *steer);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(vfmigSteer, vfmigSteerFree);
+
+/* One controller step now (g_get_monotonic_time). */
+int vfmigSteerStep(vfmigSteer *steer,
+                   vfmigControllerStatus *status);
+
+/* vfmigControllerRelease. */
+int vfmigSteerRelease(vfmigSteer *steer);
+
+vfmigController *vfmigSteerController(vfmigSteer *steer);
+const char *vfmigSteerDomainName(const vfmigSteer *steer);
+/* The domain's UUID as a string. */
+const char *vfmigSteerDomainUUID(const vfmigSteer *steer);
+/* The target in effect, us. */
+uint64_t vfmigSteerTargetUs(const vfmigSteer *steer);
+/* Warnings found while setting up (a broken qualification record). */
+GPtrArray *vfmigSteerWarnings(const vfmigSteer *steer);
+
+/* What a completed job's statistics (virDomainGetJobStats with
+ * VIR_DOMAIN_JOB_STATS_COMPLETED, or the JOB_COMPLETED event) say. */
+typedef struct _vfmigSteerCompleted vfmigSteerCompleted;
+struct _vfmigSteerCompleted {
+    bool hasDowntime;
+    uint64_t downtimeMs;            /* libvirt's "Total downtime" */
+    uint64_t elapsedMs;             /* the whole job */
+    int operation;                  /* virDomainJobOperation, -1 unknown */
+};
+
+void vfmigSteerParseCompleted(virTypedParameterPtr params,
+                              int nparams,
+                              vfmigSteerCompleted *completed);
+
+/* The operation of the job @dom runs now (virDomainJobOperation), or -1
+ * when it runs none (or libvirt does not say); -2 with an error when the
+ * domain's job cannot be read. */
+int vfmigSteerJobOperation(virDomainPtr dom);
