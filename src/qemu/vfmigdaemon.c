@@ -227,9 +227,21 @@ vfmigDaemonFinish(vfmigDaemon *d,
                           name, targetMs);
         return;
     }
+    if (s->completed && s->stats.type == VIR_DOMAIN_JOB_FAILED) {
+        vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_INFO,
+                          _("domain '%1$s': migration ended without completing (it failed); the source keeps running"),
+                          name);
+        return;
+    }
+    if (s->completed && s->stats.type == VIR_DOMAIN_JOB_CANCELLED) {
+        vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_INFO,
+                          _("domain '%1$s': migration ended without completing (it was cancelled); the source keeps running"),
+                          name);
+        return;
+    }
     if (!s->completed || !s->stats.hasDowntime) {
         vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_INFO,
-                          _("domain '%1$s': migration ended without completing (failed or cancelled); the source keeps running"),
+                          _("domain '%1$s': migration ended without completing (libvirt reported no completed job); the source keeps running"),
                           name);
         return;
     }
@@ -309,8 +321,19 @@ vfmigDaemonStepSession(vfmigDaemon *d,
 
     if (st.phase == VFMIG_CONTROLLER_ENDED ||
         st.phase == VFMIG_CONTROLLER_ABORTED) {
+        vfmigSteerCompleted stats;
+
         s->ended = true;
         s->endedAt = g_get_monotonic_time();
+        /* a failed or cancelled job is known at once; a completed one
+         * too while the domain is still here (else its event tells) */
+        if (!s->completed && vfmigSteerCompletedJob(s->steer, &stats) > 0 &&
+            (stats.type != VIR_DOMAIN_JOB_COMPLETED || stats.hasDowntime) &&
+            (stats.operation == -1 ||
+             stats.operation == VIR_DOMAIN_JOB_OPERATION_MIGRATION_OUT)) {
+            s->completed = true;
+            s->stats = stats;
+        }
     }
     vfmigDaemonGuardUpdate(d, s, st.limitMs);
 }

@@ -391,6 +391,7 @@ vfmigSteerParseCompleted(virTypedParameterPtr params,
     int op;
 
     memset(completed, 0, sizeof(*completed));
+    completed->type = VIR_DOMAIN_JOB_COMPLETED;
     completed->operation = -1;
     if (virTypedParamsGetULLong(params, nparams, VIR_DOMAIN_JOB_DOWNTIME, &val) == 1) {
         completed->hasDowntime = true;
@@ -400,6 +401,32 @@ vfmigSteerParseCompleted(virTypedParameterPtr params,
         completed->elapsedMs = val;
     if (virTypedParamsGetInt(params, nparams, VIR_DOMAIN_JOB_OPERATION, &op) == 1)
         completed->operation = op;
+}
+
+
+int
+vfmigSteerCompletedJob(vfmigSteer *steer,
+                       vfmigSteerCompleted *completed)
+{
+    virTypedParameterPtr params = NULL;
+    int nparams = 0;
+    int type;
+
+    memset(completed, 0, sizeof(*completed));
+    completed->type = VIR_DOMAIN_JOB_NONE;
+    completed->operation = -1;
+    if (virDomainGetJobStats(steer->dom, &type, &params, &nparams,
+                             VIR_DOMAIN_JOB_STATS_COMPLETED) < 0) {
+        VFMIG_DEBUG("no completed job of %s: %s", steer->name,
+                    virGetLastErrorMessage());
+        return 0;
+    }
+    vfmigSteerParseCompleted(params, nparams, completed);
+    completed->type = type;
+    virTypedParamsFree(params, nparams);
+    VFMIG_DEBUG("completed job of %s: type %d, operation %d", steer->name,
+                type, completed->operation);
+    return type == VIR_DOMAIN_JOB_NONE ? 0 : 1;
 }
 
 

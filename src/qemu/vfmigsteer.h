@@ -76,6 +76,8 @@ GPtrArray *vfmigSteerWarnings(const vfmigSteer *steer);
  * VIR_DOMAIN_JOB_STATS_COMPLETED, or the JOB_COMPLETED event) say. */
 typedef struct _vfmigSteerCompleted vfmigSteerCompleted;
 struct _vfmigSteerCompleted {
+    int type;                       /* virDomainJobType: COMPLETED, FAILED,
+                                     * CANCELLED; NONE: not known */
     bool hasDowntime;
     uint64_t downtimeMs;            /* libvirt's "Total downtime" */
     uint64_t elapsedMs;             /* the whole job */
@@ -85,6 +87,15 @@ struct _vfmigSteerCompleted {
 void vfmigSteerParseCompleted(virTypedParameterPtr params,
                               int nparams,
                               vfmigSteerCompleted *completed);
+
+/*
+ * The domain's last completed job (virDomainGetJobStats with
+ * VIR_DOMAIN_JOB_STATS_COMPLETED) into *@completed.  Returns 1 when libvirt
+ * told, 0 when it cannot (the domain left this host with its migration:
+ * the JOB_COMPLETED event tells then), never -1: nothing is reported.
+ */
+int vfmigSteerCompletedJob(vfmigSteer *steer,
+                           vfmigSteerCompleted *completed);
 
 /* The operation of the job @dom runs now (virDomainJobOperation), or -1
  * when it runs none (or libvirt does not say); -2 with an error when the

@@ -440,6 +440,32 @@ testRelease(void)
 }
 
 
+/* A limit held at 1 ms when steering starts was left by a controller
+ * that was killed: releasing gives QEMU's default, not 1 ms. */
+static void
+testAdoptHeld(void)
+{
+    testSim sim;
+    g_autoptr(vfmigController) ctl = NULL;
+    const char *names[] = { "hostdev0" };
+    vfmigControllerConfig config = {
+        .targetUs = 300 * MS,
+        .adoptFallbackMs = 300,
+    };
+    vfmigControllerStatus st;
+
+    testSimInit(&sim);
+    sim.limitMs = VFMIG_CONTROLLER_HOLD_MS;
+    ctl = vfmigControllerNew(&testSimOps, &sim, &config, names, 1);
+    g_assert_nonnull(ctl);
+    g_assert_cmpint(vfmigControllerStep(ctl, sim.nowUs, &st), ==, 0);
+    g_assert_cmpuint(sim.limitMs, ==, VFMIG_CONTROLLER_HOLD_MS);
+    g_assert_cmpuint(vfmigControllerFallbackMs(ctl), ==, 300);
+    g_assert_cmpint(vfmigControllerRelease(ctl), ==, 0);
+    g_assert_cmpuint(sim.limitMs, ==, 300);
+}
+
+
 static void
 testErrors(void)
 {
@@ -536,6 +562,7 @@ main(int argc,
     g_test_add_func("/controller/overwrite-reasserted", testOverwriteReasserted);
     g_test_add_func("/controller/not-converging", testNotConverging);
     g_test_add_func("/controller/release", testRelease);
+    g_test_add_func("/controller/adopt-held", testAdoptHeld);
     g_test_add_func("/controller/errors", testErrors);
     g_test_add_func("/controller/overhead-exceeds-target",
                     testOverheadExceedsTarget);

@@ -75,6 +75,9 @@ LVH_SHARE=${LVH_SHARE:-/var/tmp/vfmig-lvh}
 LVH_NET=10.99.0
 LVH_DOM=${LVH_DOM:-vfmig-l2}
 LVH_DOM_UUID=${LVH_DOM_UUID:-5a1e0000-0000-4000-8000-00000000d0d1}
+# a user alias for the domain's hostdev (lvh_domain_xml); none: libvirt's
+# hostdev0
+LVH_HOSTDEV_ALIAS=${LVH_HOSTDEV_ALIAS:-}
 LVH_MIG_TIMEOUT=${LVH_MIG_TIMEOUT:-240}
 # QEMU >= 8.1 blocks a VFIO device without device dirty tracking unless
 # enable-migration=on: vfmig_testdev offers DMA logging on 6.1 and where
@@ -242,6 +245,47 @@ lvh_vrun() {
 
 lvh_log() { lvh_on "$1" cat /var/log/libvirt/libvirtd.log 2> /dev/null; }
 
+# lvh_testdevs STATE_SIZE DELAY_US BDF... [-- VFIO_BDF...]: vfmig_testdev
+# (with its dynamic debug on: every arc of its FSM is logged) bound to the
+# first BDFs, with STATE_SIZE bytes of state, pre-copy on, multi-load, P2P,
+# DELAY_US stop and resume delays and no dirtying; plain vfio-pci bound to
+# the BDFs after "--".  0 or 1, what was done or went wrong in
+# LVH_SETUP_MSG.
+lvh_testdevs() {
+    local size=$1 delay=$2 b ok=true
+    local -a td=() vf=()
+    shift 2
+    while [ $# -gt 0 ] && [ "$1" != -- ]; do td+=("$1"); shift; done
+    [ "${1:-}" = -- ] && shift
+    vf=("$@")
+    LVH_SETUP_MSG=
+    load_vfio || ok=false
+    if [ ! -d /sys/module/vfmig_testdev ]; then
+        insmod "$TESTDEV_KO" dyndbg=+p > "$TMP/err" 2>&1 || ok=false
+    fi
+    $ok && bind vfmig_testdev "${td[@]}" || ok=false
+    LVH_SETUP_MSG=$BIND_MSG
+    if [ ${#vf[@]} -gt 0 ]; then
+        $ok && bind vfio-pci "${vf[@]}" || ok=false
+        LVH_SETUP_MSG+=";$BIND_MSG"
+    fi
+    for b in "${td[@]}"; do
+        tdset "$b" vfmig_testdev/state_size "$size" &&
+            tdset "$b" vfmig_testdev/p2p 1 &&
+            tdset "$b" vfio_migration/precopy on &&
+            tdset "$b" vfio_migration/multi_load 1 &&
+            tdset "$b" vfmig_testdev/stop_delay_us "$delay" &&
+            tdset "$b" vfmig_testdev/resume_delay_us "$delay" &&
+            tdset "$b" vfmig_testdev/dirty_rate 0 || ok=false
+    done
+    if $ok; then
+        LVH_SETUP_MSG+="; state_size $size, features '$(tdget "${td[0]}" vfio_migration/features)', stop and resume delays $delay us"
+        return 0
+    fi
+    LVH_SETUP_MSG+=" $(cat "$TMP/err" 2> /dev/null)"
+    return 1
+}
+
 # the <address> of a PCI address DDDD:BB:SS.F
 _lvh_address() {
     local dom=${1%%:*} rest=${1#*:}
@@ -262,13 +306,13 @@ lvh_domain_xml() {
     <controller type='usb' model='none'/>
     <memballoon model='none'/>
     <hostdev mode='subsystem' type='pci' managed='no'>
-      <source>$(_lvh_address "$1")</source>
+      <source>$(_lvh_address "$1")</source>$([ -n "${LVH_HOSTDEV_ALIAS:-}" ] && printf "\n      <alias name='%s'/>" "$LVH_HOSTDEV_ALIAS")
     </hostdev>
   </devices>
 EOF
     $LVH_NEED_EM && cat <<EOF
   <qemu:override>
-    <qemu:device alias='hostdev0'>
+    <qemu:device alias='${LVH_HOSTDEV_ALIAS:-hostdev0}'>
       <qemu:frontend>
         <qemu:property name='enable-migration' type='string' value='on'/>
       </qemu:frontend>
@@ -349,6 +393,48 @@ lvh_mig_finish() {
     pc=$(awk -v t0="$MIG_T0" '$2 == "state" && $3 == "PRE_COPY" {printf "%.1f", ($1 - t0) / 1e6; exit}' "$TMP/poll-$MIG_NAME")
     [ -n "$pc" ] && diag "$MIG_NAME: the sender entered PRE_COPY $pc s after the command"
     return 0
+}
+
+# The checks of a migration that lvh_mig_start/lvh_mig_finish ran, each a
+# TAP result (lib.sh's result):
+# lvh_check_moved: the domain runs on MIG_TO and is gone from MIG_FROM
+lvh_check_moved() {
+    local st_to st_from
+    st_to=$(lvh_virsh "$MIG_TO" domstate "$LVH_DOM" 2> /dev/null | head -1)
+    st_from=$(lvh_virsh "$MIG_FROM" domstate "$LVH_DOM" 2>&1 | head -1)
+    if [ "$MIG_RC" -eq 0 ] && [ "$st_to" = running ] && [[ $st_from == *"failed to get domain"* ]]; then
+        result pass "$MIG_NAME: virsh migrate --live $MIG_FROM -> $MIG_TO in $MIG_S s; the domain runs on $MIG_TO and is gone from $MIG_FROM"
+    else
+        result fail "$MIG_NAME: virsh migrate exit $MIG_RC; on $MIG_TO '$st_to' (want running), on $MIG_FROM '$st_from' (want no domain)"
+        sed 's/^/virsh: /' "$TMP/mig-$MIG_NAME.err" | diag
+        lvh_on "$MIG_TO" sh -c "tail -15 /var/log/libvirt/qemu/$LVH_DOM.log" 2> /dev/null | sed "s/^/$MIG_TO qemu: /" | diag
+        lvh_on "$MIG_FROM" sh -c "tail -15 /var/log/libvirt/qemu/$LVH_DOM.log" 2> /dev/null | sed "s/^/$MIG_FROM qemu: /" | diag
+    fi
+}
+
+# lvh_check_states: the sender went through PRE_COPY and STOP_COPY, the
+# receiver through RESUMING to RUNNING
+lvh_check_states() {
+    if [[ " $SENDER_ARCS" == *">PRE_COPY "*">STOP_COPY "* ]] &&
+       [[ " $RECEIVER_ARCS" == *">RESUMING "*"RESUMING>STOP "* ]] &&
+       [[ $RECEIVER_ARCS == *">RUNNING " ]] &&
+       [ "$(tdget "$MIG_RECEIVER" vfio_migration/state)" = RUNNING ]; then
+        result pass "$MIG_NAME: sender $MIG_SENDER went through PRE_COPY and STOP_COPY, receiver $MIG_RECEIVER through RESUMING to RUNNING (the driver's log of its arcs)"
+    else
+        result fail "$MIG_NAME: want PRE_COPY then STOP_COPY on $MIG_SENDER, RESUMING then RUNNING on $MIG_RECEIVER; sender '$SENDER_ARCS', receiver '$RECEIVER_ARCS', receiver now '$(tdget "$MIG_RECEIVER" vfio_migration/state)'"
+    fi
+}
+
+# lvh_check_digest: the receiver's digest equals the sender's when stopped
+lvh_check_digest() {
+    local dd
+    dd=$(tdget "$MIG_RECEIVER" vfmig_testdev/digest)
+    if [[ $SENDER_DIGEST =~ ^[0-9a-f]{64}$ ]] && [ "$SENDER_DIGEST" = "$dd" ]; then
+        result pass "$MIG_NAME: the receiver's digest equals the sender's when it stopped: ${dd:0:16}..."
+    else
+        result fail "$MIG_NAME: digests: sender stopped '${SENDER_DIGEST:-not read}', receiver '$dd'"
+        diag < "$TMP/poll-$MIG_NAME"
+    fi
 }
 
 lvh_mig_report() {

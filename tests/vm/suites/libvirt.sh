@@ -66,29 +66,10 @@ cleanup() { lvh_stop_all; }
 trap cleanup EXIT
 
 # ---------- devices -------------------------------------------------------------------
-# vfmig_testdev with its dynamic debug on: every arc of its FSM is logged
-ok=true
-load_vfio || ok=false
-if [ ! -d /sys/module/vfmig_testdev ]; then
-    insmod "$TESTDEV_KO" dyndbg=+p > "$TMP/err" 2>&1 || ok=false
-fi
-$ok && bind vfmig_testdev "$B1" "$B2" || ok=false
-msg1=$BIND_MSG
-$ok && bind vfio-pci "$B3" || ok=false
-msg1+=";$BIND_MSG"
-for b in "$B1" "$B2"; do
-    tdset "$b" vfmig_testdev/state_size "$STATE_SIZE" &&
-        tdset "$b" vfmig_testdev/p2p 1 &&
-        tdset "$b" vfio_migration/precopy on &&
-        tdset "$b" vfio_migration/multi_load 1 &&
-        tdset "$b" vfmig_testdev/stop_delay_us "$DELAY_US" &&
-        tdset "$b" vfmig_testdev/resume_delay_us "$DELAY_US" &&
-        tdset "$b" vfmig_testdev/dirty_rate 0 || ok=false
-done
-if $ok; then
-    result pass "set-up:$msg1; state_size $STATE_SIZE, features '$(tdget "$B1" vfio_migration/features)', stop and resume delays $DELAY_US us"
+if lvh_testdevs "$STATE_SIZE" "$DELAY_US" "$B1" "$B2" -- "$B3"; then
+    result pass "set-up:$LVH_SETUP_MSG"
 else
-    result fail "set-up failed:$msg1 $(cat "$TMP/err" 2> /dev/null)"
+    result fail "set-up failed:$LVH_SETUP_MSG"
 fi
 
 # ---------- two hosts ------------------------------------------------------------------
@@ -150,43 +131,6 @@ else
     sed 's/^/info pci: /' "$TMP/infopci.err" | diag
 fi
 
-# check_moved: the domain runs on MIG_TO and is gone from MIG_FROM
-check_moved() {
-    local st_to st_from
-    st_to=$(lvh_virsh "$MIG_TO" domstate "$LVH_DOM" 2> /dev/null | head -1)
-    st_from=$(lvh_virsh "$MIG_FROM" domstate "$LVH_DOM" 2>&1 | head -1)
-    if [ "$MIG_RC" -eq 0 ] && [ "$st_to" = running ] && [[ $st_from == *"failed to get domain"* ]]; then
-        result pass "$MIG_NAME: virsh migrate --live $MIG_FROM -> $MIG_TO in $MIG_S s; the domain runs on $MIG_TO and is gone from $MIG_FROM"
-    else
-        result fail "$MIG_NAME: virsh migrate exit $MIG_RC; on $MIG_TO '$st_to' (want running), on $MIG_FROM '$st_from' (want no domain)"
-        sed 's/^/virsh: /' "$TMP/mig-$MIG_NAME.err" | diag
-        lvh_on "$MIG_TO" sh -c "tail -15 /var/log/libvirt/qemu/$LVH_DOM.log" 2> /dev/null | sed "s/^/$MIG_TO qemu: /" | diag
-        lvh_on "$MIG_FROM" sh -c "tail -15 /var/log/libvirt/qemu/$LVH_DOM.log" 2> /dev/null | sed "s/^/$MIG_FROM qemu: /" | diag
-    fi
-}
-
-check_states() {
-    if [[ " $SENDER_ARCS" == *">PRE_COPY "*">STOP_COPY "* ]] &&
-       [[ " $RECEIVER_ARCS" == *">RESUMING "*"RESUMING>STOP "* ]] &&
-       [[ $RECEIVER_ARCS == *">RUNNING " ]] &&
-       [ "$(tdget "$MIG_RECEIVER" vfio_migration/state)" = RUNNING ]; then
-        result pass "$MIG_NAME: sender $MIG_SENDER went through PRE_COPY and STOP_COPY, receiver $MIG_RECEIVER through RESUMING to RUNNING (the driver's log of its arcs)"
-    else
-        result fail "$MIG_NAME: want PRE_COPY then STOP_COPY on $MIG_SENDER, RESUMING then RUNNING on $MIG_RECEIVER; sender '$SENDER_ARCS', receiver '$RECEIVER_ARCS', receiver now '$(tdget "$MIG_RECEIVER" vfio_migration/state)'"
-    fi
-}
-
-check_digest() {
-    local dd
-    dd=$(tdget "$MIG_RECEIVER" vfmig_testdev/digest)
-    if [[ $SENDER_DIGEST =~ ^[0-9a-f]{64}$ ]] && [ "$SENDER_DIGEST" = "$dd" ]; then
-        result pass "$MIG_NAME: the receiver's digest equals the sender's when it stopped: ${dd:0:16}..."
-    else
-        result fail "$MIG_NAME: digests: sender stopped '${SENDER_DIGEST:-not read}', receiver '$dd'"
-        diag < "$TMP/poll-$MIG_NAME"
-    fi
-}
-
 # the capabilities libvirt turned on (migrate-set-capabilities it sent)
 caps_sent() {
     lvh_log "$1" | grep "QEMU_MONITOR_SEND_MSG: .*migrate-set-capabilities" |
@@ -241,9 +185,9 @@ if both_on "$TMP/caps-src" && both_on "$TMP/caps-dst"; then
 else
     result fail "libvirt did not turn on return-path and switchover-ack on both ends: src '$(tr '\n' ' ' < "$TMP/caps-src")', dst '$(tr '\n' ' ' < "$TMP/caps-dst")'"
 fi
-check_moved
-check_states
-check_digest
+lvh_check_moved
+lvh_check_states
+lvh_check_digest
 
 calls=$(lvh_on dst cat /var/log/libvirt/hook-calls.log 2> /dev/null | tr '\n' ';')
 if [[ ";$calls" == *";$LVH_DOM migrate begin "* ]]; then
@@ -257,9 +201,9 @@ tdset "$B2" vfmig_testdev/dirty_rate "$DIRTY_RATE"
 lvh_mig_start m2 dst src "$B2" "$B1" "$B1" ${MIG_OPTS[@]+"${MIG_OPTS[@]}"}
 lvh_mig_finish
 lvh_mig_report
-check_moved
-check_states
-check_digest
+lvh_check_moved
+lvh_check_states
+lvh_check_digest
 tdset "$B2" vfmig_testdev/dirty_rate 0
 
 # ---------- domjobabort mid-PRE_COPY ----------------------------------------------------------

@@ -1,0 +1,362 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# suites/vfmigd.sh: plain `virsh migrate --live` of a domain with a test VF
+# between two real libvirt 11.3 daemons, steered by virt-vfmigd.
+#
+# The hosts of libvirt-hosts.sh ("src" and "dst" in namespaces of this
+# guest), each with vfmig's hook in hooks/qemu.d/50-vfmig and virt-vfmigd
+# running (as its systemd unit would: -c qemu:///system, a state file, its
+# guardian; -v so that its log shows every step).  The domain has a vfmig
+# policy in <metadata> (target 2000 ms, best effort, the VF's identity)
+# for its hostdev, named by the user alias ua-vf0.  Checked:
+#  - m1 src -> dst, m2 dst -> src: the domain moves, the sender goes
+#    through PRE_COPY and STOP_COPY, the receiver's digest equals the
+#    sender's; the sending host's daemon steered it: it held QEMU's
+#    downtime-limit at 1 ms from the start of the job while the device had
+#    initial data (its log, step by step, and virsh migrate-getmaxdowntime
+#    polled during the job), released it only with the device's initial
+#    data sent and a predicted downtime within the target, and reported
+#    libvirt's measured downtime beside its prediction;
+#  - m2 runs with a Nova-style client that sets the limit to 50 ms every
+#    second: the daemon sees each overwrite and re-asserts its value;
+#  - m3: the daemon killed (SIGKILL) while it holds the limit at 1 ms: its
+#    guardian hands the limit back to QEMU's default at once, and the
+#    migration completes without any daemon, the device state equal;
+#  - m4: a load failure on the destination: the first byte of the sending
+#    device's stream flipped (its "corrupt" fault), whose image header the
+#    receiving driver refuses: the migration fails, the domain runs on with its
+#    device RUNNING and its state.  (A failure of the receiving device's
+#    final RESUMING -> STOP instead is no migration failure for QEMU 10: it
+#    resets the device and runs on: docs/operator-guide.rst.);
+#  - m5: virsh domjobabort while the device is in PRE_COPY with the limit
+#    held (the destination QEMU stopped, as in suites/libvirt.sh, so that
+#    nothing can switch before the abort): the domain runs on, its state
+#    unchanged;
+#  - SIGTERM stops both daemons and their guardians.
+# Reported, not judged: each migration's libvirt downtime and the daemon's
+# prediction (whether a target is met is the benchmark's question,
+# tests/bench, on a quiet machine).
+# vm-needs: testdev-ko
+# vm-testdevs: 2
+
+. "$VM_SRCDIR/lib.sh"
+LVH_HOSTDEV_ALIAS=ua-vf0
+. "$VM_SRCDIR/libvirt-hosts.sh"
+
+STATE_SIZE=8388608
+DIRTY_RATE=2097152
+DELAY_US=50000
+SWITCH_BW=1024          # MiB/s, where QEMU counts all guest RAM dirty
+TARGET_MS=2000
+VFMIGD=$VM_BUILDDIR/src/tools/virt-vfmigd
+HOOK=$VM_BUILDDIR/src/tools/50-vfmig
+
+tap_plan 19
+
+find_testdevs
+B1=${TESTDEVS[0]:-none}
+B2=${TESTDEVS[1]:-none}
+MIG_OPTS=()
+$LVH_NEED_EM && MIG_OPTS=(--available-switchover-bandwidth "$SWITCH_BW")
+declare -A VFMIGD_PID=()
+
+vfmigd_start() {    # HOST
+    local h=$1
+    mkdir -p -m 0755 "$LVH_SHARE/vfmigd-$h"
+    nsenter -t "${LVH_PID[$h]}" -m -n -u -- "$VFMIGD" -c qemu:///system \
+        --state-file "$LVH_SHARE/vfmigd-$h/state" -v >> "$TMP/vfmigd-$h.log" 2>&1 &
+    VFMIGD_PID[$h]=$!
+    for _ in $(seq 100); do
+        grep -q 'virt-vfmigd: watching migrations' "$TMP/vfmigd-$h.log" 2> /dev/null && return 0
+        kill -0 "${VFMIGD_PID[$h]}" 2> /dev/null || return 1
+        sleep 0.1
+    done
+    return 1
+}
+
+# the daemon's log since line N of it
+log_since() { tail -n "+$(( $2 + 1 ))" "$TMP/vfmigd-$1.log"; }
+# log_wait HOST N PATTERN: waits up to 15 s for PATTERN in the log since N
+log_wait() {
+    for _ in $(seq 150); do
+        log_since "$1" "$2" | grep -q -- "$3" && return 0
+        sleep 0.1
+    done
+    return 1
+}
+log_lines() { wc -l < "$TMP/vfmigd-$1.log"; }
+
+cleanup() {
+    local p
+    for p in "${VFMIGD_PID[@]}"; do kill "$p" 2> /dev/null; done
+    lvh_stop_all
+    [ -n "${VM_OUT:-}" ] && cp "$TMP"/vfmigd-*.log "$VM_OUT/" 2> /dev/null
+}
+trap cleanup EXIT
+
+# poll_limit HOST FILE: the limit libvirt reports, with the sender's
+# device state and initial bytes, while the job runs
+poll_limit() {
+    local h=$1 out=$2 lim st ib
+    while :; do
+        lim=$(nsenter -t "${LVH_PID[$h]}" -m -n -u -- virsh -c qemu:///system \
+              migrate-getmaxdowntime "$LVH_DOM" 2> /dev/null)
+        st=$(tdget "$MIG_SENDER" vfio_migration/state)
+        ib=$(tdget "$MIG_SENDER" vfio_migration/initial_bytes)
+        [ -n "$lim" ] && echo "$(now_us) $lim $st $ib" >> "$out"
+        sleep 0.2
+    done
+}
+
+# check_steered HOST LOGSTART: the daemon of HOST steered MIG_NAME
+check_steered() {
+    local h=$1 from=$2 log rel done_ held bad polled pbad
+    log_wait "$h" "$from" ": migrated; downtime "
+    log=$(log_since "$h" "$from" | grep "domain '$LVH_DOM'")
+    rel=$(grep -m1 ": released (" <<< "$log")
+    done_=$(grep -m1 ": migrated; downtime " <<< "$log")
+    # every step while the device had initial data: the limit held at 1 ms
+    held=$(grep -E ": (waiting|holding)" <<< "$log" | grep -c "limit 1 ms")
+    bad=$(grep -E "ua-vf0 PRE_COPY initial [1-9]" <<< "$log" |
+          grep -vc "limit 1 ms\( (was overwritten to [0-9]* ms)\)\?$")
+    polled=$(awk '$2 == 1' "$TMP/limit-$MIG_NAME" 2> /dev/null | wc -l)
+    pbad=$(awk '$3 == "PRE_COPY" && $4 > 0 && $2 != 1' "$TMP/limit-$MIG_NAME" 2> /dev/null | wc -l)
+    if grep -q "steering its migration: downtime target $TARGET_MS ms" <<< "$log" &&
+       [ "$held" -ge 1 ] && [ "$bad" -eq 0 ] && [ "$polled" -ge 1 ] && [ "$pbad" -eq 0 ] &&
+       [[ $rel == *"released (switch-over, converged)"*"ua-vf0 PRE_COPY initial 0 B"* ]] &&
+       [ -n "$done_" ]; then
+        result pass "$MIG_NAME: $h's virt-vfmigd held the limit at 1 ms ($held steps; virsh saw 1 ms $polled times during the job, never another value while the device had initial data), then ${rel#*: }; ${done_#*: }"
+    else
+        result fail "$MIG_NAME: $h's virt-vfmigd: held steps $held, steps with initial data and another limit $bad, virsh polls with 1 ms $polled and with another limit during initial data $pbad; released: '${rel:-never}'; end: '${done_:-none}'"
+        log_since "$h" "$from" | tail -40 | sed "s/^/vfmigd-$h: /" | diag
+        sed "s/^/polled limit: /" "$TMP/limit-$MIG_NAME" 2> /dev/null | tail -20 | diag
+    fi
+}
+
+# migrate NAME FROM TO SENDER RECEIVER: lvh_mig_start with the limit polled
+migrate_start() {
+    lvh_mig_start "$1" "$2" "$3" "$4" "$5" "$5" ${MIG_OPTS[@]+"${MIG_OPTS[@]}"}
+    rm -f "$TMP/limit-$1"
+    poll_limit "$2" "$TMP/limit-$1" &
+    POLL_LIMIT_PID=$!
+}
+migrate_finish() {
+    lvh_mig_finish
+    kill "$POLL_LIMIT_PID" 2> /dev/null
+    wait "$POLL_LIMIT_PID" 2> /dev/null
+    lvh_mig_report
+}
+
+# ---------- devices, hosts, hook and daemons ----------------------------------------------
+if lvh_testdevs "$STATE_SIZE" "$DELAY_US" "$B1" "$B2"; then
+    result pass "set-up:$LVH_SETUP_MSG"
+else
+    result fail "set-up failed:$LVH_SETUP_MSG"
+fi
+
+t0=$(now_us)
+ok=true
+{ lvh_start src 1 && lvh_wait src && lvh_start dst 2 && lvh_wait dst && lvh_link src dst; } \
+    2> "$TMP/hosts.err" || ok=false
+if $ok; then
+    result pass "two libvirtd $(libvirtd --version | awk '{print $NF}') hosts up in $(secs $(( $(now_us) - t0 ))) s"
+else
+    result fail "two libvirt hosts: $(tr '\n' ' ' < "$TMP/hosts.err")"
+    cat "$LVH_SHARE"/*.log 2> /dev/null | diag
+fi
+
+ok=true
+for h in src dst; do
+    lvh_install_hook "$h" "$HOOK" 50-vfmig > "$TMP/hook.err" 2>&1 || ok=false
+    vfmigd_start "$h" || ok=false
+done
+if $ok; then
+    result pass "vfmig's hook installed as hooks/qemu.d/50-vfmig and virt-vfmigd running on both hosts (pids ${VFMIGD_PID[src]}, ${VFMIGD_PID[dst]}): $(grep -m1 watching "$TMP/vfmigd-src.log")"
+else
+    result fail "hook or daemons: $(cat "$TMP/hook.err") $(cat "$TMP"/vfmigd-*.log 2> /dev/null | tr '\n' ' ')"
+fi
+
+# ---------- the domain with its policy ------------------------------------------------------------
+policy="  <metadata>
+    <vfmig:migration xmlns:vfmig='http://vfmig.org/xmlns/libvirt/domain/1.0'>
+      <vfmig:downtime target-ms='$TARGET_MS' on-failure='best-effort'/>
+      <vfmig:hostdev alias='ua-vf0'>
+        <vfmig:precopy mode='required'/>
+        <vfmig:identity driver='vfmig_testdev' vendor='0x1b36' device='0x0005' stream-version='$(tdget "$B1" vfio_migration/stream_version)' multi-load='yes' state-size='$STATE_SIZE'/>
+      </vfmig:hostdev>
+    </vfmig:migration>
+  </metadata>"
+lvh_domain_xml "$B1" "$policy" > "$LVH_SHARE/domain.xml"
+lvh_vrun src define "$LVH_SHARE/domain.xml"
+drc=$RC
+lvh_vrun src start "$LVH_DOM"
+src_rc=$RC
+st=$(lvh_virsh src domstate "$LVH_DOM" 2> /dev/null | head -1)
+meta=$(lvh_virsh src metadata "$LVH_DOM" http://vfmig.org/xmlns/libvirt/domain/1.0 2> /dev/null | tr -d '\n ')
+if [ "$drc" -eq 0 ] && [ "$src_rc" -eq 0 ] && [ "$st" = running ] &&
+   [[ $meta == *"target-ms=\"$TARGET_MS\""* || $meta == *"target-ms='$TARGET_MS'"* ]]; then
+    result pass "domain $LVH_DOM with a vfmig policy (target $TARGET_MS ms, best effort, hostdev ua-vf0 on $B1) defined and running on src"
+else
+    result fail "domain on src: define exit $drc, start exit $src_rc, state '$st', policy '$meta'"
+    diag_run
+fi
+
+# ---------- m1: src -> dst, steered by src's daemon ------------------------------------------------
+tdset "$B1" vfmig_testdev/dirty_rate "$DIRTY_RATE"
+l0=$(log_lines src)
+migrate_start m1 src dst "$B1" "$B2"
+migrate_finish
+lvh_check_moved
+lvh_check_states
+lvh_check_digest
+check_steered src "$l0"
+
+# ---------- m2: dst -> src, with a Nova-style client overwriting the limit --------------------------
+tdset "$B2" vfmig_testdev/dirty_rate "$DIRTY_RATE"
+l0=$(log_lines dst)
+migrate_start m2 dst src "$B2" "$B1"
+( while :; do
+      nsenter -t "${LVH_PID[dst]}" -m -n -u -- virsh -c qemu:///system \
+          migrate-setmaxdowntime "$LVH_DOM" 50 > /dev/null 2>&1
+      sleep 1
+  done ) &
+nova=$!
+migrate_finish
+kill "$nova" 2> /dev/null
+wait "$nova" 2> /dev/null
+lvh_check_moved
+lvh_check_states
+lvh_check_digest
+check_steered dst "$l0"
+over=$(log_since dst "$l0" | grep -c "another client set the downtime limit to 50 ms; the controller keeps ")
+done_=$(log_since dst "$l0" | grep -m1 ": migrated; downtime ")
+if [ "$over" -ge 1 ] && [[ $done_ =~ overwritten\ ([1-9][0-9]*)\ time ]]; then
+    result pass "m2: a client set the limit to 50 ms every second (as Nova's steps do): dst's daemon saw $over overwrites and re-asserted its own value each time"
+else
+    result fail "m2: Nova-style overwrites: $over seen in dst's daemon log; end: '${done_:-none}'"
+fi
+
+# ---------- m3: the daemon killed while it holds the limit ---------------------------------------
+tdset "$B1" vfmig_testdev/dirty_rate "$DIRTY_RATE"
+l0=$(log_lines src)
+migrate_start m3 src dst "$B1" "$B2"
+held=
+for _ in $(seq 600); do
+    held=$(lvh_virsh src migrate-getmaxdowntime "$LVH_DOM" 2> /dev/null)
+    [ "$held" = 1 ] && break
+    kill -0 "$MIG_PID" 2> /dev/null || break
+    sleep 0.1
+done
+kill -KILL "${VFMIGD_PID[src]}"
+k0=$(now_us)
+back=
+for _ in $(seq 100); do
+    back=$(lvh_virsh src migrate-getmaxdowntime "$LVH_DOM" 2> /dev/null)
+    [ -n "$back" ] && [ "$back" != 1 ] && break
+    sleep 0.1
+done
+back_s=$(secs $(( $(now_us) - k0 )))
+migrate_finish
+wait "${VFMIGD_PID[src]}" 2> /dev/null
+g=$(log_since src "$l0" | grep -m1 "guardian: domain '$LVH_DOM': the daemon is gone")
+if [ "$held" = 1 ] && [ "$back" = 300 ] && [ -n "$g" ]; then
+    result pass "m3: virt-vfmigd killed (SIGKILL) while it held the limit at 1 ms: the limit was $back ms again $back_s s later ($g)"
+else
+    result fail "m3: limit before the kill '${held:-?}' (want 1), after it '${back:-?}' (want 300, QEMU's default) after $back_s s; guardian: '${g:-no line}'"
+    log_since src "$l0" | tail -20 | sed 's/^/vfmigd-src: /' | diag
+fi
+lvh_check_moved
+lvh_check_digest
+vfmigd_start src || diag "src's virt-vfmigd did not start again: $(tail -3 "$TMP/vfmigd-src.log")"
+
+# ---------- m4: a load failure on the destination ----------------------------------------------
+tdset "$B2" vfmig_testdev/dirty_rate 0
+d_before=$(tdget "$B2" vfmig_testdev/digest)
+tdset "$B2" vfmig_testdev/fault "corrupt 0"
+armed=$(tdget "$B2" vfmig_testdev/fault)
+l0=$(log_lines dst)
+migrate_start m4 dst src "$B2" "$B1"
+migrate_finish
+sleep 1
+st_dst=$(lvh_virsh dst domstate "$LVH_DOM" 2> /dev/null | head -1)
+st_src=$(lvh_virsh src domstate "$LVH_DOM" 2>&1 | head -1)
+dev_st=$(tdget "$B2" vfio_migration/state)
+d_after=$(tdget "$B2" vfmig_testdev/digest)
+why=$(grep -v '^$' "$TMP/mig-m4.err" | head -1)
+log_wait dst "$l0" "migration ended without completing"
+endl=$(log_since dst "$l0" | grep -m1 "domain '$LVH_DOM': migration ended without completing")
+if [ "$armed" = "corrupt 0" ] && [ "$MIG_RC" -ne 0 ] && [ "$MIG_RC" -ne 124 ] &&
+   [ "$st_dst" = running ] && [[ $st_src == *"failed to get domain"* ]] &&
+   [ "$dev_st" = RUNNING ] && [ -n "$d_before" ] && [ "$d_before" = "$d_after" ] &&
+   [ -n "$endl" ]; then
+    result pass "m4: the destination refused the device's stream (the first byte flipped: its image header): virsh migrate failed after $MIG_S s ($why); the domain runs on dst with $B2 RUNNING and its digest; the daemon: ${endl#*: }"
+else
+    result fail "m4: load failure: fault armed '$armed', migrate exit $MIG_RC ($why); dst '$st_dst' (want running), src '$st_src' (want no domain); $B2 '$dev_st'; digest before ${d_before:0:16}, after ${d_after:0:16}; daemon: '${endl:-no end line}'"
+    log_since dst "$l0" | tail -15 | sed 's/^/vfmigd-dst: /' | diag
+fi
+tdset "$B2" vfmig_testdev/fault none
+
+# ---------- m5: domjobabort while the daemon holds -------------------------------------------------
+d_before=$(tdget "$B2" vfmig_testdev/digest)
+l0=$(log_lines dst)
+migrate_start m5 dst src "$B2" "$B1"
+# the destination QEMU stopped once the device is in PRE_COPY: it cannot
+# acknowledge the initial data, so QEMU cannot switch before the abort
+ast=
+dpid=
+for _ in $(seq 2400); do
+    [[ $dpid =~ ^[0-9]+$ ]] || dpid=$(lvh_on src cat "/run/libvirt/qemu/$LVH_DOM.pid" 2> /dev/null)
+    ast=$(tdget "$B2" vfio_migration/state)
+    if [ "$ast" = PRE_COPY ]; then
+        [[ $dpid =~ ^[0-9]+$ ]] && kill -STOP "$dpid"
+        break
+    fi
+    kill -0 "$MIG_PID" 2> /dev/null || break
+    sleep 0.05
+done
+lim=$(lvh_virsh dst migrate-getmaxdowntime "$LVH_DOM" 2> /dev/null)
+sleep 1
+ast2=$(tdget "$B2" vfio_migration/state)
+lvh_vrun dst domjobabort "$LVH_DOM"
+arc=$RC
+[[ $dpid =~ ^[0-9]+$ ]] && kill -CONT "$dpid" 2> /dev/null
+migrate_finish
+sleep 1
+st_dst=$(lvh_virsh dst domstate "$LVH_DOM" 2> /dev/null | head -1)
+dev_st=$(tdget "$B2" vfio_migration/state)
+d_after=$(tdget "$B2" vfmig_testdev/digest)
+if [ "$ast" = PRE_COPY ] && [ "$ast2" = PRE_COPY ] && [ "$lim" = 1 ] && [ "$arc" -eq 0 ] && [ "$MIG_RC" -ne 0 ] &&
+   [[ $SENDER_ARCS != *STOP_COPY* ]] && [ "$st_dst" = running ] && [ "$dev_st" = RUNNING ] &&
+   [ -n "$d_before" ] && [ "$d_before" = "$d_after" ]; then
+    result pass "m5: domjobabort while $B2 was in PRE_COPY with the limit held at 1 ms: virsh migrate failed, the device never reached STOP_COPY; the domain runs on dst, $B2 RUNNING with its digest"
+else
+    result fail "m5: abort: device '$ast', 1 s later '$ast2' (want PRE_COPY), limit '$lim' (want 1), domjobabort exit $arc, migrate exit $MIG_RC, arcs '$SENDER_ARCS'; dst '$st_dst'; $B2 '$dev_st'; digest before ${d_before:0:16}, after ${d_after:0:16}"
+    diag_run
+fi
+
+# ---------- the end ------------------------------------------------------------------------------
+ok=true
+for h in src dst; do
+    kill -TERM "${VFMIGD_PID[$h]}" 2> /dev/null
+    wait "${VFMIGD_PID[$h]}"
+    rc=$?
+    [ "$rc" -eq 0 ] && tail -1 "$TMP/vfmigd-$h.log" | grep -q "virt-vfmigd: stopped" || ok=false
+    diag "$h's virt-vfmigd: exit $rc; $(tail -1 "$TMP/vfmigd-$h.log")"
+done
+VFMIGD_PID=()
+sleep 0.5
+left=$(pgrep -c -x virt-vfmigd 2> /dev/null)
+if $ok && [ "${left:-0}" -eq 0 ]; then
+    result pass "SIGTERM stopped both daemons (exit 0) and their guardians: no virt-vfmigd left"
+else
+    result fail "stopping the daemons: ${left:-0} virt-vfmigd processes left"
+    ps -eo pid,ppid,args | grep virt-vfmigd | grep -v grep | diag
+fi
+
+lvh_virsh dst destroy "$LVH_DOM" > /dev/null 2>&1
+lvh_virsh dst undefine "$LVH_DOM" > /dev/null 2>&1
+lvh_stop_all
+trap - EXIT
+[ -n "${VM_OUT:-}" ] && cp "$TMP"/vfmigd-*.log "$VM_OUT/" 2> /dev/null
+tap_end
