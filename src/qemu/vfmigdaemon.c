@@ -369,7 +369,11 @@ vfmigDaemonConsider(vfmigDaemon *d,
     opts.overheadUs = vfmigDaemonOverheadUs(d);
     opts.loadUs = d->config->loadUs;
     if ((rc = vfmigSteerNew(dom, &opts, &steer)) <= 0) {
-        if (rc < 0)
+        if (rc < 0 && vfmigGetLastErrorCode() == VFMIG_ERR_DEVICE_BUSY)
+            vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_INFO,
+                              _("domain '%1$s' migrates; not steered here: %2$s"),
+                              virDomainGetName(dom), vfmigGetLastErrorMessage());
+        else if (rc < 0)
             vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_WARNING,
                               _("domain '%1$s' migrates, but is not steered: %2$s"),
                               virDomainGetName(dom), vfmigGetLastErrorMessage());

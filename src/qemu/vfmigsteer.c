@@ -8,11 +8,16 @@
 
 #include "vfmigsteer.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include <libvirt/virterror.h>
 
 #include "vfmigerror.h"
+#include "vfmigfile.h"
 #include "vfmigi18n.h"
 #include "vfmiglog.h"
 #include "vfmignodedevprobe.h"
@@ -34,6 +39,7 @@ struct _vfmigSteer {
     uint64_t targetUs;
     GPtrArray *warnings;            /* char * */
     vfmigController *ctl;
+    int lockFd;
 };
 
 
@@ -212,6 +218,8 @@ vfmigSteerFree(vfmigSteer *steer)
         g_ptr_array_unref(steer->warnings);
     if (steer->dom)
         virDomainFree(steer->dom);
+    if (steer->lockFd >= 0)
+        close(steer->lockFd);
     g_free(steer->name);
     g_free(steer);
 }
@@ -239,6 +247,56 @@ vfmigSteerDowntime(const vfmigDomainPolicy *policy,
 }
 
 
+/* Takes the steering lock of @steer's domain. */
+static int
+vfmigSteerLock(vfmigSteer *steer,
+               const char *lockDir)
+{
+    g_autofree char *dir = NULL;
+    g_autofree char *path = NULL;
+    g_autofree char *pid = NULL;
+    int fd;
+
+    if (lockDir)
+        dir = g_strdup(lockDir);
+    else if (g_getenv("VFMIG_RUN_DIR"))
+        dir = g_build_filename(g_getenv("VFMIG_RUN_DIR"), "steer", NULL);
+    else
+        dir = g_strdup(VFMIG_STEER_LOCK_DIR);
+    if (vfmigFileMakeDir(_("steering lock directory"), dir) < 0)
+        return -1;
+    path = g_strdup_printf("%s/%s.lock", dir, steer->uuid);
+    if ((fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644)) < 0) {
+        vfmigReportSystemError(errno, _("cannot open the steering lock '%1$s'"),
+                               path);
+        return -1;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+        int err = errno;
+        char buf[32] = "";
+        ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+
+        close(fd);
+        if (err == EWOULDBLOCK) {
+            if (n > 0)
+                buf[n] = '\0';
+            g_strstrip(buf);
+            vfmigReportError(VFMIG_ERR_DEVICE_BUSY,
+                             _("the migration of domain '%1$s' is steered already (by process %2$s)"),
+                             steer->name, *buf ? buf : "?");
+            return -1;
+        }
+        vfmigReportSystemError(err, _("cannot lock '%1$s'"), path);
+        return -1;
+    }
+    pid = g_strdup_printf("%lld\n", (long long) getpid());
+    if (ftruncate(fd, 0) < 0 || pwrite(fd, pid, strlen(pid), 0) < 0)
+        VFMIG_DEBUG("cannot write the pid into %s", path);
+    steer->lockFd = fd;
+    return 0;
+}
+
+
 int
 vfmigSteerNew(virDomainPtr dom,
               const vfmigSteerOptions *opts,
@@ -256,6 +314,7 @@ vfmigSteerNew(virDomainPtr dom,
     int rc;
 
     *steer = NULL;
+    s->lockFd = -1;
     s->name = g_strdup(virDomainGetName(dom));
     if (virDomainGetUUIDString(dom, s->uuid) < 0) {
         vfmigSteerReportLibvirt(_("reading the UUID"), s->name);
@@ -302,6 +361,9 @@ vfmigSteerNew(virDomainPtr dom,
                     vfmigDevCtlHintSourceToString(sd->resume.source));
     }
     g_ptr_array_add(names, NULL);
+
+    if (vfmigSteerLock(s, opts->lockDir) < 0)
+        return -1;
 
     vfmigSteerDowntime(policy, &targetMs, &onFailure);
     if (opts->targetMs)

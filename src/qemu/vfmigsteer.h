@@ -28,6 +28,11 @@
 #include "vfmigdevctl.h"
 #include "vfmigdomainpolicy.h"
 
+/* Where the steering locks are: one <uuid>.lock per domain being
+ * steered, flock()ed by the process that steers it (virt-vfmigd or
+ * `virt-vfmig migrate`), so that two never steer one migration. */
+#define VFMIG_STEER_LOCK_DIR "/run/vfmig/steer"
+
 /* QEMU's downtime-limit when nobody set one, ms (migration/options.c). */
 #define VFMIG_STEER_QEMU_DEFAULT_LIMIT_MS 300
 
@@ -39,6 +44,8 @@ struct _vfmigSteerOptions {
     uint64_t deadlineUs;            /* 0: none */
     uint64_t overheadUs;            /* libvirt's own switchover time */
     uint64_t loadUs;                /* 0: rely on switchover-ack */
+    const char *lockDir;            /* NULL: VFMIG_STEER_LOCK_DIR, or
+                                     * $VFMIG_RUN_DIR/steer */
 };
 
 typedef struct _vfmigSteer vfmigSteer;
