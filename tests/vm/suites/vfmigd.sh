@@ -303,13 +303,20 @@ l0=$(log_lines dst)
 migrate_start m5 dst src "$B2" "$B1"
 # the destination QEMU stopped once the device is in PRE_COPY: it cannot
 # acknowledge the initial data, so QEMU cannot switch before the abort
+# (its pid read only then: the pid file of m4's destination QEMU may
+# still be there before)
 ast=
 dpid=
 for _ in $(seq 2400); do
-    [[ $dpid =~ ^[0-9]+$ ]] || dpid=$(lvh_on src cat "/run/libvirt/qemu/$LVH_DOM.pid" 2> /dev/null)
     ast=$(tdget "$B2" vfio_migration/state)
     if [ "$ast" = PRE_COPY ]; then
-        [[ $dpid =~ ^[0-9]+$ ]] && kill -STOP "$dpid"
+        dpid=$(lvh_on src cat "/run/libvirt/qemu/$LVH_DOM.pid" 2> /dev/null)
+        if [[ $dpid =~ ^[0-9]+$ ]] && [ "$(cat "/proc/$dpid/comm" 2> /dev/null)" = qemu-system-x86 ]; then
+            kill -STOP "$dpid"
+        else
+            diag "m5: no destination QEMU to stop (pid file: '$dpid')"
+            dpid=
+        fi
         break
     fi
     kill -0 "$MIG_PID" 2> /dev/null || break
