@@ -993,6 +993,10 @@ prepareEnableMigration(vfmigPrepare *p,
         return -1;
     if (res == PROP_PRESENT)
         return 0;
+    if (q->state != VFMIG_DOMAIN_PREPARE_QEMU_KNOWN)
+        addNote(p, g_strdup_printf(_("%1$s: whether %2$s has enable-migration is unknown (%3$s): it is set all the same, as the VF needs it (QEMU 8.1 and later have it)"),
+                                   name, emulatorName(q),
+                                   q->why ? q->why : _("not asked")));
 
     reason = dev->cap->dirtyReason ? g_strdup(dev->cap->dirtyReason) :
         g_strdup_printf(_("driver '%1$s' offers no DMA dirty logging"), dev->cap->driver);

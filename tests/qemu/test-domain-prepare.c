@@ -465,6 +465,7 @@ testQEMUWithout(Fake *f,
     g_assert_true(hasChange(res2, "enable-migration=on"));
     g_assert_false(hasChange(res2, "migration-events"));
     g_assert_true(hasNote(res2, "whether /usr/bin/qemu-system-x86_64 has it is unknown (it timed out)"));
+    g_assert_true(hasNote(res2, "whether /usr/bin/qemu-system-x86_64 has enable-migration is unknown (it timed out): it is set all the same"));
 }
 
 
