@@ -207,32 +207,9 @@ readDomain(const char *xml)
 {
     g_autoptr(xmlDoc) doc = NULL;
     xmlNodePtr root;
-    size_t len;
 
-    if (!xml) {
-        vfmigReportError(VFMIG_ERR_INVALID_ARG, "%s", _("no domain XML given"));
+    if (!(doc = vfmigXMLReadDoc(xml, _("domain"))))
         return NULL;
-    }
-    len = strlen(xml);
-    if (len > INT_MAX) {
-        vfmigReportError(VFMIG_ERR_INVALID_ARG,
-                         _("domain XML too large (%1$zu bytes)"), len);
-        return NULL;
-    }
-    xmlResetLastError();
-    doc = xmlReadMemory(xml, (int) len, NULL, NULL,
-                        XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-    if (!doc) {
-        const xmlError *err = xmlGetLastError();
-        g_autofree char *msg = NULL;
-
-        if (err && err->message)
-            msg = g_strchomp(g_strdup(err->message));
-        vfmigReportError(VFMIG_ERR_INVALID_ARG,
-                         _("malformed domain XML at line %1$d: %2$s"),
-                         err ? err->line : 0, msg ? msg : _("unknown error"));
-        return NULL;
-    }
     root = xmlDocGetRootElement(doc);
     if (!root || root->ns || !xmlStrEqual(root->name, BAD_CAST "domain")) {
         vfmigReportError(VFMIG_ERR_INVALID_ARG,
@@ -1232,11 +1209,11 @@ writePolicy(vfmigPrepare *p)
     vfmigBufferSetIndent(&buf, (elementDepth(metadata) + 1) * 2);
     vfmigDomainPolicyFormat(&buf, p->policy);
     str = g_strstrip(vfmigBufferContentAndReset(&buf));
-    if (!(pdoc = xmlReadMemory(str, strlen(str), NULL, NULL,
-                               XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING)) ||
-        !(node = xmlDocCopyNode(xmlDocGetRootElement(pdoc), p->doc, 1))) {
+    if (!(pdoc = vfmigXMLReadDoc(str, _("formatted migration policy"))))
+        return -1;
+    if (!(node = xmlDocCopyNode(xmlDocGetRootElement(pdoc), p->doc, 1))) {
         vfmigReportError(VFMIG_ERR_INTERNAL_ERROR, "%s",
-                         _("cannot parse the formatted migration policy"));
+                         _("cannot copy the formatted migration policy into the domain XML"));
         return -1;
     }
     if (old) {
