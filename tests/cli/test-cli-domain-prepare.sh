@@ -15,8 +15,10 @@
 # QEMU command line libvirt builds from it cannot be checked here: libvirt
 # refuses a hostdev on a host without an IOMMU, even for
 # domxml-to-native.)
-# Unknown domains, a VF off VFIO and bad options are refused and change
-# nothing.  The decision itself: tests/qemu/test-domain-prepare.c.
+# The VNC password of the definition survives, and --dry-run does not
+# show it.  A running domain (TCG, the VF in its definition only) gets
+# the changes in its definition; a transient one is refused.  Unknown
+# domains, a VF off VFIO and bad options are refused and change nothing.  The decision itself: tests/qemu/test-domain-prepare.c.
 #
 # usage: test-cli-domain-prepare.sh VIRT_VFMIG SRCDIR
 set -uo pipefail
@@ -30,7 +32,7 @@ tmp=$(mktemp -d)
 trap '[ -n "${KEEP:-}" ] || rm -rf "$tmp"' EXIT
 n=0
 fail=0
-echo "1..16"
+echo "1..19"
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 nok() {
     n=$((n + 1)); fail=$((fail + 1)); echo "not ok $n - $1"
@@ -93,6 +95,7 @@ domain() {    # domain NAME UUID HOSTDEVS...
     <emulator>/usr/bin/qemu-system-x86_64</emulator>
     <controller type='usb' model='none'/>
     <memballoon model='none'/>
+    <graphics type='vnc' passwd='s3cretvn'/>
 EOF
     shift 2
     printf '%s\n' "$@"
@@ -103,6 +106,10 @@ domain vfmig-prep 5b0c2a9e-3f56-4f7e-8d1c-0a4f2d9e6b11 \
     "$(hostdev 0x3b 0x00 0x2)" "$(hostdev 0x3b 0x00 0x3)" > "$tmp/dom.xml"
 domain vfmig-host b6f3f7a1-2c44-4e0b-9f8e-7d3c1a5b2e22 \
     "$(hostdev 0x3b 0x00 0x5)" > "$tmp/host.xml"
+# started (TCG, no device), then a VF attached to its definition only
+domain vfmig-run 0c6b9d2e-8a31-4b7f-a5e2-3d9f1c7b4a33 > "$tmp/run.xml"
+hostdev 0x3b 0x00 0x2 > "$tmp/run-hostdev.xml"
+domain vfmig-transient 7e2a4c6b-1d93-4f5a-b8c7-9e0d2f4a6c44 > "$tmp/transient.xml"
 
 # Everything is recorded into $tmp; the checks run after the daemon is
 # gone.
@@ -112,6 +119,8 @@ rc=0
     v() { virsh -q -c qemu:///system "$@" 2>> "$tmp/virsh.err"; }
     step() { local name=$1; shift; "$@" > "$tmp/$name.out" 2> "$tmp/$name.err" < /dev/null; echo $? > "$tmp/$name.rc"; }
     x() { "$vfmig" -c qemu:///system "$@"; }
+    # no QEMU outlives the daemon
+    trap "v destroy vfmig-run > /dev/null; v destroy vfmig-transient > /dev/null" EXIT
     step define v define "$tmp/dom.xml"
     step define_host v define "$tmp/host.xml"
     v dumpxml --inactive vfmig-prep > "$tmp/before.xml"
@@ -128,6 +137,15 @@ rc=0
     step host x domain-prepare vfmig-host
     v dumpxml --inactive vfmig-host > "$tmp/host-after.xml"
     step badopt x domain-prepare vfmig-prep --precopy sometimes
+    v dumpxml --inactive --security-info vfmig-prep > "$tmp/secure.xml"
+    step define_run v define "$tmp/run.xml"
+    step start_run v start vfmig-run
+    step attach_run v attach-device vfmig-run "$tmp/run-hostdev.xml" --config
+    step running x domain-prepare vfmig-run
+    v dumpxml --inactive vfmig-run > "$tmp/running-inactive.xml"
+    v dumpxml vfmig-run > "$tmp/running-live.xml"
+    step create_transient v create "$tmp/transient.xml"
+    step transient x domain-prepare vfmig-transient
 ' bash "$VFMIG" "$tmp" > "$tmp/with.out" 2>&1 < /dev/null || rc=$?
 
 if [ "$rc" = 0 ] && [ "$(rcof define)" = 0 ] && [ "$(rcof define_host)" = 0 ]; then
@@ -242,6 +260,28 @@ if [ "$(rcof badopt)" = 2 ] &&
     ok "a bad --precopy is a usage error"
 else
     nok "domain-prepare --precopy sometimes (rc $(rcof badopt))" "$tmp/badopt.err"
+fi
+
+if grep -q "passwd='s3cretvn'" "$tmp/secure.xml" && ! grep -q s3cret "$tmp/dry.out"; then
+    ok "the definition keeps its VNC password, and --dry-run does not show it"
+else
+    nok "the VNC password: lost by the define, or shown by --dry-run" "$tmp/secure.xml"
+fi
+if [ "$(rcof start_run)" = 0 ] && [ "$(rcof attach_run)" = 0 ] && [ "$(rcof running)" = 0 ] &&
+   grep -q "^The domain is running: the changes apply when it next starts" "$tmp/running.out" &&
+   grep -q "<alias name='ua-vfmig-0'/>" "$tmp/running-inactive.xml" &&
+   ! grep -q "vfmig:migration" "$tmp/running-live.xml"; then
+    ok "a running domain: its definition is prepared, the running one is not, and it says so"
+else
+    nok "domain-prepare of a running domain (start $(rcof start_run), attach $(rcof attach_run), rc $(rcof running))" \
+        "$tmp/running.out" "$tmp/running.err" "$tmp/virsh.err"
+fi
+if [ "$(rcof create_transient)" = 0 ] && [ "$(rcof transient)" = 1 ] &&
+   grep -q "^error: domain 'vfmig-transient' is transient: libvirt keeps no definition of it to change" "$tmp/transient.err"; then
+    ok "a transient domain is refused: it has no definition to change"
+else
+    nok "domain-prepare of a transient domain (create $(rcof create_transient), rc $(rcof transient))" \
+        "$tmp/transient.out" "$tmp/transient.err" "$tmp/virsh.err"
 fi
 
 # ---- without a daemon
