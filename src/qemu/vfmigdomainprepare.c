@@ -20,6 +20,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -328,18 +329,27 @@ vfmigDomainPrepareProbeQEMU(const char *emulator,
     g_auto(GStrv) names = NULL;
     gint64 deadline = g_get_monotonic_time() + (gint64) timeoutMs * 1000;
     int pipefd[2] = { -1, -1 };
+    struct stat st;
     int devnull;
     int status;
     pid_t pid;
     pid_t rc;
 
     *properties = NULL;
-    if (!g_path_is_absolute(emulator) ||
-        !g_file_test(emulator, G_FILE_TEST_IS_REGULAR) ||
-        !g_file_test(emulator, G_FILE_TEST_IS_EXECUTABLE)) {
+    if (!g_path_is_absolute(emulator) || stat(emulator, &st) < 0 ||
+        !S_ISREG(st.st_mode) || !(st.st_mode & S_IXUSR)) {
         vfmigReportError(VFMIG_ERR_INVALID_ARG,
                          _("the emulator '%1$s' is not an executable file given by an absolute path"),
                          emulator);
+        return -1;
+    }
+    /* it runs with our privileges, often root's: only a binary that
+     * root or we own and nobody else may change */
+    if ((st.st_uid != 0 && st.st_uid != geteuid()) ||
+        (st.st_mode & (S_IWGRP | S_IWOTH))) {
+        vfmigReportError(VFMIG_ERR_OPERATION_INVALID,
+                         _("refusing to run the emulator '%1$s': it is owned by uid %2$u or writable by its group or others, and would run with this program's privileges"),
+                         emulator, (unsigned int) st.st_uid);
         return -1;
     }
     if ((devnull = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0) {

@@ -715,6 +715,13 @@ testProbeQEMU(Fake *f,
     g_assert_nonnull(strstr(vfmigGetLastErrorMessage(), "is not an executable file"));
     g_assert_cmpint(vfmigDomainPrepareProbeQEMU("qemu-system-x86_64", 5000, &props), ==, -1);
     g_assert_null(props);
+
+    /* a binary others may change is not run with our privileges */
+    g_assert_cmpint(chmod(good, 0777), ==, 0);
+    g_assert_cmpint(vfmigDomainPrepareProbeQEMU(good, 5000, &props), ==, -1);
+    g_assert_cmpint(vfmigGetLastErrorCode(), ==, VFMIG_ERR_OPERATION_INVALID);
+    g_assert_nonnull(strstr(vfmigGetLastErrorMessage(), "refusing to run the emulator"));
+    g_assert_null(props);
 }
 
 
