@@ -573,23 +573,33 @@ findChild(xmlNodePtr parent,
 
 
 /* A new element @name in @ns with the attributes @attrs (name, value,
- * ..., NULL). */
+ * ..., NULL), linked into @parent before @before (see linkChild).  NULL
+ * with an error. */
 static xmlNodePtr
-newElement(xmlDocPtr doc,
+addElement(xmlNodePtr parent,
+           xmlNodePtr before,
            xmlNsPtr ns,
            const char *name,
            const char *const *attrs)
 {
-    xmlNodePtr node = xmlNewDocNode(doc, ns, BAD_CAST name, NULL);
+    xmlNodePtr node = xmlNewDocNode(parent->doc, ns, BAD_CAST name, NULL);
     size_t i;
 
     if (!node)
-        abort();
+        goto error;
     for (i = 0; attrs && attrs[i]; i += 2) {
-        if (!xmlNewProp(node, BAD_CAST attrs[i], BAD_CAST attrs[i + 1]))
-            abort();
+        if (!xmlNewProp(node, BAD_CAST attrs[i], BAD_CAST attrs[i + 1])) {
+            xmlFreeNode(node);
+            goto error;
+        }
     }
+    linkChild(parent, before, node);
     return node;
+
+ error:
+    vfmigReportError(VFMIG_ERR_INTERNAL_ERROR,
+                     _("cannot make the element <%1$s> of the domain XML"), name);
+    return NULL;
 }
 
 
@@ -783,7 +793,7 @@ newAlias(vfmigPrepare *p)
 
 /* Gives the hostdev element @node the user alias @alias, where libvirt
  * writes it (before <acpi>, <rom> and the guest <address>). */
-static void
+static int
 setAlias(xmlNodePtr node,
          const char *alias)
 {
@@ -792,36 +802,45 @@ setAlias(xmlNodePtr node,
     xmlNodePtr before;
 
     if (elem) {
-        xmlSetProp(elem, BAD_CAST "name", BAD_CAST alias);
-        return;
+        if (!xmlSetProp(elem, BAD_CAST "name", BAD_CAST alias)) {
+            vfmigReportError(VFMIG_ERR_INTERNAL_ERROR, "%s",
+                             _("cannot set the alias of a hostdev"));
+            return -1;
+        }
+        return 0;
     }
     if (!(before = findChild(node, NULL, "acpi", NULL, NULL)) &&
         !(before = findChild(node, NULL, "rom", NULL, NULL)))
         before = findChild(node, NULL, "address", NULL, NULL);
-    linkChild(node, before, newElement(node->doc, NULL, "alias", attrs));
+    return addElement(node, before, NULL, "alias", attrs) ? 0 : -1;
 }
 
 
-/* The user alias of the hostdev @dh (element @node), given one when it
- * has none. */
-static char *
+/* *@alias, the user alias of the hostdev @dh (element @node), given one
+ * when it has none. */
+static int
 ensureAlias(vfmigPrepare *p,
             const vfmigDomainPolicyDomHostdev *dh,
-            xmlNodePtr node)
+            xmlNodePtr node,
+            char **out)
 {
     g_autofree char *name = NULL;
-    char *alias;
+    g_autofree char *alias = NULL;
 
-    if (dh->alias && g_str_has_prefix(dh->alias, "ua-"))
-        return g_strdup(dh->alias);
+    if (dh->alias && g_str_has_prefix(dh->alias, "ua-")) {
+        *out = g_strdup(dh->alias);
+        return 0;
+    }
 
     alias = newAlias(p);
-    setAlias(node, alias);
+    if (setAlias(node, alias) < 0)
+        return -1;
     name = hostdevName(dh);
     addChange(p,
               g_strdup_printf(_("%1$s: user alias '%2$s'"), name, alias),
               g_strdup(_("The migration policy and the QEMU override name the hostdev by its alias, and only a user alias ('ua-...') stays in the persistent definition and across a migration: the alias libvirt gives a device itself (hostdevN) exists only while the domain runs.")));
-    return alias;
+    *out = g_steal_pointer(&alias);
+    return 0;
 }
 
 
@@ -839,8 +858,11 @@ qemuNamespace(vfmigPrepare *p,
             return -1;
         }
         if (!(ns = xmlNewNs(p->root, BAD_CAST VFMIG_QEMU_DOMAIN_NS_URI,
-                            BAD_CAST "qemu")))
-            abort();
+                            BAD_CAST "qemu"))) {
+            vfmigReportError(VFMIG_ERR_INTERNAL_ERROR, "%s",
+                             _("cannot declare libvirt's QEMU namespace in the domain XML"));
+            return -1;
+        }
     }
     *out = ns;
     return 0;
@@ -871,7 +893,6 @@ ensureProperty(vfmigPrepare *p,
                vfmigPropResult *result,
                char **old)
 {
-    const char *const overrideAttrs[] = { NULL };
     const char *const deviceAttrs[] = { "alias", alias, NULL };
     const char *const propAttrs[] = { "name", name, "type", type, "value", value, NULL };
     xmlNodePtr override;
@@ -899,27 +920,26 @@ ensureProperty(vfmigPrepare *p,
             *result = PROP_OTHER;
             return 0;
         }
-        xmlSetProp(prop, BAD_CAST "type", BAD_CAST type);
-        xmlSetProp(prop, BAD_CAST "value", BAD_CAST value);
+        if (!xmlSetProp(prop, BAD_CAST "type", BAD_CAST type) ||
+            !xmlSetProp(prop, BAD_CAST "value", BAD_CAST value)) {
+            vfmigReportError(VFMIG_ERR_INTERNAL_ERROR,
+                             _("cannot set the property '%1$s' in <qemu:override>"), name);
+            return -1;
+        }
         *result = PROP_REPLACED;
         return 0;
     }
 
     if (qemuNamespace(p, &ns) < 0)
         return -1;
-    if (!override) {
-        override = newElement(p->doc, ns, "override", overrideAttrs);
-        linkChild(p->root, NULL, override);
-    }
-    if (!device) {
-        device = newElement(p->doc, ns, "device", deviceAttrs);
-        linkChild(override, NULL, device);
-    }
-    if (!frontend) {
-        frontend = newElement(p->doc, ns, "frontend", overrideAttrs);
-        linkChild(device, NULL, frontend);
-    }
-    linkChild(frontend, NULL, newElement(p->doc, ns, "property", propAttrs));
+    if ((!override &&
+         !(override = addElement(p->root, NULL, ns, "override", NULL))) ||
+        (!device &&
+         !(device = addElement(override, NULL, ns, "device", deviceAttrs))) ||
+        (!frontend &&
+         !(frontend = addElement(device, NULL, ns, "frontend", NULL))) ||
+        !addElement(frontend, NULL, ns, "property", propAttrs))
+        return -1;
     *result = PROP_ADDED;
     return 0;
 }
@@ -1200,7 +1220,6 @@ writePolicy(vfmigPrepare *p)
         xmlNodePtr child;
         size_t i;
 
-        metadata = newElement(p->doc, NULL, "metadata", NULL);
         for (child = p->root->children; child; child = child->next) {
             if (child->type != XML_ELEMENT_NODE || child->ns)
                 continue;
@@ -1211,7 +1230,8 @@ writePolicy(vfmigPrepare *p)
             if (i == G_N_ELEMENTS(before))
                 break;
         }
-        linkChild(p->root, child, metadata);
+        if (!(metadata = addElement(p->root, child, NULL, "metadata", NULL)))
+            return -1;
     } else {
         old = findChild(metadata, VFMIG_DOMAIN_POLICY_NS_URI, "migration", NULL, NULL);
     }
@@ -1352,8 +1372,8 @@ vfmigDomainPrepare(const char *xml,
 
         if (probeVF(&p, dh, &dev, &qemu) < 0)
             return -1;
-        alias = ensureAlias(&p, dh, nodes[i]);
-        if (preparePolicyEntry(&p, dh, dev, alias) < 0 ||
+        if (ensureAlias(&p, dh, nodes[i], &alias) < 0 ||
+            preparePolicyEntry(&p, dh, dev, alias) < 0 ||
             prepareEnableMigration(&p, dh, dev, qemu, alias) < 0 ||
             prepareMigrationEvents(&p, dh, alias) < 0)
             return -1;
