@@ -642,7 +642,8 @@ addNote(vfmigPrepare *p,
 }
 
 
-/* "hostdev 0000:3b:00.2" or "interface 0000:3b:00.2", for messages. */
+/* "hostdev 0000:3b:00.2" or "<interface type='hostdev'> 0000:3b:00.2", for
+ * messages. */
 static char *
 hostdevName(const vfmigDomainPolicyDomHostdev *dh)
 {
