@@ -28,6 +28,7 @@
 #include "vfmigdiff.h"
 #include "vfmigdomainprepare.h"
 #include "vfmigerror.h"
+#include "vfmighook.h"
 
 #define VF61 "0000:00:02.0"         /* DMA logging: device dirty tracking */
 #define VF612 "0000:00:03.0"        /* no DMA logging: Debian's 6.12 */
@@ -361,6 +362,29 @@ checkFile(Fake *f,
 }
 
 
+/* The destination hook, on a host with the same VFs, accepts the
+ * prepared domain: the identity is what the hook compares. */
+static void
+assertHookAccepts(Fake *f,
+                  const char *xml)
+{
+    g_autoptr(vfmigHookResult) hook = NULL;
+    size_t i;
+
+    if (vfmigHookCheck("migrate", "begin", xml, &f->paths, &hook) < 0)
+        g_error("vfmigHookCheck: %s", vfmigGetLastErrorMessage());
+    for (i = 0; i < hook->devices->len; i++) {
+        g_autofree char *reasons = vfmigHookDeviceReasons(g_ptr_array_index(hook->devices, i));
+
+        g_test_message("hook: %s", reasons);
+    }
+    g_assert_cmpint(hook->verdict, ==, VFMIG_HOOK_ACCEPTED);
+    g_assert_false(hook->wouldRefuse);
+    g_assert_cmpuint(hook->devices->len, >, 0);
+    g_assert_cmpuint(hook->notes->len, ==, 0);
+}
+
+
 /* Linux 6.1: DMA logging, so no enable-migration; QEMU 10 has
  * migration-events. */
 static void
@@ -378,6 +402,7 @@ testDirtyTracking(Fake *f,
     g_assert_false(hasChange(res, "enable-migration"));
     g_assert_cmpuint(res->changes->len, ==, 6);
     g_assert_null(strstr(res->newXML, "enable-migration"));
+    assertHookAccepts(f, res->newXML);
 }
 
 
@@ -403,6 +428,7 @@ testNoDirtyTracking(Fake *f,
             explained = true;
     }
     g_assert_true(explained);
+    assertHookAccepts(f, res->newXML);
 }
 
 
@@ -426,6 +452,8 @@ static void
 testExisting(Fake *f,
              gconstpointer data G_GNUC_UNUSED)
 {
+    g_autofree char *xml = readData("existing.xml");
+    g_autoptr(vfmigHookResult) hook = NULL;
     g_autoptr(vfmigDomainPrepareResult) res =
         checkFile(f, "existing.xml", "existing.out.xml");
 
@@ -439,6 +467,11 @@ testExisting(Fake *f,
     g_assert_false(hasChange(res, "hostdev 0000:00:02.0: pre-copy mode"));
     g_assert_true(hasChange(res, "hostdev 0000:00:03.0: pre-copy mode 'preferred'"));
     g_assert_false(hasChange(res, "user alias 'ua-net0'"));
+    assertHookAccepts(f, res->newXML);
+
+    /* the stale identity it replaced would have been refused */
+    g_assert_cmpint(vfmigHookCheck("migrate", "begin", xml, &f->paths, &hook), ==, 0);
+    g_assert_cmpint(hook->verdict, ==, VFMIG_HOOK_REFUSED);
 }
 
 
