@@ -37,13 +37,14 @@ for f in "${files[@]}"; do
         notok "$rel is not a valid libvirt domain"
         echo "$out" | sed 's/^/# /'
     fi
+    out="no <vfmig:migration> in <metadata>"
     if xmllint --xpath '/domain/metadata/*[local-name()="migration" and namespace-uri()="http://vfmig.org/xmlns/libvirt/domain/1.0"]' \
            "$f" > "$tmp" 2>/dev/null &&
        out=$(xmllint --noout --relaxng "$schemadir/vfmig-domain-policy.rng" "$tmp" 2>&1); then
         ok "$rel: its <vfmig:migration> is a valid policy"
     else
         notok "$rel: no valid <vfmig:migration> in its <metadata>"
-        echo "${out:-}" | sed 's/^/# /'
+        echo "$out" | sed 's/^/# /'
     fi
 done
 [ $fail = 0 ]
