@@ -735,45 +735,6 @@ vfmigDomainPolicyParseNode(xmlNodePtr node)
 }
 
 
-/*
- * Parses @xml (no network, no DTD loading, no entities substituted,
- * libxml2's own messages suppressed); @what names the document in errors.
- */
-static xmlDocPtr
-readDoc(const char *xml, const char *what)
-{
-    xmlDocPtr doc;
-    size_t len;
-
-    if (!xml) {
-        vfmigReportError(VFMIG_ERR_INVALID_ARG, _("no %1$s XML given"), what);
-        return NULL;
-    }
-    len = strlen(xml);
-    if (len > INT_MAX) {
-        vfmigReportError(VFMIG_ERR_INVALID_ARG,
-                         _("%1$s XML too large (%2$zu bytes)"), what, len);
-        return NULL;
-    }
-    xmlResetLastError();
-    doc = xmlReadMemory(xml, (int) len, NULL, NULL,
-                        XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-    if (!doc) {
-        const xmlError *err = xmlGetLastError();
-        g_autofree char *msg = NULL;
-
-        if (err && err->message)
-            msg = g_strchomp(g_strdup(err->message));
-        vfmigReportError(VFMIG_ERR_INVALID_ARG,
-                         _("malformed %1$s XML at line %2$d: %3$s"),
-                         what, err ? err->line : 0,
-                         msg ? msg : _("unknown error"));
-        return NULL;
-    }
-    return doc;
-}
-
-
 /* Puts @node and every element below it that has no namespace into @ns. */
 static void
 adoptNamespace(xmlNodePtr node, xmlNsPtr ns)
@@ -796,7 +757,7 @@ vfmigDomainPolicyParseString(const char *xml)
     xmlNodePtr root;
     xmlNsPtr ns;
 
-    if (!(doc = readDoc(xml, _("domain migration policy"))))
+    if (!(doc = vfmigXMLReadDoc(xml, _("domain migration policy"))))
         return NULL;
     root = xmlDocGetRootElement(doc);
 
@@ -914,7 +875,7 @@ vfmigDomainPolicyParseDomainXML(const char *xml,
 
     *policy = NULL;
     *hostdevs = NULL;
-    if (!(doc = readDoc(xml, _("domain"))))
+    if (!(doc = vfmigXMLReadDoc(xml, _("domain"))))
         return -1;
     root = xmlDocGetRootElement(doc);
     if (!root || !xmlStrEqual(root->name, BAD_CAST "domain") || root->ns) {

@@ -22,3 +22,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(xmlXPathObject, xmlXPathFreeObject);
  * NULL when it is absent. */
 char *vfmigXMLPropString(xmlNodePtr node,
                          const char *name);
+
+/*
+ * Parses the document @xml (no network, no DTD loading, no entities
+ * substituted, libxml2's own messages suppressed, whitespace kept); @what
+ * names the document in errors ("domain").  NULL with an error.
+ */
+xmlDocPtr vfmigXMLReadDoc(const char *xml,
+                          const char *what);

@@ -139,12 +139,8 @@ vfmigHookAccept(vfmigHookDevice *dev,
 }
 
 
-/*
- * The state size this host's device holds, where its driver tells it
- * (vfmigHookStateSizeFiles).  Returns 1 with *@size, 0 when the driver
- * does not tell it (nothing reported), -1 with an error.
- */
-static int
+/* The drivers this knows: vfmigHookStateSizeFiles. */
+int
 vfmigHookLocalStateSize(const vfmigNodeDevProbePaths *paths,
                         const vfmigNodeDevPCI *dev,
                         unsigned long long *size)

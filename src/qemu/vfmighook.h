@@ -110,6 +110,17 @@ char *vfmigHookDeviceName(const vfmigHookDevice *dev);
 char *vfmigHookDeviceReasons(const vfmigHookDevice *dev);
 
 /*
+ * The state size this host's device @dev (probed under @paths, NULL: the
+ * real system) holds, where its driver tells it in sysfs (vfmig_testdev's
+ * state_size).  Returns 1 with *@size, 0 when the driver does not tell
+ * it (nothing reported), -1 with an error.  virt-vfmig domain-prepare
+ * writes it into the policy's identity, which the hook checks against.
+ */
+int vfmigHookLocalStateSize(const vfmigNodeDevProbePaths *paths,
+                            const vfmigNodeDevPCI *dev,
+                            unsigned long long *size);
+
+/*
  * Decides the hook call @operation @subOperation on the domain XML @xml
  * (may be NULL for a call that is ignored: it is not looked at), probing
  * this host's devices under @paths (NULL: the real system).

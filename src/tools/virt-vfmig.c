@@ -21,6 +21,7 @@ static const vfmigCmdDef *const vfmigCmdGroups[] = {
     vfmigDeviceCmds,
     vfmigMigrateCmds,
     vfmigNodeDevCmds,
+    vfmigDomainCmds,
     NULL,
 };
 
@@ -29,6 +30,7 @@ static const char *const vfmigCmdGroupNames[] = {
     N_("Device commands (need a device bound to a VFIO driver):"),
     N_("Device state commands (qualify, save and restore an idle device's state):"),
     N_("Node device commands:"),
+    N_("Domain commands (this host's libvirt):"),
     NULL,
 };
 
@@ -44,6 +46,7 @@ static const char *const vfmigLocalOnlyCmds[] = {
     "nodedev-list",
     "nodedev-compare",
     "nodedev-nova-spec",
+    "domain-prepare",
     NULL,
 };
 

@@ -12,3 +12,4 @@ extern const vfmigCmdDef vfmigGenericCmds[];
 extern const vfmigCmdDef vfmigDeviceCmds[];
 extern const vfmigCmdDef vfmigMigrateCmds[];
 extern const vfmigCmdDef vfmigNodeDevCmds[];
+extern const vfmigCmdDef vfmigDomainCmds[];

@@ -1,0 +1,785 @@
+/*
+ * test-domain-prepare.c: virt-vfmig domain-prepare's decision against
+ * fake sysfs trees
+ *
+ * Each test builds a tree in a temporary directory (vfmig_testdev VFs
+ * with our vfio_migration/ files: one with DMA logging, as on Linux 6.1,
+ * one without, as on Debian's 6.12; VFs on a host driver, on no driver,
+ * on a VFIO driver that publishes nothing, without pre-copy), prepares a
+ * domain XML from domainpreparedata/ and compares the result with
+ * NAME.out.xml there (VFMIG_TEST_REGENERATE=1 rewrites those files), then
+ * prepares the result again, which must change nothing.  Fake QEMU
+ * binaries (shell scripts) stand for the emulator's property list.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include <config.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <glib.h>
+#include <glib/gstdio.h>
+
+#include "vfmigdiff.h"
+#include "vfmigdomainprepare.h"
+#include "vfmigerror.h"
+#include "vfmighook.h"
+
+#define VF61 "0000:00:02.0"         /* DMA logging: device dirty tracking */
+#define VF612 "0000:00:03.0"        /* no DMA logging: Debian's 6.12 */
+#define VFHOST "0000:00:04.0"       /* on a host driver */
+#define VFNONE "0000:00:05.0"       /* bound to no driver */
+#define VFUNKNOWN "0000:00:06.0"    /* a VFIO driver that tells nothing */
+#define VFNOPRE "0000:00:07.0"      /* no pre-copy */
+
+#define STATE_SIZE "8388608"
+
+/* What QEMU 10's vfio-pci lists, in part; and QEMU 9.0's (no
+ * migration-events) and 8.0's (no enable-migration either). */
+static const char *const qemu10Props[] = {
+    "host", "enable-migration", "migration-events", "x-pre-copy-dirty-page-tracking", NULL,
+};
+static const char *const qemu90Props[] = {
+    "host", "enable-migration", "x-pre-copy-dirty-page-tracking", NULL,
+};
+static const char *const qemu80Props[] = {
+    "host", "x-pre-copy-dirty-page-tracking", NULL,
+};
+
+typedef struct {
+    char *root;
+    char *sys;
+    vfmigNodeDevProbePaths paths;
+    vfmigDomainPrepareOptions opts;
+} Fake;
+
+
+static void
+mkdirs(const char *path)
+{
+    g_assert_cmpint(g_mkdir_with_parents(path, 0755), ==, 0);
+}
+
+
+static void
+writeFile(const char *path,
+          const char *contents)
+{
+    g_autofree char *dir = g_path_get_dirname(path);
+    g_autoptr(GError) err = NULL;
+
+    mkdirs(dir);
+    g_file_set_contents(path, contents, -1, &err);
+    g_assert_no_error(err);
+}
+
+
+static void
+linkTo(const char *target,
+       const char *path)
+{
+    g_autofree char *dir = g_path_get_dirname(path);
+
+    mkdirs(dir);
+    if (symlink(target, path) < 0)
+        g_error("symlink %s -> %s: %s", path, target, g_strerror(errno));
+}
+
+
+static void
+rmTree(const char *path)
+{
+    g_autoptr(GDir) d = g_dir_open(path, 0, NULL);
+    const char *ent;
+
+    if (d) {
+        while ((ent = g_dir_read_name(d))) {
+            g_autofree char *child = g_build_filename(path, ent, NULL);
+
+            if (g_file_test(child, G_FILE_TEST_IS_SYMLINK) ||
+                !g_file_test(child, G_FILE_TEST_IS_DIR))
+                g_assert_cmpint(g_unlink(child), ==, 0);
+            else
+                rmTree(child);
+        }
+    }
+    g_rmdir(path);
+}
+
+
+static void
+attr(Fake *f,
+     const char *addr,
+     const char *name,
+     const char *contents)
+{
+    g_autofree char *path = g_build_filename(f->sys, "devices", "pci0000:00",
+                                             addr, name, NULL);
+
+    writeFile(path, contents);
+}
+
+
+/* A PCI function with its ids, bus link, driver (VFIO-registered when
+ * @vfio) and IOMMU group. */
+static void
+fakePCI(Fake *f,
+        const char *addr,
+        const char *driver,
+        bool vfio,
+        int group)
+{
+    g_autofree char *dir = g_build_filename(f->sys, "devices", "pci0000:00", addr, NULL);
+    g_autofree char *busLink = g_build_filename(f->sys, "bus", "pci", "devices", addr, NULL);
+    g_autofree char *num = g_strdup_printf("%d", group);
+    g_autofree char *grp = g_build_filename(f->sys, "kernel", "iommu_groups", num, NULL);
+    g_autofree char *grpLink = g_build_filename(dir, "iommu_group", NULL);
+
+    mkdirs(dir);
+    linkTo(dir, busLink);
+    attr(f, addr, "vendor", "0x1b36\n");
+    attr(f, addr, "device", "0x0005\n");
+    attr(f, addr, "enable", "0\n");
+    if (driver) {
+        g_autofree char *drv = g_build_filename(f->sys, "bus", "pci", "drivers", driver, NULL);
+        g_autofree char *link = g_build_filename(dir, "driver", NULL);
+
+        mkdirs(drv);
+        linkTo(drv, link);
+    }
+    if (vfio) {
+        g_autofree char *vfioDev = g_build_filename(dir, "vfio-dev", NULL);
+
+        mkdirs(vfioDev);
+    }
+    mkdirs(grp);
+    linkTo(grp, grpLink);
+}
+
+
+/* vfmig_testdev with our vfio_migration/ ABI, idle. */
+static void
+fakeTestdev(Fake *f,
+            const char *addr,
+            const char *features,
+            const char *precopy,
+            int group)
+{
+    fakePCI(f, addr, "vfmig_testdev", true, group);
+    attr(f, addr, "vfio_migration/features", features);
+    attr(f, addr, "vfio_migration/precopy", precopy);
+    attr(f, addr, "vfio_migration/multi_load", "1\n");
+    attr(f, addr, "vfio_migration/state", "RUNNING\n");
+    attr(f, addr, "vfio_migration/initial_bytes", "0\n");
+    attr(f, addr, "vfio_migration/dirty_bytes", "0\n");
+    attr(f, addr, "vfio_migration/stop_copy_bytes", "8388720\n");
+    attr(f, addr, "vfio_migration/stop_latency_us", "0\n");
+    attr(f, addr, "vfio_migration/resume_latency_us", "0\n");
+    attr(f, addr, "vfio_migration/stream_version", "1\n");
+    attr(f, addr, "vfmig_testdev/state_size", STATE_SIZE "\n");
+}
+
+
+static void
+fakeSetup(Fake *f,
+          gconstpointer data G_GNUC_UNUSED)
+{
+    g_autoptr(GError) err = NULL;
+    g_autofree char *config = NULL;
+
+    f->root = g_dir_make_tmp("vfmig-prepare-XXXXXX", &err);
+    g_assert_no_error(err);
+    f->sys = g_build_filename(f->root, "sys", NULL);
+    config = g_build_filename(f->root, "config", NULL);
+    writeFile(config, "# Linux/x86 6.12.57 Kernel Configuration\nCONFIG_VFIO=m\nCONFIG_IOMMUFD=m\n");
+    memset(&f->paths, 0, sizeof(f->paths));
+    f->paths.sysfsRoot = f->sys;
+    f->paths.debugfsRoot = f->root;
+    f->paths.devRoot = f->root;
+    f->paths.procRoot = f->root;
+    f->paths.cacheDir = "/nonexistent/cache";
+    f->paths.kernelConfig = g_steal_pointer(&config);
+    fakeTestdev(f, VF61, "stop-copy p2p pre-copy dma-logging\n", "on\n", 5);
+    fakeTestdev(f, VF612, "stop-copy p2p pre-copy\n", "on\n", 6);
+    fakePCI(f, VFHOST, "mlx5_core", false, 7);
+    fakePCI(f, VFNONE, NULL, false, 8);
+    fakePCI(f, VFUNKNOWN, "vfmig_testdev", true, 9);
+    fakeTestdev(f, VFNOPRE, "stop-copy p2p\n", "off\n", 10);
+
+    memset(&f->opts, 0, sizeof(f->opts));
+    f->opts.paths = &f->paths;
+    f->opts.qemu.state = VFMIG_DOMAIN_PREPARE_QEMU_KNOWN;
+    f->opts.qemu.emulator = "/usr/bin/qemu-system-x86_64";
+    f->opts.qemu.properties = (GStrv) qemu10Props;
+    vfmigResetLastError();
+}
+
+
+static void
+fakeTeardown(Fake *f,
+             gconstpointer data G_GNUC_UNUSED)
+{
+    rmTree(f->root);
+    g_free(f->root);
+    g_free(f->sys);
+    g_free((char *) f->paths.kernelConfig);
+}
+
+
+static char *
+dataPath(const char *name)
+{
+    return g_test_build_filename(G_TEST_DIST, "domainpreparedata", name, NULL);
+}
+
+
+static char *
+readData(const char *name)
+{
+    g_autofree char *path = dataPath(name);
+    g_autoptr(GError) err = NULL;
+    char *data = NULL;
+
+    g_file_get_contents(path, &data, NULL, &err);
+    g_assert_no_error(err);
+    return data;
+}
+
+
+static vfmigDomainPrepareResult *
+prepare(Fake *f,
+        const char *xml)
+{
+    vfmigDomainPrepareResult *res = NULL;
+
+    if (vfmigDomainPrepare(xml, &f->opts, &res) < 0)
+        g_error("vfmigDomainPrepare: %s", vfmigGetLastErrorMessage());
+    g_assert_nonnull(res);
+    return res;
+}
+
+
+/* Some change's summary contains @want. */
+static bool
+hasChange(const vfmigDomainPrepareResult *res,
+          const char *want)
+{
+    size_t i;
+
+    for (i = 0; i < res->changes->len; i++) {
+        const vfmigDomainPrepareChange *c = g_ptr_array_index(res->changes, i);
+
+        g_assert_nonnull(c->why);
+        g_assert_cmpstr(c->why, !=, "");
+        if (strstr(c->what, want))
+            return true;
+    }
+    return false;
+}
+
+
+static bool
+hasNote(const vfmigDomainPrepareResult *res,
+        const char *want)
+{
+    size_t i;
+
+    for (i = 0; i < res->notes->len; i++) {
+        if (strstr(g_ptr_array_index(res->notes, i), want))
+            return true;
+    }
+    return false;
+}
+
+
+static void
+dumpChanges(const vfmigDomainPrepareResult *res)
+{
+    size_t i;
+
+    for (i = 0; i < res->changes->len; i++) {
+        const vfmigDomainPrepareChange *c = g_ptr_array_index(res->changes, i);
+
+        g_test_message("change: %s", c->what);
+    }
+    for (i = 0; i < res->notes->len; i++)
+        g_test_message("note: %s", (const char *) g_ptr_array_index(res->notes, i));
+}
+
+
+/*
+ * Prepares domainpreparedata/@in, compares the result with @out, and
+ * prepares that again: no change, the same XML.  Returns the first run's
+ * result.
+ */
+static vfmigDomainPrepareResult *
+checkFile(Fake *f,
+          const char *in,
+          const char *out)
+{
+    g_autofree char *xml = readData(in);
+    g_autofree char *outPath = dataPath(out);
+    g_autofree char *want = NULL;
+    g_autofree char *diff = NULL;
+    g_autoptr(vfmigDomainPrepareResult) again = NULL;
+    g_autofree char *reformatted = NULL;
+    vfmigDomainPrepareResult *res = prepare(f, xml);
+
+    dumpChanges(res);
+    g_assert_cmpuint(res->changes->len, >, 0);
+    /* the input as formatted for the diff is the input where libvirt
+     * formatted it */
+    if (!strstr(xml, "xmlns:nova=\""))
+        g_assert_cmpstr(res->oldXML, ==, xml);
+
+    if (g_getenv("VFMIG_TEST_REGENERATE")) {
+        g_autoptr(GError) err = NULL;
+
+        g_file_set_contents(outPath, res->newXML, -1, &err);
+        g_assert_no_error(err);
+    }
+    want = readData(out);
+    diff = vfmigDiffUnified(out, "result", want, res->newXML, 3);
+    if (*diff)
+        g_error("%s differs from the expected output:\n%s", in, diff);
+
+    /* idempotent: a second run finds everything in place */
+    again = prepare(f, res->newXML);
+    dumpChanges(again);
+    g_assert_cmpuint(again->changes->len, ==, 0);
+    g_assert_cmpstr(again->newXML, ==, again->oldXML);
+    g_assert_cmpstr(again->newXML, ==, res->newXML);
+
+    /* and so does a run on the XML as libvirt would give it back */
+    reformatted = vfmigDomainPrepareFormatXML(res->newXML);
+    g_assert_cmpstr(reformatted, ==, res->newXML);
+    return res;
+}
+
+
+/* The destination hook, on a host with the same VFs, accepts the
+ * prepared domain: the identity is what the hook compares. */
+static void
+assertHookAccepts(Fake *f,
+                  const char *xml)
+{
+    g_autoptr(vfmigHookResult) hook = NULL;
+    size_t i;
+
+    if (vfmigHookCheck("migrate", "begin", xml, &f->paths, &hook) < 0)
+        g_error("vfmigHookCheck: %s", vfmigGetLastErrorMessage());
+    for (i = 0; i < hook->devices->len; i++) {
+        g_autofree char *reasons = vfmigHookDeviceReasons(g_ptr_array_index(hook->devices, i));
+
+        g_test_message("hook: %s", reasons);
+    }
+    g_assert_cmpint(hook->verdict, ==, VFMIG_HOOK_ACCEPTED);
+    g_assert_false(hook->wouldRefuse);
+    g_assert_cmpuint(hook->devices->len, >, 0);
+    g_assert_cmpuint(hook->notes->len, ==, 0);
+}
+
+
+/* Linux 6.1: DMA logging, so no enable-migration; QEMU 10 has
+ * migration-events. */
+static void
+testDirtyTracking(Fake *f,
+                  gconstpointer data G_GNUC_UNUSED)
+{
+    g_autoptr(vfmigDomainPrepareResult) res =
+        checkFile(f, "hostdev.xml", "hostdev.out.xml");
+
+    g_assert_true(hasChange(res, "migration policy <vfmig:migration> in <metadata>, downtime target 300 ms, on failure 'abort'"));
+    g_assert_true(hasChange(res, "hostdev 0000:00:02.0: user alias 'ua-vfmig-0'"));
+    g_assert_true(hasChange(res, "pre-copy mode 'preferred'"));
+    g_assert_true(hasChange(res, "identity of the VF: driver 'vfmig_testdev', PCI id 1b36:0005, stream version 1, multi-load yes, state of 8388608 bytes"));
+    g_assert_true(hasChange(res, "migration-events=on for 'ua-vfmig-0'"));
+    g_assert_false(hasChange(res, "enable-migration"));
+    g_assert_cmpuint(res->changes->len, ==, 6);
+    g_assert_null(strstr(res->newXML, "enable-migration"));
+    assertHookAccepts(f, res->newXML);
+}
+
+
+/* Debian's 6.12: no DMA logging, so enable-migration=on, and why. */
+static void
+testNoDirtyTracking(Fake *f,
+                    gconstpointer data G_GNUC_UNUSED)
+{
+    g_autoptr(vfmigDomainPrepareResult) res =
+        checkFile(f, "hostdev-no-dirty.xml", "hostdev-no-dirty.out.xml");
+    size_t i;
+    bool explained = false;
+
+    g_assert_true(hasChange(res, "hostdev 0000:00:03.0: <qemu:override> vfio-pci enable-migration=on for 'ua-vfmig-0'"));
+    g_assert_true(hasChange(res, "migration-events=on for 'ua-vfmig-0'"));
+    for (i = 0; i < res->changes->len; i++) {
+        const vfmigDomainPrepareChange *c = g_ptr_array_index(res->changes, i);
+
+        if (strstr(c->what, "enable-migration") &&
+            strstr(c->why, "counts all guest RAM as dirty") &&
+            strstr(c->why, "--available-switchover-bandwidth") &&
+            strstr(c->why, "CONFIG_IOMMUFD_DRIVER"))
+            explained = true;
+    }
+    g_assert_true(explained);
+    assertHookAccepts(f, res->newXML);
+}
+
+
+/* A VF as a network interface gets the same. */
+static void
+testInterface(Fake *f,
+              gconstpointer data G_GNUC_UNUSED)
+{
+    g_autoptr(vfmigDomainPrepareResult) res =
+        checkFile(f, "interface.xml", "interface.out.xml");
+
+    g_assert_true(hasChange(res, "<interface type='hostdev'> 0000:00:03.0: user alias 'ua-vfmig-0'"));
+}
+
+
+/* What is there is kept or corrected: an entry by address becomes one by
+ * alias, a stale identity is replaced, enable-migration='off' turned on,
+ * an explicit migration-events=false left; the alias taken by another
+ * device is skipped. */
+static void
+testExisting(Fake *f,
+             gconstpointer data G_GNUC_UNUSED)
+{
+    g_autofree char *xml = readData("existing.xml");
+    g_autoptr(vfmigHookResult) hook = NULL;
+    g_autoptr(vfmigDomainPrepareResult) res =
+        checkFile(f, "existing.xml", "existing.out.xml");
+
+    g_assert_true(hasChange(res, "hostdev 0000:00:02.0: user alias 'ua-vfmig-1'"));
+    g_assert_true(hasChange(res, "names it by its alias 'ua-vfmig-1', not by its source address 0000:00:02.0"));
+    g_assert_true(hasChange(res, "(was driver 'vfmig_testdev', PCI id 1b36:0005, stream version 1, multi-load yes, state of 4096 bytes)"));
+    g_assert_true(hasChange(res, "enable-migration=on for 'ua-net0' (was type='string' value='off')"));
+    g_assert_true(hasChange(res, "migration policy entry for 'ua-net0'"));
+    g_assert_true(hasNote(res, "sets migration-events to type='bool' value='false' for 'ua-net0': left as it is"));
+    g_assert_false(hasChange(res, "downtime"));
+    g_assert_false(hasChange(res, "hostdev 0000:00:02.0: pre-copy mode"));
+    g_assert_true(hasChange(res, "hostdev 0000:00:03.0: pre-copy mode 'preferred'"));
+    g_assert_false(hasChange(res, "user alias 'ua-net0'"));
+    assertHookAccepts(f, res->newXML);
+
+    /* the stale identity it replaced would have been refused */
+    g_assert_cmpint(vfmigHookCheck("migrate", "begin", xml, &f->paths, &hook), ==, 0);
+    g_assert_cmpint(hook->verdict, ==, VFMIG_HOOK_REFUSED);
+}
+
+
+/* QEMU 9.0 has no migration-events; unknown QEMU: not added either. */
+static void
+testQEMUWithout(Fake *f,
+                gconstpointer data G_GNUC_UNUSED)
+{
+    g_autofree char *xml = readData("hostdev-no-dirty.xml");
+    g_autoptr(vfmigDomainPrepareResult) res = NULL;
+    g_autoptr(vfmigDomainPrepareResult) res2 = NULL;
+
+    f->opts.qemu.properties = (GStrv) qemu90Props;
+    res = prepare(f, xml);
+    g_assert_true(hasChange(res, "enable-migration=on"));
+    g_assert_false(hasChange(res, "migration-events"));
+    g_assert_true(hasNote(res, "migration-events not added: '/usr/bin/qemu-system-x86_64' has no such vfio-pci property"));
+    g_assert_null(strstr(res->newXML, "migration-events"));
+
+    f->opts.qemu.state = VFMIG_DOMAIN_PREPARE_QEMU_UNKNOWN;
+    f->opts.qemu.properties = NULL;
+    f->opts.qemu.why = "it timed out";
+    res2 = prepare(f, xml);
+    g_assert_true(hasChange(res2, "enable-migration=on"));
+    g_assert_false(hasChange(res2, "migration-events"));
+    g_assert_true(hasNote(res2, "whether /usr/bin/qemu-system-x86_64 has it is unknown (it timed out)"));
+    g_assert_true(hasNote(res2, "whether /usr/bin/qemu-system-x86_64 has enable-migration is unknown (it timed out): it is set all the same"));
+}
+
+
+/* A VF without dirty tracking and a QEMU without enable-migration. */
+static void
+testQEMUTooOld(Fake *f,
+               gconstpointer data G_GNUC_UNUSED)
+{
+    g_autofree char *xml = readData("hostdev-no-dirty.xml");
+    g_autoptr(vfmigDomainPrepareResult) res = NULL;
+    g_autoptr(vfmigDomainPrepareResult) res61 = NULL;
+    g_autofree char *xml61 = readData("hostdev.xml");
+
+    f->opts.qemu.properties = (GStrv) qemu80Props;
+    g_assert_cmpint(vfmigDomainPrepare(xml, &f->opts, &res), ==, -1);
+    g_assert_null(res);
+    g_assert_cmpint(vfmigGetLastErrorCode(), ==, VFMIG_ERR_OPERATION_UNSUPPORTED);
+    g_assert_nonnull(strstr(vfmigGetLastErrorMessage(), "has no such property (QEMU before 8.1)"));
+
+    /* with dirty tracking it does not need it */
+    res61 = prepare(f, xml61);
+    g_assert_false(hasChange(res61, "enable-migration"));
+}
+
+
+/* The options change the domain's downtime and the pre-copy mode; the
+ * same options again change nothing. */
+static void
+testOptions(Fake *f,
+            gconstpointer data G_GNUC_UNUSED)
+{
+    g_autofree char *xml = readData("existing.xml");
+    g_autoptr(vfmigDomainPrepareResult) res = NULL;
+    g_autoptr(vfmigDomainPrepareResult) again = NULL;
+
+    f->opts.targetMs = 500;
+    f->opts.onFailure = VFMIG_DOMAIN_POLICY_ON_FAILURE_ABORT;
+    f->opts.precopy = VFMIG_DOMAIN_POLICY_PRECOPY_OFF;
+    res = prepare(f, xml);
+    dumpChanges(res);
+    g_assert_true(hasChange(res, "downtime target 500 ms"));
+    g_assert_true(hasChange(res, "on failure 'abort'"));
+    g_assert_true(hasChange(res, "hostdev 0000:00:02.0: pre-copy mode 'off'"));
+    g_assert_true(hasChange(res, "hostdev 0000:00:03.0: pre-copy mode 'off'"));
+    g_assert_nonnull(strstr(res->newXML, "<vfmig:downtime target-ms='500' on-failure='abort'/>"));
+    g_assert_null(strstr(res->newXML, "mode='required'"));
+
+    again = prepare(f, res->newXML);
+    dumpChanges(again);
+    g_assert_cmpuint(again->changes->len, ==, 0);
+}
+
+
+/* A new policy takes the options' downtime, a new entry their mode. */
+static void
+testOptionsNew(Fake *f,
+               gconstpointer data G_GNUC_UNUSED)
+{
+    g_autofree char *xml = readData("hostdev.xml");
+    g_autoptr(vfmigDomainPrepareResult) res = NULL;
+
+    f->opts.targetMs = 150;
+    f->opts.onFailure = VFMIG_DOMAIN_POLICY_ON_FAILURE_BEST_EFFORT;
+    f->opts.precopy = VFMIG_DOMAIN_POLICY_PRECOPY_REQUIRED;
+    res = prepare(f, xml);
+    g_assert_true(hasChange(res, "downtime target 150 ms, on failure 'best-effort'"));
+    g_assert_nonnull(strstr(res->newXML, "<vfmig:precopy mode='required'/>"));
+}
+
+
+/* A VF without pre-copy: a new entry says 'off'; 'required' is refused. */
+static void
+testNoPrecopy(Fake *f,
+              gconstpointer data G_GNUC_UNUSED)
+{
+    g_autofree char *tmpl = readData("hostdev.xml");
+    g_autoptr(GString) xml = g_string_new(tmpl);
+    g_autoptr(vfmigDomainPrepareResult) res = NULL;
+    g_autoptr(vfmigDomainPrepareResult) res2 = NULL;
+
+    g_string_replace(xml, "slot='0x02' function", "slot='0x07' function", 1);
+    res = prepare(f, xml->str);
+    g_assert_true(hasChange(res, "pre-copy mode 'off'"));
+    g_assert_true(hasChange(res, "multi-load yes"));
+
+    f->opts.precopy = VFMIG_DOMAIN_POLICY_PRECOPY_REQUIRED;
+    g_assert_cmpint(vfmigDomainPrepare(xml->str, &f->opts, &res2), ==, -1);
+    g_assert_nonnull(strstr(vfmigGetLastErrorMessage(),
+                            "hostdev 0000:00:07.0: the policy requires pre-copy, and the VF (driver 'vfmig_testdev') cannot pre-copy"));
+}
+
+
+/* The identity is read from a VFIO migration driver, never guessed. */
+static void
+assertRefused(Fake *f,
+              const char *slot,
+              int code,
+              const char *want)
+{
+    g_autofree char *tmpl = readData("hostdev.xml");
+    g_autoptr(GString) xml = g_string_new(tmpl);
+    g_autofree char *repl = g_strdup_printf("slot='%s' function", slot);
+    vfmigDomainPrepareResult *res = NULL;
+
+    g_string_replace(xml, "slot='0x02' function", repl, 1);
+    vfmigResetLastError();
+    g_assert_cmpint(vfmigDomainPrepare(xml->str, &f->opts, &res), ==, -1);
+    g_assert_null(res);
+    g_assert_cmpint(vfmigGetLastErrorCode(), ==, code);
+    if (!strstr(vfmigGetLastErrorMessage(), want))
+        g_error("error '%s' does not contain '%s'", vfmigGetLastErrorMessage(), want);
+}
+
+
+static void
+testRefused(Fake *f,
+            gconstpointer data G_GNUC_UNUSED)
+{
+    assertRefused(f, "0x04", VFMIG_ERR_OPERATION_UNSUPPORTED,
+                  "hostdev 0000:00:04.0: the VF is bound to 'mlx5_core', not to a VFIO migration driver");
+    assertRefused(f, "0x05", VFMIG_ERR_OPERATION_UNSUPPORTED,
+                  "hostdev 0000:00:05.0: the VF is bound to no driver");
+    assertRefused(f, "0x06", VFMIG_ERR_OPERATION_UNSUPPORTED,
+                  "so it has no identity for the policy (domain-prepare never guesses one)");
+    assertRefused(f, "0x1f", VFMIG_ERR_NO_DEVICE,
+                  "hostdev 0000:00:1f.0: this host has no PCI device 0000:00:1f.0");
+}
+
+
+static void
+testBadDomains(Fake *f,
+               gconstpointer data G_GNUC_UNUSED)
+{
+    vfmigDomainPrepareResult *res = NULL;
+    g_autofree char *tmpl = readData("hostdev.xml");
+    g_autoptr(GString) xml = g_string_new(tmpl);
+
+    g_assert_cmpint(vfmigDomainPrepare("<domain type='kvm'><name>x</name><devices/></domain>",
+                                       &f->opts, &res), ==, -1);
+    g_assert_nonnull(strstr(vfmigGetLastErrorMessage(), "it has no VF to prepare"));
+    g_assert_cmpint(vfmigDomainPrepare("<domain", &f->opts, &res), ==, -1);
+    g_assert_cmpint(vfmigDomainPrepare("<network/>", &f->opts, &res), ==, -1);
+
+    /* a policy entry naming no hostdev of the domain */
+    g_string_replace(xml, "  <memory unit",
+                     "  <metadata>\n"
+                     "    <vfmig:migration xmlns:vfmig='http://vfmig.org/xmlns/libvirt/domain/1.0'>\n"
+                     "      <vfmig:hostdev alias='ua-gone'/>\n"
+                     "    </vfmig:migration>\n"
+                     "  </metadata>\n"
+                     "  <memory unit", 1);
+    g_assert_cmpint(vfmigDomainPrepare(xml->str, &f->opts, &res), ==, -1);
+    g_assert_nonnull(strstr(vfmigGetLastErrorMessage(), "ua-gone"));
+    g_assert_null(res);
+}
+
+
+/* The formatter: libvirt's quoting, everything else kept. */
+static void
+testFormat(void)
+{
+    g_autofree char *out = vfmigDomainPrepareFormatXML(
+        "<?xml version=\"1.0\"?>\n<!-- c -->\n<domain a=\"x'&quot;&lt;\">\n"
+        "  <t>a &amp; b &gt;</t><e/><![CDATA[<raw>]]>\n</domain>");
+
+    g_assert_cmpstr(out, ==,
+                    "<!-- c -->\n<domain a='x&apos;&quot;&lt;'>\n"
+                    "  <t>a &amp; b &gt;</t><e/><![CDATA[<raw>]]>\n</domain>\n");
+}
+
+
+static void
+testEmulator(void)
+{
+    g_autofree char *xml = readData("hostdev.xml");
+    g_autofree char *emulator = NULL;
+    char *none = NULL;
+
+    g_assert_cmpint(vfmigDomainPrepareGetEmulator(xml, &emulator), ==, 1);
+    g_assert_cmpstr(emulator, ==, "/usr/bin/qemu-system-x86_64");
+    g_assert_cmpint(vfmigDomainPrepareGetEmulator("<domain><devices/></domain>", &none), ==, 0);
+    g_assert_null(none);
+}
+
+
+/* A fake QEMU: a shell script printing @body's output. */
+static char *
+fakeQEMU(const char *dir,
+         const char *name,
+         const char *body)
+{
+    g_autofree char *script = g_strdup_printf("#!/bin/sh\n%s\n", body);
+    char *path = g_build_filename(dir, name, NULL);
+
+    writeFile(path, script);
+    g_assert_cmpint(chmod(path, 0755), ==, 0);
+    return path;
+}
+
+
+static void
+testProbeQEMU(Fake *f,
+              gconstpointer data G_GNUC_UNUSED)
+{
+    g_auto(GStrv) props = NULL;
+    g_autofree char *good = fakeQEMU(f->root, "good",
+        "[ \"$*\" = '-nodefaults -machine none -device vfio-pci,help' ] || exit 3\n"
+        "echo 'vfio-pci options:'\n"
+        "echo '  enable-migration=<OnOffAuto> - Enale device migration. (default: auto)'\n"
+        "echo '  host=<str>'\n"
+        "echo '  migration-events=<bool> - Emit VFIO migration QAPI event (default: off)'\n"
+        "echo '  x-balloon-allowed=<bool>   - Override (default: off)'");
+    g_autofree char *failing = fakeQEMU(f->root, "failing",
+        "echo \"qemu: Device 'vfio-pci' not found\" >&2; exit 1");
+    g_autofree char *slow = fakeQEMU(f->root, "slow", "exec sleep 30");
+    g_autofree char *lingering = fakeQEMU(f->root, "lingering",
+        "echo '  host=<str>'; exec >/dev/null 2>&1; exec sleep 30");
+    g_autofree char *chatty = fakeQEMU(f->root, "chatty", "exec cat /dev/zero");
+    g_autofree char *nothing = fakeQEMU(f->root, "nothing", "echo 'no properties'");
+    g_autofree char *missing = g_build_filename(f->root, "missing", NULL);
+    gint64 start;
+
+    g_assert_cmpint(vfmigDomainPrepareProbeQEMU(good, 5000, &props), ==, 0);
+    g_assert_cmpuint(g_strv_length(props), ==, 4);
+    g_assert_true(g_strv_contains((const char *const *) props, "migration-events"));
+    g_assert_true(g_strv_contains((const char *const *) props, "enable-migration"));
+    g_assert_true(g_strv_contains((const char *const *) props, "x-balloon-allowed"));
+    g_clear_pointer(&props, g_strfreev);
+
+    g_assert_cmpint(vfmigDomainPrepareProbeQEMU(failing, 5000, &props), ==, -1);
+    g_assert_nonnull(strstr(vfmigGetLastErrorMessage(), "failed with exit status 1: qemu: Device 'vfio-pci' not found"));
+    g_assert_null(props);
+
+    start = g_get_monotonic_time();
+    g_assert_cmpint(vfmigDomainPrepareProbeQEMU(slow, 300, &props), ==, -1);
+    g_assert_cmpint(vfmigGetLastErrorCode(), ==, VFMIG_ERR_OPERATION_TIMEOUT);
+    g_assert_nonnull(strstr(vfmigGetLastErrorMessage(), "did not finish within 300 ms: killed"));
+    g_assert_cmpint(vfmigDomainPrepareProbeQEMU(lingering, 300, &props), ==, -1);
+    g_assert_nonnull(strstr(vfmigGetLastErrorMessage(), "did not exit within 300 ms: killed"));
+    g_assert_cmpint(g_get_monotonic_time() - start, <, 5 * G_USEC_PER_SEC);
+
+    g_assert_cmpint(vfmigDomainPrepareProbeQEMU(chatty, 5000, &props), ==, -1);
+    g_assert_nonnull(strstr(vfmigGetLastErrorMessage(), "printed more than 1048576 bytes: killed"));
+    g_assert_cmpint(vfmigDomainPrepareProbeQEMU(nothing, 5000, &props), ==, -1);
+    g_assert_nonnull(strstr(vfmigGetLastErrorMessage(), "listed no property"));
+    g_assert_cmpint(vfmigDomainPrepareProbeQEMU(missing, 5000, &props), ==, -1);
+    g_assert_nonnull(strstr(vfmigGetLastErrorMessage(), "is not an executable file"));
+    g_assert_cmpint(vfmigDomainPrepareProbeQEMU("qemu-system-x86_64", 5000, &props), ==, -1);
+    g_assert_null(props);
+
+    /* a binary others may change is not run with our privileges */
+    g_assert_cmpint(chmod(good, 0777), ==, 0);
+    g_assert_cmpint(vfmigDomainPrepareProbeQEMU(good, 5000, &props), ==, -1);
+    g_assert_cmpint(vfmigGetLastErrorCode(), ==, VFMIG_ERR_OPERATION_INVALID);
+    g_assert_nonnull(strstr(vfmigGetLastErrorMessage(), "refusing to run the emulator"));
+    g_assert_null(props);
+}
+
+
+int
+main(int argc,
+     char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+
+#define ADD(name, fn) \
+    g_test_add("/domain-prepare/" name, Fake, NULL, fakeSetup, fn, fakeTeardown)
+
+    ADD("dirty-tracking", testDirtyTracking);
+    ADD("no-dirty-tracking", testNoDirtyTracking);
+    ADD("interface", testInterface);
+    ADD("existing", testExisting);
+    ADD("qemu-without-migration-events", testQEMUWithout);
+    ADD("qemu-too-old", testQEMUTooOld);
+    ADD("options", testOptions);
+    ADD("options-new", testOptionsNew);
+    ADD("no-precopy", testNoPrecopy);
+    ADD("refused", testRefused);
+    ADD("bad-domains", testBadDomains);
+    ADD("probe-qemu", testProbeQEMU);
+    g_test_add_func("/domain-prepare/format", testFormat);
+    g_test_add_func("/domain-prepare/emulator", testEmulator);
+    return g_test_run();
+}
