@@ -351,11 +351,14 @@ vfmigControllerStep(vfmigController *ctl,
         VFMIG_DEBUG("phase %s -> %s",
                     vfmigControllerPhaseToString(ctl->phase),
                     vfmigControllerPhaseToString(step->phase));
-    ctl->phase = step->phase;
-    if (step->phase == VFMIG_CONTROLLER_RELEASED) {
+    /* the step that released: what the downtime is compared with (later
+     * released steps see the switchover itself, the guest stopped) */
+    if (step->phase == VFMIG_CONTROLLER_RELEASED &&
+        ctl->phase != VFMIG_CONTROLLER_RELEASED) {
         ctl->switched = true;
         ctl->switchStep = *step;
     }
+    ctl->phase = step->phase;
     ctl->last = *step;
     ctl->stepped = true;
     return 0;

@@ -187,8 +187,9 @@ uint64_t vfmigControllerFallbackMs(const vfmigController *ctl);
 /* The last step's result, or NULL before the first. */
 const vfmigControllerStatus *vfmigControllerLastStep(const vfmigController *ctl);
 
-/* The last step that decided to switch (RELEASED), or NULL: its
- * prediction is what the measured downtime is compared with. */
+/* The step that last released the limit (the first RELEASED after a
+ * hold), or NULL: its prediction is what the measured downtime is
+ * compared with. */
 const vfmigControllerStatus *vfmigControllerSwitchStep(const vfmigController *ctl);
 
 /* The devices as the last step sampled them (@n of them). */

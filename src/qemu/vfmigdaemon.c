@@ -222,9 +222,18 @@ vfmigDaemonFinish(vfmigDaemon *d,
     uint64_t targetMs = vfmigSteerTargetUs(s->steer) / 1000;
 
     if (s->phase == VFMIG_CONTROLLER_ABORTED) {
-        vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_INFO,
-                          _("domain '%1$s': migration cancelled: the target of %2$" PRIu64 " ms cannot be met and the policy says abort"),
-                          name, targetMs);
+        const vfmigControllerStatus *last = vfmigControllerLastStep(ctl);
+
+        if (last && last->policy.reason == VFMIG_DOWNTIME_REASON_INITIAL_STUCK)
+            vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_INFO,
+                              _("domain '%1$s': migration cancelled: a device's initial data stopped draining, so QEMU could not switch over even at best effort; the source keeps running"),
+                              name);
+        else
+            vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_INFO,
+                              _("domain '%1$s': migration cancelled (%2$s): the target of %3$" PRIu64 " ms cannot be met and the policy says abort; the source keeps running"),
+                              name,
+                              last ? vfmigDowntimeReasonToString(last->policy.reason) : "?",
+                              targetMs);
         return;
     }
     if (s->completed && s->stats.type == VIR_DOMAIN_JOB_FAILED) {
@@ -253,7 +262,10 @@ vfmigDaemonFinish(vfmigDaemon *d,
         return;
     }
 
-    {
+    /* learned only from a switch the policy judged convergent: a
+     * best-effort switch's prediction rests on a bandwidth the migration
+     * did not reach, and says nothing about libvirt */
+    if (sw->policy.decision == VFMIG_DOWNTIME_SWITCH_OVER) {
         int64_t sample = (int64_t) s->stats.downtimeMs * 1000 -
             (int64_t) sw->policy.predicted_us;
 

@@ -289,6 +289,9 @@ testStockMissesSteeredMeets(void)
     g_assert_cmpuint(sim.downtimeUs, <=, 300 * MS);
     sw = vfmigControllerSwitchStep(ctl);
     g_assert_nonnull(sw);
+    /* the step that released, not a later one */
+    g_assert_cmpint(sw->phase, ==, VFMIG_CONTROLLER_RELEASED);
+    g_assert_true(sw->limitChanged);
     g_assert_cmpuint(sw->policy.initial_bytes, ==, 0);
     g_assert_cmpuint(sw->predictedUs, <=, 300 * MS);
     /* the prediction includes the overhead and is close to what happened */

@@ -229,6 +229,8 @@ lvh_stop() {
 }
 
 lvh_stop_all() {
+    local v
+    for v in "${!LVH_VFMIGD_PID[@]}"; do lvh_vfmigd_stop "$v"; done
     local n
     for n in "${!LVH_PID[@]}"; do
         lvh_stop "$n"
@@ -244,6 +246,36 @@ lvh_vrun() {
 }
 
 lvh_log() { lvh_on "$1" cat /var/log/libvirt/libvirtd.log 2> /dev/null; }
+
+# lvh_vfmigd_start NAME LOG: virt-vfmigd of the build on host NAME, as
+# its systemd unit runs it (qemu:///system, a state file, its guardian),
+# with -v, appending to LOG; waits until it watches.  Its pid in
+# LVH_VFMIGD_PID[NAME].  0 or 1.
+declare -A LVH_VFMIGD_PID=()
+lvh_vfmigd_start() {
+    local name=$1 log=$2
+    mkdir -p -m 0755 "$LVH_SHARE/vfmigd-$name"
+    nsenter -t "${LVH_PID[$name]}" -m -n -u -- "$VM_BUILDDIR/src/tools/virt-vfmigd" \
+        -c qemu:///system --state-file "$LVH_SHARE/vfmigd-$name/state" -v >> "$log" 2>&1 &
+    LVH_VFMIGD_PID[$name]=$!
+    for _ in $(seq 100); do
+        grep -q 'virt-vfmigd: watching migrations' "$log" 2> /dev/null && return 0
+        kill -0 "${LVH_VFMIGD_PID[$name]}" 2> /dev/null || return 1
+        sleep 0.1
+    done
+    return 1
+}
+
+# lvh_vfmigd_stop NAME: SIGTERM, and its exit status
+lvh_vfmigd_stop() {
+    local pid=${LVH_VFMIGD_PID[$1]:-} rc
+    [ -n "$pid" ] || return 0
+    kill -TERM "$pid" 2> /dev/null
+    wait "$pid"
+    rc=$?
+    unset "LVH_VFMIGD_PID[$1]"
+    return $rc
+}
 
 # lvh_testdevs STATE_SIZE DELAY_US BDF... [-- VFIO_BDF...]: vfmig_testdev
 # (with its dynamic debug on: every arc of its FSM is logged) bound to the

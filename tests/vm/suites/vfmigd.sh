@@ -8,8 +8,10 @@
 # guest), each with vfmig's hook in hooks/qemu.d/50-vfmig and virt-vfmigd
 # running (as its systemd unit would: -c qemu:///system, a state file, its
 # guardian; -v so that its log shows every step).  The domain has a vfmig
-# policy in <metadata> (target 2000 ms, best effort, the VF's identity)
-# for its hostdev, named by the user alias ua-vf0.  Checked:
+# policy in <metadata> that `virt-vfmig domain-prepare` wrote (target
+# 2000 ms, best effort, the VF's identity; the user alias ua-vfmig-0 for
+# its hostdev; on 6.12 the <qemu:override> with enable-migration=on),
+# checked, and prepared a second time with nothing to change.  Checked:
 #  - m1 src -> dst, m2 dst -> src: the domain moves, the sender goes
 #    through PRE_COPY and STOP_COPY, the receiver's digest equals the
 #    sender's; the sending host's daemon steered it: it held QEMU's
@@ -17,7 +19,10 @@
 #    initial data (its log, step by step, and virsh migrate-getmaxdowntime
 #    polled during the job), released it only with the device's initial
 #    data sent and a predicted downtime within the target, and reported
-#    libvirt's measured downtime beside its prediction;
+#    libvirt's measured downtime beside its prediction.  (On 6.12, where
+#    QEMU counts all guest RAM dirty, a loaded machine may leave the
+#    prediction over the target: the policy, best effort, then switches
+#    anyway, which is accepted there.);
 #  - m2 runs with a Nova-style client that sets the limit to 50 ms every
 #    second: the daemon sees each overwrite and re-asserts its value;
 #  - m3: the daemon killed (SIGKILL) while it holds the limit at 1 ms: its
@@ -41,7 +46,6 @@
 # vm-testdevs: 2
 
 . "$VM_SRCDIR/lib.sh"
-LVH_HOSTDEV_ALIAS=ua-vf0
 . "$VM_SRCDIR/libvirt-hosts.sh"
 
 STATE_SIZE=8388608
@@ -50,30 +54,18 @@ DELAY_US=50000
 SWITCH_BW=1024          # MiB/s, where QEMU counts all guest RAM dirty
 TARGET_MS=2000
 VFMIGD=$VM_BUILDDIR/src/tools/virt-vfmigd
+VFMIG=$VM_BUILDDIR/src/tools/virt-vfmig
+ALIAS=ua-vfmig-0        # what domain-prepare names the domain's only hostdev
 HOOK=$VM_BUILDDIR/src/tools/50-vfmig
 
-tap_plan 19
+tap_plan 20
 
 find_testdevs
 B1=${TESTDEVS[0]:-none}
 B2=${TESTDEVS[1]:-none}
 MIG_OPTS=()
 $LVH_NEED_EM && MIG_OPTS=(--available-switchover-bandwidth "$SWITCH_BW")
-declare -A VFMIGD_PID=()
-
-vfmigd_start() {    # HOST
-    local h=$1
-    mkdir -p -m 0755 "$LVH_SHARE/vfmigd-$h"
-    nsenter -t "${LVH_PID[$h]}" -m -n -u -- "$VFMIGD" -c qemu:///system \
-        --state-file "$LVH_SHARE/vfmigd-$h/state" -v >> "$TMP/vfmigd-$h.log" 2>&1 &
-    VFMIGD_PID[$h]=$!
-    for _ in $(seq 100); do
-        grep -q 'virt-vfmigd: watching migrations' "$TMP/vfmigd-$h.log" 2> /dev/null && return 0
-        kill -0 "${VFMIGD_PID[$h]}" 2> /dev/null || return 1
-        sleep 0.1
-    done
-    return 1
-}
+vfmigd_start() { lvh_vfmigd_start "$1" "$TMP/vfmigd-$1.log"; }
 
 # the daemon's log since line N of it
 log_since() { tail -n "+$(( $2 + 1 ))" "$TMP/vfmigd-$1.log"; }
@@ -88,8 +80,6 @@ log_wait() {
 log_lines() { wc -l < "$TMP/vfmigd-$1.log"; }
 
 cleanup() {
-    local p
-    for p in "${VFMIGD_PID[@]}"; do kill "$p" 2> /dev/null; done
     lvh_stop_all
     [ -n "${VM_OUT:-}" ] && cp "$TMP"/vfmigd-*.log "$VM_OUT/" 2> /dev/null
 }
@@ -118,13 +108,14 @@ check_steered() {
     done_=$(grep -m1 ": migrated; downtime " <<< "$log")
     # every step while the device had initial data: the limit held at 1 ms
     held=$(grep -E ": (waiting|holding)" <<< "$log" | grep -c "limit 1 ms")
-    bad=$(grep -E "ua-vf0 PRE_COPY initial [1-9]" <<< "$log" |
+    bad=$(grep -E "$ALIAS PRE_COPY initial [1-9]" <<< "$log" |
           grep -vc "limit 1 ms\( (was overwritten to [0-9]* ms)\)\?$")
     polled=$(awk '$2 == 1' "$TMP/limit-$MIG_NAME" 2> /dev/null | wc -l)
     pbad=$(awk '$3 == "PRE_COPY" && $4 > 0 && $2 != 1' "$TMP/limit-$MIG_NAME" 2> /dev/null | wc -l)
     if grep -q "steering its migration: downtime target $TARGET_MS ms" <<< "$log" &&
        [ "$held" -ge 1 ] && [ "$bad" -eq 0 ] && [ "$polled" -ge 1 ] && [ "$pbad" -eq 0 ] &&
-       [[ $rel == *"released (switch-over, converged)"*"ua-vf0 PRE_COPY initial 0 B"* ]] &&
+       { [[ $rel == *"released (switch-over, converged)"*"$ALIAS PRE_COPY initial 0 B"* ]] ||
+         { $LVH_NEED_EM && [[ $rel == *"released (switch-anyway, not-converging)"*"$ALIAS PRE_COPY initial 0 B"* ]]; }; } &&
        [ -n "$done_" ]; then
         result pass "$MIG_NAME: $h's virt-vfmigd held the limit at 1 ms ($held steps; virsh saw 1 ms $polled times during the job, never another value while the device had initial data), then ${rel#*: }; ${done_#*: }"
     else
@@ -172,34 +163,55 @@ for h in src dst; do
     vfmigd_start "$h" || ok=false
 done
 if $ok; then
-    result pass "vfmig's hook installed as hooks/qemu.d/50-vfmig and virt-vfmigd running on both hosts (pids ${VFMIGD_PID[src]}, ${VFMIGD_PID[dst]}): $(grep -m1 watching "$TMP/vfmigd-src.log")"
+    result pass "vfmig's hook installed as hooks/qemu.d/50-vfmig and virt-vfmigd running on both hosts (pids ${LVH_VFMIGD_PID[src]}, ${LVH_VFMIGD_PID[dst]}): $(grep -m1 watching "$TMP/vfmigd-src.log")"
 else
     result fail "hook or daemons: $(cat "$TMP/hook.err") $(cat "$TMP"/vfmigd-*.log 2> /dev/null | tr '\n' ' ')"
 fi
 
-# ---------- the domain with its policy ------------------------------------------------------------
-policy="  <metadata>
-    <vfmig:migration xmlns:vfmig='http://vfmig.org/xmlns/libvirt/domain/1.0'>
-      <vfmig:downtime target-ms='$TARGET_MS' on-failure='best-effort'/>
-      <vfmig:hostdev alias='ua-vf0'>
-        <vfmig:precopy mode='required'/>
-        <vfmig:identity driver='vfmig_testdev' vendor='0x1b36' device='0x0005' stream-version='$(tdget "$B1" vfio_migration/stream_version)' multi-load='yes' state-size='$STATE_SIZE'/>
-      </vfmig:hostdev>
-    </vfmig:migration>
-  </metadata>"
-lvh_domain_xml "$B1" "$policy" > "$LVH_SHARE/domain.xml"
+# ---------- the domain, prepared by virt-vfmig domain-prepare ---------------------------------
+# plain: no alias, no policy, no override (domain-prepare adds them)
+LVH_NEED_EM=false lvh_domain_xml "$B1" > "$LVH_SHARE/domain.xml"
 lvh_vrun src define "$LVH_SHARE/domain.xml"
 drc=$RC
+prep() {
+    nsenter -t "${LVH_PID[src]}" -m -n -u -- "$VFMIG" -c qemu:///system \
+        domain-prepare "$LVH_DOM" "$@" > "$TMP/prep.out" 2> "$TMP/prep.err"
+}
+prep --target-ms "$TARGET_MS" --on-failure best-effort
+prc=$?
+xml=$(lvh_virsh src dumpxml --inactive "$LVH_DOM" 2> /dev/null)
+prep
+prc2=$?
+again=$(cat "$TMP/prep.out")
+em=true
+if $LVH_NEED_EM; then
+    grep -q "<qemu:device alias='$ALIAS'>" <<< "$xml" &&
+        grep -q "name='enable-migration' type='string' value='on'" <<< "$xml" || em=false
+else
+    grep -q "enable-migration" <<< "$xml" && em=false
+fi
+if [ "$drc" -eq 0 ] && [ "$prc" -eq 0 ] && [ "$prc2" -eq 0 ] &&
+   grep -q "<alias name='$ALIAS'/>" <<< "$xml" &&
+   grep -q "target-ms=.$TARGET_MS. on-failure=.best-effort." <<< "$xml" &&
+   grep -q "<vfmig:hostdev alias=.$ALIAS.>" <<< "$xml" &&
+   grep -q "driver=.vfmig_testdev. vendor=.0x1b36. device=.0x0005." <<< "$xml" &&
+   $em && [[ $again == *"nothing to change"* ]]; then
+    result pass "virt-vfmig domain-prepare: user alias $ALIAS, the policy (target $TARGET_MS ms, best effort, $B1's identity)$($LVH_NEED_EM && echo ", enable-migration=on in <qemu:override> (no dirty tracking on this kernel)"); a second run: $(head -1 <<< "$again")"
+else
+    result fail "domain-prepare: define exit $drc, prepare exit $prc, second run exit $prc2 ('$again'), enable-migration as needed: $em"
+    sed 's/^/prepare: /' "$TMP/prep.out" "$TMP/prep.err" | diag
+    diag "$xml"
+fi
+
 lvh_vrun src start "$LVH_DOM"
 src_rc=$RC
 st=$(lvh_virsh src domstate "$LVH_DOM" 2> /dev/null | head -1)
-meta=$(lvh_virsh src metadata "$LVH_DOM" http://vfmig.org/xmlns/libvirt/domain/1.0 2> /dev/null | tr -d '\n ')
-if [ "$drc" -eq 0 ] && [ "$src_rc" -eq 0 ] && [ "$st" = running ] &&
-   [[ $meta == *"target-ms=\"$TARGET_MS\""* || $meta == *"target-ms='$TARGET_MS'"* ]]; then
-    result pass "domain $LVH_DOM with a vfmig policy (target $TARGET_MS ms, best effort, hostdev ua-vf0 on $B1) defined and running on src"
+if [ "$src_rc" -eq 0 ] && [ "$st" = running ]; then
+    result pass "domain $LVH_DOM, as prepared, running on src with its hostdev on $B1"
 else
-    result fail "domain on src: define exit $drc, start exit $src_rc, state '$st', policy '$meta'"
+    result fail "domain on src: start exit $src_rc, state '$st'"
     diag_run
+    lvh_on src sh -c "tail -20 /var/log/libvirt/qemu/$LVH_DOM.log" 2> /dev/null | diag
 fi
 
 # ---------- m1: src -> dst, steered by src's daemon ------------------------------------------------
@@ -248,7 +260,7 @@ for _ in $(seq 600); do
     kill -0 "$MIG_PID" 2> /dev/null || break
     sleep 0.1
 done
-kill -KILL "${VFMIGD_PID[src]}"
+kill -KILL "${LVH_VFMIGD_PID[src]}"
 k0=$(now_us)
 back=
 for _ in $(seq 100); do
@@ -258,7 +270,8 @@ for _ in $(seq 100); do
 done
 back_s=$(secs $(( $(now_us) - k0 )))
 migrate_finish
-wait "${VFMIGD_PID[src]}" 2> /dev/null
+wait "${LVH_VFMIGD_PID[src]}" 2> /dev/null
+unset "LVH_VFMIGD_PID[src]"
 g=$(log_since src "$l0" | grep -m1 "guardian: domain '$LVH_DOM': the daemon is gone")
 if [ "$held" = 1 ] && [ "$back" = 300 ] && [ -n "$g" ]; then
     result pass "m3: virt-vfmigd killed (SIGKILL) while it held the limit at 1 ms: the limit was $back ms again $back_s s later ($g)"
@@ -322,8 +335,9 @@ for _ in $(seq 2400); do
     kill -0 "$MIG_PID" 2> /dev/null || break
     sleep 0.05
 done
+# at once: the daemon would cancel a migration whose initial data stopped
+# draining itself, some 2.4 s (its trend window) after the stop
 lim=$(lvh_virsh dst migrate-getmaxdowntime "$LVH_DOM" 2> /dev/null)
-sleep 1
 ast2=$(tdget "$B2" vfio_migration/state)
 lvh_vrun dst domjobabort "$LVH_DOM"
 arc=$RC
@@ -338,20 +352,19 @@ if [ "$ast" = PRE_COPY ] && [ "$ast2" = PRE_COPY ] && [ "$lim" = 1 ] && [ "$arc"
    [ -n "$d_before" ] && [ "$d_before" = "$d_after" ]; then
     result pass "m5: domjobabort while $B2 was in PRE_COPY with the limit held at 1 ms: virsh migrate failed, the device never reached STOP_COPY; the domain runs on dst, $B2 RUNNING with its digest"
 else
-    result fail "m5: abort: device '$ast', 1 s later '$ast2' (want PRE_COPY), limit '$lim' (want 1), domjobabort exit $arc, migrate exit $MIG_RC, arcs '$SENDER_ARCS'; dst '$st_dst'; $B2 '$dev_st'; digest before ${d_before:0:16}, after ${d_after:0:16}"
+    result fail "m5: abort: device '$ast', then '$ast2' (want PRE_COPY), limit '$lim' (want 1), domjobabort exit $arc, migrate exit $MIG_RC, arcs '$SENDER_ARCS'; dst '$st_dst'; $B2 '$dev_st'; digest before ${d_before:0:16}, after ${d_after:0:16}"
     diag_run
+    log_since dst "$l0" | tail -8 | sed 's/^/vfmigd-dst: /' | diag
 fi
 
 # ---------- the end ------------------------------------------------------------------------------
 ok=true
 for h in src dst; do
-    kill -TERM "${VFMIGD_PID[$h]}" 2> /dev/null
-    wait "${VFMIGD_PID[$h]}"
+    lvh_vfmigd_stop "$h"
     rc=$?
     [ "$rc" -eq 0 ] && tail -1 "$TMP/vfmigd-$h.log" | grep -q "virt-vfmigd: stopped" || ok=false
     diag "$h's virt-vfmigd: exit $rc; $(tail -1 "$TMP/vfmigd-$h.log")"
 done
-VFMIGD_PID=()
 sleep 0.5
 left=$(pgrep -c -x virt-vfmigd 2> /dev/null)
 if $ok && [ "${left:-0}" -eq 0 ]; then
