@@ -37,6 +37,7 @@ struct _vfmigSteer {
     vfmigSteerDevice *devices;
     size_t ndevices;
     uint64_t targetUs;
+    vfmigDomainPolicyOnFailure onFailure;
     GPtrArray *warnings;            /* char * */
     vfmigController *ctl;
     int lockFd;
@@ -371,6 +372,8 @@ vfmigSteerNew(virDomainPtr dom,
     if (opts->onFailure != VFMIG_DOMAIN_POLICY_ON_FAILURE_DEFAULT)
         onFailure = opts->onFailure;
     s->targetUs = (uint64_t) targetMs * 1000;
+    s->onFailure = onFailure == VFMIG_DOMAIN_POLICY_ON_FAILURE_BEST_EFFORT ?
+        onFailure : VFMIG_DOMAIN_POLICY_ON_FAILURE_ABORT;
 
     config.targetUs = s->targetUs;
     config.onFailure = onFailure == VFMIG_DOMAIN_POLICY_ON_FAILURE_BEST_EFFORT ?
@@ -437,10 +440,39 @@ vfmigSteerTargetUs(const vfmigSteer *steer)
 }
 
 
+vfmigDomainPolicyOnFailure
+vfmigSteerOnFailure(const vfmigSteer *steer)
+{
+    return steer->onFailure;
+}
+
+
 GPtrArray *
 vfmigSteerWarnings(const vfmigSteer *steer)
 {
     return steer->warnings;
+}
+
+
+size_t
+vfmigSteerDeviceCount(const vfmigSteer *steer)
+{
+    return steer->ndevices;
+}
+
+
+const char *
+vfmigSteerDeviceAddress(const vfmigSteer *steer,
+                        size_t i)
+{
+    return i < steer->ndevices ? steer->devices[i].address : NULL;
+}
+
+
+const vfmigDevCtlPaths *
+vfmigSteerPaths(const vfmigSteer *steer)
+{
+    return &steer->paths;
 }
 
 

@@ -76,8 +76,16 @@ const char *vfmigSteerDomainName(const vfmigSteer *steer);
 const char *vfmigSteerDomainUUID(const vfmigSteer *steer);
 /* The target in effect, us. */
 uint64_t vfmigSteerTargetUs(const vfmigSteer *steer);
+/* The failure rule in effect: ABORT or BEST_EFFORT. */
+vfmigDomainPolicyOnFailure vfmigSteerOnFailure(const vfmigSteer *steer);
 /* Warnings found while setting up (a broken qualification record). */
 GPtrArray *vfmigSteerWarnings(const vfmigSteer *steer);
+/* The source VFs the policy names (the controller's devices, in order),
+ * as this host's PCI addresses. */
+size_t vfmigSteerDeviceCount(const vfmigSteer *steer);
+const char *vfmigSteerDeviceAddress(const vfmigSteer *steer, size_t i);
+/* The paths the steer reads the devices through. */
+const vfmigDevCtlPaths *vfmigSteerPaths(const vfmigSteer *steer);
 
 /* What a completed job's statistics (virDomainGetJobStats with
  * VIR_DOMAIN_JOB_STATS_COMPLETED, or the JOB_COMPLETED event) say. */

@@ -297,5 +297,15 @@ const vfmigCmdDef vfmigDomainCmds[] = {
          "domain gets them at its next start.  What is in place already is "
          "left, so a second run changes nothing.  A VF that is not on a "
          "VFIO migration driver is an error.") },
+    { "migrate", cmdMigrate, vfmigOptsMigrate,
+      N_("live-migrate a domain, steering its switchover"),
+      N_("Live-migrates DOMAIN to DESTURI through libvirt and steers QEMU's "
+         "switchover with the domain's vfmig policy: the downtime-limit is "
+         "held low until every VF's initial pre-copy data went out and the "
+         "predicted downtime meets the target.  On a terminal one line "
+         "shows the RAM left, each VF's state, initial and dirty bytes and "
+         "the predicted downtime; the report sets libvirt's measured "
+         "downtime against the prediction.  Runs on the source host; "
+         "virt-vfmigd there leaves this migration alone.") },
     { NULL, NULL, NULL, NULL, NULL }
 };

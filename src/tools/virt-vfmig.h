@@ -13,3 +13,7 @@ extern const vfmigCmdDef vfmigDeviceCmds[];
 extern const vfmigCmdDef vfmigMigrateCmds[];
 extern const vfmigCmdDef vfmigNodeDevCmds[];
 extern const vfmigCmdDef vfmigDomainCmds[];
+
+/* virt-vfmig-migrate.c: the migrate command of the domain commands */
+bool cmdMigrate(vfmigCtl *ctl, const vfmigCmd *cmd);
+extern const vfmigCmdOptDef vfmigOptsMigrate[];
