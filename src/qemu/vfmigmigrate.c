@@ -376,8 +376,10 @@ vfmigMigrateCompleted(vfmigSteer *steer,
         int nparams = 0;
         int type;
 
+        /* kept for others (virsh domjobinfo --completed) */
         if (virDomainGetJobStats(ddom, &type, &params, &nparams,
-                                 VIR_DOMAIN_JOB_STATS_COMPLETED) == 0) {
+                                 VIR_DOMAIN_JOB_STATS_COMPLETED |
+                                 VIR_DOMAIN_JOB_STATS_KEEP_COMPLETED) == 0) {
             vfmigSteerParseCompleted(params, nparams, &c);
             virTypedParamsFree(params, nparams);
             if (type == VIR_DOMAIN_JOB_COMPLETED && c.hasDowntime) {
