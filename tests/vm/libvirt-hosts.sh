@@ -58,6 +58,12 @@
 #                           background ($MIG_PID), --xml naming DST-BDF; the
 #                           receiving device stops dirtying; marks the
 #                           kernel log and polls the sending device's sysfs
+#   lvh_mig_start_cmd NAME FROM TO SENDER RECEIVER DST-BDF CMD...
+#                           the same with CMD run on FROM (e.g. virt-vfmig
+#                           migrate) instead of virsh migrate; the
+#                           destination's XML naming DST-BDF is in
+#                           $LVH_SHARE/NAME.xml when CMD starts, its
+#                           output in $TMP/mig-NAME.out and .err
 #   lvh_mig_finish          waits: MIG_RC, MIG_S (wall seconds), SENDER_ARCS
 #                           and RECEIVER_ARCS (the arcs vfmig_testdev logged,
 #                           "FROM>TO ...", with its dynamic debug on),
@@ -386,9 +392,19 @@ _lvh_arcs() {
 }
 
 lvh_mig_start() {
+    local name=$1 to=$3
+    lvh_mig_start_cmd "$1" "$2" "$3" "$4" "$5" "$6" \
+        virsh -c qemu:///system migrate --live --persistent --undefinesource "$LVH_DOM" \
+        "$(lvh_uri "$to")" --migrateuri "tcp://$(lvh_addr "$to")" \
+        --xml "$LVH_SHARE/$name.xml" "${@:7}"
+    MIG_WHAT="virsh migrate"
+}
+
+lvh_mig_start_cmd() {
     MIG_NAME=$1 MIG_FROM=$2 MIG_TO=$3 MIG_SENDER=$4 MIG_RECEIVER=$5
     local bdf=$6
     shift 6
+    MIG_WHAT=$(basename "$1")
     [ -e "/sys/bus/pci/devices/$MIG_RECEIVER/vfmig_testdev" ] &&
         tdset "$MIG_RECEIVER" vfmig_testdev/dirty_rate 0
     lvh_dst_xml "$MIG_FROM" "$bdf" > "$LVH_SHARE/$MIG_NAME.xml"
@@ -397,10 +413,7 @@ lvh_mig_start() {
     _lvh_poll_dev "$MIG_SENDER" "$TMP/poll-$MIG_NAME" &
     MIG_POLL_PID=$!
     MIG_T0=$(now_us)
-    timeout -k 5 "$LVH_MIG_TIMEOUT" nsenter -t "${LVH_PID[$MIG_FROM]}" -m -n -u -- \
-        virsh -c qemu:///system migrate --live --persistent --undefinesource "$LVH_DOM" \
-        "$(lvh_uri "$MIG_TO")" --migrateuri "tcp://$(lvh_addr "$MIG_TO")" \
-        --xml "$LVH_SHARE/$MIG_NAME.xml" "$@" \
+    timeout -k 5 "$LVH_MIG_TIMEOUT" nsenter -t "${LVH_PID[$MIG_FROM]}" -m -n -u -- "$@" \
         > "$TMP/mig-$MIG_NAME.out" 2> "$TMP/mig-$MIG_NAME.err" &
     MIG_PID=$!
 }
@@ -418,7 +431,7 @@ lvh_mig_finish() {
     # shellcheck disable=SC2034 # for the suite
     SENDER_DIGEST=$(awk '$2 == "digest" {d = $4} END {print d}' "$TMP/poll-$MIG_NAME")
     STATES=$(awk '$2 == "state" {printf "%s%s", s, $3; s = ","}' "$TMP/poll-$MIG_NAME")
-    diag "$MIG_NAME: virsh migrate exit $MIG_RC after $MIG_S s$([ -s "$TMP/mig-$MIG_NAME.err" ] && echo ": $(tr '\n' ' ' < "$TMP/mig-$MIG_NAME.err")")"
+    diag "$MIG_NAME: ${MIG_WHAT:-virsh migrate} exit $MIG_RC after $MIG_S s$([ -s "$TMP/mig-$MIG_NAME.err" ] && echo ": $(tr '\n' ' ' < "$TMP/mig-$MIG_NAME.err")")"
     diag "$MIG_NAME: sender $MIG_SENDER arcs: $SENDER_ARCS"
     diag "$MIG_NAME: receiver $MIG_RECEIVER arcs: $RECEIVER_ARCS"
     diag "$MIG_NAME: sender states polled: $STATES"
@@ -435,10 +448,10 @@ lvh_check_moved() {
     st_to=$(lvh_virsh "$MIG_TO" domstate "$LVH_DOM" 2> /dev/null | head -1)
     st_from=$(lvh_virsh "$MIG_FROM" domstate "$LVH_DOM" 2>&1 | head -1)
     if [ "$MIG_RC" -eq 0 ] && [ "$st_to" = running ] && [[ $st_from == *"failed to get domain"* ]]; then
-        result pass "$MIG_NAME: virsh migrate --live $MIG_FROM -> $MIG_TO in $MIG_S s; the domain runs on $MIG_TO and is gone from $MIG_FROM"
+        result pass "$MIG_NAME: ${MIG_WHAT:-virsh migrate} $MIG_FROM -> $MIG_TO in $MIG_S s; the domain runs on $MIG_TO and is gone from $MIG_FROM"
     else
-        result fail "$MIG_NAME: virsh migrate exit $MIG_RC; on $MIG_TO '$st_to' (want running), on $MIG_FROM '$st_from' (want no domain)"
-        sed 's/^/virsh: /' "$TMP/mig-$MIG_NAME.err" | diag
+        result fail "$MIG_NAME: ${MIG_WHAT:-virsh migrate} exit $MIG_RC; on $MIG_TO '$st_to' (want running), on $MIG_FROM '$st_from' (want no domain)"
+        sed "s/^/${MIG_WHAT:-virsh migrate}: /" "$TMP/mig-$MIG_NAME.err" | diag
         lvh_on "$MIG_TO" sh -c "tail -15 /var/log/libvirt/qemu/$LVH_DOM.log" 2> /dev/null | sed "s/^/$MIG_TO qemu: /" | diag
         lvh_on "$MIG_FROM" sh -c "tail -15 /var/log/libvirt/qemu/$LVH_DOM.log" 2> /dev/null | sed "s/^/$MIG_FROM qemu: /" | diag
     fi

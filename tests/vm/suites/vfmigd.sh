@@ -38,6 +38,13 @@
 #    held (the destination QEMU stopped, as in suites/libvirt.sh, so that
 #    nothing can switch before the abort): the domain runs on, its state
 #    unchanged;
+#  - m6 dst -> src with `virt-vfmig migrate --json` (no virsh): the
+#    command steers the migration itself (its steering lock: dst's daemon
+#    reports "not steered here" and does not steer it), gives the
+#    switchover bandwidth by itself where the VF has no dirty tracking,
+#    uses dst's daemon's learned overhead, exits 0 and reports libvirt's
+#    downtime beside its prediction at the switch; PRE_COPY, STOP_COPY and
+#    the digest as for m1;
 #  - SIGTERM stops both daemons and their guardians.
 # Reported, not judged: each migration's libvirt downtime and the daemon's
 # prediction (whether a target is met is the benchmark's question,
@@ -58,7 +65,7 @@ VFMIG=$VM_BUILDDIR/src/tools/virt-vfmig
 ALIAS=ua-vfmig-0        # what domain-prepare names the domain's only hostdev
 HOOK=$VM_BUILDDIR/src/tools/50-vfmig
 
-tap_plan 20
+tap_plan 25
 
 find_testdevs
 B1=${TESTDEVS[0]:-none}
@@ -357,6 +364,59 @@ else
     log_since dst "$l0" | tail -8 | sed 's/^/vfmigd-dst: /' | diag
 fi
 
+# ---------- m6: dst -> src with virt-vfmig migrate, which steers it itself ------------------------
+tdset "$B2" vfmig_testdev/dirty_rate "$DIRTY_RATE"
+l0=$(log_lines dst)
+# what dst's daemon learned so far (m2): the command reads it
+learned=false
+grep -Eq '^samples-us=-?[0-9]' "$LVH_SHARE/vfmigd-dst/state" 2> /dev/null && learned=true
+export VFMIG_DAEMON_STATE_FILE=$LVH_SHARE/vfmigd-dst/state
+lvh_mig_start_cmd m6 dst src "$B2" "$B1" "$B1" \
+    "$VFMIG" -c qemu:///system migrate "$LVH_DOM" "$(lvh_uri src)" \
+    --migrateuri "tcp://$(lvh_addr src)" --xml "$LVH_SHARE/m6.xml" \
+    --persistent --undefinesource --json
+unset VFMIG_DAEMON_STATE_FILE
+# shellcheck disable=SC2034 # for lvh_mig_finish's messages
+MIG_WHAT="virt-vfmig migrate"
+lvh_mig_finish
+lvh_mig_report
+lvh_check_moved
+lvh_check_states
+lvh_check_digest
+# result downtime predicted target met overhead-source bandwidth-source
+# bandwidth-device decision overwrites phases...
+js=$(python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+sw = d["switch"] or {}
+b = d["switchover-bandwidth"]
+print(d["result"], d["downtime-ms"], d["predicted-ms"], d["target-ms"], d["met"],
+      d["overhead"]["source"], b["source"], b["device"], sw.get("decision"),
+      d["overwrites"], " ".join(p["phase"] for p in d["phases"]))' "$TMP/mig-m6.out" 2>&1)
+read -r j_result j_down j_pred j_target j_met j_ovh j_bw j_bwdev j_dec j_over j_phases <<< "$js"
+want_ovh=none
+$learned && want_ovh=learned
+want_bw=none want_bwdev=None
+$LVH_NEED_EM && want_bw=automatic want_bwdev=$B2
+if [ "$MIG_RC" -eq 0 ] && [ "$j_result" = migrated ] && [[ $j_down =~ ^[0-9]+$ ]] && [ "$j_down" -gt 0 ] &&
+   [[ $j_pred =~ ^[0-9]+$ ]] && [ "$j_target" = "$TARGET_MS" ] && [[ $j_met == True || $j_met == False ]] &&
+   [ "$j_ovh" = "$want_ovh" ] && [ "$j_bw" = "$want_bw" ] && [ "$j_bwdev" = "$want_bwdev" ] &&
+   [[ $j_dec == switch-over || $j_dec == switch-anyway ]] && [[ " $j_phases " == *" holding "*" released "* ]]; then
+    result pass "m6: virt-vfmig migrate --json exit 0: libvirt's downtime $j_down ms, predicted $j_pred ms at the switch ($j_dec), target $j_target ms, met: $j_met; overhead $j_ovh; switchover bandwidth $j_bw; limit overwritten $j_over time(s); phases: $j_phases"
+else
+    result fail "m6: virt-vfmig migrate exit $MIG_RC; JSON: '$js' (want migrated, a downtime and a prediction in ms, target $TARGET_MS, overhead $want_ovh, switchover bandwidth $want_bw $want_bwdev, a switch-over after holding)"
+    sed 's/^/virt-vfmig stdout: /' "$TMP/mig-m6.out" | tail -60 | diag
+fi
+log_wait dst "$l0" "domain '$LVH_DOM' migrates; not steered here"
+ns=$(log_since dst "$l0" | grep -m1 "domain '$LVH_DOM' migrates; not steered here")
+steered=$(log_since dst "$l0" | grep -c "domain '$LVH_DOM': steering its migration")
+if [[ $ns == *"is steered already (by process "* ]] && [ "$steered" -eq 0 ]; then
+    result pass "m6: dst's virt-vfmigd left the migration to virt-vfmig migrate: ${ns#*: }"
+else
+    result fail "m6: dst's virt-vfmigd: 'not steered here' line '${ns:-none}', steering lines $steered (want 0)"
+    log_since dst "$l0" | tail -20 | sed 's/^/vfmigd-dst: /' | diag
+fi
+
 # ---------- the end ------------------------------------------------------------------------------
 ok=true
 for h in src dst; do
@@ -374,8 +434,11 @@ else
     ps -eo pid,ppid,args | grep virt-vfmigd | grep -v grep | diag
 fi
 
-lvh_virsh dst destroy "$LVH_DOM" > /dev/null 2>&1
-lvh_virsh dst undefine "$LVH_DOM" > /dev/null 2>&1
+# on src after m6 (on dst if it failed)
+for h in src dst; do
+    lvh_virsh "$h" destroy "$LVH_DOM" > /dev/null 2>&1
+    lvh_virsh "$h" undefine "$LVH_DOM" > /dev/null 2>&1
+done
 lvh_stop_all
 trap - EXIT
 [ -n "${VM_OUT:-}" ] && cp "$TMP"/vfmigd-*.log "$VM_OUT/" 2> /dev/null
