@@ -560,12 +560,9 @@ vfmigMigrate(virConnectPtr conn G_GNUC_UNUSED,
             r->result = VFMIG_MIGRATE_ABORTED;
         else
             r->result = VFMIG_MIGRATE_FAILED;
+        /* virDomainMigrate3 returns once the job is over: no limit is
+         * left to hand back */
         r->error = g_strdup(call.error ? call.error : _("unknown error"));
-        /* a job that goes on without us: the limit goes back */
-        if (vfmigSteerRelease(steer) < 0)
-            g_ptr_array_add(r->warnings,
-                            g_strdup_printf(_("cannot hand the downtime limit back: %1$s"),
-                                            vfmigGetLastErrorMessage()));
     }
     vfmigMigrateCompleted(steer, call.ddom, r);
 
