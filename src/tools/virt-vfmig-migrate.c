@@ -11,6 +11,7 @@
 #include <config.h>
 
 #include <stdio.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <libvirt/virterror.h>
@@ -41,7 +42,13 @@ vfmigMigrateProgressCb(void *opaque,
 {
     vfmigMigrateProgress *p = opaque;
     g_autofree char *safe = vfmigStringEscapeText(line);
+    struct winsize ws;
 
+    /* one line: a wrapped one could not be cleared */
+    if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 1 &&
+        g_utf8_validate(safe, -1, NULL) &&
+        g_utf8_strlen(safe, -1) > ws.ws_col - 1)
+        *g_utf8_offset_to_pointer(safe, ws.ws_col - 1) = '\0';
     /* back to the start of the line, and clear it */
     printf("\r\033[K%s", safe);
     fflush(stdout);
