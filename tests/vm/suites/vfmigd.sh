@@ -379,6 +379,8 @@ unset VFMIG_DAEMON_STATE_FILE
 # shellcheck disable=SC2034 # for lvh_mig_finish's messages
 MIG_WHAT="virt-vfmig migrate"
 lvh_mig_finish
+# the command read src's completed job without taking it from others
+kept=$(lvh_virsh src domjobinfo --completed --keep-completed "$LVH_DOM" 2> /dev/null | grep -i 'total downtime')
 lvh_mig_report
 lvh_check_moved
 lvh_check_states
@@ -401,10 +403,11 @@ $LVH_NEED_EM && want_bw=automatic want_bwdev=$B2
 if [ "$MIG_RC" -eq 0 ] && [ "$j_result" = migrated ] && [[ $j_down =~ ^[0-9]+$ ]] && [ "$j_down" -gt 0 ] &&
    [[ $j_pred =~ ^[0-9]+$ ]] && [ "$j_target" = "$TARGET_MS" ] && [[ $j_met == True || $j_met == False ]] &&
    [ "$j_ovh" = "$want_ovh" ] && [ "$j_bw" = "$want_bw" ] && [ "$j_bwdev" = "$want_bwdev" ] &&
-   [[ $j_dec == switch-over || $j_dec == switch-anyway ]] && [[ " $j_phases " == *" holding "*" released "* ]]; then
-    result pass "m6: virt-vfmig migrate --json exit 0: libvirt's downtime $j_down ms, predicted $j_pred ms at the switch ($j_dec), target $j_target ms, met: $j_met; overhead $j_ovh; switchover bandwidth $j_bw; limit overwritten $j_over time(s); phases: $j_phases"
+   [[ $j_dec == switch-over || $j_dec == switch-anyway ]] && [[ " $j_phases " == *" holding "*" released "* ]] &&
+   [ -n "$kept" ]; then
+    result pass "m6: virt-vfmig migrate --json exit 0: libvirt's downtime $j_down ms, predicted $j_pred ms at the switch ($j_dec), target $j_target ms, met: $j_met; overhead $j_ovh; switchover bandwidth $j_bw; limit overwritten $j_over time(s); phases: $j_phases; src's domjobinfo --completed still has it ($kept)"
 else
-    result fail "m6: virt-vfmig migrate exit $MIG_RC; JSON: '$js' (want migrated, a downtime and a prediction in ms, target $TARGET_MS, overhead $want_ovh, switchover bandwidth $want_bw $want_bwdev, a switch-over after holding)"
+    result fail "m6: virt-vfmig migrate exit $MIG_RC; JSON: '$js' (want migrated, a downtime and a prediction in ms, target $TARGET_MS, overhead $want_ovh, switchover bandwidth $want_bw $want_bwdev, a switch-over after holding); src's completed job afterwards: '${kept:-gone}'"
     sed 's/^/virt-vfmig stdout: /' "$TMP/mig-m6.out" | tail -60 | diag
 fi
 log_wait dst "$l0" "domain '$LVH_DOM' migrates; not steered here"
