@@ -53,6 +53,8 @@ struct _vfmigDaemon {
     bool guardWarned;
     GHashTable *sessions;           /* uuid -> vfmigDaemonSession */
     GHashTable *ignored;            /* uuid -> NULL: no policy, this job */
+    GHashTable *busy;               /* uuid -> NULL: steered by another
+                                     * process (its lock), this job */
     GArray *overhead;               /* int64_t samples, us */
 };
 
@@ -372,20 +374,34 @@ vfmigDaemonConsider(vfmigDaemon *d,
         return;     /* gone meanwhile */
     if (op != VIR_DOMAIN_JOB_OPERATION_MIGRATION_OUT) {
         g_hash_table_remove(d->ignored, uuid);
+        g_hash_table_remove(d->busy, uuid);
         return;
     }
     if (g_hash_table_contains(d->ignored, uuid))
         return;
+    /* another process steers it: until that process is gone, which
+     * virt-vfmig migrate has no guardian for */
+    if (g_hash_table_contains(d->busy, uuid)) {
+        if (vfmigSteerLockBusy(NULL, uuid) != 0)
+            return;
+        g_hash_table_remove(d->busy, uuid);
+        vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_INFO,
+                          _("domain '%1$s': the process that steered its migration is gone; taking it over"),
+                          virDomainGetName(dom));
+    }
 
     opts.paths = &d->config->paths;
     opts.overheadUs = vfmigDaemonOverheadUs(d);
     opts.loadUs = d->config->loadUs;
     if ((rc = vfmigSteerNew(dom, &opts, &steer)) <= 0) {
-        if (rc < 0 && vfmigGetLastErrorCode() == VFMIG_ERR_DEVICE_BUSY)
+        if (rc < 0 && vfmigGetLastErrorCode() == VFMIG_ERR_DEVICE_BUSY) {
             vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_INFO,
                               _("domain '%1$s' migrates; not steered here: %2$s"),
                               virDomainGetName(dom), vfmigGetLastErrorMessage());
-        else if (rc < 0)
+            g_hash_table_add(d->busy, g_strdup(uuid));
+            return;
+        }
+        if (rc < 0)
             vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_WARNING,
                               _("domain '%1$s' migrates, but is not steered: %2$s"),
                               virDomainGetName(dom), vfmigGetLastErrorMessage());
@@ -551,6 +567,7 @@ vfmigDaemonTick(int timer G_GNUC_UNUSED,
         vfmigDaemonDisconnect(d);
         g_hash_table_remove_all(d->sessions);
         g_hash_table_remove_all(d->ignored);
+        g_hash_table_remove_all(d->busy);
         d->nextConnect = 0;
     }
     if (!d->conn) {
@@ -626,6 +643,7 @@ vfmigDaemonRun(const vfmigDaemonConfig *config,
     d.sessions = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
                                        (GDestroyNotify) vfmigDaemonSessionFree);
     d.ignored = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    d.busy = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 
     virSetErrorFunc(NULL, vfmigDaemonLibvirtErrorSink);
     if (virEventRegisterDefaultImpl() < 0) {
@@ -665,6 +683,8 @@ vfmigDaemonRun(const vfmigDaemonConfig *config,
         g_hash_table_unref(d.sessions);
     if (d.ignored)
         g_hash_table_unref(d.ignored);
+    if (d.busy)
+        g_hash_table_unref(d.busy);
     vfmigDaemonDisconnect(&d);
     vfmigGuardFree(d.guard);
     g_array_unref(d.overhead);

@@ -248,16 +248,18 @@ vfmigSteerDowntime(const vfmigDomainPolicy *policy,
 }
 
 
-/* Takes the steering lock of @steer's domain. */
+/* Opens and locks <dir>/<uuid>.lock into *@fd: 1 locked, 0 held by
+ * another process (*@holder its pid, as it wrote it), -1 with an error. */
 static int
-vfmigSteerLock(vfmigSteer *steer,
-               const char *lockDir)
+vfmigSteerLockTake(const char *lockDir,
+                   const char *uuid,
+                   int *fd,
+                   char **holder)
 {
     g_autofree char *dir = NULL;
     g_autofree char *path = NULL;
-    g_autofree char *pid = NULL;
-    int fd;
 
+    *fd = -1;
     if (lockDir)
         dir = g_strdup(lockDir);
     else if (g_getenv("VFMIG_RUN_DIR"))
@@ -266,34 +268,70 @@ vfmigSteerLock(vfmigSteer *steer,
         dir = g_strdup(VFMIG_STEER_LOCK_DIR);
     if (vfmigFileMakeDir(_("steering lock directory"), dir) < 0)
         return -1;
-    path = g_strdup_printf("%s/%s.lock", dir, steer->uuid);
-    if ((fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644)) < 0) {
+    path = g_strdup_printf("%s/%s.lock", dir, uuid);
+    if ((*fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644)) < 0) {
         vfmigReportSystemError(errno, _("cannot open the steering lock '%1$s'"),
                                path);
         return -1;
     }
-    if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+    if (flock(*fd, LOCK_EX | LOCK_NB) < 0) {
         int err = errno;
         char buf[32] = "";
-        ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+        ssize_t n = pread(*fd, buf, sizeof(buf) - 1, 0);
 
-        close(fd);
+        close(*fd);
+        *fd = -1;
         if (err == EWOULDBLOCK) {
             if (n > 0)
                 buf[n] = '\0';
             g_strstrip(buf);
-            vfmigReportError(VFMIG_ERR_DEVICE_BUSY,
-                             _("the migration of domain '%1$s' is steered already (by process %2$s)"),
-                             steer->name, *buf ? buf : "?");
-            return -1;
+            if (holder)
+                *holder = g_strdup(*buf ? buf : "?");
+            return 0;
         }
         vfmigReportSystemError(err, _("cannot lock '%1$s'"), path);
         return -1;
     }
+    return 1;
+}
+
+
+/* Takes the steering lock of @steer's domain. */
+static int
+vfmigSteerLock(vfmigSteer *steer,
+               const char *lockDir)
+{
+    g_autofree char *holder = NULL;
+    g_autofree char *pid = NULL;
+    int fd;
+    int rc;
+
+    if ((rc = vfmigSteerLockTake(lockDir, steer->uuid, &fd, &holder)) < 0)
+        return -1;
+    if (rc == 0) {
+        vfmigReportError(VFMIG_ERR_DEVICE_BUSY,
+                         _("the migration of domain '%1$s' is steered already (by process %2$s)"),
+                         steer->name, holder);
+        return -1;
+    }
     pid = g_strdup_printf("%lld\n", (long long) getpid());
     if (ftruncate(fd, 0) < 0 || pwrite(fd, pid, strlen(pid), 0) < 0)
-        VFMIG_DEBUG("cannot write the pid into %s", path);
+        VFMIG_DEBUG("cannot write the pid into %s.lock", steer->uuid);
     steer->lockFd = fd;
+    return 0;
+}
+
+
+int
+vfmigSteerLockBusy(const char *lockDir,
+                   const char *uuid)
+{
+    int fd;
+    int rc;
+
+    if ((rc = vfmigSteerLockTake(lockDir, uuid, &fd, NULL)) <= 0)
+        return rc < 0 ? -1 : 1;
+    close(fd);
     return 0;
 }
 

@@ -60,6 +60,15 @@ typedef struct _vfmigSteer vfmigSteer;
 int vfmigSteerNew(virDomainPtr dom,
                   const vfmigSteerOptions *opts,
                   vfmigSteer **steer);
+/*
+ * Whether another process steers the domain @uuid (holds its lock in
+ * @lockDir, NULL: the default): 1 yes, 0 no, -1 with an error.  For a
+ * daemon that leaves such a migration alone, and takes it over when the
+ * other process is gone.
+ */
+int vfmigSteerLockBusy(const char *lockDir,
+                       const char *uuid);
+
 void vfmigSteerFree(vfmigSteer *steer);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(vfmigSteer, vfmigSteerFree);
 
