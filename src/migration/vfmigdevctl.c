@@ -242,7 +242,7 @@ vfmigDevCtlLatencyHints(const vfmigDevCtlPaths *paths,
     *stop = md->stopHint;
     *resume = md->resumeHint;
     if (warnings)
-        *warnings = g_steal_pointer(&md->warnings);
+        *warnings = g_ptr_array_ref(md->warnings);
     return 0;
 }
 

@@ -339,6 +339,7 @@ vfmigDaemonStepSession(vfmigDaemon *d,
 
         s->ended = true;
         s->endedAt = g_get_monotonic_time();
+        vfmigSteerUnlock(s->steer);
         /* a failed or cancelled job is known at once; a completed one
          * too while the domain is still here (else its event tells) */
         if (!s->completed && vfmigSteerCompletedJob(s->steer, &stats) > 0 &&

@@ -443,6 +443,15 @@ vfmigSteerStep(vfmigSteer *steer,
 }
 
 
+void
+vfmigSteerUnlock(vfmigSteer *steer)
+{
+    if (steer->lockFd >= 0)
+        close(steer->lockFd);
+    steer->lockFd = -1;
+}
+
+
 int
 vfmigSteerRelease(vfmigSteer *steer)
 {

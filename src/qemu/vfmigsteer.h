@@ -79,6 +79,10 @@ int vfmigSteerStep(vfmigSteer *steer,
 /* vfmigControllerRelease. */
 int vfmigSteerRelease(vfmigSteer *steer);
 
+/* Gives the domain's steering lock up (the job ended: another process may
+ * steer the domain's next migration); vfmigSteerFree does too. */
+void vfmigSteerUnlock(vfmigSteer *steer);
+
 vfmigController *vfmigSteerController(vfmigSteer *steer);
 const char *vfmigSteerDomainName(const vfmigSteer *steer);
 /* The domain's UUID as a string. */
