@@ -73,6 +73,11 @@ vfmigSteerGetJob(void *opaque,
 
     memset(job, 0, sizeof(*job));
     if (virDomainGetJobStats(steer->dom, &type, &params, &nparams, 0) < 0) {
+        /* gone with its migration (undefined on the source): ended */
+        if (virGetLastErrorCode() == VIR_ERR_NO_DOMAIN) {
+            VFMIG_DEBUG("domain %s is gone: its job ended", steer->name);
+            return 0;
+        }
         vfmigSteerReportLibvirt(_("reading the migration job"), steer->name);
         return -1;
     }
