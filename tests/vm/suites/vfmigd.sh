@@ -372,7 +372,6 @@ l0=$(log_lines dst)
 # what dst's daemon learned so far (m2): the command reads it
 learned=false
 grep -Eq '^samples-us=-?[0-9]' "$LVH_SHARE/vfmigd-dst/state" 2> /dev/null && learned=true
-diag "m6: dst's daemon's state file: $(tr '\n' ' ' < "$LVH_SHARE/vfmigd-dst/state" 2>&1)"
 export VFMIG_DAEMON_STATE_FILE=$LVH_SHARE/vfmigd-dst/state
 lvh_mig_start_cmd m6 dst src "$B2" "$B1" "$B1" \
     "$VFMIG" -c qemu:///system migrate "$LVH_DOM" "$(lvh_uri src)" \
@@ -406,7 +405,7 @@ $LVH_NEED_EM && want_bw=automatic want_bwdev=$B2
 if [ "$MIG_RC" -eq 0 ] && [ "$j_result" = migrated ] && [[ $j_down =~ ^[0-9]+$ ]] && [ "$j_down" -gt 0 ] &&
    [[ $j_pred =~ ^[0-9]+$ ]] && [ "$j_target" = "$TARGET_MS" ] && [[ $j_met == True || $j_met == False ]] &&
    [ "$j_ovh" = "$want_ovh" ] && [ "$j_bw" = "$want_bw" ] && [ "$j_bwdev" = "$want_bwdev" ] &&
-   [[ $j_dec == switch-over || $j_dec == switch-anyway ]] && [[ " $j_phases " == *" holding "*" released "* ]] &&
+   [[ $j_dec == switch-over || $j_dec == switch-anyway ]] && [[ " $j_phases " == *" holding "*"released "* ]] &&
    [ -n "$kept" ]; then
     result pass "m6: virt-vfmig migrate --json exit 0: libvirt's downtime $j_down ms, predicted $j_pred ms at the switch ($j_dec), target $j_target ms, met: $j_met; overhead $j_ovh; switchover bandwidth $j_bw; limit overwritten $j_over time(s); phases: $j_phases; src's domjobinfo --completed still has it ($kept)"
 else
