@@ -300,6 +300,16 @@ vfmigDaemonStepSession(vfmigDaemon *d,
     if (s->ended)
         return;
     if (vfmigSteerStep(s->steer, &st) < 0) {
+        if (vfmigSteerDomainGone(s->steer)) {
+            /* it left with its migration between two calls of the step */
+            VFMIG_DEBUG("domain %s is gone: its migration ended", name);
+            s->phase = VFMIG_CONTROLLER_ENDED;
+            s->ended = true;
+            s->endedAt = g_get_monotonic_time();
+            vfmigSteerUnlock(s->steer);
+            vfmigDaemonGuardUpdate(d, s, 0);
+            return;
+        }
         if (++s->errors == 1 || s->errors == VFMIG_DAEMON_MAX_ERRORS)
             vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_WARNING,
                               _("domain '%1$s': %2$s"), name,

@@ -448,6 +448,17 @@ vfmigSteerStep(vfmigSteer *steer,
 }
 
 
+bool
+vfmigSteerDomainGone(vfmigSteer *steer)
+{
+    int active = virDomainIsActive(steer->dom);
+
+    if (active < 0)
+        return virGetLastErrorCode() == VIR_ERR_NO_DOMAIN;
+    return active == 0;
+}
+
+
 void
 vfmigSteerUnlock(vfmigSteer *steer)
 {

@@ -76,6 +76,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(vfmigSteer, vfmigSteerFree);
 int vfmigSteerStep(vfmigSteer *steer,
                    vfmigControllerStatus *status);
 
+/* Whether the domain is gone or no longer running here: a step that
+ * failed then saw its migration end (the domain left with it). */
+bool vfmigSteerDomainGone(vfmigSteer *steer);
+
 /* vfmigControllerRelease. */
 int vfmigSteerRelease(vfmigSteer *steer);
 
