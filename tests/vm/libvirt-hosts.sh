@@ -22,6 +22,10 @@
 #                           (INDEX 1..254) and host_uuid ...0000INDEX;
 #                           returns once the daemon's socket exists
 #   lvh_link NAME NAME      a veth pair between two hosts
+#   lvh_up2 A IA B IB       hosts A and B (indexes IA, IB) started and
+#                           waited for in that order, linked, each reaching
+#                           the other over qemu+tcp; LVH_UP_MSG says how
+#                           long it took, or what failed
 #   lvh_wait NAME           first connection (QEMU capability probing,
 #                           several seconds under TCG); fails if it fails.
 #                           The first host waited for leaves its QEMU
@@ -48,10 +52,17 @@
 #                           enable-migration=on where the kernel gives QEMU
 #                           no device dirty tracking ($LVH_NEED_EM true:
 #                           Debian's 6.12); XML (e.g. <metadata>) goes
-#                           before </domain>
+#                           before </domain>; with $LVH_HOSTDEV_ALIAS
+#                           (a user alias, ua-...) the hostdev has that
+#                           <alias> (and <qemu:override> names it)
 #   lvh_dst_xml HOST BDF    the domain's migratable XML on HOST naming BDF
 #   lvh_vrun HOST ARGS...   virsh on HOST as lib.sh's run (RC, $TMP/out)
 #   lvh_log HOST            the host's libvirtd.log (QEMU monitor traffic)
+#   lvh_devices SIZE DELAY TD1 TD2 PLAIN
+#                           two devices on vfmig_testdev (SIZE bytes of
+#                           state, P2P, pre-copy, multi-load, DELAY us to
+#                           stop and resume, idle), one on plain vfio-pci;
+#                           LVH_DEV_MSG
 #   lvh_mig_start NAME FROM TO SENDER RECEIVER DST-BDF [virsh options]
 #                           `virsh migrate --live --persistent
 #                           --undefinesource` from FROM to TO in the
@@ -65,6 +76,16 @@
 #                           STATES (polled); diagnostics
 #   lvh_mig_report          libvirt's completed job on TO and QEMU's own
 #                           downtime, as diagnostics
+#   lvh_check_moved, lvh_check_states, lvh_check_digest
+#                           after lvh_mig_finish, one check (lib.sh's
+#                           result) each: the domain runs on TO and is
+#                           gone from FROM; the sender went through
+#                           PRE_COPY and STOP_COPY, the receiver through
+#                           RESUMING to RUNNING; the receiver's digest
+#                           equals the sender's when it stopped
+#   lvh_end HOST BDF        the domain destroyed and undefined on HOST, the
+#                           hosts stopped; one check: no libvirtd or QEMU
+#                           left, BDF RUNNING
 #
 # Files both a suite and the hosts must see go under $LVH_SHARE (each host
 # has its own /run, so $TMP is not visible there).  The hooks directory
@@ -75,6 +96,7 @@ LVH_SHARE=${LVH_SHARE:-/var/tmp/vfmig-lvh}
 LVH_NET=10.99.0
 LVH_DOM=${LVH_DOM:-vfmig-l2}
 LVH_DOM_UUID=${LVH_DOM_UUID:-5a1e0000-0000-4000-8000-00000000d0d1}
+LVH_HOSTDEV_ALIAS=${LVH_HOSTDEV_ALIAS:-}
 LVH_MIG_TIMEOUT=${LVH_MIG_TIMEOUT:-240}
 # QEMU >= 8.1 blocks a VFIO device without device dirty tracking unless
 # enable-migration=on: vfmig_testdev offers DMA logging on 6.1 and where
@@ -150,6 +172,30 @@ EOF
         sleep 0.1
     done
     echo "lvh_start $name: the host did not come up: $(tr '\n' ' ' < "$LVH_SHARE/$name.log")" >&2
+    return 1
+}
+
+# lvh_up2 A INDEX-A B INDEX-B: hosts A and B started (A probes QEMU's
+# capabilities, B starts with A's cache), linked, each reaching the other
+# over qemu+tcp; LVH_UP_MSG says how it went (the timings), or what failed
+# shellcheck disable=SC2034 # LVH_UP_MSG is for the suite
+lvh_up2() {
+    local a=$1 ia=$2 b=$3 ib=$4 t0 t1 a_s b_s ok=true u1 u2
+    t0=$(now_us)
+    { lvh_start "$a" "$ia" && lvh_wait "$a"; } 2> "$TMP/hosts.err" || ok=false
+    a_s=$(secs $(( $(now_us) - t0 )))
+    t1=$(now_us)
+    $ok && { lvh_start "$b" "$ib" && lvh_wait "$b" && lvh_link "$a" "$b"; } 2>> "$TMP/hosts.err" || ok=false
+    b_s=$(secs $(( $(now_us) - t1 )))
+    if $ok && lvh_on "$a" virsh -c "$(lvh_uri "$b")" hostname > "$TMP/h1" 2>&1 &&
+       lvh_on "$b" virsh -c "$(lvh_uri "$a")" hostname > "$TMP/h2" 2>&1 &&
+       [ "$(cat "$TMP/h1")" = "$b" ] && [ "$(cat "$TMP/h2")" = "$a" ]; then
+        u1=$(lvh_virsh "$a" capabilities | grep -m1 -o '<uuid>[^<]*' | cut -c7-)
+        u2=$(lvh_virsh "$b" capabilities | grep -m1 -o '<uuid>[^<]*' | cut -c7-)
+        LVH_UP_MSG="two libvirtd $(libvirtd --version | awk '{print $NF}') hosts up in $(secs $(( $(now_us) - t0 ))) s ($a $a_s s, $b with $a's QEMU capabilities $b_s s): $a $(lvh_addr "$a") (host uuid $u1), $b $(lvh_addr "$b") (host uuid $u2); each reaches the other over qemu+tcp"
+        return 0
+    fi
+    LVH_UP_MSG="$(tr '\n' ' ' < "$TMP/hosts.err") $(cat "$TMP"/h1 "$TMP"/h2 2> /dev/null | tr '\n' ' ')"
     return 1
 }
 
@@ -234,6 +280,57 @@ lvh_stop_all() {
 
 # ---------- a test domain and its migrations ------------------------------------------
 
+# lvh_devices STATE-SIZE DELAY-US TD1 TD2 PLAIN: vfmig_testdev (with its
+# dynamic debug on: every arc of its FSM is logged) bound to TD1 and TD2,
+# each with STATE-SIZE bytes of state, P2P, pre-copy on, multi-load, stop
+# and resume delays of DELAY-US and no activity; plain vfio-pci bound to
+# PLAIN.  LVH_DEV_MSG says how each device ended, or what failed.
+lvh_devices() {
+    local size=$1 delay=$2 td1=$3 td2=$4 plain=$5 ok=true b
+    load_vfio || ok=false
+    if $ok && [ ! -d /sys/module/vfmig_testdev ]; then
+        insmod "$TESTDEV_KO" dyndbg=+p > "$TMP/err" 2>&1 || ok=false
+    fi
+    $ok && bind vfmig_testdev "$td1" "$td2" || ok=false
+    LVH_DEV_MSG=${BIND_MSG# }
+    $ok && bind vfio-pci "$plain" || ok=false
+    LVH_DEV_MSG+=";$BIND_MSG"
+    for b in "$td1" "$td2"; do
+        $ok || break
+        tdset "$b" vfmig_testdev/state_size "$size" &&
+            tdset "$b" vfmig_testdev/p2p 1 &&
+            tdset "$b" vfio_migration/precopy on &&
+            tdset "$b" vfio_migration/multi_load 1 &&
+            tdset "$b" vfmig_testdev/stop_delay_us "$delay" &&
+            tdset "$b" vfmig_testdev/resume_delay_us "$delay" &&
+            tdset "$b" vfmig_testdev/dirty_rate 0 || ok=false
+    done
+    if $ok; then
+        LVH_DEV_MSG+="; state_size $size, features '$(tdget "$td1" vfio_migration/features)', stop and resume delays $delay us"
+        return 0
+    fi
+    LVH_DEV_MSG+=" $(cat "$TMP/err" 2> /dev/null)"
+    return 1
+}
+
+# lvh_end HOST BDF: the domain destroyed and undefined on HOST, every host
+# stopped; one check: no libvirtd or QEMU is left and BDF runs
+lvh_end() {
+    local left
+    lvh_virsh "$1" destroy "$LVH_DOM" > /dev/null 2>&1
+    lvh_virsh "$1" undefine "$LVH_DOM" > /dev/null 2>&1
+    lvh_stop_all
+    sleep 0.5
+    left=$(pgrep -c -x qemu-system-x86 2> /dev/null; pgrep -c -x libvirtd 2> /dev/null)
+    left=$(echo "$left" | awk '{s += $1} END {print s + 0}')
+    if [ "$left" -eq 0 ] && [ "$(tdget "$2" vfio_migration/state)" = RUNNING ]; then
+        result pass "both hosts stopped: no libvirtd or QEMU left (logs in $VM_OUT/libvirt-*)"
+    else
+        result fail "after stopping the hosts: $left libvirtd/QEMU processes left; $2 '$(tdget "$2" vfio_migration/state)'"
+        ps -eo pid,comm,args | grep -E 'qemu|libvirtd' | grep -v grep | diag
+    fi
+}
+
 lvh_vrun() {
     local h=$1
     shift
@@ -262,13 +359,13 @@ lvh_domain_xml() {
     <controller type='usb' model='none'/>
     <memballoon model='none'/>
     <hostdev mode='subsystem' type='pci' managed='no'>
-      <source>$(_lvh_address "$1")</source>
+      <source>$(_lvh_address "$1")</source>$([ -n "$LVH_HOSTDEV_ALIAS" ] && printf "\n      <alias name='%s'/>" "$LVH_HOSTDEV_ALIAS")
     </hostdev>
   </devices>
 EOF
     $LVH_NEED_EM && cat <<EOF
   <qemu:override>
-    <qemu:device alias='hostdev0'>
+    <qemu:device alias='${LVH_HOSTDEV_ALIAS:-hostdev0}'>
       <qemu:frontend>
         <qemu:property name='enable-migration' type='string' value='on'/>
       </qemu:frontend>
@@ -358,4 +455,46 @@ lvh_mig_report() {
         sed "s/^/$MIG_NAME: dst domjobinfo --completed: /" | diag
     qd=$(lvh_log "$MIG_FROM" | grep -o '"downtime": *[0-9]*' | tail -1 | grep -o '[0-9]*$')
     diag "$MIG_NAME: QEMU's own downtime (the sender's last query-migrate): ${qd:-?} ms"
+}
+
+# the checks of a migration, after lvh_mig_finish (lib.sh's result)
+
+# the domain runs on MIG_TO and is gone from MIG_FROM
+lvh_check_moved() {
+    local st_to st_from
+    st_to=$(lvh_virsh "$MIG_TO" domstate "$LVH_DOM" 2> /dev/null | head -1)
+    st_from=$(lvh_virsh "$MIG_FROM" domstate "$LVH_DOM" 2>&1 | head -1)
+    if [ "$MIG_RC" -eq 0 ] && [ "$st_to" = running ] && [[ $st_from == *"failed to get domain"* ]]; then
+        result pass "$MIG_NAME: virsh migrate --live $MIG_FROM -> $MIG_TO in $MIG_S s; the domain runs on $MIG_TO and is gone from $MIG_FROM"
+    else
+        result fail "$MIG_NAME: virsh migrate exit $MIG_RC; on $MIG_TO '$st_to' (want running), on $MIG_FROM '$st_from' (want no domain)"
+        sed 's/^/virsh: /' "$TMP/mig-$MIG_NAME.err" | diag
+        lvh_on "$MIG_TO" sh -c "tail -15 /var/log/libvirt/qemu/$LVH_DOM.log" 2> /dev/null | sed "s/^/$MIG_TO qemu: /" | diag
+        lvh_on "$MIG_FROM" sh -c "tail -15 /var/log/libvirt/qemu/$LVH_DOM.log" 2> /dev/null | sed "s/^/$MIG_FROM qemu: /" | diag
+    fi
+}
+
+# the sender's arcs went through PRE_COPY and STOP_COPY, the receiver's
+# through RESUMING to RUNNING
+lvh_check_states() {
+    if [[ " $SENDER_ARCS" == *">PRE_COPY "*">STOP_COPY "* ]] &&
+       [[ " $RECEIVER_ARCS" == *">RESUMING "*"RESUMING>STOP "* ]] &&
+       [[ $RECEIVER_ARCS == *">RUNNING " ]] &&
+       [ "$(tdget "$MIG_RECEIVER" vfio_migration/state)" = RUNNING ]; then
+        result pass "$MIG_NAME: sender $MIG_SENDER went through PRE_COPY and STOP_COPY, receiver $MIG_RECEIVER through RESUMING to RUNNING (the driver's log of its arcs)"
+    else
+        result fail "$MIG_NAME: want PRE_COPY then STOP_COPY on $MIG_SENDER, RESUMING then RUNNING on $MIG_RECEIVER; sender '$SENDER_ARCS', receiver '$RECEIVER_ARCS', receiver now '$(tdget "$MIG_RECEIVER" vfio_migration/state)'"
+    fi
+}
+
+# the receiver's digest equals the sender's when it stopped
+lvh_check_digest() {
+    local dd
+    dd=$(tdget "$MIG_RECEIVER" vfmig_testdev/digest)
+    if [[ $SENDER_DIGEST =~ ^[0-9a-f]{64}$ ]] && [ "$SENDER_DIGEST" = "$dd" ]; then
+        result pass "$MIG_NAME: the receiver's digest equals the sender's when it stopped: ${dd:0:16}..."
+    else
+        result fail "$MIG_NAME: digests: sender stopped '${SENDER_DIGEST:-not read}', receiver '$dd'"
+        diag < "$TMP/poll-$MIG_NAME"
+    fi
 }

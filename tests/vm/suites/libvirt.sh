@@ -66,51 +66,17 @@ cleanup() { lvh_stop_all; }
 trap cleanup EXIT
 
 # ---------- devices -------------------------------------------------------------------
-# vfmig_testdev with its dynamic debug on: every arc of its FSM is logged
-ok=true
-load_vfio || ok=false
-if [ ! -d /sys/module/vfmig_testdev ]; then
-    insmod "$TESTDEV_KO" dyndbg=+p > "$TMP/err" 2>&1 || ok=false
-fi
-$ok && bind vfmig_testdev "$B1" "$B2" || ok=false
-msg1=$BIND_MSG
-$ok && bind vfio-pci "$B3" || ok=false
-msg1+=";$BIND_MSG"
-for b in "$B1" "$B2"; do
-    tdset "$b" vfmig_testdev/state_size "$STATE_SIZE" &&
-        tdset "$b" vfmig_testdev/p2p 1 &&
-        tdset "$b" vfio_migration/precopy on &&
-        tdset "$b" vfio_migration/multi_load 1 &&
-        tdset "$b" vfmig_testdev/stop_delay_us "$DELAY_US" &&
-        tdset "$b" vfmig_testdev/resume_delay_us "$DELAY_US" &&
-        tdset "$b" vfmig_testdev/dirty_rate 0 || ok=false
-done
-if $ok; then
-    result pass "set-up:$msg1; state_size $STATE_SIZE, features '$(tdget "$B1" vfio_migration/features)', stop and resume delays $DELAY_US us"
+if lvh_devices "$STATE_SIZE" "$DELAY_US" "$B1" "$B2" "$B3"; then
+    result pass "set-up: $LVH_DEV_MSG"
 else
-    result fail "set-up failed:$msg1 $(cat "$TMP/err" 2> /dev/null)"
+    result fail "set-up failed: $LVH_DEV_MSG"
 fi
 
 # ---------- two hosts ------------------------------------------------------------------
-t0=$(now_us)
-ok=true
-# src probes QEMU's capabilities, dst starts with src's cache
-{ lvh_start src 1 && lvh_wait src; } 2> "$TMP/hosts.err" || ok=false
-src_s=$(secs $(( $(now_us) - t0 )))
-t1=$(now_us)
-$ok && { lvh_start dst 2 && lvh_wait dst && lvh_link src dst; } 2>> "$TMP/hosts.err" || ok=false
-dst_s=$(secs $(( $(now_us) - t1 )))
-err=$(tr '\n' ' ' < "$TMP/hosts.err")
-up_s="$(secs $(( $(now_us) - t0 ))) s (src $src_s s, dst with src's QEMU capabilities $dst_s s)"
-# src reaches dst's daemon over TCP, and the other way
-if $ok && lvh_on src virsh -c "$(lvh_uri dst)" hostname > "$TMP/h1" 2>&1 &&
-   lvh_on dst virsh -c "$(lvh_uri src)" hostname > "$TMP/h2" 2>&1 &&
-   [ "$(cat "$TMP/h1")" = dst ] && [ "$(cat "$TMP/h2")" = src ]; then
-    u1=$(lvh_virsh src capabilities | grep -m1 -o '<uuid>[^<]*' | cut -c7-)
-    u2=$(lvh_virsh dst capabilities | grep -m1 -o '<uuid>[^<]*' | cut -c7-)
-    result pass "two libvirtd $(libvirtd --version | awk '{print $NF}') hosts up in $up_s: src $(lvh_addr src) (host uuid $u1), dst $(lvh_addr dst) (host uuid $u2); each reaches the other over qemu+tcp"
+if lvh_up2 src 1 dst 2; then
+    result pass "$LVH_UP_MSG"
 else
-    result fail "two libvirt hosts: $err $(cat "$TMP"/h1 "$TMP"/h2 2> /dev/null | tr '\n' ' ')"
+    result fail "two libvirt hosts: $LVH_UP_MSG"
     cat "$LVH_SHARE"/*.log 2> /dev/null | diag
 fi
 
@@ -149,43 +115,6 @@ else
     lvh_on src sh -c "tail -20 /var/log/libvirt/qemu/$LVH_DOM.log" 2> /dev/null | diag
     sed 's/^/info pci: /' "$TMP/infopci.err" | diag
 fi
-
-# check_moved: the domain runs on MIG_TO and is gone from MIG_FROM
-check_moved() {
-    local st_to st_from
-    st_to=$(lvh_virsh "$MIG_TO" domstate "$LVH_DOM" 2> /dev/null | head -1)
-    st_from=$(lvh_virsh "$MIG_FROM" domstate "$LVH_DOM" 2>&1 | head -1)
-    if [ "$MIG_RC" -eq 0 ] && [ "$st_to" = running ] && [[ $st_from == *"failed to get domain"* ]]; then
-        result pass "$MIG_NAME: virsh migrate --live $MIG_FROM -> $MIG_TO in $MIG_S s; the domain runs on $MIG_TO and is gone from $MIG_FROM"
-    else
-        result fail "$MIG_NAME: virsh migrate exit $MIG_RC; on $MIG_TO '$st_to' (want running), on $MIG_FROM '$st_from' (want no domain)"
-        sed 's/^/virsh: /' "$TMP/mig-$MIG_NAME.err" | diag
-        lvh_on "$MIG_TO" sh -c "tail -15 /var/log/libvirt/qemu/$LVH_DOM.log" 2> /dev/null | sed "s/^/$MIG_TO qemu: /" | diag
-        lvh_on "$MIG_FROM" sh -c "tail -15 /var/log/libvirt/qemu/$LVH_DOM.log" 2> /dev/null | sed "s/^/$MIG_FROM qemu: /" | diag
-    fi
-}
-
-check_states() {
-    if [[ " $SENDER_ARCS" == *">PRE_COPY "*">STOP_COPY "* ]] &&
-       [[ " $RECEIVER_ARCS" == *">RESUMING "*"RESUMING>STOP "* ]] &&
-       [[ $RECEIVER_ARCS == *">RUNNING " ]] &&
-       [ "$(tdget "$MIG_RECEIVER" vfio_migration/state)" = RUNNING ]; then
-        result pass "$MIG_NAME: sender $MIG_SENDER went through PRE_COPY and STOP_COPY, receiver $MIG_RECEIVER through RESUMING to RUNNING (the driver's log of its arcs)"
-    else
-        result fail "$MIG_NAME: want PRE_COPY then STOP_COPY on $MIG_SENDER, RESUMING then RUNNING on $MIG_RECEIVER; sender '$SENDER_ARCS', receiver '$RECEIVER_ARCS', receiver now '$(tdget "$MIG_RECEIVER" vfio_migration/state)'"
-    fi
-}
-
-check_digest() {
-    local dd
-    dd=$(tdget "$MIG_RECEIVER" vfmig_testdev/digest)
-    if [[ $SENDER_DIGEST =~ ^[0-9a-f]{64}$ ]] && [ "$SENDER_DIGEST" = "$dd" ]; then
-        result pass "$MIG_NAME: the receiver's digest equals the sender's when it stopped: ${dd:0:16}..."
-    else
-        result fail "$MIG_NAME: digests: sender stopped '${SENDER_DIGEST:-not read}', receiver '$dd'"
-        diag < "$TMP/poll-$MIG_NAME"
-    fi
-}
 
 # the capabilities libvirt turned on (migrate-set-capabilities it sent)
 caps_sent() {
@@ -241,9 +170,9 @@ if both_on "$TMP/caps-src" && both_on "$TMP/caps-dst"; then
 else
     result fail "libvirt did not turn on return-path and switchover-ack on both ends: src '$(tr '\n' ' ' < "$TMP/caps-src")', dst '$(tr '\n' ' ' < "$TMP/caps-dst")'"
 fi
-check_moved
-check_states
-check_digest
+lvh_check_moved
+lvh_check_states
+lvh_check_digest
 
 calls=$(lvh_on dst cat /var/log/libvirt/hook-calls.log 2> /dev/null | tr '\n' ';')
 if [[ ";$calls" == *";$LVH_DOM migrate begin "* ]]; then
@@ -257,9 +186,9 @@ tdset "$B2" vfmig_testdev/dirty_rate "$DIRTY_RATE"
 lvh_mig_start m2 dst src "$B2" "$B1" "$B1" ${MIG_OPTS[@]+"${MIG_OPTS[@]}"}
 lvh_mig_finish
 lvh_mig_report
-check_moved
-check_states
-check_digest
+lvh_check_moved
+lvh_check_states
+lvh_check_digest
 tdset "$B2" vfmig_testdev/dirty_rate 0
 
 # ---------- domjobabort mid-PRE_COPY ----------------------------------------------------------
@@ -332,17 +261,5 @@ else
 fi
 
 # ---------- the end ------------------------------------------------------------------------------
-lvh_virsh src destroy "$LVH_DOM" > /dev/null 2>&1
-lvh_virsh src undefine "$LVH_DOM" > /dev/null 2>&1
-lvh_stop_all
-trap - EXIT
-sleep 0.5
-left=$(pgrep -c -x qemu-system-x86 2> /dev/null; pgrep -c -x libvirtd 2> /dev/null)
-left=$(echo "$left" | awk '{s += $1} END {print s + 0}')
-if [ "$left" -eq 0 ] && [ "$(tdget "$B1" vfio_migration/state)" = RUNNING ]; then
-    result pass "both hosts stopped: no libvirtd or QEMU left (logs in $VM_OUT/libvirt-src, libvirt-dst)"
-else
-    result fail "after stopping the hosts: $left libvirtd/QEMU processes left; $B1 '$(tdget "$B1" vfio_migration/state)'"
-    ps -eo pid,comm,args | grep -E 'qemu|libvirtd' | grep -v grep | diag
-fi
+lvh_end src "$B1"
 tap_end
