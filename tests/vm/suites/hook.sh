@@ -34,9 +34,11 @@
 # For each: virsh migrate fails within REFUSE_S (5) seconds from the
 # command's start to its exit (the figure is printed); its error names
 # the device (hostdev 'ua-vf0' and dst's address) and the reason, as the
-# hook words them; the domain still runs on src; B1 never left RUNNING
-# (polled through the attempt), and its digest is unchanged; dst has no
-# domain, defined or running.
+# hook words them (the line the hook prints when run by hand on dst with
+# the same XML is in virsh's error unchanged); the domain still runs on
+# src; B1 never left RUNNING (polled through the attempt), neither device
+# made an arc of its FSM (the driver's log), B1's digest is unchanged; dst
+# has no domain, defined or running.
 # Then, with B2 as the source's again, the migration is accepted: the
 # domain runs on dst, B1 went through PRE_COPY and STOP_COPY, B2 through
 # RESUMING to RUNNING, digests equal.
@@ -144,9 +146,10 @@ set_policy() {
 # refusal NAME DST-BDF REASON WHAT: a migration toward DST-BDF refused by
 # the hook with REASON (the hook's words) in virsh's error
 REFUSED_TIMES=
+HOOK_TIMES=
 refusal() {
     local name=$1 bdf=$2 reason=$3 what=$4 want err st_src dev_st d_before d_after
-    local dst_doms dst_pid bad=()
+    local dst_doms dst_pid t0 hrc hs line bad=()
     d_before=$(tdget "$B1" vfmig_testdev/digest)
     lvh_mig_start "$name" src dst "$B1" "$bdf" "$bdf" ${MIG_OPTS[@]+"${MIG_OPTS[@]}"}
     lvh_mig_finish
@@ -159,11 +162,23 @@ refusal() {
     dst_doms=$(lvh_virsh dst list --all --name 2>&1 | grep -v '^$' | tr '\n' ' ')
     dst_pid=$(lvh_on dst sh -c "ls /run/libvirt/qemu/$LVH_DOM.pid 2> /dev/null")
     want="vfmig: cannot migrate hostdev '$LVH_HOSTDEV_ALIAS' ($bdf on this host): $reason"
+    # the hook by hand on dst, as libvirtd ran it, with the same XML: its
+    # own time, and its line, which virsh's error must carry unchanged
+    t0=$(now_us)
+    lvh_on dst /etc/libvirt/hooks/qemu.d/50-vfmig "$LVH_DOM" migrate begin - \
+        < "$LVH_SHARE/$name.xml" > "$TMP/hook-$name.out" 2> "$TMP/hook-$name.err"
+    hrc=$?
+    hs=$(secs $(( $(now_us) - t0 )))
+    line=$(head -1 "$TMP/hook-$name.err")
+    HOOK_TIMES+=" $name $hs s;"
 
     [ "$MIG_RC" -ne 0 ] && [ "$MIG_RC" -ne 124 ] || bad+=("virsh migrate exit $MIG_RC")
     awk -v s="$MIG_S" -v m="$REFUSE_S" 'BEGIN { exit !(s < m) }' ||
         bad+=("refused after $MIG_S s, not within $REFUSE_S s")
     [[ $err == *"$want"* ]] || bad+=("the error does not say '$want'")
+    [ "$hrc" -eq 1 ] && [ ! -s "$TMP/hook-$name.out" ] && [ "$(wc -l < "$TMP/hook-$name.err")" -eq 1 ] &&
+        [[ $line == "$want"* ]] && [[ $err == *": $line"* ]] ||
+        bad+=("the hook run by hand: exit $hrc, stdout '$(head -c 200 "$TMP/hook-$name.out")', stderr '$(tr '\n' ' ' < "$TMP/hook-$name.err")' (want exit 1, one line as in virsh's error)")
     [[ $err == *"$B1"* ]] && bad+=("the error names the source's address $B1")
     [ "$st_src" = running ] || bad+=("src '$st_src' (want running)")
     [ "$STATES" = RUNNING ] || bad+=("$B1 went through '$STATES' (want RUNNING only)")
@@ -175,7 +190,7 @@ refusal() {
     [ -z "$dst_doms" ] || bad+=("dst has domains '$dst_doms'")
     [ -z "$dst_pid" ] || bad+=("dst has $dst_pid")
     if [ ${#bad[@]} -eq 0 ]; then
-        result pass "$name: $what: refused in $MIG_S s (within $REFUSE_S s), virsh says: $err; the domain runs on src, $B1 stayed RUNNING with its digest ${d_after:0:16}..., neither device made an arc, dst has no domain"
+        result pass "$name: $what: refused in $MIG_S s (within $REFUSE_S s; the hook by hand $hs s), virsh says: $err; the domain runs on src, $B1 stayed RUNNING with its digest ${d_after:0:16}..., neither device made an arc, dst has no domain"
     else
         result fail "$name: $what: $(printf '%s; ' "${bad[@]}")virsh: '$err'"
         lvh_on dst sh -c "tail -15 /var/log/libvirt/qemu/$LVH_DOM.log" 2> /dev/null | sed 's/^/dst qemu: /' | diag
@@ -214,6 +229,7 @@ tdset "$B2" vfio_migration/precopy on || diag "cannot set $B2's precopy back"
 set_policy preferred "$SV"
 
 diag "refusal times on $(uname -r) (virsh migrate, from the command's start to its exit):$REFUSED_TIMES"
+diag "the hook's own time, run by hand on dst with the same XML (nsenter included):$HOOK_TIMES"
 
 # ---------- accepted --------------------------------------------------------------------
 tdset "$B1" vfmig_testdev/dirty_rate "$DIRTY_RATE"
