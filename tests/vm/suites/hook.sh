@@ -149,11 +149,12 @@ REFUSED_TIMES=
 HOOK_TIMES=
 refusal() {
     local name=$1 bdf=$2 reason=$3 what=$4 want err st_src dev_st d_before d_after
-    local dst_doms dst_pid t0 hrc hs line bad=()
+    local dst_doms dst_pid t0 hrc hs line la bad=()
     d_before=$(tdget "$B1" vfmig_testdev/digest)
     lvh_mig_start "$name" src dst "$B1" "$bdf" "$bdf" ${MIG_OPTS[@]+"${MIG_OPTS[@]}"}
     lvh_mig_finish
-    REFUSED_TIMES+=" $name $MIG_S s;"
+    read -r la _ < /proc/loadavg
+    REFUSED_TIMES+=" $name $MIG_S s (guest load $la);"
     err=$(grep -v '^$' "$TMP/mig-$name.err" | tr '\n' ' ')
     err=${err% }
     st_src=$(lvh_virsh src domstate "$LVH_DOM" 2> /dev/null | head -1)
