@@ -198,7 +198,14 @@ refusal() {
     fi
 }
 
+# CPU time: the guest's (busy, all) in clock ticks, and a process's
+cpu_guest() { awk '$1 == "cpu" {print $2 + $3 + $4 + $7 + $8, $2 + $3 + $4 + $5 + $6 + $7 + $8}' /proc/stat; }
+cpu_pid() { awk '{print $14 + $15}' "/proc/$1/stat" 2> /dev/null || echo 0; }
+
 tdset "$B1" vfmig_testdev/dirty_rate 0
+QPID=$(lvh_on src cat "/run/libvirt/qemu/$LVH_DOM.pid" 2> /dev/null)
+read -r busy0 all0 < <(cpu_guest)
+q0=$(cpu_pid "$QPID")
 
 refusal vfio-pci "$B3" \
     "the device is bound to 'vfio-pci' and the source's VF to 'vfmig_testdev': a driver loads only its own state format" \
@@ -229,8 +236,12 @@ refusal precopy "$B2" \
 tdset "$B2" vfio_migration/precopy on || diag "cannot set $B2's precopy back"
 set_policy preferred "$SV"
 
+read -r busy1 all1 < <(cpu_guest)
+q1=$(cpu_pid "$QPID")
+diag "during the refusals the guest's CPUs were $(( (busy1 - busy0) * 100 / (all1 - all0 + 1) ))% busy, the domain's QEMU (pid ${QPID:-?}) took $(( (q1 - q0) * 100 / (all1 - all0 + 1) ))% of the guest's CPU time"
 diag "refusal times on $(uname -r) (virsh migrate, from the command's start to its exit):$REFUSED_TIMES"
 diag "the hook's own time, run by hand on dst with the same XML (nsenter included):$HOOK_TIMES"
+ps -eo pid,time,pcpu,comm --sort=-time 2> /dev/null | head -8 | sed 's/^/the busiest processes of the guest: /' | diag
 
 # ---------- accepted --------------------------------------------------------------------
 tdset "$B1" vfmig_testdev/dirty_rate "$DIRTY_RATE"
