@@ -22,6 +22,10 @@
 #                           (INDEX 1..254) and host_uuid ...0000INDEX;
 #                           returns once the daemon's socket exists
 #   lvh_link NAME NAME      a veth pair between two hosts
+#   lvh_up2 A IA B IB       hosts A and B (indexes IA, IB) started and
+#                           waited for in that order, linked, each reaching
+#                           the other over qemu+tcp; LVH_UP_MSG says how
+#                           long it took, or what failed
 #   lvh_wait NAME           first connection (QEMU capability probing,
 #                           several seconds under TCG); fails if it fails.
 #                           The first host waited for leaves its QEMU
@@ -48,10 +52,22 @@
 #                           enable-migration=on where the kernel gives QEMU
 #                           no device dirty tracking ($LVH_NEED_EM true:
 #                           Debian's 6.12); XML (e.g. <metadata>) goes
-#                           before </domain>
+#                           before </domain>; with $LVH_HOSTDEV_ALIAS
+#                           (a user alias, ua-...) the hostdev has that
+#                           <alias> (and <qemu:override> names it)
 #   lvh_dst_xml HOST BDF    the domain's migratable XML on HOST naming BDF
 #   lvh_vrun HOST ARGS...   virsh on HOST as lib.sh's run (RC, $TMP/out)
 #   lvh_log HOST            the host's libvirtd.log (QEMU monitor traffic)
+#   lvh_testdevs SIZE DELAY TD... [-- PLAIN...]
+#                           devices on vfmig_testdev (SIZE bytes of state,
+#                           P2P, pre-copy, multi-load, DELAY us to stop and
+#                           resume, idle), those after "--" on plain
+#                           vfio-pci; LVH_SETUP_MSG
+#   lvh_vfmigd_start HOST LOG, lvh_vfmigd_stop HOST
+#                           this build's virt-vfmigd on HOST as its systemd
+#                           unit runs it (-v, its log appended to LOG; pid
+#                           in LVH_VFMIGD_PID[HOST]); stopped with SIGTERM
+#                           (its exit status), also by lvh_stop_all
 #   lvh_mig_start NAME FROM TO SENDER RECEIVER DST-BDF [virsh options]
 #                           `virsh migrate --live --persistent
 #                           --undefinesource` from FROM to TO in the
@@ -71,6 +87,16 @@
 #                           STATES (polled); diagnostics
 #   lvh_mig_report          libvirt's completed job on TO and QEMU's own
 #                           downtime, as diagnostics
+#   lvh_check_moved, lvh_check_states, lvh_check_digest
+#                           after lvh_mig_finish, one check (lib.sh's
+#                           result) each: the domain runs on TO and is
+#                           gone from FROM; the sender went through
+#                           PRE_COPY and STOP_COPY, the receiver through
+#                           RESUMING to RUNNING; the receiver's digest
+#                           equals the sender's when it stopped
+#   lvh_end HOST BDF        the domain destroyed and undefined on HOST, the
+#                           hosts stopped; one check: no libvirtd or QEMU
+#                           left, BDF RUNNING
 #
 # Files both a suite and the hosts must see go under $LVH_SHARE (each host
 # has its own /run, so $TMP is not visible there).  The hooks directory
@@ -162,6 +188,30 @@ EOF
     return 1
 }
 
+# lvh_up2 A INDEX-A B INDEX-B: hosts A and B started (A probes QEMU's
+# capabilities, B starts with A's cache), linked, each reaching the other
+# over qemu+tcp; LVH_UP_MSG says how it went (the timings), or what failed
+# shellcheck disable=SC2034 # LVH_UP_MSG is for the suite
+lvh_up2() {
+    local a=$1 ia=$2 b=$3 ib=$4 t0 t1 a_s b_s ok=true u1 u2
+    t0=$(now_us)
+    { lvh_start "$a" "$ia" && lvh_wait "$a"; } 2> "$TMP/hosts.err" || ok=false
+    a_s=$(secs $(( $(now_us) - t0 )))
+    t1=$(now_us)
+    $ok && { lvh_start "$b" "$ib" && lvh_wait "$b" && lvh_link "$a" "$b"; } 2>> "$TMP/hosts.err" || ok=false
+    b_s=$(secs $(( $(now_us) - t1 )))
+    if $ok && lvh_on "$a" virsh -c "$(lvh_uri "$b")" hostname > "$TMP/h1" 2>&1 &&
+       lvh_on "$b" virsh -c "$(lvh_uri "$a")" hostname > "$TMP/h2" 2>&1 &&
+       [ "$(cat "$TMP/h1")" = "$b" ] && [ "$(cat "$TMP/h2")" = "$a" ]; then
+        u1=$(lvh_virsh "$a" capabilities | grep -m1 -o '<uuid>[^<]*' | cut -c7-)
+        u2=$(lvh_virsh "$b" capabilities | grep -m1 -o '<uuid>[^<]*' | cut -c7-)
+        LVH_UP_MSG="two libvirtd $(libvirtd --version | awk '{print $NF}') hosts up in $(secs $(( $(now_us) - t0 ))) s ($a $a_s s, $b with $a's QEMU capabilities $b_s s): $a $(lvh_addr "$a") (host uuid $u1), $b $(lvh_addr "$b") (host uuid $u2); each reaches the other over qemu+tcp"
+        return 0
+    fi
+    LVH_UP_MSG="$(tr '\n' ' ' < "$TMP/hosts.err") $(cat "$TMP"/h1 "$TMP"/h2 2> /dev/null | tr '\n' ' ')"
+    return 1
+}
+
 lvh_addr() { echo "$LVH_NET.${LVH_INDEX[$1]}"; }
 lvh_uri() { echo "qemu+tcp://$(lvh_addr "$1")/system"; }
 
@@ -244,6 +294,24 @@ lvh_stop_all() {
 }
 
 # ---------- a test domain and its migrations ------------------------------------------
+
+# lvh_end HOST BDF: the domain destroyed and undefined on HOST, every host
+# stopped; one check: no libvirtd or QEMU is left and BDF runs
+lvh_end() {
+    local left
+    lvh_virsh "$1" destroy "$LVH_DOM" > /dev/null 2>&1
+    lvh_virsh "$1" undefine "$LVH_DOM" > /dev/null 2>&1
+    lvh_stop_all
+    sleep 0.5
+    left=$(pgrep -c -x qemu-system-x86 2> /dev/null; pgrep -c -x libvirtd 2> /dev/null)
+    left=$(echo "$left" | awk '{s += $1} END {print s + 0}')
+    if [ "$left" -eq 0 ] && [ "$(tdget "$2" vfio_migration/state)" = RUNNING ]; then
+        result pass "both hosts stopped: no libvirtd or QEMU left (logs in $VM_OUT/libvirt-*)"
+    else
+        result fail "after stopping the hosts: $left libvirtd/QEMU processes left; $2 '$(tdget "$2" vfio_migration/state)'"
+        ps -eo pid,comm,args | grep -E 'qemu|libvirtd' | grep -v grep | diag
+    fi
+}
 
 lvh_vrun() {
     local h=$1
@@ -367,21 +435,25 @@ lvh_dst_xml() {
 }
 
 # _lvh_poll_dev BDF FILE: the device's state as it changes, and its digest
-# whenever it enters a stopped saving state (the source's state at the end)
+# whenever it enters a stopped saving state (the source's state at the end).
+# Every 50 ms without a fork (a read timing out on a FIFO of its own, the
+# clock from bash): under TCG a sleep(1) 20 times a second would take the
+# CPU that the migration being measured needs.
 _lvh_poll_dev() {
-    local st last='' dg f=/sys/bus/pci/devices/$1
+    local st last='' dg f=/sys/bus/pci/devices/$1 tick
+    mkfifo "$2.tick" && exec {tick}<> "$2.tick" && rm -f "$2.tick" || return 1
     while :; do
         read -r st < "$f/vfio_migration/state" || st='?'
         if [ "$st" != "$last" ]; then
-            echo "$(now_us) state $st" >> "$2"
+            echo "${EPOCHREALTIME/./} state $st" >> "$2"
             last=$st
             case "$st" in
                 STOP_COPY|STOP)
-                    read -r dg < "$f/vfmig_testdev/digest" && echo "$(now_us) digest $st $dg" >> "$2"
+                    read -r dg < "$f/vfmig_testdev/digest" && echo "${EPOCHREALTIME/./} digest $st $dg" >> "$2"
                     ;;
             esac
         fi
-        sleep 0.05
+        read -r -t 0.05 -u "$tick" _
     done
 }
 
@@ -490,3 +562,4 @@ lvh_mig_report() {
     qd=$(lvh_log "$MIG_FROM" | grep -o '"downtime": *[0-9]*' | tail -1 | grep -o '[0-9]*$')
     diag "$MIG_NAME: QEMU's own downtime (the sender's last query-migrate): ${qd:-?} ms"
 }
+

@@ -67,31 +67,16 @@ trap cleanup EXIT
 
 # ---------- devices -------------------------------------------------------------------
 if lvh_testdevs "$STATE_SIZE" "$DELAY_US" "$B1" "$B2" -- "$B3"; then
-    result pass "set-up:$LVH_SETUP_MSG"
+    result pass "set-up: $LVH_SETUP_MSG"
 else
-    result fail "set-up failed:$LVH_SETUP_MSG"
+    result fail "set-up failed: $LVH_SETUP_MSG"
 fi
 
 # ---------- two hosts ------------------------------------------------------------------
-t0=$(now_us)
-ok=true
-# src probes QEMU's capabilities, dst starts with src's cache
-{ lvh_start src 1 && lvh_wait src; } 2> "$TMP/hosts.err" || ok=false
-src_s=$(secs $(( $(now_us) - t0 )))
-t1=$(now_us)
-$ok && { lvh_start dst 2 && lvh_wait dst && lvh_link src dst; } 2>> "$TMP/hosts.err" || ok=false
-dst_s=$(secs $(( $(now_us) - t1 )))
-err=$(tr '\n' ' ' < "$TMP/hosts.err")
-up_s="$(secs $(( $(now_us) - t0 ))) s (src $src_s s, dst with src's QEMU capabilities $dst_s s)"
-# src reaches dst's daemon over TCP, and the other way
-if $ok && lvh_on src virsh -c "$(lvh_uri dst)" hostname > "$TMP/h1" 2>&1 &&
-   lvh_on dst virsh -c "$(lvh_uri src)" hostname > "$TMP/h2" 2>&1 &&
-   [ "$(cat "$TMP/h1")" = dst ] && [ "$(cat "$TMP/h2")" = src ]; then
-    u1=$(lvh_virsh src capabilities | grep -m1 -o '<uuid>[^<]*' | cut -c7-)
-    u2=$(lvh_virsh dst capabilities | grep -m1 -o '<uuid>[^<]*' | cut -c7-)
-    result pass "two libvirtd $(libvirtd --version | awk '{print $NF}') hosts up in $up_s: src $(lvh_addr src) (host uuid $u1), dst $(lvh_addr dst) (host uuid $u2); each reaches the other over qemu+tcp"
+if lvh_up2 src 1 dst 2; then
+    result pass "$LVH_UP_MSG"
 else
-    result fail "two libvirt hosts: $err $(cat "$TMP"/h1 "$TMP"/h2 2> /dev/null | tr '\n' ' ')"
+    result fail "two libvirt hosts: $LVH_UP_MSG"
     cat "$LVH_SHARE"/*.log 2> /dev/null | diag
 fi
 
@@ -276,17 +261,5 @@ else
 fi
 
 # ---------- the end ------------------------------------------------------------------------------
-lvh_virsh src destroy "$LVH_DOM" > /dev/null 2>&1
-lvh_virsh src undefine "$LVH_DOM" > /dev/null 2>&1
-lvh_stop_all
-trap - EXIT
-sleep 0.5
-left=$(pgrep -c -x qemu-system-x86 2> /dev/null; pgrep -c -x libvirtd 2> /dev/null)
-left=$(echo "$left" | awk '{s += $1} END {print s + 0}')
-if [ "$left" -eq 0 ] && [ "$(tdget "$B1" vfio_migration/state)" = RUNNING ]; then
-    result pass "both hosts stopped: no libvirtd or QEMU left (logs in $VM_OUT/libvirt-src, libvirt-dst)"
-else
-    result fail "after stopping the hosts: $left libvirtd/QEMU processes left; $B1 '$(tdget "$B1" vfio_migration/state)'"
-    ps -eo pid,comm,args | grep -E 'qemu|libvirtd' | grep -v grep | diag
-fi
+lvh_end src "$B1"
 tap_end
