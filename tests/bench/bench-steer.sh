@@ -32,13 +32,13 @@
 # The goal (issue 14): >= 95 % of the steered runs judged convergent meet
 # the target.
 #
-# VFMIG_VM_OPT_BENCH_TARGETS (ms, default "1500 2500"),
+# VFMIG_VM_OPT_BENCH_TARGETS (ms, default "1200 1600"),
 # VFMIG_VM_OPT_BENCH_RUNS (pairs per target, default 10).
 
 . "$VM_SRCDIR/lib.sh"
 . "$VM_SRCDIR/libvirt-hosts.sh"
 
-TARGETS=${VFMIG_VM_OPT_BENCH_TARGETS:-1500 2500}
+TARGETS=${VFMIG_VM_OPT_BENCH_TARGETS:-1200 1600}
 RUNS=${VFMIG_VM_OPT_BENCH_RUNS:-10}
 STATE_SIZE=8388608
 DIRTY_RATE=2097152
