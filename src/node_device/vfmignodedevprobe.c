@@ -373,6 +373,29 @@ vfmigNodeDevParseFeatures(const char *path,
  * the driver publishes no such directory, -1 with an error.
  */
 
+/* vfio_migration/state (the directory open as @fd, @dir in messages)
+ * into @buf: a uAPI state name, or -1 with an error. */
+static int
+vfmigNodeDevReadState(int fd,
+                      const char *dir,
+                      char *buf,
+                      size_t size)
+{
+    if (vfmigSysfsReadAttr(fd, dir, "state", false, buf, size) < 0)
+        return -1;
+    if (vfmigFSMStateFromName(buf) < 0) {
+        g_autofree char *path = g_build_filename(dir, "state", NULL);
+        g_autofree char *quoted = vfmigStringEscapeText(buf);
+
+        vfmigReportError(VFMIG_ERR_DATA_CORRUPT,
+                         _("'%1$s' holds '%2$s', not a VFIO migration state (ERROR, STOP, RUNNING, STOP_COPY, RESUMING, RUNNING_P2P, PRE_COPY, PRE_COPY_P2P)"),
+                         path, quoted);
+        return -1;
+    }
+    return 0;
+}
+
+
 /* The estimates of vfio_migration/ (open as @fd, @dir in messages) of a
  * device whose state, already read, is @state. */
 static int
@@ -426,17 +449,8 @@ vfmigNodeDevReadLive(const vfmigNodeDevProbePaths *paths,
         vfmigReportSystemError(err, _("cannot open '%1$s'"), dir);
         return -1;
     }
-    if (vfmigSysfsReadAttr(fd, dir, "state", false, state, sizeof(state)) < 0)
+    if (vfmigNodeDevReadState(fd, dir, state, sizeof(state)) < 0)
         goto cleanup;
-    if (vfmigFSMStateFromName(state) < 0) {
-        g_autofree char *p2 = g_build_filename(dir, "state", NULL);
-        g_autofree char *quoted = vfmigStringEscapeText(state);
-
-        vfmigReportError(VFMIG_ERR_DATA_CORRUPT,
-                         _("'%1$s' holds '%2$s', not a VFIO migration state (ERROR, STOP, RUNNING, STOP_COPY, RESUMING, RUNNING_P2P, PRE_COPY, PRE_COPY_P2P)"),
-                         p2, quoted);
-        goto cleanup;
-    }
     if (vfmigNodeDevReadLiveAt(fd, dir, state, live) < 0)
         goto cleanup;
     ret = 1;
@@ -519,17 +533,8 @@ vfmigNodeDevReadABI(vfmigNodeDevProber *p,
     if (rc > 0 && *buf)
         cap->firmware = g_strdup(buf);
 
-    if (vfmigSysfsReadAttr(fd, dir, "state", false, buf, sizeof(buf)) < 0)
+    if (vfmigNodeDevReadState(fd, dir, buf, sizeof(buf)) < 0)
         goto cleanup;
-    if (vfmigFSMStateFromName(buf) < 0) {
-        g_autofree char *p2 = g_build_filename(dir, "state", NULL);
-        g_autofree char *quoted = vfmigStringEscapeText(buf);
-
-        vfmigReportError(VFMIG_ERR_DATA_CORRUPT,
-                         _("'%1$s' holds '%2$s', not a VFIO migration state (ERROR, STOP, RUNNING, STOP_COPY, RESUMING, RUNNING_P2P, PRE_COPY, PRE_COPY_P2P)"),
-                         p2, quoted);
-        goto cleanup;
-    }
 
     /* RUNNING is also what a closed device reads: no estimates then */
     if (!g_str_equal(buf, "RUNNING")) {
