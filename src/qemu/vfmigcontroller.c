@@ -20,6 +20,7 @@ VFMIG_ENUM_IMPL(vfmigControllerPhase, VFMIG_CONTROLLER_PHASE_LAST,
                 [VFMIG_CONTROLLER_RELEASED] = "released",
                 [VFMIG_CONTROLLER_ABORTED] = "aborted",
                 [VFMIG_CONTROLLER_ENDED] = "ended",
+                [VFMIG_CONTROLLER_SWITCHING] = "switching",
 );
 
 VFMIG_ENUM_IMPL(vfmigControllerWait, VFMIG_CONTROLLER_WAIT_LAST,
@@ -51,6 +52,8 @@ struct _vfmigController {
     vfmigControllerPhase phase;
     bool stepped;
     vfmigControllerStatus last;
+    bool evaluatedOnce;
+    vfmigControllerStatus lastEvaluated;    /* the last step evaluated */
     bool switched;
     vfmigControllerStatus switchStep;
 };
@@ -222,8 +225,17 @@ vfmigControllerEvaluate(vfmigController *ctl,
     if (ctl->ndevices > 0 &&
         ctl->ops->getDevices(ctl->opaque, ctl->devices, ctl->ndevices) < 0)
         return -1;
-    for (i = 0; i < ctl->ndevices; i++)
+    for (i = 0; i < ctl->ndevices; i++) {
+        const char *st = ctl->devices[i].state;
+
         ctl->samples[i] = ctl->devices[i].sample;
+        /* a source device leaves pre-copy only at the switchover: the
+         * estimates are no longer the pre-copy's, and the decision made */
+        if (st && (g_str_equal(st, "STOP_COPY") || g_str_equal(st, "STOP"))) {
+            step->phase = VFMIG_CONTROLLER_SWITCHING;
+            return 0;
+        }
+    }
     if (!sample.has_ram && ctl->ndevices == 0) {
         /* nothing to predict from: hold until libvirt reports RAM */
         return 0;
@@ -301,6 +313,19 @@ vfmigControllerStep(vfmigController *ctl,
     if (vfmigControllerEvaluate(ctl, nowUs, step) < 0)
         return -1;
 
+    if (step->phase == VFMIG_CONTROLLER_SWITCHING) {
+        /* QEMU switched by itself while held: what it did is compared
+         * with the last prediction before it */
+        if (ctl->evaluatedOnce &&
+            ctl->phase != VFMIG_CONTROLLER_RELEASED &&
+            ctl->phase != VFMIG_CONTROLLER_SWITCHING) {
+            ctl->switched = true;
+            ctl->switchStep = ctl->lastEvaluated;
+            VFMIG_DEBUG("QEMU switched over while the limit was held");
+        }
+        goto done;
+    }
+
     if (!step->evaluated) {
         step->phase = VFMIG_CONTROLLER_HOLDING;
         if (vfmigControllerSetLimit(ctl, step, VFMIG_CONTROLLER_HOLD_MS) < 0)
@@ -351,12 +376,15 @@ vfmigControllerStep(vfmigController *ctl,
         VFMIG_DEBUG("phase %s -> %s",
                     vfmigControllerPhaseToString(ctl->phase),
                     vfmigControllerPhaseToString(step->phase));
-    /* the step that released: what the downtime is compared with (later
-     * released steps see the switchover itself, the guest stopped) */
+    /* the step that released: what the downtime is compared with */
     if (step->phase == VFMIG_CONTROLLER_RELEASED &&
         ctl->phase != VFMIG_CONTROLLER_RELEASED) {
         ctl->switched = true;
         ctl->switchStep = *step;
+    }
+    if (step->evaluated) {
+        ctl->evaluatedOnce = true;
+        ctl->lastEvaluated = *step;
     }
     ctl->phase = step->phase;
     ctl->last = *step;

@@ -113,6 +113,8 @@ typedef enum {
     VFMIG_CONTROLLER_RELEASED,      /* limit lets QEMU switch now */
     VFMIG_CONTROLLER_ABORTED,       /* gave up and cancelled the job */
     VFMIG_CONTROLLER_ENDED,         /* the job is over */
+    VFMIG_CONTROLLER_SWITCHING,     /* QEMU is switching over (a device
+                                     * stopped): nothing left to decide */
 
     VFMIG_CONTROLLER_PHASE_LAST
 } vfmigControllerPhase;
@@ -188,8 +190,10 @@ uint64_t vfmigControllerFallbackMs(const vfmigController *ctl);
 const vfmigControllerStatus *vfmigControllerLastStep(const vfmigController *ctl);
 
 /* The step that last released the limit (the first RELEASED after a
- * hold), or NULL: its prediction is what the measured downtime is
- * compared with. */
+ * hold), or, when QEMU switched over by itself while the limit was held
+ * (what was left fit in its bandwidth times 1 ms), the last step before
+ * the switchover; NULL when there is none.  Its prediction is what the
+ * measured downtime is compared with. */
 const vfmigControllerStatus *vfmigControllerSwitchStep(const vfmigController *ctl);
 
 /* The devices as the last step sampled them (@n of them). */

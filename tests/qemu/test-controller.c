@@ -47,6 +47,8 @@ struct _testSim {
     bool aborted;
     uint64_t downtimeUs;
     unsigned int sets;
+    unsigned int linger;            /* steps the job still shows after the
+                                     * switch, the device in STOP_COPY */
     unsigned int heldWithInitial;   /* steps that released while initial
                                      * data remained */
     bool failGet;
@@ -67,6 +69,15 @@ testSimGetJob(void *opaque,
     if (sim->failGet) {
         vfmigReportError(VFMIG_ERR_LIBVIRT, "%s", "job stats failed");
         return -1;
+    }
+    if (sim->switched && sim->linger > 0) {
+        sim->linger--;
+        memset(job, 0, sizeof(*job));
+        job->migrating = true;
+        job->hasRam = true;
+        job->ramTotal = sim->ramTotal;
+        job->bandwidth = sim->bandwidth;
+        return 1;
     }
     if (sim->switched || sim->aborted)
         return 0;
@@ -92,7 +103,7 @@ testSimGetDevices(void *opaque,
 
     g_assert_cmpuint(ndevices, ==, 1);
     g_free(devices[0].state);
-    devices[0].state = g_strdup("PRE_COPY");
+    devices[0].state = g_strdup(sim->switched ? "STOP_COPY" : "PRE_COPY");
     devices[0].known = true;
     devices[0].sample.initial_bytes = sim->initial;
     devices[0].sample.dirty_bytes = sim->dirty;
@@ -469,6 +480,45 @@ testAdoptHeld(void)
 }
 
 
+/* QEMU switches by itself while the limit is held (all that is left fits
+ * in its bandwidth x 1 ms): the controller does not decide on the
+ * switchover's samples, and compares with the last held prediction. */
+static void
+testQEMUSwitchesWhileHeld(void)
+{
+    testSim sim;
+    g_autoptr(vfmigController) ctl = NULL;
+    const vfmigControllerStatus *sw;
+    vfmigControllerStatus st;
+    unsigned int i;
+
+    testSimInit(&sim);
+    sim.ramDirtyRate = 0;
+    sim.linger = 3;
+    /* latencies over the target: the policy never releases */
+    sim.stopLatUs = 200 * MS;
+    ctl = testController(&sim, 300, VFMIG_DOWNTIME_ON_FAILURE_SWITCH, 0, 0);
+    for (i = 0; i < 2000 && !sim.switched; i++) {
+        g_assert_cmpint(vfmigControllerStep(ctl, sim.nowUs, &st), ==, 0);
+        g_assert_cmpint(st.phase, !=, VFMIG_CONTROLLER_SWITCHING);
+        /* hold until QEMU's own rule fires on an empty pending */
+        if (st.phase == VFMIG_CONTROLLER_RELEASED)
+            sim.limitMs = VFMIG_CONTROLLER_HOLD_MS;
+        testSimAdvance(&sim);
+    }
+    g_assert_true(sim.switched);
+    g_assert_cmpint(vfmigControllerStep(ctl, sim.nowUs, &st), ==, 0);
+    g_assert_cmpint(st.phase, ==, VFMIG_CONTROLLER_SWITCHING);
+    g_assert_false(st.evaluated);
+    g_assert_false(st.limitChanged);
+    sw = vfmigControllerSwitchStep(ctl);
+    g_assert_nonnull(sw);
+    g_assert_true(sw->evaluated);
+    g_assert_cmpuint(sw->predictedUs, >, 0);
+    g_assert_cmpuint(sw->predictedUs, !=, VFMIG_DOWNTIME_UNKNOWN);
+}
+
+
 static void
 testErrors(void)
 {
@@ -566,6 +616,8 @@ main(int argc,
     g_test_add_func("/controller/not-converging", testNotConverging);
     g_test_add_func("/controller/release", testRelease);
     g_test_add_func("/controller/adopt-held", testAdoptHeld);
+    g_test_add_func("/controller/qemu-switches-while-held",
+                    testQEMUSwitchesWhileHeld);
     g_test_add_func("/controller/errors", testErrors);
     g_test_add_func("/controller/overhead-exceeds-target",
                     testOverheadExceedsTarget);

@@ -163,7 +163,7 @@ for _ in $(seq 100); do
 done
 # the daemon's decisions: its phase changes, not every step (" > ": the
 # demo's display drops indented lines ending in "ms" as timings)
-tail -n "+$((log0 + 1))" "$steer_log" | grep -E "steering its|: (waiting|holding|released) |another client|migrated;|cancelled|ended" |
+tail -n "+$((log0 + 1))" "$steer_log" | grep -E "steering its|: (waiting|holding|released) |: switching:|another client|migrated;|cancelled|ended" |
     awk '{ k = $4 } k != last || /steering|migrated|cancelled|another/ { print } { last = k }' |
     while IFS= read -r line; do say " > ${line#virt-vfmigd: domain \'$LVH_DOM\': }"; done
 done_=$(tail -n "+$((log0 + 1))" "$steer_log" | grep -m1 ": migrated; downtime ")
