@@ -21,6 +21,7 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 
+#include "vfmigtestfs.h"
 #include "vfmignodedevprobe.h"
 #include "vfmignodedevqualify.h"
 
@@ -56,59 +57,6 @@ typedef struct {
 } Fake;
 
 
-static void
-mkdirs(const char *path)
-{
-    g_assert_cmpint(g_mkdir_with_parents(path, 0755), ==, 0);
-}
-
-
-static void
-writeFile(const char *path,
-          const char *contents)
-{
-    g_autofree char *dir = g_path_get_dirname(path);
-    g_autoptr(GError) err = NULL;
-
-    mkdirs(dir);
-    g_file_set_contents(path, contents, -1, &err);
-    g_assert_no_error(err);
-}
-
-
-static void
-linkTo(const char *target,
-       const char *path)
-{
-    g_autofree char *dir = g_path_get_dirname(path);
-
-    mkdirs(dir);
-    if (symlink(target, path) < 0)
-        g_error("symlink %s -> %s: %s", path, target, g_strerror(errno));
-}
-
-
-static void
-rmTree(const char *path)
-{
-    g_autoptr(GDir) d = g_dir_open(path, 0, NULL);
-    const char *ent;
-
-    if (d) {
-        while ((ent = g_dir_read_name(d))) {
-            g_autofree char *child = g_build_filename(path, ent, NULL);
-
-            if (g_file_test(child, G_FILE_TEST_IS_SYMLINK) ||
-                !g_file_test(child, G_FILE_TEST_IS_DIR))
-                g_assert_cmpint(g_unlink(child), ==, 0);
-            else
-                rmTree(child);
-        }
-    }
-    g_rmdir(path);
-}
-
-
 static char *
 devDir(Fake *f,
        const char *addr)
@@ -139,7 +87,7 @@ attr(Fake *f,
     g_autofree char *dir = devDir(f, addr);
     g_autofree char *path = g_build_filename(dir, name, NULL);
 
-    writeFile(path, contents);
+    vfmigTestWriteFile(path, contents);
 }
 
 
@@ -168,8 +116,8 @@ fakePCI(Fake *f,
     g_autofree char *busLink = g_build_filename(f->sys, "bus", "pci",
                                                 "devices", addr, NULL);
 
-    mkdirs(dir);
-    linkTo(dir, busLink);
+    vfmigTestMkdirs(dir);
+    vfmigTestLink(dir, busLink);
     attr(f, addr, "vendor", vendor);
     attr(f, addr, "device", device);
     attr(f, addr, "enable", "0\n");
@@ -178,14 +126,14 @@ fakePCI(Fake *f,
                                                 "drivers", driver, NULL);
         g_autofree char *link = g_build_filename(dir, "driver", NULL);
 
-        mkdirs(drv);
-        linkTo(drv, link);
+        vfmigTestMkdirs(drv);
+        vfmigTestLink(drv, link);
         /* a VFIO driver's device: VFIO registered it (the vfioN entry
          * itself only where a test opens the device) */
         if (strstr(driver, "vfio")) {
             g_autofree char *vfioDev = g_build_filename(dir, "vfio-dev", NULL);
 
-            mkdirs(vfioDev);
+            vfmigTestMkdirs(vfioDev);
         }
     }
     if (group >= 0) {
@@ -194,8 +142,8 @@ fakePCI(Fake *f,
                                                 "iommu_groups", num, NULL);
         g_autofree char *link = g_build_filename(dir, "iommu_group", NULL);
 
-        mkdirs(grp);
-        linkTo(grp, link);
+        vfmigTestMkdirs(grp);
+        vfmigTestLink(grp, link);
     }
 }
 
@@ -214,8 +162,8 @@ fakeVF(Fake *f,
     g_autofree char *virtfn = g_build_filename(pfDir, name, NULL);
     g_autofree char *num = g_strdup_printf("%u\n", idx + 1);
 
-    linkTo(pfDir, physfn);
-    linkTo(vfDir, virtfn);
+    vfmigTestLink(pfDir, physfn);
+    vfmigTestLink(vfDir, virtfn);
     attr(f, pf, "sriov_numvfs", num);
 }
 
@@ -259,10 +207,10 @@ fakeSetup(Fake *f,
     f->proc = g_build_filename(f->root, "proc", NULL);
     f->cache = g_build_filename(f->root, "cache", NULL);
     f->kconfig = g_build_filename(f->root, "config-6.12.95", NULL);
-    mkdirs(f->debugfs);
-    mkdirs(f->dev);
-    mkdirs(f->proc);
-    writeFile(f->kconfig, KCONFIG_612);
+    vfmigTestMkdirs(f->debugfs);
+    vfmigTestMkdirs(f->dev);
+    vfmigTestMkdirs(f->proc);
+    vfmigTestWriteFile(f->kconfig, KCONFIG_612);
     f->paths.sysfsRoot = f->sys;
     f->paths.debugfsRoot = f->debugfs;
     f->paths.devRoot = f->dev;
@@ -277,7 +225,7 @@ static void
 fakeTeardown(Fake *f,
              gconstpointer data G_GNUC_UNUSED)
 {
-    rmTree(f->root);
+    vfmigTestRmTree(f->root);
     g_free(f->root);
     g_free(f->sys);
     g_free(f->debugfs);
@@ -611,7 +559,7 @@ testBusJunk(Fake *f,
     const vfmigError *e;
 
     fakePCI(f, VF_A0, "0x15b3\n", "0x101e\n", "mlx5_core", 11);
-    mkdirs(junk);
+    vfmigTestMkdirs(junk);
     list = probeAll(f, 0);
     g_assert_cmpuint(list->devices->len, ==, 1);
     g_assert_nonnull(find(list, VF_A0));
@@ -653,7 +601,7 @@ testDirtyReason(Fake *f,
         size_t j;
 
         if (cases[i].config)
-            writeFile(f->kconfig, cases[i].config);
+            vfmigTestWriteFile(f->kconfig, cases[i].config);
         else
             g_unlink(f->kconfig);
         list = probeAll(f, VFMIG_NODEDEV_PROBE_NO_CACHE);
@@ -674,7 +622,7 @@ testDirtyReason(Fake *f,
         g_autoptr(vfmigNodeDevList) list = NULL;
         vfmigNodeDevPCI *dev;
 
-        writeFile(f->kconfig, KCONFIG_612);
+        vfmigTestWriteFile(f->kconfig, KCONFIG_612);
         attr(f, VF_B2, "vfio_migration/features",
              "stop-copy p2p pre-copy dma-logging\n");
         list = probeAll(f, VFMIG_NODEDEV_PROBE_NO_CACHE);
@@ -702,9 +650,9 @@ testDebugfs(Fake *f,
     fakePCI(f, VF_A1, "0x15b3\n", "0x101e\n", "vfio-pci", 12);
     fakePCI(f, VF_A2, "0x15b3\n", "0x101e\n", "mlx5_vfio_pci", 13);
     /* the 6.18 format: one word a line; and an unknown future word */
-    writeFile(feat, "stop-copy\np2p\npre-copy\ndirty-tracking\nfuture-thing\n");
-    writeFile(feat2, "stop-copy\n");
-    writeFile(feat3, "stop-copy\nwarp drive!\n");
+    vfmigTestWriteFile(feat, "stop-copy\np2p\npre-copy\ndirty-tracking\nfuture-thing\n");
+    vfmigTestWriteFile(feat2, "stop-copy\n");
+    vfmigTestWriteFile(feat3, "stop-copy\nwarp drive!\n");
 
     list = probeAll(f, 0);
 
@@ -885,7 +833,7 @@ testCacheFallback(Fake *f,
 
     /* a cache of another driver or card is stale */
     rmAttr(f, VF_A2, "driver");
-    linkTo(mlx5Drv, drvLink);
+    vfmigTestLink(mlx5Drv, drvLink);
     g_clear_pointer(&list, vfmigNodeDevListFree);
     list = probeAll(f, 0);
     dev = find(list, VF_A2);
@@ -895,7 +843,7 @@ testCacheFallback(Fake *f,
 
     attr(f, VF_A2, "device", "0x1021\n");
     rmAttr(f, VF_A2, "driver");
-    linkTo(vfioDrv, drvLink);
+    vfmigTestLink(vfioDrv, drvLink);
     g_clear_pointer(&list, vfmigNodeDevListFree);
     list = probeAll(f, 0);
     dev = find(list, VF_A2);
@@ -974,7 +922,7 @@ testCacheCorrupt(Fake *f,
         g_autoptr(vfmigNodeDevCapVFIOMig) cap = NULL;
         vfmigNodeDevPCI *dev;
 
-        writeFile(path, cases[i].contents);
+        vfmigTestWriteFile(path, cases[i].contents);
         g_assert_cmpint(vfmigNodeDevCacheRead(f->cache, VF_A2, &cap), ==, -1);
         g_assert_null(cap);
         assertCorrupt(i, path, cases[i].want);
@@ -991,7 +939,7 @@ testCacheCorrupt(Fake *f,
     }
 
     /* a cache file written for another device (copied, or renamed) */
-    writeFile(path, "<nodedev-cache address='0000:3b:00.3'>"
+    vfmigTestWriteFile(path, "<nodedev-cache address='0000:3b:00.3'>"
               "<capability type='vfio-migration'>" C_DRIVER C_FEATURES C_DIRTY
               C_IDENTITY "</capability></nodedev-cache>");
     {
@@ -1009,7 +957,7 @@ testCacheCorrupt(Fake *f,
 
     /* a directory where the file should be */
     g_assert_cmpint(g_unlink(path), ==, 0);
-    mkdirs(path);
+    vfmigTestMkdirs(path);
     {
         g_autoptr(vfmigNodeDevCapVFIOMig) cap = NULL;
 
@@ -1035,7 +983,7 @@ testCacheUnwritable(Fake *f,
     const vfmigError *e;
 
     fakeStandard(f);
-    writeFile(file, "");
+    vfmigTestWriteFile(file, "");
     f->paths.cacheDir = cache;
     list = probeAll(f, 0);
 
@@ -1076,12 +1024,12 @@ testCacheUntrusted(Fake *f,
 
     fakeStandard(f);
     attr(f, VF_A2, "enable", "1\n");
-    mkdirs(f->cache);
-    writeFile(record,
+    vfmigTestMkdirs(f->cache);
+    vfmigTestWriteFile(record,
               "<nodedev-qualification address='" VF_A0 "' driver='mlx5_vfio_pci'>"
               "<qualified at='2026-11-24T10:00:00Z' verdict='qualified' target-us='300000'/>"
               "</nodedev-qualification>");
-    writeFile(cached,
+    vfmigTestWriteFile(cached,
               "<nodedev-cache address='" VF_A2 "'><capability type='vfio-migration'>"
               "<driver name='vfio-pci' variant='no'/><features source='vfio'><stop-copy/></features>"
               "<dirty-tracking type='none'/><identity vendor='0x15b3' device='0x101e'/>"
@@ -1327,7 +1275,7 @@ testQualifiedCorrupt(Fake *f,
         g_autoptr(vfmigNodeDevList) list = NULL;
         vfmigNodeDevPCI *dev;
 
-        writeFile(path, cases[i].contents);
+        vfmigTestWriteFile(path, cases[i].contents);
         g_assert_cmpint(vfmigNodeDevQualifiedRead(f->cache, VF_A0, &q, NULL), ==, -1);
         g_assert_null(q);
         assertCorrupt(i, path, cases[i].want);
@@ -1341,7 +1289,7 @@ testQualifiedCorrupt(Fake *f,
     }
 
     /* a complete record with no figures: a run that failed midway */
-    writeFile(path, QHEAD "<qualified at='2026-11-24T10:00:00Z' verdict='not-qualified' "
+    vfmigTestWriteFile(path, QHEAD "<qualified at='2026-11-24T10:00:00Z' verdict='not-qualified' "
               "target-us='300000' peer='0000:3b:00.4'/>" QTAIL);
     {
         g_autoptr(vfmigNodeDevQualified) q = NULL;
@@ -1353,7 +1301,7 @@ testQualifiedCorrupt(Fake *f,
     }
 
     /* a record written for another device (copied, or renamed) is stale */
-    writeFile(path, "<nodedev-qualification address='0000:3b:00.3' driver='mlx5_vfio_pci'>"
+    vfmigTestWriteFile(path, "<nodedev-qualification address='0000:3b:00.3' driver='mlx5_vfio_pci'>"
               "<qualified at='2026-11-24T10:00:00Z' verdict='qualified' target-us='1'/>"
               QTAIL);
     {
@@ -1377,7 +1325,7 @@ testQualifiedCorrupt(Fake *f,
 
     /* a directory where the file should be */
     g_assert_cmpint(g_unlink(path), ==, 0);
-    mkdirs(path);
+    vfmigTestMkdirs(path);
     {
         g_autoptr(vfmigNodeDevQualified) q = NULL;
         g_autoptr(vfmigNodeDevQualified) w = qualifiedNew();
@@ -1403,7 +1351,7 @@ testQualifiedUnwritable(Fake *f,
     g_autofree char *file = g_build_filename(f->root, "not-a-dir", NULL);
     g_autofree char *cache = g_build_filename(file, "nodedev", NULL);
 
-    writeFile(file, "");
+    vfmigTestWriteFile(file, "");
     g_assert_cmpint(vfmigNodeDevQualifiedWrite(cache, VF_A0, "mlx5_vfio_pci", q), ==, -1);
     g_assert_cmpint(vfmigGetLastErrorCode(), ==, VFMIG_ERR_SYSTEM_ERROR);
     g_assert_nonnull(strstr(vfmigGetLastErrorMessage(), cache));
@@ -1512,12 +1460,12 @@ testInUseProc(Fake *f,
     fakePCI(f, VF_A2, "0x15b3\n", "0x101e\n", "vfio-pci", 13);
     fakePCI(f, VF_B1, "0x15b3\n", "0x101e\n", "vfio-pci", 22);
     attr(f, VF_B1, "vfio-dev/vfio7/dev", "511:7\n");
-    writeFile(group, "");
-    writeFile(cdev, "");
-    linkTo(group, fd3);
-    linkTo("/dev/null", fd4);
-    linkTo(cdev, fd5);
-    linkTo(group, selfish);     /* not a pid: skipped */
+    vfmigTestWriteFile(group, "");
+    vfmigTestWriteFile(cdev, "");
+    vfmigTestLink(group, fd3);
+    vfmigTestLink("/dev/null", fd4);
+    vfmigTestLink(cdev, fd5);
+    vfmigTestLink(group, selfish);     /* not a pid: skipped */
 
     list = probeAll(f, VFMIG_NODEDEV_PROBE_VFIO);
 
@@ -1549,8 +1497,8 @@ testVFIOQuery(Fake *f,
 
     fakeStandard(f);
     attr(f, VF_A2, "vfio-dev/vfio5/dev", "511:5\n");    /* VFIO's device */
-    writeFile(group, "");
-    writeFile(container, "");
+    vfmigTestWriteFile(group, "");
+    vfmigTestWriteFile(container, "");
 
     /* not asked: not touched, no error */
     list = probeAll(f, 0);
@@ -1639,7 +1587,7 @@ testGarbage(Fake *f,
         g_assert_true(g_file_set_contents(path, "stop-copy\0p2p\n", 14, NULL));
     } else {
         g_unlink(path);
-        writeFile(path, c->contents);
+        vfmigTestWriteFile(path, c->contents);
     }
 
     list = probeAll(f, 0);
@@ -1701,7 +1649,7 @@ testNoBus(Fake *f,
     g_assert_nonnull(strstr(vfmigGetLastErrorMessage(), bus));
 
     /* an empty bus is fine */
-    mkdirs(bus);
+    vfmigTestMkdirs(bus);
     g_assert_cmpint(vfmigNodeDevProbeAll(&f->paths, 0, &list), ==, 0);
     g_assert_cmpuint(list->devices->len, ==, 0);
     vfmigNodeDevListFree(list);

@@ -25,6 +25,7 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 
+#include "vfmigtestfs.h"
 #include "vfmigdiff.h"
 #include "vfmigdomainprepare.h"
 #include "vfmigerror.h"
@@ -60,59 +61,6 @@ typedef struct {
 
 
 static void
-mkdirs(const char *path)
-{
-    g_assert_cmpint(g_mkdir_with_parents(path, 0755), ==, 0);
-}
-
-
-static void
-writeFile(const char *path,
-          const char *contents)
-{
-    g_autofree char *dir = g_path_get_dirname(path);
-    g_autoptr(GError) err = NULL;
-
-    mkdirs(dir);
-    g_file_set_contents(path, contents, -1, &err);
-    g_assert_no_error(err);
-}
-
-
-static void
-linkTo(const char *target,
-       const char *path)
-{
-    g_autofree char *dir = g_path_get_dirname(path);
-
-    mkdirs(dir);
-    if (symlink(target, path) < 0)
-        g_error("symlink %s -> %s: %s", path, target, g_strerror(errno));
-}
-
-
-static void
-rmTree(const char *path)
-{
-    g_autoptr(GDir) d = g_dir_open(path, 0, NULL);
-    const char *ent;
-
-    if (d) {
-        while ((ent = g_dir_read_name(d))) {
-            g_autofree char *child = g_build_filename(path, ent, NULL);
-
-            if (g_file_test(child, G_FILE_TEST_IS_SYMLINK) ||
-                !g_file_test(child, G_FILE_TEST_IS_DIR))
-                g_assert_cmpint(g_unlink(child), ==, 0);
-            else
-                rmTree(child);
-        }
-    }
-    g_rmdir(path);
-}
-
-
-static void
 attr(Fake *f,
      const char *addr,
      const char *name,
@@ -121,7 +69,7 @@ attr(Fake *f,
     g_autofree char *path = g_build_filename(f->sys, "devices", "pci0000:00",
                                              addr, name, NULL);
 
-    writeFile(path, contents);
+    vfmigTestWriteFile(path, contents);
 }
 
 
@@ -140,8 +88,8 @@ fakePCI(Fake *f,
     g_autofree char *grp = g_build_filename(f->sys, "kernel", "iommu_groups", num, NULL);
     g_autofree char *grpLink = g_build_filename(dir, "iommu_group", NULL);
 
-    mkdirs(dir);
-    linkTo(dir, busLink);
+    vfmigTestMkdirs(dir);
+    vfmigTestLink(dir, busLink);
     attr(f, addr, "vendor", "0x1b36\n");
     attr(f, addr, "device", "0x0005\n");
     attr(f, addr, "enable", "0\n");
@@ -149,16 +97,16 @@ fakePCI(Fake *f,
         g_autofree char *drv = g_build_filename(f->sys, "bus", "pci", "drivers", driver, NULL);
         g_autofree char *link = g_build_filename(dir, "driver", NULL);
 
-        mkdirs(drv);
-        linkTo(drv, link);
+        vfmigTestMkdirs(drv);
+        vfmigTestLink(drv, link);
     }
     if (vfio) {
         g_autofree char *vfioDev = g_build_filename(dir, "vfio-dev", NULL);
 
-        mkdirs(vfioDev);
+        vfmigTestMkdirs(vfioDev);
     }
-    mkdirs(grp);
-    linkTo(grp, grpLink);
+    vfmigTestMkdirs(grp);
+    vfmigTestLink(grp, grpLink);
 }
 
 
@@ -196,7 +144,7 @@ fakeSetup(Fake *f,
     g_assert_no_error(err);
     f->sys = g_build_filename(f->root, "sys", NULL);
     config = g_build_filename(f->root, "config", NULL);
-    writeFile(config, "# Linux/x86 6.12.57 Kernel Configuration\nCONFIG_VFIO=m\nCONFIG_IOMMUFD=m\n");
+    vfmigTestWriteFile(config, "# Linux/x86 6.12.57 Kernel Configuration\nCONFIG_VFIO=m\nCONFIG_IOMMUFD=m\n");
     memset(&f->paths, 0, sizeof(f->paths));
     f->paths.sysfsRoot = f->sys;
     f->paths.debugfsRoot = f->root;
@@ -224,7 +172,7 @@ static void
 fakeTeardown(Fake *f,
              gconstpointer data G_GNUC_UNUSED)
 {
-    rmTree(f->root);
+    vfmigTestRmTree(f->root);
     g_free(f->root);
     g_free(f->sys);
     g_free((char *) f->paths.kernelConfig);
@@ -693,7 +641,7 @@ fakeQEMU(const char *dir,
     g_autofree char *script = g_strdup_printf("#!/bin/sh\n%s\n", body);
     char *path = g_build_filename(dir, name, NULL);
 
-    writeFile(path, script);
+    vfmigTestWriteFile(path, script);
     g_assert_cmpint(chmod(path, 0755), ==, 0);
     return path;
 }

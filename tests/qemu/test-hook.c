@@ -21,6 +21,7 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 
+#include "vfmigtestfs.h"
 #include "vfmigerror.h"
 #include "vfmighook.h"
 
@@ -42,59 +43,6 @@ typedef struct {
 } Fake;
 
 
-static void
-mkdirs(const char *path)
-{
-    g_assert_cmpint(g_mkdir_with_parents(path, 0755), ==, 0);
-}
-
-
-static void
-writeFile(const char *path,
-          const char *contents)
-{
-    g_autofree char *dir = g_path_get_dirname(path);
-    g_autoptr(GError) err = NULL;
-
-    mkdirs(dir);
-    g_file_set_contents(path, contents, -1, &err);
-    g_assert_no_error(err);
-}
-
-
-static void
-linkTo(const char *target,
-       const char *path)
-{
-    g_autofree char *dir = g_path_get_dirname(path);
-
-    mkdirs(dir);
-    if (symlink(target, path) < 0)
-        g_error("symlink %s -> %s: %s", path, target, g_strerror(errno));
-}
-
-
-static void
-rmTree(const char *path)
-{
-    g_autoptr(GDir) d = g_dir_open(path, 0, NULL);
-    const char *ent;
-
-    if (d) {
-        while ((ent = g_dir_read_name(d))) {
-            g_autofree char *child = g_build_filename(path, ent, NULL);
-
-            if (g_file_test(child, G_FILE_TEST_IS_SYMLINK) ||
-                !g_file_test(child, G_FILE_TEST_IS_DIR))
-                g_assert_cmpint(g_unlink(child), ==, 0);
-            else
-                rmTree(child);
-        }
-    }
-    g_rmdir(path);
-}
-
-
 static char *
 devDir(Fake *f,
        const char *addr)
@@ -112,7 +60,7 @@ attr(Fake *f,
     g_autofree char *dir = devDir(f, addr);
     g_autofree char *path = g_build_filename(dir, name, NULL);
 
-    writeFile(path, contents);
+    vfmigTestWriteFile(path, contents);
 }
 
 
@@ -124,7 +72,7 @@ rmPath(Fake *f,
     g_autofree char *dir = devDir(f, addr);
     g_autofree char *path = g_build_filename(dir, name, NULL);
 
-    rmTree(path);
+    vfmigTestRmTree(path);
     g_unlink(path);
     g_assert_false(g_file_test(path, G_FILE_TEST_EXISTS));
 }
@@ -149,8 +97,8 @@ fakePCI(Fake *f,
                                             num, NULL);
     g_autofree char *grpLink = g_build_filename(dir, "iommu_group", NULL);
 
-    mkdirs(dir);
-    linkTo(dir, busLink);
+    vfmigTestMkdirs(dir);
+    vfmigTestLink(dir, busLink);
     attr(f, addr, "vendor", vendor);
     attr(f, addr, "device", device);
     attr(f, addr, "enable", "0\n");
@@ -159,16 +107,16 @@ fakePCI(Fake *f,
                                                 "drivers", driver, NULL);
         g_autofree char *link = g_build_filename(dir, "driver", NULL);
 
-        mkdirs(drv);
-        linkTo(drv, link);
+        vfmigTestMkdirs(drv);
+        vfmigTestLink(drv, link);
     }
     if (vfio) {
         g_autofree char *vfioDev = g_build_filename(dir, "vfio-dev", NULL);
 
-        mkdirs(vfioDev);
+        vfmigTestMkdirs(vfioDev);
     }
-    mkdirs(grp);
-    linkTo(grp, grpLink);
+    vfmigTestMkdirs(grp);
+    vfmigTestLink(grp, grpLink);
 }
 
 
@@ -222,7 +170,7 @@ fakeTeardown(Fake *f,
 {
     /* the hook writes nothing: no cache directory was made */
     g_assert_false(g_file_test(f->cache, G_FILE_TEST_EXISTS));
-    rmTree(f->root);
+    vfmigTestRmTree(f->root);
     g_free(f->root);
     g_free(f->sys);
     g_free(f->cache);
