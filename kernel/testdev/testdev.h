@@ -74,6 +74,8 @@ struct tdev_device {
 	u32 resume_delay_us;
 
 	/* state_mutex */
+	u64 quiesced;			/* P2P arcs that quiesced */
+	u64 unquiesced;			/* and that unquiesced */
 	struct tdev_save save;
 	struct tdev_load load;
 };

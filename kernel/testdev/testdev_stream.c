@@ -49,6 +49,19 @@ static int tdev_stop(struct vfmig_device *vd)
 	return 0;
 }
 
+/* The model initiates nothing to peers: the P2P arcs are only counted. */
+static int tdev_quiesce(struct vfmig_device *vd)
+{
+	tdev_from_vd(vd)->quiesced++;
+	return 0;
+}
+
+static int tdev_unquiesce(struct vfmig_device *vd)
+{
+	tdev_from_vd(vd)->unquiesced++;
+	return 0;
+}
+
 static int tdev_start(struct vfmig_device *vd)
 {
 	struct tdev_device *td = tdev_from_vd(vd);
@@ -468,6 +481,8 @@ static int tdev_load_apply(struct vfmig_device *vd)
 const struct vfmig_backend_ops tdev_backend_ops = {
 	.stop = tdev_stop,
 	.start = tdev_start,
+	.quiesce = tdev_quiesce,
+	.unquiesce = tdev_unquiesce,
 	.save_open = tdev_save_open,
 	.save_fill = tdev_save_fill,
 	.save_pending = tdev_save_pending,

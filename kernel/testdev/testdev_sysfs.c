@@ -125,6 +125,34 @@ static ssize_t digest_show(struct device *dev, struct device_attribute *attr,
 }
 static DEVICE_ATTR_RO(digest);
 
+static ssize_t tdev_show_count(struct tdev_device *td, u64 *val, char *buf)
+{
+	u64 v;
+
+	mutex_lock(&td->vd.state_mutex);
+	v = *val;
+	mutex_unlock(&td->vd.state_mutex);
+	return sysfs_emit(buf, "%llu\n", v);
+}
+
+static ssize_t quiesced_show(struct device *dev, struct device_attribute *attr,
+			     char *buf)
+{
+	struct tdev_device *td = tdev_from_dev(dev);
+
+	return tdev_show_count(td, &td->quiesced, buf);
+}
+static DEVICE_ATTR_RO(quiesced);
+
+static ssize_t unquiesced_show(struct device *dev,
+			       struct device_attribute *attr, char *buf)
+{
+	struct tdev_device *td = tdev_from_dev(dev);
+
+	return tdev_show_count(td, &td->unquiesced, buf);
+}
+static DEVICE_ATTR_RO(unquiesced);
+
 static ssize_t tdev_show_delay(struct tdev_device *td, u32 *val, char *buf)
 {
 	u32 v;
@@ -226,6 +254,8 @@ static struct attribute *tdev_attrs[] = {
 	&dev_attr_resume_delay_us.attr,
 	&dev_attr_dma_dirty.attr,
 	&dev_attr_fault.attr,
+	&dev_attr_quiesced.attr,
+	&dev_attr_unquiesced.attr,
 	NULL,
 };
 

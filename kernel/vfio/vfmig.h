@@ -73,6 +73,14 @@ struct vfmig_backend_ops {
 	 */
 	int (*stop)(struct vfmig_device *vd);
 	int (*start)(struct vfmig_device *vd);
+	/*
+	 * Optional.  The device stops initiating DMA and interrupts to its
+	 * peers while still answering them (RUNNING -> RUNNING_P2P and
+	 * PRE_COPY -> PRE_COPY_P2P), and starts again (the reverse arcs).
+	 * A failure leaves the FSM where it was.  NULL: nothing to do.
+	 */
+	int (*quiesce)(struct vfmig_device *vd);
+	int (*unquiesce)(struct vfmig_device *vd);
 
 	/*
 	 * A saving session.  @precopy: the session streams before STOP_COPY
@@ -88,8 +96,25 @@ struct vfmig_backend_ops {
 	 */
 	ssize_t (*save_fill)(struct vfmig_device *vd, void *buf, size_t len,
 			     bool stopped, enum vfmig_data_kind *kind);
-	/* Estimates; valid with and without an open saving session. */
+	/*
+	 * Estimates; valid with and without an open saving session.  Cheap
+	 * and without side effects: sysfs and poll() call it.
+	 */
 	void (*save_pending)(struct vfmig_device *vd, struct vfmig_pending *p);
+	/*
+	 * Optional.  VFIO_MIG_GET_PRECOPY_INFO, in PRE_COPY or PRE_COPY_P2P
+	 * with a saving session, for a device that must be asked and whose
+	 * answer may start its next image (mlx5).  @read: the stream bytes
+	 * the user has read so far.  NULL: the engine answers from
+	 * save_pending() and the bytes it holds unread.
+	 */
+	int (*precopy_info)(struct vfmig_device *vd, u64 read, u64 *initial,
+			    u64 *dirty);
+	/*
+	 * Optional.  VFIO_DEVICE_FEATURE_MIG_DATA_SIZE, if the device must
+	 * be asked.  NULL: save_pending()'s stop_copy plus the unread bytes.
+	 */
+	int (*data_size)(struct vfmig_device *vd, u64 *len);
 	void (*save_close)(struct vfmig_device *vd);
 
 	/*

@@ -145,6 +145,25 @@ static u64 vfmig_us_since(ktime_t t0)
 	return ktime_us_delta(ktime_get(), t0);
 }
 
+/* The P2P arcs: the device stops or starts initiating to its peers. */
+static int vfmig_step_p2p(struct vfmig_device *vd, u32 cur, u32 next)
+{
+	bool to_p2p = (cur == VFIO_DEVICE_STATE_RUNNING &&
+		       next == VFIO_DEVICE_STATE_RUNNING_P2P) ||
+		      (cur == VFIO_DEVICE_STATE_PRE_COPY &&
+		       next == VFIO_DEVICE_STATE_PRE_COPY_P2P);
+	bool from_p2p = (cur == VFIO_DEVICE_STATE_RUNNING_P2P &&
+			 next == VFIO_DEVICE_STATE_RUNNING) ||
+			(cur == VFIO_DEVICE_STATE_PRE_COPY_P2P &&
+			 next == VFIO_DEVICE_STATE_PRE_COPY);
+
+	if (to_p2p && vd->ops->quiesce)
+		return vd->ops->quiesce(vd);
+	if (from_p2p && vd->ops->unquiesce)
+		return vd->ops->unquiesce(vd);
+	return 0;
+}
+
 /* One arc of the FSM, @cur -> @next.  state_mutex held. */
 static struct file *vfmig_step(struct vfmig_device *vd, u32 cur, u32 next)
 {
@@ -189,6 +208,10 @@ static struct file *vfmig_step(struct vfmig_device *vd, u32 cur, u32 next)
 			return ERR_PTR(ret);
 		vd->resume_latency_us = vfmig_us_since(t0);
 	}
+
+	ret = vfmig_step_p2p(vd, cur, next);
+	if (ret)
+		return ERR_PTR(ret);
 
 	if (next == VFIO_DEVICE_STATE_RESUMING)
 		return vfmig_open_resuming(vd);
@@ -266,11 +289,18 @@ static int vfmig_get_data_size(struct vfio_device *vdev,
 			       unsigned long *stop_copy_length)
 {
 	struct vfmig_device *vd = vfmig_from_vdev(vdev);
+	u64 len;
+	int ret = 0;
 
 	mutex_lock(&vd->state_mutex);
-	*stop_copy_length = vfmig_stop_copy_bytes(vd);
+	if (vd->ops->data_size)
+		ret = vd->ops->data_size(vd, &len);
+	else
+		len = vfmig_stop_copy_bytes(vd);
 	mutex_unlock(&vd->state_mutex);
-	return 0;
+	if (!ret)
+		*stop_copy_length = len;
+	return ret;
 }
 
 static const struct vfio_migration_ops vfmig_mig_ops = {
@@ -294,7 +324,9 @@ static int vfmig_feature_data_size(struct vfio_device *vdev, u32 flags,
 				 sizeof(size));
 	if (ret != 1)
 		return ret;
-	vfmig_get_data_size(vdev, &len);
+	ret = vfmig_get_data_size(vdev, &len);
+	if (ret)
+		return ret;
 	size.stop_copy_length = len;
 	return copy_to_user(arg, &size, sizeof(size)) ? -EFAULT : 0;
 }

@@ -275,8 +275,14 @@ static long vfmig_file_ioctl(struct file *filp, unsigned int cmd,
 		ret = -EINVAL;
 	} else if (migf->error) {
 		ret = migf->error;
+	} else if (vd->ops->precopy_info) {
+		/* the backend keeps its own error state */
+		ret = vd->ops->precopy_info(vd, migf->stream_pos + migf->buf_pos,
+					    &initial, &dirty);
 	} else {
 		vfmig_precopy_bytes(vd, &initial, &dirty);
+	}
+	if (!ret) {
 		info.initial_bytes = initial;
 		info.dirty_bytes = dirty;
 	}
