@@ -36,6 +36,7 @@
 
 struct mlx5vf_device;
 struct mlx5vf_fw;
+struct mlx5vf_provider;
 
 /* A buffer the firmware writes (SAVE) or reads (LOAD). */
 struct mlx5vf_buf {
@@ -102,6 +103,12 @@ struct mlx5vf_fw_ops {
 				 struct notifier_block *nb);
 	void (*notifier_unregister)(struct mlx5vf_fw *fw, int vf_id,
 				    struct notifier_block *nb);
+	/*
+	 * Optional: the function was reset in software only, no FLR reached
+	 * the device (QEMU's pci-testdev has no reset method).  An FLR
+	 * brings a real VHCA back to running; the model needs telling.
+	 */
+	void (*function_reset)(struct mlx5vf_fw *fw);
 };
 
 /* A FW_DATA or STOP_COPY_SIZE record waiting to be read. */
@@ -173,9 +180,17 @@ struct mlx5vf_load {
 	u32 images;			/* LOADs done */
 };
 
+/* What the driver last told the firmware about the function. */
+enum mlx5vf_vhca_run {
+	MLX5VF_VHCA_RUNNING,
+	MLX5VF_VHCA_INITIATOR_SUSPENDED,	/* SUSPEND(INITIATOR) */
+	MLX5VF_VHCA_SUSPENDED,			/* SUSPEND(RESPONDER) */
+};
+
 struct mlx5vf_device {
 	struct vfmig_device vd;		/* first: vfio_alloc_device() */
 	const struct mlx5vf_fw_ops *fw_ops;
+	const struct mlx5vf_provider *prov;
 	struct mlx5vf_fw *fw;
 
 	int vf_id;
@@ -184,6 +199,8 @@ struct mlx5vf_device {
 	bool chunk_mode;
 	bool migration_state_cap;
 	char fw_id[64];			/* firmware identity, for sysfs */
+	u64 last_full_size;		/* of the last whole-image QUERY */
+	u8 vhca_run;			/* enum mlx5vf_vhca_run */
 
 	/* written by the notifier under state_mutex, read locklessly */
 	u8 mdev_detach;
@@ -223,9 +240,33 @@ void mlx5vf_buf_copy_from(struct mlx5vf_buf *buf, u64 off, void *to, u64 len);
 void mlx5vf_buf_copy_to(struct mlx5vf_buf *buf, u64 off, const void *from,
 			u64 len);
 
-/* mlx5vf_save.c, mlx5vf_load.c: the stream */
-extern const struct vfmig_backend_ops mlx5vf_backend_ops;
+/* mlx5vf_save.c: the saving stream (backend ops, state_mutex held) */
+void mlx5vf_save_init(struct mlx5vf_device *mvd);
 void mlx5vf_save_done(struct mlx5vf_async_cmd *cmd, int status);
+int mlx5vf_save_open(struct vfmig_device *vd, bool precopy);
+ssize_t mlx5vf_save_fill(struct vfmig_device *vd, void *to, size_t len,
+			 bool stopped, enum vfmig_data_kind *kind);
+void mlx5vf_save_pending(struct vfmig_device *vd, struct vfmig_pending *p);
+int mlx5vf_precopy_info(struct vfmig_device *vd, u64 read, u64 *initial,
+			u64 *dirty);
+int mlx5vf_data_size(struct vfmig_device *vd, u64 *len);
+void mlx5vf_save_close(struct vfmig_device *vd);
+void mlx5vf_save_wait(struct mlx5vf_device *mvd);
+void mlx5vf_save_final(struct mlx5vf_device *mvd);
+void mlx5vf_save_abandon(struct mlx5vf_device *mvd);
+
+/* mlx5vf_load.c: the resuming stream (backend ops, state_mutex held) */
+int mlx5vf_load_open(struct vfmig_device *vd, bool multi_load);
+int mlx5vf_load_write(struct vfmig_device *vd, const void *buf, size_t len);
+int mlx5vf_load_apply(struct vfmig_device *vd);
+void mlx5vf_load_close(struct vfmig_device *vd);
+
+/* mlx5vf_arcs.c: the device's side of each FSM arc, the SR-IOV events */
+extern const struct vfmig_backend_ops mlx5vf_backend_ops;
+int mlx5vf_pf_event(struct notifier_block *nb, unsigned long event,
+		    void *data);
+void mlx5vf_close_resume(struct mlx5vf_device *mvd);
+void mlx5vf_detach_locked(struct vfmig_device *vd);
 
 /* mlx5vf_pci.c: the vfio device both modules register */
 struct mlx5vf_provider {
@@ -241,6 +282,8 @@ struct mlx5vf_provider {
 };
 
 int mlx5vf_pci_probe(struct pci_dev *pdev, const struct mlx5vf_provider *prov);
+/* mlx5vf_core.c: the real provider, over mlx5_core */
+extern const struct mlx5vf_provider mlx5vf_core_provider;
 void mlx5vf_pci_remove(struct pci_dev *pdev);
 extern const struct pci_error_handlers mlx5vf_err_handlers;
 

@@ -236,6 +236,15 @@ int vfmig_device_feature(struct vfio_device *vdev, u32 flags,
 /* pci_error_handlers.reset_done */
 void vfmig_pci_reset_done(struct pci_dev *pdev);
 
+/*
+ * The device can no longer take part in a migration (mlx5: the PF
+ * disables the VF).  Under state_mutex, @detach tells the backend first;
+ * then a migration in progress ends: data fds dropped, state ERROR until
+ * a reset.  A device in RUNNING stays there.
+ */
+void vfmig_detach(struct vfmig_device *vd,
+		  void (*detach)(struct vfmig_device *vd));
+
 /* The backend has new data to stream: wake the saving fd's pollers. */
 void vfmig_notify(struct vfmig_device *vd);
 

@@ -402,6 +402,27 @@ void vfmig_pci_reset_done(struct pci_dev *pdev)
 		vfmig_reset(container_of(core, struct vfmig_device, core));
 }
 
+void vfmig_detach(struct vfmig_device *vd,
+		  void (*detach)(struct vfmig_device *vd))
+{
+	struct vfmig_file *saving = NULL, *resuming = NULL;
+
+	mutex_lock(&vd->state_mutex);
+	detach(vd);
+	if (vd->mig_state != VFIO_DEVICE_STATE_RUNNING) {
+		vfmig_dbg(vd, "detached in %s: sessions dropped, ERROR\n",
+			  vfmig_fsm_state_name(vd->mig_state));
+		vfmig_take_sessions(vd, &saving, &resuming);
+		vd->mig_state = VFIO_DEVICE_STATE_ERROR;
+	}
+	mutex_unlock(&vd->state_mutex);
+	if (saving)
+		vfmig_file_flush(saving);
+	if (resuming)
+		vfmig_file_flush(resuming);
+	vfmig_put_sessions(saving, resuming);
+}
+
 void vfmig_notify(struct vfmig_device *vd)
 {
 	unsigned long flags;

@@ -1,0 +1,271 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * mlx5 VF migration: the firmware commands, one function each, and the
+ * capability probe that decides whether the VF may migrate.  Every command
+ * goes to the PF's firmware through the fw ops and names the VF by its
+ * vhca_id.  A VF whose PF detached it (SR-IOV disable, PF reload) gets
+ * -ENOTCONN without a command.
+ */
+#include <linux/pci.h>
+#include <linux/slab.h>
+
+#include "mlx5vf.h"
+
+u8 mlx5vf_cmd_status(const void *out)
+{
+	return VFMIG_GET(cmd_out, out, status);
+}
+
+static int mlx5vf_exec(struct mlx5vf_device *mvd, void *in, int inlen,
+		       void *out, int outlen, const char *what)
+{
+	int ret;
+
+	if (READ_ONCE(mvd->mdev_detach))
+		return -ENOTCONN;
+	ret = mvd->fw_ops->exec(mvd->fw, in, inlen, out, outlen);
+	if (ret == -EREMOTEIO)
+		mlx5vf_dbg(mvd, "%s: status 0x%x syndrome 0x%x\n", what,
+			   mlx5vf_cmd_status(out),
+			   VFMIG_GET(cmd_out, out, syndrome));
+	else if (ret)
+		mlx5vf_dbg(mvd, "%s: not completed: %d\n", what, ret);
+	return ret;
+}
+
+/* SUSPEND_VHCA: INITIATOR on the P2P arcs, RESPONDER to stop. */
+int mlx5vf_cmd_suspend(struct mlx5vf_device *mvd, u16 op_mod)
+{
+	u32 in[MLX5_ST_SZ_DW(vfmig_vhca_cmd_in)] = {};
+	u32 out[MLX5_ST_SZ_DW(vfmig_cmd_out)] = {};
+
+	VFMIG_SET(vhca_cmd_in, in, opcode, VFMIG_CMD_SUSPEND_VHCA);
+	VFMIG_SET(vhca_cmd_in, in, op_mod, op_mod);
+	VFMIG_SET(vhca_cmd_in, in, vhca_id, mvd->vhca_id);
+	return mlx5vf_exec(mvd, in, sizeof(in), out, sizeof(out),
+			   op_mod == VFMIG_SUSPEND_OP_MOD_RESPONDER ?
+			   "SUSPEND_VHCA responder" : "SUSPEND_VHCA initiator");
+}
+
+/* RESUME_VHCA: RESPONDER to start, INITIATOR on the P2P arcs. */
+int mlx5vf_cmd_resume(struct mlx5vf_device *mvd, u16 op_mod)
+{
+	u32 in[MLX5_ST_SZ_DW(vfmig_vhca_cmd_in)] = {};
+	u32 out[MLX5_ST_SZ_DW(vfmig_cmd_out)] = {};
+
+	VFMIG_SET(vhca_cmd_in, in, opcode, VFMIG_CMD_RESUME_VHCA);
+	VFMIG_SET(vhca_cmd_in, in, op_mod, op_mod);
+	VFMIG_SET(vhca_cmd_in, in, vhca_id, mvd->vhca_id);
+	return mlx5vf_exec(mvd, in, sizeof(in), out, sizeof(out),
+			   op_mod == VFMIG_RESUME_OP_MOD_RESPONDER ?
+			   "RESUME_VHCA responder" : "RESUME_VHCA initiator");
+}
+
+/*
+ * QUERY_VHCA_MIGRATION_STATE.  Without MLX5VF_QUERY_INC: the size of a
+ * whole image (@state_size: the buffer the next SAVE needs, @total_size:
+ * everything, which differs in chunk mode).  With it: what an incremental
+ * SAVE would produce now.  @mig_state: the firmware's migration state
+ * where the cap says it is meaningful, else IDLE.
+ */
+int mlx5vf_cmd_query(struct mlx5vf_device *mvd, u32 flags, u64 *state_size,
+		     u64 *total_size, u8 *mig_state)
+{
+	u32 in[MLX5_ST_SZ_DW(vfmig_query_vhca_migration_state_in)] = {};
+	u32 out[MLX5_ST_SZ_DW(vfmig_query_vhca_migration_state_out)] = {};
+	int ret;
+
+	VFMIG_SET(query_vhca_migration_state_in, in, opcode,
+		  VFMIG_CMD_QUERY_VHCA_MIGRATION_STATE);
+	VFMIG_SET(query_vhca_migration_state_in, in, vhca_id, mvd->vhca_id);
+	VFMIG_SET(query_vhca_migration_state_in, in, incremental,
+		  !!(flags & MLX5VF_QUERY_INC));
+	VFMIG_SET(query_vhca_migration_state_in, in, chunk,
+		  !!(flags & MLX5VF_QUERY_CHUNK));
+	ret = mlx5vf_exec(mvd, in, sizeof(in), out, sizeof(out),
+			  flags & MLX5VF_QUERY_INC ?
+			  "QUERY_VHCA_MIGRATION_STATE incremental" :
+			  "QUERY_VHCA_MIGRATION_STATE");
+	if (ret)
+		return ret;
+	*state_size = VFMIG_GET(query_vhca_migration_state_out, out,
+				required_umem_size);
+	if (total_size) {
+		*total_size = flags & MLX5VF_QUERY_CHUNK ?
+			VFMIG_GET64(query_vhca_migration_state_out, out,
+				    remaining_total_size) : *state_size;
+	}
+	if (mig_state) {
+		*mig_state = mvd->migration_state_cap ?
+			VFMIG_GET(query_vhca_migration_state_out, out,
+				  migration_state) : VFMIG_MIG_STATE_IDLE;
+	}
+	mlx5vf_dbg(mvd, "QUERY%s%s: %llu bytes%s\n",
+		   flags & MLX5VF_QUERY_INC ? " incremental" : "",
+		   flags & MLX5VF_QUERY_CHUNK ? " chunk" : "", *state_size,
+		   mig_state && *mig_state == VFMIG_MIG_STATE_INIT ?
+		   " (INIT)" : "");
+	return 0;
+}
+
+/*
+ * SAVE_VHCA_STATE into @buf, with a completion: mlx5vf_save_done() runs
+ * when the firmware finished.  The caller owns mvd->save's in-flight slot.
+ */
+int mlx5vf_cmd_save(struct mlx5vf_device *mvd, struct mlx5vf_buf *buf,
+		    bool inc, bool track)
+{
+	u32 in[MLX5_ST_SZ_DW(vfmig_save_vhca_state_in)] = {};
+	struct mlx5vf_save *s = &mvd->save;
+	int ret;
+
+	if (READ_ONCE(mvd->mdev_detach))
+		return -ENOTCONN;
+	VFMIG_SET(save_vhca_state_in, in, opcode, VFMIG_CMD_SAVE_VHCA_STATE);
+	VFMIG_SET(save_vhca_state_in, in, vhca_id, mvd->vhca_id);
+	VFMIG_SET(save_vhca_state_in, in, incremental, inc);
+	VFMIG_SET(save_vhca_state_in, in, set_track, track);
+	VFMIG_SET(save_vhca_state_in, in, mkey, buf->mkey);
+	VFMIG_SET(save_vhca_state_in, in, size,
+		  (u32)min_t(u64, (u64)buf->npages * PAGE_SIZE,
+			     VFMIG_MLX5_MAX_SAVE_SIZE));
+
+	memset(s->out, 0, sizeof(s->out));
+	s->cmd.out = s->out;
+	s->cmd.outlen = sizeof(s->out);
+	s->cmd.done = mlx5vf_save_done;
+	s->buf = buf;
+	s->buf_track = track;
+	s->status = 0;
+	reinit_completion(&s->done);
+	s->in_flight = true;
+	ret = mvd->fw_ops->exec_cb(mvd->fw, in, sizeof(in), &s->cmd);
+	if (ret) {
+		s->in_flight = false;
+		s->buf = NULL;
+		complete_all(&s->done);
+		mlx5vf_dbg(mvd, "SAVE_VHCA_STATE not started: %d\n", ret);
+		return ret;
+	}
+	mlx5vf_dbg(mvd, "SAVE_VHCA_STATE%s%s into %u pages started\n",
+		   inc ? " incremental" : "", track ? " tracking" : "",
+		   buf->npages);
+	return 0;
+}
+
+/* LOAD_VHCA_STATE of the @size first bytes of @buf. */
+int mlx5vf_cmd_load(struct mlx5vf_device *mvd, struct mlx5vf_buf *buf,
+		    u64 size)
+{
+	u32 in[MLX5_ST_SZ_DW(vfmig_load_vhca_state_in)] = {};
+	u32 out[MLX5_ST_SZ_DW(vfmig_cmd_out)] = {};
+
+	VFMIG_SET(load_vhca_state_in, in, opcode, VFMIG_CMD_LOAD_VHCA_STATE);
+	VFMIG_SET(load_vhca_state_in, in, vhca_id, mvd->vhca_id);
+	VFMIG_SET(load_vhca_state_in, in, mkey, buf->mkey);
+	VFMIG_SET(load_vhca_state_in, in, size, (u32)size);
+	return mlx5vf_exec(mvd, in, sizeof(in), out, sizeof(out),
+			   "LOAD_VHCA_STATE");
+}
+
+/* QUERY_HCA_CAP of the VF (function vf_id + 1) through the PF. */
+static int mlx5vf_query_vf_cap(struct mlx5vf_device *mvd, u16 op_mod,
+			       void *out, int outlen)
+{
+	u32 in[MLX5_ST_SZ_DW(vfmig_query_hca_cap_in)] = {};
+
+	VFMIG_SET(query_hca_cap_in, in, opcode, VFMIG_CMD_QUERY_HCA_CAP);
+	VFMIG_SET(query_hca_cap_in, in, op_mod, op_mod);
+	VFMIG_SET(query_hca_cap_in, in, other_function, 1);
+	VFMIG_SET(query_hca_cap_in, in, function_id, mvd->vf_id + 1);
+	return mlx5vf_exec(mvd, in, sizeof(in), out, outlen, "QUERY_HCA_CAP");
+}
+
+/* Is the VF enabled for migration (its maximal GENERAL_2 caps)? */
+static int mlx5vf_vf_migratable(struct mlx5vf_device *mvd, bool *migratable)
+{
+	int outlen = MLX5_ST_SZ_BYTES(query_hca_cap_out);
+	void *out, *cap;
+	int ret;
+
+	out = kzalloc(outlen, GFP_KERNEL);
+	if (!out)
+		return -ENOMEM;
+	if (mvd->fw_ops->other_func_cap_2)
+		ret = mvd->fw_ops->other_func_cap_2(mvd->fw, mvd->vf_id + 1,
+						    out, outlen);
+	else
+		ret = mlx5vf_query_vf_cap(mvd, (VFMIG_CAP_GENERAL_2 << 1) |
+					  VFMIG_CAP_GET_MAX, out, outlen);
+	if (!ret) {
+		cap = MLX5_ADDR_OF(query_hca_cap_out, out, capability);
+		*migratable = VFMIG_GET(hca_cap_2, cap, migratable);
+	}
+	kfree(out);
+	return ret;
+}
+
+static int mlx5vf_vf_vhca_id(struct mlx5vf_device *mvd)
+{
+	int outlen = MLX5_ST_SZ_BYTES(query_hca_cap_out);
+	void *out, *cap;
+	int ret;
+
+	out = kzalloc(outlen, GFP_KERNEL);
+	if (!out)
+		return -ENOMEM;
+	ret = mlx5vf_query_vf_cap(mvd, (VFMIG_CAP_GENERAL << 1) |
+				  VFMIG_CAP_GET_CUR, out, outlen);
+	if (!ret) {
+		cap = MLX5_ADDR_OF(query_hca_cap_out, out, capability);
+		mvd->vhca_id = MLX5_GET(cmd_hca_cap, cap, vhca_id);
+	}
+	kfree(out);
+	return ret;
+}
+
+/*
+ * Whether the VF may migrate, decided as upstream Linux >= 6.9 does: the
+ * PF's firmware must support migration with several loads per migration
+ * and state tracking (without them there is no pre-copy, and upstream then
+ * offers no migration at all rather than a stop-copy-only one), and the VF
+ * itself must be enabled for migration (VF_MIGRATION_MODE).  0 with
+ * mvd->migrate_cap false is "not migratable", not an error.
+ */
+int mlx5vf_cmd_probe(struct mlx5vf_device *mvd)
+{
+	struct mlx5vf_pf_caps caps = {};
+	bool migratable = false;
+	int ret;
+
+	mvd->migrate_cap = false;
+	mvd->fw_ops->pf_caps(mvd->fw, &caps);
+	if (!caps.migration || !caps.migration_multi_load ||
+	    !caps.migration_tracking_state) {
+		pci_info(mvd->vd.core.pdev,
+			 "mlx5: no migration: the PF's firmware lacks %s\n",
+			 !caps.migration ? "migration" :
+			 !caps.migration_multi_load ? "migration_multi_load" :
+			 "migration_tracking_state");
+		return 0;
+	}
+	ret = mlx5vf_vf_migratable(mvd, &migratable);
+	if (ret)
+		return ret;
+	if (!migratable) {
+		pci_info(mvd->vd.core.pdev,
+			 "mlx5: no migration: VF %d is not enabled for migration (VF_MIGRATION_MODE)\n",
+			 mvd->vf_id);
+		return 0;
+	}
+	ret = mlx5vf_vf_vhca_id(mvd);
+	if (ret)
+		return ret;
+	mvd->chunk_mode = caps.migration_in_chunks;
+	mvd->migration_state_cap = caps.migration_state;
+	mvd->migrate_cap = true;
+	mlx5vf_dbg(mvd, "VF %d vhca_id %u migratable%s%s\n", mvd->vf_id,
+		   mvd->vhca_id, mvd->chunk_mode ? ", chunk mode" : "",
+		   mvd->migration_state_cap ? ", migration_state" : "");
+	return 0;
+}
