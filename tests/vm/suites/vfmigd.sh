@@ -80,7 +80,8 @@ vfmigd_start() { lvh_vfmigd_start "$1" "$TMP/vfmigd-$1.log"; }
 log_since() { tail -n "+$(( $2 + 1 ))" "$TMP/vfmigd-$1.log"; }
 # log_wait HOST N PATTERN: waits up to 15 s for PATTERN in the log since N
 log_wait() {
-    for _ in $(seq 150); do
+    # up to 60 s: a daemon's line can lag on a loaded 2-core machine
+    for _ in $(seq 600); do
         log_since "$1" "$2" | grep -q -- "$3" && return 0
         sleep 0.1
     done
