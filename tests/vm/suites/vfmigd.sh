@@ -78,9 +78,8 @@ vfmigd_start() { lvh_vfmigd_start "$1" "$TMP/vfmigd-$1.log"; }
 
 # the daemon's log since line N of it
 log_since() { tail -n "+$(( $2 + 1 ))" "$TMP/vfmigd-$1.log"; }
-# log_wait HOST N PATTERN: waits up to 15 s for PATTERN in the log since N
+# log_wait HOST N PATTERN: waits up to 60 s for PATTERN in the log since N
 log_wait() {
-    # up to 60 s: a daemon's line can lag on a loaded 2-core machine
     for _ in $(seq 600); do
         log_since "$1" "$2" | grep -q -- "$3" && return 0
         sleep 0.1
