@@ -7,6 +7,7 @@ Usage:
   vm-qemu-migrate.py --src BDF --dst BDF --workdir DIR [--port N]
                      [--enable-migration auto|on] [--dirty-rate BYTES/S]
                      [--poll-ms MS] [--watch] [--timeout S]
+                     [--knobs vfmig_testdev|vfmig_mlx5model]
 
 Starts two QEMUs (TCG, q35, 64 MiB, no disk, SeaBIOS): the source with
 -device vfio-pci,host=SRC, the destination with -device vfio-pci,host=DST
@@ -203,6 +204,10 @@ def main():
     ap.add_argument("--enable-migration", default="auto",
                     choices=["auto", "on", "off"])
     ap.add_argument("--dirty-rate", type=int, default=0)
+    ap.add_argument("--knobs", default="vfmig_testdev",
+                    help="the test driver's sysfs directory (dirty_rate, "
+                         "digest, dma_dirty): vfmig_testdev or "
+                         "vfmig_mlx5model")
     ap.add_argument("--poll-ms", type=int, default=50)
     ap.add_argument("--dma-dirty", default="",
                     help="'IOVA LENGTH' to mark dirty in the source device's "
@@ -231,8 +236,8 @@ def main():
     watchlog = open(os.path.join(a.workdir, "watch.log"), "w")
     dstlog = open(os.path.join(a.workdir, "dst.log"), "w")
 
-    sysfs_set(a.src, "vfmig_testdev/dirty_rate", 0)
-    sysfs_set(a.dst, "vfmig_testdev/dirty_rate", 0)
+    sysfs_set(a.src, a.knobs + "/dirty_rate", 0)
+    sysfs_set(a.dst, a.knobs + "/dirty_rate", 0)
 
     procs = []
     src = dst = None
@@ -279,7 +284,7 @@ def main():
         res("avail_switchover_bandwidth", params.get("avail-switchover-bandwidth"))
         res("downtime_limit_ms", params.get("downtime-limit"))
 
-        sysfs_set(a.src, "vfmig_testdev/dirty_rate", a.dirty_rate)
+        sysfs_set(a.src, a.knobs + "/dirty_rate", a.dirty_rate)
         res("dirty_rate", a.dirty_rate)
         dma_marked = "not tried" if a.dma_dirty else "not asked"
         src_states = []
@@ -306,7 +311,7 @@ def main():
                 pass
             if a.dma_dirty and dma_marked != "yes" and st.startswith("PRE_COPY"):
                 try:
-                    sysfs_set(a.src, "vfmig_testdev/dma_dirty", a.dma_dirty)
+                    sysfs_set(a.src, a.knobs + "/dma_dirty", a.dma_dirty)
                     dma_marked = "yes"
                 except OSError as e:
                     dma_marked = "no: %s" % e.strerror
@@ -340,7 +345,7 @@ def main():
         res("vfio_transferred", m.get("vfio", {}).get("transferred", ""))
         res("ram_transferred", m.get("ram", {}).get("transferred", ""))
 
-        sysfs_set(a.src, "vfmig_testdev/dirty_rate", 0)
+        sysfs_set(a.src, a.knobs + "/dirty_rate", 0)
         dst_status = "?"
         if status == "completed":
             deadline = time.monotonic() + 20
@@ -355,8 +360,8 @@ def main():
         res("dst_state_after", sysfs_get(a.dst, "vfio_migration/state"))
         res("src_stop_latency_us", sysfs_get(a.src, "vfio_migration/stop_latency_us"))
         res("dst_resume_latency_us", sysfs_get(a.dst, "vfio_migration/resume_latency_us"))
-        res("src_digest", sysfs_get(a.src, "vfmig_testdev/digest"))
-        res("dst_digest", sysfs_get(a.dst, "vfmig_testdev/digest"))
+        res("src_digest", sysfs_get(a.src, a.knobs + "/digest"))
+        res("dst_digest", sysfs_get(a.dst, a.knobs + "/digest"))
     except (QMPError, OSError, ValueError) as e:
         res("script_error", str(e))
     return finish(results, procs, src, dst, a)
