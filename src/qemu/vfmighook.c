@@ -30,7 +30,8 @@
  * Drivers that tell the size of a device's state in sysfs, and whether a
  * device loads only a state of exactly its own size.  vfmig_testdev
  * refuses a stream whose header has another size than its own
- * (docs/abi/sysfs-bus-pci-devices-vfmig_testdev).
+ * (docs/abi/sysfs-bus-pci-devices-vfmig_testdev), and the mlx5 firmware
+ * model an image of another VHCA state size.
  */
 typedef struct {
     const char *driver;
@@ -39,6 +40,7 @@ typedef struct {
 
 static const vfmigHookStateSizeFile vfmigHookStateSizeFiles[] = {
     { "vfmig_testdev", "vfmig_testdev/state_size" },
+    { "vfmig_mlx5model", "vfmig_mlx5model/state_size" },
 };
 
 

@@ -218,14 +218,16 @@ vfmigDeviceVFIOReset(vfmigDevice *dev)
 
 /*
  * Drivers that publish a digest of their device state, by sysfs file under
- * the PCI device.  Only our software test device does: real hardware
- * (mlx5) has no way to tell its internal state.
+ * the PCI device.  Only our software test devices do (the test device and
+ * the mlx5 firmware model): real hardware (mlx5) has no way to tell its
+ * internal state.
  */
 static const struct {
     const char *driver;
     const char *file;
 } vfmigDeviceVFIODigestFiles[] = {
     { "vfmig_testdev", "vfmig_testdev/digest" },
+    { "vfmig_mlx5model", "vfmig_mlx5model/digest" },
 };
 
 
