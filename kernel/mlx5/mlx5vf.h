@@ -282,6 +282,8 @@ struct mlx5vf_provider {
 };
 
 int mlx5vf_pci_probe(struct pci_dev *pdev, const struct mlx5vf_provider *prov);
+/* The firmware behind a bound device, or NULL. */
+struct mlx5vf_fw *mlx5vf_pci_fw(struct pci_dev *pdev);
 /* mlx5vf_core.c: the real provider, over mlx5_core */
 extern const struct mlx5vf_provider mlx5vf_core_provider;
 void mlx5vf_pci_remove(struct pci_dev *pdev);

@@ -122,8 +122,11 @@ static int mlx5vf_setup_migration(struct mlx5vf_device *mvd,
 		goto err;
 	mvd->vf_id = ret;
 	ret = mlx5vf_cmd_probe(mvd);
-	if (ret || !mvd->migrate_cap)
+	if (ret)
 		goto err;
+	/* a VF that may not migrate keeps its firmware for the model's knobs */
+	if (!mvd->migrate_cap)
+		return 0;
 	mvd->nb.notifier_call = mlx5vf_pf_event;
 	ret = mvd->fw_ops->notifier_register(fw, mvd->vf_id, &mvd->nb);
 	if (ret) {
@@ -199,6 +202,11 @@ void mlx5vf_pci_remove(struct pci_dev *pdev)
 	vfio_pci_core_unregister_device(&mvd->vd.core);
 	mlx5vf_teardown_migration(mvd);
 	vfio_put_device(&mvd->vd.core.vdev);
+}
+
+struct mlx5vf_fw *mlx5vf_pci_fw(struct pci_dev *pdev)
+{
+	return mlx5vf_from_vd(vfmig_from_pdev(pdev))->fw;
 }
 
 static void mlx5vf_reset_done(struct pci_dev *pdev)

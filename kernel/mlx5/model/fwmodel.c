@@ -1235,6 +1235,7 @@ const struct mlx5vf_fw_ops mlx5vf_model_fw_ops = {
 	.pf_caps		= mdl_pf_caps,
 	.notifier_register	= mdl_notifier_register,
 	.notifier_unregister	= mdl_notifier_unregister,
+	.function_reset		= mlx5vf_model_flr,
 };
 
 /* ------------------------------------------------------------------ */

@@ -5,22 +5,32 @@
  * driver_override), with a software MODEL of the ConnectX firmware in
  * place of mlx5_core (fwmodel.c).  A test driver: it exists so that the
  * real driver's command sequences, stream, estimates and error handling
- * run on a real kernel without hardware.  It is not a device.
+ * run on a real kernel without hardware.  It is not a device driver.
  */
 #include <linux/module.h>
 #include <linux/pci.h>
 
-#include "../mlx5vf.h"
 #include "fwmodel.h"
+
+static const struct mlx5vf_provider mlx5model_provider = {
+	.name = "vfmig-mlx5model",
+	.fw_ops = &mlx5vf_model_fw_ops,
+	.attach = mlx5vf_model_attach,
+	.detach = mlx5vf_model_detach,
+	.vf_id = mlx5vf_model_vf_id,
+	.identity = mlx5vf_model_identity,
+};
 
 static int mlx5model_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 {
+	struct mlx5vf_fw *fw;
 	int ret;
 
-	ret = mlx5vf_pci_probe(pdev, &mlx5vf_model_provider);
+	ret = mlx5vf_pci_probe(pdev, &mlx5model_provider);
 	if (ret)
 		return ret;
-	ret = mlx5vf_model_sysfs_add(pdev);
+	fw = mlx5vf_pci_fw(pdev);
+	ret = fw ? mlx5vf_model_sysfs_add(fw) : -ENODEV;
 	if (ret)
 		mlx5vf_pci_remove(pdev);
 	return ret;
@@ -28,7 +38,7 @@ static int mlx5model_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 
 static void mlx5model_remove(struct pci_dev *pdev)
 {
-	mlx5vf_model_sysfs_remove(pdev);
+	mlx5vf_model_sysfs_remove(mlx5vf_pci_fw(pdev));
 	mlx5vf_pci_remove(pdev);
 }
 
@@ -47,8 +57,20 @@ static struct pci_driver mlx5model_driver = {
 	.err_handler = &mlx5vf_err_handlers,
 	.driver_managed_dma = true,
 };
-module_pci_driver(mlx5model_driver);
+
+static int __init mlx5model_init(void)
+{
+	return pci_register_driver(&mlx5model_driver);
+}
+module_init(mlx5model_init);
+
+static void __exit mlx5model_exit(void)
+{
+	pci_unregister_driver(&mlx5model_driver);
+	mlx5vf_model_exit();
+}
+module_exit(mlx5model_exit);
 
 MODULE_LICENSE("GPL");
 MODULE_AUTHOR("vfmig developers");
-MODULE_DESCRIPTION("mlx5 VF migration driver on a software model of the firmware, for tests (vfmig)");
+MODULE_DESCRIPTION("mlx5 VF migration driver on a software MODEL of the firmware, for tests (vfmig)");
