@@ -224,7 +224,6 @@ int mlx5vf_cmd_probe(struct mlx5vf_device *mvd);
 int mlx5vf_cmd_suspend(struct mlx5vf_device *mvd, u16 op_mod);
 int mlx5vf_cmd_resume(struct mlx5vf_device *mvd, u16 op_mod);
 #define MLX5VF_QUERY_INC	BIT(0)
-#define MLX5VF_QUERY_CHUNK	BIT(1)
 int mlx5vf_cmd_query(struct mlx5vf_device *mvd, u32 flags, u64 *state_size,
 		     u64 *total_size, u8 *mig_state);
 int mlx5vf_cmd_save(struct mlx5vf_device *mvd, struct mlx5vf_buf *buf,

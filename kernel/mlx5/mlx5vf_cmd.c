@@ -64,7 +64,8 @@ int mlx5vf_cmd_resume(struct mlx5vf_device *mvd, u16 op_mod)
 /*
  * QUERY_VHCA_MIGRATION_STATE.  Without MLX5VF_QUERY_INC: the size of a
  * whole image (@state_size: the buffer the next SAVE needs, @total_size:
- * everything, which differs in chunk mode).  With it: what an incremental
+ * everything, which differs in chunk mode: the function's queries all
+ * carry the chunk bit then).  With it: what an incremental
  * SAVE would produce now.  @mig_state: the firmware's migration state
  * where the cap says it is meaningful, else IDLE.
  */
@@ -80,8 +81,8 @@ int mlx5vf_cmd_query(struct mlx5vf_device *mvd, u32 flags, u64 *state_size,
 	VFMIG_SET(query_vhca_migration_state_in, in, vhca_id, mvd->vhca_id);
 	VFMIG_SET(query_vhca_migration_state_in, in, incremental,
 		  !!(flags & MLX5VF_QUERY_INC));
-	VFMIG_SET(query_vhca_migration_state_in, in, chunk,
-		  !!(flags & MLX5VF_QUERY_CHUNK));
+	/* as upstream: every query of a chunk-mode function says so */
+	VFMIG_SET(query_vhca_migration_state_in, in, chunk, mvd->chunk_mode);
 	ret = mlx5vf_exec(mvd, in, sizeof(in), out, sizeof(out),
 			  flags & MLX5VF_QUERY_INC ?
 			  "QUERY_VHCA_MIGRATION_STATE incremental" :
@@ -91,7 +92,7 @@ int mlx5vf_cmd_query(struct mlx5vf_device *mvd, u32 flags, u64 *state_size,
 	*state_size = VFMIG_GET(query_vhca_migration_state_out, out,
 				required_umem_size);
 	if (total_size) {
-		*total_size = flags & MLX5VF_QUERY_CHUNK ?
+		*total_size = mvd->chunk_mode ?
 			VFMIG_GET64(query_vhca_migration_state_out, out,
 				    remaining_total_size) : *state_size;
 	}
@@ -102,7 +103,7 @@ int mlx5vf_cmd_query(struct mlx5vf_device *mvd, u32 flags, u64 *state_size,
 	}
 	mlx5vf_dbg(mvd, "QUERY%s%s: %llu bytes%s\n",
 		   flags & MLX5VF_QUERY_INC ? " incremental" : "",
-		   flags & MLX5VF_QUERY_CHUNK ? " chunk" : "", *state_size,
+		   mvd->chunk_mode ? " chunk" : "", *state_size,
 		   mig_state && *mig_state == VFMIG_MIG_STATE_INIT ?
 		   " (INIT)" : "");
 	return 0;

@@ -332,7 +332,7 @@ int mlx5vf_save_open(struct vfmig_device *vd, bool precopy)
 	int ret;
 
 	mlx5vf_save_reset(mvd);
-	ret = mlx5vf_cmd_query(mvd, mvd->chunk_mode ? MLX5VF_QUERY_CHUNK : 0,
+	ret = mlx5vf_cmd_query(mvd, 0,
 			       &s->state_size, &s->full_size, NULL);
 	if (ret)
 		return ret == -EREMOTEIO ? -EIO : ret;
@@ -396,9 +396,8 @@ void mlx5vf_save_final(struct mlx5vf_device *mvd)
 		return;
 	s->final = true;
 	s->state = MLX5VF_SAVE_OK;
-	ret = mlx5vf_cmd_query(mvd, full ? (mvd->chunk_mode ?
-					    MLX5VF_QUERY_CHUNK : 0) :
-			       MLX5VF_QUERY_INC, &len, &total, NULL);
+	ret = mlx5vf_cmd_query(mvd, full ? 0 : MLX5VF_QUERY_INC, &len, &total,
+			       NULL);
 	if (ret)
 		goto err;
 	buf = mlx5vf_stop_buf_take(mvd, 1, len);
@@ -564,7 +563,7 @@ int mlx5vf_data_size(struct vfmig_device *vd, u64 *len)
 	int ret;
 
 	mlx5vf_save_wait(mvd);
-	ret = mlx5vf_cmd_query(mvd, mvd->chunk_mode ? MLX5VF_QUERY_CHUNK : 0,
+	ret = mlx5vf_cmd_query(mvd, 0,
 			       &state, &total, NULL);
 	if (ret)
 		return ret == -EREMOTEIO ? -EIO : ret;

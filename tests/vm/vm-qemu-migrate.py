@@ -8,6 +8,7 @@ Usage:
                      [--enable-migration auto|on] [--dirty-rate BYTES/S]
                      [--poll-ms MS] [--watch] [--timeout S]
                      [--knobs vfmig_testdev|vfmig_mlx5model]
+                     [--precopy-write FILE=VALUE]
 
 Starts two QEMUs (TCG, q35, 64 MiB, no disk, SeaBIOS): the source with
 -device vfio-pci,host=SRC, the destination with -device vfio-pci,host=DST
@@ -204,6 +205,10 @@ def main():
     ap.add_argument("--enable-migration", default="auto",
                     choices=["auto", "on", "off"])
     ap.add_argument("--dirty-rate", type=int, default=0)
+    ap.add_argument("--precopy-write", default="",
+                    help="FILE=VALUE: written once to the source device's "
+                         "sysfs FILE when it is first seen in PRE_COPY "
+                         "(e.g. vfmig_mlx5model/sriov=disable)")
     ap.add_argument("--knobs", default="vfmig_testdev",
                     help="the test driver's sysfs directory (dirty_rate, "
                          "digest, dma_dirty): vfmig_testdev or "
@@ -287,6 +292,7 @@ def main():
         sysfs_set(a.src, a.knobs + "/dirty_rate", a.dirty_rate)
         res("dirty_rate", a.dirty_rate)
         dma_marked = "not tried" if a.dma_dirty else "not asked"
+        pw_done = "not yet" if a.precopy_write else "not asked"
         src_states = []
         max_initial = max_dirty = 0
         polls = 0
@@ -309,6 +315,14 @@ def main():
                 max_dirty = max(max_dirty, int(dirty))
             except ValueError:
                 pass
+            if a.precopy_write and pw_done == "not yet" and \
+                    st.startswith("PRE_COPY"):
+                f, _, v = a.precopy_write.partition("=")
+                try:
+                    sysfs_set(a.src, f, v)
+                    pw_done = "yes"
+                except OSError as e:
+                    pw_done = "no: %s" % e.strerror
             if a.dma_dirty and dma_marked != "yes" and st.startswith("PRE_COPY"):
                 try:
                     sysfs_set(a.src, a.knobs + "/dma_dirty", a.dma_dirty)
@@ -332,6 +346,7 @@ def main():
             time.sleep(a.poll_ms / 1000.0)
         wall = time.monotonic() - t0
         res("dma_dirty_marked", dma_marked)
+        res("precopy_write", pw_done)
         res("status", status)
         res("error_desc", m.get("error-desc", ""))
         res("wall_s", "%.2f" % wall)

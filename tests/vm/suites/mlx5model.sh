@@ -1,0 +1,274 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# suites/mlx5model.sh: vfmig's mlx5_vfio_pci on a real kernel.
+#
+#   - mlx5_vfio_pci.ko (the real driver) loads beside Debian's mlx5_core
+#     and VFIO modules: every symbol it needs resolves (nothing binds it:
+#     there is no ConnectX VF here);
+#   - vfmig_mlx5model.ko, the same driver logic over a software MODEL of
+#     the ConnectX firmware, binds both pci-testdevs: the capability probe
+#     offers migration (stop-copy p2p pre-copy) with the firmware's
+#     identity in vfio_migration/;
+#   - QEMU 10 live-migrates a VM whose passed-through device is a
+#     modelled VF: PRE_COPY with incremental SAVEs, equal VHCA digests,
+#     the firmware commands of each arc (the model counts them: SUSPEND
+#     and RESUME with the INITIATOR op_mod on the P2P arcs and RESPONDER
+#     to stop and start, several LOADs on the destination);
+#   - chunk mode: the stop-copy image saved in several chunks;
+#   - the firmware loses tracking (BAD_RES_STATE on a pre-copy SAVE): the
+#     migration still succeeds with a whole image at stop-copy;
+#   - failures: the final SAVE fails (the migration fails, the source VM
+#     runs on with its device's state), a LOAD fails on the destination
+#     (likewise);
+#   - the PF disables the VF while QEMU migrates it: the migration fails,
+#     the source VM runs on, commands to the detached VHCA fail until the
+#     PF enables it, and the device then migrates again (checked by
+#     binding it anew);
+#   - no migration offered when the modelled firmware lacks multi-load or
+#     tracking, or the VF is not enabled for migration;
+#   - virt-vfmig device-qualify on a modelled VF.
+# No dirty tracking is offered (docs/kernel.rst), so QEMU runs with
+# enable-migration=on and a switchover bandwidth on both kernels.
+# vm-needs: testdev-ko
+# vm-testdevs: 2
+
+. "$VM_SRCDIR/lib.sh"
+MIGRATE=$VM_SRCDIR/vm-qemu-migrate.py
+VIRT_VFMIG=$VM_BUILDDIR/src/tools/virt-vfmig
+MODDIR=$(dirname "${TESTDEV_KO:-/nonexistent/x}")
+STATE_SIZE=4194304
+DIRTY_RATE=1048576
+KNOBS=vfmig_mlx5model
+CAPS_ALL="migration multi_load tracking_state migration_state migratable"
+
+tap_plan 15
+
+find_testdevs
+B1=${TESTDEVS[0]:-none}
+B2=${TESTDEVS[1]:-none}
+
+mget() { tdget "$1" "$KNOBS/$2"; }
+mset() { tdset "$1" "$KNOBS/$2" "$3"; }
+# the count of one firmware command the model received
+cmdcount() { mget "$1" commands | awk -v n="$2" '$1 == n {print $2}'; }
+counts() { mget "$1" commands | tr '\n' ' '; }
+
+rebind() {
+    local b
+    for b in "$@"; do
+        echo "$b" > "/sys/bus/pci/devices/$b/driver/unbind" 2> /dev/null
+        echo "$b" > /sys/bus/pci/drivers_probe 2> /dev/null
+    done
+    bind vfmig_mlx5model "$@"
+}
+
+# ---------- the real driver beside Debian's mlx5_core ------------------------------
+ok=false
+if modprobe -a vfio vfio_iommu_type1 vfio_pci_core mlx5_core > "$TMP/err" 2>&1 &&
+   insmod "$MODDIR/mlx5_vfio_pci.ko" >> "$TMP/err" 2>&1; then
+    deps=$(cat /sys/module/mlx5_vfio_pci/holders/* 2> /dev/null; modinfo -F depends "$MODDIR/mlx5_vfio_pci.ko")
+    [ -d /sys/bus/pci/drivers/mlx5_vfio_pci ] && [[ ,$deps, == *,mlx5_core,* ]] && ok=true
+    bound=$(ls /sys/bus/pci/drivers/mlx5_vfio_pci | grep -c '^0000:')
+    rmmod mlx5_vfio_pci >> "$TMP/err" 2>&1 || ok=false
+fi
+if $ok; then
+    result pass "mlx5_vfio_pci.ko loads beside Debian's mlx5_core on $(uname -r): every symbol resolved (depends: $deps), its PCI driver registered, $bound devices bound (no ConnectX VF here), unloaded"
+else
+    result fail "mlx5_vfio_pci.ko beside mlx5_core: $(tr '\n' ' ' < "$TMP/err")"
+fi
+
+# ---------- the model -----------------------------------------------------------------------
+ok=true
+load_vfio && insmod "$MODDIR/vfmig_mlx5model.ko" > "$TMP/err" 2>&1 || ok=false
+bind vfmig_mlx5model "$B1" "$B2" || ok=false
+for b in "$B1" "$B2"; do
+    mset "$b" state_size "$STATE_SIZE" || ok=false
+done
+feat=$(tdget "$B1" vfio_migration/features)
+fw=$(tdget "$B1" vfio_migration/firmware)
+if $ok && [ "$feat" = "stop-copy p2p pre-copy" ] &&
+   [ "$fw" = "mlx5-model fw 22.41.1000 psid MDL0000000001" ] &&
+   [ "$(cmdcount "$B1" query_hca_cap)" -ge 2 ] 2> /dev/null && [ "$(mget "$B1" caps)" = "$CAPS_ALL" ]; then
+    result pass "vfmig_mlx5model (the driver over the firmware MODEL) binds both pci-testdevs:$BIND_MSG; features '$feat', firmware '$fw', caps '$(mget "$B1" caps)', probe commands: $(counts "$B1")"
+else
+    result fail "vfmig_mlx5model: bind:$BIND_MSG; features '$feat' (want 'stop-copy p2p pre-copy'), firmware '$fw', caps '$(mget "$B1" caps)', commands '$(counts "$B1")' $(tr '\n' ' ' < "$TMP/err")"
+fi
+say "QEMU: $(qemu-system-x86_64 --version | head -1)"
+
+# migrate NAME [options]: one QEMU migration B1 -> B2, R_* results
+migrate() {
+    local name=$1 k v line
+    shift
+    for k in $(compgen -v R_); do unset "$k"; done
+    timeout -k 5 300 /usr/bin/python3 "$MIGRATE" --src "$B1" --dst "$B2" \
+        --workdir "$VM_OUT/mlx5-$name" --port "$PORT" --knobs "$KNOBS" \
+        --enable-migration on --avail-switchover-bandwidth 1073741824 \
+        --dirty-rate "$DIRTY_RATE" "$@" > "$TMP/$name.out" 2> "$TMP/$name.err"
+    PORT=$((PORT + 1))
+    while IFS= read -r line; do
+        case "$line" in
+            result.*=*)
+                k=${line#result.}
+                v=${k#*=}
+                k=${k%%=*}
+                printf -v "R_$k" '%s' "$v"
+                ;;
+        esac
+    done < "$TMP/$name.out"
+    [ -s "$TMP/$name.err" ] && sed 's/^/migrate stderr: /' "$TMP/$name.err" | diag
+    return 0
+}
+PORT=4500
+migrated() {   # the migration completed and the digests are equal
+    [ "${R_status:-}" = completed ] && [ "${R_dst_status:-}" = running ] &&
+        [[ ${R_src_digest:-} =~ ^[0-9a-f]{64}$ ]] && [ "$R_src_digest" = "${R_dst_digest:-}" ]
+}
+mig_diag() {
+    grep -v vfio_ "$VM_OUT/mlx5-$1/src.log" 2> /dev/null | tail -8 | sed 's/^/src qemu: /' | diag
+    grep -v vfio_ "$VM_OUT/mlx5-$1/dst.log" 2> /dev/null | tail -8 | sed 's/^/dst qemu: /' | diag
+    dmesg | grep -i mlx5 | tail -8 | sed 's/^/dmesg: /' | diag
+}
+# the counters are since bind: rebind both before a migration
+fresh() { rebind "$B1" "$B2" > /dev/null; }
+
+# ---------- PRE_COPY migration -------------------------------------------------------------
+fresh
+migrate precopy
+s_si=$(cmdcount "$B1" suspend_initiator); s_sr=$(cmdcount "$B1" suspend_responder)
+s_ft=$(cmdcount "$B1" save_full_track); s_it=$(cmdcount "$B1" save_inc_track)
+s_in=$(cmdcount "$B1" save_inc); d_ld=$(cmdcount "$B2" load)
+d_rr=$(cmdcount "$B2" resume_responder); d_ri=$(cmdcount "$B2" resume_initiator)
+d_sr=$(cmdcount "$B2" suspend_responder)
+if migrated && [[ ,${R_src_states_seen:-}, == *,PRE_COPY,* ]]; then
+    result pass "QEMU migrated a VM with a modelled VF in ${R_total_time_ms:-?} ms (downtime ${R_downtime_ms:-?} ms), through PRE_COPY (source states seen ${R_src_states_seen}); the destination's VHCA digest equals the source's: ${R_dst_digest:0:16}..."
+else
+    result fail "migration: status '${R_status:-?}' ${R_error_desc:-}, destination '${R_dst_status:-?}', states '${R_src_states_seen:-}', digests '${R_src_digest:-}' '${R_dst_digest:-}' ${R_script_error:-}"
+    mig_diag precopy
+fi
+if [ "${s_si:-0}" -ge 1 ] && [ "${s_sr:-0}" -ge 1 ] && [ "${s_ft:-0}" = 1 ] &&
+   [ "${s_in:-0}" -ge 1 ] && [ "${d_sr:-0}" -ge 1 ] && [ "${d_ld:-0}" -ge 2 ] &&
+   [ "${d_rr:-0}" -ge 1 ] && [ "${d_ri:-0}" -ge 1 ] &&
+   [ "${R_max_initial_bytes:-0}" -gt 0 ]; then
+    result pass "firmware commands: source SUSPEND initiator $s_si, responder $s_sr, SAVE initial+track $s_ft, incremental+track (pre-copy deltas) ${s_it:-0}, final incremental $s_in; destination SUSPEND responder $d_sr, LOAD $d_ld (one per image), RESUME responder $d_rr, initiator $d_ri; the precopy ioctl's largest initial_bytes ${R_max_initial_bytes}, dirty_bytes ${R_max_dirty_bytes:-?}"
+else
+    result fail "firmware commands: source $(counts "$B1"); destination $(counts "$B2"); max initial_bytes ${R_max_initial_bytes:-?}"
+fi
+
+# ---------- chunk mode, and tracking lost -------------------------------------------------
+for b in "$B1" "$B2"; do
+    mset "$b" caps "$CAPS_ALL in_chunks"
+    mset "$b" chunk_bytes 262144
+done
+fresh
+migrate chunks
+c_in=$(cmdcount "$B1" save_inc); c_ld=$(cmdcount "$B2" load)
+if migrated && [ "${c_in:-0}" -ge 4 ] && [ "${c_ld:-0}" -ge 5 ]; then
+    result pass "chunk mode (chunks of 262144 bytes): migrated, digests equal; the stop-copy image came in $c_in incremental SAVEs, the destination ran $c_ld LOADs"
+else
+    result fail "chunk mode: status '${R_status:-?}' ${R_error_desc:-}, digests '${R_src_digest:-}' '${R_dst_digest:-}'; source $(counts "$B1"); destination $(counts "$B2")"
+    mig_diag chunks
+fi
+for b in "$B1" "$B2"; do
+    mset "$b" caps "$CAPS_ALL"
+done
+
+fresh
+mset "$B1" fault "save-precopy bad_res_state"
+migrate badres --precopy-write "$KNOBS/dirty_pages=64"
+f_full=$(cmdcount "$B1" save_full); f_failed=$(cmdcount "$B1" failed)
+if migrated && [ "${f_full:-0}" -ge 1 ] && [ "${f_failed:-0}" -ge 1 ] &&
+   [ "$(mget "$B1" fault)" = none ]; then
+    result pass "tracking lost (a pre-copy SAVE failed with BAD_RES_STATE): the migration still completed with equal digests, the stop-copy image a whole one (SAVE full $f_full, failed commands $f_failed)"
+else
+    result fail "tracking lost: status '${R_status:-?}' ${R_error_desc:-}, digests '${R_src_digest:-}' '${R_dst_digest:-}', fault now '$(mget "$B1" fault)'; source $(counts "$B1")"
+    mig_diag badres
+fi
+
+# ---------- failures: the source VM runs on ---------------------------------------------------
+# fail_check NAME WHAT: the migration failed, the source VM runs, its
+# device is RUNNING with the state it had
+fail_check() {
+    local name=$1 what=$2 st
+    st=$(tdget "$B1" vfio_migration/state)
+    if [ "${R_status:-}" = failed ] && [ "${R_src_status_after:-}" = running ] &&
+       [ "$st" = RUNNING ] && [[ ${R_src_digest:-} =~ ^[0-9a-f]{64}$ ]] &&
+       [ "$R_src_digest" = "$D_BEFORE" ]; then
+        result pass "$what: the migration failed ('${R_error_desc:-}'), the source VM runs on, its device is RUNNING with its state (digest ${D_BEFORE:0:16}... unchanged)"
+    else
+        result fail "$what: status '${R_status:-?}' (want failed) '${R_error_desc:-}', source VM '${R_src_status_after:-?}' (want running), device '$st', digest before ${D_BEFORE:0:16} after ${R_src_digest:0:16}"
+        mig_diag "$name"
+    fi
+}
+fresh
+D_BEFORE=$(mget "$B1" digest)
+mset "$B1" fault "save-final internal"
+migrate savefail --dirty-rate 0
+fail_check savefail "the final SAVE does not complete (-EIO)"
+
+fresh
+D_BEFORE=$(mget "$B1" digest)
+mset "$B2" fault "load bad_param"
+migrate loadfail --dirty-rate 0
+fail_check loadfail "the destination's firmware refuses a LOAD (BAD_PARAM)"
+
+# ---------- the PF disables the VF during the migration ---------------------------------------
+fresh
+D_BEFORE=$(mget "$B1" digest)
+mset "$B1" cmd_delay_us 200000
+migrate sriov --dirty-rate 0 --precopy-write "$KNOBS/sriov=disable"
+mset "$B1" cmd_delay_us 0
+st=$(tdget "$B1" vfio_migration/state)
+vs=$(mget "$B1" vhca_state)
+if [ "${R_precopy_write:-}" = yes ] && [ "${R_status:-}" = failed ] &&
+   [ "${R_src_status_after:-}" = running ] && [[ $vs == detached* ]] &&
+   dmesg | grep -q "the PF disables this VF"; then
+    result pass "the PF disabled the VF in PRE_COPY: the migration failed ('${R_error_desc:-}'), the source VM runs on, the device is $st, the VHCA $vs"
+else
+    result fail "SR-IOV disable in PRE_COPY: written '${R_precopy_write:-?}', status '${R_status:-?}' (want failed), source VM '${R_src_status_after:-?}', device '$st', VHCA '$vs'"
+    mig_diag sriov
+fi
+mset "$B1" sriov enable
+vs=$(mget "$B1" vhca_state)
+fresh
+migrate after-sriov
+if [[ $vs == running* ]] && migrated; then
+    result pass "the PF enabled the VF again (VHCA '$vs'): the next migration completed, digests equal"
+else
+    result fail "after enable: VHCA '$vs', migration '${R_status:-?}' ${R_error_desc:-}, digests '${R_src_digest:-}' '${R_dst_digest:-}'"
+    mig_diag after-sriov
+fi
+
+# ---------- no migration without multi-load, tracking, or the VF's migratable ----------------
+for missing in multi_load tracking_state migratable; do
+    mset "$B1" caps "$(tr ' ' '\n' <<< "$CAPS_ALL" | grep -vx "$missing" | tr '\n' ' ')"
+    dmesg -C
+    rebind "$B1" > /dev/null
+    why=$(dmesg | grep -o 'no migration: .*' | head -1)
+    if [ ! -e "/sys/bus/pci/devices/$B1/vfio_migration" ] &&
+       [ -c "/dev/vfio/$(basename "$(readlink "/sys/bus/pci/devices/$B1/iommu_group")")" ] &&
+       [[ $why == *"$missing"* || ( $missing = migratable && $why == *"not enabled for migration"* ) ]]; then
+        result pass "firmware without $missing: bound as a plain VFIO device (no vfio_migration/), the kernel says '$why'"
+    else
+        result fail "firmware without $missing: vfio_migration/ $( [ -e "/sys/bus/pci/devices/$B1/vfio_migration" ] && echo present || echo absent), kernel: '$why'"
+    fi
+done
+mset "$B1" caps "$CAPS_ALL"
+rebind "$B1" > /dev/null
+
+# ---------- vfmig's tools on top -------------------------------------------------------------
+run "$VIRT_VFMIG" device-qualify "$B1" --no-record
+if [ "$RC" = 0 ] && grep -q '^Verdict: *qualified' "$TMP/out"; then
+    result pass "virt-vfmig device-qualify $B1 (vfmig_mlx5model): $(field Verdict), downtime $(field Downtime)"
+else
+    result fail "virt-vfmig device-qualify $B1 did not qualify the modelled VF"
+    diag_run
+fi
+
+rmmod vfmig_mlx5model > "$TMP/err" 2>&1
+if [ ! -d /sys/module/vfmig_mlx5model ]; then
+    result pass "rmmod vfmig_mlx5model: clean"
+else
+    result fail "rmmod vfmig_mlx5model: $(tr '\n' ' ' < "$TMP/err")"
+fi
+tap_end
