@@ -4,6 +4,8 @@
  *
  * Usage: vm-testdev-fsm BDF
  *        vm-testdev-fsm --plan
+ *        vm-testdev-fsm --fixed [--error-fault FILE=VALUE] BDF
+ *        vm-testdev-fsm --plan --fixed [--error-fault FILE=VALUE]
  *
  * For each of the four feature sets (p2p on/off x pre-copy on/off, set
  * through the device's sysfs while it is not open), and for every state
@@ -17,6 +19,22 @@
  * must fail with EINVAL and leave the device in FROM.  Between pairs the
  * device is reset (VFIO_DEVICE_RESET, which the driver handles) and must
  * read back RUNNING: ERROR is only left that way.
+ *
+ * --fixed is for a driver whose feature set cannot be changed (no
+ * vfmig_testdev/ sysfs, e.g. mlx5_vfio_pci on its firmware model): the
+ * set tested is the one the device reports (VFIO_DEVICE_FEATURE_MIGRATION),
+ * with the same pairs and the same checks, and the stream to leave
+ * RESUMING with is captured from the device as it is.  ERROR is a FROM
+ * state only with --error-fault FILE=VALUE: VALUE is written to the
+ * device's sysfs FILE (relative to /sys/bus/pci/devices/BDF/) before the
+ * first arc from RUNNING towards STOP, which must then fail and leave the
+ * device in ERROR; after each pair from ERROR, FILE is written "none" (the
+ * vfmig engine's way to disarm a fault that did not fire).  E.g.
+ *   --error-fault 'vfmig_mlx5model/fault=error-arc RUNNING RUNNING_P2P'
+ * Without it ERROR is left out, which a diagnostic line says.  The run's
+ * plan follows the flags the device reports; --plan --fixed, which has no
+ * device, counts for STOP_COPY|P2P|PRE_COPY (the only set mlx5_vfio_pci
+ * offers), so a device offering another set fails the suite's count.
  *
  * Prints TAP; exits 0 when every check passed.  --plan prints the number
  * of checks.
@@ -47,6 +65,19 @@ typedef struct {
     bool precopy;
 } fsmFeatureSet;
 
+/* How the device is driven: the test driver's knobs, or --fixed. */
+typedef struct {
+    bool fixed;
+    /* --error-fault FILE=VALUE (--fixed only), or NULL */
+    const char *faultFile;
+    const char *faultValue;
+} fsmMode;
+
+/* The set --plan --fixed counts for: what mlx5_vfio_pci offers. */
+#define FSM_FIXED_PLAN_FLAGS \
+    (VFIO_MIGRATION_STOP_COPY | VFIO_MIGRATION_P2P | VFIO_MIGRATION_PRE_COPY)
+#define FSM_KNOWN_FLAGS FSM_FIXED_PLAN_FLAGS
+
 static const fsmFeatureSet fsmSets[] = {
     { false, false },
     { true, false },
@@ -68,14 +99,19 @@ fsmFlags(const fsmFeatureSet *set)
 }
 
 
-/* The FROM states of a set: ERROR and every state its flags offer. */
+/*
+ * The FROM states of a set: ERROR (unless @withoutError) and every state
+ * its flags offer.
+ */
 static int
-fsmFromStates(uint32_t flags, uint32_t *states)
+fsmFromStates(uint32_t flags, uint32_t *states, bool withoutError)
 {
     int n = 0;
     uint32_t s;
 
     for (s = 0; s < FSM_BAD_STATE; s++) {
+        if (withoutError && s == VFIO_DEVICE_STATE_ERROR)
+            continue;
         if (vfmig_fsm_state_supported(flags, s))
             states[n++] = s;
     }
@@ -91,8 +127,19 @@ fsmPlan(void)
     int plan = 1;   /* the stream used to leave RESUMING */
 
     for (i = 0; i < G_N_ELEMENTS(fsmSets); i++)
-        plan += 2 + fsmFromStates(fsmFlags(&fsmSets[i]), states) * FSM_NTARGETS;
+        plan += 2 + fsmFromStates(fsmFlags(&fsmSets[i]), states, false) *
+                    FSM_NTARGETS;
     return plan;
+}
+
+
+/* --fixed: the flags, the reset after open, the stream, then the pairs. */
+static int
+fsmPlanFixed(uint32_t flags, bool withError)
+{
+    uint32_t states[FSM_BAD_STATE];
+
+    return 3 + fsmFromStates(flags, states, !withError) * FSM_NTARGETS;
 }
 
 
@@ -174,8 +221,8 @@ fsmReset(vfmigVFIO *vfio, char **why)
  * by one SET.  Keeps the data fd in *@dataFd.
  */
 static bool
-fsmReach(const char *bdf, vfmigVFIO *vfio, uint32_t flags, uint32_t from,
-         int *dataFd, char **why)
+fsmReach(const char *bdf, vfmigVFIO *vfio, const fsmMode *mode,
+         uint32_t flags, uint32_t from, int *dataFd, char **why)
 {
     uint32_t state;
     int err;
@@ -183,7 +230,26 @@ fsmReach(const char *bdf, vfmigVFIO *vfio, uint32_t flags, uint32_t from,
     if (from == VFIO_DEVICE_STATE_RUNNING)
         return true;
 
-    if (from == VFIO_DEVICE_STATE_ERROR) {
+    if (from == VFIO_DEVICE_STATE_ERROR && mode->fixed) {
+        /* the first arc from RUNNING towards STOP, after the user's fault */
+        uint32_t next = VFIO_DEVICE_STATE_STOP;
+        int rc;
+
+        vfmig_fsm_next_state(flags, VFIO_DEVICE_STATE_RUNNING,
+                             VFIO_DEVICE_STATE_STOP, &next);
+        if ((rc = vmSysfsSet(bdf, mode->faultFile, mode->faultValue)) < 0) {
+            *why = g_strdup_printf("writing '%s' to %s failed: %s",
+                                   mode->faultValue, mode->faultFile,
+                                   g_strerror(-rc));
+            return false;
+        }
+        if (fsmSetState(vfio, next, dataFd, &err) == 0) {
+            *why = g_strdup_printf("RUNNING -> %s succeeded after %s='%s'",
+                                   vmStateName(next), mode->faultFile,
+                                   mode->faultValue);
+            return false;
+        }
+    } else if (from == VFIO_DEVICE_STATE_ERROR) {
         /* the first arc from RUNNING towards STOP (RUNNING_P2P with p2p) */
         uint32_t next = VFIO_DEVICE_STATE_STOP;
         g_autofree char *arm = NULL;
@@ -288,6 +354,7 @@ static void
 fsmPair(vmTap *tap,
         const char *bdf,
         vfmigVFIO *vfio,
+        const fsmMode *mode,
         uint32_t flags,
         const char *setName,
         uint32_t from,
@@ -310,7 +377,7 @@ fsmPair(vmTap *tap,
                                   g_strdup_printf("undefined state %u", to);
     verdict = vfmig_fsm_next_state(flags, from, to, &next);
 
-    if (!fsmReach(bdf, vfio, flags, from, &fromFd, &why))
+    if (!fsmReach(bdf, vfio, mode, flags, from, &fromFd, &why))
         goto done;
 
     /* Leaving RESUMING loads what was written: give it a good stream. */
@@ -385,7 +452,108 @@ fsmPair(vmTap *tap,
     }
     vmTapCheck(tap, ok, "[%s] %s -> %s: %s", setName,
                vmStateName(from), toName, why ? why : "");
-    vmSysfsSet(bdf, "vfmig_testdev/fault", "none");
+    if (!mode->fixed)
+        vmSysfsSet(bdf, "vfmig_testdev/fault", "none");
+    else if (mode->faultFile && from == VFIO_DEVICE_STATE_ERROR)
+        vmSysfsSet(bdf, mode->faultFile, "none");
+}
+
+
+/*
+ * --fixed: the one feature set the device reports.  Checks: the flags, the
+ * reset after open, the stream, then every (FROM, TO) pair.
+ */
+static int
+fsmMainFixed(const char *bdf, const fsmMode *mode)
+{
+    g_autoptr(GByteArray) stream = g_byte_array_new();
+    g_autoptr(vfmigVFIO) vfio = NULL;
+    g_autofree char *flagsStr = NULL;
+    g_autofree char *setName = NULL;
+    bool withError = mode->faultFile != NULL;
+    uint32_t froms[FSM_BAD_STATE];
+    uint64_t devFlags = 0;
+    uint32_t flags;
+    uint32_t to;
+    int nfrom;
+    int f;
+
+    if (!(vfio = vfmigVFIOOpen(bdf, NULL)) ||
+        vfmigVFIOGetMigrationFlags(vfio, &devFlags) < 0) {
+        vmTap tap = { 0 };
+
+        vmTapPlan(&tap, fsmPlanFixed(FSM_FIXED_PLAN_FLAGS, withError));
+        vmTapCheck(&tap, false, "[fixed] open %s and read its migration "
+                   "flags: %s", bdf, vmLastError());
+        vmTapFillTo(&tap, tap.planned, "the device did not open");
+        return vmTapDone(&tap);
+    }
+
+    flags = devFlags & FSM_KNOWN_FLAGS;
+    nfrom = fsmFromStates(flags, froms, !withError);
+    flagsStr = vfmigDeviceFlagsString(flags);
+    setName = g_strdup_printf("fixed %s", flagsStr);
+    {
+        vmTap tap = { 0 };
+        g_autofree char *resetWhy = NULL;
+        g_autofree char *why = NULL;
+        g_autofree char *planFlags = vfmigDeviceFlagsString(FSM_FIXED_PLAN_FLAGS);
+        uint32_t st = VFIO_DEVICE_STATE_ERROR;
+        bool ok;
+
+        vmTapPlan(&tap, fsmPlanFixed(flags, withError));
+        vmTapDiag("device %s (driver %s), fixed feature set %s", bdf,
+                  vfmigVFIOGetDriver(vfio) ? vfmigVFIOGetDriver(vfio) : "unknown",
+                  flagsStr);
+        if (flags != FSM_FIXED_PLAN_FLAGS)
+            vmTapDiag("the device does not offer %s, which --plan --fixed "
+                      "counts for: this run plans %d checks", planFlags,
+                      tap.planned);
+        if (withError)
+            vmTapDiag("ERROR is reached by writing '%s' to %s", mode->faultValue,
+                      mode->faultFile);
+        else
+            vmTapDiag("ERROR is left out of the FROM states: no --error-fault "
+                      "names a fault that makes an arc enter it");
+
+        vmTapCheck(&tap, vfmig_fsm_flags_valid(flags) &&
+                   (devFlags & ~(uint64_t) FSM_KNOWN_FLAGS) == 0,
+                   "[%s] the device offers %s (VFIO_DEVICE_FEATURE_MIGRATION, "
+                   "raw 0x%llx): one of the uAPI's four sets", setName, flagsStr,
+                   (unsigned long long) devFlags);
+
+        fsmGet(vfio, &st);
+        vmTapCheck(&tap, fsmReset(vfio, &resetWhy),
+                   "[%s] opened in %s, VFIO_DEVICE_RESET: %s", setName,
+                   vmStateName(st), resetWhy ? resetWhy : "RUNNING");
+
+        /* A stream of this device, as it is, to leave RESUMING with. */
+        ok = fsmCaptureStream(bdf, vfio, stream, &why);
+        vmTapCheck(&tap, ok, "a stop-copy stream of %s to load in RESUMING: %s",
+                   bdf, ok ? "captured" : why);
+        if (ok)
+            vmTapDiag("the stream has %u bytes", stream->len);
+        else
+            g_byte_array_set_size(stream, 0);
+
+        for (f = 0; f < nfrom; f++) {
+            for (to = 0; to < FSM_NTARGETS; to++)
+                fsmPair(&tap, bdf, vfio, mode, flags, setName, froms[f], to,
+                        stream);
+        }
+        return vmTapDone(&tap);
+    }
+}
+
+
+static int
+fsmUsage(void)
+{
+    fprintf(stderr,
+            "usage: vm-testdev-fsm BDF | --plan\n"
+            "       vm-testdev-fsm --fixed [--error-fault FILE=VALUE] BDF\n"
+            "       vm-testdev-fsm --plan --fixed [--error-fault FILE=VALUE]\n");
+    return 2;
 }
 
 
@@ -394,22 +562,57 @@ main(int argc, char **argv)
 {
     g_autoptr(GByteArray) stream = g_byte_array_new();
     g_autofree char *bdf = NULL;
+    g_autofree char *faultFile = NULL;
+    fsmMode mode = { 0 };
+    const char *name = NULL;
+    bool plan = false;
     vmTap tap = { 0 };
     size_t i;
+    int a;
     int rc;
 
-    if (argc == 2 && strcmp(argv[1], "--plan") == 0) {
-        printf("%d\n", fsmPlan());
-        return 0;
+    for (a = 1; a < argc; a++) {
+        if (strcmp(argv[a], "--plan") == 0) {
+            plan = true;
+        } else if (strcmp(argv[a], "--fixed") == 0) {
+            mode.fixed = true;
+        } else if (strcmp(argv[a], "--error-fault") == 0 && a + 1 < argc) {
+            const char *eq = strchr(argv[++a], '=');
+
+            if (!eq || eq == argv[a] || !eq[1] || strstr(argv[a], "..")) {
+                fprintf(stderr, "error: --error-fault '%s': want FILE=VALUE, "
+                        "FILE relative to the device's sysfs directory\n",
+                        argv[a]);
+                return 2;
+            }
+            g_free(faultFile);
+            faultFile = g_strndup(argv[a], eq - argv[a]);
+            mode.faultFile = faultFile;
+            mode.faultValue = eq + 1;
+        } else if (argv[a][0] != '-' && !name) {
+            name = argv[a];
+        } else {
+            return fsmUsage();
+        }
     }
-    if (argc != 2 || argv[1][0] == '-') {
-        fprintf(stderr, "usage: vm-testdev-fsm BDF | --plan\n");
+    if (mode.faultFile && !mode.fixed) {
+        fprintf(stderr, "error: --error-fault needs --fixed\n");
         return 2;
     }
-    if (vfmigVFIOParseName(argv[1], &bdf, NULL) < 0) {
+    if (plan && !name) {
+        printf("%d\n", mode.fixed ?
+               fsmPlanFixed(FSM_FIXED_PLAN_FLAGS, mode.faultFile != NULL) :
+               fsmPlan());
+        return 0;
+    }
+    if (plan || !name)
+        return fsmUsage();
+    if (vfmigVFIOParseName(name, &bdf, NULL) < 0) {
         fprintf(stderr, "error: %s\n", vmLastError());
         return 2;
     }
+    if (mode.fixed)
+        return fsmMainFixed(bdf, &mode);
 
     vmTapPlan(&tap, fsmPlan());
     vmTapDiag("device %s, state_size %d", bdf, FSM_STATE_SIZE);
@@ -442,7 +645,7 @@ main(int argc, char **argv)
         const fsmFeatureSet *set = &fsmSets[i];
         uint32_t flags = fsmFlags(set);
         uint32_t froms[FSM_BAD_STATE];
-        int nfrom = fsmFromStates(flags, froms);
+        int nfrom = fsmFromStates(flags, froms, false);
         int until = tap.run + 2 + nfrom * FSM_NTARGETS;
         g_autofree char *setName = g_strdup_printf("p2p %s, pre-copy %s",
                                                    set->p2p ? "on" : "off",
@@ -493,7 +696,8 @@ main(int argc, char **argv)
 
         for (f = 0; f < nfrom; f++) {
             for (to = 0; to < FSM_NTARGETS; to++)
-                fsmPair(&tap, bdf, vfio, flags, setName, froms[f], to, stream);
+                fsmPair(&tap, bdf, vfio, &mode, flags, setName, froms[f], to,
+                        stream);
         }
         vmTapFillTo(&tap, until, "plan mismatch");
     }
