@@ -557,6 +557,26 @@ static ssize_t vhca_state_show(struct device *dev,
 }
 static DEVICE_ATTR_RO(vhca_state);
 
+/*
+ * The engine's arc faults (not the firmware's): "error-arc FROM TO" makes
+ * that arc enter ERROR, the one way into it, for the FSM tests.
+ */
+static ssize_t arc_fault_show(struct device *dev,
+			      struct device_attribute *attr, char *buf)
+{
+	return vfmig_fault_show(vfmig_from_pdev(to_pci_dev(dev)), buf);
+}
+
+static ssize_t arc_fault_store(struct device *dev,
+			       struct device_attribute *attr,
+			       const char *buf, size_t count)
+{
+	int ret = vfmig_fault_store(vfmig_from_pdev(to_pci_dev(dev)), buf);
+
+	return ret ? ret : count;
+}
+static DEVICE_ATTR_RW(arc_fault);
+
 static struct attribute *mdl_attrs[] = {
 	&dev_attr_state_size.attr,
 	&dev_attr_vf_id.attr,
@@ -572,6 +592,7 @@ static struct attribute *mdl_attrs[] = {
 	&dev_attr_sriov.attr,
 	&dev_attr_reinit.attr,
 	&dev_attr_vhca_state.attr,
+	&dev_attr_arc_fault.attr,
 	NULL,
 };
 

@@ -10,6 +10,16 @@
 #     the ConnectX firmware, binds both pci-testdevs: the capability probe
 #     offers migration (stop-copy p2p pre-copy) with the firmware's
 #     identity in vfio_migration/;
+#   - vm-testdev-fsm --fixed: every arc of the FSM from every state (ERROR
+#     through the engine's error-arc fault), legal and refused;
+#   - the stream (vm-mlx5-stream): saved, checked against upstream's
+#     framing, loaded whole and in 1-, 7- and 4097-byte writes with the
+#     source's state arriving; an unknown optional record skipped, an
+#     unknown mandatory one refused (EOPNOTSUPP), a 2^32-byte record
+#     refused (ENOMEM), a stream cut inside an image or without one
+#     refused at RESUMING -> STOP (EINVAL), one without STOP_COPY_SIZE
+#     accepted, and a golden stream framed from the specification alone
+#     loaded;
 #   - QEMU 10 live-migrates a VM whose passed-through device is a
 #     modelled VF: PRE_COPY with incremental SAVEs, equal VHCA digests,
 #     the firmware commands of each arc (the model counts them: SUSPEND
@@ -42,7 +52,18 @@ DIRTY_RATE=1048576
 KNOBS=vfmig_mlx5model
 CAPS_ALL="migration multi_load tracking_state migration_state migratable"
 
-tap_plan 15
+BIN=$VM_BUILDDIR/tests/vm
+S=$BIN/vm-mlx5-stream
+ERR_FAULT="$KNOBS/arc_fault=error-arc RUNNING RUNNING_P2P"
+FSMX_N=$("$BIN/vm-testdev-fsm" --plan --fixed --error-fault "$ERR_FAULT")
+VARIANTS="optional-unknown mandatory-unknown huge truncated no-image no-stop-copy-size golden"
+VAR_N=0
+for k in $VARIANTS; do VAR_N=$((VAR_N + $("$S" --plan make-variant "$k") + 1)); done
+# loads: the stream whole and in 3 splits, then 7 variants; 7 checks + 1
+# each, and a digest check for the 7 that must load
+LOAD_N=$(( (4 + 7) * 8 + 7 ))
+
+tap_plan $((15 + FSMX_N + 1 + 6 + 5 + VAR_N + LOAD_N))
 
 find_testdevs
 B1=${TESTDEVS[0]:-none}
@@ -94,6 +115,53 @@ if $ok && [ "$feat" = "stop-copy p2p pre-copy" ] &&
 else
     result fail "vfmig_mlx5model: bind:$BIND_MSG; features '$feat' (want 'stop-copy p2p pre-copy'), firmware '$fw', caps '$(mget "$B1" caps)', commands '$(counts "$B1")' $(tr '\n' ' ' < "$TMP/err")"
 fi
+
+# ---------- every arc, legal and refused ----------------------------------------------------
+for b in "$B1" "$B2"; do mset "$b" state_size 65536; done
+tap_include "$FSMX_N" fsm "$BIN/vm-testdev-fsm" --fixed --error-fault "$ERR_FAULT" "$B1"
+
+# ---------- the stream, byte for byte as upstream frames it ------------------------------------
+# inc_digest: the digest a vm-mlx5-stream run printed
+inc_digest() { sed -n 's/^# digest [^ ]* \([0-9a-f]\{64\}\)$/\1/p' "$TMP/inc.out" | tail -1; }
+mset "$B1" dirty_pages 16
+tap_include 5 "save $B1" "$S" save "$B1" "$TMP/s.bin"
+SAVED=$(inc_digest)
+tap_include 4 "upstream's framing" "$S" check "$TMP/s.bin"
+for k in $VARIANTS; do
+    tap_include "$("$S" --plan make-variant "$k")" "variant $k" \
+        "$S" make-variant "$TMP/s.bin" "$TMP/v-$k.bin" "$k"
+done
+# load LABEL FILE [options] [-- digest]: a load of B2, and with "digest"
+# a check that B2 then has the saved state
+load() {
+    local label=$1 file=$2 want_digest=false got
+    shift 2
+    [ "${*: -1}" = digest ] && want_digest=true && set -- "${@:1:$#-1}"
+    tap_include 7 "load $label" "$S" load "$B2" "$file" "$@"
+    if $want_digest; then
+        got=$(inc_digest)
+        if [[ $SAVED =~ ^[0-9a-f]{64}$ ]] && [ "$got" = "$SAVED" ]; then
+            result pass "load $label: $B2's VHCA now has $B1's saved state (digest ${got:0:16}...)"
+        else
+            result fail "load $label: $B2's digest '$got', $B1's saved '$SAVED'"
+        fi
+    fi
+}
+load "whole" "$TMP/s.bin" digest
+load "in 1-byte writes" "$TMP/s.bin" --split 1 digest
+load "in 7-byte writes" "$TMP/s.bin" --split 7 digest
+load "in 4097-byte writes" "$TMP/s.bin" --split 4097 digest
+load "with an unknown optional record" "$TMP/v-optional-unknown.bin" --split 7 digest
+load "with an unknown mandatory record" "$TMP/v-mandatory-unknown.bin" \
+    --expect-errno EOPNOTSUPP --expect-apply-errno EINVAL
+load "with a record of 2^32 bytes" "$TMP/v-huge.bin" \
+    --expect-errno ENOMEM --expect-apply-errno EINVAL
+load "cut inside its last image" "$TMP/v-truncated.bin" --expect-apply-errno EINVAL
+load "without an image" "$TMP/v-no-image.bin" --expect-apply-errno EINVAL
+load "without STOP_COPY_SIZE" "$TMP/v-no-stop-copy-size.bin" digest
+load "golden (framed from the specification)" "$TMP/v-golden.bin" digest
+for b in "$B1" "$B2"; do mset "$b" state_size "$STATE_SIZE"; done
+
 say "QEMU: $(qemu-system-x86_64 --version | head -1)"
 
 # migrate NAME [options]: one QEMU migration B1 -> B2, R_* results

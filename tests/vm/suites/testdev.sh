@@ -24,7 +24,7 @@ MIG_N=$("$BIN/vm-testdev-mig" --plan)
 FLT_N=$("$BIN/vm-testdev-faults" --plan)
 STATE_SIZE=${VFMIG_VM_OPT_STATE_SIZE:-4194304}
 
-tap_plan $((6 + FSM_N + 1 + MIG_N + 1 + FLT_N + 1 + 3))
+tap_plan $((6 + FSM_N + 1 + 1 + MIG_N + 1 + FLT_N + 1 + 3))
 
 find_testdevs
 B1=${TESTDEVS[0]:-none}
@@ -116,7 +116,16 @@ else
 fi
 
 # ---------- the C programs ---------------------------------------------------------------
+q0=$(tdget "$B1" vfmig_testdev/quiesced); u0=$(tdget "$B1" vfmig_testdev/unquiesced)
 tap_include "$FSM_N" fsm "$BIN/vm-testdev-fsm" "$B1"
+q1=$(tdget "$B1" vfmig_testdev/quiesced); u1=$(tdget "$B1" vfmig_testdev/unquiesced)
+# the engine calls the backend on the P2P arcs (RUNNING <-> RUNNING_P2P,
+# PRE_COPY <-> PRE_COPY_P2P), which the FSM program walks with p2p on
+if [[ $q0$u0$q1$u1 =~ ^[0-9]+$ ]] && [ "$q1" -gt "$q0" ] && [ "$u1" -gt "$u0" ]; then
+    result pass "the engine passed the P2P arcs to the backend: quiesced $q0 -> $q1, unquiesced $u0 -> $u1"
+else
+    result fail "P2P arcs not passed to the backend: quiesced '$q0' -> '$q1', unquiesced '$u0' -> '$u1'"
+fi
 tap_include "$MIG_N" mig "$BIN/vm-testdev-mig" --state-size "$STATE_SIZE" "$B1" "$B2"
 tap_include "$FLT_N" faults "$BIN/vm-testdev-faults" "$B1" "$B2"
 
