@@ -40,10 +40,12 @@ make -C "$OUT" KDIR="$KDIR" W=1 > "$OUT/build.log" 2>&1
 rc=$?
 sed 's/^/# /' "$OUT/build.log"
 kos=$(cd "$OUT" && ls -- *.ko 2>/dev/null | tr '\n' ' ')
-if [ "$rc" -eq 0 ] && [ -n "$kos" ]; then
+want="mlx5_vfio_pci.ko vfmig_mlx5model.ko vfmig_testdev.ko "
+if [ "$rc" -eq 0 ] && [ "$kos" = "$want" ]; then
     echo "ok 1 - modules built for $REL: $kos"
 else
-    echo "not ok 1 - the build for $REL failed (make exit status $rc)"
+    echo "not ok 1 - the build for $REL: make exit status $rc, built '$kos' (want '$want')"
+    rc=1
 fi
 warnings=$(grep -E -i 'warning:|error:' "$OUT/build.log")
 if [ -z "$warnings" ]; then
@@ -73,11 +75,15 @@ else
         --dkmstree "$DK/tree" > "$DK/dkms.log" 2>&1
     drc=$?
     sed 's/^/# dkms: /' "$DK/dkms.log"
-    built=$(find "$DK/tree/vfmig/$VER/$REL" -name 'vfmig_testdev.ko*' 2>/dev/null | head -n 1)
-    if [ "$drc" -eq 0 ] && [ -n "$built" ]; then
-        echo "ok 3 - dkms build vfmig/$VER for $REL: ${built##*/}"
+    built=
+    for m in vfmig_testdev mlx5_vfio_pci; do
+        f=$(find "$DK/tree/vfmig/$VER/$REL" -name "$m.ko*" 2>/dev/null | head -n 1)
+        [ -n "$f" ] && built+="${built:+ }${f##*/}"
+    done
+    if [ "$drc" -eq 0 ] && [ "$(wc -w <<< "$built")" -eq 2 ]; then
+        echo "ok 3 - dkms build vfmig/$VER for $REL: $built"
     else
-        echo "not ok 3 - dkms build vfmig/$VER for $REL failed (exit status $drc)"
+        echo "not ok 3 - dkms build vfmig/$VER for $REL failed (exit status $drc; built: '${built:-nothing}', want vfmig_testdev and mlx5_vfio_pci)"
         rc=1
     fi
 fi
