@@ -3,9 +3,10 @@
 #
 # suites/mlx5model.sh: vfmig's mlx5_vfio_pci on a real kernel.
 #
-#   - mlx5_vfio_pci.ko (the real driver) loads beside Debian's mlx5_core
-#     and VFIO modules: every symbol it needs resolves (nothing binds it:
-#     there is no ConnectX VF here);
+#   - modprobe loads mlx5_vfio_pci.ko (the real driver), installed as
+#     DKMS would in a module tree indexed by depmod, with Debian's
+#     mlx5_core and VFIO modules it depends on: every symbol resolves
+#     (nothing binds it: there is no ConnectX VF here);
 #   - vfmig_mlx5model.ko, the same driver logic over a software MODEL of
 #     the ConnectX firmware, binds both pci-testdevs: the capability probe
 #     offers migration (stop-copy p2p pre-copy) with the firmware's
@@ -85,18 +86,33 @@ rebind() {
 }
 
 # ---------- the real driver beside Debian's mlx5_core ------------------------------
+# modprobe as a DKMS install would use it: the module in updates/ of a
+# module tree whose kernel/ is Debian's, indexed by depmod; modprobe then
+# loads mlx5_core and the VFIO modules it depends on and resolves every
+# symbol (nothing binds it: there is no ConnectX VF here).
+KV=$(uname -r)
+MR=$TMP/modroot
 ok=false
-if modprobe -a vfio vfio_iommu_type1 vfio_pci_core mlx5_core > "$TMP/err" 2>&1 &&
-   insmod "$MODDIR/mlx5_vfio_pci.ko" >> "$TMP/err" 2>&1; then
-    deps=$(cat /sys/module/mlx5_vfio_pci/holders/* 2> /dev/null; modinfo -F depends "$MODDIR/mlx5_vfio_pci.ko")
-    [ -d /sys/bus/pci/drivers/mlx5_vfio_pci ] && [[ ,$deps, == *,mlx5_core,* ]] && ok=true
-    bound=$(ls /sys/bus/pci/drivers/mlx5_vfio_pci | grep -c '^0000:')
-    rmmod mlx5_vfio_pci >> "$TMP/err" 2>&1 || ok=false
-fi
+deps=
+{
+    mkdir -p "$MR/lib/modules/$KV/updates" &&
+    for f in kernel modules.order modules.builtin modules.builtin.modinfo; do
+        [ -e "/lib/modules/$KV/$f" ] && ln -s "/lib/modules/$KV/$f" "$MR/lib/modules/$KV/$f"
+    done
+    cp "$MODDIR/mlx5_vfio_pci.ko" "$MR/lib/modules/$KV/updates/" &&
+    depmod -b "$MR" "$KV" &&
+    deps=$(modprobe -d "$MR" --show-depends mlx5_vfio_pci | awk '{print $2}' |
+           xargs -n1 basename | sed 's/\.ko.*//' | tr '\n' ' ') &&
+    modprobe -d "$MR" mlx5_vfio_pci
+} > "$TMP/err" 2>&1 &&
+    [ -d /sys/module/mlx5_vfio_pci ] && [ -d /sys/module/mlx5_core ] &&
+    [ -d /sys/bus/pci/drivers/mlx5_vfio_pci ] && ok=true
+bound=$(ls /sys/bus/pci/drivers/mlx5_vfio_pci 2> /dev/null | grep -c '^0000:')
+rmmod mlx5_vfio_pci >> "$TMP/err" 2>&1 || ok=false
 if $ok; then
-    result pass "mlx5_vfio_pci.ko loads beside Debian's mlx5_core on $(uname -r): every symbol resolved (depends: $deps), its PCI driver registered, $bound devices bound (no ConnectX VF here), unloaded"
+    result pass "modprobe mlx5_vfio_pci (DKMS-style, depmod'd beside Debian's modules of $KV): loaded with everything it depends on ($deps), every symbol resolved, its PCI driver registered, $bound devices bound (no ConnectX VF here), unloaded"
 else
-    result fail "mlx5_vfio_pci.ko beside mlx5_core: $(tr '\n' ' ' < "$TMP/err")"
+    result fail "modprobe mlx5_vfio_pci beside Debian's mlx5_core: $(tr '\n' ' ' < "$TMP/err")"
 fi
 
 # ---------- the model -----------------------------------------------------------------------
