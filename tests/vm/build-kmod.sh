@@ -10,7 +10,9 @@
 # so the source tree stays clean and each kernel has its own objects.  A
 # copy whose sources did not change since its last successful build is
 # reused.  The build log goes to stderr (the caller counts "warning:"
-# lines); the path of vfmig_testdev.ko is the last line of stdout.
+# lines); the path of vfmig_testdev.ko is the last line of stdout.  Beside
+# the modules, modroot/ is a module tree for `modprobe -d` with
+# mlx5_vfio_pci.ko in updates/ and Debian's modules of KVER, indexed.
 set -euo pipefail
 
 KVER=${1:?usage: build-kmod.sh KVER KERNELSRC CACHEDIR}
@@ -61,5 +63,16 @@ KO=$(find_ko)
 [ -n "$KO" ] || die "make succeeded but built no vfmig_testdev.ko under $OUT"
 [ "$(modinfo -F vermagic "$KO" | cut -d' ' -f1)" = "$KVER" ] ||
     die "$KO is not built for $KVER: vermagic '$(modinfo -F vermagic "$KO")'"
+# A module tree as a DKMS install leaves it (ours in updates/, Debian's
+# beside them, indexed by depmod), for `modprobe -d` in the guest: depmod
+# is quick here and slow under TCG.
+MR=$OUT/modroot
+mkdir -p "$MR/lib/modules/$KVER/updates"
+for f in kernel modules.order modules.builtin modules.builtin.modinfo; do
+    [ -e "/lib/modules/$KVER/$f" ] && ln -s "/lib/modules/$KVER/$f" "$MR/lib/modules/$KVER/$f"
+done
+cp "$(dirname "$KO")/mlx5_vfio_pci.ko" "$MR/lib/modules/$KVER/updates/" ||
+    die "no mlx5_vfio_pci.ko was built for $KVER"
+depmod -b "$MR" "$KVER" >&2 || die "depmod -b $MR $KVER failed"
 echo "$SUM" > "$OUT/.vfmig-sources"
 echo "$KO"

@@ -8,8 +8,9 @@
  *        vm-mlx5-stream load BDF FILE [--split N] [--expect-errno E]
  *                       [--expect-apply-errno E]
  *        vm-mlx5-stream make-variant IN OUT KIND
+ *        vm-mlx5-stream arc BDF TO --expect-errno E --after STATE
  *        vm-mlx5-stream selftest
- *        vm-mlx5-stream --plan save|check|load|selftest
+ *        vm-mlx5-stream --plan save|check|load|arc|selftest
  *        vm-mlx5-stream --plan make-variant KIND
  *
  * The framing is upstream Linux's since 6.3: records of a 16-byte
@@ -28,6 +29,9 @@
  *   RESUMING -> STOP failed as --expect-apply-errno wanted; prints the
  *   model's digest after.  E is a name (EINVAL, ENOMEM, EOPNOTSUPP, ...)
  *   or a number.
+ * arc: after a reset, RUNNING -> TO must fail with E (a firmware fault
+ *   armed by the caller) and leave the device in STATE; a reset then
+ *   brings it back to RUNNING and RUNNING -> STOP -> RUNNING works.
  * make-variant: from a valid save stream IN, OUT is
  *   optional-unknown   a record tag 0x7f, flags OPTIONAL, 13 payload bytes
  *                      after the first record (a loader skips it)
@@ -90,6 +94,7 @@
 #define MS_CHECK_N 4
 #define MS_SAVE_N 5
 #define MS_LOAD_N 7
+#define MS_ARC_N 3
 #define MS_VARIANT_N 2
 #define MS_GOLDEN_N 3
 
@@ -1332,6 +1337,70 @@ msCmdSelftest(void)
 
 /* ---------- main ---------------------------------------------------------- */
 
+
+/* A state by its uAPI name (RUNNING, PRE_COPY_P2P, ...), or -1. */
+static int
+msStateByName(const char *name)
+{
+    uint32_t s;
+
+    for (s = 0; s < 8; s++) {
+        if (strcmp(vmStateName(s), name) == 0)
+            return s;
+    }
+    return -1;
+}
+
+
+/*
+ * arc: from RUNNING (after a reset), ask for @to, which must fail with
+ * @err and leave the device in @after; then a reset brings it back to
+ * RUNNING and RUNNING -> STOP -> RUNNING works (the device is usable).
+ */
+static int
+msCmdArc(const char *bdf, uint32_t to, int err, uint32_t after)
+{
+    g_autoptr(vfmigVFIO) vfio = NULL;
+    g_autofree char *why = NULL;
+    uint32_t got = VFIO_DEVICE_STATE_ERROR;
+    vmTap tap = { 0 };
+    int fd = -1;
+    int rc;
+    bool ok;
+
+    vmTapPlan(&tap, MS_ARC_N);
+    if (!(vfio = vfmigVFIOOpen(bdf, NULL)) || vfmigVFIOReset(vfio) < 0) {
+        why = g_strdup_printf("%s did not open and reset: %s", bdf,
+                              vmLastError());
+        vmTapFillTo(&tap, MS_ARC_N, why);
+        return 1;
+    }
+
+    vfmigResetLastError();
+    rc = vfmigVFIOSetState(vfio, to, &fd);
+    ok = rc < 0 && vmLastErrno() == err;
+    vmTapCheck(&tap, ok, "RUNNING -> %s %s (want it to fail with %s)",
+               vmStateName(to),
+               rc < 0 ? msErrnoName(vmLastErrno()) : "succeeded",
+               msErrnoName(err));
+    if (fd >= 0)
+        close(fd);
+
+    rc = vfmigVFIOGetState(vfio, &got);
+    vmTapCheck(&tap, rc == 0 && got == after, "the device then reads back %s "
+               "(want %s)", rc == 0 ? vmStateName(got) : "nothing",
+               vmStateName(after));
+
+    fd = -1;
+    ok = vfmigVFIOReset(vfio) == 0 &&
+         vfmigVFIOGetState(vfio, &got) == 0 && got == VFIO_DEVICE_STATE_RUNNING &&
+         msMove(vfio, VFIO_DEVICE_STATE_STOP, false, &fd, &why) &&
+         msMove(vfio, VFIO_DEVICE_STATE_RUNNING, false, &fd, &why);
+    vmTapCheck(&tap, ok, "after a reset: RUNNING, and RUNNING -> STOP -> "
+               "RUNNING works%s%s", why ? ": " : "", why ? why : "");
+    return tap.failed ? 1 : 0;
+}
+
 static int
 msUsage(void)
 {
@@ -1341,8 +1410,9 @@ msUsage(void)
             "       vm-mlx5-stream load BDF FILE [--split N] [--expect-errno E]\n"
             "                      [--expect-apply-errno E]\n"
             "       vm-mlx5-stream make-variant IN OUT KIND\n"
+            "       vm-mlx5-stream arc BDF TO --expect-errno E --after STATE\n"
             "       vm-mlx5-stream selftest\n"
-            "       vm-mlx5-stream --plan save|check|load|selftest\n"
+            "       vm-mlx5-stream --plan save|check|load|arc|selftest\n"
             "       vm-mlx5-stream --plan make-variant KIND\n"
             "KIND: optional-unknown, mandatory-unknown, huge, truncated, "
             "no-image,\n      no-stop-copy-size, golden\n");
@@ -1367,6 +1437,8 @@ msPlan(int argc, char **argv)
         printf("%d\n", MS_CHECK_N);
     else if (strcmp(cmd, "load") == 0)
         printf("%d\n", MS_LOAD_N);
+    else if (strcmp(cmd, "arc") == 0)
+        printf("%d\n", MS_ARC_N);
     else if (strcmp(cmd, "selftest") == 0)
         printf("%d\n", MS_SELFTEST_N);
     else
@@ -1416,6 +1488,23 @@ main(int argc, char **argv)
         if (!(bdf = msBDF(argv[2])))
             return 2;
         return msCmdSave(bdf, argv[3]);
+    }
+
+    if (strcmp(cmd, "arc") == 0 && argc == 8 &&
+        strcmp(argv[4], "--expect-errno") == 0 && strcmp(argv[6], "--after") == 0) {
+        int to = msStateByName(argv[3]);
+        int after = msStateByName(argv[7]);
+        int err = msParseErrno(argv[5]);
+
+        if (to < 0 || after < 0 || err < 0) {
+            fprintf(stderr, "error: arc: '%s', '%s': want state names "
+                    "(RUNNING, STOP, PRE_COPY, ...), '%s': an errno\n",
+                    argv[3], argv[7], argv[5]);
+            return 2;
+        }
+        if (!(bdf = msBDF(argv[2])))
+            return 2;
+        return msCmdArc(bdf, to, err, after);
     }
 
     if (strcmp(cmd, "load") == 0 && argc >= 4) {

@@ -12,7 +12,9 @@
 #     offers migration (stop-copy p2p pre-copy) with the firmware's
 #     identity in vfio_migration/;
 #   - vm-testdev-fsm --fixed: every arc of the FSM from every state (ERROR
-#     through the engine's error-arc fault), legal and refused;
+#     through the engine's error-arc fault), legal and refused; a firmware
+#     command failing on an arc (SUSPEND not completing, QUERY refused)
+#     fails the arc and leaves the device where it was, usable;
 #   - the stream (vm-mlx5-stream): saved, checked against upstream's
 #     framing, loaded whole and in 1-, 7- and 4097-byte writes with the
 #     source's state arriving; an unknown optional record skipped, an
@@ -64,7 +66,7 @@ for k in $VARIANTS; do VAR_N=$((VAR_N + $("$S" --plan make-variant "$k") + 1)); 
 # each, and a digest check for the 7 that must load
 LOAD_N=$(( (4 + 7) * 8 + 7 ))
 
-tap_plan $((15 + FSMX_N + 1 + 6 + 5 + VAR_N + LOAD_N))
+tap_plan $((15 + FSMX_N + 1 + 2 * 4 + 6 + 5 + VAR_N + LOAD_N))
 
 find_testdevs
 B1=${TESTDEVS[0]:-none}
@@ -91,16 +93,12 @@ rebind() {
 # loads mlx5_core and the VFIO modules it depends on and resolves every
 # symbol (nothing binds it: there is no ConnectX VF here).
 KV=$(uname -r)
-MR=$TMP/modroot
+MR=$MODDIR/modroot      # build-kmod.sh's, depmod'd on the host
 ok=false
 deps=
 {
-    mkdir -p "$MR/lib/modules/$KV/updates" &&
-    for f in kernel modules.order modules.builtin modules.builtin.modinfo; do
-        [ -e "/lib/modules/$KV/$f" ] && ln -s "/lib/modules/$KV/$f" "$MR/lib/modules/$KV/$f"
-    done
-    cp "$MODDIR/mlx5_vfio_pci.ko" "$MR/lib/modules/$KV/updates/" &&
-    depmod -b "$MR" "$KV" &&
+    [ -f "$MR/lib/modules/$KV/updates/mlx5_vfio_pci.ko" ] &&
+    [ -f "$MR/lib/modules/$KV/modules.dep" ] &&
     deps=$(modprobe -d "$MR" --show-depends mlx5_vfio_pci | awk '{print $2}' |
            xargs -n1 basename | sed 's/\.ko.*//' | tr '\n' ' ') &&
     modprobe -d "$MR" mlx5_vfio_pci
@@ -135,6 +133,15 @@ fi
 # ---------- every arc, legal and refused ----------------------------------------------------
 for b in "$B1" "$B2"; do mset "$b" state_size 65536; done
 tap_include "$FSMX_N" fsm "$BIN/vm-testdev-fsm" --fixed --error-fault "$ERR_FAULT" "$B1"
+
+# a firmware command failing on an arc: the arc fails, the device stays
+# where it was and works after a reset (as upstream: no ERROR)
+mset "$B1" fault "suspend internal"
+tap_include 3 "SUSPEND_VHCA not completing" \
+    "$S" arc "$B1" RUNNING_P2P --expect-errno EIO --after RUNNING
+mset "$B1" fault "query bad_param"
+tap_include 3 "QUERY_VHCA_MIGRATION_STATE refused (BAD_PARAM) entering PRE_COPY" \
+    "$S" arc "$B1" PRE_COPY --expect-errno EIO --after RUNNING
 
 # ---------- the stream, byte for byte as upstream frames it ------------------------------------
 # inc_digest: the digest a vm-mlx5-stream run printed
