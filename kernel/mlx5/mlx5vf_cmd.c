@@ -33,32 +33,35 @@ static int mlx5vf_exec(struct mlx5vf_device *mvd, void *in, int inlen,
 	return ret;
 }
 
-/* SUSPEND_VHCA: INITIATOR on the P2P arcs, RESPONDER to stop. */
-int mlx5vf_cmd_suspend(struct mlx5vf_device *mvd, u16 op_mod)
+/* SUSPEND_VHCA or RESUME_VHCA, one layout. */
+static int mlx5vf_cmd_vhca(struct mlx5vf_device *mvd, u16 opcode, u16 op_mod,
+			   const char *what)
 {
 	u32 in[MLX5_ST_SZ_DW(vfmig_vhca_cmd_in)] = {};
 	u32 out[MLX5_ST_SZ_DW(vfmig_cmd_out)] = {};
 
-	VFMIG_SET(vhca_cmd_in, in, opcode, VFMIG_CMD_SUSPEND_VHCA);
+	VFMIG_SET(vhca_cmd_in, in, opcode, opcode);
 	VFMIG_SET(vhca_cmd_in, in, op_mod, op_mod);
 	VFMIG_SET(vhca_cmd_in, in, vhca_id, mvd->vhca_id);
-	return mlx5vf_exec(mvd, in, sizeof(in), out, sizeof(out),
-			   op_mod == VFMIG_SUSPEND_OP_MOD_RESPONDER ?
-			   "SUSPEND_VHCA responder" : "SUSPEND_VHCA initiator");
+	return mlx5vf_exec(mvd, in, sizeof(in), out, sizeof(out), what);
+}
+
+/* SUSPEND_VHCA: INITIATOR on the P2P arcs, RESPONDER to stop. */
+int mlx5vf_cmd_suspend(struct mlx5vf_device *mvd, u16 op_mod)
+{
+	return mlx5vf_cmd_vhca(mvd, VFMIG_CMD_SUSPEND_VHCA, op_mod,
+			       op_mod == VFMIG_SUSPEND_OP_MOD_RESPONDER ?
+			       "SUSPEND_VHCA responder" :
+			       "SUSPEND_VHCA initiator");
 }
 
 /* RESUME_VHCA: RESPONDER to start, INITIATOR on the P2P arcs. */
 int mlx5vf_cmd_resume(struct mlx5vf_device *mvd, u16 op_mod)
 {
-	u32 in[MLX5_ST_SZ_DW(vfmig_vhca_cmd_in)] = {};
-	u32 out[MLX5_ST_SZ_DW(vfmig_cmd_out)] = {};
-
-	VFMIG_SET(vhca_cmd_in, in, opcode, VFMIG_CMD_RESUME_VHCA);
-	VFMIG_SET(vhca_cmd_in, in, op_mod, op_mod);
-	VFMIG_SET(vhca_cmd_in, in, vhca_id, mvd->vhca_id);
-	return mlx5vf_exec(mvd, in, sizeof(in), out, sizeof(out),
-			   op_mod == VFMIG_RESUME_OP_MOD_RESPONDER ?
-			   "RESUME_VHCA responder" : "RESUME_VHCA initiator");
+	return mlx5vf_cmd_vhca(mvd, VFMIG_CMD_RESUME_VHCA, op_mod,
+			       op_mod == VFMIG_RESUME_OP_MOD_RESPONDER ?
+			       "RESUME_VHCA responder" :
+			       "RESUME_VHCA initiator");
 }
 
 /*

@@ -79,6 +79,20 @@ static void vfmig_put_sessions(struct vfmig_file *saving,
 		fput(resuming->filp);
 }
 
+/*
+ * After state_mutex is dropped: wait for users still inside the fds (they
+ * may touch vd until they drop io_lock), then drop the references.
+ */
+static void vfmig_end_sessions(struct vfmig_file *saving,
+			       struct vfmig_file *resuming)
+{
+	if (saving)
+		vfmig_file_flush(saving);
+	if (resuming)
+		vfmig_file_flush(resuming);
+	vfmig_put_sessions(saving, resuming);
+}
+
 /* state_mutex held. */
 static void vfmig_drop_sessions(struct vfmig_device *vd)
 {
@@ -416,11 +430,7 @@ void vfmig_detach(struct vfmig_device *vd,
 		vd->mig_state = VFIO_DEVICE_STATE_ERROR;
 	}
 	mutex_unlock(&vd->state_mutex);
-	if (saving)
-		vfmig_file_flush(saving);
-	if (resuming)
-		vfmig_file_flush(resuming);
-	vfmig_put_sessions(saving, resuming);
+	vfmig_end_sessions(saving, resuming);
 }
 
 void vfmig_notify(struct vfmig_device *vd)
@@ -458,13 +468,7 @@ void vfmig_close(struct vfmig_device *vd)
 	if (stopped && vd->ops->start(vd))
 		pci_warn(vd->core.pdev, "vfmig: device did not restart\n");
 	mutex_unlock(&vd->state_mutex);
-
-	/* users inside the fds may touch vd until they drop io_lock */
-	if (saving)
-		vfmig_file_flush(saving);
-	if (resuming)
-		vfmig_file_flush(resuming);
-	vfmig_put_sessions(saving, resuming);
+	vfmig_end_sessions(saving, resuming);
 	vfmig_log_reset(vd);
 }
 

@@ -41,11 +41,29 @@ SUM=$(sum_sources "$SRC")
 
 find_ko() { find "$OUT" -name vfmig_testdev.ko -print -quit 2>/dev/null; }
 
+# A module tree as a DKMS install leaves it (ours in updates/, Debian's
+# beside them, indexed by depmod), for `modprobe -d` in the guest: depmod
+# is quick here and slow under TCG.
+modroot() {
+    local mr=$OUT/modroot f
+    [ -f "$mr/lib/modules/$KVER/modules.dep" ] && return 0
+    rm -rf "$mr"
+    mkdir -p "$mr/lib/modules/$KVER/updates"
+    for f in kernel modules.order modules.builtin modules.builtin.modinfo; do
+        [ -e "/lib/modules/$KVER/$f" ] && ln -s "/lib/modules/$KVER/$f" "$mr/lib/modules/$KVER/$f"
+    done
+    cp "$(dirname "$KO")/mlx5_vfio_pci.ko" "$mr/lib/modules/$KVER/updates/" ||
+        die "no mlx5_vfio_pci.ko was built for $KVER"
+    depmod -b "$mr" "$KVER" > "$OUT/depmod.log" 2>&1 ||
+        { cat "$OUT/depmod.log" >&2; die "depmod -b $mr $KVER failed"; }
+}
+
 if [ -f "$OUT/.vfmig-sources" ] && [ "$(cat "$OUT/.vfmig-sources")" = "$SUM" ] &&
    KO=$(find_ko) && [ -n "$KO" ] &&
    [ "$(modinfo -F vermagic "$KO" 2>/dev/null | cut -d' ' -f1)" = "$KVER" ]; then
     echo "build-kmod.sh: sources unchanged, using $KO" >&2
     cat "$OUT/.vfmig-build.log" >&2 2>/dev/null || true
+    modroot
     echo "$KO"
     exit 0
 fi
@@ -63,16 +81,6 @@ KO=$(find_ko)
 [ -n "$KO" ] || die "make succeeded but built no vfmig_testdev.ko under $OUT"
 [ "$(modinfo -F vermagic "$KO" | cut -d' ' -f1)" = "$KVER" ] ||
     die "$KO is not built for $KVER: vermagic '$(modinfo -F vermagic "$KO")'"
-# A module tree as a DKMS install leaves it (ours in updates/, Debian's
-# beside them, indexed by depmod), for `modprobe -d` in the guest: depmod
-# is quick here and slow under TCG.
-MR=$OUT/modroot
-mkdir -p "$MR/lib/modules/$KVER/updates"
-for f in kernel modules.order modules.builtin modules.builtin.modinfo; do
-    [ -e "/lib/modules/$KVER/$f" ] && ln -s "/lib/modules/$KVER/$f" "$MR/lib/modules/$KVER/$f"
-done
-cp "$(dirname "$KO")/mlx5_vfio_pci.ko" "$MR/lib/modules/$KVER/updates/" ||
-    die "no mlx5_vfio_pci.ko was built for $KVER"
-depmod -b "$MR" "$KVER" >&2 || die "depmod -b $MR $KVER failed"
+modroot
 echo "$SUM" > "$OUT/.vfmig-sources"
 echo "$KO"

@@ -151,6 +151,27 @@ tap_end() {
     [ "$FAILED" -eq 0 ] && [ "$N" -eq "$PLAN" ]
 }
 
+# qemu_results FILE: vm-qemu-migrate.py's "result.KEY=VALUE" lines in
+# FILE as R_KEY variables (the previous R_* unset); its "watch ..." lines
+# are said when WATCH is true
+qemu_results() {
+    local k v line
+    for k in $(compgen -v R_); do unset "$k"; done
+    while IFS= read -r line; do
+        case "$line" in
+            result.*=*)
+                k=${line#result.}
+                v=${k#*=}
+                k=${k%%=*}
+                printf -v "R_$k" '%s' "$v"
+                ;;
+            watch\ *)
+                ${WATCH:-false} && say "  ${line#watch }"
+                ;;
+        esac
+    done < "$1"
+}
+
 # ---------- devices -------------------------------------------------------------
 
 # TESTDEVS: the PCI addresses of the pci-testdevs (1b36:0005)

@@ -317,6 +317,19 @@ fsmCaptureStream(const char *bdf, vfmigVFIO *vfio, GByteArray *stream,
     return ok;
 }
 
+/* The check that a stream to leave RESUMING with was captured. */
+static void
+fsmStreamCheck(vmTap *tap, const char *bdf, bool ok, const char *why,
+               GByteArray *stream)
+{
+    vmTapCheck(tap, ok, "a stop-copy stream of %s to load in RESUMING: %s",
+               bdf, ok ? "captured" : why);
+    if (ok)
+        vmTapDiag("the stream has %u bytes", stream->len);
+    else
+        g_byte_array_set_size(stream, 0);
+}
+
 
 static bool
 fsmSetFeatures(const char *bdf, const fsmFeatureSet *set, char **why)
@@ -529,12 +542,7 @@ fsmMainFixed(const char *bdf, const fsmMode *mode)
 
         /* A stream of this device, as it is, to leave RESUMING with. */
         ok = fsmCaptureStream(bdf, vfio, stream, &why);
-        vmTapCheck(&tap, ok, "a stop-copy stream of %s to load in RESUMING: %s",
-                   bdf, ok ? "captured" : why);
-        if (ok)
-            vmTapDiag("the stream has %u bytes", stream->len);
-        else
-            g_byte_array_set_size(stream, 0);
+        fsmStreamCheck(&tap, bdf, ok, why, stream);
 
         for (f = 0; f < nfrom; f++) {
             for (to = 0; to < FSM_NTARGETS; to++)
@@ -555,6 +563,7 @@ fsmUsage(void)
             "       vm-testdev-fsm --plan --fixed [--error-fault FILE=VALUE]\n");
     return 2;
 }
+
 
 
 int
@@ -633,12 +642,7 @@ main(int argc, char **argv)
         } else {
             ok = fsmCaptureStream(bdf, vfio, stream, &why);
         }
-        vmTapCheck(&tap, ok, "a stop-copy stream of %s to load in RESUMING: %s",
-                   bdf, ok ? "captured" : why);
-        if (ok)
-            vmTapDiag("the stream has %u bytes", stream->len);
-        else
-            g_byte_array_set_size(stream, 0);
+        fsmStreamCheck(&tap, bdf, ok, why, stream);
     }
 
     for (i = 0; i < G_N_ELEMENTS(fsmSets); i++) {

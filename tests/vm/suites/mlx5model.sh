@@ -40,7 +40,7 @@
 #     binding it anew);
 #   - no migration offered when the modelled firmware lacks multi-load or
 #     tracking, or the VF is not enabled for migration;
-#   - virt-vfmig device-qualify on a modelled VF.
+#   - virt-vfmig device-info and device-qualify on a modelled VF.
 # No dirty tracking is offered (docs/kernel.rst), so QEMU runs with
 # enable-migration=on and a switchover bandwidth on both kernels.
 # vm-needs: testdev-ko
@@ -66,7 +66,7 @@ for k in $VARIANTS; do VAR_N=$((VAR_N + $("$S" --plan make-variant "$k") + 1)); 
 # each, and a digest check for the 7 that must load
 LOAD_N=$(( (4 + 7) * 8 + 7 ))
 
-tap_plan $((15 + FSMX_N + 1 + 2 * 4 + 6 + 5 + VAR_N + LOAD_N))
+tap_plan $((16 + FSMX_N + 1 + 2 * 4 + 6 + 5 + VAR_N + LOAD_N))
 
 find_testdevs
 B1=${TESTDEVS[0]:-none}
@@ -189,24 +189,14 @@ say "QEMU: $(qemu-system-x86_64 --version | head -1)"
 
 # migrate NAME [options]: one QEMU migration B1 -> B2, R_* results
 migrate() {
-    local name=$1 k v line
+    local name=$1
     shift
-    for k in $(compgen -v R_); do unset "$k"; done
     timeout -k 5 300 /usr/bin/python3 "$MIGRATE" --src "$B1" --dst "$B2" \
         --workdir "$VM_OUT/mlx5-$name" --port "$PORT" --knobs "$KNOBS" \
         --enable-migration on --avail-switchover-bandwidth 1073741824 \
         --dirty-rate "$DIRTY_RATE" "$@" > "$TMP/$name.out" 2> "$TMP/$name.err"
     PORT=$((PORT + 1))
-    while IFS= read -r line; do
-        case "$line" in
-            result.*=*)
-                k=${line#result.}
-                v=${k#*=}
-                k=${k%%=*}
-                printf -v "R_$k" '%s' "$v"
-                ;;
-        esac
-    done < "$TMP/$name.out"
+    qemu_results "$TMP/$name.out"
     [ -s "$TMP/$name.err" ] && sed 's/^/migrate stderr: /' "$TMP/$name.err" | diag
     return 0
 }
@@ -348,6 +338,15 @@ mset "$B1" caps "$CAPS_ALL"
 rebind "$B1" > /dev/null
 
 # ---------- vfmig's tools on top -------------------------------------------------------------
+run "$VIRT_VFMIG" device-info "$B1"
+scs=$(field 'Stop-copy size' | grep -o '^[0-9]*')
+if [ "$RC" = 0 ] && [ "$(field Migration)" = stop-copy,p2p,pre-copy ] &&
+   [ "$(field State)" = RUNNING ] && [ "${scs:-0}" -ge "$STATE_SIZE" ]; then
+    result pass "virt-vfmig device-info $B1 (vfmig_mlx5model): migration $(field Migration), state $(field State), stop-copy size $(field 'Stop-copy size') (MIG_DATA_SIZE: the whole image, as upstream reports it)"
+else
+    result fail "virt-vfmig device-info $B1: want exit 0, Migration stop-copy,p2p,pre-copy, State RUNNING, a stop-copy size of at least $STATE_SIZE"
+    diag_run
+fi
 run "$VIRT_VFMIG" device-qualify "$B1" --no-record
 if [ "$RC" = 0 ] && grep -q '^Verdict: *qualified' "$TMP/out"; then
     result pass "virt-vfmig device-qualify $B1 (vfmig_mlx5model): $(field Verdict), downtime $(field Downtime)"

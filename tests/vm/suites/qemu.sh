@@ -62,28 +62,15 @@ say "QEMU: $(qemu-system-x86_64 --version | head -1)"
 
 # migrate NAME ENABLE-MIGRATION [extra options]: R_* variables from the results
 migrate() {
-    local name=$1 em=$2 k v
+    local name=$1 em=$2
     shift 2
     local opts=(--src "$B1" --dst "$B2" --workdir "$VM_OUT/qemu-$name" --port "$PORT"
                 --enable-migration "$em" --dirty-rate "$DIRTY_RATE" "$@")
     PORT=$((PORT + 1))
     $DEMO && opts+=(--watch --poll-ms 100)
-    for k in $(compgen -v R_); do unset "$k"; done
     timeout -k 5 300 /usr/bin/python3 "$MIGRATE" "${opts[@]}" > "$TMP/$name.out" 2> "$TMP/$name.err"
     MRC=$?
-    while IFS= read -r line; do
-        case "$line" in
-            result.*=*)
-                k=${line#result.}
-                v=${k#*=}
-                k=${k%%=*}
-                printf -v "R_$k" '%s' "$v"
-                ;;
-            watch\ *)
-                say "  ${line#watch }"
-                ;;
-        esac
-    done < "$TMP/$name.out"
+    WATCH=true qemu_results "$TMP/$name.out"
     [ -s "$TMP/$name.err" ] && sed 's/^/migrate stderr: /' "$TMP/$name.err" | diag
     return 0
 }
