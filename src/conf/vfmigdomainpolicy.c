@@ -275,158 +275,10 @@ checkChildren(xmlNodePtr node, const char *const *names)
 }
 
 
-/* A non-empty string attribute; absent: *@out unchanged (or an error when
- * @required). */
-static int
-parseString(xmlNodePtr node, const char *attr, bool required, char **out)
-{
-    g_autofree char *val = vfmigXMLPropString(node, attr);
-
-    if (!val) {
-        if (required)
-            return reportMissingAttr(node, attr);
-        return 0;
-    }
-    if (!*val)
-        return reportBadAttr(node, attr, val, _("it is empty"));
-    *out = g_steal_pointer(&val);
-    return 0;
-}
-
-
-/* A decimal number @min..@max: digits only, no sign, no blanks. */
-static int
-parseULL(xmlNodePtr node,
-         const char *attr,
-         bool required,
-         unsigned long long min,
-         unsigned long long max,
-         const char *what,
-         unsigned long long *out)
-{
-    g_autofree char *val = vfmigXMLPropString(node, attr);
-    unsigned long long v;
-    const char *p;
-    char *end = NULL;
-
-    if (!val) {
-        if (required)
-            return reportMissingAttr(node, attr);
-        return 0;
-    }
-    for (p = val; *p; p++) {
-        if (!g_ascii_isdigit(*p))
-            break;
-    }
-    errno = 0;
-    v = *val && !*p ? g_ascii_strtoull(val, &end, 10) : 0;
-    if (!*val || *p || errno != 0 || *end || v < min || v > max) {
-        g_autofree char *why = g_strdup_printf(_("%1$s is a decimal number from %2$llu to %3$llu"),
-                                               what, min, max);
-        return reportBadAttr(node, attr, val, why);
-    }
-    *out = v;
-    return 0;
-}
-
-
-/* "0x" and one to @digits hex digits, as libvirt prints PCI ids and
- * addresses; the value at most @max. */
-static bool
-scanHex(const char *val, size_t digits, unsigned long long max,
-        unsigned int *out)
-{
-    size_t len = val ? strlen(val) : 0;
-    unsigned long long v;
-    size_t i;
-
-    if (len < 3 || len > digits + 2 || val[0] != '0' ||
-        (val[1] != 'x' && val[1] != 'X'))
-        return false;
-    for (i = 2; i < len; i++) {
-        if (!g_ascii_isxdigit(val[i]))
-            return false;
-    }
-    v = g_ascii_strtoull(val + 2, NULL, 16);
-    if (v > max)
-        return false;
-    *out = (unsigned int) v;
-    return true;
-}
-
-
-static int
-parseHex(xmlNodePtr node,
-         const char *attr,
-         size_t digits,
-         unsigned long long max,
-         unsigned int *out)
-{
-    g_autofree char *val = vfmigXMLPropString(node, attr);
-
-    if (!val)
-        return reportMissingAttr(node, attr);
-    if (!scanHex(val, digits, max, out)) {
-        g_autofree char *why = g_strdup_printf(_("expected '0x' and hex digits (%1$zu at most) for a value up to 0x%2$llx"),
-                                               digits, max);
-        return reportBadAttr(node, attr, val, why);
-    }
-    return 0;
-}
-
-
-/* An enum attribute (a value of @toString's table from index 1: 0 is the
- * "not given" value, which is no XML). */
-static int
-parseEnum(xmlNodePtr node,
-          const char *attr,
-          bool required,
-          int (*fromString)(const char *),
-          const char *(*toString)(int),
-          int *out)
-{
-    g_autofree char *val = vfmigXMLPropString(node, attr);
-    int v;
-
-    if (!val) {
-        if (required)
-            return reportMissingAttr(node, attr);
-        return 0;
-    }
-    if ((v = fromString(val)) < 1) {
-        g_autoptr(GString) words = g_string_new(NULL);
-        g_autofree char *why = NULL;
-        const char *w;
-        int i;
-
-        for (i = 1; (w = toString(i)); i++) {
-            if (words->len)
-                g_string_append(words, ", ");
-            g_string_append(words, w);
-        }
-        why = g_strdup_printf(_("expected one of %1$s"), words->str);
-        return reportBadAttr(node, attr, val, why);
-    }
-    *out = v;
-    return 0;
-}
-
-
-static int
-parseYesNo(xmlNodePtr node, const char *attr, bool *out)
-{
-    g_autofree char *val = vfmigXMLPropString(node, attr);
-
-    if (!val)
-        return reportMissingAttr(node, attr);
-    if (strcmp(val, "yes") == 0)
-        *out = true;
-    else if (strcmp(val, "no") == 0)
-        *out = false;
-    else
-        return reportBadAttr(node, attr, val, _("expected yes or no"));
-    return 0;
-}
+static const vfmigXMLAttrErrors attrErr = {
+    .missing = reportMissingAttr,
+    .invalid = reportBadAttr,
+};
 
 
 /* ------------------------------------------------------------------ */
@@ -492,11 +344,12 @@ parseDowntime(xmlNodePtr node, vfmigDomainPolicyDowntime *downtime)
 
     if (checkAttrs(node, attrs) < 0 ||
         checkChildren(node, NULL) < 0 ||
-        parseULL(node, "target-ms", false, 1, VFMIG_DOMAIN_POLICY_TARGET_MS_MAX,
+        vfmigXMLAttrULL(&attrErr, node, "target-ms", false, 1, VFMIG_DOMAIN_POLICY_TARGET_MS_MAX,
                  _("a downtime target in milliseconds"), &target) < 0 ||
-        parseEnum(node, "on-failure", false,
-                  vfmigDomainPolicyOnFailureTypeFromString,
-                  vfmigDomainPolicyOnFailureTypeToString, &onFailure) < 0)
+        vfmigXMLAttrEnum(&attrErr, node, "on-failure", false,
+                         vfmigDomainPolicyOnFailureTypeFromString,
+                         vfmigDomainPolicyOnFailureTypeToString, 1,
+                         &onFailure) < 0)
         return -1;
     if (target == 0 && onFailure == VFMIG_DOMAIN_POLICY_ON_FAILURE_DEFAULT)
         return reportAtf(node, "%s",
@@ -515,9 +368,9 @@ parsePrecopy(xmlNodePtr node, vfmigDomainPolicyHostdev *hostdev)
 
     if (checkAttrs(node, attrs) < 0 ||
         checkChildren(node, NULL) < 0 ||
-        parseEnum(node, "mode", true,
-                  vfmigDomainPolicyPrecopyTypeFromString,
-                  vfmigDomainPolicyPrecopyTypeToString, &mode) < 0)
+        vfmigXMLAttrEnum(&attrErr, node, "mode", true,
+                         vfmigDomainPolicyPrecopyTypeFromString,
+                         vfmigDomainPolicyPrecopyTypeToString, 1, &mode) < 0)
         return -1;
     hostdev->precopy = mode;
     return 0;
@@ -536,14 +389,14 @@ parseIdentity(xmlNodePtr node, vfmigDomainPolicyHostdev *hostdev)
 
     if (checkAttrs(node, attrs) < 0 ||
         checkChildren(node, NULL) < 0 ||
-        parseString(node, "driver", true, &id->driver) < 0 ||
-        parseHex(node, "vendor", 4, 0xffff, &id->vendor) < 0 ||
-        parseHex(node, "device", 4, 0xffff, &id->device) < 0 ||
-        parseString(node, "firmware", false, &id->firmware) < 0 ||
-        parseULL(node, "stream-version", false, 1, G_MAXUINT,
+        vfmigXMLAttrString(&attrErr, node, "driver", true, &id->driver) < 0 ||
+        vfmigXMLAttrHex(&attrErr, node, "vendor", 4, 0xffff, &id->vendor) < 0 ||
+        vfmigXMLAttrHex(&attrErr, node, "device", 4, 0xffff, &id->device) < 0 ||
+        vfmigXMLAttrString(&attrErr, node, "firmware", false, &id->firmware) < 0 ||
+        vfmigXMLAttrULL(&attrErr, node, "stream-version", false, 1, G_MAXUINT,
                  _("a state-stream version"), &stream) < 0 ||
-        parseYesNo(node, "multi-load", &id->multiLoad) < 0 ||
-        parseULL(node, "state-size", false, 1, G_MAXUINT64,
+        vfmigXMLAttrYesNo(&attrErr, node, "multi-load", &id->multiLoad) < 0 ||
+        vfmigXMLAttrULL(&attrErr, node, "state-size", false, 1, G_MAXUINT64,
                  _("a state size in bytes"), &id->stateSize) < 0)
         return -1;
     id->streamVersion = stream;
@@ -561,10 +414,10 @@ parseAddress(xmlNodePtr node, vfmigPCIAddress *addr)
 
     if (checkAttrs(node, attrs) < 0 ||
         checkChildren(node, NULL) < 0 ||
-        parseHex(node, "domain", 8, G_MAXUINT, &addr->domain) < 0 ||
-        parseHex(node, "bus", 2, 0xff, &addr->bus) < 0 ||
-        parseHex(node, "slot", 2, 0x1f, &addr->slot) < 0 ||
-        parseHex(node, "function", 1, 7, &addr->function) < 0)
+        vfmigXMLAttrHex(&attrErr, node, "domain", 8, G_MAXUINT, &addr->domain) < 0 ||
+        vfmigXMLAttrHex(&attrErr, node, "bus", 2, 0xff, &addr->bus) < 0 ||
+        vfmigXMLAttrHex(&attrErr, node, "slot", 2, 0x1f, &addr->slot) < 0 ||
+        vfmigXMLAttrHex(&attrErr, node, "function", 1, 7, &addr->function) < 0)
         return -1;
     return 0;
 }
@@ -622,7 +475,7 @@ parseHostdev(xmlXPathContextPtr ctxt,
 
     if (checkAttrs(node, attrs) < 0 ||
         checkChildren(node, children) < 0 ||
-        parseString(node, "alias", false, &hostdev->alias) < 0)
+        vfmigXMLAttrString(&attrErr, node, "alias", false, &hostdev->alias) < 0)
         return -1;
     if (hostdev->alias && !isUserAlias(hostdev->alias))
         return reportBadAttr(node, "alias", hostdev->alias,

@@ -183,8 +183,12 @@ reportMissingAttr(xmlNodePtr node, const char *attr)
 }
 
 
+/* The value's rule (@why) is not in these messages. */
 static int
-reportBadAttr(xmlNodePtr node, const char *attr, const char *val)
+reportBadAttr(xmlNodePtr node,
+              const char *attr,
+              const char *val,
+              const char *why G_GNUC_UNUSED)
 {
     vfmigReportError(VFMIG_ERR_INVALID_ARG,
                      _("invalid value '%1$s' of attribute '%2$s' of element <%3$s> in the vfio-migration capability"),
@@ -193,119 +197,10 @@ reportBadAttr(xmlNodePtr node, const char *attr, const char *val)
 }
 
 
-/* A string attribute; @required: absent is an error.  Empty is refused. */
-static int
-parseString(xmlNodePtr node, const char *attr, bool required, char **out)
-{
-    g_autofree char *val = vfmigXMLPropString(node, attr);
-
-    if (!val) {
-        if (required)
-            return reportMissingAttr(node, attr);
-        return 0;
-    }
-    if (!*val)
-        return reportBadAttr(node, attr, val);
-    *out = g_steal_pointer(&val);
-    return 0;
-}
-
-
-/* An enum attribute (values from @names, index @min and above). */
-static int
-parseEnum(xmlNodePtr node,
-          const char *attr,
-          bool required,
-          int (*fromString)(const char *),
-          int min,
-          int *out)
-{
-    g_autofree char *val = vfmigXMLPropString(node, attr);
-    int v;
-
-    if (!val) {
-        if (required)
-            return reportMissingAttr(node, attr);
-        return 0;
-    }
-    if ((v = fromString(val)) < min)
-        return reportBadAttr(node, attr, val);
-    *out = v;
-    return 0;
-}
-
-
-/* A decimal unsigned number: digits only, no sign, no blanks, no overflow. */
-static int
-parseULL(xmlNodePtr node,
-         const char *attr,
-         bool required,
-         unsigned long long max,
-         unsigned long long *out)
-{
-    g_autofree char *val = vfmigXMLPropString(node, attr);
-    unsigned long long v;
-    const char *p;
-    char *end = NULL;
-
-    if (!val) {
-        if (required)
-            return reportMissingAttr(node, attr);
-        return 0;
-    }
-    if (!*val)
-        return reportBadAttr(node, attr, val);
-    for (p = val; *p; p++) {
-        if (!g_ascii_isdigit(*p))
-            return reportBadAttr(node, attr, val);
-    }
-    errno = 0;
-    v = g_ascii_strtoull(val, &end, 10);
-    if (errno != 0 || *end || v > max)
-        return reportBadAttr(node, attr, val);
-    *out = v;
-    return 0;
-}
-
-
-/* A PCI id: 0x and one to four hex digits, as libvirt prints them. */
-static int
-parsePCIId(xmlNodePtr node, const char *attr, unsigned int *out)
-{
-    g_autofree char *val = vfmigXMLPropString(node, attr);
-    size_t len;
-    size_t i;
-
-    if (!val)
-        return reportMissingAttr(node, attr);
-    len = strlen(val);
-    if (len < 3 || len > 6 || val[0] != '0' || (val[1] != 'x' && val[1] != 'X'))
-        return reportBadAttr(node, attr, val);
-    for (i = 2; i < len; i++) {
-        if (!g_ascii_isxdigit(val[i]))
-            return reportBadAttr(node, attr, val);
-    }
-    *out = g_ascii_strtoull(val + 2, NULL, 16);
-    return 0;
-}
-
-
-/* 'yes' or 'no'. */
-static int
-parseYesNo(xmlNodePtr node, const char *attr, bool *out)
-{
-    g_autofree char *val = vfmigXMLPropString(node, attr);
-
-    if (!val)
-        return reportMissingAttr(node, attr);
-    if (strcmp(val, "yes") == 0)
-        *out = true;
-    else if (strcmp(val, "no") == 0)
-        *out = false;
-    else
-        return reportBadAttr(node, attr, val);
-    return 0;
-}
+static const vfmigXMLAttrErrors attrErr = {
+    .missing = reportMissingAttr,
+    .invalid = reportBadAttr,
+};
 
 
 /*
@@ -383,8 +278,8 @@ static int
 parseDriver(vfmigNodeDevCapVFIOMig *cap, xmlNodePtr node)
 {
     if (checkChildren(node, NULL, 0) < 0 ||
-        parseString(node, "name", true, &cap->driver) < 0 ||
-        parseYesNo(node, "variant", &cap->variant) < 0)
+        vfmigXMLAttrString(&attrErr, node, "name", true, &cap->driver) < 0 ||
+        vfmigXMLAttrYesNo(&attrErr, node, "variant", &cap->variant) < 0)
         return -1;
     return 0;
 }
@@ -400,8 +295,9 @@ parseFeatures(vfmigNodeDevCapVFIOMig *cap,
     int mode = VFMIG_NODEDEV_PRECOPY_DEFAULT;
     size_t i;
 
-    if (parseEnum(node, "source", true,
-                  vfmigNodeDevSourceTypeFromString, 0, &source) < 0)
+    if (vfmigXMLAttrEnum(&attrErr, node, "source", true,
+                         vfmigNodeDevSourceTypeFromString, NULL, 0,
+                         &source) < 0)
         return -1;
     cap->source = source;
 
@@ -423,9 +319,9 @@ parseFeatures(vfmigNodeDevCapVFIOMig *cap,
 
         if ((1u << i) == VFMIG_NODEDEV_FEATURE_PRE_COPY) {
             /* mode='default' is the "not reported" value, not XML. */
-            if (parseEnum(feat, "mode", false,
-                          vfmigNodeDevPrecopyTypeFromString,
-                          VFMIG_NODEDEV_PRECOPY_ON, &mode) < 0)
+            if (vfmigXMLAttrEnum(&attrErr, feat, "mode", false,
+                                 vfmigNodeDevPrecopyTypeFromString, NULL,
+                                 VFMIG_NODEDEV_PRECOPY_ON, &mode) < 0)
                 return -1;
             cap->precopy = mode;
             /* The driver can pre-copy but has it switched off: QEMU sees
@@ -445,9 +341,11 @@ parseDirty(vfmigNodeDevCapVFIOMig *cap, xmlNodePtr node)
     int dirty = 0;
 
     if (checkChildren(node, NULL, 0) < 0 ||
-        parseEnum(node, "type", true,
-                  vfmigNodeDevDirtyTypeFromString, 0, &dirty) < 0 ||
-        parseString(node, "reason", false, &cap->dirtyReason) < 0)
+        vfmigXMLAttrEnum(&attrErr, node, "type", true,
+                         vfmigNodeDevDirtyTypeFromString, NULL, 0,
+                         &dirty) < 0 ||
+        vfmigXMLAttrString(&attrErr, node, "reason", false,
+                           &cap->dirtyReason) < 0)
         return -1;
     cap->dirty = dirty;
     return 0;
@@ -458,17 +356,18 @@ static int
 parseIdentity(vfmigNodeDevCapVFIOMig *cap, xmlNodePtr node)
 {
     unsigned long long stream = 0;
-    g_autofree char *streamStr = vfmigXMLPropString(node, "stream-version");
 
     if (checkChildren(node, NULL, 0) < 0 ||
-        parsePCIId(node, "vendor", &cap->vendor) < 0 ||
-        parsePCIId(node, "device", &cap->device) < 0 ||
-        parseString(node, "firmware", false, &cap->firmware) < 0 ||
-        parseULL(node, "stream-version", false, G_MAXUINT, &stream) < 0)
+        vfmigXMLAttrHex(&attrErr, node, "vendor", 4, 0xffff,
+                        &cap->vendor) < 0 ||
+        vfmigXMLAttrHex(&attrErr, node, "device", 4, 0xffff,
+                        &cap->device) < 0 ||
+        vfmigXMLAttrString(&attrErr, node, "firmware", false,
+                           &cap->firmware) < 0 ||
+        /* 0 is the struct's "not reported": only a real version is XML */
+        vfmigXMLAttrULL(&attrErr, node, "stream-version", false, 1,
+                        G_MAXUINT, NULL, &stream) < 0)
         return -1;
-    /* 0 is the struct's "not reported": only a real version is XML. */
-    if (streamStr && stream == 0)
-        return reportBadAttr(node, "stream-version", streamStr);
     cap->streamVersion = stream;
     return 0;
 }
@@ -481,16 +380,21 @@ parseLive(vfmigNodeDevCapVFIOMig *cap, xmlNodePtr node)
     g_autofree char *state = NULL;
 
     if (checkChildren(node, NULL, 0) < 0 ||
-        parseString(node, "state", true, &state) < 0)
+        vfmigXMLAttrString(&attrErr, node, "state", true, &state) < 0)
         return -1;
     if (vfmigFSMStateFromName(state) < 0)
-        return reportBadAttr(node, "state", state);
+        return reportBadAttr(node, "state", state, NULL);
 
-    if (parseULL(node, "initial-bytes", true, G_MAXUINT64, &live->initialBytes) < 0 ||
-        parseULL(node, "dirty-bytes", true, G_MAXUINT64, &live->dirtyBytes) < 0 ||
-        parseULL(node, "stop-copy-bytes", true, G_MAXUINT64, &live->stopCopyBytes) < 0 ||
-        parseULL(node, "stop-latency-us", true, G_MAXUINT64, &live->stopLatencyUs) < 0 ||
-        parseULL(node, "resume-latency-us", true, G_MAXUINT64, &live->resumeLatencyUs) < 0)
+    if (vfmigXMLAttrULL(&attrErr, node, "initial-bytes", true, 0,
+                        G_MAXUINT64, NULL, &live->initialBytes) < 0 ||
+        vfmigXMLAttrULL(&attrErr, node, "dirty-bytes", true, 0,
+                        G_MAXUINT64, NULL, &live->dirtyBytes) < 0 ||
+        vfmigXMLAttrULL(&attrErr, node, "stop-copy-bytes", true, 0,
+                        G_MAXUINT64, NULL, &live->stopCopyBytes) < 0 ||
+        vfmigXMLAttrULL(&attrErr, node, "stop-latency-us", true, 0,
+                        G_MAXUINT64, NULL, &live->stopLatencyUs) < 0 ||
+        vfmigXMLAttrULL(&attrErr, node, "resume-latency-us", true, 0,
+                        G_MAXUINT64, NULL, &live->resumeLatencyUs) < 0)
         return -1;
 
     live->state = g_steal_pointer(&state);
@@ -518,15 +422,17 @@ parseQualified(vfmigNodeDevCapVFIOMig *cap, xmlNodePtr node)
     size_t i;
 
     if (checkChildren(node, NULL, 0) < 0 ||
-        parseString(node, "at", true, &at) < 0)
+        vfmigXMLAttrString(&attrErr, node, "at", true, &at) < 0)
         return -1;
     if (vfmigNodeDevQualifiedParseTime(at, &q->at) < 0)
-        return reportBadAttr(node, "at", at);
+        return reportBadAttr(node, "at", at, NULL);
 
-    if (parseEnum(node, "verdict", true,
-                  vfmigNodeDevVerdictTypeFromString, 0, &verdict) < 0 ||
-        parseULL(node, "target-us", true, G_MAXUINT64, &q->targetUs) < 0 ||
-        parseString(node, "peer", false, &q->peer) < 0)
+    if (vfmigXMLAttrEnum(&attrErr, node, "verdict", true,
+                         vfmigNodeDevVerdictTypeFromString, NULL, 0,
+                         &verdict) < 0 ||
+        vfmigXMLAttrULL(&attrErr, node, "target-us", true, 0,
+                        G_MAXUINT64, NULL, &q->targetUs) < 0 ||
+        vfmigXMLAttrString(&attrErr, node, "peer", false, &q->peer) < 0)
         return -1;
     q->verdict = verdict;
 
@@ -548,8 +454,8 @@ parseQualified(vfmigNodeDevCapVFIOMig *cap, xmlNodePtr node)
     }
     if (present) {
         for (i = 0; i < QUALIFIED_MEASURED_ATTRS; i++) {
-            if (parseULL(node, measuredAttrs[i], true, G_MAXUINT64,
-                         measured[i]) < 0)
+            if (vfmigXMLAttrULL(&attrErr, node, measuredAttrs[i], true, 0,
+                                G_MAXUINT64, NULL, measured[i]) < 0)
                 return -1;
         }
         q->measured = true;

@@ -24,6 +24,48 @@ char *vfmigXMLPropString(xmlNodePtr node,
                          const char *name);
 
 /*
+ * How a parser words an attribute's errors (each parser has its own
+ * message frame).  Both return -1 after reporting.  @why says the rule
+ * the value breaks; a parser may leave it out of its message.
+ */
+typedef struct _vfmigXMLAttrErrors vfmigXMLAttrErrors;
+struct _vfmigXMLAttrErrors {
+    int (*missing)(xmlNodePtr node, const char *attr);
+    int (*invalid)(xmlNodePtr node, const char *attr, const char *val,
+                   const char *why);
+};
+
+/*
+ * The typed attribute readers.  Absent: an error when @required, else 0
+ * with *@out unchanged.  Present and valid: *@out set, 0.  Otherwise -1
+ * with the error reported through @err.
+ */
+/* A non-empty string. */
+int vfmigXMLAttrString(const vfmigXMLAttrErrors *err, xmlNodePtr node,
+                       const char *attr, bool required, char **out);
+/* A decimal number @min..@max, digits only (no sign, no blanks); @what
+ * names it in the rule ("the target"; NULL: the attribute's name). */
+int vfmigXMLAttrULL(const vfmigXMLAttrErrors *err, xmlNodePtr node,
+                    const char *attr, bool required,
+                    unsigned long long min, unsigned long long max,
+                    const char *what, unsigned long long *out);
+/* "0x" and one to @digits hex digits, at most @max (libvirt's PCI ids
+ * and addresses); always required. */
+int vfmigXMLAttrHex(const vfmigXMLAttrErrors *err, xmlNodePtr node,
+                    const char *attr, size_t digits, unsigned long long max,
+                    unsigned int *out);
+/* 'yes' or 'no'; always required. */
+int vfmigXMLAttrYesNo(const vfmigXMLAttrErrors *err, xmlNodePtr node,
+                      const char *attr, bool *out);
+/* A name of an enum table: @fromString's value, at least @min; the
+ * rule lists @toString's names from @min on (NULL: no list). */
+int vfmigXMLAttrEnum(const vfmigXMLAttrErrors *err, xmlNodePtr node,
+                     const char *attr, bool required,
+                     int (*fromString)(const char *),
+                     const char *(*toString)(int),
+                     int min, int *out);
+
+/*
  * Parses the document @xml (no network, no DTD loading, no entities
  * substituted, libxml2's own messages suppressed, whitespace kept); @what
  * names the document in errors ("domain").  NULL with an error.
