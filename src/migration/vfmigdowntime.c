@@ -331,6 +331,10 @@ vfmigDowntimeDecide(vfmigDowntimeState *state,
     state->progress[slot] = vfmigDowntimeAdd(result->pending_bytes,
                                              result->initial_bytes);
     state->initial[slot] = result->initial_bytes;
+    if (state->nsamples == 0 || result->initial_bytes < state->initial_low) {
+        state->initial_low = result->initial_bytes;
+        state->initial_low_us = sample->timestamp_us;
+    }
     state->nsamples++;
 
     result->bandwidth = vfmigDowntimeSmoothedBandwidth(state);
@@ -391,7 +395,8 @@ vfmigDowntimeDecide(vfmigDowntimeState *state,
 
     notConverging = vfmigDowntimeNotShrinking(state, state->progress, window);
     initialStuck = result->initial_bytes > 0 &&
-        vfmigDowntimeNotShrinking(state, state->initial, window);
+        sample->timestamp_us - state->initial_low_us >=
+        VFMIG_DOWNTIME_INITIAL_STUCK_US;
     deadlinePassed = policy->deadline_us > 0 &&
         sample->timestamp_us - state->first_us >= policy->deadline_us;
 

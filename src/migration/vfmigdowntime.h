@@ -27,6 +27,12 @@
  * a time that cannot be computed because the bandwidth is 0). */
 #define VFMIG_DOWNTIME_UNKNOWN UINT64_MAX
 
+/* How long the devices' initial data may stay without a new low before a
+ * switch is judged impossible.  Time, not samples: under QEMU's RAM pass
+ * (all RAM dirty on a kernel without device dirty tracking, a slow host)
+ * the device's data can wait seconds for its turn. */
+#define VFMIG_DOWNTIME_INITIAL_STUCK_US (30ULL * 1000 * 1000)
+
 /* Samples kept for the trend that detects non-convergence. */
 #define VFMIG_DOWNTIME_WINDOW 32
 /* Default and smallest trend window (policy.min_samples).  Measured on
@@ -158,6 +164,9 @@ struct _vfmigDowntimeState {
     uint64_t t[VFMIG_DOWNTIME_WINDOW];
     uint64_t progress[VFMIG_DOWNTIME_WINDOW];
     uint64_t initial[VFMIG_DOWNTIME_WINDOW];
+    /* The lowest initial bytes seen, and when they were first seen. */
+    uint64_t initial_low;
+    uint64_t initial_low_us;
 };
 
 void vfmigDowntimeStateInit(vfmigDowntimeState *state);

@@ -361,15 +361,34 @@ testDeadline(void)
     g_assert_cmpint(res.decision, ==, VFMIG_DOWNTIME_SWITCH_ANYWAY);
     g_assert_false(res.waiting_for_initial);
 
-    /* ... and if the initial data does not drain, switching is impossible. */
+    /* ... and if the initial data does not drain for
+     * VFMIG_DOWNTIME_INITIAL_STUCK_US, switching is impossible: not before
+     * (QEMU's RAM pass can hold the device's data back for seconds). */
     vfmigDowntimeStateInit(&st);
-    for (k = 0; k <= 10; k++) {
+    for (k = 0; k * STEP <= VFMIG_DOWNTIME_INITIAL_STUCK_US; k++) {
         vfmigDowntimeDeviceSample d = testDev(40 * MB, 500 * MB, UNK, 0, 0);
 
         testFeed(&st, &p, k, &d, 1, GBPS, &res);
+        if (k * STEP < VFMIG_DOWNTIME_INITIAL_STUCK_US) {
+            g_assert_cmpint(res.decision, ==, VFMIG_DOWNTIME_CONTINUE);
+            /* the 1 s deadline passed: waiting for the initial data */
+            g_assert_true(res.waiting_for_initial || k * STEP <= p.deadline_us);
+        }
     }
     g_assert_cmpint(res.decision, ==, VFMIG_DOWNTIME_GIVE_UP);
     g_assert_cmpint(res.reason, ==, VFMIG_DOWNTIME_REASON_INITIAL_STUCK);
+
+    /* A new low of the initial data restarts the wait. */
+    vfmigDowntimeStateInit(&st);
+    for (k = 0; k * STEP <= 2 * VFMIG_DOWNTIME_INITIAL_STUCK_US - 2 * STEP; k++) {
+        uint64_t initial = k * STEP < VFMIG_DOWNTIME_INITIAL_STUCK_US - STEP ?
+            40 * MB : 39 * MB;
+        vfmigDowntimeDeviceSample d = testDev(initial, 500 * MB, UNK, 0, 0);
+
+        testFeed(&st, &p, k, &d, 1, GBPS, &res);
+        g_assert_cmpint(res.decision, ==, VFMIG_DOWNTIME_CONTINUE);
+        g_assert_true(res.waiting_for_initial || k * STEP <= p.deadline_us);
+    }
 }
 
 
