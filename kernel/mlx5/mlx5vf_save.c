@@ -576,7 +576,8 @@ int mlx5vf_data_size(struct vfmig_device *vd, u64 *len)
  * The saving session ends: STOP_COPY -> STOP, an aborted PRE_COPY, a
  * reset, close.  Leaving PRE_COPY with tracking on, the firmware is told
  * to drop its tracking with a non-incremental, non-tracking SAVE whose
- * image is thrown away (upstream does the same since 6.9).
+ * image is thrown away (upstream does the same since 6.9); not on a reset,
+ * which sends the firmware nothing (the function's reset ends it).
  */
 void mlx5vf_save_close(struct vfmig_device *vd)
 {
@@ -586,7 +587,7 @@ void mlx5vf_save_close(struct vfmig_device *vd)
 	u64 len, total;
 
 	mlx5vf_save_wait(mvd);
-	if (s->active && s->track && !s->final &&
+	if (s->active && s->track && !s->final && !vd->resetting &&
 	    s->state != MLX5VF_SAVE_ERROR && !READ_ONCE(mvd->mdev_detach) &&
 	    vfmig_state_is_running(vd->mig_state) &&
 	    !mlx5vf_cmd_query(mvd, 0, &len, &total, NULL)) {

@@ -188,6 +188,13 @@ struct vfmig_device {
 	u64 resume_latency_us;
 	struct vfmig_fault fault;
 
+	/*
+	 * state_mutex: the sessions are being dropped for a reset.  The
+	 * function was (or is about to be) reset: a backend sends it
+	 * nothing from save_close()/load_close() then.
+	 */
+	bool resetting;
+
 	spinlock_t notify_lock;
 	struct vfmig_log log;
 };

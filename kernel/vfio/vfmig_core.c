@@ -362,7 +362,9 @@ void vfmig_reset(struct vfmig_device *vd)
 	mutex_lock(&vd->state_mutex);
 	vfmig_dbg(vd, "reset in %s: sessions dropped, RUNNING\n",
 		  vfmig_fsm_state_name(vd->mig_state));
+	vd->resetting = true;
 	vfmig_drop_sessions(vd);
+	vd->resetting = false;
 	vd->mig_state = VFIO_DEVICE_STATE_RUNNING;
 	vd->ops->reset(vd);
 	mutex_unlock(&vd->state_mutex);

@@ -148,6 +148,7 @@ vfmigNodeDevLiveFree(vfmigNodeDevLive *live)
 {
     if (!live)
         return;
+    g_free(live->driver);
     g_free(live->state);
     g_free(live);
 }

@@ -63,6 +63,7 @@ typedef enum {
 
 typedef struct _vfmigNodeDevLive vfmigNodeDevLive;
 struct _vfmigNodeDevLive {
+    char *driver;                   /* bound driver; not in the XML */
     char *state;                    /* uAPI state name, e.g. PRE_COPY */
     unsigned long long initialBytes;
     unsigned long long dirtyBytes;

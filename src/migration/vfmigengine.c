@@ -700,7 +700,9 @@ vfmigEngineSourcePrecopy(vfmigEngineCtx *ctx)
     vfmigEngineReport *r = ctx->report;
     vfmigDowntimePolicy policy = cfg->policy;
     vfmigDowntimeState state;
-    bool haveStopCopySize = true;
+    /* mlx5's stop-copy size is its whole state: the estimates decide */
+    bool haveStopCopySize =
+        !vfmigDriverStopCopyIsWholeState(vfmigDeviceGetDriver(ctx->dev));
     uint64_t initial = 0;
     int rc;
     uint64_t dirty = 0;

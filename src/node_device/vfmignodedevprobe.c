@@ -453,6 +453,10 @@ vfmigNodeDevReadLive(const vfmigNodeDevProbePaths *paths,
         goto cleanup;
     if (vfmigNodeDevReadLiveAt(fd, dir, state, live) < 0)
         goto cleanup;
+    if (vfmigSysfsReadLink(AT_FDCWD, devDir, "driver", &(*live)->driver) < 0) {
+        g_clear_pointer(live, vfmigNodeDevLiveFree);
+        goto cleanup;
+    }
     ret = 1;
 
  cleanup:

@@ -16,6 +16,7 @@
 
 #include <libvirt/virterror.h>
 
+#include "vfmigdevice.h"
 #include "vfmigerror.h"
 #include "vfmigfile.h"
 #include "vfmigi18n.h"
@@ -146,7 +147,10 @@ vfmigSteerGetDevices(void *opaque,
         dev->state = g_strdup(live->state);
         dev->sample.initial_bytes = live->initialBytes;
         dev->sample.dirty_bytes = live->dirtyBytes;
-        dev->sample.stop_copy_bytes = live->stopCopyBytes;
+        /* mlx5's stop-copy size is its whole state, not the residue */
+        dev->sample.stop_copy_bytes =
+            vfmigDriverStopCopyIsWholeState(live->driver) ?
+            VFMIG_DOWNTIME_UNKNOWN : live->stopCopyBytes;
         /* no hint of the device's own: the driver's last transitions */
         if (sd->stop.source == VFMIG_DEVCTL_HINT_NONE)
             dev->sample.stop_latency_us = live->stopLatencyUs;

@@ -6,6 +6,8 @@
 
 #include <config.h>
 
+#include <string.h>
+
 #include "vfmigdevice.h"
 #include "vfmigerror.h"
 #include "vfmigfsm.h"
@@ -61,6 +63,23 @@ const char *
 vfmigDeviceGetDriver(vfmigDevice *dev)
 {
     return dev->driver;
+}
+
+
+bool
+vfmigDriverStopCopyIsWholeState(const char *driver)
+{
+    static const char *const whole[] = {
+        "mlx5_vfio_pci",        /* upstream's and vfmig's */
+        "vfmig_mlx5model",      /* vfmig's, on the firmware model */
+    };
+    size_t i;
+
+    for (i = 0; driver && i < G_N_ELEMENTS(whole); i++) {
+        if (strcmp(driver, whole[i]) == 0)
+            return true;
+    }
+    return false;
 }
 
 

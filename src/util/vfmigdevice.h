@@ -113,6 +113,17 @@ const char *vfmigDeviceGetName(vfmigDevice *dev);
  * "mtty"), or NULL when the implementation does not know it. */
 const char *vfmigDeviceGetDriver(vfmigDevice *dev);
 
+/*
+ * Whether the driver @driver (NULL: unknown) answers
+ * VFIO_DEVICE_FEATURE_MIG_DATA_SIZE with the size of the whole device
+ * state instead of what a STOP_COPY would stream now.  Upstream's
+ * mlx5_vfio_pci does (a non-incremental firmware query), and so do ours
+ * for mlx5 VFs.  A downtime prediction must then take the device's
+ * residue from its pre-copy estimates (initial plus dirty bytes), as QEMU's
+ * estimate does: the whole state is not what the switchover sends.
+ */
+bool vfmigDriverStopCopyIsWholeState(const char *driver);
+
 /* Migration flags; fails with VFMIG_ERR_OPERATION_UNSUPPORTED when the
  * device or its driver has no migration support at all. */
 int vfmigDeviceGetFlags(vfmigDevice *dev, uint64_t *flags);

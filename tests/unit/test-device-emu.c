@@ -1792,6 +1792,19 @@ testFaultRefuseLoad(void)
 }
 
 
+/* Whose MIG_DATA_SIZE is the whole state (mlx5), not the residue. */
+static void
+testStopCopyWholeState(void)
+{
+    g_assert_true(vfmigDriverStopCopyIsWholeState("mlx5_vfio_pci"));
+    g_assert_true(vfmigDriverStopCopyIsWholeState("vfmig_mlx5model"));
+    g_assert_false(vfmigDriverStopCopyIsWholeState("vfmig_testdev"));
+    g_assert_false(vfmigDriverStopCopyIsWholeState("vfio-pci"));
+    g_assert_false(vfmigDriverStopCopyIsWholeState("mlx5"));
+    g_assert_false(vfmigDriverStopCopyIsWholeState(NULL));
+}
+
+
 int
 main(int argc, char **argv)
 {
@@ -1821,6 +1834,7 @@ main(int argc, char **argv)
     g_test_add_func("/device-emu/fault/corrupt", testFaultCorrupt);
     g_test_add_func("/device-emu/fault/corrupt-everywhere", testFaultCorruptEverywhere);
     g_test_add_func("/device-emu/fault/refuse-load", testFaultRefuseLoad);
+    g_test_add_func("/device/stop-copy-whole-state", testStopCopyWholeState);
 
     return g_test_run();
 }
