@@ -172,60 +172,72 @@ int mlx5vf_cmd_load(struct mlx5vf_device *mvd, struct mlx5vf_buf *buf,
 			   "LOAD_VHCA_STATE");
 }
 
-/* QUERY_HCA_CAP of the VF (function vf_id + 1) through the PF. */
-static int mlx5vf_query_vf_cap(struct mlx5vf_device *mvd, u16 op_mod,
-			       void *out, int outlen)
+/*
+ * QUERY_HCA_CAP of the VF (function vf_id + 1) through the PF: the
+ * capability page of @cap_type (GET_MAX or GET_CUR as @max) in a new
+ * query_hca_cap_out mailbox *@out (kfree it).  GENERAL_2 GET_MAX goes
+ * through mlx5_core's own helper where the fw ops have it.
+ */
+static int mlx5vf_query_vf_cap(struct mlx5vf_device *mvd, u16 cap_type,
+			       bool max, void **out)
 {
 	u32 in[MLX5_ST_SZ_DW(vfmig_query_hca_cap_in)] = {};
+	int outlen = MLX5_ST_SZ_BYTES(query_hca_cap_out);
+	int ret;
 
-	VFMIG_SET(query_hca_cap_in, in, opcode, VFMIG_CMD_QUERY_HCA_CAP);
-	VFMIG_SET(query_hca_cap_in, in, op_mod, op_mod);
-	VFMIG_SET(query_hca_cap_in, in, other_function, 1);
-	VFMIG_SET(query_hca_cap_in, in, function_id, mvd->vf_id + 1);
-	return mlx5vf_exec(mvd, in, sizeof(in), out, outlen, "QUERY_HCA_CAP");
+	*out = kzalloc(outlen, GFP_KERNEL);
+	if (!*out)
+		return -ENOMEM;
+	if (cap_type == VFMIG_CAP_GENERAL_2 && max &&
+	    mvd->fw_ops->other_func_cap_2) {
+		ret = mvd->fw_ops->other_func_cap_2(mvd->fw, mvd->vf_id + 1,
+						    *out, outlen);
+	} else {
+		VFMIG_SET(query_hca_cap_in, in, opcode,
+			  VFMIG_CMD_QUERY_HCA_CAP);
+		VFMIG_SET(query_hca_cap_in, in, op_mod, (cap_type << 1) |
+			  (max ? VFMIG_CAP_GET_MAX : VFMIG_CAP_GET_CUR));
+		VFMIG_SET(query_hca_cap_in, in, other_function, 1);
+		VFMIG_SET(query_hca_cap_in, in, function_id, mvd->vf_id + 1);
+		ret = mlx5vf_exec(mvd, in, sizeof(in), *out, outlen,
+				  "QUERY_HCA_CAP");
+	}
+	if (ret) {
+		kfree(*out);
+		*out = NULL;
+	}
+	return ret;
 }
 
 /* Is the VF enabled for migration (its maximal GENERAL_2 caps)? */
 static int mlx5vf_vf_migratable(struct mlx5vf_device *mvd, bool *migratable)
 {
-	int outlen = MLX5_ST_SZ_BYTES(query_hca_cap_out);
-	void *out, *cap;
+	void *out;
 	int ret;
 
-	out = kzalloc(outlen, GFP_KERNEL);
-	if (!out)
-		return -ENOMEM;
-	if (mvd->fw_ops->other_func_cap_2)
-		ret = mvd->fw_ops->other_func_cap_2(mvd->fw, mvd->vf_id + 1,
-						    out, outlen);
-	else
-		ret = mlx5vf_query_vf_cap(mvd, (VFMIG_CAP_GENERAL_2 << 1) |
-					  VFMIG_CAP_GET_MAX, out, outlen);
-	if (!ret) {
-		cap = MLX5_ADDR_OF(query_hca_cap_out, out, capability);
-		*migratable = VFMIG_GET(hca_cap_2, cap, migratable);
-	}
+	ret = mlx5vf_query_vf_cap(mvd, VFMIG_CAP_GENERAL_2, true, &out);
+	if (ret)
+		return ret;
+	*migratable = VFMIG_GET(hca_cap_2,
+				MLX5_ADDR_OF(query_hca_cap_out, out, capability),
+				migratable);
 	kfree(out);
-	return ret;
+	return 0;
 }
 
 static int mlx5vf_vf_vhca_id(struct mlx5vf_device *mvd)
 {
-	int outlen = MLX5_ST_SZ_BYTES(query_hca_cap_out);
-	void *out, *cap;
+	void *out;
 	int ret;
 
-	out = kzalloc(outlen, GFP_KERNEL);
-	if (!out)
-		return -ENOMEM;
-	ret = mlx5vf_query_vf_cap(mvd, (VFMIG_CAP_GENERAL << 1) |
-				  VFMIG_CAP_GET_CUR, out, outlen);
-	if (!ret) {
-		cap = MLX5_ADDR_OF(query_hca_cap_out, out, capability);
-		mvd->vhca_id = MLX5_GET(cmd_hca_cap, cap, vhca_id);
-	}
+	ret = mlx5vf_query_vf_cap(mvd, VFMIG_CAP_GENERAL, false, &out);
+	if (ret)
+		return ret;
+	mvd->vhca_id = MLX5_GET(cmd_hca_cap,
+				MLX5_ADDR_OF(query_hca_cap_out, out, capability),
+				vhca_id);
 	kfree(out);
-	return ret;
+	return 0;
 }
 
 /*
