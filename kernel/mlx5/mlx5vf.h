@@ -63,7 +63,6 @@ struct mlx5vf_pf_caps {
 	bool migration_tracking_state;
 	bool migration_in_chunks;
 	bool migration_state;
-	bool adv_virtualization;	/* DMA page tracker */
 };
 
 /* The PF's SR-IOV events (mlx5_core's MLX5_PF_NOTIFY_*). */
@@ -168,7 +167,6 @@ enum mlx5vf_load_step {
 };
 
 struct mlx5vf_load {
-	bool active;
 	enum mlx5vf_load_step step;
 	u8 hdr[sizeof(struct vfmig_mlx5_rec_hdr)];
 	u8 value[8];
@@ -204,8 +202,7 @@ struct mlx5vf_device {
 
 	/* written by the notifier under state_mutex, read locklessly */
 	u8 mdev_detach;
-	struct notifier_block nb;
-	bool nb_registered;
+	struct notifier_block nb;	/* registered while migrate_cap */
 
 	struct mlx5vf_save save;
 	struct mlx5vf_load load;
@@ -214,6 +211,12 @@ struct mlx5vf_device {
 static inline struct mlx5vf_device *mlx5vf_from_vd(struct vfmig_device *vd)
 {
 	return container_of(vd, struct mlx5vf_device, vd);
+}
+
+/* A command the firmware refused (-EREMOTEIO) fails the caller with -EIO. */
+static inline int mlx5vf_errno(int ret)
+{
+	return ret == -EREMOTEIO ? -EIO : ret;
 }
 
 #define mlx5vf_dbg(mvd, fmt, ...) \
@@ -269,7 +272,6 @@ void mlx5vf_detach_locked(struct vfmig_device *vd);
 
 /* mlx5vf_pci.c: the vfio device both modules register */
 struct mlx5vf_provider {
-	const char *name;		/* vfio_device_ops.name */
 	const struct mlx5vf_fw_ops *fw_ops;
 	/* the firmware behind @pdev, or an ERR_PTR */
 	struct mlx5vf_fw *(*attach)(struct pci_dev *pdev);

@@ -23,12 +23,6 @@
 
 #include "mlx5vf.h"
 
-static int mlx5vf_errno(int ret)
-{
-	/* a command the firmware refused: the arc fails, the FSM stays */
-	return ret == -EREMOTEIO ? -EIO : ret;
-}
-
 static int mlx5vf_quiesce(struct vfmig_device *vd)
 {
 	struct mlx5vf_device *mvd = mlx5vf_from_vd(vd);

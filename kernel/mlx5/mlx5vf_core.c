@@ -171,7 +171,6 @@ static void mlx5vf_core_pf_caps(struct mlx5vf_fw *fw,
 	void *cap2 = mdev->caps.hca[MLX5_CAP_GENERAL_2]->cur;
 
 	caps->migration = MLX5_CAP_GEN(mdev, migration);
-	caps->adv_virtualization = MLX5_CAP_GEN(mdev, adv_virtualization);
 	caps->migration_multi_load =
 		VFMIG_GET(hca_cap_2, cap2, migration_multi_load);
 	caps->migration_tracking_state =
@@ -272,7 +271,6 @@ static void mlx5vf_core_identity(struct mlx5vf_fw *fw, char *buf, size_t len)
 }
 
 const struct mlx5vf_provider mlx5vf_core_provider = {
-	.name = "mlx5-vfio-pci",
 	.fw_ops = &mlx5vf_core_ops,
 	.attach = mlx5vf_core_attach,
 	.detach = mlx5vf_core_detach,

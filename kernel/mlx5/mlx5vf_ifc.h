@@ -228,6 +228,7 @@ struct vfmig_mlx5_rec_hdr {
 	__le32 tag;
 };
 
+#define VFMIG_MLX5_REC_HDR		sizeof(struct vfmig_mlx5_rec_hdr)
 #define VFMIG_MLX5_REC_OPTIONAL		BIT(0)	/* may be skipped */
 #define VFMIG_MLX5_TAG_FW_DATA		0	/* one SAVE image */
 #define VFMIG_MLX5_TAG_STOP_COPY_SIZE	1	/* __le64: the buffer size */

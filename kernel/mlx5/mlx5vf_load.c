@@ -14,7 +14,6 @@
 
 #include "mlx5vf.h"
 
-#define MLX5VF_REC_HDR	sizeof(struct vfmig_mlx5_rec_hdr)
 
 int mlx5vf_load_open(struct vfmig_device *vd, bool multi_load)
 {
@@ -24,7 +23,6 @@ int mlx5vf_load_open(struct vfmig_device *vd, bool multi_load)
 	if (READ_ONCE(mvd->mdev_detach))
 		return -ENOTCONN;
 	memset(l, 0, sizeof(*l));
-	l->active = true;
 	l->step = MLX5VF_LOAD_HEADER;
 	return 0;
 }
@@ -120,10 +118,10 @@ int mlx5vf_load_write(struct vfmig_device *vd, const void *from, size_t len)
 		return -EIO;
 	while (len) {
 		if (l->step == MLX5VF_LOAD_HEADER) {
-			n = min_t(u64, len, MLX5VF_REC_HDR - l->hdr_pos);
+			n = min_t(u64, len, VFMIG_MLX5_REC_HDR - l->hdr_pos);
 			memcpy(l->hdr + l->hdr_pos, from, n);
 			l->hdr_pos += n;
-			if (l->hdr_pos == MLX5VF_REC_HDR) {
+			if (l->hdr_pos == VFMIG_MLX5_REC_HDR) {
 				ret = mlx5vf_load_header(mvd);
 				if (ret)
 					goto err;

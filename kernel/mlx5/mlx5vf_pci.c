@@ -133,7 +133,6 @@ static int mlx5vf_setup_migration(struct mlx5vf_device *mvd,
 		mvd->migrate_cap = false;
 		goto err;
 	}
-	mvd->nb_registered = true;
 	if (prov->identity)
 		prov->identity(fw, mvd->fw_id, sizeof(mvd->fw_id));
 	return 0;
@@ -148,9 +147,8 @@ static void mlx5vf_teardown_migration(struct mlx5vf_device *mvd)
 {
 	if (!mvd->fw)
 		return;
-	if (mvd->nb_registered)
+	if (mvd->migrate_cap)
 		mvd->fw_ops->notifier_unregister(mvd->fw, mvd->vf_id, &mvd->nb);
-	mvd->nb_registered = false;
 	mvd->fw_ops->flush(mvd->fw);
 	mvd->prov->detach(mvd->fw);
 	mvd->fw = NULL;

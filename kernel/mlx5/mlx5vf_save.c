@@ -24,7 +24,6 @@
 
 #include "mlx5vf.h"
 
-#define MLX5VF_REC_HDR	sizeof(struct vfmig_mlx5_rec_hdr)
 #define MLX5VF_AVAIL_MAX	2
 
 static void mlx5vf_queue_rec(struct mlx5vf_device *mvd, struct mlx5vf_rec *rec)
@@ -47,7 +46,7 @@ static struct mlx5vf_rec *mlx5vf_rec_new(u32 tag, u32 flags, u64 size,
 	rec->hdr.record_size = cpu_to_le64(size);
 	rec->hdr.flags = cpu_to_le32(flags);
 	rec->hdr.tag = cpu_to_le32(tag);
-	rec->len = MLX5VF_REC_HDR + size;
+	rec->len = VFMIG_MLX5_REC_HDR + size;
 	rec->kind = kind;
 	return rec;
 }
@@ -335,7 +334,7 @@ int mlx5vf_save_open(struct vfmig_device *vd, bool precopy)
 	ret = mlx5vf_cmd_query(mvd, 0,
 			       &s->state_size, &s->full_size, NULL);
 	if (ret)
-		return ret == -EREMOTEIO ? -EIO : ret;
+		return mlx5vf_errno(ret);
 	mvd->last_full_size = s->full_size;
 	ret = mlx5vf_prep_stop_copy(mvd, precopy);
 	if (ret)
@@ -372,7 +371,7 @@ int mlx5vf_save_open(struct vfmig_device *vd, bool precopy)
 err:
 	mlx5vf_save_free(mvd);
 	mlx5vf_save_reset(mvd);
-	return ret == -EREMOTEIO ? -EIO : ret;
+	return mlx5vf_errno(ret);
 }
 
 /*
@@ -440,15 +439,15 @@ ssize_t mlx5vf_save_fill(struct vfmig_device *vd, void *to, size_t len,
 	*kind = rec->kind;
 	while (done < len && rec->pos < rec->len) {
 		off = rec->pos;
-		if (off < MLX5VF_REC_HDR) {
-			n = min_t(u64, len - done, MLX5VF_REC_HDR - off);
+		if (off < VFMIG_MLX5_REC_HDR) {
+			n = min_t(u64, len - done, VFMIG_MLX5_REC_HDR - off);
 			memcpy(to + done, (u8 *)&rec->hdr + off, n);
 		} else if (!rec->buf) {
-			off -= MLX5VF_REC_HDR;
+			off -= VFMIG_MLX5_REC_HDR;
 			n = min_t(u64, len - done, sizeof(rec->value) - off);
 			memcpy(to + done, (u8 *)&rec->value + off, n);
 		} else {
-			off -= MLX5VF_REC_HDR;
+			off -= VFMIG_MLX5_REC_HDR;
 			n = min_t(u64, len - done, rec->len - rec->pos);
 			mlx5vf_buf_copy_from(rec->buf, off, to + done, n);
 		}
@@ -484,7 +483,7 @@ void mlx5vf_save_pending(struct vfmig_device *vd, struct vfmig_pending *p)
 			p->dirty += rec->len - rec->pos;
 	}
 	if (s->in_flight && completion_done(&s->done) && !s->status) {
-		u64 n = MLX5VF_REC_HDR +
+		u64 n = VFMIG_MLX5_REC_HDR +
 			VFMIG_GET(save_vhca_state_out, s->out,
 				  actual_image_size);
 
@@ -525,7 +524,7 @@ int mlx5vf_precopy_info(struct vfmig_device *vd, u64 read,
 		ret = mlx5vf_cmd_query(mvd, MLX5VF_QUERY_INC, &inc, &unused,
 				       NULL);
 		if (ret)
-			return ret == -EREMOTEIO ? -EIO : ret;
+			return mlx5vf_errno(ret);
 		s->inc_length = inc;
 	}
 
@@ -548,10 +547,10 @@ int mlx5vf_precopy_info(struct vfmig_device *vd, u64 read,
 	if (ret) {
 		mlx5vf_buf_free(mvd, buf);
 		s->state = MLX5VF_SAVE_ERROR;
-		return ret == -EREMOTEIO ? -EIO : ret;
+		return mlx5vf_errno(ret);
 	}
 	s->inc_length = 0;
-	*dirty += MLX5VF_REC_HDR;
+	*dirty += VFMIG_MLX5_REC_HDR;
 	return 0;
 }
 
@@ -566,7 +565,7 @@ int mlx5vf_data_size(struct vfmig_device *vd, u64 *len)
 	ret = mlx5vf_cmd_query(mvd, 0,
 			       &state, &total, NULL);
 	if (ret)
-		return ret == -EREMOTEIO ? -EIO : ret;
+		return mlx5vf_errno(ret);
 	*len = total;
 	mvd->last_full_size = total;
 	return 0;

@@ -1203,7 +1203,6 @@ static void mdl_pf_caps(struct mlx5vf_fw *fw, struct mlx5vf_pf_caps *caps)
 	caps->migration_tracking_state = fw->caps & MDL_CAP_TRACKING;
 	caps->migration_in_chunks = fw->caps & MDL_CAP_IN_CHUNKS;
 	caps->migration_state = fw->caps & MDL_CAP_MIG_STATE;
-	caps->adv_virtualization = false;	/* no page tracker modelled */
 	mutex_unlock(&fw->lock);
 }
 

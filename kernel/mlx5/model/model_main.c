@@ -13,7 +13,6 @@
 #include "fwmodel.h"
 
 static const struct mlx5vf_provider mlx5model_provider = {
-	.name = "vfmig-mlx5model",
 	.fw_ops = &mlx5vf_model_fw_ops,
 	.attach = mlx5vf_model_attach,
 	.detach = mlx5vf_model_detach,
