@@ -110,6 +110,20 @@ def sysfs_set(bdf, name, value):
         f.write(str(value))
 
 
+def write_in_precopy(bdf, state, status, name, value, retry):
+    """Writes VALUE to the device's sysfs NAME once it is in a PRE_COPY
+    state: the new STATUS, "yes" or "no: <error>".  A failed write is tried
+    again at the next poll only with RETRY."""
+    if not state.startswith("PRE_COPY") or status == "yes" or \
+            (status.startswith("no:") and not retry):
+        return status
+    try:
+        sysfs_set(bdf, name, value)
+        return "yes"
+    except OSError as e:
+        return "no: %s" % e.strerror
+
+
 TRACES = ["vfio_migration_set_state", "vfio_save_block",
           "vfio_save_complete_precopy_start", "vfio_save_setup",
           "vfio_load_state_device_data", "vfio_migration_realize",
@@ -315,20 +329,14 @@ def main():
                 max_dirty = max(max_dirty, int(dirty))
             except ValueError:
                 pass
-            if a.precopy_write and pw_done == "not yet" and \
-                    st.startswith("PRE_COPY"):
+            if a.precopy_write:
                 f, _, v = a.precopy_write.partition("=")
-                try:
-                    sysfs_set(a.src, f, v)
-                    pw_done = "yes"
-                except OSError as e:
-                    pw_done = "no: %s" % e.strerror
-            if a.dma_dirty and dma_marked != "yes" and st.startswith("PRE_COPY"):
-                try:
-                    sysfs_set(a.src, a.knobs + "/dma_dirty", a.dma_dirty)
-                    dma_marked = "yes"
-                except OSError as e:
-                    dma_marked = "no: %s" % e.strerror
+                pw_done = write_in_precopy(a.src, st, pw_done, f, v,
+                                           retry=False)
+            if a.dma_dirty:
+                dma_marked = write_in_precopy(a.src, st, dma_marked,
+                                              a.knobs + "/dma_dirty",
+                                              a.dma_dirty, retry=True)
             line = ("watch t=%6.2fs qemu=%-9s device=%-12s initial_bytes=%-9s "
                     "dirty_bytes=%-7s stop_copy_bytes=%-9s vfio_transferred=%s"
                     % (time.monotonic() - t0, status, st, ini, dirty, scb, vfio))
