@@ -189,6 +189,18 @@ struct vfmig_device {
 	struct vfmig_fault fault;
 
 	/*
+	 * state_mutex: the switchover hold (vfmig_hold_*).  While it is
+	 * armed and the device is in a pre-copy state, MIG_DATA_SIZE
+	 * answers at least VFMIG_HOLD_BYTES, so the VMM's own switchover
+	 * rule cannot fire; the lease ends it by itself if the process that
+	 * armed it is gone.  held_stops counts the arcs from pre-copy to
+	 * STOP_COPY taken while it was armed.
+	 */
+	bool hold_armed;
+	unsigned long hold_until;	/* jiffies */
+	u64 held_stops;
+
+	/*
 	 * state_mutex: the sessions are being dropped for a reset.  The
 	 * function was (or is about to be) reset: a backend sends it
 	 * nothing from save_close()/load_close() then.
@@ -267,6 +279,20 @@ void vfmig_set_p2p(struct vfmig_device *vd, bool p2p);
 
 /* The device runs (changes its state) in @state. */
 bool vfmig_state_is_running(u32 state);
+
+/*
+ * The switchover hold.  What MIG_DATA_SIZE answers at least while it
+ * holds: more than any bandwidth x downtime-limit a VMM takes (QEMU:
+ * up to 2000 s), and small enough that a VMM adding it for several
+ * devices and its RAM cannot overflow 64 bits.
+ */
+#define VFMIG_HOLD_BYTES	(1ULL << 50)
+/* The longest lease a write to vfio_migration/hold_ms may take, ms. */
+#define VFMIG_HOLD_MAX_MS	60000
+/* state_mutex held: arm the hold for @ms from now (0: disarm). */
+void vfmig_hold_set(struct vfmig_device *vd, unsigned int ms);
+/* state_mutex held: what is left of the lease, ms (0: not armed). */
+unsigned int vfmig_hold_left_ms(struct vfmig_device *vd);
 
 /* sysfs: vfio_migration/ on the PCI device. */
 int vfmig_sysfs_add(struct vfmig_device *vd);

@@ -26,6 +26,39 @@ bool vfmig_state_is_running(u32 state)
 	       state == VFIO_DEVICE_STATE_PRE_COPY_P2P;
 }
 
+static bool vfmig_state_is_precopy(u32 state)
+{
+	return state == VFIO_DEVICE_STATE_PRE_COPY ||
+	       state == VFIO_DEVICE_STATE_PRE_COPY_P2P;
+}
+
+/* state_mutex held. */
+static bool vfmig_hold_active(struct vfmig_device *vd)
+{
+	if (vd->hold_armed && time_after_eq(jiffies, vd->hold_until)) {
+		vd->hold_armed = false;
+		vfmig_dbg(vd, "switchover hold: lease ended\n");
+	}
+	return vd->hold_armed;
+}
+
+void vfmig_hold_set(struct vfmig_device *vd, unsigned int ms)
+{
+	vd->hold_armed = ms > 0;
+	vd->hold_until = jiffies + msecs_to_jiffies(ms);
+	vfmig_dbg(vd, "switchover hold: %s%u ms in %s\n",
+		  ms ? "lease of " : "released, ", ms,
+		  vfmig_fsm_state_name(vd->mig_state));
+}
+
+unsigned int vfmig_hold_left_ms(struct vfmig_device *vd)
+{
+	if (!vfmig_hold_active(vd))
+		return 0;
+	/* a lease that ends within this jiffy still holds: at least 1 */
+	return max(jiffies_to_msecs(vd->hold_until - jiffies), 1U);
+}
+
 static u32 vfmig_flags(struct vfmig_device *vd)
 {
 	u32 flags = VFIO_MIGRATION_STOP_COPY;
@@ -208,6 +241,15 @@ static struct file *vfmig_step(struct vfmig_device *vd, u32 cur, u32 next)
 	if (vfmig_fsm_state_is_saving(cur) && !vfmig_fsm_state_is_saving(next))
 		vfmig_drop_sessions(vd);
 
+	/* the VMM stops the device while held (a paused guest, or a VMM
+	 * that did not ask MIG_DATA_SIZE): counted, the hold is not a lock */
+	if (vfmig_state_is_precopy(cur) &&
+	    next == VFIO_DEVICE_STATE_STOP_COPY && vfmig_hold_active(vd)) {
+		vd->held_stops++;
+		vfmig_dbg(vd, "switchover hold: %s -> STOP_COPY while held\n",
+			  vfmig_fsm_state_name(cur));
+	}
+
 	if (vfmig_state_is_running(cur) && !vfmig_state_is_running(next)) {
 		t0 = ktime_get();
 		ret = vd->ops->stop(vd);
@@ -311,6 +353,12 @@ static int vfmig_get_data_size(struct vfio_device *vdev,
 		ret = vd->ops->data_size(vd, &len);
 	else
 		len = vfmig_stop_copy_bytes(vd);
+	if (!ret && vfmig_state_is_precopy(vd->mig_state) &&
+	    vfmig_hold_active(vd)) {
+		vfmig_dbg(vd, "MIG_DATA_SIZE %llu, held: %llu\n", len,
+			  max(len, VFMIG_HOLD_BYTES));
+		len = max(len, VFMIG_HOLD_BYTES);
+	}
 	mutex_unlock(&vd->state_mutex);
 	if (!ret)
 		*stop_copy_length = len;

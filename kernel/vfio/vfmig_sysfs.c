@@ -63,8 +63,14 @@ static ssize_t vfmig_show_u64(struct device *dev, char *buf, int which)
 	case 3:
 		val = vd->stop_latency_us;
 		break;
-	default:
+	case 4:
 		val = vd->resume_latency_us;
+		break;
+	case 5:
+		val = vfmig_hold_left_ms(vd);
+		break;
+	default:
+		val = vd->held_stops;
 		break;
 	}
 	mutex_unlock(&vd->state_mutex);
@@ -105,6 +111,35 @@ static ssize_t resume_latency_us_show(struct device *dev,
 	return vfmig_show_u64(dev, buf, 4);
 }
 static DEVICE_ATTR_RO(resume_latency_us);
+
+static ssize_t hold_ms_show(struct device *dev, struct device_attribute *attr,
+			    char *buf)
+{
+	return vfmig_show_u64(dev, buf, 5);
+}
+
+/* A lease, renewed by its writer: the hold ends by itself without it. */
+static ssize_t hold_ms_store(struct device *dev, struct device_attribute *attr,
+			     const char *buf, size_t count)
+{
+	struct vfmig_device *vd = vfmig_from_dev(dev);
+	unsigned int ms;
+
+	if (kstrtouint(buf, 10, &ms) || ms > VFMIG_HOLD_MAX_MS)
+		return -EINVAL;
+	mutex_lock(&vd->state_mutex);
+	vfmig_hold_set(vd, ms);
+	mutex_unlock(&vd->state_mutex);
+	return count;
+}
+static DEVICE_ATTR_RW(hold_ms);
+
+static ssize_t held_stops_show(struct device *dev,
+			       struct device_attribute *attr, char *buf)
+{
+	return vfmig_show_u64(dev, buf, 6);
+}
+static DEVICE_ATTR_RO(held_stops);
 
 static const char * const vfmig_precopy_names[] = {
 	[VFMIG_PRECOPY_OFF] = "off",
@@ -213,6 +248,8 @@ static struct attribute *vfmig_attrs[] = {
 	&dev_attr_multi_load.attr,
 	&dev_attr_stop_latency_us.attr,
 	&dev_attr_resume_latency_us.attr,
+	&dev_attr_hold_ms.attr,
+	&dev_attr_held_stops.attr,
 	&dev_attr_stream_version.attr,
 	&dev_attr_firmware.attr,
 	NULL,

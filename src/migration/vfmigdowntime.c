@@ -251,7 +251,6 @@ vfmigDowntimeDecide(vfmigDowntimeState *state,
 {
     unsigned int window = policy->min_samples ?
         policy->min_samples : VFMIG_DOWNTIME_MIN_SAMPLES_DEFAULT;
-    uint64_t stopMax = 0, stopSum = 0, resumeMax = 0, resumeSum = 0;
     uint64_t ramBytes = sample->has_ram ? sample->ram_remaining_bytes : 0;
     uint64_t residueUs;
     uint64_t budgetUs;
@@ -287,32 +286,11 @@ vfmigDowntimeDecide(vfmigDowntimeState *state,
             vfmigDowntimeAdd(result->device_residue_bytes, residue);
         result->initial_bytes =
             vfmigDowntimeAdd(result->initial_bytes, dev->initial_bytes);
-
-        stopMax = MAX(stopMax, dev->stop_latency_us);
-        resumeMax = MAX(resumeMax, dev->resume_latency_us);
-        stopSum = vfmigDowntimeAdd(stopSum, dev->stop_latency_us);
-        resumeSum = vfmigDowntimeAdd(resumeSum, dev->resume_latency_us);
     }
-
-    /*
-     * Device latencies: the source stops every device, then the
-     * destination resumes every device, so stop and resume add up.  Within
-     * each, QEMU 10 moves the devices one after the other: its vm-state
-     * change handlers run in turn on the main thread, each a blocking
-     * SET_STATE ioctl (firmware commands for mlx5), so the latencies of N
-     * devices add up, and that is the default here.  An engine that issues
-     * the transitions concurrently (one thread per device) waits only for
-     * the slowest device: policy.concurrent_transitions takes the maximum.
-     */
-    if (policy->concurrent_transitions) {
-        result->stop_latency_us = stopMax;
-        result->resume_latency_us = resumeMax;
-    } else {
-        result->stop_latency_us = stopSum;
-        result->resume_latency_us = resumeSum;
-    }
-    result->latency_us = vfmigDowntimeAdd(result->stop_latency_us,
-                                          result->resume_latency_us);
+    result->latency_us = vfmigDowntimeLatencies(policy, sample->devices,
+                                                sample->ndevices,
+                                                &result->stop_latency_us,
+                                                &result->resume_latency_us);
 
     /* The sample is valid: record it. */
     if (state->nsamples == 0) {
@@ -529,6 +507,45 @@ vfmigDowntimeDebug(const vfmigDowntimeState *state,
                 (unsigned long long) result->initial_bytes,
                 (unsigned long long) result->qemu_downtime_limit_ms);
 }
+
+
+uint64_t
+vfmigDowntimeLatencies(const vfmigDowntimePolicy *policy,
+                       const vfmigDowntimeDeviceSample *devices,
+                       size_t ndevices,
+                       uint64_t *stopUs,
+                       uint64_t *resumeUs)
+{
+    uint64_t stopMax = 0, stopSum = 0, resumeMax = 0, resumeSum = 0;
+    size_t i;
+
+    for (i = 0; i < ndevices; i++) {
+        stopMax = MAX(stopMax, devices[i].stop_latency_us);
+        resumeMax = MAX(resumeMax, devices[i].resume_latency_us);
+        stopSum = vfmigDowntimeAdd(stopSum, devices[i].stop_latency_us);
+        resumeSum = vfmigDowntimeAdd(resumeSum, devices[i].resume_latency_us);
+    }
+
+    /*
+     * Device latencies: the source stops every device, then the
+     * destination resumes every device, so stop and resume add up.  Within
+     * each, QEMU 10 moves the devices one after the other: its vm-state
+     * change handlers run in turn on the main thread, each a blocking
+     * SET_STATE ioctl (firmware commands for mlx5), so the latencies of N
+     * devices add up, and that is the default here.  An engine that issues
+     * the transitions concurrently (one thread per device) waits only for
+     * the slowest device: policy.concurrent_transitions takes the maximum.
+     */
+    if (policy->concurrent_transitions) {
+        *stopUs = stopMax;
+        *resumeUs = resumeMax;
+    } else {
+        *stopUs = stopSum;
+        *resumeUs = resumeSum;
+    }
+    return vfmigDowntimeAdd(*stopUs, *resumeUs);
+}
+
 
 
 int

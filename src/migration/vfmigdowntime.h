@@ -185,6 +185,18 @@ int vfmigDowntimeEvaluate(vfmigDowntimeState *state,
                           const vfmigDowntimeSample *sample,
                           vfmigDowntimeResult *result);
 
+/*
+ * The devices' stop and resume latencies as @policy combines them (added
+ * up, or the largest of each with concurrent transitions) into *@stopUs
+ * and *@resumeUs; returns their sum, the part of any downtime that no
+ * waiting removes.
+ */
+uint64_t vfmigDowntimeLatencies(const vfmigDowntimePolicy *policy,
+                                const vfmigDowntimeDeviceSample *devices,
+                                size_t ndevices,
+                                uint64_t *stopUs,
+                                uint64_t *resumeUs);
+
 /* Stable identifiers for reports and JSON: "continue", "switch-over" ... */
 VFMIG_ENUM_DECL(vfmigDowntimeDecision);
 VFMIG_ENUM_DECL(vfmigDowntimeReason);

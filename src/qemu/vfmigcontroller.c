@@ -23,6 +23,12 @@ VFMIG_ENUM_IMPL(vfmigControllerPhase, VFMIG_CONTROLLER_PHASE_LAST,
                 [VFMIG_CONTROLLER_SWITCHING] = "switching",
 );
 
+VFMIG_ENUM_IMPL(vfmigControllerHold, VFMIG_CONTROLLER_HOLD_LAST,
+                [VFMIG_CONTROLLER_HOLD_NONE] = "none",
+                [VFMIG_CONTROLLER_HOLD_DEVICES] = "devices",
+                [VFMIG_CONTROLLER_HOLD_LIMIT] = "limit-only",
+);
+
 VFMIG_ENUM_IMPL(vfmigControllerWait, VFMIG_CONTROLLER_WAIT_LAST,
                 [VFMIG_CONTROLLER_WAIT_NONE] = "none",
                 [VFMIG_CONTROLLER_WAIT_LOAD] = "destination-load",
@@ -45,6 +51,12 @@ struct _vfmigController {
     uint64_t fallbackMs;        /* what was there before, or another
                                  * client's latest wish */
     unsigned int overwrites;
+
+    bool preflightDone;
+    uint64_t pausedSinceUs;     /* the first step that saw the guest
+                                 * paused; 0: not paused */
+    bool devicesHeld;           /* the devices' hold is on (a lease) */
+    bool holdWarned;            /* a device could not hold: said once */
 
     bool initialDone;           /* every device's initial data went out */
     uint64_t initialDoneUs;     /* since then */
@@ -186,6 +198,101 @@ vfmigControllerSetLimit(vfmigController *ctl,
 }
 
 
+/* Holds QEMU back: the limit at its lowest, and each device's hold (a
+ * lease renewed at every step), which binds QEMU whatever the limit. */
+static int
+vfmigControllerHoldBack(vfmigController *ctl,
+                        vfmigControllerStatus *step)
+{
+    int rc = 0;
+
+    if (vfmigControllerSetLimit(ctl, step, VFMIG_CONTROLLER_HOLD_MS) < 0)
+        return -1;
+    if (ctl->ops->holdDevices &&
+        (rc = ctl->ops->holdDevices(ctl->opaque,
+                                    VFMIG_CONTROLLER_HOLD_LEASE_MS)) < 0)
+        return -1;
+    if (rc == 1) {
+        if (!ctl->devicesHeld)
+            VFMIG_DEBUG("the devices hold the switchover (lease %u ms)",
+                        VFMIG_CONTROLLER_HOLD_LEASE_MS);
+        ctl->devicesHeld = true;
+        step->hold = VFMIG_CONTROLLER_HOLD_DEVICES;
+        return 0;
+    }
+    if (!ctl->holdWarned)
+        VFMIG_DEBUG("a device cannot hold the switchover: the limit alone "
+                    "holds QEMU, which switches by itself when what is "
+                    "left fits in bandwidth x %u ms",
+                    (unsigned int) VFMIG_CONTROLLER_HOLD_MS);
+    ctl->holdWarned = true;
+    step->hold = VFMIG_CONTROLLER_HOLD_LIMIT;
+    return 0;
+}
+
+
+int
+vfmigControllerPreflight(vfmigController *ctl,
+                         uint64_t *floorUs)
+{
+    uint64_t stopUs;
+    uint64_t resumeUs;
+    uint64_t latUs;
+    size_t i;
+
+    if (ctl->ndevices > 0 &&
+        ctl->ops->getDevices(ctl->opaque, ctl->devices, ctl->ndevices) < 0)
+        return -1;
+    for (i = 0; i < ctl->ndevices; i++)
+        ctl->samples[i] = ctl->devices[i].sample;
+    latUs = vfmigDowntimeLatencies(&ctl->policy, ctl->samples, ctl->ndevices,
+                                   &stopUs, &resumeUs);
+    *floorUs = latUs + ctl->config.overheadUs;
+    ctl->preflightDone = true;
+    VFMIG_DEBUG("pre-flight: floor %" PRIu64 " us (devices stop %" PRIu64
+                " us, resume %" PRIu64 " us, libvirt overhead %" PRIu64
+                " us) against a target of %" PRIu64 " us",
+                *floorUs, stopUs, resumeUs, ctl->config.overheadUs,
+                ctl->config.targetUs);
+    /* as the policy judges it: less than QEMU's smallest limit left */
+    return *floorUs + VFMIG_DOWNTIME_QEMU_LIMIT_MIN_MS * 1000 <=
+        ctl->config.targetUs ? 1 : 0;
+}
+
+
+int
+vfmigControllerArm(vfmigController *ctl)
+{
+    int rc;
+
+    if (!ctl->ops->holdDevices)
+        return 0;
+    if ((rc = ctl->ops->holdDevices(ctl->opaque,
+                                    VFMIG_CONTROLLER_HOLD_LEASE_MS)) < 0)
+        return -1;
+    ctl->devicesHeld = rc == 1;
+    VFMIG_DEBUG("armed before the job: %s",
+                rc == 1 ? "the devices hold the switchover" :
+                "a device cannot hold the switchover");
+    return rc;
+}
+
+
+/* The devices let go of the switchover (after the limit that should make
+ * QEMU switch is set, or the job is cancelled or over). */
+static int
+vfmigControllerLetGo(vfmigController *ctl)
+{
+    if (!ctl->devicesHeld)
+        return 0;
+    if (ctl->ops->holdDevices(ctl->opaque, 0) < 0)
+        return -1;
+    VFMIG_DEBUG("the devices let go of the switchover");
+    ctl->devicesHeld = false;
+    return 0;
+}
+
+
 /* Tracks since when every device's initial data is out. */
 static void
 vfmigControllerTrackInitial(vfmigController *ctl,
@@ -290,6 +397,11 @@ vfmigControllerStep(vfmigController *ctl,
         return -1;
     if (rc == 0) {
         VFMIG_DEBUG("the migration job ended");
+        /* the devices may be gone with their domain: nothing to keep */
+        if (vfmigControllerLetGo(ctl) < 0) {
+            VFMIG_DEBUG("%s", vfmigGetLastErrorMessage());
+            ctl->devicesHeld = false;
+        }
         ctl->phase = VFMIG_CONTROLLER_ENDED;
         step->phase = ctl->phase;
         step->limitMs = ctl->setMs;
@@ -302,10 +414,52 @@ vfmigControllerStep(vfmigController *ctl,
     if (vfmigControllerCheckLimit(ctl, step) < 0)
         return -1;
 
+    if (job.paused) {
+        /* the guest stopped: its downtime runs already, and QEMU moved
+         * the devices to STOP_COPY, where they no longer hold: let QEMU
+         * switch at its next iteration, whatever is left */
+        if (!ctl->pausedSinceUs) {
+            ctl->pausedSinceUs = nowUs;
+            VFMIG_DEBUG("the guest is paused: its downtime runs already; "
+                        "releasing at once");
+        }
+        step->paused = true;
+        step->pausedUs = nowUs - ctl->pausedSinceUs;
+        step->phase = VFMIG_CONTROLLER_RELEASED;
+        if (vfmigControllerSetLimit(ctl, step,
+                                    VFMIG_DOWNTIME_QEMU_LIMIT_MAX_MS) < 0 ||
+            vfmigControllerLetGo(ctl) < 0)
+            return -1;
+        goto done;
+    }
+    ctl->pausedSinceUs = 0;
+
+    if (!ctl->preflightDone) {
+        if ((rc = vfmigControllerPreflight(ctl, &step->floorUs)) < 0)
+            return -1;
+        step->preflight = true;
+        if (rc == 0 &&
+            ctl->config.onFailure == VFMIG_DOWNTIME_ON_FAILURE_ABORT) {
+            /* before QEMU sent anything, not after seconds of transfer */
+            step->policy.decision = VFMIG_DOWNTIME_GIVE_UP;
+            step->policy.reason = VFMIG_DOWNTIME_REASON_LATENCY;
+            step->policy.latency_us = step->floorUs - ctl->config.overheadUs;
+            step->predictedUs = step->floorUs;
+            VFMIG_DEBUG("pre-flight: the floor alone misses the target: "
+                        "aborting the migration");
+            if (ctl->ops->abortJob(ctl->opaque) < 0)
+                return -1;
+            step->phase = VFMIG_CONTROLLER_ABORTED;
+            if (vfmigControllerLetGo(ctl) < 0)
+                return -1;
+            goto done;
+        }
+    }
+
     if (!job.migrating) {
         /* libvirt prepares the destination: hold QEMU from the start */
         step->phase = VFMIG_CONTROLLER_WAITING;
-        if (vfmigControllerSetLimit(ctl, step, VFMIG_CONTROLLER_HOLD_MS) < 0)
+        if (vfmigControllerHoldBack(ctl, step) < 0)
             return -1;
         goto done;
     }
@@ -321,14 +475,17 @@ vfmigControllerStep(vfmigController *ctl,
             ctl->phase != VFMIG_CONTROLLER_SWITCHING) {
             ctl->switched = true;
             ctl->switchStep = ctl->lastEvaluated;
-            VFMIG_DEBUG("QEMU switched over while the limit was held");
+            VFMIG_DEBUG("QEMU switched over while %s held it",
+                        ctl->devicesHeld ? "the devices" : "the limit");
         }
+        if (vfmigControllerLetGo(ctl) < 0)
+            return -1;
         goto done;
     }
 
     if (!step->evaluated) {
         step->phase = VFMIG_CONTROLLER_HOLDING;
-        if (vfmigControllerSetLimit(ctl, step, VFMIG_CONTROLLER_HOLD_MS) < 0)
+        if (vfmigControllerHoldBack(ctl, step) < 0)
             return -1;
         goto done;
     }
@@ -342,7 +499,7 @@ vfmigControllerStep(vfmigController *ctl,
              * give it the time to load the initial data first */
             step->wait = VFMIG_CONTROLLER_WAIT_LOAD;
             step->phase = VFMIG_CONTROLLER_HOLDING;
-            if (vfmigControllerSetLimit(ctl, step, VFMIG_CONTROLLER_HOLD_MS) < 0)
+            if (vfmigControllerHoldBack(ctl, step) < 0)
                 return -1;
             break;
         }
@@ -350,23 +507,27 @@ vfmigControllerStep(vfmigController *ctl,
     case VFMIG_DOWNTIME_SWITCH_ANYWAY:
         step->phase = VFMIG_CONTROLLER_RELEASED;
         if (vfmigControllerSetLimit(ctl, step,
-                                    step->policy.qemu_downtime_limit_ms) < 0)
+                                    step->policy.qemu_downtime_limit_ms) < 0 ||
+            vfmigControllerLetGo(ctl) < 0)
             return -1;
         break;
 
     case VFMIG_DOWNTIME_GIVE_UP:
         VFMIG_DEBUG("giving up (%s): aborting the migration",
                     vfmigDowntimeReasonToString(step->policy.reason));
+        /* cancelled while still held: QEMU cannot switch meanwhile */
         if (ctl->ops->abortJob(ctl->opaque) < 0)
             return -1;
         step->phase = VFMIG_CONTROLLER_ABORTED;
+        if (vfmigControllerLetGo(ctl) < 0)
+            return -1;
         break;
 
     case VFMIG_DOWNTIME_CONTINUE:
     case VFMIG_DOWNTIME_DECISION_LAST:
     default:
         step->phase = VFMIG_CONTROLLER_HOLDING;
-        if (vfmigControllerSetLimit(ctl, step, VFMIG_CONTROLLER_HOLD_MS) < 0)
+        if (vfmigControllerHoldBack(ctl, step) < 0)
             return -1;
         break;
     }
@@ -398,6 +559,8 @@ vfmigControllerRelease(vfmigController *ctl)
 {
     uint64_t cur;
 
+    if (vfmigControllerLetGo(ctl) < 0)
+        return -1;
     if (ctl->setMs == 0 || ctl->phase == VFMIG_CONTROLLER_ENDED)
         return 0;
     if (ctl->ops->getMaxDowntime(ctl->opaque, &cur) < 0)
@@ -554,5 +717,9 @@ vfmigControllerStepFormat(const vfmigController *ctl,
     if (step->overwritten)
         g_string_append_printf(str, " (was overwritten to %" PRIu64 " ms)",
                                step->overwrittenMs);
+    if (step->hold != VFMIG_CONTROLLER_HOLD_NONE)
+        g_string_append_printf(str, "; held by %s",
+                               step->hold == VFMIG_CONTROLLER_HOLD_DEVICES ?
+                               "the devices" : "the limit only");
     return g_string_free(str, FALSE);
 }

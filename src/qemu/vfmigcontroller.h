@@ -48,6 +48,12 @@
  * left to send, which costs no more than the devices' latencies. */
 #define VFMIG_CONTROLLER_HOLD_MS VFMIG_DOWNTIME_QEMU_LIMIT_MIN_MS
 
+/* The devices' hold is a lease the controller renews at every step while
+ * it holds: long enough for a step delayed by a loaded host or a slow
+ * libvirt call, short enough that a controller that died (with its
+ * guardian) leaves QEMU free soon.  ms. */
+#define VFMIG_CONTROLLER_HOLD_LEASE_MS 10000
+
 /* The most overhead samples vfmigControllerLearnOverhead keeps. */
 #define VFMIG_CONTROLLER_OVERHEAD_SAMPLES 16
 
@@ -62,6 +68,9 @@ struct _vfmigControllerJob {
     uint64_t elapsedMs;             /* since the job started */
     bool migrating;                 /* QEMU is sending (memory iterations
                                      * or bytes seen), not still preparing */
+    bool paused;                    /* the guest was paused during the job
+                                     * (virsh suspend, Nova's
+                                     * force-complete), not by the switch */
 };
 
 /* One device of the domain, as the caller samples it. */
@@ -87,6 +96,12 @@ struct _vfmigControllerOps {
     int (*setMaxDowntime)(void *opaque, uint64_t ms);
     /* Cancels the migration; the source keeps running. */
     int (*abortJob)(void *opaque);
+    /* Optional (NULL: the devices cannot hold).  Holds the switchover
+     * at every device for @leaseMs from now, or lets go (0): the drivers'
+     * vfio_migration/hold_ms.  1 when every device holds (or let go), 0
+     * when some device cannot (a driver without the hold: nothing
+     * reported), -1 with an error. */
+    int (*holdDevices)(void *opaque, unsigned int leaseMs);
 };
 
 typedef struct _vfmigControllerConfig vfmigControllerConfig;
@@ -120,6 +135,19 @@ typedef enum {
 } vfmigControllerPhase;
 VFMIG_ENUM_DECL(vfmigControllerPhase);
 
+/* How the hold binds QEMU. */
+typedef enum {
+    VFMIG_CONTROLLER_HOLD_NONE = 0, /* not held */
+    VFMIG_CONTROLLER_HOLD_DEVICES,  /* every device holds: QEMU cannot
+                                     * switch by itself */
+    VFMIG_CONTROLLER_HOLD_LIMIT,    /* the limit only: QEMU switches by
+                                     * itself when what is left fits in
+                                     * bandwidth x 1 ms */
+
+    VFMIG_CONTROLLER_HOLD_LAST
+} vfmigControllerHold;
+VFMIG_ENUM_DECL(vfmigControllerHold);
+
 /* Why the limit is held, beyond the policy's own reason. */
 typedef enum {
     VFMIG_CONTROLLER_WAIT_NONE = 0,
@@ -141,6 +169,12 @@ struct _vfmigControllerStatus {
     vfmigControllerWait wait;
     uint64_t predictedUs;           /* policy prediction + overhead;
                                      * VFMIG_DOWNTIME_UNKNOWN */
+    vfmigControllerHold hold;       /* how QEMU is held after the step */
+    bool preflight;                 /* the step judged the floor */
+    uint64_t floorUs;               /* the floor: the devices' latencies
+                                     * and libvirt's overhead, us */
+    bool paused;                    /* released for a paused guest */
+    uint64_t pausedUs;              /* seen paused for this long, us */
     uint64_t limitMs;               /* the limit QEMU has after the step */
     bool limitChanged;              /* the step set it */
     bool overwritten;               /* another client had changed it */
@@ -175,10 +209,32 @@ int vfmigControllerStep(vfmigController *ctl,
                         vfmigControllerStatus *step);
 
 /*
+ * The pre-flight: the floor of the migration's downtime, what no waiting
+ * removes (the devices' stop and resume latencies as the policy combines
+ * them, and libvirt's overhead), into *@floorUs.  Returns 1 when the
+ * floor leaves room for the target, 0 when it alone misses it (then the
+ * policy says at once what to do: abort, or a best effort that will
+ * overshoot), -1 with an error.  The controller's first step runs it;
+ * `virt-vfmig migrate` runs it before it starts the job.
+ */
+int vfmigControllerPreflight(vfmigController *ctl,
+                             uint64_t *floorUs);
+
+/*
+ * Holds the switchover at the devices before the job starts, so that
+ * QEMU cannot switch by itself from its first iteration on, before the
+ * first step; the first steps renew the lease.  Returns 1 when every
+ * device holds, 0 when some cannot (or there is no hold to arm), -1 with
+ * an error.
+ */
+int vfmigControllerArm(vfmigController *ctl);
+
+/*
  * Hands the limit back: sets what was there before the controller first
  * changed it, or what another client set since (its latest wish), unless
- * the controller never changed it.  For a controller that stops steering
- * a job that goes on (a daemon shutting down).  Returns 0, or -1.
+ * the controller never changed it, and lets the devices' hold go.  For a
+ * controller that stops steering a job that goes on (a daemon shutting
+ * down), or a job that never started.  Returns 0, or -1.
  */
 int vfmigControllerRelease(vfmigController *ctl);
 

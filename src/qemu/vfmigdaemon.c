@@ -55,7 +55,8 @@ struct _vfmigDaemon {
     GHashTable *ignored;            /* uuid -> NULL: no policy, this job */
     GHashTable *busy;               /* uuid -> NULL: steered by another
                                      * process (its lock), this job */
-    GArray *overhead;               /* int64_t samples, us */
+    GArray *overhead;               /* int64_t samples, us, oldest first */
+    GArray *overheadAt;             /* int64_t: when each was taken, s */
 };
 
 
@@ -87,20 +88,65 @@ vfmigDaemonSessionFree(vfmigDaemonSession *s)
 
 /* ---- learned overhead ---- */
 
+/* One comma-separated list of numbers of the state file's [overhead]
+ * group, each within [@min, @max]; NULL when the key is not there. */
+static GArray *
+vfmigDaemonLoadList(GKeyFile *kf,
+                    const char *stateFile,
+                    const char *key,
+                    gint64 min,
+                    gint64 max,
+                    const char *what)
+{
+    g_autoptr(GArray) arr = NULL;
+    g_autofree char *list = NULL;
+    g_auto(GStrv) words = NULL;
+    size_t i;
+
+    if (!(list = g_key_file_get_string(kf, "overhead", key, NULL)))
+        return g_array_new(FALSE, FALSE, sizeof(int64_t));
+    arr = g_array_new(FALSE, FALSE, sizeof(int64_t));
+    words = g_strsplit(list, ",", 0);
+    for (i = 0; words[i]; i++) {
+        gint64 v;
+
+        if (!*g_strstrip(words[i]))
+            continue;
+        if (!g_ascii_string_to_signed(words[i], 10, min, max, &v, NULL)) {
+            g_autofree char *quoted = g_strescape(words[i], NULL);
+
+            vfmigReportError(VFMIG_ERR_DATA_CORRUPT,
+                             _("daemon state file '%1$s': overhead sample '%2$s' is not %3$s"),
+                             stateFile, quoted, what);
+            return NULL;
+        }
+        g_array_append_val(arr, v);
+    }
+    return g_steal_pointer(&arr);
+}
+
+
 int
 vfmigDaemonLoadOverhead(const char *stateFile,
-                        GArray **samples)
+                        int64_t nowS,
+                        GArray **samples,
+                        GArray **dates,
+                        unsigned int *expired)
 {
     g_autoptr(GKeyFile) kf = g_key_file_new();
     g_autoptr(GError) gerr = NULL;
+    g_autoptr(GArray) us = NULL;
+    g_autoptr(GArray) at = NULL;
     g_autofree char *data = NULL;
-    g_autofree char *list = NULL;
-    g_auto(GStrv) words = NULL;
     size_t len;
-    size_t i;
+    guint i;
     int rc;
 
     *samples = g_array_new(FALSE, FALSE, sizeof(int64_t));
+    if (dates)
+        *dates = g_array_new(FALSE, FALSE, sizeof(int64_t));
+    if (expired)
+        *expired = 0;
     if ((rc = vfmigFileRead(_("daemon state file"), stateFile,
                             VFMIG_DAEMON_STATE_MAX, VFMIG_FILE_OPTIONAL,
                             &data, &len)) <= 0)
@@ -111,29 +157,39 @@ vfmigDaemonLoadOverhead(const char *stateFile,
                          stateFile, gerr->message);
         return -1;
     }
-    if (!(list = g_key_file_get_string(kf, "overhead", "samples-us", NULL)))
-        return 0;
-    words = g_strsplit(list, ",", 0);
-    for (i = 0; words[i]; i++) {
-        gint64 v;
+    if (!(us = vfmigDaemonLoadList(kf, stateFile, "samples-us",
+                                   -3600LL * G_USEC_PER_SEC,
+                                   3600LL * G_USEC_PER_SEC,
+                                   _("a number of microseconds"))) ||
+        !(at = vfmigDaemonLoadList(kf, stateFile, "sampled-at", 0, G_MAXINT64,
+                                   _("a time in seconds since 1970"))))
+        return -1;
 
-        if (!*g_strstrip(words[i]))
+    for (i = 0; i < us->len; i++) {
+        /* undated (written before samples aged): as if taken now, so
+         * that they age from here */
+        int64_t when = i < at->len ? g_array_index(at, int64_t, i) : nowS;
+
+        /* a clock set back: the sample counts as taken now */
+        if (when > nowS)
+            when = nowS;
+        if (nowS - when > VFMIG_DAEMON_OVERHEAD_MAX_AGE_S) {
+            if (expired)
+                (*expired)++;
             continue;
-        if (!g_ascii_string_to_signed(words[i], 10, -3600LL * G_USEC_PER_SEC,
-                                      3600LL * G_USEC_PER_SEC, &v, NULL)) {
-            g_autofree char *quoted = g_strescape(words[i], NULL);
-
-            vfmigReportError(VFMIG_ERR_DATA_CORRUPT,
-                             _("daemon state file '%1$s': overhead sample '%2$s' is not a number of microseconds"),
-                             stateFile, quoted);
-            return -1;
         }
-        g_array_append_val(*samples, v);
+        g_array_append_val(*samples, g_array_index(us, int64_t, i));
+        if (dates)
+            g_array_append_val(*dates, when);
     }
     /* keep the newest */
-    if ((*samples)->len > VFMIG_CONTROLLER_OVERHEAD_SAMPLES)
-        g_array_remove_range(*samples, 0,
-                             (*samples)->len - VFMIG_CONTROLLER_OVERHEAD_SAMPLES);
+    if ((*samples)->len > VFMIG_CONTROLLER_OVERHEAD_SAMPLES) {
+        guint drop = (*samples)->len - VFMIG_CONTROLLER_OVERHEAD_SAMPLES;
+
+        g_array_remove_range(*samples, 0, drop);
+        if (dates)
+            g_array_remove_range(*dates, 0, drop);
+    }
     return (*samples)->len > 0 ? 1 : 0;
 }
 
@@ -142,7 +198,8 @@ static int
 vfmigDaemonSaveOverhead(vfmigDaemon *d)
 {
     g_autoptr(GString) str = g_string_new("# virt-vfmigd: libvirt's switchover overhead on this host,\n"
-                                          "# learned from completed migrations (us)\n"
+                                          "# learned from completed migrations (us), and when\n"
+                                          "# (seconds since 1970); a sample counts for 24 hours\n"
                                           "[overhead]\nsamples-us=");
     g_autofree char *dir = NULL;
     guint i;
@@ -152,12 +209,51 @@ vfmigDaemonSaveOverhead(vfmigDaemon *d)
     for (i = 0; i < d->overhead->len; i++)
         g_string_append_printf(str, "%s%" PRId64, i ? "," : "",
                                g_array_index(d->overhead, int64_t, i));
+    g_string_append(str, "\nsampled-at=");
+    for (i = 0; i < d->overheadAt->len; i++)
+        g_string_append_printf(str, "%s%" PRId64, i ? "," : "",
+                               g_array_index(d->overheadAt, int64_t, i));
     g_string_append_c(str, '\n');
     dir = g_path_get_dirname(d->config->stateFile);
     if (vfmigFileMakeDir(_("daemon state directory"), dir) < 0 ||
         vfmigFileReplace(d->config->stateFile, str->str, str->len, 0644) < 0)
         return -1;
     return 0;
+}
+
+
+static int64_t
+vfmigDaemonNowS(vfmigDaemon *d)
+{
+    if (d->config->nowS)
+        return d->config->nowS(d->config->opaque);
+    return g_get_real_time() / G_USEC_PER_SEC;
+}
+
+
+/* Samples past their age go (a host whose learned overhead cancels every
+ * migration would otherwise learn nothing new, ever). */
+static void
+vfmigDaemonAgeOverhead(vfmigDaemon *d)
+{
+    int64_t now = vfmigDaemonNowS(d);
+    guint n = 0;
+
+    while (n < d->overheadAt->len &&
+           now - g_array_index(d->overheadAt, int64_t, n) >
+           VFMIG_DAEMON_OVERHEAD_MAX_AGE_S)
+        n++;
+    if (n == 0)
+        return;
+    g_array_remove_range(d->overhead, 0, n);
+    g_array_remove_range(d->overheadAt, 0, n);
+    vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_INFO,
+                      _("%1$u learned overhead sample(s) older than 24 hours forgotten; %2$u left"),
+                      n, d->overhead->len);
+    if (vfmigDaemonSaveOverhead(d) < 0)
+        vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_WARNING,
+                          _("cannot keep the learned overhead: %1$s"),
+                          vfmigGetLastErrorMessage());
 }
 
 
@@ -226,7 +322,11 @@ vfmigDaemonFinish(vfmigDaemon *d,
     if (s->phase == VFMIG_CONTROLLER_ABORTED) {
         const vfmigControllerStatus *last = vfmigControllerLastStep(ctl);
 
-        if (last && last->policy.reason == VFMIG_DOWNTIME_REASON_INITIAL_STUCK)
+        if (last && last->preflight)
+            vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_INFO,
+                              _("domain '%1$s': migration cancelled by the pre-flight, before QEMU sent anything: the floor of %2$" PRIu64 " ms (the devices' stop and resume latencies and libvirt's overhead) misses the target of %3$" PRIu64 " ms and the policy says abort; the source keeps running"),
+                              name, last->floorUs / 1000, targetMs);
+        else if (last && last->policy.reason == VFMIG_DOWNTIME_REASON_INITIAL_STUCK)
             vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_INFO,
                               _("domain '%1$s': migration cancelled: a device's initial data stopped draining, so QEMU could not switch over even at best effort; the source keeps running"),
                               name);
@@ -256,6 +356,14 @@ vfmigDaemonFinish(vfmigDaemon *d,
                           name);
         return;
     }
+    if (sw && sw->paused) {
+        /* no prediction to learn from: the guest chose its downtime */
+        vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_INFO,
+                          _("domain '%1$s': migrated; the guest was paused during the migration (virsh suspend, or Nova's force-complete), so the controller released it at once: downtime %2$" PRIu64 " ms (libvirt, counted from the pause), target %3$" PRIu64 " ms: %4$s"),
+                          name, s->stats.downtimeMs, targetMs,
+                          s->stats.downtimeMs <= targetMs ? _("met") : _("missed"));
+        return;
+    }
     if (!sw || sw->policy.predicted_us == VFMIG_DOWNTIME_UNKNOWN) {
         vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_INFO,
                           _("domain '%1$s': migrated; downtime %2$" PRIu64 " ms (libvirt), target %3$" PRIu64 " ms: %4$s; QEMU switched before the controller released it"),
@@ -273,9 +381,14 @@ vfmigDaemonFinish(vfmigDaemon *d,
         int64_t sample = (int64_t) s->stats.downtimeMs * 1000 -
             (int64_t) sw->policy.predicted_us;
 
+        int64_t at = vfmigDaemonNowS(d);
+
         g_array_append_val(d->overhead, sample);
-        if (d->overhead->len > VFMIG_CONTROLLER_OVERHEAD_SAMPLES)
+        g_array_append_val(d->overheadAt, at);
+        if (d->overhead->len > VFMIG_CONTROLLER_OVERHEAD_SAMPLES) {
             g_array_remove_index(d->overhead, 0);
+            g_array_remove_index(d->overheadAt, 0);
+        }
         if (vfmigDaemonSaveOverhead(d) < 0)
             vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_WARNING,
                               _("cannot keep the learned overhead: %1$s"),
@@ -333,6 +446,20 @@ vfmigDaemonStepSession(vfmigDaemon *d,
     s->errors = 0;
 
     line = vfmigControllerStepFormat(ctl, &st);
+    if (st.preflight)
+        vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_INFO,
+                          st.phase == VFMIG_CONTROLLER_ABORTED ?
+                          _("domain '%1$s': pre-flight: floor %2$" PRIu64 " ms (the devices' stop and resume latencies and libvirt's overhead) against a target of %3$" PRIu64 " ms: missed, cancelling") :
+                          st.floorUs + VFMIG_DOWNTIME_QEMU_LIMIT_MIN_MS * 1000 >
+                          vfmigSteerTargetUs(s->steer) ?
+                          _("domain '%1$s': pre-flight: floor %2$" PRIu64 " ms (the devices' stop and resume latencies and libvirt's overhead) against a target of %3$" PRIu64 " ms: missed; best effort, the switch will overshoot") :
+                          _("domain '%1$s': pre-flight: floor %2$" PRIu64 " ms (the devices' stop and resume latencies and libvirt's overhead) against a target of %3$" PRIu64 " ms: room left"),
+                          name, st.floorUs / 1000,
+                          vfmigSteerTargetUs(s->steer) / 1000);
+    if (st.paused && st.pausedUs == 0)
+        vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_INFO,
+                          _("domain '%1$s': the guest is paused (virsh suspend, or Nova's force-complete): its downtime runs already; released at once"),
+                          name);
     if (st.overwritten)
         vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_INFO,
                           _("domain '%1$s': another client set the downtime limit to %2$" PRIu64 " ms; the controller keeps %3$" PRIu64 " ms"),
@@ -403,6 +530,7 @@ vfmigDaemonConsider(vfmigDaemon *d,
                           virDomainGetName(dom));
     }
 
+    vfmigDaemonAgeOverhead(d);
     opts.paths = &d->config->paths;
     opts.overheadUs = vfmigDaemonOverheadUs(d);
     opts.loadUs = d->config->loadUs;
@@ -434,6 +562,15 @@ vfmigDaemonConsider(vfmigDaemon *d,
                       virDomainGetName(dom), vfmigSteerTargetUs(steer) / 1000,
                       opts.overheadUs / 1000,
                       d->overhead->len ? _(" (learned)") : _(" (configured)"));
+    if (d->overhead->len > 0 &&
+        opts.overheadUs + VFMIG_DOWNTIME_QEMU_LIMIT_MIN_MS * 1000 >
+        vfmigSteerTargetUs(steer))
+        vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_WARNING,
+                          _("domain '%1$s': the overhead learned from %2$u earlier migration(s), %3$" PRIu64 " ms, alone leaves nothing of the target of %4$" PRIu64 " ms: the pre-flight will judge it missed. The samples count for 24 hours; to forget them now, remove '%5$s' and restart virt-vfmigd"),
+                          virDomainGetName(dom), d->overhead->len,
+                          opts.overheadUs / 1000,
+                          vfmigSteerTargetUs(steer) / 1000,
+                          d->config->stateFile ? d->config->stateFile : "?");
     s = g_new0(vfmigDaemonSession, 1);
     s->steer = g_steal_pointer(&steer);
     s->phase = VFMIG_CONTROLLER_PHASE_LAST;
@@ -639,15 +776,26 @@ vfmigDaemonRun(const vfmigDaemonConfig *config,
     vfmigDaemon d = { .config = config, .completedCallback = -1 };
     unsigned int interval = config->intervalMs ? config->intervalMs :
                             VFMIG_DAEMON_INTERVAL_MS_DEFAULT;
+    unsigned int expired = 0;
     int timer = -1;
     int ret = -1;
     int rc;
 
     if (config->stateFile &&
-        (rc = vfmigDaemonLoadOverhead(config->stateFile, &d.overhead)) < 0)
+        (rc = vfmigDaemonLoadOverhead(config->stateFile, vfmigDaemonNowS(&d),
+                                      &d.overhead, &d.overheadAt,
+                                      &expired)) < 0)
         return -1;
-    if (!d.overhead)
+    if (!d.overhead) {
         d.overhead = g_array_new(FALSE, FALSE, sizeof(int64_t));
+        d.overheadAt = g_array_new(FALSE, FALSE, sizeof(int64_t));
+    }
+    /* every sample dated, the expired ones gone: as the file says next */
+    if (config->stateFile && (d.overhead->len > 0 || expired > 0) &&
+        vfmigDaemonSaveOverhead(&d) < 0)
+        vfmigDaemonReport(&d, VFMIG_DAEMON_REPORT_WARNING,
+                          _("cannot keep the learned overhead: %1$s"),
+                          vfmigGetLastErrorMessage());
 
     /* before libvirt: the guardian forks from a process without threads */
     if (!config->noGuardian && !(d.guard = vfmigGuardStart(config->uri)))
@@ -701,5 +849,6 @@ vfmigDaemonRun(const vfmigDaemonConfig *config,
     vfmigDaemonDisconnect(&d);
     vfmigGuardFree(d.guard);
     g_array_unref(d.overhead);
+    g_array_unref(d.overheadAt);
     return ret;
 }

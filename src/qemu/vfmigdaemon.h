@@ -33,6 +33,8 @@
 
 #define VFMIG_DAEMON_INTERVAL_MS_DEFAULT 200
 #define VFMIG_DAEMON_STATE_FILE "/var/lib/vfmig/vfmigd.state"
+/* How long a learned overhead sample counts, s. */
+#define VFMIG_DAEMON_OVERHEAD_MAX_AGE_S (24 * 3600)
 /* The most a state file may hold. */
 #define VFMIG_DAEMON_STATE_MAX (64 * 1024)
 
@@ -56,6 +58,9 @@ struct _vfmigDaemonConfig {
     bool noGuardian;
     vfmigDevCtlPaths paths;
     vfmigDaemonReportFunc report;
+    /* The wall clock, s since 1970, for the learned samples' age; NULL:
+     * the system's (the tests inject theirs). */
+    int64_t (*nowS)(void *opaque);
     void *opaque;
 };
 
@@ -68,8 +73,18 @@ struct _vfmigDaemonConfig {
 int vfmigDaemonRun(const vfmigDaemonConfig *config,
                    volatile sig_atomic_t *quit);
 
-/* The overhead the samples of @stateFile give, us: 1 when read, 0 when
- * there is none, -1 with an error (for `virt-vfmigd --show-overhead` and
- * the tests). */
+/*
+ * The learned overhead samples of @stateFile (int64_t us, oldest first)
+ * that are at most VFMIG_DAEMON_OVERHEAD_MAX_AGE_S old at @nowS (s since
+ * 1970), with when each was taken into *@dates (int64_t s; NULL: not
+ * wanted) and how many were too old into *@expired (NULL: not wanted).
+ * A sample without a date (a file of an older virt-vfmigd) counts as
+ * taken at @nowS.  Returns 1 when there are samples, 0 when there are
+ * none, -1 with an error (for virt-vfmigd, `virt-vfmig migrate` and the
+ * tests).
+ */
 int vfmigDaemonLoadOverhead(const char *stateFile,
-                            GArray **samples);
+                            int64_t nowS,
+                            GArray **samples,
+                            GArray **dates,
+                            unsigned int *expired);

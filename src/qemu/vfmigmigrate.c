@@ -164,6 +164,16 @@ vfmigMigrateWait(vfmigMigrateCall *call,
 }
 
 
+static char *
+vfmigMigrateMs(uint64_t us)
+{
+    if (us == VFMIG_DOWNTIME_UNKNOWN)
+        return g_strdup(_("unknown"));
+    return g_strdup_printf(_("%1$" PRIu64 ".%2$03" PRIu64 " ms"),
+                           us / 1000, us % 1000);
+}
+
+
 /* ---- setting up ---- */
 
 static void
@@ -179,7 +189,8 @@ vfmigMigrateOverhead(const vfmigMigrateOptions *opts,
         r->overheadSource = VFMIG_MIGRATE_OVERHEAD_OPTION;
         return;
     }
-    if ((rc = vfmigDaemonLoadOverhead(file, &samples)) < 0) {
+    if ((rc = vfmigDaemonLoadOverhead(file, g_get_real_time() / G_USEC_PER_SEC,
+                                      &samples, NULL, NULL)) < 0) {
         g_ptr_array_add(r->warnings,
                         g_strdup_printf(_("libvirt's overhead is taken as 0 ms: %1$s"),
                                         vfmigGetLastErrorMessage()));
@@ -467,6 +478,24 @@ vfmigMigrate(virConnectPtr conn G_GNUC_UNUSED,
     if (vfmigMigrateSwitchoverBandwidth(dom, steer, opts, r) < 0)
         return -1;
 
+    /* the pre-flight: a floor that alone misses the target under 'abort'
+     * starts nothing */
+    if ((rc = vfmigControllerPreflight(vfmigSteerController(steer),
+                                       &r->floorUs)) < 0)
+        return -1;
+    r->hasFloor = true;
+    r->floorMisses = rc == 0;
+    if (r->floorMisses &&
+        r->onFailure == VFMIG_DOMAIN_POLICY_ON_FAILURE_ABORT) {
+        g_autofree char *floor = vfmigMigrateMs(r->floorUs);
+
+        r->result = VFMIG_MIGRATE_ABORTED;
+        r->error = g_strdup_printf(_("not started: the pre-flight's floor of %1$s (the devices' stop and resume latencies and libvirt's overhead) misses the target of %2$" PRIu64 " ms, and the policy says abort"),
+                                   floor, r->targetUs / 1000);
+        *report = g_steal_pointer(&r);
+        return 0;
+    }
+
     if (!(dconn = virConnectOpen(destURI))) {
         vfmigReportError(VFMIG_ERR_LIBVIRT,
                          _("cannot connect to the destination '%1$s': %2$s"),
@@ -493,6 +522,10 @@ vfmigMigrate(virConnectPtr conn G_GNUC_UNUSED,
                 vfmigMigrateOverheadSourceToString(r->overheadSource),
                 r->switchoverMiBps,
                 vfmigMigrateSwitchoverBwToString(r->switchoverBw));
+
+    /* QEMU must not switch by itself before the first step */
+    if (vfmigControllerArm(vfmigSteerController(steer)) < 0)
+        goto cleanup;
 
     t0 = g_get_monotonic_time();
     if (opts->timeoutS)
@@ -540,6 +573,9 @@ vfmigMigrate(virConnectPtr conn G_GNUC_UNUSED,
     } else if (jobSeen) {
         /* the step that sees the job over */
         vfmigMigrateStep(steer, opts, t0, r, &firstError);
+    } else if (vfmigSteerRelease(steer) < 0) {
+        /* no job: the hold armed for it goes */
+        VFMIG_DEBUG("%s", vfmigGetLastErrorMessage());
     }
     vfmigMigrateCollect(steer, t0, r);
     /* a step that failed as the domain left is no news */
@@ -630,6 +666,15 @@ vfmigMigrateReportFormatJSON(const vfmigMigrateReport *r)
     else
         vfmigJSONString(w, "job-elapsed-ms", NULL);
 
+    if (r->hasFloor) {
+        vfmigJSONBeginObject(w, "preflight");
+        vfmigJSONUInt(w, "floor-us", r->floorUs);
+        vfmigJSONBool(w, "misses-target", r->floorMisses);
+        vfmigJSONEndObject(w);
+    } else {
+        vfmigJSONString(w, "preflight", NULL);
+    }
+
     vfmigJSONBeginObject(w, "overhead");
     vfmigJSONUInt(w, "us", r->overheadUs);
     vfmigJSONString(w, "source",
@@ -719,16 +764,6 @@ vfmigMigrateFieldTake(GString *out,
 }
 
 
-static char *
-vfmigMigrateMs(uint64_t us)
-{
-    if (us == VFMIG_DOWNTIME_UNKNOWN)
-        return g_strdup(_("unknown"));
-    return g_strdup_printf(_("%1$" PRIu64 ".%2$03" PRIu64 " ms"),
-                           us / 1000, us % 1000);
-}
-
-
 char *
 vfmigMigrateReportFormatText(const vfmigMigrateReport *r)
 {
@@ -768,6 +803,15 @@ vfmigMigrateReportFormatText(const vfmigMigrateReport *r)
     }
     if (met >= 0)
         vfmigMigrateField(out, _("Target met"), met ? _("yes") : _("no"));
+    if (r->hasFloor) {
+        g_autofree char *floor = vfmigMigrateMs(r->floorUs);
+
+        vfmigMigrateFieldTake(out, _("Pre-flight"),
+                              g_strdup_printf(r->floorMisses ?
+                                              _("floor %1$s: misses the target") :
+                                              _("floor %1$s: leaves room for the target"),
+                                              floor));
+    }
     vfmigMigrateFieldTake(out, _("Total time"),
                           g_strdup_printf(_("%1$" PRIu64 " ms"), r->totalMs));
     vfmigMigrateFieldTake(out, _("Overhead"),

@@ -109,6 +109,11 @@ struct _vfmigMigrateReport {
     uint64_t switchoverMiBps;       /* given to libvirt; 0: none */
     char *switchoverDevice;         /* the VF without dirty tracking (AUTO) */
 
+    bool hasFloor;                  /* the pre-flight ran */
+    uint64_t floorUs;               /* its floor: the devices' latencies
+                                     * and libvirt's overhead */
+    bool floorMisses;               /* the floor alone misses the target */
+
     uint64_t totalMs;               /* the migrate call's wall time */
     unsigned int steps;
     unsigned int stepErrors;

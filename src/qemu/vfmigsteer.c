@@ -22,6 +22,7 @@
 #include "vfmigi18n.h"
 #include "vfmiglog.h"
 #include "vfmignodedevprobe.h"
+#include "vfmigsysfs.h"
 
 typedef struct _vfmigSteerDevice vfmigSteerDevice;
 struct _vfmigSteerDevice {
@@ -51,6 +52,27 @@ vfmigSteerReportLibvirt(const char *what,
 {
     vfmigReportError(VFMIG_ERR_LIBVIRT, _("%1$s of domain '%2$s' failed: %3$s"),
                      what, domain, virGetLastErrorMessage());
+}
+
+
+/* Whether the guest is paused, by someone other than the migration's
+ * own switchover (virsh suspend, Nova's force-complete). */
+static bool
+vfmigSteerPausedByUser(vfmigSteer *steer)
+{
+    int state;
+    int reason;
+
+    if (virDomainGetState(steer->dom, &state, &reason, 0) < 0) {
+        VFMIG_DEBUG("domain %s: no state: %s", steer->name,
+                    virGetLastErrorMessage());
+        return false;
+    }
+    return state == VIR_DOMAIN_PAUSED &&
+        reason != VIR_DOMAIN_PAUSED_MIGRATION &&
+        reason != VIR_DOMAIN_PAUSED_POSTCOPY &&
+        reason != VIR_DOMAIN_PAUSED_POSTCOPY_FAILED &&
+        reason != VIR_DOMAIN_PAUSED_STARTING_UP;
 }
 
 
@@ -109,6 +131,7 @@ vfmigSteerGetJob(void *opaque,
     job->bandwidth = bps;
     job->elapsedMs = elapsed;
     job->migrating = total > 0 && processed > 0;
+    job->paused = vfmigSteerPausedByUser(steer);
     ret = 1;
 
  cleanup:
@@ -204,12 +227,37 @@ vfmigSteerAbort(void *opaque)
 }
 
 
+static int
+vfmigSteerHoldDevices(void *opaque,
+                      unsigned int leaseMs)
+{
+    vfmigSteer *steer = opaque;
+    g_autofree char *value = g_strdup_printf("%u", leaseMs);
+    int ret = steer->ndevices > 0 ? 1 : 0;
+    size_t i;
+
+    for (i = 0; i < steer->ndevices; i++) {
+        g_autofree char *dev = vfmigSysfsPCIDevicePath(steer->paths.probe.sysfsRoot,
+                                                       steer->devices[i].address);
+        g_autofree char *dir = g_build_filename(dev, "vfio_migration", NULL);
+        int rc;
+
+        if ((rc = vfmigSysfsWriteAttrPath(dir, "hold_ms", true, value)) < 0)
+            return -1;
+        if (rc == 0)
+            ret = 0;
+    }
+    return ret;
+}
+
+
 static const vfmigControllerOps vfmigSteerOps = {
     .getJob = vfmigSteerGetJob,
     .getDevices = vfmigSteerGetDevices,
     .getMaxDowntime = vfmigSteerGetMaxDowntime,
     .setMaxDowntime = vfmigSteerSetMaxDowntime,
     .abortJob = vfmigSteerAbort,
+    .holdDevices = vfmigSteerHoldDevices,
 };
 
 

@@ -135,6 +135,40 @@ vfmigSysfsReadAttrPath(const char *dir,
 
 
 int
+vfmigSysfsWriteAttrPath(const char *dir,
+                        const char *name,
+                        bool optional,
+                        const char *value)
+{
+    g_autofree char *path = g_build_filename(dir, name, NULL);
+    size_t len = strlen(value);
+    ssize_t n;
+    int fd;
+
+    if ((fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+        int err = errno;
+
+        if (err == ENOENT && optional)
+            return 0;
+        vfmigReportSystemError(err, _("cannot open the sysfs attribute '%1$s' for writing"),
+                               path);
+        return -1;
+    }
+    n = write(fd, value, len);
+    if (n < 0 || (size_t) n != len) {
+        int err = n < 0 ? errno : EIO;
+
+        vfmigReportSystemError(err, _("cannot write '%1$s' to the sysfs attribute '%2$s'"),
+                               value, path);
+        close(fd);
+        return -1;
+    }
+    close(fd);
+    return 1;
+}
+
+
+int
 vfmigSysfsReadU64(int dirfd,
                   const char *dir,
                   const char *name,

@@ -50,6 +50,17 @@ int vfmigSysfsReadAttrPath(const char *dir,
                            char *buf,
                            size_t size);
 
+/*
+ * Writes @value to the attribute @name of the directory @dir, in one
+ * write().  Returns 1 when written; 0 when the attribute does not exist
+ * and @optional (nothing reported); -1 with an error that names the file
+ * and what the kernel answered.
+ */
+int vfmigSysfsWriteAttrPath(const char *dir,
+                            const char *name,
+                            bool optional,
+                            const char *value);
+
 /* Like vfmigSysfsReadAttr, a decimal number up to @max. */
 int vfmigSysfsReadU64(int dirfd,
                       const char *dir,

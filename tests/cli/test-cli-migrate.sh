@@ -163,6 +163,35 @@ check "--overhead-ms overrides the learned overhead" 1 "" "failed" -- \
     -c "$src" migrate pol "$dst" --json --overhead-ms 0
 result "the JSON report: the option's 0 ms" json_ok 'assert d["overhead"]=={"us":0,"source":"option"}'
 result "the state file was only read" grep -qx 'samples-us=100000,300000,200000' "$VFMIG_DAEMON_STATE_FILE"
+# the pre-flight: a floor that alone misses an 'abort' target starts
+# nothing (the destination is not even asked: it does not exist)
+check "pre-flight: libvirt's overhead alone misses the target under abort" 1 \
+    "^Error: +not started: the pre-flight's floor of 600.000 ms \(the devices' stop and resume latencies and libvirt's overhead\) misses the target of 500 ms, and the policy says abort$" \
+    "the migration of domain 'pol' was cancelled: the downtime target of 500 ms cannot be met" -- \
+    -c "$src" migrate pol "qemu+unix:///system?socket=$tmp/nowhere" --overhead-ms 600
+result "its report says aborted, the floor missed" grep -Eq '^Pre-flight: +floor 600.000 ms: misses the target$' "$tmp/out"
+echo 900000 > "$m/stop_latency_us"
+check "pre-flight under best effort: the migration starts" 1 "" "failed" -- \
+    -c "$src" migrate polvf "$dst" --json --overhead-ms 0
+result "the JSON report: the VF's latency is the floor, and it misses the target" \
+    json_ok 'assert d["preflight"]=={"floor-us":900000,"misses-target":True}, d["preflight"]; assert d["result"]=="failed"'
+echo 0 > "$m/stop_latency_us"
+
+# samples count for 24 hours: older ones teach nothing
+now_s=$(date +%s)
+printf '[overhead]\nsamples-us=900000,800000,100000\nsampled-at=1000,%s,%s\n' \
+    $(( now_s - 90000 )) $(( now_s - 60 )) > "$VFMIG_DAEMON_STATE_FILE"
+check "learned samples older than 24 hours are not used" 1 "" "failed" -- -c "$src" migrate pol "$dst" --json
+result "the JSON report: only the sample of the last 24 hours" \
+    json_ok 'assert d["overhead"]=={"us":100000,"source":"learned"}, d["overhead"]'
+printf '[overhead]\nsamples-us=900000\nsampled-at=1000\n' > "$VFMIG_DAEMON_STATE_FILE"
+check "only expired samples: nothing learned" 1 "" "failed" -- -c "$src" migrate pol "$dst" --json
+result "the JSON report: no learned overhead" \
+    json_ok 'assert d["overhead"]=={"us":0,"source":"none"}, d["overhead"]'
+printf '[overhead]\nsamples-us=900000\nsampled-at=yesterday\n' > "$VFMIG_DAEMON_STATE_FILE"
+check "a corrupt sample date: a warning, overhead 0" 1 "^Result: +failed$" \
+    "warning: libvirt's overhead is taken as 0 ms: daemon state file '.*vfmigd.state': overhead sample 'yesterday' is not a time in seconds since 1970" -- \
+    -c "$src" migrate pol "$dst"
 printf '[overhead]\nsamples-us=12,abc\n' > "$VFMIG_DAEMON_STATE_FILE"
 check "a corrupt state file: a warning, overhead 0" 1 "^Result: +failed$" \
     "warning: libvirt's overhead is taken as 0 ms: daemon state file '.*vfmigd.state': overhead sample 'abc' is not a number" -- \

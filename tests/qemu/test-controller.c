@@ -8,7 +8,11 @@
  * dirty bytes) fit in bandwidth x downtime-limit and, with switchover-ack,
  * no device has initial data left.  The downtime it then causes is the
  * pending bytes' transfer plus the devices' stop and resume latencies plus
- * libvirt's own overhead.  The real QEMU and libvirt steer the same way
+ * libvirt's own overhead.  Like QEMU's, the rule also fires when nothing
+ * at all is pending, whatever the limit; a device that holds (the
+ * drivers' vfio_migration/hold_ms lease) adds VFMIG_SIM_HOLD_BYTES to
+ * the pending bytes, as MIG_DATA_SIZE does for QEMU.  The real QEMU and
+ * libvirt steer the same way
  * in the VM suite (tests/vm/suites/vfmigd.sh).
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
@@ -24,6 +28,7 @@
 #define MS 1000ULL                  /* us */
 #define TICK (100 * MS)
 #define MIB (1024ULL * 1024ULL)
+#define VFMIG_SIM_HOLD_BYTES (1ULL << 50)  /* the drivers' VFMIG_HOLD_BYTES */
 
 typedef struct _testSim testSim;
 struct _testSim {
@@ -52,6 +57,15 @@ struct _testSim {
     unsigned int heldWithInitial;   /* steps that released while initial
                                      * data remained */
     bool failGet;
+
+    /* the device's hold (vfio_migration/hold_ms) */
+    bool canHold;                   /* the driver has it */
+    uint64_t holdUntilUs;           /* lease end; 0: not held */
+    unsigned int holdWrites;
+    unsigned int heldTicks;         /* QEMU iterations the hold bound */
+    bool failHold;
+    bool paused;                    /* the guest paused during the job:
+                                     * the devices in STOP_COPY */
 
     /* Nova: overwrites the limit every novaEvery ticks */
     unsigned int novaEvery;
@@ -90,6 +104,7 @@ testSimGetJob(void *opaque,
     job->ramRemaining = sim->ramRemaining;
     job->ramDirtyRate = sim->ramDirtyRate;
     job->bandwidth = sim->bandwidth;
+    job->paused = sim->paused;
     return 1;
 }
 
@@ -103,7 +118,8 @@ testSimGetDevices(void *opaque,
 
     g_assert_cmpuint(ndevices, ==, 1);
     g_free(devices[0].state);
-    devices[0].state = g_strdup(sim->switched ? "STOP_COPY" : "PRE_COPY");
+    devices[0].state = g_strdup(sim->switched || sim->paused ?
+                                "STOP_COPY" : "PRE_COPY");
     devices[0].known = true;
     devices[0].sample.initial_bytes = sim->initial;
     devices[0].sample.dirty_bytes = sim->dirty;
@@ -147,12 +163,39 @@ testSimAbort(void *opaque)
 }
 
 
+static int
+testSimHoldDevices(void *opaque,
+                   unsigned int leaseMs)
+{
+    testSim *sim = opaque;
+
+    if (sim->failHold) {
+        vfmigReportError(VFMIG_ERR_SYSTEM_ERROR, "%s", "hold_ms: permission denied");
+        return -1;
+    }
+    if (!sim->canHold)
+        return 0;
+    sim->holdWrites++;
+    sim->holdUntilUs = leaseMs ? sim->nowUs + leaseMs * MS : 0;
+    return 1;
+}
+
+
+/* Only a device in pre-copy holds (a paused guest's are in STOP_COPY). */
+static bool
+testSimHeld(const testSim *sim)
+{
+    return sim->holdUntilUs > sim->nowUs && !sim->paused;
+}
+
+
 static const vfmigControllerOps testSimOps = {
     .getJob = testSimGetJob,
     .getDevices = testSimGetDevices,
     .getMaxDowntime = testSimGetMaxDowntime,
     .setMaxDowntime = testSimSetMaxDowntime,
     .abortJob = testSimAbort,
+    .holdDevices = testSimHoldDevices,
 };
 
 
@@ -188,9 +231,10 @@ static void
 testSimAdvance(testSim *sim)
 {
     uint64_t budget = sim->bandwidth * (TICK / MS) / 1000;
-    uint64_t dirtied = sim->ramDirtyRate * (TICK / MS) / 1000;
-    uint64_t devDirtied = 256 * 1024 * (TICK / MS) / 1000;
-    uint64_t floor = sim->ramDirtyRate / 10;    /* what a pass leaves */
+    uint64_t dirtied = sim->paused ? 0 : sim->ramDirtyRate * (TICK / MS) / 1000;
+    uint64_t devDirtied = sim->paused ? 0 : 256 * 1024 * (TICK / MS) / 1000;
+    uint64_t floor = sim->paused ? 0 : sim->ramDirtyRate / 10; /* what a
+                                                                 * pass leaves */
     uint64_t n;
 
     sim->ticks++;
@@ -213,8 +257,13 @@ testSimAdvance(testSim *sim)
     if (sim->initial == 0)
         sim->dirty += devDirtied / 4;
 
-    /* QEMU's rule */
-    if (testSimPending(sim) * 1000 <= sim->bandwidth * sim->limitMs &&
+    /* QEMU's rule, with MIG_DATA_SIZE's answer while the device holds */
+    if (testSimHeld(sim))
+        sim->heldTicks++;
+    if ((testSimPending(sim) == 0 ||
+         (testSimPending(sim) +
+          (testSimHeld(sim) ? VFMIG_SIM_HOLD_BYTES : 0)) * 1000 <=
+         sim->bandwidth * sim->limitMs) &&
         (!sim->switchoverAck || sim->initial == 0)) {
         sim->switched = true;
         sim->downtimeUs = testSimPending(sim) * 1000000 / sim->bandwidth +
@@ -519,6 +568,221 @@ testQEMUSwitchesWhileHeld(void)
 }
 
 
+/* An idle guest whose controller stalls (a loaded host, a slow libvirt
+ * call) after its first step: with a device that holds, QEMU cannot
+ * switch by itself however little is left and at any limit (another
+ * client asks for 2000 s); the controller's next step decides and lets
+ * go.  With the limit alone QEMU switches during the stall. */
+static void
+testDeviceHoldBinds(void)
+{
+    testSim sim;
+    g_autoptr(vfmigController) ctl = NULL;
+    g_autoptr(vfmigController) ctl2 = NULL;
+    vfmigControllerStatus st;
+    unsigned int i;
+
+    testSimInit(&sim);
+    sim.ramDirtyRate = 0;
+    sim.canHold = true;
+    sim.novaEvery = 3;
+    sim.novaMs = 2000000;
+    ctl = testController(&sim, 300, VFMIG_DOWNTIME_ON_FAILURE_ABORT, 0, 0);
+    g_assert_cmpint(vfmigControllerStep(ctl, sim.nowUs, &st), ==, 0);
+    g_assert_cmpint(st.phase, ==, VFMIG_CONTROLLER_WAITING);
+    g_assert_cmpint(st.hold, ==, VFMIG_CONTROLLER_HOLD_DEVICES);
+    g_assert_cmpuint(sim.holdUntilUs, ==,
+                     sim.nowUs + VFMIG_CONTROLLER_HOLD_LEASE_MS * MS);
+    for (i = 0; i < 40; i++)
+        testSimAdvance(&sim);
+    g_assert_false(sim.switched);
+    g_assert_cmpuint(sim.heldTicks, ==, 40 - sim.prepTicks);
+    g_assert_cmpuint(testSimPending(&sim), <, 64 * 1024);
+    /* the controller is back: it releases, QEMU switches */
+    g_assert_cmpint(testSimRun(&sim, ctl, 100), ==, VFMIG_CONTROLLER_ENDED);
+    g_assert_true(sim.switched);
+    g_assert_cmpint(vfmigControllerSwitchStep(ctl)->phase, ==,
+                    VFMIG_CONTROLLER_RELEASED);
+    g_assert_cmpuint(sim.holdUntilUs, ==, 0);     /* let go */
+
+    /* the limit only */
+    testSimInit(&sim);
+    sim.ramDirtyRate = 0;
+    ctl2 = testController(&sim, 300, VFMIG_DOWNTIME_ON_FAILURE_ABORT, 0, 0);
+    g_assert_cmpint(vfmigControllerStep(ctl2, sim.nowUs, &st), ==, 0);
+    g_assert_cmpint(st.hold, ==, VFMIG_CONTROLLER_HOLD_LIMIT);
+    for (i = 0; i < 40; i++)
+        testSimAdvance(&sim);
+    g_assert_true(sim.switched);
+}
+
+
+/* The pre-flight: latencies and libvirt's overhead that alone miss the
+ * target cancel the job at the first step, before QEMU sent anything;
+ * under best effort the job goes on, and the floor is reported. */
+static void
+testPreflight(void)
+{
+    testSim sim;
+    g_autoptr(vfmigController) ctl = NULL;
+    g_autoptr(vfmigController) ctl2 = NULL;
+    g_autoptr(vfmigController) ctl3 = NULL;
+    vfmigControllerStatus st;
+    uint64_t floorUs;
+
+    /* 250 + 50 ms of device latency against 300 ms */
+    testSimInit(&sim);
+    sim.canHold = true;
+    sim.stopLatUs = 250 * MS;
+    ctl = testController(&sim, 300, VFMIG_DOWNTIME_ON_FAILURE_ABORT, 0, 0);
+    g_assert_cmpint(vfmigControllerStep(ctl, sim.nowUs, &st), ==, 0);
+    g_assert_cmpint(st.phase, ==, VFMIG_CONTROLLER_ABORTED);
+    g_assert_true(st.preflight);
+    g_assert_cmpuint(st.floorUs, ==, 300 * MS);
+    g_assert_cmpint(st.policy.reason, ==, VFMIG_DOWNTIME_REASON_LATENCY);
+    g_assert_true(sim.aborted);
+    g_assert_cmpuint(sim.ticks, ==, 0);
+    g_assert_cmpuint(sim.holdUntilUs, ==, 0);
+
+    /* 100 ms of latency and 250 ms learned overhead: the same */
+    testSimInit(&sim);
+    ctl2 = testController(&sim, 300, VFMIG_DOWNTIME_ON_FAILURE_ABORT,
+                          250 * MS, 0);
+    g_assert_cmpint(vfmigControllerPreflight(ctl2, &floorUs), ==, 0);
+    g_assert_cmpuint(floorUs, ==, 350 * MS);
+
+    /* best effort: goes on, held */
+    testSimInit(&sim);
+    sim.canHold = true;
+    sim.stopLatUs = 250 * MS;
+    ctl3 = testController(&sim, 300, VFMIG_DOWNTIME_ON_FAILURE_SWITCH, 0, 0);
+    g_assert_cmpint(vfmigControllerStep(ctl3, sim.nowUs, &st), ==, 0);
+    g_assert_cmpint(st.phase, ==, VFMIG_CONTROLLER_WAITING);
+    g_assert_true(st.preflight);
+    g_assert_false(sim.aborted);
+    g_assert_cmpint(st.hold, ==, VFMIG_CONTROLLER_HOLD_DEVICES);
+    /* judged once */
+    testSimAdvance(&sim);
+    g_assert_cmpint(vfmigControllerStep(ctl3, sim.nowUs, &st), ==, 0);
+    g_assert_false(st.preflight);
+}
+
+
+/* The guest paused during the migration (virsh suspend, Nova's
+ * force-complete): the devices went to STOP_COPY and hold nothing; the
+ * controller releases at once whatever the policy says, and QEMU
+ * switches at its next iteration. */
+static void
+testPausedReleased(void)
+{
+    testSim sim;
+    g_autoptr(vfmigController) ctl = NULL;
+    vfmigControllerStatus st;
+    unsigned int i;
+
+    testSimInit(&sim);
+    sim.canHold = true;
+    sim.ramDirtyRate = 400 * MIB;   /* never converges */
+    ctl = testController(&sim, 300, VFMIG_DOWNTIME_ON_FAILURE_ABORT, 0, 0);
+    for (i = 0; i < 8; i++) {
+        g_assert_cmpint(vfmigControllerStep(ctl, sim.nowUs, &st), ==, 0);
+        g_assert_cmpint(st.phase, !=, VFMIG_CONTROLLER_ABORTED);
+        testSimAdvance(&sim);
+    }
+    g_assert_false(sim.switched);
+    sim.paused = true;
+    g_assert_cmpint(vfmigControllerStep(ctl, sim.nowUs, &st), ==, 0);
+    g_assert_cmpint(st.phase, ==, VFMIG_CONTROLLER_RELEASED);
+    g_assert_true(st.paused);
+    g_assert_cmpuint(st.pausedUs, ==, 0);
+    g_assert_cmpuint(sim.limitMs, ==, VFMIG_DOWNTIME_QEMU_LIMIT_MAX_MS);
+    g_assert_cmpuint(sim.holdUntilUs, ==, 0);
+    testSimAdvance(&sim);
+    g_assert_true(sim.switched);
+    g_assert_false(sim.aborted);
+    g_assert_true(vfmigControllerSwitchStep(ctl)->paused);
+}
+
+
+/* The lease runs out when nobody renews it (the controller died): QEMU
+ * is free again and switches by its own rule. */
+static void
+testDeviceHoldLease(void)
+{
+    testSim sim;
+    g_autoptr(vfmigController) ctl = NULL;
+    vfmigControllerStatus st;
+    unsigned int i;
+
+    testSimInit(&sim);
+    sim.ramDirtyRate = 0;
+    sim.canHold = true;
+    ctl = testController(&sim, 300, VFMIG_DOWNTIME_ON_FAILURE_ABORT, 0, 0);
+    g_assert_cmpint(vfmigControllerStep(ctl, sim.nowUs, &st), ==, 0);
+    for (i = 0; i < VFMIG_CONTROLLER_HOLD_LEASE_MS / (TICK / MS) - 1; i++)
+        testSimAdvance(&sim);
+    g_assert_false(sim.switched);
+    for (i = 0; i < 3 && !sim.switched; i++)
+        testSimAdvance(&sim);
+    g_assert_true(sim.switched);
+}
+
+
+/* Released: the limit that makes QEMU switch is set and the hold goes;
+ * QEMU switches then, and the target is met. */
+static void
+testDeviceHoldReleased(void)
+{
+    testSim sim;
+    g_autoptr(vfmigController) ctl = NULL;
+
+    testSimInit(&sim);
+    sim.canHold = true;
+    ctl = testController(&sim, 300, VFMIG_DOWNTIME_ON_FAILURE_ABORT, 0, 0);
+    g_assert_cmpint(testSimRun(&sim, ctl, 2000), ==, VFMIG_CONTROLLER_ENDED);
+    g_assert_true(sim.switched);
+    g_assert_cmpuint(sim.downtimeUs, <=, 300 * MS);
+    g_assert_cmpuint(sim.holdUntilUs, ==, 0);
+    g_assert_cmpint(vfmigControllerSwitchStep(ctl)->phase, ==,
+                    VFMIG_CONTROLLER_RELEASED);
+}
+
+
+/* Armed before the job exists, QEMU's first iteration is held already;
+ * a controller that stops steering lets go; a failed write is an error. */
+static void
+testDeviceHoldArm(void)
+{
+    testSim sim;
+    g_autoptr(vfmigController) ctl = NULL;
+    g_autoptr(vfmigController) ctl2 = NULL;
+    vfmigControllerStatus st;
+
+    testSimInit(&sim);
+    sim.canHold = true;
+    sim.prepTicks = 0;
+    sim.ramDirtyRate = 0;
+    sim.initial = 0;
+    ctl = testController(&sim, 300, VFMIG_DOWNTIME_ON_FAILURE_ABORT, 0, 0);
+    g_assert_cmpint(vfmigControllerArm(ctl), ==, 1);
+    g_assert_true(testSimHeld(&sim));
+    /* QEMU iterates before the controller's first step */
+    sim.ramRemaining = 0;
+    testSimAdvance(&sim);
+    g_assert_false(sim.switched);
+    g_assert_cmpint(vfmigControllerStep(ctl, sim.nowUs, &st), ==, 0);
+    g_assert_cmpint(vfmigControllerRelease(ctl), ==, 0);
+    g_assert_false(testSimHeld(&sim));
+
+    testSimInit(&sim);
+    ctl2 = testController(&sim, 300, VFMIG_DOWNTIME_ON_FAILURE_ABORT, 0, 0);
+    g_assert_cmpint(vfmigControllerArm(ctl2), ==, 0);   /* cannot hold */
+    sim.failHold = true;
+    g_assert_cmpint(vfmigControllerStep(ctl2, sim.nowUs, &st), ==, -1);
+    g_assert_cmpstr(vfmigGetLastErrorMessage(), ==, "hold_ms: permission denied");
+}
+
+
 static void
 testErrors(void)
 {
@@ -618,6 +882,12 @@ main(int argc,
     g_test_add_func("/controller/adopt-held", testAdoptHeld);
     g_test_add_func("/controller/qemu-switches-while-held",
                     testQEMUSwitchesWhileHeld);
+    g_test_add_func("/controller/device-hold/binds", testDeviceHoldBinds);
+    g_test_add_func("/controller/device-hold/lease", testDeviceHoldLease);
+    g_test_add_func("/controller/preflight", testPreflight);
+    g_test_add_func("/controller/paused-released", testPausedReleased);
+    g_test_add_func("/controller/device-hold/released", testDeviceHoldReleased);
+    g_test_add_func("/controller/device-hold/arm", testDeviceHoldArm);
     g_test_add_func("/controller/errors", testErrors);
     g_test_add_func("/controller/overhead-exceeds-target",
                     testOverheadExceedsTarget);

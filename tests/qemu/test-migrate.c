@@ -49,6 +49,8 @@ testReportMigrated(void)
     r->downtimeMs = 1034;
     r->downtimeFromDestination = true;
     r->jobElapsedMs = 21000;
+    r->hasFloor = true;
+    r->floorUs = 100250;
     r->nphases = 3;
     r->phases = g_new0(vfmigMigratePhase, 3);
     r->phases[0] = (vfmigMigratePhase) { VFMIG_CONTROLLER_WAITING, 0 };
@@ -88,6 +90,10 @@ testJSONMigrated(void)
         "  \"met\": true,\n"
         "  \"total-ms\": 21345,\n"
         "  \"job-elapsed-ms\": 21000,\n"
+        "  \"preflight\": {\n"
+        "    \"floor-us\": 100250,\n"
+        "    \"misses-target\": false\n"
+        "  },\n"
         "  \"overhead\": {\n"
         "    \"us\": 150000,\n"
         "    \"source\": \"learned\"\n"
@@ -202,6 +208,7 @@ testText(void)
     g_assert_nonnull(strstr(text, "Predicted:             912.345 ms at the switch (762.345 ms and libvirt's overhead 150.000 ms)\n"));
     g_assert_nonnull(strstr(text, "Target met:            yes\n"));
     g_assert_nonnull(strstr(text, "Total time:            21345 ms\n"));
+    g_assert_nonnull(strstr(text, "Pre-flight:            floor 100.250 ms: leaves room for the target\n"));
     g_assert_nonnull(strstr(text, "Overhead:              150 ms (learned)\n"));
     g_assert_nonnull(strstr(text, "Switchover bandwidth:  32000 MiB/s: 0000:00:05.0 has no device dirty tracking, so QEMU counts all guest RAM (64 MiB) dirty"));
     g_assert_nonnull(strstr(text, "Switch:                after 17800 ms: limit 812 ms (switch-over, converged)\n"));

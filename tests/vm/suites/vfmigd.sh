@@ -17,11 +17,12 @@
 #    sender's; the sending host's daemon steered it: it held QEMU's
 #    downtime-limit at 1 ms from the start of the job while the device had
 #    initial data (its log, step by step, and virsh migrate-getmaxdowntime
-#    polled during the job), released it only with the device's initial
-#    data sent and a predicted downtime within the target (or QEMU
-#    switched by itself while held, when all that was left fit in its
-#    bandwidth x 1 ms), and reported libvirt's measured downtime beside
-#    its prediction.  (On 6.12, where
+#    polled during the job) and the device's switchover hold on
+#    (vfio_migration/hold_ms: every held step says "held by the devices"),
+#    released both only with the device's initial data sent and a
+#    predicted downtime within the target, never before: QEMU did not
+#    switch by itself (the device's held_stops did not move), and reported
+#    libvirt's measured downtime beside its prediction.  (On 6.12, where
 #    QEMU counts all guest RAM dirty, a loaded machine may leave the
 #    prediction over the target: the policy, best effort, then switches
 #    anyway, which is accepted there.);
@@ -110,30 +111,34 @@ poll_limit() {
 
 # check_steered HOST LOGSTART: the daemon of HOST steered MIG_NAME
 check_steered() {
-    local h=$1 from=$2 log rel done_ held bad polled pbad warn
+    local h=$1 from=$2 log rel done_ held bad polled pbad warn lonly stops
     log_wait "$h" "$from" ": migrated; downtime "
     log=$(log_since "$h" "$from" | grep "domain '$LVH_DOM'")
     # no step failed (a domain gone with its migration is the job's end)
     warn=$(grep -c "virt-vfmigd: warning" <<< "$log")
-    # released by the controller, or switched by QEMU while held (all that
-    # was left fit in its bandwidth x 1 ms)
+    # released by the controller before the device left PRE_COPY: the
+    # first line that is either
     rel=$(grep -m1 -E ": (released \(|switching:)" <<< "$log")
     done_=$(grep -m1 ": migrated; downtime " <<< "$log")
     # every step while the device had initial data: the limit held at 1 ms
-    held=$(grep -E ": (waiting|holding)" <<< "$log" | grep -c "limit 1 ms")
+    # and the device holding
+    held=$(grep -E ": (waiting|holding)" <<< "$log" | grep -c "limit 1 ms.*; held by the devices$")
+    lonly=$(grep -E ": (waiting|holding)" <<< "$log" | grep -vc "; held by the devices$")
     bad=$(grep -E "$ALIAS PRE_COPY initial [1-9]" <<< "$log" |
-          grep -vc "limit 1 ms\( (was overwritten to [0-9]* ms)\)\?$")
+          grep -vc "limit 1 ms\( (was overwritten to [0-9]* ms)\)\?; held by the devices$")
+    # the device went to STOP_COPY while held: QEMU switched by itself
+    stops=$(( $(tdget "$MIG_SENDER" vfio_migration/held_stops) - ${HELD_STOPS0:-0} ))
     polled=$(awk '$2 == 1' "$TMP/limit-$MIG_NAME" 2> /dev/null | wc -l)
     pbad=$(awk '$3 == "PRE_COPY" && $4 > 0 && $2 != 1' "$TMP/limit-$MIG_NAME" 2> /dev/null | wc -l)
     if grep -q "steering its migration: downtime target $TARGET_MS ms" <<< "$log" &&
-       [ "$held" -ge 1 ] && [ "$bad" -eq 0 ] && [ "$polled" -ge 1 ] && [ "$pbad" -eq 0 ] &&
+       [ "$held" -ge 1 ] && [ "$lonly" -eq 0 ] && [ "$bad" -eq 0 ] && [ "$stops" -eq 0 ] &&
+       [ "$polled" -ge 1 ] && [ "$pbad" -eq 0 ] &&
        { [[ $rel == *"released (switch-over, converged)"*"$ALIAS PRE_COPY initial 0 B"* ]] ||
-         [[ $rel == *": switching: "* ]] ||
          { $LVH_NEED_EM && [[ $rel == *"released (switch-anyway, not-converging)"*"$ALIAS PRE_COPY initial 0 B"* ]]; }; } &&
        [ -n "$done_" ] && [ "$warn" -eq 0 ]; then
-        result pass "$MIG_NAME: $h's virt-vfmigd held the limit at 1 ms ($held steps; virsh saw 1 ms $polled times during the job, never another value while the device had initial data), then ${rel#*: }; ${done_#*: }"
+        result pass "$MIG_NAME: $h's virt-vfmigd held the limit at 1 ms and the device's switchover ($held steps; virsh saw 1 ms $polled times during the job, never another value while the device had initial data; the device left PRE_COPY while held 0 times), then ${rel#*: }; ${done_#*: }"
     else
-        result fail "$MIG_NAME: $h's virt-vfmigd: warnings $warn, held steps $held, steps with initial data and another limit $bad, virsh polls with 1 ms $polled and with another limit during initial data $pbad; released: '${rel:-never}'; end: '${done_:-none}'"
+        result fail "$MIG_NAME: $h's virt-vfmigd: warnings $warn, steps held by the devices $held, by the limit only $lonly, steps with initial data and another limit $bad, device to STOP_COPY while held $stops; virsh polls with 1 ms $polled and with another limit during initial data $pbad; released: '${rel:-never}'; end: '${done_:-none}'"
         log_since "$h" "$from" | tail -40 | sed "s/^/vfmigd-$h: /" | diag
         sed "s/^/polled limit: /" "$TMP/limit-$MIG_NAME" 2> /dev/null | tail -20 | diag
     fi
@@ -141,6 +146,7 @@ check_steered() {
 
 # migrate NAME FROM TO SENDER RECEIVER: lvh_mig_start with the limit polled
 migrate_start() {
+    HELD_STOPS0=$(tdget "$4" vfio_migration/held_stops)
     lvh_mig_start "$1" "$2" "$3" "$4" "$5" "$5" ${MIG_OPTS[@]+"${MIG_OPTS[@]}"}
     rm -f "$TMP/limit-$1"
     poll_limit "$2" "$TMP/limit-$1" &
@@ -378,6 +384,7 @@ l0=$(log_lines dst)
 learned=false
 grep -Eq '^samples-us=-?[0-9]' "$LVH_SHARE/vfmigd-dst/state" 2> /dev/null && learned=true
 export VFMIG_DAEMON_STATE_FILE=$LVH_SHARE/vfmigd-dst/state
+HELD_STOPS0=$(tdget "$B2" vfio_migration/held_stops)
 lvh_mig_start_cmd m6 dst src "$B2" "$B1" "$B1" \
     "$VFMIG" -c qemu:///system migrate "$LVH_DOM" "$(lvh_uri src)" \
     --migrateuri "tcp://$(lvh_addr src)" --xml "$LVH_SHARE/m6.xml" \
@@ -392,6 +399,7 @@ lvh_mig_report
 lvh_check_moved
 lvh_check_states
 lvh_check_digest
+m6_stops=$(( $(tdget "$B2" vfio_migration/held_stops) - HELD_STOPS0 ))
 # result downtime predicted target met overhead-source bandwidth-source
 # bandwidth-device decision overwrites phases...
 js=$(python3 -c '
@@ -410,12 +418,11 @@ $LVH_NEED_EM && want_bw=automatic want_bwdev=$B2
 if [ "$MIG_RC" -eq 0 ] && [ "$j_result" = migrated ] && [[ $j_down =~ ^[0-9]+$ ]] && [ "$j_down" -gt 0 ] &&
    [[ $j_pred =~ ^[0-9]+$ ]] && [ "$j_target" = "$TARGET_MS" ] && [[ $j_met == True || $j_met == False ]] &&
    [ "$j_ovh" = "$want_ovh" ] && [ "$j_bw" = "$want_bw" ] && [ "$j_bwdev" = "$want_bwdev" ] &&
-   { { [[ $j_dec == switch-over || $j_dec == switch-anyway ]] && [[ " $j_phases " == *" holding "*"released "* ]]; } ||
-     { [[ " $j_phases " == *" holding "*"switching "* ]] && [[ " $j_phases " != *" released "* ]]; }; } &&
-   [ -n "$kept" ]; then
-    result pass "m6: virt-vfmig migrate --json exit 0: libvirt's downtime $j_down ms, predicted $j_pred ms at the switch ($j_dec), target $j_target ms, met: $j_met; overhead $j_ovh; switchover bandwidth $j_bw; limit overwritten $j_over time(s); phases: $j_phases; src's domjobinfo --completed still has it ($kept)"
+   [[ $j_dec == switch-over || $j_dec == switch-anyway ]] && [[ " $j_phases " == *" holding "*"released "* ]] &&
+   [ "$m6_stops" -eq 0 ] && [ -n "$kept" ]; then
+    result pass "m6: virt-vfmig migrate --json exit 0: libvirt's downtime $j_down ms, predicted $j_pred ms at the switch ($j_dec), target $j_target ms, met: $j_met; overhead $j_ovh; switchover bandwidth $j_bw; limit overwritten $j_over time(s); phases: $j_phases; the device left PRE_COPY while held 0 times; src's domjobinfo --completed still has it ($kept)"
 else
-    result fail "m6: virt-vfmig migrate exit $MIG_RC; JSON: '$js' (want migrated, a downtime and a prediction in ms, target $TARGET_MS, overhead $want_ovh, switchover bandwidth $want_bw $want_bwdev, a switch-over after holding); src's completed job afterwards: '${kept:-gone}'"
+    result fail "m6: virt-vfmig migrate exit $MIG_RC; JSON: '$js' (want migrated, a downtime and a prediction in ms, target $TARGET_MS, overhead $want_ovh, switchover bandwidth $want_bw $want_bwdev, a switch-over after holding and releasing); device to STOP_COPY while held $m6_stops (want 0); src's completed job afterwards: '${kept:-gone}'"
     sed 's/^/virt-vfmig stdout: /' "$TMP/mig-m6.out" | tail -60 | diag
 fi
 log_wait dst "$l0" "domain '$LVH_DOM' migrates; not steered here"
