@@ -66,7 +66,12 @@ struct tdev_device {
 	bool dead;
 	bool inited;			/* tdev_model_init() ran */
 	u64 dirty_rate;			/* bytes per second */
+	u64 io_rate;			/* 0: dirty_rate in the kernel's time;
+					 * else in the device's own, a second
+					 * for every io_rate bytes read */
 	u64 carry;			/* bytes due, not a whole page yet */
+	u64 io_carry;			/* bytes read x dirty_rate short of a
+					 * byte due */
 	ktime_t last_tick;
 	struct delayed_work work;
 
@@ -92,6 +97,8 @@ int tdev_model_resize(struct tdev_device *td, u64 size);
 void tdev_model_power_on(struct tdev_device *td);
 void tdev_model_run(struct tdev_device *td, bool running);
 void tdev_model_set_rate(struct tdev_device *td, u64 rate);
+void tdev_model_set_io_rate(struct tdev_device *td, u64 rate);
+void tdev_model_read(struct tdev_device *td, u64 bytes);
 int tdev_model_dirty(struct tdev_device *td, unsigned long npages);
 void tdev_model_digest(struct tdev_device *td, u8 *out);
 

@@ -11,6 +11,13 @@
  * time whatever the tick jitter).  A work rather than a lazy computation
  * from the clock: pollers of the data fd must be woken when data appears,
  * which only something that runs by itself can do.
+ *
+ * With io_rate the device lives in a time of its own instead, which moves
+ * only as the saving side reads it: a second for every io_rate bytes.
+ * Each read of a running device then changes the pages due for the bytes
+ * it took, and nothing changes between reads, so how much the device
+ * changes between two reads (whether pre-copy catches up with it) is the
+ * same however fast the machine runs them; the work does not run.
  */
 #include <crypto/sha2.h>
 #include <linux/bitmap.h>
@@ -72,7 +79,7 @@ static void tdev_work(struct work_struct *work)
 	u64 elapsed_us, due, pages;
 
 	mutex_lock(&td->lock);
-	if (!td->running || !td->dirty_rate || td->dead) {
+	if (!td->running || !td->dirty_rate || td->io_rate || td->dead) {
 		mutex_unlock(&td->lock);
 		return;
 	}
@@ -93,7 +100,7 @@ static void tdev_work(struct work_struct *work)
 /* lock held */
 static void tdev_kick(struct tdev_device *td)
 {
-	if (td->running && td->dirty_rate && !td->dead) {
+	if (td->running && td->dirty_rate && !td->io_rate && !td->dead) {
 		td->last_tick = ktime_get();
 		td->carry = 0;
 		mod_delayed_work(system_wq, &td->work,
@@ -121,6 +128,41 @@ void tdev_model_set_rate(struct tdev_device *td, u64 rate)
 	td->dirty_rate = rate;
 	tdev_kick(td);
 	mutex_unlock(&td->lock);
+}
+
+void tdev_model_set_io_rate(struct tdev_device *td, u64 rate)
+{
+	mutex_lock(&td->lock);
+	td->io_rate = rate;
+	td->io_carry = 0;
+	td->carry = 0;
+	tdev_kick(td);
+	mutex_unlock(&td->lock);
+	if (rate)
+		cancel_delayed_work_sync(&td->work);
+}
+
+/*
+ * lock held: the saving side read @bytes (at most VFMIG_BUF_SIZE) of the
+ * device.  In the device's own time they took bytes / io_rate seconds, in
+ * which a running device changes dirty_rate / io_rate bytes for each of
+ * them, in whole pages, the fractions carried.  Pollers need no wake-up:
+ * the reader is the one that makes the data.
+ */
+void tdev_model_read(struct tdev_device *td, u64 bytes)
+{
+	u64 acc, due, pages;
+
+	if (!td->io_rate || !td->running || !td->dirty_rate || td->dead)
+		return;
+	/* bytes < 2^20, rate <= 2^32, io_carry < io_rate <= 2^40 */
+	acc = td->io_carry + bytes * td->dirty_rate;
+	due = td->carry + div64_u64_rem(acc, td->io_rate, &td->io_carry);
+	pages = div_u64(due, TDEV_PAGE_SIZE);
+	td->carry = due - pages * TDEV_PAGE_SIZE;
+	pages = min_t(u64, pages, td->npages);
+	while (pages--)
+		tdev_change_page(td, tdev_rand(&td->rng) % td->npages);
 }
 
 /* lock held: power-on contents, nothing dirty */

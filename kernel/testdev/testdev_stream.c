@@ -259,6 +259,7 @@ static ssize_t tdev_save_fill(struct vfmig_device *vd, void *buf, size_t len,
 			break;
 		}
 		n = tdev_save_emit(td, buf, len);
+		tdev_model_read(td, n);
 	}
 	mutex_unlock(&td->lock);
 	return n;

@@ -101,6 +101,32 @@ static ssize_t dirty_rate_store(struct device *dev,
 }
 static DEVICE_ATTR_RW(dirty_rate);
 
+static ssize_t io_rate_show(struct device *dev,
+			    struct device_attribute *attr, char *buf)
+{
+	struct tdev_device *td = tdev_from_dev(dev);
+	u64 rate;
+
+	mutex_lock(&td->lock);
+	rate = td->io_rate;
+	mutex_unlock(&td->lock);
+	return sysfs_emit(buf, "%llu\n", rate);
+}
+
+static ssize_t io_rate_store(struct device *dev,
+			     struct device_attribute *attr,
+			     const char *buf, size_t count)
+{
+	u64 rate;
+
+	/* at most 1 TiB/s: keeps the carried fraction within 64 bits */
+	if (kstrtou64(buf, 0, &rate) || rate > (1ULL << 40))
+		return -EINVAL;
+	tdev_model_set_io_rate(tdev_from_dev(dev), rate);
+	return count;
+}
+static DEVICE_ATTR_RW(io_rate);
+
 static ssize_t dirty_pages_store(struct device *dev,
 				 struct device_attribute *attr,
 				 const char *buf, size_t count)
@@ -248,6 +274,7 @@ static struct attribute *tdev_attrs[] = {
 	&dev_attr_state_size.attr,
 	&dev_attr_p2p.attr,
 	&dev_attr_dirty_rate.attr,
+	&dev_attr_io_rate.attr,
 	&dev_attr_dirty_pages.attr,
 	&dev_attr_digest.attr,
 	&dev_attr_stop_delay_us.attr,

@@ -74,7 +74,8 @@
 #define EMU_MAX_DIRTY_SECONDS (1ULL << 20)
 #define EMU_MAX_DIRTY_ROUNDS 8
 
-/* Real-clock waitData re-evaluates dirtying this often. */
+/* waitData re-evaluates dirtying this often: on the real clock, between
+ * two sleeps; in the device's own time, as the wait moves it. */
 #define EMU_WAIT_STEP_US (10 * 1000)
 
 typedef enum {
@@ -138,6 +139,7 @@ struct _vfmigEmuDevice {
     uint64_t resumeDelayUs;
     vfmigEmuClockFunc clock;
     void *clockOpaque;
+    uint64_t ioRate;        /* 0: no time of its own */
 
     uint64_t rng;
     uint32_t state;
@@ -146,6 +148,9 @@ struct _vfmigEmuDevice {
     gint64 lastTime;
     uint64_t usecCarry;     /* byte-microseconds short of a whole byte */
     uint64_t byteCarry;     /* dirtied bytes short of a whole page */
+    gint64 ownTime;         /* with ioRate: the device's own time, us */
+    uint64_t ioCarry;       /* byte-microseconds moved short of a whole
+                             * microsecond of it */
 
     vfmigEmuSave *save;
     vfmigEmuLoad *load;
@@ -171,6 +176,7 @@ vfmigEmuConfigInit(vfmigEmuConfig *cfg)
     cfg->seed = 1;
     cfg->clock = NULL;
     cfg->clockOpaque = NULL;
+    cfg->ioRate = 0;
 }
 
 
@@ -250,9 +256,37 @@ vfmigEmuFillRandom(vfmigEmuDevice *emu, guint8 *buf, size_t len)
 static gint64
 vfmigEmuNow(vfmigEmuDevice *emu)
 {
+    if (emu->ioRate)
+        return emu->ownTime;
     if (emu->clock)
         return emu->clock(emu->clockOpaque);
     return g_get_monotonic_time();
+}
+
+
+/* A switchover delay: slept, or, in the device's own time, spent. */
+static void
+vfmigEmuDelay(vfmigEmuDevice *emu, uint64_t us)
+{
+    if (emu->ioRate)
+        emu->ownTime += us;
+    else
+        g_usleep(us);
+}
+
+
+/* @bytes moved by read() or write(): in the device's own time they take
+ * bytes / ioRate seconds (on any other clock, what the machine took). */
+static void
+vfmigEmuMoved(vfmigEmuDevice *emu, uint64_t bytes)
+{
+    uint64_t acc;
+
+    if (!emu->ioRate)
+        return;
+    acc = emu->ioCarry + bytes % emu->ioRate * G_USEC_PER_SEC;
+    emu->ownTime += bytes / emu->ioRate * G_USEC_PER_SEC + acc / emu->ioRate;
+    emu->ioCarry = acc % emu->ioRate;
 }
 
 
@@ -767,7 +801,7 @@ vfmigEmuLoadFinish(vfmigDevice *dev, vfmigEmuDevice *emu)
         return -1;
     }
     if (emu->commitDelayUs)
-        g_usleep(emu->commitDelayUs);
+        vfmigEmuDelay(emu, emu->commitDelayUs);
     if (vfmigEmuStateDigest(dev, load->staging, emu->stateSize, digest) < 0)
         return -1;
     if (memcmp(digest, load->stateDigest, EMU_DIGEST_LEN) != 0) {
@@ -828,10 +862,10 @@ vfmigEmuExecArc(vfmigDevice *dev, vfmigEmuDevice *emu, uint32_t to)
 
     if (emu->stopDelayUs &&
         vfmigEmuStateRuns(from) && !vfmigEmuStateRuns(to))
-        g_usleep(emu->stopDelayUs);
+        vfmigEmuDelay(emu, emu->stopDelayUs);
     else if (emu->resumeDelayUs &&
              !vfmigEmuStateRuns(from) && vfmigEmuStateRuns(to))
-        g_usleep(emu->resumeDelayUs);
+        vfmigEmuDelay(emu, emu->resumeDelayUs);
 
     emu->state = to;
     g_array_append_val(emu->arcs, arc);
@@ -898,7 +932,7 @@ vfmigEmuReadLocked(vfmigDevice *dev,
     if (emu->state == VFIO_DEVICE_STATE_STOP_COPY && !save->drained) {
         save->drained = true;
         if (emu->drainDelayUs)
-            g_usleep(emu->drainDelayUs);
+            vfmigEmuDelay(emu, emu->drainDelayUs);
     }
 
     len = MIN(len, (size_t) G_MAXSSIZE);
@@ -974,6 +1008,8 @@ vfmigEmuRead(vfmigDevice *dev,
     ssize_t ret;
 
     ret = vfmigEmuReadLocked(dev, emu, buf, len, &st);
+    if (ret > 0)
+        vfmigEmuMoved(emu, ret);
     vfmigEmuUnlock(emu);
     if (ret >= 0 && status)
         *status = st;
@@ -1231,6 +1267,8 @@ vfmigEmuWrite(vfmigDevice *dev, const void *buf, size_t len)
     vfmigEmuDevice *emu = vfmigEmuLock(dev);
     ssize_t ret = vfmigEmuWriteLocked(dev, emu, buf, len);
 
+    if (ret > 0)
+        vfmigEmuMoved(emu, ret);
     vfmigEmuUnlock(emu);
     return ret;
 }
@@ -1257,7 +1295,8 @@ vfmigEmuWaitData(vfmigDevice *dev, int timeoutMs)
     int ret = -1;
 
     if (timeoutMs >= 0)
-        deadline = g_get_monotonic_time() + (gint64) timeoutMs * 1000;
+        deadline = (emu->ioRate ? emu->ownTime : g_get_monotonic_time()) +
+                   (gint64) timeoutMs * 1000;
 
     for (;;) {
         gint64 left = G_MAXINT64;
@@ -1272,9 +1311,22 @@ vfmigEmuWaitData(vfmigDevice *dev, int timeoutMs)
         if (emu->clock || timeoutMs == 0)
             break;
         if (timeoutMs > 0) {
-            left = deadline - g_get_monotonic_time();
+            left = deadline - (emu->ioRate ? emu->ownTime :
+                               g_get_monotonic_time());
             if (left <= 0)
                 break;
+        }
+
+        /* The device's own time moves by the wait, a step at a time; a
+         * wait without end for a device that dirties nothing ends at
+         * once, as on a fake clock. */
+        if (emu->ioRate) {
+            if (timeoutMs < 0 &&
+                (!vfmigEmuStateRuns(emu->state) || emu->dirtyRate == 0))
+                break;
+            emu->ownTime += MIN(left, EMU_WAIT_STEP_US);
+            vfmigEmuAdvance(emu);
+            continue;
         }
 
         vfmigEmuUnlock(emu);
@@ -1435,6 +1487,19 @@ vfmigEmuConfigCheck(const char *name, const vfmigEmuConfig *cfg)
                          (unsigned long long) EMU_MAX_DIRTY_RATE);
         return -1;
     }
+    if (cfg->ioRate > EMU_MAX_DIRTY_RATE) {
+        vfmigReportError(VFMIG_ERR_INVALID_ARG,
+                         _("emulated device '%1$s': I/O rate %2$llu exceeds %3$llu bytes per second"),
+                         name, (unsigned long long) cfg->ioRate,
+                         (unsigned long long) EMU_MAX_DIRTY_RATE);
+        return -1;
+    }
+    if (cfg->ioRate && cfg->clock) {
+        vfmigReportError(VFMIG_ERR_INVALID_ARG,
+                         _("emulated device '%1$s': a device with a time of its own (an I/O rate) takes no clock"),
+                         name);
+        return -1;
+    }
     if (cfg->stopDelayUs > EMU_MAX_DELAY_US ||
         cfg->drainDelayUs > EMU_MAX_DELAY_US ||
         cfg->commitDelayUs > EMU_MAX_DELAY_US ||
@@ -1481,6 +1546,9 @@ vfmigEmuDeviceNew(const char *name, const vfmigEmuConfig *cfg)
     emu->resumeDelayUs = cfg->resumeDelayUs;
     emu->clock = cfg->clock;
     emu->clockOpaque = cfg->clockOpaque;
+    emu->ioRate = cfg->ioRate;
+    /* not 0, which an engine's report takes for "not yet" */
+    emu->ownTime = G_USEC_PER_SEC;
     emu->rng = cfg->seed;
     emu->state = VFIO_DEVICE_STATE_RUNNING;
     emu->data = g_malloc(emu->stateSize);
@@ -1504,6 +1572,22 @@ vfmigEmuGet(vfmigDevice *dev)
         return NULL;
     }
     return dev->priv;
+}
+
+
+gint64
+vfmigEmuDeviceClock(void *opaque)
+{
+    vfmigDevice *dev = opaque;
+    vfmigEmuDevice *emu;
+    gint64 now;
+
+    g_return_val_if_fail(dev && dev->ops == &vfmigEmuOps, 0);
+    emu = dev->priv;
+    g_mutex_lock(&emu->lock);
+    now = vfmigEmuNow(emu);
+    g_mutex_unlock(&emu->lock);
+    return now;
 }
 
 

@@ -3,12 +3,14 @@
  * protocol v2, in process, for fast tests of everything above the device
  *
  * The device holds a block of internal state that it dirties at a
- * configurable rate while it runs, executes combination transitions one
- * arc at a time through the shared FSM exactly as a kernel variant driver
- * does, streams its state in a self-validating format (see
- * vfmigdeviceemu.c) with the PRE_COPY semantics of the Linux uAPI, loads
- * such a stream with incremental validation, and can be told to fail in
- * the ways real devices and transports fail.
+ * configurable rate while it runs (in the machine's time, or in a time of
+ * its own that moves only as the device works, so that a test's verdict
+ * does not depend on how fast the machine runs it), executes combination
+ * transitions one arc at a time through the shared FSM exactly as a
+ * kernel variant driver does, streams its state in a self-validating
+ * format (see vfmigdeviceemu.c) with the PRE_COPY semantics of the Linux
+ * uAPI, loads such a stream with incremental validation, and can be told
+ * to fail in the ways real devices and transports fail.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -47,7 +49,8 @@ struct _vfmigEmuConfig {
      * vfmig_testdev's stop_delay_us, resume_delay_us and its state hashes
      * do: on the arc that stops a running device, on the first read of
      * its stop-copy data, when RESUMING -> STOP commits a load, on the
-     * arc that starts a stopped device.  0: none. */
+     * arc that starts a stopped device (with ioRate, spent in the
+     * device's own time instead).  0: none. */
     uint64_t stopDelayUs;
     uint64_t drainDelayUs;
     uint64_t commitDelayUs;
@@ -55,10 +58,21 @@ struct _vfmigEmuConfig {
     /* NULL: g_get_monotonic_time() */
     vfmigEmuClockFunc clock;
     void *clockOpaque;
+    /* The device's own time.  0: the device lives in the time of @clock,
+     * so how much it dirties between two reads depends on how fast the
+     * machine runs them.  Otherwise the device keeps a clock of its own
+     * (vfmigEmuDeviceClock) that moves only as the device works: by
+     * len / ioRate seconds for every read() and write() of len bytes, by
+     * a wait for data up to the data or the timeout, and by the switchover
+     * delays above, which are then not slept.  The device then dirties
+     * dirtyRate / ioRate bytes for every byte it moves, on any machine,
+     * and an engine timed on vfmigEmuDeviceClock sees a bandwidth of
+     * ioRate.  Bytes per second, at most 1 TiB/s; not with @clock. */
+    uint64_t ioRate;
 };
 
 /* STOP_COPY|P2P|PRE_COPY, 1 MiB of state in 4 KiB pages, no dirtying,
- * no I/O limit, seed 1, the real clock. */
+ * no I/O limit, seed 1, the real clock (no time of its own). */
 void vfmigEmuConfigInit(vfmigEmuConfig *cfg);
 
 /*
@@ -71,6 +85,14 @@ vfmigDevice *vfmigEmuDeviceNew(const char *name,
 
 /* Changes the dirty rate from now on (time so far counts at the old one). */
 int vfmigEmuDeviceSetDirtyRate(vfmigDevice *dev, uint64_t dirtyRate);
+
+/*
+ * The time of the emulated device @opaque (a vfmigDevice *) in us: its
+ * own with cfg->ioRate, else its cfg->clock's.  Shaped as a
+ * vfmigEngineClockFunc, so that an engine or a qualification is timed on
+ * the device's time; any thread may call it, outside the device's ops.
+ */
+gint64 vfmigEmuDeviceClock(void *opaque);
 
 
 /* Every single FSM arc the device has executed, oldest first. */

@@ -346,6 +346,7 @@ testConfigDefaults(void)
     g_assert_cmpuint(cfg.seed, ==, 1);
     g_assert_null(cfg.clock);
     g_assert_null(cfg.clockOpaque);
+    g_assert_cmpuint(cfg.ioRate, ==, 0);
 
     dev = newDev("emu-default", &cfg);
     g_assert_cmpstr(dev->ops->kind, ==, "emulated");
@@ -391,6 +392,18 @@ testConfigInvalid(void)
         assertError(VFMIG_ERR_INVALID_ARG, "emu-bad");
         g_assert_nonnull(strstr(vfmigGetLastErrorMessage(), cases[i].needle));
     }
+
+    /* a time of its own: at most 1 TiB/s, and then no clock */
+    vfmigEmuConfigInit(&cfg);
+    cfg.ioRate = (1ULL << 40) + 1;
+    g_assert_null(vfmigEmuDeviceNew("emu-bad", &cfg));
+    assertError(VFMIG_ERR_INVALID_ARG, "emu-bad");
+    g_assert_nonnull(strstr(vfmigGetLastErrorMessage(), "I/O rate"));
+    cfg.ioRate = 1000;
+    cfg.clock = fakeClockNow;
+    g_assert_null(vfmigEmuDeviceNew("emu-bad", &cfg));
+    assertError(VFMIG_ERR_INVALID_ARG, "emu-bad");
+    g_assert_nonnull(strstr(vfmigGetLastErrorMessage(), "clock"));
 
     vfmigEmuConfigInit(&cfg);
     vfmigResetLastError();
@@ -1066,6 +1079,120 @@ testWaitData(void)
     g_assert_cmpint(vfmigEmuDeviceSetDirtyRate(real, 100 * PAGE_SIZE), ==, 0);
     g_assert_cmpint(vfmigDeviceWaitData(real, 10 * 1000), ==, 1);
     g_assert_cmpuint(readTo(real, NULL, 65536, VFMIG_DATA_AGAIN), >, 0);
+}
+
+
+/*
+ * A device with a time of its own (ioRate): it moves only as the device
+ * works, by the bytes read and written at ioRate, by a wait and by the
+ * switchover delays, which are spent, not slept; the device dirties in
+ * that time, so by the bytes it moves, however fast the machine is.
+ */
+static void
+testOwnTime(void)
+{
+    FakeClock clk = { 1234 };
+    vfmigEmuConfig cfg;
+    g_autoptr(vfmigDevice) dev = NULL;
+    g_autoptr(vfmigDevice) dst = NULL;
+    g_autoptr(vfmigDevice) fake = NULL;
+    g_autoptr(GByteArray) stream = g_byte_array_new();
+    g_autofree char *d0 = NULL;
+    g_autofree char *d1 = NULL;
+    g_autofree char *d2 = NULL;
+    g_autofree char *want = NULL;
+    g_autofree char *got = NULL;
+    gint64 t0;
+    gint64 wall;
+    uint64_t n;
+
+    vfmigEmuConfigInit(&cfg);
+    cfg.stateSize = STATE_SIZE;
+    cfg.pageSize = PAGE_SIZE;
+    cfg.seed = 51;
+    cfg.ioRate = 1000 * 1000;               /* a byte a microsecond */
+    cfg.dirtyRate = 1000 * 1000 / 4;        /* a byte every 4 moved */
+    cfg.stopDelayUs = 2 * G_USEC_PER_SEC;
+    cfg.resumeDelayUs = 3 * G_USEC_PER_SEC;
+    dev = newDev("emu-own", &cfg);
+    wall = g_get_monotonic_time();
+
+    /* nothing moves the device's time but the device */
+    t0 = vfmigEmuDeviceClock(dev);
+    g_assert_cmpint(t0, >, 0);
+    d0 = digestOf(dev);
+    g_usleep(20 * 1000);
+    d1 = digestOf(dev);
+    g_assert_cmpstr(d1, ==, d0);
+    g_assert_cmpint(vfmigEmuDeviceClock(dev), ==, t0);
+
+    /* 16383 bytes read: 16383 us, 4095.75 bytes dirtied, no page yet;
+     * one more byte makes the page */
+    setState(dev, PRE_COPY);
+    g_assert_cmpint(vfmigEmuDeviceClock(dev), ==, t0);
+    g_assert_cmpuint(readSome(dev, NULL, 16383), ==, 16383);
+    g_assert_cmpint(vfmigEmuDeviceClock(dev), ==, t0 + 16383);
+    g_clear_pointer(&d1, g_free);
+    d1 = digestOf(dev);
+    g_assert_cmpstr(d1, ==, d0);
+    g_assert_cmpuint(readSome(dev, NULL, 1), ==, 1);
+    g_assert_cmpint(vfmigEmuDeviceClock(dev), ==, t0 + 16384);
+    d2 = digestOf(dev);
+    g_assert_cmpstr(d2, !=, d0);
+
+    /* a wait moves it to the next dirtied page, or to the timeout */
+    n = readTo(dev, NULL, 65536, VFMIG_DATA_AGAIN);
+    t0 = vfmigEmuDeviceClock(dev);
+    g_assert_cmpint(t0, >=, G_USEC_PER_SEC + 16384 + (gint64) n);
+    g_assert_cmpint(vfmigDeviceWaitData(dev, 0), ==, 0);
+    g_assert_cmpint(vfmigEmuDeviceClock(dev), ==, t0);
+    g_assert_cmpint(vfmigDeviceWaitData(dev, 5000), ==, 1);
+    g_assert_cmpint(vfmigEmuDeviceClock(dev), >, t0);
+    g_assert_cmpint(vfmigEmuDeviceClock(dev), <=, t0 + 16384 + 10 * 1000);
+    readTo(dev, NULL, 65536, VFMIG_DATA_AGAIN);
+    g_assert_cmpint(vfmigEmuDeviceSetDirtyRate(dev, 0), ==, 0);
+    t0 = vfmigEmuDeviceClock(dev);
+    g_assert_cmpint(vfmigDeviceWaitData(dev, 2000), ==, 0);
+    g_assert_cmpint(vfmigEmuDeviceClock(dev), ==, t0 + 2 * G_USEC_PER_SEC);
+    g_assert_cmpint(vfmigDeviceWaitData(dev, -1), ==, 0);
+    g_assert_cmpint(vfmigEmuDeviceClock(dev), ==, t0 + 2 * G_USEC_PER_SEC);
+
+    /* the stop delay is spent, then the stop-copy data's bytes */
+    t0 = vfmigEmuDeviceClock(dev);
+    setState(dev, STOP_COPY);
+    g_assert_cmpint(vfmigEmuDeviceClock(dev), ==, t0 + 2 * G_USEC_PER_SEC);
+    n = readTo(dev, stream, 65536, VFMIG_DATA_END);
+    g_assert_cmpint(vfmigEmuDeviceClock(dev), ==, t0 + 2 * G_USEC_PER_SEC + (gint64) n);
+    want = digestOf(dev);
+    t0 = vfmigEmuDeviceClock(dev);
+    setState(dev, RUNNING);
+    g_assert_cmpint(vfmigEmuDeviceClock(dev), ==, t0 + 3 * G_USEC_PER_SEC);
+    /* 7 s of waits and delays, none of them slept */
+    g_assert_cmpint(g_get_monotonic_time() - wall, <, 7 * G_USEC_PER_SEC);
+
+    /* writes take their time too: a stop-copy-only stream, loaded */
+    g_byte_array_set_size(stream, 0);
+    g_clear_pointer(&want, g_free);
+    cfg.seed = 52;
+    cfg.dirtyRate = 0;
+    cfg.stopDelayUs = 0;
+    cfg.resumeDelayUs = 0;
+    dst = newDev(DST, &cfg);
+    setState(dev, STOP);
+    saveStopCopy(dev, stream);
+    want = digestOf(dev);
+    t0 = vfmigEmuDeviceClock(dst);
+    loadOK(dst, stream, 4000);
+    g_assert_cmpint(vfmigEmuDeviceClock(dst), ==, t0 + (gint64) stream->len);
+    got = digestOf(dst);
+    g_assert_cmpstr(got, ==, want);
+
+    /* without a time of its own, the device's clock is the one given */
+    configFor(&cfg, &clk, F_ALL, 53);
+    fake = newDev("emu-fake", &cfg);
+    g_assert_cmpint(vfmigEmuDeviceClock(fake), ==, 1234);
+    clk.now += 99;
+    g_assert_cmpint(vfmigEmuDeviceClock(fake), ==, 1333);
 }
 
 
@@ -1823,6 +1950,7 @@ main(int argc, char **argv)
     g_test_add_func("/device-emu/split-io", testSplitIO);
     g_test_add_func("/device-emu/mutate", testMutate);
     g_test_add_func("/device-emu/wait-data", testWaitData);
+    g_test_add_func("/device-emu/own-time", testOwnTime);
     g_test_add_func("/device-emu/invalid-requests", testInvalidRequests);
     g_test_add_func("/device-emu/reset", testReset);
     g_test_add_func("/device-emu/load/mismatch", testLoadMismatch);

@@ -57,6 +57,29 @@ testDevice(const char *name, uint64_t seed, uint64_t flags, uint64_t dirtyRate)
 }
 
 
+/* A device dirtying @dirtyRate bytes per second of its own time, in which
+ * it moves BUSY_IO_RATE bytes per second (vfmigEmuConfig.ioRate): its
+ * whole state takes 3.9 ms of that time to move, on any machine. */
+#define BUSY_IO_RATE (64ULL * 1024 * 1024)
+
+static vfmigDevice *
+testBusyDevice(const char *name, uint64_t seed, uint64_t dirtyRate)
+{
+    vfmigEmuConfig cfg;
+    vfmigDevice *dev;
+
+    vfmigEmuConfigInit(&cfg);
+    cfg.stateSize = STATE_SIZE;
+    cfg.pageSize = PAGE_SIZE;
+    cfg.seed = seed;
+    cfg.dirtyRate = dirtyRate;
+    cfg.ioRate = BUSY_IO_RATE;
+    dev = vfmigEmuDeviceNew(name, &cfg);
+    g_assert_nonnull(dev);
+    return dev;
+}
+
+
 static void
 testConfig(vfmigEngineConfig *cfg)
 {
@@ -150,13 +173,29 @@ struct _testPair {
 
 
 static void
-testPairInit(testPair *p, uint64_t srcDirtyRate)
+testPairInit(testPair *p)
 {
     memset(p, 0, sizeof(*p));
-    p->src = testDevice("src", 1, 0, srcDirtyRate);
+    p->src = testDevice("src", 1, 0, 0);
     p->dst = testDevice("dst", 2, 0, 0);
     p->srcBefore = testDigest(p->src);
     testConfig(&p->cfg);
+}
+
+
+/* The same with a source that dirties @srcDirtyRate in its own time, on
+ * which the engine is timed: how much it dirties between two reads and
+ * the bandwidth the policy sees do not depend on the machine. */
+static void
+testPairInitBusy(testPair *p, uint64_t srcDirtyRate)
+{
+    memset(p, 0, sizeof(*p));
+    p->src = testBusyDevice("src", 1, srcDirtyRate);
+    p->dst = testDevice("dst", 2, 0, 0);
+    p->srcBefore = testDigest(p->src);
+    testConfig(&p->cfg);
+    p->cfg.clock = vfmigEmuDeviceClock;
+    p->cfg.clockOpaque = p->src;
 }
 
 
@@ -211,7 +250,7 @@ testSaveLoadFile(void)
     struct stat st;
     int fd = testTmpFile();
 
-    testPairInit(&p, 0);
+    testPairInit(&p);
     before = testDigest(p.src);
     g_assert_cmpint(vfmigEngineSave(p.src, &emuId, true, fd, &p.cfg, 0, &p.sr), ==, 0);
     after = testDigest(p.src);
@@ -251,7 +290,7 @@ testMigrate(void)
     g_autofree char *before = NULL;
     g_autofree char *loaded = NULL;
 
-    testPairInit(&p, 0);
+    testPairInit(&p);
     before = testDigest(p.src);
     g_assert_cmpint(vfmigEngineMigrate(p.src, &emuId, p.dst, &emuId, &p.cfg,
                                        VFMIG_ENGINE_LEAVE_STOPPED,
@@ -277,7 +316,7 @@ testSingleMode(void)
     g_autofree char *before = NULL;
     g_autofree char *loaded = NULL;
 
-    testPairInit(&p, 0);
+    testPairInit(&p);
     before = testDigest(p.src);
     g_assert_cmpint(vfmigEngineMigrate(p.src, &emuId, p.dst, &emuIdSingle, &p.cfg,
                                        0, &p.sr, &p.dr), ==, 0);
@@ -312,7 +351,7 @@ testMultiFileOntoSingle(void)
     int fd = testTmpFile();
     const char *words[] = { "cannot load more than one", "not touched", NULL };
 
-    testPairInit(&p, 0);
+    testPairInit(&p);
     dstBefore = testDigest(p.dst);
     g_assert_cmpint(vfmigEngineSave(p.src, &emuId, true, fd, &p.cfg, 0, &p.sr), ==, 0);
     g_assert_cmpint(lseek(fd, 0, SEEK_SET), ==, 0);
@@ -443,7 +482,7 @@ testFault(gconstpointer opaque)
     const testFaultCase *fc = opaque;
     g_auto(testPair) p;
 
-    testPairInit(&p, 0);
+    testPairInit(&p);
     g_assert_cmpint(vfmigEmuDeviceInjectFault(fc->onSource ? p.src : p.dst,
                                               &fc->fault), ==, 0);
     testPairMigrateFails(&p, fc->side, fc->phase, fc->code, fc->words,
@@ -464,7 +503,7 @@ testCorruptFile(void)
     size_t i;
     int fd = testTmpFile();
 
-    testPairInit(&p, 0);
+    testPairInit(&p);
     dstBefore = testDigest(p.dst);
     g_assert_cmpint(vfmigEngineSave(p.src, &emuId, true, fd, &p.cfg, 0, &p.sr), ==, 0);
     g_assert_cmpint(fstat(fd, &st), ==, 0);
@@ -514,7 +553,7 @@ testForeignFile(void)
     int fd = testTmpFile();
     const char *words[] = { "other-driver", "not touched", NULL };
 
-    testPairInit(&p, 0);
+    testPairInit(&p);
     dstBefore = testDigest(p.dst);
     other.driver = "other-driver";
     g_assert_cmpint(vfmigEngineSave(p.src, &other, true, fd, &p.cfg, 0, &p.sr), ==, 0);
@@ -570,7 +609,7 @@ testTimeout(void)
     g_auto(testPair) p;
     const char *words[] = { "time limit of 20 ms", "running again", NULL };
 
-    testPairInit(&p, 0);
+    testPairInit(&p);
     p.cfg.clock = testFakeClock;
     p.cfg.timeoutMs = 20;
     p.cfg.bufferSize = 4096;
@@ -611,7 +650,7 @@ testCancel(void)
     g_assert_cmpint(sigaction(SIGINT, &sa, &old), ==, 0);
     g_atomic_int_set(&cancelFlag, 0);
 
-    testPairInit(&p, 0);
+    testPairInit(&p);
     p.cfg.cancel = &cancelFlag;
     p.cfg.bufferSize = 4096;
     p.cfg.progress = testCancelProgress;
@@ -622,7 +661,9 @@ testCancel(void)
 
 
 /* A device dirtying faster than the engine can move: the policy gives up
- * (abort policy), or switches anyway and says by how much it overshoots. */
+ * (abort policy), or switches anyway and says by how much it overshoots.
+ * In the device's own time: on the machine's, a fast enough machine
+ * would have moved the whole state within the target. */
 static void
 testNotConverging(void)
 {
@@ -630,7 +671,7 @@ testNotConverging(void)
     const char *words[] = { "gave up", "running again with its state", NULL };
 
     /* the source dirties itself all along: its digest cannot stay */
-    testPairInit(&p, 64ULL << 30);
+    testPairInitBusy(&p, 64ULL << 30);
     p.cfg.policy.target_us = 1000;
     p.cfg.policy.min_samples = VFMIG_DOWNTIME_MIN_SAMPLES_LOWEST;
     p.cfg.policy.deadline_us = 300 * 1000;
@@ -638,6 +679,7 @@ testNotConverging(void)
                          VFMIG_ERR_OPERATION_FAILED, words, true);
     g_assert_true(p.sr.haveDecision);
     g_assert_cmpint(p.sr.decision.decision, ==, VFMIG_DOWNTIME_GIVE_UP);
+    g_assert_cmpint(p.sr.decision.reason, ==, VFMIG_DOWNTIME_REASON_NOT_CONVERGING);
     g_assert_cmpuint(p.sr.nevents, >=, 2);
     g_assert_cmpint(p.sr.events[0].decision, ==, VFMIG_DOWNTIME_CONTINUE);
 
@@ -647,6 +689,7 @@ testNotConverging(void)
                                        VFMIG_ENGINE_LEAVE_STOPPED,
                                        &p.sr, &p.dr), ==, 0);
     g_assert_cmpint(p.sr.decision.decision, ==, VFMIG_DOWNTIME_SWITCH_ANYWAY);
+    g_assert_cmpint(p.sr.decision.reason, ==, VFMIG_DOWNTIME_REASON_NOT_CONVERGING);
     g_assert_cmpuint(p.sr.decision.overshoot_us, >, 0);
     g_assert_cmpstr(p.sr.digest, ==, p.dr.digest);
     g_assert_cmpint(testState(p.dst), ==, VFIO_DEVICE_STATE_RUNNING);

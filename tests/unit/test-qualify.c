@@ -8,6 +8,12 @@
  * loads, timeouts and cancels.  After every run the source must be
  * RUNNING, with its state wherever a peer took the load.
  *
+ * A device that dirties runs in its own time (vfmigEmuConfig.ioRate) and
+ * the qualification is timed on it (vfmigEmuDeviceClock): on the
+ * machine's clock, how much such a device dirties between two reads and
+ * the bandwidth the policy sees would depend on how fast the machine
+ * runs the test, and so would the verdict.
+ *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
@@ -56,6 +62,30 @@ testDevice(const char *name, uint64_t seed, uint64_t flags, uint64_t dirtyRate)
     cfg.seed = seed;
     cfg.dirtyRate = dirtyRate;
     cfg.flags = flags;
+    dev = vfmigEmuDeviceNew(name, &cfg);
+    g_assert_nonnull(dev);
+    return dev;
+}
+
+
+/* A device dirtying @dirtyRate bytes per second of its own time, in
+ * which it moves BUSY_IO_RATE bytes per second: its whole state (and the
+ * records' framing) takes 3.9 ms of that time, more than the 1 ms target
+ * of the tests that use it, so no pre-copy round can catch up with it. */
+#define BUSY_IO_RATE (64ULL * 1024 * 1024)
+
+static vfmigDevice *
+testBusyDevice(const char *name, uint64_t seed, uint64_t dirtyRate)
+{
+    vfmigEmuConfig cfg;
+    vfmigDevice *dev;
+
+    vfmigEmuConfigInit(&cfg);
+    cfg.stateSize = STATE_SIZE;
+    cfg.pageSize = PAGE_SIZE;
+    cfg.seed = seed;
+    cfg.dirtyRate = dirtyRate;
+    cfg.ioRate = BUSY_IO_RATE;
     dev = vfmigEmuDeviceNew(name, &cfg);
     g_assert_nonnull(dev);
     return dev;
@@ -606,30 +636,58 @@ testRunNoMigration(void)
 
 /* A device that dirties its whole state faster than it can be read:
  * pre-copy never converges, the policy switches anyway (so the run
- * completes and the overshoot is measured), the verdict fails. */
+ * completes and the overshoot is measured), the verdict fails.  In the
+ * device's own time, the same on any machine: on the machine's clock,
+ * what the device dirtied between two reads and the bandwidth the
+ * policy saw were the machine's, and a run that moved the 257 KiB
+ * within the 1 ms converged (one under load did). */
 static void
 testRunNotConverging(void)
 {
-    g_autoptr(vfmigDevice) dev = testDevice("busy", 1, F_ALL, 64ULL << 30);
+    g_autoptr(vfmigDevice) dev = testBusyDevice("busy", 1, 64ULL << 30);
+    g_autoptr(vfmigDevice) twin = testBusyDevice("twin", 1, 64ULL << 30);
     g_autoptr(vfmigQualifyResult) res = NULL;
+    g_autoptr(vfmigQualifyResult) again = NULL;
     const vfmigQualifyFinding *f;
+    const vfmigDowntimeResult *d;
     vfmigQualifyParams p;
 
     testParams(&p, dev, NULL);
+    p.clock = vfmigEmuDeviceClock;
+    p.clockOpaque = dev;
     p.targetUs = 1000;
     g_assert_cmpint(vfmigQualifyDevice(&p, &res), ==, 0);
     testFindingsWellFormed(res);
     g_assert_false(res->failed);
-    g_assert_cmpint(res->src.decision.decision, ==, VFMIG_DOWNTIME_SWITCH_ANYWAY);
+    d = &res->src.decision;
+    g_assert_cmpint(d->decision, ==, VFMIG_DOWNTIME_SWITCH_ANYWAY);
+    g_assert_cmpint(d->reason, ==, VFMIG_DOWNTIME_REASON_NOT_CONVERGING);
     f = testFinding(res, "convergence", VFMIG_QUALIFY_FAIL);
     g_assert_nonnull(strstr(f->message, "does not converge"));
     g_assert_cmpint(res->verdict, ==, VFMIG_NODEDEV_VERDICT_NOT_QUALIFIED);
+    /* the whole state was dirty again at every round, at the device's
+     * rate: more than the target to move */
+    g_assert_cmpuint(d->device_residue_bytes, >=, STATE_SIZE);
+    g_assert_cmpuint(d->bandwidth, >=, BUSY_IO_RATE - BUSY_IO_RATE / 100);
+    g_assert_cmpuint(d->bandwidth, <=, BUSY_IO_RATE + BUSY_IO_RATE / 100);
+    g_assert_cmpuint(d->predicted_us, >, p.targetUs);
     /* stopped, the state was still carried whole */
     testFinding(res, "digest", VFMIG_QUALIFY_PASS);
     g_assert_cmpint(testState(dev), ==, VFIO_DEVICE_STATE_RUNNING);
 
+    /* the same device again, as a twin with its seed: the same run */
+    p.dev = twin;
+    p.clockOpaque = twin;
+    g_assert_cmpint(vfmigQualifyDevice(&p, &again), ==, 0);
+    g_assert_cmpuint(again->src.iterations, ==, res->src.iterations);
+    g_assert_cmpuint(again->src.precopyBytes, ==, res->src.precopyBytes);
+    g_assert_cmpuint(again->src.decision.predicted_us, ==, d->predicted_us);
+    g_assert_cmpint(again->verdict, ==, res->verdict);
+
     /* the same device idle converges */
     g_clear_pointer(&res, vfmigQualifyResultFree);
+    p.dev = dev;
+    p.clockOpaque = dev;
     g_assert_cmpint(vfmigEmuDeviceSetDirtyRate(dev, 0), ==, 0);
     g_assert_cmpint(vfmigQualifyDevice(&p, &res), ==, 0);
     testFinding(res, "convergence", VFMIG_QUALIFY_PASS);
@@ -777,13 +835,18 @@ testRunRefusedLoad(void)
 static void
 testRunTimeout(void)
 {
-    g_autoptr(vfmigDevice) src = testDevice("src", 1, F_ALL, 64ULL << 30);
+    g_autoptr(vfmigDevice) src = testBusyDevice("src", 1, 64ULL << 30);
     g_autoptr(vfmigDevice) dst = testDevice("dst", 2, F_ALL, 0);
     g_autoptr(vfmigQualifyResult) res = NULL;
     const vfmigQualifyFinding *f;
     vfmigQualifyParams p;
 
+    /* pre-copy that cannot converge outlasts the 30 ms, in the source
+     * device's time: its 12 rounds before the policy's verdict take at
+     * least 60 */
     testParams(&p, src, dst);
+    p.clock = vfmigEmuDeviceClock;
+    p.clockOpaque = src;
     p.targetUs = 1000;
     p.timeoutMs = 30;
     g_assert_cmpint(vfmigQualifyDevice(&p, &res), ==, 0);
