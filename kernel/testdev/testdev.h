@@ -79,6 +79,8 @@ struct tdev_device {
 	u32 resume_delay_us;
 
 	/* state_mutex */
+	bool data_size_whole;		/* MIG_DATA_SIZE: the whole state, as
+					 * mlx5's firmware answers it */
 	u64 quiesced;			/* P2P arcs that quiesced */
 	u64 unquiesced;			/* and that unquiesced */
 	struct tdev_save save;

@@ -22,6 +22,7 @@
 #include <linux/vmalloc.h>
 
 #include "testdev.h"
+#include "vfmig_file.h"
 
 #define TDEV_HDR_SIZE	sizeof(struct tdev_image_hdr)
 
@@ -307,6 +308,26 @@ static void tdev_save_pending(struct vfmig_device *vd, struct vfmig_pending *p)
 						    TDEV_IMG_FINAL, w);
 }
 
+/*
+ * MIG_DATA_SIZE: what a STOP_COPY would stream now, or, with data_size
+ * "whole", the whole state whatever pre-copy sent, as mlx5's firmware
+ * answers it (upstream's driver and ours): a model of that answer for the
+ * controller and QEMU to meet without ConnectX hardware.
+ */
+static int tdev_data_size(struct vfmig_device *vd, u64 *len)
+{
+	struct tdev_device *td = tdev_from_vd(vd);
+
+	if (!td->data_size_whole) {
+		*len = vfmig_stop_copy_bytes(vd);
+		return 0;
+	}
+	mutex_lock(&td->lock);
+	*len = tdev_image_len(TDEV_IMG_FULL, TDEV_IMG_FINAL, td->npages);
+	mutex_unlock(&td->lock);
+	return 0;
+}
+
 /* ---- resuming ------------------------------------------------------- */
 
 static int tdev_load_open(struct vfmig_device *vd, bool multi_load)
@@ -487,6 +508,7 @@ const struct vfmig_backend_ops tdev_backend_ops = {
 	.save_open = tdev_save_open,
 	.save_fill = tdev_save_fill,
 	.save_pending = tdev_save_pending,
+	.data_size = tdev_data_size,
 	.save_close = tdev_save_close,
 	.load_open = tdev_load_open,
 	.load_write = tdev_load_write,

@@ -255,6 +255,36 @@ static ssize_t dma_dirty_store(struct device *dev,
 }
 static DEVICE_ATTR_WO(dma_dirty);
 
+static const char * const tdev_data_size_names[] = { "residue", "whole" };
+
+static ssize_t data_size_show(struct device *dev,
+			      struct device_attribute *attr, char *buf)
+{
+	struct tdev_device *td = tdev_from_dev(dev);
+	bool whole;
+
+	mutex_lock(&td->vd.state_mutex);
+	whole = td->data_size_whole;
+	mutex_unlock(&td->vd.state_mutex);
+	return sysfs_emit(buf, "%s\n", tdev_data_size_names[whole]);
+}
+
+static ssize_t data_size_store(struct device *dev,
+			       struct device_attribute *attr,
+			       const char *buf, size_t count)
+{
+	struct tdev_device *td = tdev_from_dev(dev);
+	int i = sysfs_match_string(tdev_data_size_names, buf);
+
+	if (i < 0)
+		return -EINVAL;
+	mutex_lock(&td->vd.state_mutex);
+	td->data_size_whole = i == 1;
+	mutex_unlock(&td->vd.state_mutex);
+	return count;
+}
+static DEVICE_ATTR_RW(data_size);
+
 static ssize_t fault_show(struct device *dev, struct device_attribute *attr,
 			  char *buf)
 {
@@ -281,6 +311,7 @@ static struct attribute *tdev_attrs[] = {
 	&dev_attr_resume_delay_us.attr,
 	&dev_attr_dma_dirty.attr,
 	&dev_attr_fault.attr,
+	&dev_attr_data_size.attr,
 	&dev_attr_quiesced.attr,
 	&dev_attr_unquiesced.attr,
 	NULL,

@@ -289,6 +289,11 @@ bool vfmig_state_is_running(u32 state);
 #define VFMIG_HOLD_BYTES	(1ULL << 50)
 /* The longest lease a write to vfio_migration/hold_ms may take, ms. */
 #define VFMIG_HOLD_MAX_MS	60000
+/*
+ * state_mutex held: what VFIO_DEVICE_FEATURE_MIG_DATA_SIZE answers without
+ * the hold (the backend's data_size, else the stop-copy estimate).
+ */
+int vfmig_data_size(struct vfmig_device *vd, u64 *len);
 /* state_mutex held: arm the hold for @ms from now (0: disarm). */
 void vfmig_hold_set(struct vfmig_device *vd, unsigned int ms);
 /* state_mutex held: what is left of the lease, ms (0: not armed). */

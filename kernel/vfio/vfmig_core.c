@@ -341,6 +341,14 @@ static int vfmig_get_state(struct vfio_device *vdev,
 	return 0;
 }
 
+int vfmig_data_size(struct vfmig_device *vd, u64 *len)
+{
+	if (vd->ops->data_size)
+		return vd->ops->data_size(vd, len);
+	*len = vfmig_stop_copy_bytes(vd);
+	return 0;
+}
+
 static int vfmig_get_data_size(struct vfio_device *vdev,
 			       unsigned long *stop_copy_length)
 {
@@ -349,16 +357,11 @@ static int vfmig_get_data_size(struct vfio_device *vdev,
 	int ret = 0;
 
 	mutex_lock(&vd->state_mutex);
-	if (vd->ops->data_size)
-		ret = vd->ops->data_size(vd, &len);
-	else
-		len = vfmig_stop_copy_bytes(vd);
+	ret = vfmig_data_size(vd, &len);
+	/* no debug line: the VMM asks at every iteration */
 	if (!ret && vfmig_state_is_precopy(vd->mig_state) &&
-	    vfmig_hold_active(vd)) {
-		vfmig_dbg(vd, "MIG_DATA_SIZE %llu, held: %llu\n", len,
-			  max(len, VFMIG_HOLD_BYTES));
+	    vfmig_hold_active(vd))
 		len = max(len, VFMIG_HOLD_BYTES);
-	}
 	mutex_unlock(&vd->state_mutex);
 	if (!ret)
 		*stop_copy_length = len;

@@ -112,6 +112,21 @@ static ssize_t resume_latency_us_show(struct device *dev,
 }
 static DEVICE_ATTR_RO(resume_latency_us);
 
+/* What the VMM reads as MIG_DATA_SIZE (the hold aside). */
+static ssize_t mig_data_size_show(struct device *dev,
+				  struct device_attribute *attr, char *buf)
+{
+	struct vfmig_device *vd = vfmig_from_dev(dev);
+	u64 len;
+	int ret;
+
+	mutex_lock(&vd->state_mutex);
+	ret = vfmig_data_size(vd, &len);
+	mutex_unlock(&vd->state_mutex);
+	return ret ? ret : sysfs_emit(buf, "%llu\n", len);
+}
+static DEVICE_ATTR_RO(mig_data_size);
+
 static ssize_t hold_ms_show(struct device *dev, struct device_attribute *attr,
 			    char *buf)
 {
@@ -248,6 +263,7 @@ static struct attribute *vfmig_attrs[] = {
 	&dev_attr_multi_load.attr,
 	&dev_attr_stop_latency_us.attr,
 	&dev_attr_resume_latency_us.attr,
+	&dev_attr_mig_data_size.attr,
 	&dev_attr_hold_ms.attr,
 	&dev_attr_held_stops.attr,
 	&dev_attr_stream_version.attr,

@@ -70,6 +70,9 @@ struct _vfmigNodeDevLive {
     unsigned long long stopCopyBytes;
     unsigned long long stopLatencyUs;
     unsigned long long resumeLatencyUs;
+    /* what the VMM reads as MIG_DATA_SIZE (vfio_migration/mig_data_size),
+     * ULLONG_MAX when the driver does not say; not in the XML */
+    unsigned long long migDataSize;
 };
 
 void vfmigNodeDevLiveFree(vfmigNodeDevLive *live);

@@ -53,6 +53,7 @@
 #include "vfmigsysfs.h"
 #include "vfmigfsm.h"
 #include "vfmigi18n.h"
+#include "vfmiglog.h"
 #include "vfmigvfio.h"
 #include "vfio_mig_uapi.h"
 
@@ -422,6 +423,17 @@ vfmigNodeDevReadLiveAt(int fd,
     ret->stopCopyBytes = vals[2];
     ret->stopLatencyUs = vals[3];
     ret->resumeLatencyUs = vals[4];
+    /* a hint for the controller: a driver that cannot answer now (mlx5's
+     * firmware outside a migration) or an older one has none */
+    ret->migDataSize = ULLONG_MAX;
+    if (vfmigSysfsReadU64(fd, dir, "mig_data_size", true, G_MAXUINT64,
+                          &vals[0]) > 0) {
+        ret->migDataSize = vals[0];
+    } else {
+        VFMIG_DEBUG("%s: no mig_data_size: %s", dir,
+                    vfmigGetLastErrorMessage());
+        vfmigResetLastError();
+    }
     ret->state = g_strdup(state);
     *live = g_steal_pointer(&ret);
     return 0;

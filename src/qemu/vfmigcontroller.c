@@ -56,8 +56,10 @@ struct _vfmigController {
     uint64_t pausedSinceUs;     /* the first step that saw the guest
                                  * paused; 0: not paused */
     bool devicesHeld;           /* the devices' hold is on (a lease) */
+    uint64_t releasedMs;        /* the limit the last release set */
     bool holdWarned;            /* a device could not hold: said once */
 
+    bool initialSeen;           /* a device had initial data to send */
     bool initialDone;           /* every device's initial data went out */
     uint64_t initialDoneUs;     /* since then */
 
@@ -293,6 +295,19 @@ vfmigControllerLetGo(vfmigController *ctl)
 }
 
 
+/* Cancels the job while the devices still hold it (QEMU cannot switch
+ * meanwhile), then lets them go. */
+static int
+vfmigControllerAbort(vfmigController *ctl,
+                     vfmigControllerStatus *step)
+{
+    if (ctl->ops->abortJob(ctl->opaque) < 0)
+        return -1;
+    step->phase = VFMIG_CONTROLLER_ABORTED;
+    return vfmigControllerLetGo(ctl);
+}
+
+
 /* Tracks since when every device's initial data is out. */
 static void
 vfmigControllerTrackInitial(vfmigController *ctl,
@@ -302,6 +317,7 @@ vfmigControllerTrackInitial(vfmigController *ctl,
 
     for (i = 0; i < ctl->ndevices; i++) {
         if (ctl->samples[i].initial_bytes > 0) {
+            ctl->initialSeen = true;
             ctl->initialDone = false;
             return;
         }
@@ -310,6 +326,43 @@ vfmigControllerTrackInitial(vfmigController *ctl,
         ctl->initialDone = true;
         ctl->initialDoneUs = nowUs;
     }
+}
+
+
+/*
+ * The limit that makes QEMU switch at its next iteration, now that the
+ * policy decided: the policy's, unless QEMU counts more than the policy's
+ * residue (a device whose MIG_DATA_SIZE is its whole state, mlx5), which
+ * QEMU's rule would then never find within the policy's limit: then
+ * twice the time QEMU's count takes at the bandwidth, so that it switches
+ * now and sends the real residue.
+ */
+static uint64_t
+vfmigControllerReleaseLimit(vfmigController *ctl,
+                            vfmigControllerStatus *step)
+{
+    uint64_t limitMs = step->policy.qemu_downtime_limit_ms;
+    uint64_t qemu = step->job.hasRam ? step->job.ramRemaining : 0;
+    uint64_t bw = step->policy.bandwidth;
+    uint64_t needMs;
+    size_t i;
+
+    for (i = 0; i < ctl->ndevices; i++) {
+        if (ctl->devices[i].qemuBytes == VFMIG_DOWNTIME_UNKNOWN)
+            return limitMs;
+        qemu += ctl->devices[i].qemuBytes;
+    }
+    if (step->job.bandwidth > 0 && (bw == 0 || step->job.bandwidth < bw))
+        bw = step->job.bandwidth;
+    if (bw == 0 || qemu <= step->policy.pending_bytes)
+        return limitMs;
+    needMs = qemu / bw * 2000 + (qemu % bw) * 2000 / bw + 1;
+    step->qemuPendingBytes = qemu;
+    VFMIG_DEBUG("QEMU counts %" PRIu64 " B pending where the policy sees %"
+                PRIu64 " B (a device's MIG_DATA_SIZE is more than its "
+                "residue): limit %" PRIu64 " ms so that it switches now",
+                qemu, step->policy.pending_bytes, MAX(limitMs, needMs));
+    return MAX(limitMs, needMs);
 }
 
 
@@ -414,7 +467,14 @@ vfmigControllerStep(vfmigController *ctl,
     if (vfmigControllerCheckLimit(ctl, step) < 0)
         return -1;
 
-    if (job.paused) {
+    /* paused while the controller still holds: not QEMU's switchover
+     * (the devices hold it), so someone paused the guest; libvirt gives
+     * such a pause during a migration the reason "migration" too.  Once
+     * released (and not for a pause), a pause is QEMU's own switchover. */
+    if (job.paused && (ctl->phase == VFMIG_CONTROLLER_WAITING ||
+                       ctl->phase == VFMIG_CONTROLLER_HOLDING ||
+                       (ctl->phase == VFMIG_CONTROLLER_RELEASED &&
+                        ctl->pausedSinceUs))) {
         /* the guest stopped: its downtime runs already, and QEMU moved
          * the devices to STOP_COPY, where they no longer hold: let QEMU
          * switch at its next iteration, whatever is left */
@@ -425,6 +485,18 @@ vfmigControllerStep(vfmigController *ctl,
         }
         step->paused = true;
         step->pausedUs = nowUs - ctl->pausedSinceUs;
+        if (ctl->initialSeen && !ctl->initialDone) {
+            /* QEMU 10 marks a VF's initial data as sent only while the VF
+             * is in pre-copy, and with switchover-ack (libvirt turns it
+             * on) it switches only once the destination acknowledged
+             * every VF's mark: paused before that, the migration can
+             * never complete.  Cancelled now, not at a timeout. */
+            VFMIG_DEBUG("paused before every device's initial data was "
+                        "sent: QEMU can never switch over; aborting");
+            if (vfmigControllerAbort(ctl, step) < 0)
+                return -1;
+            goto done;
+        }
         step->phase = VFMIG_CONTROLLER_RELEASED;
         if (vfmigControllerSetLimit(ctl, step,
                                     VFMIG_DOWNTIME_QEMU_LIMIT_MAX_MS) < 0 ||
@@ -447,10 +519,7 @@ vfmigControllerStep(vfmigController *ctl,
             step->predictedUs = step->floorUs;
             VFMIG_DEBUG("pre-flight: the floor alone misses the target: "
                         "aborting the migration");
-            if (ctl->ops->abortJob(ctl->opaque) < 0)
-                return -1;
-            step->phase = VFMIG_CONTROLLER_ABORTED;
-            if (vfmigControllerLetGo(ctl) < 0)
+            if (vfmigControllerAbort(ctl, step) < 0)
                 return -1;
             goto done;
         }
@@ -490,6 +559,23 @@ vfmigControllerStep(vfmigController *ctl,
         goto done;
     }
 
+    if (ctl->phase == VFMIG_CONTROLLER_RELEASED &&
+        step->policy.decision != VFMIG_DOWNTIME_SWITCH_OVER &&
+        step->policy.decision != VFMIG_DOWNTIME_SWITCH_ANYWAY) {
+        /* released once, released for good: QEMU may be switching over
+         * already (its decision is not visible until a device stops), and
+         * a hold or an abort now would race it.  Measured on 6.12 (all
+         * RAM dirty at every pass): the next pass made the prediction
+         * miss again, the hold came back while QEMU was stopping the
+         * guest, and the VF reached STOP_COPY held. */
+        VFMIG_DEBUG("released already: the policy's %s is not acted on",
+                    vfmigDowntimeDecisionToString(step->policy.decision));
+        step->phase = VFMIG_CONTROLLER_RELEASED;
+        if (vfmigControllerSetLimit(ctl, step, ctl->releasedMs) < 0)
+            return -1;
+        goto done;
+    }
+
     switch (step->policy.decision) {
     case VFMIG_DOWNTIME_SWITCH_OVER:
         if (ctl->config.loadUs > 0 &&
@@ -506,8 +592,8 @@ vfmigControllerStep(vfmigController *ctl,
         G_GNUC_FALLTHROUGH;
     case VFMIG_DOWNTIME_SWITCH_ANYWAY:
         step->phase = VFMIG_CONTROLLER_RELEASED;
-        if (vfmigControllerSetLimit(ctl, step,
-                                    step->policy.qemu_downtime_limit_ms) < 0 ||
+        ctl->releasedMs = vfmigControllerReleaseLimit(ctl, step);
+        if (vfmigControllerSetLimit(ctl, step, ctl->releasedMs) < 0 ||
             vfmigControllerLetGo(ctl) < 0)
             return -1;
         break;
@@ -515,11 +601,7 @@ vfmigControllerStep(vfmigController *ctl,
     case VFMIG_DOWNTIME_GIVE_UP:
         VFMIG_DEBUG("giving up (%s): aborting the migration",
                     vfmigDowntimeReasonToString(step->policy.reason));
-        /* cancelled while still held: QEMU cannot switch meanwhile */
-        if (ctl->ops->abortJob(ctl->opaque) < 0)
-            return -1;
-        step->phase = VFMIG_CONTROLLER_ABORTED;
-        if (vfmigControllerLetGo(ctl) < 0)
+        if (vfmigControllerAbort(ctl, step) < 0)
             return -1;
         break;
 

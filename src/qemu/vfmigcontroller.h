@@ -68,9 +68,9 @@ struct _vfmigControllerJob {
     uint64_t elapsedMs;             /* since the job started */
     bool migrating;                 /* QEMU is sending (memory iterations
                                      * or bytes seen), not still preparing */
-    bool paused;                    /* the guest was paused during the job
-                                     * (virsh suspend, Nova's
-                                     * force-complete), not by the switch */
+    bool paused;                    /* the guest is paused (virsh suspend,
+                                     * Nova's force-complete, or QEMU's
+                                     * switchover) */
 };
 
 /* One device of the domain, as the caller samples it. */
@@ -80,6 +80,11 @@ struct _vfmigControllerDevice {
                                      * without vfmig's sysfs ABI) */
     char *state;                    /* uAPI state name, NULL: unknown */
     vfmigDowntimeDeviceSample sample;
+    /* What QEMU adds for the device to its exact pending: MIG_DATA_SIZE
+     * and the pre-copy bytes; more than the sample's residue for a device
+     * whose MIG_DATA_SIZE is its whole state (mlx5).
+     * VFMIG_DOWNTIME_UNKNOWN: the driver does not say. */
+    uint64_t qemuBytes;
 };
 
 typedef struct _vfmigControllerOps vfmigControllerOps;
@@ -173,10 +178,15 @@ struct _vfmigControllerStatus {
     bool preflight;                 /* the step judged the floor */
     uint64_t floorUs;               /* the floor: the devices' latencies
                                      * and libvirt's overhead, us */
-    bool paused;                    /* released for a paused guest */
+    bool paused;                    /* the guest is paused: released, or
+                                     * (ABORTED) cancelled since a VF's
+                                     * initial data was not all sent */
     uint64_t pausedUs;              /* seen paused for this long, us */
     uint64_t limitMs;               /* the limit QEMU has after the step */
     bool limitChanged;              /* the step set it */
+    uint64_t qemuPendingBytes;      /* released: what QEMU counts as
+                                     * pending, when more than the policy's
+                                     * residue (0: not more) */
     bool overwritten;               /* another client had changed it */
     uint64_t overwrittenMs;         /* to this */
 };

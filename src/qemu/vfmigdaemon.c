@@ -322,7 +322,11 @@ vfmigDaemonFinish(vfmigDaemon *d,
     if (s->phase == VFMIG_CONTROLLER_ABORTED) {
         const vfmigControllerStatus *last = vfmigControllerLastStep(ctl);
 
-        if (last && last->preflight)
+        if (last && last->paused)
+            vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_INFO,
+                              _("domain '%1$s': migration cancelled: the guest was paused before its VFs' initial data was all sent, and QEMU switches over only once the destination acknowledged that data, which a stopped VF never sends; the guest stays on the source"),
+                              name);
+        else if (last && last->preflight)
             vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_INFO,
                               _("domain '%1$s': migration cancelled by the pre-flight, before QEMU sent anything: the floor of %2$" PRIu64 " ms (the devices' stop and resume latencies and libvirt's overhead) misses the target of %3$" PRIu64 " ms and the policy says abort; the source keeps running"),
                               name, last->floorUs / 1000, targetMs);
@@ -456,7 +460,7 @@ vfmigDaemonStepSession(vfmigDaemon *d,
                           _("domain '%1$s': pre-flight: floor %2$" PRIu64 " ms (the devices' stop and resume latencies and libvirt's overhead) against a target of %3$" PRIu64 " ms: room left"),
                           name, st.floorUs / 1000,
                           vfmigSteerTargetUs(s->steer) / 1000);
-    if (st.paused && st.pausedUs == 0)
+    if (st.paused && st.pausedUs == 0 && st.phase == VFMIG_CONTROLLER_RELEASED)
         vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_INFO,
                           _("domain '%1$s': the guest is paused (virsh suspend, or Nova's force-complete): its downtime runs already; released at once"),
                           name);

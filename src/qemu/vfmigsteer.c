@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <sys/file.h>
 #include <unistd.h>
 
@@ -55,10 +56,12 @@ vfmigSteerReportLibvirt(const char *what,
 }
 
 
-/* Whether the guest is paused, by someone other than the migration's
- * own switchover (virsh suspend, Nova's force-complete). */
+/* Whether the guest is paused: by someone (virsh suspend, Nova's
+ * force-complete), or by QEMU's own switchover; libvirt gives both the
+ * reason "migration" during an outgoing migration, and the controller
+ * tells them apart by whether it released the switchover. */
 static bool
-vfmigSteerPausedByUser(vfmigSteer *steer)
+vfmigSteerPaused(vfmigSteer *steer)
 {
     int state;
     int reason;
@@ -69,7 +72,6 @@ vfmigSteerPausedByUser(vfmigSteer *steer)
         return false;
     }
     return state == VIR_DOMAIN_PAUSED &&
-        reason != VIR_DOMAIN_PAUSED_MIGRATION &&
         reason != VIR_DOMAIN_PAUSED_POSTCOPY &&
         reason != VIR_DOMAIN_PAUSED_POSTCOPY_FAILED &&
         reason != VIR_DOMAIN_PAUSED_STARTING_UP;
@@ -131,7 +133,7 @@ vfmigSteerGetJob(void *opaque,
     job->bandwidth = bps;
     job->elapsedMs = elapsed;
     job->migrating = total > 0 && processed > 0;
-    job->paused = vfmigSteerPausedByUser(steer);
+    job->paused = vfmigSteerPaused(steer);
     ret = 1;
 
  cleanup:
@@ -165,11 +167,16 @@ vfmigSteerGetDevices(void *opaque,
         if (!live) {
             /* a driver without vfmig's sysfs ABI: no estimates */
             dev->sample.stop_copy_bytes = VFMIG_DOWNTIME_UNKNOWN;
+            dev->qemuBytes = VFMIG_DOWNTIME_UNKNOWN;
             continue;
         }
         dev->state = g_strdup(live->state);
         dev->sample.initial_bytes = live->initialBytes;
         dev->sample.dirty_bytes = live->dirtyBytes;
+        /* QEMU's exact pending for the device (vfio_state_pending_exact) */
+        dev->qemuBytes = live->migDataSize == ULLONG_MAX ?
+            VFMIG_DOWNTIME_UNKNOWN :
+            live->migDataSize + live->initialBytes + live->dirtyBytes;
         /* mlx5's stop-copy size is its whole state, not the residue */
         dev->sample.stop_copy_bytes =
             vfmigDriverStopCopyIsWholeState(live->driver) ?

@@ -2,55 +2,89 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
 # bench-steer.sh: libvirt's measured downtime of plain `virsh migrate`,
-# stock against steered by virt-vfmigd, side by side in one run.
+# stock against steered by virt-vfmigd, side by side in one run, per
+# scenario.
 #
 # Runs in the VM rig as the suite bench-steer (tests/vm/suites/
 # bench-steer.sh sources it):
 #
+#   VFMIG_VM_OPT_BENCH_SCENARIOS="S0 S4 S6" \
 #   meson test -C BUILD --benchmark --suite vm-bench -v vm-bench-steer-6.1
 #
 # Two libvirt 11.3 hosts (libvirt-hosts.sh), a TCG domain (64 MiB) with a
-# test VF (8 MiB of state dirtied at 2 MiB/s, 50 ms stop and resume
-# delays), prepared by `virt-vfmig domain-prepare`, vfmig's hook on both
-# hosts.  For each target T and run i, one pair, back to back, the
-# domain moving to the other host each time:
+# test VF prepared by `virt-vfmig domain-prepare`, vfmig's hook on both
+# hosts.  For each scenario and run i, one pair, back to back, the domain
+# moving to the other host each time:
 #   stock:   no virt-vfmigd running; `virsh migrate-setmaxdowntime T` on
 #            the source, then `virsh migrate --live`;
 #   steered: virt-vfmigd running on both hosts, the domain's policy
-#            target T (best effort; set with `virsh metadata --live`),
+#            target T and on-failure (set with `virsh metadata --live`),
 #            then the same `virsh migrate --live`.
+# A stock migration that has not completed after VFMIG_VM_OPT_BENCH_CAP
+# seconds (default 45) is cancelled (domjobabort) and counted as never
+# completing: QEMU would go on for ever.
 # Two steered warm-up migrations first, so that the daemons learned
 # libvirt's overhead on this rig (not counted).
 #
+# The scenarios (the VF: state, dirty rate, stop and resume delay, what its
+# MIG_DATA_SIZE answers; the target and on-failure):
+#   S0  8 MiB, 2 MiB/s, 50 ms, residue;            1200 ms, best effort
+#       (the rig's idle case, as before)
+#   S1  128 MiB, 512 KiB/s, 50 ms, whole state (as mlx5's firmware
+#       answers it: vfmig_testdev/data_size "whole"); 1500 ms, best effort
+#   S4  8 MiB, 2 MiB/s, 250 ms, residue;           1200 ms, best effort
+#   S6  8 MiB, 2 MiB/s, 100 ms, residue;           300 ms, abort
+# All scenarios of one run share a state size (S1 runs alone).
+#
 # Per run: libvirt's "Total downtime" (domjobinfo --completed on the
 # destination), met or not, the migration's wall time; for steered runs
-# the daemon's prediction at the switch and its error, and whether the
-# controller judged the migration convergent (it released the limit on a
-# switch-over decision, not a best-effort switch).  One TAP check per
-# target and mode passes when every migration of it completed; the table
-# also goes to VM_OUT/bench-steer.txt (BUILD/tests/vm/run-NAME/out/).
-# The goal (issue 14): >= 95 % of the steered runs judged convergent meet
-# the target.
+# the daemon's prediction at the switch, how it ended (released on a
+# switch-over, a best-effort switch, cancelled by the pre-flight or by the
+# policy), and the VF's held_stops (a switch QEMU took while held: a
+# breach of the hold).  One TAP check per scenario and mode passes when
+# every migration of it ended as the scenario expects; the table also goes
+# to VM_OUT/bench-steer.txt (BUILD/tests/vm/run-NAME/out/).
 #
-# VFMIG_VM_OPT_BENCH_TARGETS (ms, default "1200 1600"),
-# VFMIG_VM_OPT_BENCH_RUNS (pairs per target, default 10).
+# VFMIG_VM_OPT_BENCH_SCENARIOS (default "S0 S4 S6"),
+# VFMIG_VM_OPT_BENCH_RUNS (pairs per scenario, default 10),
+# VFMIG_VM_OPT_BENCH_CAP (s, default 45).
 
 . "$VM_SRCDIR/lib.sh"
 . "$VM_SRCDIR/libvirt-hosts.sh"
 
-TARGETS=${VFMIG_VM_OPT_BENCH_TARGETS:-1200 1600}
+SCENARIOS=${VFMIG_VM_OPT_BENCH_SCENARIOS:-S0 S4 S6}
 RUNS=${VFMIG_VM_OPT_BENCH_RUNS:-10}
-STATE_SIZE=8388608
-DIRTY_RATE=2097152
-DELAY_US=50000
+CAP=${VFMIG_VM_OPT_BENCH_CAP:-45}
 SWITCH_BW=1024
 VFMIG=$VM_BUILDDIR/src/tools/virt-vfmig
 HOOK=$VM_BUILDDIR/src/tools/50-vfmig
 TABLE=${VM_OUT:-$TMP}/bench-steer.txt
 NS=http://vfmig.org/xmlns/libvirt/domain/1.0
 
-ntargets=$(wc -w <<< "$TARGETS")
-tap_plan $((4 + 2 * ntargets))
+# scenario NAME: sets S_SIZE S_DIRTY S_DELAY S_DATA S_TARGET S_FAIL
+scenario() {
+    case $1 in
+    S0) S_SIZE=8388608 S_DIRTY=2097152 S_DELAY=50000 S_DATA=residue S_TARGET=1200 S_FAIL=best-effort ;;
+    S1) S_SIZE=134217728 S_DIRTY=524288 S_DELAY=50000 S_DATA=whole S_TARGET=1500 S_FAIL=best-effort ;;
+    S4) S_SIZE=8388608 S_DIRTY=2097152 S_DELAY=250000 S_DATA=residue S_TARGET=1200 S_FAIL=best-effort ;;
+    S6) S_SIZE=8388608 S_DIRTY=2097152 S_DELAY=100000 S_DATA=residue S_TARGET=300 S_FAIL=abort ;;
+    *) return 1 ;;
+    esac
+}
+
+first=${SCENARIOS%% *}
+scenario "$first" || { echo "Bail out! unknown scenario '$first'"; exit 1; }
+STATE_SIZE=$S_SIZE
+for sc in $SCENARIOS; do
+    scenario "$sc" || { echo "Bail out! unknown scenario '$sc'"; exit 1; }
+    [ "$S_SIZE" = "$STATE_SIZE" ] ||
+        { echo "Bail out! scenario $sc has another state size than $first: run it alone"; exit 1; }
+done
+scenario "$first"
+DIRTY_RATE=$S_DIRTY
+
+nscen=$(wc -w <<< "$SCENARIOS")
+tap_plan $((4 + 2 * nscen))
 
 find_testdevs
 B1=${TESTDEVS[0]:-none}
@@ -59,7 +93,7 @@ MIG_OPTS=()
 $LVH_NEED_EM && MIG_OPTS=(--available-switchover-bandwidth "$SWITCH_BW")
 trap 'lvh_stop_all' EXIT
 
-if lvh_testdevs "$STATE_SIZE" "$DELAY_US" "$B1" "$B2"; then
+if lvh_testdevs "$STATE_SIZE" "$S_DELAY" "$B1" "$B2"; then
     result pass "set-up:$LVH_SETUP_MSG"
 else
     result fail "set-up failed:$LVH_SETUP_MSG"
@@ -94,44 +128,78 @@ HERE=src
 THERE=dst
 declare -A DEV=([src]=$B1 [dst]=$B2)
 
-# set_target T: the policy's target of the running domain, on HERE
-set_target() {
+# set_policy T ONFAIL: the policy's target and on-failure of the running
+# domain, on HERE
+set_policy() {
     local meta
     meta=$(lvh_virsh "$HERE" metadata "$LVH_DOM" "$NS" 2> /dev/null) || return 1
-    meta=$(sed "s/target-ms=\"[0-9]*\"/target-ms=\"$1\"/; s/target-ms='[0-9]*'/target-ms='$1'/" <<< "$meta")
+    meta=$(sed -E "s/target-ms=[\"'][0-9]+[\"']/target-ms=\"$1\"/g; s/on-failure=[\"'][a-z-]+[\"']/on-failure=\"$2\"/g" <<< "$meta")
     lvh_virsh "$HERE" metadata "$LVH_DOM" "$NS" --key vfmig --set "$meta" --live --config > /dev/null
 }
 
-# one MODE TARGET: one migration HERE -> THERE; appends a row to $TMP/rows
+# devices SCENARIO: the VFs as the scenario has them
+devices() {
+    local b
+    scenario "$1"
+    for b in "$B1" "$B2"; do
+        tdset "$b" vfmig_testdev/stop_delay_us "$S_DELAY"
+        tdset "$b" vfmig_testdev/resume_delay_us "$S_DELAY"
+        tdset "$b" vfmig_testdev/data_size "$S_DATA"
+    done
+}
+
+# one SCENARIO MODE: one migration HERE -> THERE; appends a row to
+# $TMP/rows: scenario mode target rc downtime predicted end held_stops wall
 one() {
-    local mode=$1 t=$2 name log0=0 dt pred="" conv="" line
-    name="$mode-$t-$((++MIGS))"
-    tdset "${DEV[$HERE]}" vfmig_testdev/dirty_rate "$DIRTY_RATE"
+    local sc=$1 mode=$2 name log0=0 dt pred="" end=- line stops0 stops capped=no wd
+    scenario "$sc"
+    name="$sc-$mode-$((++MIGS))"
+    tdset "${DEV[$HERE]}" vfmig_testdev/dirty_rate "$S_DIRTY"
+    stops0=$(tdget "${DEV[$HERE]}" vfio_migration/held_stops)
     if [ "$mode" = stock ]; then
-        lvh_virsh "$HERE" migrate-setmaxdowntime "$LVH_DOM" "$t" > /dev/null
+        lvh_virsh "$HERE" migrate-setmaxdowntime "$LVH_DOM" "$S_TARGET" > /dev/null
     else
-        set_target "$t" || diag "$name: setting the policy's target failed"
+        set_policy "$S_TARGET" "$S_FAIL" || diag "$name: setting the policy failed"
         log0=$(wc -l < "$TMP/vfmigd-$HERE.log")
     fi
     lvh_mig_start "$name" "$HERE" "$THERE" "${DEV[$HERE]}" "${DEV[$THERE]}" "${DEV[$THERE]}" \
         ${MIG_OPTS[@]+"${MIG_OPTS[@]}"}
+    rm -f "$TMP/capped"
+    ( sleep "$CAP"; touch "$TMP/capped"; lvh_virsh "$HERE" domjobabort "$LVH_DOM" > /dev/null 2>&1 ) &
+    wd=$!
     lvh_mig_finish > /dev/null
-    dt=$(lvh_virsh "$THERE" domjobinfo --completed "$LVH_DOM" 2> /dev/null |
-         sed -n 's/^Total downtime: *\([0-9]*\).*/\1/p')
-    if [ "$mode" = steered ]; then
+    kill "$wd" 2> /dev/null
+    wait "$wd" 2> /dev/null
+    [ -e "$TMP/capped" ] && capped=yes
+    stops=$(( $(tdget "${DEV[$HERE]}" vfio_migration/held_stops) - stops0 ))
+    dt=
+    [ "$MIG_RC" -eq 0 ] &&
+        dt=$(lvh_virsh "$THERE" domjobinfo --completed "$LVH_DOM" 2> /dev/null |
+             sed -n 's/^Total downtime: *\([0-9]*\).*/\1/p')
+    if [ "$mode" = stock ]; then
+        [ "$capped" = yes ] && end=never
+    else
         for _ in $(seq 100); do
-            line=$(tail -n "+$((log0 + 1))" "$TMP/vfmigd-$HERE.log" | grep -m1 ": migrated; downtime ")
+            line=$(tail -n "+$((log0 + 1))" "$TMP/vfmigd-$HERE.log" |
+                   grep -m1 -E ": migrated; |: migration cancelled|: migration ended without")
             [ -n "$line" ] && break
             sleep 0.1
         done
         pred=$(sed -n 's/.*predicted \([0-9]*\) ms, target.*/\1/p' <<< "$line")
-        conv=no
-        tail -n "+$((log0 + 1))" "$TMP/vfmigd-$HERE.log" |
-            grep -q ": released (switch-over, " && conv=yes
+        if [[ $line == *"cancelled by the pre-flight"* ]]; then
+            end=preflight
+        elif [[ $line == *"migration cancelled"* ]]; then
+            end=aborted
+        elif tail -n "+$((log0 + 1))" "$TMP/vfmigd-$HERE.log" | grep -q ": released (switch-over, "; then
+            end=converged
+        elif tail -n "+$((log0 + 1))" "$TMP/vfmigd-$HERE.log" | grep -q ": released (switch-anyway, "; then
+            end=best-effort
+        fi
+        [ "$capped" = yes ] && end=never
     fi
     tdset "${DEV[$HERE]}" vfmig_testdev/dirty_rate 0
-    echo "$mode $t $MIG_RC ${dt:--} ${pred:--} ${conv:--} $MIG_S" >> "$TMP/rows"
-    diag "$name: $HERE -> $THERE exit $MIG_RC in $MIG_S s; libvirt downtime ${dt:-?} ms (target $t)${pred:+, predicted $pred ms, convergent: $conv}"
+    echo "$sc $mode $S_TARGET $MIG_RC ${dt:--} ${pred:--} $end $stops $MIG_S" >> "$TMP/rows"
+    diag "$name: $HERE -> $THERE exit $MIG_RC in $MIG_S s; libvirt downtime ${dt:-none} ms (target $S_TARGET, $S_FAIL)${pred:+, predicted $pred ms}; end $end; held stops $stops"
     if [ "$MIG_RC" -eq 0 ]; then
         local x=$HERE
         HERE=$THERE
@@ -142,11 +210,11 @@ one() {
 MIGS=0
 rm -f "$TMP/rows"
 ok=true
+devices "$first"
 lvh_vfmigd_start src "$TMP/vfmigd-src.log" && lvh_vfmigd_start dst "$TMP/vfmigd-dst.log" || ok=false
-first=${TARGETS%% *}
-one steered "$first"
-one steered "$first"
-w=$(awk '$1 == "steered" && $3 == 0' "$TMP/rows" | wc -l)
+one "$first" steered
+one "$first" steered
+w=$(awk '$2 == "steered" && $4 == 0' "$TMP/rows" | wc -l)
 if $ok && [ "$w" -eq 2 ]; then
     result pass "warm-up: 2 steered migrations; overhead learned: $(grep -h 'overhead now' "$TMP"/vfmigd-*.log | sed 's/.*overhead now/overhead now/' | tr '\n' ' ')"
 else
@@ -154,55 +222,67 @@ else
 fi
 rm -f "$TMP/rows"
 
-for t in $TARGETS; do
+for sc in $SCENARIOS; do
+    devices "$sc"
     for i in $(seq "$RUNS"); do
         lvh_vfmigd_stop src
         lvh_vfmigd_stop dst
-        one stock "$t"
+        one "$sc" stock
         lvh_vfmigd_start src "$TMP/vfmigd-src.log"
         lvh_vfmigd_start dst "$TMP/vfmigd-dst.log"
-        one steered "$t"
+        one "$sc" steered
     done
+    # what must hold in every run: stock ran (completed, or never did
+    # within the cap); steered: no switch while held, and under abort no
+    # completed migration over the target
     for mode in stock steered; do
-        n=$(awk -v m=$mode -v t="$t" '$1 == m && $2 == t' "$TMP/rows" | wc -l)
-        done_=$(awk -v m=$mode -v t="$t" '$1 == m && $2 == t && $3 == 0' "$TMP/rows" | wc -l)
-        if [ "$n" -eq "$RUNS" ] && [ "$done_" -eq "$RUNS" ]; then
-            result pass "target $t ms, $mode: $done_ of $RUNS migrations completed"
+        n=$(awk -v s="$sc" -v m=$mode '$1 == s && $2 == m' "$TMP/rows" | wc -l)
+        bad=$(awk -v s="$sc" -v m=$mode '$1 == s && $2 == m &&
+                  (($4 != 0 && $7 != "never" && $7 != "preflight" && $7 != "aborted") ||
+                   (m == "steered" && $8 > 0) ||
+                   (m == "steered" && $4 == 0 && $5 != "-" && $5 > $3 && "'"$S_FAIL"'" == "abort"))' \
+              "$TMP/rows" | wc -l)
+        if [ "$n" -eq "$RUNS" ] && [ "$bad" -eq 0 ]; then
+            result pass "$sc, $mode: $n runs, each ended as expected"
         else
-            result fail "target $t ms, $mode: $done_ of $n migrations completed (want $RUNS)"
+            result fail "$sc, $mode: $bad of $n runs failed, switched while held, or breached an abort target"
         fi
     done
 done
 
 # the table
 {
-    echo "# bench-steer on $(uname -r): targets $TARGETS ms, $RUNS pairs each"
+    echo "# bench-steer on $(uname -r): scenarios $SCENARIOS, $RUNS pairs each, cap $CAP s"
     echo "# host load at the end: $(cut -d' ' -f1-3 /proc/loadavg) (in the guest)"
-    echo "# mode target rc libvirt_downtime_ms predicted_ms convergent wall_s"
+    echo "# scenario mode target rc libvirt_downtime_ms predicted_ms end held_stops wall_s"
     cat "$TMP/rows"
     echo "#"
     python3 - "$TMP/rows" <<'PY'
 import statistics, sys
 rows = [l.split() for l in open(sys.argv[1]) if l.strip()]
-for t in sorted({r[1] for r in rows}, key=int):
+for sc in sorted({r[0] for r in rows}):
     for mode in ("stock", "steered"):
-        rs = [r for r in rows if r[0] == mode and r[1] == t and r[2] == "0" and r[3] != "-"]
+        rs = [r for r in rows if r[0] == sc and r[1] == mode]
         if not rs:
             continue
-        dts = [int(r[3]) for r in rs]
-        met = sum(1 for d in dts if d <= int(t))
-        walls = [float(r[6]) for r in rs]
-        line = (f"# target {t} ms {mode:7}: met {met}/{len(rs)}; downtime median "
-                f"{statistics.median(dts):.0f} ms (min {min(dts)}, max {max(dts)}); "
-                f"wall median {statistics.median(walls):.1f} s")
-        if mode == "steered":
-            conv = [r for r in rs if r[5] == "yes"]
-            cmet = sum(1 for r in conv if int(r[3]) <= int(t))
-            errs = [abs(int(r[4]) - int(r[3])) / int(r[3]) * 100
-                    for r in rs if r[4] != "-"]
-            line += f"; judged convergent {len(conv)}, of them met {cmet}"
-            if errs:
-                line += f"; |prediction error| median {statistics.median(errs):.0f} %"
+        t = int(rs[0][2])
+        done = [r for r in rs if r[3] == "0" and r[4] != "-"]
+        dts = [int(r[4]) for r in done]
+        met = sum(1 for d in dts if d <= t)
+        walls = [float(r[8]) for r in done]
+        ends = {}
+        for r in rs:
+            ends[r[6]] = ends.get(r[6], 0) + 1
+        line = f"# {sc} target {t} ms {mode:7}: met {met}/{len(rs)}, completed {len(done)}/{len(rs)}"
+        if dts:
+            line += (f"; downtime median {statistics.median(dts):.0f} ms, max {max(dts)}"
+                     f"; wall median {statistics.median(walls):.1f} s")
+        errs = [abs(int(r[5]) - int(r[4])) / int(r[4]) * 100
+                for r in done if r[5] != "-"]
+        if errs:
+            line += f"; |prediction error| median {statistics.median(errs):.0f} %"
+        line += "; ends " + ", ".join(f"{k} {v}" for k, v in sorted(ends.items()))
+        line += f"; switches while held {sum(int(r[7]) for r in rs)}"
         print(line)
 PY
 } > "$TABLE"

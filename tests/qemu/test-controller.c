@@ -64,6 +64,9 @@ struct _testSim {
     unsigned int holdWrites;
     unsigned int heldTicks;         /* QEMU iterations the hold bound */
     bool failHold;
+    uint64_t whole;                 /* MIG_DATA_SIZE is the whole state
+                                     * (mlx5): QEMU adds it to its pending;
+                                     * 0: MIG_DATA_SIZE is the residue */
     bool paused;                    /* the guest paused during the job:
                                      * the devices in STOP_COPY */
 
@@ -91,11 +94,13 @@ testSimGetJob(void *opaque,
         job->hasRam = true;
         job->ramTotal = sim->ramTotal;
         job->bandwidth = sim->bandwidth;
+        job->paused = sim->paused;
         return 1;
     }
     if (sim->switched || sim->aborted)
         return 0;
     memset(job, 0, sizeof(*job));
+    job->paused = sim->paused;
     if (sim->ticks < sim->prepTicks)
         return 1;
     job->migrating = true;
@@ -126,6 +131,7 @@ testSimGetDevices(void *opaque,
     devices[0].sample.stop_copy_bytes = VFMIG_DOWNTIME_UNKNOWN;
     devices[0].sample.stop_latency_us = sim->stopLatUs;
     devices[0].sample.resume_latency_us = sim->resumeLatUs;
+    devices[0].qemuBytes = sim->whole + sim->initial + sim->dirty;
     return 0;
 }
 
@@ -260,8 +266,8 @@ testSimAdvance(testSim *sim)
     /* QEMU's rule, with MIG_DATA_SIZE's answer while the device holds */
     if (testSimHeld(sim))
         sim->heldTicks++;
-    if ((testSimPending(sim) == 0 ||
-         (testSimPending(sim) +
+    if ((testSimPending(sim) + sim->whole == 0 ||
+         (testSimPending(sim) + sim->whole +
           (testSimHeld(sim) ? VFMIG_SIM_HOLD_BYTES : 0)) * 1000 <=
          sim->bandwidth * sim->limitMs) &&
         (!sim->switchoverAck || sim->initial == 0)) {
@@ -704,6 +710,58 @@ testPausedReleased(void)
 }
 
 
+/* Paused before the VF's initial data was all sent: QEMU 10 would wait for
+ * the destination's acknowledgement of it for ever; cancelled at once. */
+static void
+testPausedBeforeInitial(void)
+{
+    testSim sim;
+    g_autoptr(vfmigController) ctl = NULL;
+    vfmigControllerStatus st;
+    unsigned int i;
+
+    testSimInit(&sim);
+    sim.canHold = true;
+    sim.bandwidth = 4 * MIB;        /* 8 MiB of initial data: 2 s */
+    ctl = testController(&sim, 300, VFMIG_DOWNTIME_ON_FAILURE_SWITCH, 0, 0);
+    for (i = 0; i < 5; i++) {
+        g_assert_cmpint(vfmigControllerStep(ctl, sim.nowUs, &st), ==, 0);
+        testSimAdvance(&sim);
+    }
+    g_assert_cmpuint(sim.initial, >, 0);
+    sim.paused = true;
+    g_assert_cmpint(vfmigControllerStep(ctl, sim.nowUs, &st), ==, 0);
+    g_assert_cmpint(st.phase, ==, VFMIG_CONTROLLER_ABORTED);
+    g_assert_true(st.paused);
+    g_assert_true(sim.aborted);
+    g_assert_false(sim.switched);
+    g_assert_cmpuint(sim.holdUntilUs, ==, 0);
+}
+
+
+/* Paused before QEMU sent anything (the VF never entered pre-copy: QEMU
+ * sends its whole state at the switch, measured to complete): released. */
+static void
+testPausedBeforeStart(void)
+{
+    testSim sim;
+    g_autoptr(vfmigController) ctl = NULL;
+    vfmigControllerStatus st;
+
+    testSimInit(&sim);
+    sim.canHold = true;
+    ctl = testController(&sim, 300, VFMIG_DOWNTIME_ON_FAILURE_ABORT, 0, 0);
+    g_assert_cmpint(vfmigControllerStep(ctl, sim.nowUs, &st), ==, 0);
+    g_assert_cmpint(st.phase, ==, VFMIG_CONTROLLER_WAITING);
+    sim.paused = true;
+    g_assert_cmpint(vfmigControllerStep(ctl, sim.nowUs, &st), ==, 0);
+    g_assert_cmpint(st.phase, ==, VFMIG_CONTROLLER_RELEASED);
+    g_assert_true(st.paused);
+    g_assert_false(sim.aborted);
+    g_assert_cmpuint(sim.limitMs, ==, VFMIG_DOWNTIME_QEMU_LIMIT_MAX_MS);
+}
+
+
 /* The lease runs out when nobody renews it (the controller died): QEMU
  * is free again and switches by its own rule. */
 static void
@@ -748,6 +806,39 @@ testDeviceHoldReleased(void)
 }
 
 
+/* QEMU's own switchover pauses the guest too (libvirt's reason is
+ * "migration" for both): after a release it is the switch, not a pause to
+ * act on; the step that released stays the one compared with. */
+static void
+testSwitchoverPauseNotAPause(void)
+{
+    testSim sim;
+    g_autoptr(vfmigController) ctl = NULL;
+    vfmigControllerStatus st;
+    unsigned int i;
+
+    testSimInit(&sim);
+    sim.canHold = true;
+    sim.linger = 3;
+    ctl = testController(&sim, 300, VFMIG_DOWNTIME_ON_FAILURE_ABORT, 0, 0);
+    for (i = 0; i < 2000 && !sim.switched; i++) {
+        g_assert_cmpint(vfmigControllerStep(ctl, sim.nowUs, &st), ==, 0);
+        testSimAdvance(&sim);
+    }
+    g_assert_true(sim.switched);
+    sim.paused = true;
+    for (i = 0; i < 3; i++) {
+        g_assert_cmpint(vfmigControllerStep(ctl, sim.nowUs, &st), ==, 0);
+        g_assert_cmpint(st.phase, ==, VFMIG_CONTROLLER_SWITCHING);
+        g_assert_false(st.paused);
+        g_assert_cmpuint(sim.limitMs, !=, VFMIG_DOWNTIME_QEMU_LIMIT_MAX_MS);
+    }
+    g_assert_false(vfmigControllerSwitchStep(ctl)->paused);
+    g_assert_cmpint(vfmigControllerSwitchStep(ctl)->phase, ==,
+                    VFMIG_CONTROLLER_RELEASED);
+}
+
+
 /* Armed before the job exists, QEMU's first iteration is held already;
  * a controller that stops steering lets go; a failed write is an error. */
 static void
@@ -780,6 +871,86 @@ testDeviceHoldArm(void)
     sim.failHold = true;
     g_assert_cmpint(vfmigControllerStep(ctl2, sim.nowUs, &st), ==, -1);
     g_assert_cmpstr(vfmigGetLastErrorMessage(), ==, "hold_ms: permission denied");
+}
+
+
+/* A device whose MIG_DATA_SIZE is its whole state (mlx5): QEMU adds it
+ * to its pending at every check, so with a limit set to the target it
+ * never switches (stock); the controller sees the small true residue,
+ * decides, and releases with a limit that covers what QEMU counts, so
+ * that QEMU switches at once and sends the real residue. */
+static void
+testWholeStateReleased(void)
+{
+    testSim stock;
+    testSim sim;
+    g_autoptr(vfmigController) ctl = NULL;
+    const vfmigControllerStatus *sw;
+
+    testSimInit(&stock);
+    stock.whole = 64 * MIB;
+    stock.limitMs = 300;
+    while (!stock.switched && stock.ticks < 2000)
+        testSimAdvance(&stock);
+    g_assert_false(stock.switched);
+
+    testSimInit(&sim);
+    sim.whole = 64 * MIB;
+    sim.canHold = true;
+    ctl = testController(&sim, 300, VFMIG_DOWNTIME_ON_FAILURE_ABORT, 0, 0);
+    g_assert_cmpint(testSimRun(&sim, ctl, 2000), ==, VFMIG_CONTROLLER_ENDED);
+    g_assert_true(sim.switched);
+    g_assert_cmpuint(sim.downtimeUs, <=, 300 * MS);
+    sw = vfmigControllerSwitchStep(ctl);
+    g_assert_cmpint(sw->phase, ==, VFMIG_CONTROLLER_RELEASED);
+    g_assert_cmpuint(sw->qemuPendingBytes, >, 64 * MIB);
+    /* at least what QEMU counts, at the bandwidth: 2 s for 64 MiB */
+    g_assert_cmpuint(sw->limitMs, >=, 2000);
+}
+
+
+/* Released once, released for good: a pass that makes the prediction
+ * miss again (all RAM dirty on a kernel without device dirty tracking)
+ * neither holds again nor aborts, since QEMU may be switching already. */
+static void
+testReleasedStays(void)
+{
+    testSim sim;
+    g_autoptr(vfmigController) ctl = NULL;
+    vfmigControllerStatus st;
+    uint64_t limit;
+    unsigned int i;
+
+    testSimInit(&sim);
+    sim.canHold = true;
+    ctl = testController(&sim, 300, VFMIG_DOWNTIME_ON_FAILURE_ABORT, 0, 0);
+    for (i = 0; i < 2000; i++) {
+        g_assert_cmpint(vfmigControllerStep(ctl, sim.nowUs, &st), ==, 0);
+        if (st.phase == VFMIG_CONTROLLER_RELEASED)
+            break;
+        testSimAdvance(&sim);
+    }
+    g_assert_cmpint(st.phase, ==, VFMIG_CONTROLLER_RELEASED);
+    limit = sim.limitMs;
+    /* QEMU has not switched yet; its next pass finds all RAM dirty */
+    sim.ramRemaining = sim.ramTotal;
+    sim.ramDirtyRate = 400 * MIB;
+    for (i = 0; i < 30; i++) {
+        sim.ramRemaining = sim.ramTotal;
+        sim.nowUs += TICK;
+        g_assert_cmpint(vfmigControllerStep(ctl, sim.nowUs, &st), ==, 0);
+        g_assert_cmpint(st.phase, ==, VFMIG_CONTROLLER_RELEASED);
+        g_assert_cmpint(st.hold, ==, VFMIG_CONTROLLER_HOLD_NONE);
+        g_assert_cmpuint(sim.holdUntilUs, ==, 0);
+        g_assert_cmpuint(sim.limitMs, ==, limit);
+        g_assert_false(sim.aborted);
+    }
+    /* another client's value after the release: the release's again */
+    sim.limitMs = 50;
+    sim.nowUs += TICK;
+    g_assert_cmpint(vfmigControllerStep(ctl, sim.nowUs, &st), ==, 0);
+    g_assert_true(st.overwritten);
+    g_assert_cmpuint(sim.limitMs, ==, limit);
 }
 
 
@@ -886,8 +1057,13 @@ main(int argc,
     g_test_add_func("/controller/device-hold/lease", testDeviceHoldLease);
     g_test_add_func("/controller/preflight", testPreflight);
     g_test_add_func("/controller/paused-released", testPausedReleased);
+    g_test_add_func("/controller/paused-before-initial", testPausedBeforeInitial);
+    g_test_add_func("/controller/paused-before-start", testPausedBeforeStart);
     g_test_add_func("/controller/device-hold/released", testDeviceHoldReleased);
+    g_test_add_func("/controller/switchover-pause", testSwitchoverPauseNotAPause);
     g_test_add_func("/controller/device-hold/arm", testDeviceHoldArm);
+    g_test_add_func("/controller/whole-state-released", testWholeStateReleased);
+    g_test_add_func("/controller/released-stays", testReleasedStays);
     g_test_add_func("/controller/errors", testErrors);
     g_test_add_func("/controller/overhead-exceeds-target",
                     testOverheadExceedsTarget);

@@ -11,7 +11,10 @@
 #   2. steered: virt-vfmigd on both hosts: the device's estimates from
 #      sysfs and the daemon's decisions as it goes, then libvirt's
 #      downtime against the target and the daemon's prediction;
-#   3. a destination whose VF holds another amount of state: the hook
+#   3. the pre-flight: the policy set to 100 ms, abort; the VF's
+#      latencies alone reach it: the daemon cancels at its first step, the
+#      domain runs on with its state;
+#   4. a destination whose VF holds another amount of state: the hook
 #      refuses it before anything moves, the domain runs on.
 # Checked as a suite too: each step did what it says (whether a target
 # was met is shown, not judged: the benchmark judges it, bench-steer).
@@ -32,7 +35,7 @@ HOOK=$VM_BUILDDIR/src/tools/50-vfmig
 DEMO=false
 [ "${VM_MODE:-test}" = demo ] && DEMO=true
 
-tap_plan 7
+tap_plan 8
 
 find_testdevs
 B1=${TESTDEVS[0]:-none}
@@ -83,14 +86,22 @@ HERE=src
 THERE=dst
 declare -A DEV=([src]=$B1 [dst]=$B2)
 
-# the sender's estimates every half second while the migration runs
+# the sender's estimates while the migration runs: sampled every 0.1 s,
+# shown when the state changes and every 0.3 s during pre-copy, with the
+# switchover hold's lease (vfio_migration/hold_ms) when a daemon holds
 show_estimates() {
-    local f=/sys/bus/pci/devices/$1/vfio_migration st ib db sc
+    local f=/sys/bus/pci/devices/$1/vfio_migration st ib db sc hold last= n=0
     while :; do
         read -r st < "$f/state"; read -r ib < "$f/initial_bytes"
         read -r db < "$f/dirty_bytes"; read -r sc < "$f/stop_copy_bytes"
-        say "  $(printf '%-12s initial_bytes %9s  dirty_bytes %8s  stop_copy_bytes %9s' "$st" "$ib" "$db" "$sc")"
-        sleep 0.5
+        read -r hold < "$f/hold_ms"
+        n=$((n + 1))
+        if [ "$st" != "$last" ] || { [[ $st == PRE_COPY* ]] && [ $((n % 3)) -eq 0 ]; }; then
+            say "  $(printf '%-12s initial_bytes %9s  dirty_bytes %8s  stop_copy_bytes %9s%s' "$st" "$ib" "$db" "$sc" \
+                 "$([ "${hold:-0}" -gt 0 ] && echo "  held ($hold ms lease)")")"
+        fi
+        last=$st
+        sleep 0.1
     done
 }
 
@@ -150,9 +161,10 @@ fi
 # ---------- 2. steered ----------------------------------------------------------------------
 say ""
 say "2. Steered: virt-vfmigd runs on both hosts; the same virsh migrate --live back."
-say "   It holds QEMU's downtime-limit at 1 ms until the device's initial data is"
-say "   out and its prediction (RAM, device residue, stop and resume latencies,"
-say "   libvirt's overhead) meets the target, then lets QEMU switch:"
+say "   It holds the switchover (QEMU's limit at 1 ms, and the VF's hold, which"
+say "   QEMU cannot pass) until the device's initial data is out and its"
+say "   prediction (RAM, device residue, stop and resume latencies, libvirt's"
+say "   overhead) meets the target, then lets QEMU switch:"
 lvh_vfmigd_start src "$TMP/vfmigd-src.log" && lvh_vfmigd_start dst "$TMP/vfmigd-dst.log" || ok=false
 log0=$(wc -l < "$TMP/vfmigd-$HERE.log")
 steer_log=$TMP/vfmigd-$HERE.log
@@ -163,7 +175,7 @@ for _ in $(seq 100); do
 done
 # the daemon's decisions: its phase changes, not every step (" > ": the
 # demo's display drops indented lines ending in "ms" as timings)
-tail -n "+$((log0 + 1))" "$steer_log" | grep -E "steering its|: (waiting|holding|released) |: switching:|another client|migrated;|cancelled|ended" |
+tail -n "+$((log0 + 1))" "$steer_log" | grep -E "steering its|pre-flight|: (waiting|holding|released) |: switching:|another client|migrated;|cancelled|ended" |
     awk '{ k = $4 } k != last || /steering|migrated|cancelled|another/ { print } { last = k }' |
     while IFS= read -r line; do say " > ${line#virt-vfmigd: domain \'$LVH_DOM\': }"; done
 done_=$(tail -n "+$((log0 + 1))" "$steer_log" | grep -m1 ": migrated; downtime ")
@@ -178,9 +190,46 @@ else
     tail -20 "$steer_log" | diag
 fi
 
-# ---------- 3. a refusal ------------------------------------------------------------------
+# ---------- 3. the pre-flight ---------------------------------------------------------------
+NS=http://vfmig.org/xmlns/libvirt/domain/1.0
 say ""
-say "3. The destination's VF now holds 4 MiB of state instead of 8 MiB: vfmig's"
+say "3. The domain's policy now asks for 100 ms, abort (virsh metadata --live).  The"
+say "   VF's stop and resume latencies alone are 100 ms: the daemon's pre-flight"
+say "   cancels the migration at its first step, before QEMU sends anything:"
+pol=$(lvh_virsh "$HERE" metadata "$LVH_DOM" "$NS" 2> /dev/null |
+      sed -E "s/target-ms=[\"'][0-9]+[\"']/target-ms=\"100\"/g; s/on-failure=[\"'][a-z-]+[\"']/on-failure=\"abort\"/g")
+lvh_virsh "$HERE" metadata "$LVH_DOM" "$NS" --key vfmig --set "$pol" --live > /dev/null 2>&1
+mrc=$?
+log0=$(wc -l < "$TMP/vfmigd-$HERE.log")
+steer_log=$TMP/vfmigd-$HERE.log
+d_before=$(tdget "${DEV[$HERE]}" vfmig_testdev/digest)
+migrate preflight 0
+for _ in $(seq 100); do
+    tail -n "+$((log0 + 1))" "$steer_log" | grep -q ": migration cancelled" && break
+    sleep 0.1
+done
+tail -n "+$((log0 + 1))" "$steer_log" | grep -E "steering its|pre-flight|cancelled" |
+    while IFS= read -r line; do say " > ${line#virt-vfmigd: domain \'$LVH_DOM\': }"; done
+st=$(lvh_virsh "$HERE" domstate "$LVH_DOM" 2> /dev/null | head -1)
+d_after=$(tdget "${DEV[$HERE]}" vfmig_testdev/digest)
+cl=$(tail -n "+$((log0 + 1))" "$steer_log" | grep -m1 ": migration cancelled by the pre-flight")
+say "   virsh migrate failed after $MIG_S s; the domain on $HERE: $st; its device's state unchanged: $([ "$d_before" = "$d_after" ] && echo yes || echo NO)"
+if [ "$mrc" -eq 0 ] && [ "$MIG_RC" -ne 0 ] && [ -n "$cl" ] && [ "$st" = running ] &&
+   [ -n "$d_before" ] && [ "$d_before" = "$d_after" ]; then
+    result pass "pre-flight: a 100 ms abort target cancelled before anything moved; the domain runs on $HERE with its state"
+else
+    result fail "pre-flight: metadata $mrc, migrate exit $MIG_RC, daemon '${cl:-no cancel line}', domain '$st', digest before ${d_before:0:16} after ${d_after:0:16}"
+    tail -20 "$steer_log" | diag
+fi
+
+# the policy as prepared again
+pol=$(sed -E "s/target-ms=\"100\"/target-ms=\"$TARGET\"/g; s/on-failure=\"abort\"/on-failure=\"best-effort\"/g" <<< "$pol")
+lvh_virsh "$HERE" metadata "$LVH_DOM" "$NS" --key vfmig --set "$pol" --live > /dev/null 2>&1 ||
+    diag "the policy could not be set back"
+
+# ---------- 4. a refusal ------------------------------------------------------------------
+say ""
+say "4. The destination's VF now holds 4 MiB of state instead of 8 MiB: vfmig's"
 say "   hook on dst refuses the migration before anything moves:"
 tdset "${DEV[$THERE]}" vfmig_testdev/state_size 4194304
 d_before=$(tdget "${DEV[$HERE]}" vfmig_testdev/digest)

@@ -37,10 +37,9 @@
 #    device RUNNING and its state.  (A failure of the receiving device's
 #    final RESUMING -> STOP instead is no migration failure for QEMU 10: it
 #    resets the device and runs on: docs/operator-guide.rst.);
-#  - m5: virsh domjobabort while the device is in PRE_COPY with the limit
-#    held (the destination QEMU stopped, as in suites/libvirt.sh, so that
-#    nothing can switch before the abort): the domain runs on, its state
-#    unchanged;
+#  - m5: virsh domjobabort while the device is in PRE_COPY with initial
+#    data unsent at 1 MiB/s (virsh migrate --bandwidth 1), the daemon
+#    holding: the domain runs on, its state unchanged;
 #  - m6 dst -> src with `virt-vfmig migrate --json` (no virsh): the
 #    command steers the migration itself (its steering lock: dst's daemon
 #    reports "not steered here" and does not steer it), gives the
@@ -48,6 +47,10 @@
 #    uses dst's daemon's learned overhead, exits 0 and reports libvirt's
 #    downtime beside its prediction at the switch; PRE_COPY, STOP_COPY and
 #    the digest as for m1;
+#  - m8 dst -> src with the live policy set to 100 ms, abort (virsh
+#    metadata --live): the pre-flight judges the VF's latencies alone to
+#    miss it and the daemon cancels at its first step: the device never
+#    enters PRE_COPY, the domain runs on with its state;
 #  - SIGTERM stops both daemons and their guardians.
 # Reported, not judged: each migration's libvirt downtime and the daemon's
 # prediction (whether a target is met is the benchmark's question,
@@ -68,7 +71,7 @@ VFMIG=$VM_BUILDDIR/src/tools/virt-vfmig
 ALIAS=ua-vfmig-0        # what domain-prepare names the domain's only hostdev
 HOOK=$VM_BUILDDIR/src/tools/50-vfmig
 
-tap_plan 25
+tap_plan 26
 
 find_testdevs
 B1=${TESTDEVS[0]:-none}
@@ -333,35 +336,27 @@ tdset "$B2" vfmig_testdev/fault none
 # ---------- m5: domjobabort while the daemon holds -------------------------------------------------
 d_before=$(tdget "$B2" vfmig_testdev/digest)
 l0=$(log_lines dst)
-migrate_start m5 dst src "$B2" "$B1"
-# the destination QEMU stopped once the device is in PRE_COPY: it cannot
-# acknowledge the initial data, so QEMU cannot switch before the abort
-# (its pid read only then: the pid file of m4's destination QEMU may
-# still be there before)
-ast=
-dpid=
+# at 1 MiB/s (virsh migrate --bandwidth 1) the VF's 8 MiB of initial data
+# take seconds: the daemon holds the whole time, and QEMU cannot switch
+# before the abort (this was a stopped destination QEMU, which raced the
+# destination's acknowledgement of the initial data on a quiet machine)
+HELD_STOPS0=$(tdget "$B2" vfio_migration/held_stops)
+lvh_mig_start m5 dst src "$B2" "$B1" "$B1" ${MIG_OPTS[@]+"${MIG_OPTS[@]}"} --bandwidth 1
+rm -f "$TMP/limit-m5"
+poll_limit dst "$TMP/limit-m5" &
+POLL_LIMIT_PID=$!
+ast= ib=0
 for _ in $(seq 2400); do
     ast=$(tdget "$B2" vfio_migration/state)
-    if [ "$ast" = PRE_COPY ]; then
-        dpid=$(lvh_on src cat "/run/libvirt/qemu/$LVH_DOM.pid" 2> /dev/null)
-        if [[ $dpid =~ ^[0-9]+$ ]] && [ "$(cat "/proc/$dpid/comm" 2> /dev/null)" = qemu-system-x86 ]; then
-            kill -STOP "$dpid"
-        else
-            diag "m5: no destination QEMU to stop (pid file: '$dpid')"
-            dpid=
-        fi
-        break
-    fi
+    ib=$(tdget "$B2" vfio_migration/initial_bytes)
+    [ "$ast" = PRE_COPY ] && [ "${ib:-0}" -gt 0 ] && break
     kill -0 "$MIG_PID" 2> /dev/null || break
     sleep 0.05
 done
-# at once: the daemon would cancel a migration whose initial data stopped
-# draining itself, some 2.4 s (its trend window) after the stop
 lim=$(lvh_virsh dst migrate-getmaxdowntime "$LVH_DOM" 2> /dev/null)
 ast2=$(tdget "$B2" vfio_migration/state)
 lvh_vrun dst domjobabort "$LVH_DOM"
 arc=$RC
-[[ $dpid =~ ^[0-9]+$ ]] && kill -CONT "$dpid" 2> /dev/null
 migrate_finish
 sleep 1
 st_dst=$(lvh_virsh dst domstate "$LVH_DOM" 2> /dev/null | head -1)
@@ -418,11 +413,12 @@ $LVH_NEED_EM && want_bw=automatic want_bwdev=$B2
 if [ "$MIG_RC" -eq 0 ] && [ "$j_result" = migrated ] && [[ $j_down =~ ^[0-9]+$ ]] && [ "$j_down" -gt 0 ] &&
    [[ $j_pred =~ ^[0-9]+$ ]] && [ "$j_target" = "$TARGET_MS" ] && [[ $j_met == True || $j_met == False ]] &&
    [ "$j_ovh" = "$want_ovh" ] && [ "$j_bw" = "$want_bw" ] && [ "$j_bwdev" = "$want_bwdev" ] &&
-   [[ $j_dec == switch-over || $j_dec == switch-anyway ]] && [[ " $j_phases " == *" holding "*"released "* ]] &&
+   [[ $j_dec == switch-over || $j_dec == switch-anyway ]] && [[ " $j_phases " == *" released "* ]] &&
+   [[ " $j_phases " != *" switching "*" released "* ]] &&
    [ "$m6_stops" -eq 0 ] && [ -n "$kept" ]; then
     result pass "m6: virt-vfmig migrate --json exit 0: libvirt's downtime $j_down ms, predicted $j_pred ms at the switch ($j_dec), target $j_target ms, met: $j_met; overhead $j_ovh; switchover bandwidth $j_bw; limit overwritten $j_over time(s); phases: $j_phases; the device left PRE_COPY while held 0 times; src's domjobinfo --completed still has it ($kept)"
 else
-    result fail "m6: virt-vfmig migrate exit $MIG_RC; JSON: '$js' (want migrated, a downtime and a prediction in ms, target $TARGET_MS, overhead $want_ovh, switchover bandwidth $want_bw $want_bwdev, a switch-over after holding and releasing); device to STOP_COPY while held $m6_stops (want 0); src's completed job afterwards: '${kept:-gone}'"
+    result fail "m6: virt-vfmig migrate exit $MIG_RC; JSON: '$js' (want migrated, a downtime and a prediction in ms, target $TARGET_MS, overhead $want_ovh, switchover bandwidth $want_bw $want_bwdev, a release before any switch); device to STOP_COPY while held $m6_stops (want 0); src's completed job afterwards: '${kept:-gone}'"
     sed 's/^/virt-vfmig stdout: /' "$TMP/mig-m6.out" | tail -60 | diag
 fi
 log_wait dst "$l0" "domain '$LVH_DOM' migrates; not steered here"
@@ -433,6 +429,44 @@ if [[ $ns == *"is steered already (by process "* ]] && [ "$steered" -eq 0 ]; the
 else
     result fail "m6: dst's virt-vfmigd: 'not steered here' line '${ns:-none}', steering lines $steered (want 0)"
     log_since dst "$l0" | tail -20 | sed 's/^/vfmigd-dst: /' | diag
+fi
+
+# set_policy HOST TARGET ONFAIL: the running domain's policy, as `virsh
+# metadata --live` sets it
+NS=http://vfmig.org/xmlns/libvirt/domain/1.0
+set_policy() {
+    local pol
+    pol=$(lvh_virsh "$1" metadata "$LVH_DOM" "$NS" 2> /dev/null |
+          sed -E "s/target-ms=[\"'][0-9]+[\"']/target-ms=\"$2\"/g; s/on-failure=[\"'][a-z-]+[\"']/on-failure=\"$3\"/g")
+    lvh_virsh "$1" metadata "$LVH_DOM" "$NS" --key vfmig --set "$pol" --live > /dev/null 2>&1
+}
+
+# ---------- m8: a target below the floor under 'abort': the pre-flight -----------------------------
+# the live policy set to 100 ms, abort (as `virsh metadata --live` would):
+# the VF's stop and resume latencies (50 + 50 ms) alone reach it, so the
+# daemon cancels at its first step, before QEMU sends anything; the
+# domain runs on dst with its device RUNNING and its state
+set_policy dst 100 abort
+mrc=$?
+d_before=$(tdget "$B2" vfmig_testdev/digest)
+l0=$(log_lines dst)
+migrate_start m8 dst src "$B2" "$B1"
+migrate_finish
+log_wait dst "$l0" "migration cancelled by the pre-flight"
+st_dst=$(lvh_virsh dst domstate "$LVH_DOM" 2> /dev/null | head -1)
+dev_st=$(tdget "$B2" vfio_migration/state)
+d_after=$(tdget "$B2" vfmig_testdev/digest)
+steer=$(log_since dst "$l0" | grep -m1 "domain '$LVH_DOM': steering its migration: downtime target 100 ms")
+pf=$(log_since dst "$l0" | grep -m1 "domain '$LVH_DOM': pre-flight: floor ")
+cl=$(log_since dst "$l0" | grep -m1 "domain '$LVH_DOM': migration cancelled by the pre-flight")
+if [ "$mrc" -eq 0 ] && [ "$MIG_RC" -ne 0 ] && [ "$MIG_RC" -ne 124 ] && [ -n "$steer" ] &&
+   [[ $pf == *": missed, cancelling" ]] && [ -n "$cl" ] &&
+   [[ $SENDER_ARCS != *PRE_COPY* ]] && [[ $SENDER_ARCS != *STOP_COPY* ]] &&
+   [ "$st_dst" = running ] && [ "$dev_st" = RUNNING ] && [ -n "$d_before" ] && [ "$d_before" = "$d_after" ]; then
+    result pass "m8: a 100 ms target under abort: dst's daemon judged the floor at its first step (${pf#*: }) and cancelled; virsh migrate failed after $MIG_S s with the device never in PRE_COPY; the domain runs on dst, $B2 RUNNING with its digest"
+else
+    result fail "m8: metadata exit $mrc; migrate exit $MIG_RC; daemon: '${steer:-no steering line}', '${pf:-no pre-flight line}', '${cl:-no cancel line}'; arcs '$SENDER_ARCS'; dst '$st_dst'; $B2 '$dev_st'; digest before ${d_before:0:16}, after ${d_after:0:16}"
+    log_since dst "$l0" | tail -15 | sed 's/^/vfmigd-dst: /' | diag
 fi
 
 # ---------- the end ------------------------------------------------------------------------------
@@ -452,7 +486,7 @@ else
     ps -eo pid,ppid,args | grep virt-vfmigd | grep -v grep | diag
 fi
 
-# on src after m6 (on dst if it failed)
+# on dst after m8 (anywhere if something failed)
 for h in src dst; do
     lvh_virsh "$h" destroy "$LVH_DOM" > /dev/null 2>&1
     lvh_virsh "$h" undefine "$LVH_DOM" > /dev/null 2>&1
