@@ -37,9 +37,10 @@
 #    device RUNNING and its state.  (A failure of the receiving device's
 #    final RESUMING -> STOP instead is no migration failure for QEMU 10: it
 #    resets the device and runs on: docs/operator-guide.rst.);
-#  - m5: virsh domjobabort while the device is in PRE_COPY with initial
-#    data unsent at 1 MiB/s (virsh migrate --bandwidth 1), the daemon
-#    holding: the domain runs on, its state unchanged;
+#  - m5: virsh domjobabort while the device is in PRE_COPY with the limit
+#    held (the destination QEMU stopped the moment the sender enters
+#    PRE_COPY, so that nothing can switch before the abort): the domain
+#    runs on, its state unchanged;
 #  - m6 dst -> src with `virt-vfmig migrate --json` (no virsh): the
 #    command steers the migration itself (its steering lock: dst's daemon
 #    reports "not steered here" and does not steer it), gives the
@@ -47,7 +48,7 @@
 #    uses dst's daemon's learned overhead, exits 0 and reports libvirt's
 #    downtime beside its prediction at the switch; PRE_COPY, STOP_COPY and
 #    the digest as for m1;
-#  - m8 dst -> src with the live policy set to 100 ms, abort (virsh
+#  - m8 src -> dst with the live policy set to 100 ms, abort (virsh
 #    metadata --live): the pre-flight judges the VF's latencies alone to
 #    miss it and the daemon cancels at its first step: the device never
 #    enters PRE_COPY, the domain runs on with its state;
@@ -336,27 +337,38 @@ tdset "$B2" vfmig_testdev/fault none
 # ---------- m5: domjobabort while the daemon holds -------------------------------------------------
 d_before=$(tdget "$B2" vfmig_testdev/digest)
 l0=$(log_lines dst)
-# at 1 MiB/s (virsh migrate --bandwidth 1) the VF's 8 MiB of initial data
-# take seconds: the daemon holds the whole time, and QEMU cannot switch
-# before the abort (this was a stopped destination QEMU, which raced the
-# destination's acknowledgement of the initial data on a quiet machine)
-HELD_STOPS0=$(tdget "$B2" vfio_migration/held_stops)
-lvh_mig_start m5 dst src "$B2" "$B1" "$B1" ${MIG_OPTS[@]+"${MIG_OPTS[@]}"} --bandwidth 1
-rm -f "$TMP/limit-m5"
-poll_limit dst "$TMP/limit-m5" &
-POLL_LIMIT_PID=$!
-ast= ib=0
-for _ in $(seq 2400); do
+migrate_start m5 dst src "$B2" "$B1"
+# the destination QEMU stopped the moment the sender is in PRE_COPY: it
+# cannot acknowledge the VF's initial data, so QEMU cannot switch before
+# the abort.  Its pid file is read through /proc/PID/root of src's
+# namespace (no nsenter, no virsh: milliseconds; a slower read let the
+# acknowledgement through on a quiet machine), and only once the sender
+# is in PRE_COPY: m4's destination QEMU may have left its pid file.
+ast=
+dpid=
+qroot=/proc/${LVH_PID[src]}/root/run/libvirt/qemu/$LVH_DOM.pid
+for _ in $(seq 4800); do
     ast=$(tdget "$B2" vfio_migration/state)
-    ib=$(tdget "$B2" vfio_migration/initial_bytes)
-    [ "$ast" = PRE_COPY ] && [ "${ib:-0}" -gt 0 ] && break
+    if [ "$ast" = PRE_COPY ]; then
+        dpid=$(cat "$qroot" 2> /dev/null)
+        if [[ $dpid =~ ^[0-9]+$ ]] && [ "$(cat "/proc/$dpid/comm" 2> /dev/null)" = qemu-system-x86 ]; then
+            kill -STOP "$dpid"
+        else
+            diag "m5: no destination QEMU to stop (pid file: '$dpid')"
+            dpid=
+        fi
+        break
+    fi
     kill -0 "$MIG_PID" 2> /dev/null || break
-    sleep 0.05
+    sleep 0.02
 done
+# at once: the daemon would cancel a migration whose initial data stopped
+# draining itself, some 2.4 s (its trend window) after the stop
 lim=$(lvh_virsh dst migrate-getmaxdowntime "$LVH_DOM" 2> /dev/null)
 ast2=$(tdget "$B2" vfio_migration/state)
 lvh_vrun dst domjobabort "$LVH_DOM"
 arc=$RC
+[[ $dpid =~ ^[0-9]+$ ]] && kill -CONT "$dpid" 2> /dev/null
 migrate_finish
 sleep 1
 st_dst=$(lvh_virsh dst domstate "$LVH_DOM" 2> /dev/null | head -1)
@@ -445,28 +457,28 @@ set_policy() {
 # the live policy set to 100 ms, abort (as `virsh metadata --live` would):
 # the VF's stop and resume latencies (50 + 50 ms) alone reach it, so the
 # daemon cancels at its first step, before QEMU sends anything; the
-# domain runs on dst with its device RUNNING and its state
-set_policy dst 100 abort
+# domain runs on src with its device RUNNING and its state
+set_policy src 100 abort
 mrc=$?
-d_before=$(tdget "$B2" vfmig_testdev/digest)
-l0=$(log_lines dst)
-migrate_start m8 dst src "$B2" "$B1"
+d_before=$(tdget "$B1" vfmig_testdev/digest)
+l0=$(log_lines src)
+migrate_start m8 src dst "$B1" "$B2"
 migrate_finish
-log_wait dst "$l0" "migration cancelled by the pre-flight"
-st_dst=$(lvh_virsh dst domstate "$LVH_DOM" 2> /dev/null | head -1)
-dev_st=$(tdget "$B2" vfio_migration/state)
-d_after=$(tdget "$B2" vfmig_testdev/digest)
-steer=$(log_since dst "$l0" | grep -m1 "domain '$LVH_DOM': steering its migration: downtime target 100 ms")
-pf=$(log_since dst "$l0" | grep -m1 "domain '$LVH_DOM': pre-flight: floor ")
-cl=$(log_since dst "$l0" | grep -m1 "domain '$LVH_DOM': migration cancelled by the pre-flight")
+log_wait src "$l0" "migration cancelled by the pre-flight"
+st_src=$(lvh_virsh src domstate "$LVH_DOM" 2> /dev/null | head -1)
+dev_st=$(tdget "$B1" vfio_migration/state)
+d_after=$(tdget "$B1" vfmig_testdev/digest)
+steer=$(log_since src "$l0" | grep -m1 "domain '$LVH_DOM': steering its migration: downtime target 100 ms")
+pf=$(log_since src "$l0" | grep -m1 "domain '$LVH_DOM': pre-flight: floor ")
+cl=$(log_since src "$l0" | grep -m1 "domain '$LVH_DOM': migration cancelled by the pre-flight")
 if [ "$mrc" -eq 0 ] && [ "$MIG_RC" -ne 0 ] && [ "$MIG_RC" -ne 124 ] && [ -n "$steer" ] &&
    [[ $pf == *": missed, cancelling" ]] && [ -n "$cl" ] &&
    [[ $SENDER_ARCS != *PRE_COPY* ]] && [[ $SENDER_ARCS != *STOP_COPY* ]] &&
-   [ "$st_dst" = running ] && [ "$dev_st" = RUNNING ] && [ -n "$d_before" ] && [ "$d_before" = "$d_after" ]; then
-    result pass "m8: a 100 ms target under abort: dst's daemon judged the floor at its first step (${pf#*: }) and cancelled; virsh migrate failed after $MIG_S s with the device never in PRE_COPY; the domain runs on dst, $B2 RUNNING with its digest"
+   [ "$st_src" = running ] && [ "$dev_st" = RUNNING ] && [ -n "$d_before" ] && [ "$d_before" = "$d_after" ]; then
+    result pass "m8: a 100 ms target under abort: src's daemon judged the floor at its first step (${pf#*: }) and cancelled; virsh migrate failed after $MIG_S s with the device never in PRE_COPY; the domain runs on src, $B1 RUNNING with its digest"
 else
-    result fail "m8: metadata exit $mrc; migrate exit $MIG_RC; daemon: '${steer:-no steering line}', '${pf:-no pre-flight line}', '${cl:-no cancel line}'; arcs '$SENDER_ARCS'; dst '$st_dst'; $B2 '$dev_st'; digest before ${d_before:0:16}, after ${d_after:0:16}"
-    log_since dst "$l0" | tail -15 | sed 's/^/vfmigd-dst: /' | diag
+    result fail "m8: metadata exit $mrc; migrate exit $MIG_RC; daemon: '${steer:-no steering line}', '${pf:-no pre-flight line}', '${cl:-no cancel line}'; arcs '$SENDER_ARCS'; src '$st_src'; $B1 '$dev_st'; digest before ${d_before:0:16}, after ${d_after:0:16}"
+    log_since src "$l0" | tail -15 | sed 's/^/vfmigd-src: /' | diag
 fi
 
 # ---------- the end ------------------------------------------------------------------------------
@@ -486,7 +498,7 @@ else
     ps -eo pid,ppid,args | grep virt-vfmigd | grep -v grep | diag
 fi
 
-# on dst after m8 (anywhere if something failed)
+# on src after m8 (anywhere if something failed)
 for h in src dst; do
     lvh_virsh "$h" destroy "$LVH_DOM" > /dev/null 2>&1
     lvh_virsh "$h" undefine "$LVH_DOM" > /dev/null 2>&1
