@@ -512,7 +512,8 @@ vfmigDaemonConsider(vfmigDaemon *d,
 
     if (virDomainGetUUIDString(dom, uuid) < 0)
         return;
-    if (g_hash_table_contains(d->sessions, uuid))
+    if ((s = g_hash_table_lookup(d->sessions, uuid)) &&
+        (!s->ended || s->phase != VFMIG_CONTROLLER_ENDED))
         return;
     if ((op = vfmigSteerJobOperation(dom)) == -2)
         return;     /* gone meanwhile */
@@ -520,6 +521,14 @@ vfmigDaemonConsider(vfmigDaemon *d,
         g_hash_table_remove(d->ignored, uuid);
         g_hash_table_remove(d->busy, uuid);
         return;
+    }
+    if (s) {
+        /* a new job, while the last one's end (its controller saw it over)
+         * still waits for libvirt's completion event: reported now, as it
+         * stands, so that the new one is steered */
+        vfmigDaemonFinish(d, s);
+        g_hash_table_remove(d->sessions, uuid);
+        s = NULL;
     }
     if (g_hash_table_contains(d->ignored, uuid))
         return;
