@@ -378,7 +378,15 @@ def main():
                     break
                 time.sleep(0.05)
         res("dst_status", dst_status)
-        res("src_status_after", src.cmd("query-status")["status"])
+        # a failed migration restarts the source VM from QEMU's main loop,
+        # after the status says failed: wait until it leaves finish-migrate
+        src_status = src.cmd("query-status")["status"]
+        if status != "completed":
+            deadline = time.monotonic() + 20
+            while src_status == "finish-migrate" and time.monotonic() < deadline:
+                time.sleep(0.05)
+                src_status = src.cmd("query-status")["status"]
+        res("src_status_after", src_status)
         res("src_state_after", sysfs_get(a.src, "vfio_migration/state"))
         res("dst_state_after", sysfs_get(a.dst, "vfio_migration/state"))
         res("src_stop_latency_us", sysfs_get(a.src, "vfio_migration/stop_latency_us"))
