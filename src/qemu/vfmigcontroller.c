@@ -510,6 +510,7 @@ vfmigControllerStep(vfmigController *ctl,
         if ((rc = vfmigControllerPreflight(ctl, &step->floorUs)) < 0)
             return -1;
         step->preflight = true;
+        step->floorMisses = rc == 0;
         if (rc == 0 &&
             ctl->config.onFailure == VFMIG_DOWNTIME_ON_FAILURE_ABORT) {
             /* before QEMU sent anything, not after seconds of transfer */

@@ -178,6 +178,7 @@ struct _vfmigControllerStatus {
     bool preflight;                 /* the step judged the floor */
     uint64_t floorUs;               /* the floor: the devices' latencies
                                      * and libvirt's overhead, us */
+    bool floorMisses;               /* the floor alone misses the target */
     bool paused;                    /* the guest is paused: released, or
                                      * (ABORTED) cancelled since a VF's
                                      * initial data was not all sent */

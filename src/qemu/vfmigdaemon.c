@@ -454,8 +454,7 @@ vfmigDaemonStepSession(vfmigDaemon *d,
         vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_INFO,
                           st.phase == VFMIG_CONTROLLER_ABORTED ?
                           _("domain '%1$s': pre-flight: floor %2$" PRIu64 " ms (the devices' stop and resume latencies and libvirt's overhead) against a target of %3$" PRIu64 " ms: missed, cancelling") :
-                          st.floorUs + VFMIG_DOWNTIME_QEMU_LIMIT_MIN_MS * 1000 >
-                          vfmigSteerTargetUs(s->steer) ?
+                          st.floorMisses ?
                           _("domain '%1$s': pre-flight: floor %2$" PRIu64 " ms (the devices' stop and resume latencies and libvirt's overhead) against a target of %3$" PRIu64 " ms: missed; best effort, the switch will overshoot") :
                           _("domain '%1$s': pre-flight: floor %2$" PRIu64 " ms (the devices' stop and resume latencies and libvirt's overhead) against a target of %3$" PRIu64 " ms: room left"),
                           name, st.floorUs / 1000,

@@ -665,6 +665,7 @@ testPreflight(void)
     g_assert_cmpint(vfmigControllerStep(ctl3, sim.nowUs, &st), ==, 0);
     g_assert_cmpint(st.phase, ==, VFMIG_CONTROLLER_WAITING);
     g_assert_true(st.preflight);
+    g_assert_true(st.floorMisses);
     g_assert_false(sim.aborted);
     g_assert_cmpint(st.hold, ==, VFMIG_CONTROLLER_HOLD_DEVICES);
     /* judged once */
