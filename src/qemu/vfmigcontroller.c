@@ -333,9 +333,12 @@ vfmigControllerTrackInitial(vfmigController *ctl,
  * The limit that makes QEMU switch at its next iteration, now that the
  * policy decided: the policy's, unless QEMU counts more than the policy's
  * residue (a device whose MIG_DATA_SIZE is its whole state, mlx5), which
- * QEMU's rule would then never find within the policy's limit: then
- * twice the time QEMU's count takes at the bandwidth, so that it switches
- * now and sends the real residue.
+ * QEMU's rule would then never find within the policy's limit: then the
+ * policy's limit plus the time QEMU's surplus takes at the bandwidth, with
+ * half again as much for QEMU's own estimate of the bandwidth, so that it
+ * switches now and sends the real residue.  Only the surplus is widened:
+ * RAM stays bound by the policy's limit, so a guest that dirties RAM
+ * cannot switch later with a residue larger than the policy allowed.
  */
 static uint64_t
 vfmigControllerReleaseLimit(vfmigController *ctl,
@@ -344,6 +347,7 @@ vfmigControllerReleaseLimit(vfmigController *ctl,
     uint64_t limitMs = step->policy.qemu_downtime_limit_ms;
     uint64_t qemu = step->job.hasRam ? step->job.ramRemaining : 0;
     uint64_t bw = step->policy.bandwidth;
+    uint64_t surplus;
     uint64_t needMs;
     size_t i;
 
@@ -356,13 +360,15 @@ vfmigControllerReleaseLimit(vfmigController *ctl,
         bw = step->job.bandwidth;
     if (bw == 0 || qemu <= step->policy.pending_bytes)
         return limitMs;
-    needMs = qemu / bw * 2000 + (qemu % bw) * 2000 / bw + 1;
+    surplus = qemu - step->policy.pending_bytes;
+    needMs = limitMs + surplus / bw * VFMIG_CONTROLLER_SURPLUS_MS_PER_S +
+        (surplus % bw) * VFMIG_CONTROLLER_SURPLUS_MS_PER_S / bw + 1;
     step->qemuPendingBytes = qemu;
     VFMIG_DEBUG("QEMU counts %" PRIu64 " B pending where the policy sees %"
                 PRIu64 " B (a device's MIG_DATA_SIZE is more than its "
                 "residue): limit %" PRIu64 " ms so that it switches now",
-                qemu, step->policy.pending_bytes, MAX(limitMs, needMs));
-    return MAX(limitMs, needMs);
+                qemu, step->policy.pending_bytes, needMs);
+    return needMs;
 }
 
 

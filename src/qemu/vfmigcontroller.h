@@ -54,6 +54,12 @@
  * guardian) leaves QEMU free soon.  ms. */
 #define VFMIG_CONTROLLER_HOLD_LEASE_MS 10000
 
+/* What the release limit adds per second of QEMU's surplus (what it
+ * counts beyond the policy's residue: a device answering MIG_DATA_SIZE
+ * with its whole state), ms: half again, for QEMU's own estimate of the
+ * bandwidth, which may be lower than the policy's. */
+#define VFMIG_CONTROLLER_SURPLUS_MS_PER_S 1500
+
 /* The most overhead samples vfmigControllerLearnOverhead keeps. */
 #define VFMIG_CONTROLLER_OVERHEAD_SAMPLES 16
 
