@@ -55,6 +55,17 @@
 #                           before </domain>; with $LVH_HOSTDEV_ALIAS
 #                           (a user alias, ua-...) the hostdev has that
 #                           <alias> (and <qemu:override> names it)
+#                           With LVH_GUEST=dirty the domain boots this
+#                           machine's kernel directly into vm-dirty-guest
+#                           (lvh_dirty_initrd), which rewrites a working set
+#                           of $LVH_GUEST_WS_MIB MiB at $LVH_GUEST_RATE_KIB
+#                           KiB/s of its own time; its memory is 160 MiB +
+#                           the working set, its console a file (lvh_console)
+#   lvh_dirty_initrd        $LVH_SHARE/dirty-initrd.gz: an initramfs whose
+#                           /init is this build's vm-dirty-guest
+#   lvh_console HOST        the domain's console on HOST (LVH_GUEST=dirty)
+#   lvh_guest_ready HOST S  waits up to S seconds for vm-dirty-guest's
+#                           "ready" on HOST's console; LVH_READY_MSG
 #   lvh_dst_xml HOST BDF    the domain's migratable XML on HOST naming BDF
 #   lvh_vrun HOST ARGS...   virsh on HOST as lib.sh's run (RC, $TMP/out)
 #   lvh_log HOST            the host's libvirtd.log (QEMU monitor traffic)
@@ -111,6 +122,10 @@ LVH_DOM_UUID=${LVH_DOM_UUID:-5a1e0000-0000-4000-8000-00000000d0d1}
 # hostdev0
 LVH_HOSTDEV_ALIAS=${LVH_HOSTDEV_ALIAS:-}
 LVH_MIG_TIMEOUT=${LVH_MIG_TIMEOUT:-240}
+# the domain's guest: idle (SeaBIOS, no disk) or dirty (vm-dirty-guest)
+LVH_GUEST=${LVH_GUEST:-idle}
+LVH_GUEST_WS_MIB=${LVH_GUEST_WS_MIB:-16}
+LVH_GUEST_RATE_KIB=${LVH_GUEST_RATE_KIB:-0}
 # QEMU >= 8.1 blocks a VFIO device without device dirty tracking unless
 # enable-migration=on: vfmig_testdev offers DMA logging on 6.1 and where
 # CONFIG_IOMMUFD_DRIVER=y, not on Debian's 6.12
@@ -399,16 +414,84 @@ _lvh_address() {
     echo "<address domain='0x$dom' bus='0x$bus' slot='0x${sf%.*}' function='0x${sf#*.}'/>"
 }
 
+lvh_dirty_initrd() {
+    local w rc
+    [ -x "$VM_BUILDDIR/tests/vm/vm-dirty-guest" ] ||
+        { echo "lvh_dirty_initrd: no vm-dirty-guest in the build" >&2; return 1; }
+    w=$(mktemp -d) || return 1
+    mkdir -p "$w/dev" "$w/proc" &&
+        cp "$VM_BUILDDIR/tests/vm/vm-dirty-guest" "$w/init" &&
+        (cd "$w" && find . | cpio -o -H newc --quiet | gzip -1) > "$LVH_SHARE/dirty-initrd.gz.new" &&
+        mv "$LVH_SHARE/dirty-initrd.gz.new" "$LVH_SHARE/dirty-initrd.gz"
+    rc=$?
+    rm -rf "$w"
+    return $rc
+}
+
+lvh_console() {
+    lvh_on "$1" cat "/var/log/libvirt/qemu/$LVH_DOM-console.log" 2> /dev/null
+}
+
+# shellcheck disable=SC2034 # LVH_READY_MSG is for the suite
+lvh_guest_ready() {
+    local host=$1 s=$2 t0
+    t0=$(now_us)
+    while [ $(( $(now_us) - t0 )) -lt $(( s * 1000000 )) ]; do
+        if lvh_console "$host" | grep -q '^vfmig-dirty: ready'; then
+            LVH_READY_MSG="guest ready after $(secs $(( $(now_us) - t0 ))) s: $(lvh_console "$host" | grep '^vfmig-dirty: ready' | tail -1)"
+            return 0
+        fi
+        sleep 1
+    done
+    LVH_READY_MSG="no 'ready' from the guest in $s s; console: $(lvh_console "$host" | tail -5 | tr '\n' ' ')"
+    return 1
+}
+
+# the <memory> and <os> of the domain's guest
+_lvh_guest_os() {
+    case $LVH_GUEST in
+    idle)
+        echo "  <memory unit='MiB'>64</memory>"
+        echo "  <os><type arch='x86_64' machine='q35'>hvm</type></os>"
+        ;;
+    dirty)
+        echo "  <memory unit='MiB'>$(( 160 + LVH_GUEST_WS_MIB ))</memory>"
+        cat <<EOF
+  <os>
+    <type arch='x86_64' machine='q35'>hvm</type>
+    <kernel>/boot/vmlinuz-$(uname -r)</kernel>
+    <initrd>$LVH_SHARE/dirty-initrd.gz</initrd>
+    <cmdline>console=ttyS0 panic=-1 quiet rdinit=/init ws_mib=$LVH_GUEST_WS_MIB rate_kib=$LVH_GUEST_RATE_KIB report_s=5</cmdline>
+  </os>
+EOF
+        ;;
+    *)
+        echo "lvh_domain_xml: LVH_GUEST '$LVH_GUEST' is neither idle nor dirty" >&2
+        return 1
+        ;;
+    esac
+}
+
+_lvh_guest_console() {
+    [ "$LVH_GUEST" = dirty ] || return 0
+    cat <<EOF
+    <serial type='file'>
+      <source path='/var/log/libvirt/qemu/$LVH_DOM-console.log' append='on'/>
+      <target port='0'/>
+    </serial>
+EOF
+}
+
 lvh_domain_xml() {
     cat <<EOF
 <domain type='qemu' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>
   <name>$LVH_DOM</name>
   <uuid>$LVH_DOM_UUID</uuid>
-  <memory unit='MiB'>64</memory>
+$(_lvh_guest_os)
   <vcpu>1</vcpu>
-  <os><type arch='x86_64' machine='q35'>hvm</type></os>
   <devices>
     <emulator>/usr/bin/qemu-system-x86_64</emulator>
+$(_lvh_guest_console)
     <controller type='usb' model='none'/>
     <memballoon model='none'/>
     <hostdev mode='subsystem' type='pci' managed='no'>
