@@ -509,6 +509,17 @@ vfmigDowntimeDebug(const vfmigDowntimeState *state,
 }
 
 
+int
+vfmigDowntimeMsToUs(uint64_t ms,
+                    uint64_t *us)
+{
+    if (ms > (UINT64_MAX - 1) / 1000)
+        return -1;
+    *us = ms * 1000;
+    return 0;
+}
+
+
 uint64_t
 vfmigDowntimeLatencies(const vfmigDowntimePolicy *policy,
                        const vfmigDowntimeDeviceSample *devices,

@@ -197,6 +197,15 @@ uint64_t vfmigDowntimeLatencies(const vfmigDowntimePolicy *policy,
                                 uint64_t *stopUs,
                                 uint64_t *resumeUs);
 
+/*
+ * The one conversion from the unit at the boundary (the user's options,
+ * the XML, libvirt's downtime and limit: ms) to the unit inside (us):
+ * @ms in us into *@us.  Returns 0, or -1 when it does not fit (nothing
+ * reported: the caller says which setting).
+ */
+int vfmigDowntimeMsToUs(uint64_t ms,
+                        uint64_t *us);
+
 /* Stable identifiers for reports and JSON: "continue", "switch-over" ... */
 VFMIG_ENUM_DECL(vfmigDowntimeDecision);
 VFMIG_ENUM_DECL(vfmigDowntimeReason);
