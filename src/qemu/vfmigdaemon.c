@@ -257,7 +257,8 @@ static uint64_t
 vfmigDaemonOverheadUs(vfmigDaemon *d)
 {
     if (d->overhead->len == 0)
-        return d->config->overheadUs;
+        return vfmigDowntimeSettingsUs(&d->config->downtime,
+                                       VFMIG_DOWNTIME_PARAM_OVERHEAD);
     return vfmigControllerOverhead((const int64_t *) (void *) d->overhead->data,
                                    d->overhead->len);
 }
@@ -575,8 +576,11 @@ vfmigDaemonConsider(vfmigDaemon *d,
 
     vfmigDaemonAgeOverhead(d);
     opts.paths = &d->config->paths;
-    opts.overheadUs = vfmigDaemonOverheadUs(d);
-    opts.loadUs = d->config->loadUs;
+    /* the configured load time; the overhead learned, or configured */
+    opts.downtime = d->config->downtime;
+    opts.downtime.onFailure = VFMIG_DOMAIN_POLICY_ON_FAILURE_DEFAULT;
+    vfmigDowntimeSettingsSetUs(&opts.downtime, VFMIG_DOWNTIME_PARAM_OVERHEAD,
+                               vfmigDaemonOverheadUs(d));
     if ((rc = vfmigSteerNew(dom, &opts, &steer)) <= 0) {
         if (rc < 0 && vfmigGetLastErrorCode() == VFMIG_ERR_DEVICE_BUSY) {
             vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_INFO,
@@ -603,15 +607,15 @@ vfmigDaemonConsider(vfmigDaemon *d,
     vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_INFO,
                       _("domain '%1$s': steering its migration: downtime target %2$" PRIu64 " ms, libvirt overhead %3$" PRIu64 " ms%4$s"),
                       virDomainGetName(dom), vfmigSteerTargetUs(steer) / 1000,
-                      opts.overheadUs / 1000,
+                      vfmigDaemonOverheadUs(d) / 1000,
                       d->overhead->len ? _(" (learned)") : _(" (configured)"));
     if (d->overhead->len > 0 &&
-        opts.overheadUs + VFMIG_DOWNTIME_QEMU_LIMIT_MIN_MS * 1000 >
+        vfmigDaemonOverheadUs(d) + VFMIG_DOWNTIME_QEMU_LIMIT_MIN_MS * 1000 >
         vfmigSteerTargetUs(steer))
         vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_WARNING,
                           _("domain '%1$s': the overhead learned from %2$u earlier migration(s), %3$" PRIu64 " ms, alone leaves nothing of the target of %4$" PRIu64 " ms: the pre-flight will judge it missed. The samples count for 24 hours; to forget them now, remove '%5$s' and restart virt-vfmigd"),
                           virDomainGetName(dom), d->overhead->len,
-                          opts.overheadUs / 1000,
+                          vfmigDaemonOverheadUs(d) / 1000,
                           vfmigSteerTargetUs(steer) / 1000,
                           d->config->stateFile ? d->config->stateFile : "?");
     s = g_new0(vfmigDaemonSession, 1);

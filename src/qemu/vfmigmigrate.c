@@ -188,8 +188,9 @@ vfmigMigrateOverhead(const vfmigMigrateOptions *opts,
     g_autoptr(GArray) samples = NULL;
     int rc;
 
-    if (opts->hasOverhead) {
-        r->overheadUs = opts->overheadUs;
+    if (vfmigDowntimeSettingsHas(&opts->downtime, VFMIG_DOWNTIME_PARAM_OVERHEAD)) {
+        r->overheadUs = vfmigDowntimeSettingsUs(&opts->downtime,
+                                                VFMIG_DOWNTIME_PARAM_OVERHEAD);
         r->overheadSource = VFMIG_MIGRATE_OVERHEAD_OPTION;
         return;
     }
@@ -482,9 +483,9 @@ vfmigMigrate(virConnectPtr conn G_GNUC_UNUSED,
     vfmigMigrateOverhead(opts, r);
 
     sopts.paths = opts->paths;
-    sopts.targetMs = opts->targetMs;
-    sopts.onFailure = opts->onFailure;
-    sopts.overheadUs = r->overheadUs;
+    sopts.downtime = opts->downtime;
+    vfmigDowntimeSettingsSetUs(&sopts.downtime, VFMIG_DOWNTIME_PARAM_OVERHEAD,
+                               r->overheadUs);
     sopts.lockDir = opts->lockDir;
     if ((rc = vfmigSteerNew(dom, &sopts, &steer)) < 0)
         return -1;

@@ -422,7 +422,6 @@ vfmigSteerNew(virDomainPtr dom,
     g_autofree char *xml = NULL;
     vfmigControllerConfig config = { 0 };
     vfmigSteerLoopConfig loopConfig = { 0 };
-    vfmigDomainPolicyOnFailure onFailure;
     unsigned int targetMs;
     size_t i;
     int rc;
@@ -479,21 +478,16 @@ vfmigSteerNew(virDomainPtr dom,
     if (vfmigSteerLock(s, opts->lockDir) < 0)
         return -1;
 
-    vfmigSteerDowntime(policy, &targetMs, &onFailure);
-    if (opts->targetMs)
-        targetMs = opts->targetMs;
-    if (opts->onFailure != VFMIG_DOMAIN_POLICY_ON_FAILURE_DEFAULT)
-        onFailure = opts->onFailure;
-    s->targetUs = (uint64_t) targetMs * 1000;
-    s->onFailure = onFailure == VFMIG_DOMAIN_POLICY_ON_FAILURE_BEST_EFFORT ?
-        onFailure : VFMIG_DOMAIN_POLICY_ON_FAILURE_ABORT;
+    /* the policy's, then the caller's */
+    vfmigSteerDowntime(policy, &targetMs, &config.downtime.onFailure);
+    if (vfmigDowntimeSettingsSetMs(&config.downtime, VFMIG_DOWNTIME_PARAM_TARGET,
+                                   targetMs) < 0)
+        return -1;
+    vfmigDowntimeSettingsOverride(&config.downtime, &opts->downtime);
+    s->targetUs = vfmigDowntimeSettingsUs(&config.downtime,
+                                          VFMIG_DOWNTIME_PARAM_TARGET);
+    s->onFailure = vfmigDowntimeSettingsOnFailure(&config.downtime);
 
-    config.targetUs = s->targetUs;
-    config.onFailure = onFailure == VFMIG_DOMAIN_POLICY_ON_FAILURE_BEST_EFFORT ?
-        VFMIG_DOWNTIME_ON_FAILURE_SWITCH : VFMIG_DOWNTIME_ON_FAILURE_ABORT;
-    config.deadlineUs = opts->deadlineUs;
-    config.overheadUs = opts->overheadUs;
-    config.loadUs = opts->loadUs;
     config.adoptFallbackMs = VFMIG_STEER_QEMU_DEFAULT_LIMIT_MS;
     if (!(s->ctl = vfmigControllerNew(&vfmigSteerOps, s, &config,
                                       (const char *const *) names->pdata,

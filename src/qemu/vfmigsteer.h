@@ -40,11 +40,11 @@
 typedef struct _vfmigSteerOptions vfmigSteerOptions;
 struct _vfmigSteerOptions {
     const vfmigDevCtlPaths *paths;  /* NULL: the system's */
-    unsigned int targetMs;          /* 0: the domain policy's */
-    vfmigDomainPolicyOnFailure onFailure; /* DEFAULT: the policy's */
-    uint64_t deadlineUs;            /* 0: none */
-    uint64_t overheadUs;            /* libvirt's own switchover time */
-    uint64_t loadUs;                /* 0: rely on switchover-ack */
+    /* Over the domain policy's: the target and failure rule when given
+     * (DEFAULT: the policy's); the deadline, libvirt's own switchover
+     * time and the destination's load time (not given: none, 0, rely on
+     * switchover-ack). */
+    vfmigDowntimeSettings downtime;
     const char *lockDir;            /* NULL: VFMIG_STEER_LOCK_DIR, or
                                      * $VFMIG_RUN_DIR/steer */
 };

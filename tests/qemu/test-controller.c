@@ -35,7 +35,7 @@ testStockMissesSteeredMeets(void)
 
     testSimInit(&sim);
     sim.overheadUs = 150 * MS;
-    ctl = testController(&sim, 300, VFMIG_DOWNTIME_ON_FAILURE_ABORT,
+    ctl = testController(&sim, 300, VFMIG_DOMAIN_POLICY_ON_FAILURE_ABORT,
                          150 * MS, 0);
     g_assert_cmpint(testSimRun(&sim, ctl, 2000), ==, VFMIG_CONTROLLER_ENDED);
     g_assert_true(sim.switched);
@@ -68,7 +68,7 @@ testHoldsForInitialAndLoad(void)
 
     testSimInit(&sim);
     sim.switchoverAck = false;
-    ctl = testController(&sim, 400, VFMIG_DOWNTIME_ON_FAILURE_ABORT, 0,
+    ctl = testController(&sim, 400, VFMIG_DOMAIN_POLICY_ON_FAILURE_ABORT, 0,
                          500 * MS);
     for (i = 0; i < 2000 && !sim.switched; i++) {
         g_assert_cmpint(vfmigControllerStep(ctl, sim.nowUs, &st), ==, 0);
@@ -99,7 +99,7 @@ testHoldsFromTheStart(void)
 
     testSimInit(&sim);
     sim.prepTicks = 5;
-    ctl = testController(&sim, 300, VFMIG_DOWNTIME_ON_FAILURE_ABORT, 0, 0);
+    ctl = testController(&sim, 300, VFMIG_DOMAIN_POLICY_ON_FAILURE_ABORT, 0, 0);
     g_assert_cmpint(vfmigControllerStep(ctl, sim.nowUs, &st), ==, 0);
     g_assert_cmpint(st.phase, ==, VFMIG_CONTROLLER_WAITING);
     g_assert_false(st.evaluated);
@@ -125,7 +125,7 @@ testOverwriteReasserted(void)
     testSimInit(&sim);
     sim.novaEvery = 7;
     sim.novaMs = 50;
-    ctl = testController(&sim, 300, VFMIG_DOWNTIME_ON_FAILURE_ABORT, 0, 0);
+    ctl = testController(&sim, 300, VFMIG_DOMAIN_POLICY_ON_FAILURE_ABORT, 0, 0);
     g_assert_cmpint(testSimRun(&sim, ctl, 2000), ==, VFMIG_CONTROLLER_ENDED);
     g_assert_true(sim.switched);
     g_assert_cmpuint(vfmigControllerOverwrites(ctl), >=, 3);
@@ -146,7 +146,7 @@ testNotConverging(void)
 
     testSimInit(&sim);
     sim.ramDirtyRate = 400 * MIB;
-    ctl = testController(&sim, 300, VFMIG_DOWNTIME_ON_FAILURE_ABORT, 0, 0);
+    ctl = testController(&sim, 300, VFMIG_DOMAIN_POLICY_ON_FAILURE_ABORT, 0, 0);
     g_assert_cmpint(testSimRun(&sim, ctl, 2000), ==, VFMIG_CONTROLLER_ABORTED);
     g_assert_true(sim.aborted);
     g_assert_false(sim.switched);
@@ -156,7 +156,7 @@ testNotConverging(void)
 
     testSimInit(&sim);
     sim.ramDirtyRate = 400 * MIB;
-    ctl2 = testController(&sim, 300, VFMIG_DOWNTIME_ON_FAILURE_SWITCH, 0, 0);
+    ctl2 = testController(&sim, 300, VFMIG_DOMAIN_POLICY_ON_FAILURE_BEST_EFFORT, 0, 0);
     g_assert_cmpint(testSimRun(&sim, ctl2, 2000), ==, VFMIG_CONTROLLER_ENDED);
     g_assert_false(sim.aborted);
     g_assert_true(sim.switched);
@@ -179,7 +179,7 @@ testRelease(void)
 
     testSimInit(&sim);
     sim.limitMs = 750;
-    ctl = testController(&sim, 300, VFMIG_DOWNTIME_ON_FAILURE_ABORT, 0, 0);
+    ctl = testController(&sim, 300, VFMIG_DOMAIN_POLICY_ON_FAILURE_ABORT, 0, 0);
     g_assert_cmpint(vfmigControllerRelease(ctl), ==, 0);
     g_assert_cmpuint(sim.sets, ==, 0);   /* never changed: nothing to do */
     g_assert_cmpint(vfmigControllerStep(ctl, sim.nowUs, &st), ==, 0);
@@ -188,7 +188,7 @@ testRelease(void)
     g_assert_cmpuint(sim.limitMs, ==, 750);
 
     testSimInit(&sim);
-    ctl2 = testController(&sim, 300, VFMIG_DOWNTIME_ON_FAILURE_ABORT, 0, 0);
+    ctl2 = testController(&sim, 300, VFMIG_DOMAIN_POLICY_ON_FAILURE_ABORT, 0, 0);
     g_assert_cmpint(vfmigControllerStep(ctl2, sim.nowUs, &st), ==, 0);
     sim.limitMs = 120;                   /* Nova, after the step */
     g_assert_cmpint(vfmigControllerRelease(ctl2), ==, 0);
@@ -204,12 +204,10 @@ testAdoptHeld(void)
     testSim sim;
     g_autoptr(vfmigController) ctl = NULL;
     const char *names[] = { "hostdev0" };
-    vfmigControllerConfig config = {
-        .targetUs = 300 * MS,
-        .adoptFallbackMs = 300,
-    };
+    vfmigControllerConfig config = { .adoptFallbackMs = 300 };
     vfmigControllerStatus st;
 
+    vfmigDowntimeSettingsSetUs(&config.downtime, VFMIG_DOWNTIME_PARAM_TARGET, 300 * MS);
     testSimInit(&sim);
     sim.limitMs = VFMIG_CONTROLLER_HOLD_MS;
     ctl = vfmigControllerNew(&testSimOps, &sim, &config, names, 1);
@@ -239,7 +237,7 @@ testQEMUSwitchesWhileHeld(void)
     sim.linger = 3;
     /* latencies over the target: the policy never releases */
     sim.stopLatUs = 200 * MS;
-    ctl = testController(&sim, 300, VFMIG_DOWNTIME_ON_FAILURE_SWITCH, 0, 0);
+    ctl = testController(&sim, 300, VFMIG_DOMAIN_POLICY_ON_FAILURE_BEST_EFFORT, 0, 0);
     for (i = 0; i < 2000 && !sim.switched; i++) {
         g_assert_cmpint(vfmigControllerStep(ctl, sim.nowUs, &st), ==, 0);
         g_assert_cmpint(st.phase, !=, VFMIG_CONTROLLER_SWITCHING);
@@ -280,7 +278,7 @@ testDeviceHoldBinds(void)
     sim.canHold = true;
     sim.novaEvery = 3;
     sim.novaMs = 2000000;
-    ctl = testController(&sim, 300, VFMIG_DOWNTIME_ON_FAILURE_ABORT, 0, 0);
+    ctl = testController(&sim, 300, VFMIG_DOMAIN_POLICY_ON_FAILURE_ABORT, 0, 0);
     g_assert_cmpint(vfmigControllerStep(ctl, sim.nowUs, &st), ==, 0);
     g_assert_cmpint(st.phase, ==, VFMIG_CONTROLLER_WAITING);
     g_assert_cmpint(st.hold, ==, VFMIG_CONTROLLER_HOLD_DEVICES);
@@ -301,7 +299,7 @@ testDeviceHoldBinds(void)
     /* the limit only */
     testSimInit(&sim);
     sim.ramDirtyRate = 0;
-    ctl2 = testController(&sim, 300, VFMIG_DOWNTIME_ON_FAILURE_ABORT, 0, 0);
+    ctl2 = testController(&sim, 300, VFMIG_DOMAIN_POLICY_ON_FAILURE_ABORT, 0, 0);
     g_assert_cmpint(vfmigControllerStep(ctl2, sim.nowUs, &st), ==, 0);
     g_assert_cmpint(st.hold, ==, VFMIG_CONTROLLER_HOLD_LIMIT);
     for (i = 0; i < 40; i++)
@@ -327,7 +325,7 @@ testPreflight(void)
     testSimInit(&sim);
     sim.canHold = true;
     sim.stopLatUs = 250 * MS;
-    ctl = testController(&sim, 300, VFMIG_DOWNTIME_ON_FAILURE_ABORT, 0, 0);
+    ctl = testController(&sim, 300, VFMIG_DOMAIN_POLICY_ON_FAILURE_ABORT, 0, 0);
     g_assert_cmpint(vfmigControllerStep(ctl, sim.nowUs, &st), ==, 0);
     g_assert_cmpint(st.phase, ==, VFMIG_CONTROLLER_ABORTED);
     g_assert_true(st.preflight);
@@ -339,7 +337,7 @@ testPreflight(void)
 
     /* 100 ms of latency and 250 ms learned overhead: the same */
     testSimInit(&sim);
-    ctl2 = testController(&sim, 300, VFMIG_DOWNTIME_ON_FAILURE_ABORT,
+    ctl2 = testController(&sim, 300, VFMIG_DOMAIN_POLICY_ON_FAILURE_ABORT,
                           250 * MS, 0);
     g_assert_cmpint(vfmigControllerPreflight(ctl2, &floorUs), ==, 0);
     g_assert_cmpuint(floorUs, ==, 350 * MS);
@@ -348,7 +346,7 @@ testPreflight(void)
     testSimInit(&sim);
     sim.canHold = true;
     sim.stopLatUs = 250 * MS;
-    ctl3 = testController(&sim, 300, VFMIG_DOWNTIME_ON_FAILURE_SWITCH, 0, 0);
+    ctl3 = testController(&sim, 300, VFMIG_DOMAIN_POLICY_ON_FAILURE_BEST_EFFORT, 0, 0);
     g_assert_cmpint(vfmigControllerStep(ctl3, sim.nowUs, &st), ==, 0);
     g_assert_cmpint(st.phase, ==, VFMIG_CONTROLLER_WAITING);
     g_assert_true(st.preflight);
@@ -377,7 +375,7 @@ testPausedReleased(void)
     testSimInit(&sim);
     sim.canHold = true;
     sim.ramDirtyRate = 400 * MIB;   /* never converges */
-    ctl = testController(&sim, 300, VFMIG_DOWNTIME_ON_FAILURE_ABORT, 0, 0);
+    ctl = testController(&sim, 300, VFMIG_DOMAIN_POLICY_ON_FAILURE_ABORT, 0, 0);
     for (i = 0; i < 8; i++) {
         g_assert_cmpint(vfmigControllerStep(ctl, sim.nowUs, &st), ==, 0);
         g_assert_cmpint(st.phase, !=, VFMIG_CONTROLLER_ABORTED);
@@ -411,7 +409,7 @@ testPausedBeforeInitial(void)
     testSimInit(&sim);
     sim.canHold = true;
     sim.bandwidth = 4 * MIB;        /* 8 MiB of initial data: 2 s */
-    ctl = testController(&sim, 300, VFMIG_DOWNTIME_ON_FAILURE_SWITCH, 0, 0);
+    ctl = testController(&sim, 300, VFMIG_DOMAIN_POLICY_ON_FAILURE_BEST_EFFORT, 0, 0);
     for (i = 0; i < 5; i++) {
         g_assert_cmpint(vfmigControllerStep(ctl, sim.nowUs, &st), ==, 0);
         testSimAdvance(&sim);
@@ -438,7 +436,7 @@ testPausedBeforeStart(void)
 
     testSimInit(&sim);
     sim.canHold = true;
-    ctl = testController(&sim, 300, VFMIG_DOWNTIME_ON_FAILURE_ABORT, 0, 0);
+    ctl = testController(&sim, 300, VFMIG_DOMAIN_POLICY_ON_FAILURE_ABORT, 0, 0);
     g_assert_cmpint(vfmigControllerStep(ctl, sim.nowUs, &st), ==, 0);
     g_assert_cmpint(st.phase, ==, VFMIG_CONTROLLER_WAITING);
     sim.paused = true;
@@ -463,7 +461,7 @@ testDeviceHoldLease(void)
     testSimInit(&sim);
     sim.ramDirtyRate = 0;
     sim.canHold = true;
-    ctl = testController(&sim, 300, VFMIG_DOWNTIME_ON_FAILURE_ABORT, 0, 0);
+    ctl = testController(&sim, 300, VFMIG_DOMAIN_POLICY_ON_FAILURE_ABORT, 0, 0);
     g_assert_cmpint(vfmigControllerStep(ctl, sim.nowUs, &st), ==, 0);
     for (i = 0; i < VFMIG_CONTROLLER_HOLD_LEASE_MS / (TICK / MS) - 1; i++)
         testSimAdvance(&sim);
@@ -484,7 +482,7 @@ testDeviceHoldReleased(void)
 
     testSimInit(&sim);
     sim.canHold = true;
-    ctl = testController(&sim, 300, VFMIG_DOWNTIME_ON_FAILURE_ABORT, 0, 0);
+    ctl = testController(&sim, 300, VFMIG_DOMAIN_POLICY_ON_FAILURE_ABORT, 0, 0);
     g_assert_cmpint(testSimRun(&sim, ctl, 2000), ==, VFMIG_CONTROLLER_ENDED);
     g_assert_true(sim.switched);
     g_assert_cmpuint(sim.downtimeUs, <=, 300 * MS);
@@ -508,7 +506,7 @@ testSwitchoverPauseNotAPause(void)
     testSimInit(&sim);
     sim.canHold = true;
     sim.linger = 3;
-    ctl = testController(&sim, 300, VFMIG_DOWNTIME_ON_FAILURE_ABORT, 0, 0);
+    ctl = testController(&sim, 300, VFMIG_DOMAIN_POLICY_ON_FAILURE_ABORT, 0, 0);
     for (i = 0; i < 2000 && !sim.switched; i++) {
         g_assert_cmpint(vfmigControllerStep(ctl, sim.nowUs, &st), ==, 0);
         testSimAdvance(&sim);
@@ -542,7 +540,7 @@ testDeviceHoldArm(void)
     sim.prepTicks = 0;
     sim.ramDirtyRate = 0;
     sim.initial = 0;
-    ctl = testController(&sim, 300, VFMIG_DOWNTIME_ON_FAILURE_ABORT, 0, 0);
+    ctl = testController(&sim, 300, VFMIG_DOMAIN_POLICY_ON_FAILURE_ABORT, 0, 0);
     g_assert_cmpint(vfmigControllerArm(ctl), ==, 1);
     g_assert_true(testSimHeld(&sim));
     /* QEMU iterates before the controller's first step */
@@ -554,7 +552,7 @@ testDeviceHoldArm(void)
     g_assert_false(testSimHeld(&sim));
 
     testSimInit(&sim);
-    ctl2 = testController(&sim, 300, VFMIG_DOWNTIME_ON_FAILURE_ABORT, 0, 0);
+    ctl2 = testController(&sim, 300, VFMIG_DOMAIN_POLICY_ON_FAILURE_ABORT, 0, 0);
     g_assert_cmpint(vfmigControllerArm(ctl2), ==, 0);   /* cannot hold */
     sim.failHold = true;
     g_assert_cmpint(vfmigControllerStep(ctl2, sim.nowUs, &st), ==, -1);
@@ -585,7 +583,7 @@ testWholeStateReleased(void)
     testSimInit(&sim);
     sim.whole = 64 * MIB;
     sim.canHold = true;
-    ctl = testController(&sim, 300, VFMIG_DOWNTIME_ON_FAILURE_ABORT, 0, 0);
+    ctl = testController(&sim, 300, VFMIG_DOMAIN_POLICY_ON_FAILURE_ABORT, 0, 0);
     g_assert_cmpint(testSimRun(&sim, ctl, 2000), ==, VFMIG_CONTROLLER_ENDED);
     g_assert_true(sim.switched);
     g_assert_cmpuint(sim.downtimeUs, <=, 300 * MS);
@@ -611,7 +609,7 @@ testReleasedStays(void)
 
     testSimInit(&sim);
     sim.canHold = true;
-    ctl = testController(&sim, 300, VFMIG_DOWNTIME_ON_FAILURE_ABORT, 0, 0);
+    ctl = testController(&sim, 300, VFMIG_DOMAIN_POLICY_ON_FAILURE_ABORT, 0, 0);
     for (i = 0; i < 2000; i++) {
         g_assert_cmpint(vfmigControllerStep(ctl, sim.nowUs, &st), ==, 0);
         if (st.phase == VFMIG_CONTROLLER_RELEASED)
@@ -647,7 +645,7 @@ testErrors(void)
 {
     testSim sim;
     g_autoptr(vfmigController) ctl = NULL;
-    vfmigControllerConfig config = { .targetUs = 0 };
+    vfmigControllerConfig config = { .adoptFallbackMs = 0 };
     const char *names[] = { "hostdev0" };
     vfmigControllerStatus st;
 
@@ -655,7 +653,7 @@ testErrors(void)
     g_assert_nonnull(strstr(vfmigGetLastErrorMessage(), "downtime target"));
 
     testSimInit(&sim);
-    ctl = testController(&sim, 300, VFMIG_DOWNTIME_ON_FAILURE_ABORT, 0, 0);
+    ctl = testController(&sim, 300, VFMIG_DOMAIN_POLICY_ON_FAILURE_ABORT, 0, 0);
     sim.failGet = true;
     g_assert_cmpint(vfmigControllerStep(ctl, sim.nowUs, &st), ==, -1);
     g_assert_cmpstr(vfmigGetLastErrorMessage(), ==, "job stats failed");
@@ -673,7 +671,7 @@ testOverheadExceedsTarget(void)
     const vfmigControllerStatus *last;
 
     testSimInit(&sim);
-    ctl = testController(&sim, 300, VFMIG_DOWNTIME_ON_FAILURE_ABORT,
+    ctl = testController(&sim, 300, VFMIG_DOMAIN_POLICY_ON_FAILURE_ABORT,
                          400 * MS, 0);
     g_assert_cmpint(testSimRun(&sim, ctl, 2000), ==, VFMIG_CONTROLLER_ABORTED);
     last = vfmigControllerLastStep(ctl);
@@ -712,7 +710,7 @@ testFormat(void)
 
     testSimInit(&sim);
     sim.prepTicks = 0;
-    ctl = testController(&sim, 300, VFMIG_DOWNTIME_ON_FAILURE_ABORT, 0, 0);
+    ctl = testController(&sim, 300, VFMIG_DOMAIN_POLICY_ON_FAILURE_ABORT, 0, 0);
     for (i = 0; i < 3; i++) {
         g_assert_cmpint(vfmigControllerStep(ctl, sim.nowUs, &st), ==, 0);
         testSimAdvance(&sim);

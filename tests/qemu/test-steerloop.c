@@ -37,7 +37,7 @@ testLoopGone(void *opaque)
 static void
 testLoopInit(testLoop *t,
              uint64_t targetMs,
-             vfmigDowntimeOnFailure onFailure,
+             vfmigDomainPolicyOnFailure onFailure,
              uint64_t overheadUs)
 {
     vfmigSteerLoopConfig config = {
@@ -118,7 +118,7 @@ testEndMet(void)
 
     testSimInit(&t.sim);
     t.sim.overheadUs = 150 * MS;
-    testLoopInit(&t, 300, VFMIG_DOWNTIME_ON_FAILURE_ABORT, 150 * MS);
+    testLoopInit(&t, 300, VFMIG_DOMAIN_POLICY_ON_FAILURE_ABORT, 150 * MS);
     testLoopRun(&t);
     g_assert_true(t.sim.switched);
     g_assert_cmpint(vfmigSteerLoopPhase(t.loop), ==, VFMIG_CONTROLLER_ENDED);
@@ -154,7 +154,7 @@ testEndMissed(void)
 
     testSimInit(&t.sim);
     t.sim.overheadUs = 400 * MS;
-    testLoopInit(&t, 300, VFMIG_DOWNTIME_ON_FAILURE_ABORT, 0);
+    testLoopInit(&t, 300, VFMIG_DOMAIN_POLICY_ON_FAILURE_ABORT, 0);
     testLoopRun(&t);
     g_assert_true(t.sim.switched);
     g_assert_cmpuint(t.sim.downtimeUs, >, 300 * MS);
@@ -201,7 +201,7 @@ testEndAborted(void)
 
     /* more overhead than target: the first step's pre-flight cancels */
     testSimInit(&t.sim);
-    testLoopInit(&t, 300, VFMIG_DOWNTIME_ON_FAILURE_ABORT, 400 * MS);
+    testLoopInit(&t, 300, VFMIG_DOMAIN_POLICY_ON_FAILURE_ABORT, 400 * MS);
     g_assert_cmpuint(testLoopRun(&t), ==, 1);
     g_assert_true(t.sim.aborted);
     g_assert_cmpint(vfmigSteerLoopPhase(t.loop), ==, VFMIG_CONTROLLER_ABORTED);
@@ -215,7 +215,7 @@ testEndAborted(void)
     /* dirtying outruns the link: the policy gives up */
     testSimInit(&t2.sim);
     t2.sim.ramDirtyRate = 400 * MIB;
-    testLoopInit(&t2, 300, VFMIG_DOWNTIME_ON_FAILURE_ABORT, 0);
+    testLoopInit(&t2, 300, VFMIG_DOMAIN_POLICY_ON_FAILURE_ABORT, 0);
     g_assert_cmpuint(testLoopRun(&t2), >, 1);
     g_assert_true(t2.sim.aborted);
     g_assert_cmpint(vfmigSteerLoopJudge(t2.loop, &c, 0, &v), ==, VFMIG_STEER_END_ABORTED);
@@ -240,7 +240,7 @@ testEndAbortedPaused(void)
     testSimInit(&t.sim);
     t.sim.canHold = true;
     t.sim.bandwidth = 4 * MIB;
-    testLoopInit(&t, 300, VFMIG_DOWNTIME_ON_FAILURE_SWITCH, 0);
+    testLoopInit(&t, 300, VFMIG_DOMAIN_POLICY_ON_FAILURE_BEST_EFFORT, 0);
     for (i = 0; i < 5; i++) {
         g_assert_cmpint(vfmigSteerLoopStep(t.loop, t.sim.nowUs, &ev), ==, 1);
         testSimAdvance(&t.sim);
@@ -267,7 +267,7 @@ testEndCancelled(void)
     unsigned int i;
 
     testSimInit(&t.sim);
-    testLoopInit(&t, 300, VFMIG_DOWNTIME_ON_FAILURE_ABORT, 0);
+    testLoopInit(&t, 300, VFMIG_DOMAIN_POLICY_ON_FAILURE_ABORT, 0);
     for (i = 0; i < 6; i++) {
         g_assert_cmpint(vfmigSteerLoopStep(t.loop, t.sim.nowUs, &ev), ==, 1);
         testSimAdvance(&t.sim);
@@ -296,7 +296,7 @@ testEndFailed(void)
     vfmigSteerVerdict v;
 
     testSimInit(&t.sim);
-    testLoopInit(&t, 300, VFMIG_DOWNTIME_ON_FAILURE_ABORT, 0);
+    testLoopInit(&t, 300, VFMIG_DOMAIN_POLICY_ON_FAILURE_ABORT, 0);
     testLoopRun(&t);
     g_assert_cmpint(vfmigSteerLoopJudge(t.loop, &failed, 0, &v), ==, VFMIG_STEER_END_FAILED);
     g_assert_cmpint(v.met, ==, -1);
@@ -323,7 +323,7 @@ testStepErrors(void)
     unsigned int i;
 
     testSimInit(&t.sim);
-    t.ctl = testController(&t.sim, 300, VFMIG_DOWNTIME_ON_FAILURE_ABORT, 0, 0);
+    t.ctl = testController(&t.sim, 300, VFMIG_DOMAIN_POLICY_ON_FAILURE_ABORT, 0, 0);
     t.loop = vfmigSteerLoopNew(t.ctl, &config);
     for (i = 0; i < 4; i++) {
         g_assert_cmpint(vfmigSteerLoopStep(t.loop, t.sim.nowUs, &ev), ==, 1);
@@ -370,7 +370,7 @@ testGone(void)
     vfmigSteerVerdict v;
 
     testSimInit(&t.sim);
-    testLoopInit(&t, 300, VFMIG_DOWNTIME_ON_FAILURE_ABORT, 0);
+    testLoopInit(&t, 300, VFMIG_DOMAIN_POLICY_ON_FAILURE_ABORT, 0);
     g_assert_cmpint(vfmigSteerLoopStep(t.loop, t.sim.nowUs, &ev), ==, 1);
     testSimAdvance(&t.sim);
     t.sim.failGet = true;
@@ -396,7 +396,7 @@ testSetEnded(void)
     vfmigSteerVerdict v;
 
     testSimInit(&t.sim);
-    testLoopInit(&t, 300, VFMIG_DOWNTIME_ON_FAILURE_ABORT, 0);
+    testLoopInit(&t, 300, VFMIG_DOMAIN_POLICY_ON_FAILURE_ABORT, 0);
     g_assert_cmpint(vfmigControllerArm(t.ctl), ==, 0);
     vfmigSteerLoopSetEnded(t.loop);
     g_assert_cmpint(vfmigSteerLoopStep(t.loop, t.sim.nowUs, &ev), ==, 0);

@@ -243,18 +243,22 @@ testSimRun(testSim *sim,
 vfmigController *
 testController(testSim *sim,
                uint64_t targetMs,
-               vfmigDowntimeOnFailure onFailure,
+               vfmigDomainPolicyOnFailure onFailure,
                uint64_t overheadUs,
                uint64_t loadUs)
 {
     const char *names[] = { "hostdev0" };
-    vfmigControllerConfig config = {
-        .targetUs = targetMs * MS,
-        .onFailure = onFailure,
-        .overheadUs = overheadUs,
-        .loadUs = loadUs,
-    };
-    vfmigController *ctl = vfmigControllerNew(&testSimOps, sim, &config, names, 1);
+    vfmigControllerConfig config = { .adoptFallbackMs = 0 };
+    vfmigController *ctl;
+
+    g_assert_cmpint(vfmigDowntimeSettingsSetMs(&config.downtime,
+                                               VFMIG_DOWNTIME_PARAM_TARGET,
+                                               targetMs), ==, 0);
+    vfmigDowntimeSettingsSetUs(&config.downtime, VFMIG_DOWNTIME_PARAM_OVERHEAD,
+                               overheadUs);
+    vfmigDowntimeSettingsSetUs(&config.downtime, VFMIG_DOWNTIME_PARAM_LOAD, loadUs);
+    config.downtime.onFailure = onFailure;
+    ctl = vfmigControllerNew(&testSimOps, sim, &config, names, 1);
 
     g_assert_nonnull(ctl);
     return ctl;

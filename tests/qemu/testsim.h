@@ -93,6 +93,6 @@ vfmigControllerPhase testSimRun(testSim *sim,
 /* A controller of one device ("hostdev0") on @sim. */
 vfmigController *testController(testSim *sim,
                                 uint64_t targetMs,
-                                vfmigDowntimeOnFailure onFailure,
+                                vfmigDomainPolicyOnFailure onFailure,
                                 uint64_t overheadUs,
                                 uint64_t loadUs);

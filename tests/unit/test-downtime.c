@@ -9,6 +9,7 @@
 #include <glib.h>
 
 #include "vfmigdowntime.h"
+#include "vfmigdowntimeparams.h"
 #include "vfmigerror.h"
 
 #define MS 1000ULL                  /* us */
@@ -723,6 +724,43 @@ testMsToUs(void)
 }
 
 
+/* The settings' table: ms at the boundary, us inside, one range per
+ * row; the failure rule's one mapping. */
+static void
+testSettings(void)
+{
+    vfmigDowntimeSettings a = { .onFailure = VFMIG_DOMAIN_POLICY_ON_FAILURE_DEFAULT };
+    vfmigDowntimeSettings b = { .onFailure = VFMIG_DOMAIN_POLICY_ON_FAILURE_BEST_EFFORT };
+    size_t i;
+
+    for (i = 0; i < VFMIG_DOWNTIME_PARAM_LAST; i++) {
+        g_assert_nonnull(vfmigDowntimeParamToString(i));
+        g_assert_cmpuint(vfmigDowntimeParamMaxMs(i), >, 0);
+    }
+    g_assert_false(vfmigDowntimeSettingsHas(&a, VFMIG_DOWNTIME_PARAM_TARGET));
+    g_assert_cmpuint(vfmigDowntimeSettingsUs(&a, VFMIG_DOWNTIME_PARAM_TARGET), ==, 0);
+    g_assert_cmpint(vfmigDowntimeSettingsSetMs(&a, VFMIG_DOWNTIME_PARAM_TARGET, 300), ==, 0);
+    g_assert_cmpuint(vfmigDowntimeSettingsUs(&a, VFMIG_DOWNTIME_PARAM_TARGET), ==, 300 * MS);
+    g_assert_cmpint(vfmigDowntimeSettingsSetMs(&a, VFMIG_DOWNTIME_PARAM_OVERHEAD, 60001), ==, -1);
+    g_assert_cmpstr(vfmigGetLastErrorMessage(), ==,
+                    "overhead-ms: 60001 is out of range (0 to 60000)");
+    g_assert_false(vfmigDowntimeSettingsHas(&a, VFMIG_DOWNTIME_PARAM_OVERHEAD));
+    g_assert_cmpint(vfmigDowntimeSettingsSetMs(&a, VFMIG_DOWNTIME_PARAM_TARGET, UINT64_MAX), ==, -1);
+    g_assert_cmpuint(vfmigDowntimeSettingsUs(&a, VFMIG_DOWNTIME_PARAM_TARGET), ==, 300 * MS);
+    /* 0 is a value: given, no overhead */
+    g_assert_cmpint(vfmigDowntimeSettingsSetMs(&b, VFMIG_DOWNTIME_PARAM_OVERHEAD, 0), ==, 0);
+    g_assert_true(vfmigDowntimeSettingsHas(&b, VFMIG_DOWNTIME_PARAM_OVERHEAD));
+
+    g_assert_cmpint(vfmigDowntimeSettingsOnFailure(&a), ==, VFMIG_DOMAIN_POLICY_ON_FAILURE_ABORT);
+    g_assert_cmpint(vfmigDowntimeSettingsPolicyOnFailure(&a), ==, VFMIG_DOWNTIME_ON_FAILURE_ABORT);
+    vfmigDowntimeSettingsOverride(&a, &b);
+    g_assert_cmpint(vfmigDowntimeSettingsOnFailure(&a), ==, VFMIG_DOMAIN_POLICY_ON_FAILURE_BEST_EFFORT);
+    g_assert_cmpint(vfmigDowntimeSettingsPolicyOnFailure(&a), ==, VFMIG_DOWNTIME_ON_FAILURE_SWITCH);
+    g_assert_cmpuint(vfmigDowntimeSettingsUs(&a, VFMIG_DOWNTIME_PARAM_TARGET), ==, 300 * MS);
+    g_assert_true(vfmigDowntimeSettingsHas(&a, VFMIG_DOWNTIME_PARAM_OVERHEAD));
+}
+
+
 int
 main(int argc, char **argv)
 {
@@ -742,5 +780,6 @@ main(int argc, char **argv)
     g_test_add_func("/downtime/strings", testStrings);
     g_test_add_func("/downtime/rules", testRules);
     g_test_add_func("/downtime/ms-to-us", testMsToUs);
+    g_test_add_func("/downtime/settings", testSettings);
     return g_test_run();
 }
