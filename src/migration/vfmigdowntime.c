@@ -243,11 +243,32 @@ vfmigDowntimeClampLimit(uint64_t ms)
 }
 
 
+/*
+ * What the rules decide from: the sample's figures, computed once by
+ * vfmigDowntimeMeasure (which also records the sample in the state).
+ */
+typedef struct _vfmigDowntimeFacts vfmigDowntimeFacts;
+struct _vfmigDowntimeFacts {
+    const vfmigDowntimePolicy *policy;
+    const vfmigDowntimeSample *sample;
+    uint64_t residueUs;             /* RAM and devices' residue, us */
+    uint64_t limitMs;               /* the budget in QEMU's ms */
+    bool meets;                     /* the prediction meets the target */
+    bool notConverging;             /* the progress stopped shrinking */
+    bool initialStuck;              /* initial data without a new low for
+                                     * VFMIG_DOWNTIME_INITIAL_STUCK_US */
+    bool deadlinePassed;
+};
+
+
+/* Validates and records @sample, and fills @result's prediction, the
+ * QEMU limit and the @facts the rules decide from. */
 static int
-vfmigDowntimeDecide(vfmigDowntimeState *state,
-                    const vfmigDowntimePolicy *policy,
-                    const vfmigDowntimeSample *sample,
-                    vfmigDowntimeResult *result)
+vfmigDowntimeMeasure(vfmigDowntimeState *state,
+                     const vfmigDowntimePolicy *policy,
+                     const vfmigDowntimeSample *sample,
+                     vfmigDowntimeResult *result,
+                     vfmigDowntimeFacts *facts)
 {
     unsigned int window = policy->min_samples ?
         policy->min_samples : VFMIG_DOWNTIME_MIN_SAMPLES_DEFAULT;
@@ -257,18 +278,15 @@ vfmigDowntimeDecide(vfmigDowntimeState *state,
     uint64_t limitMs;
     size_t slot;
     size_t i;
-    bool meets;
-    bool notConverging;
-    bool initialStuck;
-    bool deadlinePassed;
-    vfmigDowntimeReason failure = VFMIG_DOWNTIME_REASON_CONVERGING;
-    bool failed = false;
 
     if (vfmigDowntimePolicyValidate(policy) < 0 ||
         vfmigDowntimeSampleValidate(state, sample) < 0)
         return -1;
 
     memset(result, 0, sizeof(*result));
+    memset(facts, 0, sizeof(*facts));
+    facts->policy = policy;
+    facts->sample = sample;
 
     for (i = 0; i < sample->ndevices; i++) {
         const vfmigDowntimeDeviceSample *dev = &sample->devices[i];
@@ -359,77 +377,173 @@ vfmigDowntimeDecide(vfmigDowntimeState *state,
     limitMs = budgetUs / 1000;
     result->qemu_downtime_limit_ms = vfmigDowntimeClampLimit(limitMs);
 
-    meets = (residueUs != VFMIG_DOWNTIME_UNKNOWN &&
-             !result->latency_exceeds_target &&
-             residueUs <= limitMs * 1000) ||
+    facts->residueUs = residueUs;
+    facts->limitMs = limitMs;
+    facts->meets = (residueUs != VFMIG_DOWNTIME_UNKNOWN &&
+                    !result->latency_exceeds_target &&
+                    residueUs <= limitMs * 1000) ||
         (result->pending_bytes == 0 &&
          result->latency_us <= policy->target_us);
-
-    if (meets && result->initial_bytes == 0) {
-        result->decision = VFMIG_DOWNTIME_SWITCH_OVER;
-        result->reason = VFMIG_DOWNTIME_REASON_CONVERGED;
-        return 0;
-    }
-
-    notConverging = vfmigDowntimeNotShrinking(state, state->progress, window);
-    initialStuck = result->initial_bytes > 0 &&
+    facts->notConverging = vfmigDowntimeNotShrinking(state, state->progress,
+                                                     window);
+    facts->initialStuck = result->initial_bytes > 0 &&
         sample->timestamp_us - state->initial_low_us >=
         VFMIG_DOWNTIME_INITIAL_STUCK_US;
-    deadlinePassed = policy->deadline_us > 0 &&
+    facts->deadlinePassed = policy->deadline_us > 0 &&
         sample->timestamp_us - state->first_us >= policy->deadline_us;
+    return 0;
+}
 
-    if (deadlinePassed) {
-        failed = true;
-        failure = VFMIG_DOWNTIME_REASON_DEADLINE;
-    } else if (result->latency_exceeds_target && !meets) {
-        /* Under abort there is nothing to wait for.  Under switch-anyway
-         * the best effort is the smallest residue: keep going while it
-         * shrinks. */
-        if (policy->on_failure == VFMIG_DOWNTIME_ON_FAILURE_ABORT ||
-            result->pending_bytes == 0 || notConverging) {
-            failed = true;
-            failure = VFMIG_DOWNTIME_REASON_LATENCY;
-        }
-    } else if (notConverging) {
-        failed = true;
-        failure = VFMIG_DOWNTIME_REASON_NOT_CONVERGING;
-    }
 
-    if (!failed) {
-        result->decision = VFMIG_DOWNTIME_CONTINUE;
-        result->reason = meets ? VFMIG_DOWNTIME_REASON_INITIAL_PENDING :
-            VFMIG_DOWNTIME_REASON_CONVERGING;
-        return 0;
-    }
-
-    result->reason = failure;
-    if (policy->on_failure == VFMIG_DOWNTIME_ON_FAILURE_ABORT) {
+/*
+ * The target cannot be met for @reason: what the failure policy says.
+ * Under abort, give up.  Under switch-anyway, never before the initial
+ * data is sent (switchover-ack would not let QEMU either): wait while it
+ * drains, give up when it is stuck; else switch now, with a limit just
+ * above the residue time that makes QEMU's rule fire at once.
+ */
+static void
+vfmigDowntimeFail(const vfmigDowntimeFacts *f,
+                  vfmigDowntimeResult *result,
+                  vfmigDowntimeReason reason)
+{
+    result->reason = reason;
+    if (f->policy->on_failure == VFMIG_DOWNTIME_ON_FAILURE_ABORT) {
         result->decision = VFMIG_DOWNTIME_GIVE_UP;
-        return 0;
+        return;
     }
-
     if (result->initial_bytes > 0) {
-        /* Switching before the initial data is sent is never done (and
-         * switchover-ack would not let QEMU do it): wait while it drains,
-         * give up if it does not. */
-        if (initialStuck) {
+        if (f->initialStuck) {
             result->decision = VFMIG_DOWNTIME_GIVE_UP;
             result->reason = VFMIG_DOWNTIME_REASON_INITIAL_STUCK;
         } else {
             result->decision = VFMIG_DOWNTIME_CONTINUE;
             result->waiting_for_initial = true;
         }
-        return 0;
+        return;
     }
-
-    /* Switch now: a limit just above the residue time makes QEMU's rule
-     * fire at once. */
     result->decision = VFMIG_DOWNTIME_SWITCH_ANYWAY;
-    if (residueUs == VFMIG_DOWNTIME_UNKNOWN)
+    if (f->residueUs == VFMIG_DOWNTIME_UNKNOWN)
         result->qemu_downtime_limit_ms = VFMIG_DOWNTIME_QEMU_LIMIT_MAX_MS;
     else
         result->qemu_downtime_limit_ms =
-            vfmigDowntimeClampLimit(residueUs / 1000 + 1);
+            vfmigDowntimeClampLimit(f->residueUs / 1000 + 1);
+}
+
+
+/* ---- the rules ----
+ *
+ * Each rule looks at the facts and either decides (fills the result's
+ * decision and reason, returns true) or passes (false).  They run in the
+ * order of vfmigDowntimeRules; the first that decides wins, and the
+ * debug log names it.  A new rule is a function here and a row in the
+ * table, at the place where it must take precedence over the rows below.
+ */
+
+/* The prediction meets the target and no initial data is left: switch. */
+static bool
+vfmigDowntimeRuleConverged(const vfmigDowntimeFacts *f,
+                           vfmigDowntimeResult *result)
+{
+    if (!f->meets || result->initial_bytes > 0)
+        return false;
+    result->decision = VFMIG_DOWNTIME_SWITCH_OVER;
+    result->reason = VFMIG_DOWNTIME_REASON_CONVERGED;
+    return true;
+}
+
+
+/* The deadline passed. */
+static bool
+vfmigDowntimeRuleDeadline(const vfmigDowntimeFacts *f,
+                          vfmigDowntimeResult *result)
+{
+    if (!f->deadlinePassed)
+        return false;
+    vfmigDowntimeFail(f, result, VFMIG_DOWNTIME_REASON_DEADLINE);
+    return true;
+}
+
+
+/* The latencies alone exceed the target.  Under abort there is nothing
+ * to wait for; under switch-anyway the best effort is the smallest
+ * residue: keep going while it shrinks. */
+static bool
+vfmigDowntimeRuleLatency(const vfmigDowntimeFacts *f,
+                         vfmigDowntimeResult *result)
+{
+    if (!result->latency_exceeds_target || f->meets)
+        return false;
+    if (f->policy->on_failure != VFMIG_DOWNTIME_ON_FAILURE_ABORT &&
+        result->pending_bytes > 0 && !f->notConverging)
+        return false;
+    vfmigDowntimeFail(f, result, VFMIG_DOWNTIME_REASON_LATENCY);
+    return true;
+}
+
+
+/* The progress stopped shrinking: dirtying outruns the bandwidth. */
+static bool
+vfmigDowntimeRuleNotConverging(const vfmigDowntimeFacts *f,
+                               vfmigDowntimeResult *result)
+{
+    if (!f->notConverging)
+        return false;
+    vfmigDowntimeFail(f, result, VFMIG_DOWNTIME_REASON_NOT_CONVERGING);
+    return true;
+}
+
+
+/* Nothing failed: keep iterating, for the initial data when the target
+ * is met already. */
+static bool
+vfmigDowntimeRuleContinue(const vfmigDowntimeFacts *f,
+                          vfmigDowntimeResult *result)
+{
+    result->decision = VFMIG_DOWNTIME_CONTINUE;
+    result->reason = f->meets ? VFMIG_DOWNTIME_REASON_INITIAL_PENDING :
+        VFMIG_DOWNTIME_REASON_CONVERGING;
+    return true;
+}
+
+
+typedef struct _vfmigDowntimeRule vfmigDowntimeRule;
+struct _vfmigDowntimeRule {
+    vfmigDowntimeRuleId id;
+    bool (*decide)(const vfmigDowntimeFacts *f,
+                   vfmigDowntimeResult *result);
+};
+
+/* In the order they are tried; the last always decides. */
+static const vfmigDowntimeRule vfmigDowntimeRules[] = {
+    { VFMIG_DOWNTIME_RULE_CONVERGED, vfmigDowntimeRuleConverged },
+    { VFMIG_DOWNTIME_RULE_DEADLINE, vfmigDowntimeRuleDeadline },
+    { VFMIG_DOWNTIME_RULE_LATENCY, vfmigDowntimeRuleLatency },
+    { VFMIG_DOWNTIME_RULE_NOT_CONVERGING, vfmigDowntimeRuleNotConverging },
+    { VFMIG_DOWNTIME_RULE_CONTINUE, vfmigDowntimeRuleContinue },
+};
+G_STATIC_ASSERT(G_N_ELEMENTS(vfmigDowntimeRules) == VFMIG_DOWNTIME_RULE_LAST);
+
+
+static int
+vfmigDowntimeDecide(vfmigDowntimeState *state,
+                    const vfmigDowntimePolicy *policy,
+                    const vfmigDowntimeSample *sample,
+                    vfmigDowntimeResult *result)
+{
+    vfmigDowntimeFacts facts;
+    size_t i;
+
+    if (vfmigDowntimeMeasure(state, policy, sample, result, &facts) < 0)
+        return -1;
+    for (i = 0; i < G_N_ELEMENTS(vfmigDowntimeRules); i++) {
+        if (vfmigDowntimeRules[i].decide(&facts, result)) {
+            result->rule = vfmigDowntimeRules[i].id;
+            return 0;
+        }
+    }
+    /* not reached: the last rule always decides */
+    result->rule = VFMIG_DOWNTIME_RULE_CONTINUE;
     return 0;
 }
 
@@ -449,6 +563,14 @@ VFMIG_ENUM_IMPL(vfmigDowntimeReason, VFMIG_DOWNTIME_REASON_LAST,
                 [VFMIG_DOWNTIME_REASON_LATENCY] = "latency",
                 [VFMIG_DOWNTIME_REASON_DEADLINE] = "deadline",
                 [VFMIG_DOWNTIME_REASON_INITIAL_STUCK] = "initial-stuck",
+);
+
+VFMIG_ENUM_IMPL(vfmigDowntimeRuleId, VFMIG_DOWNTIME_RULE_LAST,
+                [VFMIG_DOWNTIME_RULE_CONVERGED] = "converged",
+                [VFMIG_DOWNTIME_RULE_DEADLINE] = "deadline",
+                [VFMIG_DOWNTIME_RULE_LATENCY] = "latency",
+                [VFMIG_DOWNTIME_RULE_NOT_CONVERGING] = "not-converging",
+                [VFMIG_DOWNTIME_RULE_CONTINUE] = "continue",
 );
 
 
@@ -494,6 +616,9 @@ vfmigDowntimeDebug(const vfmigDowntimeState *state,
                     (unsigned long long) dev->stop_latency_us,
                     (unsigned long long) dev->resume_latency_us);
     }
+    VFMIG_DEBUG("sample %llu: rule '%s' decided",
+                (unsigned long long) state->nsamples,
+                vfmigDowntimeRuleIdToString(result->rule));
     VFMIG_DEBUG("sample %llu: %s (%s%s): predicted %llu us = RAM %llu + devices %llu + latency %llu; pending %llu bytes, initial %llu; QEMU downtime-limit %llu ms",
                 (unsigned long long) state->nsamples,
                 vfmigDowntimeDecisionToString(result->decision),
@@ -506,6 +631,17 @@ vfmigDowntimeDebug(const vfmigDowntimeState *state,
                 (unsigned long long) result->pending_bytes,
                 (unsigned long long) result->initial_bytes,
                 (unsigned long long) result->qemu_downtime_limit_ms);
+}
+
+
+int
+vfmigDowntimeMsToUs(uint64_t ms,
+                    uint64_t *us)
+{
+    if (ms > (UINT64_MAX - 1) / 1000)
+        return -1;
+    *us = ms * 1000;
+    return 0;
 }
 
 

@@ -119,10 +119,35 @@ typedef enum {
     VFMIG_DOWNTIME_REASON_LAST
 } vfmigDowntimeReason;
 
+/*
+ * The rules of the decision, in the order vfmigDowntimeEvaluate tries
+ * them; the first that decides wins (vfmigdowntime.c, vfmigDowntimeRules):
+ *  converged       the prediction meets the target, no initial data left:
+ *                  switch over;
+ *  deadline        the deadline passed: the failure policy;
+ *  latency         the latencies alone exceed the target (under
+ *                  switch-anyway only once the residue stopped shrinking
+ *                  or nothing is left): the failure policy;
+ *  not-converging  the progress stopped shrinking: the failure policy;
+ *  continue        nothing failed: keep iterating.
+ * The failure policy: abort gives up; switch-anyway waits for the initial
+ * data (gives up once it is stuck), then switches with the overshoot.
+ */
+typedef enum {
+    VFMIG_DOWNTIME_RULE_CONVERGED = 0,
+    VFMIG_DOWNTIME_RULE_DEADLINE,
+    VFMIG_DOWNTIME_RULE_LATENCY,
+    VFMIG_DOWNTIME_RULE_NOT_CONVERGING,
+    VFMIG_DOWNTIME_RULE_CONTINUE,
+
+    VFMIG_DOWNTIME_RULE_LAST
+} vfmigDowntimeRuleId;
+
 typedef struct _vfmigDowntimeResult vfmigDowntimeResult;
 struct _vfmigDowntimeResult {
     vfmigDowntimeDecision decision;
     vfmigDowntimeReason reason;
+    vfmigDowntimeRuleId rule;       /* the rule that decided */
     /* Under the switch policy: a failure was seen but initial data still
      * remains, so the switch waits for it (decision CONTINUE). */
     bool waiting_for_initial;
@@ -197,6 +222,16 @@ uint64_t vfmigDowntimeLatencies(const vfmigDowntimePolicy *policy,
                                 uint64_t *stopUs,
                                 uint64_t *resumeUs);
 
+/*
+ * The one conversion from the unit at the boundary (the user's options,
+ * the XML, libvirt's downtime and limit: ms) to the unit inside (us):
+ * @ms in us into *@us.  Returns 0, or -1 when it does not fit (nothing
+ * reported: the caller says which setting).
+ */
+int vfmigDowntimeMsToUs(uint64_t ms,
+                        uint64_t *us);
+
 /* Stable identifiers for reports and JSON: "continue", "switch-over" ... */
 VFMIG_ENUM_DECL(vfmigDowntimeDecision);
 VFMIG_ENUM_DECL(vfmigDowntimeReason);
+VFMIG_ENUM_DECL(vfmigDowntimeRuleId);

@@ -96,6 +96,15 @@ vfmigControllerFree(vfmigController *ctl)
 }
 
 
+/* A time of the controller's settings, us. */
+static uint64_t
+vfmigControllerUs(const vfmigControllerConfig *config,
+                  vfmigDowntimeParam param)
+{
+    return vfmigDowntimeSettingsUs(&config->downtime, param);
+}
+
+
 vfmigController *
 vfmigControllerNew(const vfmigControllerOps *ops,
                    void *opaque,
@@ -104,9 +113,11 @@ vfmigControllerNew(const vfmigControllerOps *ops,
                    size_t ndevices)
 {
     g_autoptr(vfmigController) ctl = g_new0(vfmigController, 1);
+    uint64_t targetUs = vfmigControllerUs(config, VFMIG_DOWNTIME_PARAM_TARGET);
+    uint64_t overheadUs = vfmigControllerUs(config, VFMIG_DOWNTIME_PARAM_OVERHEAD);
     size_t i;
 
-    if (config->targetUs == 0) {
+    if (vfmigControllerUs(config, VFMIG_DOWNTIME_PARAM_TARGET) == 0) {
         vfmigReportError(VFMIG_ERR_INVALID_ARG, "%s",
                          _("the downtime target of a migration must be more than 0"));
         return NULL;
@@ -119,10 +130,9 @@ vfmigControllerNew(const vfmigControllerOps *ops,
     /* The policy meets the target less libvirt's overhead; with nothing
      * left of it, the latencies alone exceed the target and the policy
      * gives up or switches anyway, as the domain says. */
-    ctl->policy.target_us = config->targetUs > config->overheadUs ?
-        config->targetUs - config->overheadUs : 1;
-    ctl->policy.deadline_us = config->deadlineUs;
-    ctl->policy.on_failure = config->onFailure;
+    ctl->policy.target_us = targetUs > overheadUs ? targetUs - overheadUs : 1;
+    ctl->policy.deadline_us = vfmigControllerUs(config, VFMIG_DOWNTIME_PARAM_DEADLINE);
+    ctl->policy.on_failure = vfmigDowntimeSettingsPolicyOnFailure(&config->downtime);
     if (vfmigDowntimePolicyValidate(&ctl->policy) < 0)
         return NULL;
     vfmigDowntimeStateInit(&ctl->state);
@@ -138,10 +148,10 @@ vfmigControllerNew(const vfmigControllerOps *ops,
     VFMIG_DEBUG("controller for %zu device(s): target %" PRIu64 " us, "
                 "overhead %" PRIu64 " us (policy target %" PRIu64 " us), "
                 "load wait %" PRIu64 " us, on failure %s, deadline %" PRIu64 " us",
-                ndevices, config->targetUs, config->overheadUs,
-                ctl->policy.target_us, config->loadUs,
-                config->onFailure == VFMIG_DOWNTIME_ON_FAILURE_ABORT ?
-                "abort" : "best-effort", config->deadlineUs);
+                ndevices, targetUs, overheadUs, ctl->policy.target_us,
+                vfmigControllerUs(config, VFMIG_DOWNTIME_PARAM_LOAD),
+                vfmigDomainPolicyOnFailureTypeToString(vfmigDowntimeSettingsOnFailure(&config->downtime)),
+                ctl->policy.deadline_us);
     return g_steal_pointer(&ctl);
 }
 
@@ -249,16 +259,16 @@ vfmigControllerPreflight(vfmigController *ctl,
         ctl->samples[i] = ctl->devices[i].sample;
     latUs = vfmigDowntimeLatencies(&ctl->policy, ctl->samples, ctl->ndevices,
                                    &stopUs, &resumeUs);
-    *floorUs = latUs + ctl->config.overheadUs;
+    *floorUs = latUs + vfmigControllerUs(&ctl->config, VFMIG_DOWNTIME_PARAM_OVERHEAD);
     ctl->preflightDone = true;
     VFMIG_DEBUG("pre-flight: floor %" PRIu64 " us (devices stop %" PRIu64
                 " us, resume %" PRIu64 " us, libvirt overhead %" PRIu64
                 " us) against a target of %" PRIu64 " us",
-                *floorUs, stopUs, resumeUs, ctl->config.overheadUs,
-                ctl->config.targetUs);
+                *floorUs, stopUs, resumeUs, vfmigControllerUs(&ctl->config, VFMIG_DOWNTIME_PARAM_OVERHEAD),
+                vfmigControllerUs(&ctl->config, VFMIG_DOWNTIME_PARAM_TARGET));
     /* as the policy judges it: less than QEMU's smallest limit left */
     return *floorUs + VFMIG_DOWNTIME_QEMU_LIMIT_MIN_MS * 1000 <=
-        ctl->config.targetUs ? 1 : 0;
+        vfmigControllerUs(&ctl->config, VFMIG_DOWNTIME_PARAM_TARGET) ? 1 : 0;
 }
 
 
@@ -415,7 +425,7 @@ vfmigControllerEvaluate(vfmigController *ctl,
 
     step->predictedUs = step->policy.predicted_us;
     if (step->predictedUs != VFMIG_DOWNTIME_UNKNOWN)
-        step->predictedUs += ctl->config.overheadUs;
+        step->predictedUs += vfmigControllerUs(&ctl->config, VFMIG_DOWNTIME_PARAM_OVERHEAD);
 
     VFMIG_DEBUG("policy: %s (%s); RAM %" PRIu64 " B left, dirty %" PRIu64
                 " B/s, bandwidth %" PRIu64 " B/s (smoothed %" PRIu64
@@ -428,7 +438,7 @@ vfmigControllerEvaluate(vfmigController *ctl,
                 sample.bandwidth, step->policy.bandwidth,
                 step->policy.device_residue_bytes, step->policy.initial_bytes,
                 step->policy.latency_us, step->predictedUs,
-                ctl->config.overheadUs, step->policy.qemu_downtime_limit_ms);
+                vfmigControllerUs(&ctl->config, VFMIG_DOWNTIME_PARAM_OVERHEAD), step->policy.qemu_downtime_limit_ms);
     return 0;
 }
 
@@ -518,11 +528,11 @@ vfmigControllerStep(vfmigController *ctl,
         step->preflight = true;
         step->floorMisses = rc == 0;
         if (rc == 0 &&
-            ctl->config.onFailure == VFMIG_DOWNTIME_ON_FAILURE_ABORT) {
+            ctl->policy.on_failure == VFMIG_DOWNTIME_ON_FAILURE_ABORT) {
             /* before QEMU sent anything, not after seconds of transfer */
             step->policy.decision = VFMIG_DOWNTIME_GIVE_UP;
             step->policy.reason = VFMIG_DOWNTIME_REASON_LATENCY;
-            step->policy.latency_us = step->floorUs - ctl->config.overheadUs;
+            step->policy.latency_us = step->floorUs - vfmigControllerUs(&ctl->config, VFMIG_DOWNTIME_PARAM_OVERHEAD);
             step->predictedUs = step->floorUs;
             VFMIG_DEBUG("pre-flight: the floor alone misses the target: "
                         "aborting the migration");
@@ -585,9 +595,9 @@ vfmigControllerStep(vfmigController *ctl,
 
     switch (step->policy.decision) {
     case VFMIG_DOWNTIME_SWITCH_OVER:
-        if (ctl->config.loadUs > 0 &&
+        if (vfmigControllerUs(&ctl->config, VFMIG_DOWNTIME_PARAM_LOAD) > 0 &&
             (!ctl->initialDone ||
-             nowUs - ctl->initialDoneUs < ctl->config.loadUs)) {
+             nowUs - ctl->initialDoneUs < vfmigControllerUs(&ctl->config, VFMIG_DOWNTIME_PARAM_LOAD))) {
             /* QEMU may not wait for the destination's acknowledgement:
              * give it the time to load the initial data first */
             step->wait = VFMIG_CONTROLLER_WAIT_LOAD;
@@ -802,7 +812,7 @@ vfmigControllerStepFormat(const vfmigController *ctl,
     else
         g_string_append(str, "; predicted unknown");
     g_string_append_printf(str, " (target %" PRIu64 " ms); limit %" PRIu64 " ms",
-                           ctl->config.targetUs / 1000, step->limitMs);
+                           vfmigControllerUs(&ctl->config, VFMIG_DOWNTIME_PARAM_TARGET) / 1000, step->limitMs);
     if (step->overwritten)
         g_string_append_printf(str, " (was overwritten to %" PRIu64 " ms)",
                                step->overwrittenMs);

@@ -12,14 +12,14 @@
  *    while the predicted downtime misses the target;
  *  - where switchover-ack cannot be relied on, it also waits, after the
  *    devices' initial data went out, for the time the destination needs
- *    to load it (@loadUs);
+ *    to load it (the load time of its vfmigDowntimeSettings);
  *  - then it gives the limit that makes QEMU's own rule switch now;
  *  - when the policy gives up it aborts the job (on-failure 'abort') or
  *    gives the limit that lets QEMU switch anyway ('best-effort');
  *  - before every step it reads the limit back: a value it did not set
  *    (Nova sets its own on a timer) is noted as the other client's wish,
  *    logged, and overwritten again;
- *  - the prediction adds libvirt's own switchover overhead (@overheadUs,
+ *  - the prediction adds libvirt's own switchover overhead (the settings',
  *    learned from completed jobs: vfmigControllerLearnOverhead) to the
  *    policy's, so the target is the downtime libvirt reports.
  *
@@ -41,6 +41,7 @@
 #include <glib.h>
 
 #include "vfmigdowntime.h"
+#include "vfmigdowntimeparams.h"
 #include "vfmigenum.h"
 
 /* The limit while the controller holds the switchover back, ms: the
@@ -117,14 +118,12 @@ struct _vfmigControllerOps {
 
 typedef struct _vfmigControllerConfig vfmigControllerConfig;
 struct _vfmigControllerConfig {
-    uint64_t targetUs;              /* the downtime to meet, as libvirt
-                                     * measures it; > 0 */
-    vfmigDowntimeOnFailure onFailure;
-    uint64_t deadlineUs;            /* from the first step; 0: none */
-    uint64_t overheadUs;            /* libvirt's own part of the downtime */
-    uint64_t loadUs;                /* the destination's load of the
-                                     * initial data; 0: switchover-ack is
-                                     * on, QEMU waits for it itself */
+    /* The target (> 0, as libvirt measures the downtime), the deadline
+     * (from the first step; 0: none), libvirt's own part of the downtime
+     * (the overhead), the destination's load of the initial data (0:
+     * switchover-ack is on, QEMU waits for it itself), and the failure
+     * rule; us. */
+    vfmigDowntimeSettings downtime;
     /* The fallback when the first limit read is VFMIG_CONTROLLER_HOLD_MS:
      * a controller that was killed while holding left it (nobody else
      * asks QEMU for 1 ms), so the limit before it is lost; 0: keep the

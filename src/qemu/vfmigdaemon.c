@@ -24,16 +24,12 @@
 
 /* How long an ended migration waits for libvirt's completion event. */
 #define VFMIG_DAEMON_COMPLETION_WAIT_US (10 * G_USEC_PER_SEC)
-/* Step errors in a row after which a migration is let go. */
-#define VFMIG_DAEMON_MAX_ERRORS 25
 /* How often a lost connection is tried again. */
 #define VFMIG_DAEMON_RECONNECT_US (2 * G_USEC_PER_SEC)
 
 typedef struct _vfmigDaemonSession vfmigDaemonSession;
 struct _vfmigDaemonSession {
     vfmigSteer *steer;
-    vfmigControllerPhase phase;
-    unsigned int errors;
     uint64_t heldMs;                /* told to the guardian; 0: nothing */
     uint64_t heldFallbackMs;
     unsigned int overwrites;
@@ -261,7 +257,8 @@ static uint64_t
 vfmigDaemonOverheadUs(vfmigDaemon *d)
 {
     if (d->overhead->len == 0)
-        return d->config->overheadUs;
+        return vfmigDowntimeSettingsUs(&d->config->downtime,
+                                       VFMIG_DOWNTIME_PARAM_OVERHEAD);
     return vfmigControllerOverhead((const int64_t *) (void *) d->overhead->data,
                                    d->overhead->len);
 }
@@ -310,100 +307,157 @@ vfmigDaemonGuardUpdate(vfmigDaemon *d,
 
 /* ---- migrations ---- */
 
+/* Learns libvirt's overhead from one switch. */
+static void
+vfmigDaemonLearn(vfmigDaemon *d,
+                 int64_t sample)
+{
+    int64_t at = vfmigDaemonNowS(d);
+
+    g_array_append_val(d->overhead, sample);
+    g_array_append_val(d->overheadAt, at);
+    if (d->overhead->len > VFMIG_CONTROLLER_OVERHEAD_SAMPLES) {
+        g_array_remove_index(d->overhead, 0);
+        g_array_remove_index(d->overheadAt, 0);
+    }
+    if (vfmigDaemonSaveOverhead(d) < 0)
+        vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_WARNING,
+                          _("cannot keep the learned overhead: %1$s"),
+                          vfmigGetLastErrorMessage());
+}
+
+
+/* Why the policy cancelled the migration, as the steering loop judged. */
+static void
+vfmigDaemonReportAborted(vfmigDaemon *d,
+                         const char *name,
+                         uint64_t targetMs,
+                         const vfmigSteerVerdict *v)
+{
+    const char *reason = vfmigDowntimeReasonToString(v->reason);
+
+    switch (v->abort) {
+    case VFMIG_STEER_ABORT_PAUSED:
+        vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_INFO,
+                          _("domain '%1$s': migration cancelled: the guest was paused before its VFs' initial data was all sent, and QEMU switches over only once the destination acknowledged that data, which a stopped VF never sends; the guest stays on the source"),
+                          name);
+        return;
+    case VFMIG_STEER_ABORT_PREFLIGHT:
+        vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_INFO,
+                          _("domain '%1$s': migration cancelled by the pre-flight, before QEMU sent anything: the floor of %2$" PRIu64 " ms (the devices' stop and resume latencies and libvirt's overhead) misses the target of %3$" PRIu64 " ms and the policy says abort; the source keeps running"),
+                          name, v->floorUs / 1000, targetMs);
+        return;
+    case VFMIG_STEER_ABORT_INITIAL_STUCK:
+        vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_INFO,
+                          _("domain '%1$s': migration cancelled: a device's initial data stopped draining, so QEMU could not switch over even at best effort; the source keeps running"),
+                          name);
+        return;
+    case VFMIG_STEER_ABORT_TARGET:
+    case VFMIG_STEER_ABORT_NONE:
+    case VFMIG_STEER_ABORT_LAST:
+        break;
+    }
+    vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_INFO,
+                      _("domain '%1$s': migration cancelled (%2$s): the target of %3$" PRIu64 " ms cannot be met and the policy says abort; the source keeps running"),
+                      name, reason ? reason : "?", targetMs);
+}
+
+
+/* A migrated domain's downtime, as the steering loop judged it. */
+static void
+vfmigDaemonReportMigrated(vfmigDaemon *d,
+                          vfmigDaemonSession *s,
+                          const vfmigSteerVerdict *v)
+{
+    vfmigController *ctl = vfmigSteerController(s->steer);
+    const char *name = vfmigSteerDomainName(s->steer);
+    uint64_t targetMs = vfmigSteerTargetUs(s->steer) / 1000;
+    uint64_t downtimeMs = v->downtimeUs / 1000;
+    const char *met = v->end == VFMIG_STEER_END_MET ? _("met") : _("missed");
+
+    switch (v->how) {
+    case VFMIG_STEER_SWITCH_PAUSED:
+        vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_INFO,
+                          _("domain '%1$s': migrated; the guest was paused during the migration (virsh suspend, or Nova's force-complete), so the controller released it at once: downtime %2$" PRIu64 " ms (libvirt, counted from the pause), target %3$" PRIu64 " ms: %4$s"),
+                          name, downtimeMs, targetMs, met);
+        return;
+    case VFMIG_STEER_SWITCH_PREDICTED:
+        if (v->hasOverheadSample)
+            vfmigDaemonLearn(d, v->overheadSampleUs);
+        vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_INFO,
+                          _("domain '%1$s': migrated; downtime %2$" PRIu64 " ms (libvirt), predicted %3$" PRIu64 " ms, target %4$" PRIu64 " ms: %5$s; limit overwritten %6$u time(s); overhead now %7$" PRIu64 " ms"),
+                          name, downtimeMs, v->predictedUs / 1000, targetMs, met,
+                          vfmigControllerOverwrites(ctl),
+                          vfmigDaemonOverheadUs(d) / 1000);
+        return;
+    case VFMIG_STEER_SWITCH_UNPREDICTED:
+    case VFMIG_STEER_SWITCH_NONE:
+    case VFMIG_STEER_SWITCH_LAST:
+        break;
+    }
+    vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_INFO,
+                      _("domain '%1$s': migrated; downtime %2$" PRIu64 " ms (libvirt), target %3$" PRIu64 " ms: %4$s; QEMU switched before the controller released it"),
+                      name, downtimeMs, targetMs, met);
+}
+
+
+/* Reports how the session's migration ended: the steering loop judges. */
 static void
 vfmigDaemonFinish(vfmigDaemon *d,
                   vfmigDaemonSession *s)
 {
-    vfmigController *ctl = vfmigSteerController(s->steer);
-    const vfmigControllerStatus *sw = vfmigControllerSwitchStep(ctl);
     const char *name = vfmigSteerDomainName(s->steer);
     uint64_t targetMs = vfmigSteerTargetUs(s->steer) / 1000;
+    vfmigSteerVerdict v;
 
-    if (s->phase == VFMIG_CONTROLLER_ABORTED) {
-        const vfmigControllerStatus *last = vfmigControllerLastStep(ctl);
-
-        if (last && last->paused)
-            vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_INFO,
-                              _("domain '%1$s': migration cancelled: the guest was paused before its VFs' initial data was all sent, and QEMU switches over only once the destination acknowledged that data, which a stopped VF never sends; the guest stays on the source"),
-                              name);
-        else if (last && last->preflight)
-            vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_INFO,
-                              _("domain '%1$s': migration cancelled by the pre-flight, before QEMU sent anything: the floor of %2$" PRIu64 " ms (the devices' stop and resume latencies and libvirt's overhead) misses the target of %3$" PRIu64 " ms and the policy says abort; the source keeps running"),
-                              name, last->floorUs / 1000, targetMs);
-        else if (last && last->policy.reason == VFMIG_DOWNTIME_REASON_INITIAL_STUCK)
-            vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_INFO,
-                              _("domain '%1$s': migration cancelled: a device's initial data stopped draining, so QEMU could not switch over even at best effort; the source keeps running"),
-                              name);
-        else
-            vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_INFO,
-                              _("domain '%1$s': migration cancelled (%2$s): the target of %3$" PRIu64 " ms cannot be met and the policy says abort; the source keeps running"),
-                              name,
-                              last ? vfmigDowntimeReasonToString(last->policy.reason) : "?",
-                              targetMs);
+    switch (vfmigSteerLoopJudge(vfmigSteerGetLoop(s->steer),
+                                s->completed ? &s->stats : NULL, 0, &v)) {
+    case VFMIG_STEER_END_ABORTED:
+        vfmigDaemonReportAborted(d, name, targetMs, &v);
         return;
-    }
-    if (s->completed && s->stats.type == VIR_DOMAIN_JOB_FAILED) {
+    case VFMIG_STEER_END_FAILED:
         vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_INFO,
                           _("domain '%1$s': migration ended without completing (it failed); the source keeps running"),
                           name);
         return;
-    }
-    if (s->completed && s->stats.type == VIR_DOMAIN_JOB_CANCELLED) {
+    case VFMIG_STEER_END_CANCELLED:
         vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_INFO,
                           _("domain '%1$s': migration ended without completing (it was cancelled); the source keeps running"),
                           name);
         return;
-    }
-    if (!s->completed || !s->stats.hasDowntime) {
+    case VFMIG_STEER_END_UNKNOWN:
+    case VFMIG_STEER_END_UNMEASURED:
+    case VFMIG_STEER_END_LAST:
         vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_INFO,
                           _("domain '%1$s': migration ended without completing (libvirt reported no completed job); the source keeps running"),
                           name);
         return;
-    }
-    if (sw && sw->paused) {
-        /* no prediction to learn from: the guest chose its downtime */
-        vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_INFO,
-                          _("domain '%1$s': migrated; the guest was paused during the migration (virsh suspend, or Nova's force-complete), so the controller released it at once: downtime %2$" PRIu64 " ms (libvirt, counted from the pause), target %3$" PRIu64 " ms: %4$s"),
-                          name, s->stats.downtimeMs, targetMs,
-                          s->stats.downtimeMs <= targetMs ? _("met") : _("missed"));
+    case VFMIG_STEER_END_MET:
+    case VFMIG_STEER_END_MISSED:
+        vfmigDaemonReportMigrated(d, s, &v);
         return;
     }
-    if (!sw || sw->policy.predicted_us == VFMIG_DOWNTIME_UNKNOWN) {
-        vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_INFO,
-                          _("domain '%1$s': migrated; downtime %2$" PRIu64 " ms (libvirt), target %3$" PRIu64 " ms: %4$s; QEMU switched before the controller released it"),
-                          name, s->stats.downtimeMs, targetMs,
-                          s->stats.downtimeMs <= targetMs ? _("met") : _("missed"));
-        return;
+}
+
+
+/* The session's migration is over: the lock goes (another process may
+ * steer the domain's next one), and libvirt's word on it is read now
+ * when it is known (a failed or cancelled job at once, a completed one
+ * while the domain is still here; else its event tells). */
+static void
+vfmigDaemonSessionEnded(vfmigDaemonSession *s)
+{
+    vfmigSteerCompleted stats;
+
+    s->ended = true;
+    s->endedAt = g_get_monotonic_time();
+    vfmigSteerUnlock(s->steer);
+    if (!s->completed && vfmigSteerCompletedJob(s->steer, &stats) > 0 &&
+        (stats.end != VFMIG_STEER_JOB_COMPLETED || stats.hasDowntime) &&
+        vfmigSteerCompletedIsMigrationOut(&stats)) {
+        s->completed = true;
+        s->stats = stats;
     }
-
-    /* every switch with a prediction teaches: one learned only from
-     * convergent switches froze an overhead that made every later
-     * prediction miss the target (measured: 0 of 10 runs at 1200 ms
-     * judged convergent, all 10 within it); the median of the last
-     * samples absorbs a best-effort switch's poorer prediction */
-    {
-        int64_t sample = (int64_t) s->stats.downtimeMs * 1000 -
-            (int64_t) sw->policy.predicted_us;
-
-        int64_t at = vfmigDaemonNowS(d);
-
-        g_array_append_val(d->overhead, sample);
-        g_array_append_val(d->overheadAt, at);
-        if (d->overhead->len > VFMIG_CONTROLLER_OVERHEAD_SAMPLES) {
-            g_array_remove_index(d->overhead, 0);
-            g_array_remove_index(d->overheadAt, 0);
-        }
-        if (vfmigDaemonSaveOverhead(d) < 0)
-            vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_WARNING,
-                              _("cannot keep the learned overhead: %1$s"),
-                              vfmigGetLastErrorMessage());
-    }
-    vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_INFO,
-                      _("domain '%1$s': migrated; downtime %2$" PRIu64 " ms (libvirt), predicted %3$" PRIu64 " ms, target %4$" PRIu64 " ms: %5$s; limit overwritten %6$u time(s); overhead now %7$" PRIu64 " ms"),
-                      name, s->stats.downtimeMs, sw->predictedUs / 1000, targetMs,
-                      s->stats.downtimeMs <= targetMs ? _("met") : _("missed"),
-                      vfmigControllerOverwrites(ctl),
-                      vfmigDaemonOverheadUs(d) / 1000);
 }
 
 
@@ -411,88 +465,65 @@ static void
 vfmigDaemonStepSession(vfmigDaemon *d,
                        vfmigDaemonSession *s)
 {
-    vfmigController *ctl = vfmigSteerController(s->steer);
     const char *name = vfmigSteerDomainName(s->steer);
-    vfmigControllerStatus st;
-    g_autofree char *line = NULL;
+    vfmigSteerLoopEvent ev;
+    const vfmigControllerStatus *st = &ev.step;
+    int rc;
 
     if (s->ended)
         return;
-    if (vfmigSteerStep(s->steer, &st) < 0) {
-        if (vfmigSteerDomainGone(s->steer)) {
-            /* it left with its migration between two calls of the step */
-            VFMIG_DEBUG("domain %s is gone: its migration ended", name);
-            s->phase = VFMIG_CONTROLLER_ENDED;
-            s->ended = true;
-            s->endedAt = g_get_monotonic_time();
-            vfmigSteerUnlock(s->steer);
-            vfmigDaemonGuardUpdate(d, s, 0);
-            return;
-        }
-        if (++s->errors == 1 || s->errors == VFMIG_DAEMON_MAX_ERRORS)
+    rc = vfmigSteerStep(s->steer, &ev);
+    if (ev.gone) {
+        /* it left with its migration between two calls of the step */
+        s->ended = true;
+        s->endedAt = g_get_monotonic_time();
+        vfmigSteerUnlock(s->steer);
+        vfmigDaemonGuardUpdate(d, s, 0);
+        return;
+    }
+    if (rc < 0) {
+        unsigned int errors = vfmigSteerLoopErrorsInRow(vfmigSteerGetLoop(s->steer));
+
+        if (errors == 1 || rc == -2)
             vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_WARNING,
                               _("domain '%1$s': %2$s"), name,
                               vfmigGetLastErrorMessage());
-        if (s->errors >= VFMIG_DAEMON_MAX_ERRORS) {
+        if (rc == -2) {
             vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_WARNING,
                               _("domain '%1$s': giving up steering after %2$u errors; handing the downtime limit back"),
-                              name, s->errors);
-            if (vfmigSteerRelease(s->steer) < 0)
-                vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_WARNING,
-                                  _("domain '%1$s': %2$s"), name,
-                                  vfmigGetLastErrorMessage());
+                              name, errors);
             s->ended = true;
             s->endedAt = g_get_monotonic_time();
             vfmigDaemonGuardUpdate(d, s, 0);
         }
         return;
     }
-    s->errors = 0;
+    if (!ev.stepped)
+        return;
 
-    line = vfmigControllerStepFormat(ctl, &st);
-    if (st.preflight)
+    if (st->preflight)
         vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_INFO,
-                          st.phase == VFMIG_CONTROLLER_ABORTED ?
+                          st->phase == VFMIG_CONTROLLER_ABORTED ?
                           _("domain '%1$s': pre-flight: floor %2$" PRIu64 " ms (the devices' stop and resume latencies and libvirt's overhead) against a target of %3$" PRIu64 " ms: missed, cancelling") :
-                          st.floorMisses ?
+                          st->floorMisses ?
                           _("domain '%1$s': pre-flight: floor %2$" PRIu64 " ms (the devices' stop and resume latencies and libvirt's overhead) against a target of %3$" PRIu64 " ms: missed; best effort, the switch will overshoot") :
                           _("domain '%1$s': pre-flight: floor %2$" PRIu64 " ms (the devices' stop and resume latencies and libvirt's overhead) against a target of %3$" PRIu64 " ms: room left"),
-                          name, st.floorUs / 1000,
+                          name, st->floorUs / 1000,
                           vfmigSteerTargetUs(s->steer) / 1000);
-    if (st.paused && st.pausedUs == 0 && st.phase == VFMIG_CONTROLLER_RELEASED)
+    if (st->paused && st->pausedUs == 0 && st->phase == VFMIG_CONTROLLER_RELEASED)
         vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_INFO,
                           _("domain '%1$s': the guest is paused (virsh suspend, or Nova's force-complete): its downtime runs already; released at once"),
                           name);
-    if (st.overwritten)
+    if (st->overwritten)
         vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_INFO,
                           _("domain '%1$s': another client set the downtime limit to %2$" PRIu64 " ms; the controller keeps %3$" PRIu64 " ms"),
-                          name, st.overwrittenMs, st.limitMs);
-    if (st.phase != s->phase)
-        vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_INFO, _("domain '%1$s': %2$s"),
-                          name, line);
-    else
-        vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_PROGRESS, _("domain '%1$s': %2$s"),
-                          name, line);
-    s->phase = st.phase;
-
-    if (st.phase == VFMIG_CONTROLLER_ENDED ||
-        st.phase == VFMIG_CONTROLLER_ABORTED) {
-        vfmigSteerCompleted stats;
-
-        s->ended = true;
-        s->endedAt = g_get_monotonic_time();
-        vfmigSteerUnlock(s->steer);
-        /* a failed or cancelled job is known at once; a completed one
-         * too while the domain is still here (else its event tells) */
-        if (!s->completed && vfmigSteerCompletedJob(s->steer, &stats) > 0 &&
-            (stats.type != VIR_DOMAIN_JOB_COMPLETED || stats.hasDowntime) &&
-            (stats.operation == -1 ||
-             stats.operation == VIR_DOMAIN_JOB_OPERATION_MIGRATION_OUT)) {
-            s->completed = true;
-            s->stats = stats;
-        }
-    }
-    vfmigDaemonGuardUpdate(d, s, st.limitMs);
+                          name, st->overwrittenMs, st->limitMs);
+    vfmigDaemonReport(d, ev.phaseChanged ? VFMIG_DAEMON_REPORT_INFO :
+                      VFMIG_DAEMON_REPORT_PROGRESS,
+                      _("domain '%1$s': %2$s"), name, ev.line);
+    if (rc == 0)
+        vfmigDaemonSessionEnded(s);
+    vfmigDaemonGuardUpdate(d, s, st->limitMs);
 }
 
 
@@ -512,7 +543,8 @@ vfmigDaemonConsider(vfmigDaemon *d,
     if (virDomainGetUUIDString(dom, uuid) < 0)
         return;
     if ((s = g_hash_table_lookup(d->sessions, uuid)) &&
-        (!s->ended || s->phase != VFMIG_CONTROLLER_ENDED))
+        (!s->ended ||
+         vfmigSteerLoopPhase(vfmigSteerGetLoop(s->steer)) != VFMIG_CONTROLLER_ENDED))
         return;
     if ((op = vfmigSteerJobOperation(dom)) == -2)
         return;     /* gone meanwhile */
@@ -544,8 +576,11 @@ vfmigDaemonConsider(vfmigDaemon *d,
 
     vfmigDaemonAgeOverhead(d);
     opts.paths = &d->config->paths;
-    opts.overheadUs = vfmigDaemonOverheadUs(d);
-    opts.loadUs = d->config->loadUs;
+    /* the configured load time; the overhead learned, or configured */
+    opts.downtime = d->config->downtime;
+    opts.downtime.onFailure = VFMIG_DOMAIN_POLICY_ON_FAILURE_DEFAULT;
+    vfmigDowntimeSettingsSetUs(&opts.downtime, VFMIG_DOWNTIME_PARAM_OVERHEAD,
+                               vfmigDaemonOverheadUs(d));
     if ((rc = vfmigSteerNew(dom, &opts, &steer)) <= 0) {
         if (rc < 0 && vfmigGetLastErrorCode() == VFMIG_ERR_DEVICE_BUSY) {
             vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_INFO,
@@ -572,20 +607,19 @@ vfmigDaemonConsider(vfmigDaemon *d,
     vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_INFO,
                       _("domain '%1$s': steering its migration: downtime target %2$" PRIu64 " ms, libvirt overhead %3$" PRIu64 " ms%4$s"),
                       virDomainGetName(dom), vfmigSteerTargetUs(steer) / 1000,
-                      opts.overheadUs / 1000,
+                      vfmigDaemonOverheadUs(d) / 1000,
                       d->overhead->len ? _(" (learned)") : _(" (configured)"));
     if (d->overhead->len > 0 &&
-        opts.overheadUs + VFMIG_DOWNTIME_QEMU_LIMIT_MIN_MS * 1000 >
+        vfmigDaemonOverheadUs(d) + VFMIG_DOWNTIME_QEMU_LIMIT_MIN_MS * 1000 >
         vfmigSteerTargetUs(steer))
         vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_WARNING,
                           _("domain '%1$s': the overhead learned from %2$u earlier migration(s), %3$" PRIu64 " ms, alone leaves nothing of the target of %4$" PRIu64 " ms: the pre-flight will judge it missed. The samples count for 24 hours; to forget them now, remove '%5$s' and restart virt-vfmigd"),
                           virDomainGetName(dom), d->overhead->len,
-                          opts.overheadUs / 1000,
+                          vfmigDaemonOverheadUs(d) / 1000,
                           vfmigSteerTargetUs(steer) / 1000,
                           d->config->stateFile ? d->config->stateFile : "?");
     s = g_new0(vfmigDaemonSession, 1);
     s->steer = g_steal_pointer(&steer);
-    s->phase = VFMIG_CONTROLLER_PHASE_LAST;
     g_hash_table_insert(d->sessions, g_strdup(uuid), s);
     vfmigDaemonStepSession(d, s);
 }
@@ -626,7 +660,8 @@ vfmigDaemonReap(vfmigDaemon *d)
 
         if (!s->ended)
             continue;
-        if (!s->completed && s->phase == VFMIG_CONTROLLER_ENDED &&
+        if (!s->completed &&
+            vfmigSteerLoopPhase(vfmigSteerGetLoop(s->steer)) == VFMIG_CONTROLLER_ENDED &&
             now - s->endedAt < VFMIG_DAEMON_COMPLETION_WAIT_US)
             continue;
         vfmigDaemonFinish(d, s);
@@ -650,13 +685,12 @@ vfmigDaemonOnJobCompleted(virConnectPtr conn G_GNUC_UNUSED,
     if (virDomainGetUUIDString(dom, uuid) < 0)
         return 0;
     vfmigSteerParseCompleted(params, nparams, &stats);
-    VFMIG_DEBUG("job of %s completed: operation %d, downtime %s%" PRIu64 " ms",
+    VFMIG_DEBUG("job of %s completed: operation %d, downtime %s%" PRIu64 " us",
                 virDomainGetName(dom), stats.operation,
-                stats.hasDowntime ? "" : "(none) ", stats.downtimeMs);
+                stats.hasDowntime ? "" : "(none) ", stats.downtimeUs);
     if (!(s = g_hash_table_lookup(d->sessions, uuid)))
         return 0;
-    if (stats.operation != -1 &&
-        stats.operation != VIR_DOMAIN_JOB_OPERATION_MIGRATION_OUT)
+    if (!vfmigSteerCompletedIsMigrationOut(&stats))
         return 0;
     s->completed = true;
     s->stats = stats;

@@ -30,6 +30,7 @@
 #include <glib.h>
 
 #include "vfmigdevctl.h"
+#include "vfmigdowntimeparams.h"
 
 #define VFMIG_DAEMON_INTERVAL_MS_DEFAULT 200
 #define VFMIG_DAEMON_STATE_FILE "/var/lib/vfmig/vfmigd.state"
@@ -53,8 +54,9 @@ struct _vfmigDaemonConfig {
     const char *uri;                /* NULL: libvirt's default */
     unsigned int intervalMs;        /* 0: VFMIG_DAEMON_INTERVAL_MS_DEFAULT */
     const char *stateFile;          /* NULL: nothing learned is kept */
-    uint64_t overheadUs;            /* before anything was learned */
-    uint64_t loadUs;                /* 0: rely on switchover-ack */
+    /* libvirt's overhead before anything was learned, the destination's
+     * load time (not given: rely on switchover-ack); us */
+    vfmigDowntimeSettings downtime;
     bool noGuardian;
     vfmigDevCtlPaths paths;
     vfmigDaemonReportFunc report;

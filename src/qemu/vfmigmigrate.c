@@ -20,6 +20,7 @@
 #include "vfmiglog.h"
 #include "vfmignodedevprobe.h"
 #include "vfmigsteer.h"
+#include "vfmigsteerloop.h"
 
 /* libvirt >= 11.1 names it; an older libvirtd refuses it by name */
 #ifndef VIR_MIGRATE_PARAM_BANDWIDTH_AVAIL_SWITCHOVER
@@ -88,9 +89,12 @@ vfmigMigrateReportFree(vfmigMigrateReport *report)
 int
 vfmigMigrateReportMet(const vfmigMigrateReport *report)
 {
-    if (!report->hasDowntime)
+    uint64_t downtimeUs;
+
+    if (!report->hasDowntime ||
+        vfmigDowntimeMsToUs(report->downtimeMs, &downtimeUs) < 0)
         return -1;
-    return report->downtimeMs * 1000 <= report->targetUs ? 1 : 0;
+    return vfmigSteerDowntimeMet(downtimeUs, report->targetUs) ? 1 : 0;
 }
 
 
@@ -184,8 +188,9 @@ vfmigMigrateOverhead(const vfmigMigrateOptions *opts,
     g_autoptr(GArray) samples = NULL;
     int rc;
 
-    if (opts->hasOverhead) {
-        r->overheadUs = opts->overheadUs;
+    if (vfmigDowntimeSettingsHas(&opts->downtime, VFMIG_DOWNTIME_PARAM_OVERHEAD)) {
+        r->overheadUs = vfmigDowntimeSettingsUs(&opts->downtime,
+                                                VFMIG_DOWNTIME_PARAM_OVERHEAD);
         r->overheadSource = VFMIG_MIGRATE_OVERHEAD_OPTION;
         return;
     }
@@ -306,29 +311,20 @@ vfmigMigrateAddPhase(vfmigMigrateReport *r,
 }
 
 
+/* One step of the steering loop, its phase and its progress line. */
 static void
 vfmigMigrateStep(vfmigSteer *steer,
                  const vfmigMigrateOptions *opts,
                  gint64 t0,
-                 vfmigMigrateReport *r,
-                 char **firstError)
+                 vfmigMigrateReport *r)
 {
-    vfmigControllerStatus st;
-    g_autofree char *line = NULL;
+    vfmigSteerLoopEvent ev;
 
-    if (vfmigSteerStep(steer, &st) < 0) {
-        VFMIG_DEBUG("domain %s: step failed: %s", r->domain,
-                    vfmigGetLastErrorMessage());
-        if (r->stepErrors++ == 0)
-            *firstError = g_strdup(vfmigGetLastErrorMessage());
+    if (vfmigSteerStep(steer, &ev) < 0 || !ev.stepped)
         return;
-    }
-    r->steps++;
-    vfmigMigrateAddPhase(r, st.phase, (g_get_monotonic_time() - t0) / 1000);
-    line = vfmigControllerStepFormat(vfmigSteerController(steer), &st);
-    VFMIG_DEBUG("domain %s: %s", r->domain, line);
+    vfmigMigrateAddPhase(r, ev.step.phase, (g_get_monotonic_time() - t0) / 1000);
     if (opts->progress)
-        opts->progress(opts->opaque, &st, line);
+        opts->progress(opts->opaque, &ev.step, ev.line);
 }
 
 
@@ -344,6 +340,8 @@ vfmigMigrateCollect(vfmigSteer *steer,
     size_t i;
 
     r->overwrites = vfmigControllerOverwrites(ctl);
+    r->steps = vfmigSteerLoopSteps(vfmigSteerGetLoop(steer));
+    r->stepErrors = vfmigSteerLoopErrors(vfmigSteerGetLoop(steer));
     if (sw) {
         r->switched = true;
         r->switchAtMs = sw->timestampUs > (uint64_t) t0 ?
@@ -373,15 +371,18 @@ vfmigMigrateCollect(vfmigSteer *steer,
 }
 
 
-/* libvirt's completed job: the destination's domain after a migration,
- * else the source's. */
+/* libvirt's completed job into *@c: the destination's domain after a
+ * migration, else the source's. */
 static void
 vfmigMigrateCompleted(vfmigSteer *steer,
                       virDomainPtr ddom,
-                      vfmigMigrateReport *r)
+                      vfmigMigrateReport *r,
+                      vfmigSteerCompleted *c)
 {
-    vfmigSteerCompleted c;
+    vfmigSteerCompleted src;
 
+    memset(c, 0, sizeof(*c));
+    c->operation = -1;
     if (ddom) {
         virTypedParameterPtr params = NULL;
         int nparams = 0;
@@ -391,13 +392,12 @@ vfmigMigrateCompleted(vfmigSteer *steer,
         if (virDomainGetJobStats(ddom, &type, &params, &nparams,
                                  VIR_DOMAIN_JOB_STATS_COMPLETED |
                                  VIR_DOMAIN_JOB_STATS_KEEP_COMPLETED) == 0) {
-            vfmigSteerParseCompleted(params, nparams, &c);
+            vfmigSteerParseCompleted(params, nparams, c);
+            c->end = vfmigSteerJobEndFromType(type);
             virTypedParamsFree(params, nparams);
-            if (type == VIR_DOMAIN_JOB_COMPLETED && c.hasDowntime) {
-                r->hasDowntime = true;
-                r->downtimeMs = c.downtimeMs;
+            if (c->end == VFMIG_STEER_JOB_COMPLETED && c->hasDowntime) {
                 r->downtimeFromDestination = true;
-                r->jobElapsedMs = c.elapsedMs;
+                r->jobElapsedMs = c->elapsedMs;
                 return;
             }
         } else {
@@ -405,17 +405,41 @@ vfmigMigrateCompleted(vfmigSteer *steer,
                         virGetLastErrorMessage());
         }
     }
-    if (vfmigSteerCompletedJob(steer, &c) > 0) {
-        if (c.type == VIR_DOMAIN_JOB_COMPLETED && c.hasDowntime &&
-            (c.operation == -1 ||
-             c.operation == VIR_DOMAIN_JOB_OPERATION_MIGRATION_OUT)) {
-            r->hasDowntime = true;
-            r->downtimeMs = c.downtimeMs;
-            r->jobElapsedMs = c.elapsedMs;
-        } else if (c.elapsedMs) {
-            r->jobElapsedMs = c.elapsedMs;
-        }
+    memset(c, 0, sizeof(*c));
+    c->operation = -1;
+    if (vfmigSteerCompletedJob(steer, &src) > 0) {
+        if (src.elapsedMs)
+            r->jobElapsedMs = src.elapsedMs;
+        if (vfmigSteerCompletedIsMigrationOut(&src))
+            *c = src;
+        else
+            c->elapsedMs = src.elapsedMs;
     }
+}
+
+
+/* The report's result from the steering loop's verdict. */
+static vfmigMigrateResult
+vfmigMigrateResultOf(vfmigSteerEnd end,
+                     vfmigMigrateResult asked)
+{
+    switch (end) {
+    case VFMIG_STEER_END_MET:
+    case VFMIG_STEER_END_MISSED:
+    case VFMIG_STEER_END_UNMEASURED:
+        return VFMIG_MIGRATE_MIGRATED;
+    case VFMIG_STEER_END_ABORTED:
+        return VFMIG_MIGRATE_ABORTED;
+    case VFMIG_STEER_END_CANCELLED:
+        /* ours (the time limit, the cancel flag); another client's
+         * cancellation failed our call */
+        return asked;
+    case VFMIG_STEER_END_FAILED:
+    case VFMIG_STEER_END_UNKNOWN:
+    case VFMIG_STEER_END_LAST:
+        break;
+    }
+    return VFMIG_MIGRATE_FAILED;
 }
 
 
@@ -429,8 +453,10 @@ vfmigMigrate(virConnectPtr conn G_GNUC_UNUSED,
     g_autoptr(vfmigMigrateReport) r = vfmigMigrateReportNew();
     g_autoptr(vfmigSteer) steer = NULL;
     g_autofree char *xml = NULL;
-    g_autofree char *firstError = NULL;
     vfmigSteerOptions sopts = { 0 };
+    vfmigSteerCompleted completed;
+    vfmigSteerVerdict verdict;
+    unsigned int flags;
     vfmigMigrateCall call = { 0 };
     virConnectPtr dconn = NULL;
     GThread *thread = NULL;
@@ -457,9 +483,9 @@ vfmigMigrate(virConnectPtr conn G_GNUC_UNUSED,
     vfmigMigrateOverhead(opts, r);
 
     sopts.paths = opts->paths;
-    sopts.targetMs = opts->targetMs;
-    sopts.onFailure = opts->onFailure;
-    sopts.overheadUs = r->overheadUs;
+    sopts.downtime = opts->downtime;
+    vfmigDowntimeSettingsSetUs(&sopts.downtime, VFMIG_DOWNTIME_PARAM_OVERHEAD,
+                               r->overheadUs);
     sopts.lockDir = opts->lockDir;
     if ((rc = vfmigSteerNew(dom, &sopts, &steer)) < 0)
         return -1;
@@ -544,7 +570,7 @@ vfmigMigrate(virConnectPtr conn G_GNUC_UNUSED,
                 jobSeen = true;
         }
         if (jobSeen)
-            vfmigMigrateStep(steer, opts, t0, r, &firstError);
+            vfmigMigrateStep(steer, opts, t0, r);
 
         if (opts->cancel && g_atomic_int_get(opts->cancel))
             why = VFMIG_MIGRATE_CANCELLED;
@@ -569,38 +595,37 @@ vfmigMigrate(virConnectPtr conn G_GNUC_UNUSED,
 
     if (call.ddom) {
         /* the domain may be gone from here: no step can read it now */
+        vfmigSteerLoopSetEnded(vfmigSteerGetLoop(steer));
         vfmigMigrateAddPhase(r, VFMIG_CONTROLLER_ENDED, r->totalMs);
     } else if (jobSeen) {
         /* the step that sees the job over */
-        vfmigMigrateStep(steer, opts, t0, r, &firstError);
+        vfmigMigrateStep(steer, opts, t0, r);
     } else if (vfmigSteerRelease(steer) < 0) {
         /* no job: the hold armed for it goes */
         VFMIG_DEBUG("%s", vfmigGetLastErrorMessage());
     }
     vfmigMigrateCollect(steer, t0, r);
-    /* a step that failed as the domain left is no news */
-    if (r->stepErrors > (call.ddom ? 1 : 0))
+    if (r->stepErrors > 0)
         g_ptr_array_add(r->warnings,
                         g_strdup_printf(_("%1$u steering step(s) failed; the first: %2$s"),
-                                        r->stepErrors, firstError));
+                                        r->stepErrors,
+                                        vfmigSteerLoopFirstError(vfmigSteerGetLoop(steer))));
 
-    if (call.ddom) {
-        r->result = VFMIG_MIGRATE_MIGRATED;
-    } else {
-        bool ctlAborted = r->nphases > 0 &&
-            r->phases[r->nphases - 1].phase == VFMIG_CONTROLLER_ABORTED;
-
-        if (abortAsked)
-            r->result = wanted;
-        else if (ctlAborted)
-            r->result = VFMIG_MIGRATE_ABORTED;
-        else
-            r->result = VFMIG_MIGRATE_FAILED;
-        /* virDomainMigrate3 returns once the job is over: no limit is
-         * left to hand back */
-        r->error = g_strdup(call.error ? call.error : _("unknown error"));
+    vfmigMigrateCompleted(steer, call.ddom, r, &completed);
+    flags = call.ddom ? VFMIG_STEER_JUDGE_MIGRATED : VFMIG_STEER_JUDGE_NOT_MIGRATED;
+    if (abortAsked)
+        flags |= VFMIG_STEER_JUDGE_CANCEL_ASKED;
+    vfmigSteerLoopJudge(vfmigSteerGetLoop(steer), &completed, flags, &verdict);
+    r->result = vfmigMigrateResultOf(verdict.end, abortAsked ? wanted :
+                                     VFMIG_MIGRATE_FAILED);
+    if (verdict.met >= 0) {
+        r->hasDowntime = true;
+        r->downtimeMs = verdict.downtimeUs / 1000;
     }
-    vfmigMigrateCompleted(steer, call.ddom, r);
+    /* virDomainMigrate3 returns once the job is over: no limit is left to
+     * hand back */
+    if (!call.ddom)
+        r->error = g_strdup(call.error ? call.error : _("unknown error"));
 
     *report = g_steal_pointer(&r);
     ret = 0;

@@ -160,12 +160,11 @@ struct _vfmigMigrateOptions {
     const char *xmlFile;            /* VIR_MIGRATE_PARAM_DEST_XML from it */
     bool persistent;                /* VIR_MIGRATE_PERSIST_DEST */
     bool undefineSource;            /* VIR_MIGRATE_UNDEFINE_SOURCE */
-    unsigned int targetMs;          /* 0: the policy's */
-    vfmigDomainPolicyOnFailure onFailure;   /* DEFAULT: the policy's */
+    /* The target and failure rule (not given, DEFAULT: the policy's) and
+     * libvirt's overhead (not given: virt-vfmigd's learned one); us. */
+    vfmigDowntimeSettings downtime;
     unsigned int timeoutS;          /* 0: none */
     uint64_t switchoverMiBps;       /* 0: automatic */
-    bool hasOverhead;               /* @overheadUs overrides the learned */
-    uint64_t overheadUs;
     const char *stateFile;          /* NULL: VFMIG_DAEMON_STATE_FILE */
     unsigned int intervalMs;        /* 0: VFMIG_MIGRATE_INTERVAL_MS_DEFAULT */
     const vfmigDevCtlPaths *paths;  /* NULL: the system's */

@@ -43,6 +43,7 @@ struct _vfmigSteer {
     vfmigDomainPolicyOnFailure onFailure;
     GPtrArray *warnings;            /* char * */
     vfmigController *ctl;
+    vfmigSteerLoop *loop;
     int lockFd;
 };
 
@@ -222,7 +223,7 @@ vfmigSteerSetMaxDowntime(void *opaque,
 
 
 static int
-vfmigSteerAbort(void *opaque)
+vfmigSteerAbortJob(void *opaque)
 {
     vfmigSteer *steer = opaque;
 
@@ -263,7 +264,7 @@ static const vfmigControllerOps vfmigSteerOps = {
     .getDevices = vfmigSteerGetDevices,
     .getMaxDowntime = vfmigSteerGetMaxDowntime,
     .setMaxDowntime = vfmigSteerSetMaxDowntime,
-    .abortJob = vfmigSteerAbort,
+    .abortJob = vfmigSteerAbortJob,
     .holdDevices = vfmigSteerHoldDevices,
 };
 
@@ -275,6 +276,7 @@ vfmigSteerFree(vfmigSteer *steer)
 
     if (!steer)
         return;
+    vfmigSteerLoopFree(steer->loop);
     vfmigControllerFree(steer->ctl);
     for (i = 0; i < steer->ndevices; i++)
         g_free(steer->devices[i].address);
@@ -400,6 +402,14 @@ vfmigSteerLockBusy(const char *lockDir,
 }
 
 
+/* The steering loop's question after a failed step. */
+static bool
+vfmigSteerLoopGone(void *opaque)
+{
+    return vfmigSteerDomainGone(opaque);
+}
+
+
 int
 vfmigSteerNew(virDomainPtr dom,
               const vfmigSteerOptions *opts,
@@ -411,7 +421,7 @@ vfmigSteerNew(virDomainPtr dom,
     g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
     g_autofree char *xml = NULL;
     vfmigControllerConfig config = { 0 };
-    vfmigDomainPolicyOnFailure onFailure;
+    vfmigSteerLoopConfig loopConfig = { 0 };
     unsigned int targetMs;
     size_t i;
     int rc;
@@ -468,25 +478,25 @@ vfmigSteerNew(virDomainPtr dom,
     if (vfmigSteerLock(s, opts->lockDir) < 0)
         return -1;
 
-    vfmigSteerDowntime(policy, &targetMs, &onFailure);
-    if (opts->targetMs)
-        targetMs = opts->targetMs;
-    if (opts->onFailure != VFMIG_DOMAIN_POLICY_ON_FAILURE_DEFAULT)
-        onFailure = opts->onFailure;
-    s->targetUs = (uint64_t) targetMs * 1000;
-    s->onFailure = onFailure == VFMIG_DOMAIN_POLICY_ON_FAILURE_BEST_EFFORT ?
-        onFailure : VFMIG_DOMAIN_POLICY_ON_FAILURE_ABORT;
+    /* the policy's, then the caller's */
+    vfmigSteerDowntime(policy, &targetMs, &config.downtime.onFailure);
+    if (vfmigDowntimeSettingsSetMs(&config.downtime, VFMIG_DOWNTIME_PARAM_TARGET,
+                                   targetMs) < 0)
+        return -1;
+    vfmigDowntimeSettingsOverride(&config.downtime, &opts->downtime);
+    s->targetUs = vfmigDowntimeSettingsUs(&config.downtime,
+                                          VFMIG_DOWNTIME_PARAM_TARGET);
+    s->onFailure = vfmigDowntimeSettingsOnFailure(&config.downtime);
 
-    config.targetUs = s->targetUs;
-    config.onFailure = onFailure == VFMIG_DOMAIN_POLICY_ON_FAILURE_BEST_EFFORT ?
-        VFMIG_DOWNTIME_ON_FAILURE_SWITCH : VFMIG_DOWNTIME_ON_FAILURE_ABORT;
-    config.deadlineUs = opts->deadlineUs;
-    config.overheadUs = opts->overheadUs;
-    config.loadUs = opts->loadUs;
     config.adoptFallbackMs = VFMIG_STEER_QEMU_DEFAULT_LIMIT_MS;
     if (!(s->ctl = vfmigControllerNew(&vfmigSteerOps, s, &config,
                                       (const char *const *) names->pdata,
                                       s->ndevices)))
+        return -1;
+    loopConfig.targetUs = s->targetUs;
+    loopConfig.gone = vfmigSteerLoopGone;
+    loopConfig.opaque = s;
+    if (!(s->loop = vfmigSteerLoopNew(s->ctl, &loopConfig)))
         return -1;
 
     if (virDomainRef(dom) < 0) {
@@ -501,9 +511,9 @@ vfmigSteerNew(virDomainPtr dom,
 
 int
 vfmigSteerStep(vfmigSteer *steer,
-               vfmigControllerStatus *status)
+               vfmigSteerLoopEvent *ev)
 {
-    return vfmigControllerStep(steer->ctl, g_get_monotonic_time(), status);
+    return vfmigSteerLoopStep(steer->loop, g_get_monotonic_time(), ev);
 }
 
 
@@ -538,6 +548,13 @@ vfmigController *
 vfmigSteerController(vfmigSteer *steer)
 {
     return steer->ctl;
+}
+
+
+vfmigSteerLoop *
+vfmigSteerGetLoop(vfmigSteer *steer)
+{
+    return steer->loop;
 }
 
 
@@ -598,6 +615,33 @@ vfmigSteerPaths(const vfmigSteer *steer)
 }
 
 
+vfmigSteerJobEnd
+vfmigSteerJobEndFromType(int type)
+{
+    switch ((virDomainJobType) type) {
+    case VIR_DOMAIN_JOB_COMPLETED:
+        return VFMIG_STEER_JOB_COMPLETED;
+    case VIR_DOMAIN_JOB_FAILED:
+        return VFMIG_STEER_JOB_FAILED;
+    case VIR_DOMAIN_JOB_CANCELLED:
+        return VFMIG_STEER_JOB_CANCELLED;
+    case VIR_DOMAIN_JOB_NONE:
+    case VIR_DOMAIN_JOB_BOUNDED:
+    case VIR_DOMAIN_JOB_UNBOUNDED:
+        break;
+    }
+    return VFMIG_STEER_JOB_NONE;
+}
+
+
+bool
+vfmigSteerCompletedIsMigrationOut(const vfmigSteerCompleted *completed)
+{
+    return completed->operation == -1 ||
+        completed->operation == VIR_DOMAIN_JOB_OPERATION_MIGRATION_OUT;
+}
+
+
 void
 vfmigSteerParseCompleted(virTypedParameterPtr params,
                          int nparams,
@@ -607,12 +651,11 @@ vfmigSteerParseCompleted(virTypedParameterPtr params,
     int op;
 
     memset(completed, 0, sizeof(*completed));
-    completed->type = VIR_DOMAIN_JOB_COMPLETED;
+    completed->end = VFMIG_STEER_JOB_COMPLETED;
     completed->operation = -1;
-    if (virTypedParamsGetULLong(params, nparams, VIR_DOMAIN_JOB_DOWNTIME, &val) == 1) {
+    if (virTypedParamsGetULLong(params, nparams, VIR_DOMAIN_JOB_DOWNTIME, &val) == 1 &&
+        vfmigDowntimeMsToUs(val, &completed->downtimeUs) == 0)
         completed->hasDowntime = true;
-        completed->downtimeMs = val;
-    }
     if (virTypedParamsGetULLong(params, nparams, VIR_DOMAIN_JOB_TIME_ELAPSED, &val) == 1)
         completed->elapsedMs = val;
     if (virTypedParamsGetInt(params, nparams, VIR_DOMAIN_JOB_OPERATION, &op) == 1)
@@ -629,7 +672,7 @@ vfmigSteerCompletedJob(vfmigSteer *steer,
     int type;
 
     memset(completed, 0, sizeof(*completed));
-    completed->type = VIR_DOMAIN_JOB_NONE;
+    completed->end = VFMIG_STEER_JOB_NONE;
     completed->operation = -1;
     if (virDomainGetJobStats(steer->dom, &type, &params, &nparams,
                              VIR_DOMAIN_JOB_STATS_COMPLETED) < 0) {
@@ -638,11 +681,11 @@ vfmigSteerCompletedJob(vfmigSteer *steer,
         return 0;
     }
     vfmigSteerParseCompleted(params, nparams, completed);
-    completed->type = type;
+    completed->end = vfmigSteerJobEndFromType(type);
     virTypedParamsFree(params, nparams);
     VFMIG_DEBUG("completed job of %s: type %d, operation %d", steer->name,
                 type, completed->operation);
-    return type == VIR_DOMAIN_JOB_NONE ? 0 : 1;
+    return completed->end == VFMIG_STEER_JOB_NONE ? 0 : 1;
 }
 
 

@@ -27,6 +27,7 @@
 #include "vfmigcontroller.h"
 #include "vfmigdevctl.h"
 #include "vfmigdomainpolicy.h"
+#include "vfmigsteerloop.h"
 
 /* Where the steering locks are: one <uuid>.lock per domain being
  * steered, flock()ed by the process that steers it (virt-vfmigd or
@@ -39,11 +40,11 @@
 typedef struct _vfmigSteerOptions vfmigSteerOptions;
 struct _vfmigSteerOptions {
     const vfmigDevCtlPaths *paths;  /* NULL: the system's */
-    unsigned int targetMs;          /* 0: the domain policy's */
-    vfmigDomainPolicyOnFailure onFailure; /* DEFAULT: the policy's */
-    uint64_t deadlineUs;            /* 0: none */
-    uint64_t overheadUs;            /* libvirt's own switchover time */
-    uint64_t loadUs;                /* 0: rely on switchover-ack */
+    /* Over the domain policy's: the target and failure rule when given
+     * (DEFAULT: the policy's); the deadline, libvirt's own switchover
+     * time and the destination's load time (not given: none, 0, rely on
+     * switchover-ack). */
+    vfmigDowntimeSettings downtime;
     const char *lockDir;            /* NULL: VFMIG_STEER_LOCK_DIR, or
                                      * $VFMIG_RUN_DIR/steer */
 };
@@ -72,9 +73,10 @@ int vfmigSteerLockBusy(const char *lockDir,
 void vfmigSteerFree(vfmigSteer *steer);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(vfmigSteer, vfmigSteerFree);
 
-/* One controller step now (g_get_monotonic_time). */
+/* One step of the steering loop now (g_get_monotonic_time): returns as
+ * vfmigSteerLoopStep. */
 int vfmigSteerStep(vfmigSteer *steer,
-                   vfmigControllerStatus *status);
+                   vfmigSteerLoopEvent *ev);
 
 /* Whether the domain is gone or no longer running here: a step that
  * failed then saw its migration end (the domain left with it). */
@@ -88,6 +90,8 @@ int vfmigSteerRelease(vfmigSteer *steer);
 void vfmigSteerUnlock(vfmigSteer *steer);
 
 vfmigController *vfmigSteerController(vfmigSteer *steer);
+/* The steering loop of the migration (vfmigsteerloop.h). */
+vfmigSteerLoop *vfmigSteerGetLoop(vfmigSteer *steer);
 const char *vfmigSteerDomainName(const vfmigSteer *steer);
 /* The domain's UUID as a string. */
 const char *vfmigSteerDomainUUID(const vfmigSteer *steer);
@@ -104,18 +108,15 @@ const char *vfmigSteerDeviceAddress(const vfmigSteer *steer, size_t i);
 /* The paths the steer reads the devices through. */
 const vfmigDevCtlPaths *vfmigSteerPaths(const vfmigSteer *steer);
 
-/* What a completed job's statistics (virDomainGetJobStats with
- * VIR_DOMAIN_JOB_STATS_COMPLETED, or the JOB_COMPLETED event) say. */
-typedef struct _vfmigSteerCompleted vfmigSteerCompleted;
-struct _vfmigSteerCompleted {
-    int type;                       /* virDomainJobType: COMPLETED, FAILED,
-                                     * CANCELLED; NONE: not known */
-    bool hasDowntime;
-    uint64_t downtimeMs;            /* libvirt's "Total downtime" */
-    uint64_t elapsedMs;             /* the whole job */
-    int operation;                  /* virDomainJobOperation, -1 unknown */
-};
+/* libvirt's virDomainJobType as the steering loop's job end (a job still
+ * running is NONE: not ended). */
+vfmigSteerJobEnd vfmigSteerJobEndFromType(int type);
 
+/* Whether @completed is an outgoing migration's (or does not say). */
+bool vfmigSteerCompletedIsMigrationOut(const vfmigSteerCompleted *completed);
+
+/* A JOB_COMPLETED event's or a completed job's statistics (end
+ * COMPLETED; vfmigSteerCompletedJob sets the job's own end). */
 void vfmigSteerParseCompleted(virTypedParameterPtr params,
                               int nparams,
                               vfmigSteerCompleted *completed);

@@ -22,8 +22,6 @@
 #include "vfmigmigrate.h"
 #include "vfmigstring.h"
 
-/* libvirt's overhead, ms: as virt-vfmigd --overhead-ms */
-#define VFMIG_MIGRATE_OVERHEAD_MS_MAX 60000
 /* MiB/s: 1 PiB/s is more than any link */
 #define VFMIG_MIGRATE_SWITCHOVER_MAX (1024ULL * 1024 * 1024)
 
@@ -85,6 +83,7 @@ cmdMigrate(vfmigCtl *ctl, const vfmigCmd *cmd)
     uint64_t timeoutS;
     uint64_t switchover;
     uint64_t overheadMs = 0;
+    bool hasOverhead = false;
     int rc;
 
     if (vfmigStateOptNumber(ctl, cmd, "target-ms",
@@ -99,16 +98,16 @@ cmdMigrate(vfmigCtl *ctl, const vfmigCmd *cmd)
 
         /* 0 is a value here: no overhead */
         if (!g_ascii_string_to_unsigned(vfmigCmdGetString(cmd, "overhead-ms"), 10,
-                                        0, VFMIG_MIGRATE_OVERHEAD_MS_MAX, &v, NULL)) {
+                                        0, vfmigDowntimeParamMaxMs(VFMIG_DOWNTIME_PARAM_OVERHEAD), &v, NULL)) {
             vfmigShellUsageError(ctl,
                                  _("command '%1$s': option --%2$s wants a whole number from 0 to %3$llu, not '%4$s'"),
                                  cmd->def->name, "overhead-ms",
-                                 (unsigned long long) VFMIG_MIGRATE_OVERHEAD_MS_MAX,
+                                 (unsigned long long) vfmigDowntimeParamMaxMs(VFMIG_DOWNTIME_PARAM_OVERHEAD),
                                  vfmigCmdGetString(cmd, "overhead-ms"));
             return false;
         }
         overheadMs = v;
-        opts.hasOverhead = true;
+        hasOverhead = true;
     }
     if (onFailure) {
         int f = vfmigDomainPolicyOnFailureTypeFromString(onFailure);
@@ -120,7 +119,7 @@ cmdMigrate(vfmigCtl *ctl, const vfmigCmd *cmd)
                                  cmd->def->name, onFailure);
             return false;
         }
-        opts.onFailure = f;
+        opts.downtime.onFailure = f;
     }
 
     vfmigStateSetupSignals();
@@ -130,10 +129,19 @@ cmdMigrate(vfmigCtl *ctl, const vfmigCmd *cmd)
     opts.xmlFile = vfmigCmdGetString(cmd, "xml");
     opts.persistent = vfmigCmdGetBool(cmd, "persistent");
     opts.undefineSource = vfmigCmdGetBool(cmd, "undefinesource");
-    opts.targetMs = targetMs;
+    /* ms to the settings' us: the one conversion, checked */
+    if ((targetMs &&
+         vfmigDowntimeSettingsSetMs(&opts.downtime, VFMIG_DOWNTIME_PARAM_TARGET,
+                                    targetMs) < 0) ||
+        (hasOverhead &&
+         vfmigDowntimeSettingsSetMs(&opts.downtime, VFMIG_DOWNTIME_PARAM_OVERHEAD,
+                                    overheadMs) < 0)) {
+        vfmigShellUsageError(ctl, _("command '%1$s': %2$s"), cmd->def->name,
+                             vfmigGetLastErrorMessage());
+        return false;
+    }
     opts.timeoutS = timeoutS;
     opts.switchoverMiBps = switchover;
-    opts.overheadUs = overheadMs * 1000;
     /* the tests' copy of virt-vfmigd's learned overhead */
     opts.stateFile = g_getenv("VFMIG_DAEMON_STATE_FILE");
     opts.paths = &paths;

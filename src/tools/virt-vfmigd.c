@@ -136,8 +136,10 @@ main(int argc,
         return VFMIGD_EXIT_USAGE;
     }
     if (opts.intervalMs < 0 || opts.intervalMs > 10000 ||
-        opts.overheadMs < 0 || opts.overheadMs > 60000 ||
-        opts.loadMs < 0 || opts.loadMs > 60000) {
+        opts.overheadMs < 0 ||
+        (uint64_t) opts.overheadMs > vfmigDowntimeParamMaxMs(VFMIG_DOWNTIME_PARAM_OVERHEAD) ||
+        opts.loadMs < 0 ||
+        (uint64_t) opts.loadMs > vfmigDowntimeParamMaxMs(VFMIG_DOWNTIME_PARAM_LOAD)) {
         fprintf(stderr, "%s",
                 _("virt-vfmigd: --interval takes 1 to 10000 ms, --overhead-ms and --load-ms 0 to 60000 ms\n"
                   "Try 'virt-vfmigd --help' for more information.\n"));
@@ -162,8 +164,14 @@ main(int argc,
     config.intervalMs = opts.intervalMs;
     config.stateFile = opts.noStateFile ? NULL :
                        opts.stateFile ? opts.stateFile : VFMIG_DAEMON_STATE_FILE;
-    config.overheadUs = (uint64_t) opts.overheadMs * 1000;
-    config.loadUs = (uint64_t) opts.loadMs * 1000;
+    /* ms to the settings' us: the one conversion (the range was checked) */
+    if (vfmigDowntimeSettingsSetMs(&config.downtime, VFMIG_DOWNTIME_PARAM_OVERHEAD,
+                                   opts.overheadMs) < 0 ||
+        vfmigDowntimeSettingsSetMs(&config.downtime, VFMIG_DOWNTIME_PARAM_LOAD,
+                                   opts.loadMs) < 0) {
+        fprintf(stderr, "virt-vfmigd: %s\n", vfmigGetLastErrorMessage());
+        return VFMIGD_EXIT_USAGE;
+    }
     config.noGuardian = opts.noGuardian;
     vfmigVFIOPathsFromEnv(&config.paths.vfio);
     vfmigNodeDevProbePathsFromEnv(&config.paths.probe);

@@ -1,19 +1,8 @@
 /*
  * test-controller.c: the switchover controller against a simulated QEMU
  *
- * The simulation is a model of QEMU 10's migration loop, not QEMU: every
- * 100 ms it sends bandwidth x 100 ms (the devices' initial pre-copy data
- * first, then RAM, which the guest dirties again at its rate), and it
- * switches over when its pending bytes (RAM + the devices' initial and
- * dirty bytes) fit in bandwidth x downtime-limit and, with switchover-ack,
- * no device has initial data left.  The downtime it then causes is the
- * pending bytes' transfer plus the devices' stop and resume latencies plus
- * libvirt's own overhead.  Like QEMU's, the rule also fires when nothing
- * at all is pending, whatever the limit; a device that holds (the
- * drivers' vfio_migration/hold_ms lease) adds VFMIG_SIM_HOLD_BYTES to
- * the pending bytes, as MIG_DATA_SIZE does for QEMU.  The real QEMU and
- * libvirt steer the same way
- * in the VM suite (tests/vm/suites/vfmigd.sh).
+ * The simulated QEMU is testsim.h's.  The real QEMU and libvirt steer the
+ * same way in the VM suite (tests/vm/suites/vfmigd.sh).
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -22,311 +11,9 @@
 
 #include <glib.h>
 
+#include "testsim.h"
 #include "vfmigcontroller.h"
 #include "vfmigerror.h"
-
-#define MS 1000ULL                  /* us */
-#define TICK (100 * MS)
-#define MIB (1024ULL * 1024ULL)
-#define VFMIG_SIM_HOLD_BYTES (1ULL << 50)  /* the drivers' VFMIG_HOLD_BYTES */
-
-typedef struct _testSim testSim;
-struct _testSim {
-    /* the model */
-    uint64_t nowUs;
-    unsigned int prepTicks;         /* ticks before QEMU sends anything */
-    uint64_t ramTotal;
-    uint64_t ramRemaining;
-    uint64_t ramDirtyRate;
-    uint64_t bandwidth;
-    uint64_t initial;               /* one device */
-    uint64_t dirty;
-    uint64_t stopLatUs;
-    uint64_t resumeLatUs;
-    uint64_t overheadUs;            /* libvirt's part */
-    bool switchoverAck;
-    uint64_t limitMs;
-
-    /* what happened */
-    bool switched;
-    bool aborted;
-    uint64_t downtimeUs;
-    unsigned int sets;
-    unsigned int linger;            /* steps the job still shows after the
-                                     * switch, the device in STOP_COPY */
-    unsigned int heldWithInitial;   /* steps that released while initial
-                                     * data remained */
-    bool failGet;
-
-    /* the device's hold (vfio_migration/hold_ms) */
-    bool canHold;                   /* the driver has it */
-    uint64_t holdUntilUs;           /* lease end; 0: not held */
-    unsigned int holdWrites;
-    unsigned int heldTicks;         /* QEMU iterations the hold bound */
-    bool failHold;
-    uint64_t whole;                 /* MIG_DATA_SIZE is the whole state
-                                     * (mlx5): QEMU adds it to its pending;
-                                     * 0: MIG_DATA_SIZE is the residue */
-    bool paused;                    /* the guest paused during the job:
-                                     * the devices in STOP_COPY */
-
-    /* Nova: overwrites the limit every novaEvery ticks */
-    unsigned int novaEvery;
-    uint64_t novaMs;
-    unsigned int ticks;
-};
-
-
-static int
-testSimGetJob(void *opaque,
-              vfmigControllerJob *job)
-{
-    testSim *sim = opaque;
-
-    if (sim->failGet) {
-        vfmigReportError(VFMIG_ERR_LIBVIRT, "%s", "job stats failed");
-        return -1;
-    }
-    if (sim->switched && sim->linger > 0) {
-        sim->linger--;
-        memset(job, 0, sizeof(*job));
-        job->migrating = true;
-        job->hasRam = true;
-        job->ramTotal = sim->ramTotal;
-        job->bandwidth = sim->bandwidth;
-        job->paused = sim->paused;
-        return 1;
-    }
-    if (sim->switched || sim->aborted)
-        return 0;
-    memset(job, 0, sizeof(*job));
-    job->paused = sim->paused;
-    if (sim->ticks < sim->prepTicks)
-        return 1;
-    job->migrating = true;
-    job->hasRam = true;
-    job->ramTotal = sim->ramTotal;
-    job->ramRemaining = sim->ramRemaining;
-    job->ramDirtyRate = sim->ramDirtyRate;
-    job->bandwidth = sim->bandwidth;
-    job->paused = sim->paused;
-    return 1;
-}
-
-
-static int
-testSimGetDevices(void *opaque,
-                  vfmigControllerDevice *devices,
-                  size_t ndevices)
-{
-    testSim *sim = opaque;
-
-    g_assert_cmpuint(ndevices, ==, 1);
-    g_free(devices[0].state);
-    devices[0].state = g_strdup(sim->switched || sim->paused ?
-                                "STOP_COPY" : "PRE_COPY");
-    devices[0].known = true;
-    devices[0].sample.initial_bytes = sim->initial;
-    devices[0].sample.dirty_bytes = sim->dirty;
-    devices[0].sample.stop_copy_bytes = VFMIG_DOWNTIME_UNKNOWN;
-    devices[0].sample.stop_latency_us = sim->stopLatUs;
-    devices[0].sample.resume_latency_us = sim->resumeLatUs;
-    devices[0].qemuBytes = sim->whole + sim->initial + sim->dirty;
-    return 0;
-}
-
-
-static int
-testSimGetMaxDowntime(void *opaque,
-                      uint64_t *ms)
-{
-    testSim *sim = opaque;
-
-    *ms = sim->limitMs;
-    return 0;
-}
-
-
-static int
-testSimSetMaxDowntime(void *opaque,
-                      uint64_t ms)
-{
-    testSim *sim = opaque;
-
-    sim->limitMs = ms;
-    sim->sets++;
-    return 0;
-}
-
-
-static int
-testSimAbort(void *opaque)
-{
-    testSim *sim = opaque;
-
-    sim->aborted = true;
-    return 0;
-}
-
-
-static int
-testSimHoldDevices(void *opaque,
-                   unsigned int leaseMs)
-{
-    testSim *sim = opaque;
-
-    if (sim->failHold) {
-        vfmigReportError(VFMIG_ERR_SYSTEM_ERROR, "%s", "hold_ms: permission denied");
-        return -1;
-    }
-    if (!sim->canHold)
-        return 0;
-    sim->holdWrites++;
-    sim->holdUntilUs = leaseMs ? sim->nowUs + leaseMs * MS : 0;
-    return 1;
-}
-
-
-/* Only a device in pre-copy holds (a paused guest's are in STOP_COPY). */
-static bool
-testSimHeld(const testSim *sim)
-{
-    return sim->holdUntilUs > sim->nowUs && !sim->paused;
-}
-
-
-static const vfmigControllerOps testSimOps = {
-    .getJob = testSimGetJob,
-    .getDevices = testSimGetDevices,
-    .getMaxDowntime = testSimGetMaxDowntime,
-    .setMaxDowntime = testSimSetMaxDowntime,
-    .abortJob = testSimAbort,
-    .holdDevices = testSimHoldDevices,
-};
-
-
-/* 64 MiB of RAM dirtied at 2 MiB/s, 8 MiB of device state dirtied at
- * 256 KiB/s, 32 MiB/s, 50 + 50 ms latencies, libvirt's default limit. */
-static void
-testSimInit(testSim *sim)
-{
-    memset(sim, 0, sizeof(*sim));
-    sim->prepTicks = 3;
-    sim->ramTotal = 64 * MIB;
-    sim->ramRemaining = 64 * MIB;
-    sim->ramDirtyRate = 2 * MIB;
-    sim->bandwidth = 32 * MIB;
-    sim->initial = 8 * MIB;
-    sim->dirty = 0;
-    sim->stopLatUs = 50 * MS;
-    sim->resumeLatUs = 50 * MS;
-    sim->switchoverAck = true;
-    sim->limitMs = 300;
-}
-
-
-static uint64_t
-testSimPending(const testSim *sim)
-{
-    return sim->ramRemaining + sim->initial + sim->dirty;
-}
-
-
-/* One tick of the model: send, dirty, maybe switch. */
-static void
-testSimAdvance(testSim *sim)
-{
-    uint64_t budget = sim->bandwidth * (TICK / MS) / 1000;
-    uint64_t dirtied = sim->paused ? 0 : sim->ramDirtyRate * (TICK / MS) / 1000;
-    uint64_t devDirtied = sim->paused ? 0 : 256 * 1024 * (TICK / MS) / 1000;
-    uint64_t floor = sim->paused ? 0 : sim->ramDirtyRate / 10; /* what a
-                                                                 * pass leaves */
-    uint64_t n;
-
-    sim->ticks++;
-    sim->nowUs += TICK;
-    if (sim->switched || sim->aborted || sim->ticks <= sim->prepTicks)
-        return;
-
-    if (sim->novaEvery && sim->ticks % sim->novaEvery == 0)
-        sim->limitMs = sim->novaMs;
-
-    n = MIN(budget, sim->initial);
-    sim->initial -= n;
-    budget -= n;
-    n = MIN(budget, sim->dirty);
-    sim->dirty -= n;
-    budget -= n;
-    sim->ramRemaining -= MIN(budget, sim->ramRemaining);
-    sim->ramRemaining = MAX(sim->ramRemaining, MIN(floor, sim->ramTotal));
-    sim->ramRemaining = MIN(sim->ramRemaining + dirtied / 4, sim->ramTotal);
-    if (sim->initial == 0)
-        sim->dirty += devDirtied / 4;
-
-    /* QEMU's rule, with MIG_DATA_SIZE's answer while the device holds */
-    if (testSimHeld(sim))
-        sim->heldTicks++;
-    if ((testSimPending(sim) + sim->whole == 0 ||
-         (testSimPending(sim) + sim->whole +
-          (testSimHeld(sim) ? VFMIG_SIM_HOLD_BYTES : 0)) * 1000 <=
-         sim->bandwidth * sim->limitMs) &&
-        (!sim->switchoverAck || sim->initial == 0)) {
-        sim->switched = true;
-        sim->downtimeUs = testSimPending(sim) * 1000000 / sim->bandwidth +
-            sim->stopLatUs + sim->resumeLatUs + sim->overheadUs;
-    }
-}
-
-
-/* Runs the controller and the model to the end (at most @maxTicks);
- * returns the last status's phase. */
-static vfmigControllerPhase
-testSimRun(testSim *sim,
-           vfmigController *ctl,
-           unsigned int maxTicks)
-{
-    vfmigControllerStatus st;
-    unsigned int i;
-
-    for (i = 0; i < maxTicks; i++) {
-        if (vfmigControllerStep(ctl, sim->nowUs, &st) < 0)
-            g_error("step: %s", vfmigGetLastErrorMessage());
-        if (st.phase == VFMIG_CONTROLLER_ENDED ||
-            st.phase == VFMIG_CONTROLLER_ABORTED)
-            return st.phase;
-        if (st.phase == VFMIG_CONTROLLER_RELEASED && sim->initial > 0 &&
-            sim->switchoverAck == false)
-            sim->heldWithInitial++;
-        /* while held, QEMU must not be able to switch */
-        if (st.phase == VFMIG_CONTROLLER_HOLDING ||
-            st.phase == VFMIG_CONTROLLER_WAITING)
-            g_assert_cmpuint(sim->limitMs, ==, VFMIG_CONTROLLER_HOLD_MS);
-        testSimAdvance(sim);
-    }
-    return st.phase;
-}
-
-
-static vfmigController *
-testController(testSim *sim,
-               uint64_t targetMs,
-               vfmigDowntimeOnFailure onFailure,
-               uint64_t overheadUs,
-               uint64_t loadUs)
-{
-    const char *names[] = { "hostdev0" };
-    vfmigControllerConfig config = {
-        .targetUs = targetMs * MS,
-        .onFailure = onFailure,
-        .overheadUs = overheadUs,
-        .loadUs = loadUs,
-    };
-    vfmigController *ctl = vfmigControllerNew(&testSimOps, sim, &config, names, 1);
-
-    g_assert_nonnull(ctl);
-    return ctl;
-}
-
 
 /* Stock: QEMU alone with limit = target misses the target by the
  * latencies and libvirt's overhead; the same migration steered meets it. */
@@ -348,7 +35,7 @@ testStockMissesSteeredMeets(void)
 
     testSimInit(&sim);
     sim.overheadUs = 150 * MS;
-    ctl = testController(&sim, 300, VFMIG_DOWNTIME_ON_FAILURE_ABORT,
+    ctl = testController(&sim, 300, VFMIG_DOMAIN_POLICY_ON_FAILURE_ABORT,
                          150 * MS, 0);
     g_assert_cmpint(testSimRun(&sim, ctl, 2000), ==, VFMIG_CONTROLLER_ENDED);
     g_assert_true(sim.switched);
@@ -381,7 +68,7 @@ testHoldsForInitialAndLoad(void)
 
     testSimInit(&sim);
     sim.switchoverAck = false;
-    ctl = testController(&sim, 400, VFMIG_DOWNTIME_ON_FAILURE_ABORT, 0,
+    ctl = testController(&sim, 400, VFMIG_DOMAIN_POLICY_ON_FAILURE_ABORT, 0,
                          500 * MS);
     for (i = 0; i < 2000 && !sim.switched; i++) {
         g_assert_cmpint(vfmigControllerStep(ctl, sim.nowUs, &st), ==, 0);
@@ -412,7 +99,7 @@ testHoldsFromTheStart(void)
 
     testSimInit(&sim);
     sim.prepTicks = 5;
-    ctl = testController(&sim, 300, VFMIG_DOWNTIME_ON_FAILURE_ABORT, 0, 0);
+    ctl = testController(&sim, 300, VFMIG_DOMAIN_POLICY_ON_FAILURE_ABORT, 0, 0);
     g_assert_cmpint(vfmigControllerStep(ctl, sim.nowUs, &st), ==, 0);
     g_assert_cmpint(st.phase, ==, VFMIG_CONTROLLER_WAITING);
     g_assert_false(st.evaluated);
@@ -438,7 +125,7 @@ testOverwriteReasserted(void)
     testSimInit(&sim);
     sim.novaEvery = 7;
     sim.novaMs = 50;
-    ctl = testController(&sim, 300, VFMIG_DOWNTIME_ON_FAILURE_ABORT, 0, 0);
+    ctl = testController(&sim, 300, VFMIG_DOMAIN_POLICY_ON_FAILURE_ABORT, 0, 0);
     g_assert_cmpint(testSimRun(&sim, ctl, 2000), ==, VFMIG_CONTROLLER_ENDED);
     g_assert_true(sim.switched);
     g_assert_cmpuint(vfmigControllerOverwrites(ctl), >=, 3);
@@ -459,7 +146,7 @@ testNotConverging(void)
 
     testSimInit(&sim);
     sim.ramDirtyRate = 400 * MIB;
-    ctl = testController(&sim, 300, VFMIG_DOWNTIME_ON_FAILURE_ABORT, 0, 0);
+    ctl = testController(&sim, 300, VFMIG_DOMAIN_POLICY_ON_FAILURE_ABORT, 0, 0);
     g_assert_cmpint(testSimRun(&sim, ctl, 2000), ==, VFMIG_CONTROLLER_ABORTED);
     g_assert_true(sim.aborted);
     g_assert_false(sim.switched);
@@ -469,7 +156,7 @@ testNotConverging(void)
 
     testSimInit(&sim);
     sim.ramDirtyRate = 400 * MIB;
-    ctl2 = testController(&sim, 300, VFMIG_DOWNTIME_ON_FAILURE_SWITCH, 0, 0);
+    ctl2 = testController(&sim, 300, VFMIG_DOMAIN_POLICY_ON_FAILURE_BEST_EFFORT, 0, 0);
     g_assert_cmpint(testSimRun(&sim, ctl2, 2000), ==, VFMIG_CONTROLLER_ENDED);
     g_assert_false(sim.aborted);
     g_assert_true(sim.switched);
@@ -492,7 +179,7 @@ testRelease(void)
 
     testSimInit(&sim);
     sim.limitMs = 750;
-    ctl = testController(&sim, 300, VFMIG_DOWNTIME_ON_FAILURE_ABORT, 0, 0);
+    ctl = testController(&sim, 300, VFMIG_DOMAIN_POLICY_ON_FAILURE_ABORT, 0, 0);
     g_assert_cmpint(vfmigControllerRelease(ctl), ==, 0);
     g_assert_cmpuint(sim.sets, ==, 0);   /* never changed: nothing to do */
     g_assert_cmpint(vfmigControllerStep(ctl, sim.nowUs, &st), ==, 0);
@@ -501,7 +188,7 @@ testRelease(void)
     g_assert_cmpuint(sim.limitMs, ==, 750);
 
     testSimInit(&sim);
-    ctl2 = testController(&sim, 300, VFMIG_DOWNTIME_ON_FAILURE_ABORT, 0, 0);
+    ctl2 = testController(&sim, 300, VFMIG_DOMAIN_POLICY_ON_FAILURE_ABORT, 0, 0);
     g_assert_cmpint(vfmigControllerStep(ctl2, sim.nowUs, &st), ==, 0);
     sim.limitMs = 120;                   /* Nova, after the step */
     g_assert_cmpint(vfmigControllerRelease(ctl2), ==, 0);
@@ -517,12 +204,10 @@ testAdoptHeld(void)
     testSim sim;
     g_autoptr(vfmigController) ctl = NULL;
     const char *names[] = { "hostdev0" };
-    vfmigControllerConfig config = {
-        .targetUs = 300 * MS,
-        .adoptFallbackMs = 300,
-    };
+    vfmigControllerConfig config = { .adoptFallbackMs = 300 };
     vfmigControllerStatus st;
 
+    vfmigDowntimeSettingsSetUs(&config.downtime, VFMIG_DOWNTIME_PARAM_TARGET, 300 * MS);
     testSimInit(&sim);
     sim.limitMs = VFMIG_CONTROLLER_HOLD_MS;
     ctl = vfmigControllerNew(&testSimOps, &sim, &config, names, 1);
@@ -552,7 +237,7 @@ testQEMUSwitchesWhileHeld(void)
     sim.linger = 3;
     /* latencies over the target: the policy never releases */
     sim.stopLatUs = 200 * MS;
-    ctl = testController(&sim, 300, VFMIG_DOWNTIME_ON_FAILURE_SWITCH, 0, 0);
+    ctl = testController(&sim, 300, VFMIG_DOMAIN_POLICY_ON_FAILURE_BEST_EFFORT, 0, 0);
     for (i = 0; i < 2000 && !sim.switched; i++) {
         g_assert_cmpint(vfmigControllerStep(ctl, sim.nowUs, &st), ==, 0);
         g_assert_cmpint(st.phase, !=, VFMIG_CONTROLLER_SWITCHING);
@@ -593,7 +278,7 @@ testDeviceHoldBinds(void)
     sim.canHold = true;
     sim.novaEvery = 3;
     sim.novaMs = 2000000;
-    ctl = testController(&sim, 300, VFMIG_DOWNTIME_ON_FAILURE_ABORT, 0, 0);
+    ctl = testController(&sim, 300, VFMIG_DOMAIN_POLICY_ON_FAILURE_ABORT, 0, 0);
     g_assert_cmpint(vfmigControllerStep(ctl, sim.nowUs, &st), ==, 0);
     g_assert_cmpint(st.phase, ==, VFMIG_CONTROLLER_WAITING);
     g_assert_cmpint(st.hold, ==, VFMIG_CONTROLLER_HOLD_DEVICES);
@@ -614,7 +299,7 @@ testDeviceHoldBinds(void)
     /* the limit only */
     testSimInit(&sim);
     sim.ramDirtyRate = 0;
-    ctl2 = testController(&sim, 300, VFMIG_DOWNTIME_ON_FAILURE_ABORT, 0, 0);
+    ctl2 = testController(&sim, 300, VFMIG_DOMAIN_POLICY_ON_FAILURE_ABORT, 0, 0);
     g_assert_cmpint(vfmigControllerStep(ctl2, sim.nowUs, &st), ==, 0);
     g_assert_cmpint(st.hold, ==, VFMIG_CONTROLLER_HOLD_LIMIT);
     for (i = 0; i < 40; i++)
@@ -640,7 +325,7 @@ testPreflight(void)
     testSimInit(&sim);
     sim.canHold = true;
     sim.stopLatUs = 250 * MS;
-    ctl = testController(&sim, 300, VFMIG_DOWNTIME_ON_FAILURE_ABORT, 0, 0);
+    ctl = testController(&sim, 300, VFMIG_DOMAIN_POLICY_ON_FAILURE_ABORT, 0, 0);
     g_assert_cmpint(vfmigControllerStep(ctl, sim.nowUs, &st), ==, 0);
     g_assert_cmpint(st.phase, ==, VFMIG_CONTROLLER_ABORTED);
     g_assert_true(st.preflight);
@@ -652,7 +337,7 @@ testPreflight(void)
 
     /* 100 ms of latency and 250 ms learned overhead: the same */
     testSimInit(&sim);
-    ctl2 = testController(&sim, 300, VFMIG_DOWNTIME_ON_FAILURE_ABORT,
+    ctl2 = testController(&sim, 300, VFMIG_DOMAIN_POLICY_ON_FAILURE_ABORT,
                           250 * MS, 0);
     g_assert_cmpint(vfmigControllerPreflight(ctl2, &floorUs), ==, 0);
     g_assert_cmpuint(floorUs, ==, 350 * MS);
@@ -661,7 +346,7 @@ testPreflight(void)
     testSimInit(&sim);
     sim.canHold = true;
     sim.stopLatUs = 250 * MS;
-    ctl3 = testController(&sim, 300, VFMIG_DOWNTIME_ON_FAILURE_SWITCH, 0, 0);
+    ctl3 = testController(&sim, 300, VFMIG_DOMAIN_POLICY_ON_FAILURE_BEST_EFFORT, 0, 0);
     g_assert_cmpint(vfmigControllerStep(ctl3, sim.nowUs, &st), ==, 0);
     g_assert_cmpint(st.phase, ==, VFMIG_CONTROLLER_WAITING);
     g_assert_true(st.preflight);
@@ -690,7 +375,7 @@ testPausedReleased(void)
     testSimInit(&sim);
     sim.canHold = true;
     sim.ramDirtyRate = 400 * MIB;   /* never converges */
-    ctl = testController(&sim, 300, VFMIG_DOWNTIME_ON_FAILURE_ABORT, 0, 0);
+    ctl = testController(&sim, 300, VFMIG_DOMAIN_POLICY_ON_FAILURE_ABORT, 0, 0);
     for (i = 0; i < 8; i++) {
         g_assert_cmpint(vfmigControllerStep(ctl, sim.nowUs, &st), ==, 0);
         g_assert_cmpint(st.phase, !=, VFMIG_CONTROLLER_ABORTED);
@@ -724,7 +409,7 @@ testPausedBeforeInitial(void)
     testSimInit(&sim);
     sim.canHold = true;
     sim.bandwidth = 4 * MIB;        /* 8 MiB of initial data: 2 s */
-    ctl = testController(&sim, 300, VFMIG_DOWNTIME_ON_FAILURE_SWITCH, 0, 0);
+    ctl = testController(&sim, 300, VFMIG_DOMAIN_POLICY_ON_FAILURE_BEST_EFFORT, 0, 0);
     for (i = 0; i < 5; i++) {
         g_assert_cmpint(vfmigControllerStep(ctl, sim.nowUs, &st), ==, 0);
         testSimAdvance(&sim);
@@ -751,7 +436,7 @@ testPausedBeforeStart(void)
 
     testSimInit(&sim);
     sim.canHold = true;
-    ctl = testController(&sim, 300, VFMIG_DOWNTIME_ON_FAILURE_ABORT, 0, 0);
+    ctl = testController(&sim, 300, VFMIG_DOMAIN_POLICY_ON_FAILURE_ABORT, 0, 0);
     g_assert_cmpint(vfmigControllerStep(ctl, sim.nowUs, &st), ==, 0);
     g_assert_cmpint(st.phase, ==, VFMIG_CONTROLLER_WAITING);
     sim.paused = true;
@@ -776,7 +461,7 @@ testDeviceHoldLease(void)
     testSimInit(&sim);
     sim.ramDirtyRate = 0;
     sim.canHold = true;
-    ctl = testController(&sim, 300, VFMIG_DOWNTIME_ON_FAILURE_ABORT, 0, 0);
+    ctl = testController(&sim, 300, VFMIG_DOMAIN_POLICY_ON_FAILURE_ABORT, 0, 0);
     g_assert_cmpint(vfmigControllerStep(ctl, sim.nowUs, &st), ==, 0);
     for (i = 0; i < VFMIG_CONTROLLER_HOLD_LEASE_MS / (TICK / MS) - 1; i++)
         testSimAdvance(&sim);
@@ -797,7 +482,7 @@ testDeviceHoldReleased(void)
 
     testSimInit(&sim);
     sim.canHold = true;
-    ctl = testController(&sim, 300, VFMIG_DOWNTIME_ON_FAILURE_ABORT, 0, 0);
+    ctl = testController(&sim, 300, VFMIG_DOMAIN_POLICY_ON_FAILURE_ABORT, 0, 0);
     g_assert_cmpint(testSimRun(&sim, ctl, 2000), ==, VFMIG_CONTROLLER_ENDED);
     g_assert_true(sim.switched);
     g_assert_cmpuint(sim.downtimeUs, <=, 300 * MS);
@@ -821,7 +506,7 @@ testSwitchoverPauseNotAPause(void)
     testSimInit(&sim);
     sim.canHold = true;
     sim.linger = 3;
-    ctl = testController(&sim, 300, VFMIG_DOWNTIME_ON_FAILURE_ABORT, 0, 0);
+    ctl = testController(&sim, 300, VFMIG_DOMAIN_POLICY_ON_FAILURE_ABORT, 0, 0);
     for (i = 0; i < 2000 && !sim.switched; i++) {
         g_assert_cmpint(vfmigControllerStep(ctl, sim.nowUs, &st), ==, 0);
         testSimAdvance(&sim);
@@ -855,7 +540,7 @@ testDeviceHoldArm(void)
     sim.prepTicks = 0;
     sim.ramDirtyRate = 0;
     sim.initial = 0;
-    ctl = testController(&sim, 300, VFMIG_DOWNTIME_ON_FAILURE_ABORT, 0, 0);
+    ctl = testController(&sim, 300, VFMIG_DOMAIN_POLICY_ON_FAILURE_ABORT, 0, 0);
     g_assert_cmpint(vfmigControllerArm(ctl), ==, 1);
     g_assert_true(testSimHeld(&sim));
     /* QEMU iterates before the controller's first step */
@@ -867,7 +552,7 @@ testDeviceHoldArm(void)
     g_assert_false(testSimHeld(&sim));
 
     testSimInit(&sim);
-    ctl2 = testController(&sim, 300, VFMIG_DOWNTIME_ON_FAILURE_ABORT, 0, 0);
+    ctl2 = testController(&sim, 300, VFMIG_DOMAIN_POLICY_ON_FAILURE_ABORT, 0, 0);
     g_assert_cmpint(vfmigControllerArm(ctl2), ==, 0);   /* cannot hold */
     sim.failHold = true;
     g_assert_cmpint(vfmigControllerStep(ctl2, sim.nowUs, &st), ==, -1);
@@ -899,7 +584,7 @@ testWholeStateReleased(void)
     testSimInit(&sim);
     sim.whole = 64 * MIB;
     sim.canHold = true;
-    ctl = testController(&sim, 300, VFMIG_DOWNTIME_ON_FAILURE_ABORT, 0, 0);
+    ctl = testController(&sim, 300, VFMIG_DOMAIN_POLICY_ON_FAILURE_ABORT, 0, 0);
     g_assert_cmpint(testSimRun(&sim, ctl, 2000), ==, VFMIG_CONTROLLER_ENDED);
     g_assert_true(sim.switched);
     g_assert_cmpuint(sim.downtimeUs, <=, 300 * MS);
@@ -933,7 +618,7 @@ testReleaseLimitSurplusOnly(void)
     testSimInit(&sim);
     sim.whole = 1 * MIB;
     sim.canHold = true;
-    ctl = testController(&sim, 800, VFMIG_DOWNTIME_ON_FAILURE_SWITCH, 0, 0);
+    ctl = testController(&sim, 800, VFMIG_DOMAIN_POLICY_ON_FAILURE_BEST_EFFORT, 0, 0);
     g_assert_cmpint(testSimRun(&sim, ctl, 2000), ==, VFMIG_CONTROLLER_ENDED);
     g_assert_true(sim.switched);
     sw = vfmigControllerSwitchStep(ctl);
@@ -962,7 +647,7 @@ testReleasedStays(void)
 
     testSimInit(&sim);
     sim.canHold = true;
-    ctl = testController(&sim, 300, VFMIG_DOWNTIME_ON_FAILURE_ABORT, 0, 0);
+    ctl = testController(&sim, 300, VFMIG_DOMAIN_POLICY_ON_FAILURE_ABORT, 0, 0);
     for (i = 0; i < 2000; i++) {
         g_assert_cmpint(vfmigControllerStep(ctl, sim.nowUs, &st), ==, 0);
         if (st.phase == VFMIG_CONTROLLER_RELEASED)
@@ -998,7 +683,7 @@ testErrors(void)
 {
     testSim sim;
     g_autoptr(vfmigController) ctl = NULL;
-    vfmigControllerConfig config = { .targetUs = 0 };
+    vfmigControllerConfig config = { .adoptFallbackMs = 0 };
     const char *names[] = { "hostdev0" };
     vfmigControllerStatus st;
 
@@ -1006,7 +691,7 @@ testErrors(void)
     g_assert_nonnull(strstr(vfmigGetLastErrorMessage(), "downtime target"));
 
     testSimInit(&sim);
-    ctl = testController(&sim, 300, VFMIG_DOWNTIME_ON_FAILURE_ABORT, 0, 0);
+    ctl = testController(&sim, 300, VFMIG_DOMAIN_POLICY_ON_FAILURE_ABORT, 0, 0);
     sim.failGet = true;
     g_assert_cmpint(vfmigControllerStep(ctl, sim.nowUs, &st), ==, -1);
     g_assert_cmpstr(vfmigGetLastErrorMessage(), ==, "job stats failed");
@@ -1024,7 +709,7 @@ testOverheadExceedsTarget(void)
     const vfmigControllerStatus *last;
 
     testSimInit(&sim);
-    ctl = testController(&sim, 300, VFMIG_DOWNTIME_ON_FAILURE_ABORT,
+    ctl = testController(&sim, 300, VFMIG_DOMAIN_POLICY_ON_FAILURE_ABORT,
                          400 * MS, 0);
     g_assert_cmpint(testSimRun(&sim, ctl, 2000), ==, VFMIG_CONTROLLER_ABORTED);
     last = vfmigControllerLastStep(ctl);
@@ -1063,7 +748,7 @@ testFormat(void)
 
     testSimInit(&sim);
     sim.prepTicks = 0;
-    ctl = testController(&sim, 300, VFMIG_DOWNTIME_ON_FAILURE_ABORT, 0, 0);
+    ctl = testController(&sim, 300, VFMIG_DOMAIN_POLICY_ON_FAILURE_ABORT, 0, 0);
     for (i = 0; i < 3; i++) {
         g_assert_cmpint(vfmigControllerStep(ctl, sim.nowUs, &st), ==, 0);
         testSimAdvance(&sim);

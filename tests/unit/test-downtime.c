@@ -9,6 +9,7 @@
 #include <glib.h>
 
 #include "vfmigdowntime.h"
+#include "vfmigdowntimeparams.h"
 #include "vfmigerror.h"
 
 #define MS 1000ULL                  /* us */
@@ -656,6 +657,110 @@ testStrings(void)
 }
 
 
+/* Every decision names the rule that made it, in the documented order:
+ * the deadline before the latency, the latency before the trend. */
+static void
+testRules(void)
+{
+    vfmigDowntimePolicy p = testPolicy(VFMIG_DOWNTIME_ON_FAILURE_ABORT);
+    vfmigDowntimeState st;
+    vfmigDowntimeResult res;
+    vfmigDowntimeDeviceSample dev;
+    unsigned int k;
+
+    /* nothing pending, small latencies: converged at once */
+    vfmigDowntimeStateInit(&st);
+    dev = testDev(0, 0, 0, 10 * MS, 10 * MS);
+    testFeed(&st, &p, 0, &dev, 1, GBPS, &res);
+    g_assert_cmpint(res.rule, ==, VFMIG_DOWNTIME_RULE_CONVERGED);
+    g_assert_cmpint(res.decision, ==, VFMIG_DOWNTIME_SWITCH_OVER);
+
+    /* initial data left: continue */
+    vfmigDowntimeStateInit(&st);
+    dev = testDev(10 * MB, 0, UNK, 10 * MS, 10 * MS);
+    testFeed(&st, &p, 0, &dev, 1, GBPS, &res);
+    g_assert_cmpint(res.rule, ==, VFMIG_DOWNTIME_RULE_CONTINUE);
+    g_assert_cmpint(res.reason, ==, VFMIG_DOWNTIME_REASON_INITIAL_PENDING);
+
+    /* latencies over the target, past the deadline: the deadline first */
+    vfmigDowntimeStateInit(&st);
+    p.deadline_us = STEP;
+    dev = testDev(0, 100 * MB, UNK, 200 * MS, 200 * MS);
+    testFeed(&st, &p, 0, &dev, 1, GBPS, &res);
+    g_assert_cmpint(res.rule, ==, VFMIG_DOWNTIME_RULE_LATENCY);
+    testFeed(&st, &p, 1, &dev, 1, GBPS, &res);
+    g_assert_cmpint(res.rule, ==, VFMIG_DOWNTIME_RULE_DEADLINE);
+    g_assert_cmpint(res.reason, ==, VFMIG_DOWNTIME_REASON_DEADLINE);
+
+    /* a flat residue: not converging, once the window is full */
+    vfmigDowntimeStateInit(&st);
+    p.deadline_us = 0;
+    dev = testDev(0, 1000 * MB, UNK, 10 * MS, 10 * MS);
+    res.decision = VFMIG_DOWNTIME_CONTINUE;
+    for (k = 0; k < 20 && res.decision == VFMIG_DOWNTIME_CONTINUE; k++)
+        testFeed(&st, &p, k, &dev, 1, GBPS, &res);
+    g_assert_cmpint(res.rule, ==, VFMIG_DOWNTIME_RULE_NOT_CONVERGING);
+    g_assert_cmpint(res.decision, ==, VFMIG_DOWNTIME_GIVE_UP);
+
+    g_assert_cmpstr(vfmigDowntimeRuleIdToString(VFMIG_DOWNTIME_RULE_NOT_CONVERGING),
+                    ==, "not-converging");
+}
+
+
+static void
+testMsToUs(void)
+{
+    uint64_t us = 7;
+
+    g_assert_cmpint(vfmigDowntimeMsToUs(0, &us), ==, 0);
+    g_assert_cmpuint(us, ==, 0);
+    g_assert_cmpint(vfmigDowntimeMsToUs(300, &us), ==, 0);
+    g_assert_cmpuint(us, ==, 300 * MS);
+    g_assert_cmpint(vfmigDowntimeMsToUs(UINT64_MAX / 1000 + 1, &us), ==, -1);
+    g_assert_cmpuint(us, ==, 300 * MS);
+    g_assert_cmpint(vfmigDowntimeMsToUs(UINT64_MAX / 1000, &us), ==, 0);
+    /* never the unknown value */
+    g_assert_cmpuint(us, <, VFMIG_DOWNTIME_UNKNOWN);
+}
+
+
+/* The settings' table: ms at the boundary, us inside, one range per
+ * row; the failure rule's one mapping. */
+static void
+testSettings(void)
+{
+    vfmigDowntimeSettings a = { .onFailure = VFMIG_DOMAIN_POLICY_ON_FAILURE_DEFAULT };
+    vfmigDowntimeSettings b = { .onFailure = VFMIG_DOMAIN_POLICY_ON_FAILURE_BEST_EFFORT };
+    size_t i;
+
+    for (i = 0; i < VFMIG_DOWNTIME_PARAM_LAST; i++) {
+        g_assert_nonnull(vfmigDowntimeParamToString(i));
+        g_assert_cmpuint(vfmigDowntimeParamMaxMs(i), >, 0);
+    }
+    g_assert_false(vfmigDowntimeSettingsHas(&a, VFMIG_DOWNTIME_PARAM_TARGET));
+    g_assert_cmpuint(vfmigDowntimeSettingsUs(&a, VFMIG_DOWNTIME_PARAM_TARGET), ==, 0);
+    g_assert_cmpint(vfmigDowntimeSettingsSetMs(&a, VFMIG_DOWNTIME_PARAM_TARGET, 300), ==, 0);
+    g_assert_cmpuint(vfmigDowntimeSettingsUs(&a, VFMIG_DOWNTIME_PARAM_TARGET), ==, 300 * MS);
+    g_assert_cmpint(vfmigDowntimeSettingsSetMs(&a, VFMIG_DOWNTIME_PARAM_OVERHEAD, 60001), ==, -1);
+    g_assert_cmpstr(vfmigGetLastErrorMessage(), ==,
+                    "overhead-ms: 60001 is out of range (0 to 60000)");
+    g_assert_false(vfmigDowntimeSettingsHas(&a, VFMIG_DOWNTIME_PARAM_OVERHEAD));
+    g_assert_cmpint(vfmigDowntimeSettingsSetMs(&a, VFMIG_DOWNTIME_PARAM_TARGET, UINT64_MAX), ==, -1);
+    g_assert_cmpuint(vfmigDowntimeSettingsUs(&a, VFMIG_DOWNTIME_PARAM_TARGET), ==, 300 * MS);
+    /* 0 is a value: given, no overhead */
+    g_assert_cmpint(vfmigDowntimeSettingsSetMs(&b, VFMIG_DOWNTIME_PARAM_OVERHEAD, 0), ==, 0);
+    g_assert_true(vfmigDowntimeSettingsHas(&b, VFMIG_DOWNTIME_PARAM_OVERHEAD));
+
+    g_assert_cmpint(vfmigDowntimeSettingsOnFailure(&a), ==, VFMIG_DOMAIN_POLICY_ON_FAILURE_ABORT);
+    g_assert_cmpint(vfmigDowntimeSettingsPolicyOnFailure(&a), ==, VFMIG_DOWNTIME_ON_FAILURE_ABORT);
+    vfmigDowntimeSettingsOverride(&a, &b);
+    g_assert_cmpint(vfmigDowntimeSettingsOnFailure(&a), ==, VFMIG_DOMAIN_POLICY_ON_FAILURE_BEST_EFFORT);
+    g_assert_cmpint(vfmigDowntimeSettingsPolicyOnFailure(&a), ==, VFMIG_DOWNTIME_ON_FAILURE_SWITCH);
+    g_assert_cmpuint(vfmigDowntimeSettingsUs(&a, VFMIG_DOWNTIME_PARAM_TARGET), ==, 300 * MS);
+    g_assert_true(vfmigDowntimeSettingsHas(&a, VFMIG_DOWNTIME_PARAM_OVERHEAD));
+}
+
+
 int
 main(int argc, char **argv)
 {
@@ -673,5 +778,8 @@ main(int argc, char **argv)
     g_test_add_func("/downtime/several-devices", testSeveralDevices);
     g_test_add_func("/downtime/invalid", testInvalid);
     g_test_add_func("/downtime/strings", testStrings);
+    g_test_add_func("/downtime/rules", testRules);
+    g_test_add_func("/downtime/ms-to-us", testMsToUs);
+    g_test_add_func("/downtime/settings", testSettings);
     return g_test_run();
 }
