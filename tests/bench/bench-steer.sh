@@ -43,8 +43,11 @@
 #       dirty at every pass (no device dirty tracking); 1000 ms, best
 #       effort (run it with vm-bench-steer-6.12)
 #   S6  8 MiB, 2 MiB/s, 100 ms, residue;           300 ms, abort
+#   S7  S3b with the guest paused (virsh suspend, as Nova's force_complete
+#       does) 4 s into the job: the migration must complete, steered
+#       released at once for the pause (runs in S3b's run)
 # All scenarios of one run share a state size, a guest and a link (S1,
-# S3a, S3b and S5 each run alone).
+# S3a and S5 each run alone; S3b with S7).
 #
 # The guest: "idle" is the rig's SeaBIOS domain (64 MiB, no disk: its RAM
 # never changes); "dirty" boots this machine's kernel directly into
@@ -65,7 +68,8 @@
 # to VM_OUT/bench-steer.txt (BUILD/tests/vm/run-NAME/out/).
 #
 # VFMIG_VM_OPT_BENCH_SCENARIOS (default "S0 S4 S6"; on 6.12 "S5"),
-# VFMIG_VM_OPT_BENCH_RUNS (pairs per scenario, default 10),
+# VFMIG_VM_OPT_BENCH_RUNS (pairs per scenario, default 10;
+# VFMIG_VM_OPT_BENCH_RUNS_S7 for S7),
 # VFMIG_VM_OPT_BENCH_CAP (s, default 45).
 
 . "$VM_SRCDIR/lib.sh"
@@ -84,16 +88,17 @@ NS=http://vfmig.org/xmlns/libvirt/domain/1.0
 # the guest and link S_GUEST S_WS (MiB) S_GRATE (KiB/s) S_LINK (Mbit/s, 0:
 # unshaped)
 scenario() {
-    S_GUEST=idle S_WS=0 S_GRATE=0 S_LINK=0
+    S_GUEST=idle S_WS=0 S_GRATE=0 S_LINK=0 S_PAUSE=0
     case $1 in
     S0) S_SIZE=8388608 S_DIRTY=2097152 S_DELAY=50000 S_DATA=residue S_TARGET=1200 S_FAIL=best-effort ;;
     S1) S_SIZE=134217728 S_DIRTY=524288 S_DELAY=50000 S_DATA=whole S_TARGET=1500 S_FAIL=best-effort ;;
     S3a|S5)
         S_SIZE=8388608 S_DIRTY=2097152 S_DELAY=50000 S_DATA=residue S_TARGET=1000 S_FAIL=best-effort
         S_GUEST=dirty S_WS=64 S_GRATE=2048 S_LINK=200 ;;
-    S3b)
+    S3b|S7)
         S_SIZE=8388608 S_DIRTY=2097152 S_DELAY=50000 S_DATA=residue S_TARGET=1000 S_FAIL=best-effort
-        S_GUEST=dirty S_WS=64 S_GRATE=8192 S_LINK=200 ;;
+        S_GUEST=dirty S_WS=64 S_GRATE=8192 S_LINK=200
+        [ "$1" = S7 ] && S_PAUSE=4 ;;
     S4) S_SIZE=8388608 S_DIRTY=2097152 S_DELAY=250000 S_DATA=residue S_TARGET=1200 S_FAIL=best-effort ;;
     S6) S_SIZE=8388608 S_DIRTY=2097152 S_DELAY=100000 S_DATA=residue S_TARGET=300 S_FAIL=abort ;;
     *) return 1 ;;
@@ -144,13 +149,7 @@ ok=true
     2> "$TMP/hosts.err" || ok=false
 # the link: a token bucket on both ends of the veth
 if $ok && [ "$LINK" -gt 0 ]; then
-    modprobe sch_tbf 2>> "$TMP/hosts.err" || ok=false
-    for h in src dst; do
-        $ok || break
-        dev=$(lvh_on "$h" ip -o link show type veth | awk -F': ' '{print $2}' | cut -d@ -f1 | head -1)
-        lvh_on "$h" tc qdisc add dev "$dev" root tbf rate "${LINK}mbit" burst 256kb latency 100ms \
-            2>> "$TMP/hosts.err" || ok=false
-    done
+    lvh_shape "$LINK" src dst 2>> "$TMP/hosts.err" || ok=false
 fi
 for h in src dst; do
     $ok && lvh_install_hook "$h" "$HOOK" 50-vfmig >> "$TMP/hosts.err" 2>&1 || ok=false
@@ -205,7 +204,7 @@ devices() {
 # one SCENARIO MODE: one migration HERE -> THERE; appends a row to
 # $TMP/rows: scenario mode target rc downtime predicted end held_stops wall
 one() {
-    local sc=$1 mode=$2 name log0=0 dt pred="" end=- line stops0 stops capped=no wd
+    local sc=$1 mode=$2 name log0=0 dt pred="" end=- line stops0 stops capped=no wd sp
     scenario "$sc"
     name="$sc-$mode-$((++MIGS))"
     tdset "${DEV[$HERE]}" vfmig_testdev/dirty_rate "$S_DIRTY"
@@ -218,6 +217,12 @@ one() {
     fi
     lvh_mig_start "$name" "$HERE" "$THERE" "${DEV[$HERE]}" "${DEV[$THERE]}" "${DEV[$THERE]}" \
         ${MIG_OPTS[@]+"${MIG_OPTS[@]}"}
+    # the user's (or Nova's force_complete) pause, S_PAUSE s into the job
+    sp=
+    if [ "$S_PAUSE" -gt 0 ]; then
+        ( sleep "$S_PAUSE"; lvh_virsh "$HERE" suspend "$LVH_DOM" > "$TMP/suspend.out" 2>&1 ) &
+        sp=$!
+    fi
     rm -f "$TMP/capped"
     ( sleep "$CAP"; touch "$TMP/capped"; lvh_virsh "$HERE" domjobabort "$LVH_DOM" > /dev/null 2>&1 ) &
     wd=$!
@@ -240,7 +245,9 @@ one() {
             sleep 0.1
         done
         pred=$(sed -n 's/.*predicted \([0-9]*\) ms, target.*/\1/p' <<< "$line")
-        if [[ $line == *"cancelled by the pre-flight"* ]]; then
+        if [[ $line == *"the guest was paused during the migration"* ]]; then
+            end=paused
+        elif [[ $line == *"cancelled by the pre-flight"* ]]; then
             end=preflight
         elif [[ $line == *"migration cancelled"* ]]; then
             end=aborted
@@ -252,6 +259,15 @@ one() {
         [ "$capped" = yes ] && end=never
     fi
     tdset "${DEV[$HERE]}" vfmig_testdev/dirty_rate 0
+    [ -n "$sp" ] && wait "$sp"
+    if [ "$S_PAUSE" -gt 0 ]; then
+        # the pause moves with the domain: resumed where it runs now
+        local on=$HERE
+        [ "$MIG_RC" -eq 0 ] && on=$THERE
+        lvh_virsh "$on" resume "$LVH_DOM" > /dev/null 2>&1 ||
+            diag "$name: virsh resume on $on failed: $(lvh_virsh "$on" domstate "$LVH_DOM" --reason 2>&1)"
+        [ "$mode" = stock ] && [ "$MIG_RC" -eq 0 ] && end=paused
+    fi
     echo "$sc $mode $S_TARGET $MIG_RC ${dt:--} ${pred:--} $end $stops $MIG_S" >> "$TMP/rows"
     diag "$name: $HERE -> $THERE exit $MIG_RC in $MIG_S s; libvirt downtime ${dt:-none} ms (target $S_TARGET, $S_FAIL)${pred:+, predicted $pred ms}; end $end; held stops $stops"
     if [ "$MIG_RC" -eq 0 ]; then
@@ -278,7 +294,9 @@ rm -f "$TMP/rows"
 
 for sc in $SCENARIOS; do
     devices "$sc"
-    for i in $(seq "$RUNS"); do
+    runs=$RUNS
+    [ "$sc" = S7 ] && runs=${VFMIG_VM_OPT_BENCH_RUNS_S7:-$RUNS}
+    for i in $(seq "$runs"); do
         lvh_vfmigd_stop src
         lvh_vfmigd_stop dst
         one "$sc" stock
@@ -296,7 +314,11 @@ for sc in $SCENARIOS; do
                    (m == "steered" && $8 > 0) ||
                    (m == "steered" && $4 == 0 && $5 != "-" && $5 > $3 && "'"$S_FAIL"'" == "abort"))' \
               "$TMP/rows" | wc -l)
-        if [ "$n" -eq "$RUNS" ] && [ "$bad" -eq 0 ]; then
+        # S7: every run completed, every steered one released for the pause
+        [ "$sc" = S7 ] &&
+            bad=$(awk -v s="$sc" -v m=$mode '$1 == s && $2 == m && ($4 != 0 || $7 != "paused" || $8 > 0)' \
+                  "$TMP/rows" | wc -l)
+        if [ "$n" -eq "$runs" ] && [ "$bad" -eq 0 ]; then
             result pass "$sc, $mode: $n runs, each ended as expected"
         else
             result fail "$sc, $mode: $bad of $n runs failed, switched while held, or breached an abort target"
