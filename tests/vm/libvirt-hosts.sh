@@ -22,6 +22,8 @@
 #                           (INDEX 1..254) and host_uuid ...0000INDEX;
 #                           returns once the daemon's socket exists
 #   lvh_link NAME NAME      a veth pair between two hosts
+#   lvh_shape MBIT HOST...  that link shaped to MBIT Mbit/s (tc tbf) at
+#                           each HOST's end
 #   lvh_up2 A IA B IB       hosts A and B (indexes IA, IB) started and
 #                           waited for in that order, linked, each reaching
 #                           the other over qemu+tcp; LVH_UP_MSG says how
@@ -250,6 +252,21 @@ lvh_link() {
         lvh_on "$a" ip link set "lvh$ia-$ib" up &&
         lvh_on "$b" ip addr add "$(lvh_addr "$b")/24" dev "lvh$ib-$ia" &&
         lvh_on "$b" ip link set "lvh$ib-$ia" up
+}
+
+# lvh_shape MBIT HOST...: the link's rate, a token bucket (tc tbf) on each
+# HOST's end of its veth, so that both directions and both the pre-copy
+# and the switch-over see it (QEMU lifts its own --bandwidth cap at the
+# switch-over: a cap is not a link)
+lvh_shape() {
+    local mbit=$1 h dev
+    shift
+    modprobe sch_tbf || return 1
+    for h in "$@"; do
+        dev=$(lvh_on "$h" ip -o link show type veth | awk -F': ' '{print $2}' | cut -d@ -f1 | head -1)
+        [ -n "$dev" ] || { echo "lvh_shape: no veth on $h" >&2; return 1; }
+        lvh_on "$h" tc qdisc add dev "$dev" root tbf rate "${mbit}mbit" burst 256kb latency 100ms || return 1
+    done
 }
 
 lvh_wait() {
