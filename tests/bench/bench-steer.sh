@@ -98,7 +98,7 @@ scenario() {
     S3b|S7)
         S_SIZE=8388608 S_DIRTY=2097152 S_DELAY=50000 S_DATA=residue S_TARGET=1000 S_FAIL=best-effort
         S_GUEST=dirty S_WS=64 S_GRATE=8192 S_LINK=200
-        [ "$1" = S7 ] && S_PAUSE=4 ;;
+        if [ "$1" = S7 ]; then S_PAUSE=4; fi ;;
     S4) S_SIZE=8388608 S_DIRTY=2097152 S_DELAY=250000 S_DATA=residue S_TARGET=1200 S_FAIL=best-effort ;;
     S6) S_SIZE=8388608 S_DIRTY=2097152 S_DELAY=100000 S_DATA=residue S_TARGET=300 S_FAIL=abort ;;
     *) return 1 ;;
