@@ -46,17 +46,24 @@
 #                           destroy the host's domains, stop its daemons,
 #                           keep its logs in $VM_OUT/libvirt-NAME/
 #
-# A test domain and its migrations (for pci-testdevs on vfmig_testdev):
-#   lvh_domain_xml BDF [XML]
+# A test domain and its migrations, for pci-testdevs on vfmig_testdev or
+# on vfmig_mlx5model (modelled ConnectX VFs).  Both drivers keep their
+# knobs (digest, dirty_rate, fault) in a sysfs directory named after the
+# driver; the helpers find it from the device's bound driver (_lvh_knobs),
+# so they serve both.  BDFS is one PCI address or several, comma-separated
+# (up to 4 hostdevs; in this order in the domain's XML):
+#   lvh_domain_xml BDFS [XML]
 #                           a TCG domain $LVH_DOM (q35, 64 MiB, no disk,
-#                           SeaBIOS, <uuid> $LVH_DOM_UUID) with <hostdev
-#                           managed='no'> on BDF; with <qemu:override>
-#                           enable-migration=on where the kernel gives QEMU
-#                           no device dirty tracking ($LVH_NEED_EM true:
-#                           Debian's 6.12); XML (e.g. <metadata>) goes
-#                           before </domain>; with $LVH_HOSTDEV_ALIAS
+#                           SeaBIOS, <uuid> $LVH_DOM_UUID) with a <hostdev
+#                           managed='no'> on each BDF; with <qemu:override>
+#                           enable-migration=on where QEMU gets no device
+#                           dirty tracking ($LVH_NEED_EM true: Debian's
+#                           6.12, and modelled VFs); XML (e.g. <metadata>)
+#                           goes before </domain>; with $LVH_HOSTDEV_ALIAS
 #                           (a user alias, ua-...) the hostdev has that
-#                           <alias> (and <qemu:override> names it)
+#                           <alias> (and <qemu:override> names it); with
+#                           several BDFs the Nth (from 0) is
+#                           $LVH_HOSTDEV_ALIAS-N, or libvirt's hostdevN
 #                           With LVH_GUEST=dirty the domain boots this
 #                           machine's kernel directly into vm-dirty-guest
 #                           (lvh_dirty_initrd), which rewrites a working set
@@ -68,7 +75,8 @@
 #   lvh_console HOST        the domain's console on HOST (LVH_GUEST=dirty)
 #   lvh_guest_ready HOST S  waits up to S seconds for vm-dirty-guest's
 #                           "ready" on HOST's console; LVH_READY_MSG
-#   lvh_dst_xml HOST BDF    the domain's migratable XML on HOST naming BDF
+#   lvh_dst_xml HOST BDFS   the domain's migratable XML on HOST, its Nth
+#                           hostdev's source the Nth BDF
 #   lvh_vrun HOST ARGS...   virsh on HOST as lib.sh's run (RC, $TMP/out)
 #   lvh_log HOST            the host's libvirtd.log (QEMU monitor traffic)
 #   lvh_testdevs SIZE DELAY TD... [-- PLAIN...]
@@ -76,37 +84,47 @@
 #                           P2P, pre-copy, multi-load, DELAY us to stop and
 #                           resume, idle), those after "--" on plain
 #                           vfio-pci; LVH_SETUP_MSG
+#   lvh_mlx5vfs SIZE BDF... the devices on vfmig_mlx5model, mlx5_vfio_pci's
+#                           logic over a MODEL of the ConnectX firmware
+#                           (SIZE bytes of VHCA state, pre-copy, multi-load,
+#                           idle), with its arcs logged; LVH_NEED_EM set from
+#                           the devices (no dma-logging: true);
+#                           LVH_SETUP_MSG
 #   lvh_vfmigd_start HOST LOG, lvh_vfmigd_stop HOST
 #                           this build's virt-vfmigd on HOST as its systemd
 #                           unit runs it (-v, its log appended to LOG; pid
 #                           in LVH_VFMIGD_PID[HOST]); stopped with SIGTERM
 #                           (its exit status), also by lvh_stop_all
-#   lvh_mig_start NAME FROM TO SENDER RECEIVER DST-BDF [virsh options]
+#   lvh_mig_start NAME FROM TO SENDERS RECEIVERS DST-BDFS [virsh options]
 #                           `virsh migrate --live --persistent
 #                           --undefinesource` from FROM to TO in the
-#                           background ($MIG_PID), --xml naming DST-BDF; the
-#                           receiving device stops dirtying; marks the
-#                           kernel log and polls the sending device's sysfs
-#   lvh_mig_start_cmd NAME FROM TO SENDER RECEIVER DST-BDF CMD...
+#                           background ($MIG_PID), --xml naming DST-BDFS;
+#                           the receiving devices stop dirtying; marks the
+#                           kernel log and polls the sending devices' sysfs
+#                           (SENDERS and RECEIVERS pair up in order)
+#   lvh_mig_start_cmd NAME FROM TO SENDERS RECEIVERS DST-BDFS CMD...
 #                           the same with CMD run on FROM (e.g. virt-vfmig
 #                           migrate) instead of virsh migrate; the
 #                           destination's XML naming DST-BDF is in
 #                           $LVH_SHARE/NAME.xml when CMD starts, its
 #                           output in $TMP/mig-NAME.out and .err
 #   lvh_mig_finish          waits: MIG_RC, MIG_S (wall seconds), SENDER_ARCS
-#                           and RECEIVER_ARCS (the arcs vfmig_testdev logged,
+#                           and RECEIVER_ARCS (the arcs the driver logged,
 #                           "FROM>TO ...", with its dynamic debug on),
 #                           SENDER_DIGEST (read while it was stopped),
-#                           STATES (polled); diagnostics
+#                           STATES (polled), of the first pair; of pair N
+#                           (from 0) in MIG_SENDER_ARCS[N],
+#                           MIG_RECEIVER_ARCS[N], MIG_SENDER_DIGEST[N];
+#                           diagnostics
 #   lvh_mig_report          libvirt's completed job on TO and QEMU's own
 #                           downtime, as diagnostics
 #   lvh_check_moved, lvh_check_states, lvh_check_digest
 #                           after lvh_mig_finish, one check (lib.sh's
 #                           result) each: the domain runs on TO and is
-#                           gone from FROM; the sender went through
-#                           PRE_COPY and STOP_COPY, the receiver through
-#                           RESUMING to RUNNING; the receiver's digest
-#                           equals the sender's when it stopped
+#                           gone from FROM; each sender went through
+#                           PRE_COPY and STOP_COPY, its receiver through
+#                           RESUMING to RUNNING; each receiver's digest
+#                           equals its sender's when it stopped
 #   lvh_end HOST BDF        the domain destroyed and undefined on HOST, the
 #                           hosts stopped; one check: no libvirtd or QEMU
 #                           left, BDF RUNNING
@@ -135,6 +153,8 @@ LVH_NEED_EM=true
 { grep -q '^CONFIG_IOMMUFD_DRIVER=y' "/boot/config-$(uname -r)" ||
       [[ $(uname -r) == 6.1.* ]]; } && LVH_NEED_EM=false
 declare -A LVH_PID=() LVH_INDEX=()
+# the devices of the migration lvh_mig_start runs, pair by pair
+MIG_SENDERS=() MIG_RECEIVERS=()
 
 # the guest's own libvirt configuration, copied before any host exists
 _lvh_etc() {
@@ -424,6 +444,72 @@ lvh_testdevs() {
     return 1
 }
 
+# lvh_mlx5vfs STATE_SIZE BDF...: vfmig_mlx5model, mlx5_vfio_pci's logic
+# over a MODEL of the ConnectX firmware (the module built with
+# $TESTDEV_KO, its dynamic debug on: every arc of its FSM is logged),
+# bound to the BDFs, with STATE_SIZE bytes of VHCA state, pre-copy on,
+# multi-load and no dirtying.  LVH_NEED_EM true where a device offers no
+# dma-logging (the model offers none: QEMU then needs enable-migration=on).
+# 0 or 1, what was done or went wrong in LVH_SETUP_MSG.
+lvh_mlx5vfs() {
+    local size=$1 b ok=true ko
+    shift
+    ko=$(dirname "${TESTDEV_KO:-/nonexistent/x}")/vfmig_mlx5model.ko
+    LVH_SETUP_MSG=
+    load_vfio || ok=false
+    if $ok && [ ! -d /sys/module/vfmig_mlx5model ]; then
+        insmod "$ko" dyndbg=+p > "$TMP/err" 2>&1 || ok=false
+    fi
+    $ok && bind vfmig_mlx5model "$@" || ok=false
+    LVH_SETUP_MSG=$BIND_MSG
+    for b in "$@"; do
+        tdset "$b" vfmig_mlx5model/state_size "$size" &&
+            tdset "$b" vfio_migration/precopy on &&
+            tdset "$b" vfio_migration/multi_load 1 &&
+            tdset "$b" vfmig_mlx5model/dirty_rate 0 || ok=false
+    done
+    LVH_NEED_EM=false
+    for b in "$@"; do
+        [[ " $(tdget "$b" vfio_migration/features) " == *" dma-logging "* ]] || LVH_NEED_EM=true
+    done
+    if $ok; then
+        LVH_SETUP_MSG+="; the firmware MODEL: state_size $size, features '$(tdget "$1" vfio_migration/features)', firmware '$(tdget "$1" vfio_migration/firmware)'$($LVH_NEED_EM && echo ", no dirty tracking (enable-migration=on)")"
+        return 0
+    fi
+    LVH_SETUP_MSG+=" $(cat "$TMP/err" 2> /dev/null)"
+    return 1
+}
+
+# _lvh_knobs BDF: the directory of the knobs of BDF's driver.  A vfmig
+# driver keeps its digest, dirty_rate and fault in a sysfs directory named
+# after itself (vfmig_testdev/, vfmig_mlx5model/): found from the bound
+# driver, whatever its name; fails where the driver has none (vfio-pci).
+_lvh_knobs() {
+    local f=/sys/bus/pci/devices/$1 drv
+    drv=$(readlink "$f/driver" 2> /dev/null) || return 1
+    drv=${drv##*/}
+    [ -r "$f/$drv/digest" ] || return 1
+    echo "$drv"
+}
+
+# lvh_knob BDF NAME, lvh_knob_set BDF NAME VALUE: a knob of BDF's driver
+# (digest, dirty_rate, fault, ...), whichever of vfmig's drivers it is
+lvh_knob() { local k; k=$(_lvh_knobs "$1") && tdget "$1" "$k/$2"; }
+lvh_knob_set() { local k; k=$(_lvh_knobs "$1") && tdset "$1" "$k/$2" "$3"; }
+
+# _lvh_list ARRAY ARG...: the comma-separated lists ARG..., split into ARRAY
+_lvh_list() {
+    local -n _lvh_out=$1
+    local a
+    local -a part
+    shift
+    _lvh_out=()
+    for a in "$@"; do
+        IFS=, read -r -a part <<< "$a"
+        _lvh_out+=("${part[@]}")
+    done
+}
+
 # the <address> of a PCI address DDDD:BB:SS.F
 _lvh_address() {
     local dom=${1%%:*} rest=${1#*:}
@@ -499,7 +585,27 @@ _lvh_guest_console() {
 EOF
 }
 
+# the aliases of the domain's N hostdevs, one a line (lvh_domain_xml)
+_lvh_aliases() {
+    local n=$1 i
+    if [ "$n" -eq 1 ]; then
+        echo "${LVH_HOSTDEV_ALIAS:-hostdev0}"
+        return
+    fi
+    for (( i = 0; i < n; i++ )); do
+        if [ -n "${LVH_HOSTDEV_ALIAS:-}" ]; then echo "$LVH_HOSTDEV_ALIAS-$i"; else echo "hostdev$i"; fi
+    done
+}
+
 lvh_domain_xml() {
+    local i
+    local -a bdfs aliases
+    _lvh_list bdfs "$1"
+    [ "${#bdfs[@]}" -ge 1 ] && [ "${#bdfs[@]}" -le 4 ] || {
+        echo "lvh_domain_xml: want 1 to 4 PCI addresses, not '$1'" >&2
+        return 1
+    }
+    mapfile -t aliases < <(_lvh_aliases "${#bdfs[@]}")
     cat <<EOF
 <domain type='qemu' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>
   <name>$LVH_DOM</name>
@@ -511,48 +617,80 @@ $(_lvh_guest_os)
 $(_lvh_guest_console)
     <controller type='usb' model='none'/>
     <memballoon model='none'/>
-    <hostdev mode='subsystem' type='pci' managed='no'>
-      <source>$(_lvh_address "$1")</source>$([ -n "${LVH_HOSTDEV_ALIAS:-}" ] && printf "\n      <alias name='%s'/>" "$LVH_HOSTDEV_ALIAS")
-    </hostdev>
-  </devices>
 EOF
-    $LVH_NEED_EM && cat <<EOF
-  <qemu:override>
-    <qemu:device alias='${LVH_HOSTDEV_ALIAS:-hostdev0}'>
+    for i in "${!bdfs[@]}"; do
+        cat <<EOF
+    <hostdev mode='subsystem' type='pci' managed='no'>
+      <source>$(_lvh_address "${bdfs[i]}")</source>$([ -n "${LVH_HOSTDEV_ALIAS:-}" ] && printf "\n      <alias name='%s'/>" "${aliases[i]}")
+    </hostdev>
+EOF
+    done
+    echo "  </devices>"
+    if $LVH_NEED_EM; then
+        echo "  <qemu:override>"
+        for i in "${!bdfs[@]}"; do
+            cat <<EOF
+    <qemu:device alias='${aliases[i]}'>
       <qemu:frontend>
         <qemu:property name='enable-migration' type='string' value='on'/>
       </qemu:frontend>
     </qemu:device>
-  </qemu:override>
 EOF
+        done
+        echo "  </qemu:override>"
+    fi
     [ -n "${2:-}" ] && printf '%s\n' "$2"
     echo "</domain>"
 }
 
 lvh_dst_xml() {
-    lvh_virsh "$1" dumpxml --migratable "$LVH_DOM" |
-        sed "/<hostdev /,/<\/hostdev>/{/<source>/,/<\/source>/s|<address [^>]*/>|$(_lvh_address "$2")|}"
+    local host=$1 b
+    local -a bdfs addrs=()
+    shift
+    _lvh_list bdfs "$@"
+    for b in "${bdfs[@]}"; do addrs+=("$(_lvh_address "$b")"); done
+    lvh_virsh "$host" dumpxml --migratable "$LVH_DOM" |
+        awk -v list="$(printf '%s\n' "${addrs[@]}")" '
+            BEGIN { n = split(list, addr, "\n") }
+            /<hostdev / { h++; inh = 1 }
+            inh && /<source>/ { ins = 1 }
+            inh && ins && h <= n { sub(/<address [^>]*\/>/, addr[h]) }
+            inh && /<\/source>/ { ins = 0 }
+            /<\/hostdev>/ { inh = 0 }
+            { print }'
 }
 
-# _lvh_poll_dev BDF FILE: the device's state as it changes, and its digest
-# whenever it enters a stopped saving state (the source's state at the end).
-# Every 50 ms without a fork (a read timing out on a FIFO of its own, the
-# clock from bash): under TCG a sleep(1) 20 times a second would take the
-# CPU that the migration being measured needs.
-_lvh_poll_dev() {
-    local st last='' dg f=/sys/bus/pci/devices/$1 tick
-    mkfifo "$2.tick" && exec {tick}<> "$2.tick" && rm -f "$2.tick" || return 1
+# _lvh_poll_devs FILE BDF...: each device's state as it changes, and its
+# digest whenever it enters a stopped saving state (the source's state at
+# the end), in FILE for the first device and FILE.N for the Nth (from 0)
+# after it.  Every 50 ms without a fork (a read timing out on a FIFO of
+# its own, the clock from bash): under TCG a sleep(1) 20 times a second
+# would take the CPU that the migration being measured needs.
+_lvh_poll_devs() {
+    local out=$1 st dg tick i
+    shift
+    local -a dev=("$@") knobs=() last=() file=()
+    for i in "${!dev[@]}"; do
+        knobs[i]=$(_lvh_knobs "${dev[i]}") || knobs[i]=
+        file[i]=$out
+        [ "$i" -gt 0 ] && file[i]=$out.$i
+        last[i]=
+    done
+    mkfifo "$out.tick" && exec {tick}<> "$out.tick" && rm -f "$out.tick" || return 1
     while :; do
-        read -r st < "$f/vfio_migration/state" || st='?'
-        if [ "$st" != "$last" ]; then
-            echo "${EPOCHREALTIME/./} state $st" >> "$2"
-            last=$st
+        for i in "${!dev[@]}"; do
+            read -r st < "/sys/bus/pci/devices/${dev[i]}/vfio_migration/state" || st='?'
+            [ "$st" = "${last[i]}" ] && continue
+            echo "${EPOCHREALTIME/./} state $st" >> "${file[i]}"
+            last[i]=$st
             case "$st" in
                 STOP_COPY|STOP)
-                    read -r dg < "$f/vfmig_testdev/digest" && echo "${EPOCHREALTIME/./} digest $st $dg" >> "$2"
+                    [ -n "${knobs[i]}" ] &&
+                        read -r dg < "/sys/bus/pci/devices/${dev[i]}/${knobs[i]}/digest" &&
+                        echo "${EPOCHREALTIME/./} digest $st $dg" >> "${file[i]}"
                     ;;
             esac
-        fi
+        done
         read -r -t 0.05 -u "$tick" _
     done
 }
@@ -573,16 +711,20 @@ lvh_mig_start() {
 }
 
 lvh_mig_start_cmd() {
-    MIG_NAME=$1 MIG_FROM=$2 MIG_TO=$3 MIG_SENDER=$4 MIG_RECEIVER=$5
-    local bdf=$6
+    MIG_NAME=$1 MIG_FROM=$2 MIG_TO=$3
+    _lvh_list MIG_SENDERS "$4"
+    _lvh_list MIG_RECEIVERS "$5"
+    MIG_SENDER=${MIG_SENDERS[0]} MIG_RECEIVER=${MIG_RECEIVERS[0]}
+    local bdfs=$6 r
     shift 6
     MIG_WHAT=$(basename "$1")
-    [ -e "/sys/bus/pci/devices/$MIG_RECEIVER/vfmig_testdev" ] &&
-        tdset "$MIG_RECEIVER" vfmig_testdev/dirty_rate 0
-    lvh_dst_xml "$MIG_FROM" "$bdf" > "$LVH_SHARE/$MIG_NAME.xml"
+    for r in "${MIG_RECEIVERS[@]}"; do
+        _lvh_knobs "$r" > /dev/null && lvh_knob_set "$r" dirty_rate 0
+    done
+    lvh_dst_xml "$MIG_FROM" "$bdfs" > "$LVH_SHARE/$MIG_NAME.xml"
     echo "vfmig-libvirt: mark $MIG_NAME" > /dev/kmsg
-    rm -f "$TMP/poll-$MIG_NAME"
-    _lvh_poll_dev "$MIG_SENDER" "$TMP/poll-$MIG_NAME" &
+    rm -f "$TMP/poll-$MIG_NAME" "$TMP/poll-$MIG_NAME".*
+    _lvh_poll_devs "$TMP/poll-$MIG_NAME" "${MIG_SENDERS[@]}" &
     MIG_POLL_PID=$!
     MIG_T0=$(now_us)
     timeout -k 5 "$LVH_MIG_TIMEOUT" nsenter -t "${LVH_PID[$MIG_FROM]}" -m -n -u -- "$@" \
@@ -591,22 +733,30 @@ lvh_mig_start_cmd() {
 }
 
 lvh_mig_finish() {
-    local pc
+    local pc i f st
     wait "$MIG_PID"
     MIG_RC=$?
     MIG_S=$(secs $(( $(now_us) - MIG_T0 )))
     sleep 0.3
     kill "$MIG_POLL_PID" 2> /dev/null
     wait "$MIG_POLL_PID" 2> /dev/null
-    SENDER_ARCS=$(_lvh_arcs "$MIG_NAME" "$MIG_SENDER")
-    RECEIVER_ARCS=$(_lvh_arcs "$MIG_NAME" "$MIG_RECEIVER")
-    # shellcheck disable=SC2034 # for the suite
-    SENDER_DIGEST=$(awk '$2 == "digest" {d = $4} END {print d}' "$TMP/poll-$MIG_NAME")
-    STATES=$(awk '$2 == "state" {printf "%s%s", s, $3; s = ","}' "$TMP/poll-$MIG_NAME")
+    MIG_SENDER_ARCS=() MIG_RECEIVER_ARCS=() MIG_SENDER_DIGEST=()
     diag "$MIG_NAME: ${MIG_WHAT:-virsh migrate} exit $MIG_RC after $MIG_S s$([ -s "$TMP/mig-$MIG_NAME.err" ] && echo ": $(tr '\n' ' ' < "$TMP/mig-$MIG_NAME.err")")"
-    diag "$MIG_NAME: sender $MIG_SENDER arcs: $SENDER_ARCS"
-    diag "$MIG_NAME: receiver $MIG_RECEIVER arcs: $RECEIVER_ARCS"
-    diag "$MIG_NAME: sender states polled: $STATES"
+    for i in "${!MIG_SENDERS[@]}"; do
+        f=$TMP/poll-$MIG_NAME
+        [ "$i" -gt 0 ] && f=$f.$i
+        MIG_SENDER_ARCS[i]=$(_lvh_arcs "$MIG_NAME" "${MIG_SENDERS[i]}")
+        MIG_RECEIVER_ARCS[i]=$(_lvh_arcs "$MIG_NAME" "${MIG_RECEIVERS[i]:-none}")
+        MIG_SENDER_DIGEST[i]=$(awk '$2 == "digest" {d = $4} END {print d}' "$f" 2> /dev/null)
+        st=$(awk '$2 == "state" {printf "%s%s", s, $3; s = ","}' "$f" 2> /dev/null)
+        # shellcheck disable=SC2034 # for the suite
+        [ "$i" -eq 0 ] && STATES=$st
+        diag "$MIG_NAME: sender ${MIG_SENDERS[i]} arcs: ${MIG_SENDER_ARCS[i]}"
+        diag "$MIG_NAME: receiver ${MIG_RECEIVERS[i]:-none} arcs: ${MIG_RECEIVER_ARCS[i]}"
+        diag "$MIG_NAME: sender ${MIG_SENDERS[i]} states polled: $st"
+    done
+    # shellcheck disable=SC2034 # for the suite
+    SENDER_ARCS=${MIG_SENDER_ARCS[0]} RECEIVER_ARCS=${MIG_RECEIVER_ARCS[0]} SENDER_DIGEST=${MIG_SENDER_DIGEST[0]}
     pc=$(awk -v t0="$MIG_T0" '$2 == "state" && $3 == "PRE_COPY" {printf "%.1f", ($1 - t0) / 1e6; exit}' "$TMP/poll-$MIG_NAME")
     [ -n "$pc" ] && diag "$MIG_NAME: the sender entered PRE_COPY $pc s after the command"
     return 0
@@ -629,28 +779,44 @@ lvh_check_moved() {
     fi
 }
 
-# lvh_check_states: the sender went through PRE_COPY and STOP_COPY, the
+# lvh_check_states: each sender went through PRE_COPY and STOP_COPY, its
 # receiver through RESUMING to RUNNING
 lvh_check_states() {
-    if [[ " $SENDER_ARCS" == *">PRE_COPY "*">STOP_COPY "* ]] &&
-       [[ " $RECEIVER_ARCS" == *">RESUMING "*"RESUMING>STOP "* ]] &&
-       [[ $RECEIVER_ARCS == *">RUNNING " ]] &&
-       [ "$(tdget "$MIG_RECEIVER" vfio_migration/state)" = RUNNING ]; then
+    local i bad=() s r now
+    for i in "${!MIG_SENDERS[@]}"; do
+        s=${MIG_SENDER_ARCS[i]} r=${MIG_RECEIVER_ARCS[i]}
+        now=$(tdget "${MIG_RECEIVERS[i]:-none}" vfio_migration/state)
+        [[ " $s" == *">PRE_COPY "*">STOP_COPY "* ]] && [[ " $r" == *">RESUMING "*"RESUMING>STOP "* ]] &&
+            [[ $r == *">RUNNING " ]] && [ "$now" = RUNNING ] ||
+            bad+=("sender ${MIG_SENDERS[i]} '$s', receiver ${MIG_RECEIVERS[i]:-none} '$r', receiver now '$now'")
+    done
+    if [ "${#bad[@]}" -eq 0 ] && [ "${#MIG_SENDERS[@]}" -eq 1 ]; then
         result pass "$MIG_NAME: sender $MIG_SENDER went through PRE_COPY and STOP_COPY, receiver $MIG_RECEIVER through RESUMING to RUNNING (the driver's log of its arcs)"
+    elif [ "${#bad[@]}" -eq 0 ]; then
+        result pass "$MIG_NAME: each of the ${#MIG_SENDERS[@]} senders (${MIG_SENDERS[*]}) went through PRE_COPY and STOP_COPY, its receiver (${MIG_RECEIVERS[*]}) through RESUMING to RUNNING (the driver's log of their arcs)"
     else
-        result fail "$MIG_NAME: want PRE_COPY then STOP_COPY on $MIG_SENDER, RESUMING then RUNNING on $MIG_RECEIVER; sender '$SENDER_ARCS', receiver '$RECEIVER_ARCS', receiver now '$(tdget "$MIG_RECEIVER" vfio_migration/state)'"
+        result fail "$MIG_NAME: want PRE_COPY then STOP_COPY on each sender, RESUMING then RUNNING on its receiver; $(IFS=';'; echo "${bad[*]}")"
     fi
 }
 
-# lvh_check_digest: the receiver's digest equals the sender's when stopped
+# lvh_check_digest: each receiver's digest equals its sender's when stopped
 lvh_check_digest() {
-    local dd
-    dd=$(tdget "$MIG_RECEIVER" vfmig_testdev/digest)
-    if [[ $SENDER_DIGEST =~ ^[0-9a-f]{64}$ ]] && [ "$SENDER_DIGEST" = "$dd" ]; then
-        result pass "$MIG_NAME: the receiver's digest equals the sender's when it stopped: ${dd:0:16}..."
+    local i dd bad=() good=()
+    for i in "${!MIG_SENDERS[@]}"; do
+        dd=$(lvh_knob "${MIG_RECEIVERS[i]:-none}" digest)
+        if [[ ${MIG_SENDER_DIGEST[i]} =~ ^[0-9a-f]{64}$ ]] && [ "${MIG_SENDER_DIGEST[i]}" = "$dd" ]; then
+            good+=("${dd:0:16}...")
+        else
+            bad+=("${MIG_SENDERS[i]} stopped '${MIG_SENDER_DIGEST[i]:-not read}', ${MIG_RECEIVERS[i]:-none} '$dd'")
+        fi
+    done
+    if [ "${#bad[@]}" -eq 0 ] && [ "${#good[@]}" -eq 1 ]; then
+        result pass "$MIG_NAME: the receiver's digest equals the sender's when it stopped: ${good[0]}"
+    elif [ "${#bad[@]}" -eq 0 ]; then
+        result pass "$MIG_NAME: each of the ${#good[@]} receivers' digests equals its sender's when it stopped: ${good[*]}"
     else
-        result fail "$MIG_NAME: digests: sender stopped '${SENDER_DIGEST:-not read}', receiver '$dd'"
-        diag < "$TMP/poll-$MIG_NAME"
+        result fail "$MIG_NAME: digests: $(IFS=';'; echo "${bad[*]}")"
+        cat "$TMP/poll-$MIG_NAME"* 2> /dev/null | diag
     fi
 }
 
