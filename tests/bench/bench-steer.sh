@@ -44,8 +44,9 @@
 #       effort (run it with vm-bench-steer-6.12)
 #   S6  8 MiB, 2 MiB/s, 100 ms, residue;           300 ms, abort
 #   S7  S3b with the guest paused (virsh suspend, as Nova's force_complete
-#       does) 4 s into the job: the migration must complete, steered
-#       released at once for the pause (runs in S3b's run)
+#       does) 4 s after the VF entered PRE_COPY: the migration must
+#       complete, steered released at once for the pause (runs in S3b's
+#       run)
 # All scenarios of one run share a state size, a guest and a link (S1,
 # S3a and S5 each run alone; S3b with S7).
 #
@@ -217,10 +218,20 @@ one() {
     fi
     lvh_mig_start "$name" "$HERE" "$THERE" "${DEV[$HERE]}" "${DEV[$THERE]}" "${DEV[$THERE]}" \
         ${MIG_OPTS[@]+"${MIG_OPTS[@]}"}
-    # the user's (or Nova's force_complete) pause, S_PAUSE s into the job
+    # the user's (or Nova's force_complete) pause, S_PAUSE s after the VF
+    # entered PRE_COPY (libvirt's own set-up takes 5-8 s here: a pause
+    # timed from the command would stop the guest before QEMU starts)
     sp=
     if [ "$S_PAUSE" -gt 0 ]; then
-        ( sleep "$S_PAUSE"; lvh_virsh "$HERE" suspend "$LVH_DOM" > "$TMP/suspend.out" 2>&1 ) &
+        (
+            f=/sys/bus/pci/devices/${DEV[$HERE]}/vfio_migration/state
+            for _ in $(seq 600); do
+                [[ $(cat "$f" 2> /dev/null) == PRE_COPY* ]] && break
+                sleep 0.1
+            done
+            sleep "$S_PAUSE"
+            { date +%s.%N; lvh_virsh "$HERE" suspend "$LVH_DOM"; cat "$f"; } > "$TMP/suspend.out" 2>&1
+        ) &
         sp=$!
     fi
     rm -f "$TMP/capped"
@@ -264,8 +275,12 @@ one() {
         # the pause moves with the domain: resumed where it runs now
         local on=$HERE
         [ "$MIG_RC" -eq 0 ] && on=$THERE
-        lvh_virsh "$on" resume "$LVH_DOM" > /dev/null 2>&1 ||
+        # libvirt resumes a guest paused during the migration on the
+        # destination; one that failed stays paused on the source
+        [ "$(lvh_virsh "$on" domstate "$LVH_DOM" 2> /dev/null | head -1)" = running ] ||
+            lvh_virsh "$on" resume "$LVH_DOM" > /dev/null 2>&1 ||
             diag "$name: virsh resume on $on failed: $(lvh_virsh "$on" domstate "$LVH_DOM" --reason 2>&1)"
+        diag "$name: paused: $(tr '\n' ' ' < "$TMP/suspend.out")"
         [ "$mode" = stock ] && [ "$MIG_RC" -eq 0 ] && end=paused
     fi
     echo "$sc $mode $S_TARGET $MIG_RC ${dt:--} ${pred:--} $end $stops $MIG_S" >> "$TMP/rows"
