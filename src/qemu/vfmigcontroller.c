@@ -396,6 +396,8 @@ static void
 vfmigControllerPredictAtSwitch(vfmigController *ctl)
 {
     const vfmigControllerStatus *last = &ctl->lastEvaluated;
+    uint64_t overheadUs = vfmigControllerUs(&ctl->config,
+                                            VFMIG_DOWNTIME_PARAM_OVERHEAD);
     uint64_t bound;
     uint64_t pred;
 
@@ -404,13 +406,16 @@ vfmigControllerPredictAtSwitch(vfmigController *ctl)
         last->predictedUs == VFMIG_DOWNTIME_UNKNOWN ||
         last->predictedUs == ctl->switchStep.predictedUs)
         return;
-    bound = ctl->releasedMs * 1000 + last->policy.latency_us +
-        vfmigControllerUs(&ctl->config, VFMIG_DOWNTIME_PARAM_OVERHEAD);
+    bound = ctl->releasedMs * 1000 + last->policy.latency_us + overheadUs;
     pred = MIN(last->predictedUs, bound);
     VFMIG_DEBUG("QEMU switched after another check: predicted %" PRIu64
                 " us at the last step before it (%" PRIu64 " us at the "
                 "release)", pred, ctl->switchStep.predictedUs);
+    /* both: the prediction with libvirt's overhead, and the policy's
+     * without it, from which the next overhead sample is learned */
     ctl->switchStep.predictedUs = pred;
+    ctl->switchStep.policy.predicted_us = pred > overheadUs ?
+        pred - overheadUs : 0;
 }
 
 

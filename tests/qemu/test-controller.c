@@ -691,6 +691,7 @@ testPredictAtSwitch(void)
     vfmigControllerStatus lastReleased = { 0 };
     const vfmigControllerStatus *sw;
     uint64_t atRelease;
+    uint64_t atReleasePolicy;
     unsigned int i;
 
     testSimInit(&sim);
@@ -704,6 +705,7 @@ testPredictAtSwitch(void)
     }
     g_assert_cmpint(st.phase, ==, VFMIG_CONTROLLER_RELEASED);
     atRelease = st.predictedUs;
+    atReleasePolicy = st.policy.predicted_us;
     g_assert_cmpuint(atRelease, !=, VFMIG_DOWNTIME_UNKNOWN);
     /* QEMU's next bitmap sync: more RAM than at the release */
     for (i = 0; i < 3; i++) {
@@ -726,6 +728,10 @@ testPredictAtSwitch(void)
     g_assert_cmpuint(sw->predictedUs, !=, atRelease);
     g_assert_cmpuint(sw->predictedUs, <=, lastReleased.predictedUs);
     g_assert_cmpuint(sw->predictedUs, >, atRelease);
+    /* the policy's part (what an overhead sample is learned from) too */
+    g_assert_cmpuint(sw->policy.predicted_us, <=,
+                     lastReleased.policy.predicted_us);
+    g_assert_cmpuint(sw->policy.predicted_us, >, atReleasePolicy);
 }
 
 
