@@ -633,6 +633,25 @@ testReleaseLimitSurplusOnly(void)
 }
 
 
+/* Steps the controller and the model until the controller releases
+ * (at most 2000 ticks); @st: the releasing step. */
+static void
+testStepToRelease(testSim *sim,
+                  vfmigController *ctl,
+                  vfmigControllerStatus *st)
+{
+    unsigned int i;
+
+    for (i = 0; i < 2000; i++) {
+        g_assert_cmpint(vfmigControllerStep(ctl, sim->nowUs, st), ==, 0);
+        if (st->phase == VFMIG_CONTROLLER_RELEASED)
+            return;
+        testSimAdvance(sim);
+    }
+    g_assert_cmpint(st->phase, ==, VFMIG_CONTROLLER_RELEASED);
+}
+
+
 /* Released once, released for good: a pass that makes the prediction
  * miss again (all RAM dirty on a kernel without device dirty tracking)
  * neither holds again nor aborts, since QEMU may be switching already. */
@@ -648,13 +667,7 @@ testReleasedStays(void)
     testSimInit(&sim);
     sim.canHold = true;
     ctl = testController(&sim, 300, VFMIG_DOMAIN_POLICY_ON_FAILURE_ABORT, 0, 0);
-    for (i = 0; i < 2000; i++) {
-        g_assert_cmpint(vfmigControllerStep(ctl, sim.nowUs, &st), ==, 0);
-        if (st.phase == VFMIG_CONTROLLER_RELEASED)
-            break;
-        testSimAdvance(&sim);
-    }
-    g_assert_cmpint(st.phase, ==, VFMIG_CONTROLLER_RELEASED);
+    testStepToRelease(&sim, ctl, &st);
     limit = sim.limitMs;
     /* QEMU has not switched yet; its next pass finds all RAM dirty */
     sim.ramRemaining = sim.ramTotal;
@@ -697,13 +710,7 @@ testPredictAtSwitch(void)
     testSimInit(&sim);
     sim.canHold = true;
     ctl = testController(&sim, 2000, VFMIG_DOMAIN_POLICY_ON_FAILURE_BEST_EFFORT, 0, 0);
-    for (i = 0; i < 2000; i++) {
-        g_assert_cmpint(vfmigControllerStep(ctl, sim.nowUs, &st), ==, 0);
-        if (st.phase == VFMIG_CONTROLLER_RELEASED)
-            break;
-        testSimAdvance(&sim);
-    }
-    g_assert_cmpint(st.phase, ==, VFMIG_CONTROLLER_RELEASED);
+    testStepToRelease(&sim, ctl, &st);
     atRelease = st.predictedUs;
     atReleasePolicy = st.policy.predicted_us;
     g_assert_cmpuint(atRelease, !=, VFMIG_DOWNTIME_UNKNOWN);
