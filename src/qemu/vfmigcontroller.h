@@ -279,8 +279,11 @@ unsigned int vfmigControllerOverwrites(const vfmigController *ctl);
  * libvirt's switchover overhead, learned: @samples holds the last
  * differences between the downtime libvirt measured and the policy's
  * prediction at the switch (without overhead), in us.  Returns the
- * overhead to use: the median of the samples (0 with none).  A sample
- * can be negative (QEMU did better than predicted); the overhead never is.
+ * overhead to use: the upper quartile of the newest
+ * VFMIG_CONTROLLER_OVERHEAD_SAMPLES (the largest with fewer than four; 0
+ * with none), so that the spread of libvirt's work is kept in the budget.
+ * A sample can be negative (QEMU did better than predicted); the overhead
+ * never is.
  */
 uint64_t vfmigControllerOverhead(const int64_t *samples, size_t nsamples);
 

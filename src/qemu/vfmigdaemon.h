@@ -8,7 +8,7 @@
  * (vfmigsteer.h) for it until the job ends.  libvirt's JOB_COMPLETED event
  * gives the downtime libvirt measured; its difference to the controller's
  * prediction at the switch (without overhead) is libvirt's own switchover
- * overhead, learned per host (the median of the last
+ * overhead, learned per host (the upper quartile of the last
  * VFMIG_CONTROLLER_OVERHEAD_SAMPLES, kept in @stateFile) and added to the
  * next predictions.
  *

@@ -154,15 +154,16 @@ check "--target-ms, --on-failure, --overhead-ms and --available-switchover-bandw
 result "the JSON report has the options' values" \
     json_ok 'assert d["target-ms"]==250 and d["on-failure"]=="best-effort"; assert d["overhead"]=={"us":7000,"source":"option"}; assert d["switchover-bandwidth"]["mibps"]==2048 and d["switchover-bandwidth"]["source"]=="option"'
 
-# virt-vfmigd's learned overhead: the median of its samples
-printf '[overhead]\nsamples-us=100000,300000,200000\n' > "$VFMIG_DAEMON_STATE_FILE"
+# virt-vfmigd's learned overhead: the upper quartile of its samples (the
+# 4th of 5; the median would be 300 ms, the largest 500 ms)
+printf '[overhead]\nsamples-us=100000,500000,200000,400000,300000\n' > "$VFMIG_DAEMON_STATE_FILE"
 check "virt-vfmigd's learned overhead is used" 1 "" "failed" -- -c "$src" migrate pol "$dst" --json
-result "the JSON report: the learned overhead, the median of virt-vfmigd's samples" \
-    json_ok 'assert d["overhead"]=={"us":200000,"source":"learned"}, d["overhead"]'
+result "the JSON report: the learned overhead, the upper quartile of virt-vfmigd's samples" \
+    json_ok 'assert d["overhead"]=={"us":400000,"source":"learned"}, d["overhead"]'
 check "--overhead-ms overrides the learned overhead" 1 "" "failed" -- \
     -c "$src" migrate pol "$dst" --json --overhead-ms 0
 result "the JSON report: the option's 0 ms" json_ok 'assert d["overhead"]=={"us":0,"source":"option"}'
-result "the state file was only read" grep -qx 'samples-us=100000,300000,200000' "$VFMIG_DAEMON_STATE_FILE"
+result "the state file was only read" grep -qx 'samples-us=100000,500000,200000,400000,300000' "$VFMIG_DAEMON_STATE_FILE"
 # the pre-flight: a floor that alone misses an 'abort' target starts
 # nothing (the destination is not even asked: it does not exist)
 check "pre-flight: libvirt's overhead alone misses the target under abort" 1 \

@@ -782,22 +782,29 @@ testOverheadExceedsTarget(void)
 
 
 static void
-testOverheadMedian(void)
+testOverheadUpperQuartile(void)
 {
     int64_t one[] = { 250000 };
-    int64_t neg[] = { -50000, -20000, 10000 };
-    int64_t even[] = { 100000, 300000 };
+    int64_t neg[] = { -50000, -20000, -10000 };
+    int64_t mixed[] = { -50000, -20000, 10000 };
+    int64_t two[] = { 100000, 300000 };
+    int64_t eight[] = { 800, 100, 700, 200, 600, 300, 500, 400 };
     int64_t many[20];
     size_t i;
 
     g_assert_cmpuint(vfmigControllerOverhead(NULL, 0), ==, 0);
     g_assert_cmpuint(vfmigControllerOverhead(one, 1), ==, 250000);
     g_assert_cmpuint(vfmigControllerOverhead(neg, 3), ==, 0);
-    g_assert_cmpuint(vfmigControllerOverhead(even, 2), ==, 200000);
-    /* only the newest VFMIG_CONTROLLER_OVERHEAD_SAMPLES count */
+    /* fewer than four: the largest */
+    g_assert_cmpuint(vfmigControllerOverhead(mixed, 3), ==, 10000);
+    g_assert_cmpuint(vfmigControllerOverhead(two, 2), ==, 300000);
+    /* ceil(3 x 8 / 4) = the 6th of 8, unsorted input */
+    g_assert_cmpuint(vfmigControllerOverhead(eight, 8), ==, 600);
+    /* only the newest VFMIG_CONTROLLER_OVERHEAD_SAMPLES count: 100004 ..
+     * 100019, whose 12th is 100015 */
     for (i = 0; i < 20; i++)
         many[i] = i < 4 ? 9000000 : 100000 + (int64_t) i;
-    g_assert_cmpuint(vfmigControllerOverhead(many, 20), <, 200000);
+    g_assert_cmpuint(vfmigControllerOverhead(many, 20), ==, 100015);
 }
 
 
@@ -858,7 +865,7 @@ main(int argc,
     g_test_add_func("/controller/errors", testErrors);
     g_test_add_func("/controller/overhead-exceeds-target",
                     testOverheadExceedsTarget);
-    g_test_add_func("/controller/overhead-median", testOverheadMedian);
+    g_test_add_func("/controller/overhead-upper-quartile", testOverheadUpperQuartile);
     g_test_add_func("/controller/format", testFormat);
     return g_test_run();
 }
