@@ -334,7 +334,12 @@ vfmigDowntimeMeasure(vfmigDowntimeState *state,
     state->nsamples++;
 
     result->bandwidth = vfmigDowntimeSmoothedBandwidth(state);
-    result->ram_us = vfmigDowntimeBytesToUs(ramBytes, result->bandwidth);
+    /* all RAM dirty at every pass: the switch repeats a whole pass, zero
+     * pages and all, whatever QEMU still counts at this moment */
+    if (sample->has_ram && sample->ram_pass_us)
+        result->ram_us = sample->ram_pass_us;
+    else
+        result->ram_us = vfmigDowntimeBytesToUs(ramBytes, result->bandwidth);
     result->device_residue_us =
         vfmigDowntimeBytesToUs(result->device_residue_bytes, result->bandwidth);
     residueUs = vfmigDowntimeAdd(result->ram_us, result->device_residue_us);
@@ -482,6 +487,22 @@ vfmigDowntimeRuleLatency(const vfmigDowntimeFacts *f,
 }
 
 
+/* All guest RAM is dirty at every pass and no pass was timed yet: the
+ * RAM's part of any switch is not known, and the progress (whose RAM part
+ * is all of it) says nothing of it: wait for the first pass to end. */
+static bool
+vfmigDowntimeRuleRamUntimed(const vfmigDowntimeFacts *f,
+                            vfmigDowntimeResult *result)
+{
+    if (!f->sample->has_ram ||
+        f->sample->ram_pass_us != VFMIG_DOWNTIME_UNKNOWN)
+        return false;
+    result->decision = VFMIG_DOWNTIME_CONTINUE;
+    result->reason = VFMIG_DOWNTIME_REASON_RAM_UNTIMED;
+    return true;
+}
+
+
 /* The progress stopped shrinking: dirtying outruns the bandwidth. */
 static bool
 vfmigDowntimeRuleNotConverging(const vfmigDowntimeFacts *f,
@@ -519,6 +540,7 @@ static const vfmigDowntimeRule vfmigDowntimeRules[] = {
     { VFMIG_DOWNTIME_RULE_CONVERGED, vfmigDowntimeRuleConverged },
     { VFMIG_DOWNTIME_RULE_DEADLINE, vfmigDowntimeRuleDeadline },
     { VFMIG_DOWNTIME_RULE_LATENCY, vfmigDowntimeRuleLatency },
+    { VFMIG_DOWNTIME_RULE_RAM_UNTIMED, vfmigDowntimeRuleRamUntimed },
     { VFMIG_DOWNTIME_RULE_NOT_CONVERGING, vfmigDowntimeRuleNotConverging },
     { VFMIG_DOWNTIME_RULE_CONTINUE, vfmigDowntimeRuleContinue },
 };
@@ -562,6 +584,7 @@ VFMIG_ENUM_IMPL(vfmigDowntimeReason, VFMIG_DOWNTIME_REASON_LAST,
                 [VFMIG_DOWNTIME_REASON_NOT_CONVERGING] = "not-converging",
                 [VFMIG_DOWNTIME_REASON_LATENCY] = "latency",
                 [VFMIG_DOWNTIME_REASON_DEADLINE] = "deadline",
+                [VFMIG_DOWNTIME_REASON_RAM_UNTIMED] = "ram-untimed",
                 [VFMIG_DOWNTIME_REASON_INITIAL_STUCK] = "initial-stuck",
 );
 
@@ -569,6 +592,7 @@ VFMIG_ENUM_IMPL(vfmigDowntimeRuleId, VFMIG_DOWNTIME_RULE_LAST,
                 [VFMIG_DOWNTIME_RULE_CONVERGED] = "converged",
                 [VFMIG_DOWNTIME_RULE_DEADLINE] = "deadline",
                 [VFMIG_DOWNTIME_RULE_LATENCY] = "latency",
+                [VFMIG_DOWNTIME_RULE_RAM_UNTIMED] = "ram-untimed",
                 [VFMIG_DOWNTIME_RULE_NOT_CONVERGING] = "not-converging",
                 [VFMIG_DOWNTIME_RULE_CONTINUE] = "continue",
 );
@@ -597,6 +621,13 @@ vfmigDowntimeDebug(const vfmigDowntimeState *state,
                     (unsigned long long) sample->ram_dirty_rate,
                     (unsigned long long) sample->bandwidth,
                     (unsigned long long) result->bandwidth);
+        if (sample->ram_pass_us == VFMIG_DOWNTIME_UNKNOWN)
+            VFMIG_DEBUG("sample %llu: all RAM dirty at every pass; no pass timed yet",
+                        (unsigned long long) state->nsamples);
+        else if (sample->ram_pass_us)
+            VFMIG_DEBUG("sample %llu: all RAM dirty at every pass; a pass takes %llu us",
+                        (unsigned long long) state->nsamples,
+                        (unsigned long long) sample->ram_pass_us);
     } else {
         VFMIG_DEBUG("sample %llu: no RAM; bandwidth %llu B/s (smoothed %llu B/s)",
                     (unsigned long long) state->nsamples,

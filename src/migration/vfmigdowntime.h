@@ -95,6 +95,13 @@ struct _vfmigDowntimeSample {
     uint64_t ram_remaining_bytes;
     uint64_t ram_dirty_rate;    /* bytes/s */
     uint64_t bandwidth;         /* measured transfer rate, bytes/s; may be 0 */
+    /* How the RAM's part of a switch is known: 0, from the remaining
+     * bytes at the bandwidth; otherwise all guest RAM is dirty at every
+     * bitmap sync (a device without DMA dirty tracking: QEMU's
+     * enable-migration=on), the switch repeats a whole pass, and this is
+     * the time of one, us (VFMIG_DOWNTIME_UNKNOWN before one was timed).
+     * ram_remaining_bytes is then what the switch sends: all of it. */
+    uint64_t ram_pass_us;
 };
 
 typedef enum {
@@ -113,6 +120,8 @@ typedef enum {
     VFMIG_DOWNTIME_REASON_NOT_CONVERGING, /* dirtying outruns bandwidth */
     VFMIG_DOWNTIME_REASON_LATENCY,        /* latencies alone exceed target */
     VFMIG_DOWNTIME_REASON_DEADLINE,       /* the deadline passed */
+    VFMIG_DOWNTIME_REASON_RAM_UNTIMED,    /* continue: all RAM is dirty at
+                                           * every pass, none timed yet */
     VFMIG_DOWNTIME_REASON_INITIAL_STUCK,  /* switch-anyway impossible: initial
                                            * data remains and does not drain */
 
@@ -128,6 +137,8 @@ typedef enum {
  *  latency         the latencies alone exceed the target (under
  *                  switch-anyway only once the residue stopped shrinking
  *                  or nothing is left): the failure policy;
+ *  ram-untimed     all guest RAM is dirty at every pass and no pass was
+ *                  timed yet (the RAM's part of any switch): continue;
  *  not-converging  the progress stopped shrinking: the failure policy;
  *  continue        nothing failed: keep iterating.
  * The failure policy: abort gives up; switch-anyway waits for the initial
@@ -137,6 +148,7 @@ typedef enum {
     VFMIG_DOWNTIME_RULE_CONVERGED = 0,
     VFMIG_DOWNTIME_RULE_DEADLINE,
     VFMIG_DOWNTIME_RULE_LATENCY,
+    VFMIG_DOWNTIME_RULE_RAM_UNTIMED,
     VFMIG_DOWNTIME_RULE_NOT_CONVERGING,
     VFMIG_DOWNTIME_RULE_CONTINUE,
 
@@ -155,7 +167,8 @@ struct _vfmigDowntimeResult {
     /* Prediction, us; VFMIG_DOWNTIME_UNKNOWN when the bandwidth is 0 and
      * something remains to be sent. */
     uint64_t predicted_us;      /* ram + device residue + latency */
-    uint64_t ram_us;            /* RAM residue / bandwidth */
+    uint64_t ram_us;            /* RAM residue / bandwidth, or the time of
+                                 * a whole pass (sample's ram_pass_us) */
     uint64_t device_residue_us; /* devices' residue / bandwidth */
     uint64_t latency_us;        /* stop_latency_us + resume_latency_us */
     uint64_t stop_latency_us;

@@ -396,6 +396,7 @@ vfmigQualifyEvaluateConvergence(vfmigQualifyResult *res)
     }
     case VFMIG_DOWNTIME_REASON_CONVERGING:
     case VFMIG_DOWNTIME_REASON_INITIAL_PENDING:
+    case VFMIG_DOWNTIME_REASON_RAM_UNTIMED:
     case VFMIG_DOWNTIME_REASON_CONVERGED:
     case VFMIG_DOWNTIME_REASON_LAST:
     default:

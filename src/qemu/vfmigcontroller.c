@@ -59,6 +59,12 @@ struct _vfmigController {
     uint64_t releasedMs;        /* the limit the last release set */
     bool holdWarned;            /* a device could not hold: said once */
 
+    /* ramAllDirty: QEMU's passes over guest RAM, timed */
+    uint64_t passIteration;     /* the iteration seen last; 0: none */
+    uint64_t passStartUs;       /* when it was seen to begin; 0: not seen
+                                 * (it began before the first step) */
+    uint64_t passUs;            /* one whole pass, the last timed; 0: none */
+
     bool initialSeen;           /* a device had initial data to send */
     bool initialDone;           /* every device's initial data went out */
     uint64_t initialDoneUs;     /* since then */
@@ -340,6 +346,55 @@ vfmigControllerTrackInitial(vfmigController *ctl,
 
 
 /*
+ * All RAM dirty (config.ramAllDirty): times QEMU's passes from its bitmap
+ * syncs.  A pass is timed from the step that saw one sync to the step
+ * that saw a later one, divided by the syncs between (several passes of
+ * an idle guest fit in one step); the pass that was under way at the
+ * first step is not timed, its start unseen.  Steps are 200 ms apart: a
+ * pass is known to about that.
+ */
+static void
+vfmigControllerTimePass(vfmigController *ctl,
+                        uint64_t nowUs,
+                        const vfmigControllerJob *job)
+{
+    uint64_t passes;
+
+    if (!ctl->config.ramAllDirty || job->ramIteration == 0)
+        return;
+    if (ctl->passIteration == 0 || job->ramIteration < ctl->passIteration) {
+        ctl->passIteration = job->ramIteration;
+        ctl->passStartUs = 0;
+        return;
+    }
+    if (job->ramIteration == ctl->passIteration)
+        return;
+    passes = job->ramIteration - ctl->passIteration;
+    if (ctl->passStartUs) {
+        ctl->passUs = (nowUs - ctl->passStartUs) / passes;
+        VFMIG_DEBUG("all RAM dirty: %" PRIu64 " pass(es) in %" PRIu64
+                    " us: a pass takes %" PRIu64 " us", passes,
+                    nowUs - ctl->passStartUs, ctl->passUs);
+    }
+    ctl->passIteration = job->ramIteration;
+    ctl->passStartUs = nowUs;
+}
+
+
+/* The RAM's part of a switch where all RAM is dirty (the sample's
+ * ram_pass_us): the last whole pass, or the one under way if it already
+ * took longer; unknown before one was timed. */
+static uint64_t
+vfmigControllerPassUs(const vfmigController *ctl,
+                      uint64_t nowUs)
+{
+    if (!ctl->passUs)
+        return VFMIG_DOWNTIME_UNKNOWN;
+    return MAX(ctl->passUs, nowUs - ctl->passStartUs);
+}
+
+
+/*
  * The limit that makes QEMU switch at its next iteration, now that the
  * policy decided: the policy's, unless QEMU counts more than the policy's
  * residue (a device whose MIG_DATA_SIZE is its whole state, mlx5), which
@@ -348,7 +403,9 @@ vfmigControllerTrackInitial(vfmigController *ctl,
  * half again as much for QEMU's own estimate of the bandwidth, so that it
  * switches now and sends the real residue.  Only the surplus is widened:
  * RAM stays bound by the policy's limit, so a guest that dirties RAM
- * cannot switch later with a residue larger than the policy allowed.
+ * cannot switch later with a residue larger than the policy allowed --
+ * except where all RAM is dirty at every pass, whose switch sends all of
+ * it whenever QEMU takes it: then all of QEMU's RAM is surplus.
  */
 static uint64_t
 vfmigControllerReleaseLimit(vfmigController *ctl,
@@ -357,10 +414,19 @@ vfmigControllerReleaseLimit(vfmigController *ctl,
     uint64_t limitMs = step->policy.qemu_downtime_limit_ms;
     uint64_t qemu = step->job.hasRam ? step->job.ramRemaining : 0;
     uint64_t bw = step->policy.bandwidth;
+    uint64_t counted = step->policy.pending_bytes;
     uint64_t surplus;
     uint64_t needMs;
     size_t i;
 
+    /* all RAM dirty: QEMU's exact pending (after its sync) has all of it,
+     * which the policy counted as a pass's time, not at QEMU's estimate of
+     * the bandwidth; a switch repeats the whole pass whenever QEMU takes
+     * it, so all of that is surplus */
+    if (ctl->config.ramAllDirty && step->job.hasRam) {
+        qemu = MAX(qemu, step->job.ramTotal);
+        counted = step->policy.device_residue_bytes;
+    }
     for (i = 0; i < ctl->ndevices; i++) {
         if (ctl->devices[i].qemuBytes == VFMIG_DOWNTIME_UNKNOWN)
             return limitMs;
@@ -368,16 +434,19 @@ vfmigControllerReleaseLimit(vfmigController *ctl,
     }
     if (step->job.bandwidth > 0 && (bw == 0 || step->job.bandwidth < bw))
         bw = step->job.bandwidth;
-    if (bw == 0 || qemu <= step->policy.pending_bytes)
+    if (bw == 0 || qemu <= counted)
         return limitMs;
-    surplus = qemu - step->policy.pending_bytes;
+    surplus = qemu - counted;
     needMs = limitMs + surplus / bw * VFMIG_CONTROLLER_SURPLUS_MS_PER_S +
         (surplus % bw) * VFMIG_CONTROLLER_SURPLUS_MS_PER_S / bw + 1;
+    needMs = MIN(needMs, VFMIG_DOWNTIME_QEMU_LIMIT_MAX_MS);
     step->qemuPendingBytes = qemu;
     VFMIG_DEBUG("QEMU counts %" PRIu64 " B pending where the policy sees %"
-                PRIu64 " B (a device's MIG_DATA_SIZE is more than its "
-                "residue): limit %" PRIu64 " ms so that it switches now",
-                qemu, step->policy.pending_bytes, needMs);
+                PRIu64 " B (%s): limit %" PRIu64 " ms so that it switches now",
+                qemu, counted,
+                ctl->config.ramAllDirty ? "all RAM dirty, and the devices' MIG_DATA_SIZE" :
+                "a device's MIG_DATA_SIZE is more than its residue",
+                needMs);
     return needMs;
 }
 
@@ -434,6 +503,13 @@ vfmigControllerEvaluate(vfmigController *ctl,
         .bandwidth = step->job.bandwidth,
     };
     size_t i;
+
+    /* all RAM dirty: the switch sends all of it, in a pass's time */
+    if (ctl->config.ramAllDirty && sample.has_ram) {
+        sample.ram_remaining_bytes = MAX(step->job.ramRemaining,
+                                         step->job.ramTotal);
+        sample.ram_pass_us = vfmigControllerPassUs(ctl, nowUs);
+    }
 
     if (ctl->ndevices > 0 &&
         ctl->ops->getDevices(ctl->opaque, ctl->devices, ctl->ndevices) < 0)
@@ -579,6 +655,7 @@ vfmigControllerStep(vfmigController *ctl,
         }
     }
 
+    vfmigControllerTimePass(ctl, nowUs, &job);
     if (!job.migrating) {
         /* libvirt prepares the destination: hold QEMU from the start */
         step->phase = VFMIG_CONTROLLER_WAITING;
@@ -830,6 +907,13 @@ vfmigControllerStepFormat(const vfmigController *ctl,
         g_string_append(str, " left, ");
         vfmigControllerFormatBytes(str, step->job.bandwidth);
         g_string_append(str, "/s");
+        if (ctl->config.ramAllDirty && step->evaluated) {
+            if (step->policy.ram_us == VFMIG_DOWNTIME_UNKNOWN)
+                g_string_append(str, ", all dirty, no pass timed yet");
+            else
+                g_string_append_printf(str, ", all dirty, a pass %" PRIu64 " ms",
+                                       step->policy.ram_us / 1000);
+        }
     } else {
         g_string_append(str, "unknown");
     }

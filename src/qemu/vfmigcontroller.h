@@ -72,6 +72,9 @@ struct _vfmigControllerJob {
     uint64_t ramRemaining;          /* bytes */
     uint64_t ramDirtyRate;          /* bytes/s */
     uint64_t bandwidth;             /* bytes/s, measured; 0: unknown */
+    uint64_t ramIteration;          /* QEMU's dirty bitmap syncs so far
+                                     * (libvirt's memory_iteration); 0:
+                                     * not reported */
     uint64_t elapsedMs;             /* since the job started */
     bool migrating;                 /* QEMU is sending (memory iterations
                                      * or bytes seen), not still preparing */
@@ -129,6 +132,12 @@ struct _vfmigControllerConfig {
      * asks QEMU for 1 ms), so the limit before it is lost; 0: keep the
      * held value. */
     uint64_t adoptFallbackMs;
+    /* A device has no DMA dirty tracking: QEMU (enable-migration=on)
+     * counts all guest RAM dirty at every bitmap sync, so every pass and
+     * the switch itself send all of it.  The RAM's part of a switch is
+     * then the time of one whole pass, which the controller times from
+     * the job's iterations, not what QEMU still counts at the moment. */
+    bool ramAllDirty;
 };
 
 /* Where the controller is. */

@@ -218,7 +218,7 @@ vfmigMigrateSwitchoverBandwidth(virDomainPtr dom,
                                 vfmigMigrateReport *r)
 {
     virDomainInfo info;
-    size_t i;
+    const char *address;
 
     if (virDomainGetInfo(dom, &info) < 0) {
         vfmigReportError(VFMIG_ERR_LIBVIRT,
@@ -234,30 +234,11 @@ vfmigMigrateSwitchoverBandwidth(virDomainPtr dom,
         return 0;
     }
 
-    for (i = 0; i < vfmigSteerDeviceCount(steer); i++) {
-        const char *address = vfmigSteerDeviceAddress(steer, i);
-        g_autoptr(vfmigNodeDevPCI) dev = NULL;
-
-        if (vfmigNodeDevProbeOne(&vfmigSteerPaths(steer)->probe, address,
-                                 VFMIG_NODEDEV_PROBE_NO_CACHE_WRITE, &dev) < 0) {
-            g_ptr_array_add(r->warnings,
-                            g_strdup_printf(_("%1$s: cannot tell whether it has device dirty tracking: %2$s"),
-                                            address, vfmigGetLastErrorMessage()));
-            continue;
-        }
-        if (!dev->cap) {
-            g_ptr_array_add(r->warnings,
-                            g_strdup_printf(_("%1$s: cannot tell whether it has device dirty tracking: %2$s"),
-                                            address,
-                                            dev->note ? dev->note : _("no vfio-migration capability")));
-            continue;
-        }
-        if (dev->cap->dirty == VFMIG_NODEDEV_DIRTY_NONE) {
-            r->switchoverBw = VFMIG_MIGRATE_SWITCHOVER_BW_AUTO;
-            r->switchoverMiBps = vfmigMigrateDefaultSwitchoverMiBps(r->ramBytes);
-            r->switchoverDevice = g_strdup(address);
-            return 0;
-        }
+    /* the steer probed the devices (and warned of one it could not) */
+    if ((address = vfmigSteerAllDirtyDevice(steer))) {
+        r->switchoverBw = VFMIG_MIGRATE_SWITCHOVER_BW_AUTO;
+        r->switchoverMiBps = vfmigMigrateDefaultSwitchoverMiBps(r->ramBytes);
+        r->switchoverDevice = g_strdup(address);
     }
     return 0;
 }

@@ -45,6 +45,9 @@ struct _vfmigSteer {
     vfmigController *ctl;
     vfmigSteerLoop *loop;
     int lockFd;
+    /* the first device without DMA dirty tracking (QEMU then counts all
+     * guest RAM dirty at every pass); NULL: none */
+    const char *allDirtyDevice;
 };
 
 
@@ -95,6 +98,7 @@ vfmigSteerGetJob(void *opaque,
     unsigned long long bps = 0;
     unsigned long long elapsed = 0;
     unsigned long long processed = 0;
+    unsigned long long iteration = 0;
     int ret = -1;
 
     memset(job, 0, sizeof(*job));
@@ -125,6 +129,7 @@ vfmigSteerGetJob(void *opaque,
     virTypedParamsGetULLong(params, nparams, VIR_DOMAIN_JOB_MEMORY_BPS, &bps);
     virTypedParamsGetULLong(params, nparams, VIR_DOMAIN_JOB_TIME_ELAPSED, &elapsed);
     virTypedParamsGetULLong(params, nparams, VIR_DOMAIN_JOB_DATA_PROCESSED, &processed);
+    virTypedParamsGetULLong(params, nparams, VIR_DOMAIN_JOB_MEMORY_ITERATION, &iteration);
 
     job->hasRam = total > 0;
     job->ramTotal = total;
@@ -132,6 +137,7 @@ vfmigSteerGetJob(void *opaque,
     /* libvirt gives pages per second */
     job->ramDirtyRate = pages * pageSize;
     job->bandwidth = bps;
+    job->ramIteration = iteration;
     job->elapsedMs = elapsed;
     job->migrating = total > 0 && processed > 0;
     job->paused = vfmigSteerPaused(steer);
@@ -410,6 +416,42 @@ vfmigSteerLoopGone(void *opaque)
 }
 
 
+/*
+ * Whether QEMU will count all guest RAM dirty at every pass: a device
+ * without DMA dirty tracking as QEMU sees it (the node-device probe's
+ * <dirty-tracking type='none'>).  A device that cannot be probed is
+ * taken to have it, with a warning: the RAM is then predicted from what
+ * QEMU reports, as for any other guest.
+ */
+static void
+vfmigSteerProbeDirty(vfmigSteer *s,
+                     vfmigSteerDevice *sd)
+{
+    g_autoptr(vfmigNodeDevPCI) dev = NULL;
+
+    if (vfmigNodeDevProbeOne(&s->paths.probe, sd->address,
+                             VFMIG_NODEDEV_PROBE_NO_CACHE_WRITE, &dev) < 0) {
+        g_ptr_array_add(s->warnings,
+                        g_strdup_printf(_("%1$s: cannot tell whether it has device dirty tracking: %2$s"),
+                                        sd->address, vfmigGetLastErrorMessage()));
+        return;
+    }
+    if (!dev->cap) {
+        g_ptr_array_add(s->warnings,
+                        g_strdup_printf(_("%1$s: cannot tell whether it has device dirty tracking: %2$s"),
+                                        sd->address,
+                                        dev->note ? dev->note : _("no vfio-migration capability")));
+        return;
+    }
+    if (dev->cap->dirty == VFMIG_NODEDEV_DIRTY_NONE && !s->allDirtyDevice) {
+        s->allDirtyDevice = sd->address;
+        VFMIG_DEBUG("domain %s: device %s has no DMA dirty tracking: QEMU "
+                    "counts all guest RAM dirty at every pass", s->name,
+                    sd->address);
+    }
+}
+
+
 int
 vfmigSteerNew(virDomainPtr dom,
               const vfmigSteerOptions *opts,
@@ -464,6 +506,7 @@ vfmigSteerNew(virDomainPtr dom,
             g_ptr_array_add(s->warnings,
                             g_strdup_printf("%s: %s", sd->address,
                                             (char *) warnings->pdata[j]));
+        vfmigSteerProbeDirty(s, sd);
         g_ptr_array_add(names, hd->alias ? g_strdup(hd->alias) :
                         g_strdup(sd->address));
         VFMIG_DEBUG("domain %s: device %s (%s): stop hint %" PRIu64 " us (%s), "
@@ -489,6 +532,7 @@ vfmigSteerNew(virDomainPtr dom,
     s->onFailure = vfmigDowntimeSettingsOnFailure(&config.downtime);
 
     config.adoptFallbackMs = VFMIG_STEER_QEMU_DEFAULT_LIMIT_MS;
+    config.ramAllDirty = s->allDirtyDevice != NULL;
     if (!(s->ctl = vfmigControllerNew(&vfmigSteerOps, s, &config,
                                       (const char *const *) names->pdata,
                                       s->ndevices)))
@@ -605,6 +649,13 @@ vfmigSteerDeviceAddress(const vfmigSteer *steer,
                         size_t i)
 {
     return i < steer->ndevices ? steer->devices[i].address : NULL;
+}
+
+
+const char *
+vfmigSteerAllDirtyDevice(const vfmigSteer *steer)
+{
+    return steer->allDirtyDevice;
 }
 
 

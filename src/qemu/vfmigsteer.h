@@ -105,6 +105,10 @@ GPtrArray *vfmigSteerWarnings(const vfmigSteer *steer);
  * as this host's PCI addresses. */
 size_t vfmigSteerDeviceCount(const vfmigSteer *steer);
 const char *vfmigSteerDeviceAddress(const vfmigSteer *steer, size_t i);
+/* The first of them without DMA dirty tracking, whose migration makes
+ * QEMU count all guest RAM dirty at every pass; NULL: none (or none that
+ * could be probed: a warning says so). */
+const char *vfmigSteerAllDirtyDevice(const vfmigSteer *steer);
 /* The paths the steer reads the devices through. */
 const vfmigDevCtlPaths *vfmigSteerPaths(const vfmigSteer *steer);
 

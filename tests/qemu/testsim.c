@@ -42,6 +42,7 @@ testSimGetJob(void *opaque,
     job->ramRemaining = sim->ramRemaining;
     job->ramDirtyRate = sim->ramDirtyRate;
     job->bandwidth = sim->bandwidth;
+    job->ramIteration = sim->iteration;
     job->paused = sim->paused;
     return 1;
 }
@@ -159,9 +160,21 @@ testSimInit(testSim *sim)
 
 
 uint64_t
+testSimWire(const testSim *sim,
+            uint64_t ram)
+{
+    if (!sim->allDirty || sim->normalPercent == 0)
+        return ram;
+    return ram / 100 * sim->normalPercent;
+}
+
+
+uint64_t
 testSimPending(const testSim *sim)
 {
-    return sim->ramRemaining + sim->initial + sim->dirty;
+    /* all dirty: QEMU's exact pending follows a sync */
+    return (sim->allDirty ? sim->ramTotal : sim->ramRemaining) +
+        sim->initial + sim->dirty;
 }
 
 
@@ -180,6 +193,8 @@ testSimAdvance(testSim *sim)
     sim->nowUs += TICK;
     if (sim->switched || sim->aborted || sim->ticks <= sim->prepTicks)
         return;
+    if (sim->iteration == 0)
+        sim->iteration = 1;
 
     if (sim->novaEvery && sim->ticks % sim->novaEvery == 0)
         sim->limitMs = sim->novaMs;
@@ -190,9 +205,21 @@ testSimAdvance(testSim *sim)
     n = MIN(budget, sim->dirty);
     sim->dirty -= n;
     budget -= n;
-    sim->ramRemaining -= MIN(budget, sim->ramRemaining);
-    sim->ramRemaining = MAX(sim->ramRemaining, MIN(floor, sim->ramTotal));
-    sim->ramRemaining = MIN(sim->ramRemaining + dirtied / 4, sim->ramTotal);
+    if (sim->allDirty) {
+        /* the budget is wire bytes: zero pages cost nothing */
+        uint64_t ram = sim->normalPercent ?
+            budget / sim->normalPercent * 100 : budget;
+
+        sim->ramRemaining -= MIN(ram, sim->ramRemaining);
+        if (sim->ramRemaining == 0) {
+            sim->ramRemaining = sim->ramTotal;
+            sim->iteration++;
+        }
+    } else {
+        sim->ramRemaining -= MIN(budget, sim->ramRemaining);
+        sim->ramRemaining = MAX(sim->ramRemaining, MIN(floor, sim->ramTotal));
+        sim->ramRemaining = MIN(sim->ramRemaining + dirtied / 4, sim->ramTotal);
+    }
     if (sim->initial == 0)
         sim->dirty += devDirtied / 4;
 
@@ -204,8 +231,11 @@ testSimAdvance(testSim *sim)
           (testSimHeld(sim) ? VFMIG_SIM_HOLD_BYTES : 0)) * 1000 <=
          sim->bandwidth * sim->limitMs) &&
         (!sim->switchoverAck || sim->initial == 0)) {
+        uint64_t ram = sim->allDirty ? sim->ramTotal : sim->ramRemaining;
+
         sim->switched = true;
-        sim->downtimeUs = testSimPending(sim) * 1000000 / sim->bandwidth +
+        sim->downtimeUs = (testSimWire(sim, ram) + sim->initial + sim->dirty) *
+            1000000 / sim->bandwidth +
             sim->stopLatUs + sim->resumeLatUs + sim->overheadUs;
     }
 }
@@ -258,6 +288,8 @@ testController(testSim *sim,
                                overheadUs);
     vfmigDowntimeSettingsSetUs(&config.downtime, VFMIG_DOWNTIME_PARAM_LOAD, loadUs);
     config.downtime.onFailure = onFailure;
+    /* the steer's probe: a device without DMA dirty tracking */
+    config.ramAllDirty = sim->allDirty;
     ctl = vfmigControllerNew(&testSimOps, sim, &config, names, 1);
 
     g_assert_nonnull(ctl);

@@ -14,6 +14,12 @@
  * drivers' vfio_migration/hold_ms lease) adds VFMIG_SIM_HOLD_BYTES to
  * the pending bytes, as MIG_DATA_SIZE does for QEMU.
  *
+ * With allDirty (a device without DMA dirty tracking), every pass sends
+ * all guest RAM and its end (a bitmap sync, counted in iteration) finds
+ * all of it dirty again; QEMU's rule, which syncs before it decides, then
+ * always sees all RAM pending, and the switch sends all of it: its zero
+ * pages (1 - normalShare of it) cost nothing on the wire.
+ *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
@@ -67,6 +73,10 @@ struct _testSim {
                                      * 0: MIG_DATA_SIZE is the residue */
     bool paused;                    /* the guest paused during the job:
                                      * the devices in STOP_COPY */
+    bool allDirty;                  /* every sync finds all RAM dirty */
+    unsigned int normalPercent;     /* allDirty: the RAM that is not zero
+                                     * pages; 0 means 100 */
+    uint64_t iteration;             /* bitmap syncs (memory_iteration) */
 
     /* Nova: overwrites the limit every novaEvery ticks */
     unsigned int novaEvery;
@@ -81,6 +91,8 @@ extern const vfmigControllerOps testSimOps;
 void testSimInit(testSim *sim);
 /* Whether the device holds now (only a device in pre-copy holds). */
 bool testSimHeld(const testSim *sim);
+/* What a pass or the switch sends of @ram bytes of RAM on the wire. */
+uint64_t testSimWire(const testSim *sim, uint64_t ram);
 /* What QEMU counts as pending. */
 uint64_t testSimPending(const testSim *sim);
 /* One tick of the model: send, dirty, maybe switch. */

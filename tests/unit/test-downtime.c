@@ -543,6 +543,64 @@ testNoVM(void)
 }
 
 
+/* All RAM dirty at every pass (ram_pass_us): the RAM's part is the pass's
+ * time, whatever the remaining bytes and the bandwidth say; before a pass
+ * was timed, nothing is predicted and the flat progress (all RAM, a
+ * device that converged) is no reason to give up: the rule ram-untimed
+ * waits, after the latency rule. */
+static void
+testAllDirty(void)
+{
+    vfmigDowntimePolicy p = testPolicy(VFMIG_DOWNTIME_ON_FAILURE_ABORT);
+    vfmigDowntimeState st;
+    vfmigDowntimeResult res;
+    vfmigDowntimeDeviceSample d = testDev(0, 1 * MB, UNK, 10 * MS, 10 * MS);
+    vfmigDowntimeSample s = {
+        .devices = &d,
+        .ndevices = 1,
+        .has_ram = true,
+        .ram_remaining_bytes = 64 * MB,     /* the switch sends all */
+        .bandwidth = GBPS,
+        .ram_pass_us = UNK,
+    };
+    unsigned int k;
+
+    vfmigDowntimeStateInit(&st);
+    for (k = 0; k < 20; k++) {
+        s.timestamp_us = k * STEP;
+        g_assert_cmpint(vfmigDowntimeEvaluate(&st, &p, &s, &res), ==, 0);
+        g_assert_cmpint(res.rule, ==, VFMIG_DOWNTIME_RULE_RAM_UNTIMED);
+        g_assert_cmpint(res.decision, ==, VFMIG_DOWNTIME_CONTINUE);
+        g_assert_cmpint(res.reason, ==, VFMIG_DOWNTIME_REASON_RAM_UNTIMED);
+        g_assert_cmpuint(res.predicted_us, ==, UNK);
+    }
+    /* a pass of 200 ms (64 MB of mostly zero pages at 1 GB/s would say
+     * 64 ms): 200 + 1 + 20 ms meets the 300 ms target */
+    s.ram_pass_us = 200 * MS;
+    s.timestamp_us = k * STEP;
+    g_assert_cmpint(vfmigDowntimeEvaluate(&st, &p, &s, &res), ==, 0);
+    g_assert_cmpuint(res.ram_us, ==, 200 * MS);
+    g_assert_cmpuint(res.predicted_us, ==, 221 * MS);
+    g_assert_cmpint(res.decision, ==, VFMIG_DOWNTIME_SWITCH_OVER);
+    /* a pass of 400 ms: over the target, flat: given up */
+    s.ram_pass_us = 400 * MS;
+    s.timestamp_us = ++k * STEP;
+    g_assert_cmpint(vfmigDowntimeEvaluate(&st, &p, &s, &res), ==, 0);
+    g_assert_cmpuint(res.predicted_us, ==, 421 * MS);
+    g_assert_cmpint(res.rule, ==, VFMIG_DOWNTIME_RULE_NOT_CONVERGING);
+    g_assert_cmpint(res.decision, ==, VFMIG_DOWNTIME_GIVE_UP);
+
+    /* latencies alone over the target: given up before any pass */
+    vfmigDowntimeStateInit(&st);
+    d = testDev(0, 1 * MB, UNK, 200 * MS, 200 * MS);
+    s.ram_pass_us = UNK;
+    s.timestamp_us = 0;
+    g_assert_cmpint(vfmigDowntimeEvaluate(&st, &p, &s, &res), ==, 0);
+    g_assert_cmpint(res.rule, ==, VFMIG_DOWNTIME_RULE_LATENCY);
+    g_assert_cmpint(res.decision, ==, VFMIG_DOWNTIME_GIVE_UP);
+}
+
+
 /* Three devices: residues add up; the one with initial data left holds the
  * switch; latencies add up, or take the largest for concurrent
  * transitions. */
@@ -775,6 +833,7 @@ main(int argc, char **argv)
     g_test_add_func("/downtime/noisy", testNoisy);
     g_test_add_func("/downtime/zero-bandwidth", testZeroBandwidth);
     g_test_add_func("/downtime/no-vm", testNoVM);
+    g_test_add_func("/downtime/all-dirty", testAllDirty);
     g_test_add_func("/downtime/several-devices", testSeveralDevices);
     g_test_add_func("/downtime/invalid", testInvalid);
     g_test_add_func("/downtime/strings", testStrings);
