@@ -33,6 +33,15 @@
 #       (the rig's idle case, as before)
 #   S1  128 MiB, 512 KiB/s, 50 ms, whole state (as mlx5's firmware
 #       answers it: vfmig_testdev/data_size "whole"); 1500 ms, best effort
+#   S2a FOUR modelled ConnectX VFs (vfmig_mlx5model: mlx5_vfio_pci's logic
+#       over a MODEL of the firmware, whose MIG_DATA_SIZE is the whole
+#       state, and which has no DMA dirty tracking: QEMU counts all guest
+#       RAM dirty at every pass), 8 MiB each, 1 MiB/s each, 20 ms per
+#       firmware command; 2000 ms, best effort; a 200 Mbit/s link; no
+#       switchover bandwidth (Nova passes none); the VFs' state over the
+#       main channel
+#   S2b the same over multifd (--parallel --parallel-connections 4, QEMU
+#       10's per-device multifd transfer; runs in S2a's run)
 #   S3a 8 MiB, 2 MiB/s, 50 ms, residue;            1000 ms, best effort;
 #       a guest that boots and rewrites 64 MiB at 2 MiB/s, a 200 Mbit/s
 #       link (rate below the link)
@@ -47,8 +56,8 @@
 #       does) 4 s after the VF entered PRE_COPY: the migration must
 #       complete, steered released at once for the pause (runs in S3b's
 #       run)
-# All scenarios of one run share a state size, a guest and a link (S1,
-# S3a and S5 each run alone; S3b with S7).
+# All scenarios of one run share a state size, the VFs, a guest and a
+# link (S1, S3a and S5 each run alone; S3b with S7; S2a with S2b).
 #
 # The guest: "idle" is the rig's SeaBIOS domain (64 MiB, no disk: its RAM
 # never changes); "dirty" boots this machine's kernel directly into
@@ -87,12 +96,19 @@ NS=http://vfmig.org/xmlns/libvirt/domain/1.0
 
 # scenario NAME: sets S_SIZE S_DIRTY S_DELAY S_DATA S_TARGET S_FAIL, and
 # the guest and link S_GUEST S_WS (MiB) S_GRATE (KiB/s) S_LINK (Mbit/s, 0:
-# unshaped)
+# unshaped); the VFs S_VF (testdev or mlx5: the firmware model, whose
+# S_DELAY is its delay per command) S_NVF (per host), S_PAR (1: multifd);
+# S_SWBW none: no --available-switchover-bandwidth (as Nova migrates),
+# rig: the rig's rule below
 scenario() {
-    S_GUEST=idle S_WS=0 S_GRATE=0 S_LINK=0 S_PAUSE=0
+    S_GUEST=idle S_WS=0 S_GRATE=0 S_LINK=0 S_PAUSE=0 S_VF=testdev S_NVF=1 S_PAR=0 S_SWBW=rig
     case $1 in
     S0) S_SIZE=8388608 S_DIRTY=2097152 S_DELAY=50000 S_DATA=residue S_TARGET=1200 S_FAIL=best-effort ;;
     S1) S_SIZE=134217728 S_DIRTY=524288 S_DELAY=50000 S_DATA=whole S_TARGET=1500 S_FAIL=best-effort ;;
+    S2a|S2b)
+        S_SIZE=8388608 S_DIRTY=1048576 S_DELAY=20000 S_DATA=whole S_TARGET=2000 S_FAIL=best-effort
+        S_VF=mlx5 S_NVF=4 S_LINK=200 S_SWBW=none
+        if [ "$1" = S2b ]; then S_PAR=1; fi ;;
     S3a|S5)
         S_SIZE=8388608 S_DIRTY=2097152 S_DELAY=50000 S_DATA=residue S_TARGET=1000 S_FAIL=best-effort
         S_GUEST=dirty S_WS=64 S_GRATE=2048 S_LINK=200 ;;
@@ -108,11 +124,11 @@ scenario() {
 
 first=${SCENARIOS%% *}
 scenario "$first" || { echo "Bail out! unknown scenario '$first'"; exit 1; }
-SHARED="$S_SIZE $S_GUEST $S_WS $S_GRATE $S_LINK"
+SHARED="$S_SIZE $S_GUEST $S_WS $S_GRATE $S_LINK $S_VF $S_NVF"
 for sc in $SCENARIOS; do
     scenario "$sc" || { echo "Bail out! unknown scenario '$sc'"; exit 1; }
-    [ "$S_SIZE $S_GUEST $S_WS $S_GRATE $S_LINK" = "$SHARED" ] ||
-        { echo "Bail out! scenario $sc has another state size, guest or link than $first: run it alone"; exit 1; }
+    [ "$S_SIZE $S_GUEST $S_WS $S_GRATE $S_LINK $S_VF $S_NVF" = "$SHARED" ] ||
+        { echo "Bail out! scenario $sc has another state size, VFs, guest or link than $first: run it alone"; exit 1; }
     case $sc in
     S5) [ "$(kernel_series)" != 6.1 ] || { echo "Bail out! S5 is the all-dirty case: run it on 6.12"; exit 1; } ;;
     S*) [ "$(kernel_series)" = 6.1 ] || { echo "Bail out! $sc runs on 6.1"; exit 1; } ;;
@@ -124,26 +140,39 @@ LVH_GUEST=$S_GUEST
 LVH_GUEST_WS_MIB=$S_WS
 LVH_GUEST_RATE_KIB=$S_GRATE
 LINK=$S_LINK
+VF_KIND=$S_VF
+NVF=$S_NVF
 
 nscen=$(wc -w <<< "$SCENARIOS")
 tap_plan $((4 + 2 * nscen))
 
 find_testdevs
-B1=${TESTDEVS[0]:-none}
-B2=${TESTDEVS[1]:-none}
-MIG_OPTS=()
-# the idle guest on 6.12: QEMU counts its 64 MiB dirty at every pass and
-# would never reach a limit on its own estimate of the bandwidth (the rig's
-# loopback is faster than it measures); a guest that works is migrated as
-# a user would, with nothing added
-$LVH_NEED_EM && [ "$LVH_GUEST" = idle ] && MIG_OPTS=(--available-switchover-bandwidth "$SWITCH_BW")
+# the VFs of src and dst: NVF each, comma-separated
+B1=$(IFS=,; echo "${TESTDEVS[*]:0:NVF}")
+B2=$(IFS=,; echo "${TESTDEVS[*]:NVF:NVF}")
+[ -n "$B1" ] || B1=none
+[ -n "$B2" ] || B2=none
+ALL_VFS=(${B1//,/ } ${B2//,/ })
 trap 'lvh_stop_all' EXIT
 
-if lvh_testdevs "$STATE_SIZE" "$S_DELAY" "$B1" "$B2"; then
+if [ "${#TESTDEVS[@]}" -lt $((2 * NVF)) ]; then
+    LVH_SETUP_MSG=" ${#TESTDEVS[@]} pci-testdevs, want $((2 * NVF))"
+    result fail "set-up failed:$LVH_SETUP_MSG"
+elif [ "$VF_KIND" = mlx5 ] && lvh_mlx5vfs "$STATE_SIZE" "${ALL_VFS[@]}"; then
+    result pass "set-up: $NVF modelled ConnectX VFs a host:$LVH_SETUP_MSG"
+elif [ "$VF_KIND" = testdev ] && lvh_testdevs "$STATE_SIZE" "$S_DELAY" "${ALL_VFS[@]}"; then
     result pass "set-up:$LVH_SETUP_MSG"
 else
     result fail "set-up failed:$LVH_SETUP_MSG"
 fi
+MIG_OPTS=()
+# the idle guest where the VFs have no dirty tracking (6.12, the firmware
+# model): QEMU counts its 64 MiB dirty at every pass and would never reach
+# a limit on its own estimate of the bandwidth (the rig's loopback is
+# faster than it measures), so it gets the switchover bandwidth our docs
+# tell users to give; a guest that works is migrated as a user would,
+# with nothing added
+$LVH_NEED_EM && [ "$LVH_GUEST" = idle ] && MIG_OPTS=(--available-switchover-bandwidth "$SWITCH_BW")
 
 ok=true
 { lvh_start src 1 && lvh_wait src && lvh_start dst 2 && lvh_wait dst && lvh_link src dst; } \
@@ -191,25 +220,48 @@ set_policy() {
     lvh_virsh "$HERE" metadata "$LVH_DOM" "$NS" --key vfmig --set "$meta" --live --config > /dev/null
 }
 
-# devices SCENARIO: the VFs as the scenario has them
+# devices SCENARIO: the VFs as the scenario has them (the firmware
+# model answers MIG_DATA_SIZE with the whole state by itself)
 devices() {
     local b
     scenario "$1"
-    for b in "$B1" "$B2"; do
+    for b in "${ALL_VFS[@]}"; do
+        if [ "$VF_KIND" = mlx5 ]; then
+            lvh_knob_set "$b" cmd_delay_us "$S_DELAY"
+            continue
+        fi
         tdset "$b" vfmig_testdev/stop_delay_us "$S_DELAY"
         tdset "$b" vfmig_testdev/resume_delay_us "$S_DELAY"
         tdset "$b" vfmig_testdev/data_size "$S_DATA"
     done
 }
 
+# dirty_rate HOST RATE: each of HOST's VFs dirties RATE bytes/s
+dirty_rate() {
+    local b
+    for b in ${DEV[$1]//,/ }; do lvh_knob_set "$b" dirty_rate "$2"; done
+}
+
+# held_stops HOST: the switches QEMU took while held, HOST's VFs summed
+held_stops() {
+    local b n=0
+    for b in ${DEV[$1]//,/ }; do n=$(( n + $(tdget "$b" vfio_migration/held_stops) )); done
+    echo "$n"
+}
+
 # one SCENARIO MODE: one migration HERE -> THERE; appends a row to
 # $TMP/rows: scenario mode target rc downtime predicted end held_stops wall
 one() {
     local sc=$1 mode=$2 name log0=0 dt pred="" end=- line stops0 stops capped=no wd sp
+    local -a opts=()
     scenario "$sc"
+    [ "$S_SWBW" = none ] || opts=(${MIG_OPTS[@]+"${MIG_OPTS[@]}"})
     name="$sc-$mode-$((++MIGS))"
-    tdset "${DEV[$HERE]}" vfmig_testdev/dirty_rate "$S_DIRTY"
-    stops0=$(tdget "${DEV[$HERE]}" vfio_migration/held_stops)
+    dirty_rate "$HERE" "$S_DIRTY"
+    stops0=$(held_stops "$HERE")
+    # multifd: QEMU 10 sends each VF's state over the channels
+    # (x-migration-multifd-transfer defaults to auto)
+    [ "$S_PAR" -eq 1 ] && opts+=(--parallel --parallel-connections 4)
     if [ "$mode" = stock ]; then
         lvh_virsh "$HERE" migrate-setmaxdowntime "$LVH_DOM" "$S_TARGET" > /dev/null
     else
@@ -217,14 +269,14 @@ one() {
         log0=$(wc -l < "$TMP/vfmigd-$HERE.log")
     fi
     lvh_mig_start "$name" "$HERE" "$THERE" "${DEV[$HERE]}" "${DEV[$THERE]}" "${DEV[$THERE]}" \
-        ${MIG_OPTS[@]+"${MIG_OPTS[@]}"}
+        ${opts[@]+"${opts[@]}"}
     # the user's (or Nova's force_complete) pause, S_PAUSE s after the VF
     # entered PRE_COPY (libvirt's own set-up takes 5-8 s here: a pause
     # timed from the command would stop the guest before QEMU starts)
     sp=
     if [ "$S_PAUSE" -gt 0 ]; then
         (
-            f=/sys/bus/pci/devices/${DEV[$HERE]}/vfio_migration/state
+            f=/sys/bus/pci/devices/${DEV[$HERE]%%,*}/vfio_migration/state
             for _ in $(seq 600); do
                 [[ $(cat "$f" 2> /dev/null) == PRE_COPY* ]] && break
                 sleep 0.1
@@ -241,7 +293,7 @@ one() {
     kill "$wd" 2> /dev/null
     wait "$wd" 2> /dev/null
     [ -e "$TMP/capped" ] && capped=yes
-    stops=$(( $(tdget "${DEV[$HERE]}" vfio_migration/held_stops) - stops0 ))
+    stops=$(( $(held_stops "$HERE") - stops0 ))
     dt=
     [ "$MIG_RC" -eq 0 ] &&
         dt=$(lvh_virsh "$THERE" domjobinfo --completed "$LVH_DOM" 2> /dev/null |
@@ -269,7 +321,7 @@ one() {
         fi
         [ "$capped" = yes ] && end=never
     fi
-    tdset "${DEV[$HERE]}" vfmig_testdev/dirty_rate 0
+    dirty_rate "$HERE" 0
     [ -n "$sp" ] && wait "$sp"
     if [ "$S_PAUSE" -gt 0 ]; then
         # the pause moves with the domain: resumed where it runs now
@@ -347,6 +399,7 @@ done
 # the table
 {
     echo "# bench-steer on $(uname -r): scenarios $SCENARIOS, $RUNS pairs each, cap $CAP s"
+    echo "# VFs: $NVF a host, $([ "$VF_KIND" = mlx5 ] && echo "modelled ConnectX (vfmig_mlx5model)" || echo "vfmig_testdev"), $STATE_SIZE bytes of state each"
     echo "# guest $LVH_GUEST$([ "$LVH_GUEST" = dirty ] && echo " (working set $LVH_GUEST_WS_MIB MiB at $LVH_GUEST_RATE_KIB KiB/s)"); link $([ "$LINK" -gt 0 ] && echo "$LINK Mbit/s (tbf)" || echo "veth, unshaped")"
     [ "$LVH_GUEST" = idle ] || echo "# the guest's last report: $(lvh_console "$HERE" | grep '^vfmig-dirty: t=' | tail -1)"
     echo "# host load at the end: $(cut -d' ' -f1-3 /proc/loadavg) (in the guest)"

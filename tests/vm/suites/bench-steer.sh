@@ -6,6 +6,6 @@
 # suite; not one of the test suites, meson runs it as the benchmark
 # vm-bench-steer-6.1.
 # vm-needs: testdev-ko
-# vm-testdevs: 2
+# vm-testdevs: 8
 
 . "$VM_SRCDIR/../bench/bench-steer.sh"
