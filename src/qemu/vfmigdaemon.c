@@ -287,6 +287,7 @@ vfmigDaemonGuardUpdate(vfmigDaemon *d,
     vfmigController *ctl = vfmigSteerController(s->steer);
     uint64_t fallback = vfmigControllerFallbackMs(ctl);
     const char *uuid = vfmigSteerDomainUUID(s->steer);
+    size_t i;
 
     if (!d->guard)
         return;
@@ -300,6 +301,12 @@ vfmigDaemonGuardUpdate(vfmigDaemon *d,
         return;
     if (vfmigGuardHold(d->guard, uuid, limitMs, fallback) < 0)
         vfmigDaemonGuardWarn(d);
+    /* a new entry: its VFs, whose hold the guardian ends too */
+    for (i = 0; s->heldMs == 0 && i < vfmigSteerDeviceCount(s->steer); i++) {
+        if (vfmigGuardHoldDevice(d->guard, uuid,
+                                 vfmigSteerDeviceAddress(s->steer, i)) < 0)
+            vfmigDaemonGuardWarn(d);
+    }
     s->heldMs = limitMs;
     s->heldFallbackMs = fallback;
 }
@@ -844,7 +851,9 @@ vfmigDaemonRun(const vfmigDaemonConfig *config,
                           vfmigGetLastErrorMessage());
 
     /* before libvirt: the guardian forks from a process without threads */
-    if (!config->noGuardian && !(d.guard = vfmigGuardStart(config->uri)))
+    if (!config->noGuardian &&
+        !(d.guard = vfmigGuardStart(config->uri,
+                                    config->paths.probe.sysfsRoot)))
         goto cleanup;
 
     d.sessions = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,

@@ -24,6 +24,7 @@
 #include "vfmigerror.h"
 #include "vfmigi18n.h"
 #include "vfmiglog.h"
+#include "vfmigsysfs.h"
 
 struct _vfmigGuard {
     pid_t pid;
@@ -34,7 +35,18 @@ typedef struct _vfmigGuardHeld vfmigGuardHeld;
 struct _vfmigGuardHeld {
     uint64_t heldMs;
     uint64_t fallbackMs;
+    GPtrArray *devices;             /* char *: PCI addresses */
 };
+
+
+static void
+vfmigGuardHeldFree(void *opaque)
+{
+    vfmigGuardHeld *h = opaque;
+
+    g_ptr_array_unref(h->devices);
+    g_free(h);
+}
 
 static volatile sig_atomic_t vfmigGuardStop;
 
@@ -68,11 +80,27 @@ vfmigGuardParseLine(GHashTable *held,
         strspn(words[1], "0123456789abcdefABCDEF-") == strlen(words[1]) &&
         g_ascii_string_to_unsigned(words[2], 10, 1, G_MAXUINT32, &heldMs, NULL) &&
         g_ascii_string_to_unsigned(words[3], 10, 1, G_MAXUINT32, &fallbackMs, NULL)) {
-        vfmigGuardHeld *h = g_new0(vfmigGuardHeld, 1);
+        vfmigGuardHeld *h = g_hash_table_lookup(held, words[1]);
 
+        /* a new limit keeps the devices already listed */
+        if (!h) {
+            h = g_new0(vfmigGuardHeld, 1);
+            h->devices = g_ptr_array_new_with_free_func(g_free);
+            g_hash_table_insert(held, g_strdup(words[1]), h);
+        }
         h->heldMs = heldMs;
         h->fallbackMs = fallbackMs;
-        g_hash_table_replace(held, g_strdup(words[1]), h);
+        return;
+    }
+    if (n == 3 && g_str_equal(words[0], "device") &&
+        g_hash_table_lookup(held, words[1]) &&
+        words[2][0] && strlen(words[2]) < 32 &&
+        strspn(words[2], "0123456789abcdefABCDEF:.") == strlen(words[2])) {
+        vfmigGuardHeld *h = g_hash_table_lookup(held, words[1]);
+
+        if (!g_ptr_array_find_with_equal_func(h->devices, words[2],
+                                              g_str_equal, NULL))
+            g_ptr_array_add(h->devices, g_strdup(words[2]));
         return;
     }
     if (n == 2 && g_str_equal(words[0], "drop")) {
@@ -81,6 +109,43 @@ vfmigGuardParseLine(GHashTable *held,
     }
     fprintf(stderr, _("virt-vfmigd guardian: ignoring a malformed request '%1$s'\n"),
             line);
+}
+
+
+/* Ends the switchover hold of every listed device (hold_ms 0), without
+ * libvirt: a device gone since is skipped; returns how many failed. */
+static int
+vfmigGuardUnholdDevices(const char *sysfsRoot,
+                        GHashTable *held)
+{
+    GHashTableIter iter;
+    gpointer value;
+    int failed = 0;
+    size_t i;
+
+    g_hash_table_iter_init(&iter, held);
+    while (g_hash_table_iter_next(&iter, NULL, &value)) {
+        vfmigGuardHeld *h = value;
+
+        for (i = 0; i < h->devices->len; i++) {
+            const char *address = g_ptr_array_index(h->devices, i);
+            g_autofree char *dev = vfmigSysfsPCIDevicePath(sysfsRoot, address);
+            g_autofree char *dir = g_build_filename(dev, "vfio_migration", NULL);
+            int rc;
+
+            if ((rc = vfmigSysfsWriteAttrPath(dir, "hold_ms", true, "0")) < 0) {
+                fprintf(stderr,
+                        _("virt-vfmigd guardian: cannot end the switchover hold of %1$s: %2$s\n"),
+                        address, vfmigGetLastErrorMessage());
+                failed++;
+            } else if (rc > 0) {
+                fprintf(stderr,
+                        _("virt-vfmigd guardian: the daemon is gone; switchover hold of %1$s ended\n"),
+                        address);
+            }
+        }
+    }
+    return failed;
 }
 
 
@@ -137,10 +202,12 @@ vfmigGuardRestore(const char *uri,
 
 G_GNUC_NORETURN static void
 vfmigGuardMain(const char *uri,
+               const char *sysfsRoot,
                int fd)
 {
     g_autoptr(GHashTable) held = g_hash_table_new_full(g_str_hash, g_str_equal,
-                                                       g_free, g_free);
+                                                       g_free, vfmigGuardHeldFree);
+    int failed;
     struct sigaction sa = { .sa_handler = vfmigGuardOnSignal };
     char buf[VFMIG_GUARD_LINE_MAX];
     size_t len = 0;
@@ -178,12 +245,17 @@ vfmigGuardMain(const char *uri,
             len = 0;
         }
     }
-    _exit(vfmigGuardRestore(uri, held) ? 1 : 0);
+    /* the devices first: that needs no libvirt, which may be what is
+     * gone, and lets QEMU's own rule decide at its next check */
+    failed = vfmigGuardUnholdDevices(sysfsRoot, held);
+    failed += vfmigGuardRestore(uri, held);
+    _exit(failed ? 1 : 0);
 }
 
 
 vfmigGuard *
-vfmigGuardStart(const char *uri)
+vfmigGuardStart(const char *uri,
+                const char *sysfsRoot)
 {
     g_autoptr(vfmigGuard) guard = g_new0(vfmigGuard, 1);
     int fds[2];
@@ -201,7 +273,7 @@ vfmigGuardStart(const char *uri)
     }
     if (guard->pid == 0) {
         close(fds[1]);
-        vfmigGuardMain(uri, fds[0]);
+        vfmigGuardMain(uri, sysfsRoot, fds[0]);
     }
     close(fds[0]);
     guard->fd = fds[1];
@@ -248,6 +320,17 @@ vfmigGuardHold(vfmigGuard *guard,
 {
     g_autofree char *line = g_strdup_printf("hold %s %" PRIu64 " %" PRIu64 "\n",
                                             uuid, heldMs, fallbackMs);
+
+    return vfmigGuardSend(guard, line);
+}
+
+
+int
+vfmigGuardHoldDevice(vfmigGuard *guard,
+                     const char *uuid,
+                     const char *address)
+{
+    g_autofree char *line = g_strdup_printf("device %s %s\n", uuid, address);
 
     return vfmigGuardSend(guard, line);
 }

@@ -9,12 +9,15 @@
  * it, over a pipe, each limit it holds and the value to hand back.  When
  * the pipe closes (the daemon exited in any way) or the guardian is asked
  * to stop (SIGTERM, SIGINT, SIGHUP: what systemd sends the whole unit),
- * it connects to libvirt and, for each domain still listed, sets the
- * limit back where it is still the one the daemon set (compare, then
+ * it ends the switchover hold of each listed domain's VFs (their
+ * vfio_migration/hold_ms lease: otherwise QEMU stays held until it runs
+ * out), then connects to libvirt and, for each domain still listed, sets
+ * the limit back where it is still the one the daemon set (compare, then
  * set: a value another client set since is theirs), then exits.
  *
  * The pipe carries lines of at most VFMIG_GUARD_LINE_MAX bytes:
  *   hold <uuid> <held-ms> <fallback-ms>
+ *   device <uuid> <pci-address>        (after its domain's hold)
  *   drop <uuid>
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
@@ -33,10 +36,12 @@ typedef struct _vfmigGuard vfmigGuard;
 
 /*
  * Forks the guardian for the libvirt connection @uri (NULL: libvirt's
- * default).  Call it before the process opens any libvirt connection or
- * starts a thread.  Returns the handle, or NULL with an error.
+ * default) and the devices under @sysfsRoot (NULL: /sys).  Call it before
+ * the process opens any libvirt connection or starts a thread.  Returns
+ * the handle, or NULL with an error.
  */
-vfmigGuard *vfmigGuardStart(const char *uri);
+vfmigGuard *vfmigGuardStart(const char *uri,
+                            const char *sysfsRoot);
 
 /* Tells the guardian that the limit of domain @uuid is held at @heldMs
  * and goes back to @fallbackMs.  0, or -1 with an error (the guardian is
@@ -45,6 +50,12 @@ int vfmigGuardHold(vfmigGuard *guard,
                    const char *uuid,
                    uint64_t heldMs,
                    uint64_t fallbackMs);
+
+/* The domain @uuid's VF @address holds the switchover too (its lease in
+ * vfio_migration/hold_ms); after vfmigGuardHold.  0, or -1 with an error. */
+int vfmigGuardHoldDevice(vfmigGuard *guard,
+                         const char *uuid,
+                         const char *address);
 
 /* The limit of @uuid is no longer held (released, or the job ended). */
 int vfmigGuardDrop(vfmigGuard *guard,

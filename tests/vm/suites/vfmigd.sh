@@ -29,8 +29,9 @@
 #  - m2 runs with a Nova-style client that sets the limit to 50 ms every
 #    second: the daemon sees each overwrite and re-asserts its value;
 #  - m3: the daemon killed (SIGKILL) while it holds the limit at 1 ms: its
-#    guardian hands the limit back to QEMU's default at once, and the
-#    migration completes without any daemon, the device state equal;
+#    guardian ends the VF's hold and hands the limit back to QEMU's
+#    default at once, and the migration completes without any daemon,
+#    the device state equal;
 #  - m4: a load failure on the destination: the first byte of the sending
 #    device's stream flipped (its "corrupt" fault), whose image header the
 #    receiving driver refuses: the migration fails, the domain runs on with its
@@ -293,14 +294,18 @@ for _ in $(seq 100); do
     sleep 0.1
 done
 back_s=$(secs $(( $(now_us) - k0 )))
+# the VF's lease (up to 10 s left at the kill) ended by the guardian
+# before it handed the limit back
+lease=$(tdget "$B1" vfio_migration/hold_ms)
 migrate_finish
 wait "${LVH_VFMIGD_PID[src]}" 2> /dev/null
 unset "LVH_VFMIGD_PID[src]"
 g=$(log_since src "$l0" | grep -m1 "guardian: domain '$LVH_DOM': the daemon is gone")
-if [ "$held" = 1 ] && [ "$back" = 300 ] && [ -n "$g" ]; then
-    result pass "m3: virt-vfmigd killed (SIGKILL) while it held the limit at 1 ms: the limit was $back ms again $back_s s later ($g)"
+gd=$(log_since src "$l0" | grep -m1 "guardian: the daemon is gone; switchover hold of $B1 ended")
+if [ "$held" = 1 ] && [ "$back" = 300 ] && [ -n "$g" ] && [ "$lease" = 0 ] && [ -n "$gd" ]; then
+    result pass "m3: virt-vfmigd killed (SIGKILL) while it held the limit at 1 ms: the limit was $back ms again $back_s s later ($g), and $B1's hold had ended (hold_ms 0: $gd)"
 else
-    result fail "m3: limit before the kill '${held:-?}' (want 1), after it '${back:-?}' (want 300, QEMU's default) after $back_s s; guardian: '${g:-no line}'"
+    result fail "m3: limit before the kill '${held:-?}' (want 1), after it '${back:-?}' (want 300, QEMU's default) after $back_s s; guardian: '${g:-no line}'; $B1's hold_ms then '${lease:-?}' (want 0), '${gd:-no line of its hold}'"
     log_since src "$l0" | tail -20 | sed 's/^/vfmigd-src: /' | diag
 fi
 lvh_check_moved
