@@ -448,7 +448,7 @@ simulateRun(Run *run,
     simInit(&st, cfg);
     for (k = 1; k <= n; k++) {
         vfmigDowntimeDeviceSample dev;
-        vfmigDowntimeSample sample;
+        vfmigDowntimeSample sample = { 0 };
         vfmigDowntimeResult steer;
         double predictedMs;
 
