@@ -72,6 +72,7 @@ vfmigGuardParseLine(GHashTable *held,
 {
     g_auto(GStrv) words = g_strsplit(line, " ", 0);
     guint n = g_strv_length(words);
+    vfmigGuardHeld *h = n > 1 ? g_hash_table_lookup(held, words[1]) : NULL;
     guint64 heldMs;
     guint64 fallbackMs;
 
@@ -80,8 +81,6 @@ vfmigGuardParseLine(GHashTable *held,
         strspn(words[1], "0123456789abcdefABCDEF-") == strlen(words[1]) &&
         g_ascii_string_to_unsigned(words[2], 10, 1, G_MAXUINT32, &heldMs, NULL) &&
         g_ascii_string_to_unsigned(words[3], 10, 1, G_MAXUINT32, &fallbackMs, NULL)) {
-        vfmigGuardHeld *h = g_hash_table_lookup(held, words[1]);
-
         /* a new limit keeps the devices already listed */
         if (!h) {
             h = g_new0(vfmigGuardHeld, 1);
@@ -92,12 +91,9 @@ vfmigGuardParseLine(GHashTable *held,
         h->fallbackMs = fallbackMs;
         return;
     }
-    if (n == 3 && g_str_equal(words[0], "device") &&
-        g_hash_table_lookup(held, words[1]) &&
+    if (n == 3 && g_str_equal(words[0], "device") && h &&
         words[2][0] && strlen(words[2]) < 32 &&
         strspn(words[2], "0123456789abcdefABCDEF:.") == strlen(words[2])) {
-        vfmigGuardHeld *h = g_hash_table_lookup(held, words[1]);
-
         if (!g_ptr_array_find_with_equal_func(h->devices, words[2],
                                               g_str_equal, NULL))
             g_ptr_array_add(h->devices, g_strdup(words[2]));
@@ -129,11 +125,9 @@ vfmigGuardUnholdDevices(const char *sysfsRoot,
 
         for (i = 0; i < h->devices->len; i++) {
             const char *address = g_ptr_array_index(h->devices, i);
-            g_autofree char *dev = vfmigSysfsPCIDevicePath(sysfsRoot, address);
-            g_autofree char *dir = g_build_filename(dev, "vfio_migration", NULL);
             int rc;
 
-            if ((rc = vfmigSysfsWriteAttrPath(dir, "hold_ms", true, "0")) < 0) {
+            if ((rc = vfmigSysfsWriteHold(sysfsRoot, address, 0)) < 0) {
                 fprintf(stderr,
                         _("virt-vfmigd guardian: cannot end the switchover hold of %1$s: %2$s\n"),
                         address, vfmigGetLastErrorMessage());

@@ -246,17 +246,14 @@ vfmigSteerHoldDevices(void *opaque,
                       unsigned int leaseMs)
 {
     vfmigSteer *steer = opaque;
-    g_autofree char *value = g_strdup_printf("%u", leaseMs);
     int ret = steer->ndevices > 0 ? 1 : 0;
     size_t i;
 
     for (i = 0; i < steer->ndevices; i++) {
-        g_autofree char *dev = vfmigSysfsPCIDevicePath(steer->paths.probe.sysfsRoot,
-                                                       steer->devices[i].address);
-        g_autofree char *dir = g_build_filename(dev, "vfio_migration", NULL);
         int rc;
 
-        if ((rc = vfmigSysfsWriteAttrPath(dir, "hold_ms", true, value)) < 0)
+        if ((rc = vfmigSysfsWriteHold(steer->paths.probe.sysfsRoot,
+                                      steer->devices[i].address, leaseMs)) < 0)
             return -1;
         if (rc == 0)
             ret = 0;

@@ -251,3 +251,16 @@ vfmigSysfsReadLink(int dirfd,
     *base = g_path_get_basename(target);
     return 1;
 }
+
+
+int
+vfmigSysfsWriteHold(const char *root,
+                    const char *address,
+                    unsigned int ms)
+{
+    g_autofree char *dev = vfmigSysfsPCIDevicePath(root, address);
+    g_autofree char *dir = g_build_filename(dev, "vfio_migration", NULL);
+    g_autofree char *value = g_strdup_printf("%u", ms);
+
+    return vfmigSysfsWriteAttrPath(dir, "hold_ms", true, value);
+}

@@ -61,6 +61,16 @@ int vfmigSysfsWriteAttrPath(const char *dir,
                             bool optional,
                             const char *value);
 
+/*
+ * The switchover hold of the VF @address under @root (NULL: "/sys"): a
+ * lease of @ms in its vfio_migration/hold_ms (0 ends it).  Returns 1 when
+ * written; 0 when the driver has no hold (nothing reported); -1 with an
+ * error.
+ */
+int vfmigSysfsWriteHold(const char *root,
+                        const char *address,
+                        unsigned int ms);
+
 /* Like vfmigSysfsReadAttr, a decimal number up to @max. */
 int vfmigSysfsReadU64(int dirfd,
                       const char *dir,
