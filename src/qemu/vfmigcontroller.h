@@ -63,6 +63,8 @@
 
 /* The most overhead samples vfmigControllerLearnOverhead keeps. */
 #define VFMIG_CONTROLLER_OVERHEAD_SAMPLES 16
+/* Fewer overhead samples than this have no upper quartile: cold start. */
+#define VFMIG_CONTROLLER_OVERHEAD_QUARTILE_MIN 4
 
 /* What the job looks like now (libvirt's job statistics). */
 typedef struct _vfmigControllerJob vfmigControllerJob;
@@ -289,8 +291,10 @@ unsigned int vfmigControllerOverwrites(const vfmigController *ctl);
  * differences between the downtime libvirt measured and the policy's
  * prediction at the switch (without overhead), in us.  Returns the
  * overhead to use: the upper quartile of the newest
- * VFMIG_CONTROLLER_OVERHEAD_SAMPLES (the largest with fewer than four; 0
- * with none), so that the spread of libvirt's work is kept in the budget.
+ * VFMIG_CONTROLLER_OVERHEAD_SAMPLES, so that the spread of libvirt's work
+ * is kept in the budget; with fewer than
+ * VFMIG_CONTROLLER_OVERHEAD_QUARTILE_MIN, the largest plus a quarter of
+ * it per missing sample (cold start); 0 with none.
  * A sample can be negative (QEMU did better than predicted); the overhead
  * never is.
  */

@@ -611,11 +611,16 @@ vfmigDaemonConsider(vfmigDaemon *d,
         vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_WARNING,
                           _("domain '%1$s': %2$s"), virDomainGetName(dom),
                           (char *) vfmigSteerWarnings(steer)->pdata[i]);
-    vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_INFO,
-                      _("domain '%1$s': steering its migration: downtime target %2$" PRIu64 " ms, libvirt overhead %3$" PRIu64 " ms%4$s"),
-                      virDomainGetName(dom), vfmigSteerTargetUs(steer) / 1000,
-                      vfmigDaemonOverheadUs(d) / 1000,
-                      d->overhead->len ? _(" (learned)") : _(" (configured)"));
+    if (d->overhead->len)
+        vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_INFO,
+                          _("domain '%1$s': steering its migration: downtime target %2$" PRIu64 " ms, libvirt overhead %3$" PRIu64 " ms (learned from %4$u sample(s))"),
+                          virDomainGetName(dom), vfmigSteerTargetUs(steer) / 1000,
+                          vfmigDaemonOverheadUs(d) / 1000, d->overhead->len);
+    else
+        vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_INFO,
+                          _("domain '%1$s': steering its migration: downtime target %2$" PRIu64 " ms, libvirt overhead %3$" PRIu64 " ms (configured)"),
+                          virDomainGetName(dom), vfmigSteerTargetUs(steer) / 1000,
+                          vfmigDaemonOverheadUs(d) / 1000);
     if (d->overhead->len > 0 &&
         vfmigDaemonOverheadUs(d) + VFMIG_DOWNTIME_QEMU_LIMIT_MIN_MS * 1000 >
         vfmigSteerTargetUs(steer))

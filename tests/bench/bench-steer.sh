@@ -31,8 +31,11 @@
 # link):
 #   S0  8 MiB, 2 MiB/s, 50 ms, residue;            1200 ms, best effort
 #       (the rig's idle case, as before)
-#   S1  128 MiB, 512 KiB/s, 50 ms, whole state (as mlx5's firmware
-#       answers it: vfmig_testdev/data_size "whole"); 1500 ms, best effort
+#   S1  ONE modelled ConnectX VF (vfmig_mlx5model, below) with 128 MiB
+#       of state, 512 KiB/s, 20 ms per firmware command: its MIG_DATA_SIZE
+#       is the whole state, its true residue small; 1500 ms, best effort;
+#       the rig's idle guest, loopback, no switchover bandwidth (as Nova
+#       and a plain `virsh migrate` pass none)
 #   S2a FOUR modelled ConnectX VFs (vfmig_mlx5model: mlx5_vfio_pci's logic
 #       over a MODEL of the firmware, whose MIG_DATA_SIZE is the whole
 #       state, and which has no DMA dirty tracking: QEMU counts all guest
@@ -104,7 +107,8 @@ scenario() {
     S_GUEST=idle S_WS=0 S_GRATE=0 S_LINK=0 S_PAUSE=0 S_VF=testdev S_NVF=1 S_PAR=0 S_SWBW=rig
     case $1 in
     S0) S_SIZE=8388608 S_DIRTY=2097152 S_DELAY=50000 S_DATA=residue S_TARGET=1200 S_FAIL=best-effort ;;
-    S1) S_SIZE=134217728 S_DIRTY=524288 S_DELAY=50000 S_DATA=whole S_TARGET=1500 S_FAIL=best-effort ;;
+    S1) S_SIZE=134217728 S_DIRTY=524288 S_DELAY=20000 S_DATA=whole S_TARGET=1500 S_FAIL=best-effort
+        S_VF=mlx5 S_SWBW=none ;;
     S2a|S2b)
         S_SIZE=8388608 S_DIRTY=1048576 S_DELAY=20000 S_DATA=whole S_TARGET=2000 S_FAIL=best-effort
         S_VF=mlx5 S_NVF=4 S_LINK=200 S_SWBW=none

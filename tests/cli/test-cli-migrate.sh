@@ -183,8 +183,8 @@ now_s=$(date +%s)
 printf '[overhead]\nsamples-us=900000,800000,100000\nsampled-at=1000,%s,%s\n' \
     $(( now_s - 90000 )) $(( now_s - 60 )) > "$VFMIG_DAEMON_STATE_FILE"
 check "learned samples older than 24 hours are not used" 1 "" "failed" -- -c "$src" migrate pol "$dst" --json
-result "the JSON report: only the sample of the last 24 hours" \
-    json_ok 'assert d["overhead"]=={"us":100000,"source":"learned"}, d["overhead"]'
+result "the JSON report: only the sample of the last 24 hours (one: x1.75, cold start)" \
+    json_ok 'assert d["overhead"]=={"us":175000,"source":"learned"}, d["overhead"]'
 printf '[overhead]\nsamples-us=900000\nsampled-at=1000\n' > "$VFMIG_DAEMON_STATE_FILE"
 check "only expired samples: nothing learned" 1 "" "failed" -- -c "$src" migrate pol "$dst" --json
 result "the JSON report: no learned overhead" \

@@ -891,16 +891,19 @@ testOverheadUpperQuartile(void)
     int64_t neg[] = { -50000, -20000, -10000 };
     int64_t mixed[] = { -50000, -20000, 10000 };
     int64_t two[] = { 100000, 300000 };
+    int64_t four[] = { 300000, 100000, 400000, 200000 };
     int64_t eight[] = { 800, 100, 700, 200, 600, 300, 500, 400 };
     int64_t many[20];
     size_t i;
 
     g_assert_cmpuint(vfmigControllerOverhead(NULL, 0), ==, 0);
-    g_assert_cmpuint(vfmigControllerOverhead(one, 1), ==, 250000);
+    /* fewer than four: the largest, and a quarter of it per sample
+     * missing (cold start) */
+    g_assert_cmpuint(vfmigControllerOverhead(one, 1), ==, 250000 * 7 / 4);
     g_assert_cmpuint(vfmigControllerOverhead(neg, 3), ==, 0);
-    /* fewer than four: the largest */
-    g_assert_cmpuint(vfmigControllerOverhead(mixed, 3), ==, 10000);
-    g_assert_cmpuint(vfmigControllerOverhead(two, 2), ==, 300000);
+    g_assert_cmpuint(vfmigControllerOverhead(mixed, 3), ==, 12500);
+    g_assert_cmpuint(vfmigControllerOverhead(two, 2), ==, 450000);
+    g_assert_cmpuint(vfmigControllerOverhead(four, 4), ==, 300000);
     /* ceil(3 x 8 / 4) = the 6th of 8, unsorted input */
     g_assert_cmpuint(vfmigControllerOverhead(eight, 8), ==, 600);
     /* only the newest VFMIG_CONTROLLER_OVERHEAD_SAMPLES count: 100004 ..
