@@ -90,6 +90,12 @@
 #                           idle), with its arcs logged; LVH_NEED_EM set from
 #                           the devices (no dma-logging: true);
 #                           LVH_SETUP_MSG
+#   lvh_domain_up VFS READY_S PREPARE_OPTS...
+#                           the test domain defined on src, prepared by
+#                           virt-vfmig domain-prepare, started, its working
+#                           guest waited for; LVH_DOMAIN_MSG
+#   lvh_hook_daemons HOOK   the hook and virt-vfmigd on src and dst;
+#                           LVH_SETUP_MSG
 #   lvh_vfmigd_start HOST LOG, lvh_vfmigd_stop HOST
 #                           this build's virt-vfmigd on HOST as its systemd
 #                           unit runs it (-v, its log appended to LOG; pid
@@ -407,6 +413,23 @@ lvh_vfmigd_start() {
 }
 
 # lvh_vfmigd_stop NAME: SIGTERM, and its exit status
+# lvh_hook_daemons HOOK: HOOK installed as hooks/qemu.d/50-vfmig and
+# virt-vfmigd started (its log $TMP/vfmigd-HOST.log) on src and dst.  0 or
+# 1, what was done or went wrong in LVH_SETUP_MSG.
+lvh_hook_daemons() {
+    local h ok=true
+    for h in src dst; do
+        lvh_install_hook "$h" "$1" 50-vfmig > "$TMP/hook.err" 2>&1 || ok=false
+        lvh_vfmigd_start "$h" "$TMP/vfmigd-$h.log" || ok=false
+    done
+    if $ok; then
+        LVH_SETUP_MSG="vfmig's hook installed as hooks/qemu.d/50-vfmig and virt-vfmigd running on both hosts (pids ${LVH_VFMIGD_PID[src]}, ${LVH_VFMIGD_PID[dst]}): $(grep -m1 watching "$TMP/vfmigd-src.log")"
+        return 0
+    fi
+    LVH_SETUP_MSG="hook or daemons: $(cat "$TMP/hook.err") $(cat "$TMP"/vfmigd-*.log 2> /dev/null | tr '\n' ' ')"
+    return 1
+}
+
 lvh_vfmigd_stop() {
     local pid=${LVH_VFMIGD_PID[$1]:-} rc
     [ -n "$pid" ] || return 0
@@ -562,6 +585,31 @@ lvh_guest_ready() {
     done
     LVH_READY_MSG="no 'ready' from the guest in $s s; console: $(lvh_console "$host" | tail -5 | tr '\n' ' ')"
     return 1
+}
+
+# lvh_domain_up VFS READY_S PREPARE_OPTS...: the test domain on VFS
+# (lvh_domain_xml, its guest LVH_GUEST) defined on src, prepared by
+# `virt-vfmig domain-prepare PREPARE_OPTS...` (its output in
+# $TMP/prep.out) and started; a working guest waited for up to READY_S
+# seconds.  0 or 1; LVH_DOMAIN_MSG says what each step gave, LVH_READY_MSG
+# what the guest said.
+# shellcheck disable=SC2034 # LVH_DOMAIN_MSG is for the suite
+lvh_domain_up() {
+    local vfs=$1 ready_s=$2 drc=1 prc src
+    shift 2
+    : > "$TMP/prep.out"
+    [ "$LVH_GUEST" = idle ] || lvh_dirty_initrd 2>> "$TMP/prep.out" || drc=2
+    [ "$drc" -eq 2 ] || { LVH_NEED_EM=false lvh_domain_xml "$vfs" > "$LVH_SHARE/domain.xml" &&
+                              lvh_vrun src define "$LVH_SHARE/domain.xml" && drc=$RC; }
+    nsenter -t "${LVH_PID[src]}" -m -n -u -- "$VM_BUILDDIR/src/tools/virt-vfmig" -c qemu:///system \
+        domain-prepare "$LVH_DOM" "$@" >> "$TMP/prep.out" 2>&1
+    prc=$?
+    lvh_vrun src start "$LVH_DOM"
+    src=$RC
+    LVH_READY_MSG="the guest is idle"
+    [ "$LVH_GUEST" = idle ] || [ "$src" -ne 0 ] || lvh_guest_ready src "$ready_s" || src=ready
+    LVH_DOMAIN_MSG="define $drc, domain-prepare $prc, start $src ($LVH_READY_MSG)"
+    [ "$drc" -eq 0 ] && [ "$prc" -eq 0 ] && [ "$src" = 0 ]
 }
 
 # the <memory> and <os> of the domain's guest

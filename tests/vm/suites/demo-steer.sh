@@ -38,7 +38,6 @@ STATE_SIZE=8388608
 DIRTY_RATE=2097152
 DELAY_US=50000
 SWITCH_BW=1024
-VFMIG=$VM_BUILDDIR/src/tools/virt-vfmig
 HOOK=$VM_BUILDDIR/src/tools/50-vfmig
 DEMO=false
 [ "${VM_MODE:-test}" = demo ] && DEMO=true
@@ -78,23 +77,15 @@ say "A domain (TCG, $((160 + LVH_GUEST_WS_MIB)) MiB) with <hostdev> on $B1 whose
 say "kernel booted into a program that rewrites $LVH_GUEST_WS_MIB MiB of RAM at $((LVH_GUEST_RATE_KIB / 1024)) MiB/s, so that"
 say "QEMU's RAM pre-copy has to converge; prepared for live migration by"
 say "  virt-vfmig domain-prepare vfmig-l2 --target-ms $TARGET --on-failure best-effort"
-drc=1
-lvh_dirty_initrd > "$TMP/prep.out" 2>&1 &&
-    LVH_NEED_EM=false lvh_domain_xml "$B1" > "$LVH_SHARE/domain.xml" &&
-    lvh_vrun src define "$LVH_SHARE/domain.xml" && drc=$RC
-nsenter -t "${LVH_PID[src]}" -m -n -u -- "$VFMIG" -c qemu:///system \
-    domain-prepare "$LVH_DOM" --target-ms "$TARGET" --on-failure best-effort > "$TMP/prep.out" 2>&1
-prc=$?
+say "and booted (nested TCG: 2.5 to 4 minutes) ..."
+lvh_domain_up "$B1" 600 --target-ms "$TARGET" --on-failure best-effort
+drc=$?
 while IFS= read -r line; do say "  $line"; done < "$TMP/prep.out"
-lvh_vrun src start "$LVH_DOM"
-src=$RC
-say "Booting the guest (nested TCG: 2.5 to 4 minutes) ..."
-[ "$src" -ne 0 ] || lvh_guest_ready src 600 || src=ready
 say "  $LVH_READY_MSG"
-if [ "$drc" -eq 0 ] && [ "$prc" -eq 0 ] && [ "$src" = 0 ]; then
+if [ "$drc" -eq 0 ]; then
     result pass "domain $LVH_DOM prepared (target $TARGET ms) and running on src; $LVH_READY_MSG"
 else
-    result fail "domain: define $drc, domain-prepare $prc, start $src ($LVH_READY_MSG)"
+    result fail "domain: $LVH_DOMAIN_MSG"
     diag_run
 fi
 

@@ -65,7 +65,6 @@ done
 SRC4=$B1,$B2,$B3,$B4
 DST4=$B5,$B6,$B7,$B8
 nd() { echo "pci_$(echo "$1" | tr ':.' '__')"; }
-vfmigd_start() { lvh_vfmigd_start "$1" "$TMP/vfmigd-$1.log"; }
 log_since() { tail -n "+$(( $2 + 1 ))" "$TMP/vfmigd-$1.log"; }
 log_lines() { wc -l < "$TMP/vfmigd-$1.log"; }
 log_wait() {
@@ -105,15 +104,10 @@ else
     cat "$LVH_SHARE"/*.log 2> /dev/null | diag
 fi
 
-ok=true
-for h in src dst; do
-    lvh_install_hook "$h" "$HOOK" 50-vfmig > "$TMP/hook.err" 2>&1 || ok=false
-    vfmigd_start "$h" || ok=false
-done
-if $ok; then
-    result pass "vfmig's hook installed as hooks/qemu.d/50-vfmig and virt-vfmigd running on both hosts: $(grep -m1 watching "$TMP/vfmigd-src.log")"
+if lvh_hook_daemons "$HOOK"; then
+    result pass "$LVH_SETUP_MSG"
 else
-    result fail "hook or daemons: $(cat "$TMP/hook.err") $(cat "$TMP"/vfmigd-*.log 2> /dev/null | tr '\n' ' ')"
+    result fail "$LVH_SETUP_MSG"
 fi
 
 # ---------- node devices ------------------------------------------------------------------

@@ -175,26 +175,17 @@ else
     result fail "set-up failed:$LVH_SETUP_MSG"
 fi
 
-t0=$(now_us)
-ok=true
-{ lvh_start src 1 && lvh_wait src && lvh_start dst 2 && lvh_wait dst && lvh_link src dst; } \
-    2> "$TMP/hosts.err" || ok=false
-if $ok; then
-    result pass "two libvirtd $(libvirtd --version | awk '{print $NF}') hosts up in $(secs $(( $(now_us) - t0 ))) s"
+if lvh_up2 src 1 dst 2; then
+    result pass "$LVH_UP_MSG"
 else
-    result fail "two libvirt hosts: $(tr '\n' ' ' < "$TMP/hosts.err")"
+    result fail "two libvirt hosts: $LVH_UP_MSG"
     cat "$LVH_SHARE"/*.log 2> /dev/null | diag
 fi
 
-ok=true
-for h in src dst; do
-    lvh_install_hook "$h" "$HOOK" 50-vfmig > "$TMP/hook.err" 2>&1 || ok=false
-    vfmigd_start "$h" || ok=false
-done
-if $ok; then
-    result pass "vfmig's hook installed as hooks/qemu.d/50-vfmig and virt-vfmigd running on both hosts (pids ${LVH_VFMIGD_PID[src]}, ${LVH_VFMIGD_PID[dst]}): $(grep -m1 watching "$TMP/vfmigd-src.log")"
+if lvh_hook_daemons "$HOOK"; then
+    result pass "$LVH_SETUP_MSG"
 else
-    result fail "hook or daemons: $(cat "$TMP/hook.err") $(cat "$TMP"/vfmigd-*.log 2> /dev/null | tr '\n' ' ')"
+    result fail "$LVH_SETUP_MSG"
 fi
 
 # ---------- the domain, prepared by virt-vfmig domain-prepare ---------------------------------
