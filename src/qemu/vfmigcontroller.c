@@ -451,6 +451,21 @@ vfmigControllerReleaseLimit(vfmigController *ctl,
 }
 
 
+/* The policy's prediction @policyUs (without libvirt's overhead) and the
+ * step's (with it) are one figure: set together. */
+static void
+vfmigControllerSetPrediction(const vfmigController *ctl,
+                             vfmigControllerStatus *step,
+                             uint64_t policyUs)
+{
+    step->policy.predicted_us = policyUs;
+    step->predictedUs = policyUs;
+    if (policyUs != VFMIG_DOWNTIME_UNKNOWN)
+        step->predictedUs += vfmigControllerUs(&ctl->config,
+                                               VFMIG_DOWNTIME_PARAM_OVERHEAD);
+}
+
+
 /*
  * QEMU switches at one of its own checks after the release, not always at
  * the step that released: a guest that dirties RAM can take it through
@@ -480,11 +495,9 @@ vfmigControllerPredictAtSwitch(vfmigController *ctl)
     VFMIG_DEBUG("QEMU switched after another check: predicted %" PRIu64
                 " us at the last step before it (%" PRIu64 " us at the "
                 "release)", pred, ctl->switchStep.predictedUs);
-    /* both: the prediction with libvirt's overhead, and the policy's
-     * without it, from which the next overhead sample is learned */
-    ctl->switchStep.predictedUs = pred;
-    ctl->switchStep.policy.predicted_us = pred > overheadUs ?
-        pred - overheadUs : 0;
+    /* the policy's part is what the next overhead sample is learned from */
+    vfmigControllerSetPrediction(ctl, &ctl->switchStep,
+                                 pred > overheadUs ? pred - overheadUs : 0);
 }
 
 
@@ -536,9 +549,7 @@ vfmigControllerEvaluate(vfmigController *ctl,
     step->evaluated = true;
     vfmigControllerTrackInitial(ctl, nowUs);
 
-    step->predictedUs = step->policy.predicted_us;
-    if (step->predictedUs != VFMIG_DOWNTIME_UNKNOWN)
-        step->predictedUs += vfmigControllerUs(&ctl->config, VFMIG_DOWNTIME_PARAM_OVERHEAD);
+    vfmigControllerSetPrediction(ctl, step, step->policy.predicted_us);
 
     VFMIG_DEBUG("policy: %s (%s); RAM %" PRIu64 " B left, dirty %" PRIu64
                 " B/s, bandwidth %" PRIu64 " B/s (smoothed %" PRIu64
