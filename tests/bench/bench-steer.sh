@@ -270,10 +270,7 @@ one() {
     if [ "$S_PAUSE" -gt 0 ]; then
         (
             f=/sys/bus/pci/devices/${DEV[$HERE]%%,*}/vfio_migration/state
-            for _ in $(seq 600); do
-                [[ $(cat "$f" 2> /dev/null) == PRE_COPY* ]] && break
-                sleep 0.1
-            done
+            lvh_mig_wait_state PRE_COPY 60
             sleep "$S_PAUSE"
             { date +%s.%N; lvh_virsh "$HERE" suspend "$LVH_DOM"; cat "$f"; } > "$TMP/suspend.out" 2>&1
         ) &

@@ -114,6 +114,8 @@
 #                           destination's XML naming DST-BDF is in
 #                           $LVH_SHARE/NAME.xml when CMD starts, its
 #                           output in $TMP/mig-NAME.out and .err
+#   lvh_mig_wait_state STATE SECONDS
+#                           waits until the first sender's poll saw STATE
 #   lvh_mig_finish          waits: MIG_RC, MIG_S (wall seconds), SENDER_ARCS
 #                           and RECEIVER_ARCS (the arcs the driver logged,
 #                           "FROM>TO ...", with its dynamic debug on),
@@ -720,6 +722,19 @@ lvh_dst_xml() {
             inh && /<\/source>/ { ins = 0 }
             /<\/hostdev>/ { inh = 0 }
             { print }'
+}
+
+# lvh_mig_wait_state STATE SECONDS: waits until the migration started by
+# lvh_mig_start saw its first sender in STATE or STATE_* (its poll);
+# 0, or 1 after SECONDS
+lvh_mig_wait_state() {
+    local i
+    for (( i = 0; i < $2 * 10; i++ )); do
+        awk -v s="$1" '$2 == "state" && index($3, s) == 1 {f = 1; exit} END {exit !f}' \
+            "$TMP/poll-$MIG_NAME" 2> /dev/null && return 0
+        sleep 0.1
+    done
+    return 1
 }
 
 # _lvh_poll_devs FILE BDF...: each device's state as it changes, and its
