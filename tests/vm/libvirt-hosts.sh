@@ -739,8 +739,10 @@ lvh_mig_wait_state() {
 
 # _lvh_poll_devs FILE BDF...: each device's state as it changes, and its
 # digest whenever it enters a stopped saving state (the source's state at
-# the end), in FILE for the first device and FILE.N for the Nth (from 0)
-# after it.  Every 50 ms without a fork (a read timing out on a FIFO of
+# the end; not with LVH_POLL_DIGEST=no: the digest hashes the whole state
+# under the device's lock, which delays the stop-copy it is read in and
+# adds to the downtime a benchmark measures), in FILE for the first device
+# and FILE.N for the Nth (from 0) after it.  Every 50 ms without a fork (a read timing out on a FIFO of
 # its own, the clock from bash): under TCG a sleep(1) 20 times a second
 # would take the CPU that the migration being measured needs.
 _lvh_poll_devs() {
@@ -748,7 +750,8 @@ _lvh_poll_devs() {
     shift
     local -a dev=("$@") knobs=() last=() file=()
     for i in "${!dev[@]}"; do
-        knobs[i]=$(_lvh_knobs "${dev[i]}") || knobs[i]=
+        knobs[i]=
+        [ "${LVH_POLL_DIGEST:-yes}" = no ] || knobs[i]=$(_lvh_knobs "${dev[i]}") || knobs[i]=
         file[i]=$out
         [ "$i" -gt 0 ] && file[i]=$out.$i
         last[i]=
