@@ -24,6 +24,9 @@
 
 /* How long an ended migration waits for libvirt's completion event. */
 #define VFMIG_DAEMON_COMPLETION_WAIT_US (10 * G_USEC_PER_SEC)
+/* How long a job the controller cancelled is kept from being steered
+ * again while libvirt still runs it (see vfmigDaemonReap). */
+#define VFMIG_DAEMON_CANCEL_WAIT_US (60 * G_USEC_PER_SEC)
 /* How often a lost connection is tried again. */
 #define VFMIG_DAEMON_RECONNECT_US (2 * G_USEC_PER_SEC)
 
@@ -37,6 +40,8 @@ struct _vfmigDaemonSession {
     gint64 endedAt;
     bool completed;                 /* the completion event came */
     vfmigSteerCompleted stats;
+    bool reported;                  /* its end is in the log */
+    bool jobGone;                   /* seen without a migration job */
 };
 
 typedef struct _vfmigDaemon vfmigDaemon;
@@ -551,7 +556,20 @@ vfmigDaemonConsider(vfmigDaemon *d,
         return;
     if ((s = g_hash_table_lookup(d->sessions, uuid)) &&
         (!s->ended ||
-         vfmigSteerLoopPhase(vfmigSteerGetLoop(s->steer)) != VFMIG_CONTROLLER_ENDED))
+         vfmigSteerLoopPhase(vfmigSteerGetLoop(s->steer)) == VFMIG_CONTROLLER_ABORTED)) {
+        /* a job it cancelled: the same job while libvirt still runs it,
+         * asked again to end (quietly: libvirt keeps the request until
+         * Perform, an older one may not) */
+        if (s->ended) {
+            if (vfmigSteerJobOperation(dom) != VIR_DOMAIN_JOB_OPERATION_MIGRATION_OUT)
+                s->jobGone = true;
+            else if (virDomainAbortJob(dom) < 0)
+                VFMIG_DEBUG("%s: cancelling again: %s", virDomainGetName(dom),
+                            virGetLastErrorMessage());
+        }
+        return;
+    }
+    if (s && vfmigSteerLoopPhase(vfmigSteerGetLoop(s->steer)) != VFMIG_CONTROLLER_ENDED)
         return;
     if ((op = vfmigSteerJobOperation(dom)) == -2)
         return;     /* gone meanwhile */
@@ -676,7 +694,17 @@ vfmigDaemonReap(vfmigDaemon *d)
             vfmigSteerLoopPhase(vfmigSteerGetLoop(s->steer)) == VFMIG_CONTROLLER_ENDED &&
             now - s->endedAt < VFMIG_DAEMON_COMPLETION_WAIT_US)
             continue;
-        vfmigDaemonFinish(d, s);
+        if (!s->reported)
+            vfmigDaemonFinish(d, s);
+        s->reported = true;
+        /* libvirt ends a job cancelled in its Begin or Prepare phase only
+         * when Perform starts (the destination's QEMU may take seconds to
+         * start): until then the job is still there, and steering it
+         * again would cancel it again, once per session (measured: 7 to
+         * 13 sessions for one migration).  Kept until it is gone. */
+        if (vfmigSteerLoopPhase(vfmigSteerGetLoop(s->steer)) == VFMIG_CONTROLLER_ABORTED &&
+            !s->jobGone && now - s->endedAt < VFMIG_DAEMON_CANCEL_WAIT_US)
+            continue;
         g_hash_table_iter_remove(&iter);
     }
 }

@@ -471,13 +471,16 @@ d_after=$(tdget "$B1" vfmig_testdev/digest)
 steer=$(log_since src "$l0" | grep -m1 "domain '$LVH_DOM': steering its migration: downtime target 100 ms")
 pf=$(log_since src "$l0" | grep -m1 "domain '$LVH_DOM': pre-flight: floor ")
 cl=$(log_since src "$l0" | grep -m1 "domain '$LVH_DOM': migration cancelled by the pre-flight")
-if [ "$mrc" -eq 0 ] && [ "$MIG_RC" -ne 0 ] && [ "$MIG_RC" -ne 124 ] && [ -n "$steer" ] &&
+# one job, one session: libvirt ends a job cancelled before Perform only
+# when Perform starts, and the daemon must not steer (and cancel) it anew
+nsteer=$(log_since src "$l0" | grep -c "domain '$LVH_DOM': steering its migration")
+if [ "$mrc" -eq 0 ] && [ "$MIG_RC" -ne 0 ] && [ "$MIG_RC" -ne 124 ] && [ -n "$steer" ] && [ "$nsteer" -eq 1 ] &&
    [[ $pf == *": missed, cancelling" ]] && [ -n "$cl" ] &&
    [[ $SENDER_ARCS != *PRE_COPY* ]] && [[ $SENDER_ARCS != *STOP_COPY* ]] &&
    [ "$st_src" = running ] && [ "$dev_st" = RUNNING ] && [ -n "$d_before" ] && [ "$d_before" = "$d_after" ]; then
-    result pass "m8: a 100 ms target under abort: src's daemon judged the floor at its first step (${pf#*: }) and cancelled; virsh migrate failed after $MIG_S s with the device never in PRE_COPY; the domain runs on src, $B1 RUNNING with its digest"
+    result pass "m8: a 100 ms target under abort: src's daemon judged the floor at its first step (${pf#*: }) and cancelled, one session for the job; virsh migrate failed after $MIG_S s with the device never in PRE_COPY; the domain runs on src, $B1 RUNNING with its digest"
 else
-    result fail "m8: metadata exit $mrc; migrate exit $MIG_RC; daemon: '${steer:-no steering line}', '${pf:-no pre-flight line}', '${cl:-no cancel line}'; arcs '$SENDER_ARCS'; src '$st_src'; $B1 '$dev_st'; digest before ${d_before:0:16}, after ${d_after:0:16}"
+    result fail "m8: metadata exit $mrc; migrate exit $MIG_RC; daemon: $nsteer session(s) (want 1), '${steer:-no steering line}', '${pf:-no pre-flight line}', '${cl:-no cancel line}'; arcs '$SENDER_ARCS'; src '$st_src'; $B1 '$dev_st'; digest before ${d_before:0:16}, after ${d_after:0:16}"
     log_since src "$l0" | tail -15 | sed 's/^/vfmigd-src: /' | diag
 fi
 
