@@ -68,7 +68,6 @@ DIRTY_RATE=2097152
 DELAY_US=50000
 SWITCH_BW=1024          # MiB/s, where QEMU counts all guest RAM dirty
 TARGET_MS=2000
-VFMIGD=$VM_BUILDDIR/src/tools/virt-vfmigd
 VFMIG=$VM_BUILDDIR/src/tools/virt-vfmig
 ALIAS=ua-vfmig-0        # what domain-prepare names the domain's only hostdev
 HOOK=$VM_BUILDDIR/src/tools/50-vfmig
