@@ -414,7 +414,6 @@ lvh_vfmigd_start() {
     return 1
 }
 
-# lvh_vfmigd_stop NAME: SIGTERM, and its exit status
 # lvh_hook_daemons HOOK: HOOK installed as hooks/qemu.d/50-vfmig and
 # virt-vfmigd started (its log $TMP/vfmigd-HOST.log) on src and dst.  0 or
 # 1, what was done or went wrong in LVH_SETUP_MSG.
@@ -432,6 +431,7 @@ lvh_hook_daemons() {
     return 1
 }
 
+# lvh_vfmigd_stop NAME: SIGTERM, and its exit status
 lvh_vfmigd_stop() {
     local pid=${LVH_VFMIGD_PID[$1]:-} rc
     [ -n "$pid" ] || return 0
@@ -742,9 +742,10 @@ lvh_mig_wait_state() {
 # the end; not with LVH_POLL_DIGEST=no: the digest hashes the whole state
 # under the device's lock, which delays the stop-copy it is read in and
 # adds to the downtime a benchmark measures), in FILE for the first device
-# and FILE.N for the Nth (from 0) after it.  Every 50 ms without a fork (a read timing out on a FIFO of
-# its own, the clock from bash): under TCG a sleep(1) 20 times a second
-# would take the CPU that the migration being measured needs.
+# and FILE.N for the Nth (from 0) after it.  Every 50 ms without a fork (a
+# read timing out on a FIFO of its own, the clock from bash): under TCG a
+# sleep(1) 20 times a second would take the CPU that the migration being
+# measured needs.
 _lvh_poll_devs() {
     local out=$1 st dg tick i
     shift
