@@ -87,6 +87,40 @@ vfmigDowntimeSmoothedBandwidth(const vfmigDowntimeState *state)
 }
 
 
+/* The highest sample bandwidth over the trend window. */
+static uint64_t
+vfmigDowntimeHighBandwidth(const vfmigDowntimeState *state)
+{
+    size_t n = MIN(state->nsamples, (uint64_t) VFMIG_DOWNTIME_WINDOW);
+    uint64_t high = 0;
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        high = MAX(high, state->bw_window[i]);
+    return high;
+}
+
+
+/*
+ * QEMU switches at the first check where its pending fits its latest
+ * bandwidth estimate x the limit, and that estimate is one 100 ms window:
+ * over a shaped link it spikes to twice the rate (a burst into the
+ * socket's buffers; bench-steer S3b saw 42-50 MiB/s on a 23 MiB/s link),
+ * and a switch taken then sends twice what the budget allowed.  The
+ * limit is the budget scaled by the smoothed bandwidth over the highest
+ * of the window, so that a switch at the highest estimate still fits.
+ */
+static uint64_t
+vfmigDowntimeScaleLimit(uint64_t budgetMs,
+                        uint64_t bandwidth,
+                        uint64_t high)
+{
+    if (bandwidth == 0 || high <= bandwidth)
+        return budgetMs;
+    return (uint64_t) ((double) budgetMs * (double) bandwidth / (double) high);
+}
+
+
 /*
  * Whether @series (one of the state's rings) has stopped shrinking over the
  * last @n samples.  Two robust tests must agree, so that noise in single
@@ -321,6 +355,7 @@ vfmigDowntimeMeasure(vfmigDowntimeState *state,
     result->pending_bytes = vfmigDowntimeAdd(ramBytes,
                                              result->device_residue_bytes);
     state->t[slot] = sample->timestamp_us;
+    state->bw_window[slot] = sample->bandwidth;
     /* Progress counts the initial bytes too: they must be sent before any
      * switch, and while they drain a device's stop-copy size may stay put
      * (mlx5 reports its whole state). */
@@ -334,6 +369,7 @@ vfmigDowntimeMeasure(vfmigDowntimeState *state,
     state->nsamples++;
 
     result->bandwidth = vfmigDowntimeSmoothedBandwidth(state);
+    result->bandwidth_high = vfmigDowntimeHighBandwidth(state);
     /* all RAM dirty at every pass: the switch repeats a whole pass, zero
      * pages and all, whatever QEMU still counts at this moment */
     if (sample->has_ram && sample->ram_pass_us)
@@ -380,7 +416,10 @@ vfmigDowntimeMeasure(vfmigDowntimeState *state,
     if (vfmigDowntimeShrinking(state))
         budgetUs = budgetUs / 100 * VFMIG_DOWNTIME_MARGIN_PERCENT;
     limitMs = budgetUs / 1000;
-    result->qemu_downtime_limit_ms = vfmigDowntimeClampLimit(limitMs);
+    result->qemu_downtime_limit_ms =
+        vfmigDowntimeClampLimit(vfmigDowntimeScaleLimit(limitMs,
+                                                        result->bandwidth,
+                                                        result->bandwidth_high));
 
     facts->residueUs = residueUs;
     facts->limitMs = limitMs;

@@ -182,9 +182,16 @@ struct _vfmigDowntimeResult {
     uint64_t device_residue_bytes;
     uint64_t initial_bytes;     /* sum over devices */
     uint64_t bandwidth;         /* smoothed, bytes/s */
+    /* The highest of the sample bandwidths over the trend window: QEMU
+     * compares its pending with its latest estimate x its limit, and that
+     * estimate spikes (a burst into the socket's buffers). */
+    uint64_t bandwidth_high;
     bool ram_dirty_exceeds_bandwidth;
 
-    /* The downtime-limit to give QEMU now, ms. */
+    /* The downtime-limit to give QEMU now, ms: the budget for the residue,
+     * scaled by bandwidth / bandwidth_high, so that a switch QEMU takes at
+     * its highest estimate still sends no more than the budget allows at
+     * the smoothed bandwidth. */
     uint64_t qemu_downtime_limit_ms;
     /* The latencies leave less than 1 ms of the target for data: QEMU's
      * rule cannot express the target and the limit is clamped to 1 ms. */
@@ -198,8 +205,10 @@ struct _vfmigDowntimeState {
     uint64_t last_us;
     size_t ndevices;
     uint64_t bw[VFMIG_DOWNTIME_BW_WINDOW];
-    /* Ring of the last VFMIG_DOWNTIME_WINDOW samples, for the trend. */
+    /* Ring of the last VFMIG_DOWNTIME_WINDOW samples, for the trend (and
+     * the sample bandwidths, for their high). */
     uint64_t t[VFMIG_DOWNTIME_WINDOW];
+    uint64_t bw_window[VFMIG_DOWNTIME_WINDOW];
     uint64_t progress[VFMIG_DOWNTIME_WINDOW];
     uint64_t initial[VFMIG_DOWNTIME_WINDOW];
     /* The lowest initial bytes seen, and when they were first seen. */

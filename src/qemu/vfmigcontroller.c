@@ -57,6 +57,8 @@ struct _vfmigController {
                                  * paused; 0: not paused */
     bool devicesHeld;           /* the devices' hold is on (a lease) */
     uint64_t releasedMs;        /* the limit the last release set */
+    uint64_t bindsUntilUs;      /* a converged release binds the limit
+                                 * until then; 0: it does not */
     bool holdWarned;            /* a device could not hold: said once */
 
     /* ramAllDirty: QEMU's passes over guest RAM, timed */
@@ -501,6 +503,56 @@ vfmigControllerPredictAtSwitch(vfmigController *ctl)
 }
 
 
+/*
+ * A step after the release.  Released once, released for good: QEMU may
+ * be switching over already (its decision is not visible until a device
+ * stops), and a hold or an abort now would race it (measured on 6.12,
+ * all RAM dirty at every pass: the next pass made the prediction miss
+ * again, the hold came back while QEMU was stopping the guest, and the VF
+ * reached STOP_COPY held).  What the policy decides now moves the limit
+ * only this way:
+ *  - switch over: the new release limit, but while a converged release
+ *    binds (VFMIG_CONTROLLER_RELEASE_BINDS_US) never above the one QEMU
+ *    has: the residue it may switch with stays what the target allows;
+ *  - switch anyway: while a converged release binds, only at the
+ *    deadline (a guest that dirties RAM makes the residue jump back at
+ *    each bitmap sync, which the policy reads as not converging: bench-
+ *    steer S3b raised the limit from 160 to 1188 ms and missed by 458);
+ *    else the new limit, a best effort's;
+ *  - anything else: the limit stays.
+ */
+static int
+vfmigControllerStepReleased(vfmigController *ctl,
+                            uint64_t nowUs,
+                            vfmigControllerStatus *step)
+{
+    vfmigDowntimeDecision decision = step->policy.decision;
+    bool binds = ctl->bindsUntilUs && nowUs < ctl->bindsUntilUs;
+    uint64_t ms;
+
+    step->phase = VFMIG_CONTROLLER_RELEASED;
+    if (decision == VFMIG_DOWNTIME_SWITCH_ANYWAY && binds &&
+        step->policy.reason != VFMIG_DOWNTIME_REASON_DEADLINE) {
+        VFMIG_DEBUG("released at %" PRIu64 " ms, which binds for %" PRIu64
+                    " ms more: the policy's switch-anyway (%s) is not acted on",
+                    ctl->releasedMs, (ctl->bindsUntilUs - nowUs) / 1000,
+                    vfmigDowntimeReasonToString(step->policy.reason));
+    } else if (decision == VFMIG_DOWNTIME_SWITCH_OVER ||
+               decision == VFMIG_DOWNTIME_SWITCH_ANYWAY) {
+        ms = vfmigControllerReleaseLimit(ctl, step);
+        if (binds && decision == VFMIG_DOWNTIME_SWITCH_OVER)
+            ms = MIN(ms, ctl->releasedMs);
+        if (decision == VFMIG_DOWNTIME_SWITCH_ANYWAY)
+            ctl->bindsUntilUs = 0;
+        ctl->releasedMs = ms;
+    } else {
+        VFMIG_DEBUG("released already: the policy's %s is not acted on",
+                    vfmigDowntimeDecisionToString(decision));
+    }
+    return vfmigControllerSetLimit(ctl, step, ctl->releasedMs);
+}
+
+
 static int
 vfmigControllerEvaluate(vfmigController *ctl,
                         uint64_t nowUs,
@@ -703,19 +755,8 @@ vfmigControllerStep(vfmigController *ctl,
         goto done;
     }
 
-    if (ctl->phase == VFMIG_CONTROLLER_RELEASED &&
-        step->policy.decision != VFMIG_DOWNTIME_SWITCH_OVER &&
-        step->policy.decision != VFMIG_DOWNTIME_SWITCH_ANYWAY) {
-        /* released once, released for good: QEMU may be switching over
-         * already (its decision is not visible until a device stops), and
-         * a hold or an abort now would race it.  Measured on 6.12 (all
-         * RAM dirty at every pass): the next pass made the prediction
-         * miss again, the hold came back while QEMU was stopping the
-         * guest, and the VF reached STOP_COPY held. */
-        VFMIG_DEBUG("released already: the policy's %s is not acted on",
-                    vfmigDowntimeDecisionToString(step->policy.decision));
-        step->phase = VFMIG_CONTROLLER_RELEASED;
-        if (vfmigControllerSetLimit(ctl, step, ctl->releasedMs) < 0)
+    if (ctl->phase == VFMIG_CONTROLLER_RELEASED) {
+        if (vfmigControllerStepReleased(ctl, nowUs, step) < 0)
             return -1;
         goto done;
     }
@@ -737,6 +778,8 @@ vfmigControllerStep(vfmigController *ctl,
     case VFMIG_DOWNTIME_SWITCH_ANYWAY:
         step->phase = VFMIG_CONTROLLER_RELEASED;
         ctl->releasedMs = vfmigControllerReleaseLimit(ctl, step);
+        ctl->bindsUntilUs = step->policy.decision == VFMIG_DOWNTIME_SWITCH_OVER ?
+            nowUs + VFMIG_CONTROLLER_RELEASE_BINDS_US : 0;
         if (vfmigControllerSetLimit(ctl, step, ctl->releasedMs) < 0 ||
             vfmigControllerLetGo(ctl) < 0)
             return -1;

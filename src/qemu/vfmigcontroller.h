@@ -61,6 +61,17 @@
  * bandwidth, which may be lower than the policy's. */
 #define VFMIG_CONTROLLER_SURPLUS_MS_PER_S 1500
 
+/* How long a release made on a converged prediction binds the limit,
+ * us: QEMU takes the switch at its own check, which a guest that dirties
+ * RAM can push a pass or more past the release (its bitmap sync finds
+ * what the pass dirtied), and the policy, seeing the residue jump back,
+ * judges the run not converging.  For this long after the release the
+ * limit stays the release's (QEMU switches at the next trough whose
+ * residue fits it); after it, or at the deadline, the failure policy
+ * acts again.  bench-steer S3b: QEMU found the trough 1-3 s after the
+ * release. */
+#define VFMIG_CONTROLLER_RELEASE_BINDS_US (10ULL * 1000 * 1000)
+
 /* The most overhead samples vfmigControllerLearnOverhead keeps. */
 #define VFMIG_CONTROLLER_OVERHEAD_SAMPLES 16
 /* Fewer overhead samples than this have no upper quartile: cold start. */

@@ -163,6 +163,38 @@ testInitialGate(void)
 }
 
 
+/* QEMU's bandwidth estimate spikes to twice the link for one sample (a
+ * burst into the socket's buffers): for as long as the spike is in the
+ * trend window, the limit is the budget scaled by the smoothed bandwidth
+ * over the spike, so that QEMU's threshold at the spike is still the
+ * budget's bytes at the smoothed bandwidth; whether the prediction meets
+ * the target is judged on the budget itself. */
+static void
+testBandwidthSpike(void)
+{
+    vfmigDowntimePolicy p = testPolicy(VFMIG_DOWNTIME_ON_FAILURE_ABORT);
+    vfmigDowntimeState st;
+    vfmigDowntimeResult res;
+    unsigned int k;
+
+    vfmigDowntimeStateInit(&st);
+    for (k = 0; k < 40; k++) {
+        vfmigDowntimeDeviceSample d = testDev(0, 100 * MB, UNK, 0, 0);
+        bool inWindow = k >= 2 && k < 2 + VFMIG_DOWNTIME_WINDOW;
+
+        testFeed(&st, &p, k, &d, 1, k == 2 ? 2 * GBPS : GBPS, &res);
+        g_assert_cmpuint(res.bandwidth, ==, GBPS);
+        g_assert_cmpuint(res.bandwidth_high, ==, inWindow ? 2 * GBPS : GBPS);
+        g_assert_cmpuint(res.qemu_downtime_limit_ms, ==, inWindow ? 150 : 300);
+        /* QEMU's threshold at its highest estimate: the budget's bytes */
+        g_assert_cmpuint(res.bandwidth_high / 1000 * res.qemu_downtime_limit_ms,
+                         <=, res.bandwidth / 1000 * 300);
+        g_assert_cmpint(res.decision, ==, VFMIG_DOWNTIME_SWITCH_OVER);
+        g_assert_cmpuint(res.predicted_us, ==, 100 * MS);
+    }
+}
+
+
 /* As testConverging with 60 ms stop + 40 ms resume latency: QEMU's limit
  * drops to 200 ms (160 ms while the residue shrinks) and the switch moves
  * to sample 9. */
@@ -827,6 +859,7 @@ main(int argc, char **argv)
     g_test_add_func("/downtime/margin-stall", testMarginStall);
     g_test_add_func("/downtime/initial-gate", testInitialGate);
     g_test_add_func("/downtime/latency-delays", testLatencyDelays);
+    g_test_add_func("/downtime/bandwidth-spike", testBandwidthSpike);
     g_test_add_func("/downtime/latency-alone", testLatencyAlone);
     g_test_add_func("/downtime/dirty-outruns", testDirtyOutruns);
     g_test_add_func("/downtime/deadline", testDeadline);
