@@ -548,15 +548,17 @@ vfmigDaemonConsider(vfmigDaemon *d,
     vfmigSteerOptions opts = { 0 };
     g_autoptr(vfmigSteer) steer = NULL;
     vfmigDaemonSession *s;
+    vfmigControllerPhase phase = VFMIG_CONTROLLER_WAITING;
     int op;
     int rc;
     size_t i;
 
     if (virDomainGetUUIDString(dom, uuid) < 0)
         return;
-    if ((s = g_hash_table_lookup(d->sessions, uuid)) &&
-        (!s->ended ||
-         vfmigSteerLoopPhase(vfmigSteerGetLoop(s->steer)) == VFMIG_CONTROLLER_ABORTED)) {
+    s = g_hash_table_lookup(d->sessions, uuid);
+    if (s)
+        phase = vfmigSteerLoopPhase(vfmigSteerGetLoop(s->steer));
+    if (s && (!s->ended || phase == VFMIG_CONTROLLER_ABORTED)) {
         /* a job it cancelled: the same job while libvirt still runs it,
          * asked again to end (quietly: libvirt keeps the request until
          * Perform, an older one may not) */
@@ -569,7 +571,7 @@ vfmigDaemonConsider(vfmigDaemon *d,
         }
         return;
     }
-    if (s && vfmigSteerLoopPhase(vfmigSteerGetLoop(s->steer)) != VFMIG_CONTROLLER_ENDED)
+    if (s && phase != VFMIG_CONTROLLER_ENDED)
         return;
     if ((op = vfmigSteerJobOperation(dom)) == -2)
         return;     /* gone meanwhile */
@@ -687,11 +689,12 @@ vfmigDaemonReap(vfmigDaemon *d)
     g_hash_table_iter_init(&iter, d->sessions);
     while (g_hash_table_iter_next(&iter, NULL, &value)) {
         vfmigDaemonSession *s = value;
+        vfmigControllerPhase phase;
 
         if (!s->ended)
             continue;
-        if (!s->completed &&
-            vfmigSteerLoopPhase(vfmigSteerGetLoop(s->steer)) == VFMIG_CONTROLLER_ENDED &&
+        phase = vfmigSteerLoopPhase(vfmigSteerGetLoop(s->steer));
+        if (!s->completed && phase == VFMIG_CONTROLLER_ENDED &&
             now - s->endedAt < VFMIG_DAEMON_COMPLETION_WAIT_US)
             continue;
         if (!s->reported)
@@ -702,8 +705,8 @@ vfmigDaemonReap(vfmigDaemon *d)
          * start): until then the job is still there, and steering it
          * again would cancel it again, once per session (measured: 7 to
          * 13 sessions for one migration).  Kept until it is gone. */
-        if (vfmigSteerLoopPhase(vfmigSteerGetLoop(s->steer)) == VFMIG_CONTROLLER_ABORTED &&
-            !s->jobGone && now - s->endedAt < VFMIG_DAEMON_CANCEL_WAIT_US)
+        if (phase == VFMIG_CONTROLLER_ABORTED && !s->jobGone &&
+            now - s->endedAt < VFMIG_DAEMON_CANCEL_WAIT_US)
             continue;
         g_hash_table_iter_remove(&iter);
     }
