@@ -217,6 +217,14 @@ struct _vfmigControllerStatus {
                                      * residue (0: not more) */
     bool overwritten;               /* another client had changed it */
     uint64_t overwrittenMs;         /* to this */
+    /* The switch step (vfmigControllerSwitchStep) only: the policy's part
+     * of the downtime as QEMU took the switch, from the RAM QEMU still
+     * counted at the first step that saw the devices stopped (its last
+     * sync's find), at the policy's bandwidth, with the devices' residue
+     * and latencies.  Known when a step saw RAM left (not where all RAM
+     * is dirty: zero pages are counted there). */
+    bool tookKnown;
+    uint64_t tookUs;
 };
 
 typedef struct _vfmigController vfmigController;

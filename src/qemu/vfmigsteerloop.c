@@ -231,8 +231,10 @@ vfmigSteerLoopJudgeSwitch(const vfmigSteerLoop *loop,
      * samples absorbs a best-effort switch's poorer prediction */
     if (verdict->met >= 0) {
         verdict->hasOverheadSample = true;
+        /* libvirt's work: the downtime less what QEMU took the switch
+         * with, where a step saw it, else less the prediction */
         verdict->overheadSampleUs = (int64_t) verdict->downtimeUs -
-            (int64_t) sw->policy.predicted_us;
+            (int64_t) (sw->tookKnown ? sw->tookUs : sw->policy.predicted_us);
     }
 }
 

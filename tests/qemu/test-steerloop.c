@@ -137,9 +137,43 @@ testEndMet(void)
     /* the model's overhead is what the sample learns, within a tick */
     g_assert_cmpint(v.overheadSampleUs, >=, 100 * (int64_t) MS);
 
+    g_assert_false(sw->tookKnown);
+
     /* the same, told by the caller that the domain is on the destination */
     g_assert_cmpint(vfmigSteerLoopJudge(t.loop, &c, VFMIG_STEER_JUDGE_MIGRATED, &v),
                     ==, VFMIG_STEER_END_MET);
+    testLoopClear(&t);
+}
+
+
+/* A step saw what QEMU took the switch with: libvirt's overhead is
+ * learned as the downtime less that, not less the prediction. */
+static void
+testEndTook(void)
+{
+    testLoop t = { 0 };
+    vfmigSteerCompleted c;
+    vfmigSteerVerdict v;
+    const vfmigControllerStatus *sw;
+
+    testSimInit(&t.sim);
+    t.sim.overheadUs = 150 * MS;
+    t.sim.linger = 2;
+    t.sim.lingerRam = 4 * MIB;
+    testLoopInit(&t, 300, VFMIG_DOMAIN_POLICY_ON_FAILURE_ABORT, 150 * MS);
+    testLoopRun(&t);
+    g_assert_true(t.sim.switched);
+    c = testLoopCompleted(&t);
+    vfmigSteerLoopJudge(t.loop, &c, 0, &v);
+    sw = vfmigControllerSwitchStep(t.ctl);
+    g_assert_nonnull(sw);
+    g_assert_true(sw->tookKnown);
+    g_assert_cmpuint(sw->tookUs, !=, sw->policy.predicted_us);
+    g_assert_true(v.hasOverheadSample);
+    g_assert_cmpint(v.overheadSampleUs, ==,
+                    (int64_t) t.sim.downtimeUs - (int64_t) sw->tookUs);
+    /* the prediction reported is still the switch step's */
+    g_assert_cmpuint(v.predictedUs, ==, sw->predictedUs);
     testLoopClear(&t);
 }
 
@@ -416,6 +450,7 @@ main(int argc,
 
     g_test_add_func("/steerloop/end/met", testEndMet);
     g_test_add_func("/steerloop/end/missed", testEndMissed);
+    g_test_add_func("/steerloop/end/took", testEndTook);
     g_test_add_func("/steerloop/end/aborted", testEndAborted);
     g_test_add_func("/steerloop/end/aborted-paused", testEndAbortedPaused);
     g_test_add_func("/steerloop/end/cancelled", testEndCancelled);

@@ -26,6 +26,7 @@ testSimGetJob(void *opaque,
         job->migrating = true;
         job->hasRam = true;
         job->ramTotal = sim->ramTotal;
+        job->ramRemaining = sim->lingerRam;
         job->bandwidth = sim->bandwidth;
         job->paused = sim->paused;
         return 1;

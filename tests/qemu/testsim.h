@@ -58,6 +58,8 @@ struct _testSim {
     unsigned int sets;
     unsigned int linger;            /* steps the job still shows after the
                                      * switch, the device in STOP_COPY */
+    uint64_t lingerRam;             /* the RAM those steps show left (what
+                                     * QEMU's last sync found) */
     unsigned int heldWithInitial;   /* steps that released while initial
                                      * data remained */
     bool failGet;
