@@ -257,7 +257,7 @@ fi
 
 say ""
 say "Stock: ${stock_dt:-?} ms, steered: ${steered_dt:-?} ms, for a target of $TARGET ms."
-say "(One run each; docs/benchmarks.rst has the benchmark: this case is S3b, 10 pairs.)"
+say "(One run each; docs/benchmarks.rst has the benchmark: this case is S3b, 20 pairs.)"
 
 lvh_stop_all
 keep_logs
