@@ -23,9 +23,7 @@ vfmigDowntimeAdd(uint64_t a,
 }
 
 
-/* Time to send @bytes at @bw bytes/s, in us, rounded up; UNKNOWN when it
- * cannot be computed (bandwidth 0) or does not fit. */
-static uint64_t
+uint64_t
 vfmigDowntimeBytesToUs(uint64_t bytes,
                        uint64_t bw)
 {

@@ -232,6 +232,11 @@ int vfmigDowntimeEvaluate(vfmigDowntimeState *state,
                           const vfmigDowntimeSample *sample,
                           vfmigDowntimeResult *result);
 
+/* Time to send @bytes at @bw bytes/s, in us, rounded up; UNKNOWN when it
+ * cannot be computed (bandwidth 0) or does not fit. */
+uint64_t vfmigDowntimeBytesToUs(uint64_t bytes,
+                                uint64_t bw);
+
 /*
  * The devices' stop and resume latencies as @policy combines them (added
  * up, or the largest of each with concurrent transitions) into *@stopUs

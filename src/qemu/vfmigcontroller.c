@@ -572,10 +572,10 @@ vfmigControllerTookSwitch(vfmigController *ctl,
 
     if (!ctl->switched || ctl->switchStep.paused || !ctl->evaluatedOnce ||
         ctl->config.ramAllDirty || !step->job.hasRam ||
-        step->job.ramRemaining == 0 || last->bandwidth == 0)
+        step->job.ramRemaining == 0 ||
+        (ramUs = vfmigDowntimeBytesToUs(step->job.ramRemaining,
+                                        last->bandwidth)) == VFMIG_DOWNTIME_UNKNOWN)
         return;
-    ramUs = (uint64_t) ((double) step->job.ramRemaining * 1000000.0 /
-                        (double) last->bandwidth);
     ctl->switchStep.tookKnown = true;
     ctl->switchStep.tookUs = ramUs + last->device_residue_us + last->latency_us;
     VFMIG_DEBUG("QEMU took the switch with %" PRIu64 " B of RAM: %" PRIu64
