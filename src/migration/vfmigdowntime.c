@@ -72,11 +72,15 @@ vfmigDowntimeSmoothedBandwidth(const vfmigDowntimeState *state)
     uint64_t sorted[VFMIG_DOWNTIME_BW_WINDOW];
     size_t n = state->nsamples < VFMIG_DOWNTIME_BW_WINDOW ?
         (size_t) state->nsamples : VFMIG_DOWNTIME_BW_WINDOW;
+    size_t i;
 
+    G_STATIC_ASSERT(VFMIG_DOWNTIME_BW_WINDOW <= VFMIG_DOWNTIME_WINDOW);
     if (n == 0)
         return 0;
 
-    memcpy(sorted, state->bw, n * sizeof(sorted[0]));
+    /* the newest n of the trend ring */
+    for (i = 0; i < n; i++)
+        sorted[i] = state->bw[(state->nsamples - 1 - i) % VFMIG_DOWNTIME_WINDOW];
     qsort(sorted, n, sizeof(sorted[0]), vfmigDowntimeCompareU64);
     if (n % 2 == 1)
         return sorted[n / 2];
@@ -94,7 +98,7 @@ vfmigDowntimeHighBandwidth(const vfmigDowntimeState *state)
     size_t i;
 
     for (i = 0; i < n; i++)
-        high = MAX(high, state->bw_window[i]);
+        high = MAX(high, state->bw[i]);
     return high;
 }
 
@@ -348,12 +352,11 @@ vfmigDowntimeMeasure(vfmigDowntimeState *state,
         state->ndevices = sample->ndevices;
     }
     state->last_us = sample->timestamp_us;
-    state->bw[state->nsamples % VFMIG_DOWNTIME_BW_WINDOW] = sample->bandwidth;
     slot = state->nsamples % VFMIG_DOWNTIME_WINDOW;
     result->pending_bytes = vfmigDowntimeAdd(ramBytes,
                                              result->device_residue_bytes);
     state->t[slot] = sample->timestamp_us;
-    state->bw_window[slot] = sample->bandwidth;
+    state->bw[slot] = sample->bandwidth;
     /* Progress counts the initial bytes too: they must be sent before any
      * switch, and while they drain a device's stop-copy size may stay put
      * (mlx5 reports its whole state). */

@@ -204,11 +204,11 @@ struct _vfmigDowntimeState {
     uint64_t first_us;
     uint64_t last_us;
     size_t ndevices;
-    uint64_t bw[VFMIG_DOWNTIME_BW_WINDOW];
     /* Ring of the last VFMIG_DOWNTIME_WINDOW samples, for the trend (and
-     * the sample bandwidths, for their high). */
+     * the sample bandwidths: the newest VFMIG_DOWNTIME_BW_WINDOW for their
+     * median, all for their high). */
     uint64_t t[VFMIG_DOWNTIME_WINDOW];
-    uint64_t bw_window[VFMIG_DOWNTIME_WINDOW];
+    uint64_t bw[VFMIG_DOWNTIME_WINDOW];
     uint64_t progress[VFMIG_DOWNTIME_WINDOW];
     uint64_t initial[VFMIG_DOWNTIME_WINDOW];
     /* The lowest initial bytes seen, and when they were first seen. */
