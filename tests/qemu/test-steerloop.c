@@ -136,7 +136,7 @@ testEndMet(void)
                     (int64_t) t.sim.downtimeUs - (int64_t) sw->policy.predicted_us);
     /* the model's overhead is what the sample learns, within a tick */
     g_assert_cmpint(v.overheadSampleUs, >=, 100 * (int64_t) MS);
-
+    /* no step saw the switch's RAM: learned less the prediction */
     g_assert_false(sw->tookKnown);
 
     /* the same, told by the caller that the domain is on the destination */
@@ -164,7 +164,7 @@ testEndTook(void)
     testLoopRun(&t);
     g_assert_true(t.sim.switched);
     c = testLoopCompleted(&t);
-    vfmigSteerLoopJudge(t.loop, &c, 0, &v);
+    g_assert_cmpint(vfmigSteerLoopJudge(t.loop, &c, 0, &v), ==, VFMIG_STEER_END_MET);
     sw = vfmigControllerSwitchStep(t.ctl);
     g_assert_nonnull(sw);
     g_assert_true(sw->tookKnown);
