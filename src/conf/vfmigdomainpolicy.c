@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stddef.h>
 #include <string.h>
 
 #include <libxml/parser.h>
@@ -784,6 +785,112 @@ vfmigDomainPolicyParseDomainXML(const char *xml,
         return 0;
     *policy = g_steal_pointer(&ret);
     return 1;
+}
+
+
+/* libvirt's scale of a memory unit (virScaleInteger), 0 when unknown. */
+static unsigned long long
+memoryUnitScale(const char *unit)
+{
+    unsigned long long base;
+    unsigned long long scale = 1;
+    const char *powers = "kmgtpe";
+    const char *p;
+    ptrdiff_t n;
+
+    if (!unit || !*unit)
+        return 1024;
+    if (g_ascii_strcasecmp(unit, "b") == 0 ||
+        g_ascii_strcasecmp(unit, "byte") == 0 ||
+        g_ascii_strcasecmp(unit, "bytes") == 0)
+        return 1;
+    if (!unit[1] || g_ascii_strcasecmp(unit + 1, "iB") == 0)
+        base = 1024;
+    else if (g_ascii_tolower(unit[1]) == 'b' && !unit[2])
+        base = 1000;
+    else
+        return 0;
+    if (!(p = strchr(powers, g_ascii_tolower(unit[0]))))
+        return 0;
+    for (n = p - powers + 1; n > 0; n--)
+        scale *= base;
+    return scale;
+}
+
+
+/* The RAM of the domain's <@name> element @node, in bytes, into *@bytes. */
+static int
+parseMemoryElement(xmlNodePtr node,
+                   const char *name,
+                   unsigned long long *bytes)
+{
+    g_autofree char *unit = vfmigXMLPropString(node, "unit");
+    g_autofree xmlChar *content = xmlNodeGetContent(node);
+    g_autofree char *text = g_strstrip(g_strdup((const char *) content));
+    unsigned long long scale = memoryUnitScale(unit);
+    guint64 value;
+
+    if (scale == 0) {
+        vfmigReportError(VFMIG_ERR_INVALID_ARG,
+                         _("domain XML: <%1$s> has the unknown unit '%2$s'"),
+                         name, unit);
+        return -1;
+    }
+    if (!g_ascii_string_to_unsigned(text, 10, 0, G_MAXUINT64, &value, NULL)) {
+        vfmigReportError(VFMIG_ERR_INVALID_ARG,
+                         _("domain XML: <%1$s> is '%2$s', not a whole number"),
+                         name, text);
+        return -1;
+    }
+    if (value > ULLONG_MAX / scale) {
+        vfmigReportError(VFMIG_ERR_INVALID_ARG,
+                         _("domain XML: <%1$s> of %2$s %3$s is more than 2^64 bytes"),
+                         name, text, unit ? unit : "KiB");
+        return -1;
+    }
+    *bytes = value * scale;
+    return 0;
+}
+
+
+int
+vfmigDomainPolicyParseDomainMemory(const char *xml,
+                                   unsigned long long *bytes)
+{
+    static const char *const names[] = { "memory", "currentMemory" };
+    g_autoptr(xmlDoc) doc = NULL;
+    xmlNodePtr root;
+    xmlNodePtr node;
+    bool found = false;
+    size_t i;
+
+    *bytes = 0;
+    if (!(doc = vfmigXMLReadDoc(xml, _("domain"))))
+        return -1;
+    root = xmlDocGetRootElement(doc);
+    if (!root || !xmlStrEqual(root->name, BAD_CAST "domain") || root->ns) {
+        vfmigReportError(VFMIG_ERR_INVALID_ARG,
+                         _("not a libvirt domain XML: the root element is <%1$s>, not <domain>"),
+                         root ? (const char *) root->name : "");
+        return -1;
+    }
+    for (i = 0; i < G_N_ELEMENTS(names); i++) {
+        for (node = root->children; node; node = node->next) {
+            unsigned long long b;
+
+            if (node->type != XML_ELEMENT_NODE || node->ns ||
+                !xmlStrEqual(node->name, BAD_CAST names[i]))
+                continue;
+            if (parseMemoryElement(node, names[i], &b) < 0) {
+                *bytes = 0;
+                return -1;
+            }
+            *bytes = MAX(*bytes, b);
+            found = true;
+            break;
+        }
+    }
+    return found ? 1 : 0;
 }
 
 

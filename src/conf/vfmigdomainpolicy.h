@@ -169,6 +169,19 @@ int vfmigDomainPolicyParseDomainXML(const char *xml,
                                     vfmigDomainPolicy **policy,
                                     GPtrArray **hostdevs);
 
+/*
+ * The most RAM the domain XML @xml gives its guest, in bytes: the larger
+ * of <memory> and <currentMemory> (the balloon's target, which a valid
+ * domain keeps at or below <memory>), each in its unit= as libvirt reads
+ * it (b, bytes, KB, k, KiB (the default), MB, M, MiB ... EB, E, EiB).
+ * <maxMemory>, the ceiling of memory hotplug, is no RAM the guest has:
+ * a DIMM plugged is counted in <memory>.  Returns 1 with *@bytes, 0 when
+ * the XML has neither element (nothing reported), -1 with an error (not a
+ * domain XML, a value or a unit libvirt refuses, more than 2^64 bytes).
+ */
+int vfmigDomainPolicyParseDomainMemory(const char *xml,
+                                       unsigned long long *bytes);
+
 /* Formats the <vfmig:migration> element, with its xmlns:vfmig, into @buf
  * at the buffer's indentation. */
 void vfmigDomainPolicyFormat(vfmigBuffer *buf,

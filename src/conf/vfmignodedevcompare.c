@@ -11,7 +11,9 @@
  *    loads a single image (no multi-load) gets the source's 'single' mode,
  *    which keeps PRE_COPY advertised but sends everything at stop-copy;
  *  - without DMA dirty tracking on the source (device or IOMMU), QEMU
- *    migrates only with enable-migration=on and counts all guest RAM dirty.
+ *    migrates only with enable-migration=on and counts all guest RAM
+ *    dirty; the switch-over then sends all of it, which bounds the
+ *    downtime from below (vfmigNodeDevAllDirtyLeastUs).
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -279,4 +281,82 @@ vfmigNodeDevCapVFIOMigCompare(const vfmigNodeDevCapVFIOMig *src,
         res->precopy = VFMIG_NODEDEV_PRECOPY_OFF;
 
     return g_steal_pointer(&res);
+}
+
+
+uint64_t
+vfmigNodeDevAllDirtyLeastUs(uint64_t ramBytes,
+                            uint64_t linkBps)
+{
+    const uint64_t usPerS = 1000 * 1000;
+    uint64_t whole;
+    uint64_t rest;
+    uint64_t frac;
+
+    if (ramBytes == 0)
+        return 0;
+    if (linkBps == 0)
+        return UINT64_MAX;
+
+    /* whole seconds, then the rest of a second, each exact and rounded up
+     * once; a product that cannot overflow by construction */
+    whole = ramBytes / linkBps;
+    rest = ramBytes % linkBps;
+    if (whole > (UINT64_MAX - usPerS) / usPerS)
+        return UINT64_MAX;
+    if (rest == 0)
+        frac = 0;
+    else if (rest <= UINT64_MAX / usPerS)
+        frac = rest * usPerS / linkBps + (rest * usPerS % linkBps != 0);
+    else    /* a link beyond 18 TB/s: a microsecond's precision suffices */
+        frac = (uint64_t) ((double) rest / (double) linkBps * (double) usPerS) + 1;
+    return whole * usPerS + MIN(frac, usPerS);
+}
+
+
+char *
+vfmigNodeDevAllDirtyFormatTime(uint64_t us)
+{
+    double s = us / 1e6;
+
+    if (us == UINT64_MAX)
+        return g_strdup(_("unknown"));
+    if (s >= 9.95)
+        return g_strdup_printf(_("%1$.0f s"), s);
+    if (s >= 0.995)
+        return g_strdup_printf(_("%1$.1f s"), s);
+    if (s >= 0.0995)
+        return g_strdup_printf(_("%1$.2f s"), s);
+    if (us >= 9950)
+        return g_strdup_printf(_("%1$.0f ms"), us / 1e3);
+    return g_strdup_printf(_("%1$.1f ms"), us / 1e3);
+}
+
+
+char *
+vfmigNodeDevAllDirtyFormatRAM(uint64_t bytes)
+{
+    const uint64_t mib = 1024 * 1024;
+
+    if (bytes >= 1024 * mib)
+        return g_strdup_printf(_("%1$.1f GiB"), bytes / (1024.0 * mib));
+    if (bytes >= mib)
+        return g_strdup_printf(_("%1$.0f MiB"), (double) bytes / mib);
+    return g_strdup_printf(_("%1$llu bytes"), (unsigned long long) bytes);
+}
+
+
+char *
+vfmigNodeDevAllDirtyFormatLink(uint64_t linkBps)
+{
+    /* decimal units, as links are sold and ethtool reports them */
+    double mbit = linkBps * 8.0 / 1e6;
+
+    if (mbit >= 1000.0) {
+        if (linkBps % 125000000 == 0)
+            return g_strdup_printf(_("%1$llu Gbit/s"),
+                                   (unsigned long long) (linkBps / 125000000));
+        return g_strdup_printf(_("%1$.1f Gbit/s"), mbit / 1000.0);
+    }
+    return g_strdup_printf(_("%1$.0f Mbit/s"), mbit);
 }

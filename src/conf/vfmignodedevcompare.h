@@ -11,6 +11,8 @@
 
 #pragma once
 
+#include <stdint.h>
+
 #include "vfmignodedevconf.h"
 
 typedef enum {
@@ -84,6 +86,39 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(vfmigNodeDevCompareResult,
 vfmigNodeDevCompareResult *
 vfmigNodeDevCapVFIOMigCompare(const vfmigNodeDevCapVFIOMig *src,
                               const vfmigNodeDevCapVFIOMig *dst);
+
+/*
+ * What ALL_DIRTY costs.  QEMU counts all guest RAM dirty at every bitmap
+ * sync, so the switch-over itself sends all of it while the guest is
+ * stopped, whatever the downtime target: the downtime is at least the
+ * guest's RAM over the link (the devices' state, their stop and resume
+ * latencies and libvirt's own work come on top).  A kernel that can
+ * report device dirty pages, with a driver that offers DMA logging, is
+ * the only way below it.
+ */
+
+/* The link assumed where the caller knows no better: 10 Gbit/s, in
+ * bytes/s. */
+#define VFMIG_NODEDEV_ALL_DIRTY_LINK_ASSUMED 1250000000ULL
+
+/*
+ * The least downtime of a migration whose switch-over sends all @ramBytes
+ * of guest RAM over a link of @linkBps bytes/s: @ramBytes / @linkBps, in
+ * us, rounded up.  0 for no RAM; UINT64_MAX when @linkBps is 0 or the
+ * time does not fit.
+ */
+uint64_t vfmigNodeDevAllDirtyLeastUs(uint64_t ramBytes,
+                                     uint64_t linkBps);
+
+/*
+ * The figures of that bound as messages give them (translated):
+ * a time of two significant digits ("3.4 s", "0.86 s", "54 ms", "41 s";
+ * "unknown" for UINT64_MAX), guest RAM ("4.0 GiB", "512 MiB") and a link
+ * ("10 Gbit/s", "2.5 Gbit/s", "800 Mbit/s").
+ */
+char *vfmigNodeDevAllDirtyFormatTime(uint64_t us);
+char *vfmigNodeDevAllDirtyFormatRAM(uint64_t bytes);
+char *vfmigNodeDevAllDirtyFormatLink(uint64_t linkBps);
 
 /* Machine-readable names ("incompatible", "all-dirty", "no-pre-copy"...). */
 VFMIG_ENUM_DECL(vfmigNodeDevCompareVerdictType);

@@ -16,6 +16,35 @@
 #include "vfmigi18n.h"
 
 
+/*
+ * Why a VF that QEMU migrates only with all guest RAM dirty is not live
+ * migratable, with what that costs: no domain is at hand, so the least
+ * downtime is given per GiB of guest RAM at the link assumed.
+ */
+static char *
+vfmigNodeDevNovaAllDirty(const vfmigNodeDevPCI *dev)
+{
+    g_autofree char *reason = NULL;
+    g_autofree char *perGiB = NULL;
+    g_autofree char *link = NULL;
+    g_autofree char *least = NULL;
+
+    /* the probe's reason says what QEMU does too */
+    reason = dev->cap->dirtyReason ? g_strdup(dev->cap->dirtyReason) :
+        g_strdup(_("QEMU blocks the migration unless vfio-pci has enable-migration=on, and then counts all guest RAM as dirty"));
+    perGiB = vfmigNodeDevAllDirtyFormatTime(
+        vfmigNodeDevAllDirtyLeastUs(1024 * 1024 * 1024,
+                                    VFMIG_NODEDEV_ALL_DIRTY_LINK_ASSUMED));
+    link = vfmigNodeDevAllDirtyFormatLink(VFMIG_NODEDEV_ALL_DIRTY_LINK_ASSUMED);
+    least = g_strdup_printf(_("the switch-over then copies all guest RAM with the guest stopped, so the downtime is at least guest RAM / link bandwidth: %1$s per GiB of guest RAM at %2$s, whatever the downtime target"),
+                            perGiB, link);
+    if (dev->kernelNoDirty)
+        return g_strdup_printf(_("no DMA dirty tracking: %1$s; %2$s; Linux 6.1 can report device dirty pages: on ConnectX hosts run it until Debian's kernel is built with CONFIG_IOMMUFD_DRIVER"),
+                               reason, least);
+    return g_strdup_printf(_("no DMA dirty tracking: %1$s; %2$s"), reason, least);
+}
+
+
 bool
 vfmigNodeDevNovaMigratable(const vfmigNodeDevPCI *dev,
                            char **why)
@@ -36,12 +65,7 @@ vfmigNodeDevNovaMigratable(const vfmigNodeDevPCI *dev,
     case VFMIG_NODEDEV_QEMU_ALLOWED:
         return true;
     case VFMIG_NODEDEV_QEMU_ALL_DIRTY:
-        /* the reason says what QEMU does too */
-        if (dev->cap->dirtyReason)
-            *why = g_strdup_printf(_("no DMA dirty tracking: %1$s"),
-                                   dev->cap->dirtyReason);
-        else
-            *why = g_strdup(_("no DMA dirty tracking: QEMU blocks the migration unless vfio-pci has enable-migration=on, and then counts all guest RAM as dirty"));
+        *why = vfmigNodeDevNovaAllDirty(dev);
         break;
     case VFMIG_NODEDEV_QEMU_BLOCKED:
     case VFMIG_NODEDEV_QEMU_LAST:

@@ -28,7 +28,11 @@
 /*
  * Whether Nova may live-migrate a VM with @dev.  Returns true, or false
  * with *@why (translated; it quotes the probe's note and the capability's
- * reason, so a front end escapes it before printing).
+ * reason, so a front end escapes it before printing).  For a device
+ * without DMA dirty tracking the reason gives what all guest RAM dirty
+ * costs, per GiB of guest RAM at VFMIG_NODEDEV_ALL_DIRTY_LINK_ASSUMED
+ * (vfmigNodeDevAllDirtyLeastUs), and, where the running kernel is why
+ * (@dev->kernelNoDirty), recommends Linux 6.1 for ConnectX hosts.
  */
 bool vfmigNodeDevNovaMigratable(const vfmigNodeDevPCI *dev,
                                 char **why);

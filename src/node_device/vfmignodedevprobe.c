@@ -911,6 +911,18 @@ vfmigNodeDevAttachQualified(vfmigNodeDevProber *p,
 }
 
 
+/* Whether the running kernel is why @dev has no DMA dirty tracking. */
+static void
+vfmigNodeDevSetKernelNoDirty(vfmigNodeDevProber *p,
+                             vfmigNodeDevPCI *dev)
+{
+    if (dev->cap->dirty != VFMIG_NODEDEV_DIRTY_NONE)
+        return;
+    vfmigNodeDevProberCheckKernel(p);
+    dev->kernelNoDirty = p->kernelDirty == VFMIG_NODEDEV_KERNEL_DIRTY_NONE;
+}
+
+
 /* The capability of a device bound to a VFIO driver: (a) to (d). */
 static void
 vfmigNodeDevProbeCap(vfmigNodeDevProber *p,
@@ -961,6 +973,7 @@ vfmigNodeDevProbeCap(vfmigNodeDevProber *p,
             vfmigNodeDevKeepError(dev->errors);
         dev->cap = g_steal_pointer(&cap);
         vfmigNodeDevAttachQualified(p, dev);
+        vfmigNodeDevSetKernelNoDirty(p, dev);
         return;
     }
 
@@ -979,6 +992,7 @@ vfmigNodeDevProbeCap(vfmigNodeDevProber *p,
                                         why);
             dev->cap = g_steal_pointer(&cached);
             vfmigNodeDevAttachQualified(p, dev);
+            vfmigNodeDevSetKernelNoDirty(p, dev);
             return;
         }
     }

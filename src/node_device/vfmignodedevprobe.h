@@ -86,6 +86,11 @@ struct _vfmigNodeDevPCI {
      * a VFIO driver or nothing could tell its features (see @note). */
     vfmigNodeDevCapVFIOMig *cap;
     char *note;                 /* why @cap is NULL or came from the cache */
+    /* @cap has no DMA dirty tracking, and the running kernel could not
+     * report device dirty pages anyway: a Linux after 6.1 built without
+     * CONFIG_IOMMUFD_DRIVER, as Debian's 6.12 (its configuration read
+     * from @paths' kernelConfig) */
+    bool kernelNoDirty;
 
     GPtrArray *errors;          /* vfmigError *: this device's problems */
 };

@@ -13,6 +13,7 @@
 #include "vfmigerror.h"
 #include "vfmigi18n.h"
 #include "vfmiglog.h"
+#include "vfmignodedevcompare.h"
 
 VFMIG_ENUM_IMPL(vfmigControllerPhase, VFMIG_CONTROLLER_PHASE_LAST,
                 [VFMIG_CONTROLLER_WAITING] = "waiting",
@@ -27,6 +28,12 @@ VFMIG_ENUM_IMPL(vfmigControllerHold, VFMIG_CONTROLLER_HOLD_LAST,
                 [VFMIG_CONTROLLER_HOLD_NONE] = "none",
                 [VFMIG_CONTROLLER_HOLD_DEVICES] = "devices",
                 [VFMIG_CONTROLLER_HOLD_LIMIT] = "limit-only",
+);
+
+VFMIG_ENUM_IMPL(vfmigControllerLink, VFMIG_CONTROLLER_LINK_LAST,
+                [VFMIG_CONTROLLER_LINK_MEASURED] = "measured",
+                [VFMIG_CONTROLLER_LINK_GIVEN] = "given",
+                [VFMIG_CONTROLLER_LINK_ASSUMED] = "assumed",
 );
 
 VFMIG_ENUM_IMPL(vfmigControllerWait, VFMIG_CONTROLLER_WAIT_LAST,
@@ -53,6 +60,7 @@ struct _vfmigController {
     unsigned int overwrites;
 
     bool preflightDone;
+    vfmigControllerAllDirty allDirty;   /* the pre-flight's */
     uint64_t pausedSinceUs;     /* the first step that saw the guest
                                  * paused; 0: not paused */
     bool devicesHeld;           /* the devices' hold is on (a lease) */
@@ -251,9 +259,55 @@ vfmigControllerHoldBack(vfmigController *ctl,
 }
 
 
-int
-vfmigControllerPreflight(vfmigController *ctl,
-                         uint64_t *floorUs)
+/*
+ * All guest RAM dirty: the least downtime, all of it over the link, from
+ * the job's RAM and measured bandwidth where it reports them (@job may be
+ * NULL: before the job), else the config's, else the link assumed.
+ */
+static void
+vfmigControllerPreflightRAM(vfmigController *ctl,
+                            const vfmigControllerJob *job,
+                            uint64_t floorUs)
+{
+    vfmigControllerAllDirty *ad = &ctl->allDirty;
+    uint64_t targetUs = vfmigControllerUs(&ctl->config, VFMIG_DOWNTIME_PARAM_TARGET);
+
+    memset(ad, 0, sizeof(*ad));
+    if (!ctl->config.ramAllDirty)
+        return;
+    ad->ramBytes = job && job->hasRam && job->ramTotal ? job->ramTotal :
+        ctl->config.ramBytes;
+    if (job && job->bandwidth) {
+        ad->linkBps = job->bandwidth;
+        ad->link = VFMIG_CONTROLLER_LINK_MEASURED;
+    } else if (ctl->config.linkBps) {
+        ad->linkBps = ctl->config.linkBps;
+        ad->link = VFMIG_CONTROLLER_LINK_GIVEN;
+    } else {
+        ad->linkBps = VFMIG_NODEDEV_ALL_DIRTY_LINK_ASSUMED;
+        ad->link = VFMIG_CONTROLLER_LINK_ASSUMED;
+    }
+    if (ad->ramBytes == 0) {
+        VFMIG_DEBUG("pre-flight: all RAM dirty, its size unknown");
+        return;
+    }
+    ad->known = true;
+    ad->leastUs = vfmigNodeDevAllDirtyLeastUs(ad->ramBytes, ad->linkBps);
+    ad->misses = ad->leastUs > targetUs || floorUs > targetUs - ad->leastUs;
+    VFMIG_DEBUG("pre-flight: all RAM dirty: %" PRIu64 " B at %" PRIu64
+                " B/s (%s) take at least %" PRIu64 " us at the switch, "
+                "with the floor %s the target of %" PRIu64 " us",
+                ad->ramBytes, ad->linkBps,
+                vfmigControllerLinkToString(ad->link), ad->leastUs,
+                ad->misses ? "missing" : "within", targetUs);
+}
+
+
+/* The pre-flight with the job as the step read it (NULL: before it). */
+static int
+vfmigControllerPreflightJob(vfmigController *ctl,
+                            const vfmigControllerJob *job,
+                            uint64_t *floorUs)
 {
     uint64_t stopUs;
     uint64_t resumeUs;
@@ -274,9 +328,56 @@ vfmigControllerPreflight(vfmigController *ctl,
                 " us) against a target of %" PRIu64 " us",
                 *floorUs, stopUs, resumeUs, vfmigControllerUs(&ctl->config, VFMIG_DOWNTIME_PARAM_OVERHEAD),
                 vfmigControllerUs(&ctl->config, VFMIG_DOWNTIME_PARAM_TARGET));
+    vfmigControllerPreflightRAM(ctl, job, *floorUs);
     /* as the policy judges it: less than QEMU's smallest limit left */
     return *floorUs + VFMIG_DOWNTIME_QEMU_LIMIT_MIN_MS * 1000 <=
         vfmigControllerUs(&ctl->config, VFMIG_DOWNTIME_PARAM_TARGET) ? 1 : 0;
+}
+
+
+int
+vfmigControllerPreflight(vfmigController *ctl,
+                         uint64_t *floorUs)
+{
+    return vfmigControllerPreflightJob(ctl, NULL, floorUs);
+}
+
+
+const vfmigControllerAllDirty *
+vfmigControllerPreflightAllDirty(const vfmigController *ctl)
+{
+    return ctl->preflightDone ? &ctl->allDirty : NULL;
+}
+
+
+char *
+vfmigControllerAllDirtyFormat(const vfmigControllerAllDirty *allDirty,
+                              uint64_t targetUs)
+{
+    g_autofree char *ram = NULL;
+    g_autofree char *least = NULL;
+    g_autofree char *link = NULL;
+    const char *source = NULL;
+
+    if (!allDirty || !allDirty->known || !allDirty->misses)
+        return NULL;
+    ram = vfmigNodeDevAllDirtyFormatRAM(allDirty->ramBytes);
+    least = vfmigNodeDevAllDirtyFormatTime(allDirty->leastUs);
+    link = vfmigNodeDevAllDirtyFormatLink(allDirty->linkBps);
+    switch (allDirty->link) {
+    case VFMIG_CONTROLLER_LINK_MEASURED:
+        source = _("the bandwidth libvirt measured");
+        break;
+    case VFMIG_CONTROLLER_LINK_GIVEN:
+        source = _("the link speed given");
+        break;
+    case VFMIG_CONTROLLER_LINK_ASSUMED:
+    case VFMIG_CONTROLLER_LINK_LAST:
+        source = _("the link speed assumed");
+        break;
+    }
+    return g_strdup_printf(_("all guest RAM is dirty at every pass (a VF without DMA dirty tracking): the switch-over copies all %1$s of it, at least %2$s at %3$s (%4$s) on top of the floor, so the downtime cannot meet the target of %5$" PRIu64 " ms"),
+                           ram, least, link, source, targetUs / 1000);
 }
 
 
@@ -731,10 +832,11 @@ vfmigControllerStep(vfmigController *ctl,
     ctl->pausedSinceUs = 0;
 
     if (!ctl->preflightDone) {
-        if ((rc = vfmigControllerPreflight(ctl, &step->floorUs)) < 0)
+        if ((rc = vfmigControllerPreflightJob(ctl, &job, &step->floorUs)) < 0)
             return -1;
         step->preflight = true;
         step->floorMisses = rc == 0;
+        step->allDirty = ctl->allDirty;
         if (rc == 0 &&
             ctl->policy.on_failure == VFMIG_DOWNTIME_ON_FAILURE_ABORT) {
             /* before QEMU sent anything, not after seconds of transfer */

@@ -151,6 +151,39 @@ struct _vfmigControllerConfig {
      * then the time of one whole pass, which the controller times from
      * the job's iterations, not what QEMU still counts at the moment. */
     bool ramAllDirty;
+    /* Where ramAllDirty, for the pre-flight's least downtime (all guest
+     * RAM at the switch): the guest's RAM, bytes, until the job reports
+     * its own (0: not known), and the link's bandwidth, bytes/s, until the
+     * job measured one (0: VFMIG_NODEDEV_ALL_DIRTY_LINK_ASSUMED). */
+    uint64_t ramBytes;
+    uint64_t linkBps;
+};
+
+/* Where the bandwidth of the pre-flight's least downtime came from. */
+typedef enum {
+    VFMIG_CONTROLLER_LINK_MEASURED = 0, /* the job's (libvirt's memory_bps) */
+    VFMIG_CONTROLLER_LINK_GIVEN,        /* the config's linkBps */
+    VFMIG_CONTROLLER_LINK_ASSUMED,      /* VFMIG_NODEDEV_ALL_DIRTY_LINK_ASSUMED */
+
+    VFMIG_CONTROLLER_LINK_LAST
+} vfmigControllerLink;
+VFMIG_ENUM_DECL(vfmigControllerLink);
+
+/*
+ * The pre-flight where all guest RAM is dirty at every pass
+ * (config.ramAllDirty): the switch-over sends all of it, so the downtime
+ * is at least the guest's RAM over the link, on top of the floor.  It is
+ * stated, not judged: the bandwidth may be assumed, and the policy judges
+ * the passes it times.
+ */
+typedef struct _vfmigControllerAllDirty vfmigControllerAllDirty;
+struct _vfmigControllerAllDirty {
+    bool known;                     /* all RAM dirty, and its size known */
+    uint64_t ramBytes;              /* the job's RAM, or the config's */
+    uint64_t linkBps;
+    vfmigControllerLink link;
+    uint64_t leastUs;               /* vfmigNodeDevAllDirtyLeastUs */
+    bool misses;                    /* the floor and it exceed the target */
 };
 
 /* Where the controller is. */
@@ -206,6 +239,7 @@ struct _vfmigControllerStatus {
     uint64_t floorUs;               /* the floor: the devices' latencies
                                      * and libvirt's overhead, us */
     bool floorMisses;               /* the floor alone misses the target */
+    vfmigControllerAllDirty allDirty;   /* with @preflight */
     bool paused;                    /* the guest is paused: released, or
                                      * (ABORTED) cancelled since a VF's
                                      * initial data was not all sent */
@@ -261,10 +295,28 @@ int vfmigControllerStep(vfmigController *ctl,
  * floor leaves room for the target, 0 when it alone misses it (then the
  * policy says at once what to do: abort, or a best effort that will
  * overshoot), -1 with an error.  The controller's first step runs it;
- * `virt-vfmig migrate` runs it before it starts the job.
+ * `virt-vfmig migrate` runs it before it starts the job.  Where all guest
+ * RAM is dirty it also states the least downtime that costs
+ * (vfmigControllerPreflightAllDirty), which does not change the verdict.
  */
 int vfmigControllerPreflight(vfmigController *ctl,
                              uint64_t *floorUs);
+
+/* What the pre-flight found where all guest RAM is dirty; NULL before
+ * it ran. */
+const vfmigControllerAllDirty *
+vfmigControllerPreflightAllDirty(const vfmigController *ctl);
+
+/*
+ * The pre-flight's all-RAM figure as a clause of its messages, when it
+ * misses the target of @targetUs ("all guest RAM is dirty at every pass
+ * (a VF without DMA dirty tracking): the switch-over copies all 4.0 GiB
+ * of it, at least 3.4 s at 10 Gbit/s (the link speed assumed) on top of
+ * the floor, so the downtime cannot meet the target of 300 ms"); NULL
+ * otherwise.
+ */
+char *vfmigControllerAllDirtyFormat(const vfmigControllerAllDirty *allDirty,
+                                    uint64_t targetUs);
 
 /*
  * Holds the switchover at the devices before the job starts, so that

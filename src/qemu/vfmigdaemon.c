@@ -522,6 +522,14 @@ vfmigDaemonStepSession(vfmigDaemon *d,
                           _("domain '%1$s': pre-flight: floor %2$" PRIu64 " ms (the devices' stop and resume latencies and libvirt's overhead) against a target of %3$" PRIu64 " ms: room left"),
                           name, st->floorUs / 1000,
                           vfmigSteerTargetUs(s->steer) / 1000);
+    if (st->preflight) {
+        g_autofree char *allDirty = vfmigControllerAllDirtyFormat(&st->allDirty,
+                                                                  vfmigSteerTargetUs(s->steer));
+
+        if (allDirty)
+            vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_INFO,
+                              _("domain '%1$s': pre-flight: %2$s"), name, allDirty);
+    }
     if (st->paused && st->pausedUs == 0 && st->phase == VFMIG_CONTROLLER_RELEASED)
         vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_INFO,
                           _("domain '%1$s': the guest is paused (virsh suspend, or Nova's force-complete): its downtime runs already; released at once"),

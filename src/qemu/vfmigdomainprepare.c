@@ -615,6 +615,7 @@ struct _vfmigPrepare {
     vfmigDomainPolicy *policy;
     bool policyChanged;
     GHashTable *aliases;        /* every <alias name=> of the domain */
+    unsigned long long ramBytes;    /* the guest's RAM; 0: not in the XML */
     vfmigDomainPrepareResult *res;
 };
 
@@ -962,6 +963,37 @@ emulatorName(const vfmigDomainPrepareQEMU *qemu)
 }
 
 
+/*
+ * What all guest RAM dirty costs this domain: its RAM over the link, or,
+ * when its XML gives no RAM, the same per GiB.
+ */
+static char *
+allDirtyLeast(const vfmigPrepare *p)
+{
+    uint64_t linkBps = p->opts->linkBps ? p->opts->linkBps :
+        VFMIG_NODEDEV_ALL_DIRTY_LINK_ASSUMED;
+    g_autofree char *link = vfmigNodeDevAllDirtyFormatLink(linkBps);
+    g_autofree char *time = NULL;
+    const char *source = p->opts->linkBps ?
+        _("the link speed given") :
+        _("the link speed assumed; domain-prepare --link-mbps gives this host's");
+
+    if (p->ramBytes == 0) {
+        time = vfmigNodeDevAllDirtyFormatTime(
+            vfmigNodeDevAllDirtyLeastUs(1024 * 1024 * 1024, linkBps));
+        return g_strdup_printf(_("The switch-over then copies all guest RAM with the guest stopped: the downtime is at least %1$s per GiB of guest RAM at %2$s (%3$s), whatever the downtime target."),
+                               time, link, source);
+    } else {
+        g_autofree char *ram = vfmigNodeDevAllDirtyFormatRAM(p->ramBytes);
+
+        time = vfmigNodeDevAllDirtyFormatTime(
+            vfmigNodeDevAllDirtyLeastUs(p->ramBytes, linkBps));
+        return g_strdup_printf(_("The switch-over then copies all %1$s of guest RAM with the guest stopped: the downtime is at least %2$s at %3$s (%4$s), whatever the downtime target."),
+                               ram, time, link, source);
+    }
+}
+
+
 /* enable-migration=on where QEMU sees no DMA dirty tracking. */
 static int
 prepareEnableMigration(vfmigPrepare *p,
@@ -974,6 +1006,7 @@ prepareEnableMigration(vfmigPrepare *p,
     g_autofree char *name = hostdevName(dh);
     g_autofree char *old = NULL;
     g_autofree char *reason = NULL;
+    g_autofree char *least = NULL;
     vfmigPropResult res;
 
     if (qemu != VFMIG_NODEDEV_QEMU_ALL_DIRTY) {
@@ -1008,14 +1041,15 @@ prepareEnableMigration(vfmigPrepare *p,
 
     reason = dev->cap->dirtyReason ? g_strdup(dev->cap->dirtyReason) :
         g_strdup_printf(_("driver '%1$s' offers no DMA dirty logging"), dev->cap->driver);
+    least = allDirtyLeast(p);
     addChange(p,
               res == PROP_ADDED ?
               g_strdup_printf(_("%1$s: <qemu:override> vfio-pci enable-migration=on for '%2$s'"),
                               name, alias) :
               g_strdup_printf(_("%1$s: <qemu:override> vfio-pci enable-migration=on for '%2$s' (was %3$s)"),
                               name, alias, old),
-              g_strdup_printf(_("The VF has no DMA dirty tracking (%1$s), and QEMU refuses to migrate a VM whose vfio-pci device has none unless the device has enable-migration=on; libvirt never sets it, so the domain carries it in <qemu:override>. QEMU then counts all guest RAM as dirty on every pass, so RAM alone never gets below the downtime target: migrate with a switchover bandwidth (virsh migrate --available-switchover-bandwidth MiB/s, the bandwidth the switchover may use), or QEMU may never switch over."),
-                              reason));
+              g_strdup_printf(_("The VF has no DMA dirty tracking (%1$s), and QEMU refuses to migrate a VM whose vfio-pci device has none unless the device has enable-migration=on; libvirt never sets it, so the domain carries it in <qemu:override>. QEMU then counts all guest RAM as dirty on every pass, so RAM alone never gets below the downtime target: migrate with a switchover bandwidth (virsh migrate --available-switchover-bandwidth MiB/s, the bandwidth the switchover may use), or QEMU may never switch over. %2$s"),
+                              reason, least));
     return 0;
 }
 
@@ -1337,7 +1371,8 @@ vfmigDomainPrepare(const char *xml,
     res->notes = g_ptr_array_new_with_free_func(g_free);
     p.res = res;
 
-    if ((rc = vfmigDomainPolicyParseDomainXML(xml, &policy, &hostdevs)) < 0)
+    if ((rc = vfmigDomainPolicyParseDomainXML(xml, &policy, &hostdevs)) < 0 ||
+        vfmigDomainPolicyParseDomainMemory(xml, &p.ramBytes) < 0)
         return -1;
     if (hostdevs->len == 0) {
         vfmigReportError(VFMIG_ERR_INVALID_ARG, "%s",

@@ -19,7 +19,10 @@
  *    version, multi-load, and the state size where the driver tells it);
  *  - where the VF has no DMA dirty tracking (Debian's 6.12 kernels), the
  *    vfio-pci property enable-migration=on in the domain's
- *    <qemu:override>, without which QEMU refuses to migrate the VM;
+ *    <qemu:override>, without which QEMU refuses to migrate the VM; its
+ *    explanation gives the least downtime that costs the domain (all its
+ *    RAM, <memory> or <currentMemory>, over the link:
+ *    vfmigNodeDevAllDirtyLeastUs);
  *  - where the domain's QEMU has it (9.1 and later), the vfio-pci
  *    property migration-events=on, with which QEMU reports every
  *    migration state change of the device as a VFIO_MIGRATION event.
@@ -40,6 +43,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include <glib.h>
 
@@ -77,6 +81,11 @@ struct _vfmigDomainPrepareOptions {
                                              * a new one: preferred when
                                              * the VF can pre-copy, else off */
     vfmigDomainPrepareQEMU qemu;
+    /* The migration link's bandwidth, bytes/s, at which the explanation
+     * of enable-migration=on states the least downtime (all guest RAM at
+     * the switch-over); 0: VFMIG_NODEDEV_ALL_DIRTY_LINK_ASSUMED, and the
+     * explanation says it is assumed. */
+    uint64_t linkBps;
 };
 
 /* One change, and why. */

@@ -492,6 +492,7 @@ vfmigMigrate(virConnectPtr conn G_GNUC_UNUSED,
         return -1;
     r->hasFloor = true;
     r->floorMisses = rc == 0;
+    r->allDirty = *vfmigControllerPreflightAllDirty(vfmigSteerController(steer));
     if (r->floorMisses &&
         r->onFailure == VFMIG_DOMAIN_POLICY_ON_FAILURE_ABORT) {
         g_autofree char *floor = vfmigMigrateMs(r->floorUs);
@@ -676,6 +677,17 @@ vfmigMigrateReportFormatJSON(const vfmigMigrateReport *r)
         vfmigJSONBeginObject(w, "preflight");
         vfmigJSONUInt(w, "floor-us", r->floorUs);
         vfmigJSONBool(w, "misses-target", r->floorMisses);
+        if (r->allDirty.known) {
+            vfmigJSONBeginObject(w, "all-dirty");
+            vfmigJSONUInt(w, "ram-bytes", r->allDirty.ramBytes);
+            vfmigJSONUInt(w, "link-bps", r->allDirty.linkBps);
+            vfmigJSONString(w, "link", vfmigControllerLinkToString(r->allDirty.link));
+            vfmigMigrateJSONNum(w, "least-us", r->allDirty.leastUs);
+            vfmigJSONBool(w, "misses-target", r->allDirty.misses);
+            vfmigJSONEndObject(w);
+        } else {
+            vfmigJSONString(w, "all-dirty", NULL);
+        }
         vfmigJSONEndObject(w);
     } else {
         vfmigJSONString(w, "preflight", NULL);
@@ -811,12 +823,17 @@ vfmigMigrateReportFormatText(const vfmigMigrateReport *r)
         vfmigMigrateField(out, _("Target met"), met ? _("yes") : _("no"));
     if (r->hasFloor) {
         g_autofree char *floor = vfmigMigrateMs(r->floorUs);
+        g_autofree char *allDirty = vfmigControllerAllDirtyFormat(&r->allDirty,
+                                                                  r->targetUs);
+        g_autofree char *verdict = g_strdup_printf(r->floorMisses ?
+                                                   _("floor %1$s: misses the target") :
+                                                   _("floor %1$s: leaves room for the target"),
+                                                   floor);
 
         vfmigMigrateFieldTake(out, _("Pre-flight"),
-                              g_strdup_printf(r->floorMisses ?
-                                              _("floor %1$s: misses the target") :
-                                              _("floor %1$s: leaves room for the target"),
-                                              floor));
+                              allDirty ?
+                              g_strdup_printf(_("%1$s; %2$s"), verdict, allDirty) :
+                              g_steal_pointer(&verdict));
     }
     vfmigMigrateFieldTake(out, _("Total time"),
                           g_strdup_printf(_("%1$" PRIu64 " ms"), r->totalMs));

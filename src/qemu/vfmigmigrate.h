@@ -113,6 +113,8 @@ struct _vfmigMigrateReport {
     uint64_t floorUs;               /* its floor: the devices' latencies
                                      * and libvirt's overhead */
     bool floorMisses;               /* the floor alone misses the target */
+    vfmigControllerAllDirty allDirty;   /* the pre-flight's least downtime
+                                         * where all guest RAM is dirty */
 
     uint64_t totalMs;               /* the migrate call's wall time */
     unsigned int steps;

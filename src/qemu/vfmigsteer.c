@@ -449,6 +449,28 @@ vfmigSteerProbeDirty(vfmigSteer *s,
 }
 
 
+/* The guest's RAM from the domain XML @xml, for the pre-flight's least
+ * downtime where all of it is dirty; 0 with a warning when it cannot be
+ * read (the pre-flight then states nothing until the job reports it). */
+static void
+vfmigSteerRAM(vfmigSteer *s,
+              const char *xml,
+              uint64_t *ramBytes)
+{
+    unsigned long long bytes = 0;
+
+    *ramBytes = 0;
+    if (vfmigDomainPolicyParseDomainMemory(xml, &bytes) < 0) {
+        g_ptr_array_add(s->warnings,
+                        g_strdup_printf(_("cannot tell the guest's memory: %1$s"),
+                                        vfmigGetLastErrorMessage()));
+        vfmigResetLastError();
+        return;
+    }
+    *ramBytes = bytes;
+}
+
+
 int
 vfmigSteerNew(virDomainPtr dom,
               const vfmigSteerOptions *opts,
@@ -530,6 +552,8 @@ vfmigSteerNew(virDomainPtr dom,
 
     config.adoptFallbackMs = VFMIG_STEER_QEMU_DEFAULT_LIMIT_MS;
     config.ramAllDirty = s->allDirtyDevice != NULL;
+    if (config.ramAllDirty)
+        vfmigSteerRAM(s, xml, &config.ramBytes);
     if (!(s->ctl = vfmigControllerNew(&vfmigSteerOps, s, &config,
                                       (const char *const *) names->pdata,
                                       s->ndevices)))

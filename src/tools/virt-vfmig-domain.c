@@ -24,6 +24,9 @@
 #include "vfmigi18n.h"
 #include "vfmigstring.h"
 
+/* --link-mbps: up to 10 Tbit/s */
+#define VFMIG_DOMAIN_LINK_MBPS_MAX 10000000
+
 
 /* The domain named @name: by name, UUID or ID, as virsh looks it up. */
 static virDomainPtr
@@ -161,6 +164,7 @@ cmdDomainPrepare(vfmigCtl *ctl, const vfmigCmd *cmd)
     virDomainPtr defined = NULL;
     unsigned int flags = VIR_DOMAIN_XML_INACTIVE;
     guint64 targetMs = 0;
+    guint64 linkMbps = 0;
     const char *str;
     int onFailure;
     int precopy;
@@ -175,6 +179,15 @@ cmdDomainPrepare(vfmigCtl *ctl, const vfmigCmd *cmd)
                              _("command '%1$s': option --%2$s wants a whole number from 1 to %3$d, not '%4$s'"),
                              cmd->def->name, "target-ms",
                              VFMIG_DOMAIN_POLICY_TARGET_MS_MAX, str);
+        return false;
+    }
+    if ((str = vfmigCmdGetString(cmd, "link-mbps")) &&
+        !g_ascii_string_to_unsigned(str, 10, 1, VFMIG_DOMAIN_LINK_MBPS_MAX,
+                                    &linkMbps, NULL)) {
+        vfmigShellUsageError(ctl,
+                             _("command '%1$s': option --%2$s wants a whole number from 1 to %3$d, not '%4$s'"),
+                             cmd->def->name, "link-mbps",
+                             VFMIG_DOMAIN_LINK_MBPS_MAX, str);
         return false;
     }
     if (vfmigDomainOptEnum(ctl, cmd, "on-failure",
@@ -220,6 +233,8 @@ cmdDomainPrepare(vfmigCtl *ctl, const vfmigCmd *cmd)
     opts.targetMs = targetMs;
     opts.onFailure = onFailure;
     opts.precopy = precopy;
+    /* Mbit/s: 10^6 bits, 125000 bytes */
+    opts.linkBps = linkMbps * 125000;
     vfmigDomainProbeQEMU(xml, &emulator, &props, &why, &opts.qemu);
 
     if (vfmigDomainPrepare(xml, &opts, &res) < 0)
@@ -278,6 +293,8 @@ static const vfmigCmdOptDef optsDomainPrepare[] = {
       N_("abort or best-effort: what a migration does when the target cannot be met (default: kept; abort in a new policy)") },
     { "precopy", VFMIG_OPT_STRING, false,
       N_("required, preferred or off, for every hostdev (default: kept; a new entry: preferred when the VF can pre-copy, else off)") },
+    { "link-mbps", VFMIG_OPT_STRING, false,
+      N_("the migration link's speed in Mbit/s (as ethtool gives it), at which the least downtime of a VF without DMA dirty tracking is stated (default: 10 Gbit/s assumed)") },
     { "dry-run", VFMIG_OPT_BOOL, false,
       N_("print the changes and the diff of the domain XML; change nothing") },
     { NULL, 0, false, NULL }
@@ -291,8 +308,10 @@ const vfmigCmdDef vfmigDomainCmds[] = {
          "with each VF's identity read from this host (the destination's "
          "hook checks it); where the VF has no DMA dirty tracking, the "
          "vfio-pci property enable-migration=on in <qemu:override> (QEMU "
-         "then counts all guest RAM as dirty: migrate with a switchover "
-         "bandwidth); where the domain's QEMU has it, migration-events=on. "
+         "then counts all guest RAM as dirty, so the downtime is at least "
+         "guest RAM / link bandwidth, which it states: migrate with a "
+         "switchover bandwidth); where the domain's QEMU has it, "
+         "migration-events=on. "
          "Prints each change and why, and defines the domain; a running "
          "domain gets them at its next start.  What is in place already is "
          "left, so a second run changes nothing.  A VF that is not on a "

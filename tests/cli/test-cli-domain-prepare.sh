@@ -32,7 +32,7 @@ tmp=$(mktemp -d)
 trap '[ -n "${KEEP:-}" ] || rm -rf "$tmp"' EXIT
 n=0
 fail=0
-echo "1..19"
+echo "1..20"
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 nok() {
     n=$((n + 1)); fail=$((fail + 1)); echo "not ok $n - $1"
@@ -124,7 +124,7 @@ rc=0
     step define v define "$tmp/dom.xml"
     step define_host v define "$tmp/host.xml"
     v dumpxml --inactive vfmig-prep > "$tmp/before.xml"
-    step dry x domain-prepare vfmig-prep --dry-run
+    step dry x domain-prepare vfmig-prep --dry-run --link-mbps 25000
     v dumpxml --inactive vfmig-prep > "$tmp/after-dry.xml"
     step run1 x domain-prepare vfmig-prep
     v dumpxml --inactive vfmig-prep > "$tmp/after1.xml"
@@ -159,8 +159,9 @@ if [ "$(rcof dry)" = 0 ] && [ ! -s "$tmp/dry.err" ] &&
    has dry.out "^--- vfmig-prep \(defined\)$" && has dry.out "^\+\+\+ vfmig-prep \(prepared\)$" &&
    has dry.out "^\+      <alias name='ua-vfmig-0'/>$" &&
    has dry.out "^\+        <qemu:property name='enable-migration' type='string' value='on'/>$" &&
+   has dry.out "The switch-over then copies all 64 MiB of guest RAM with the guest stopped: the downtime is at least 21 ms at 25 Gbit/s \(the link speed given\), whatever the downtime target\.$" &&
    has dry.out "^Dry run: domain 'vfmig-prep' was not changed\.$"; then
-    ok "--dry-run lists the changes and prints the diff of the XML"
+    ok "--dry-run lists the changes (the least downtime at the --link-mbps given) and prints the diff of the XML"
 else
     nok "domain-prepare --dry-run (rc $(rcof dry))" "$tmp/dry.out" "$tmp/dry.err"
 fi
@@ -187,8 +188,10 @@ if [ "$(rcof run1)" = 0 ] && [ ! -s "$tmp/run1.err" ] &&
    has run1.out "^Domain 'vfmig-prep' defined with the changes\.$" &&
    has run1.out "^  \* hostdev 0000:3b:00.3: <qemu:override> vfio-pci enable-migration=on for 'ua-vfmig-1'$" &&
    has run1.out "counts all guest RAM as dirty on every pass" &&
-   has run1.out "--available-switchover-bandwidth" && ! has run1.out "^---"; then
-    ok "domain-prepare lists each change with why and defines the domain"
+   has run1.out "--available-switchover-bandwidth" &&
+   has run1.out "The switch-over then copies all 64 MiB of guest RAM with the guest stopped: the downtime is at least 54 ms at 10 Gbit/s \(the link speed assumed; domain-prepare --link-mbps gives this host's\), whatever the downtime target\.$" &&
+   ! has run1.out "^---"; then
+    ok "domain-prepare lists each change with why (the least downtime at the link speed assumed) and defines the domain"
 else
     nok "domain-prepare (rc $(rcof run1))" "$tmp/run1.out" "$tmp/run1.err"
 fi
@@ -297,6 +300,12 @@ if [ "$rc" = 2 ] && has err "option --on-failure wants abort or best-effort, not
     ok "--on-failure default is a usage error"
 else
     nok "domain-prepare --on-failure default (rc $rc)" "$tmp/err"
+fi
+run domain-prepare vm0 --link-mbps 0
+if [ "$rc" = 2 ] && has err "option --link-mbps wants a whole number from 1 to 10000000, not '0'"; then
+    ok "--link-mbps 0 is a usage error"
+else
+    nok "domain-prepare --link-mbps 0 (rc $rc)" "$tmp/err"
 fi
 run domain-prepare
 if [ "$rc" = 2 ] && [ ! -s "$tmp/out" ]; then

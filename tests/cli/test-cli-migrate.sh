@@ -174,9 +174,13 @@ result "its report says aborted, the floor missed" grep -Eq '^Pre-flight: +floor
 echo 900000 > "$m/stop_latency_us"
 check "pre-flight under best effort: the migration starts" 1 "" "failed" -- \
     -c "$src" migrate polvf "$dst" --json --overhead-ms 0
-result "the JSON report: the VF's latency is the floor, and it misses the target" \
-    json_ok 'assert d["preflight"]=={"floor-us":900000,"misses-target":True}, d["preflight"]; assert d["result"]=="failed"'
+result "the JSON report: the VF's latency is the floor, and it misses the target; all 128 MiB of RAM dirty at 10 Gbit/s assumed" \
+    json_ok 'assert d["preflight"]=={"floor-us":900000,"misses-target":True,"all-dirty":{"ram-bytes":134217728,"link-bps":1250000000,"link":"assumed","least-us":107375,"misses-target":True}}, d["preflight"]; assert d["result"]=="failed"'
 echo 0 > "$m/stop_latency_us"
+# the VF without DMA dirty tracking: all guest RAM at the switch-over
+check "pre-flight: all guest RAM dirty, and its least downtime misses the target" 1 \
+    "^Pre-flight: +floor 0\.000 ms: leaves room for the target; all guest RAM is dirty at every pass \(a VF without DMA dirty tracking\): the switch-over copies all 128 MiB of it, at least 0\.11 s at 10 Gbit/s \(the link speed assumed\) on top of the floor, so the downtime cannot meet the target of 100 ms$" \
+    "failed" -- -c "$src" migrate polvf "$dst" --overhead-ms 0 --target-ms 100
 
 # samples count for 24 hours: older ones teach nothing
 now_s=$(date +%s)

@@ -266,11 +266,21 @@ else
 fi
 if run 0 nodedev-nova-spec --nova-conf "$tmp/no-nova.conf" &&
    has '^# 0000:3b:00.3: not live migratable: no DMA dirty tracking: driver mlx5_vfio_pci offers no DMA dirty logging; QEMU migrates the device only with enable-migration=on' &&
+   has '^# 0000:3b:00.3: .*; the switch-over then copies all guest RAM with the guest stopped, so the downtime is at least guest RAM / link bandwidth: 0\.86 s per GiB of guest RAM at 10 Gbit/s, whatever the downtime target$' &&
    has '^device_spec = \{ "address": "0000:3b:00.3", .*"live_migratable": "no" \}$' &&
    has_err '^warning: 0000:3b:00.3 is not live migratable: no DMA dirty tracking'; then
-    ok "nodedev-nova-spec: a VF without dirty tracking, which QEMU blocks, says no with the reason"
+    ok "nodedev-nova-spec: a VF without dirty tracking, which QEMU blocks, says no with the reason and the least downtime per GiB"
 else
     nok "nodedev-nova-spec without dirty tracking"
+fi
+# Debian's 6.12: the running kernel is why, and Linux 6.1 can report
+printf '# Linux/x86 6.12.57 Kernel Configuration\nCONFIG_VFIO=m\nCONFIG_IOMMUFD=m\n' > "$tmp/config-6.12"
+if VFMIG_KERNEL_CONFIG=$tmp/config-6.12 run 0 nodedev-nova-spec --nova-conf "$tmp/no-nova.conf" &&
+   has '^# 0000:3b:00.3: not live migratable: no DMA dirty tracking: the running kernel \(Linux 6\.12\.57\) is built without CONFIG_IOMMUFD_DRIVER, .* 0\.86 s per GiB of guest RAM at 10 Gbit/s, whatever the downtime target; Linux 6\.1 can report device dirty pages: on ConnectX hosts run it until Debian.s kernel is built with CONFIG_IOMMUFD_DRIVER$' &&
+   has '^# 0000:3b:00.2: live migratable$'; then
+    ok "nodedev-nova-spec on Debian's 6.12: the kernel is why, and Linux 6.1 is recommended for ConnectX hosts"
+else
+    nok "nodedev-nova-spec on a 6.12 kernel without CONFIG_IOMMUFD_DRIVER"
 fi
 if run 0 nodedev-nova-spec --nova-conf "$tmp/no-nova.conf" &&
    has "^# 0000:3b:00.6: not live migratable: migration features unknown: .*; to learn them, run 'virt-vfmig device-qualify 0000:3b:00.6', or 'virt-vfmig nodedev-list --vfio-query'" &&

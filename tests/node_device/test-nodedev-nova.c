@@ -125,18 +125,35 @@ testNovaNoDirty(void)
                                              "0000:3b:00.0", CAP_NO_DIRTY);
     g_autoptr(vfmigNodeDevPCI) devReason = testDev("0000:3b:00.4", 0x15b3, 0x101e, true,
                                                    "0000:3b:00.0", CAP_NO_DIRTY_REASON);
+    g_autoptr(vfmigNodeDevPCI) devKernel = testDev("0000:3b:00.5", 0x15b3, 0x101e, true,
+                                                   "0000:3b:00.0", CAP_NO_DIRTY_REASON);
     g_autofree char *why = NULL;
     g_autofree char *whyReason = NULL;
+    g_autofree char *whyKernel = NULL;
 
     g_assert_false(vfmigNodeDevNovaMigratable(dev, &why));
     g_assert_nonnull(why);
     g_assert_true(g_str_has_prefix(why, "no DMA dirty tracking: "));
     g_assert_nonnull(strstr(why, "enable-migration=on"));
+    /* what it costs: 2^30 bytes at 1.25e9 bytes/s */
+    g_assert_nonnull(strstr(why, "at least guest RAM / link bandwidth: 0.86 s per GiB of guest RAM at 10 Gbit/s"));
+    g_assert_null(strstr(why, "Linux 6.1"));
 
     /* the capability's own reason is the one given */
     g_assert_false(vfmigNodeDevNovaMigratable(devReason, &whyReason));
     g_assert_cmpstr(whyReason, ==,
-                    "no DMA dirty tracking: the driver offers no DMA logging");
+                    "no DMA dirty tracking: the driver offers no DMA logging; "
+                    "the switch-over then copies all guest RAM with the guest stopped, "
+                    "so the downtime is at least guest RAM / link bandwidth: "
+                    "0.86 s per GiB of guest RAM at 10 Gbit/s, whatever the downtime target");
+
+    /* the running kernel is why (Debian's 6.12): Linux 6.1 can report */
+    devKernel->kernelNoDirty = true;
+    g_assert_false(vfmigNodeDevNovaMigratable(devKernel, &whyKernel));
+    g_assert_true(g_str_has_prefix(whyKernel, whyReason));
+    g_assert_cmpstr(whyKernel + strlen(whyReason), ==,
+                    "; Linux 6.1 can report device dirty pages: on ConnectX hosts "
+                    "run it until Debian's kernel is built with CONFIG_IOMMUFD_DRIVER");
 }
 
 

@@ -579,15 +579,16 @@ testDirtyReason(Fake *f,
         const char *config;     /* NULL: no such file */
         const char *want[4];
         const char *notWant;
+        bool kernelNoDirty;     /* the kernel is why */
     } cases[] = {
         { KCONFIG_612, { "Linux 6.12.95", "CONFIG_IOMMUFD_DRIVER",
-                         "enable-migration=on", "all guest RAM" }, NULL },
+                         "enable-migration=on", "all guest RAM" }, NULL, true },
         { KCONFIG_612_IOMMUFD, { "driver mlx5_vfio_pci offers no DMA dirty logging",
-                                 "enable-migration=on", NULL }, "CONFIG_IOMMUFD" },
+                                 "enable-migration=on", NULL }, "CONFIG_IOMMUFD", false },
         { KCONFIG_61, { "driver mlx5_vfio_pci offers no DMA dirty logging",
-                        NULL }, "CONFIG_IOMMUFD" },
+                        NULL }, "CONFIG_IOMMUFD", false },
         { NULL, { "driver mlx5_vfio_pci offers no DMA dirty logging",
-                  "all guest RAM", NULL }, "CONFIG_IOMMUFD" },
+                  "all guest RAM", NULL }, "CONFIG_IOMMUFD", false },
     };
     size_t i;
 
@@ -615,6 +616,7 @@ testDirtyReason(Fake *f,
         }
         if (cases[i].notWant)
             g_assert_null(strstr(dev->cap->dirtyReason, cases[i].notWant));
+        g_assert_cmpint(dev->kernelNoDirty, ==, cases[i].kernelNoDirty);
     }
 
     /* dma-logging: device tracking, whatever the kernel config says */
@@ -629,6 +631,7 @@ testDirtyReason(Fake *f,
         dev = findCap(list, VF_B2);
         g_assert_cmpint(dev->cap->dirty, ==, VFMIG_NODEDEV_DIRTY_DEVICE);
         g_assert_null(dev->cap->dirtyReason);
+        g_assert_false(dev->kernelNoDirty);
     }
 }
 

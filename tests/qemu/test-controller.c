@@ -360,6 +360,120 @@ testPreflight(void)
 }
 
 
+/* The pre-flight where all guest RAM is dirty: the switch-over sends all
+ * of it, so it states the least downtime, the RAM over the link (the
+ * domain's before the job reports its own, at 10 Gbit/s assumed; then the
+ * job's at the bandwidth libvirt measured), when with the floor it misses
+ * the target; the verdict stays the floor's. */
+static void
+testPreflightAllDirty(void)
+{
+    testSim sim;
+    g_autoptr(vfmigController) best = NULL;
+    g_autoptr(vfmigController) abortCtl = NULL;
+    g_autoptr(vfmigController) measured = NULL;
+    g_autoptr(vfmigController) given = NULL;
+    g_autoptr(vfmigController) fits = NULL;
+    g_autoptr(vfmigController) tracked = NULL;
+    g_autofree char *text = NULL;
+    g_autofree char *textMeasured = NULL;
+    g_autofree char *textGiven = NULL;
+    const char *names[] = { "hostdev0" };
+    vfmigControllerConfig config = { .ramAllDirty = true };
+    vfmigControllerStatus st;
+    uint64_t floorUs;
+
+    /* 4 GiB over 10 Gbit/s assumed: 3.4 s against 1000 ms, best effort */
+    testSimInit(&sim);
+    sim.allDirty = true;
+    sim.canHold = true;
+    sim.ramTotal = sim.ramRemaining = 4096 * MIB;
+    best = testController(&sim, 1000, VFMIG_DOMAIN_POLICY_ON_FAILURE_BEST_EFFORT, 0, 0);
+    g_assert_null(vfmigControllerPreflightAllDirty(best));
+    g_assert_cmpint(vfmigControllerStep(best, sim.nowUs, &st), ==, 0);
+    g_assert_true(st.preflight);
+    g_assert_false(st.floorMisses);
+    g_assert_cmpuint(st.floorUs, ==, 100 * MS);
+    g_assert_cmpint(st.phase, ==, VFMIG_CONTROLLER_WAITING);
+    g_assert_true(st.allDirty.known);
+    g_assert_cmpuint(st.allDirty.ramBytes, ==, 4096 * MIB);
+    g_assert_cmpint(st.allDirty.link, ==, VFMIG_CONTROLLER_LINK_ASSUMED);
+    g_assert_cmpuint(st.allDirty.linkBps, ==, 1250000000ULL);
+    g_assert_cmpuint(st.allDirty.leastUs, ==, 3435974);
+    g_assert_true(st.allDirty.misses);
+    g_assert_true(vfmigControllerPreflightAllDirty(best)->misses);
+    text = vfmigControllerAllDirtyFormat(&st.allDirty, 1000 * MS);
+    g_assert_cmpstr(text, ==,
+                    "all guest RAM is dirty at every pass (a VF without DMA dirty "
+                    "tracking): the switch-over copies all 4.0 GiB of it, at least "
+                    "3.4 s at 10 Gbit/s (the link speed assumed) on top of the floor, "
+                    "so the downtime cannot meet the target of 1000 ms");
+    /* stated once */
+    testSimAdvance(&sim);
+    g_assert_cmpint(vfmigControllerStep(best, sim.nowUs, &st), ==, 0);
+    g_assert_false(st.preflight);
+    g_assert_false(st.allDirty.known);
+
+    /* under abort the pre-flight still decides on the floor alone: the
+     * policy judges the passes it times (controller/all-dirty-unreachable) */
+    testSimInit(&sim);
+    sim.allDirty = true;
+    sim.ramTotal = sim.ramRemaining = 4096 * MIB;
+    abortCtl = testController(&sim, 1000, VFMIG_DOMAIN_POLICY_ON_FAILURE_ABORT, 0, 0);
+    g_assert_cmpint(vfmigControllerStep(abortCtl, sim.nowUs, &st), ==, 0);
+    g_assert_true(st.allDirty.misses);
+    g_assert_cmpint(st.phase, ==, VFMIG_CONTROLLER_WAITING);
+    g_assert_false(sim.aborted);
+
+    /* the job reports its RAM and a measured bandwidth: 64 MiB at
+     * 32 MiB/s is 2 s */
+    testSimInit(&sim);
+    sim.allDirty = true;
+    sim.prepTicks = 0;
+    measured = testController(&sim, 1000, VFMIG_DOMAIN_POLICY_ON_FAILURE_BEST_EFFORT, 0, 0);
+    g_assert_cmpint(vfmigControllerStep(measured, sim.nowUs, &st), ==, 0);
+    g_assert_true(st.preflight);
+    g_assert_cmpint(st.allDirty.link, ==, VFMIG_CONTROLLER_LINK_MEASURED);
+    g_assert_cmpuint(st.allDirty.leastUs, ==, 2000000);
+    textMeasured = vfmigControllerAllDirtyFormat(&st.allDirty, 1000 * MS);
+    g_assert_nonnull(strstr(textMeasured, "all 64 MiB of it, at least 2.0 s at 268 Mbit/s (the bandwidth libvirt measured)"));
+
+    /* before the job (virt-vfmig migrate): the config's RAM and link;
+     * 64 MiB at 100 Mbit/s is 5.4 s */
+    testSimInit(&sim);
+    g_assert_cmpint(vfmigDowntimeSettingsSetMs(&config.downtime,
+                                               VFMIG_DOWNTIME_PARAM_TARGET, 300), ==, 0);
+    config.ramBytes = 64 * MIB;
+    config.linkBps = 12500000;
+    given = vfmigControllerNew(&testSimOps, &sim, &config, names, 1);
+    g_assert_nonnull(given);
+    g_assert_cmpint(vfmigControllerPreflight(given, &floorUs), ==, 1);
+    g_assert_cmpint(vfmigControllerPreflightAllDirty(given)->link, ==, VFMIG_CONTROLLER_LINK_GIVEN);
+    g_assert_cmpuint(vfmigControllerPreflightAllDirty(given)->leastUs, ==, 5368710);
+    textGiven = vfmigControllerAllDirtyFormat(vfmigControllerPreflightAllDirty(given), 300 * MS);
+    g_assert_nonnull(strstr(textGiven, "at least 5.4 s at 100 Mbit/s (the link speed given) on top of the floor, so the downtime cannot meet the target of 300 ms"));
+
+    /* within the target: nothing to state */
+    testSimInit(&sim);
+    sim.allDirty = true;
+    fits = testController(&sim, 1000, VFMIG_DOMAIN_POLICY_ON_FAILURE_ABORT, 0, 0);
+    g_assert_cmpint(vfmigControllerPreflight(fits, &floorUs), ==, 1);
+    g_assert_true(vfmigControllerPreflightAllDirty(fits)->known);
+    g_assert_cmpuint(vfmigControllerPreflightAllDirty(fits)->leastUs, ==, 53688);
+    g_assert_false(vfmigControllerPreflightAllDirty(fits)->misses);
+    g_assert_null(vfmigControllerAllDirtyFormat(vfmigControllerPreflightAllDirty(fits), 1000 * MS));
+
+    /* device dirty tracking: QEMU sends only what the guest dirties */
+    testSimInit(&sim);
+    sim.ramTotal = sim.ramRemaining = 4096 * MIB;
+    tracked = testController(&sim, 1000, VFMIG_DOMAIN_POLICY_ON_FAILURE_ABORT, 0, 0);
+    g_assert_cmpint(vfmigControllerStep(tracked, sim.nowUs, &st), ==, 0);
+    g_assert_true(st.preflight);
+    g_assert_false(st.allDirty.known);
+    g_assert_null(vfmigControllerAllDirtyFormat(&st.allDirty, 1000 * MS));
+}
+
+
 /* The guest paused during the migration (virsh suspend, Nova's
  * force-complete): the devices went to STOP_COPY and hold nothing; the
  * controller releases at once whatever the policy says, and QEMU
@@ -1047,6 +1161,7 @@ main(int argc,
     g_test_add_func("/controller/device-hold/binds", testDeviceHoldBinds);
     g_test_add_func("/controller/device-hold/lease", testDeviceHoldLease);
     g_test_add_func("/controller/preflight", testPreflight);
+    g_test_add_func("/controller/preflight-all-dirty", testPreflightAllDirty);
     g_test_add_func("/controller/paused-released", testPausedReleased);
     g_test_add_func("/controller/paused-before-initial", testPausedBeforeInitial);
     g_test_add_func("/controller/paused-before-start", testPausedBeforeStart);

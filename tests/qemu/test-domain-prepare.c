@@ -354,29 +354,86 @@ testDirtyTracking(Fake *f,
 }
 
 
-/* Debian's 6.12: no DMA logging, so enable-migration=on, and why. */
+/* The explanation of the enable-migration change; NULL when none. */
+static const char *
+enableMigrationWhy(const vfmigDomainPrepareResult *res)
+{
+    size_t i;
+
+    for (i = 0; i < res->changes->len; i++) {
+        const vfmigDomainPrepareChange *c = g_ptr_array_index(res->changes, i);
+
+        if (strstr(c->what, "enable-migration"))
+            return c->why;
+    }
+    return NULL;
+}
+
+
+/* Debian's 6.12: no DMA logging, so enable-migration=on, and why: with
+ * what it costs the domain (64 MiB at 10 Gbit/s). */
 static void
 testNoDirtyTracking(Fake *f,
                     gconstpointer data G_GNUC_UNUSED)
 {
     g_autoptr(vfmigDomainPrepareResult) res =
         checkFile(f, "hostdev-no-dirty.xml", "hostdev-no-dirty.out.xml");
-    size_t i;
-    bool explained = false;
+    const char *why = enableMigrationWhy(res);
 
     g_assert_true(hasChange(res, "hostdev 0000:00:03.0: <qemu:override> vfio-pci enable-migration=on for 'ua-vfmig-0'"));
     g_assert_true(hasChange(res, "migration-events=on for 'ua-vfmig-0'"));
-    for (i = 0; i < res->changes->len; i++) {
-        const vfmigDomainPrepareChange *c = g_ptr_array_index(res->changes, i);
-
-        if (strstr(c->what, "enable-migration") &&
-            strstr(c->why, "counts all guest RAM as dirty") &&
-            strstr(c->why, "--available-switchover-bandwidth") &&
-            strstr(c->why, "CONFIG_IOMMUFD_DRIVER"))
-            explained = true;
-    }
-    g_assert_true(explained);
+    g_assert_nonnull(why);
+    g_assert_nonnull(strstr(why, "counts all guest RAM as dirty"));
+    g_assert_nonnull(strstr(why, "--available-switchover-bandwidth"));
+    g_assert_nonnull(strstr(why, "CONFIG_IOMMUFD_DRIVER"));
+    g_assert_true(g_str_has_suffix(why, " The switch-over then copies all 64 MiB of guest RAM with the guest stopped: the downtime is at least 54 ms at 10 Gbit/s (the link speed assumed; domain-prepare --link-mbps gives this host's), whatever the downtime target."));
     assertHookAccepts(f, res->newXML);
+}
+
+
+/* The least downtime is the domain's RAM (the larger of <memory> and
+ * <currentMemory>) over the link given, or per GiB without either. */
+static void
+testNoDirtyTrackingLeast(Fake *f,
+                         gconstpointer data G_GNUC_UNUSED)
+{
+    g_autofree char *tmpl = readData("hostdev-no-dirty.xml");
+    g_autoptr(GString) xml = g_string_new(tmpl);
+    g_autoptr(GString) noRam = g_string_new(tmpl);
+    g_autoptr(vfmigDomainPrepareResult) res = NULL;
+    g_autoptr(vfmigDomainPrepareResult) res2 = NULL;
+    g_autoptr(vfmigDomainPrepareResult) res3 = NULL;
+    vfmigDomainPrepareResult *bad = NULL;
+
+    /* 4 GiB defined, 2 GiB ballooned: all 4 GiB go */
+    g_string_replace(xml, "<memory unit='KiB'>65536</memory>",
+                     "<memory unit='GiB'>4</memory>", 1);
+    g_string_replace(xml, "<currentMemory unit='KiB'>65536</currentMemory>",
+                     "<currentMemory unit='KiB'>2097152</currentMemory>", 1);
+    res = prepare(f, xml->str);
+    g_assert_true(g_str_has_suffix(enableMigrationWhy(res),
+                                   " The switch-over then copies all 4.0 GiB of guest RAM with the guest stopped: the downtime is at least 3.4 s at 10 Gbit/s (the link speed assumed; domain-prepare --link-mbps gives this host's), whatever the downtime target."));
+
+    /* 25 Gbit/s given: 4 GiB / 3.125e9 bytes/s */
+    f->opts.linkBps = 3125000000ULL;
+    res2 = prepare(f, xml->str);
+    g_assert_true(g_str_has_suffix(enableMigrationWhy(res2),
+                                   " The switch-over then copies all 4.0 GiB of guest RAM with the guest stopped: the downtime is at least 1.4 s at 25 Gbit/s (the link speed given), whatever the downtime target."));
+
+    f->opts.linkBps = 0;
+    g_string_replace(noRam, "  <memory unit='KiB'>65536</memory>\n", "", 1);
+    g_string_replace(noRam, "  <currentMemory unit='KiB'>65536</currentMemory>\n", "", 1);
+    g_assert_null(strstr(noRam->str, "emory"));
+    res3 = prepare(f, noRam->str);
+    g_assert_true(g_str_has_suffix(enableMigrationWhy(res3),
+                                   " The switch-over then copies all guest RAM with the guest stopped: the downtime is at least 0.86 s per GiB of guest RAM at 10 Gbit/s (the link speed assumed; domain-prepare --link-mbps gives this host's), whatever the downtime target."));
+
+    /* a unit libvirt refuses: no domain of libvirt's */
+    g_string_replace(xml, "unit='GiB'", "unit='GiBi'", 1);
+    g_assert_cmpint(vfmigDomainPrepare(xml->str, &f->opts, &bad), ==, -1);
+    g_assert_null(bad);
+    g_assert_cmpstr(vfmigGetLastErrorMessage(), ==,
+                    "domain XML: <memory> has the unknown unit 'GiBi'");
 }
 
 
@@ -717,6 +774,7 @@ main(int argc,
 
     ADD("dirty-tracking", testDirtyTracking);
     ADD("no-dirty-tracking", testNoDirtyTracking);
+    ADD("no-dirty-tracking-least", testNoDirtyTrackingLeast);
     ADD("interface", testInterface);
     ADD("existing", testExisting);
     ADD("qemu-without-migration-events", testQEMUWithout);

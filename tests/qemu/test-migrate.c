@@ -92,7 +92,8 @@ testJSONMigrated(void)
         "  \"job-elapsed-ms\": 21000,\n"
         "  \"preflight\": {\n"
         "    \"floor-us\": 100250,\n"
-        "    \"misses-target\": false\n"
+        "    \"misses-target\": false,\n"
+        "    \"all-dirty\": null\n"
         "  },\n"
         "  \"overhead\": {\n"
         "    \"us\": 150000,\n"
@@ -233,6 +234,39 @@ testText(void)
 }
 
 
+/* Where all guest RAM is dirty and that misses the target, the
+ * pre-flight says what it costs: 4 GiB at 10 Gbit/s assumed. */
+static void
+testPreflightAllDirty(void)
+{
+    g_autoptr(vfmigMigrateReport) r = testReportMigrated();
+    g_autofree char *text = NULL;
+    g_autofree char *json = NULL;
+
+    r->allDirty.known = true;
+    r->allDirty.ramBytes = 4096 * MIB;
+    r->allDirty.linkBps = 1250000000;
+    r->allDirty.link = VFMIG_CONTROLLER_LINK_ASSUMED;
+    r->allDirty.leastUs = 3435974;
+    r->allDirty.misses = true;
+    text = vfmigMigrateReportFormatText(r);
+    g_assert_nonnull(strstr(text, "Pre-flight:            floor 100.250 ms: leaves room for the target; "
+                            "all guest RAM is dirty at every pass (a VF without DMA dirty tracking): "
+                            "the switch-over copies all 4.0 GiB of it, at least 3.4 s at 10 Gbit/s "
+                            "(the link speed assumed) on top of the floor, so the downtime cannot "
+                            "meet the target of 2000 ms\n"));
+    json = vfmigMigrateReportFormatJSON(r);
+    g_assert_nonnull(strstr(json,
+                            "    \"all-dirty\": {\n"
+                            "      \"ram-bytes\": 4294967296,\n"
+                            "      \"link-bps\": 1250000000,\n"
+                            "      \"link\": \"assumed\",\n"
+                            "      \"least-us\": 3435974,\n"
+                            "      \"misses-target\": true\n"
+                            "    }\n"));
+}
+
+
 static void
 testDefaultSwitchover(void)
 {
@@ -257,6 +291,7 @@ main(int argc,
     g_test_add_func("/migrate/json-failed", testJSONFailed);
     g_test_add_func("/migrate/met", testMet);
     g_test_add_func("/migrate/text", testText);
+    g_test_add_func("/migrate/preflight-all-dirty", testPreflightAllDirty);
     g_test_add_func("/migrate/default-switchover", testDefaultSwitchover);
     return g_test_run();
 }

@@ -291,6 +291,9 @@ testController(testSim *sim,
     config.downtime.onFailure = onFailure;
     /* the steer's probe: a device without DMA dirty tracking */
     config.ramAllDirty = sim->allDirty;
+    /* and the domain's memory */
+    if (sim->allDirty)
+        config.ramBytes = sim->ramTotal;
     ctl = vfmigControllerNew(&testSimOps, sim, &config, names, 1);
 
     g_assert_nonnull(ctl);

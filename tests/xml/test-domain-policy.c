@@ -336,6 +336,64 @@ testNotXML(const void *opaque G_GNUC_UNUSED)
 }
 
 
+/* The guest's RAM: the larger of <memory> and <currentMemory>, in
+ * libvirt's units; <maxMemory> is no RAM. */
+static void
+testDomainMemory(const void *opaque G_GNUC_UNUSED)
+{
+    struct {
+        const char *elements;
+        int rc;
+        unsigned long long bytes;
+        const char *error;
+    } rows[] = {
+        { "<memory unit='KiB'>4194304</memory>"
+          "<currentMemory unit='KiB'>2097152</currentMemory>", 1, 4ULL << 30, NULL },
+        { "<memory>65536</memory>", 1, 64ULL << 20, NULL },      /* KiB */
+        { "<currentMemory unit='GiB'>2</currentMemory><memory unit='G'>3</memory>",
+          1, 3ULL << 30, NULL },
+        { "<memory unit='GB'>4</memory>", 1, 4000000000ULL, NULL },
+        { "<memory unit='bytes'> 1000 </memory>", 1, 1000, NULL },
+        { "<memory unit='m'>512</memory>", 1, 512ULL << 20, NULL },
+        { "<memory unit='EiB'>15</memory>", 1, 15ULL << 60, NULL },
+        { "<maxMemory slots='16' unit='TiB'>1</maxMemory>"
+          "<memory unit='MiB'>1024</memory>", 1, 1ULL << 30, NULL },
+        { "<vcpu>1</vcpu>", 0, 0, NULL },
+        { "<memory unit='KiB'>4194304</memory><devices><memory unit='KiB'>8</memory></devices>",
+          1, 4ULL << 30, NULL },
+        { "<memory unit='XiB'>1</memory>", -1, 0,
+          "domain XML: <memory> has the unknown unit 'XiB'" },
+        { "<memory unit='KiBB'>1</memory>", -1, 0,
+          "domain XML: <memory> has the unknown unit 'KiBB'" },
+        { "<memory>-1</memory>", -1, 0,
+          "domain XML: <memory> is '-1', not a whole number" },
+        { "<memory unit='EiB'>16</memory>", -1, 0,
+          "domain XML: <memory> of 16 EiB is more than 2^64 bytes" },
+    };
+    size_t i;
+
+    for (i = 0; i < G_N_ELEMENTS(rows); i++) {
+        g_autofree char *xml = g_strdup_printf("<domain type='kvm'><name>x</name>%s</domain>",
+                                               rows[i].elements);
+        unsigned long long bytes = 1;
+
+        vfmigResetLastError();
+        g_assert_cmpint(vfmigDomainPolicyParseDomainMemory(xml, &bytes), ==, rows[i].rc);
+        g_assert_cmpuint(bytes, ==, rows[i].bytes);
+        if (rows[i].error)
+            g_assert_cmpstr(vfmigGetLastErrorMessage(), ==, rows[i].error);
+        else
+            g_assert_cmpint(vfmigGetLastErrorCode(), ==, VFMIG_ERR_OK);
+    }
+    {
+        unsigned long long bytes = 1;
+
+        g_assert_cmpint(vfmigDomainPolicyParseDomainMemory("<network/>", &bytes), ==, -1);
+        g_assert_cmpuint(bytes, ==, 0);
+    }
+}
+
+
 /* Enum tables: "default" is no XML value. */
 static void
 testEnums(const void *opaque G_GNUC_UNUSED)
@@ -411,6 +469,7 @@ main(int argc,
     g_test_add_data_func("/domain-policy/domain/named-twice", NULL, testDomainNamedTwice);
     g_test_add_data_func("/domain-policy/domain/interface", NULL, testDomainInterface);
     g_test_add_data_func("/domain-policy/domain/no-policy", NULL, testDomainNoPolicy);
+    g_test_add_data_func("/domain-policy/domain/memory", NULL, testDomainMemory);
     g_test_add_data_func("/domain-policy/metadata/get", NULL, testMetadataGet);
     g_test_add_data_func("/domain-policy/metadata/invalid", NULL, testMetadataInvalid);
     g_test_add_data_func("/domain-policy/not-xml", NULL, testNotXML);

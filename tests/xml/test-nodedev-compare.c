@@ -391,6 +391,84 @@ testNames(void)
 }
 
 
+/*
+ * What all RAM dirty costs: guest RAM over the link, in us, rounded up.
+ * 4 GiB at 10 Gbit/s is 3.436 s: a formula in bits (27.5 s), in GB
+ * (3.2 s), in ms, or rounded down would each give another number.
+ */
+static void
+testAllDirtyLeast(void)
+{
+    const uint64_t gib = 1024ULL * 1024 * 1024;
+    const uint64_t link = VFMIG_NODEDEV_ALL_DIRTY_LINK_ASSUMED;
+    struct {
+        uint64_t ram;
+        uint64_t bps;
+        uint64_t us;
+        const char *time;
+    } rows[] = {
+        { 4 * gib, link, 3435974, "3.4 s" },            /* 3435973.8368 */
+        { gib, link, 858994, "0.86 s" },                /* 858993.4592 */
+        { 64 * 1024 * 1024, link, 53688, "54 ms" },
+        { 48 * gib, link, 41231687, "41 s" },
+        { 4 * gib, 4 * link, 858994, "0.86 s" },       /* 40 Gbit/s */
+        { 1, 3, 333334, "0.33 s" },                     /* rounded up */
+        { 3, 3, 1000000, "1.0 s" },                     /* exactly */
+        { 0, link, 0, "0.0 ms" },
+        { gib, 0, UINT64_MAX, "unknown" },
+        { UINT64_MAX, 1, UINT64_MAX, "unknown" },       /* does not fit */
+        { UINT64_MAX, UINT64_MAX, 1000000, "1.0 s" },
+        { 1, UINT64_MAX, 1, "0.0 ms" },                 /* 18 EB/s */
+        { UINT64_MAX - 1, UINT64_MAX, 1000000, "1.0 s" },
+    };
+    size_t i;
+
+    g_assert_cmpuint(link * 8, ==, 10000000000ULL);
+    for (i = 0; i < G_N_ELEMENTS(rows); i++) {
+        uint64_t us = vfmigNodeDevAllDirtyLeastUs(rows[i].ram, rows[i].bps);
+        g_autofree char *time = vfmigNodeDevAllDirtyFormatTime(us);
+
+        if (us != rows[i].us || !g_str_equal(time, rows[i].time))
+            g_error("case %zu: %" G_GUINT64_FORMAT " bytes at %" G_GUINT64_FORMAT
+                    " B/s: %" G_GUINT64_FORMAT " us (%s), want %" G_GUINT64_FORMAT
+                    " us (%s)", i, rows[i].ram, rows[i].bps, us, time,
+                    rows[i].us, rows[i].time);
+    }
+}
+
+
+static void
+testAllDirtyFormat(void)
+{
+    struct {
+        char *(*fn)(uint64_t);
+        uint64_t value;
+        const char *want;
+    } rows[] = {
+        { vfmigNodeDevAllDirtyFormatRAM, 4ULL << 30, "4.0 GiB" },
+        { vfmigNodeDevAllDirtyFormatRAM, 1536ULL << 20, "1.5 GiB" },
+        { vfmigNodeDevAllDirtyFormatRAM, 64ULL << 20, "64 MiB" },
+        { vfmigNodeDevAllDirtyFormatRAM, 4096, "4096 bytes" },
+        { vfmigNodeDevAllDirtyFormatLink, VFMIG_NODEDEV_ALL_DIRTY_LINK_ASSUMED, "10 Gbit/s" },
+        { vfmigNodeDevAllDirtyFormatLink, 3125000000ULL, "25 Gbit/s" },
+        { vfmigNodeDevAllDirtyFormatLink, 312500000ULL, "2.5 Gbit/s" },
+        { vfmigNodeDevAllDirtyFormatLink, 100000000ULL, "800 Mbit/s" },
+        { vfmigNodeDevAllDirtyFormatLink, 125000000ULL, "1 Gbit/s" },
+        { vfmigNodeDevAllDirtyFormatTime, 9949999, "9.9 s" },
+        { vfmigNodeDevAllDirtyFormatTime, 9950000, "10 s" },
+        { vfmigNodeDevAllDirtyFormatTime, 120000000, "120 s" },
+        { vfmigNodeDevAllDirtyFormatTime, 2500, "2.5 ms" },
+    };
+    size_t i;
+
+    for (i = 0; i < G_N_ELEMENTS(rows); i++) {
+        g_autofree char *got = rows[i].fn(rows[i].value);
+
+        g_assert_cmpstr(got, ==, rows[i].want);
+    }
+}
+
+
 int
 main(int argc, char **argv)
 {
@@ -405,6 +483,8 @@ main(int argc, char **argv)
     }
     g_test_add_func("/nodedev/compare/documents", testDocuments);
     g_test_add_func("/nodedev/compare/names", testNames);
+    g_test_add_func("/nodedev/compare/all-dirty-least", testAllDirtyLeast);
+    g_test_add_func("/nodedev/compare/all-dirty-format", testAllDirtyFormat);
 
     return g_test_run();
 }
