@@ -56,6 +56,21 @@ struct mlx5vf_async_cmd {
 	void *priv;		/* the fw implementation's */
 };
 
+/*
+ * The PF's DMA dirty-page tracker, from its ADV_VIRTUALIZATION caps
+ * (pg_track_*); sizes are log2 of bytes.
+ */
+struct mlx5vf_track_caps {
+	bool supported;			/* cmd_hca_cap.adv_virtualization */
+	u8 max_num_range;
+	u8 log_min_addr_space;
+	u8 log_max_addr_space;
+	u8 log_min_msg_size;
+	u8 log_max_msg_size;
+	u8 log_min_page_size;
+	u8 log_max_page_size;
+};
+
 /* What the PF's firmware says of migration, from its current caps. */
 struct mlx5vf_pf_caps {
 	bool migration;			/* cmd_hca_cap.migration */
@@ -63,6 +78,44 @@ struct mlx5vf_pf_caps {
 	bool migration_tracking_state;
 	bool migration_in_chunks;
 	bool migration_state;
+	struct mlx5vf_track_caps track;
+};
+
+/*
+ * The tracker's reporting channel: the firmware sends its dirty-page
+ * reports as SEND_WITH_IMM messages from a QP of its own (the "FW QP")
+ * to a receive queue of ours, each into one posted receive buffer of
+ * 2^log_msg_size bytes.  A message is a run of 8-byte entries, each a
+ * big-endian {u32 address high, u32 address low} of one dirty page; its
+ * immediate data carries the tracker's state in bits 31..28.  Only the
+ * hardware implementation builds QPs, a CQ and doorbells; the driver sees
+ * messages.
+ */
+enum mlx5vf_track_event {
+	MLX5VF_TRACK_EV_MSG,		/* a completion may be waiting */
+	MLX5VF_TRACK_EV_ERROR,		/* a QP or the CQ went to error */
+	MLX5VF_TRACK_EV_OBJ_CHANGE,	/* OBJECT_CHANGE of general object @obj_id */
+};
+
+struct mlx5vf_track_chan;
+
+struct mlx5vf_track_chan_cfg {
+	u8 log_msg_size;		/* of each receive buffer */
+	u32 nmsgs;			/* buffers posted: a power of two */
+	/*
+	 * Called in any context (interrupt included) with no lock of the
+	 * driver's held; must not sleep.  @obj_id is meaningful for
+	 * MLX5VF_TRACK_EV_OBJ_CHANGE only.
+	 */
+	void (*notify)(void *priv, enum mlx5vf_track_event ev, u32 obj_id);
+	void *priv;
+};
+
+struct mlx5vf_track_msg {
+	u32 slot;			/* the receive buffer, for repost */
+	u32 imm;			/* immediate data, host order */
+	u32 byte_cnt;			/* bytes of entries */
+	const void *data;		/* the entries, valid until repost */
 };
 
 /* The PF's SR-IOV events (mlx5_core's MLX5_PF_NOTIFY_*). */
@@ -108,6 +161,25 @@ struct mlx5vf_fw_ops {
 	 * brings a real VHCA back to running; the model needs telling.
 	 */
 	void (*function_reset)(struct mlx5vf_fw *fw);
+
+	/*
+	 * Optional, all four or none: the DMA tracker's reporting channel.
+	 * track_open() creates it with every buffer posted and the two QPs
+	 * connected, and returns the FW QP's number for the PAGE_TRACK
+	 * object's reporting_qpn.  track_poll(): 1 and the next completed
+	 * message in *@msg; 0 none, and cfg->notify() will be called when
+	 * one arrives; -EIO the channel is in error (it stays so).  Every
+	 * message polled is given back with track_repost() before the
+	 * channel is closed.  No call sleeps except open and close.
+	 */
+	int (*track_open)(struct mlx5vf_fw *fw,
+			  const struct mlx5vf_track_chan_cfg *cfg,
+			  struct mlx5vf_track_chan **chan, u32 *fw_qpn);
+	int (*track_poll)(struct mlx5vf_track_chan *chan,
+			  struct mlx5vf_track_msg *msg);
+	int (*track_repost)(struct mlx5vf_track_chan *chan,
+			    const struct mlx5vf_track_msg *msg);
+	void (*track_close)(struct mlx5vf_track_chan *chan);
 };
 
 /* A FW_DATA or STOP_COPY_SIZE record waiting to be read. */
@@ -178,6 +250,35 @@ struct mlx5vf_load {
 	u32 images;			/* LOADs done */
 };
 
+/*
+ * The DMA dirty-page tracker (mlx5vf_track.c): one PAGE_TRACK object and
+ * its reporting channel while QEMU logs.  lock serialises the log ops and
+ * the PF's disable; it is never taken with state_mutex held, nor
+ * state_mutex under it.  err and kicks are written by the channel's
+ * notify() and the PF event, in any context: an int and an atomic, never
+ * bitfields.
+ */
+struct mlx5vf_tracker {
+	struct mutex lock;
+	struct mlx5vf_track_caps caps;	/* the PF's, at probe */
+	bool offered;			/* log_ops registered */
+	bool active;			/* object and channel exist */
+	struct mlx5vf_track_chan *chan;
+	u32 obj_id;
+	u32 fw_qpn;
+	u8 log_page_size;
+	u8 log_msg_size;
+	u32 nmsgs;
+	int err;			/* sticky until log_stop: -errno */
+	atomic_t kicks;			/* notify() calls since the last poll */
+	atomic_t obj_changed;
+	wait_queue_head_t wq;
+	/* for dev_dbg and sysfs-free accounting */
+	u64 reports;
+	u64 msgs;
+	u64 pages;
+};
+
 /* What the driver last told the firmware about the function. */
 enum mlx5vf_vhca_run {
 	MLX5VF_VHCA_RUNNING,
@@ -198,6 +299,8 @@ struct mlx5vf_device {
 	bool migration_state_cap;
 	char fw_id[64];			/* firmware identity, for sysfs */
 	u64 last_full_size;		/* of the last whole-image QUERY */
+	u64 last_stop_copy;		/* the last MIG_DATA_SIZE answer */
+	bool data_size_whole;		/* answer the whole image (upstream's) */
 	u8 vhca_run;			/* enum mlx5vf_vhca_run */
 
 	/* written by the notifier under state_mutex, read locklessly */
@@ -206,6 +309,7 @@ struct mlx5vf_device {
 
 	struct mlx5vf_save save;
 	struct mlx5vf_load load;
+	struct mlx5vf_tracker trk;
 };
 
 static inline struct mlx5vf_device *mlx5vf_from_vd(struct vfmig_device *vd)
@@ -234,6 +338,24 @@ int mlx5vf_cmd_save(struct mlx5vf_device *mvd, struct mlx5vf_buf *buf,
 int mlx5vf_cmd_load(struct mlx5vf_device *mvd, struct mlx5vf_buf *buf,
 		    u64 size);
 u8 mlx5vf_cmd_status(const void *out);
+struct mlx5vf_track_range {
+	u64 start;
+	u64 length;
+};
+struct mlx5vf_track_obj {
+	u8 log_addr_space_size;
+	u8 log_page_size;
+	u8 log_msg_size;
+	u32 reporting_qpn;
+	u32 num_ranges;
+	const struct mlx5vf_track_range *ranges;
+};
+int mlx5vf_cmd_track_create(struct mlx5vf_device *mvd,
+			    const struct mlx5vf_track_obj *obj, u32 *obj_id);
+int mlx5vf_cmd_track_report(struct mlx5vf_device *mvd, u32 obj_id, u64 iova,
+			    u64 length);
+int mlx5vf_cmd_track_query(struct mlx5vf_device *mvd, u32 obj_id, u8 *state);
+int mlx5vf_cmd_track_destroy(struct mlx5vf_device *mvd, u32 obj_id);
 
 /* mlx5vf_buf.c: buffers */
 struct mlx5vf_buf *mlx5vf_buf_alloc(struct mlx5vf_device *mvd, u64 bytes);
@@ -269,6 +391,20 @@ int mlx5vf_pf_event(struct notifier_block *nb, unsigned long event,
 		    void *data);
 void mlx5vf_close_resume(struct mlx5vf_device *mvd);
 void mlx5vf_detach_locked(struct vfmig_device *vd);
+
+/* mlx5vf_track.c: DMA dirty-page tracking (the vfio_log_ops) */
+void mlx5vf_track_init(struct mlx5vf_device *mvd);
+/* At probe, migration offered: registers the log ops where it can. */
+void mlx5vf_track_setup(struct mlx5vf_device *mvd);
+/* close_device: logging ends with the user. */
+void mlx5vf_track_stop(struct mlx5vf_device *mvd);
+/* The PF disables the VF: a report in progress ends with an error. */
+void mlx5vf_track_detach(struct mlx5vf_device *mvd);
+/* Entries of a report: {be32 address high, be32 address low}. */
+#define MLX5VF_TRACK_ENTRY_SIZE		8
+#define MLX5VF_TRACK_IMM_STATE(imm)	((imm) >> 28)
+/* PAGE_TRACK's track_type: dirty pages of DMA writes */
+#define MLX5VF_TRACK_TYPE_DIRTY		1
 
 /* mlx5vf_pci.c: the vfio device both modules register */
 struct mlx5vf_provider {

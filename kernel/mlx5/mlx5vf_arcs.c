@@ -121,6 +121,7 @@ int mlx5vf_pf_event(struct notifier_block *nb, unsigned long event, void *data)
 	case MLX5VF_PF_NOTIFY_DISABLE_VF:
 		pci_info(mvd->vd.core.pdev,
 			 "mlx5: the PF disables this VF: migration torn down\n");
+		mlx5vf_track_detach(mvd);
 		vfmig_detach(&mvd->vd, mlx5vf_detach_locked);
 		break;
 	case MLX5VF_PF_NOTIFY_ENABLE_VF:

@@ -173,6 +173,114 @@ int mlx5vf_cmd_load(struct mlx5vf_device *mvd, struct mlx5vf_buf *buf,
 }
 
 /*
+ * The tracker's object.  CREATE_GENERAL_OBJECT(PAGE_TRACK) for the VF
+ * with @obj's ranges (already merged to what the firmware takes) and the
+ * QP the firmware reports from; *@obj_id the new object.
+ */
+int mlx5vf_cmd_track_create(struct mlx5vf_device *mvd,
+			    const struct mlx5vf_track_obj *obj, u32 *obj_id)
+{
+	u32 out[MLX5_ST_SZ_DW(general_obj_out_cmd_hdr)] = {};
+	int inlen = MLX5_ST_SZ_BYTES(create_page_track_obj_in) +
+		    obj->num_ranges * MLX5_ST_SZ_BYTES(page_track_range);
+	void *in, *ctx, *range;
+	u32 i;
+	int ret;
+
+	in = kzalloc(inlen, GFP_KERNEL);
+	if (!in)
+		return -ENOMEM;
+	MLX5_SET(general_obj_in_cmd_hdr, in, opcode,
+		 VFMIG_CMD_CREATE_GENERAL_OBJECT);
+	MLX5_SET(general_obj_in_cmd_hdr, in, obj_type,
+		 VFMIG_OBJ_TYPE_PAGE_TRACK);
+	ctx = MLX5_ADDR_OF(create_page_track_obj_in, in, obj_context);
+	MLX5_SET(page_track, ctx, vhca_id, mvd->vhca_id);
+	MLX5_SET(page_track, ctx, track_type, MLX5VF_TRACK_TYPE_DIRTY);
+	MLX5_SET(page_track, ctx, log_addr_space_size,
+		 obj->log_addr_space_size);
+	MLX5_SET(page_track, ctx, log_page_size, obj->log_page_size);
+	MLX5_SET(page_track, ctx, log_msg_size, obj->log_msg_size);
+	MLX5_SET(page_track, ctx, reporting_qpn, obj->reporting_qpn);
+	MLX5_SET(page_track, ctx, num_ranges, obj->num_ranges);
+	range = MLX5_ADDR_OF(page_track, ctx, track_range);
+	for (i = 0; i < obj->num_ranges; i++) {
+		MLX5_SET64(page_track_range, range, start_address,
+			   obj->ranges[i].start);
+		MLX5_SET64(page_track_range, range, length,
+			   obj->ranges[i].length);
+		range += MLX5_ST_SZ_BYTES(page_track_range);
+	}
+	ret = mlx5vf_exec(mvd, in, inlen, out, sizeof(out),
+			  "CREATE_GENERAL_OBJECT PAGE_TRACK");
+	kfree(in);
+	if (ret)
+		return ret;
+	*obj_id = MLX5_GET(general_obj_out_cmd_hdr, out, obj_id);
+	mlx5vf_dbg(mvd, "PAGE_TRACK 0x%x: %u ranges, address space 2^%u, pages 2^%u, messages 2^%u to QP 0x%x\n",
+		   *obj_id, obj->num_ranges, obj->log_addr_space_size,
+		   obj->log_page_size, obj->log_msg_size, obj->reporting_qpn);
+	return 0;
+}
+
+/* MODIFY_GENERAL_OBJECT: report the pages dirtied in [@iova, +@length). */
+int mlx5vf_cmd_track_report(struct mlx5vf_device *mvd, u32 obj_id, u64 iova,
+			    u64 length)
+{
+	u32 in[MLX5_ST_SZ_DW(modify_page_track_obj_in)] = {};
+	u32 out[MLX5_ST_SZ_DW(general_obj_out_cmd_hdr)] = {};
+	void *ctx;
+
+	MLX5_SET(general_obj_in_cmd_hdr, in, opcode,
+		 VFMIG_CMD_MODIFY_GENERAL_OBJECT);
+	MLX5_SET(general_obj_in_cmd_hdr, in, obj_type,
+		 VFMIG_OBJ_TYPE_PAGE_TRACK);
+	MLX5_SET(general_obj_in_cmd_hdr, in, obj_id, obj_id);
+	ctx = MLX5_ADDR_OF(modify_page_track_obj_in, in, obj_context);
+	MLX5_SET64(page_track, ctx, modify_field_select,
+		   VFMIG_PAGE_TRACK_MODIFY_RANGE_STATE);
+	MLX5_SET64(page_track, ctx, range_start_address, iova);
+	MLX5_SET64(page_track, ctx, length, length);
+	MLX5_SET(page_track, ctx, state, VFMIG_PAGE_TRACK_REPORTING);
+	return mlx5vf_exec(mvd, in, sizeof(in), out, sizeof(out),
+			   "MODIFY_GENERAL_OBJECT PAGE_TRACK reporting");
+}
+
+/* QUERY_GENERAL_OBJECT: the tracker's state. */
+int mlx5vf_cmd_track_query(struct mlx5vf_device *mvd, u32 obj_id, u8 *state)
+{
+	u32 in[MLX5_ST_SZ_DW(general_obj_in_cmd_hdr)] = {};
+	u32 out[MLX5_ST_SZ_DW(vfmig_query_page_track_out)] = {};
+	int ret;
+
+	MLX5_SET(general_obj_in_cmd_hdr, in, opcode,
+		 VFMIG_CMD_QUERY_GENERAL_OBJECT);
+	MLX5_SET(general_obj_in_cmd_hdr, in, obj_type,
+		 VFMIG_OBJ_TYPE_PAGE_TRACK);
+	MLX5_SET(general_obj_in_cmd_hdr, in, obj_id, obj_id);
+	ret = mlx5vf_exec(mvd, in, sizeof(in), out, sizeof(out),
+			  "QUERY_GENERAL_OBJECT PAGE_TRACK");
+	if (ret)
+		return ret;
+	*state = VFMIG_GET(query_page_track_out, out, obj_context.state);
+	return 0;
+}
+
+int mlx5vf_cmd_track_destroy(struct mlx5vf_device *mvd, u32 obj_id)
+{
+	u32 in[MLX5_ST_SZ_DW(general_obj_in_cmd_hdr)] = {};
+	u32 out[MLX5_ST_SZ_DW(general_obj_out_cmd_hdr)] = {};
+
+	MLX5_SET(general_obj_in_cmd_hdr, in, opcode,
+		 VFMIG_CMD_DESTROY_GENERAL_OBJECT);
+	MLX5_SET(general_obj_in_cmd_hdr, in, obj_type,
+		 VFMIG_OBJ_TYPE_PAGE_TRACK);
+	MLX5_SET(general_obj_in_cmd_hdr, in, obj_id, obj_id);
+	return mlx5vf_exec(mvd, in, sizeof(in), out, sizeof(out),
+			   "DESTROY_GENERAL_OBJECT PAGE_TRACK");
+}
+
+/*
  * QUERY_HCA_CAP of the VF (function vf_id + 1) through the PF: the
  * capability page of @cap_type (GET_MAX or GET_CUR as @max) in a new
  * query_hca_cap_out mailbox *@out (kfree it).  GENERAL_2 GET_MAX goes
@@ -279,6 +387,7 @@ int mlx5vf_cmd_probe(struct mlx5vf_device *mvd)
 		return ret;
 	mvd->chunk_mode = caps.migration_in_chunks;
 	mvd->migration_state_cap = caps.migration_state;
+	mvd->trk.caps = caps.track;
 	mvd->migrate_cap = true;
 	mlx5vf_dbg(mvd, "VF %d vhca_id %u migratable%s%s\n", mvd->vf_id,
 		   mvd->vhca_id, mvd->chunk_mode ? ", chunk mode" : "",

@@ -5,7 +5,9 @@
  * keeps the firmware's status in the output and returns -EREMOTEIO for
  * it, and mlx5_cmd_exec_cb for SAVE); buffers are mapped for DMA by the
  * PF and described to the firmware by an MTT mkey in a PD of our own;
- * the PF's SR-IOV blocking notifier reports VF disable and enable.
+ * the PF's SR-IOV blocking notifier reports VF disable and enable.  The
+ * DMA dirty-page tracker's reporting channel (track_*) is in
+ * mlx5vf_core_track.c.
  *
  * This file runs only on ConnectX hardware: the VM suite can load the
  * module beside Debian's mlx5_core (its symbols resolve) but cannot bind
@@ -17,7 +19,7 @@
 #include <linux/pci.h>
 #include <linux/slab.h>
 
-#include "mlx5vf.h"
+#include "mlx5vf_core.h"
 
 struct mlx5vf_fw {
 	struct mlx5_core_dev *mdev;	/* the PF's */
@@ -33,6 +35,16 @@ struct mlx5vf_core_async {
 struct mlx5vf_core_map {
 	dma_addr_t *addrs;
 };
+
+struct mlx5_core_dev *mlx5vf_core_mdev(struct mlx5vf_fw *fw)
+{
+	return fw->mdev;
+}
+
+u32 mlx5vf_core_pdn(struct mlx5vf_fw *fw)
+{
+	return fw->pdn;
+}
 
 static int mlx5vf_core_exec(struct mlx5vf_fw *fw, void *in, int inlen,
 			    void *out, int outlen)
@@ -89,7 +101,7 @@ static void mlx5vf_core_unmap_pages(struct mlx5vf_fw *fw,
 			       DMA_BIDIRECTIONAL);
 }
 
-static int mlx5vf_core_buf_map(struct mlx5vf_fw *fw, struct mlx5vf_buf *buf)
+int mlx5vf_core_buf_map(struct mlx5vf_fw *fw, struct mlx5vf_buf *buf)
 {
 	u32 octwords = DIV_ROUND_UP(buf->npages, 2);
 	int inlen = MLX5_ST_SZ_BYTES(create_mkey_in) +
@@ -153,7 +165,7 @@ err_free:
 	return ret;
 }
 
-static void mlx5vf_core_buf_unmap(struct mlx5vf_fw *fw, struct mlx5vf_buf *buf)
+void mlx5vf_core_buf_unmap(struct mlx5vf_fw *fw, struct mlx5vf_buf *buf)
 {
 	struct mlx5vf_core_map *map = buf->fw_priv;
 
@@ -162,6 +174,30 @@ static void mlx5vf_core_buf_unmap(struct mlx5vf_fw *fw, struct mlx5vf_buf *buf)
 	kvfree(map->addrs);
 	kfree(map);
 	buf->fw_priv = NULL;
+}
+
+/* The ADV_VIRTUALIZATION page is there only when the general cap says so. */
+static void mlx5vf_core_track_caps(struct mlx5_core_dev *mdev,
+				   struct mlx5vf_track_caps *t)
+{
+	*t = (struct mlx5vf_track_caps){};
+	t->supported = MLX5_CAP_GEN(mdev, adv_virtualization);
+	if (!t->supported)
+		return;
+	t->max_num_range =
+		MLX5_CAP_ADV_VIRTUALIZATION(mdev, pg_track_max_num_range);
+	t->log_min_addr_space =
+		MLX5_CAP_ADV_VIRTUALIZATION(mdev, pg_track_log_min_addr_space);
+	t->log_max_addr_space =
+		MLX5_CAP_ADV_VIRTUALIZATION(mdev, pg_track_log_max_addr_space);
+	t->log_min_msg_size =
+		MLX5_CAP_ADV_VIRTUALIZATION(mdev, pg_track_log_min_msg_size);
+	t->log_max_msg_size =
+		MLX5_CAP_ADV_VIRTUALIZATION(mdev, pg_track_log_max_msg_size);
+	t->log_min_page_size =
+		MLX5_CAP_ADV_VIRTUALIZATION(mdev, pg_track_log_min_page_size);
+	t->log_max_page_size =
+		MLX5_CAP_ADV_VIRTUALIZATION(mdev, pg_track_log_max_page_size);
 }
 
 static void mlx5vf_core_pf_caps(struct mlx5vf_fw *fw,
@@ -178,6 +214,7 @@ static void mlx5vf_core_pf_caps(struct mlx5vf_fw *fw,
 	caps->migration_in_chunks =
 		VFMIG_GET(hca_cap_2, cap2, migration_in_chunks);
 	caps->migration_state = VFMIG_GET(hca_cap_2, cap2, migration_state);
+	mlx5vf_core_track_caps(mdev, &caps->track);
 }
 
 #ifdef MLX5VF_HAVE_OTHER_FUNC_CAP
@@ -214,6 +251,10 @@ static const struct mlx5vf_fw_ops mlx5vf_core_ops = {
 #endif
 	.notifier_register = mlx5vf_core_notifier_register,
 	.notifier_unregister = mlx5vf_core_notifier_unregister,
+	.track_open = mlx5vf_core_track_open,
+	.track_poll = mlx5vf_core_track_poll,
+	.track_repost = mlx5vf_core_track_repost,
+	.track_close = mlx5vf_core_track_close,
 };
 
 static struct mlx5vf_fw *mlx5vf_core_attach(struct pci_dev *pdev)

@@ -210,6 +210,29 @@ struct mlx5_ifc_vfmig_load_vhca_state_in_bits {
 #define VFMIG_STAT_NO_RESOURCES			0xf
 #define VFMIG_STAT_BAD_SIZE			0x40
 
+/*
+ * The DMA dirty-page tracker: a general object (PAGE_TRACK, 0x46) whose
+ * context (page_track), the ADV_VIRTUALIZATION cap page and the general
+ * object headers both kernels' mlx5_ifc.h define as we need them.  Ours:
+ * the QUERY_GENERAL_OBJECT output, which 6.1 has no name for.
+ */
+#define VFMIG_CMD_CREATE_GENERAL_OBJECT		0xa00
+#define VFMIG_CMD_MODIFY_GENERAL_OBJECT		0xa01
+#define VFMIG_CMD_QUERY_GENERAL_OBJECT		0xa02
+#define VFMIG_CMD_DESTROY_GENERAL_OBJECT	0xa03
+#define VFMIG_OBJ_TYPE_PAGE_TRACK		0x46
+#define VFMIG_CAP_ADV_VIRTUALIZATION		0x26
+/* page_track.modify_field_select: the report range and the state */
+#define VFMIG_PAGE_TRACK_MODIFY_RANGE_STATE	0x3
+#define VFMIG_PAGE_TRACK_TRACKING		0x0
+#define VFMIG_PAGE_TRACK_REPORTING		0x1
+#define VFMIG_PAGE_TRACK_ERROR			0x2
+
+struct mlx5_ifc_vfmig_query_page_track_out_bits {
+	struct mlx5_ifc_general_obj_out_cmd_hdr_bits hdr;
+	struct mlx5_ifc_page_track_bits obj_context;
+};
+
 /* Bytes of each mailbox. */
 #define VFMIG_SZ(name)		MLX5_ST_SZ_BYTES(vfmig_##name)
 #define VFMIG_SET(name, p, fld, v)	MLX5_SET(vfmig_##name, p, fld, v)

@@ -24,9 +24,10 @@ static int mlx5vf_init_dev(struct vfio_device *vdev)
 	ret = vfio_pci_core_init_dev(vdev);
 	if (ret)
 		return ret;
-	/* no DMA dirty tracking: docs/kernel.rst says why */
+	/* the engine's log ops are not ours: mlx5vf_track_setup() */
 	vfmig_init(&mvd->vd, &mlx5vf_backend_ops, false);
 	mlx5vf_save_init(mvd);
+	mlx5vf_track_init(mvd);
 	return 0;
 }
 
@@ -57,6 +58,7 @@ static void mlx5vf_close_device(struct vfio_device *vdev)
 	struct mlx5vf_device *mvd = mlx5vf_from_vd(vfmig_from_vdev(vdev));
 
 	if (mvd->migrate_cap) {
+		mlx5vf_track_stop(mvd);
 		vfmig_close(&mvd->vd);
 		mlx5vf_close_resume(mvd);
 	}
@@ -171,6 +173,8 @@ int mlx5vf_pci_probe(struct pci_dev *pdev, const struct mlx5vf_provider *prov)
 	if (!mvd->migrate_cap) {
 		mvd->vd.core.vdev.mig_ops = NULL;
 		mvd->vd.core.vdev.migration_flags = 0;
+	} else {
+		mlx5vf_track_setup(mvd);
 	}
 	ret = vfio_pci_core_register_device(&mvd->vd.core);
 	if (ret)

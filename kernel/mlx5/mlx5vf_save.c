@@ -465,6 +465,20 @@ ssize_t mlx5vf_save_fill(struct vfmig_device *vd, void *to, size_t len,
 	return done;
 }
 
+/*
+ * state_mutex held: the session's final image will be an incremental one
+ * (PRE_COPY with the firmware tracking: no BAD_RES_STATE, not yet
+ * stopping), so a firmware QUERY knows what the switch-over will send.
+ */
+static bool mlx5vf_save_final_is_delta(struct mlx5vf_device *mvd)
+{
+	struct mlx5vf_save *s = &mvd->save;
+
+	return s->active && s->track && s->state == MLX5VF_SAVE_OK &&
+	       !s->final && !mvd->data_size_whole &&
+	       mvd->vd.mig_state == VFIO_DEVICE_STATE_PRE_COPY;
+}
+
 /* Cheap estimates, no firmware command: sysfs and poll() ask. */
 void mlx5vf_save_pending(struct vfmig_device *vd, struct vfmig_pending *p)
 {
@@ -473,7 +487,9 @@ void mlx5vf_save_pending(struct vfmig_device *vd, struct vfmig_pending *p)
 	struct mlx5vf_rec *rec;
 
 	memset(p, 0, sizeof(*p));
-	p->stop_copy = mvd->last_full_size;
+	/* the last MIG_DATA_SIZE answer's kind, without a command */
+	p->stop_copy = mlx5vf_save_final_is_delta(mvd) && s->inc_length ?
+		s->inc_length + VFMIG_MLX5_REC_HDR : mvd->last_full_size;
 	if (!s->active)
 		return;
 	list_for_each_entry(rec, &s->recs, link) {
@@ -554,7 +570,17 @@ int mlx5vf_precopy_info(struct vfmig_device *vd, u64 read,
 	return 0;
 }
 
-/* MIG_DATA_SIZE: the whole image, as upstream reports it. */
+/*
+ * MIG_DATA_SIZE, "the estimated data length that will be required to
+ * complete stop copy".  Where the final image will be a delta, that is
+ * the incremental QUERY's size and its record header: what the firmware
+ * would save at STOP_COPY now (bytes already queued and unread are not
+ * in it: the VMM counts them through the precopy ioctl's dirty bytes).
+ * Elsewhere (no session, STOP, tracking lost, chunk mode without
+ * tracking) the whole image, which is what STOP_COPY then sends.
+ * Upstream answers the whole image always (data_size_whole: the model's
+ * knob for comparing the two).
+ */
 int mlx5vf_data_size(struct vfmig_device *vd, u64 *len)
 {
 	struct mlx5vf_device *mvd = mlx5vf_from_vd(vd);
@@ -562,12 +588,22 @@ int mlx5vf_data_size(struct vfmig_device *vd, u64 *len)
 	int ret;
 
 	mlx5vf_save_wait(mvd);
+	if (mlx5vf_save_final_is_delta(mvd)) {
+		ret = mlx5vf_cmd_query(mvd, MLX5VF_QUERY_INC, &state, &total,
+				       NULL);
+		if (ret)
+			return mlx5vf_errno(ret);
+		*len = total + VFMIG_MLX5_REC_HDR;
+		mvd->last_stop_copy = *len;
+		return 0;
+	}
 	ret = mlx5vf_cmd_query(mvd, 0,
 			       &state, &total, NULL);
 	if (ret)
 		return mlx5vf_errno(ret);
 	*len = total;
 	mvd->last_full_size = total;
+	mvd->last_stop_copy = total;
 	return 0;
 }
 

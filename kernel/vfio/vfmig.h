@@ -317,6 +317,13 @@ bool vfmig_fault_take(struct vfmig_device *vd, enum vfmig_fault_type type,
 
 /* DMA logging. */
 extern const struct vfio_log_ops vfmig_log_ops;
+/*
+ * Before registration: the driver's own log ops in place of the engine's
+ * (a device that tracks its DMA itself); sysfs then lists dma-logging.
+ * Only where the kernel can report (VFMIG_HAVE_DMA_LOGGING).
+ */
+void vfmig_set_log_ops(struct vfmig_device *vd,
+		       const struct vfio_log_ops *ops);
 void vfmig_log_init(struct vfmig_device *vd);
 void vfmig_log_destroy(struct vfmig_device *vd);
 /* Stop logging (close_device). */

@@ -566,6 +566,15 @@ void vfmig_init(struct vfmig_device *vd, const struct vfmig_backend_ops *ops,
 #endif
 }
 
+void vfmig_set_log_ops(struct vfmig_device *vd,
+		       const struct vfio_log_ops *ops)
+{
+#if VFMIG_HAVE_DMA_LOGGING
+	vd->dma_logging = true;
+	vd->core.vdev.log_ops = ops;
+#endif
+}
+
 void vfmig_release(struct vfmig_device *vd)
 {
 	vfmig_log_destroy(vd);

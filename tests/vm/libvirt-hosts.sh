@@ -488,7 +488,8 @@ lvh_testdevs() {
 # $TESTDEV_KO, its dynamic debug on: every arc of its FSM is logged),
 # bound to the BDFs, with STATE_SIZE bytes of VHCA state, pre-copy on,
 # multi-load and no dirtying.  LVH_NEED_EM true where a device offers no
-# dma-logging (the model offers none: QEMU then needs enable-migration=on).
+# dma-logging (the model offers it on 6.1, not on 6.12: QEMU then needs
+# enable-migration=on).
 # 0 or 1, what was done or went wrong in LVH_SETUP_MSG.
 lvh_mlx5vfs() {
     local size=$1 b ok=true ko

@@ -9,6 +9,8 @@ Usage:
                      [--poll-ms MS] [--watch] [--timeout S]
                      [--knobs vfmig_testdev|vfmig_mlx5model]
                      [--precopy-write FILE=VALUE]
+                     [--dma-burst IOVA:LENGTH --burst-after-sync N]
+                     [--ram-digest START:LENGTH]
 
 Starts two QEMUs (TCG, q35, 64 MiB, no disk, SeaBIOS): the source with
 -device vfio-pci,host=SRC, the destination with -device vfio-pci,host=DST
@@ -23,6 +25,15 @@ total time, VFIO bytes), the devices' stop and resume latencies and
 digests, and the stream's shape from QEMU's trace (bytes the source sent
 before and after it stopped the VM; the device states QEMU set).
 
+--dma-burst (the firmware model's DMA dirty tracking): the source device
+is held in PRE_COPY (vfio_migration/hold_ms) until QEMU's RAM has been
+synced N times, then the modelled function writes the pages of
+[IOVA, +LENGTH) by DMA (its dma_dirty knob), after QEMU's first RAM pass
+sent them; the hold is released after one more sync, whose device report
+must carry them.  --ram-digest: after the migration both QEMUs are stopped
+and the SHA-256 of guest RAM [START, +LENGTH) (pmemsave) of each is a
+result, with the count of its non-zero pages.
+
 Prints "watch ..." lines while polling when --watch is given, and one
 "result.KEY=VALUE" line per result at the end.  Exit status: 0 when the
 script could do its work (whether the migration succeeded is in the
@@ -30,6 +41,7 @@ results), 1 on a usage or set-up error (message on stderr).
 """
 
 import argparse
+import hashlib
 import json
 import os
 import re
@@ -231,6 +243,19 @@ def main():
     ap.add_argument("--dma-dirty", default="",
                     help="'IOVA LENGTH' to mark dirty in the source device's "
                          "DMA log once logging has started")
+    ap.add_argument("--dma-burst", default="",
+                    help="IOVA:LENGTH the modelled function writes by DMA "
+                         "once QEMU synced RAM --burst-after-sync times")
+    ap.add_argument("--burst-after-sync", type=int, default=2)
+    ap.add_argument("--burst-fault", default="",
+                    help="written to the model's track_fault right after "
+                         "the burst (e.g. lose)")
+    ap.add_argument("--ram-digest", default="",
+                    help="START:LENGTH of guest RAM to digest on both ends")
+    ap.add_argument("--data-size-poll", action="store_true",
+                    help="read the source device's MIG_DATA_SIZE "
+                         "(vfio_migration/mig_data_size) at each poll in "
+                         "PRE_COPY: result last_mig_data_size")
     ap.add_argument("--watch", action="store_true")
     ap.add_argument("--timeout", type=float, default=90.0)
     ap.add_argument("--avail-switchover-bandwidth", type=int, default=0,
@@ -305,9 +330,15 @@ def main():
 
         sysfs_set(a.src, a.knobs + "/dirty_rate", a.dirty_rate)
         res("dirty_rate", a.dirty_rate)
+        burst = "not asked"
+        burst_sync = None
+        if a.dma_burst:
+            burst = "not yet"
+            sysfs_set(a.src, "vfio_migration/hold_ms", 50000)
         dma_marked = "not tried" if a.dma_dirty else "not asked"
         pw_done = "not yet" if a.precopy_write else "not asked"
         src_states = []
+        last_ds = ""
         max_initial = max_dirty = 0
         polls = 0
         t0 = time.monotonic()
@@ -318,6 +349,10 @@ def main():
             ini = sysfs_get(a.src, "vfio_migration/initial_bytes")
             dirty = sysfs_get(a.src, "vfio_migration/dirty_bytes")
             scb = sysfs_get(a.src, "vfio_migration/stop_copy_bytes")
+            if a.data_size_poll and st == "PRE_COPY":
+                ds = sysfs_get(a.src, "vfio_migration/mig_data_size")
+                if ds.isdigit():
+                    last_ds = ds
             m = src.cmd("query-migrate")
             status = m.get("status", "?")
             vfio = m.get("vfio", {}).get("transferred", 0)
@@ -333,6 +368,26 @@ def main():
                 f, _, v = a.precopy_write.partition("=")
                 pw_done = write_in_precopy(a.src, st, pw_done, f, v,
                                            retry=False)
+            syncs = m.get("ram", {}).get("dirty-sync-count", 0)
+            if a.dma_burst and burst == "not yet" and \
+                    st.startswith("PRE_COPY") and syncs >= a.burst_after_sync:
+                iova, _, length = a.dma_burst.partition(":")
+                try:
+                    sysfs_set(a.src, a.knobs + "/dma_dirty",
+                              "%s %s" % (iova, length))
+                    burst = "yes"
+                    if a.burst_fault:
+                        sysfs_set(a.src, a.knobs + "/track_fault",
+                                  a.burst_fault)
+                except OSError as e:
+                    burst = "no: %s" % e.strerror
+                    sysfs_set(a.src, "vfio_migration/hold_ms", 0)
+                burst_sync = syncs
+                res("burst_at_sync", syncs)
+            if burst_sync is not None and syncs > burst_sync:
+                sysfs_set(a.src, "vfio_migration/hold_ms", 0)
+                res("hold_released_at_sync", syncs)
+                burst_sync = None
             if a.dma_dirty:
                 dma_marked = write_in_precopy(a.src, st, dma_marked,
                                               a.knobs + "/dma_dirty",
@@ -354,6 +409,11 @@ def main():
             time.sleep(a.poll_ms / 1000.0)
         wall = time.monotonic() - t0
         res("dma_dirty_marked", dma_marked)
+        res("dma_burst", burst)
+        res("last_mig_data_size", last_ds)
+        res("dirty_sync_count", m.get("ram", {}).get("dirty-sync-count", ""))
+        res("ram_normal_pages", m.get("ram", {}).get("normal", ""))
+        res("ram_duplicate_pages", m.get("ram", {}).get("duplicate", ""))
         res("precopy_write", pw_done)
         res("status", status)
         res("error_desc", m.get("error-desc", ""))
@@ -393,6 +453,21 @@ def main():
         res("dst_resume_latency_us", sysfs_get(a.dst, "vfio_migration/resume_latency_us"))
         res("src_digest", sysfs_get(a.src, a.knobs + "/digest"))
         res("dst_digest", sysfs_get(a.dst, a.knobs + "/digest"))
+        if a.ram_digest and status == "completed":
+            start, _, length = a.ram_digest.partition(":")
+            for name, q in (("src", src), ("dst", dst)):
+                path = os.path.join(a.workdir, name + ".ram")
+                q.cmd("stop", check=False)
+                q.cmd("pmemsave", {"val": int(start, 0),
+                                   "size": int(length, 0),
+                                   "filename": path})
+                with open(path, "rb") as f:
+                    data = f.read()
+                os.unlink(path)
+                res("ram_%s_digest" % name, hashlib.sha256(data).hexdigest())
+                res("ram_%s_nonzero_pages" % name,
+                    sum(1 for o in range(0, len(data), 4096)
+                        if any(data[o:o + 4096])))
     except (QMPError, OSError, ValueError) as e:
         res("script_error", str(e))
     return finish(results, procs, src, dst, a)

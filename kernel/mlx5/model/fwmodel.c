@@ -41,8 +41,7 @@
 
 #define MDL_TICK_MS		20
 
-/* Statuses the kernel's mlx5 headers name; ours are in mlx5vf_ifc.h */
-#define MDL_STAT_BAD_OP		0x2
+/* Statuses the kernel's mlx5 headers name (MDL_STAT_BAD_OP: fwmodel.h) */
 
 /*
  * Syndromes of the model ("ML" and a reason; the ABI document lists them):
@@ -143,6 +142,14 @@ const char *const mlx5vf_model_counter_names[MDL_CNT_NR] = {
 	[MDL_CNT_LOAD]			= "load",
 	[MDL_CNT_QUERY_HCA_CAP]		= "query_hca_cap",
 	[MDL_CNT_FAILED]		= "failed",
+	[MDL_CNT_PT_CREATE]		= "track_create",
+	[MDL_CNT_PT_REPORT]		= "track_report",
+	[MDL_CNT_PT_QUERY]		= "track_query",
+	[MDL_CNT_PT_DESTROY]		= "track_destroy",
+	[MDL_CNT_PT_MESSAGES]		= "track_messages",
+	[MDL_CNT_PT_PAGES]		= "track_pages",
+	[MDL_CNT_DMA_WRITES]		= "dma_writes",
+	[MDL_CNT_DMA_FAILED]		= "dma_failed",
 };
 
 const char *const mlx5vf_model_fault_names[MDL_FAULT_NR] = {
@@ -557,6 +564,8 @@ static void mdl_set_run(struct mlx5vf_fw *fw, enum mdl_run run)
 		fw->loads = 0;
 		mdl_kick(fw);
 	}
+	if (old != run)
+		mdl_pt_run_changed(fw);
 }
 
 /*
@@ -955,11 +964,16 @@ static u8 mdl_cmd_load(struct mlx5vf_fw *fw, void *in, void *out, u32 *synd)
 typedef u8 (*mdl_cmd_fn)(struct mlx5vf_fw *fw, void *in, void *out,
 			 u32 *synd);
 
+/* a command whose length the mailbox says (the general objects') */
+typedef u8 (*mdl_cmd_len_fn)(struct mlx5vf_fw *fw, void *in, int inlen,
+			     void *out, u32 *synd);
+
 struct mdl_op {
 	u16 opcode;
 	u16 inlen;
 	u16 outlen;
 	mdl_cmd_fn run;
+	mdl_cmd_len_fn run_len;
 };
 
 static const struct mdl_op mdl_ops[] = {
@@ -976,6 +990,19 @@ static const struct mdl_op mdl_ops[] = {
 	  VFMIG_SZ(save_vhca_state_out), mdl_cmd_save },
 	{ VFMIG_CMD_LOAD_VHCA_STATE, VFMIG_SZ(load_vhca_state_in),
 	  VFMIG_SZ(cmd_out), mdl_cmd_load },
+	/* the page tracker: model_track.c */
+	{ VFMIG_CMD_CREATE_GENERAL_OBJECT,
+	  MLX5_ST_SZ_BYTES(create_page_track_obj_in),
+	  MLX5_ST_SZ_BYTES(general_obj_out_cmd_hdr), NULL, mdl_pt_cmd },
+	{ VFMIG_CMD_MODIFY_GENERAL_OBJECT,
+	  MLX5_ST_SZ_BYTES(modify_page_track_obj_in),
+	  MLX5_ST_SZ_BYTES(general_obj_out_cmd_hdr), NULL, mdl_pt_cmd },
+	{ VFMIG_CMD_QUERY_GENERAL_OBJECT,
+	  MLX5_ST_SZ_BYTES(general_obj_in_cmd_hdr),
+	  VFMIG_SZ(query_page_track_out), NULL, mdl_pt_cmd },
+	{ VFMIG_CMD_DESTROY_GENERAL_OBJECT,
+	  MLX5_ST_SZ_BYTES(general_obj_in_cmd_hdr),
+	  MLX5_ST_SZ_BYTES(general_obj_out_cmd_hdr), NULL, mdl_pt_cmd },
 };
 
 static const struct mdl_op *mdl_find_op(u16 opcode)
@@ -1025,6 +1052,14 @@ static int mdl_counter(const struct mdl_kind *k)
 		return MDL_CNT_LOAD;
 	case VFMIG_CMD_QUERY_HCA_CAP:
 		return MDL_CNT_QUERY_HCA_CAP;
+	case VFMIG_CMD_CREATE_GENERAL_OBJECT:
+		return MDL_CNT_PT_CREATE;
+	case VFMIG_CMD_MODIFY_GENERAL_OBJECT:
+		return MDL_CNT_PT_REPORT;
+	case VFMIG_CMD_QUERY_GENERAL_OBJECT:
+		return MDL_CNT_PT_QUERY;
+	case VFMIG_CMD_DESTROY_GENERAL_OBJECT:
+		return MDL_CNT_PT_DESTROY;
 	}
 	return -1;
 }
@@ -1118,6 +1153,8 @@ static int mdl_exec(struct mlx5vf_fw *fw, void *in, int inlen, void *out,
 	} else if (!op) {
 		status = MDL_STAT_BAD_OP;
 		synd = MDL_SYND_OPCODE;
+	} else if (op->run_len) {
+		status = op->run_len(fw, in, inlen, out, &synd);
 	} else {
 		status = op->run(fw, in, out, &synd);
 	}
@@ -1203,6 +1240,14 @@ static void mdl_pf_caps(struct mlx5vf_fw *fw, struct mlx5vf_pf_caps *caps)
 	caps->migration_tracking_state = fw->caps & MDL_CAP_TRACKING;
 	caps->migration_in_chunks = fw->caps & MDL_CAP_IN_CHUNKS;
 	caps->migration_state = fw->caps & MDL_CAP_MIG_STATE;
+	caps->track.supported = fw->caps & MDL_CAP_ADV_VIRT;
+	caps->track.max_num_range = fw->pt_max_ranges;
+	caps->track.log_min_addr_space = MDL_PT_LOG_MIN_SPACE;
+	caps->track.log_max_addr_space = MDL_PT_LOG_MAX_SPACE;
+	caps->track.log_min_msg_size = MDL_PT_LOG_MIN_MSG;
+	caps->track.log_max_msg_size = fw->pt_log_msg_size;
+	caps->track.log_min_page_size = MDL_PT_LOG_MIN_PAGE;
+	caps->track.log_max_page_size = MDL_PT_LOG_MAX_PAGE;
 	mutex_unlock(&fw->lock);
 }
 
@@ -1235,6 +1280,10 @@ const struct mlx5vf_fw_ops mlx5vf_model_fw_ops = {
 	.notifier_register	= mdl_notifier_register,
 	.notifier_unregister	= mdl_notifier_unregister,
 	.function_reset		= mlx5vf_model_flr,
+	.track_open		= mdl_track_open,
+	.track_poll		= mdl_track_poll,
+	.track_repost		= mdl_track_repost,
+	.track_close		= mdl_track_close,
 };
 
 /* ------------------------------------------------------------------ */
@@ -1259,6 +1308,7 @@ int mlx5vf_model_sriov(struct mlx5vf_fw *fw, bool enable)
 					MLX5VF_PF_NOTIFY_DISABLE_VF, NULL);
 			mutex_lock(&fw->lock);
 			fw->detached = true;
+			mdl_pt_detach(fw);
 			mutex_unlock(&fw->lock);
 		} else {
 			mutex_lock(&fw->lock);
@@ -1415,6 +1465,8 @@ static void mdl_free(struct mlx5vf_fw *fw)
 	if (fw->wq)
 		destroy_workqueue(fw->wq);
 	xa_destroy(&fw->mkeys);
+	xa_destroy(&fw->pt.dirty);
+	mutex_destroy(&fw->pt_lock);
 	vfree(fw->state);
 	bitmap_free(fw->pending);
 	mutex_destroy(&fw->event_lock);
@@ -1463,6 +1515,7 @@ struct mlx5vf_fw *mlx5vf_model_attach(struct pci_dev *pdev)
 	BLOCKING_INIT_NOTIFIER_HEAD(&fw->nh);
 	INIT_DELAYED_WORK(&fw->dirty_work, mdl_dirty_work);
 	xa_init_flags(&fw->mkeys, XA_FLAGS_ALLOC);
+	mdl_pt_init(fw);
 	fw->seed = 0x6a09e667f3bcc908ULL ^
 		   ((u64)mdl_domain(pdev) << 32 | pci_dev_id(pdev));
 	fw->wq = alloc_ordered_workqueue("vfmig_mlx5model/%s", 0,
@@ -1491,6 +1544,7 @@ void mlx5vf_model_detach(struct mlx5vf_fw *fw)
 	fw->dead = true;
 	mutex_unlock(&fw->lock);
 	cancel_delayed_work_sync(&fw->dirty_work);
+	mdl_pt_fini(fw);
 	/* commands still queued run (and complete) first */
 	destroy_workqueue(fw->wq);
 	fw->wq = NULL;

@@ -17,3 +17,4 @@
 #include "../mlx5vf_load.c"
 #include "../mlx5vf_arcs.c"
 #include "../mlx5vf_pci.c"
+#include "../mlx5vf_track.c"

@@ -123,6 +123,7 @@ static const struct {
 	{ "in_chunks", MDL_CAP_IN_CHUNKS },
 	{ "migration_state", MDL_CAP_MIG_STATE },
 	{ "migratable", MDL_CAP_MIGRATABLE },
+	{ "adv_virtualization", MDL_CAP_ADV_VIRT },
 };
 
 static ssize_t caps_show(struct device *dev, struct device_attribute *attr,
@@ -457,7 +458,9 @@ static ssize_t commands_show(struct device *dev,
 	if (!fw)
 		return -ENODEV;
 	mutex_lock(&fw->lock);
+	mutex_lock(&fw->pt_lock);
 	memcpy(counts, fw->counts, sizeof(counts));
+	mutex_unlock(&fw->pt_lock);
 	mutex_unlock(&fw->lock);
 	for (i = 0; i < MDL_CNT_NR; i++)
 		len += sysfs_emit_at(buf, len, "%s %llu\n",
@@ -577,6 +580,253 @@ static ssize_t arc_fault_store(struct device *dev,
 }
 static DEVICE_ATTR_RW(arc_fault);
 
+/* ------------------------------------------------------------------ */
+/* The page tracker and the function's DMA (model_track.c)             */
+
+static ssize_t dma_rate_show(struct device *dev,
+			     struct device_attribute *attr, char *buf)
+{
+	struct mlx5vf_fw *fw = mdl_fw(dev);
+
+	if (!fw)
+		return -ENODEV;
+	return mdl_show_u64(fw, &fw->dma_rate, buf);
+}
+
+static ssize_t dma_rate_store(struct device *dev,
+			      struct device_attribute *attr,
+			      const char *buf, size_t count)
+{
+	struct mlx5vf_fw *fw = mdl_fw(dev);
+	u64 rate;
+
+	if (!fw)
+		return -ENODEV;
+	if (kstrtou64(buf, 0, &rate) || rate > MDL_DMA_MAX_RATE)
+		return -EINVAL;
+	mlx5vf_model_set_dma_rate(fw, rate);
+	return count;
+}
+static DEVICE_ATTR_RW(dma_rate);
+
+/* "IOVA LENGTH", both page aligned */
+static int mdl_parse_range(const char *buf, u64 *iova, u64 *len)
+{
+	char extra;
+
+	if (sscanf(buf, "%llx %llx %c", iova, len, &extra) != 2 ||
+	    !*len || !PAGE_ALIGNED(*iova) || !PAGE_ALIGNED(*len) ||
+	    *iova + *len < *iova)
+		return -EINVAL;
+	return 0;
+}
+
+static ssize_t dma_window_show(struct device *dev,
+			       struct device_attribute *attr, char *buf)
+{
+	struct mlx5vf_fw *fw = mdl_fw(dev);
+	u64 start, len;
+
+	if (!fw)
+		return -ENODEV;
+	mutex_lock(&fw->lock);
+	start = fw->dma_window_start;
+	len = fw->dma_window_len;
+	mutex_unlock(&fw->lock);
+	return sysfs_emit(buf, "0x%llx 0x%llx\n", start, len);
+}
+
+static ssize_t dma_window_store(struct device *dev,
+				struct device_attribute *attr,
+				const char *buf, size_t count)
+{
+	struct mlx5vf_fw *fw = mdl_fw(dev);
+	u64 start, len;
+
+	if (!fw)
+		return -ENODEV;
+	if (mdl_parse_range(buf, &start, &len))
+		return -EINVAL;
+	/* the writer reads it under dma_sem */
+	down_write(&fw->dma_sem);
+	fw->dma_window_start = start;
+	fw->dma_window_len = len;
+	up_write(&fw->dma_sem);
+	return count;
+}
+static DEVICE_ATTR_RW(dma_window);
+
+static ssize_t dma_dirty_store(struct device *dev,
+			       struct device_attribute *attr,
+			       const char *buf, size_t count)
+{
+	struct mlx5vf_fw *fw = mdl_fw(dev);
+	u64 iova, len;
+	int ret;
+
+	if (!fw)
+		return -ENODEV;
+	if (mdl_parse_range(buf, &iova, &len))
+		return -EINVAL;
+	ret = mlx5vf_model_dma_dirty(fw, iova, len);
+	return ret ? ret : count;
+}
+static DEVICE_ATTR_WO(dma_dirty);
+
+static ssize_t track_show(struct device *dev, struct device_attribute *attr,
+			  char *buf)
+{
+	struct mlx5vf_fw *fw = mdl_fw(dev);
+
+	if (!fw)
+		return -ENODEV;
+	return mlx5vf_model_pt_show(fw, buf);
+}
+static DEVICE_ATTR_RO(track);
+
+static ssize_t track_fault_show(struct device *dev,
+				struct device_attribute *attr, char *buf)
+{
+	struct mlx5vf_fw *fw = mdl_fw(dev);
+	enum mdl_pt_fault f;
+
+	if (!fw)
+		return -ENODEV;
+	mutex_lock(&fw->lock);
+	f = fw->pt_fault;
+	mutex_unlock(&fw->lock);
+	return sysfs_emit(buf, "%s\n", mlx5vf_model_pt_fault_names[f]);
+}
+
+static ssize_t track_fault_store(struct device *dev,
+				 struct device_attribute *attr,
+				 const char *buf, size_t count)
+{
+	struct mlx5vf_fw *fw = mdl_fw(dev);
+	int f;
+
+	if (!fw)
+		return -ENODEV;
+	f = sysfs_match_string(mlx5vf_model_pt_fault_names, buf);
+	if (f < 0)
+		return -EINVAL;
+	mutex_lock(&fw->lock);
+	fw->pt_fault = f;
+	mutex_unlock(&fw->lock);
+	return count;
+}
+static DEVICE_ATTR_RW(track_fault);
+
+/* The tracker's caps: the driver reads them at each log start. */
+static ssize_t track_max_ranges_show(struct device *dev,
+				     struct device_attribute *attr, char *buf)
+{
+	struct mlx5vf_fw *fw = mdl_fw(dev);
+	u32 v;
+
+	if (!fw)
+		return -ENODEV;
+	mutex_lock(&fw->lock);
+	v = fw->pt_max_ranges;
+	mutex_unlock(&fw->lock);
+	return sysfs_emit(buf, "%u\n", v);
+}
+
+static ssize_t track_max_ranges_store(struct device *dev,
+				      struct device_attribute *attr,
+				      const char *buf, size_t count)
+{
+	struct mlx5vf_fw *fw = mdl_fw(dev);
+	u32 v;
+
+	if (!fw)
+		return -ENODEV;
+	if (kstrtou32(buf, 0, &v) || !v || v > MDL_PT_MAX_RANGES)
+		return -EINVAL;
+	mutex_lock(&fw->lock);
+	fw->pt_max_ranges = v;
+	mutex_unlock(&fw->lock);
+	return count;
+}
+static DEVICE_ATTR_RW(track_max_ranges);
+
+static ssize_t track_log_msg_size_show(struct device *dev,
+				       struct device_attribute *attr,
+				       char *buf)
+{
+	struct mlx5vf_fw *fw = mdl_fw(dev);
+	u8 v;
+
+	if (!fw)
+		return -ENODEV;
+	mutex_lock(&fw->lock);
+	v = fw->pt_log_msg_size;
+	mutex_unlock(&fw->lock);
+	return sysfs_emit(buf, "%u\n", v);
+}
+
+static ssize_t track_log_msg_size_store(struct device *dev,
+					struct device_attribute *attr,
+					const char *buf, size_t count)
+{
+	struct mlx5vf_fw *fw = mdl_fw(dev);
+	u8 v;
+
+	if (!fw)
+		return -ENODEV;
+	if (kstrtou8(buf, 0, &v) || v < MDL_PT_LOG_MIN_MSG ||
+	    v > MDL_PT_LOG_MAX_MSG)
+		return -EINVAL;
+	mutex_lock(&fw->lock);
+	fw->pt_log_msg_size = v;
+	mutex_unlock(&fw->lock);
+	return count;
+}
+static DEVICE_ATTR_RW(track_log_msg_size);
+
+/*
+ * Not the firmware's: which MIG_DATA_SIZE the driver answers in PRE_COPY
+ * with tracking, "incremental" (vfmig's) or "whole" (upstream's), so that
+ * a benchmark can compare the two on the same kernel.
+ */
+static ssize_t data_size_show(struct device *dev,
+			      struct device_attribute *attr, char *buf)
+{
+	struct mlx5vf_fw *fw = mdl_fw(dev);
+	struct mlx5vf_device *mvd;
+	bool whole;
+
+	if (!fw)
+		return -ENODEV;
+	mvd = mlx5vf_from_vd(vfmig_from_pdev(fw->pdev));
+	mutex_lock(&mvd->vd.state_mutex);
+	whole = mvd->data_size_whole;
+	mutex_unlock(&mvd->vd.state_mutex);
+	return sysfs_emit(buf, "%s\n", whole ? "whole" : "incremental");
+}
+
+static ssize_t data_size_store(struct device *dev,
+			       struct device_attribute *attr,
+			       const char *buf, size_t count)
+{
+	static const char *const names[] = { "incremental", "whole", NULL };
+	struct mlx5vf_fw *fw = mdl_fw(dev);
+	struct mlx5vf_device *mvd;
+	int i;
+
+	if (!fw)
+		return -ENODEV;
+	i = sysfs_match_string(names, buf);
+	if (i < 0)
+		return -EINVAL;
+	mvd = mlx5vf_from_vd(vfmig_from_pdev(fw->pdev));
+	mutex_lock(&mvd->vd.state_mutex);
+	mvd->data_size_whole = i == 1;
+	mutex_unlock(&mvd->vd.state_mutex);
+	return count;
+}
+static DEVICE_ATTR_RW(data_size);
+
 static struct attribute *mdl_attrs[] = {
 	&dev_attr_state_size.attr,
 	&dev_attr_vf_id.attr,
@@ -593,6 +843,14 @@ static struct attribute *mdl_attrs[] = {
 	&dev_attr_reinit.attr,
 	&dev_attr_vhca_state.attr,
 	&dev_attr_arc_fault.attr,
+	&dev_attr_dma_rate.attr,
+	&dev_attr_dma_window.attr,
+	&dev_attr_dma_dirty.attr,
+	&dev_attr_track.attr,
+	&dev_attr_track_fault.attr,
+	&dev_attr_track_max_ranges.attr,
+	&dev_attr_track_log_msg_size.attr,
+	&dev_attr_data_size.attr,
 	NULL,
 };
 

@@ -14,12 +14,14 @@
 #  - node devices: libvirt's XML of a modelled VF names its driver; virt-vfmig
 #    nodedev-dumpxml adds <capability type='vfio-migration'> from sysfs
 #    (driver vfmig_mlx5model, a variant driver, stop-copy p2p pre-copy
-#    multi-load, the firmware's identity, no dirty tracking);
+#    multi-load, the firmware's identity, dirty tracking 'device' on 6.1,
+#    where the driver offers the device's tracker, 'none' on 6.12);
 #    nodedev-list --json lists the eight, nodedev-compare finds src's and
 #    dst's VFs compatible;
 #  - a domain with ONE modelled VF, prepared by `virt-vfmig domain-prepare`
-#    (alias, policy with the VF's identity, enable-migration=on: the model
-#    offers no dirty tracking), running on src (machine pc-q35-10.0);
+#    (alias, policy with the VF's identity, and on 6.12 only
+#    enable-migration=on: the kernel cannot report the tracker's pages),
+#    running on src (machine pc-q35-10.0);
 #    the hook, run by hand on dst with the XML virsh migrate sends,
 #    accepts it; plain `virsh migrate --live` with the daemons moves it:
 #    the sender went PRE_COPY -> STOP_COPY, the receiver RESUMING ->
@@ -39,8 +41,9 @@
 #    --parallel-connections 2` moves it: libvirt set multifd with two
 #    channels, each VF went through its arcs, each digest moved;
 #  - SIGTERM stops both daemons; no libvirtd or QEMU is left.
-# The model offers no dirty tracking (docs/kernel.rst): every migration
-# has --available-switchover-bandwidth, on both kernels.
+# On 6.12 the driver offers no dirty tracking (docs/kernel.rst): QEMU
+# counts all guest RAM dirty, and every migration has
+# --available-switchover-bandwidth, on both kernels alike.
 # vm-needs: testdev-ko
 # vm-testdevs: 8
 
@@ -56,7 +59,14 @@ HOOK=$VM_BUILDDIR/src/tools/50-vfmig
 FW="mlx5-model fw 22.41.1000 psid MDL0000000001"
 export VFMIG_CACHE_DIR=$LVH_SHARE/vfmig-cache
 
-tap_plan 20
+tap_plan 21
+
+# the device's DMA dirty tracking: offered where the kernel can report
+if [ "$(kernel_series)" = 6.1 ]; then
+    TRACKED=true WANT_DIRTY=device WANT_EM=false EM_PER_VF=0
+else
+    TRACKED=false WANT_DIRTY=none WANT_EM=true EM_PER_VF=1
+fi
 
 find_testdevs
 for i in 0 1 2 3 4 5 6 7; do
@@ -90,11 +100,11 @@ ok=true
 lvh_mlx5vfs "$STATE_SIZE" "${TESTDEVS[@]:0:8}" || ok=false
 groups=$(for b in "${TESTDEVS[@]:0:8}"; do readlink "/sys/bus/pci/devices/$b/iommu_group"; done |
          xargs -n1 basename 2> /dev/null | sort -u | wc -l)
-if $ok && [ "${#TESTDEVS[@]}" -ge 8 ] && [ "$groups" -eq 8 ] && $LVH_NEED_EM &&
+if $ok && [ "${#TESTDEVS[@]}" -ge 8 ] && [ "$groups" -eq 8 ] && [ "$LVH_NEED_EM" = "$WANT_EM" ] &&
    [ "$(tdget "$B1" vfio_migration/firmware)" = "$FW" ]; then
     result pass "set-up: 8 modelled VFs in 8 IOMMU groups:$LVH_SETUP_MSG"
 else
-    result fail "set-up: ${#TESTDEVS[@]} pci-testdevs (want 8), $groups IOMMU groups (want 8), enable-migration needed: $LVH_NEED_EM (want true: the model has no dirty tracking):$LVH_SETUP_MSG"
+    result fail "set-up: ${#TESTDEVS[@]} pci-testdevs (want 8), $groups IOMMU groups (want 8), enable-migration needed: $LVH_NEED_EM (want $WANT_EM: dirty tracking $WANT_DIRTY on $(uname -r)):$LVH_SETUP_MSG"
 fi
 
 if lvh_up2 src 1 dst 2; then
@@ -116,7 +126,7 @@ lvh_virsh src nodedev-dumpxml "$N1" > "$TMP/virsh-n1.xml" 2>&1
 vv src nodedev-dumpxml "$N1"
 cp "$TMP/out" "$TMP/n1.xml"
 got="driver=$(attr "$TMP/n1.xml" driver name) variant=$(attr "$TMP/n1.xml" driver variant) source=$(attr "$TMP/n1.xml" features source) features='$(sed -n "/<features /,/<\\/features>/s/^ *<\\([a-z][a-z0-9-]*\\)[ />].*/\\1/p" "$TMP/n1.xml" | grep -v '^features$' | tr '\n' ' ' | sed 's/ $//')' firmware='$(attr "$TMP/n1.xml" identity firmware)' dirty-tracking=$(attr "$TMP/n1.xml" dirty-tracking type)"
-want="driver=vfmig_mlx5model variant=yes source=sysfs features='stop-copy p2p pre-copy multi-load' firmware='$FW' dirty-tracking=none"
+want="driver=vfmig_mlx5model variant=yes source=sysfs features='stop-copy p2p pre-copy multi-load' firmware='$FW' dirty-tracking=$WANT_DIRTY"
 if grep -q '<name>vfmig_mlx5model</name>' "$TMP/virsh-n1.xml" && [ "$RC" -eq 0 ] &&
    [ "$(grep -c "<capability type='vfio-migration'>" "$TMP/n1.xml")" = 1 ] && [ "$got" = "$want" ]; then
     result pass "node device $N1: libvirt's XML names the driver vfmig_mlx5model; virt-vfmig nodedev-dumpxml adds <capability type='vfio-migration'>: $got"
@@ -134,11 +144,26 @@ print(sum(1 for d in json.load(open(sys.argv[1]))
           and "pre-copy" in (d.get("features") or []) and d.get("state") == "RUNNING"))' "$TMP/out" 2>&1)
 lrc=$RC
 vv src nodedev-compare "$N1" "$(nd "$B5")"
+em_said=false
+grep -q 'enable-migration=on' "$TMP/out" && em_said=true
 if [ "$lrc" -eq 0 ] && [ "$listed" = 8 ] && [ "$RC" -eq 0 ] && grep -q '^Compatible' "$TMP/out" &&
-   grep -q '^Pre-copy: on' "$TMP/out" && grep -q 'enable-migration=on' "$TMP/out"; then
+   grep -q '^Pre-copy: on' "$TMP/out" && [ "$em_said" = "$WANT_EM" ]; then
     result pass "nodedev-list --json: $listed modelled VFs (vfmig_mlx5model, from sysfs, pre-copy, RUNNING); nodedev-compare $N1 $(nd "$B5"): $(head -1 "$TMP/out"), pre-copy on, $(grep '^QEMU' "$TMP/out" | head -1)"
 else
-    result fail "nodedev-list --json: exit $lrc, $listed vfmig_mlx5model devices (want 8); nodedev-compare exit $RC (want Compatible, pre-copy on, enable-migration=on)"
+    result fail "nodedev-list --json: exit $lrc, $listed vfmig_mlx5model devices (want 8); nodedev-compare exit $RC (want Compatible, pre-copy on, enable-migration=on said: $WANT_EM)"
+    diag_run
+fi
+
+# what Nova is told: live_migratable where the VF tracks its DMA (6.1);
+# on 6.12 not, with why and the downtime all-dirty RAM costs
+vv src nodedev-nova-spec
+spec=$(grep "\"address\": \"$B1\"" "$TMP/out" | head -1)
+if $TRACKED; then want_lm='"live_migratable": "yes"'; else want_lm='"live_migratable": "no"'; fi
+if [ "$RC" -eq 0 ] && [[ $spec == *"$want_lm"* ]] &&
+   { $TRACKED || grep -q "GiB of guest RAM" "$TMP/out" "$TMP/err"; }; then
+    result pass "nodedev-nova-spec on $(uname -r): $spec$($TRACKED || echo "; $(cat "$TMP/out" "$TMP/err" | grep -m1 'GiB of guest RAM' | cut -c1-200)")"
+else
+    result fail "nodedev-nova-spec on $(uname -r): exit $RC, '$spec' (want $want_lm$($TRACKED || echo ", and the least downtime per GiB of guest RAM"))"
     diag_run
 fi
 
@@ -156,7 +181,8 @@ prep_domain() {
     return $rc
 }
 # prepared N: the prepared XML has N aliased hostdevs with the model's
-# identity and N enable-migration overrides
+# identity and, where the VFs have no dirty tracking, N enable-migration
+# overrides (none where they have)
 prepared() {
     local n=$1 i
     for (( i = 0; i < n; i++ )); do
@@ -166,7 +192,7 @@ prepared() {
     done
     [ "$(grep -c "driver=.vfmig_mlx5model. vendor=.0x1b36. device=.0x0005." <<< "$PREP_XML")" -eq "$n" ] &&
         [ "$(grep -c "firmware=.$FW." <<< "$PREP_XML")" -eq "$n" ] &&
-        [ "$(grep -c "name='enable-migration' type='string' value='on'" <<< "$PREP_XML")" -eq "$n" ] &&
+        [ "$(grep -c "name='enable-migration' type='string' value='on'" <<< "$PREP_XML")" -eq $(( n * EM_PER_VF )) ] &&
         grep -q "target-ms=.$TARGET_MS. on-failure=.best-effort." <<< "$PREP_XML"
 }
 # start_src: the domain started on src, running, on machine pc-q35-10.0
@@ -178,7 +204,7 @@ start_src() {
 }
 
 if prep_domain "$B1" && prepared 1 && start_src; then
-    result pass "virt-vfmig domain-prepare: alias ua-vfmig-0, the policy (target $TARGET_MS ms, best effort) with $B1's identity (vfmig_mlx5model, firmware '$FW'), enable-migration=on (no dirty tracking); running on src, $MACHINE"
+    result pass "virt-vfmig domain-prepare: alias ua-vfmig-0, the policy (target $TARGET_MS ms, best effort) with $B1's identity (vfmig_mlx5model, firmware '$FW'), $($TRACKED && echo "no enable-migration (the VF tracks its DMA)" || echo "enable-migration=on (no dirty tracking)"); running on src, $MACHINE"
 else
     result fail "one VF: domain-prepare or start failed (start exit $RC, $MACHINE, want machine='pc-q35-10.0')"
     sed 's/^/prepare: /' "$TMP/prep.out" "$TMP/prep.err" | diag
@@ -255,16 +281,16 @@ lvh_knob_set "$B1" fault none
 lvh_virsh dst destroy "$LVH_DOM" > /dev/null 2>&1
 lvh_virsh dst undefine "$LVH_DOM" > /dev/null 2>&1
 MFD="<qemu:property name='x-migration-multifd-transfer' type='string' value='on'/>"
-# multifd_on: the prepared domain with MFD beside each enable-migration
+# multifd_on: the prepared domain with MFD in each hostdev's override
 multifd_on() {
-    sed "s|^\( *\)\(<qemu:property name='enable-migration' [^>]*/>\)|\1\2\n\1$MFD|" <<< "$PREP_XML" \
+    sed "s|^\( *\)<qemu:frontend>\$|&\n\1  $MFD|" <<< "$PREP_XML" \
         > "$LVH_SHARE/domain4.xml" &&
         lvh_virsh src define "$LVH_SHARE/domain4.xml" >> "$TMP/prep.out" 2>> "$TMP/prep.err" &&
         PREP_XML=$(lvh_virsh src dumpxml --inactive "$LVH_DOM" 2> /dev/null) &&
         [ "$(grep -c "name='x-migration-multifd-transfer' type='string' value='on'" <<< "$PREP_XML")" -eq 4 ]
 }
 if prep_domain "$SRC4" && prepared 4 && multifd_on && start_src; then
-    result pass "a domain with four modelled VFs ($SRC4) prepared by domain-prepare (ua-vfmig-0..3, each with its identity and enable-migration=on), x-migration-multifd-transfer=on for each, running on src, $MACHINE"
+    result pass "a domain with four modelled VFs ($SRC4) prepared by domain-prepare (ua-vfmig-0..3, each with its identity$($TRACKED || echo " and enable-migration=on")), x-migration-multifd-transfer=on for each, running on src, $MACHINE"
 else
     result fail "four VFs: domain-prepare or start failed (start exit $RC, $MACHINE)"
     sed 's/^/prepare: /' "$TMP/prep.out" "$TMP/prep.err" | diag

@@ -41,8 +41,20 @@
 #   - no migration offered when the modelled firmware lacks multi-load or
 #     tracking, or the VF is not enabled for migration;
 #   - virt-vfmig device-info and device-qualify on a modelled VF.
-# No dirty tracking is offered (docs/kernel.rst), so QEMU runs with
-# enable-migration=on and a switchover bandwidth on both kernels.
+#   - DMA dirty-page tracking (vm-mlx5-track): on 6.1 the tracker's
+#     ranges merged, exact reports in several messages, every tracker
+#     fault failing the report until STOP, the PF's disable; on 6.12 no
+#     DMA logging offered (the kernel cannot report);
+#   - on 6.1, QEMU migrates without enable-migration=on with the tracker:
+#     pages the modelled function wrote by DMA after QEMU's first RAM
+#     pass reach the destination (guest RAM digests equal; QEMU's
+#     reported pages equal the model's), a report that loses its pages
+#     makes the digests differ (the check can fail), a tracker error
+#     fails the migration with the source running; RAM sent with the
+#     tracker against all-dirty is measured; on 6.12 QEMU refuses the
+#     VM without the override.
+# The other migrations run with enable-migration=on and a switchover
+# bandwidth on both kernels, as a 6.12 host must.
 # vm-needs: testdev-ko
 # vm-testdevs: 2
 
@@ -53,7 +65,8 @@ MODDIR=$(dirname "${TESTDEV_KO:-/nonexistent/x}")
 STATE_SIZE=4194304
 DIRTY_RATE=1048576
 KNOBS=vfmig_mlx5model
-CAPS_ALL="migration multi_load tracking_state migration_state migratable"
+CAPS_ALL="migration multi_load tracking_state migration_state migratable adv_virtualization"
+CAPS_NOTRACK=${CAPS_ALL% adv_virtualization}
 
 BIN=$VM_BUILDDIR/tests/vm
 S=$BIN/vm-mlx5-stream
@@ -66,7 +79,12 @@ for k in $VARIANTS; do VAR_N=$((VAR_N + $("$S" --plan make-variant "$k") + 1)); 
 # each, and a digest check for the 7 that must load
 LOAD_N=$(( (4 + 7) * 8 + 7 ))
 
-tap_plan $((16 + FSMX_N + 1 + 2 * 4 + 6 + 5 + VAR_N + LOAD_N))
+SERIES=$(kernel_series)
+# the checks below, and the exit line tap_include adds
+if [ "$SERIES" = 6.1 ]; then TRACK=yes; TRACK_N=7; else TRACK=no; TRACK_N=2; fi
+TRACK_N=$((TRACK_N + $("$BIN/vm-mlx5-track" --plan "$TRACK")))
+
+tap_plan $((16 + FSMX_N + 1 + 2 * 4 + 6 + 5 + VAR_N + LOAD_N + TRACK_N))
 
 find_testdevs
 B1=${TESTDEVS[0]:-none}
@@ -122,12 +140,15 @@ for b in "$B1" "$B2"; do
 done
 feat=$(tdget "$B1" vfio_migration/features)
 fw=$(tdget "$B1" vfio_migration/firmware)
-if $ok && [ "$feat" = "stop-copy p2p pre-copy" ] &&
+# DMA logging only where the kernel can report it
+WANT_FEAT="stop-copy p2p pre-copy"
+[ "$(kernel_series)" = 6.1 ] && WANT_FEAT+=" dma-logging"
+if $ok && [ "$feat" = "$WANT_FEAT" ] &&
    [ "$fw" = "mlx5-model fw 22.41.1000 psid MDL0000000001" ] &&
    [ "$(cmdcount "$B1" query_hca_cap)" -ge 2 ] 2> /dev/null && [ "$(mget "$B1" caps)" = "$CAPS_ALL" ]; then
     result pass "vfmig_mlx5model (the driver over the firmware MODEL) binds both pci-testdevs:$BIND_MSG; features '$feat', firmware '$fw', caps '$(mget "$B1" caps)', probe commands: $(counts "$B1")"
 else
-    result fail "vfmig_mlx5model: bind:$BIND_MSG; features '$feat' (want 'stop-copy p2p pre-copy'), firmware '$fw', caps '$(mget "$B1" caps)', commands '$(counts "$B1")' $(tr '\n' ' ' < "$TMP/err")"
+    result fail "vfmig_mlx5model: bind:$BIND_MSG; features '$feat' (want '$WANT_FEAT'), firmware '$fw', caps '$(mget "$B1" caps)', commands '$(counts "$B1")' $(tr '\n' ' ' < "$TMP/err")"
 fi
 
 # ---------- every arc, legal and refused ----------------------------------------------------
@@ -318,6 +339,105 @@ if [[ $vs == running* ]] && migrated; then
 else
     result fail "after enable: VHCA '$vs', migration '${R_status:-?}' ${R_error_desc:-}, digests '${R_src_digest:-}' '${R_dst_digest:-}'"
     mig_diag after-sriov
+fi
+
+# ---------- DMA dirty-page tracking ------------------------------------------------------------
+fresh
+tap_include "$("$BIN/vm-mlx5-track" --plan "$TRACK")" track "$BIN/vm-mlx5-track" "$B1" "$TRACK"
+fresh
+# the window the modelled function writes: guest RAM [16 MiB, 32 MiB)
+WINDOW=0x1000000:0x1000000
+BURST=0x1800000:0x100000
+if [ "$TRACK" = yes ]; then
+    migrate tracked --enable-migration auto --dirty-rate 0 \
+        --dma-burst "$BURST" --ram-digest "$WINDOW"
+    t_pages=$(cmdcount "$B1" track_pages); t_rep=$(cmdcount "$B1" track_report)
+    if migrated && [ "${R_blocked:-}" = no ] && [ "${R_dma_burst:-}" = yes ] &&
+       [ "${R_trace_device_dirty_tracking_starts:-0}" -ge 1 ] &&
+       [[ ${R_ram_src_digest:-} =~ ^[0-9a-f]{64}$ ]] &&
+       [ "$R_ram_src_digest" = "${R_ram_dst_digest:-}" ] &&
+       [ "${R_ram_dst_nonzero_pages:-0}" -ge 256 ]; then
+        result pass "QEMU migrated the modelled VF without enable-migration=on, the tracker on: 256 pages written by DMA at sync ${R_burst_at_sync:-?} (after the first RAM pass) reached the destination: guest RAM [16 MiB, 32 MiB) digests equal (${R_ram_dst_digest:0:16}..., ${R_ram_dst_nonzero_pages} non-zero pages), device digests equal; downtime ${R_downtime_ms:-?} ms"
+    else
+        result fail "tracked migration: status '${R_status:-?}' ${R_error_desc:-}, blocked '${R_blocked:-?}' ${R_blocked_reasons:-}, burst '${R_dma_burst:-?}', tracking starts ${R_trace_device_dirty_tracking_starts:-?}, RAM digests '${R_ram_src_digest:-}' '${R_ram_dst_digest:-}' non-zero ${R_ram_src_nonzero_pages:-?}/${R_ram_dst_nonzero_pages:-?} ${R_script_error:-}"
+        mig_diag tracked
+    fi
+    if [ "${t_pages:-x}" = "${R_trace_dirty_bitmap_pages:-y}" ] && [ "${t_pages:-0}" -ge 256 ] &&
+       [ "${t_rep:-0}" -ge 2 ]; then
+        result pass "QEMU's dirty-bitmap syncs counted ${R_trace_dirty_bitmap_pages} device pages, exactly the $t_pages the model reported in $t_rep reports"
+    else
+        result fail "reported pages: QEMU counted '${R_trace_dirty_bitmap_pages:-?}' in ${R_trace_dirty_bitmap_reports:-?} syncs, the model sent '${t_pages:-?}' in '${t_rep:-?}' reports (want equal, >= 256)"
+    fi
+
+    fresh
+    migrate lose --enable-migration auto --dirty-rate 0 \
+        --dma-burst "$BURST" --burst-fault lose --ram-digest "$WINDOW"
+    if [ "${R_status:-}" = completed ] && [ "${R_dma_burst:-}" = yes ] &&
+       [[ ${R_ram_dst_digest:-} =~ ^[0-9a-f]{64}$ ]] &&
+       [ "$R_ram_src_digest" != "$R_ram_dst_digest" ] &&
+       [ "${R_ram_dst_nonzero_pages:-0}" -lt "${R_ram_src_nonzero_pages:-0}" ]; then
+        result pass "negative control: a report that loses its pages (track_fault lose after the burst) leaves the destination's RAM behind (non-zero pages ${R_ram_dst_nonzero_pages} vs ${R_ram_src_nonzero_pages}, digests differ): the digest check sees a lost report"
+    else
+        result fail "negative control: status '${R_status:-?}', burst '${R_dma_burst:-?}', RAM digests '${R_ram_src_digest:-}' '${R_ram_dst_digest:-}', non-zero ${R_ram_src_nonzero_pages:-?}/${R_ram_dst_nonzero_pages:-?} (want different)"
+        mig_diag lose
+    fi
+
+    fresh
+    D_BEFORE=$(mget "$B1" digest)
+    migrate trackerr --enable-migration auto --dirty-rate 0 \
+        --precopy-write "$KNOBS/track_fault=error"
+    fail_check trackerr "the tracker reports ERROR mid-migration"
+
+    # MIG_DATA_SIZE in PRE_COPY with the tracker: the incremental image
+    # the switch-over sends, not the whole state; against the stop-copy
+    # bytes QEMU then read (measured at three dirty rates, judged only
+    # where the device stays still: the delta is then a header)
+    ds_line=""
+    ds_ok=true
+    for rate in 0 1048576 4194304; do
+        fresh
+        migrate "dsize-$rate" --enable-migration auto --dirty-rate "$rate" --data-size-poll
+        if [ "${R_status:-}" != completed ] || ! [[ ${R_last_mig_data_size:-} =~ ^[0-9]+$ ]]; then
+            ds_ok=false
+        elif [ "$rate" = 0 ] && [ "$R_last_mig_data_size" -ge 65536 ]; then
+            ds_ok=false
+        fi
+        ds_line+="; ${rate} B/s: answered ${R_last_mig_data_size:-?}, stop-copy sent ${R_trace_stopcopy_bytes:-?}"
+    done
+    if $ds_ok; then
+        result pass "MIG_DATA_SIZE in PRE_COPY with the tracker is the incremental image (the whole state is $STATE_SIZE bytes)${ds_line}"
+    else
+        result fail "MIG_DATA_SIZE in PRE_COPY: ${ds_line#; } (want completed, and below 64 KiB with the device still)"
+    fi
+
+    # RAM sent per pass: the tracker against all-dirty, for the same guest
+    # and the same DMA (measured, not judged)
+    fresh
+    mset "$B1" dma_rate 500
+    migrate rate-tracked --enable-migration auto --dirty-rate 0
+    tr_ram=${R_ram_transferred:-?}; tr_sync=${R_dirty_sync_count:-?}; tr_ok=$R_status
+    tr_pages=$(cmdcount "$B1" track_pages)
+    mset "$B1" dma_rate 0
+    for b in "$B1" "$B2"; do mset "$b" caps "$CAPS_NOTRACK"; done
+    fresh
+    migrate rate-alldirty --dirty-rate 0
+    ad_ram=${R_ram_transferred:-?}; ad_sync=${R_dirty_sync_count:-?}; ad_ok=$R_status
+    for b in "$B1" "$B2"; do mset "$b" caps "$CAPS_ALL"; done
+    fresh
+    if [ "$tr_ok" = completed ] && [ "$ad_ok" = completed ] &&
+       [[ $tr_ram =~ ^[0-9]+$ ]] && [[ $ad_ram =~ ^[0-9]+$ ]] &&
+       [[ $tr_sync =~ ^[1-9][0-9]*$ ]] && [[ $ad_sync =~ ^[1-9][0-9]*$ ]]; then
+        result pass "RAM sent for a 64 MiB guest: with the tracker (function writing 500 pages/s, $tr_pages pages reported) $tr_ram bytes in $tr_sync syncs ($((tr_ram / tr_sync)) per sync); all-dirty (no tracker, enable-migration=on) $ad_ram bytes in $ad_sync syncs ($((ad_ram / ad_sync)) per sync)"
+    else
+        result fail "RAM per pass: tracked '$tr_ok' $tr_ram bytes / $tr_sync syncs, all-dirty '$ad_ok' $ad_ram / $ad_sync"
+    fi
+else
+    migrate untracked --enable-migration auto --dirty-rate 0
+    if [ "${R_blocked:-}" = yes ] && dmesg | grep -q "no DMA dirty tracking: this kernel cannot report"; then
+        result pass "on $(uname -r) the driver offers no DMA logging (dmesg: '$(dmesg | grep -o 'no DMA dirty tracking: this kernel cannot report[^;]*' | head -1)'), and QEMU refuses the VM without enable-migration=on: ${R_blocked_reasons:-}"
+    else
+        result fail "on $(uname -r): blocked '${R_blocked:-?}' ${R_blocked_reasons:-} (want blocked), status '${R_status:-?}'; dmesg: $(dmesg | grep -o 'no DMA dirty tracking.*' | head -1)"
+    fi
 fi
 
 # ---------- no migration without multi-load, tracking, or the VF's migratable ----------------
