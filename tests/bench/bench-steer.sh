@@ -35,7 +35,10 @@
 #       of state, 512 KiB/s, 20 ms per firmware command: its MIG_DATA_SIZE
 #       is the whole state, its true residue small; 1500 ms, best effort;
 #       the rig's idle guest, loopback, no switchover bandwidth (as Nova
-#       and a plain `virsh migrate` pass none)
+#       and a plain `virsh migrate` pass none); on 6.1 the VF now tracks
+#       its DMA
+#   S1b the same with MIG_DATA_SIZE the incremental image (vfmig's
+#       answer; runs in S1's run)
 #   S2a FOUR modelled ConnectX VFs (vfmig_mlx5model: mlx5_vfio_pci's logic
 #       over a MODEL of the firmware, whose MIG_DATA_SIZE is the whole
 #       state, and which has no DMA dirty tracking: QEMU counts all guest
@@ -55,12 +58,19 @@
 #       dirty at every pass (no device dirty tracking); 1000 ms, best
 #       effort (run it with vm-bench-steer-6.12)
 #   S6  8 MiB, 2 MiB/s, 100 ms, residue;           300 ms, abort
+#   S8a FOUR modelled ConnectX VFs as in S2a, now with the driver's DMA
+#       dirty tracking (6.1: QEMU re-sends only what the guest dirtied),
+#       1000 ms, best effort, MIG_DATA_SIZE answering the whole state
+#       (upstream's answer: the model's data_size knob "whole")
+#   S8b the same with MIG_DATA_SIZE answering the incremental image the
+#       switch-over will send (vfmig's answer; runs in S8a's run)
 #   S7  S3b with the guest paused (virsh suspend, as Nova's force_complete
 #       does) 4 s after the VF entered PRE_COPY: the migration must
 #       complete, steered released at once for the pause (runs in S3b's
 #       run on 6.1; alone on 6.12, where all guest RAM is dirty)
 # All scenarios of one run share a state size, the VFs, a guest and a
-# link (S1, S3a and S5 each run alone; S3b with S7; S2a with S2b).
+# link (S3a and S5 each run alone; S1 with S1b; S3b with S7; S2a with
+# S2b; S8a with S8b).
 #
 # The guest: "idle" is the rig's SeaBIOS domain (64 MiB, no disk: its RAM
 # never changes); "dirty" boots this machine's kernel directly into
@@ -110,12 +120,18 @@ scenario() {
     S_GUEST=idle S_WS=0 S_GRATE=0 S_LINK=0 S_PAUSE=0 S_VF=testdev S_NVF=1 S_PAR=0 S_SWBW=rig
     case $1 in
     S0) S_SIZE=8388608 S_DIRTY=2097152 S_DELAY=50000 S_DATA=residue S_TARGET=1200 S_FAIL=best-effort ;;
-    S1) S_SIZE=134217728 S_DIRTY=524288 S_DELAY=20000 S_DATA=whole S_TARGET=1500 S_FAIL=best-effort
-        S_VF=mlx5 S_SWBW=none ;;
+    S1|S1b)
+        S_SIZE=134217728 S_DIRTY=524288 S_DELAY=20000 S_DATA=whole S_TARGET=1500 S_FAIL=best-effort
+        S_VF=mlx5 S_SWBW=none
+        if [ "$1" = S1b ]; then S_DATA=incremental; fi ;;
     S2a|S2b)
         S_SIZE=8388608 S_DIRTY=1048576 S_DELAY=20000 S_DATA=whole S_TARGET=2000 S_FAIL=best-effort
         S_VF=mlx5 S_NVF=4 S_LINK=200 S_SWBW=none
         if [ "$1" = S2b ]; then S_PAR=1; fi ;;
+    S8a|S8b)
+        S_SIZE=8388608 S_DIRTY=1048576 S_DELAY=20000 S_DATA=whole S_TARGET=1000 S_FAIL=best-effort
+        S_VF=mlx5 S_NVF=4 S_LINK=200 S_SWBW=none
+        if [ "$1" = S8b ]; then S_DATA=incremental; fi ;;
     S3a|S5)
         S_SIZE=8388608 S_DIRTY=2097152 S_DELAY=50000 S_DATA=residue S_TARGET=1000 S_FAIL=best-effort
         S_GUEST=dirty S_WS=64 S_GRATE=2048 S_LINK=200 ;;
@@ -217,14 +233,16 @@ set_policy() {
     lvh_virsh "$HERE" metadata "$LVH_DOM" "$NS" --key vfmig --set "$meta" --live --config > /dev/null
 }
 
-# devices SCENARIO: the VFs as the scenario has them (the firmware
-# model answers MIG_DATA_SIZE with the whole state by itself)
+# devices SCENARIO: the VFs as the scenario has them (the modelled
+# ConnectX VFs answer MIG_DATA_SIZE with the whole state, as upstream's
+# driver, unless the scenario says incremental)
 devices() {
     local b
     scenario "$1"
     for b in "${ALL_VFS[@]}"; do
         if [ "$VF_KIND" = mlx5 ]; then
             lvh_knob_set "$b" cmd_delay_us "$S_DELAY"
+            lvh_knob_set "$b" data_size "$([ "$S_DATA" = incremental ] && echo incremental || echo whole)"
             continue
         fi
         tdset "$b" vfmig_testdev/stop_delay_us "$S_DELAY"

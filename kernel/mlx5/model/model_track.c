@@ -587,17 +587,21 @@ static u8 mdl_pt_report(struct mlx5vf_fw *fw, void *in, void *out, u32 *synd)
 	last = (start + length - 1) >> pt->log_page_size;
 	kvfree(pt->rep);
 	pt->rep = NULL;
-	if (pt->ndirty && !lose)
+	if (pt->ndirty && !lose) {
 		pt->rep = kvmalloc_array(pt->ndirty, sizeof(*pt->rep),
 					 GFP_KERNEL);
+		/* out of memory: the pages stay recorded, the report fails */
+		if (!pt->rep)
+			pt->rep_end = VFMIG_PAGE_TRACK_ERROR;
+	}
 	xa_for_each_range(&pt->dirty, idx, entry, first, last) {
 		if (pt->rep)
 			pt->rep[n++] = (u64)idx << pt->log_page_size;
+		else if (!lose)
+			break;
 		xa_erase(&pt->dirty, idx);
 		pt->ndirty--;
 	}
-	if (pt->ndirty + n && !pt->rep && !lose)
-		pt->rep_end = VFMIG_PAGE_TRACK_ERROR;	/* out of memory */
 	mutex_unlock(&fw->pt_lock);
 	pt->rep_n = n;
 	pt->rep_pos = 0;
