@@ -27,9 +27,9 @@ before and after it stopped the VM; the device states QEMU set).
 
 --dma-burst (the firmware model's DMA dirty tracking): the source device
 is held in PRE_COPY (vfio_migration/hold_ms) until QEMU's RAM has been
-synced N times, then the modelled function writes the pages of
-[IOVA, +LENGTH) by DMA (its dma_dirty knob), after QEMU's first RAM pass
-sent them; the hold is released after one more sync, whose device report
+synced N times and nothing of it is left to send (its first pass sent
+every page), then the modelled function writes the pages of
+[IOVA, +LENGTH) by DMA (its dma_dirty knob); the hold is released after one more sync, whose device report
 must carry them.  --ram-digest: after the migration both QEMUs are stopped
 and the SHA-256 of guest RAM [START, +LENGTH) (pmemsave) of each is a
 result, with the count of its non-zero pages.
@@ -369,8 +369,11 @@ def main():
                 pw_done = write_in_precopy(a.src, st, pw_done, f, v,
                                            retry=False)
             syncs = m.get("ram", {}).get("dirty-sync-count", 0)
+            # after QEMU's first pass: every page sent once since sync 1
+            # (a sync alone may come mid-pass, when the pending is low)
             if a.dma_burst and burst == "not yet" and \
-                    st.startswith("PRE_COPY") and syncs >= a.burst_after_sync:
+                    st.startswith("PRE_COPY") and syncs >= a.burst_after_sync \
+                    and m.get("ram", {}).get("remaining", 1) == 0:
                 iova, _, length = a.dma_burst.partition(":")
                 try:
                     sysfs_set(a.src, a.knobs + "/dma_dirty",
