@@ -711,6 +711,26 @@ parseDomHostdev(xmlXPathContextPtr ctxt,
 }
 
 
+/* @xml parsed, its root a libvirt <domain> in *@root; NULL on error. */
+static xmlDocPtr
+readDomainDoc(const char *xml,
+              xmlNodePtr *root)
+{
+    g_autoptr(xmlDoc) doc = NULL;
+
+    if (!(doc = vfmigXMLReadDoc(xml, _("domain"))))
+        return NULL;
+    *root = xmlDocGetRootElement(doc);
+    if (!*root || !xmlStrEqual((*root)->name, BAD_CAST "domain") || (*root)->ns) {
+        vfmigReportError(VFMIG_ERR_INVALID_ARG,
+                         _("not a libvirt domain XML: the root element is <%1$s>, not <domain>"),
+                         *root ? (const char *) (*root)->name : "");
+        return NULL;
+    }
+    return g_steal_pointer(&doc);
+}
+
+
 int
 vfmigDomainPolicyParseDomainXML(const char *xml,
                                 vfmigDomainPolicy **policy,
@@ -729,15 +749,8 @@ vfmigDomainPolicyParseDomainXML(const char *xml,
 
     *policy = NULL;
     *hostdevs = NULL;
-    if (!(doc = vfmigXMLReadDoc(xml, _("domain"))))
+    if (!(doc = readDomainDoc(xml, &root)))
         return -1;
-    root = xmlDocGetRootElement(doc);
-    if (!root || !xmlStrEqual(root->name, BAD_CAST "domain") || root->ns) {
-        vfmigReportError(VFMIG_ERR_INVALID_ARG,
-                         _("not a libvirt domain XML: the root element is <%1$s>, not <domain>"),
-                         root ? (const char *) root->name : "");
-        return -1;
-    }
     if (!(ctxt = newXPathContext(doc)))
         return -1;
 
@@ -865,15 +878,8 @@ vfmigDomainPolicyParseDomainMemory(const char *xml,
     size_t i;
 
     *bytes = 0;
-    if (!(doc = vfmigXMLReadDoc(xml, _("domain"))))
+    if (!(doc = readDomainDoc(xml, &root)))
         return -1;
-    root = xmlDocGetRootElement(doc);
-    if (!root || !xmlStrEqual(root->name, BAD_CAST "domain") || root->ns) {
-        vfmigReportError(VFMIG_ERR_INVALID_ARG,
-                         _("not a libvirt domain XML: the root element is <%1$s>, not <domain>"),
-                         root ? (const char *) root->name : "");
-        return -1;
-    }
     for (i = 0; i < G_N_ELEMENTS(names); i++) {
         for (node = root->children; node; node = node->next) {
             unsigned long long b;
