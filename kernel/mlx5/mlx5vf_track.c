@@ -96,6 +96,16 @@ void mlx5vf_track_detach(struct mlx5vf_device *mvd)
 	mutex_unlock(&trk->lock);
 }
 
+/* Caps a tracker can be built from: at probe and at each log start. */
+static bool mlx5vf_track_caps_usable(const struct mlx5vf_track_caps *c)
+{
+	return c->max_num_range &&
+	       c->log_min_addr_space <= c->log_max_addr_space &&
+	       c->log_min_page_size <= c->log_max_page_size &&
+	       c->log_max_msg_size >= ilog2(MLX5VF_TRACK_ENTRY_SIZE) &&
+	       c->log_max_msg_size <= MLX5VF_TRACK_MAX_LOG_MSG;
+}
+
 #if VFMIG_HAVE_DMA_LOGGING
 
 /* Any context: the channel has news, or broke. */
@@ -203,9 +213,7 @@ static int mlx5vf_log_start(struct vfio_device *vdev,
 	}
 	/* the PF's caps as they are now (firmware may have changed) */
 	mvd->fw_ops->pf_caps(mvd->fw, &pf);
-	if (!pf.track.supported || !pf.track.max_num_range ||
-	    pf.track.log_max_msg_size > MLX5VF_TRACK_MAX_LOG_MSG ||
-	    pf.track.log_max_msg_size < ilog2(MLX5VF_TRACK_ENTRY_SIZE)) {
+	if (!pf.track.supported || !mlx5vf_track_caps_usable(&pf.track)) {
 		ret = -EOPNOTSUPP;
 		goto out;
 	}
@@ -416,11 +424,7 @@ void mlx5vf_track_setup(struct mlx5vf_device *mvd)
 		pci_info(pdev, "mlx5: no DMA dirty tracking: the PF's firmware lacks adv_virtualization\n");
 		return;
 	}
-	if (!mvd->fw_ops->track_open || !c->max_num_range ||
-	    c->log_min_addr_space > c->log_max_addr_space ||
-	    c->log_min_page_size > c->log_max_page_size ||
-	    c->log_max_msg_size < ilog2(MLX5VF_TRACK_ENTRY_SIZE) ||
-	    c->log_max_msg_size > MLX5VF_TRACK_MAX_LOG_MSG) {
+	if (!mvd->fw_ops->track_open || !mlx5vf_track_caps_usable(c)) {
 		pci_info(pdev, "mlx5: no DMA dirty tracking: the PF's tracker capabilities are not usable\n");
 		return;
 	}

@@ -232,7 +232,7 @@ struct mlx5vf_fw {
 	struct mutex pt_lock;
 	struct rw_semaphore dma_sem;
 	u32 pt_max_ranges;		/* knobs */
-	u8 pt_log_msg_size;
+	u32 pt_log_msg_size;
 	enum mdl_pt_fault pt_fault;
 	u32 pt_next_id;
 	u64 dma_rate;			/* pages per second */

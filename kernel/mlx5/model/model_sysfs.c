@@ -717,19 +717,40 @@ static ssize_t track_fault_store(struct device *dev,
 }
 static DEVICE_ATTR_RW(track_fault);
 
+/* A u32 knob read under the model's lock */
+static ssize_t mdl_show_u32(struct mlx5vf_fw *fw, const u32 *val, char *buf)
+{
+	u32 v;
+
+	mutex_lock(&fw->lock);
+	v = *val;
+	mutex_unlock(&fw->lock);
+	return sysfs_emit(buf, "%u\n", v);
+}
+
+/* A u32 knob in [@min, @max] written under the model's lock */
+static ssize_t mdl_store_u32(struct mlx5vf_fw *fw, u32 *val, u32 min,
+			     u32 max, const char *buf, size_t count)
+{
+	u32 v;
+
+	if (kstrtou32(buf, 0, &v) || v < min || v > max)
+		return -EINVAL;
+	mutex_lock(&fw->lock);
+	*val = v;
+	mutex_unlock(&fw->lock);
+	return count;
+}
+
 /* The tracker's caps: the driver reads them at each log start. */
 static ssize_t track_max_ranges_show(struct device *dev,
 				     struct device_attribute *attr, char *buf)
 {
 	struct mlx5vf_fw *fw = mdl_fw(dev);
-	u32 v;
 
 	if (!fw)
 		return -ENODEV;
-	mutex_lock(&fw->lock);
-	v = fw->pt_max_ranges;
-	mutex_unlock(&fw->lock);
-	return sysfs_emit(buf, "%u\n", v);
+	return mdl_show_u32(fw, &fw->pt_max_ranges, buf);
 }
 
 static ssize_t track_max_ranges_store(struct device *dev,
@@ -737,16 +758,11 @@ static ssize_t track_max_ranges_store(struct device *dev,
 				      const char *buf, size_t count)
 {
 	struct mlx5vf_fw *fw = mdl_fw(dev);
-	u32 v;
 
 	if (!fw)
 		return -ENODEV;
-	if (kstrtou32(buf, 0, &v) || !v || v > MDL_PT_MAX_RANGES)
-		return -EINVAL;
-	mutex_lock(&fw->lock);
-	fw->pt_max_ranges = v;
-	mutex_unlock(&fw->lock);
-	return count;
+	return mdl_store_u32(fw, &fw->pt_max_ranges, 1, MDL_PT_MAX_RANGES,
+			     buf, count);
 }
 static DEVICE_ATTR_RW(track_max_ranges);
 
@@ -755,14 +771,10 @@ static ssize_t track_log_msg_size_show(struct device *dev,
 				       char *buf)
 {
 	struct mlx5vf_fw *fw = mdl_fw(dev);
-	u8 v;
 
 	if (!fw)
 		return -ENODEV;
-	mutex_lock(&fw->lock);
-	v = fw->pt_log_msg_size;
-	mutex_unlock(&fw->lock);
-	return sysfs_emit(buf, "%u\n", v);
+	return mdl_show_u32(fw, &fw->pt_log_msg_size, buf);
 }
 
 static ssize_t track_log_msg_size_store(struct device *dev,
@@ -770,17 +782,11 @@ static ssize_t track_log_msg_size_store(struct device *dev,
 					const char *buf, size_t count)
 {
 	struct mlx5vf_fw *fw = mdl_fw(dev);
-	u8 v;
 
 	if (!fw)
 		return -ENODEV;
-	if (kstrtou8(buf, 0, &v) || v < MDL_PT_LOG_MIN_MSG ||
-	    v > MDL_PT_LOG_MAX_MSG)
-		return -EINVAL;
-	mutex_lock(&fw->lock);
-	fw->pt_log_msg_size = v;
-	mutex_unlock(&fw->lock);
-	return count;
+	return mdl_store_u32(fw, &fw->pt_log_msg_size, MDL_PT_LOG_MIN_MSG,
+			     MDL_PT_LOG_MAX_MSG, buf, count);
 }
 static DEVICE_ATTR_RW(track_log_msg_size);
 
