@@ -212,6 +212,7 @@ struct mlx5vf_save {
 	u64 max_pos;			/* stream bytes queued so far */
 	u64 initial_bytes;		/* of the stream, from its start */
 	u64 inc_length;			/* last incremental QUERY */
+	bool inc_known;			/* inc_length answers it (maybe 0) */
 	u64 state_size;			/* first QUERY: required_umem_size */
 	u64 full_size;			/* and remaining_total_size */
 	bool final;			/* the stop-copy SAVEs were started */

@@ -160,6 +160,7 @@ void mlx5vf_save_wait(struct mlx5vf_device *mvd)
 			mlx5vf_dbg(mvd, "SAVE: tracking lost (BAD_RES_STATE), a full image at stop-copy\n");
 			s->state = MLX5VF_SAVE_PRECOPY_ERROR;
 			s->inc_length = 0;
+			s->inc_known = false;
 			return;
 		}
 		mlx5vf_dbg(mvd, "SAVE failed: %d, status 0x%x\n", s->status,
@@ -303,6 +304,7 @@ static void mlx5vf_save_reset(struct mlx5vf_device *mvd)
 	s->max_pos = 0;
 	s->initial_bytes = 0;
 	s->inc_length = 0;
+	s->inc_known = false;
 	s->final = false;
 	s->complete = false;
 	s->next_required = 0;
@@ -470,13 +472,18 @@ ssize_t mlx5vf_save_fill(struct vfmig_device *vd, void *to, size_t len,
  * (PRE_COPY with the firmware tracking: no BAD_RES_STATE, not yet
  * stopping), so a firmware QUERY knows what the switch-over will send.
  */
-static bool mlx5vf_save_final_is_delta(struct mlx5vf_device *mvd)
+static bool mlx5vf_save_final_delta(struct mlx5vf_device *mvd)
 {
 	struct mlx5vf_save *s = &mvd->save;
 
 	return s->active && s->track && s->state == MLX5VF_SAVE_OK &&
-	       !s->final && !mvd->data_size_whole &&
-	       mvd->vd.mig_state == VFIO_DEVICE_STATE_PRE_COPY;
+	       !s->final && mvd->vd.mig_state == VFIO_DEVICE_STATE_PRE_COPY;
+}
+
+/* ... and MIG_DATA_SIZE answers it (not upstream's whole image) */
+static bool mlx5vf_save_final_is_delta(struct mlx5vf_device *mvd)
+{
+	return mlx5vf_save_final_delta(mvd) && !mvd->data_size_whole;
 }
 
 /* Cheap estimates, no firmware command: sysfs and poll() ask. */
@@ -485,11 +492,18 @@ void mlx5vf_save_pending(struct vfmig_device *vd, struct vfmig_pending *p)
 	struct mlx5vf_device *mvd = mlx5vf_from_vd(vd);
 	struct mlx5vf_save *s = &mvd->save;
 	struct mlx5vf_rec *rec;
+	bool delta;
 
 	memset(p, 0, sizeof(*p));
 	/* the last MIG_DATA_SIZE answer's kind, without a command */
-	p->stop_copy = mlx5vf_save_final_is_delta(mvd) && s->inc_length ?
-		s->inc_length + VFMIG_MLX5_REC_HDR : mvd->last_full_size;
+	delta = mlx5vf_save_final_is_delta(mvd) && s->inc_known;
+	p->stop_copy = delta ? s->inc_length + VFMIG_MLX5_REC_HDR :
+			       mvd->last_full_size;
+	/*
+	 * The whole image where the switch-over will send a delta: no
+	 * incremental QUERY yet, or upstream's answer (data_size_whole)
+	 */
+	p->stop_copy_whole = !delta && mlx5vf_save_final_delta(mvd);
 	if (!s->active)
 		return;
 	list_for_each_entry(rec, &s->recs, link) {
@@ -542,6 +556,7 @@ int mlx5vf_precopy_info(struct vfmig_device *vd, u64 read,
 		if (ret)
 			return mlx5vf_errno(ret);
 		s->inc_length = inc;
+		s->inc_known = true;
 	}
 
 	if (s->initial_bytes > read) {
@@ -566,6 +581,7 @@ int mlx5vf_precopy_info(struct vfmig_device *vd, u64 read,
 		return mlx5vf_errno(ret);
 	}
 	s->inc_length = 0;
+	s->inc_known = false;
 	*dirty += VFMIG_MLX5_REC_HDR;
 	return 0;
 }
@@ -595,6 +611,8 @@ int mlx5vf_data_size(struct vfmig_device *vd, u64 *len)
 			return mlx5vf_errno(ret);
 		*len = total + VFMIG_MLX5_REC_HDR;
 		mvd->last_stop_copy = *len;
+		mvd->save.inc_length = total;
+		mvd->save.inc_known = true;
 		return 0;
 	}
 	ret = mlx5vf_cmd_query(mvd, 0,

@@ -50,6 +50,11 @@ struct vfmig_pending {
 	u64 initial;	/* of the initial image */
 	u64 dirty;	/* what the changes since last sent would take now */
 	u64 stop_copy;	/* everything a STOP_COPY would stream from now */
+	/*
+	 * stop_copy is the whole state, more than a STOP_COPY would stream
+	 * now (an upper bound): the device cannot say the residue yet
+	 */
+	bool stop_copy_whole;
 };
 
 enum vfmig_precopy_mode {

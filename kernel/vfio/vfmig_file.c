@@ -55,7 +55,11 @@ void vfmig_precopy_bytes(struct vfmig_device *vd, u64 *initial, u64 *dirty)
 	*dirty = p.dirty + vfmig_file_unread(vd->saving, VFMIG_DATA_DIRTY);
 }
 
-u64 vfmig_stop_copy_bytes(struct vfmig_device *vd)
+/*
+ * What a STOP_COPY would stream from now; *whole set when that is the
+ * whole state and the residue is less (the device cannot say it yet).
+ */
+u64 vfmig_stop_copy_estimate(struct vfmig_device *vd, bool *whole)
 {
 	struct vfmig_pending p;
 	u64 unread = 0;
@@ -63,7 +67,15 @@ u64 vfmig_stop_copy_bytes(struct vfmig_device *vd)
 	vd->ops->save_pending(vd, &p);
 	if (vd->saving)
 		unread = vd->saving->buf_len - vd->saving->buf_pos;
+	*whole = p.stop_copy_whole;
 	return p.stop_copy + unread;
+}
+
+u64 vfmig_stop_copy_bytes(struct vfmig_device *vd)
+{
+	bool whole;
+
+	return vfmig_stop_copy_estimate(vd, &whole);
 }
 
 /*

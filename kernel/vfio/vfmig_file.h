@@ -62,5 +62,6 @@ u64 vfmig_file_unread(struct vfmig_file *migf, enum vfmig_data_kind kind);
 void vfmig_precopy_bytes(struct vfmig_device *vd, u64 *initial, u64 *dirty);
 /* state_mutex held.  What VFIO_DEVICE_FEATURE_MIG_DATA_SIZE returns now. */
 u64 vfmig_stop_copy_bytes(struct vfmig_device *vd);
+u64 vfmig_stop_copy_estimate(struct vfmig_device *vd, bool *whole);
 
 #endif /* VFMIG_FILE_H */

@@ -98,6 +98,26 @@ static ssize_t stop_copy_bytes_show(struct device *dev,
 }
 static DEVICE_ATTR_RO(stop_copy_bytes);
 
+/*
+ * The stop-copy size and what it is, in one read: "residue" (what a
+ * STOP_COPY would stream now) or "whole" (the whole state: the residue is
+ * less, and the device cannot say it yet).
+ */
+static ssize_t stop_copy_estimate_show(struct device *dev,
+				       struct device_attribute *attr,
+				       char *buf)
+{
+	struct vfmig_device *vd = vfmig_from_dev(dev);
+	bool whole;
+	u64 val;
+
+	mutex_lock(&vd->state_mutex);
+	val = vfmig_stop_copy_estimate(vd, &whole);
+	mutex_unlock(&vd->state_mutex);
+	return sysfs_emit(buf, "%llu %s\n", val, whole ? "whole" : "residue");
+}
+static DEVICE_ATTR_RO(stop_copy_estimate);
+
 static ssize_t stop_latency_us_show(struct device *dev,
 				    struct device_attribute *attr, char *buf)
 {
@@ -259,6 +279,7 @@ static struct attribute *vfmig_attrs[] = {
 	&dev_attr_initial_bytes.attr,
 	&dev_attr_dirty_bytes.attr,
 	&dev_attr_stop_copy_bytes.attr,
+	&dev_attr_stop_copy_estimate.attr,
 	&dev_attr_precopy.attr,
 	&dev_attr_multi_load.attr,
 	&dev_attr_stop_latency_us.attr,

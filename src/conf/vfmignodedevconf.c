@@ -154,6 +154,23 @@ vfmigNodeDevLiveFree(vfmigNodeDevLive *live)
 }
 
 
+bool
+vfmigNodeDevLiveStopCopyIsResidue(const vfmigNodeDevLive *live)
+{
+    switch (live->stopCopyKind) {
+    case VFMIG_NODEDEV_STOP_COPY_RESIDUE:
+        return true;
+    case VFMIG_NODEDEV_STOP_COPY_WHOLE:
+        return false;
+    case VFMIG_NODEDEV_STOP_COPY_UNSAID:
+    case VFMIG_NODEDEV_STOP_COPY_LAST:
+    default:
+        break;
+    }
+    return !vfmigDriverStopCopyIsWholeState(live->driver);
+}
+
+
 void
 vfmigNodeDevCapVFIOMigFree(vfmigNodeDevCapVFIOMig *cap)
 {

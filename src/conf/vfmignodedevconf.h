@@ -61,6 +61,16 @@ typedef enum {
     VFMIG_NODEDEV_PRECOPY_LAST
 } vfmigNodeDevPrecopy;
 
+/* What the driver says its stop-copy size is (vfio_migration/
+ * stop_copy_estimate). */
+typedef enum {
+    VFMIG_NODEDEV_STOP_COPY_UNSAID = 0, /* an older driver: no attribute */
+    VFMIG_NODEDEV_STOP_COPY_RESIDUE,    /* what a STOP_COPY streams now */
+    VFMIG_NODEDEV_STOP_COPY_WHOLE,      /* the whole state: more than that */
+
+    VFMIG_NODEDEV_STOP_COPY_LAST
+} vfmigNodeDevStopCopy;
+
 typedef struct _vfmigNodeDevLive vfmigNodeDevLive;
 struct _vfmigNodeDevLive {
     char *driver;                   /* bound driver; not in the XML */
@@ -68,6 +78,7 @@ struct _vfmigNodeDevLive {
     unsigned long long initialBytes;
     unsigned long long dirtyBytes;
     unsigned long long stopCopyBytes;
+    vfmigNodeDevStopCopy stopCopyKind;  /* not in the XML */
     unsigned long long stopLatencyUs;
     unsigned long long resumeLatencyUs;
     /* what the VMM reads as MIG_DATA_SIZE (vfio_migration/mig_data_size),
@@ -77,6 +88,14 @@ struct _vfmigNodeDevLive {
 
 void vfmigNodeDevLiveFree(vfmigNodeDevLive *live);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(vfmigNodeDevLive, vfmigNodeDevLiveFree);
+
+/*
+ * Whether @live's stopCopyBytes is the device's residue, what a STOP_COPY
+ * would stream now: as the driver says; for a driver that does not say,
+ * unless it is one whose size is the whole state
+ * (vfmigDriverStopCopyIsWholeState).
+ */
+bool vfmigNodeDevLiveStopCopyIsResidue(const vfmigNodeDevLive *live);
 
 /* The verdict of a qualification (also the verdict of vfmigqualify.h). */
 typedef enum {

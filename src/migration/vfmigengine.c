@@ -700,9 +700,6 @@ vfmigEngineSourcePrecopy(vfmigEngineCtx *ctx)
     vfmigEngineReport *r = ctx->report;
     vfmigDowntimePolicy policy = cfg->policy;
     vfmigDowntimeState state;
-    /* mlx5's stop-copy size is its whole state: the estimates decide */
-    bool haveStopCopySize =
-        !vfmigDriverStopCopyIsWholeState(vfmigDeviceGetDriver(ctx->dev));
     uint64_t initial = 0;
     int rc;
     uint64_t dirty = 0;
@@ -738,14 +735,12 @@ vfmigEngineSourcePrecopy(vfmigEngineCtx *ctx)
 
         if (vfmigDevicePrecopyInfo(ctx->dev, &initial, &dirty) < 0)
             return -1;
-        if (haveStopCopySize &&
-            (rc = vfmigDeviceStopCopySize(ctx->dev, &stopCopy)) <= 0) {
-            if (rc < 0)
-                return -1;
-            /* kernels before MIG_DATA_SIZE: the policy uses the estimates */
-            haveStopCopySize = false;
+        /* a whole state (mlx5 before its incremental query, upstream's
+         * answer) or no MIG_DATA_SIZE: the policy uses the estimates */
+        if ((rc = vfmigDeviceStopCopyResidue(ctx->dev, &stopCopy)) < 0)
+            return -1;
+        if (rc == 0)
             stopCopy = VFMIG_DOWNTIME_UNKNOWN;
-        }
 
         dev.initial_bytes = initial;
         dev.dirty_bytes = dirty;

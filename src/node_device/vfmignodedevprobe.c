@@ -411,7 +411,9 @@ vfmigNodeDevReadLiveAt(int fd,
     };
     g_autoptr(vfmigNodeDevLive) ret = g_new0(vfmigNodeDevLive, 1);
     guint64 vals[G_N_ELEMENTS(names)];
+    bool whole;
     size_t i;
+    int rc;
 
     for (i = 0; i < G_N_ELEMENTS(names); i++) {
         if (vfmigSysfsReadU64(fd, dir, names[i], false,
@@ -423,6 +425,14 @@ vfmigNodeDevReadLiveAt(int fd,
     ret->stopCopyBytes = vals[2];
     ret->stopLatencyUs = vals[3];
     ret->resumeLatencyUs = vals[4];
+    /* what that size is, where the driver says (an older one does not) */
+    if ((rc = vfmigSysfsReadStopCopyEstimate(fd, dir, &vals[0], &whole)) < 0)
+        return -1;
+    if (rc > 0) {
+        ret->stopCopyBytes = vals[0];
+        ret->stopCopyKind = whole ? VFMIG_NODEDEV_STOP_COPY_WHOLE :
+                                    VFMIG_NODEDEV_STOP_COPY_RESIDUE;
+    }
     /* a hint for the controller: a driver that cannot answer now (mlx5's
      * firmware outside a migration) or an older one has none */
     ret->migDataSize = ULLONG_MAX;

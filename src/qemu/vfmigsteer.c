@@ -184,10 +184,11 @@ vfmigSteerGetDevices(void *opaque,
         dev->qemuBytes = live->migDataSize == ULLONG_MAX ?
             VFMIG_DOWNTIME_UNKNOWN :
             live->migDataSize + live->initialBytes + live->dirtyBytes;
-        /* mlx5's stop-copy size is its whole state, not the residue */
+        /* a whole state (upstream mlx5's answer, ours before the first
+         * incremental query) is not the residue: the estimates decide */
         dev->sample.stop_copy_bytes =
-            vfmigDriverStopCopyIsWholeState(live->driver) ?
-            VFMIG_DOWNTIME_UNKNOWN : live->stopCopyBytes;
+            vfmigNodeDevLiveStopCopyIsResidue(live) ?
+            live->stopCopyBytes : VFMIG_DOWNTIME_UNKNOWN;
         /* no hint of the device's own: the driver's last transitions */
         if (sd->stop.source == VFMIG_DEVCTL_HINT_NONE)
             dev->sample.stop_latency_us = live->stopLatencyUs;

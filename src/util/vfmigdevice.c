@@ -246,6 +246,26 @@ vfmigDeviceStopCopySize(vfmigDevice *dev, uint64_t *bytes)
 
 
 int
+vfmigDeviceStopCopyResidue(vfmigDevice *dev, uint64_t *bytes)
+{
+    bool whole = false;
+    int rc;
+
+    if (dev->ops->stopCopyEstimate &&
+        (rc = dev->ops->stopCopyEstimate(dev, bytes, &whole)) != 0) {
+        if (rc < 0)
+            return -1;
+        VFMIG_DEBUG("device %s: stop-copy estimate %" G_GUINT64_FORMAT " (%s)",
+                    dev->name, *bytes, whole ? "whole state" : "residue");
+        return whole ? 0 : 1;
+    }
+    if (vfmigDriverStopCopyIsWholeState(dev->driver))
+        return 0;
+    return dev->ops->stopCopySize(dev, bytes);
+}
+
+
+int
 vfmigDeviceReset(vfmigDevice *dev)
 {
     gint64 start = g_get_monotonic_time();

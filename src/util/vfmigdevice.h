@@ -82,6 +82,10 @@ struct _vfmigDeviceOps {
                        uint64_t *dirtyBytes);
     /* VFIO_DEVICE_FEATURE_MIG_DATA_SIZE */
     int (*stopCopySize)(vfmigDevice *dev, uint64_t *bytes);
+    /* Optional: the driver's own stop-copy estimate and whether it is the
+     * whole state rather than the residue (our drivers' sysfs); 1 when
+     * said, 0 when the driver does not say */
+    int (*stopCopyEstimate)(vfmigDevice *dev, uint64_t *bytes, bool *whole);
     /* VFIO_DEVICE_RESET: back to RUNNING, data session dropped */
     int (*reset)(vfmigDevice *dev);
     /* Optional: a digest of the device's internal state, for drivers that
@@ -117,10 +121,12 @@ const char *vfmigDeviceGetDriver(vfmigDevice *dev);
  * Whether the driver @driver (NULL: unknown) answers
  * VFIO_DEVICE_FEATURE_MIG_DATA_SIZE with the size of the whole device
  * state instead of what a STOP_COPY would stream now.  Upstream's
- * mlx5_vfio_pci does (a non-incremental firmware query), and so do ours
- * for mlx5 VFs.  A downtime prediction must then take the device's
- * residue from its pre-copy estimates (initial plus dirty bytes), as QEMU's
- * estimate does: the whole state is not what the switchover sends.
+ * mlx5_vfio_pci does (a non-incremental firmware query), and so did
+ * vfmig's before its drivers said what their size is
+ * (vfio_migration/stop_copy_estimate, which wins where it exists).  A
+ * downtime prediction must then take the device's residue from its
+ * pre-copy estimates (initial plus dirty bytes), as QEMU's estimate does:
+ * the whole state is not what the switchover sends.
  */
 bool vfmigDriverStopCopyIsWholeState(const char *driver);
 
@@ -158,6 +164,16 @@ int vfmigDevicePrecopyInfo(vfmigDevice *dev,
  * when the kernel predates VFIO_DEVICE_FEATURE_MIG_DATA_SIZE (unknown,
  * nothing reported); -1 with an error. */
 int vfmigDeviceStopCopySize(vfmigDevice *dev, uint64_t *bytes);
+
+/*
+ * The device's residue: what a STOP_COPY would stream now, for a downtime
+ * prediction.  The driver's own estimate where it says what it is;
+ * otherwise MIG_DATA_SIZE, unless the driver answers that with its whole
+ * state (vfmigDriverStopCopyIsWholeState).  Returns 1 with *@bytes set;
+ * 0 when the device cannot say now (a whole state, a kernel before
+ * MIG_DATA_SIZE; nothing reported); -1 with an error.
+ */
+int vfmigDeviceStopCopyResidue(vfmigDevice *dev, uint64_t *bytes);
 
 int vfmigDeviceReset(vfmigDevice *dev);
 

@@ -11,6 +11,8 @@
 
 #include <config.h>
 
+#include <errno.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include "vfmigdevicevfio.h"
@@ -204,6 +206,36 @@ vfmigDeviceVFIOStopCopySize(vfmigDevice *dev, uint64_t *bytes)
 
 
 static int
+vfmigDeviceVFIOStopCopyEstimate(vfmigDevice *dev,
+                                uint64_t *bytes,
+                                bool *whole)
+{
+    vfmigDeviceVFIOPriv *priv = vfmigDeviceVFIOGetPriv(dev);
+    g_autofree char *devDir = vfmigSysfsPCIDevicePath(priv->sysfsRoot,
+                                                      dev->name);
+    g_autofree char *dir = g_build_filename(devDir, "vfio_migration", NULL);
+    guint64 val;
+    int fd;
+    int rc;
+
+    if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+        int err = errno;
+
+        /* a driver without vfmig's sysfs ABI (vfio-pci, upstream's) */
+        if (err == ENOENT)
+            return 0;
+        vfmigReportSystemError(err, _("cannot open '%1$s'"), dir);
+        return -1;
+    }
+    rc = vfmigSysfsReadStopCopyEstimate(fd, dir, &val, whole);
+    close(fd);
+    if (rc > 0)
+        *bytes = val;
+    return rc;
+}
+
+
+static int
 vfmigDeviceVFIOReset(vfmigDevice *dev)
 {
     vfmigDeviceVFIOPriv *priv = vfmigDeviceVFIOGetPriv(dev);
@@ -279,6 +311,7 @@ static const vfmigDeviceOps vfmigDeviceVFIOOps = {
     .waitData = vfmigDeviceVFIOWaitData,
     .precopyInfo = vfmigDeviceVFIOPrecopyInfo,
     .stopCopySize = vfmigDeviceVFIOStopCopySize,
+    .stopCopyEstimate = vfmigDeviceVFIOStopCopyEstimate,
     .reset = vfmigDeviceVFIOReset,
     .digest = vfmigDeviceVFIODigest,
     .dispose = vfmigDeviceVFIODispose,

@@ -196,6 +196,39 @@ vfmigSysfsReadU64(int dirfd,
 
 
 int
+vfmigSysfsReadStopCopyEstimate(int dirfd,
+                               const char *dir,
+                               guint64 *bytes,
+                               bool *whole)
+{
+    char buf[VFMIG_SYSFS_ATTR_MAX];
+    g_auto(GStrv) words = NULL;
+    int rc;
+
+    if ((rc = vfmigSysfsReadAttr(dirfd, dir, "stop_copy_estimate", true,
+                                 buf, sizeof(buf))) <= 0)
+        return rc;
+    words = g_strsplit(buf, " ", 0);
+    if (g_strv_length(words) == 2 &&
+        g_ascii_string_to_unsigned(words[0], 10, 0, G_MAXUINT64, bytes,
+                                   NULL) &&
+        (g_str_equal(words[1], "residue") || g_str_equal(words[1], "whole"))) {
+        *whole = g_str_equal(words[1], "whole");
+        return 1;
+    } else {
+        g_autofree char *path = g_build_filename(dir, "stop_copy_estimate",
+                                                 NULL);
+        g_autofree char *quoted = vfmigStringEscapeText(buf);
+
+        vfmigReportError(VFMIG_ERR_DATA_CORRUPT,
+                         _("'%1$s' holds '%2$s', not a byte count followed by 'residue' or 'whole'"),
+                         path, quoted);
+        return -1;
+    }
+}
+
+
+int
 vfmigSysfsReadPCIId(int dirfd,
                     const char *dir,
                     const char *name,

@@ -80,6 +80,19 @@ int vfmigSysfsReadU64(int dirfd,
                       guint64 *value);
 
 /* A PCI id file ("0x15b3"): 1 or -1 (never optional). */
+/*
+ * vfio_migration/stop_copy_estimate (@dirfd is that directory, @dir names
+ * it in messages) of our drivers: "<bytes> residue|whole", the stop-copy
+ * size and whether it is the whole state, more than a STOP_COPY would
+ * stream now (@whole), rather than that residue.  Returns 1 when read;
+ * 0 when the driver has no such file (an older one; nothing reported);
+ * -1 with an error that names the file.
+ */
+int vfmigSysfsReadStopCopyEstimate(int dirfd,
+                                   const char *dir,
+                                   guint64 *bytes,
+                                   bool *whole);
+
 int vfmigSysfsReadPCIId(int dirfd,
                         const char *dir,
                         const char *name,

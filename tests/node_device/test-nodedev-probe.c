@@ -1638,6 +1638,73 @@ testGarbageLive(Fake *f,
 }
 
 
+/* What the stop-copy size is: as the driver says (stop_copy_estimate, in
+ * one read with the size), else from the driver's name. */
+static void
+testLiveStopCopy(Fake *f,
+                 gconstpointer data G_GNUC_UNUSED)
+{
+    static const char *const bad[] = {
+        "4096\n", "4096 most\n", "x residue\n", "4096 residue whole\n",
+        "-1 whole\n", "4096  residue\n", "18446744073709551616 whole\n",
+    };
+    g_autofree char *path = NULL;
+    size_t i;
+
+    fakeStandard(f);
+    path = busPath(f, VF_A1, "vfio_migration/stop_copy_estimate");
+
+    {
+        /* an older vfmig driver named mlx5_vfio_pci: the whole state */
+        g_autoptr(vfmigNodeDevLive) live = NULL;
+
+        g_assert_cmpint(vfmigNodeDevReadLive(&f->paths, VF_A1, &live), ==, 1);
+        g_assert_cmpstr(live->driver, ==, "mlx5_vfio_pci");
+        g_assert_cmpuint(live->stopCopyBytes, ==, 4096);
+        g_assert_cmpint(live->stopCopyKind, ==, VFMIG_NODEDEV_STOP_COPY_UNSAID);
+        g_assert_false(vfmigNodeDevLiveStopCopyIsResidue(live));
+        g_clear_pointer(&live->driver, g_free);
+        live->driver = g_strdup("vfmig_testdev");
+        g_assert_true(vfmigNodeDevLiveStopCopyIsResidue(live));
+    }
+    {
+        /* mlx5 saying its residue (an incremental image): trusted */
+        g_autoptr(vfmigNodeDevLive) live = NULL;
+
+        attr(f, VF_A1, "vfio_migration/stop_copy_estimate", "61656 residue\n");
+        g_assert_cmpint(vfmigNodeDevReadLive(&f->paths, VF_A1, &live), ==, 1);
+        g_assert_cmpuint(live->stopCopyBytes, ==, 61656);
+        g_assert_cmpint(live->stopCopyKind, ==, VFMIG_NODEDEV_STOP_COPY_RESIDUE);
+        g_assert_true(vfmigNodeDevLiveStopCopyIsResidue(live));
+    }
+    {
+        /* ... or its whole state: not the residue, whatever the name */
+        g_autoptr(vfmigNodeDevLive) live = NULL;
+
+        attr(f, VF_A1, "vfio_migration/stop_copy_estimate", "8388608 whole\n");
+        g_assert_cmpint(vfmigNodeDevReadLive(&f->paths, VF_A1, &live), ==, 1);
+        g_assert_cmpuint(live->stopCopyBytes, ==, 8388608);
+        g_assert_cmpint(live->stopCopyKind, ==, VFMIG_NODEDEV_STOP_COPY_WHOLE);
+        g_clear_pointer(&live->driver, g_free);
+        live->driver = g_strdup("vfmig_testdev");
+        g_assert_false(vfmigNodeDevLiveStopCopyIsResidue(live));
+    }
+    for (i = 0; i < G_N_ELEMENTS(bad); i++) {
+        g_autoptr(vfmigNodeDevLive) live = NULL;
+        g_autofree char *want = g_strdup_printf("'%s' holds '", path);
+
+        attr(f, VF_A1, "vfio_migration/stop_copy_estimate", bad[i]);
+        vfmigResetLastError();
+        g_assert_cmpint(vfmigNodeDevReadLive(&f->paths, VF_A1, &live), ==, -1);
+        g_assert_null(live);
+        g_assert_cmpint(vfmigGetLastErrorCode(), ==, VFMIG_ERR_DATA_CORRUPT);
+        g_assert_true(g_str_has_prefix(vfmigGetLastErrorMessage(), want));
+        g_assert_true(g_str_has_suffix(vfmigGetLastErrorMessage(),
+                                       "', not a byte count followed by 'residue' or 'whole'"));
+    }
+}
+
+
 static void
 testNoBus(Fake *f,
           gconstpointer data G_GNUC_UNUSED)
@@ -1741,6 +1808,7 @@ main(int argc,
                    fakeTeardown);
     }
     ADD("/nodedev/garbage/live", testGarbageLive);
+    ADD("/nodedev/live/stop-copy", testLiveStopCopy);
     ADD("/nodedev/no-bus", testNoBus);
     ADD("/nodedev/probe-one", testProbeOne);
     g_test_add_func("/nodedev/features-to-string", testFeaturesToString);

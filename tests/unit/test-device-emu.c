@@ -1932,6 +1932,30 @@ testStopCopyWholeState(void)
 }
 
 
+/* The residue for a prediction: MIG_DATA_SIZE where the driver says
+ * nothing of its own, none where that is the whole state. */
+static void
+testStopCopyResidue(void)
+{
+    vfmigEmuConfig cfg;
+    g_autoptr(vfmigDevice) dev = NULL;
+    uint64_t size = 0;
+    uint64_t residue = 0;
+
+    vfmigEmuConfigInit(&cfg);
+    dev = newDev("emu-residue", &cfg);
+    g_assert_cmpint(vfmigDeviceStopCopySize(dev, &size), ==, 1);
+    g_assert_cmpint(vfmigDeviceStopCopyResidue(dev, &residue), ==, 1);
+    g_assert_cmpuint(residue, ==, size);
+
+    /* an emulated device has no estimate of its own: by the name */
+    dev->driver = g_strdup("mlx5_vfio_pci");
+    residue = 7;
+    g_assert_cmpint(vfmigDeviceStopCopyResidue(dev, &residue), ==, 0);
+    g_assert_cmpuint(residue, ==, 7);
+}
+
+
 int
 main(int argc, char **argv)
 {
@@ -1963,6 +1987,7 @@ main(int argc, char **argv)
     g_test_add_func("/device-emu/fault/corrupt-everywhere", testFaultCorruptEverywhere);
     g_test_add_func("/device-emu/fault/refuse-load", testFaultRefuseLoad);
     g_test_add_func("/device/stop-copy-whole-state", testStopCopyWholeState);
+    g_test_add_func("/device/stop-copy-residue", testStopCopyResidue);
 
     return g_test_run();
 }

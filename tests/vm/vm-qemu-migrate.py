@@ -248,14 +248,17 @@ def main():
                          "once QEMU synced RAM --burst-after-sync times")
     ap.add_argument("--burst-after-sync", type=int, default=2)
     ap.add_argument("--burst-fault", default="",
-                    help="written to the model's track_fault right after "
-                         "the burst (e.g. lose)")
+                    help="written to the model's track_fault right before "
+                         "the burst (e.g. lose, which stays until the "
+                         "tracker goes)")
     ap.add_argument("--ram-digest", default="",
                     help="START:LENGTH of guest RAM to digest on both ends")
     ap.add_argument("--data-size-poll", action="store_true",
                     help="read the source device's MIG_DATA_SIZE "
                          "(vfio_migration/mig_data_size) at each poll in "
-                         "PRE_COPY: result last_mig_data_size")
+                         "PRE_COPY: result last_mig_data_size; with it "
+                         "vfio_migration/stop_copy_estimate: results "
+                         "last_stop_copy_estimate and stop_copy_kinds")
     ap.add_argument("--watch", action="store_true")
     ap.add_argument("--timeout", type=float, default=90.0)
     ap.add_argument("--avail-switchover-bandwidth", type=int, default=0,
@@ -339,6 +342,8 @@ def main():
         pw_done = "not yet" if a.precopy_write else "not asked"
         src_states = []
         last_ds = ""
+        last_sce = ""
+        sce_kinds = []
         max_initial = max_dirty = 0
         polls = 0
         t0 = time.monotonic()
@@ -353,6 +358,13 @@ def main():
                 ds = sysfs_get(a.src, "vfio_migration/mig_data_size")
                 if ds.isdigit():
                     last_ds = ds
+                sce = sysfs_get(a.src, "vfio_migration/stop_copy_estimate")
+                # still in PRE_COPY after the read: the estimate is of it
+                if sce and sysfs_get(a.src, "vfio_migration/state") == "PRE_COPY":
+                    last_sce = sce
+                    kind = sce.split()[-1]
+                    if kind not in sce_kinds:
+                        sce_kinds.append(kind)
             m = src.cmd("query-migrate")
             status = m.get("status", "?")
             vfio = m.get("vfio", {}).get("transferred", 0)
@@ -376,12 +388,14 @@ def main():
                     and m.get("ram", {}).get("remaining", 1) == 0:
                 iova, _, length = a.dma_burst.partition(":")
                 try:
-                    sysfs_set(a.src, a.knobs + "/dma_dirty",
-                              "%s %s" % (iova, length))
-                    burst = "yes"
+                    # the fault first: QEMU syncs between two writes of
+                    # ours, and a report after the burst must see it
                     if a.burst_fault:
                         sysfs_set(a.src, a.knobs + "/track_fault",
                                   a.burst_fault)
+                    sysfs_set(a.src, a.knobs + "/dma_dirty",
+                              "%s %s" % (iova, length))
+                    burst = "yes"
                 except OSError as e:
                     burst = "no: %s" % e.strerror
                     sysfs_set(a.src, "vfio_migration/hold_ms", 0)
@@ -414,6 +428,8 @@ def main():
         res("dma_dirty_marked", dma_marked)
         res("dma_burst", burst)
         res("last_mig_data_size", last_ds)
+        res("last_stop_copy_estimate", last_sce.replace(" ", ":"))
+        res("stop_copy_kinds", ",".join(sce_kinds))
         res("dirty_sync_count", m.get("ram", {}).get("dirty-sync-count", ""))
         res("ram_normal_pages", m.get("ram", {}).get("normal", ""))
         res("ram_duplicate_pages", m.get("ram", {}).get("duplicate", ""))

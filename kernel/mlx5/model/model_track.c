@@ -24,9 +24,10 @@
  *    the function (SUSPEND_VHCA) waits for a write in progress.
  *  - Faults (track_fault), each once: CREATE or MODIFY refused, the
  *    channel broken after a report's first message, a report that ends
- *    in ERROR, ERROR with only an OBJECT_CHANGE event, and a report that
- *    loses its pages (a negative control: the destination's RAM then
- *    differs from the source's).
+ *    in ERROR, ERROR with only an OBJECT_CHANGE event; and reports that
+ *    lose their pages, every report until the object goes (a negative
+ *    control: the destination's RAM then differs from the source's,
+ *    whichever range QEMU asks first).
  */
 #include <linux/slab.h>
 #include <linux/sysfs.h>
@@ -206,6 +207,8 @@ static void mdl_pt_destroy(struct mlx5vf_fw *fw)
 	pt->ndirty = 0;
 	pt->overflow = false;
 	mdl_pt_drop_report(pt);
+	if (fw->pt_fault == MDL_PT_FAULT_LOSE)
+		fw->pt_fault = MDL_PT_FAULT_NONE;
 }
 
 /* Sends the report: as many messages as buffers are posted. */
@@ -575,7 +578,8 @@ static u8 mdl_pt_report(struct mlx5vf_fw *fw, void *in, void *out, u32 *synd)
 		mdl_notify(pt->chan, MLX5VF_TRACK_EV_OBJ_CHANGE, pt->obj_id);
 		return 0;
 	}
-	lose = mdl_pt_fault_take(fw, MDL_PT_FAULT_LOSE);
+	/* not taken: every report loses its pages while the object lives */
+	lose = fw->pt_fault == MDL_PT_FAULT_LOSE;
 	pt->rep_end = mdl_pt_fault_take(fw, MDL_PT_FAULT_ERROR) ?
 		VFMIG_PAGE_TRACK_ERROR : VFMIG_PAGE_TRACK_TRACKING;
 	pt->rep_cqe_fault = mdl_pt_fault_take(fw, MDL_PT_FAULT_CQE);

@@ -81,7 +81,7 @@ LOAD_N=$(( (4 + 7) * 8 + 7 ))
 
 SERIES=$(kernel_series)
 # the checks below, and the exit line tap_include adds
-if [ "$SERIES" = 6.1 ]; then TRACK=yes; TRACK_N=7; else TRACK=no; TRACK_N=2; fi
+if [ "$SERIES" = 6.1 ]; then TRACK=yes; TRACK_N=8; else TRACK=no; TRACK_N=2; fi
 TRACK_N=$((TRACK_N + $("$BIN/vm-mlx5-track" --plan "$TRACK")))
 
 tap_plan $((16 + FSMX_N + 1 + 2 * 4 + 6 + 5 + VAR_N + LOAD_N + TRACK_N))
@@ -376,7 +376,7 @@ if [ "$TRACK" = yes ]; then
        [[ ${R_ram_dst_digest:-} =~ ^[0-9a-f]{64}$ ]] &&
        [ "$R_ram_src_digest" != "$R_ram_dst_digest" ] &&
        [ "${R_ram_dst_nonzero_pages:-0}" -lt "${R_ram_src_nonzero_pages:-0}" ]; then
-        result pass "negative control: a report that loses its pages (track_fault lose after the burst) leaves the destination's RAM behind (non-zero pages ${R_ram_dst_nonzero_pages} vs ${R_ram_src_nonzero_pages}, digests differ): the digest check sees a lost report"
+        result pass "negative control: reports that lose their pages (track_fault lose from the burst on, until the tracker goes) leaves the destination's RAM behind (non-zero pages ${R_ram_dst_nonzero_pages} vs ${R_ram_src_nonzero_pages}, digests differ): the digest check sees a lost report"
     else
         result fail "negative control: status '${R_status:-?}', burst '${R_dma_burst:-?}', RAM digests '${R_ram_src_digest:-}' '${R_ram_dst_digest:-}', non-zero ${R_ram_src_nonzero_pages:-?}/${R_ram_dst_nonzero_pages:-?} (want different)"
         mig_diag lose
@@ -402,12 +402,31 @@ if [ "$TRACK" = yes ]; then
         elif [ "$rate" = 0 ] && [ "$R_last_mig_data_size" -ge 65536 ]; then
             ds_ok=false
         fi
-        ds_line+="; ${rate} B/s: answered ${R_last_mig_data_size:-?}, stop-copy sent ${R_trace_stopcopy_bytes:-?}"
+        # the driver's own estimate says it is the residue once the
+        # incremental QUERY answered (the last poll in PRE_COPY)
+        [[ ${R_last_stop_copy_estimate:-} =~ ^[0-9]+:residue$ ]] || ds_ok=false
+        ds_line+="; ${rate} B/s: answered ${R_last_mig_data_size:-?}, stop-copy sent ${R_trace_stopcopy_bytes:-?}, estimate ${R_last_stop_copy_estimate:-?} (kinds seen ${R_stop_copy_kinds:-?})"
     done
     if $ds_ok; then
-        result pass "MIG_DATA_SIZE in PRE_COPY with the tracker is the incremental image (the whole state is $STATE_SIZE bytes)${ds_line}"
+        result pass "MIG_DATA_SIZE in PRE_COPY with the tracker is the incremental image (the whole state is $STATE_SIZE bytes), and stop_copy_estimate calls it the residue${ds_line}"
     else
-        result fail "MIG_DATA_SIZE in PRE_COPY: ${ds_line#; } (want completed, and below 64 KiB with the device still)"
+        result fail "MIG_DATA_SIZE in PRE_COPY: ${ds_line#; } (want completed, below 64 KiB with the device still, the last estimate a residue)"
+    fi
+
+    # upstream's answer (the knob data_size whole): MIG_DATA_SIZE is the
+    # whole state, and stop_copy_estimate says so at every poll in
+    # PRE_COPY, so that a controller takes the residue from the pre-copy
+    # estimates instead
+    fresh
+    mset "$B1" data_size whole
+    migrate dsize-whole --enable-migration auto --dirty-rate 0 --data-size-poll
+    mset "$B1" data_size incremental
+    if [ "${R_status:-}" = completed ] && [ "${R_stop_copy_kinds:-}" = whole ] &&
+       [ "${R_last_mig_data_size:-}" -ge "$STATE_SIZE" ] 2> /dev/null &&
+       [[ ${R_last_stop_copy_estimate:-} =~ ^[0-9]+:whole$ ]]; then
+        result pass "with upstream's answer (data_size whole) MIG_DATA_SIZE is ${R_last_mig_data_size} bytes, and stop_copy_estimate says 'whole' at every poll in PRE_COPY (${R_last_stop_copy_estimate})"
+    else
+        result fail "data_size whole: status '${R_status:-?}', MIG_DATA_SIZE '${R_last_mig_data_size:-?}' (want >= $STATE_SIZE), estimate '${R_last_stop_copy_estimate:-?}', kinds '${R_stop_copy_kinds:-?}' (want only whole)"
     fi
 
     # RAM sent per pass: the tracker against all-dirty, for the same guest
