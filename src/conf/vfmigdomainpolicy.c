@@ -7,6 +7,12 @@
  * <vfmig:migration>, e.g. vfmig:migration/vfmig:hostdev[2]/vfmig:downtime,
  * always spelled with the prefix vfmig.
  *
+ * Parsing takes time linear in the size of the domain XML and the policy
+ * (the libvirt hook parses them at every start and migration): one pass
+ * over each element's children, earlier entries found in hash tables, no
+ * XPath; the policy's size and its number of entries are checked against
+ * their limits before any entry is read.
+ *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
@@ -18,8 +24,6 @@
 #include <string.h>
 
 #include <libxml/parser.h>
-#include <libxml/xpath.h>
-#include <libxml/xpathInternals.h>
 
 #include "vfmigxml.h"
 #include "vfmigdomainpolicy.h"
@@ -286,53 +290,41 @@ static const vfmigXMLAttrErrors attrErr = {
 /* Parsing: elements                                                   */
 /* ------------------------------------------------------------------ */
 
-/* The one child <vfmig:@name> of @node, NULL when none (an error when
- * @required); more than one is an error. */
+/*
+ * The one child <vfmig:NAME> of @node for each NAME of @names (at most 32,
+ * NULL-terminated), into the same place of @out, NULL where there is none:
+ * one pass over the children.  More than one of a name is refused, for
+ * the first such name of @names.
+ */
 static int
-findChild(xmlXPathContextPtr ctxt,
-          xmlNodePtr node,
-          const char *name,
-          bool required,
-          xmlNodePtr *out)
+findChildren(xmlNodePtr node,
+             const char *const *names,
+             xmlNodePtr *out)
 {
-    g_autofree char *expr = g_strdup_printf("./" PFX "%s", name);
-    g_autoptr(xmlXPathObject) obj = NULL;
-    int n = 0;
+    guint32 repeated = 0;
+    xmlNodePtr child;
+    size_t i;
 
-    *out = NULL;
-    ctxt->node = node;
-    obj = xmlXPathEval(BAD_CAST expr, ctxt);
-    if (!obj || obj->type != XPATH_NODESET) {
-        vfmigReportError(VFMIG_ERR_INTERNAL_ERROR,
-                         _("cannot evaluate XPath expression '%1$s'"), expr);
-        return -1;
+    for (i = 0; names[i]; i++)
+        out[i] = NULL;
+    for (child = node->children; child; child = child->next) {
+        if (!isOurs(child))
+            continue;
+        for (i = 0; names[i]; i++) {
+            if (!xmlStrEqual(child->name, BAD_CAST names[i]))
+                continue;
+            if (out[i])
+                repeated |= 1U << i;
+            else
+                out[i] = child;
+            break;
+        }
     }
-    if (obj->nodesetval)
-        n = obj->nodesetval->nodeNr;
-    if (n > 1)
-        return reportAtf(node, _("more than one <vfmig:%1$s>"), name);
-    if (n == 1)
-        *out = obj->nodesetval->nodeTab[0];
-    else if (required)
-        return reportAtf(node, _("missing element <vfmig:%1$s>"), name);
+    for (i = 0; names[i]; i++) {
+        if (repeated & (1U << i))
+            return reportAtf(node, _("more than one <vfmig:%1$s>"), names[i]);
+    }
     return 0;
-}
-
-
-static xmlXPathContextPtr
-newXPathContext(xmlDocPtr doc)
-{
-    xmlXPathContextPtr ctxt;
-
-    if (!(ctxt = xmlXPathNewContext(doc)) ||
-        xmlXPathRegisterNs(ctxt, BAD_CAST VFMIG_DOMAIN_POLICY_NS_PREFIX,
-                           BAD_CAST NS_URI) < 0) {
-        xmlXPathFreeContext(ctxt);
-        vfmigReportError(VFMIG_ERR_INTERNAL_ERROR, "%s",
-                         _("cannot create an XPath context"));
-        return NULL;
-    }
-    return ctxt;
 }
 
 
@@ -425,8 +417,7 @@ parseAddress(xmlNodePtr node, vfmigPCIAddress *addr)
 
 
 static int
-parseSource(xmlXPathContextPtr ctxt,
-            xmlNodePtr node,
+parseSource(xmlNodePtr node,
             vfmigDomainPolicyHostdev *hostdev)
 {
     static const char *const children[] = { "address", NULL };
@@ -434,8 +425,11 @@ parseSource(xmlXPathContextPtr ctxt,
 
     if (checkAttrs(node, NULL) < 0 ||
         checkChildren(node, children) < 0 ||
-        findChild(ctxt, node, "address", true, &address) < 0 ||
-        parseAddress(address, &hostdev->address) < 0)
+        findChildren(node, children, &address) < 0)
+        return -1;
+    if (!address)
+        return reportAtf(node, _("missing element <vfmig:%1$s>"), "address");
+    if (parseAddress(address, &hostdev->address) < 0)
         return -1;
     hostdev->hasAddress = true;
     return 0;
@@ -460,19 +454,18 @@ isUserAlias(const char *alias)
 
 
 static int
-parseHostdev(xmlXPathContextPtr ctxt,
-             xmlNodePtr node,
+parseHostdev(xmlNodePtr node,
              vfmigDomainPolicyHostdev **out)
 {
     static const char *const attrs[] = { "alias", NULL };
-    static const char *const children[] = {
-        "source", "precopy", "downtime", "identity", NULL,
+    enum { SOURCE, PRECOPY, DOWNTIME, IDENTITY, NCHILDREN };
+    static const char *const children[NCHILDREN + 1] = {
+        [SOURCE] = "source", [PRECOPY] = "precopy",
+        [DOWNTIME] = "downtime", [IDENTITY] = "identity", NULL,
     };
     g_autoptr(vfmigDomainPolicyHostdev) hostdev = g_new0(vfmigDomainPolicyHostdev, 1);
+    xmlNodePtr child[NCHILDREN];
     xmlNodePtr source;
-    xmlNodePtr precopy;
-    xmlNodePtr downtime;
-    xmlNodePtr identity;
 
     if (checkAttrs(node, attrs) < 0 ||
         checkChildren(node, children) < 0 ||
@@ -482,11 +475,9 @@ parseHostdev(xmlXPathContextPtr ctxt,
         return reportBadAttr(node, "alias", hostdev->alias,
                              _("a hostdev is named by its user alias, 'ua-' and letters, digits, '_' or '-'"));
 
-    if (findChild(ctxt, node, "source", false, &source) < 0 ||
-        findChild(ctxt, node, "precopy", false, &precopy) < 0 ||
-        findChild(ctxt, node, "downtime", false, &downtime) < 0 ||
-        findChild(ctxt, node, "identity", false, &identity) < 0)
+    if (findChildren(node, children, child) < 0)
         return -1;
+    source = child[SOURCE];
 
     if (hostdev->alias && source)
         return reportAtf(node, "%s",
@@ -495,10 +486,10 @@ parseHostdev(xmlXPathContextPtr ctxt,
         return reportAtf(node, "%s",
                          _("neither an alias nor a <vfmig:source> address: a hostdev is named by exactly one of them"));
 
-    if ((source && parseSource(ctxt, source, hostdev) < 0) ||
-        (precopy && parsePrecopy(precopy, hostdev) < 0) ||
-        (downtime && parseDowntime(downtime, &hostdev->downtime) < 0) ||
-        (identity && parseIdentity(identity, hostdev) < 0))
+    if ((source && parseSource(source, hostdev) < 0) ||
+        (child[PRECOPY] && parsePrecopy(child[PRECOPY], hostdev) < 0) ||
+        (child[DOWNTIME] && parseDowntime(child[DOWNTIME], &hostdev->downtime) < 0) ||
+        (child[IDENTITY] && parseIdentity(child[IDENTITY], hostdev) < 0))
         return -1;
 
     *out = g_steal_pointer(&hostdev);
@@ -520,72 +511,260 @@ describeEntry(const vfmigDomainPolicyHostdev *entry)
 }
 
 
-vfmigDomainPolicy *
-vfmigDomainPolicyParseNode(xmlNodePtr node)
+/* ------------------------------------------------------------------ */
+/* Parsing: the policy, within its limits                              */
+/* ------------------------------------------------------------------ */
+
+/* Refuses a policy of more than VFMIG_DOMAIN_POLICY_SIZE_MAX bytes. */
+static void
+reportTooLarge(void)
+{
+    g_autofree char *why =
+        g_strdup_printf(_("larger than the limit of %1$d bytes: the libvirt hook reads the policy at every start and migration of the domain, and %2$d entries, the most it may have, take about a tenth of that"),
+                        VFMIG_DOMAIN_POLICY_SIZE_MAX,
+                        VFMIG_DOMAIN_POLICY_HOSTDEVS_MAX);
+
+    vfmigReportError(VFMIG_ERR_INVALID_ARG,
+                     _("invalid domain migration policy: %1$s: %2$s"),
+                     PFX ROOT_NAME, why);
+}
+
+
+/* The length of @str, 0 for NULL. */
+static size_t
+textLen(const xmlChar *str)
+{
+    return str ? strlen((const char *) str) : 0;
+}
+
+
+/* The length of "prefix:" of @ns, 0 when it has none. */
+static size_t
+prefixLen(xmlNsPtr ns)
+{
+    return ns && ns->prefix ? textLen(ns->prefix) + 1 : 0;
+}
+
+
+/*
+ * The bytes @node takes written out as text, its children aside, special
+ * characters unescaped: an element's start and end tags with their names,
+ * namespace declarations and attributes; the text of a text, CDATA,
+ * comment or processing instruction; an entity reference.
+ */
+static size_t
+nodeTextSize(xmlNodePtr node)
+{
+    size_t size;
+    xmlAttrPtr attr;
+    xmlNodePtr val;
+    xmlNsPtr ns;
+
+    switch ((int) node->type) {
+    case XML_ELEMENT_NODE:
+        /* <p:name></p:name> */
+        size = 2 * (prefixLen(node->ns) + textLen(node->name)) + 5;
+        /*  xmlns:p='uri' */
+        for (ns = node->nsDef; ns; ns = ns->next)
+            size += 9 + (ns->prefix ? textLen(ns->prefix) + 1 : 0) + textLen(ns->href);
+        /*  p:name='value' */
+        for (attr = node->properties; attr; attr = attr->next) {
+            size += 4 + prefixLen(attr->ns) + textLen(attr->name);
+            for (val = attr->children; val; val = val->next)
+                size += nodeTextSize(val);
+        }
+        return size;
+    case XML_TEXT_NODE:
+        return textLen(node->content);
+    case XML_CDATA_SECTION_NODE:        /* <![CDATA[...]]> */
+        return 12 + textLen(node->content);
+    case XML_COMMENT_NODE:              /* <!--...--> */
+        return 7 + textLen(node->content);
+    case XML_PI_NODE:                   /* <?name ...?> */
+        return 5 + textLen(node->name) + textLen(node->content);
+    case XML_ENTITY_REF_NODE:           /* &name; */
+        return 2 + textLen(node->name);
+    }
+    return 0;
+}
+
+
+/*
+ * Whether the element @root written out as text takes more than @max
+ * bytes (nodeTextSize of it and of everything below it).  A walk that
+ * stops as soon as it knows: whatever the size of the element, it reads
+ * @max bytes of it and one node more.
+ */
+static bool
+isLargerThan(xmlNodePtr root,
+             size_t max)
+{
+    xmlNodePtr node = root;
+    size_t size = 0;
+
+    for (;;) {
+        size += nodeTextSize(node);
+        if (size > max)
+            return true;
+        if (node->type == XML_ELEMENT_NODE && node->children) {
+            node = node->children;
+            continue;
+        }
+        while (node != root && !node->next)
+            node = node->parent;
+        if (node == root)
+            return false;
+        node = node->next;
+    }
+}
+
+
+/* Refuses @node unless it is a <vfmig:migration>. */
+static int
+checkRoot(xmlNodePtr node)
+{
+    const char *name = node && node->name ? (const char *) node->name : "";
+
+    if (isOurElement(node, ROOT_NAME))
+        return 0;
+    if (node && node->ns && node->ns->href)
+        vfmigReportError(VFMIG_ERR_INVALID_ARG,
+                         _("invalid domain migration policy: expected the element <vfmig:migration> in the namespace '%1$s', got <%2$s> in the namespace '%3$s'"),
+                         NS_URI, name, (const char *) node->ns->href);
+    else
+        vfmigReportError(VFMIG_ERR_INVALID_ARG,
+                         _("invalid domain migration policy: expected the element <vfmig:migration> in the namespace '%1$s', got <%2$s> in no namespace"),
+                         NS_URI, name);
+    return -1;
+}
+
+
+/* A source address as a key of a GHashTable. */
+static guint
+addressHash(gconstpointer key)
+{
+    const vfmigPCIAddress *addr = key;
+    gint64 packed = ((gint64) addr->domain << 16) | (addr->bus << 8) |
+        (addr->slot << 3) | addr->function;
+
+    return g_int64_hash(&packed);
+}
+
+
+static gboolean
+addressEqual(gconstpointer a,
+             gconstpointer b)
+{
+    return vfmigPCIAddressEqual(a, b);
+}
+
+
+/* The element of the first entry with @key in @table (an entry's alias or
+ * address), or NULL when @node's is the first and is added. */
+static xmlNodePtr
+firstEntry(GHashTable *table,
+           gconstpointer key,
+           xmlNodePtr node)
+{
+    xmlNodePtr first = g_hash_table_lookup(table, key);
+
+    if (!first)
+        g_hash_table_insert(table, (gpointer) key, node);
+    return first;
+}
+
+
+/* Refuses @entry, of the element @node, which names the hostdev that the
+ * entry of the element @first names already. */
+static void
+reportSecondEntry(xmlNodePtr node,
+                  const vfmigDomainPolicyHostdev *entry,
+                  xmlNodePtr first)
+{
+    g_autofree char *what = describeEntry(entry);
+    g_autofree char *firstPath = nodePath(first);
+
+    reportAtf(node, _("a second entry for the hostdev with %1$s: the first is %2$s"),
+              what, firstPath);
+}
+
+
+/*
+ * The policy in the <vfmig:migration> element @node, its size already
+ * checked: one pass over its children, the entries counted before any is
+ * read, and each entry's alias or address looked up in a hash table of
+ * the earlier ones.  Linear in the size of the policy.
+ */
+static vfmigDomainPolicy *
+parsePolicy(xmlNodePtr node)
 {
     static const char *const children[] = { "downtime", "hostdev", NULL };
+    static const char *const once[] = { "downtime", NULL };
     g_autoptr(vfmigDomainPolicy) policy = NULL;
-    g_autoptr(xmlXPathContext) ctxt = NULL;
     g_autoptr(GPtrArray) nodes = g_ptr_array_new();
+    /* alias -> the element of the first entry by it; the same by address
+     * (keys: the entries' own) */
+    g_autoptr(GHashTable) byAlias = g_hash_table_new(g_str_hash, g_str_equal);
+    g_autoptr(GHashTable) byAddress = g_hash_table_new(addressHash, addressEqual);
     xmlNodePtr downtime;
     xmlNodePtr child;
     size_t i;
-    size_t j;
 
-    if (!isOurElement(node, ROOT_NAME)) {
-        const char *name = node && node->name ? (const char *) node->name : "";
-
-        if (node && node->ns && node->ns->href)
-            vfmigReportError(VFMIG_ERR_INVALID_ARG,
-                             _("invalid domain migration policy: expected the element <vfmig:migration> in the namespace '%1$s', got <%2$s> in the namespace '%3$s'"),
-                             NS_URI, name, (const char *) node->ns->href);
-        else
-            vfmigReportError(VFMIG_ERR_INVALID_ARG,
-                             _("invalid domain migration policy: expected the element <vfmig:migration> in the namespace '%1$s', got <%2$s> in no namespace"),
-                             NS_URI, name);
-        return NULL;
-    }
     if (checkAttrs(node, NULL) < 0 ||
         checkChildren(node, children) < 0 ||
-        !(ctxt = newXPathContext(node->doc)) ||
-        findChild(ctxt, node, "downtime", false, &downtime) < 0)
-        return NULL;
-
-    policy = g_new0(vfmigDomainPolicy, 1);
-    if (downtime && parseDowntime(downtime, &policy->downtime) < 0)
+        findChildren(node, once, &downtime) < 0)
         return NULL;
 
     for (child = node->children; child; child = child->next) {
         if (isOurElement(child, "hostdev"))
             g_ptr_array_add(nodes, child);
     }
+    if (nodes->len > VFMIG_DOMAIN_POLICY_HOSTDEVS_MAX) {
+        reportAtf(g_ptr_array_index(nodes, VFMIG_DOMAIN_POLICY_HOSTDEVS_MAX),
+                  _("an entry beyond the limit of %1$d <vfmig:hostdev> entries: no real domain has that many PCI hostdevs, and the libvirt hook reads the policy at every start and migration of the domain"),
+                  VFMIG_DOMAIN_POLICY_HOSTDEVS_MAX);
+        return NULL;
+    }
+
+    policy = g_new0(vfmigDomainPolicy, 1);
+    if (downtime && parseDowntime(downtime, &policy->downtime) < 0)
+        return NULL;
+
     policy->hostdevs = g_new0(vfmigDomainPolicyHostdev *, nodes->len);
     for (i = 0; i < nodes->len; i++) {
         xmlNodePtr hnode = g_ptr_array_index(nodes, i);
         vfmigDomainPolicyHostdev *entry;
+        xmlNodePtr first;
 
-        if (parseHostdev(ctxt, hnode, &policy->hostdevs[i]) < 0)
+        if (parseHostdev(hnode, &policy->hostdevs[i]) < 0)
             return NULL;
         policy->nhostdevs++;
         entry = policy->hostdevs[i];
 
-        for (j = 0; j < i; j++) {
-            const vfmigDomainPolicyHostdev *prev = policy->hostdevs[j];
-            g_autofree char *what = NULL;
-            g_autofree char *prevPath = NULL;
-
-            if (entry->alias ? g_strcmp0(entry->alias, prev->alias) != 0 :
-                (!prev->hasAddress ||
-                 !vfmigPCIAddressEqual(&entry->address, &prev->address)))
-                continue;
-            what = describeEntry(entry);
-            prevPath = nodePath(g_ptr_array_index(nodes, j));
-            reportAtf(hnode, _("a second entry for the hostdev with %1$s: the first is %2$s"),
-                      what, prevPath);
+        /* an entry by alias has no address */
+        if (entry->alias)
+            first = firstEntry(byAlias, entry->alias, hnode);
+        else
+            first = firstEntry(byAddress, &entry->address, hnode);
+        if (first) {
+            reportSecondEntry(hnode, entry, first);
             return NULL;
         }
     }
     return g_steal_pointer(&policy);
+}
+
+
+vfmigDomainPolicy *
+vfmigDomainPolicyParseNode(xmlNodePtr node)
+{
+    if (checkRoot(node) < 0)
+        return NULL;
+    if (isLargerThan(node, VFMIG_DOMAIN_POLICY_SIZE_MAX)) {
+        reportTooLarge();
+        return NULL;
+    }
+    return parsePolicy(node);
 }
 
 
@@ -611,6 +790,11 @@ vfmigDomainPolicyParseString(const char *xml)
     xmlNodePtr root;
     xmlNsPtr ns;
 
+    /* the limit before the text is parsed: its length, as given */
+    if (xml && strnlen(xml, VFMIG_DOMAIN_POLICY_SIZE_MAX + 1) > VFMIG_DOMAIN_POLICY_SIZE_MAX) {
+        reportTooLarge();
+        return NULL;
+    }
     if (!(doc = vfmigXMLReadDoc(xml, _("domain migration policy"))))
         return NULL;
     root = xmlDocGetRootElement(doc);
@@ -626,7 +810,9 @@ vfmigDomainPolicyParseString(const char *xml)
         }
         adoptNamespace(root, ns);
     }
-    return vfmigDomainPolicyParseNode(root);
+    if (checkRoot(root) < 0)
+        return NULL;
+    return parsePolicy(root);
 }
 
 
@@ -654,42 +840,72 @@ scanDomainAddrField(const char *val, unsigned long long max, unsigned int *out)
 }
 
 
+/* Whether @node is the element <@name> of a domain XML: in no namespace. */
+static bool
+isDomElement(xmlNodePtr node,
+             const char *name)
+{
+    return node->type == XML_ELEMENT_NODE && !node->ns &&
+        xmlStrEqual(node->name, BAD_CAST name);
+}
+
+
+/* Whether the attribute @name (in no namespace) of @node is @value. */
+static bool
+hasDomAttr(xmlNodePtr node,
+           const char *name,
+           const char *value)
+{
+    g_autofree char *val = vfmigXMLPropString(node, name);
+
+    return val && strcmp(val, value) == 0;
+}
+
+
 /*
  * A <hostdev type='pci'> or an <interface type='hostdev'> (an SR-IOV VF as
  * a network interface, as Nova attaches one), the @index'th of its kind
  * (from 1) in <devices>.
  */
 static int
-parseDomHostdev(xmlXPathContextPtr ctxt,
-                xmlNodePtr node,
+parseDomHostdev(xmlNodePtr node,
                 size_t index,
                 vfmigDomainPolicyDomHostdev **out)
 {
     static const char *const fields[] = { "domain", "bus", "slot", "function" };
     static const unsigned long long max[] = { G_MAXUINT, 0xff, 0x1f, 7 };
     g_autoptr(vfmigDomainPolicyDomHostdev) hostdev = g_new0(vfmigDomainPolicyDomHostdev, 1);
-    g_autoptr(xmlXPathObject) addrObj = NULL;
-    g_autoptr(xmlXPathObject) aliasObj = NULL;
     unsigned int *vals[] = {
         &hostdev->address.domain, &hostdev->address.bus,
         &hostdev->address.slot, &hostdev->address.function,
     };
     const char *what;
-    xmlNodePtr addr;
+    xmlNodePtr addr = NULL;
+    size_t naddr = 0;
+    xmlNodePtr child;
+    xmlNodePtr grandchild;
     size_t i;
 
     hostdev->interface = xmlStrEqual(node->name, BAD_CAST "interface");
     what = hostdev->interface ? "<interface type='hostdev'>" : "<hostdev type='pci'>";
-    ctxt->node = node;
-    addrObj = xmlXPathEval(BAD_CAST "./source/address", ctxt);
-    if (!addrObj || addrObj->type != XPATH_NODESET || !addrObj->nodesetval ||
-        addrObj->nodesetval->nodeNr != 1) {
+
+    /* ./source/address: exactly one */
+    for (child = node->children; child; child = child->next) {
+        if (!isDomElement(child, "source"))
+            continue;
+        for (grandchild = child->children; grandchild; grandchild = grandchild->next) {
+            if (isDomElement(grandchild, "address")) {
+                addr = grandchild;
+                naddr++;
+            }
+        }
+    }
+    if (naddr != 1) {
         vfmigReportError(VFMIG_ERR_INVALID_ARG,
                          _("domain XML: %1$s number %2$zu in <devices> has no <source><address/>, or more than one"),
                          what, index);
         return -1;
     }
-    addr = addrObj->nodesetval->nodeTab[0];
     for (i = 0; i < G_N_ELEMENTS(fields); i++) {
         g_autofree char *val = vfmigXMLPropString(addr, fields[i]);
 
@@ -701,10 +917,17 @@ parseDomHostdev(xmlXPathContextPtr ctxt,
         }
     }
 
-    aliasObj = xmlXPathEval(BAD_CAST "string(./alias/@name)", ctxt);
-    if (aliasObj && aliasObj->type == XPATH_STRING && aliasObj->stringval &&
-        *aliasObj->stringval)
-        hostdev->alias = g_strdup((const char *) aliasObj->stringval);
+    /* string(./alias/@name): the first <alias> with a name; none when empty */
+    for (child = node->children; child; child = child->next) {
+        g_autofree char *name = NULL;
+
+        if (!isDomElement(child, "alias") ||
+            !(name = vfmigXMLPropString(child, "name")))
+            continue;
+        if (*name)
+            hostdev->alias = g_steal_pointer(&name);
+        break;
+    }
 
     *out = g_steal_pointer(&hostdev);
     return 0;
@@ -731,66 +954,75 @@ readDomainDoc(const char *xml,
 }
 
 
+/*
+ * One pass over <domain>'s children and theirs: the policy is measured
+ * against its limit (vfmigDomainPolicyParseNode) before it is read, then
+ * every <devices>' hostdevs in document order.
+ */
 int
 vfmigDomainPolicyParseDomainXML(const char *xml,
                                 vfmigDomainPolicy **policy,
                                 GPtrArray **hostdevs)
 {
     g_autoptr(xmlDoc) doc = NULL;
-    g_autoptr(xmlXPathContext) ctxt = NULL;
-    g_autoptr(xmlXPathObject) ours = NULL;
-    g_autoptr(xmlXPathObject) hostdevObj = NULL;
     g_autoptr(GPtrArray) list = NULL;
     g_autoptr(vfmigDomainPolicy) ret = NULL;
     size_t npci = 0;
     size_t ninterfaces = 0;
+    xmlNodePtr ours = NULL;
+    int nours = 0;
     xmlNodePtr root;
-    int i;
+    xmlNodePtr child;
+    xmlNodePtr node;
 
     *policy = NULL;
     *hostdevs = NULL;
     if (!(doc = readDomainDoc(xml, &root)))
         return -1;
-    if (!(ctxt = newXPathContext(doc)))
-        return -1;
 
-    ours = xmlXPathEval(BAD_CAST "/domain/metadata/*[namespace-uri()='" NS_URI "']",
-                        ctxt);
-    if (!ours || ours->type != XPATH_NODESET) {
-        vfmigReportError(VFMIG_ERR_INTERNAL_ERROR, "%s",
-                         _("cannot evaluate the XPath expression of the domain's metadata"));
-        return -1;
+    /* <metadata>'s elements in vfmig's namespace */
+    for (child = root->children; child; child = child->next) {
+        if (!isDomElement(child, "metadata"))
+            continue;
+        for (node = child->children; node; node = node->next) {
+            if (!isOurs(node))
+                continue;
+            if (!ours)
+                ours = node;
+            nours++;
+        }
     }
-    if (ours->nodesetval && ours->nodesetval->nodeNr > 0) {
+    if (ours) {
         /* libvirt keeps one element per namespace in <metadata> */
-        if (ours->nodesetval->nodeNr > 1) {
+        if (nours > 1) {
             vfmigReportError(VFMIG_ERR_INVALID_ARG,
                              _("domain XML: <metadata> has %1$d elements in the namespace '%2$s': expected one, <vfmig:migration>"),
-                             ours->nodesetval->nodeNr, NS_URI);
+                             nours, NS_URI);
             return -1;
         }
-        if (!(ret = vfmigDomainPolicyParseNode(ours->nodesetval->nodeTab[0])))
+        if (!(ret = vfmigDomainPolicyParseNode(ours)))
             return -1;
     }
 
-    ctxt->node = root;
-    hostdevObj = xmlXPathEval(BAD_CAST "/domain/devices/hostdev[@type='pci'] | "
-                              "/domain/devices/interface[@type='hostdev']", ctxt);
-    if (!hostdevObj || hostdevObj->type != XPATH_NODESET) {
-        vfmigReportError(VFMIG_ERR_INTERNAL_ERROR, "%s",
-                         _("cannot evaluate the XPath expression of the domain's hostdevs"));
-        return -1;
-    }
+    /* every <devices>' <hostdev type='pci'> and <interface type='hostdev'> */
     list = g_ptr_array_new_with_free_func((GDestroyNotify) vfmigDomainPolicyDomHostdevFree);
-    for (i = 0; hostdevObj->nodesetval && i < hostdevObj->nodesetval->nodeNr; i++) {
-        xmlNodePtr node = hostdevObj->nodesetval->nodeTab[i];
-        vfmigDomainPolicyDomHostdev *h = NULL;
-        size_t *count = xmlStrEqual(node->name, BAD_CAST "interface") ?
-            &ninterfaces : &npci;
+    for (child = root->children; child; child = child->next) {
+        if (!isDomElement(child, "devices"))
+            continue;
+        for (node = child->children; node; node = node->next) {
+            vfmigDomainPolicyDomHostdev *h = NULL;
+            size_t *count;
 
-        if (parseDomHostdev(ctxt, node, ++*count, &h) < 0)
-            return -1;
-        g_ptr_array_add(list, h);
+            if (isDomElement(node, "hostdev") && hasDomAttr(node, "type", "pci"))
+                count = &npci;
+            else if (isDomElement(node, "interface") && hasDomAttr(node, "type", "hostdev"))
+                count = &ninterfaces;
+            else
+                continue;
+            if (parseDomHostdev(node, ++*count, &h) < 0)
+                return -1;
+            g_ptr_array_add(list, h);
+        }
     }
 
     *hostdevs = g_steal_pointer(&list);

@@ -27,10 +27,13 @@
  * docs/domain-policy.rst.
  *
  * The parser is strict: an unknown element or attribute, an unknown value,
- * a missing or repeated part, two entries for one hostdev are refused with
- * VFMIG_ERR_INVALID_ARG and a message that names the element's path and
- * why.  The formatter writes a fixed order and nothing for absent optional
- * parts, so format(parse(x)) == x for its own output.
+ * a missing or repeated part, two entries for one hostdev, more than
+ * VFMIG_DOMAIN_POLICY_HOSTDEVS_MAX entries or more than
+ * VFMIG_DOMAIN_POLICY_SIZE_MAX bytes are refused with VFMIG_ERR_INVALID_ARG
+ * and a message that names the element's path and why.  It takes time
+ * linear in the size of the policy.  The formatter writes a fixed order
+ * and nothing for absent optional parts, so format(parse(x)) == x for its
+ * own output.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -57,6 +60,31 @@
 
 /* What applies when neither the hostdev nor the domain says. */
 #define VFMIG_DOMAIN_POLICY_DEFAULT_TARGET_MS 300
+
+/*
+ * Limits, so that the libvirt hook, which parses the policy at every
+ * start and migration of the domain, takes milliseconds whatever the
+ * domain's <metadata> holds.  Neither can be said in the RelaxNG schema.
+ *
+ * The most <vfmig:hostdev> entries: an entry names one PCI hostdev or
+ * hostdev interface of the domain, and no real domain has 256 of them
+ * (each PCIe VF sits behind a root port of its own, and the root bus of a
+ * q35 domain has room for fewer: 31 slots of 8 functions, less what the
+ * machine puts there; SR-IOV deployments give a guest a handful of VFs).
+ */
+#define VFMIG_DOMAIN_POLICY_HOSTDEVS_MAX 256
+
+/*
+ * The most bytes of the <vfmig:migration> element as text: 1 MiB.  An
+ * entry as vfmig writes it, every part given, is under 500 bytes, so a
+ * policy of VFMIG_DOMAIN_POLICY_HOSTDEVS_MAX entries takes at most about
+ * 120 KiB (tests/xml/test-domain-policy.c checks one under 128 KiB): the
+ * limit leaves eight times that for indentation, comments and long
+ * firmware strings.  libvirt itself carries metadata strings of up to
+ * 4 MiB (REMOTE_STRING_MAX).  A policy over the limit is refused before
+ * it is parsed, and one at the limit takes the parser milliseconds.
+ */
+#define VFMIG_DOMAIN_POLICY_SIZE_MAX (1024 * 1024)
 
 /* <precopy mode=>: whether the device's state is pre-copied. */
 typedef enum {
@@ -146,14 +174,17 @@ struct _vfmigDomainPolicyDomHostdev {
 void vfmigDomainPolicyDomHostdevFree(vfmigDomainPolicyDomHostdev *hostdev);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(vfmigDomainPolicyDomHostdev, vfmigDomainPolicyDomHostdevFree);
 
-/* Parses the <vfmig:migration> element @node. */
+/* Parses the <vfmig:migration> element @node; its size is that of the
+ * element written out as text (names, attributes, namespace declarations,
+ * text and comments; escapes aside), measured before any entry is read. */
 vfmigDomainPolicy *vfmigDomainPolicyParseNode(xmlNodePtr node);
 
 /*
  * Parses @xml, the <vfmig:migration> element alone: in vfmig's namespace,
  * or in none, as virDomainGetMetadata(VIR_DOMAIN_METADATA_ELEMENT) returns
  * it (libvirt strips the namespace; every element in no namespace is then
- * taken as vfmig's).
+ * taken as vfmig's).  Its size is strlen(@xml), refused before the text is
+ * parsed.
  */
 vfmigDomainPolicy *vfmigDomainPolicyParseString(const char *xml);
 

@@ -8,13 +8,16 @@
  *                           NAME-invalid.err (check-schemas.sh checks the
  *                           schema refuses it too);
  *   NAME-parse-invalid.xml  the same, for what only the parser can see
- *                           (two entries for one hostdev): the schema
- *                           accepts it.
+ *                           (two entries for one hostdev, more entries
+ *                           than VFMIG_DOMAIN_POLICY_HOSTDEVS_MAX): the
+ *                           schema accepts it.
  * The canonical output parses back to itself, and so does the form
  * without namespace that virDomainSetMetadata takes and
  * virDomainGetMetadata gives.  Then whole domain XMLs
  * (domainpolicydomaindata/): the policy found in <metadata>, the PCI
  * hostdevs, which entry names which hostdev, and the domain's own errors.
+ * Last the limits, on policies made here (one over the size limit is
+ * 1 MiB): at the limit, one over, and refused before any entry is read.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -394,6 +397,293 @@ testDomainMemory(const void *opaque G_GNUC_UNUSED)
 }
 
 
+/* ------------------------------------------------------------------ */
+/* Limits: VFMIG_DOMAIN_POLICY_HOSTDEVS_MAX entries, SIZE_MAX bytes     */
+/* ------------------------------------------------------------------ */
+
+#define TOO_MANY_HOSTDEVS(n) \
+    "invalid domain migration policy: vfmig:migration/vfmig:hostdev[" n "]: an entry beyond the limit of 256 <vfmig:hostdev> entries: no real domain has that many PCI hostdevs, and the libvirt hook reads the policy at every start and migration of the domain"
+#define TOO_LARGE \
+    "invalid domain migration policy: vfmig:migration: larger than the limit of 1048576 bytes: the libvirt hook reads the policy at every start and migration of the domain, and 256 entries, the most it may have, take about a tenth of that"
+
+
+/* The source address of the @i'th hostdev of limitPolicy and limitDomain. */
+static vfmigPCIAddress
+limitAddress(size_t i)
+{
+    vfmigPCIAddress addr = {
+        .domain = 0,
+        .bus = (i >> 8) & 0xff,
+        .slot = (i >> 3) & 0x1f,
+        .function = i & 7,
+    };
+
+    return addr;
+}
+
+
+/* A policy of @n entries, every part of each given: the even ones by
+ * alias (ua-vfI), the odd ones by source address (limitAddress). */
+static vfmigDomainPolicy *
+limitPolicy(size_t n)
+{
+    vfmigDomainPolicy *policy = g_new0(vfmigDomainPolicy, 1);
+    size_t i;
+
+    policy->downtime.targetMs = 300;
+    policy->downtime.onFailure = VFMIG_DOMAIN_POLICY_ON_FAILURE_ABORT;
+    policy->hostdevs = g_new0(vfmigDomainPolicyHostdev *, n);
+    for (i = 0; i < n; i++) {
+        vfmigDomainPolicyHostdev *h = g_new0(vfmigDomainPolicyHostdev, 1);
+
+        if (i % 2 == 0) {
+            h->alias = g_strdup_printf("ua-vf%zu", i);
+        } else {
+            h->hasAddress = true;
+            h->address = limitAddress(i);
+        }
+        h->precopy = VFMIG_DOMAIN_POLICY_PRECOPY_REQUIRED;
+        h->downtime.targetMs = 60000;
+        h->downtime.onFailure = VFMIG_DOMAIN_POLICY_ON_FAILURE_BEST_EFFORT;
+        h->identity = g_new0(vfmigDomainPolicyIdentity, 1);
+        h->identity->driver = g_strdup("mlx5_vfio_pci");
+        h->identity->vendor = 0x15b3;
+        h->identity->device = 0x101e;
+        h->identity->firmware = g_strdup("28.39.1002");
+        h->identity->streamVersion = 1;
+        h->identity->multiLoad = true;
+        h->identity->stateSize = G_MAXUINT64;
+        policy->hostdevs[policy->nhostdevs++] = h;
+    }
+    return policy;
+}
+
+
+/* A domain XML with @policy (already text) in its <metadata>, @padding
+ * (NULL: none) in a <description>, and the @n PCI hostdevs that
+ * limitPolicy(@n) names. */
+static char *
+limitDomain(const char *policy,
+            const char *padding,
+            size_t n)
+{
+    g_autoptr(GString) xml = g_string_new("<domain type='kvm'>\n  <name>vm0</name>\n");
+    size_t i;
+
+    if (padding)
+        g_string_append_printf(xml, "  <description>%s</description>\n", padding);
+    g_string_append_printf(xml, "  <metadata>\n%s  </metadata>\n  <devices>\n", policy);
+    for (i = 0; i < n; i++) {
+        vfmigPCIAddress addr = limitAddress(i);
+
+        g_string_append_printf(xml,
+                               "    <hostdev mode='subsystem' type='pci' managed='no'>\n"
+                               "      <source>\n"
+                               "        <address domain='0x%04x' bus='0x%02x' slot='0x%02x' function='0x%x'/>\n"
+                               "      </source>\n",
+                               addr.domain, addr.bus, addr.slot, addr.function);
+        if (i % 2 == 0)
+            g_string_append_printf(xml, "      <alias name='ua-vf%zu'/>\n", i);
+        g_string_append(xml, "    </hostdev>\n");
+    }
+    g_string_append(xml, "  </devices>\n</domain>\n");
+    return g_string_free(g_steal_pointer(&xml), FALSE);
+}
+
+
+/* Asserts that the domain XML @xml is refused with @message. */
+static void
+assertDomainRefused(const char *xml,
+                    const char *message)
+{
+    g_autoptr(vfmigDomainPolicy) policy = NULL;
+    g_autoptr(GPtrArray) hostdevs = NULL;
+
+    vfmigResetLastError();
+    g_assert_cmpint(vfmigDomainPolicyParseDomainXML(xml, &policy, &hostdevs), ==, -1);
+    g_assert_null(policy);
+    g_assert_null(hostdevs);
+    g_assert_cmpint(vfmigGetLastErrorCode(), ==, VFMIG_ERR_INVALID_ARG);
+    g_assert_cmpstr(vfmigGetLastErrorMessage(), ==, message);
+}
+
+
+/* Asserts that the policy text @xml is refused with @message. */
+static void
+assertPolicyRefused(const char *xml,
+                    const char *message)
+{
+    g_autoptr(vfmigDomainPolicy) policy = NULL;
+
+    vfmigResetLastError();
+    policy = vfmigDomainPolicyParseString(xml);
+    g_assert_null(policy);
+    g_assert_cmpint(vfmigGetLastErrorCode(), ==, VFMIG_ERR_INVALID_ARG);
+    g_assert_cmpstr(vfmigGetLastErrorMessage(), ==, message);
+}
+
+
+/* Exactly VFMIG_DOMAIN_POLICY_HOSTDEVS_MAX entries, every part given:
+ * parsed in all three forms, each entry finding its hostdev; and as vfmig
+ * writes it, well within the size limit (the limit's message says "about
+ * a tenth"). */
+static void
+testLimitHostdevsMax(const void *opaque G_GNUC_UNUSED)
+{
+    g_autoptr(vfmigDomainPolicy) want = limitPolicy(VFMIG_DOMAIN_POLICY_HOSTDEVS_MAX);
+    g_autofree char *text = vfmigDomainPolicyFormatString(want);
+    g_autofree char *bare = vfmigDomainPolicyFormatMetadata(want);
+    g_autofree char *domain = limitDomain(text, NULL, VFMIG_DOMAIN_POLICY_HOSTDEVS_MAX);
+    g_autoptr(vfmigDomainPolicy) policy = NULL;
+    g_autoptr(vfmigDomainPolicy) fromBare = NULL;
+    g_autoptr(vfmigDomainPolicy) fromDomain = NULL;
+    g_autoptr(GPtrArray) hostdevs = NULL;
+    g_autofree char *out = NULL;
+    g_autofree char *outBare = NULL;
+    g_autofree char *outDomain = NULL;
+    size_t i;
+
+    g_assert_cmpint(VFMIG_DOMAIN_POLICY_HOSTDEVS_MAX, ==, 256);
+    g_assert_cmpint(VFMIG_DOMAIN_POLICY_SIZE_MAX, ==, 1024 * 1024);
+    g_assert_cmpuint(strlen(text), <, VFMIG_DOMAIN_POLICY_SIZE_MAX / 8);
+
+    vfmigResetLastError();
+    if (!(policy = vfmigDomainPolicyParseString(text)))
+        g_error("%s", vfmigGetLastErrorMessage());
+    g_assert_cmpuint(policy->nhostdevs, ==, VFMIG_DOMAIN_POLICY_HOSTDEVS_MAX);
+    out = vfmigDomainPolicyFormatString(policy);
+    g_assert_cmpstr(out, ==, text);
+
+    if (!(fromBare = vfmigDomainPolicyParseString(bare)))
+        g_error("%s", vfmigGetLastErrorMessage());
+    outBare = vfmigDomainPolicyFormatString(fromBare);
+    g_assert_cmpstr(outBare, ==, text);
+
+    g_assert_cmpint(vfmigDomainPolicyParseDomainXML(domain, &fromDomain, &hostdevs), ==, 1);
+    outDomain = vfmigDomainPolicyFormatString(fromDomain);
+    g_assert_cmpstr(outDomain, ==, text);
+    g_assert_cmpuint(hostdevs->len, ==, VFMIG_DOMAIN_POLICY_HOSTDEVS_MAX);
+    g_assert_cmpint(vfmigDomainPolicyCheckHostdevs(fromDomain, hostdevs), ==, 0);
+    for (i = 0; i < hostdevs->len; i++) {
+        g_assert_true(vfmigDomainPolicyLookup(fromDomain, g_ptr_array_index(hostdevs, i)) ==
+                      fromDomain->hostdevs[i]);
+    }
+    g_assert_cmpint(vfmigGetLastErrorCode(), ==, VFMIG_ERR_OK);
+}
+
+
+/* One entry more is refused, in every form, and before any entry is
+ * read: an invalid first entry does not change the message. */
+static void
+testLimitHostdevsOver(const void *opaque G_GNUC_UNUSED)
+{
+    g_autoptr(vfmigDomainPolicy) over = limitPolicy(VFMIG_DOMAIN_POLICY_HOSTDEVS_MAX + 1);
+    g_autoptr(vfmigDomainPolicy) atMax = limitPolicy(VFMIG_DOMAIN_POLICY_HOSTDEVS_MAX);
+    g_autofree char *text = vfmigDomainPolicyFormatString(over);
+    g_autofree char *bare = vfmigDomainPolicyFormatMetadata(over);
+    g_autofree char *domain = limitDomain(text, NULL, VFMIG_DOMAIN_POLICY_HOSTDEVS_MAX + 1);
+    g_autofree char *badFirst = NULL;
+    g_autofree char *badFirstAtMax = NULL;
+
+    assertPolicyRefused(text, TOO_MANY_HOSTDEVS("257"));
+    assertPolicyRefused(bare, TOO_MANY_HOSTDEVS("257"));
+    assertDomainRefused(domain, TOO_MANY_HOSTDEVS("257"));
+
+    g_free(over->hostdevs[0]->alias);
+    over->hostdevs[0]->alias = g_strdup("hostdev0");
+    badFirst = vfmigDomainPolicyFormatString(over);
+    assertPolicyRefused(badFirst, TOO_MANY_HOSTDEVS("257"));
+
+    /* the same entry within the limit is refused for itself */
+    g_free(atMax->hostdevs[0]->alias);
+    atMax->hostdevs[0]->alias = g_strdup("hostdev0");
+    badFirstAtMax = vfmigDomainPolicyFormatString(atMax);
+    assertPolicyRefused(badFirstAtMax,
+                        "invalid domain migration policy: vfmig:migration/vfmig:hostdev[1]: invalid value 'hostdev0' of attribute 'alias': a hostdev is named by its user alias, 'ua-' and letters, digits, '_' or '-'");
+}
+
+
+/* Two entries for one hostdev far apart in a policy at the limit: the
+ * first of the pair is named, by alias and by address in another
+ * spelling. */
+static void
+testLimitDuplicates(const void *opaque G_GNUC_UNUSED)
+{
+    g_autoptr(vfmigDomainPolicy) byAlias = limitPolicy(VFMIG_DOMAIN_POLICY_HOSTDEVS_MAX);
+    g_autoptr(vfmigDomainPolicy) byAddress = limitPolicy(VFMIG_DOMAIN_POLICY_HOSTDEVS_MAX);
+    g_autofree char *aliasText = NULL;
+    g_autofree char *addressText = NULL;
+    g_autofree char *respelled = NULL;
+    g_auto(GStrv) parts = NULL;
+
+    g_free(byAlias->hostdevs[254]->alias);
+    byAlias->hostdevs[254]->alias = g_strdup("ua-vf2");
+    aliasText = vfmigDomainPolicyFormatString(byAlias);
+    assertPolicyRefused(aliasText,
+                        "invalid domain migration policy: vfmig:migration/vfmig:hostdev[255]: a second entry for the hostdev with alias 'ua-vf2': the first is vfmig:migration/vfmig:hostdev[3]");
+
+    byAddress->hostdevs[255]->address = limitAddress(1);
+    addressText = vfmigDomainPolicyFormatString(byAddress);
+    /* the last address (the second 0000:00:00.1) spelled otherwise */
+    parts = g_strsplit(addressText, "domain='0x0000' bus='0x00' slot='0x00' function='0x1'", -1);
+    g_assert_cmpuint(g_strv_length(parts), ==, 3);
+    respelled = g_strconcat(parts[0], "domain='0x0000' bus='0x00' slot='0x00' function='0x1'",
+                            parts[1], "domain='0x0' bus='0x0' slot='0x00' function='0x1'",
+                            parts[2], NULL);
+    assertPolicyRefused(respelled,
+                        "invalid domain migration policy: vfmig:migration/vfmig:hostdev[256]: a second entry for the hostdev with address 0000:00:00.1: the first is vfmig:migration/vfmig:hostdev[2]");
+}
+
+
+/* The size limit: on the text before it is parsed (so even what is no
+ * XML is refused for its size), and on the element in a domain XML,
+ * whatever else the domain holds. */
+static void
+testLimitSize(const void *opaque G_GNUC_UNUSED)
+{
+    const size_t max = VFMIG_DOMAIN_POLICY_SIZE_MAX;
+    const char *open = "<migration>";
+    const char *close = "</migration>";
+    g_autofree char *blanks = g_strnfill(max - strlen(open) - strlen(close), ' ');
+    g_autofree char *atLimit = g_strconcat(open, blanks, close, NULL);
+    g_autofree char *overLimit = g_strconcat(open, blanks, " ", close, NULL);
+    g_autofree char *notXML = g_strnfill(max + 1, '<');
+    g_autofree char *small = g_strdup_printf("<vfmig:migration xmlns:vfmig='%s'>\n"
+                                             "  <vfmig:hostdev alias='ua-vf0'/>\n"
+                                             "</vfmig:migration>\n",
+                                             VFMIG_DOMAIN_POLICY_NS_URI);
+    g_autofree char *large = g_strdup_printf("<vfmig:migration xmlns:vfmig='%s'>\n"
+                                             "  <vfmig:hostdev alias='hostdev0'/>\n"
+                                             "  <!--%s-->\n"
+                                             "</vfmig:migration>\n",
+                                             VFMIG_DOMAIN_POLICY_NS_URI, blanks);
+    g_autofree char *domainLarge = limitDomain(large, NULL, 1);
+    g_autofree char *domainPadded = limitDomain(small, blanks, 1);
+    g_autoptr(vfmigDomainPolicy) policy = NULL;
+    g_autoptr(vfmigDomainPolicy) fromDomain = NULL;
+    g_autoptr(GPtrArray) hostdevs = NULL;
+
+    g_assert_cmpuint(strlen(atLimit), ==, max);
+    vfmigResetLastError();
+    if (!(policy = vfmigDomainPolicyParseString(atLimit)))
+        g_error("%s", vfmigGetLastErrorMessage());
+    g_assert_cmpuint(policy->nhostdevs, ==, 0);
+
+    g_assert_cmpuint(strlen(overLimit), ==, max + 1);
+    assertPolicyRefused(overLimit, TOO_LARGE);
+    assertPolicyRefused(notXML, TOO_LARGE);
+
+    /* in a domain XML: measured before any entry is read (the first is
+     * invalid) */
+    assertDomainRefused(domainLarge, TOO_LARGE);
+
+    /* the domain may be larger than the limit: only the policy counts */
+    g_assert_cmpuint(strlen(domainPadded), >, max);
+    g_assert_cmpint(vfmigDomainPolicyParseDomainXML(domainPadded, &fromDomain, &hostdevs), ==, 1);
+    g_assert_cmpuint(fromDomain->nhostdevs, ==, 1);
+    g_assert_cmpuint(hostdevs->len, ==, 1);
+}
+
 /* Enum tables: "default" is no XML value. */
 static void
 testEnums(const void *opaque G_GNUC_UNUSED)
@@ -474,5 +764,9 @@ main(int argc,
     g_test_add_data_func("/domain-policy/metadata/invalid", NULL, testMetadataInvalid);
     g_test_add_data_func("/domain-policy/not-xml", NULL, testNotXML);
     g_test_add_data_func("/domain-policy/enums", NULL, testEnums);
+    g_test_add_data_func("/domain-policy/limits/hostdevs-max", NULL, testLimitHostdevsMax);
+    g_test_add_data_func("/domain-policy/limits/hostdevs-over", NULL, testLimitHostdevsOver);
+    g_test_add_data_func("/domain-policy/limits/duplicates", NULL, testLimitDuplicates);
+    g_test_add_data_func("/domain-policy/limits/size", NULL, testLimitSize);
     return g_test_run();
 }
