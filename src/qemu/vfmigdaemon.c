@@ -8,8 +8,12 @@
 
 #include "vfmigdaemon.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
@@ -58,6 +62,8 @@ struct _vfmigDaemon {
                                      * process (its lock), this job */
     GArray *overhead;               /* int64_t samples, us, oldest first */
     GArray *overheadAt;             /* int64_t: when each was taken, s */
+    bool stateRefused;              /* the state file was not loaded: it
+                                     * is kept until a save replaces it */
 };
 
 
@@ -89,41 +95,284 @@ vfmigDaemonSessionFree(vfmigDaemonSession *s)
 
 /* ---- learned overhead ---- */
 
+#define VFMIG_DAEMON_STATE_GROUP "overhead"
+#define VFMIG_DAEMON_STATE_SAMPLES "samples-us"
+#define VFMIG_DAEMON_STATE_DATES "sampled-at"
+/* What vfmigDaemonSaveOverhead writes before the samples. */
+#define VFMIG_DAEMON_STATE_HEAD \
+    "# virt-vfmigd: libvirt's switchover overhead on this host,\n" \
+    "# learned from completed migrations (us), and when\n" \
+    "# (seconds since 1970); a sample counts for 24 hours\n" \
+    "[" VFMIG_DAEMON_STATE_GROUP "]\n" VFMIG_DAEMON_STATE_SAMPLES "="
+
+/* The largest file vfmigDaemonSaveOverhead writes (two lists of at most
+ * 20 characters and a comma per sample) is one vfmigDaemonLoadOverhead
+ * reads. */
+G_STATIC_ASSERT(sizeof(VFMIG_DAEMON_STATE_HEAD) + sizeof(VFMIG_DAEMON_STATE_DATES) +
+                2 * VFMIG_CONTROLLER_OVERHEAD_SAMPLES * 21 + 8 <= VFMIG_DAEMON_STATE_MAX);
+
+
+/* The largest learned sample either way, us: the largest overhead
+ * --overhead-ms takes.  A measurement beyond it is no libvirt overhead. */
+static int64_t
+vfmigDaemonSampleMaxUs(void)
+{
+    return (int64_t) vfmigDowntimeParamMaxMs(VFMIG_DOWNTIME_PARAM_OVERHEAD) * 1000;
+}
+
+
+/*
+ * The one rule of a learned sample, which vfmigDaemonLearn applies before
+ * it keeps (and saves) a sample and vfmigDaemonLoadOverhead to every
+ * sample it reads: @us within vfmigDaemonSampleMaxUs either way, @at (s
+ * since 1970) from VFMIG_DAEMON_OVERHEAD_DATE_MIN to
+ * VFMIG_DAEMON_OVERHEAD_CLOCK_SKEW_S past @nowS.  0, or -1 with an error.
+ */
+static int
+vfmigDaemonSampleCheck(int64_t us,
+                       int64_t at,
+                       int64_t nowS)
+{
+    int64_t max = vfmigDaemonSampleMaxUs();
+
+    if (us < -max || us > max) {
+        vfmigReportError(VFMIG_ERR_DATA_CORRUPT,
+                         _("overhead sample %1$" PRId64 " us is out of range (-%2$" PRId64 " to %3$" PRId64 " us)"),
+                         us, max, max);
+        return -1;
+    }
+    if (at < VFMIG_DAEMON_OVERHEAD_DATE_MIN) {
+        vfmigReportError(VFMIG_ERR_DATA_CORRUPT,
+                         _("overhead sample date %1$" PRId64 " is before %2$lld (2020-01-01), which no virt-vfmigd wrote"),
+                         at, VFMIG_DAEMON_OVERHEAD_DATE_MIN);
+        return -1;
+    }
+    if (at > nowS && at - nowS > VFMIG_DAEMON_OVERHEAD_CLOCK_SKEW_S) {
+        vfmigReportError(VFMIG_ERR_DATA_CORRUPT,
+                         _("overhead sample date %1$" PRId64 " is %2$" PRId64 " s in the future (at most %3$d s allowed)"),
+                         at, at - nowS, VFMIG_DAEMON_OVERHEAD_CLOCK_SKEW_S);
+        return -1;
+    }
+    return 0;
+}
+
+
+/*
+ * Reads @stateFile if it can be trusted, as vfmigDaemonSaveOverhead
+ * leaves it: its directory owned by the effective user and written by
+ * nobody else (vfmigFileCheckDir, the check vfmigFileMakeDir applies
+ * before a save), the file owned by the effective user, written by nobody
+ * else and no symbolic link.  Nobody else can write to the directory, so
+ * nobody else can replace the file between the lstat() here and the
+ * open() of vfmigFileRead.  As vfmigFileRead.
+ */
+static int
+vfmigDaemonReadState(const char *stateFile,
+                     char **data,
+                     size_t *len)
+{
+    const char *kind = _("daemon state file");
+    g_autofree char *dir = g_path_get_dirname(stateFile);
+    struct stat sb;
+    int rc;
+
+    *data = NULL;
+    if ((rc = vfmigFileCheckDir(_("daemon state directory"), dir)) <= 0)
+        return rc;
+    if (lstat(stateFile, &sb) < 0) {
+        if (errno == ENOENT)
+            return 0;
+        vfmigReportSystemError(errno, _("cannot stat %1$s '%2$s'"),
+                               kind, stateFile);
+        return -1;
+    }
+    /* a symbolic link, a FIFO, a directory: vfmigFileRead refuses them */
+    if (S_ISREG(sb.st_mode) && sb.st_uid != geteuid()) {
+        vfmigReportError(VFMIG_ERR_INVALID_ARG,
+                         _("%1$s '%2$s' is owned by uid %3$u, not by uid %4$u that runs vfmig: refusing to use it (remove it, or chown it)"),
+                         kind, stateFile, (unsigned int) sb.st_uid,
+                         (unsigned int) geteuid());
+        return -1;
+    }
+    if (S_ISREG(sb.st_mode) && (sb.st_mode & (S_IWGRP | S_IWOTH))) {
+        vfmigReportError(VFMIG_ERR_INVALID_ARG,
+                         _("%1$s '%2$s' can be written by its group or others (mode %3$04o): refusing to use it (chmod go-w it)"),
+                         kind, stateFile, (unsigned int) (sb.st_mode & 07777));
+        return -1;
+    }
+    return vfmigFileRead(kind, stateFile, VFMIG_DAEMON_STATE_MAX,
+                         VFMIG_FILE_OPTIONAL | VFMIG_FILE_NOFOLLOW, data, len);
+}
+
+
+/* The groups and keys vfmigDaemonSaveOverhead writes, and no other: one
+ * [overhead] group with samples-us and sampled-at (which a file of an
+ * older virt-vfmigd lacks).  A file with more was not written by
+ * virt-vfmigd and is refused.  0, or -1 with an error. */
+static int
+vfmigDaemonCheckKeys(GKeyFile *kf,
+                     const char *stateFile)
+{
+    g_auto(GStrv) groups = g_key_file_get_groups(kf, NULL);
+    g_auto(GStrv) keys = NULL;
+    size_t i;
+
+    for (i = 0; groups[i]; i++) {
+        if (!g_str_equal(groups[i], VFMIG_DAEMON_STATE_GROUP)) {
+            g_autofree char *quoted = g_strescape(groups[i], NULL);
+
+            vfmigReportError(VFMIG_ERR_DATA_CORRUPT,
+                             _("daemon state file '%1$s' holds a group [%2$s], which virt-vfmigd never writes"),
+                             stateFile, quoted);
+            return -1;
+        }
+    }
+    if (!(keys = g_key_file_get_keys(kf, VFMIG_DAEMON_STATE_GROUP, NULL, NULL))) {
+        vfmigReportError(VFMIG_ERR_DATA_CORRUPT,
+                         _("daemon state file '%1$s' has no [%2$s] group"),
+                         stateFile, VFMIG_DAEMON_STATE_GROUP);
+        return -1;
+    }
+    for (i = 0; keys[i]; i++) {
+        if (!g_str_equal(keys[i], VFMIG_DAEMON_STATE_SAMPLES) &&
+            !g_str_equal(keys[i], VFMIG_DAEMON_STATE_DATES)) {
+            g_autofree char *quoted = g_strescape(keys[i], NULL);
+
+            vfmigReportError(VFMIG_ERR_DATA_CORRUPT,
+                             _("daemon state file '%1$s' holds a key '%2$s' in [%3$s], which virt-vfmigd never writes"),
+                             stateFile, quoted, VFMIG_DAEMON_STATE_GROUP);
+            return -1;
+        }
+    }
+    if (!g_key_file_has_key(kf, VFMIG_DAEMON_STATE_GROUP,
+                            VFMIG_DAEMON_STATE_SAMPLES, NULL)) {
+        vfmigReportError(VFMIG_ERR_DATA_CORRUPT,
+                         _("daemon state file '%1$s' has no key '%2$s' in [%3$s]"),
+                         stateFile, VFMIG_DAEMON_STATE_SAMPLES,
+                         VFMIG_DAEMON_STATE_GROUP);
+        return -1;
+    }
+    return 0;
+}
+
+
 /* One comma-separated list of numbers of the state file's [overhead]
- * group, each within [@min, @max]; NULL when the key is not there. */
-static GArray *
+ * group, each within [@min, @max], into *@arr: as
+ * vfmigDaemonSaveOverhead writes it, no item empty.  1, 0 when the key is
+ * not there (*@arr NULL), -1 with an error. */
+static int
 vfmigDaemonLoadList(GKeyFile *kf,
                     const char *stateFile,
                     const char *key,
                     gint64 min,
                     gint64 max,
-                    const char *what)
+                    const char *what,
+                    GArray **arr)
 {
-    g_autoptr(GArray) arr = NULL;
-    g_autofree char *list = NULL;
+    g_autoptr(GArray) list = g_array_new(FALSE, FALSE, sizeof(int64_t));
+    g_autoptr(GError) gerr = NULL;
+    g_autofree char *value = NULL;
     g_auto(GStrv) words = NULL;
     size_t i;
 
-    if (!(list = g_key_file_get_string(kf, "overhead", key, NULL)))
-        return g_array_new(FALSE, FALSE, sizeof(int64_t));
-    arr = g_array_new(FALSE, FALSE, sizeof(int64_t));
-    words = g_strsplit(list, ",", 0);
-    for (i = 0; words[i]; i++) {
-        gint64 v;
-
-        if (!*g_strstrip(words[i]))
-            continue;
-        if (!g_ascii_string_to_signed(words[i], 10, min, max, &v, NULL)) {
-            g_autofree char *quoted = g_strescape(words[i], NULL);
-
-            vfmigReportError(VFMIG_ERR_DATA_CORRUPT,
-                             _("daemon state file '%1$s': overhead sample '%2$s' is not %3$s"),
-                             stateFile, quoted, what);
-            return NULL;
-        }
-        g_array_append_val(arr, v);
+    *arr = NULL;
+    if (!(value = g_key_file_get_string(kf, VFMIG_DAEMON_STATE_GROUP, key, &gerr))) {
+        if (g_error_matches(gerr, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_KEY_NOT_FOUND))
+            return 0;
+        vfmigReportError(VFMIG_ERR_DATA_CORRUPT,
+                         _("daemon state file '%1$s' is corrupt: %2$s"),
+                         stateFile, gerr->message);
+        return -1;
     }
-    return g_steal_pointer(&arr);
+    if (*g_strstrip(value)) {
+        words = g_strsplit(value, ",", 0);
+        for (i = 0; words[i]; i++) {
+            gint64 v;
+
+            if (!g_ascii_string_to_signed(g_strstrip(words[i]), 10, min, max,
+                                          &v, NULL)) {
+                g_autofree char *quoted = g_strescape(words[i], NULL);
+
+                vfmigReportError(VFMIG_ERR_DATA_CORRUPT,
+                                 _("daemon state file '%1$s': overhead sample '%2$s' is not %3$s"),
+                                 stateFile, quoted, what);
+                return -1;
+            }
+            g_array_append_val(list, v);
+        }
+    }
+    *arr = g_steal_pointer(&list);
+    return 1;
+}
+
+
+/* The state file's [overhead] lists, checked against each other and
+ * against the rule of a sample at @nowS: the samples into *@us, their
+ * dates into *@at (@nowS for each when the file has none).  0, or -1
+ * with an error. */
+static int
+vfmigDaemonParseState(const char *stateFile,
+                      const char *data,
+                      size_t len,
+                      int64_t nowS,
+                      GArray **us,
+                      GArray **at)
+{
+    g_autoptr(GKeyFile) kf = g_key_file_new();
+    g_autoptr(GError) gerr = NULL;
+    guint i;
+    int rc = 0;
+
+    if (strlen(data) != len) {
+        vfmigReportError(VFMIG_ERR_DATA_CORRUPT,
+                         _("daemon state file '%1$s' is corrupt: it holds a NUL byte"),
+                         stateFile);
+        return -1;
+    }
+    if (!g_key_file_load_from_data(kf, data, len, G_KEY_FILE_NONE, &gerr)) {
+        vfmigReportError(VFMIG_ERR_DATA_CORRUPT,
+                         _("daemon state file '%1$s' is corrupt: %2$s"),
+                         stateFile, gerr->message);
+        return -1;
+    }
+    if (vfmigDaemonCheckKeys(kf, stateFile) < 0 ||
+        vfmigDaemonLoadList(kf, stateFile, VFMIG_DAEMON_STATE_SAMPLES,
+                            G_MININT64, G_MAXINT64,
+                            _("a number of microseconds"), us) < 0 ||
+        (rc = vfmigDaemonLoadList(kf, stateFile, VFMIG_DAEMON_STATE_DATES,
+                                  0, G_MAXINT64,
+                                  _("a time in seconds since 1970"), at)) < 0)
+        return -1;
+
+    if ((*us)->len > VFMIG_CONTROLLER_OVERHEAD_SAMPLES) {
+        vfmigReportError(VFMIG_ERR_DATA_CORRUPT,
+                         _("daemon state file '%1$s' holds %2$u overhead samples, more than the %3$d virt-vfmigd keeps"),
+                         stateFile, (*us)->len, VFMIG_CONTROLLER_OVERHEAD_SAMPLES);
+        return -1;
+    }
+    if (rc == 0) {
+        /* undated (written before samples aged): as if taken now, so
+         * that they age from here */
+        *at = g_array_new(FALSE, FALSE, sizeof(int64_t));
+        for (i = 0; i < (*us)->len; i++)
+            g_array_append_val(*at, nowS);
+    } else if ((*at)->len != (*us)->len) {
+        vfmigReportError(VFMIG_ERR_DATA_CORRUPT,
+                         _("daemon state file '%1$s' holds %2$u overhead samples (%3$s) but %4$u dates (%5$s): virt-vfmigd writes one date per sample"),
+                         stateFile, (*us)->len, VFMIG_DAEMON_STATE_SAMPLES,
+                         (*at)->len, VFMIG_DAEMON_STATE_DATES);
+        return -1;
+    }
+    for (i = 0; i < (*us)->len; i++) {
+        if (vfmigDaemonSampleCheck(g_array_index(*us, int64_t, i),
+                                   g_array_index(*at, int64_t, i), nowS) < 0) {
+            vfmigReportError(VFMIG_ERR_DATA_CORRUPT,
+                             _("daemon state file '%1$s': %2$s"),
+                             stateFile, vfmigGetLastErrorMessage());
+            return -1;
+        }
+    }
+    return 0;
 }
 
 
@@ -134,8 +383,6 @@ vfmigDaemonLoadOverhead(const char *stateFile,
                         GArray **dates,
                         unsigned int *expired)
 {
-    g_autoptr(GKeyFile) kf = g_key_file_new();
-    g_autoptr(GError) gerr = NULL;
     g_autoptr(GArray) us = NULL;
     g_autoptr(GArray) at = NULL;
     g_autofree char *data = NULL;
@@ -148,32 +395,15 @@ vfmigDaemonLoadOverhead(const char *stateFile,
         *dates = g_array_new(FALSE, FALSE, sizeof(int64_t));
     if (expired)
         *expired = 0;
-    if ((rc = vfmigFileRead(_("daemon state file"), stateFile,
-                            VFMIG_DAEMON_STATE_MAX, VFMIG_FILE_OPTIONAL,
-                            &data, &len)) <= 0)
+    if ((rc = vfmigDaemonReadState(stateFile, &data, &len)) <= 0)
         return rc;
-    if (!g_key_file_load_from_data(kf, data, len, G_KEY_FILE_NONE, &gerr)) {
-        vfmigReportError(VFMIG_ERR_DATA_CORRUPT,
-                         _("daemon state file '%1$s' is corrupt: %2$s"),
-                         stateFile, gerr->message);
-        return -1;
-    }
-    if (!(us = vfmigDaemonLoadList(kf, stateFile, "samples-us",
-                                   -3600LL * G_USEC_PER_SEC,
-                                   3600LL * G_USEC_PER_SEC,
-                                   _("a number of microseconds"))) ||
-        !(at = vfmigDaemonLoadList(kf, stateFile, "sampled-at", 0, G_MAXINT64,
-                                   _("a time in seconds since 1970"))))
+    if (vfmigDaemonParseState(stateFile, data, len, nowS, &us, &at) < 0)
         return -1;
 
     for (i = 0; i < us->len; i++) {
-        /* undated (written before samples aged): as if taken now, so
-         * that they age from here */
-        int64_t when = i < at->len ? g_array_index(at, int64_t, i) : nowS;
+        /* a clock set back a little: the sample counts as taken now */
+        int64_t when = MIN(g_array_index(at, int64_t, i), nowS);
 
-        /* a clock set back: the sample counts as taken now */
-        if (when > nowS)
-            when = nowS;
         if (nowS - when > VFMIG_DAEMON_OVERHEAD_MAX_AGE_S) {
             if (expired)
                 (*expired)++;
@@ -183,14 +413,6 @@ vfmigDaemonLoadOverhead(const char *stateFile,
         if (dates)
             g_array_append_val(*dates, when);
     }
-    /* keep the newest */
-    if ((*samples)->len > VFMIG_CONTROLLER_OVERHEAD_SAMPLES) {
-        guint drop = (*samples)->len - VFMIG_CONTROLLER_OVERHEAD_SAMPLES;
-
-        g_array_remove_range(*samples, 0, drop);
-        if (dates)
-            g_array_remove_range(*dates, 0, drop);
-    }
     return (*samples)->len > 0 ? 1 : 0;
 }
 
@@ -198,10 +420,7 @@ vfmigDaemonLoadOverhead(const char *stateFile,
 static int
 vfmigDaemonSaveOverhead(vfmigDaemon *d)
 {
-    g_autoptr(GString) str = g_string_new("# virt-vfmigd: libvirt's switchover overhead on this host,\n"
-                                          "# learned from completed migrations (us), and when\n"
-                                          "# (seconds since 1970); a sample counts for 24 hours\n"
-                                          "[overhead]\nsamples-us=");
+    g_autoptr(GString) str = g_string_new(VFMIG_DAEMON_STATE_HEAD);
     g_autofree char *dir = NULL;
     guint i;
 
@@ -210,7 +429,7 @@ vfmigDaemonSaveOverhead(vfmigDaemon *d)
     for (i = 0; i < d->overhead->len; i++)
         g_string_append_printf(str, "%s%" PRId64, i ? "," : "",
                                g_array_index(d->overhead, int64_t, i));
-    g_string_append(str, "\nsampled-at=");
+    g_string_append(str, "\n" VFMIG_DAEMON_STATE_DATES "=");
     for (i = 0; i < d->overheadAt->len; i++)
         g_string_append_printf(str, "%s%" PRId64, i ? "," : "",
                                g_array_index(d->overheadAt, int64_t, i));
@@ -219,6 +438,12 @@ vfmigDaemonSaveOverhead(vfmigDaemon *d)
     if (vfmigFileMakeDir(_("daemon state directory"), dir) < 0 ||
         vfmigFileReplace(d->config->stateFile, str->str, str->len, 0644) < 0)
         return -1;
+    if (d->stateRefused) {
+        d->stateRefused = false;
+        vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_WARNING,
+                          _("daemon state file '%1$s', refused at the start, is now replaced by the overhead learned since"),
+                          d->config->stateFile);
+    }
     return 0;
 }
 
@@ -326,6 +551,12 @@ vfmigDaemonLearn(vfmigDaemon *d,
 {
     int64_t at = vfmigDaemonNowS(d);
 
+    /* what the state file may not hold is not learned either */
+    if (vfmigDaemonSampleCheck(sample, at, at) < 0) {
+        vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_WARNING,
+                          _("not learned: %1$s"), vfmigGetLastErrorMessage());
+        return;
+    }
     g_array_append_val(d->overhead, sample);
     g_array_append_val(d->overheadAt, at);
     if (d->overhead->len > VFMIG_CONTROLLER_OVERHEAD_SAMPLES) {
@@ -876,13 +1107,19 @@ vfmigDaemonRun(const vfmigDaemonConfig *config,
     unsigned int expired = 0;
     int timer = -1;
     int ret = -1;
-    int rc;
 
+    /* a state file that cannot be trusted or read steers nothing: the
+     * daemon starts as with none, and says so; the file stays for whoever
+     * looks into it until a learned sample is saved in its place */
     if (config->stateFile &&
-        (rc = vfmigDaemonLoadOverhead(config->stateFile, vfmigDaemonNowS(&d),
-                                      &d.overhead, &d.overheadAt,
-                                      &expired)) < 0)
-        return -1;
+        vfmigDaemonLoadOverhead(config->stateFile, vfmigDaemonNowS(&d),
+                                &d.overhead, &d.overheadAt, &expired) < 0) {
+        d.stateRefused = true;
+        vfmigDaemonReport(&d, VFMIG_DAEMON_REPORT_WARNING,
+                          _("%1$s; starting without learned overhead (libvirt overhead %2$" PRIu64 " ms, as configured), and the file is left as it is until a learned sample is saved in its place"),
+                          vfmigGetLastErrorMessage(),
+                          vfmigDaemonOverheadUs(&d) / 1000);
+    }
     if (!d.overhead) {
         d.overhead = g_array_new(FALSE, FALSE, sizeof(int64_t));
         d.overheadAt = g_array_new(FALSE, FALSE, sizeof(int64_t));

@@ -36,8 +36,15 @@
 #define VFMIG_DAEMON_STATE_FILE "/var/lib/vfmig/vfmigd.state"
 /* How long a learned overhead sample counts, s. */
 #define VFMIG_DAEMON_OVERHEAD_MAX_AGE_S (24 * 3600)
-/* The most a state file may hold. */
-#define VFMIG_DAEMON_STATE_MAX (64 * 1024)
+/* How far in the future a sample's date may be, s (a clock set back a
+ * little since: the sample counts as taken now); further is refused. */
+#define VFMIG_DAEMON_OVERHEAD_CLOCK_SKEW_S 300
+/* The earliest date a sample may have, s since 1970 (2020-01-01): no
+ * virt-vfmigd with a right clock wrote an earlier one. */
+#define VFMIG_DAEMON_OVERHEAD_DATE_MIN 1577836800LL
+/* The most a state file may hold: what vfmigDaemonSaveOverhead writes
+ * for VFMIG_CONTROLLER_OVERHEAD_SAMPLES samples is under 1 KiB. */
+#define VFMIG_DAEMON_STATE_MAX 4096
 
 typedef enum {
     VFMIG_DAEMON_REPORT_INFO = 0,   /* a decision, a migration's outcome */
@@ -69,8 +76,11 @@ struct _vfmigDaemonConfig {
 /*
  * Runs until *@quit becomes non-zero (a signal handler sets it), then
  * hands back every limit it holds.  Returns 0, or -1 with an error when
- * it could not start (libvirt unreachable at the start, a state file that
- * cannot be trusted); a connection lost later is reopened.
+ * it could not start (libvirt unreachable at the start); a connection
+ * lost later is reopened.  A state file vfmigDaemonLoadOverhead refuses
+ * is reported as a warning and the daemon starts without learned
+ * overhead; the file is left as it is until a learned sample is saved in
+ * its place.
  */
 int vfmigDaemonRun(const vfmigDaemonConfig *config,
                    volatile sig_atomic_t *quit);
@@ -80,9 +90,23 @@ int vfmigDaemonRun(const vfmigDaemonConfig *config,
  * that are at most VFMIG_DAEMON_OVERHEAD_MAX_AGE_S old at @nowS (s since
  * 1970), with when each was taken into *@dates (int64_t s; NULL: not
  * wanted) and how many were too old into *@expired (NULL: not wanted).
- * A sample without a date (a file of an older virt-vfmigd) counts as
- * taken at @nowS.  Returns 1 when there are samples, 0 when there are
- * none, -1 with an error (for virt-vfmigd, `virt-vfmig migrate` and the
+ * A sample without a date (a file of an older virt-vfmigd, without the
+ * sampled-at key) counts as taken at @nowS.
+ *
+ * The file is read only when it can be trusted: its directory and the
+ * file are owned by the effective user and writable by nobody else, and
+ * neither is a symbolic link.  It must hold what vfmigDaemonSaveOverhead
+ * writes and nothing else: at most VFMIG_DAEMON_STATE_MAX bytes, one
+ * [overhead] group with samples-us and (optionally) sampled-at, at most
+ * VFMIG_CONTROLLER_OVERHEAD_SAMPLES samples, as many dates as samples,
+ * every sample the rule vfmigDaemonLearn keeps to (within the range of
+ * --overhead-ms either way, dated from VFMIG_DAEMON_OVERHEAD_DATE_MIN to
+ * VFMIG_DAEMON_OVERHEAD_CLOCK_SKEW_S after @nowS).  A file that breaks
+ * one rule is refused whole.
+ *
+ * Returns 1 when there are samples, 0 when there are none (no file),
+ * -1 with an error naming the file and the rule it breaks, *@samples
+ * and *@dates then empty (for virt-vfmigd, `virt-vfmig migrate` and the
  * tests).
  */
 int vfmigDaemonLoadOverhead(const char *stateFile,

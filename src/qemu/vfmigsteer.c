@@ -13,6 +13,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <libvirt/virterror.h>
@@ -44,7 +45,7 @@ struct _vfmigSteer {
     GPtrArray *warnings;            /* char * */
     vfmigController *ctl;
     vfmigSteerLoop *loop;
-    int lockFd;
+    vfmigSteerLock *lock;           /* NULL: given up */
     /* the first device without DMA dirty tracking (QEMU then counts all
      * guest RAM dirty at every pass); NULL: none */
     const char *allDirtyDevice;
@@ -289,8 +290,7 @@ vfmigSteerFree(vfmigSteer *steer)
         g_ptr_array_unref(steer->warnings);
     if (steer->dom)
         virDomainFree(steer->dom);
-    if (steer->lockFd >= 0)
-        close(steer->lockFd);
+    vfmigSteerLockFree(steer->lock);
     g_free(steer->name);
     g_free(steer);
 }
@@ -318,65 +318,221 @@ vfmigSteerDowntime(const vfmigDomainPolicy *policy,
 }
 
 
-/* Opens and locks <dir>/<uuid>.lock into *@fd: 1 locked, 0 held by
- * another process (*@holder its pid, as it wrote it), -1 with an error. */
-static int
-vfmigSteerLockTake(const char *lockDir,
-                   const char *uuid,
-                   int *fd,
-                   char **holder)
-{
-    g_autofree char *dir = NULL;
-    g_autofree char *path = NULL;
+/* How many times a lock file removed or replaced while it was being
+ * locked (its holder gave it up meanwhile) is opened again. */
+#define VFMIG_STEER_LOCK_TRIES 8
+/* vfmigSteerLockTry: the lock file was removed or replaced meanwhile */
+#define VFMIG_STEER_LOCK_AGAIN 2
 
-    *fd = -1;
+struct _vfmigSteerLock {
+    char *path;
+    int fd;
+};
+
+
+/* The steering lock directory: @lockDir, $VFMIG_RUN_DIR/steer or
+ * VFMIG_STEER_LOCK_DIR. */
+static char *
+vfmigSteerLockDir(const char *lockDir)
+{
     if (lockDir)
-        dir = g_strdup(lockDir);
-    else if (g_getenv("VFMIG_RUN_DIR"))
-        dir = g_build_filename(g_getenv("VFMIG_RUN_DIR"), "steer", NULL);
-    else
-        dir = g_strdup(VFMIG_STEER_LOCK_DIR);
-    if (vfmigFileMakeDir(_("steering lock directory"), dir) < 0)
+        return g_strdup(lockDir);
+    if (g_getenv("VFMIG_RUN_DIR"))
+        return g_build_filename(g_getenv("VFMIG_RUN_DIR"), "steer", NULL);
+    return g_strdup(VFMIG_STEER_LOCK_DIR);
+}
+
+
+/* Whether the lock file @path (@sb: what is open) is ours alone: 0, or -1
+ * with an error.  One that another user owns, or that our group or others
+ * can open, is not trusted: whoever can open it can hold it. */
+static int
+vfmigSteerLockCheckFile(const char *path,
+                        const struct stat *sb)
+{
+    if (!S_ISREG(sb->st_mode)) {
+        vfmigReportError(VFMIG_ERR_INVALID_ARG,
+                         _("steering lock '%1$s' is not a regular file: refusing to use it (remove it)"),
+                         path);
         return -1;
-    path = g_strdup_printf("%s/%s.lock", dir, uuid);
-    if ((*fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644)) < 0) {
+    }
+    if (sb->st_uid != geteuid()) {
+        vfmigReportError(VFMIG_ERR_INVALID_ARG,
+                         _("steering lock '%1$s' is owned by uid %2$u, not by uid %3$u that runs vfmig: refusing to trust it, as its owner could hold it (remove it)"),
+                         path, (unsigned int) sb->st_uid,
+                         (unsigned int) geteuid());
+        return -1;
+    }
+    if (sb->st_mode & (S_IRWXG | S_IRWXO)) {
+        vfmigReportError(VFMIG_ERR_INVALID_ARG,
+                         _("steering lock '%1$s' has mode %2$04o: refusing to trust it, as its group or others could open and hold it (it must be mode 0600: remove it)"),
+                         path, (unsigned int) (sb->st_mode & 07777));
+        return -1;
+    }
+    return 0;
+}
+
+
+/* Whether @path still names the file @sb describes: 1 yes, 0 no (removed
+ * or replaced), -1 with an error. */
+static int
+vfmigSteerLockSame(const char *path,
+                   const struct stat *sb)
+{
+    struct stat now;
+
+    if (lstat(path, &now) < 0) {
+        if (errno == ENOENT)
+            return 0;
+        vfmigReportSystemError(errno, _("cannot stat the steering lock '%1$s'"),
+                               path);
+        return -1;
+    }
+    return now.st_dev == sb->st_dev && now.st_ino == sb->st_ino;
+}
+
+
+/*
+ * One try at the lock file @path: 1 locked (*@fd), 0 held by another
+ * process (*@holder, when not NULL, the pid it wrote), AGAIN the file was
+ * removed or replaced meanwhile (its holder gave the lock up: what is
+ * locked, or found held, is no longer the lock), -1 with an error.
+ */
+static int
+vfmigSteerLockTry(const char *path,
+                  int *fd,
+                  char **holder)
+{
+    struct stat sb;
+    char buf[32] = "";
+    ssize_t n = 0;
+    bool held = false;
+    int rc;
+
+    *fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK,
+               0600);
+    if (*fd < 0) {
         vfmigReportSystemError(errno, _("cannot open the steering lock '%1$s'"),
                                path);
         return -1;
     }
+    if (fstat(*fd, &sb) < 0) {
+        vfmigReportSystemError(errno, _("cannot stat the steering lock '%1$s'"),
+                               path);
+        goto error;
+    }
+    if (vfmigSteerLockCheckFile(path, &sb) < 0)
+        goto error;
     if (flock(*fd, LOCK_EX | LOCK_NB) < 0) {
-        int err = errno;
-        char buf[32] = "";
-        ssize_t n = pread(*fd, buf, sizeof(buf) - 1, 0);
-
+        if (errno != EWOULDBLOCK) {
+            vfmigReportSystemError(errno, _("cannot lock '%1$s'"), path);
+            goto error;
+        }
+        held = true;
+        n = pread(*fd, buf, sizeof(buf) - 1, 0);
+    }
+    if ((rc = vfmigSteerLockSame(path, &sb)) <= 0) {
+        if (rc == 0)
+            VFMIG_DEBUG("%s was removed or replaced while it was being locked",
+                        path);
         close(*fd);
         *fd = -1;
-        if (err == EWOULDBLOCK) {
-            if (n > 0)
-                buf[n] = '\0';
-            g_strstrip(buf);
-            if (holder)
-                *holder = g_strdup(*buf ? buf : "?");
-            return 0;
-        }
-        vfmigReportSystemError(err, _("cannot lock '%1$s'"), path);
-        return -1;
+        return rc < 0 ? -1 : VFMIG_STEER_LOCK_AGAIN;
+    }
+    if (held) {
+        close(*fd);
+        *fd = -1;
+        if (n > 0)
+            buf[n] = '\0';
+        g_strstrip(buf);
+        if (holder)
+            *holder = g_strdup(*buf ? buf : "?");
+        return 0;
     }
     return 1;
+
+ error:
+    close(*fd);
+    *fd = -1;
+    return -1;
+}
+
+
+int
+vfmigSteerLockTake(const char *lockDir,
+                   const char *uuid,
+                   vfmigSteerLock **lock,
+                   char **holder)
+{
+    g_autofree char *dir = vfmigSteerLockDir(lockDir);
+    g_autofree char *path = NULL;
+    g_autofree char *pid = NULL;
+    unsigned int i;
+    int fd = -1;
+    int rc = VFMIG_STEER_LOCK_AGAIN;
+
+    *lock = NULL;
+    if (vfmigFileMakePrivateDir(_("steering lock directory"), dir) < 0)
+        return -1;
+    path = g_strdup_printf("%s/%s.lock", dir, uuid);
+    for (i = 0; i < VFMIG_STEER_LOCK_TRIES && rc == VFMIG_STEER_LOCK_AGAIN; i++) {
+        if ((rc = vfmigSteerLockTry(path, &fd, holder)) < 0)
+            return -1;
+    }
+    if (rc == VFMIG_STEER_LOCK_AGAIN) {
+        vfmigReportError(VFMIG_ERR_OPERATION_FAILED,
+                         _("cannot take the steering lock '%1$s': it was removed or replaced each of the %2$u times it was locked"),
+                         path, (unsigned int) VFMIG_STEER_LOCK_TRIES);
+        return -1;
+    }
+    if (rc == 0)
+        return 0;
+    pid = g_strdup_printf("%lld\n", (long long) getpid());
+    if (ftruncate(fd, 0) < 0 || pwrite(fd, pid, strlen(pid), 0) < 0)
+        VFMIG_DEBUG("cannot write the pid into %s", path);
+    *lock = g_new0(vfmigSteerLock, 1);
+    (*lock)->path = g_steal_pointer(&path);
+    (*lock)->fd = fd;
+    return 1;
+}
+
+
+void
+vfmigSteerLockFree(vfmigSteerLock *lock)
+{
+    struct stat sb;
+    struct stat now;
+
+    if (!lock)
+        return;
+    /* removed while still held, and only when it is still ours (not one
+     * made again after someone removed the directory): a process that
+     * opened it meanwhile finds it gone once it has it locked, and opens
+     * it again (vfmigSteerLockTry).  Nothing reported: the caller's error
+     * stays the last one. */
+    if (fstat(lock->fd, &sb) == 0 && lstat(lock->path, &now) == 0 &&
+        now.st_dev == sb.st_dev && now.st_ino == sb.st_ino &&
+        unlink(lock->path) < 0) {
+        int err = errno;
+
+        VFMIG_DEBUG("cannot remove %s: %s", lock->path, g_strerror(err));
+    }
+    close(lock->fd);
+    g_free(lock->path);
+    g_free(lock);
 }
 
 
 /* Takes the steering lock of @steer's domain. */
 static int
-vfmigSteerLock(vfmigSteer *steer,
-               const char *lockDir)
+vfmigSteerLockDomain(vfmigSteer *steer,
+                     const char *lockDir)
 {
     g_autofree char *holder = NULL;
-    g_autofree char *pid = NULL;
-    int fd;
     int rc;
 
-    if ((rc = vfmigSteerLockTake(lockDir, steer->uuid, &fd, &holder)) < 0)
+    if ((rc = vfmigSteerLockTake(lockDir, steer->uuid, &steer->lock,
+                                 &holder)) < 0)
         return -1;
     if (rc == 0) {
         vfmigReportError(VFMIG_ERR_DEVICE_BUSY,
@@ -384,10 +540,6 @@ vfmigSteerLock(vfmigSteer *steer,
                          steer->name, holder);
         return -1;
     }
-    pid = g_strdup_printf("%lld\n", (long long) getpid());
-    if (ftruncate(fd, 0) < 0 || pwrite(fd, pid, strlen(pid), 0) < 0)
-        VFMIG_DEBUG("cannot write the pid into %s.lock", steer->uuid);
-    steer->lockFd = fd;
     return 0;
 }
 
@@ -396,13 +548,13 @@ int
 vfmigSteerLockBusy(const char *lockDir,
                    const char *uuid)
 {
-    int fd;
+    g_autoptr(vfmigSteerLock) lock = NULL;
     int rc;
 
-    if ((rc = vfmigSteerLockTake(lockDir, uuid, &fd, NULL)) <= 0)
-        return rc < 0 ? -1 : 1;
-    close(fd);
-    return 0;
+    if ((rc = vfmigSteerLockTake(lockDir, uuid, &lock, NULL)) < 0)
+        return -1;
+    /* taken: nobody holds it, and it goes again with its file */
+    return rc == 0;
 }
 
 
@@ -489,7 +641,6 @@ vfmigSteerNew(virDomainPtr dom,
     int rc;
 
     *steer = NULL;
-    s->lockFd = -1;
     s->name = g_strdup(virDomainGetName(dom));
     if (virDomainGetUUIDString(dom, s->uuid) < 0) {
         vfmigSteerReportLibvirt(_("reading the UUID"), s->name);
@@ -538,7 +689,7 @@ vfmigSteerNew(virDomainPtr dom,
     }
     g_ptr_array_add(names, NULL);
 
-    if (vfmigSteerLock(s, opts->lockDir) < 0)
+    if (vfmigSteerLockDomain(s, opts->lockDir) < 0)
         return -1;
 
     /* the policy's, then the caller's */
@@ -597,9 +748,7 @@ vfmigSteerDomainGone(vfmigSteer *steer)
 void
 vfmigSteerUnlock(vfmigSteer *steer)
 {
-    if (steer->lockFd >= 0)
-        close(steer->lockFd);
-    steer->lockFd = -1;
+    g_clear_pointer(&steer->lock, vfmigSteerLockFree);
 }
 
 

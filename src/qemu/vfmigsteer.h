@@ -31,7 +31,10 @@
 
 /* Where the steering locks are: one <uuid>.lock per domain being
  * steered, flock()ed by the process that steers it (virt-vfmigd or
- * `virt-vfmig migrate`), so that two never steer one migration. */
+ * `virt-vfmig migrate`), so that two never steer one migration.  The
+ * directory is private to the user that steers (mode 0700) and each lock
+ * file mode 0600, so that nobody else can open one, and hold it; a lock
+ * file lives only as long as its lock (vfmigSteerLockFree). */
 #define VFMIG_STEER_LOCK_DIR "/run/vfmig/steer"
 
 /* QEMU's downtime-limit when nobody set one, ms (migration/options.c). */
@@ -50,6 +53,32 @@ struct _vfmigSteerOptions {
 };
 
 typedef struct _vfmigSteer vfmigSteer;
+
+/* One domain's steering lock, held. */
+typedef struct _vfmigSteerLock vfmigSteerLock;
+
+/*
+ * Takes the steering lock of the domain @uuid in @lockDir (NULL:
+ * $VFMIG_RUN_DIR/steer, else VFMIG_STEER_LOCK_DIR) without waiting, and
+ * writes this process's pid into it.  Makes the directory (mode 0700,
+ * vfmigFileMakePrivateDir) and the lock file (mode 0600) when missing,
+ * and refuses either when it is not the effective user's alone.  A lock
+ * file its holder removed while this call locked it is opened again.
+ *
+ * Returns 1 with *@lock; 0 when another process holds it (or this one,
+ * through another vfmigSteerLock), *@lock NULL and *@holder (when not
+ * NULL) the pid the holder wrote, "?" when none yet; -1 with an error
+ * (the directory or the lock file refused, and why).
+ */
+int vfmigSteerLockTake(const char *lockDir,
+                       const char *uuid,
+                       vfmigSteerLock **lock,
+                       char **holder);
+
+/* Gives the lock up: removes its file while still holding it, then
+ * closes it. */
+void vfmigSteerLockFree(vfmigSteerLock *lock);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(vfmigSteerLock, vfmigSteerLockFree);
 
 /*
  * A controller for the migration of @dom that is starting or running,
@@ -85,8 +114,9 @@ bool vfmigSteerDomainGone(vfmigSteer *steer);
 /* vfmigControllerRelease. */
 int vfmigSteerRelease(vfmigSteer *steer);
 
-/* Gives the domain's steering lock up (the job ended: another process may
- * steer the domain's next migration); vfmigSteerFree does too. */
+/* Gives the domain's steering lock up and removes its file (the job
+ * ended: another process may steer the domain's next migration);
+ * vfmigSteerFree does too. */
 void vfmigSteerUnlock(vfmigSteer *steer);
 
 vfmigController *vfmigSteerController(vfmigSteer *steer);

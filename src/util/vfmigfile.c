@@ -178,9 +178,12 @@ vfmigFileReadFD(const char *kind,
 }
 
 
-int
-vfmigFileCheckDir(const char *kind,
-                  const char *dir)
+/* Checks @dir as vfmigFileCheckDir does; when @private, also that its
+ * group and others have no access to it at all. */
+static int
+vfmigFileCheckDirFull(const char *kind,
+                      const char *dir,
+                      bool private)
 {
     struct stat sb;
 
@@ -203,6 +206,12 @@ vfmigFileCheckDir(const char *kind,
                          (unsigned int) geteuid());
         return -1;
     }
+    if (private && (sb.st_mode & (S_IRWXG | S_IRWXO))) {
+        vfmigReportError(VFMIG_ERR_INVALID_ARG,
+                         _("%1$s '%2$s' is open to its group or others (mode %3$04o), who could then open what is in it: refusing to use it (it must be mode 0700: chmod 0700 it)"),
+                         kind, dir, (unsigned int) (sb.st_mode & 07777));
+        return -1;
+    }
     if (sb.st_mode & (S_IWGRP | S_IWOTH)) {
         vfmigReportError(VFMIG_ERR_INVALID_ARG,
                          _("%1$s '%2$s' can be written by its group or others (mode %3$04o): refusing to use it (chmod go-w it)"),
@@ -214,20 +223,52 @@ vfmigFileCheckDir(const char *kind,
 
 
 int
-vfmigFileMakeDir(const char *kind,
-                 const char *dir)
+vfmigFileCheckDir(const char *kind,
+                  const char *dir)
+{
+    return vfmigFileCheckDirFull(kind, dir, false);
+}
+
+
+/* mkdir -p @dir, its missing parents 0755 and itself 0700; -1 with
+ * errno set. */
+static int
+vfmigFileMkdirPrivate(const char *dir)
+{
+    g_autofree char *path = g_strdup(dir);
+    g_autofree char *parent = NULL;
+    size_t len = strlen(path);
+
+    while (len > 1 && path[len - 1] == '/')
+        path[--len] = '\0';
+    parent = g_path_get_dirname(path);
+    if (g_mkdir_with_parents(parent, 0755) < 0)
+        return -1;
+    if (mkdir(path, 0700) < 0 && errno != EEXIST)
+        return -1;
+    return 0;
+}
+
+
+/* Makes @dir when it is missing and checks it (@private: see
+ * vfmigFileCheckDirFull). */
+static int
+vfmigFileMakeDirFull(const char *kind,
+                     const char *dir,
+                     bool private)
 {
     int rc;
 
-    if ((rc = vfmigFileCheckDir(kind, dir)) != 0)
+    if ((rc = vfmigFileCheckDirFull(kind, dir, private)) != 0)
         return rc < 0 ? -1 : 0;
-    if (g_mkdir_with_parents(dir, 0755) < 0) {
+    if ((private ? vfmigFileMkdirPrivate(dir) :
+         g_mkdir_with_parents(dir, 0755)) < 0) {
         vfmigReportSystemError(errno, _("cannot create %1$s '%2$s'"), kind, dir);
         return -1;
     }
     /* an existing directory may have appeared meanwhile: check what is
      * there now */
-    if ((rc = vfmigFileCheckDir(kind, dir)) <= 0) {
+    if ((rc = vfmigFileCheckDirFull(kind, dir, private)) <= 0) {
         if (rc == 0)
             vfmigReportError(VFMIG_ERR_INTERNAL_ERROR,
                              _("%1$s '%2$s' vanished after it was made"),
@@ -235,6 +276,22 @@ vfmigFileMakeDir(const char *kind,
         return -1;
     }
     return 0;
+}
+
+
+int
+vfmigFileMakeDir(const char *kind,
+                 const char *dir)
+{
+    return vfmigFileMakeDirFull(kind, dir, false);
+}
+
+
+int
+vfmigFileMakePrivateDir(const char *kind,
+                        const char *dir)
+{
+    return vfmigFileMakeDirFull(kind, dir, true);
 }
 
 

@@ -8,7 +8,8 @@
  * vfmigFileAtomic: a temporary file beside it, fsync(), rename(), so that
  * a crash or SIGKILL leaves the old file or the new one, never part of
  * one.  Directories that hold records vfmig trusts are checked with
- * vfmigFileCheckDir.
+ * vfmigFileCheckDir; those whose files nobody else may even open (locks)
+ * are made with vfmigFileMakePrivateDir.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -76,6 +77,18 @@ int vfmigFileCheckDir(const char *kind,
  */
 int vfmigFileMakeDir(const char *kind,
                      const char *dir);
+
+/*
+ * Makes @dir private to the effective user: when it is missing, makes it
+ * mode 0700 (its missing parents 0755); then checks it as
+ * vfmigFileCheckDir does and, besides, that its group and others have no
+ * access to it at all (no r, w or x bit), so that nobody else can open,
+ * make or replace what is in it, e.g. a lock file to hold it.  Returns 0
+ * or -1 with an error that names @kind and @dir, what was found (its
+ * type, owner or mode) and what is required.
+ */
+int vfmigFileMakePrivateDir(const char *kind,
+                            const char *dir);
 
 /* The temporary name vfmigFileAtomic uses for @path: ".<base>.vfmig-XXXXXX"
  * in the same directory.  vfmigFileRemoveStale removes such names. */

@@ -3,13 +3,14 @@
 #
 # virt-vfmig migrate without VMs: its usage errors, the refusals before
 # any migration starts (a domain without a vfmig policy, one another
-# process steers, a bad --xml file, an unreachable destination) and,
-# through libvirt's test driver (whose domains cannot migrate: libvirt
-# fails virDomainMigrate3), a migration that fails after the start, with
-# its report in text and JSON: the policy's target or --target-ms, the
-# learned overhead of virt-vfmigd's state file or --overhead-ms, and the
-# switchover bandwidth given for a VF without device dirty tracking (a
-# fake sysfs tree).  A real migration: tests/vm/suites/vfmigd.sh.
+# process steers, a steering lock others could open, a bad --xml file,
+# an unreachable destination) and, through libvirt's test driver (whose
+# domains cannot migrate: libvirt fails virDomainMigrate3), a migration
+# that fails after the start, with its report in text and JSON: the
+# policy's target or --target-ms, the learned overhead of virt-vfmigd's
+# state file or --overhead-ms, and the switchover bandwidth given for a
+# VF without device dirty tracking (a fake sysfs tree).  A real
+# migration: tests/vm/suites/vfmigd.sh.
 set -uo pipefail
 
 VFMIG=${1:?usage: test-cli-migrate.sh VIRT_VFMIG}
@@ -122,14 +123,31 @@ check "--xml naming no file is refused" 1 "" "destination XML file '$tmp/none.xm
 check "an unreachable destination is refused" 1 "" "cannot connect to the destination 'test://$tmp/nosuch.xml'" -- \
     -c "$src" migrate pol "test://$tmp/nosuch.xml"
 
-# another process steers the domain: it holds the steering lock
-mkdir -p "$tmp/run/steer"
-exec 9> "$tmp/run/steer/$uuid_pol.lock"
+# another process steers the domain: it holds the steering lock, a file
+# of mode 0600 in a directory of mode 0700, as migrate makes them
+lock=$tmp/run/steer/$uuid_pol.lock
+rm -rf "$tmp/run/steer"
+mkdir -m 0700 "$tmp/run/steer"
+install -m 0600 /dev/null "$lock"
+exec 9> "$lock"
 flock -n 9 && echo 4242 >&9
 check "a domain another process steers is refused, naming it" 1 "" \
     "the migration of domain 'pol' is steered already \(by process 4242\)" -- -c "$src" migrate pol "$dst"
 exec 9>&-
-result "the lock is free again once its holder closed it" flock -n "$tmp/run/steer/$uuid_pol.lock" true
+result "the lock is free again once its holder closed it" flock -n "$lock" true
+
+# nobody else may open a steering lock, and hold it
+chmod 0755 "$tmp/run/steer"
+check "a steering lock directory others can open is refused, with what to do" 1 "" \
+    "^error: steering lock directory '$tmp/run/steer' is open to its group or others \(mode 0755\), who could then open what is in it: refusing to use it \(it must be mode 0700: chmod 0700 it\)$" -- \
+    -c "$src" migrate pol "$dst"
+chmod 0700 "$tmp/run/steer"
+chmod 0644 "$lock"
+check "a steering lock others can open is refused, with what to do" 1 "" \
+    "^error: steering lock '$lock' has mode 0644: refusing to trust it, as its group or others could open and hold it \(it must be mode 0600: remove it\)$" -- \
+    -c "$src" migrate pol "$dst"
+result "the refused lock was left alone" test "$(stat -c %a "$lock")" = 644
+rm -rf "$tmp/run/steer"
 
 # ---- a migration libvirt fails after the start
 check "a failed migration exits 1 with libvirt's reason, after its report" 1 \
@@ -142,6 +160,9 @@ result "the text report says libvirt reported no downtime and nothing was predic
     sh -c "grep -Eq '^Downtime: +not reported by libvirt$' '$tmp/out' && grep -Eq '^Predicted: +none: the controller never released the switchover$' '$tmp/out' && grep -Eq '^Overhead: +0 ms \(none\)$' '$tmp/out'"
 no_cr() { ! grep -q $'\r' "$tmp/out"; }
 result "nothing on a terminal: no progress line in a redirected output" no_cr
+result "migrate made the steering lock directory, mode 0700" \
+    test "$(stat -c %a "$tmp/run/steer")" = 700
+result "migrate removed its steering lock when it was done" test ! -e "$lock"
 
 check "a failed migration with --json: a JSON report, the reason on stderr" 1 "" "failed: .*virDomainMigrate3" -- \
     -c "$src" migrate pol "$dst" --json
@@ -154,9 +175,18 @@ check "--target-ms, --on-failure, --overhead-ms and --available-switchover-bandw
 result "the JSON report has the options' values" \
     json_ok 'assert d["target-ms"]==250 and d["on-failure"]=="best-effort"; assert d["overhead"]=={"us":7000,"source":"option"}; assert d["switchover-bandwidth"]["mibps"]==2048 and d["switchover-bandwidth"]["source"]=="option"'
 
+# state FORMAT ARGS...: the state file, as virt-vfmigd leaves it (mode
+# 0644 whatever the umask)
+state() {
+    rm -f "$VFMIG_DAEMON_STATE_FILE"
+    # shellcheck disable=SC2059
+    printf "$@" > "$VFMIG_DAEMON_STATE_FILE"
+    chmod 0644 "$VFMIG_DAEMON_STATE_FILE"
+}
+
 # virt-vfmigd's learned overhead: the upper quartile of its samples (the
 # 4th of 5; the median would be 300 ms, the largest 500 ms)
-printf '[overhead]\nsamples-us=100000,500000,200000,400000,300000\n' > "$VFMIG_DAEMON_STATE_FILE"
+state '[overhead]\nsamples-us=100000,500000,200000,400000,300000\n'
 check "virt-vfmigd's learned overhead is used" 1 "" "failed" -- -c "$src" migrate pol "$dst" --json
 result "the JSON report: the learned overhead, the upper quartile of virt-vfmigd's samples" \
     json_ok 'assert d["overhead"]=={"us":400000,"source":"learned"}, d["overhead"]'
@@ -184,23 +214,62 @@ check "pre-flight: all guest RAM dirty, and its least downtime misses the target
 
 # samples count for 24 hours: older ones teach nothing
 now_s=$(date +%s)
-printf '[overhead]\nsamples-us=900000,800000,100000\nsampled-at=1000,%s,%s\n' \
-    $(( now_s - 90000 )) $(( now_s - 60 )) > "$VFMIG_DAEMON_STATE_FILE"
+state '[overhead]\nsamples-us=900000,800000,100000\nsampled-at=1600000000,%s,%s\n' \
+    $(( now_s - 90000 )) $(( now_s - 60 ))
 check "learned samples older than 24 hours are not used" 1 "" "failed" -- -c "$src" migrate pol "$dst" --json
 result "the JSON report: only the sample of the last 24 hours (one: x1.75, cold start)" \
     json_ok 'assert d["overhead"]=={"us":175000,"source":"learned"}, d["overhead"]'
-printf '[overhead]\nsamples-us=900000\nsampled-at=1000\n' > "$VFMIG_DAEMON_STATE_FILE"
+state '[overhead]\nsamples-us=900000\nsampled-at=1600000000\n'
 check "only expired samples: nothing learned" 1 "" "failed" -- -c "$src" migrate pol "$dst" --json
 result "the JSON report: no learned overhead" \
-    json_ok 'assert d["overhead"]=={"us":0,"source":"none"}, d["overhead"]'
-printf '[overhead]\nsamples-us=900000\nsampled-at=yesterday\n' > "$VFMIG_DAEMON_STATE_FILE"
+    json_ok 'assert d["overhead"]=={"us":0,"source":"none"} and d["warnings"]==[], d'
+state '[overhead]\nsamples-us=900000\nsampled-at=yesterday\n'
 check "a corrupt sample date: a warning, overhead 0" 1 "^Result: +failed$" \
     "warning: libvirt's overhead is taken as 0 ms: daemon state file '.*vfmigd.state': overhead sample 'yesterday' is not a time in seconds since 1970" -- \
     -c "$src" migrate pol "$dst"
-printf '[overhead]\nsamples-us=12,abc\n' > "$VFMIG_DAEMON_STATE_FILE"
+state '[overhead]\nsamples-us=12,abc\n'
 check "a corrupt state file: a warning, overhead 0" 1 "^Result: +failed$" \
     "warning: libvirt's overhead is taken as 0 ms: daemon state file '.*vfmigd.state': overhead sample 'abc' is not a number" -- \
     -c "$src" migrate pol "$dst"
+
+# a state file is read only as virt-vfmigd writes it, else refused whole:
+# the warning says why ({f}: the file), and no overhead is learned
+refused() {
+    local desc=$1
+    export WANT=$2
+    check "$desc: refused, a warning" 1 "" "failed" -- -c "$src" migrate pol "$dst" --json
+    result "$desc: the JSON report: the warning, no learned overhead" json_ok '
+import os, re
+f = os.environ["VFMIG_DAEMON_STATE_FILE"]
+want = "libvirt'"'"'s overhead is taken as 0 ms: " + re.escape(os.environ["WANT"]).replace(re.escape("{f}"), re.escape(f)).replace(re.escape("{n}"), "[0-9]+")
+assert len(d["warnings"]) == 1 and re.fullmatch(want, d["warnings"][0]), d["warnings"]
+assert d["overhead"] == {"us": 0, "source": "none"}, d["overhead"]'
+}
+state '[overhead]\nsamples-us=100000,60000001\nsampled-at=%s,%s\n' $(( now_s - 60 )) $(( now_s - 30 ))
+refused "a sample out of range" \
+    "daemon state file '{f}': overhead sample 60000001 us is out of range (-60000000 to 60000000 us)"
+state '[overhead]\nsamples-us=100000\nsampled-at=4102444800\n'
+refused "a sample dated in 2100" \
+    "daemon state file '{f}': overhead sample date 4102444800 is {n} s in the future (at most 300 s allowed)"
+state '[overhead]\nsamples-us=100000,200000\nsampled-at=%s\n' $(( now_s - 60 ))
+refused "fewer dates than samples" \
+    "daemon state file '{f}' holds 2 overhead samples (samples-us) but 1 dates (sampled-at): virt-vfmigd writes one date per sample"
+state '[overhead]\nsamples-us=%s\n' "$(seq -s, 1 17)"
+refused "more samples than virt-vfmigd keeps" \
+    "daemon state file '{f}' holds 17 overhead samples, more than the 16 virt-vfmigd keeps"
+state '[overhead]\nsamples-us=100000\nsampled-at=%s\nweight=9\n' $(( now_s - 60 ))
+refused "a key virt-vfmigd never writes" \
+    "daemon state file '{f}' holds a key 'weight' in [overhead], which virt-vfmigd never writes"
+state '[overhead]\nsamples-us=100000\nsampled-at=%s\n' $(( now_s - 60 ))
+chmod 0664 "$VFMIG_DAEMON_STATE_FILE"
+refused "a group-writable state file" \
+    "daemon state file '{f}' can be written by its group or others (mode 0664): refusing to use it (chmod go-w it)"
+result "the refused state file was left alone" test "$(stat -c %a "$VFMIG_DAEMON_STATE_FILE")" = 664
+mv "$VFMIG_DAEMON_STATE_FILE" "$tmp/real.state"
+chmod 0644 "$tmp/real.state"
+ln -s "$tmp/real.state" "$VFMIG_DAEMON_STATE_FILE"
+refused "a state file that is a symbolic link" \
+    "daemon state file '{f}' is a symbolic link: refusing to follow it"
 rm -f "$VFMIG_DAEMON_STATE_FILE"
 
 # a VF without device dirty tracking: the switchover bandwidth given
