@@ -64,12 +64,20 @@
 #       (upstream's answer: the model's data_size knob "whole")
 #   S8b the same with MIG_DATA_SIZE answering the incremental image the
 #       switch-over will send (vfmig's answer; runs in S8a's run)
+#   S9  ONE modelled ConnectX VF (8 MiB, 1 MiB/s, 20 ms per firmware
+#       command, MIG_DATA_SIZE the incremental image) under S3a's guest
+#       and link, no switchover bandwidth; 1000 ms, best effort.  Run it
+#       on both kernels: on 6.1 the driver tracks the VF's DMA and QEMU
+#       re-sends what the guest dirtied; on 6.12 QEMU counts all guest RAM
+#       dirty at every pass (enable-migration=on).  The table's RAM
+#       columns (libvirt's memory processed and iterations) say what each
+#       pass cost
 #   S7  S3b with the guest paused (virsh suspend, as Nova's force_complete
 #       does) 4 s after the VF entered PRE_COPY: the migration must
 #       complete, steered released at once for the pause (runs in S3b's
 #       run on 6.1; alone on 6.12, where all guest RAM is dirty)
 # All scenarios of one run share a state size, the VFs, a guest and a
-# link (S3a and S5 each run alone; S1 with S1b; S3b with S7; S2a with
+# link (S3a, S5 and S9 each run alone; S1 with S1b; S3b with S7; S2a with
 # S2b; S8a with S8b).
 #
 # The guest: "idle" is the rig's SeaBIOS domain (64 MiB, no disk: its RAM
@@ -139,6 +147,9 @@ scenario() {
         S_SIZE=8388608 S_DIRTY=2097152 S_DELAY=50000 S_DATA=residue S_TARGET=1000 S_FAIL=best-effort
         S_GUEST=dirty S_WS=64 S_GRATE=8192 S_LINK=200
         if [ "$1" = S7 ]; then S_PAUSE=4; fi ;;
+    S9)
+        S_SIZE=8388608 S_DIRTY=1048576 S_DELAY=20000 S_DATA=incremental S_TARGET=1000 S_FAIL=best-effort
+        S_VF=mlx5 S_SWBW=none S_GUEST=dirty S_WS=64 S_GRATE=2048 S_LINK=200 ;;
     S4) S_SIZE=8388608 S_DIRTY=2097152 S_DELAY=250000 S_DATA=residue S_TARGET=1200 S_FAIL=best-effort ;;
     S6) S_SIZE=8388608 S_DIRTY=2097152 S_DELAY=100000 S_DATA=residue S_TARGET=300 S_FAIL=abort ;;
     *) return 1 ;;
@@ -154,7 +165,7 @@ for sc in $SCENARIOS; do
         { echo "Bail out! scenario $sc has another state size, VFs, guest or link than $first: run it alone"; exit 1; }
     case $sc in
     S5) [ "$(kernel_series)" != 6.1 ] || { echo "Bail out! S5 is the all-dirty case: run it on 6.12"; exit 1; } ;;
-    S7) ;;
+    S7|S9) ;;
     S*) [ "$(kernel_series)" = 6.1 ] || { echo "Bail out! $sc runs on 6.1"; exit 1; } ;;
     esac
 done
@@ -266,8 +277,11 @@ held_stops() {
 
 # one SCENARIO MODE: one migration HERE -> THERE; appends a row to
 # $TMP/rows: scenario mode target rc downtime predicted end held_stops wall
+# ram_mib iterations (libvirt's memory processed and QEMU's RAM passes, of
+# a completed migration)
 one() {
     local sc=$1 mode=$2 name log0=0 dt pred="" end=- line stops0 stops capped=no wd sp
+    local raw ram=- iters=-
     local -a opts=()
     scenario "$sc"
     [ "$S_SWBW" = none ] || opts=(${MIG_OPTS[@]+"${MIG_OPTS[@]}"})
@@ -307,9 +321,15 @@ one() {
     [ -e "$TMP/capped" ] && capped=yes
     stops=$(( $(held_stops "$HERE") - stops0 ))
     dt=
-    [ "$MIG_RC" -eq 0 ] &&
-        dt=$(lvh_virsh "$THERE" domjobinfo --completed "$LVH_DOM" 2> /dev/null |
+    if [ "$MIG_RC" -eq 0 ]; then
+        dt=$(lvh_virsh "$THERE" domjobinfo --completed --keep-completed "$LVH_DOM" 2> /dev/null |
              sed -n 's/^Total downtime: *\([0-9]*\).*/\1/p')
+        raw=$(lvh_virsh "$THERE" domjobinfo --completed --rawstats "$LVH_DOM" 2> /dev/null)
+        ram=$(sed -n 's/^ *memory_processed *: *\([0-9]*\).*/\1/p' <<< "$raw")
+        [ -n "$ram" ] && ram=$(( ram / 1048576 )) || ram=-
+        iters=$(sed -n 's/^ *memory_iteration *: *\([0-9]*\).*/\1/p' <<< "$raw")
+        [ -n "$iters" ] || iters=-
+    fi
     if [ "$mode" = stock ]; then
         [ "$capped" = yes ] && end=never
     else
@@ -347,8 +367,8 @@ one() {
         diag "$name: paused: $(tr '\n' ' ' < "$TMP/suspend.out")"
         [ "$mode" = stock ] && [ "$MIG_RC" -eq 0 ] && end=paused
     fi
-    echo "$sc $mode $S_TARGET $MIG_RC ${dt:--} ${pred:--} $end $stops $MIG_S" >> "$TMP/rows"
-    diag "$name: $HERE -> $THERE exit $MIG_RC in $MIG_S s; libvirt downtime ${dt:-none} ms (target $S_TARGET, $S_FAIL)${pred:+, predicted $pred ms}; end $end; held stops $stops"
+    echo "$sc $mode $S_TARGET $MIG_RC ${dt:--} ${pred:--} $end $stops $MIG_S $ram $iters" >> "$TMP/rows"
+    diag "$name: $HERE -> $THERE exit $MIG_RC in $MIG_S s; libvirt downtime ${dt:-none} ms (target $S_TARGET, $S_FAIL)${pred:+, predicted $pred ms}; end $end; held stops $stops; RAM $ram MiB in $iters passes"
     if [ "$MIG_RC" -eq 0 ]; then
         local x=$HERE
         HERE=$THERE
@@ -415,7 +435,7 @@ done
     echo "# guest $LVH_GUEST$([ "$LVH_GUEST" = dirty ] && echo " (working set $LVH_GUEST_WS_MIB MiB at $LVH_GUEST_RATE_KIB KiB/s)"); link $([ "$LINK" -gt 0 ] && echo "$LINK Mbit/s (tbf)" || echo "veth, unshaped")"
     [ "$LVH_GUEST" = idle ] || echo "# the guest's last report: $(lvh_console "$HERE" | grep '^vfmig-dirty: t=' | tail -1)"
     echo "# host load at the end: $(cut -d' ' -f1-3 /proc/loadavg) (in the guest)"
-    echo "# scenario mode target rc libvirt_downtime_ms predicted_ms end held_stops wall_s"
+    echo "# scenario mode target rc libvirt_downtime_ms predicted_ms end held_stops wall_s ram_mib ram_passes"
     cat "$TMP/rows"
     echo "#"
     python3 - "$TMP/rows" <<'PY'
@@ -442,6 +462,11 @@ for sc in sorted({r[0] for r in rows}):
                 for r in done if r[5] != "-"]
         if errs:
             line += f"; |prediction error| median {statistics.median(errs):.0f} %"
+        rams = [int(r[9]) for r in done if len(r) > 10 and r[9] != "-"]
+        its = [int(r[10]) for r in done if len(r) > 10 and r[10] != "-"]
+        if rams and its:
+            line += (f"; RAM median {statistics.median(rams):.0f} MiB"
+                     f" in {statistics.median(its):.0f} passes")
         line += "; ends " + ", ".join(f"{k} {v}" for k, v in sorted(ends.items()))
         line += f"; switches while held {sum(int(r[7]) for r in rs)}"
         print(line)
