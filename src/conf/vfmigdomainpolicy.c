@@ -90,6 +90,7 @@ vfmigDomainPolicyDomHostdevFree(vfmigDomainPolicyDomHostdev *hostdev)
     if (!hostdev)
         return;
     g_free(hostdev->alias);
+    g_free(hostdev->driverModel);
     g_free(hostdev);
 }
 
@@ -879,6 +880,7 @@ parseDomHostdev(xmlNodePtr node,
         &hostdev->address.domain, &hostdev->address.bus,
         &hostdev->address.slot, &hostdev->address.function,
     };
+    g_autofree char *managed = NULL;
     const char *what;
     xmlNodePtr addr = NULL;
     size_t naddr = 0;
@@ -915,6 +917,27 @@ parseDomHostdev(xmlNodePtr node,
                              val ? val : "", fields[i], what, index);
             return -1;
         }
+    }
+
+    /* managed: 'yes' or 'no' (libvirt's default), as libvirt reads it */
+    managed = vfmigXMLPropString(node, "managed");
+    if (managed && strcmp(managed, "yes") != 0 && strcmp(managed, "no") != 0) {
+        vfmigReportError(VFMIG_ERR_INVALID_ARG,
+                         _("domain XML: invalid value '%1$s' of attribute 'managed' of %2$s number %3$zu in <devices>: expected 'yes' or 'no'"),
+                         managed, what, index);
+        return -1;
+    }
+    hostdev->managed = managed && strcmp(managed, "yes") == 0;
+
+    /* string(./driver/@model): libvirt reads the first <driver> */
+    for (child = node->children; child; child = child->next) {
+        g_autofree char *model = NULL;
+
+        if (!isDomElement(child, "driver"))
+            continue;
+        if ((model = vfmigXMLPropString(child, "model")) && *model)
+            hostdev->driverModel = g_steal_pointer(&model);
+        break;
     }
 
     /* string(./alias/@name): the first <alias> with a name; none when empty */

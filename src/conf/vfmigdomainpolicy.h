@@ -162,13 +162,21 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(vfmigDomainPolicy, vfmigDomainPolicyFree);
  * A <hostdev mode='subsystem' type='pci'>, or an <interface
  * type='hostdev'> (a VF as a network interface, as Nova attaches SR-IOV
  * ports), of the domain XML, as far as a policy entry is matched against
- * it.
+ * it and as far as it says how libvirt binds the VF.
  */
 typedef struct _vfmigDomainPolicyDomHostdev vfmigDomainPolicyDomHostdev;
 struct _vfmigDomainPolicyDomHostdev {
     bool interface;                 /* an <interface type='hostdev'> */
     char *alias;                    /* <alias name=>, NULL when none */
     vfmigPCIAddress address;        /* <source><address .../> */
+    /* managed='yes': libvirt binds the VF to a VFIO driver when the
+     * domain starts (and at an incoming migration's Prepare); 'no' (the
+     * default): it must be bound already */
+    bool managed;
+    /* <driver model='...'/> (libvirt 10.0 and later): the VFIO driver
+     * libvirt binds a managed VF to instead of the one modules.alias
+     * gives; NULL when none */
+    char *driverModel;
 };
 
 void vfmigDomainPolicyDomHostdevFree(vfmigDomainPolicyDomHostdev *hostdev);

@@ -1164,6 +1164,7 @@ vfmigNodeDevProbePathsFromEnv(vfmigNodeDevProbePaths *paths)
     paths->procRoot = g_getenv("VFMIG_PROC_ROOT");
     paths->cacheDir = g_getenv("VFMIG_CACHE_DIR");
     paths->kernelConfig = g_getenv("VFMIG_KERNEL_CONFIG");
+    paths->modulesDir = g_getenv("VFMIG_MODULES_DIR");
 }
 
 

@@ -52,6 +52,10 @@ struct _vfmigNodeDevProbePaths {
     const char *cacheDir;       /* NULL: "/var/lib/vfmig/nodedev" */
     const char *kernelConfig;   /* NULL: "/boot/config-$(uname -r)"; read
                                  * only to explain a missing dirty tracking */
+    const char *modulesDir;     /* NULL: "/lib/modules/$(uname -r)"; its
+                                 * modules.alias and modules.dep say which
+                                 * driver libvirt binds a managed hostdev
+                                 * to (vfmignodedevvariant.h) */
 };
 
 typedef enum {
@@ -116,8 +120,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(vfmigNodeDevList, vfmigNodeDevListFree);
  */
 /*
  * The probe's paths from the environment (VFMIG_SYSFS_ROOT, _DEV_ROOT,
- * _DEBUGFS_ROOT, _PROC_ROOT, _CACHE_DIR, _KERNEL_CONFIG), which the test
- * suites use for fake trees; unset, every path is the system's.
+ * _DEBUGFS_ROOT, _PROC_ROOT, _CACHE_DIR, _KERNEL_CONFIG, _MODULES_DIR),
+ * which the test suites use for fake trees; unset, every path is the
+ * system's.
  */
 void vfmigNodeDevProbePathsFromEnv(vfmigNodeDevProbePaths *paths);
 

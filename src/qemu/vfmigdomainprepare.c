@@ -26,12 +26,14 @@
 
 #include "vfmigdomainprepare.h"
 #include "vfmigbuf.h"
+#include "vfmigdriver.h"
 #include "vfmigerror.h"
 #include "vfmighook.h"
 #include "vfmigi18n.h"
 #include "vfmiglog.h"
 #include "vfmignodedevcompare.h"
 #include "vfmignodedevquery.h"
+#include "vfmignodedevvariant.h"
 #include "vfmigpci.h"
 #include "vfmigxml.h"
 
@@ -689,15 +691,52 @@ identityEqual(const vfmigDomainPolicyIdentity *a,
 
 
 /*
+ * A managed='yes' hostdev @dh whose VF @dev libvirt binds when the domain
+ * starts: *@pending, the driver it binds, when the VF is not on it yet
+ * (NULL when it is: the caller reads it as any bound VF); -1 with an
+ * error when libvirt would bind it to a driver that cannot migrate it.
+ */
+static int
+probeManaged(vfmigPrepare *p,
+             const vfmigDomainPolicyDomHostdev *dh,
+             const vfmigNodeDevPCI *dev,
+             vfmigNodeDevBind **pending)
+{
+    g_autoptr(vfmigNodeDevBind) bind = NULL;
+    g_autofree char *name = hostdevName(dh);
+
+    if (vfmigNodeDevBindPredict(p->opts->paths, dev->address, dh->driverModel, &bind) < 0) {
+        g_autofree char *why = g_strdup(vfmigGetLastErrorMessage());
+
+        vfmigReportError(VFMIG_ERR_OPERATION_UNSUPPORTED,
+                         _("%1$s: libvirt binds the VF itself (managed='yes'), and the driver it binds cannot be told: %2$s"),
+                         name, why);
+        return -1;
+    }
+    /* libvirt leaves a device on that driver where it is */
+    if (vfmigDriverNameEqual(dev->driver, bind->driver))
+        return 0;
+    if (!bind->migration) {
+        vfmigReportError(VFMIG_ERR_OPERATION_UNSUPPORTED, "%s: %s", name, bind->reason);
+        return -1;
+    }
+    *pending = g_steal_pointer(&bind);
+    return 0;
+}
+
+
+/*
  * This host's VF of @dh, which must be on a VFIO migration driver whose
- * features are known and able to migrate: else -1 with an error that says
- * what to do.
+ * features are known and able to migrate, or, managed='yes', one libvirt
+ * binds to such a driver (*@pending, the driver, when it is not on it
+ * yet): else -1 with an error that says what to do.
  */
 static int
 probeVF(vfmigPrepare *p,
         const vfmigDomainPolicyDomHostdev *dh,
         vfmigNodeDevPCI **out,
-        vfmigNodeDevQEMU *qemu)
+        vfmigNodeDevQEMU *qemu,
+        vfmigNodeDevBind **pending)
 {
     g_autoptr(vfmigNodeDevPCI) dev = NULL;
     g_autoptr(vfmigNodeDevCompareResult) cmp = NULL;
@@ -714,19 +753,27 @@ probeVF(vfmigPrepare *p,
         }
         return -1;
     }
-    VFMIG_DEBUG("%s: driver %s, vfio %d, capability %s", addr,
+    VFMIG_DEBUG("%s: driver %s, vfio %d, capability %s, managed %d", addr,
                 dev->driver ? dev->driver : "none", dev->vfio,
-                dev->cap ? "known" : "unknown");
+                dev->cap ? "known" : "unknown", dh->managed);
 
+    if (dh->managed) {
+        if (probeManaged(p, dh, dev, pending) < 0)
+            return -1;
+        if (*pending) {
+            *out = g_steal_pointer(&dev);
+            return 0;
+        }
+    }
     if (!dev->driver) {
         vfmigReportError(VFMIG_ERR_OPERATION_UNSUPPORTED,
-                         _("%1$s: the VF is bound to no driver: bind it to its VFIO migration driver (a VFIO variant driver, with managed='no' on the hostdev) and run domain-prepare again; its identity is read from that driver, never guessed"),
+                         _("%1$s: the VF is bound to no driver: bind it to its VFIO migration driver and run domain-prepare again, or make the hostdev managed='yes' so that libvirt binds it (docs/operator-guide.rst); its identity is read from that driver, never guessed"),
                          name);
         return -1;
     }
     if (!dev->vfio) {
         vfmigReportError(VFMIG_ERR_OPERATION_UNSUPPORTED,
-                         _("%1$s: the VF is bound to '%2$s', not to a VFIO migration driver: bind it to its VFIO variant driver (with managed='no' on the hostdev) and run domain-prepare again; its identity is read from that driver, never guessed"),
+                         _("%1$s: the VF is bound to '%2$s', not to a VFIO migration driver: bind it to its VFIO variant driver and run domain-prepare again, or make the hostdev managed='yes' so that libvirt binds it (docs/operator-guide.rst); its identity is read from that driver, never guessed"),
                          name, dev->driver);
         return -1;
     }
@@ -749,6 +796,29 @@ probeVF(vfmigPrepare *p,
     *qemu = cmp->qemu;
     *out = g_steal_pointer(&dev);
     return 0;
+}
+
+
+/*
+ * The VF of @dh is not on the driver @pending libvirt binds it to when
+ * the domain starts: what could not be written, and when it can.
+ */
+static void
+notePending(vfmigPrepare *p,
+            const vfmigDomainPolicyDomHostdev *dh,
+            const vfmigNodeDevPCI *dev,
+            const vfmigNodeDevBind *pending)
+{
+    g_autofree char *name = hostdevName(dh);
+    g_autofree char *what = vfmigNodeDevBindDescribe(pending);
+    g_autofree char *now = NULL;
+
+    if (dev->driver)
+        now = g_strdup_printf(_("on '%1$s'"), dev->driver);
+    else
+        now = g_strdup(_("bound to no driver"));
+    addNote(p, g_strdup_printf(_("%1$s: the VF is %2$s, and libvirt binds it to %3$s when the domain starts (managed='yes'); its identity, whether it can pre-copy and whether QEMU needs enable-migration=on are read from that driver, never guessed: run domain-prepare again while the domain runs to add them"),
+                               name, now, what));
 }
 
 
@@ -1105,11 +1175,12 @@ static int
 preparePolicyEntry(vfmigPrepare *p,
                    const vfmigDomainPolicyDomHostdev *dh,
                    const vfmigNodeDevPCI *dev,
+                   const vfmigNodeDevBind *pending,
                    const char *alias)
 {
     const vfmigDomainPrepareOptions *opts = p->opts;
     const vfmigNodeDevCapVFIOMig *cap = dev->cap;
-    bool canPrecopy = !!(cap->features & VFMIG_NODEDEV_FEATURE_PRE_COPY);
+    bool canPrecopy = cap && (cap->features & VFMIG_NODEDEV_FEATURE_PRE_COPY);
     g_autofree char *name = hostdevName(dh);
     g_autoptr(vfmigDomainPolicyIdentity) id = NULL;
     g_autofree char *idText = NULL;
@@ -1128,8 +1199,9 @@ preparePolicyEntry(vfmigPrepare *p,
                   g_strdup_printf(_("%1$s: migration policy entry for '%2$s'"), name, alias),
                   g_strdup(_("The entry holds the hostdev's pre-copy mode and the identity of its VF, which the destination's vfmig hook checks before any state moves.")));
         precopy = opts->precopy;
+        /* not bound yet: 'preferred' migrates with or without pre-copy */
         if (precopy == VFMIG_DOMAIN_POLICY_PRECOPY_DEFAULT)
-            precopy = canPrecopy ? VFMIG_DOMAIN_POLICY_PRECOPY_PREFERRED :
+            precopy = canPrecopy || pending ? VFMIG_DOMAIN_POLICY_PRECOPY_PREFERRED :
                 VFMIG_DOMAIN_POLICY_PRECOPY_OFF;
     } else {
         if (!entry->alias) {
@@ -1171,6 +1243,9 @@ preparePolicyEntry(vfmigPrepare *p,
         addChange(p, g_strdup_printf(_("%1$s: pre-copy mode '%2$s'"), name, mode),
                   g_strdup(why));
     }
+    /* the identity and the features are the bound driver's */
+    if (pending)
+        return 0;
     if (entry->precopy == VFMIG_DOMAIN_POLICY_PRECOPY_REQUIRED && !canPrecopy) {
         vfmigReportError(VFMIG_ERR_OPERATION_UNSUPPORTED,
                          _("%1$s: the policy requires pre-copy, and the VF (driver '%2$s') cannot pre-copy: every migration would be refused; use --precopy preferred or off"),
@@ -1403,16 +1478,19 @@ vfmigDomainPrepare(const char *xml,
     for (i = 0; i < hostdevs->len; i++) {
         const vfmigDomainPolicyDomHostdev *dh = g_ptr_array_index(hostdevs, i);
         g_autoptr(vfmigNodeDevPCI) dev = NULL;
+        g_autoptr(vfmigNodeDevBind) pending = NULL;
         g_autofree char *alias = NULL;
-        vfmigNodeDevQEMU qemu;
+        vfmigNodeDevQEMU qemu = VFMIG_NODEDEV_QEMU_ALLOWED;
 
-        if (probeVF(&p, dh, &dev, &qemu) < 0)
+        if (probeVF(&p, dh, &dev, &qemu, &pending) < 0)
             return -1;
         if (ensureAlias(&p, dh, nodes[i], &alias) < 0 ||
-            preparePolicyEntry(&p, dh, dev, alias) < 0 ||
-            prepareEnableMigration(&p, dh, dev, qemu, alias) < 0 ||
+            preparePolicyEntry(&p, dh, dev, pending, alias) < 0 ||
+            (!pending && prepareEnableMigration(&p, dh, dev, qemu, alias) < 0) ||
             prepareMigrationEvents(&p, dh, alias) < 0)
             return -1;
+        if (pending)
+            notePending(&p, dh, dev, pending);
     }
 
     if (p.policyChanged && writePolicy(&p) < 0)

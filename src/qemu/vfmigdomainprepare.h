@@ -32,7 +32,15 @@
  *
  * A VF that is not on a VFIO migration driver (unbound, a host driver,
  * plain vfio-pci, features unknown without opening the device) is an
- * error: the identity is never guessed.
+ * error: the identity is never guessed.  Except for a hostdev with
+ * managed='yes', whose VF libvirt binds when the domain starts
+ * (vfmignodedevvariant.h): one libvirt binds to a driver that can migrate
+ * it gets its alias, its policy entry (pre-copy 'preferred' unless the
+ * options say otherwise) and migration-events, and a note: its identity
+ * and whether it needs enable-migration=on are read from that driver once
+ * it is bound (a run while the domain runs adds them); one libvirt binds
+ * to a driver that cannot migrate it (plain vfio-pci, no alias for it in
+ * the kernel's modules.alias) is an error that says why.
  *
  * Idempotent: what is in place already is no change, so a second run
  * finds nothing to do.  Nothing is written and libvirt is never called.

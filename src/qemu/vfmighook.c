@@ -17,31 +17,15 @@
 
 #include "vfmighook.h"
 #include "vfmigdomainpolicy.h"
+#include "vfmigdriver.h"
 #include "vfmigerror.h"
 #include "vfmigi18n.h"
 #include "vfmiglog.h"
 #include "vfmignodedevcompare.h"
+#include "vfmignodedevvariant.h"
 #include "vfmigpci.h"
 #include "vfmigstring.h"
 #include "vfmigsysfs.h"
-
-
-/*
- * Drivers that tell the size of a device's state in sysfs, and whether a
- * device loads only a state of exactly its own size.  vfmig_testdev
- * refuses a stream whose header has another size than its own
- * (docs/abi/sysfs-bus-pci-devices-vfmig_testdev), and the mlx5 firmware
- * model an image of another VHCA state size.
- */
-typedef struct {
-    const char *driver;
-    const char *file;       /* under the device's sysfs directory */
-} vfmigHookStateSizeFile;
-
-static const vfmigHookStateSizeFile vfmigHookStateSizeFiles[] = {
-    { "vfmig_testdev", "vfmig_testdev/state_size" },
-    { "vfmig_mlx5model", "vfmig_mlx5model/state_size" },
-};
 
 
 vfmigHookOp
@@ -141,23 +125,24 @@ vfmigHookAccept(vfmigHookDevice *dev,
 }
 
 
-/* The drivers this knows: vfmigHookStateSizeFiles. */
+/*
+ * The drivers that tell it (vfmigDriverInfo's stateSizeFile): vfmig_testdev
+ * refuses a stream whose header has another size than its own
+ * (docs/abi/sysfs-bus-pci-devices-vfmig_testdev), and the mlx5 firmware
+ * model an image of another VHCA state size.
+ */
 int
 vfmigHookLocalStateSize(const vfmigNodeDevProbePaths *paths,
                         const vfmigNodeDevPCI *dev,
                         unsigned long long *size)
 {
+    const vfmigDriverInfo *info = vfmigDriverLookup(dev->driver);
     g_autofree char *dir = NULL;
     guint64 num;
-    size_t i;
     int fd;
     int rc;
 
-    for (i = 0; i < G_N_ELEMENTS(vfmigHookStateSizeFiles); i++) {
-        if (g_strcmp0(dev->driver, vfmigHookStateSizeFiles[i].driver) == 0)
-            break;
-    }
-    if (i == G_N_ELEMENTS(vfmigHookStateSizeFiles))
+    if (!info || !info->stateSizeFile)
         return 0;
 
     dir = vfmigSysfsPCIDevicePath(paths ? paths->sysfsRoot : NULL,
@@ -166,7 +151,7 @@ vfmigHookLocalStateSize(const vfmigNodeDevProbePaths *paths,
         vfmigReportSystemError(errno, _("cannot open '%1$s'"), dir);
         return -1;
     }
-    rc = vfmigSysfsReadU64(fd, dir, vfmigHookStateSizeFiles[i].file, true,
+    rc = vfmigSysfsReadU64(fd, dir, info->stateSizeFile, true,
                            G_MAXUINT64, &num);
     close(fd);
     if (rc > 0)
@@ -262,11 +247,79 @@ vfmigHookCheckBound(vfmigHookDevice *res,
 }
 
 
+/*
+ * A hostdev with managed='yes', whose VF libvirt binds itself at the
+ * migration's Prepare, after this hook, to the driver
+ * vfmigNodeDevBindPredict tells.  Returns 1 when the VF is on that driver
+ * already: the caller checks it as any bound VF.  Else 0, decided here:
+ * refused when libvirt would bind it to a driver that cannot migrate it,
+ * or to another driver than the source's, or when its PCI ids are not the
+ * source's; otherwise accepted as far as a VF can be checked before its
+ * driver is bound.  Its migration features, pre-copy, firmware, state
+ * format and state size are published by the driver only once it is
+ * bound (our vfio_migration/ files), so they are not checked: a VF that
+ * cannot take the source's state fails the migration later, when the
+ * state arrives (QEMU, or the driver's load), as without the hook.
+ */
+static int
+vfmigHookCheckManaged(const vfmigNodeDevProbePaths *paths,
+                      const vfmigDomainPolicyHostdev *entry,
+                      const vfmigDomainPolicyDomHostdev *dh,
+                      const vfmigNodeDevPCI *dev,
+                      vfmigHookDevice *res)
+{
+    const vfmigDomainPolicyIdentity *id = entry->identity;
+    g_autoptr(vfmigNodeDevBind) bind = NULL;
+    g_autofree char *what = NULL;
+    g_autofree char *now = NULL;
+    g_autofree char *accepted = NULL;
+
+    if (vfmigNodeDevBindPredict(paths, dev->address, dh->driverModel, &bind) < 0) {
+        vfmigHookRefuse(res, _("libvirt binds the device itself (managed='yes'), and the driver it binds cannot be told: %1$s"),
+                        vfmigGetLastErrorMessage());
+        vfmigResetLastError();
+        return 0;
+    }
+    /* libvirt leaves a device on that driver where it is */
+    if (vfmigDriverNameEqual(dev->driver, bind->driver)) {
+        VFMIG_DEBUG("%s: on '%s' already, which libvirt binds it to",
+                    res->address, dev->driver);
+        return 1;
+    }
+    if (!bind->migration) {
+        vfmigHookRefuse(res, "%s", bind->reason);
+        return 0;
+    }
+
+    what = vfmigNodeDevBindDescribe(bind);
+    if (id && !vfmigDriverNameEqual(id->driver, bind->driver))
+        vfmigHookRefuse(res, _("libvirt will bind the device to %1$s and the source's VF is on '%2$s': a driver loads only its own state format; give this hostdev <driver model='%3$s'/>, or migrate to a VF that libvirt binds to it"),
+                        what, id->driver, id->driver);
+    if (id && (id->vendor != dev->vendor || id->device != dev->device))
+        vfmigHookRefuse(res, _("the devices have different PCI ids (source %1$04x:%2$04x, destination %3$04x:%4$04x)"),
+                        id->vendor, id->device, dev->vendor, dev->device);
+    if (res->refused)
+        return 0;
+
+    if (!id)
+        vfmigHookAccept(res, _("the policy has no identity of the source VF: its driver, ids and state format were not checked"));
+    if (dev->driver)
+        now = g_strdup_printf(_("on '%1$s'"), dev->driver);
+    else
+        now = g_strdup(_("bound to no driver"));
+    accepted = g_strdup_printf(_("accepted before its driver is bound: libvirt binds the device, %1$s now, to %2$s as it starts the domain here (managed='yes'); what only the bound driver tells (its migration features, pre-copy, multi-load, firmware, state format and size) is not checked here: a VF that cannot take the source's state fails the migration when the state arrives, and the domain keeps running on the source"),
+                               now, what);
+    vfmigHookAccept(res, accepted);
+    return 0;
+}
+
+
 /* The policy entry @entry of the domain hostdev @dh against this host's
  * device; the verdict and reasons into @res. */
 static void
 vfmigHookCheckDevice(const vfmigNodeDevProbePaths *paths,
                      const vfmigDomainPolicyHostdev *entry,
+                     const vfmigDomainPolicyDomHostdev *dh,
                      vfmigHookDevice *res)
 {
     const vfmigDomainPolicyIdentity *id = entry->identity;
@@ -298,6 +351,8 @@ vfmigHookCheckDevice(const vfmigNodeDevProbePaths *paths,
                 dev->cap ? "known" : "unknown",
                 dev->note ? ": " : "", dev->note ? dev->note : "");
 
+    if (dh->managed && vfmigHookCheckManaged(paths, entry, dh, dev, res) == 0)
+        return;
     if (!vfmigHookCheckBound(res, entry, dev))
         return;
     cap = dev->cap;
@@ -461,7 +516,7 @@ vfmigHookCheck(const char *operation,
         dev->alias = g_strdup(dh->alias);
         dev->address = vfmigPCIAddressFormat(&dh->address);
         dev->reasons = g_ptr_array_new_with_free_func(g_free);
-        vfmigHookCheckDevice(paths, entry, dev);
+        vfmigHookCheckDevice(paths, entry, dh, dev);
         if (dev->refused)
             res->wouldRefuse = true;
         g_ptr_array_add(res->devices, g_steal_pointer(&dev));

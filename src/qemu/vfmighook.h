@@ -17,8 +17,20 @@
  * from sysfs and the node-device cache (vfmignodedevprobe.h); no VFIO
  * device is ever opened, nothing is written, libvirt is never called.
  *
+ * A hostdev with managed='yes' is bound by libvirt itself, at Prepare,
+ * after this hook (libvirt 10.0 and later: to its <driver model=>, else
+ * to the best vfio_pci alias of the kernel's modules.alias, else to
+ * vfio-pci; vfmignodedevvariant.h).  Its VF on the driver libvirt binds
+ * is checked as any bound VF.  A VF on another driver (its host driver
+ * such as mlx5_core, none, or another VFIO driver, which libvirt
+ * replaces) is refused when that driver cannot migrate it, this host
+ * lacks it, it is not the source VF's driver or the PCI ids are not the
+ * source VF's; else it is accepted with what could not be checked before
+ * binding (the features and state format the driver publishes only once
+ * bound) said in its reason.
+ *
  * A hostdev is refused when the local device
- *  - does not exist, or is not bound to a VFIO driver;
+ *  - does not exist, or is not bound to a VFIO driver (managed='no');
  *  - is bound to a VFIO driver whose migration features this host cannot
  *    tell without opening the device;
  *  - does not match the source VF's identity of the policy (driver, PCI

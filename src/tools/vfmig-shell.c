@@ -155,10 +155,12 @@ static int
 vfmigShellSetValue(vfmigCtl *ctl,
                    const vfmigCmdDef *def,
                    GHashTable *values,
+                   GHashTable *lists,
                    const vfmigCmdOptDef *opt,
                    const char *value)
 {
-    if (g_hash_table_contains(values, opt->name)) {
+    if (opt->type != VFMIG_OPT_STRINGS &&
+        g_hash_table_contains(values, opt->name)) {
         vfmigShellUsageError(ctl, _("command '%1$s': option --%2$s given twice"),
                              def->name, opt->name);
         return -1;
@@ -167,6 +169,19 @@ vfmigShellSetValue(vfmigCtl *ctl,
         vfmigShellUsageError(ctl, _("command '%1$s': option --%2$s needs a non-empty value"),
                              def->name, opt->name);
         return -1;
+    }
+    if (opt->type == VFMIG_OPT_STRINGS) {
+        GPtrArray *list = g_hash_table_lookup(lists, opt->name);
+
+        if (!list) {
+            list = g_ptr_array_new_with_free_func(g_free);
+            g_ptr_array_add(list, NULL);
+            g_hash_table_insert(lists, (char *) opt->name, list);
+        }
+        /* before the NULL that ends it */
+        g_ptr_array_insert(list, list->len - 1, g_strdup(value));
+        if (g_hash_table_contains(values, opt->name))
+            return 0;
     }
     g_hash_table_insert(values, (char *) opt->name, g_strdup(value));
     return 0;
@@ -183,6 +198,9 @@ vfmigShellParseCommand(vfmigCtl *ctl,
     g_autoptr(GHashTable) values = g_hash_table_new_full(g_str_hash,
                                                           g_str_equal,
                                                           NULL, g_free);
+    g_autoptr(GHashTable) lists = g_hash_table_new_full(g_str_hash,
+                                                         g_str_equal, NULL,
+                                                         (GDestroyNotify) g_ptr_array_unref);
     bool endOfOpts = false;
     const vfmigCmdOptDef *opt;
     int i;
@@ -229,7 +247,7 @@ vfmigShellParseCommand(vfmigCtl *ctl,
                 }
                 value = argv[++i];
             }
-            if (vfmigShellSetValue(ctl, def, values, opt, value) < 0)
+            if (vfmigShellSetValue(ctl, def, values, lists, opt, value) < 0)
                 return -1;
             continue;
         }
@@ -245,7 +263,7 @@ vfmigShellParseCommand(vfmigCtl *ctl,
                                  def->name, arg);
             return -1;
         }
-        if (vfmigShellSetValue(ctl, def, values, opt, arg) < 0)
+        if (vfmigShellSetValue(ctl, def, values, lists, opt, arg) < 0)
             return -1;
     }
 
@@ -261,6 +279,7 @@ vfmigShellParseCommand(vfmigCtl *ctl,
 
     cmd->def = def;
     cmd->values = g_steal_pointer(&values);
+    cmd->lists = g_steal_pointer(&lists);
     return 0;
 }
 
@@ -269,6 +288,7 @@ void
 vfmigShellCmdClear(vfmigCmd *cmd)
 {
     g_clear_pointer(&cmd->values, g_hash_table_unref);
+    g_clear_pointer(&cmd->lists, g_hash_table_unref);
     cmd->def = NULL;
 }
 
@@ -277,6 +297,15 @@ const char *
 vfmigCmdGetString(const vfmigCmd *cmd, const char *name)
 {
     return g_hash_table_lookup(cmd->values, name);
+}
+
+
+const char *const *
+vfmigCmdGetStrings(const vfmigCmd *cmd, const char *name)
+{
+    GPtrArray *list = cmd->lists ? g_hash_table_lookup(cmd->lists, name) : NULL;
+
+    return list ? (const char *const *) list->pdata : NULL;
 }
 
 
@@ -331,6 +360,9 @@ vfmigShellPrintCommandHelp(vfmigCtl *ctl, const vfmigCmdDef *def)
         case VFMIG_OPT_STRING:
             item = g_strdup_printf("--%s <string>", opt->name);
             break;
+        case VFMIG_OPT_STRINGS:
+            item = g_strdup_printf("--%s <string>...", opt->name);
+            break;
         case VFMIG_OPT_ARG:
         default:
             item = g_strdup_printf("<%s>", opt->name);
@@ -356,6 +388,8 @@ vfmigShellPrintCommandHelp(vfmigCtl *ctl, const vfmigCmdDef *def)
                 label = g_strdup_printf("[--%s] <%s>", opt->name, opt->name);
             else if (opt->type == VFMIG_OPT_STRING)
                 label = g_strdup_printf("--%s <string>", opt->name);
+            else if (opt->type == VFMIG_OPT_STRINGS)
+                label = g_strdup_printf("--%s <string>...", opt->name);
             else
                 label = g_strdup_printf("--%s", opt->name);
             printf("    %-28s %s\n", label, _(opt->help));

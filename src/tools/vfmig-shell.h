@@ -23,6 +23,7 @@
 typedef enum {
     VFMIG_OPT_BOOL,     /* --name */
     VFMIG_OPT_STRING,   /* --name VALUE or --name=VALUE */
+    VFMIG_OPT_STRINGS,  /* the same, which may be given more than once */
     VFMIG_OPT_ARG,      /* positional; may also be given as --name VALUE */
 } vfmigOptType;
 
@@ -63,7 +64,10 @@ struct _vfmigCmdDef {
 /* What a command gets: its parsed options. */
 struct _vfmigCmd {
     const vfmigCmdDef *def;
-    GHashTable *values;     /* option name -> value ("" for booleans) */
+    GHashTable *values;     /* option name -> value ("" for booleans; the
+                             * first of a VFMIG_OPT_STRINGS) */
+    GHashTable *lists;      /* option name -> GPtrArray of every value of
+                             * a VFMIG_OPT_STRINGS, NULL-terminated */
 };
 
 /* The program's state shared by all commands. */
@@ -93,6 +97,9 @@ int vfmigShellParseCommand(vfmigCtl *ctl,
 void vfmigShellCmdClear(vfmigCmd *cmd);
 
 const char *vfmigCmdGetString(const vfmigCmd *cmd, const char *name);
+/* Every value of a VFMIG_OPT_STRINGS option, in the order given, or NULL
+ * when it was not given. */
+const char *const *vfmigCmdGetStrings(const vfmigCmd *cmd, const char *name);
 bool vfmigCmdGetBool(const vfmigCmd *cmd, const char *name);
 
 void vfmigShellPrintCommandHelp(vfmigCtl *ctl, const vfmigCmdDef *def);

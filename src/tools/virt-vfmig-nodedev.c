@@ -131,8 +131,7 @@ cmdNodeDevDumpXML(vfmigCtl *ctl, const vfmigCmd *cmd)
 
 /* ---- nodedev-list ---- */
 
-/* The last qualification, as nodedev-dumpxml's <qualified/> has it. */
-static void
+void
 vfmigNodeDevQualifiedJSON(vfmigJSONWriter *w, const vfmigNodeDevQualified *q)
 {
     g_autofree char *at = NULL;
@@ -355,11 +354,17 @@ const vfmigCmdDef vfmigNodeDevCmds[] = {
          "driver, and the [pci] alias entries (vendor_id, product_id, "
          "device_type, name, live_migratable) that flavors name: Nova 2025.1 "
          "and later live-migrate a VM with a PCI device only through an alias "
-         "with live_migratable \"yes\".  A device QEMU would refuse to migrate "
-         "(no stop-copy, no DMA dirty tracking) or whose features are "
-         "unknown gets \"no\", with the reason.  Ready to paste into "
-         "nova.conf; warns about settings that break VF migration, such as "
-         "post-copy, which QEMU refuses for VFIO devices.  It reads only this "
+         "with live_migratable \"yes\".  A device QEMU would not migrate "
+         "without an override (no stop-copy, no DMA dirty tracking) or whose "
+         "features are unknown gets \"no\", with the reason.  Ready to paste "
+         "into nova.conf.  Warns, each warning with a code, about the [libvirt] "
+         "settings of nova.conf (or of the options named after them) and the "
+         "device_spec lines already there that break or degrade VF migration: "
+         "post-copy, force_complete (Nova pauses the guest), tunnelled "
+         "migration (no switchover-ack), tunnelled with parallel connections "
+         "(libvirt refuses), a downtime below the policy's target, "
+         "physical_network (Nova unplugs the VF), live_migratable on a device "
+         "that cannot migrate.  --json prints one object.  It reads only this "
          "host: -c is refused.") },
     { NULL, NULL, NULL, NULL, NULL }
 };

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "vfmigdevice.h"
+#include "vfmigdriver.h"
 #include "vfmigerror.h"
 #include "vfmigfsm.h"
 #include "vfmigi18n.h"
@@ -69,17 +70,9 @@ vfmigDeviceGetDriver(vfmigDevice *dev)
 bool
 vfmigDriverStopCopyIsWholeState(const char *driver)
 {
-    static const char *const whole[] = {
-        "mlx5_vfio_pci",        /* upstream's and vfmig's */
-        "vfmig_mlx5model",      /* vfmig's, on the firmware model */
-    };
-    size_t i;
+    const vfmigDriverInfo *info = vfmigDriverLookup(driver);
 
-    for (i = 0; driver && i < G_N_ELEMENTS(whole); i++) {
-        if (strcmp(driver, whole[i]) == 0)
-            return true;
-    }
-    return false;
+    return info && info->stopCopyWholeState;
 }
 
 

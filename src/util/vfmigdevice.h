@@ -126,7 +126,8 @@ const char *vfmigDeviceGetDriver(vfmigDevice *dev);
  * (vfio_migration/stop_copy_estimate, which wins where it exists).  A
  * downtime prediction must then take the device's residue from its
  * pre-copy estimates (initial plus dirty bytes), as QEMU's estimate does:
- * the whole state is not what the switchover sends.
+ * the whole state is not what the switchover sends.  The trait is a
+ * column of the table of drivers (vfmigdriver.h).
  */
 bool vfmigDriverStopCopyIsWholeState(const char *driver);
 

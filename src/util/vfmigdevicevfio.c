@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "vfmigdevicevfio.h"
+#include "vfmigdriver.h"
 #include "vfmigsysfs.h"
 #include "vfmigerror.h"
 #include "vfmigfsm.h"
@@ -248,40 +249,21 @@ vfmigDeviceVFIOReset(vfmigDevice *dev)
 }
 
 
-/*
- * Drivers that publish a digest of their device state, by sysfs file under
- * the PCI device.  Only our software test devices do (the test device and
- * the mlx5 firmware model): real hardware (mlx5) has no way to tell its
- * internal state.
- */
-static const struct {
-    const char *driver;
-    const char *file;
-} vfmigDeviceVFIODigestFiles[] = {
-    { "vfmig_testdev", "vfmig_testdev/digest" },
-    { "vfmig_mlx5model", "vfmig_mlx5model/digest" },
-};
-
-
 static int
 vfmigDeviceVFIODigest(vfmigDevice *dev, char **digest)
 {
     vfmigDeviceVFIOPriv *priv = vfmigDeviceVFIOGetPriv(dev);
-    size_t i;
+    const vfmigDriverInfo *info = vfmigDriverLookup(dev->driver);
+    g_autofree char *dir = NULL;
+    char text[VFMIG_SYSFS_ATTR_MAX];
 
-    for (i = 0; i < G_N_ELEMENTS(vfmigDeviceVFIODigestFiles); i++) {
-        g_autofree char *dir = NULL;
-        char text[VFMIG_SYSFS_ATTR_MAX];
-
-        if (g_strcmp0(dev->driver, vfmigDeviceVFIODigestFiles[i].driver) != 0)
-            continue;
-        dir = vfmigSysfsPCIDevicePath(priv->sysfsRoot, dev->name);
-        if (vfmigSysfsReadAttrPath(dir, vfmigDeviceVFIODigestFiles[i].file,
-                                   false, text, sizeof(text)) < 0)
-            return -1;
-        *digest = g_strdup(g_strstrip(text));
+    /* only our software test devices tell a digest of their state */
+    if (!info || !info->digestFile)
         return 0;
-    }
+    dir = vfmigSysfsPCIDevicePath(priv->sysfsRoot, dev->name);
+    if (vfmigSysfsReadAttrPath(dir, info->digestFile, false, text, sizeof(text)) < 0)
+        return -1;
+    *digest = g_strdup(g_strstrip(text));
     return 0;
 }
 

@@ -18,7 +18,12 @@
 # The VNC password of the definition survives, and --dry-run does not
 # show it.  A running domain (TCG, the VF in its definition only) gets
 # the changes in its definition; a transient one is refused.  Unknown
-# domains, a VF off VFIO and bad options are refused and change nothing.  The decision itself: tests/qemu/test-domain-prepare.c.
+# domains, a VF off VFIO and bad options are refused and change nothing.
+# A domain whose hostdev is managed='yes', its VF on its host driver (as
+# Nova writes it; the fake module tree's modules.alias maps it to
+# vfmig_testdev): prepared without the identity, with a note; with
+# <driver model='vfio-pci'/> it is refused and unchanged.  The decision
+# itself: tests/qemu/test-domain-prepare.c.
 #
 # usage: test-cli-domain-prepare.sh VIRT_VFMIG SRCDIR
 set -uo pipefail
@@ -32,7 +37,7 @@ tmp=$(mktemp -d)
 trap '[ -n "${KEEP:-}" ] || rm -rf "$tmp"' EXIT
 n=0
 fail=0
-echo "1..20"
+echo "1..22"
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 nok() {
     n=$((n + 1)); fail=$((fail + 1)); echo "not ok $n - $1"
@@ -51,6 +56,7 @@ pci() {   # pci ADDR DRIVER GROUP
     mkdir -p "$d"
     ln -s "../../../devices/pci0000:3a/$1" "$sys/bus/pci/devices/$1"
     echo 0x1b36 > "$d/vendor"; echo 0x0005 > "$d/device"; echo 0 > "$d/enable"
+    echo pci:v00001B36d00000005sv00001AF4sd00001100bc00scFFi00 > "$d/modalias"
     mkdir -p "$sys/bus/pci/drivers/$2"
     ln -s "../../../bus/pci/drivers/$2" "$d/driver"
     case $2 in *vfio*|vfmig_testdev) mkdir -p "$d/vfio-dev/vfio$3";; esac
@@ -73,10 +79,16 @@ pci 0000:3b:00.5 mlx5_core 14
 printf '# Linux/x86 6.12.57 Kernel Configuration\nCONFIG_VFIO=m\nCONFIG_IOMMUFD=m\n' > "$tmp/config"
 export VFMIG_SYSFS_ROOT=$sys VFMIG_DEV_ROOT=$tmp/dev VFMIG_PROC_ROOT=$tmp/proc
 export VFMIG_CACHE_DIR=$tmp/cache VFMIG_DEBUGFS_ROOT=$tmp/debug VFMIG_KERNEL_CONFIG=$tmp/config
+# the module tree: vfmig's DKMS modules, depmod run
+mkdir -p "$tmp/modules"
+printf '# Aliases extracted from modules themselves.\nalias vfio_pci:v00001B36d00000005sv*sd*bc*sc*i* vfmig_testdev\n' > "$tmp/modules/modules.alias"
+echo "updates/dkms/vfmig_testdev.ko: kernel/drivers/vfio/pci/vfio-pci-core.ko" > "$tmp/modules/modules.dep"
+export VFMIG_MODULES_DIR=$tmp/modules
 
-hostdev() {   # hostdev BUS SLOT FUNCTION
+hostdev() {   # hostdev BUS SLOT FUNCTION [MANAGED [DRIVER-ELEMENT]]
     cat <<EOF
-    <hostdev mode='subsystem' type='pci' managed='no'>
+    <hostdev mode='subsystem' type='pci' managed='${4:-no}'>${5:+
+      $5}
       <source>
         <address domain='0x0000' bus='$1' slot='$2' function='$3'/>
       </source>
@@ -106,6 +118,11 @@ domain vfmig-prep 5b0c2a9e-3f56-4f7e-8d1c-0a4f2d9e6b11 \
     "$(hostdev 0x3b 0x00 0x2)" "$(hostdev 0x3b 0x00 0x3)" > "$tmp/dom.xml"
 domain vfmig-host b6f3f7a1-2c44-4e0b-9f8e-7d3c1a5b2e22 \
     "$(hostdev 0x3b 0x00 0x5)" > "$tmp/host.xml"
+# the same VF on mlx5_core, managed='yes': libvirt binds it
+domain vfmig-managed 3c1d7e5a-9b42-4f6c-8e13-5a7d2c9f0b55 \
+    "$(hostdev 0x3b 0x00 0x5 yes)" > "$tmp/managed.xml"
+domain vfmig-forced 4e2f8a6b-0c53-4a7d-9f24-6b8e3d0a1c66 \
+    "$(hostdev 0x3b 0x00 0x5 yes "<driver model='vfio-pci'/>")" > "$tmp/forced.xml"
 # started (TCG, no device), then a VF attached to its definition only
 domain vfmig-run 0c6b9d2e-8a31-4b7f-a5e2-3d9f1c7b4a33 > "$tmp/run.xml"
 hostdev 0x3b 0x00 0x2 > "$tmp/run-hostdev.xml"
@@ -136,6 +153,13 @@ rc=0
     v dumpxml --inactive vfmig-host > "$tmp/host-before.xml"
     step host x domain-prepare vfmig-host
     v dumpxml --inactive vfmig-host > "$tmp/host-after.xml"
+    step define_managed v define "$tmp/managed.xml"
+    step managed x domain-prepare vfmig-managed
+    v dumpxml --inactive vfmig-managed > "$tmp/managed-after.xml"
+    step define_forced v define "$tmp/forced.xml"
+    v dumpxml --inactive vfmig-forced > "$tmp/forced-before.xml"
+    step forced x domain-prepare vfmig-forced
+    v dumpxml --inactive vfmig-forced > "$tmp/forced-after.xml"
     step badopt x domain-prepare vfmig-prep --precopy sometimes
     v dumpxml --inactive --security-info vfmig-prep > "$tmp/secure.xml"
     step define_run v define "$tmp/run.xml"
@@ -257,6 +281,26 @@ if [ "$(rcof host)" = 1 ] && [ ! -s "$tmp/host.out" ] &&
     ok "a VF off VFIO is an error, and the domain is unchanged"
 else
     nok "domain-prepare of a VF on mlx5_core (rc $(rcof host))" "$tmp/host.out" "$tmp/host.err"
+fi
+if [ "$(rcof define_managed)" = 0 ] && [ "$(rcof managed)" = 0 ] && [ ! -s "$tmp/managed.err" ] &&
+   has managed.out "^Domain 'vfmig-managed': 5 changes\.$" &&
+   has managed.out "^note: hostdev 0000:3b:00\.5: the VF is on 'mlx5_core', and libvirt binds it to 'vfmig_testdev' \(its best vfio_pci alias in '$tmp/modules/modules\.alias', 'v00001B36d00000005sv\*sd\*bc\*sc\*i\*'\) when the domain starts \(managed='yes'\); its identity, whether it can pre-copy and whether QEMU needs enable-migration=on are read from that driver, never guessed: run domain-prepare again while the domain runs to add them$" &&
+   has managed-after.xml "<alias name='ua-vfmig-0'/>" &&
+   has managed-after.xml "<vfmig:hostdev alias=.ua-vfmig-0.>" &&
+   ! has managed-after.xml "vfmig:identity" && ! has managed-after.xml "enable-migration"; then
+    ok "managed='yes', the VF on mlx5_core: prepared without its identity, and a note says when it is added"
+else
+    nok "domain-prepare of a managed='yes' hostdev (define $(rcof define_managed), rc $(rcof managed))" \
+        "$tmp/managed.out" "$tmp/managed.err" "$tmp/managed-after.xml"
+fi
+if [ "$(rcof define_forced)" = 0 ] && [ "$(rcof forced)" = 1 ] && [ ! -s "$tmp/forced.out" ] &&
+   has forced.err "^error: hostdev 0000:3b:00\.5: libvirt will bind it to 'vfio-pci' \(the hostdev's <driver model='vfio-pci'/>\), a driver vfmig knows no VFIO migration of: name a VFIO variant driver with migration there, or remove <driver model> to let libvirt choose by the kernel's module aliases$" &&
+   has forced-before.xml "<driver model='vfio-pci'/>" &&
+   cmp -s "$tmp/forced-before.xml" "$tmp/forced-after.xml"; then
+    ok "managed='yes' with <driver model='vfio-pci'/> (libvirt keeps it): refused, the domain unchanged"
+else
+    nok "domain-prepare of a hostdev forced to vfio-pci (define $(rcof define_forced), rc $(rcof forced))" \
+        "$tmp/forced.out" "$tmp/forced.err" "$tmp/forced-before.xml"
 fi
 if [ "$(rcof badopt)" = 2 ] &&
    has badopt.err "option --precopy wants required, preferred or off, not 'sometimes'"; then

@@ -318,6 +318,148 @@ for f in "$tmp/nova.fifo" /dev/zero; do
     fi
 done
 
+# ---- nodedev-nova-spec: the warnings, in text and in --json
+# The PF has VFs (Nova matches a PF's address to its VFs): as sysfs has it
+echo 5 > "$sys/devices/pci0000:3a/0000:3b:00.0/sriov_numvfs"
+: > "$tmp/empty-nova.conf"
+physnet='{"address": "0000:3b:00.0", "physical_network": "physnet1", "live_migratable": "yes"}'
+tagged='device_spec = {"vendor_id": "15b3", "product_id": "101e", "live_migratable": true}'
+novaopts=(nodedev-nova-spec --nova-conf "$tmp/empty-nova.conf"
+          --live-migration-timeout-action force_complete --live-migration-tunnelled yes
+          --live-migration-parallel-connections 4 --live-migration-downtime 200)
+w_force="warning: [libvirt] live_migration_timeout_action is force_complete (--live-migration-timeout-action) and live_migration_permit_post_copy is False (Nova's default): when live_migration_completion_timeout passes, Nova pauses the guest to finish the migration (virDomainSuspend), and QEMU moves its VFs to STOP_COPY; virt-vfmigd then releases its hold at once if every VF's initial pre-copy data has been sent, so the migration completes with the guest stopped from the pause on, whatever the policy's target; if a VF's initial data has not all been sent it cancels the migration (QEMU, waiting for switchover-ack, could not complete it), and Nova resumes the guest on the source.  Keep abort, Nova's default, to have Nova cancel a migration that takes too long with the guest running"
+w_tunnel="warning: [libvirt] live_migration_tunnelled is yes (--live-migration-tunnelled): Nova then migrates with VIR_MIGRATE_TUNNELLED, for which libvirt turns QEMU's return-path off (qemuMigrationParamsFlagMap, libvirt's src/qemu/qemu_migration_params.c), and without a return path QEMU has no switchover-ack.  The VFs still migrate, neither QEMU nor vfmig refuses them, but QEMU may switch over before the destination loaded the VFs' initial pre-copy data, which it then loads with the guest stopped (for one mlx5 VF with 300 MB of state, 1.9 s of downtime instead of 0.42 s), and virt-vfmigd, which counts on switchover-ack unless started with --load-ms, predicts the downtime short.  Set it to False (Nova deprecates it); live_migration_with_native_tls encrypts without it"
+w_parallel="warning: [libvirt] live_migration_tunnelled is yes (--live-migration-tunnelled) and live_migration_parallel_connections is 4 (--live-migration-parallel-connections): libvirt refuses every migration asked with both VIR_MIGRATE_TUNNELLED and VIR_MIGRATE_PARALLEL (\"Flags 'VIR_MIGRATE_TUNNELLED' and 'VIR_MIGRATE_PARALLEL' are mutually exclusive\"), and Nova does not check the pair when it starts: every live migration from this host fails.  Turn one of them off"
+w_downtime="warning: [libvirt] live_migration_downtime is 200 (--live-migration-downtime): 200 ms, below the downtime target of vfmig's policy, 300 ms (vfmig's default, where a domain's policy gives none): every downtime limit Nova sets during a migration (its steps, from it divided by live_migration_downtime_steps up to all of it) asks QEMU for less than the policy allows.  virt-vfmigd, while it steers the migration, overwrites each of Nova's writes at its next step (within 200 ms) with its own limit, so Nova's value does not count there; without the daemon QEMU switches over only once the VFs' state and the RAM left fit in Nova's limit, and a migration may not converge before Nova's completion timeout.  Set live_migration_downtime to at least 300"
+w_physnet="warning: device_spec '$physnet' (--device-spec-line) has physical_network 'physnet1': Nova gives the VFs it takes (0000:3b:00.2, 0000:3b:00.3, 0000:3b:00.4, 0000:3b:00.6) to Neutron ports (vnic_type direct), which it unplugs before a live migration and plugs again after, so no device state moves, and it ignores the entry's live_migratable (Launchpad bug 2102161).  Give the VFs to migrate to VMs through a [pci] alias, from a device_spec without physical_network"
+why3='no DMA dirty tracking: driver mlx5_vfio_pci offers no DMA dirty logging; QEMU migrates the device only with enable-migration=on and then counts all guest RAM as dirty; the switch-over then copies all guest RAM with the guest stopped, so the downtime is at least guest RAM / link bandwidth: 0.86 s per GiB of guest RAM at 10 Gbit/s, whatever the downtime target'
+w_tagged="warning: device_spec '$tagged' (--device-spec-line) tags 0000:3b:00.3 live_migratable, but QEMU would not migrate it as Nova defines the VM: $why3.  Nova would start live migrations of VMs with it: give it \"live_migratable\": \"no\", as nodedev-nova-spec prints it"
+has_line_err() { grep -Fxq -- "$1" "$tmp/err"; }
+if run 0 "${novaopts[@]}" --device-spec-line "$physnet" &&
+   has_line_err "$w_force" && has_line_err "$w_tunnel" && has_line_err "$w_parallel" &&
+   has_line_err "$w_downtime" && has_line_err "$w_physnet" &&
+   has_line_err "warning: 0000:3b:00.3 is not live migratable: $why3" &&
+   ! has_err 'tags .* live_migratable' && ! has_err 'nova.conf' &&
+   has '^device_spec = \{ "address": "0000:3b:00.2", .*"live_migratable": "yes" \}$'; then
+    ok "nodedev-nova-spec: force_complete, tunnelled, tunnelled with parallel connections, a downtime below the target and physical_network on the PF's line are warned about, each in full"
+else
+    nok "nodedev-nova-spec warnings"
+fi
+cp "$tmp/out" "$tmp/nova-text.out"
+cp "$tmp/err" "$tmp/nova-text.err"
+# the first entry that matches is Nova's: without the PF's line, the
+# tagged one takes the VF without dirty tracking
+if run 0 nodedev-nova-spec --nova-conf "$tmp/empty-nova.conf" --device-spec-line '{"address": "3b:00.2"}' \
+       --device-spec-line '{"address": "0000:3b:00.4", "live_migratable": "no"}' \
+       --device-spec-line '{"address": {"function": "6"}, "live_migratable": "no"}' --device-spec-line "$tagged" &&
+   has_line_err "$w_tagged" && [ "$(grep -c 'tags .* live_migratable' "$tmp/err")" = 1 ]; then
+    ok "nodedev-nova-spec: a device_spec already in nova.conf that tags a VF QEMU would not migrate without an override live_migratable is warned about, once, by the entry Nova takes"
+else
+    nok "nodedev-nova-spec with a device_spec that tags a VF without dirty tracking"
+fi
+# the same as JSON: one object, the entries as the text has them, the same
+# warnings with their codes, nothing on stderr
+if run 0 "${novaopts[@]}" --device-spec-line "$physnet" --json && [ ! -s "$tmp/err" ] &&
+   python3 - "$tmp/out" "$tmp/nova-text.out" "$tmp/nova-text.err" > "$tmp/py.err" 2>&1 <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+text = open(sys.argv[2]).read().splitlines()
+err = open(sys.argv[3]).read().splitlines()
+assert set(d) == {"device_spec", "alias", "devices", "nova-conf", "settings",
+                  "device-spec-entries", "policy-target-ms", "warnings"}, d.keys()
+spec = [json.loads(l[len("device_spec = "):]) for l in text if l.startswith("device_spec = ")]
+alias = [json.loads(l[len("alias = "):]) for l in text if l.startswith("alias = ")]
+assert d["device_spec"] == spec, (d["device_spec"], spec)
+assert d["alias"] == alias, (d["alias"], alias)
+assert [x["address"] for x in d["devices"]] == [x["address"] for x in spec]
+for dev, ds in zip(d["devices"], spec):
+    assert (ds["live_migratable"] == "yes") == dev["live_migratable"], dev
+    assert (dev["reason"] is None) == dev["live_migratable"], dev
+    line = "# %s: " % dev["address"] + ("live migratable" if dev["live_migratable"]
+                                        else "not live migratable: " + dev["reason"])
+    assert line in text, line
+v2, v3 = d["devices"][0], d["devices"][1]
+assert v2["qemu"] == "allowed" and v2["dirty-tracking"] == "device" and v2["all-dirty"] is None, v2
+assert v3["qemu"] == "all-dirty" and v3["alias"] == "vfmig-15b3-101e-vf-nomig", v3
+assert v3["all-dirty"] == {"ram-bytes": 1073741824, "link-bps": 1250000000,
+                           "link": "assumed", "least-us": 858994}, v3
+assert d["devices"][3]["qemu"] is None and d["devices"][3]["all-dirty"] is None
+codes = [w["code"] for w in d["warnings"]]
+assert codes == ["not-live-migratable"] * 3 + ["force-complete-pause", "tunnelled-no-switchover-ack",
+                 "tunnelled-parallel", "downtime-below-target", "physical-network-unplug"], codes
+assert ["warning: " + w["message"] for w in d["warnings"]] == err, err
+s = d["settings"]
+assert s["live_migration_tunnelled"] == {"value": "yes", "from": "--live-migration-tunnelled"}, s
+assert s["live_migration_permit_post_copy"] == {"value": "False", "from": None}, s
+assert s["live_migration_parallel_connections"]["value"] == "4", s
+assert d["policy-target-ms"] == 300 and d["device-spec-entries"] == 1, d
+assert d["nova-conf"].endswith("/empty-nova.conf"), d["nova-conf"]
+PY
+then
+    ok "nodedev-nova-spec --json: one object; device_spec and alias as the text's lines, each VF's live_migratable and reason as its comment, the least downtime per GiB where all RAM is dirty, the text's warnings with their codes"
+else
+    nok "nodedev-nova-spec --json"
+    sed 's/^/# py: /' "$tmp/py.err"
+fi
+# from nova.conf: the file named in each warning; an option over the file;
+# [pci] device_spec read from it; a value Nova refuses
+cat > "$tmp/nova.conf" <<'CONF'
+[pci]
+device_spec = {"address": "0000:3b:00.0", "physical_network": "physnet1"}
+device_spec = {"address": "3b:00.9"}
+[libvirt]
+live_migration_tunnelled = True
+live_migration_parallel_connections = 2
+live_migration_timeout_action = force_complete
+live_migration_permit_post_copy = bogus
+CONF
+if run 0 nodedev-nova-spec --nova-conf "$tmp/nova.conf" --live-migration-parallel-connections 1 &&
+   has_line_err "warning: [libvirt] live_migration_tunnelled is True ($tmp/nova.conf): Nova then migrates with VIR_MIGRATE_TUNNELLED, for which libvirt turns QEMU's return-path off (qemuMigrationParamsFlagMap, libvirt's src/qemu/qemu_migration_params.c), and without a return path QEMU has no switchover-ack.  The VFs still migrate, neither QEMU nor vfmig refuses them, but QEMU may switch over before the destination loaded the VFs' initial pre-copy data, which it then loads with the guest stopped (for one mlx5 VF with 300 MB of state, 1.9 s of downtime instead of 0.42 s), and virt-vfmigd, which counts on switchover-ack unless started with --load-ms, predicts the downtime short.  Set it to False (Nova deprecates it); live_migration_with_native_tls encrypts without it" &&
+   has_line_err "warning: $tmp/nova.conf: live_migration_permit_post_copy wants True or False (or yes, no, on, off, 1, 0), not 'bogus'; Nova refuses it" &&
+   has_line_err "warning: $tmp/nova.conf: device_spec '{\"address\": \"3b:00.9\"}' is not one Nova takes: the function '9' is not '*' or a hexadecimal number up to 7; Nova refuses it" &&
+   has_err "^warning: \[libvirt\] live_migration_timeout_action is force_complete \($tmp/nova.conf\) and live_migration_permit_post_copy is False \(Nova's default\): " &&
+   has_err "^warning: device_spec '\{\"address\": \"0000:3b:00.0\", \"physical_network\": \"physnet1\"\}' \($tmp/nova.conf\) has physical_network 'physnet1': Nova gives the VFs it takes \(0000:3b:00.2, 0000:3b:00.3, 0000:3b:00.4, 0000:3b:00.6\)" &&
+   ! has_err 'VIR_MIGRATE_PARALLEL'; then
+    ok "nodedev-nova-spec --nova-conf: its settings and device_spec lines are checked and named by the file; an option wins over the file; a value Nova refuses is a warning"
+else
+    nok "nodedev-nova-spec with settings in nova.conf"
+fi
+# the policy's target given
+if run 0 nodedev-nova-spec --nova-conf "$tmp/empty-nova.conf" --policy-target-ms 1000 &&
+   has_err "^warning: \[libvirt\] live_migration_downtime is 500 \(Nova's default\): 500 ms, below the downtime target of vfmig's policy, 1000 ms \(--policy-target-ms\): .*Set live_migration_downtime to at least 1000$" &&
+   run 0 nodedev-nova-spec --nova-conf "$tmp/empty-nova.conf" --live-migration-downtime 300 --live-migration-timeout-action abort \
+       --live-migration-tunnelled False --live-migration-permit-post-copy no &&
+   ! has_err 'live_migration_'; then
+    ok "nodedev-nova-spec: Nova's default downtime against --policy-target-ms; Nova's defaults and a downtime at the target warn about nothing"
+else
+    nok "nodedev-nova-spec --policy-target-ms"
+fi
+# usage errors, and with --json an object with the error all the same
+for bad in "--live-migration-timeout-action pause|--live-migration-timeout-action: live_migration_timeout_action wants abort or force_complete, not 'pause'" \
+           "--live-migration-tunnelled maybe|--live-migration-tunnelled: live_migration_tunnelled wants True or False (or yes, no, on, off, 1, 0), not 'maybe'" \
+           "--live-migration-downtime 50|--live-migration-downtime: live_migration_downtime wants a whole number from 100 to 2147483647, not '50'" \
+           "--live-migration-parallel-connections x|--live-migration-parallel-connections: live_migration_parallel_connections wants a whole number from -2147483648 to 2147483647, not 'x'" \
+           "--policy-target-ms 0|command 'nodedev-nova-spec': option --policy-target-ms wants a whole number from 1 to 60000, not '0'" \
+           "--device-spec-line {\"address\":|--device-spec-line: device_spec '{\"address\":' is not one Nova takes: not valid JSON: it ends where a value was expected"; do
+    opt=${bad%%|*}; msg=${bad#*|}
+    # shellcheck disable=SC2086
+    if run 2 nodedev-nova-spec ${opt% *} "${opt#* }" --json &&
+       has_line_err "error: $msg" && has_err "Try 'virt-vfmig --help'" &&
+       python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d=={"error": sys.argv[2]}, d' "$tmp/out" "$msg"; then
+        ok "nodedev-nova-spec ${opt%% *}: a bad value is a usage error naming it; --json still prints an object with the error"
+    else
+        nok "nodedev-nova-spec $opt"
+    fi
+done
+if VFMIG_SYSFS_ROOT=$tmp/nosys run 1 nodedev-nova-spec --json &&
+   python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert list(d)==["error"] and d["error"].startswith("no PCI bus in sysfs: "), d' "$tmp/out" &&
+   has_err '^error: no PCI bus in sysfs: '; then
+    ok "nodedev-nova-spec --json: a failure before any entry (no PCI bus) prints an object with the error"
+else
+    nok "nodedev-nova-spec --json without a PCI bus"
+fi
+rm -f "$sys/devices/pci0000:3a/0000:3b:00.0/sriov_numvfs"
+
 # ---- the qualification record (device-qualify writes it; here by hand)
 rec=$tmp/cache/0000:3b:00.2.qualified.xml
 record() {   # record VERDICT [FIGURES...]: a record of 0000:3b:00.2

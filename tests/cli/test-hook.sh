@@ -6,7 +6,9 @@
 # PATH), against a fake sysfs tree.  Exit status, the exact stderr lines
 # libvirt puts into its error, an empty stdout always (libvirt would take
 # any output as a replacement XML), and the time a refusal takes (a TAP
-# diagnostic; the only timed bound is a generous 5 s).
+# diagnostic; the only timed bound is a generous 5 s).  Hostdevs with
+# managed='yes', which libvirt binds itself after the hook, against a fake
+# module tree (VFMIG_MODULES_DIR: modules.alias, modules.dep).
 set -uo pipefail
 
 HOOK=${1:?usage: test-hook.sh PATH-TO-vfmig-libvirt-hook [PATH-TO-50-vfmig]}
@@ -29,6 +31,7 @@ pci() {
     echo "$2" >"$d/vendor"
     echo "$3" >"$d/device"
     echo 0 >"$d/enable"
+    printf 'pci:v%08Xd%08Xsv00001AF4sd00001100bc00scFFi00\n' "$2" "$3" >"$d/modalias"
     ln -s "../../../bus/pci/drivers/$4" "$d/driver"
     [ "$5" = yes ] && mkdir -p "$d/vfio-dev/vfio$6"
     ln -s "../../../kernel/iommu_groups/$6" "$d/iommu_group"
@@ -60,14 +63,25 @@ setattr() {
     echo "$3" >"$sys/devices/pci0000:00/$1/$2"
 }
 
+# the running kernel's module tree, as depmod writes it with vfmig's
+# modules installed by DKMS
+mods=$tmp/modules
+mkdir -p "$mods"
+cat >"$mods/modules.alias" <<'EOF'
+# Aliases extracted from modules themselves.
+alias vfio_pci:v000015B3d0000101Esv*sd*bc*sc*i* mlx5_vfio_pci
+alias vfio_pci:v00001B36d00000005sv*sd*bc*sc*i* vfmig_testdev
+EOF
+echo "updates/dkms/vfmig_testdev.ko: kernel/drivers/vfio/pci/vfio-pci-core.ko" >"$mods/modules.dep"
+
 # ---- domain XML
 
 IDENTITY="<vfmig:identity driver='vfmig_testdev' vendor='0x1b36' device='0x0005' stream-version='1' multi-load='yes' state-size='8388608'/>"
 
-# hostdev ALIAS BUS SLOT
+# hostdev ALIAS BUS SLOT [MANAGED]
 hostdev() {
     cat <<EOF
-    <hostdev mode='subsystem' type='pci' managed='no'>
+    <hostdev mode='subsystem' type='pci' managed='${4:-no}'>
       <source>
         <address domain='0x0000' bus='$2' slot='$3' function='0x0'/>
       </source>
@@ -111,6 +125,9 @@ domain "$tmp/not-vfio.xml" "$(entry ua-vf0 preferred)" "$(hostdev ua-vf0 0x00 0x
 domain "$tmp/two.xml" "$(entry ua-vf0 preferred)
 $(entry ua-vf1 preferred)" "$(hostdev ua-vf0 0x00 0x04)" "$(hostdev ua-vf1 0x00 0x09)"
 domain "$tmp/nopolicy.xml" - "$(hostdev ua-vf0 0x00 0x09)"
+# as Nova writes it: managed='yes', the VF on its host driver until
+# libvirt binds it
+domain "$tmp/managed.xml" "$(entry ua-vf0 preferred)" "$(hostdev ua-vf0 0x00 0x05 yes)"
 domain "$tmp/badpolicy.xml" "      <vfmig:hostdev alias='ua-vf0'><vfmig:precopy mode='sometimes'/></vfmig:hostdev>" \
     "$(hostdev ua-vf0 0x00 0x02)"
 
@@ -128,7 +145,7 @@ hook_check() {
     env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LC_ALL=C \
         VFMIG_SYSFS_ROOT="$sys" VFMIG_DEBUGFS_ROOT="$tmp/debug" \
         VFMIG_DEV_ROOT="$tmp/dev" VFMIG_PROC_ROOT="$tmp/proc" \
-        VFMIG_CACHE_DIR="$tmp/cache" ${HOOK_ENV:-} \
+        VFMIG_CACHE_DIR="$tmp/cache" VFMIG_MODULES_DIR="$mods" ${HOOK_ENV:-} \
         "$HOOK" "$@" <"$xml" >"$tmp/out" 2>"$tmp/err" || rc=$?
     t1=$(date +%s%N)
     elapsed_ms=$(( (t1 - t0) / 1000000 ))
@@ -209,6 +226,21 @@ result "refused: two lines for two hostdevs" lines 2
 hook_check "refused: a malformed policy cannot be checked" 1 \
     "^vfmig: cannot check the incoming domain 'vm0' for migration: .*sometimes" \
     "$tmp/badpolicy.xml" vm0 migrate begin -
+
+# managed='yes': libvirt binds the VF after the hook, to the driver of its
+# vfio_pci alias
+hook_check "managed='yes', the VF on its host driver: accepted (libvirt binds it to vfmig_testdev)" 0 "" \
+    "$tmp/managed.xml" vm0 migrate begin -
+cp "$mods/modules.alias" "$tmp/aliases"
+grep -v vfmig_testdev "$tmp/aliases" >"$mods/modules.alias"
+hook_check "managed='yes', no vfio_pci alias for the VF: refused, one exact line" 1 \
+    "^vfmig: cannot migrate hostdev 'ua-vf0' \\(0000:00:05\\.0 on this host\\): libvirt will bind it to vfio-pci, which cannot migrate: no vfio_pci alias in '$mods/modules\\.alias' matches the device \\(1b36:0005, modalias 'v00001B36d00000005sv00001AF4sd00001100bc00scFFi00'\\); install the module 'vfmig_testdev' \\(vfmig's kernel modules have it\\) and run 'depmod -a', or name the driver in the hostdev: <driver model='vfmig_testdev'/>\$" \
+    "$tmp/managed.xml" vm0 migrate begin -
+result "managed='yes' refused: exactly one line on stderr" lines 1
+hook_check "managed='yes', no vfio_pci alias: a note on prepare begin, exit 0" 0 \
+    "^vfmig: note: an incoming migration would be refused: hostdev 'ua-vf0' \\(0000:00:05\\.0 on this host\\): libvirt will bind it to vfio-pci" \
+    "$tmp/managed.xml" vm0 prepare begin -
+cp "$tmp/aliases" "$mods/modules.alias"
 
 # prepare begin: every start of the domain; never refused
 setattr 0000:00:02.0 vfio_migration/stream_version 2

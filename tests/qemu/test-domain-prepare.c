@@ -5,8 +5,11 @@
  * Each test builds a tree in a temporary directory (vfmig_testdev VFs
  * with our vfio_migration/ files: one with DMA logging, as on Linux 6.1,
  * one without, as on Debian's 6.12; VFs on a host driver, on no driver,
- * on a VFIO driver that publishes nothing, without pre-copy), prepares a
- * domain XML from domainpreparedata/ and compares the result with
+ * on a VFIO driver that publishes nothing, without pre-copy; every one's
+ * modalias, and a module tree whose modules.alias maps them to
+ * vfmig_testdev, for the hostdevs with managed='yes' that libvirt binds
+ * itself), prepares a domain XML from domainpreparedata/ and compares the
+ * result with
  * NAME.out.xml there (VFMIG_TEST_REGENERATE=1 rewrites those files), then
  * prepares the result again, which must change nothing.  Fake QEMU
  * binaries (shell scripts) stand for the emulator's property list.
@@ -55,6 +58,7 @@ static const char *const qemu80Props[] = {
 typedef struct {
     char *root;
     char *sys;
+    char *modules;
     vfmigNodeDevProbePaths paths;
     vfmigDomainPrepareOptions opts;
 } Fake;
@@ -92,6 +96,7 @@ fakePCI(Fake *f,
     vfmigTestLink(dir, busLink);
     attr(f, addr, "vendor", "0x1b36\n");
     attr(f, addr, "device", "0x0005\n");
+    attr(f, addr, "modalias", "pci:v00001B36d00000005sv00001AF4sd00001100bc00scFFi00\n");
     attr(f, addr, "enable", "0\n");
     if (driver) {
         g_autofree char *drv = g_build_filename(f->sys, "bus", "pci", "drivers", driver, NULL);
@@ -134,6 +139,17 @@ fakeTestdev(Fake *f,
 
 
 static void
+modulesFile(Fake *f,
+            const char *name,
+            const char *contents)
+{
+    g_autofree char *path = g_build_filename(f->modules, name, NULL);
+
+    vfmigTestWriteFile(path, contents);
+}
+
+
+static void
 fakeSetup(Fake *f,
           gconstpointer data G_GNUC_UNUSED)
 {
@@ -152,6 +168,13 @@ fakeSetup(Fake *f,
     f->paths.procRoot = f->root;
     f->paths.cacheDir = "/nonexistent/cache";
     f->paths.kernelConfig = g_steal_pointer(&config);
+    f->modules = g_build_filename(f->root, "modules", NULL);
+    f->paths.modulesDir = f->modules;
+    modulesFile(f, "modules.alias",
+                "# Aliases extracted from modules themselves.\n"
+                "alias vfio_pci:v00001B36d00000005sv*sd*bc*sc*i* vfmig_testdev\n");
+    modulesFile(f, "modules.dep",
+                "updates/dkms/vfmig_testdev.ko: kernel/drivers/vfio/pci/vfio-pci-core.ko\n");
     fakeTestdev(f, VF61, "stop-copy p2p pre-copy dma-logging\n", "on\n", 5);
     fakeTestdev(f, VF612, "stop-copy p2p pre-copy\n", "on\n", 6);
     fakePCI(f, VFHOST, "mlx5_core", false, 7);
@@ -175,6 +198,7 @@ fakeTeardown(Fake *f,
     vfmigTestRmTree(f->root);
     g_free(f->root);
     g_free(f->sys);
+    g_free(f->modules);
     g_free((char *) f->paths.kernelConfig);
 }
 
@@ -633,6 +657,137 @@ testRefused(Fake *f,
 }
 
 
+/* What libvirt does to a managed VF at the domain's start: binds it to
+ * vfmig_testdev (here with DMA logging and pre-copy). */
+static void
+rebindTestdev(Fake *f,
+              const char *addr,
+              int group)
+{
+    g_autofree char *dir = g_build_filename(f->sys, "devices", "pci0000:00", addr, NULL);
+    g_autofree char *busLink = g_build_filename(f->sys, "bus", "pci", "devices", addr, NULL);
+
+    vfmigTestRmTree(dir);
+    g_assert_cmpint(g_unlink(busLink), ==, 0);
+    fakeTestdev(f, addr, "stop-copy p2p pre-copy dma-logging\n", "on\n", group);
+}
+
+
+/* managed='yes', as Nova writes hostdevs: a VF on its host driver and an
+ * unbound one (with <driver model=>), both of which libvirt binds to
+ * vfmig_testdev when the domain starts.  Their alias, their entry with
+ * 'preferred' and migration-events; no identity and no enable-migration,
+ * which only the bound driver can tell, and a note that says so. */
+static void
+testManaged(Fake *f,
+            gconstpointer data G_GNUC_UNUSED)
+{
+    g_autoptr(vfmigDomainPrepareResult) res =
+        checkFile(f, "managed.xml", "managed.out.xml");
+    g_autoptr(vfmigDomainPrepareResult) again = NULL;
+    g_autofree char *note1 = g_strdup_printf("<interface type='hostdev'> 0000:00:05.0: the VF is bound to no driver, and libvirt binds it to 'vfmig_testdev' (the hostdev's <driver model='vfmig_testdev'/>) when the domain starts (managed='yes'); its identity, whether it can pre-copy and whether QEMU needs enable-migration=on are read from that driver, never guessed: run domain-prepare again while the domain runs to add them");
+    g_autofree char *note2 = g_strdup_printf("hostdev 0000:00:04.0: the VF is on 'mlx5_core', and libvirt binds it to 'vfmig_testdev' (its best vfio_pci alias in '%s/modules.alias', 'v00001B36d00000005sv*sd*bc*sc*i*') when the domain starts (managed='yes'); its identity, whether it can pre-copy and whether QEMU needs enable-migration=on are read from that driver, never guessed: run domain-prepare again while the domain runs to add them",
+                                             f->modules);
+
+    g_assert_true(hasChange(res, "<interface type='hostdev'> 0000:00:05.0: user alias 'ua-vfmig-0'"));
+    g_assert_true(hasChange(res, "hostdev 0000:00:04.0: user alias 'ua-vfmig-1'"));
+    g_assert_true(hasChange(res, "<interface type='hostdev'> 0000:00:05.0: pre-copy mode 'preferred'"));
+    g_assert_true(hasChange(res, "hostdev 0000:00:04.0: pre-copy mode 'preferred'"));
+    g_assert_true(hasChange(res, "migration-events=on for 'ua-vfmig-1'"));
+    g_assert_false(hasChange(res, "identity"));
+    g_assert_false(hasChange(res, "enable-migration"));
+    g_assert_cmpuint(res->notes->len, ==, 2);
+    g_assert_cmpstr(g_ptr_array_index(res->notes, 0), ==, note1);
+    g_assert_cmpstr(g_ptr_array_index(res->notes, 1), ==, note2);
+    /* the destination's hook takes it, before libvirt binds the VFs */
+    assertHookAccepts(f, res->newXML);
+
+    /* once libvirt bound them (the domain runs), a run adds what the
+     * driver tells */
+    rebindTestdev(f, VFHOST, 7);
+    rebindTestdev(f, VFNONE, 8);
+    again = prepare(f, res->newXML);
+    dumpChanges(again);
+    g_assert_true(hasChange(again, "hostdev 0000:00:04.0: identity of the VF: driver 'vfmig_testdev', PCI id 1b36:0005, stream version 1, multi-load yes, state of 8388608 bytes"));
+    g_assert_true(hasChange(again, "<interface type='hostdev'> 0000:00:05.0: identity of the VF"));
+    g_assert_cmpuint(again->changes->len, ==, 2);
+    g_assert_cmpuint(again->notes->len, ==, 0);
+}
+
+
+/* On the driver libvirt binds already (the domain runs): prepared as any
+ * bound VF, with its identity. */
+static void
+testManagedBound(Fake *f,
+                 gconstpointer data G_GNUC_UNUSED)
+{
+    g_autofree char *tmpl = readData("hostdev.xml");
+    g_autoptr(GString) xml = g_string_new(tmpl);
+    g_autoptr(vfmigDomainPrepareResult) res = NULL;
+
+    g_string_replace(xml, "managed='no'", "managed='yes'", 1);
+    res = prepare(f, xml->str);
+    g_assert_true(hasChange(res, "identity of the VF: driver 'vfmig_testdev', PCI id 1b36:0005, stream version 1, multi-load yes, state of 8388608 bytes"));
+    g_assert_cmpuint(res->notes->len, ==, 0);
+}
+
+
+/* libvirt would bind the VF to a driver that cannot migrate it: refused,
+ * with why and what to do. */
+static void
+testManagedRefused(Fake *f,
+                   gconstpointer data G_GNUC_UNUSED)
+{
+    g_autofree char *tmpl = readData("hostdev.xml");
+    g_autoptr(GString) host = g_string_new(tmpl);
+    g_autoptr(GString) forced = g_string_new(tmpl);
+    g_autofree char *want = NULL;
+    vfmigDomainPrepareResult *res = NULL;
+
+    /* no alias for it */
+    modulesFile(f, "modules.alias", "# Aliases extracted from modules themselves.\n");
+    g_string_replace(host, "managed='no'", "managed='yes'", 1);
+    g_string_replace(host, "slot='0x02' function", "slot='0x04' function", 1);
+    g_assert_cmpint(vfmigDomainPrepare(host->str, &f->opts, &res), ==, -1);
+    g_assert_null(res);
+    want = g_strdup_printf("hostdev 0000:00:04.0: libvirt will bind it to vfio-pci, which cannot migrate: no vfio_pci alias in '%s/modules.alias' matches the device (1b36:0005, modalias 'v00001B36d00000005sv00001AF4sd00001100bc00scFFi00'); install the module 'vfmig_testdev' (vfmig's kernel modules have it) and run 'depmod -a', or name the driver in the hostdev: <driver model='vfmig_testdev'/>",
+                           f->modules);
+    g_assert_cmpstr(vfmigGetLastErrorMessage(), ==, want);
+
+    /* <driver model='vfio-pci'/>: libvirt would move a bound VF to it */
+    g_string_replace(forced, "managed='no'>", "managed='yes'>\n      <driver model='vfio-pci'/>", 1);
+    g_assert_cmpint(vfmigDomainPrepare(forced->str, &f->opts, &res), ==, -1);
+    g_assert_cmpstr(vfmigGetLastErrorMessage(), ==,
+                    "hostdev 0000:00:02.0: libvirt will bind it to 'vfio-pci' (the hostdev's <driver model='vfio-pci'/>), a driver vfmig knows no VFIO migration of: name a VFIO variant driver with migration there, or remove <driver model> to let libvirt choose by the kernel's module aliases");
+
+    /* no modules.alias at all: libvirt would not start the domain */
+    g_free(want);
+    want = g_strdup_printf("%s/modules.alias", f->modules);
+    g_assert_cmpint(g_unlink(want), ==, 0);
+    g_free(want);
+    want = g_strdup_printf("hostdev 0000:00:04.0: libvirt binds the VF itself (managed='yes'), and the driver it binds cannot be told: cannot open kernel module alias file '%s/modules.alias': No such file or directory",
+                           f->modules);
+    g_assert_cmpint(vfmigDomainPrepare(host->str, &f->opts, &res), ==, -1);
+    g_assert_cmpstr(vfmigGetLastErrorMessage(), ==, want);
+}
+
+
+/* --precopy required of a VF not bound yet: written, as asked; whether
+ * the VF can is known once it is bound. */
+static void
+testManagedRequired(Fake *f,
+                    gconstpointer data G_GNUC_UNUSED)
+{
+    g_autofree char *xml = readData("managed.xml");
+    g_autoptr(vfmigDomainPrepareResult) res = NULL;
+
+    f->opts.precopy = VFMIG_DOMAIN_POLICY_PRECOPY_REQUIRED;
+    res = prepare(f, xml);
+    g_assert_true(hasChange(res, "hostdev 0000:00:04.0: pre-copy mode 'required'"));
+    g_assert_true(hasNote(res, "whether it can pre-copy"));
+}
+
+
 static void
 testBadDomains(Fake *f,
                gconstpointer data G_GNUC_UNUSED)
@@ -784,6 +939,10 @@ main(int argc,
     ADD("no-precopy", testNoPrecopy);
     ADD("refused", testRefused);
     ADD("bad-domains", testBadDomains);
+    ADD("managed", testManaged);
+    ADD("managed-bound", testManagedBound);
+    ADD("managed-refused", testManagedRefused);
+    ADD("managed-required", testManagedRequired);
     ADD("probe-qemu", testProbeQEMU);
     g_test_add_func("/domain-prepare/format", testFormat);
     g_test_add_func("/domain-prepare/emulator", testEmulator);

@@ -4,9 +4,11 @@
  * Every test builds its own tree in a temporary directory: PCI functions
  * under devices/pci0000:00/ with the bus/pci/devices links, driver and
  * iommu_group links, vfio-dev/ for a VFIO driver's device, our drivers'
- * vfio_migration/ files and vfmig_testdev's state_size; then hands
- * vfmigHookCheck a domain XML with a migration policy.  Nothing opens a
- * real device.
+ * vfio_migration/ files and vfmig_testdev's state_size, every device's
+ * modalias; and a module tree (modules.alias with vfmig's vfio_pci
+ * aliases, modules.dep) for the hostdevs with managed='yes', which
+ * libvirt binds itself after the hook; then hands vfmigHookCheck a domain
+ * XML with a migration policy.  Nothing opens a real device.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -35,10 +37,25 @@
     "<vfmig:identity driver='vfmig_testdev' vendor='0x1b36' device='0x0005' " \
     "stream-version='1' multi-load='yes' state-size='" STATE_SIZE "'/>"
 
+/* What depmod writes on a host with vfmig's modules. */
+#define ALIASES \
+    "# Aliases extracted from modules themselves.\n" \
+    "alias pci:v000015B3d0000101Esv*sd*bc*sc*i* mlx5_core\n" \
+    "alias vfio_pci:v000015B3d0000101Esv*sd*bc*sc*i* mlx5_vfio_pci\n" \
+    "alias vfio_pci:v00001B36d00000005sv*sd*bc*sc*i* vfmig_testdev\n" \
+    "alias vfio_pci:v00001B36d00000005sv*sd*bc*sc*i* vfmig_mlx5model\n"
+#define DEPS \
+    "updates/dkms/vfmig_testdev.ko: kernel/drivers/vfio/pci/vfio-pci-core.ko\n" \
+    "updates/dkms/vfmig_mlx5model.ko: kernel/drivers/vfio/pci/vfio-pci-core.ko\n"
+
+/* pci-testdev's modalias after its ids */
+#define MODALIAS_REST "sv00001AF4sd00001100bc00scFFi00"
+
 typedef struct {
     char *root;
     char *sys;
     char *cache;
+    char *modules;
     vfmigNodeDevProbePaths paths;
 } Fake;
 
@@ -97,10 +114,15 @@ fakePCI(Fake *f,
                                             num, NULL);
     g_autofree char *grpLink = g_build_filename(dir, "iommu_group", NULL);
 
+    g_autofree char *modalias = g_strdup_printf("pci:v%08Xd%08X" MODALIAS_REST "\n",
+                                                (unsigned int) g_ascii_strtoull(vendor, NULL, 16),
+                                                (unsigned int) g_ascii_strtoull(device, NULL, 16));
+
     vfmigTestMkdirs(dir);
     vfmigTestLink(dir, busLink);
     attr(f, addr, "vendor", vendor);
     attr(f, addr, "device", device);
+    attr(f, addr, "modalias", modalias);
     attr(f, addr, "enable", "0\n");
     if (driver) {
         g_autofree char *drv = g_build_filename(f->sys, "bus", "pci",
@@ -141,6 +163,18 @@ fakeTestdev(Fake *f,
 }
 
 
+/* <modules>/@name with @contents */
+static void
+modulesFile(Fake *f,
+            const char *name,
+            const char *contents)
+{
+    g_autofree char *path = g_build_filename(f->modules, name, NULL);
+
+    vfmigTestWriteFile(path, contents);
+}
+
+
 static void
 fakeSetup(Fake *f,
           gconstpointer data G_GNUC_UNUSED)
@@ -158,6 +192,10 @@ fakeSetup(Fake *f,
     f->paths.procRoot = f->root;
     f->paths.cacheDir = f->cache;
     f->paths.kernelConfig = "/nonexistent";
+    f->modules = g_build_filename(f->root, "modules", NULL);
+    f->paths.modulesDir = f->modules;
+    modulesFile(f, "modules.alias", ALIASES);
+    modulesFile(f, "modules.dep", DEPS);
     fakeTestdev(f, VF0, 5);
     fakeTestdev(f, VF1, 6);
     vfmigResetLastError();
@@ -174,15 +212,19 @@ fakeTeardown(Fake *f,
     g_free(f->root);
     g_free(f->sys);
     g_free(f->cache);
+    g_free(f->modules);
 }
 
 
 /* A domain XML: one hostdev at @addr (bus:slot.function of domain 0)
- * with @alias (or none), and @policy in <metadata> (or none). */
+ * with @alias (or none), managed @managed, @driver as its <driver>
+ * element (or none), and @policy in <metadata> (or none). */
 static char *
-domainXML(const char *addr,
-          const char *alias,
-          const char *policy)
+domainXMLManaged(const char *addr,
+                 const char *alias,
+                 const char *policy,
+                 const char *managed,
+                 const char *driver)
 {
     unsigned int bus, slot, fn;
     g_autofree char *aliasElt = NULL;
@@ -203,7 +245,8 @@ domainXML(const char *addr,
                            "%s"
                            "  <memory unit='KiB'>65536</memory>\n"
                            "  <devices>\n"
-                           "    <hostdev mode='subsystem' type='pci' managed='no'>\n"
+                           "    <hostdev mode='subsystem' type='pci' managed='%s'>\n"
+                           "%s%s%s"
                            "      <source>\n"
                            "        <address domain='0x0000' bus='0x%02x' slot='0x%02x' function='0x%x'/>\n"
                            "      </source>\n"
@@ -211,8 +254,19 @@ domainXML(const char *addr,
                            "    </hostdev>\n"
                            "  </devices>\n"
                            "</domain>\n",
-                           meta ? meta : "", bus, slot, fn,
-                           aliasElt ? aliasElt : "");
+                           meta ? meta : "", managed,
+                           driver ? "      " : "", driver ? driver : "", driver ? "\n" : "",
+                           bus, slot, fn, aliasElt ? aliasElt : "");
+}
+
+
+/* The same, managed='no': the VF bound beforehand. */
+static char *
+domainXML(const char *addr,
+          const char *alias,
+          const char *policy)
+{
+    return domainXMLManaged(addr, alias, policy, "no", NULL);
 }
 
 
@@ -716,6 +770,234 @@ testBadXML(Fake *f,
 }
 
 
+/* ---- managed='yes': libvirt binds the VF after the hook */
+
+#define VFHOST "0000:00:04.0"   /* pci-testdev's own driver, a host driver */
+
+/* "migrate begin" of a managed hostdev at @addr (<driver> @driver) with
+ * @policyEntry: the verdict @verdict, and the device's reasons exactly
+ * @want, where "@MODULES@" stands for the module tree. */
+static void
+assertManaged(Fake *f,
+              const char *addr,
+              const char *driver,
+              const char *policyEntry,
+              vfmigHookVerdict verdict,
+              const char *want)
+{
+    g_autofree char *xml = domainXMLManaged(addr, "ua-vf0", policyEntry, "yes", driver);
+    g_autoptr(vfmigHookResult) res = check(f, "migrate", xml);
+    const vfmigHookDevice *dev;
+    g_autofree char *reasons = NULL;
+    g_autoptr(GString) expect = g_string_new(want);
+
+    g_assert_cmpint(res->verdict, ==, verdict);
+    g_assert_cmpuint(res->devices->len, ==, 1);
+    dev = g_ptr_array_index(res->devices, 0);
+    g_assert_cmpint(dev->refused, ==, verdict == VFMIG_HOOK_REFUSED);
+    reasons = vfmigHookDeviceReasons(dev);
+    g_string_replace(expect, "@MODULES@", f->modules, 0);
+    g_assert_cmpstr(reasons, ==, expect->str);
+}
+
+
+/* The VF on its host driver, as Nova leaves it: libvirt will bind it to
+ * vfmig_testdev, whose alias matches; what the hook checks before that
+ * (the driver, the ids), and what it says it cannot. */
+static void
+testManagedHostDriver(Fake *f,
+                      gconstpointer data G_GNUC_UNUSED)
+{
+    g_autofree char *e = entry("required", IDENTITY);
+    g_autofree char *noId = entry(NULL, NULL);
+
+    fakePCI(f, VFHOST, "0x1b36\n", "0x0005\n", "pci-testdev", false, 7);
+    assertManaged(f, VFHOST, NULL, e, VFMIG_HOOK_ACCEPTED,
+                  "accepted before its driver is bound: libvirt binds the device, on 'pci-testdev' now, to 'vfmig_testdev' (its best vfio_pci alias in '@MODULES@/modules.alias', 'v00001B36d00000005sv*sd*bc*sc*i*') as it starts the domain here (managed='yes'); what only the bound driver tells (its migration features, pre-copy, multi-load, firmware, state format and size) is not checked here: a VF that cannot take the source's state fails the migration when the state arrives, and the domain keeps running on the source");
+    assertManaged(f, VFHOST, NULL, noId, VFMIG_HOOK_ACCEPTED,
+                  "the policy has no identity of the source VF: its driver, ids and state format were not checked; "
+                  "accepted before its driver is bound: libvirt binds the device, on 'pci-testdev' now, to 'vfmig_testdev' (its best vfio_pci alias in '@MODULES@/modules.alias', 'v00001B36d00000005sv*sd*bc*sc*i*') as it starts the domain here (managed='yes'); what only the bound driver tells (its migration features, pre-copy, multi-load, firmware, state format and size) is not checked here: a VF that cannot take the source's state fails the migration when the state arrives, and the domain keeps running on the source");
+
+    /* managed='no' still wants it bound */
+    assertRefused(f, VFHOST, e, "the device is bound to 'pci-testdev', not to a VFIO driver");
+}
+
+
+/* Unbound, or on another VFIO driver (which libvirt replaces): the
+ * same. */
+static void
+testManagedUnbound(Fake *f,
+                   gconstpointer data G_GNUC_UNUSED)
+{
+    g_autofree char *e = entry(NULL, IDENTITY);
+
+    fakePCI(f, VFHOST, "0x1b36\n", "0x0005\n", NULL, false, 7);
+    assertManaged(f, VFHOST, NULL, e, VFMIG_HOOK_ACCEPTED,
+                  "accepted before its driver is bound: libvirt binds the device, bound to no driver now, to 'vfmig_testdev' (its best vfio_pci alias in '@MODULES@/modules.alias', 'v00001B36d00000005sv*sd*bc*sc*i*') as it starts the domain here (managed='yes'); what only the bound driver tells (its migration features, pre-copy, multi-load, firmware, state format and size) is not checked here: a VF that cannot take the source's state fails the migration when the state arrives, and the domain keeps running on the source");
+    fakePCI(f, "0000:00:05.0", "0x1b36\n", "0x0005\n", "vfio-pci", true, 8);
+    assertManaged(f, "0000:00:05.0", NULL, e, VFMIG_HOOK_ACCEPTED,
+                  "accepted before its driver is bound: libvirt binds the device, on 'vfio-pci' now, to 'vfmig_testdev' (its best vfio_pci alias in '@MODULES@/modules.alias', 'v00001B36d00000005sv*sd*bc*sc*i*') as it starts the domain here (managed='yes'); what only the bound driver tells (its migration features, pre-copy, multi-load, firmware, state format and size) is not checked here: a VF that cannot take the source's state fails the migration when the state arrives, and the domain keeps running on the source");
+}
+
+
+/* On the driver libvirt binds already: checked as a bound VF, with all
+ * its features. */
+static void
+testManagedBound(Fake *f,
+                 gconstpointer data G_GNUC_UNUSED)
+{
+    g_autofree char *e = entry("required", IDENTITY);
+
+    assertManaged(f, VF0, NULL, e, VFMIG_HOOK_ACCEPTED,
+                  "accepted: pre-copy with several images");
+    attr(f, VF0, "vfio_migration/stream_version", "2\n");
+    assertManaged(f, VF0, NULL, e, VFMIG_HOOK_REFUSED,
+                  "the devices use different state stream versions (source 1, destination 2)");
+}
+
+
+/* No vfio_pci alias for the device: libvirt binds vfio-pci, also in
+ * place of the VFIO driver the VF is on now. */
+static void
+testManagedNoAlias(Fake *f,
+                   gconstpointer data G_GNUC_UNUSED)
+{
+    g_autofree char *e = entry(NULL, IDENTITY);
+
+    modulesFile(f, "modules.alias",
+                "# Aliases extracted from modules themselves.\n"
+                "alias vfio_pci:v000015B3d0000101Esv*sd*bc*sc*i* mlx5_vfio_pci\n");
+    fakePCI(f, VFHOST, "0x1b36\n", "0x0005\n", "pci-testdev", false, 7);
+    assertManaged(f, VFHOST, NULL, e, VFMIG_HOOK_REFUSED,
+                  "libvirt will bind it to vfio-pci, which cannot migrate: no vfio_pci alias in '@MODULES@/modules.alias' matches the device (1b36:0005, modalias 'v00001B36d00000005" MODALIAS_REST "'); install the module 'vfmig_testdev' (vfmig's kernel modules have it) and run 'depmod -a', or name the driver in the hostdev: <driver model='vfmig_testdev'/>");
+    assertManaged(f, VF0, NULL, e, VFMIG_HOOK_REFUSED,
+                  "libvirt will bind it to vfio-pci, which cannot migrate: no vfio_pci alias in '@MODULES@/modules.alias' matches the device (1b36:0005, modalias 'v00001B36d00000005" MODALIAS_REST "'); install the module 'vfmig_testdev' (vfmig's kernel modules have it) and run 'depmod -a', or name the driver in the hostdev: <driver model='vfmig_testdev'/>");
+}
+
+
+/* <driver model=> wins over the aliases: a variant driver, or plain
+ * vfio-pci. */
+static void
+testManagedDriverModel(Fake *f,
+                       gconstpointer data G_GNUC_UNUSED)
+{
+    g_autofree char *e = entry(NULL, IDENTITY);
+
+    modulesFile(f, "modules.alias", "# Aliases extracted from modules themselves.\n");
+    fakePCI(f, VFHOST, "0x1b36\n", "0x0005\n", "pci-testdev", false, 7);
+    assertManaged(f, VFHOST, "<driver model='vfmig_testdev'/>", e, VFMIG_HOOK_ACCEPTED,
+                  "accepted before its driver is bound: libvirt binds the device, on 'pci-testdev' now, to 'vfmig_testdev' (the hostdev's <driver model='vfmig_testdev'/>) as it starts the domain here (managed='yes'); what only the bound driver tells (its migration features, pre-copy, multi-load, firmware, state format and size) is not checked here: a VF that cannot take the source's state fails the migration when the state arrives, and the domain keeps running on the source");
+    assertManaged(f, VFHOST, "<driver name='vfio' model='vfio-pci'/>", e, VFMIG_HOOK_REFUSED,
+                  "libvirt will bind it to 'vfio-pci' (the hostdev's <driver model='vfio-pci'/>), a driver vfmig knows no VFIO migration of: name a VFIO variant driver with migration there, or remove <driver model> to let libvirt choose by the kernel's module aliases");
+    /* a VF on vfmig_testdev that libvirt would move to vfio-pci */
+    assertManaged(f, VF0, "<driver model='vfio-pci'/>", e, VFMIG_HOOK_REFUSED,
+                  "libvirt will bind it to 'vfio-pci' (the hostdev's <driver model='vfio-pci'/>), a driver vfmig knows no VFIO migration of: name a VFIO variant driver with migration there, or remove <driver model> to let libvirt choose by the kernel's module aliases");
+}
+
+
+/* What the identity says and can be checked before binding: the driver
+ * libvirt binds and the PCI ids. */
+static void
+testManagedIdentity(Fake *f,
+                    gconstpointer data G_GNUC_UNUSED)
+{
+    g_autofree char *e = entry(NULL, IDENTITY);
+
+    /* the firmware model's alias first: libvirt takes it */
+    modulesFile(f, "modules.alias",
+                "# Aliases extracted from modules themselves.\n"
+                "alias vfio_pci:v00001B36d00000005sv*sd*bc*sc*i* vfmig_mlx5model\n"
+                "alias vfio_pci:v00001B36d00000005sv*sd*bc*sc*i* vfmig_testdev\n"
+                "alias vfio_pci:v00001B36d00000006sv*sd*bc*sc*i* vfmig_testdev\n");
+    fakePCI(f, VFHOST, "0x1b36\n", "0x0005\n", "pci-testdev", false, 7);
+    assertManaged(f, VFHOST, NULL, e, VFMIG_HOOK_REFUSED,
+                  "libvirt will bind the device to 'vfmig_mlx5model' (its best vfio_pci alias in '@MODULES@/modules.alias', 'v00001B36d00000005sv*sd*bc*sc*i*') and the source's VF is on 'vfmig_testdev': a driver loads only its own state format; give this hostdev <driver model='vfmig_testdev'/>, or migrate to a VF that libvirt binds to it");
+    /* as it says */
+    assertManaged(f, VFHOST, "<driver model='vfmig_testdev'/>", e, VFMIG_HOOK_ACCEPTED,
+                  "accepted before its driver is bound: libvirt binds the device, on 'pci-testdev' now, to 'vfmig_testdev' (the hostdev's <driver model='vfmig_testdev'/>) as it starts the domain here (managed='yes'); what only the bound driver tells (its migration features, pre-copy, multi-load, firmware, state format and size) is not checked here: a VF that cannot take the source's state fails the migration when the state arrives, and the domain keeps running on the source");
+
+    fakePCI(f, "0000:00:05.0", "0x1b36\n", "0x0006\n", "pci-testdev", false, 8);
+    assertManaged(f, "0000:00:05.0", NULL, e, VFMIG_HOOK_REFUSED,
+                  "the devices have different PCI ids (source 1b36:0005, destination 1b36:0006)");
+}
+
+
+/* A driver with migration that this host lacks (stale modules.alias, or
+ * a <driver model> nobody installed): libvirt would fail to start. */
+static void
+testManagedMissingModule(Fake *f,
+                         gconstpointer data G_GNUC_UNUSED)
+{
+    g_autofree char *e = entry(NULL,
+        "<vfmig:identity driver='mlx5_vfio_pci' vendor='0x15b3' device='0x101e' multi-load='yes'/>");
+
+    fakePCI(f, "0000:00:06.0", "0x15b3\n", "0x101e\n", "mlx5_core", false, 9);
+    assertManaged(f, "0000:00:06.0", NULL, e, VFMIG_HOOK_REFUSED,
+                  "libvirt will bind it to 'mlx5_vfio_pci' (its best vfio_pci alias in '@MODULES@/modules.alias', 'v000015B3d0000101Esv*sd*bc*sc*i*'), and this host has no such driver: it is not registered in sysfs, and no module 'mlx5_vfio_pci' is in '@MODULES@/modules.dep', so libvirt would fail to start the domain; install the module and run 'depmod -a'");
+
+    modulesFile(f, "modules.dep", DEPS "updates/dkms/mlx5_vfio_pci.ko: kernel/drivers/vfio/pci/vfio-pci-core.ko\n");
+    assertManaged(f, "0000:00:06.0", NULL, e, VFMIG_HOOK_ACCEPTED,
+                  "accepted before its driver is bound: libvirt binds the device, on 'mlx5_core' now, to 'mlx5_vfio_pci' (its best vfio_pci alias in '@MODULES@/modules.alias', 'v000015B3d0000101Esv*sd*bc*sc*i*') as it starts the domain here (managed='yes'); what only the bound driver tells (its migration features, pre-copy, multi-load, firmware, state format and size) is not checked here: a VF that cannot take the source's state fails the migration when the state arrives, and the domain keeps running on the source");
+}
+
+
+/* A modules.alias libvirt refuses: so does the hook. */
+static void
+testManagedBadAliases(Fake *f,
+                      gconstpointer data G_GNUC_UNUSED)
+{
+    g_autofree char *e = entry(NULL, IDENTITY);
+    g_autofree char *big = g_malloc0(8 * 1024 * 1024 + 2);
+
+    memset(big, '#', 8 * 1024 * 1024 + 1);
+    modulesFile(f, "modules.alias", big);
+    fakePCI(f, VFHOST, "0x1b36\n", "0x0005\n", "pci-testdev", false, 7);
+    assertManaged(f, VFHOST, NULL, e, VFMIG_HOOK_REFUSED,
+                  "libvirt binds the device itself (managed='yes'), and the driver it binds cannot be told: kernel module alias file '@MODULES@/modules.alias' is larger than 8 MiB (8388609 bytes): libvirt reads at most 8 MiB of it and fails to start the domain; regenerate it with 'depmod -a'");
+}
+
+
+/* Nova's <interface type='hostdev' managed='yes'>, and "prepare begin"
+ * (every start): notes only. */
+static void
+testManagedInterface(Fake *f,
+                     gconstpointer data G_GNUC_UNUSED)
+{
+    g_autofree char *e = entry(NULL, IDENTITY);
+    g_autofree char *xml = g_strdup_printf(
+        "<domain type='kvm'>\n"
+        "  <name>vm0</name>\n"
+        "  <metadata>\n"
+        "    <vfmig:migration xmlns:vfmig='http://vfmig.org/xmlns/libvirt/domain/1.0'>\n"
+        "%s"
+        "    </vfmig:migration>\n"
+        "  </metadata>\n"
+        "  <devices>\n"
+        "    <interface type='hostdev' managed='yes'>\n"
+        "      <mac address='52:54:00:6d:90:02'/>\n"
+        "      <source>\n"
+        "        <address type='pci' domain='0x0000' bus='0x00' slot='0x04' function='0x0'/>\n"
+        "      </source>\n"
+        "      <alias name='ua-vf0'/>\n"
+        "    </interface>\n"
+        "  </devices>\n"
+        "</domain>\n", e);
+    g_autoptr(vfmigHookResult) res = NULL;
+
+    fakePCI(f, VFHOST, "0x1b36\n", "0x0005\n", "pci-testdev", false, 7);
+    res = check(f, "migrate", xml);
+    g_assert_cmpint(res->verdict, ==, VFMIG_HOOK_ACCEPTED);
+    g_clear_pointer(&res, vfmigHookResultFree);
+
+    modulesFile(f, "modules.alias", "# Aliases extracted from modules themselves.\n");
+    res = check(f, "migrate", xml);
+    g_assert_cmpint(res->verdict, ==, VFMIG_HOOK_REFUSED);
+    g_clear_pointer(&res, vfmigHookResultFree);
+    res = check(f, "prepare", xml);
+    g_assert_cmpint(res->verdict, ==, VFMIG_HOOK_ACCEPTED);
+    g_assert_true(res->wouldRefuse);
+}
+
 int
 main(int argc,
      char **argv)
@@ -744,6 +1026,15 @@ main(int argc,
     ADD("no-policy", testNoPolicy);
     ADD("other-operations", testOtherOps);
     ADD("bad-xml", testBadXML);
+    ADD("managed/host-driver", testManagedHostDriver);
+    ADD("managed/unbound", testManagedUnbound);
+    ADD("managed/bound", testManagedBound);
+    ADD("managed/no-alias", testManagedNoAlias);
+    ADD("managed/driver-model", testManagedDriverModel);
+    ADD("managed/identity", testManagedIdentity);
+    ADD("managed/missing-module", testManagedMissingModule);
+    ADD("managed/bad-aliases", testManagedBadAliases);
+    ADD("managed/interface", testManagedInterface);
 
     return g_test_run();
 }

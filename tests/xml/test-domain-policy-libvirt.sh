@@ -30,7 +30,7 @@ tmp=$(mktemp -d)
 trap '[ -n "${KEEP:-}" ] || rm -rf "$tmp"' EXIT
 n=0
 fail=0
-echo "1..14"
+echo "1..15"
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 nok() {
     n=$((n + 1)); fail=$((fail + 1)); echo "not ok $n - $1"
@@ -124,4 +124,9 @@ else
     nok "the domain with an <interface type='hostdev'> (define $(rcof iface_define))" "$tmp/iface.xml"
 fi
 same "virsh dumpxml --migratable of it: the policy unchanged, every entry naming a device" "$tmp/iface.xml" "$IFACE_XML"
+if grep -q "<driver model='mlx5_vfio_pci'/>" "$tmp/iface.xml"; then
+    ok "libvirt keeps the interface's <driver model='mlx5_vfio_pci'/> (the variant driver it binds a managed VF to)"
+else
+    nok "libvirt lost or respelled the interface's <driver model=>" "$tmp/iface.xml"
+fi
 [ $fail = 0 ]

@@ -256,7 +256,8 @@ testDomainNamedTwice(const void *opaque G_GNUC_UNUSED)
 
 
 /* A VF attached as <interface type='hostdev'> (as Nova attaches SR-IOV
- * ports) is a hostdev of the policy too; other interfaces are not. */
+ * ports) is a hostdev of the policy too; other interfaces are not.  How
+ * libvirt binds each: managed, and <driver model=>. */
 static void
 testDomainInterface(const void *opaque G_GNUC_UNUSED)
 {
@@ -275,9 +276,14 @@ testDomainInterface(const void *opaque G_GNUC_UNUSED)
     g_assert_cmpstr(net->alias, ==, "ua-net0");
     g_assert_cmpuint(net->address.bus, ==, 0x3b);
     g_assert_cmpuint(net->address.function, ==, 2);
+    /* libvirt binds it, to the driver it names */
+    g_assert_true(net->managed);
+    g_assert_cmpstr(net->driverModel, ==, "mlx5_vfio_pci");
     g_assert_false(pci->interface);
     g_assert_null(pci->alias);
     g_assert_cmpuint(pci->address.function, ==, 5);
+    g_assert_false(pci->managed);
+    g_assert_null(pci->driverModel);
     g_assert_true(vfmigDomainPolicyFindHostdev(policy->hostdevs[0], hostdevs) == pci);
     g_assert_true(vfmigDomainPolicyFindHostdev(policy->hostdevs[1], hostdevs) == net);
     g_assert_true(vfmigDomainPolicyLookup(policy, net) == policy->hostdevs[1]);
