@@ -25,6 +25,7 @@
 #include "vfmigi18n.h"
 #include "vfmiglog.h"
 #include "vfmigsteer.h"
+#include "vfmigsysfs.h"
 
 /* How long an ended migration waits for libvirt's completion event. */
 #define VFMIG_DAEMON_COMPLETION_WAIT_US (10 * G_USEC_PER_SEC)
@@ -60,11 +61,28 @@ struct _vfmigDaemon {
     GHashTable *ignored;            /* uuid -> NULL: no policy, this job */
     GHashTable *busy;               /* uuid -> NULL: steered by another
                                      * process (its lock), this job */
+    vfmigDaemonHandBacks *handBacks;    /* held when the connection was
+                                         * lost */
     GArray *overhead;               /* int64_t samples, us, oldest first */
     GArray *overheadAt;             /* int64_t: when each was taken, s */
     bool stateRefused;              /* the state file was not loaded: it
                                      * is kept until a save replaces it */
 };
+
+
+static void G_GNUC_PRINTF(4, 0)
+vfmigDaemonReportV(vfmigDaemonReportFunc report,
+                   void *opaque,
+                   vfmigDaemonReportLevel level,
+                   const char *fmt,
+                   va_list ap)
+{
+    g_autofree char *line = g_strdup_vprintf(fmt, ap);
+
+    VFMIG_DEBUG("%s", line);
+    if (report)
+        report(opaque, level, line);
+}
 
 
 static void G_GNUC_PRINTF(3, 4)
@@ -73,15 +91,11 @@ vfmigDaemonReport(vfmigDaemon *d,
                   const char *fmt,
                   ...)
 {
-    g_autofree char *line = NULL;
     va_list ap;
 
     va_start(ap, fmt);
-    line = g_strdup_vprintf(fmt, ap);
+    vfmigDaemonReportV(d->config->report, d->config->opaque, level, fmt, ap);
     va_end(ap);
-    VFMIG_DEBUG("%s", line);
-    if (d->config->report)
-        d->config->report(d->config->opaque, level, line);
 }
 
 
@@ -519,26 +533,275 @@ vfmigDaemonGuardUpdate(vfmigDaemon *d,
     const char *uuid = vfmigSteerDomainUUID(s->steer);
     size_t i;
 
-    if (!d->guard)
-        return;
+    /* what is held is kept without a guardian too: a lost connection
+     * hands it back (vfmigDaemonLoseSessions) */
     if (fallback == 0 || s->ended) {
-        if (s->heldMs && vfmigGuardDrop(d->guard, uuid) < 0)
+        if (s->heldMs && d->guard && vfmigGuardDrop(d->guard, uuid) < 0)
             vfmigDaemonGuardWarn(d);
         s->heldMs = 0;
         return;
     }
     if (limitMs == s->heldMs && fallback == s->heldFallbackMs)
         return;
-    if (vfmigGuardHold(d->guard, uuid, limitMs, fallback) < 0)
+    if (d->guard && vfmigGuardHold(d->guard, uuid, limitMs, fallback) < 0)
         vfmigDaemonGuardWarn(d);
     /* a new entry: its VFs, whose hold the guardian ends too */
-    for (i = 0; s->heldMs == 0 && i < vfmigSteerDeviceCount(s->steer); i++) {
+    for (i = 0; d->guard && s->heldMs == 0 &&
+         i < vfmigSteerDeviceCount(s->steer); i++) {
         if (vfmigGuardHoldDevice(d->guard, uuid,
                                  vfmigSteerDeviceAddress(s->steer, i)) < 0)
             vfmigDaemonGuardWarn(d);
     }
     s->heldMs = limitMs;
     s->heldFallbackMs = fallback;
+}
+
+
+/* ---- limits held when the connection was lost ---- */
+
+typedef struct _vfmigDaemonHandBack vfmigDaemonHandBack;
+struct _vfmigDaemonHandBack {
+    char *uuid;
+    char *name;
+    uint64_t heldMs;                /* what the daemon set */
+    uint64_t fallbackMs;            /* what goes back */
+    GStrv devices;                  /* the VFs that held the switchover */
+    unsigned int failures;          /* hand-backs libvirt failed, in a row */
+    vfmigSteer *steer;              /* kept for its steering lock */
+};
+
+struct _vfmigDaemonHandBacks {
+    vfmigGuard *guard;              /* borrowed; NULL: none */
+    const char *sysfsRoot;          /* borrowed */
+    vfmigDaemonReportFunc report;
+    void *opaque;
+    GPtrArray *list;                /* vfmigDaemonHandBack, oldest first */
+};
+
+
+static void G_GNUC_PRINTF(3, 4)
+vfmigDaemonHandBacksReport(vfmigDaemonHandBacks *hb,
+                           vfmigDaemonReportLevel level,
+                           const char *fmt,
+                           ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vfmigDaemonReportV(hb->report, hb->opaque, level, fmt, ap);
+    va_end(ap);
+}
+
+
+static void
+vfmigDaemonHandBackFree(void *opaque)
+{
+    vfmigDaemonHandBack *r = opaque;
+
+    g_free(r->uuid);
+    g_free(r->name);
+    g_strfreev(r->devices);
+    vfmigSteerFree(r->steer);
+    g_free(r);
+}
+
+
+vfmigDaemonHandBacks *
+vfmigDaemonHandBacksNew(vfmigGuard *guard,
+                        const char *sysfsRoot,
+                        vfmigDaemonReportFunc report,
+                        void *opaque)
+{
+    vfmigDaemonHandBacks *hb = g_new0(vfmigDaemonHandBacks, 1);
+
+    hb->guard = guard;
+    hb->sysfsRoot = sysfsRoot;
+    hb->report = report;
+    hb->opaque = opaque;
+    hb->list = g_ptr_array_new_with_free_func(vfmigDaemonHandBackFree);
+    return hb;
+}
+
+
+void
+vfmigDaemonHandBacksFree(vfmigDaemonHandBacks *hb)
+{
+    if (!hb)
+        return;
+    g_ptr_array_unref(hb->list);
+    g_free(hb);
+}
+
+
+void
+vfmigDaemonHandBacksAdd(vfmigDaemonHandBacks *hb,
+                        const char *uuid,
+                        const char *name,
+                        uint64_t heldMs,
+                        uint64_t fallbackMs,
+                        const char *const *devices,
+                        vfmigSteer *steer)
+{
+    vfmigDaemonHandBack *r = g_new0(vfmigDaemonHandBack, 1);
+
+    r->uuid = g_strdup(uuid);
+    r->name = g_strdup(name);
+    r->heldMs = heldMs;
+    r->fallbackMs = fallbackMs;
+    r->devices = devices ? g_strdupv((char **) devices) : g_new0(char *, 1);
+    r->steer = steer;
+    g_ptr_array_add(hb->list, r);
+    vfmigDaemonHandBacksReport(hb, VFMIG_DAEMON_REPORT_WARNING,
+                               _("domain '%1$s': no longer steered; the downtime limit this daemon set, %2$" PRIu64 " ms, goes back to %3$" PRIu64 " ms once connected again"),
+                               name, heldMs, fallbackMs);
+}
+
+
+bool
+vfmigDaemonHandBacksHas(const vfmigDaemonHandBacks *hb,
+                        const char *uuid)
+{
+    guint i;
+
+    for (i = 0; i < hb->list->len; i++) {
+        const vfmigDaemonHandBack *r = g_ptr_array_index(hb->list, i);
+
+        if (g_str_equal(r->uuid, uuid))
+            return true;
+    }
+    return false;
+}
+
+
+/* Ends the switchover hold of the VFs: their lease, which nobody renews
+ * since the connection was lost, would lapse by itself. */
+static void
+vfmigDaemonHandBackUnhold(vfmigDaemonHandBacks *hb,
+                          const vfmigDaemonHandBack *r)
+{
+    size_t i;
+
+    for (i = 0; r->devices[i]; i++) {
+        int rc;
+
+        if ((rc = vfmigSysfsWriteHold(hb->sysfsRoot, r->devices[i], 0)) < 0)
+            vfmigDaemonHandBacksReport(hb, VFMIG_DAEMON_REPORT_WARNING,
+                                       _("domain '%1$s': cannot end the switchover hold of %2$s (its lease lapses by itself at most %3$u s after the last step): %4$s"),
+                                       r->name, r->devices[i],
+                                       VFMIG_CONTROLLER_HOLD_LEASE_MS / 1000,
+                                       vfmigGetLastErrorMessage());
+        else if (rc > 0)
+            vfmigDaemonHandBacksReport(hb, VFMIG_DAEMON_REPORT_PROGRESS,
+                                       _("domain '%1$s': switchover hold of %2$s ended"),
+                                       r->name, r->devices[i]);
+    }
+}
+
+
+/* One try of @r's hand-back: true when it is done with (handed back, or
+ * nothing to hand back, or given up), false to try again. */
+static bool
+vfmigDaemonHandBackTry(vfmigDaemonHandBacks *hb,
+                       vfmigDaemonHandBack *r,
+                       const vfmigGuardLimitOps *ops,
+                       void *opaque)
+{
+    uint64_t cur;
+
+    switch (vfmigGuardHandBack(ops, opaque, r->uuid, r->heldMs,
+                               r->fallbackMs, NULL, &cur)) {
+    case VFMIG_GUARD_HAND_BACK_DONE:
+        vfmigDaemonHandBacksReport(hb, VFMIG_DAEMON_REPORT_INFO,
+                                   _("domain '%1$s': connected again; downtime limit handed back, %2$" PRIu64 " ms -> %3$" PRIu64 " ms"),
+                                   r->name, cur, r->fallbackMs);
+        break;
+    case VFMIG_GUARD_HAND_BACK_THEIRS:
+        vfmigDaemonHandBacksReport(hb, VFMIG_DAEMON_REPORT_INFO,
+                                   _("domain '%1$s': connected again; downtime limit %2$" PRIu64 " ms (not the %3$" PRIu64 " ms this daemon set) was set by someone else, left as it is"),
+                                   r->name, cur, r->heldMs);
+        break;
+    case VFMIG_GUARD_HAND_BACK_NO_JOB:
+        vfmigDaemonHandBacksReport(hb, VFMIG_DAEMON_REPORT_INFO,
+                                   _("domain '%1$s': connected again; its migration is over, no downtime limit to hand back"),
+                                   r->name);
+        break;
+    case VFMIG_GUARD_HAND_BACK_GONE:
+        /* its VFs left with it: their holds are nobody's business here */
+        vfmigDaemonHandBacksReport(hb, VFMIG_DAEMON_REPORT_INFO,
+                                   _("domain '%1$s': connected again; the domain is gone, no downtime limit to hand back"),
+                                   r->name);
+        return true;
+    case VFMIG_GUARD_HAND_BACK_FAILED:
+        if (++r->failures < VFMIG_DAEMON_HAND_BACK_TRIES) {
+            vfmigDaemonHandBacksReport(hb, VFMIG_DAEMON_REPORT_PROGRESS,
+                                       _("domain '%1$s': cannot hand the downtime limit back yet (try %2$u of %3$u): %4$s"),
+                                       r->name, r->failures,
+                                       VFMIG_DAEMON_HAND_BACK_TRIES,
+                                       vfmigGetLastErrorMessage());
+            return false;
+        }
+        vfmigDaemonHandBacksReport(hb, VFMIG_DAEMON_REPORT_WARNING,
+                                   _("domain '%1$s': cannot hand the downtime limit back after %2$u tries (%3$s); giving up: it may stay at %4$" PRIu64 " ms until the migration ends (virsh migrate-setmaxdowntime sets it back to %5$" PRIu64 " ms)"),
+                                   r->name, r->failures,
+                                   vfmigGetLastErrorMessage(),
+                                   r->heldMs, r->fallbackMs);
+        break;
+    }
+    vfmigDaemonHandBackUnhold(hb, r);
+    return true;
+}
+
+
+unsigned int
+vfmigDaemonHandBacksRun(vfmigDaemonHandBacks *hb,
+                        const vfmigGuardLimitOps *ops,
+                        void *opaque)
+{
+    guint i = 0;
+
+    while (i < hb->list->len) {
+        vfmigDaemonHandBack *r = g_ptr_array_index(hb->list, i);
+
+        if (!vfmigDaemonHandBackTry(hb, r, ops, opaque)) {
+            i++;
+            continue;
+        }
+        /* only now: a daemon killed before had it handed back */
+        if (hb->guard && vfmigGuardDrop(hb->guard, r->uuid) < 0)
+            vfmigDaemonHandBacksReport(hb, VFMIG_DAEMON_REPORT_WARNING,
+                                       _("domain '%1$s': cannot tell the guardian that its downtime limit is no longer held: %2$s"),
+                                       r->name, vfmigGetLastErrorMessage());
+        g_ptr_array_remove_index(hb->list, i);
+    }
+    return hb->list->len;
+}
+
+
+/* The daemon stops with limits it could not hand back since the
+ * connection was lost: the guardian, which still lists them, hands them
+ * back once the daemon is gone (the steering locks are kept until then:
+ * vfmigDaemonRun frees the list after the guardian ended); without one,
+ * they stay, which is said (the VFs' holds end here, which needs no
+ * libvirt). */
+static void
+vfmigDaemonHandBacksLeave(vfmigDaemonHandBacks *hb)
+{
+    guint i;
+
+    for (i = 0; i < hb->list->len; i++) {
+        vfmigDaemonHandBack *r = g_ptr_array_index(hb->list, i);
+
+        if (hb->guard) {
+            vfmigDaemonHandBacksReport(hb, VFMIG_DAEMON_REPORT_INFO,
+                                       _("domain '%1$s': stopping; the guardian hands the downtime limit back (%2$" PRIu64 " ms -> %3$" PRIu64 " ms)"),
+                                       r->name, r->heldMs, r->fallbackMs);
+            continue;
+        }
+        vfmigDaemonHandBacksReport(hb, VFMIG_DAEMON_REPORT_WARNING,
+                                   _("domain '%1$s': stopping without a connection to libvirt or a guardian: the downtime limit may stay at %2$" PRIu64 " ms until the migration ends (virsh migrate-setmaxdowntime sets it back to %3$" PRIu64 " ms)"),
+                                   r->name, r->heldMs, r->fallbackMs);
+        vfmigDaemonHandBackUnhold(hb, r);
+    }
 }
 
 
@@ -794,6 +1057,9 @@ vfmigDaemonConsider(vfmigDaemon *d,
 
     if (virDomainGetUUIDString(dom, uuid) < 0)
         return;
+    /* its limit, held when the connection was lost, goes back first */
+    if (vfmigDaemonHandBacksHas(d->handBacks, uuid))
+        return;
     s = g_hash_table_lookup(d->sessions, uuid);
     if (s)
         phase = vfmigSteerLoopPhase(vfmigSteerGetLoop(s->steer));
@@ -1031,6 +1297,37 @@ vfmigDaemonConnect(vfmigDaemon *d)
 }
 
 
+/* The connection is lost: the sessions go, and the limit each one held
+ * waits to be handed back once connected again (its guardian entry
+ * stays until then). */
+static void
+vfmigDaemonLoseSessions(vfmigDaemon *d)
+{
+    GHashTableIter iter;
+    gpointer value;
+    size_t i;
+
+    g_hash_table_iter_init(&iter, d->sessions);
+    while (g_hash_table_iter_next(&iter, NULL, &value)) {
+        vfmigDaemonSession *s = value;
+        size_t n;
+        g_autofree const char **devices = NULL;
+
+        if (s->ended || s->heldMs == 0)
+            continue;
+        n = vfmigSteerDeviceCount(s->steer);
+        devices = g_new0(const char *, n + 1);
+        for (i = 0; i < n; i++)
+            devices[i] = vfmigSteerDeviceAddress(s->steer, i);
+        vfmigDaemonHandBacksAdd(d->handBacks, vfmigSteerDomainUUID(s->steer),
+                                vfmigSteerDomainName(s->steer), s->heldMs,
+                                s->heldFallbackMs, devices,
+                                g_steal_pointer(&s->steer));
+    }
+    g_hash_table_remove_all(d->sessions);
+}
+
+
 static void
 vfmigDaemonTick(int timer G_GNUC_UNUSED,
                 void *opaque)
@@ -1043,7 +1340,7 @@ vfmigDaemonTick(int timer G_GNUC_UNUSED,
         vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_WARNING, "%s",
                           _("the connection to libvirt is lost; reconnecting"));
         vfmigDaemonDisconnect(d);
-        g_hash_table_remove_all(d->sessions);
+        vfmigDaemonLoseSessions(d);
         g_hash_table_remove_all(d->ignored);
         g_hash_table_remove_all(d->busy);
         d->nextConnect = 0;
@@ -1059,6 +1356,7 @@ vfmigDaemonTick(int timer G_GNUC_UNUSED,
                           _("connected to libvirt again"));
     }
 
+    vfmigDaemonHandBacksRun(d->handBacks, vfmigGuardLibvirtLimitOps(), d->conn);
     g_hash_table_iter_init(&iter, d->sessions);
     while (g_hash_table_iter_next(&iter, NULL, &value))
         vfmigDaemonStepSession(d, value);
@@ -1094,6 +1392,11 @@ vfmigDaemonReleaseAll(vfmigDaemon *d)
         s->ended = true;
         vfmigDaemonGuardUpdate(d, s, 0);
     }
+    /* those held when the connection was lost */
+    if (d->conn)
+        vfmigDaemonHandBacksRun(d->handBacks, vfmigGuardLibvirtLimitOps(),
+                                d->conn);
+    vfmigDaemonHandBacksLeave(d->handBacks);
 }
 
 
@@ -1141,6 +1444,8 @@ vfmigDaemonRun(const vfmigDaemonConfig *config,
                                        (GDestroyNotify) vfmigDaemonSessionFree);
     d.ignored = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     d.busy = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    d.handBacks = vfmigDaemonHandBacksNew(d.guard, config->paths.probe.sysfsRoot,
+                                          config->report, config->opaque);
 
     virSetErrorFunc(NULL, vfmigDaemonLibvirtErrorSink);
     if (virEventRegisterDefaultImpl() < 0) {
@@ -1183,7 +1488,10 @@ vfmigDaemonRun(const vfmigDaemonConfig *config,
     if (d.busy)
         g_hash_table_unref(d.busy);
     vfmigDaemonDisconnect(&d);
+    /* the guardian is gone (and done) first: it still lists what is
+     * left here, whose steering locks are kept until then */
     vfmigGuardFree(d.guard);
+    vfmigDaemonHandBacksFree(d.handBacks);
     g_array_unref(d.overhead);
     g_array_unref(d.overheadAt);
     return ret;

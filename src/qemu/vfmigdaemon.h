@@ -13,7 +13,10 @@
  * next predictions.
  *
  * A guardian process (vfmigguard.h) hands every held limit back if the
- * daemon dies; on a quit request the daemon hands them back itself.
+ * daemon dies; on a quit request the daemon hands them back itself.  A
+ * limit held when the connection to libvirt is lost is handed back once
+ * the daemon is connected again (vfmigDaemonHandBacks below), and only
+ * then dropped from the guardian's list.
  *
  * Everything the daemon decides or sees is passed to @report as one
  * translated line; the front end prints it.
@@ -31,6 +34,8 @@
 
 #include "vfmigdevctl.h"
 #include "vfmigdowntimeparams.h"
+#include "vfmigguard.h"
+#include "vfmigsteer.h"
 
 #define VFMIG_DAEMON_INTERVAL_MS_DEFAULT 200
 #define VFMIG_DAEMON_STATE_FILE "/var/lib/vfmig/vfmigd.state"
@@ -114,3 +119,72 @@ int vfmigDaemonLoadOverhead(const char *stateFile,
                             GArray **samples,
                             GArray **dates,
                             unsigned int *expired);
+
+
+/*
+ * The limits held when the connection to libvirt was lost.
+ *
+ * When the connection is lost, every migration whose downtime limit the
+ * daemon set (and has not handed back) is listed here with that value,
+ * the value to hand back, and its VFs; its session is gone, its entry in
+ * the guardian's list stays (a daemon killed before it is connected again
+ * still has the limit handed back).  Once connected again, before it
+ * looks for migrations, the daemon hands each back as the guardian does
+ * (vfmigGuardHandBack), ends its VFs' switchover holds (their lease would
+ * lapse by itself, VFMIG_CONTROLLER_HOLD_LEASE_MS after the last step),
+ * and drops it from the guardian's list.  A migration listed here is not
+ * steered until then: a limit handed back first is read as the one
+ * before by the session that steers it next.
+ *
+ * vfmigDaemonRun keeps one; exported for the tests, which drive it with
+ * limit ops of their own and a guardian over a pipe (vfmigGuardOpenFd).
+ */
+
+/* How many times in a row a hand-back libvirt fails is tried (one per
+ * tick) before the daemon gives up on it, says so, and drops it. */
+#define VFMIG_DAEMON_HAND_BACK_TRIES 5
+
+typedef struct _vfmigDaemonHandBacks vfmigDaemonHandBacks;
+
+/* The list, empty.  @guard (NULL: no guardian) and @sysfsRoot (NULL:
+ * /sys) are borrowed for its lifetime; what it does goes to @report
+ * (NULL: nowhere) with @opaque. */
+vfmigDaemonHandBacks *vfmigDaemonHandBacksNew(vfmigGuard *guard,
+                                              const char *sysfsRoot,
+                                              vfmigDaemonReportFunc report,
+                                              void *opaque);
+void vfmigDaemonHandBacksFree(vfmigDaemonHandBacks *hb);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(vfmigDaemonHandBacks, vfmigDaemonHandBacksFree);
+
+/*
+ * Lists the limit of domain @uuid (@name, for the report) that the
+ * daemon set to @heldMs and that goes back to @fallbackMs, with the VFs
+ * that held the switchover too (@devices, NULL-terminated; NULL: none),
+ * and says so (a warning).  @steer (NULL: none) is kept until the limit
+ * is handed back, with its steering lock, so that no other process
+ * steers the migration meanwhile.  @uuid must not be listed already.
+ */
+void vfmigDaemonHandBacksAdd(vfmigDaemonHandBacks *hb,
+                             const char *uuid,
+                             const char *name,
+                             uint64_t heldMs,
+                             uint64_t fallbackMs,
+                             const char *const *devices,
+                             vfmigSteer *steer);
+
+/* Whether the limit of domain @uuid waits to be handed back. */
+bool vfmigDaemonHandBacksHas(const vfmigDaemonHandBacks *hb,
+                             const char *uuid);
+
+/*
+ * Hands back every listed limit through @ops (@opaque): set back where
+ * it is still the held value; left where another client set another
+ * (theirs); nothing to do where the job or the domain is gone.  Each
+ * outcome is reported, the VFs' holds end (not for a domain gone), the
+ * guardian drops the domain, and it leaves the list; a libvirt error
+ * keeps it listed for the next call, at most VFMIG_DAEMON_HAND_BACK_TRIES
+ * times, then it is dropped with a warning.  Returns how many are left.
+ */
+unsigned int vfmigDaemonHandBacksRun(vfmigDaemonHandBacks *hb,
+                                     const vfmigGuardLimitOps *ops,
+                                     void *opaque);

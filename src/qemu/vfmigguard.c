@@ -14,6 +14,7 @@
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -36,6 +37,10 @@ struct _vfmigGuardHeld {
     uint64_t heldMs;
     uint64_t fallbackMs;
     GPtrArray *devices;             /* char *: PCI addresses */
+};
+
+struct _vfmigGuardList {
+    GHashTable *held;               /* uuid -> vfmigGuardHeld */
 };
 
 
@@ -65,14 +70,36 @@ vfmigGuardLibvirtErrorSink(void *opaque G_GNUC_UNUSED,
 }
 
 
-/* One line of the daemon's; a malformed one is ignored (and said). */
-static void
-vfmigGuardParseLine(GHashTable *held,
-                    char *line)
+/* ---- the list of held limits ---- */
+
+vfmigGuardList *
+vfmigGuardListNew(void)
+{
+    vfmigGuardList *list = g_new0(vfmigGuardList, 1);
+
+    list->held = g_hash_table_new_full(g_str_hash, g_str_equal,
+                                       g_free, vfmigGuardHeldFree);
+    return list;
+}
+
+
+void
+vfmigGuardListFree(vfmigGuardList *list)
+{
+    if (!list)
+        return;
+    g_hash_table_unref(list->held);
+    g_free(list);
+}
+
+
+int
+vfmigGuardListParse(vfmigGuardList *list,
+                    const char *line)
 {
     g_auto(GStrv) words = g_strsplit(line, " ", 0);
     guint n = g_strv_length(words);
-    vfmigGuardHeld *h = n > 1 ? g_hash_table_lookup(held, words[1]) : NULL;
+    vfmigGuardHeld *h = n > 1 ? g_hash_table_lookup(list->held, words[1]) : NULL;
     guint64 heldMs;
     guint64 fallbackMs;
 
@@ -85,11 +112,11 @@ vfmigGuardParseLine(GHashTable *held,
         if (!h) {
             h = g_new0(vfmigGuardHeld, 1);
             h->devices = g_ptr_array_new_with_free_func(g_free);
-            g_hash_table_insert(held, g_strdup(words[1]), h);
+            g_hash_table_insert(list->held, g_strdup(words[1]), h);
         }
         h->heldMs = heldMs;
         h->fallbackMs = fallbackMs;
-        return;
+        return 0;
     }
     if (n == 3 && g_str_equal(words[0], "device") && h &&
         words[2][0] && strlen(words[2]) < 32 &&
@@ -97,29 +124,186 @@ vfmigGuardParseLine(GHashTable *held,
         if (!g_ptr_array_find_with_equal_func(h->devices, words[2],
                                               g_str_equal, NULL))
             g_ptr_array_add(h->devices, g_strdup(words[2]));
-        return;
+        return 0;
     }
     if (n == 2 && g_str_equal(words[0], "drop")) {
-        g_hash_table_remove(held, words[1]);
-        return;
+        /* the domain and its devices */
+        g_hash_table_remove(list->held, words[1]);
+        return 0;
     }
-    fprintf(stderr, _("virt-vfmigd guardian: ignoring a malformed request '%1$s'\n"),
-            line);
+    return -1;
 }
 
+
+static int
+vfmigGuardCompareStr(const void *a,
+                     const void *b)
+{
+    return strcmp(*(const char *const *) a, *(const char *const *) b);
+}
+
+
+char *
+vfmigGuardListFormat(const vfmigGuardList *list)
+{
+    g_autofree const char **uuids = NULL;
+    GString *str = g_string_new("");
+    guint n;
+    guint i;
+    guint j;
+
+    uuids = (const char **) g_hash_table_get_keys_as_array(list->held, &n);
+    qsort(uuids, n, sizeof(*uuids), vfmigGuardCompareStr);
+    for (i = 0; i < n; i++) {
+        vfmigGuardHeld *h = g_hash_table_lookup(list->held, uuids[i]);
+
+        g_string_append_printf(str, "%s %" PRIu64 " %" PRIu64, uuids[i],
+                               h->heldMs, h->fallbackMs);
+        for (j = 0; j < h->devices->len; j++)
+            g_string_append_printf(str, " %s",
+                                   (const char *) g_ptr_array_index(h->devices, j));
+        g_string_append_c(str, '\n');
+    }
+    return g_string_free(str, FALSE);
+}
+
+
+/* ---- the hand-back ---- */
+
+static int
+vfmigGuardLibvirtGetLimit(void *opaque,
+                          const char *uuid,
+                          char **name,
+                          uint64_t *ms)
+{
+    virConnectPtr conn = opaque;
+    virDomainPtr dom;
+    unsigned long long cur;
+    int ret = -1;
+
+    if (!(dom = virDomainLookupByUUIDString(conn, uuid))) {
+        if (virGetLastErrorCode() == VIR_ERR_NO_DOMAIN)
+            return 0;
+        vfmigReportError(VFMIG_ERR_LIBVIRT,
+                         _("cannot look up domain %1$s: %2$s"),
+                         uuid, virGetLastErrorMessage());
+        return -1;
+    }
+    if (virDomainMigrateGetMaxDowntime(dom, &cur, 0) < 0) {
+        /* no longer running here: nothing is held */
+        if (virGetLastErrorCode() == VIR_ERR_OPERATION_INVALID ||
+            virGetLastErrorCode() == VIR_ERR_NO_DOMAIN) {
+            ret = 0;
+        } else {
+            vfmigReportError(VFMIG_ERR_LIBVIRT,
+                             _("reading the downtime limit of domain '%1$s' failed: %2$s"),
+                             virDomainGetName(dom), virGetLastErrorMessage());
+        }
+    } else {
+        *ms = cur;
+        if (name)
+            *name = g_strdup(virDomainGetName(dom));
+        ret = 1;
+    }
+    virDomainFree(dom);
+    return ret;
+}
+
+
+static int
+vfmigGuardLibvirtSetLimit(void *opaque,
+                          const char *uuid,
+                          uint64_t ms)
+{
+    virConnectPtr conn = opaque;
+    virDomainPtr dom;
+    int ret = 1;
+
+    if (!(dom = virDomainLookupByUUIDString(conn, uuid))) {
+        if (virGetLastErrorCode() == VIR_ERR_NO_DOMAIN)
+            return 0;
+        vfmigReportError(VFMIG_ERR_LIBVIRT,
+                         _("cannot look up domain %1$s: %2$s"),
+                         uuid, virGetLastErrorMessage());
+        return -1;
+    }
+    if (virDomainMigrateSetMaxDowntime(dom, ms, 0) < 0) {
+        /* no job any more: nothing is held */
+        if (virGetLastErrorCode() == VIR_ERR_OPERATION_INVALID ||
+            virGetLastErrorCode() == VIR_ERR_NO_DOMAIN) {
+            ret = 0;
+        } else {
+            vfmigReportError(VFMIG_ERR_LIBVIRT,
+                             _("setting the downtime limit of domain '%1$s' failed: %2$s"),
+                             virDomainGetName(dom), virGetLastErrorMessage());
+            ret = -1;
+        }
+    }
+    virDomainFree(dom);
+    return ret;
+}
+
+
+static const vfmigGuardLimitOps vfmigGuardLibvirtOps = {
+    .getLimit = vfmigGuardLibvirtGetLimit,
+    .setLimit = vfmigGuardLibvirtSetLimit,
+};
+
+
+const vfmigGuardLimitOps *
+vfmigGuardLibvirtLimitOps(void)
+{
+    return &vfmigGuardLibvirtOps;
+}
+
+
+vfmigGuardHandBackResult
+vfmigGuardHandBack(const vfmigGuardLimitOps *ops,
+                   void *opaque,
+                   const char *uuid,
+                   uint64_t heldMs,
+                   uint64_t fallbackMs,
+                   char **name,
+                   uint64_t *curMs)
+{
+    uint64_t cur = 0;
+    int rc;
+
+    *curMs = 0;
+    if ((rc = ops->getLimit(opaque, uuid, name, &cur)) < 0)
+        return VFMIG_GUARD_HAND_BACK_FAILED;
+    if (rc == 0)
+        return VFMIG_GUARD_HAND_BACK_GONE;
+    *curMs = cur;
+    if (cur != heldMs) {
+        VFMIG_DEBUG("domain %s: downtime limit %" PRIu64 " ms, not the %"
+                    PRIu64 " ms held: left", uuid, cur, heldMs);
+        return VFMIG_GUARD_HAND_BACK_THEIRS;
+    }
+    if ((rc = ops->setLimit(opaque, uuid, fallbackMs)) < 0)
+        return VFMIG_GUARD_HAND_BACK_FAILED;
+    if (rc == 0)
+        return VFMIG_GUARD_HAND_BACK_NO_JOB;
+    VFMIG_DEBUG("domain %s: downtime limit %" PRIu64 " ms -> %" PRIu64 " ms",
+                uuid, cur, fallbackMs);
+    return VFMIG_GUARD_HAND_BACK_DONE;
+}
+
+
+/* ---- the guardian ---- */
 
 /* Ends the switchover hold of every listed device (hold_ms 0), without
  * libvirt: a device gone since is skipped; returns how many failed. */
 static int
 vfmigGuardUnholdDevices(const char *sysfsRoot,
-                        GHashTable *held)
+                        vfmigGuardList *list)
 {
     GHashTableIter iter;
     gpointer value;
     int failed = 0;
     size_t i;
 
-    g_hash_table_iter_init(&iter, held);
+    g_hash_table_iter_init(&iter, list->held);
     while (g_hash_table_iter_next(&iter, NULL, &value)) {
         vfmigGuardHeld *h = value;
 
@@ -146,48 +330,53 @@ vfmigGuardUnholdDevices(const char *sysfsRoot,
 /* Sets back every limit still held; returns how many failed. */
 static int
 vfmigGuardRestore(const char *uri,
-                  GHashTable *held)
+                  vfmigGuardList *list)
 {
     GHashTableIter iter;
     gpointer key;
     gpointer value;
     virConnectPtr conn;
+    guint n = g_hash_table_size(list->held);
     int failed = 0;
 
-    if (g_hash_table_size(held) == 0)
+    if (n == 0)
         return 0;
     virSetErrorFunc(NULL, vfmigGuardLibvirtErrorSink);
     if (!(conn = virConnectOpen(uri))) {
         fprintf(stderr,
                 _("virt-vfmigd guardian: cannot connect to libvirt to hand back %1$u downtime limit(s): %2$s\n"),
-                g_hash_table_size(held), virGetLastErrorMessage());
-        return g_hash_table_size(held);
+                n, virGetLastErrorMessage());
+        return n;
     }
-    g_hash_table_iter_init(&iter, held);
+    g_hash_table_iter_init(&iter, list->held);
     while (g_hash_table_iter_next(&iter, &key, &value)) {
         const char *uuid = key;
         vfmigGuardHeld *h = value;
-        virDomainPtr dom;
-        unsigned long long cur;
+        g_autofree char *name = NULL;
+        uint64_t cur;
 
-        if (!(dom = virDomainLookupByUUIDString(conn, uuid)))
-            continue;       /* gone with its migration */
-        if (virDomainMigrateGetMaxDowntime(dom, &cur, 0) < 0) {
+        switch (vfmigGuardHandBack(&vfmigGuardLibvirtOps, conn, uuid,
+                                   h->heldMs, h->fallbackMs, &name, &cur)) {
+        case VFMIG_GUARD_HAND_BACK_DONE:
+            fprintf(stderr,
+                    _("virt-vfmigd guardian: domain '%1$s': the daemon is gone; downtime limit handed back, %2$" PRIu64 " ms -> %3$" PRIu64 " ms\n"),
+                    name, cur, h->fallbackMs);
+            break;
+        case VFMIG_GUARD_HAND_BACK_THEIRS:
+            fprintf(stderr,
+                    _("virt-vfmigd guardian: domain '%1$s': downtime limit %2$" PRIu64 " ms was set by someone else, left as it is\n"),
+                    name, cur);
+            break;
+        case VFMIG_GUARD_HAND_BACK_NO_JOB:
+        case VFMIG_GUARD_HAND_BACK_GONE:
+            break;      /* gone with its migration */
+        case VFMIG_GUARD_HAND_BACK_FAILED:
+            fprintf(stderr,
+                    _("virt-vfmigd guardian: cannot hand back the downtime limit of domain %1$s: %2$s\n"),
+                    uuid, vfmigGetLastErrorMessage());
             failed++;
-        } else if (cur != h->heldMs) {
-            fprintf(stderr,
-                    _("virt-vfmigd guardian: domain '%1$s': downtime limit %2$llu ms was set by someone else, left as it is\n"),
-                    virDomainGetName(dom), cur);
-        } else if (virDomainMigrateSetMaxDowntime(dom, h->fallbackMs, 0) < 0) {
-            /* no job any more: nothing is held */
-            if (virGetLastErrorCode() != VIR_ERR_OPERATION_INVALID)
-                failed++;
-        } else {
-            fprintf(stderr,
-                    _("virt-vfmigd guardian: domain '%1$s': the daemon is gone; downtime limit handed back, %2$llu ms -> %3$" PRIu64 " ms\n"),
-                    virDomainGetName(dom), cur, h->fallbackMs);
+            break;
         }
-        virDomainFree(dom);
     }
     virConnectClose(conn);
     return failed;
@@ -199,8 +388,7 @@ vfmigGuardMain(const char *uri,
                const char *sysfsRoot,
                int fd)
 {
-    g_autoptr(GHashTable) held = g_hash_table_new_full(g_str_hash, g_str_equal,
-                                                       g_free, vfmigGuardHeldFree);
+    g_autoptr(vfmigGuardList) list = vfmigGuardListNew();
     int failed;
     struct sigaction sa = { .sa_handler = vfmigGuardOnSignal };
     char buf[VFMIG_GUARD_LINE_MAX];
@@ -227,8 +415,9 @@ vfmigGuardMain(const char *uri,
             size_t linelen = nl - buf;
 
             *nl = '\0';
-            if (!skipping)
-                vfmigGuardParseLine(held, buf);
+            if (!skipping && vfmigGuardListParse(list, buf) < 0)
+                fprintf(stderr, _("virt-vfmigd guardian: ignoring a malformed request '%1$s'\n"),
+                        buf);
             skipping = false;
             memmove(buf, nl + 1, len - linelen - 1);
             len -= linelen + 1;
@@ -241,8 +430,8 @@ vfmigGuardMain(const char *uri,
     }
     /* the devices first: that needs no libvirt, which may be what is
      * gone, and lets QEMU's own rule decide at its next check */
-    failed = vfmigGuardUnholdDevices(sysfsRoot, held);
-    failed += vfmigGuardRestore(uri, held);
+    failed = vfmigGuardUnholdDevices(sysfsRoot, list);
+    failed += vfmigGuardRestore(uri, list);
     _exit(failed ? 1 : 0);
 }
 
@@ -337,6 +526,16 @@ vfmigGuardDrop(vfmigGuard *guard,
     g_autofree char *line = g_strdup_printf("drop %s\n", uuid);
 
     return vfmigGuardSend(guard, line);
+}
+
+
+vfmigGuard *
+vfmigGuardOpenFd(int fd)
+{
+    vfmigGuard *guard = g_new0(vfmigGuard, 1);
+
+    guard->fd = fd;
+    return guard;
 }
 
 

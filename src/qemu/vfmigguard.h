@@ -19,6 +19,12 @@
  *   hold <uuid> <held-ms> <fallback-ms>
  *   device <uuid> <pci-address>        (after its domain's hold)
  *   drop <uuid>
+ * A hold for a domain already listed replaces its two values and keeps
+ * its devices; a drop forgets the domain and its devices.
+ *
+ * The hand-back itself (vfmigGuardHandBack) is shared with virt-vfmigd,
+ * which hands back the limits it held when its connection to libvirt was
+ * lost once it is connected again (vfmigdaemon.c).
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -61,6 +67,14 @@ int vfmigGuardHoldDevice(vfmigGuard *guard,
 int vfmigGuardDrop(vfmigGuard *guard,
                    const char *uuid);
 
+/*
+ * A handle that writes the requests to @fd (it owns it from now on), with
+ * no guardian process behind it: for the tests, which read what the
+ * daemon tells the guardian from the pipe's other end (and may feed it to
+ * a vfmigGuardList).  vfmigGuardPid is 0.
+ */
+vfmigGuard *vfmigGuardOpenFd(int fd);
+
 /* The guardian's process id. */
 pid_t vfmigGuardPid(const vfmigGuard *guard);
 
@@ -71,3 +85,67 @@ pid_t vfmigGuardPid(const vfmigGuard *guard);
  */
 void vfmigGuardFree(vfmigGuard *guard);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(vfmigGuard, vfmigGuardFree);
+
+
+/*
+ * The guardian's list of held limits: what the requests above left
+ * listed.  The guardian keeps one; exported so that the tests can read
+ * what a series of requests leaves.
+ */
+typedef struct _vfmigGuardList vfmigGuardList;
+
+vfmigGuardList *vfmigGuardListNew(void);
+void vfmigGuardListFree(vfmigGuardList *list);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(vfmigGuardList, vfmigGuardListFree);
+
+/* One request @line (without its newline): 0, or -1 when it is
+ * malformed (or a device for a domain not listed): the list is then
+ * unchanged, nothing is reported. */
+int vfmigGuardListParse(vfmigGuardList *list,
+                        const char *line);
+
+/* The list as text, one line per domain, by UUID:
+ * "<uuid> <held-ms> <fallback-ms>[ <pci-address>...]\n", the devices in
+ * the order they came; "" when nothing is listed. */
+char *vfmigGuardListFormat(const vfmigGuardList *list);
+
+
+/* The two libvirt calls of a hand-back, on the domain of UUID @uuid; an
+ * ops table so that the tests can stand in for libvirt. */
+typedef struct _vfmigGuardLimitOps vfmigGuardLimitOps;
+struct _vfmigGuardLimitOps {
+    /* The downtime limit now, ms, and the domain's name into *@name (the
+     * caller frees it; NULL: not wanted): 1; 0 when there is no such
+     * domain running here; -1 with an error. */
+    int (*getLimit)(void *opaque, const char *uuid, char **name,
+                    uint64_t *ms);
+    /* Sets the limit: 1; 0 when the domain runs no migration job any
+     * more (or is gone): nothing is held; -1 with an error. */
+    int (*setLimit)(void *opaque, const char *uuid, uint64_t ms);
+};
+
+/* The ops over libvirt: @opaque is the virConnectPtr. */
+const vfmigGuardLimitOps *vfmigGuardLibvirtLimitOps(void);
+
+typedef enum {
+    VFMIG_GUARD_HAND_BACK_DONE = 0, /* the limit is the fallback now */
+    VFMIG_GUARD_HAND_BACK_THEIRS,   /* another client set it since: left */
+    VFMIG_GUARD_HAND_BACK_NO_JOB,   /* the job is over: nothing held */
+    VFMIG_GUARD_HAND_BACK_GONE,     /* the domain is gone */
+    VFMIG_GUARD_HAND_BACK_FAILED,   /* libvirt failed: an error is set */
+} vfmigGuardHandBackResult;
+
+/*
+ * Hands back the limit of domain @uuid that was set to @heldMs: where it
+ * is still @heldMs, sets @fallbackMs (compare, then set: a value another
+ * client set since is theirs).  The limit read is put into *@curMs (0
+ * when none was read), the domain's name into *@name (NULL: not wanted;
+ * set when a limit was read).  The devices' holds are the caller's.
+ */
+vfmigGuardHandBackResult vfmigGuardHandBack(const vfmigGuardLimitOps *ops,
+                                            void *opaque,
+                                            const char *uuid,
+                                            uint64_t heldMs,
+                                            uint64_t fallbackMs,
+                                            char **name,
+                                            uint64_t *curMs);
