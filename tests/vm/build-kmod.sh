@@ -12,7 +12,8 @@
 # reused.  The build log goes to stderr (the caller counts "warning:"
 # lines); the path of vfmig_testdev.ko is the last line of stdout.  Beside
 # the modules, modroot/ is a module tree for `modprobe -d` with
-# mlx5_vfio_pci.ko in updates/ and Debian's modules of KVER, indexed.
+# mlx5_vfio_pci.ko in updates/ and Debian's modules of KVER, indexed, and
+# modroot-model/ the same with vfmig_mlx5model.ko instead.
 set -euo pipefail
 
 KVER=${1:?usage: build-kmod.sh KVER KERNELSRC CACHEDIR}
@@ -42,20 +43,29 @@ SUM=$(sum_sources "$SRC")
 find_ko() { find "$OUT" -name vfmig_testdev.ko -print -quit 2>/dev/null; }
 
 # A module tree as a DKMS install leaves it (ours in updates/, Debian's
-# beside them, indexed by depmod), for `modprobe -d` in the guest: depmod
-# is quick here and slow under TCG.
-modroot() {
-    local mr=$OUT/modroot f
+# beside them, indexed by depmod): depmod is quick here and slow under
+# TCG.  modroot/ has mlx5_vfio_pci, for `modprobe -d` in the guest;
+# modroot-model/ has vfmig_mlx5model only, whose index files the suites
+# that let libvirt bind a managed='yes' hostdev put in the guest's
+# /lib/modules/KVER (libvirt picks a VFIO variant driver by the vfio_pci
+# aliases there, and both test modules alias the same pci-testdev: only
+# one may be in the tree).
+modtree() {
+    local mr=$OUT/$1 ko=$2 f
     [ -f "$mr/lib/modules/$KVER/modules.dep" ] && return 0
     rm -rf "$mr"
     mkdir -p "$mr/lib/modules/$KVER/updates"
     for f in kernel modules.order modules.builtin modules.builtin.modinfo; do
         [ -e "/lib/modules/$KVER/$f" ] && ln -s "/lib/modules/$KVER/$f" "$mr/lib/modules/$KVER/$f"
     done
-    cp "$(dirname "$KO")/mlx5_vfio_pci.ko" "$mr/lib/modules/$KVER/updates/" ||
-        die "no mlx5_vfio_pci.ko was built for $KVER"
-    depmod -b "$mr" "$KVER" > "$OUT/depmod.log" 2>&1 ||
-        { cat "$OUT/depmod.log" >&2; die "depmod -b $mr $KVER failed"; }
+    cp "$(dirname "$KO")/$ko.ko" "$mr/lib/modules/$KVER/updates/" ||
+        die "no $ko.ko was built for $KVER"
+    depmod -b "$mr" "$KVER" > "$OUT/depmod-$1.log" 2>&1 ||
+        { cat "$OUT/depmod-$1.log" >&2; die "depmod -b $mr $KVER failed"; }
+}
+modroot() {
+    modtree modroot mlx5_vfio_pci
+    modtree modroot-model vfmig_mlx5model
 }
 
 if [ -f "$OUT/.vfmig-sources" ] && [ "$(cat "$OUT/.vfmig-sources")" = "$SUM" ] &&

@@ -55,7 +55,7 @@
 #   lvh_domain_xml BDFS [XML]
 #                           a TCG domain $LVH_DOM (q35, 64 MiB, no disk,
 #                           SeaBIOS, <uuid> $LVH_DOM_UUID) with a <hostdev
-#                           managed='no'> on each BDF; with <qemu:override>
+#                           managed='no'> (LVH_MANAGED=yes: 'yes') on each BDF; with <qemu:override>
 #                           enable-migration=on where QEMU gets no device
 #                           dirty tracking ($LVH_NEED_EM true: Debian's
 #                           6.12, and modelled VFs); XML (e.g. <metadata>)
@@ -520,6 +520,57 @@ lvh_mlx5vfs() {
     return 1
 }
 
+# lvh_managed_model BDF...: vfmig_mlx5model as a DKMS install leaves it,
+# for hostdevs with managed='yes', which libvirt binds itself: its
+# module and index files (build-kmod.sh's modroot-model, depmod'd on the
+# host beside Debian's modules) in the guest's /lib/modules/KVER (the
+# overlay's), loaded by modprobe (dynamic debug on), and the BDFs on no
+# driver and no driver_override, as a VF on its host driver is to
+# libvirt: not on VFIO.  libvirt then finds the model's vfio_pci alias for
+# them in modules.alias, binds them to it at start (or at an incoming
+# migration's Prepare) and hands them back (unbound) when the domain
+# leaves.  The model's knobs are its defaults once libvirt binds it (4 MiB
+# of state, pre-copy on, multi-load).  0 or 1, what was done or went wrong
+# in LVH_SETUP_MSG.
+lvh_managed_model() {
+    local kv mr b f ok=true n
+    kv=$(uname -r)
+    mr=$(dirname "${TESTDEV_KO:-/nonexistent/x}")/modroot-model/lib/modules/$kv
+    LVH_SETUP_MSG=
+    load_vfio || ok=false
+    if $ok; then
+        {
+            [ -f "$mr/updates/vfmig_mlx5model.ko" ] &&
+                mkdir -p "/lib/modules/$kv/updates" &&
+                cp "$mr/updates/vfmig_mlx5model.ko" "/lib/modules/$kv/updates/" &&
+                ( for f in "$mr"/modules.*; do
+                      [ -L "$f" ] || cp "$f" "/lib/modules/$kv/" || exit 1
+                  done ) &&
+                modprobe vfmig_mlx5model dyndbg=+p
+        } > "$TMP/err" 2>&1 || ok=false
+    fi
+    n=$(grep -ci '^alias vfio_pci:v00001B36d00000005' "/lib/modules/$kv/modules.alias" 2> /dev/null)
+    [ "$n" = 1 ] || ok=false
+    for b in "$@"; do
+        [ -e "/sys/bus/pci/devices/$b/driver" ] && echo "$b" > "/sys/bus/pci/devices/$b/driver/unbind"
+        echo > "/sys/bus/pci/devices/$b/driver_override"
+        [ -e "/sys/bus/pci/devices/$b/driver" ] && ok=false
+    done
+    if $ok; then
+        LVH_SETUP_MSG="vfmig_mlx5model in /lib/modules/$kv/updates, loaded by modprobe; modules.alias maps the pci-testdev to it ($n vfio_pci alias); $* on no driver"
+        return 0
+    fi
+    LVH_SETUP_MSG="module tree: vfio_pci aliases of the pci-testdev ${n:-0} (want 1) $(tr '\n' ' ' < "$TMP/err")"
+    return 1
+}
+
+# lvh_driver BDF: the driver BDF is bound to, or "none"
+lvh_driver() {
+    local d
+    d=$(readlink "/sys/bus/pci/devices/$1/driver" 2> /dev/null) || { echo none; return; }
+    echo "${d##*/}"
+}
+
 # _lvh_knobs BDF: the directory of the knobs of BDF's driver.  A vfmig
 # driver keeps its digest, dirty_rate and fault in a sysfs directory named
 # after itself (vfmig_testdev/, vfmig_mlx5model/): found from the bound
@@ -685,7 +736,7 @@ $(_lvh_guest_console)
 EOF
     for i in "${!bdfs[@]}"; do
         cat <<EOF
-    <hostdev mode='subsystem' type='pci' managed='no'>
+    <hostdev mode='subsystem' type='pci' managed='${LVH_MANAGED:-no}'>
       <source>$(_lvh_address "${bdfs[i]}")</source>$([ -n "${LVH_HOSTDEV_ALIAS:-}" ] && printf "\n      <alias name='%s'/>" "${aliases[i]}")
     </hostdev>
 EOF
@@ -761,7 +812,8 @@ _lvh_poll_devs() {
     mkfifo "$out.tick" && exec {tick}<> "$out.tick" && rm -f "$out.tick" || return 1
     while :; do
         for i in "${!dev[@]}"; do
-            read -r st < "/sys/bus/pci/devices/${dev[i]}/vfio_migration/state" || st='?'
+            # gone when libvirt hands a managed='yes' VF back
+            read -r st 2> /dev/null < "/sys/bus/pci/devices/${dev[i]}/vfio_migration/state" || st='?'
             [ "$st" = "${last[i]}" ] && continue
             echo "${EPOCHREALTIME/./} state $st" >> "${file[i]}"
             last[i]=$st
