@@ -678,6 +678,10 @@ def migrate(opts):
                                 outcome == "completed")
     out["completed_job"] = st
     out["completed_job_from"] = where
+    if (outcome == "failed" and run.error is not None and st and
+            st.get("type") == JOB_CANCELLED):
+        # libvirt keeps a failed job's stats: it says cancelled
+        outcome = out["outcome"] = "cancelled"
     out["source_state"] = domain_state(dom)
     if not joined:
         return out, -1
