@@ -34,6 +34,11 @@
 #define PFX VFMIG_DOMAIN_POLICY_NS_PREFIX ":"
 #define ROOT_NAME "migration"
 
+VFMIG_ENUM_IMPL(vfmigDomainPolicyOriginType, VFMIG_DOMAIN_POLICY_ORIGIN_LAST,
+                "user",
+                "host",
+);
+
 VFMIG_ENUM_IMPL(vfmigDomainPolicyPrecopyType, VFMIG_DOMAIN_POLICY_PRECOPY_LAST,
                 "default",
                 "required",
@@ -80,6 +85,7 @@ vfmigDomainPolicyFree(vfmigDomainPolicy *policy)
     for (i = 0; i < policy->nhostdevs; i++)
         vfmigDomainPolicyHostdevFree(policy->hostdevs[i]);
     g_free(policy->hostdevs);
+    g_free(policy->flavor);
     g_free(policy);
 }
 
@@ -437,16 +443,16 @@ parseSource(xmlNodePtr node,
 }
 
 
-/* A user alias, as libvirt keeps it in the persistent XML and across a
- * migration: "ua-" and letters, digits, '_' or '-'. */
+/* Letters, digits, '_' or '-', one at least: a device alias as libvirt
+ * takes it. */
 static bool
-isUserAlias(const char *alias)
+isAliasName(const char *name)
 {
     const char *p;
 
-    if (!g_str_has_prefix(alias, "ua-") || !alias[3])
+    if (!*name)
         return false;
-    for (p = alias + 3; *p; p++) {
+    for (p = name; *p; p++) {
         if (!g_ascii_isalnum(*p) && *p != '_' && *p != '-')
             return false;
     }
@@ -454,8 +460,39 @@ isUserAlias(const char *alias)
 }
 
 
+/* A user alias, as libvirt keeps it in the persistent XML and across a
+ * migration: "ua-" and letters, digits, '_' or '-'. */
+static bool
+isUserAlias(const char *alias)
+{
+    return g_str_has_prefix(alias, "ua-") && isAliasName(alias + 3);
+}
+
+
+/* The alias of the entry @node of a policy of @origin: a user alias, or
+ * in an origin='host' policy libvirt's alias of the running domain's
+ * device (a user alias included). */
+static int
+checkAlias(xmlNodePtr node,
+           vfmigDomainPolicyOrigin origin,
+           const char *alias)
+{
+    if (origin == VFMIG_DOMAIN_POLICY_ORIGIN_HOST) {
+        if (!isAliasName(alias))
+            return reportBadAttr(node, "alias", alias,
+                                 _("a hostdev of a policy with origin='host' is named by libvirt's alias of it, letters, digits, '_' or '-'"));
+        return 0;
+    }
+    if (!isUserAlias(alias))
+        return reportBadAttr(node, "alias", alias,
+                             _("a hostdev is named by its user alias, 'ua-' and letters, digits, '_' or '-'"));
+    return 0;
+}
+
+
 static int
 parseHostdev(xmlNodePtr node,
+             vfmigDomainPolicyOrigin origin,
              vfmigDomainPolicyHostdev **out)
 {
     static const char *const attrs[] = { "alias", NULL };
@@ -470,16 +507,18 @@ parseHostdev(xmlNodePtr node,
 
     if (checkAttrs(node, attrs) < 0 ||
         checkChildren(node, children) < 0 ||
-        vfmigXMLAttrString(&attrErr, node, "alias", false, &hostdev->alias) < 0)
-        return -1;
-    if (hostdev->alias && !isUserAlias(hostdev->alias))
-        return reportBadAttr(node, "alias", hostdev->alias,
-                             _("a hostdev is named by its user alias, 'ua-' and letters, digits, '_' or '-'"));
-
-    if (findChildren(node, children, child) < 0)
+        vfmigXMLAttrString(&attrErr, node, "alias", false, &hostdev->alias) < 0 ||
+        (hostdev->alias && checkAlias(node, origin, hostdev->alias) < 0) ||
+        findChildren(node, children, child) < 0)
         return -1;
     source = child[SOURCE];
 
+    /* the host default names a hostdev of the running domain by alias */
+    if (origin == VFMIG_DOMAIN_POLICY_ORIGIN_HOST && source)
+        return reportAtf(node, "%s",
+                         _("a <vfmig:source> address in a policy with origin='host': it names every hostdev by libvirt's alias of it"));
+    if (origin == VFMIG_DOMAIN_POLICY_ORIGIN_HOST && !hostdev->alias)
+        return reportMissingAttr(node, "alias");
     if (hostdev->alias && source)
         return reportAtf(node, "%s",
                          _("both an alias and a <vfmig:source> address: a hostdev is named by exactly one of them"));
@@ -690,6 +729,37 @@ reportSecondEntry(xmlNodePtr node,
 }
 
 
+/* The attributes of <vfmig:migration> @node: origin='host' and the
+ * flavor it came from, or none. */
+static int
+parseOrigin(xmlNodePtr node,
+            vfmigDomainPolicy *policy)
+{
+    static const char *const attrs[] = { "origin", "flavor", NULL };
+    int origin = VFMIG_DOMAIN_POLICY_ORIGIN_USER;
+
+    if (checkAttrs(node, attrs) < 0 ||
+        vfmigXMLAttrEnum(&attrErr, node, "origin", false,
+                         vfmigDomainPolicyOriginTypeFromString,
+                         vfmigDomainPolicyOriginTypeToString,
+                         VFMIG_DOMAIN_POLICY_ORIGIN_HOST, &origin) < 0 ||
+        vfmigXMLAttrString(&attrErr, node, "flavor", false, &policy->flavor) < 0)
+        return -1;
+    policy->origin = origin;
+    if (policy->flavor && origin != VFMIG_DOMAIN_POLICY_ORIGIN_HOST)
+        return reportAtf(node, "%s",
+                         _("attribute 'flavor' without origin='host': only a policy of the host default names the flavor it came from"));
+    if (policy->flavor &&
+        g_utf8_strlen(policy->flavor, -1) > VFMIG_DOMAIN_POLICY_FLAVOR_MAX) {
+        g_autofree char *why = g_strdup_printf(_("a flavor name has at most %1$d characters"),
+                                               VFMIG_DOMAIN_POLICY_FLAVOR_MAX);
+
+        return reportBadAttr(node, "flavor", policy->flavor, why);
+    }
+    return 0;
+}
+
+
 /*
  * The policy in the <vfmig:migration> element @node, its size already
  * checked: one pass over its children, the entries counted before any is
@@ -711,7 +781,8 @@ parsePolicy(xmlNodePtr node)
     xmlNodePtr child;
     size_t i;
 
-    if (checkAttrs(node, NULL) < 0 ||
+    policy = g_new0(vfmigDomainPolicy, 1);
+    if (parseOrigin(node, policy) < 0 ||
         checkChildren(node, children) < 0 ||
         findChildren(node, once, &downtime) < 0)
         return NULL;
@@ -727,7 +798,6 @@ parsePolicy(xmlNodePtr node)
         return NULL;
     }
 
-    policy = g_new0(vfmigDomainPolicy, 1);
     if (downtime && parseDowntime(downtime, &policy->downtime) < 0)
         return NULL;
 
@@ -737,7 +807,7 @@ parsePolicy(xmlNodePtr node)
         vfmigDomainPolicyHostdev *entry;
         xmlNodePtr first;
 
-        if (parseHostdev(hnode, &policy->hostdevs[i]) < 0)
+        if (parseHostdev(hnode, policy->origin, &policy->hostdevs[i]) < 0)
             return NULL;
         policy->nhostdevs++;
         entry = policy->hostdevs[i];
@@ -1376,6 +1446,11 @@ formatPolicy(vfmigBuffer *buf,
 
     if (!bare)
         vfmigBufferAddAttr(&attrBuf, "xmlns:" VFMIG_DOMAIN_POLICY_NS_PREFIX, NS_URI);
+    if (policy->origin != VFMIG_DOMAIN_POLICY_ORIGIN_USER)
+        vfmigBufferAddAttr(&attrBuf, "origin",
+                           vfmigDomainPolicyOriginTypeToString(policy->origin));
+    if (policy->origin != VFMIG_DOMAIN_POLICY_ORIGIN_USER && policy->flavor)
+        vfmigBufferAddAttr(&attrBuf, "flavor", policy->flavor);
     formatDowntime(&childBuf, &policy->downtime, bare);
     for (i = 0; i < policy->nhostdevs; i++)
         formatHostdev(&childBuf, policy->hostdevs[i], bare);

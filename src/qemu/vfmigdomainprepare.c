@@ -1454,6 +1454,11 @@ vfmigDomainPrepare(const char *xml,
                          _("the domain has no <hostdev type='pci'> and no <interface type='hostdev'>: it has no VF to prepare for migration"));
         return -1;
     }
+    if (policy && policy->origin == VFMIG_DOMAIN_POLICY_ORIGIN_HOST) {
+        addChange(&p, g_strdup(_("the host default's migration policy (origin='host') is replaced by one of the domain's own")),
+                  g_strdup(_("The host default writes its policy into a running domain's live metadata, naming the hostdevs by the aliases libvirt gave them for that run, and a migration with --persistent (as Nova's) copies it into the definition. The domain's own policy takes its place, and the host default never overwrites it.")));
+        g_clear_pointer(&policy, vfmigDomainPolicyFree);
+    }
     if (policy && vfmigDomainPolicyCheckHostdevs(policy, hostdevs) < 0)
         return -1;
     if (!policy) {

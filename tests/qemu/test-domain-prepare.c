@@ -378,6 +378,48 @@ testDirtyTracking(Fake *f,
 }
 
 
+/* A definition that a migration with --persistent gave the host
+ * default's live policy (origin='host', entries by libvirt's aliases,
+ * which the definition does not have): replaced by the domain's own, as
+ * when there is none. */
+static void
+testHostOrigin(Fake *f,
+               gconstpointer data G_GNUC_UNUSED)
+{
+    g_autofree char *xml = readData("hostdev.xml");
+    g_autofree char *withHost = NULL;
+    g_autofree char *want = NULL;
+    g_autoptr(vfmigDomainPrepareResult) res = NULL;
+    g_autoptr(vfmigDomainPrepareResult) plain = NULL;
+    g_auto(GStrv) parts = g_strsplit(xml, "  <memory unit", 2);
+
+    g_assert_cmpuint(g_strv_length(parts), ==, 2);
+    withHost = g_strconcat(parts[0],
+                           "  <metadata>\n"
+                           "    <vfmig:migration xmlns:vfmig=\"http://vfmig.org/xmlns/libvirt/domain/1.0\" origin=\"host\" flavor=\"vf.gold\">\n"
+                           "      <vfmig:downtime target-ms=\"1000\" on-failure=\"best-effort\"/>\n"
+                           "      <vfmig:hostdev alias=\"hostdev0\">\n"
+                           "        <vfmig:precopy mode=\"required\"/>\n"
+                           "      </vfmig:hostdev>\n"
+                           "    </vfmig:migration>\n"
+                           "  </metadata>\n"
+                           "  <memory unit", parts[1], NULL);
+    res = prepare(f, withHost);
+    dumpChanges(res);
+    g_assert_true(hasChange(res, "the host default's migration policy (origin='host') is replaced by one of the domain's own"));
+    g_assert_true(hasChange(res, "migration policy <vfmig:migration> in <metadata>, downtime target 300 ms, on failure 'abort'"));
+    g_assert_null(strstr(res->newXML, "origin="));
+    g_assert_null(strstr(res->newXML, "hostdev0"));
+
+    /* the same policy as for the domain without one */
+    plain = prepare(f, xml);
+    want = readData("hostdev.out.xml");
+    g_assert_cmpstr(plain->newXML, ==, want);
+    g_assert_cmpstr(res->newXML, ==, want);
+    assertHookAccepts(f, res->newXML);
+}
+
+
 /* The explanation of the enable-migration change; NULL when none. */
 static const char *
 enableMigrationWhy(const vfmigDomainPrepareResult *res)
@@ -932,6 +974,7 @@ main(int argc,
     ADD("no-dirty-tracking-least", testNoDirtyTrackingLeast);
     ADD("interface", testInterface);
     ADD("existing", testExisting);
+    ADD("host-origin", testHostOrigin);
     ADD("qemu-without-migration-events", testQEMUWithout);
     ADD("qemu-too-old", testQEMUTooOld);
     ADD("options", testOptions);

@@ -291,6 +291,35 @@ testDomainInterface(const void *opaque G_GNUC_UNUSED)
 }
 
 
+/* A running domain as Nova defines it (managed='yes', no user alias), with
+ * the policy of the host default in its live metadata: its entries name
+ * the hostdevs by libvirt's aliases, an <interface type='hostdev'> too. */
+static void
+testDomainHostOrigin(const void *opaque G_GNUC_UNUSED)
+{
+    g_autofree char *xml = readFile(DOMAIN_DIR, "domain_host_origin.xml");
+    g_autoptr(vfmigDomainPolicy) policy = NULL;
+    g_autoptr(GPtrArray) hostdevs = NULL;
+    const vfmigDomainPolicyDomHostdev *net;
+    const vfmigDomainPolicyDomHostdev *pci;
+
+    vfmigResetLastError();
+    g_assert_cmpint(vfmigDomainPolicyParseDomainXML(xml, &policy, &hostdevs), ==, 1);
+    g_assert_cmpint(policy->origin, ==, VFMIG_DOMAIN_POLICY_ORIGIN_HOST);
+    g_assert_cmpstr(policy->flavor, ==, "vf.gold");
+    g_assert_cmpuint(hostdevs->len, ==, 2);
+    net = g_ptr_array_index(hostdevs, 0);
+    pci = g_ptr_array_index(hostdevs, 1);
+    g_assert_true(net->interface);
+    g_assert_cmpstr(net->alias, ==, "hostdev0");
+    g_assert_cmpstr(pci->alias, ==, "hostdev1");
+    g_assert_true(vfmigDomainPolicyFindHostdev(policy->hostdevs[0], hostdevs) == pci);
+    g_assert_true(vfmigDomainPolicyFindHostdev(policy->hostdevs[1], hostdevs) == net);
+    g_assert_true(vfmigDomainPolicyLookup(policy, net) == policy->hostdevs[1]);
+    g_assert_cmpint(vfmigDomainPolicyCheckHostdevs(policy, hostdevs), ==, 0);
+}
+
+
 static void
 testDomainNoPolicy(const void *opaque G_GNUC_UNUSED)
 {
@@ -764,6 +793,7 @@ main(int argc,
     g_test_add_data_func("/domain-policy/domain/rewritten", NULL, testDomainRewritten);
     g_test_add_data_func("/domain-policy/domain/named-twice", NULL, testDomainNamedTwice);
     g_test_add_data_func("/domain-policy/domain/interface", NULL, testDomainInterface);
+    g_test_add_data_func("/domain-policy/domain/host-origin", NULL, testDomainHostOrigin);
     g_test_add_data_func("/domain-policy/domain/no-policy", NULL, testDomainNoPolicy);
     g_test_add_data_func("/domain-policy/domain/memory", NULL, testDomainMemory);
     g_test_add_data_func("/domain-policy/metadata/get", NULL, testMetadataGet);
