@@ -147,24 +147,27 @@ static const vfmigXMLAttrErrors attrErr = {
 /* Parsing: elements                                                   */
 /* ------------------------------------------------------------------ */
 
-static int
-parseDowntime(xmlNodePtr node, vfmigDomainPolicyDowntime *downtime)
+int
+vfmigDomainPolicyParseDowntime(const vfmigXMLStrict *doc,
+                               const vfmigXMLAttrErrors *err,
+                               xmlNodePtr node,
+                               vfmigDomainPolicyDowntime *downtime)
 {
     static const char *const attrs[] = { "target-ms", "on-failure", NULL };
     unsigned long long target = 0;
     int onFailure = VFMIG_DOMAIN_POLICY_ON_FAILURE_DEFAULT;
 
-    if (vfmigXMLStrictCheckAttrs(&policyDoc, node, attrs) < 0 ||
-        vfmigXMLStrictCheckChildren(&policyDoc, node, NULL) < 0 ||
-        vfmigXMLAttrULL(&attrErr, node, "target-ms", false, 1, VFMIG_DOMAIN_POLICY_TARGET_MS_MAX,
-                 _("a downtime target in milliseconds"), &target) < 0 ||
-        vfmigXMLAttrEnum(&attrErr, node, "on-failure", false,
+    if (vfmigXMLStrictCheckAttrs(doc, node, attrs) < 0 ||
+        vfmigXMLStrictCheckChildren(doc, node, NULL) < 0 ||
+        vfmigXMLAttrULL(err, node, "target-ms", false, 1, VFMIG_DOMAIN_POLICY_TARGET_MS_MAX,
+                        _("a downtime target in milliseconds"), &target) < 0 ||
+        vfmigXMLAttrEnum(err, node, "on-failure", false,
                          vfmigDomainPolicyOnFailureTypeFromString,
                          vfmigDomainPolicyOnFailureTypeToString, 1,
                          &onFailure) < 0)
         return -1;
     if (target == 0 && onFailure == VFMIG_DOMAIN_POLICY_ON_FAILURE_DEFAULT)
-        return vfmigXMLStrictReport(&policyDoc, node, "%s",
+        return vfmigXMLStrictReport(doc, node, "%s",
                                     _("neither 'target-ms' nor 'on-failure' is given: set one or leave the element out"));
     downtime->targetMs = target;
     downtime->onFailure = onFailure;
@@ -172,19 +175,22 @@ parseDowntime(xmlNodePtr node, vfmigDomainPolicyDowntime *downtime)
 }
 
 
-static int
-parsePrecopy(xmlNodePtr node, vfmigDomainPolicyHostdev *hostdev)
+int
+vfmigDomainPolicyParsePrecopy(const vfmigXMLStrict *doc,
+                              const vfmigXMLAttrErrors *err,
+                              xmlNodePtr node,
+                              vfmigDomainPolicyPrecopy *precopy)
 {
     static const char *const attrs[] = { "mode", NULL };
     int mode = VFMIG_DOMAIN_POLICY_PRECOPY_DEFAULT;
 
-    if (vfmigXMLStrictCheckAttrs(&policyDoc, node, attrs) < 0 ||
-        vfmigXMLStrictCheckChildren(&policyDoc, node, NULL) < 0 ||
-        vfmigXMLAttrEnum(&attrErr, node, "mode", true,
+    if (vfmigXMLStrictCheckAttrs(doc, node, attrs) < 0 ||
+        vfmigXMLStrictCheckChildren(doc, node, NULL) < 0 ||
+        vfmigXMLAttrEnum(err, node, "mode", true,
                          vfmigDomainPolicyPrecopyTypeFromString,
                          vfmigDomainPolicyPrecopyTypeToString, 1, &mode) < 0)
         return -1;
-    hostdev->precopy = mode;
+    *precopy = mode;
     return 0;
 }
 
@@ -339,8 +345,12 @@ parseHostdev(xmlNodePtr node,
                                     _("neither an alias nor a <vfmig:source> address: a hostdev is named by exactly one of them"));
 
     if ((source && parseSource(source, hostdev) < 0) ||
-        (child[PRECOPY] && parsePrecopy(child[PRECOPY], hostdev) < 0) ||
-        (child[DOWNTIME] && parseDowntime(child[DOWNTIME], &hostdev->downtime) < 0) ||
+        (child[PRECOPY] &&
+         vfmigDomainPolicyParsePrecopy(&policyDoc, &attrErr, child[PRECOPY],
+                                       &hostdev->precopy) < 0) ||
+        (child[DOWNTIME] &&
+         vfmigDomainPolicyParseDowntime(&policyDoc, &attrErr, child[DOWNTIME],
+                                        &hostdev->downtime) < 0) ||
         (child[IDENTITY] && parseIdentity(child[IDENTITY], hostdev) < 0))
         return -1;
 
@@ -610,7 +620,9 @@ parsePolicy(xmlNodePtr node)
         return NULL;
     }
 
-    if (downtime && parseDowntime(downtime, &policy->downtime) < 0)
+    if (downtime &&
+        vfmigDomainPolicyParseDowntime(&policyDoc, &attrErr, downtime,
+                                       &policy->downtime) < 0)
         return NULL;
 
     policy->hostdevs = g_new0(vfmigDomainPolicyHostdev *, nodes->len);
@@ -1151,10 +1163,10 @@ vfmigDomainPolicyGetDowntime(const vfmigDomainPolicy *policy,
 /* Formatting                                                          */
 /* ------------------------------------------------------------------ */
 
-static void
-formatDowntime(vfmigBuffer *buf,
-               const vfmigDomainPolicyDowntime *downtime,
-               bool bare)
+void
+vfmigDomainPolicyFormatDowntime(vfmigBuffer *buf,
+                                const char *name,
+                                const vfmigDomainPolicyDowntime *downtime)
 {
     g_auto(vfmigBuffer) attrBuf = VFMIG_BUFFER_INITIALIZER;
     const char *str;
@@ -1166,7 +1178,7 @@ formatDowntime(vfmigBuffer *buf,
         vfmigBufferAddAttr(&attrBuf, "on-failure", str);
     if (vfmigBufferIsEmpty(&attrBuf))
         return;
-    vfmigXMLFormatElement(buf, bare ? "downtime" : PFX "downtime", &attrBuf, NULL);
+    vfmigXMLFormatElement(buf, name, &attrBuf, NULL);
 }
 
 
@@ -1189,19 +1201,18 @@ formatSource(vfmigBuffer *buf,
 }
 
 
-static void
-formatPrecopy(vfmigBuffer *buf,
-              const vfmigDomainPolicyHostdev *hostdev,
-              bool bare)
+void
+vfmigDomainPolicyFormatPrecopy(vfmigBuffer *buf,
+                               const char *name,
+                               vfmigDomainPolicyPrecopy precopy)
 {
     g_auto(vfmigBuffer) attrBuf = VFMIG_BUFFER_INITIALIZER;
     const char *str;
 
-    if (!hostdev->precopy ||
-        !(str = vfmigDomainPolicyPrecopyTypeToString(hostdev->precopy)))
+    if (!precopy || !(str = vfmigDomainPolicyPrecopyTypeToString(precopy)))
         return;
     vfmigBufferAddAttr(&attrBuf, "mode", str);
-    vfmigXMLFormatElement(buf, bare ? "precopy" : PFX "precopy", &attrBuf, NULL);
+    vfmigXMLFormatElement(buf, name, &attrBuf, NULL);
 }
 
 
@@ -1240,8 +1251,10 @@ formatHostdev(vfmigBuffer *buf,
         vfmigBufferAddAttr(&attrBuf, "alias", hostdev->alias);
     else
         formatSource(&childBuf, hostdev, bare);
-    formatPrecopy(&childBuf, hostdev, bare);
-    formatDowntime(&childBuf, &hostdev->downtime, bare);
+    vfmigDomainPolicyFormatPrecopy(&childBuf, bare ? "precopy" : PFX "precopy",
+                                   hostdev->precopy);
+    vfmigDomainPolicyFormatDowntime(&childBuf, bare ? "downtime" : PFX "downtime",
+                                    &hostdev->downtime);
     formatIdentity(&childBuf, hostdev->identity, bare);
     vfmigXMLFormatElement(buf, bare ? "hostdev" : PFX "hostdev", &attrBuf, &childBuf);
 }
@@ -1263,7 +1276,8 @@ formatPolicy(vfmigBuffer *buf,
                            vfmigDomainPolicyOriginTypeToString(policy->origin));
     if (policy->origin != VFMIG_DOMAIN_POLICY_ORIGIN_USER && policy->flavor)
         vfmigBufferAddAttr(&attrBuf, "flavor", policy->flavor);
-    formatDowntime(&childBuf, &policy->downtime, bare);
+    vfmigDomainPolicyFormatDowntime(&childBuf, bare ? "downtime" : PFX "downtime",
+                                    &policy->downtime);
     for (i = 0; i < policy->nhostdevs; i++)
         formatHostdev(&childBuf, policy->hostdevs[i], bare);
     vfmigXMLFormatElement(buf, bare ? ROOT_NAME : PFX ROOT_NAME, &attrBuf, &childBuf);

@@ -52,6 +52,7 @@
 #include "vfmigbuf.h"
 #include "vfmigenum.h"
 #include "vfmigpci.h"
+#include "vfmigxml.h"
 
 /* The namespace of the policy (virDomainSetMetadata's uri) and the prefix
  * vfmig writes (its key). */
@@ -302,3 +303,28 @@ void vfmigDomainPolicyGetDowntime(const vfmigDomainPolicy *policy,
                                   const vfmigDomainPolicyHostdev *entry,
                                   unsigned int *targetMs,
                                   vfmigDomainPolicyOnFailure *onFailure);
+
+
+/*
+ * The <downtime> and <precopy> elements, for another strict document
+ * that holds them in its own namespace (the host policy,
+ * vfmighostpolicy.h) as for the policy: @doc names the document and the
+ * element in errors, @err words the attribute errors.  0, or -1 with an
+ * error.
+ */
+int vfmigDomainPolicyParseDowntime(const vfmigXMLStrict *doc,
+                                   const vfmigXMLAttrErrors *err,
+                                   xmlNodePtr node,
+                                   vfmigDomainPolicyDowntime *downtime);
+int vfmigDomainPolicyParsePrecopy(const vfmigXMLStrict *doc,
+                                  const vfmigXMLAttrErrors *err,
+                                  xmlNodePtr node,
+                                  vfmigDomainPolicyPrecopy *precopy);
+
+/* Each as the element <@name .../> into @buf; nothing when not given. */
+void vfmigDomainPolicyFormatDowntime(vfmigBuffer *buf,
+                                     const char *name,
+                                     const vfmigDomainPolicyDowntime *downtime);
+void vfmigDomainPolicyFormatPrecopy(vfmigBuffer *buf,
+                                    const char *name,
+                                    vfmigDomainPolicyPrecopy precopy);
