@@ -1049,6 +1049,78 @@ vfmigDomainPolicyParseDomainMemory(const char *xml,
 }
 
 
+/* The element <@name> in the namespace @ns that is a child of @parent,
+ * into *@out (NULL: none); -1 with an error when there are two. */
+static int
+findNovaChild(xmlNodePtr parent,
+              const char *ns,
+              const char *name,
+              xmlNodePtr *out)
+{
+    xmlNodePtr node;
+
+    *out = NULL;
+    for (node = parent->children; node; node = node->next) {
+        if (node->type != XML_ELEMENT_NODE || !node->ns ||
+            !xmlStrEqual(node->ns->href, BAD_CAST ns) ||
+            !xmlStrEqual(node->name, BAD_CAST name))
+            continue;
+        if (*out) {
+            vfmigReportError(VFMIG_ERR_INVALID_ARG,
+                             _("domain XML: two <nova:%1$s> elements in the namespace '%2$s'"),
+                             name, ns);
+            return -1;
+        }
+        *out = node;
+    }
+    return 0;
+}
+
+
+int
+vfmigDomainPolicyParseDomainFlavor(const char *xml,
+                                   char **flavor)
+{
+    static const char *const namespaces[] = {
+        VFMIG_NOVA_NS_URI_1_1, VFMIG_NOVA_NS_URI_1_0,
+    };
+    g_autoptr(xmlDoc) doc = NULL;
+    g_autofree char *name = NULL;
+    xmlNodePtr root;
+    xmlNodePtr metadata = NULL;
+    xmlNodePtr instance = NULL;
+    xmlNodePtr node;
+    size_t i;
+
+    *flavor = NULL;
+    if (!(doc = readDomainDoc(xml, &root)))
+        return -1;
+    for (node = root->children; node && !metadata; node = node->next) {
+        if (isDomElement(node, "metadata"))
+            metadata = node;
+    }
+    if (!metadata)
+        return 0;
+    for (i = 0; i < G_N_ELEMENTS(namespaces) && !instance; i++) {
+        if (findNovaChild(metadata, namespaces[i], "instance", &instance) < 0)
+            return -1;
+    }
+    if (!instance)
+        return 0;
+    if (findNovaChild(instance, (const char *) instance->ns->href, "flavor", &node) < 0)
+        return -1;
+    if (!node)
+        return 0;
+    if (!(name = vfmigXMLPropString(node, "name")) || !*name) {
+        vfmigReportError(VFMIG_ERR_INVALID_ARG, "%s",
+                         _("domain XML: <nova:flavor> of <nova:instance> has no name"));
+        return -1;
+    }
+    *flavor = g_steal_pointer(&name);
+    return 1;
+}
+
+
 /* ------------------------------------------------------------------ */
 /* Matching                                                            */
 /* ------------------------------------------------------------------ */

@@ -252,6 +252,22 @@ int vfmigDomainPolicyParseDomainXML(const char *xml,
 int vfmigDomainPolicyParseDomainMemory(const char *xml,
                                        unsigned long long *bytes);
 
+/* The namespaces of OpenStack Nova's <nova:instance> in a domain's
+ * <metadata>: 1.1 today, 1.0 in older releases. */
+#define VFMIG_NOVA_NS_URI_1_1 "http://openstack.org/xmlns/libvirt/nova/1.1"
+#define VFMIG_NOVA_NS_URI_1_0 "http://openstack.org/xmlns/libvirt/nova/1.0"
+
+/*
+ * The Nova flavor of the domain XML @xml: the name= of the <nova:flavor>
+ * of <metadata>'s <nova:instance>, in the namespace 1.1 or, when there is
+ * none in it, 1.0.  Returns 1 with *@flavor, 0 when the domain has no
+ * <nova:instance> or it names no flavor (nothing reported), -1 with an
+ * error: not a domain XML, a <nova:flavor> without a name, or two of
+ * them.
+ */
+int vfmigDomainPolicyParseDomainFlavor(const char *xml,
+                                       char **flavor);
+
 /* Formats the <vfmig:migration> element, with its xmlns:vfmig, into @buf
  * at the buffer's indentation. */
 void vfmigDomainPolicyFormat(vfmigBuffer *buf,

@@ -822,30 +822,6 @@ notePending(vfmigPrepare *p,
 }
 
 
-/* The identity of this host's VF @dev, for the policy. */
-static int
-localIdentity(vfmigPrepare *p,
-              const vfmigNodeDevPCI *dev,
-              vfmigDomainPolicyIdentity **out)
-{
-    g_autoptr(vfmigDomainPolicyIdentity) id = g_new0(vfmigDomainPolicyIdentity, 1);
-    const vfmigNodeDevCapVFIOMig *cap = dev->cap;
-    unsigned long long size = 0;
-
-    id->driver = g_strdup(cap->driver ? cap->driver : dev->driver);
-    id->vendor = cap->vendor ? cap->vendor : dev->vendor;
-    id->device = cap->device ? cap->device : dev->device;
-    id->firmware = cap->firmware && *cap->firmware ? g_strdup(cap->firmware) : NULL;
-    id->streamVersion = cap->streamVersion;
-    id->multiLoad = !!(cap->features & VFMIG_NODEDEV_FEATURE_MULTI_LOAD);
-    if (vfmigHookLocalStateSize(p->opts->paths, dev, &size) < 0)
-        return -1;
-    id->stateSize = size;
-    *out = g_steal_pointer(&id);
-    return 0;
-}
-
-
 /* The lowest ua-vfmig-N no device of the domain has. */
 static char *
 newAlias(vfmigPrepare *p)
@@ -1253,7 +1229,7 @@ preparePolicyEntry(vfmigPrepare *p,
         return -1;
     }
 
-    if (localIdentity(p, dev, &id) < 0)
+    if (vfmigHookLocalIdentity(p->opts->paths, dev, &id) < 0)
         return -1;
     idText = describeIdentity(id);
     if (!entry->identity) {

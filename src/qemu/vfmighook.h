@@ -59,6 +59,7 @@
 
 #include <glib.h>
 
+#include "vfmigdomainpolicy.h"
 #include "vfmignodedevprobe.h"
 
 /* The most domain XML the hook reads from stdin: libvirt's largest
@@ -131,6 +132,19 @@ char *vfmigHookDeviceReasons(const vfmigHookDevice *dev);
 int vfmigHookLocalStateSize(const vfmigNodeDevProbePaths *paths,
                             const vfmigNodeDevPCI *dev,
                             unsigned long long *size);
+
+/*
+ * The identity of this host's device @dev (probed under @paths, NULL: the
+ * real system; its capability known) for a policy entry, the words the
+ * hook compares a destination VF with: its driver, PCI ids, firmware,
+ * stream version, multi-load, and the state size where the driver tells
+ * it.  virt-vfmig domain-prepare and the host default policy
+ * (vfmighostdefault.h) write it.  Returns 0 with *@identity, -1 with an
+ * error (the state size unreadable).
+ */
+int vfmigHookLocalIdentity(const vfmigNodeDevProbePaths *paths,
+                           const vfmigNodeDevPCI *dev,
+                           vfmigDomainPolicyIdentity **identity);
 
 /*
  * Decides the hook call @operation @subOperation on the domain XML @xml
