@@ -13,7 +13,10 @@
  * an entry in the domain's migration policy (vfmigdomainpolicy.h) against
  * the local VF named by the hostdev's <source><address>: on a destination
  * that address is this host's device (Nova and `virsh migrate --xml` put
- * it there), and an entry by alias still names it.  The local VF is read
+ * it there), and an entry by alias still names it: a user alias, or in
+ * the host default's policy (origin='host', vfmighostdefault.h) the alias
+ * libvirt gave the device, which the migratable XML of a running domain
+ * keeps.  The local VF is read
  * from sysfs and the node-device cache (vfmignodedevprobe.h); no VFIO
  * device is ever opened, nothing is written, libvirt is never called.
  *

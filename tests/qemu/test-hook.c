@@ -751,6 +751,53 @@ testManagedBound(Fake *f,
 }
 
 
+/* The policy the host default wrote into the running domain's live
+ * metadata comes along in the migratable XML: origin='host', its entry
+ * naming the hostdev by libvirt's alias, which the XML keeps.  Checked as
+ * any entry; a policy of a user's cannot name hostdev0. */
+static void
+testHostOrigin(Fake *f,
+               gconstpointer data G_GNUC_UNUSED)
+{
+    g_autofree char *plain = domainXMLManaged(VF0, "hostdev0", NULL, "yes", NULL);
+    g_auto(GStrv) parts = g_strsplit(plain, "  <memory unit", 2);
+    g_autofree char *xml = NULL;
+    g_autofree char *user = NULL;
+    g_autoptr(vfmigHookResult) res = NULL;
+    vfmigHookResult *none = NULL;
+    const vfmigHookDevice *dev;
+    g_autofree char *name = NULL;
+
+    g_assert_cmpuint(g_strv_length(parts), ==, 2);
+    xml = g_strconcat(parts[0],
+                      "  <metadata>\n"
+                      "    <vfmig:migration xmlns:vfmig=\"http://vfmig.org/xmlns/libvirt/domain/1.0\" origin=\"host\" flavor=\"vf.gold\">\n"
+                      "      <vfmig:downtime target-ms=\"300\" on-failure=\"abort\"/>\n"
+                      "      <vfmig:hostdev alias=\"hostdev0\">\n"
+                      "        <vfmig:precopy mode=\"required\"/>\n"
+                      "        " IDENTITY "\n"
+                      "      </vfmig:hostdev>\n"
+                      "    </vfmig:migration>\n"
+                      "  </metadata>\n"
+                      "  <memory unit", parts[1], NULL);
+    res = check(f, "migrate", xml);
+    g_assert_cmpint(res->verdict, ==, VFMIG_HOOK_ACCEPTED);
+    g_assert_cmpuint(res->notes->len, ==, 0);
+    g_assert_cmpuint(res->devices->len, ==, 1);
+    dev = g_ptr_array_index(res->devices, 0);
+    g_assert_false(dev->refused);
+    name = vfmigHookDeviceName(dev);
+    g_assert_cmpstr(name, ==, "hostdev 'hostdev0' (" VF0 " on this host)");
+
+    user = domainXML(VF0, "hostdev0", "      <vfmig:hostdev alias='hostdev0'/>\n");
+    g_assert_cmpint(vfmigHookCheck("migrate", "begin", user, &f->paths, &none), ==, -1);
+    g_assert_null(none);
+    g_assert_cmpstr(vfmigGetLastErrorMessage(), ==,
+                    "invalid domain migration policy: vfmig:migration/vfmig:hostdev: invalid value 'hostdev0' of attribute 'alias': a hostdev is named by its user alias, 'ua-' and letters, digits, '_' or '-'");
+    vfmigResetLastError();
+}
+
+
 /* No vfio_pci alias for the device: libvirt binds vfio-pci, also in
  * place of the VFIO driver the VF is on now. */
 static void
@@ -930,6 +977,7 @@ main(int argc,
     ADD("managed/missing-module", testManagedMissingModule);
     ADD("managed/bad-aliases", testManagedBadAliases);
     ADD("managed/interface", testManagedInterface);
+    ADD("host-origin", testHostOrigin);
 
     return g_test_run();
 }
