@@ -34,6 +34,11 @@
 #define PFX VFMIG_DOMAIN_POLICY_NS_PREFIX ":"
 #define ROOT_NAME "migration"
 
+VFMIG_ENUM_IMPL(vfmigDomainPolicyOriginType, VFMIG_DOMAIN_POLICY_ORIGIN_LAST,
+                "user",
+                "host",
+);
+
 VFMIG_ENUM_IMPL(vfmigDomainPolicyPrecopyType, VFMIG_DOMAIN_POLICY_PRECOPY_LAST,
                 "default",
                 "required",
@@ -80,6 +85,7 @@ vfmigDomainPolicyFree(vfmigDomainPolicy *policy)
     for (i = 0; i < policy->nhostdevs; i++)
         vfmigDomainPolicyHostdevFree(policy->hostdevs[i]);
     g_free(policy->hostdevs);
+    g_free(policy->flavor);
     g_free(policy);
 }
 
@@ -99,92 +105,19 @@ vfmigDomainPolicyDomHostdevFree(vfmigDomainPolicyDomHostdev *hostdev)
 /* Errors                                                              */
 /* ------------------------------------------------------------------ */
 
-static bool
-isOurs(xmlNodePtr node)
-{
-    return node && node->type == XML_ELEMENT_NODE && node->ns &&
-        xmlStrEqual(node->ns->href, BAD_CAST NS_URI);
-}
-
-
-static bool
-isOurElement(xmlNodePtr node, const char *name)
-{
-    return isOurs(node) && xmlStrEqual(node->name, BAD_CAST name);
-}
-
-
-/*
- * The path of @node from the policy's root element: each element of ours
- * as vfmig:NAME, with its position among siblings of that name when it
- * has any ([1] is the first).
- */
-static char *
-nodePath(xmlNodePtr node)
-{
-    g_autoptr(GPtrArray) parts = g_ptr_array_new_with_free_func(g_free);
-    GString *path = g_string_new(NULL);
-    xmlNodePtr n;
-
-    for (n = node; isOurs(n); n = n->parent) {
-        xmlNodePtr s;
-        size_t pos = 1;
-        size_t total = 0;
-
-        for (s = n->parent ? n->parent->children : n; s; s = s->next) {
-            if (!isOurElement(s, (const char *) n->name))
-                continue;
-            total++;
-            if (s == n)
-                pos = total;
-        }
-        if (total > 1)
-            g_ptr_array_add(parts, g_strdup_printf(PFX "%s[%zu]", n->name, pos));
-        else
-            g_ptr_array_add(parts, g_strdup_printf(PFX "%s", n->name));
-        if (xmlStrEqual(n->name, BAD_CAST ROOT_NAME))
-            break;
-    }
-    while (parts->len > 0) {
-        if (path->len)
-            g_string_append_c(path, '/');
-        g_string_append(path, g_ptr_array_index(parts, parts->len - 1));
-        g_ptr_array_remove_index(parts, parts->len - 1);
-    }
-    return g_string_free(path, FALSE);
-}
-
-
-/* Reports @why (already formatted) about the element @node. */
-static int
-reportAt(xmlNodePtr node, const char *why)
-{
-    g_autofree char *path = nodePath(node);
-
-    vfmigReportError(VFMIG_ERR_INVALID_ARG,
-                     _("invalid domain migration policy: %1$s: %2$s"),
-                     path, why);
-    return -1;
-}
-
-
-static int G_GNUC_PRINTF(2, 3)
-reportAtf(xmlNodePtr node, const char *fmt, ...)
-{
-    g_autofree char *why = NULL;
-    va_list ap;
-
-    va_start(ap, fmt);
-    why = g_strdup_vprintf(fmt, ap);
-    va_end(ap);
-    return reportAt(node, why);
-}
+/* The policy, for the strict readers of vfmigxml.h. */
+static const vfmigXMLStrict policyDoc = {
+    .nsURI = NS_URI,
+    .prefix = PFX,
+    .root = ROOT_NAME,
+    .what = N_("domain migration policy"),
+};
 
 
 static int
 reportMissingAttr(xmlNodePtr node, const char *attr)
 {
-    return reportAtf(node, _("missing attribute '%1$s'"), attr);
+    return vfmigXMLStrictReport(&policyDoc, node, _("missing attribute '%1$s'"), attr);
 }
 
 
@@ -194,91 +127,14 @@ reportBadAttr(xmlNodePtr node,
               const char *val,
               const char *why)
 {
-    return reportAtf(node, _("invalid value '%1$s' of attribute '%2$s': %3$s"),
-                     val, attr, why);
+    return vfmigXMLStrictReport(&policyDoc, node, _("invalid value '%1$s' of attribute '%2$s': %3$s"),
+                                val, attr, why);
 }
 
 
 /* ------------------------------------------------------------------ */
 /* Parsing: attributes                                                 */
 /* ------------------------------------------------------------------ */
-
-
-/* Refuses attributes of @node not in @names (NULL-terminated). */
-static int
-checkAttrs(xmlNodePtr node, const char *const *names)
-{
-    xmlAttrPtr attr;
-    size_t i;
-
-    for (attr = node->properties; attr; attr = attr->next) {
-        bool known = false;
-
-        for (i = 0; names && names[i]; i++) {
-            if (!attr->ns && xmlStrEqual(attr->name, BAD_CAST names[i])) {
-                known = true;
-                break;
-            }
-        }
-        if (!known)
-            return reportAtf(node, _("unknown attribute '%1$s'"),
-                             (const char *) attr->name);
-    }
-    return 0;
-}
-
-
-/* Refuses element children of @node other than ours named in @names
- * (NULL-terminated), and text other than blanks. */
-static int
-checkChildren(xmlNodePtr node, const char *const *names)
-{
-    xmlNodePtr child;
-    size_t i;
-
-    for (child = node->children; child; child = child->next) {
-        bool known = false;
-
-        if (child->type == XML_TEXT_NODE || child->type == XML_CDATA_SECTION_NODE) {
-            const xmlChar *p;
-
-            for (p = child->content; p && *p; p++) {
-                if (!g_ascii_isspace(*p)) {
-                    g_autofree char *text = g_strstrip(g_strdup((const char *) child->content));
-
-                    if (g_utf8_strlen(text, -1) > 40)
-                        *g_utf8_offset_to_pointer(text, 40) = '\0';
-                    return reportAtf(node, _("unexpected text '%1$s': the policy is in elements and attributes only"),
-                                     text);
-                }
-            }
-            continue;
-        }
-        if (child->type != XML_ELEMENT_NODE)
-            continue;
-        if (!isOurs(child) && !child->ns) {
-            return reportAtf(node,
-                             _("unknown element <%1$s> in no namespace: only elements of the namespace '%2$s' are allowed"),
-                             (const char *) child->name, NS_URI);
-        }
-        if (!isOurs(child)) {
-            return reportAtf(node,
-                             _("unknown element <%1$s> in the namespace '%2$s': only elements of the namespace '%3$s' are allowed"),
-                             (const char *) child->name,
-                             (const char *) child->ns->href, NS_URI);
-        }
-        for (i = 0; names && names[i]; i++) {
-            if (xmlStrEqual(child->name, BAD_CAST names[i])) {
-                known = true;
-                break;
-            }
-        }
-        if (!known)
-            return reportAtf(node, _("unknown element <vfmig:%1$s>"),
-                             (const char *) child->name);
-    }
-    return 0;
-}
 
 
 static const vfmigXMLAttrErrors attrErr = {
@@ -291,82 +147,50 @@ static const vfmigXMLAttrErrors attrErr = {
 /* Parsing: elements                                                   */
 /* ------------------------------------------------------------------ */
 
-/*
- * The one child <vfmig:NAME> of @node for each NAME of @names (at most 32,
- * NULL-terminated), into the same place of @out, NULL where there is none:
- * one pass over the children.  More than one of a name is refused, for
- * the first such name of @names.
- */
-static int
-findChildren(xmlNodePtr node,
-             const char *const *names,
-             xmlNodePtr *out)
-{
-    guint32 repeated = 0;
-    xmlNodePtr child;
-    size_t i;
-
-    for (i = 0; names[i]; i++)
-        out[i] = NULL;
-    for (child = node->children; child; child = child->next) {
-        if (!isOurs(child))
-            continue;
-        for (i = 0; names[i]; i++) {
-            if (!xmlStrEqual(child->name, BAD_CAST names[i]))
-                continue;
-            if (out[i])
-                repeated |= 1U << i;
-            else
-                out[i] = child;
-            break;
-        }
-    }
-    for (i = 0; names[i]; i++) {
-        if (repeated & (1U << i))
-            return reportAtf(node, _("more than one <vfmig:%1$s>"), names[i]);
-    }
-    return 0;
-}
-
-
-static int
-parseDowntime(xmlNodePtr node, vfmigDomainPolicyDowntime *downtime)
+int
+vfmigDomainPolicyParseDowntime(const vfmigXMLStrict *doc,
+                               const vfmigXMLAttrErrors *err,
+                               xmlNodePtr node,
+                               vfmigDomainPolicyDowntime *downtime)
 {
     static const char *const attrs[] = { "target-ms", "on-failure", NULL };
     unsigned long long target = 0;
     int onFailure = VFMIG_DOMAIN_POLICY_ON_FAILURE_DEFAULT;
 
-    if (checkAttrs(node, attrs) < 0 ||
-        checkChildren(node, NULL) < 0 ||
-        vfmigXMLAttrULL(&attrErr, node, "target-ms", false, 1, VFMIG_DOMAIN_POLICY_TARGET_MS_MAX,
-                 _("a downtime target in milliseconds"), &target) < 0 ||
-        vfmigXMLAttrEnum(&attrErr, node, "on-failure", false,
+    if (vfmigXMLStrictCheckAttrs(doc, node, attrs) < 0 ||
+        vfmigXMLStrictCheckChildren(doc, node, NULL) < 0 ||
+        vfmigXMLAttrULL(err, node, "target-ms", false, 1, VFMIG_DOMAIN_POLICY_TARGET_MS_MAX,
+                        _("a downtime target in milliseconds"), &target) < 0 ||
+        vfmigXMLAttrEnum(err, node, "on-failure", false,
                          vfmigDomainPolicyOnFailureTypeFromString,
                          vfmigDomainPolicyOnFailureTypeToString, 1,
                          &onFailure) < 0)
         return -1;
     if (target == 0 && onFailure == VFMIG_DOMAIN_POLICY_ON_FAILURE_DEFAULT)
-        return reportAtf(node, "%s",
-                         _("neither 'target-ms' nor 'on-failure' is given: set one or leave the element out"));
+        return vfmigXMLStrictReport(doc, node, "%s",
+                                    _("neither 'target-ms' nor 'on-failure' is given: set one or leave the element out"));
     downtime->targetMs = target;
     downtime->onFailure = onFailure;
     return 0;
 }
 
 
-static int
-parsePrecopy(xmlNodePtr node, vfmigDomainPolicyHostdev *hostdev)
+int
+vfmigDomainPolicyParsePrecopy(const vfmigXMLStrict *doc,
+                              const vfmigXMLAttrErrors *err,
+                              xmlNodePtr node,
+                              vfmigDomainPolicyPrecopy *precopy)
 {
     static const char *const attrs[] = { "mode", NULL };
     int mode = VFMIG_DOMAIN_POLICY_PRECOPY_DEFAULT;
 
-    if (checkAttrs(node, attrs) < 0 ||
-        checkChildren(node, NULL) < 0 ||
-        vfmigXMLAttrEnum(&attrErr, node, "mode", true,
+    if (vfmigXMLStrictCheckAttrs(doc, node, attrs) < 0 ||
+        vfmigXMLStrictCheckChildren(doc, node, NULL) < 0 ||
+        vfmigXMLAttrEnum(err, node, "mode", true,
                          vfmigDomainPolicyPrecopyTypeFromString,
                          vfmigDomainPolicyPrecopyTypeToString, 1, &mode) < 0)
         return -1;
-    hostdev->precopy = mode;
+    *precopy = mode;
     return 0;
 }
 
@@ -381,8 +205,8 @@ parseIdentity(xmlNodePtr node, vfmigDomainPolicyHostdev *hostdev)
     g_autoptr(vfmigDomainPolicyIdentity) id = g_new0(vfmigDomainPolicyIdentity, 1);
     unsigned long long stream = 0;
 
-    if (checkAttrs(node, attrs) < 0 ||
-        checkChildren(node, NULL) < 0 ||
+    if (vfmigXMLStrictCheckAttrs(&policyDoc, node, attrs) < 0 ||
+        vfmigXMLStrictCheckChildren(&policyDoc, node, NULL) < 0 ||
         vfmigXMLAttrString(&attrErr, node, "driver", true, &id->driver) < 0 ||
         vfmigXMLAttrHex(&attrErr, node, "vendor", 4, 0xffff, &id->vendor) < 0 ||
         vfmigXMLAttrHex(&attrErr, node, "device", 4, 0xffff, &id->device) < 0 ||
@@ -406,8 +230,8 @@ parseAddress(xmlNodePtr node, vfmigPCIAddress *addr)
         "domain", "bus", "slot", "function", NULL,
     };
 
-    if (checkAttrs(node, attrs) < 0 ||
-        checkChildren(node, NULL) < 0 ||
+    if (vfmigXMLStrictCheckAttrs(&policyDoc, node, attrs) < 0 ||
+        vfmigXMLStrictCheckChildren(&policyDoc, node, NULL) < 0 ||
         vfmigXMLAttrHex(&attrErr, node, "domain", 8, G_MAXUINT, &addr->domain) < 0 ||
         vfmigXMLAttrHex(&attrErr, node, "bus", 2, 0xff, &addr->bus) < 0 ||
         vfmigXMLAttrHex(&attrErr, node, "slot", 2, 0x1f, &addr->slot) < 0 ||
@@ -424,16 +248,33 @@ parseSource(xmlNodePtr node,
     static const char *const children[] = { "address", NULL };
     xmlNodePtr address;
 
-    if (checkAttrs(node, NULL) < 0 ||
-        checkChildren(node, children) < 0 ||
-        findChildren(node, children, &address) < 0)
+    if (vfmigXMLStrictCheckAttrs(&policyDoc, node, NULL) < 0 ||
+        vfmigXMLStrictCheckChildren(&policyDoc, node, children) < 0 ||
+        vfmigXMLStrictFindChildren(&policyDoc, node, children, &address) < 0)
         return -1;
     if (!address)
-        return reportAtf(node, _("missing element <vfmig:%1$s>"), "address");
+        return vfmigXMLStrictReport(&policyDoc, node, _("missing element <vfmig:%1$s>"), "address");
     if (parseAddress(address, &hostdev->address) < 0)
         return -1;
     hostdev->hasAddress = true;
     return 0;
+}
+
+
+/* Letters, digits, '_' or '-', one at least: a device alias as libvirt
+ * takes it. */
+static bool
+isAliasName(const char *name)
+{
+    const char *p;
+
+    if (!*name)
+        return false;
+    for (p = name; *p; p++) {
+        if (!g_ascii_isalnum(*p) && *p != '_' && *p != '-')
+            return false;
+    }
+    return true;
 }
 
 
@@ -442,20 +283,34 @@ parseSource(xmlNodePtr node,
 static bool
 isUserAlias(const char *alias)
 {
-    const char *p;
+    return g_str_has_prefix(alias, "ua-") && isAliasName(alias + 3);
+}
 
-    if (!g_str_has_prefix(alias, "ua-") || !alias[3])
-        return false;
-    for (p = alias + 3; *p; p++) {
-        if (!g_ascii_isalnum(*p) && *p != '_' && *p != '-')
-            return false;
+
+/* The alias of the entry @node of a policy of @origin: a user alias, or
+ * in an origin='host' policy libvirt's alias of the running domain's
+ * device (a user alias included). */
+static int
+checkAlias(xmlNodePtr node,
+           vfmigDomainPolicyOrigin origin,
+           const char *alias)
+{
+    if (origin == VFMIG_DOMAIN_POLICY_ORIGIN_HOST) {
+        if (!isAliasName(alias))
+            return reportBadAttr(node, "alias", alias,
+                                 _("a hostdev of a policy with origin='host' is named by libvirt's alias of it, letters, digits, '_' or '-'"));
+        return 0;
     }
-    return true;
+    if (!isUserAlias(alias))
+        return reportBadAttr(node, "alias", alias,
+                             _("a hostdev is named by its user alias, 'ua-' and letters, digits, '_' or '-'"));
+    return 0;
 }
 
 
 static int
 parseHostdev(xmlNodePtr node,
+             vfmigDomainPolicyOrigin origin,
              vfmigDomainPolicyHostdev **out)
 {
     static const char *const attrs[] = { "alias", NULL };
@@ -468,28 +323,34 @@ parseHostdev(xmlNodePtr node,
     xmlNodePtr child[NCHILDREN];
     xmlNodePtr source;
 
-    if (checkAttrs(node, attrs) < 0 ||
-        checkChildren(node, children) < 0 ||
-        vfmigXMLAttrString(&attrErr, node, "alias", false, &hostdev->alias) < 0)
-        return -1;
-    if (hostdev->alias && !isUserAlias(hostdev->alias))
-        return reportBadAttr(node, "alias", hostdev->alias,
-                             _("a hostdev is named by its user alias, 'ua-' and letters, digits, '_' or '-'"));
-
-    if (findChildren(node, children, child) < 0)
+    if (vfmigXMLStrictCheckAttrs(&policyDoc, node, attrs) < 0 ||
+        vfmigXMLStrictCheckChildren(&policyDoc, node, children) < 0 ||
+        vfmigXMLAttrString(&attrErr, node, "alias", false, &hostdev->alias) < 0 ||
+        (hostdev->alias && checkAlias(node, origin, hostdev->alias) < 0) ||
+        vfmigXMLStrictFindChildren(&policyDoc, node, children, child) < 0)
         return -1;
     source = child[SOURCE];
 
+    /* the host default names a hostdev of the running domain by alias */
+    if (origin == VFMIG_DOMAIN_POLICY_ORIGIN_HOST && source)
+        return vfmigXMLStrictReport(&policyDoc, node, "%s",
+                                    _("a <vfmig:source> address in a policy with origin='host': it names every hostdev by libvirt's alias of it"));
+    if (origin == VFMIG_DOMAIN_POLICY_ORIGIN_HOST && !hostdev->alias)
+        return reportMissingAttr(node, "alias");
     if (hostdev->alias && source)
-        return reportAtf(node, "%s",
-                         _("both an alias and a <vfmig:source> address: a hostdev is named by exactly one of them"));
+        return vfmigXMLStrictReport(&policyDoc, node, "%s",
+                                    _("both an alias and a <vfmig:source> address: a hostdev is named by exactly one of them"));
     if (!hostdev->alias && !source)
-        return reportAtf(node, "%s",
-                         _("neither an alias nor a <vfmig:source> address: a hostdev is named by exactly one of them"));
+        return vfmigXMLStrictReport(&policyDoc, node, "%s",
+                                    _("neither an alias nor a <vfmig:source> address: a hostdev is named by exactly one of them"));
 
     if ((source && parseSource(source, hostdev) < 0) ||
-        (child[PRECOPY] && parsePrecopy(child[PRECOPY], hostdev) < 0) ||
-        (child[DOWNTIME] && parseDowntime(child[DOWNTIME], &hostdev->downtime) < 0) ||
+        (child[PRECOPY] &&
+         vfmigDomainPolicyParsePrecopy(&policyDoc, &attrErr, child[PRECOPY],
+                                       &hostdev->precopy) < 0) ||
+        (child[DOWNTIME] &&
+         vfmigDomainPolicyParseDowntime(&policyDoc, &attrErr, child[DOWNTIME],
+                                        &hostdev->downtime) < 0) ||
         (child[IDENTITY] && parseIdentity(child[IDENTITY], hostdev) < 0))
         return -1;
 
@@ -626,7 +487,7 @@ checkRoot(xmlNodePtr node)
 {
     const char *name = node && node->name ? (const char *) node->name : "";
 
-    if (isOurElement(node, ROOT_NAME))
+    if (vfmigXMLStrictIsElement(&policyDoc, node, ROOT_NAME))
         return 0;
     if (node && node->ns && node->ns->href)
         vfmigReportError(VFMIG_ERR_INVALID_ARG,
@@ -683,10 +544,41 @@ reportSecondEntry(xmlNodePtr node,
                   xmlNodePtr first)
 {
     g_autofree char *what = describeEntry(entry);
-    g_autofree char *firstPath = nodePath(first);
+    g_autofree char *firstPath = vfmigXMLStrictPath(&policyDoc, first);
 
-    reportAtf(node, _("a second entry for the hostdev with %1$s: the first is %2$s"),
-              what, firstPath);
+    vfmigXMLStrictReport(&policyDoc, node, _("a second entry for the hostdev with %1$s: the first is %2$s"),
+                         what, firstPath);
+}
+
+
+/* The attributes of <vfmig:migration> @node: origin='host' and the
+ * flavor it came from, or none. */
+static int
+parseOrigin(xmlNodePtr node,
+            vfmigDomainPolicy *policy)
+{
+    static const char *const attrs[] = { "origin", "flavor", NULL };
+    int origin = VFMIG_DOMAIN_POLICY_ORIGIN_USER;
+
+    if (vfmigXMLStrictCheckAttrs(&policyDoc, node, attrs) < 0 ||
+        vfmigXMLAttrEnum(&attrErr, node, "origin", false,
+                         vfmigDomainPolicyOriginTypeFromString,
+                         vfmigDomainPolicyOriginTypeToString,
+                         VFMIG_DOMAIN_POLICY_ORIGIN_HOST, &origin) < 0 ||
+        vfmigXMLAttrString(&attrErr, node, "flavor", false, &policy->flavor) < 0)
+        return -1;
+    policy->origin = origin;
+    if (policy->flavor && origin != VFMIG_DOMAIN_POLICY_ORIGIN_HOST)
+        return vfmigXMLStrictReport(&policyDoc, node, "%s",
+                                    _("attribute 'flavor' without origin='host': only a policy of the host default names the flavor it came from"));
+    if (policy->flavor &&
+        g_utf8_strlen(policy->flavor, -1) > VFMIG_DOMAIN_POLICY_FLAVOR_MAX) {
+        g_autofree char *why = g_strdup_printf(_("a flavor name has at most %1$d characters"),
+                                               VFMIG_DOMAIN_POLICY_FLAVOR_MAX);
+
+        return reportBadAttr(node, "flavor", policy->flavor, why);
+    }
+    return 0;
 }
 
 
@@ -711,24 +603,26 @@ parsePolicy(xmlNodePtr node)
     xmlNodePtr child;
     size_t i;
 
-    if (checkAttrs(node, NULL) < 0 ||
-        checkChildren(node, children) < 0 ||
-        findChildren(node, once, &downtime) < 0)
+    policy = g_new0(vfmigDomainPolicy, 1);
+    if (parseOrigin(node, policy) < 0 ||
+        vfmigXMLStrictCheckChildren(&policyDoc, node, children) < 0 ||
+        vfmigXMLStrictFindChildren(&policyDoc, node, once, &downtime) < 0)
         return NULL;
 
     for (child = node->children; child; child = child->next) {
-        if (isOurElement(child, "hostdev"))
+        if (vfmigXMLStrictIsElement(&policyDoc, child, "hostdev"))
             g_ptr_array_add(nodes, child);
     }
     if (nodes->len > VFMIG_DOMAIN_POLICY_HOSTDEVS_MAX) {
-        reportAtf(g_ptr_array_index(nodes, VFMIG_DOMAIN_POLICY_HOSTDEVS_MAX),
-                  _("an entry beyond the limit of %1$d <vfmig:hostdev> entries: no real domain has that many PCI hostdevs, and the libvirt hook reads the policy at every start and migration of the domain"),
-                  VFMIG_DOMAIN_POLICY_HOSTDEVS_MAX);
+        vfmigXMLStrictReport(&policyDoc, g_ptr_array_index(nodes, VFMIG_DOMAIN_POLICY_HOSTDEVS_MAX),
+                             _("an entry beyond the limit of %1$d <vfmig:hostdev> entries: no real domain has that many PCI hostdevs, and the libvirt hook reads the policy at every start and migration of the domain"),
+                             VFMIG_DOMAIN_POLICY_HOSTDEVS_MAX);
         return NULL;
     }
 
-    policy = g_new0(vfmigDomainPolicy, 1);
-    if (downtime && parseDowntime(downtime, &policy->downtime) < 0)
+    if (downtime &&
+        vfmigDomainPolicyParseDowntime(&policyDoc, &attrErr, downtime,
+                                       &policy->downtime) < 0)
         return NULL;
 
     policy->hostdevs = g_new0(vfmigDomainPolicyHostdev *, nodes->len);
@@ -737,7 +631,7 @@ parsePolicy(xmlNodePtr node)
         vfmigDomainPolicyHostdev *entry;
         xmlNodePtr first;
 
-        if (parseHostdev(hnode, &policy->hostdevs[i]) < 0)
+        if (parseHostdev(hnode, policy->origin, &policy->hostdevs[i]) < 0)
             return NULL;
         policy->nhostdevs++;
         entry = policy->hostdevs[i];
@@ -1008,7 +902,7 @@ vfmigDomainPolicyParseDomainXML(const char *xml,
         if (!isDomElement(child, "metadata"))
             continue;
         for (node = child->children; node; node = node->next) {
-            if (!isOurs(node))
+            if (!vfmigXMLStrictIsElement(&policyDoc, node, NULL))
                 continue;
             if (!ours)
                 ours = node;
@@ -1155,6 +1049,78 @@ vfmigDomainPolicyParseDomainMemory(const char *xml,
 }
 
 
+/* The element <@name> in the namespace @ns that is a child of @parent,
+ * into *@out (NULL: none); -1 with an error when there are two. */
+static int
+findNovaChild(xmlNodePtr parent,
+              const char *ns,
+              const char *name,
+              xmlNodePtr *out)
+{
+    xmlNodePtr node;
+
+    *out = NULL;
+    for (node = parent->children; node; node = node->next) {
+        if (node->type != XML_ELEMENT_NODE || !node->ns ||
+            !xmlStrEqual(node->ns->href, BAD_CAST ns) ||
+            !xmlStrEqual(node->name, BAD_CAST name))
+            continue;
+        if (*out) {
+            vfmigReportError(VFMIG_ERR_INVALID_ARG,
+                             _("domain XML: two <nova:%1$s> elements in the namespace '%2$s'"),
+                             name, ns);
+            return -1;
+        }
+        *out = node;
+    }
+    return 0;
+}
+
+
+int
+vfmigDomainPolicyParseDomainFlavor(const char *xml,
+                                   char **flavor)
+{
+    static const char *const namespaces[] = {
+        VFMIG_NOVA_NS_URI_1_1, VFMIG_NOVA_NS_URI_1_0,
+    };
+    g_autoptr(xmlDoc) doc = NULL;
+    g_autofree char *name = NULL;
+    xmlNodePtr root;
+    xmlNodePtr metadata = NULL;
+    xmlNodePtr instance = NULL;
+    xmlNodePtr node;
+    size_t i;
+
+    *flavor = NULL;
+    if (!(doc = readDomainDoc(xml, &root)))
+        return -1;
+    for (node = root->children; node && !metadata; node = node->next) {
+        if (isDomElement(node, "metadata"))
+            metadata = node;
+    }
+    if (!metadata)
+        return 0;
+    for (i = 0; i < G_N_ELEMENTS(namespaces) && !instance; i++) {
+        if (findNovaChild(metadata, namespaces[i], "instance", &instance) < 0)
+            return -1;
+    }
+    if (!instance)
+        return 0;
+    if (findNovaChild(instance, (const char *) instance->ns->href, "flavor", &node) < 0)
+        return -1;
+    if (!node)
+        return 0;
+    if (!(name = vfmigXMLPropString(node, "name")) || !*name) {
+        vfmigReportError(VFMIG_ERR_INVALID_ARG, "%s",
+                         _("domain XML: <nova:flavor> of <nova:instance> has no name"));
+        return -1;
+    }
+    *flavor = g_steal_pointer(&name);
+    return 1;
+}
+
+
 /* ------------------------------------------------------------------ */
 /* Matching                                                            */
 /* ------------------------------------------------------------------ */
@@ -1269,10 +1235,10 @@ vfmigDomainPolicyGetDowntime(const vfmigDomainPolicy *policy,
 /* Formatting                                                          */
 /* ------------------------------------------------------------------ */
 
-static void
-formatDowntime(vfmigBuffer *buf,
-               const vfmigDomainPolicyDowntime *downtime,
-               bool bare)
+void
+vfmigDomainPolicyFormatDowntime(vfmigBuffer *buf,
+                                const char *name,
+                                const vfmigDomainPolicyDowntime *downtime)
 {
     g_auto(vfmigBuffer) attrBuf = VFMIG_BUFFER_INITIALIZER;
     const char *str;
@@ -1284,7 +1250,7 @@ formatDowntime(vfmigBuffer *buf,
         vfmigBufferAddAttr(&attrBuf, "on-failure", str);
     if (vfmigBufferIsEmpty(&attrBuf))
         return;
-    vfmigXMLFormatElement(buf, bare ? "downtime" : PFX "downtime", &attrBuf, NULL);
+    vfmigXMLFormatElement(buf, name, &attrBuf, NULL);
 }
 
 
@@ -1307,19 +1273,18 @@ formatSource(vfmigBuffer *buf,
 }
 
 
-static void
-formatPrecopy(vfmigBuffer *buf,
-              const vfmigDomainPolicyHostdev *hostdev,
-              bool bare)
+void
+vfmigDomainPolicyFormatPrecopy(vfmigBuffer *buf,
+                               const char *name,
+                               vfmigDomainPolicyPrecopy precopy)
 {
     g_auto(vfmigBuffer) attrBuf = VFMIG_BUFFER_INITIALIZER;
     const char *str;
 
-    if (!hostdev->precopy ||
-        !(str = vfmigDomainPolicyPrecopyTypeToString(hostdev->precopy)))
+    if (!precopy || !(str = vfmigDomainPolicyPrecopyTypeToString(precopy)))
         return;
     vfmigBufferAddAttr(&attrBuf, "mode", str);
-    vfmigXMLFormatElement(buf, bare ? "precopy" : PFX "precopy", &attrBuf, NULL);
+    vfmigXMLFormatElement(buf, name, &attrBuf, NULL);
 }
 
 
@@ -1358,8 +1323,10 @@ formatHostdev(vfmigBuffer *buf,
         vfmigBufferAddAttr(&attrBuf, "alias", hostdev->alias);
     else
         formatSource(&childBuf, hostdev, bare);
-    formatPrecopy(&childBuf, hostdev, bare);
-    formatDowntime(&childBuf, &hostdev->downtime, bare);
+    vfmigDomainPolicyFormatPrecopy(&childBuf, bare ? "precopy" : PFX "precopy",
+                                   hostdev->precopy);
+    vfmigDomainPolicyFormatDowntime(&childBuf, bare ? "downtime" : PFX "downtime",
+                                    &hostdev->downtime);
     formatIdentity(&childBuf, hostdev->identity, bare);
     vfmigXMLFormatElement(buf, bare ? "hostdev" : PFX "hostdev", &attrBuf, &childBuf);
 }
@@ -1376,7 +1343,13 @@ formatPolicy(vfmigBuffer *buf,
 
     if (!bare)
         vfmigBufferAddAttr(&attrBuf, "xmlns:" VFMIG_DOMAIN_POLICY_NS_PREFIX, NS_URI);
-    formatDowntime(&childBuf, &policy->downtime, bare);
+    if (policy->origin != VFMIG_DOMAIN_POLICY_ORIGIN_USER)
+        vfmigBufferAddAttr(&attrBuf, "origin",
+                           vfmigDomainPolicyOriginTypeToString(policy->origin));
+    if (policy->origin != VFMIG_DOMAIN_POLICY_ORIGIN_USER && policy->flavor)
+        vfmigBufferAddAttr(&attrBuf, "flavor", policy->flavor);
+    vfmigDomainPolicyFormatDowntime(&childBuf, bare ? "downtime" : PFX "downtime",
+                                    &policy->downtime);
     for (i = 0; i < policy->nhostdevs; i++)
         formatHostdev(&childBuf, policy->hostdevs[i], bare);
     vfmigXMLFormatElement(buf, bare ? ROOT_NAME : PFX ROOT_NAME, &attrBuf, &childBuf);

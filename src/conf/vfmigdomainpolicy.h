@@ -23,8 +23,12 @@
  *
  * The domain's default downtime, then one entry per <hostdev type='pci'>
  * with a policy, matched by the hostdev's user alias or by its source
- * address.  Schema: schemas/vfmig-domain-policy.rng; reference:
- * docs/domain-policy.rst.
+ * address.  A policy the host default policy wrote (vfmighostdefault.h)
+ * says so, <vfmig:migration origin='host' flavor='vf.gold'>, and names
+ * every hostdev by libvirt's own alias of it (alias='hostdev0'), which a
+ * running domain keeps in its migratable XML; in any other policy an
+ * alias is a user alias.  Schema: schemas/vfmig-domain-policy.rng;
+ * reference: docs/domain-policy.rst.
  *
  * The parser is strict: an unknown element or attribute, an unknown value,
  * a missing or repeated part, two entries for one hostdev, more than
@@ -48,6 +52,7 @@
 #include "vfmigbuf.h"
 #include "vfmigenum.h"
 #include "vfmigpci.h"
+#include "vfmigxml.h"
 
 /* The namespace of the policy (virDomainSetMetadata's uri) and the prefix
  * vfmig writes (its key). */
@@ -86,6 +91,23 @@
  */
 #define VFMIG_DOMAIN_POLICY_SIZE_MAX (1024 * 1024)
 
+/*
+ * The longest flavor name (<migration flavor=>, and the host policy's
+ * <flavor name=>), in characters: Nova keeps a flavor's name in a column
+ * of 255.
+ */
+#define VFMIG_DOMAIN_POLICY_FLAVOR_MAX 255
+
+/* <migration origin=>: who wrote the policy. */
+typedef enum {
+    VFMIG_DOMAIN_POLICY_ORIGIN_USER = 0,    /* not given: a user, or
+                                             * virt-vfmig domain-prepare */
+    VFMIG_DOMAIN_POLICY_ORIGIN_HOST,        /* 'host': the host default
+                                             * policy (vfmighostdefault.h) */
+
+    VFMIG_DOMAIN_POLICY_ORIGIN_LAST
+} vfmigDomainPolicyOrigin;
+
 /* <precopy mode=>: whether the device's state is pre-copied. */
 typedef enum {
     VFMIG_DOMAIN_POLICY_PRECOPY_DEFAULT = 0,    /* not given: preferred */
@@ -106,6 +128,7 @@ typedef enum {
     VFMIG_DOMAIN_POLICY_ON_FAILURE_LAST
 } vfmigDomainPolicyOnFailure;
 
+VFMIG_ENUM_DECL(vfmigDomainPolicyOriginType);
 VFMIG_ENUM_DECL(vfmigDomainPolicyPrecopyType);
 VFMIG_ENUM_DECL(vfmigDomainPolicyOnFailureType);
 
@@ -134,8 +157,10 @@ struct _vfmigDomainPolicyIdentity {
 
 typedef struct _vfmigDomainPolicyHostdev vfmigDomainPolicyHostdev;
 struct _vfmigDomainPolicyHostdev {
-    /* exactly one of the two */
-    char *alias;                    /* a user alias, "ua-..." */
+    /* exactly one of the two; origin='host': the alias */
+    char *alias;                    /* a user alias, "ua-..."; origin='host':
+                                     * libvirt's alias of the running
+                                     * domain's device ("hostdev0") */
     bool hasAddress;
     vfmigPCIAddress address;        /* the hostdev's <source><address> */
 
@@ -146,6 +171,12 @@ struct _vfmigDomainPolicyHostdev {
 
 typedef struct _vfmigDomainPolicy vfmigDomainPolicy;
 struct _vfmigDomainPolicy {
+    /* HOST: written by the host default policy, as live metadata of a
+     * running domain, each hostdev named by libvirt's alias */
+    vfmigDomainPolicyOrigin origin;
+    char *flavor;                           /* HOST: the host policy's
+                                             * flavor it came from; NULL:
+                                             * its default */
     vfmigDomainPolicyDowntime downtime;     /* the domain's default */
     vfmigDomainPolicyHostdev **hostdevs;
     size_t nhostdevs;
@@ -221,6 +252,22 @@ int vfmigDomainPolicyParseDomainXML(const char *xml,
 int vfmigDomainPolicyParseDomainMemory(const char *xml,
                                        unsigned long long *bytes);
 
+/* The namespaces of OpenStack Nova's <nova:instance> in a domain's
+ * <metadata>: 1.1 today, 1.0 in older releases. */
+#define VFMIG_NOVA_NS_URI_1_1 "http://openstack.org/xmlns/libvirt/nova/1.1"
+#define VFMIG_NOVA_NS_URI_1_0 "http://openstack.org/xmlns/libvirt/nova/1.0"
+
+/*
+ * The Nova flavor of the domain XML @xml: the name= of the <nova:flavor>
+ * of <metadata>'s <nova:instance>, in the namespace 1.1 or, when there is
+ * none in it, 1.0.  Returns 1 with *@flavor, 0 when the domain has no
+ * <nova:instance> or it names no flavor (nothing reported), -1 with an
+ * error: not a domain XML, a <nova:flavor> without a name, or two of
+ * them.
+ */
+int vfmigDomainPolicyParseDomainFlavor(const char *xml,
+                                       char **flavor);
+
 /* Formats the <vfmig:migration> element, with its xmlns:vfmig, into @buf
  * at the buffer's indentation. */
 void vfmigDomainPolicyFormat(vfmigBuffer *buf,
@@ -272,3 +319,28 @@ void vfmigDomainPolicyGetDowntime(const vfmigDomainPolicy *policy,
                                   const vfmigDomainPolicyHostdev *entry,
                                   unsigned int *targetMs,
                                   vfmigDomainPolicyOnFailure *onFailure);
+
+
+/*
+ * The <downtime> and <precopy> elements, for another strict document
+ * that holds them in its own namespace (the host policy,
+ * vfmighostpolicy.h) as for the policy: @doc names the document and the
+ * element in errors, @err words the attribute errors.  0, or -1 with an
+ * error.
+ */
+int vfmigDomainPolicyParseDowntime(const vfmigXMLStrict *doc,
+                                   const vfmigXMLAttrErrors *err,
+                                   xmlNodePtr node,
+                                   vfmigDomainPolicyDowntime *downtime);
+int vfmigDomainPolicyParsePrecopy(const vfmigXMLStrict *doc,
+                                  const vfmigXMLAttrErrors *err,
+                                  xmlNodePtr node,
+                                  vfmigDomainPolicyPrecopy *precopy);
+
+/* Each as the element <@name .../> into @buf; nothing when not given. */
+void vfmigDomainPolicyFormatDowntime(vfmigBuffer *buf,
+                                     const char *name,
+                                     const vfmigDomainPolicyDowntime *downtime);
+void vfmigDomainPolicyFormatPrecopy(vfmigBuffer *buf,
+                                    const char *name,
+                                    vfmigDomainPolicyPrecopy precopy);

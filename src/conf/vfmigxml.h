@@ -8,6 +8,8 @@
 
 #pragma once
 
+#include <stdbool.h>
+
 #include <glib.h>
 #include <libxml/parser.h>
 #include <libxml/tree.h>
@@ -72,3 +74,63 @@ int vfmigXMLAttrEnum(const vfmigXMLAttrErrors *err, xmlNodePtr node,
  */
 xmlDocPtr vfmigXMLReadDoc(const char *xml,
                           const char *what);
+
+/*
+ * A strict document in one namespace (the domain migration policy, the
+ * host policy), as its parser refuses what its schema refuses.  Elements
+ * are matched by namespace URI and local name, never by prefix;
+ * attributes are in no namespace.  An error names the element by its
+ * path from the root: each element as @prefix and its name, with its
+ * position among its siblings of that name when it has any ([1] is the
+ * first), "vfmig:migration/vfmig:hostdev[2]/vfmig:downtime".
+ */
+typedef struct _vfmigXMLStrict vfmigXMLStrict;
+struct _vfmigXMLStrict {
+    const char *nsURI;      /* the namespace of every element */
+    const char *prefix;     /* how paths and messages spell it: "vfmig:",
+                             * or "" for a default namespace */
+    const char *root;       /* the root element's local name */
+    const char *what;       /* N_() marked: "domain migration policy" */
+};
+
+/* Whether @node is an element in @doc's namespace (named @name; NULL:
+ * any name). */
+bool vfmigXMLStrictIsElement(const vfmigXMLStrict *doc,
+                             xmlNodePtr node,
+                             const char *name);
+
+/* The path of the element @node from @doc's root. */
+char *vfmigXMLStrictPath(const vfmigXMLStrict *doc,
+                         xmlNodePtr node);
+
+/* Reports "invalid WHAT: PATH: WHY" about @node (VFMIG_ERR_INVALID_ARG);
+ * returns -1. */
+int vfmigXMLStrictReport(const vfmigXMLStrict *doc,
+                         xmlNodePtr node,
+                         const char *fmt,
+                         ...)
+    G_GNUC_PRINTF(3, 4);
+
+/* Refuses an attribute of @node not in @names (NULL-terminated; NULL:
+ * none allowed).  0 or -1. */
+int vfmigXMLStrictCheckAttrs(const vfmigXMLStrict *doc,
+                             xmlNodePtr node,
+                             const char *const *names);
+
+/* Refuses an element child of @node other than @doc's named in @names
+ * (NULL-terminated; NULL: none allowed), and text other than blanks.
+ * 0 or -1. */
+int vfmigXMLStrictCheckChildren(const vfmigXMLStrict *doc,
+                                xmlNodePtr node,
+                                const char *const *names);
+
+/*
+ * The one child of @node for each name of @names (at most 32,
+ * NULL-terminated), into the same place of @out, NULL where there is
+ * none: one pass over the children.  More than one of a name is refused,
+ * for the first such name of @names.  0 or -1.
+ */
+int vfmigXMLStrictFindChildren(const vfmigXMLStrict *doc,
+                               xmlNodePtr node,
+                               const char *const *names,
+                               xmlNodePtr *out);

@@ -822,30 +822,6 @@ notePending(vfmigPrepare *p,
 }
 
 
-/* The identity of this host's VF @dev, for the policy. */
-static int
-localIdentity(vfmigPrepare *p,
-              const vfmigNodeDevPCI *dev,
-              vfmigDomainPolicyIdentity **out)
-{
-    g_autoptr(vfmigDomainPolicyIdentity) id = g_new0(vfmigDomainPolicyIdentity, 1);
-    const vfmigNodeDevCapVFIOMig *cap = dev->cap;
-    unsigned long long size = 0;
-
-    id->driver = g_strdup(cap->driver ? cap->driver : dev->driver);
-    id->vendor = cap->vendor ? cap->vendor : dev->vendor;
-    id->device = cap->device ? cap->device : dev->device;
-    id->firmware = cap->firmware && *cap->firmware ? g_strdup(cap->firmware) : NULL;
-    id->streamVersion = cap->streamVersion;
-    id->multiLoad = !!(cap->features & VFMIG_NODEDEV_FEATURE_MULTI_LOAD);
-    if (vfmigHookLocalStateSize(p->opts->paths, dev, &size) < 0)
-        return -1;
-    id->stateSize = size;
-    *out = g_steal_pointer(&id);
-    return 0;
-}
-
-
 /* The lowest ua-vfmig-N no device of the domain has. */
 static char *
 newAlias(vfmigPrepare *p)
@@ -1253,7 +1229,7 @@ preparePolicyEntry(vfmigPrepare *p,
         return -1;
     }
 
-    if (localIdentity(p, dev, &id) < 0)
+    if (vfmigHookLocalIdentity(p->opts->paths, dev, &id) < 0)
         return -1;
     idText = describeIdentity(id);
     if (!entry->identity) {
@@ -1453,6 +1429,11 @@ vfmigDomainPrepare(const char *xml,
         vfmigReportError(VFMIG_ERR_INVALID_ARG, "%s",
                          _("the domain has no <hostdev type='pci'> and no <interface type='hostdev'>: it has no VF to prepare for migration"));
         return -1;
+    }
+    if (policy && policy->origin == VFMIG_DOMAIN_POLICY_ORIGIN_HOST) {
+        addChange(&p, g_strdup(_("the host default's migration policy (origin='host') is replaced by one of the domain's own")),
+                  g_strdup(_("The host default writes its policy into a running domain's live metadata, naming the hostdevs by the aliases libvirt gave them for that run, and a migration with --persistent (as Nova's) copies it into the definition. The domain's own policy takes its place, and the host default never overwrites it.")));
+        g_clear_pointer(&policy, vfmigDomainPolicyFree);
     }
     if (policy && vfmigDomainPolicyCheckHostdevs(policy, hostdevs) < 0)
         return -1;

@@ -28,7 +28,10 @@
  *    migration state change of the device as a VFIO_MIGRATION event.
  *
  * The domain's default downtime is set from the options, or written with
- * the defaults when the domain had no policy.
+ * the defaults when the domain had no policy.  A policy of the host
+ * default (origin='host', vfmighostdefault.h), which a migration with
+ * --persistent copies from the live metadata into the definition, is
+ * replaced by one of the domain's own, as if there were none.
  *
  * A VF that is not on a VFIO migration driver (unbound, a host driver,
  * plain vfio-pci, features unknown without opening the device) is an

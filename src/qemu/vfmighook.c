@@ -160,6 +160,30 @@ vfmigHookLocalStateSize(const vfmigNodeDevProbePaths *paths,
 }
 
 
+int
+vfmigHookLocalIdentity(const vfmigNodeDevProbePaths *paths,
+                       const vfmigNodeDevPCI *dev,
+                       vfmigDomainPolicyIdentity **identity)
+{
+    g_autoptr(vfmigDomainPolicyIdentity) id = g_new0(vfmigDomainPolicyIdentity, 1);
+    const vfmigNodeDevCapVFIOMig *cap = dev->cap;
+    unsigned long long size = 0;
+
+    *identity = NULL;
+    id->driver = g_strdup(cap->driver ? cap->driver : dev->driver);
+    id->vendor = cap->vendor ? cap->vendor : dev->vendor;
+    id->device = cap->device ? cap->device : dev->device;
+    id->firmware = cap->firmware && *cap->firmware ? g_strdup(cap->firmware) : NULL;
+    id->streamVersion = cap->streamVersion;
+    id->multiLoad = !!(cap->features & VFMIG_NODEDEV_FEATURE_MULTI_LOAD);
+    if (vfmigHookLocalStateSize(paths, dev, &size) < 0)
+        return -1;
+    id->stateSize = size;
+    *identity = g_steal_pointer(&id);
+    return 0;
+}
+
+
 /*
  * The source VF as the policy's identity describes it, in the words of a
  * capability, for vfmigNodeDevCapVFIOMigCompare.  What the identity does

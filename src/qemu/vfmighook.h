@@ -13,7 +13,10 @@
  * an entry in the domain's migration policy (vfmigdomainpolicy.h) against
  * the local VF named by the hostdev's <source><address>: on a destination
  * that address is this host's device (Nova and `virsh migrate --xml` put
- * it there), and an entry by alias still names it.  The local VF is read
+ * it there), and an entry by alias still names it: a user alias, or in
+ * the host default's policy (origin='host', vfmighostdefault.h) the alias
+ * libvirt gave the device, which the migratable XML of a running domain
+ * keeps.  The local VF is read
  * from sysfs and the node-device cache (vfmignodedevprobe.h); no VFIO
  * device is ever opened, nothing is written, libvirt is never called.
  *
@@ -59,6 +62,7 @@
 
 #include <glib.h>
 
+#include "vfmigdomainpolicy.h"
 #include "vfmignodedevprobe.h"
 
 /* The most domain XML the hook reads from stdin: libvirt's largest
@@ -131,6 +135,19 @@ char *vfmigHookDeviceReasons(const vfmigHookDevice *dev);
 int vfmigHookLocalStateSize(const vfmigNodeDevProbePaths *paths,
                             const vfmigNodeDevPCI *dev,
                             unsigned long long *size);
+
+/*
+ * The identity of this host's device @dev (probed under @paths, NULL: the
+ * real system; its capability known) for a policy entry, the words the
+ * hook compares a destination VF with: its driver, PCI ids, firmware,
+ * stream version, multi-load, and the state size where the driver tells
+ * it.  virt-vfmig domain-prepare and the host default policy
+ * (vfmighostdefault.h) write it.  Returns 0 with *@identity, -1 with an
+ * error (the state size unreadable).
+ */
+int vfmigHookLocalIdentity(const vfmigNodeDevProbePaths *paths,
+                           const vfmigNodeDevPCI *dev,
+                           vfmigDomainPolicyIdentity **identity);
 
 /*
  * Decides the hook call @operation @subOperation on the domain XML @xml

@@ -28,8 +28,7 @@
 #define VFMIG_DOMAIN_LINK_MBPS_MAX 10000000
 
 
-/* The domain named @name: by name, UUID or ID, as virsh looks it up. */
-static virDomainPtr
+virDomainPtr
 vfmigDomainLookup(virConnectPtr conn,
                   const char *name)
 {
@@ -316,6 +315,22 @@ const vfmigCmdDef vfmigDomainCmds[] = {
          "domain gets them at its next start.  What is in place already is "
          "left, so a second run changes nothing.  A VF that is not on a "
          "VFIO migration driver is an error.") },
+    { "host-policy", cmdHostPolicy, vfmigOptsHostPolicy,
+      N_("the host default policy of a running domain: what it would set, and why"),
+      N_("Decides, as virt-vfmigd does at a domain's start and on its sweep, "
+         "the migration policy the host policy file gives the running "
+         "domain (its Nova flavor's entry, else the file's <default>) and "
+         "prints it with the reason and every hostdev: NOTHING (the domain "
+         "has a policy of its own, or nothing applies), WRITE or KEEP.  The "
+         "policy has origin='host', names each hostdev by libvirt's alias "
+         "of it, and holds the identity of each VF that migrates here.  "
+         "With --apply, a WRITE is set as the domain's live metadata; its "
+         "definition is never changed.") },
+    { "host-policy-check", cmdHostPolicyCheck, vfmigOptsHostPolicyCheck,
+      N_("check a host policy file"),
+      N_("Reads a host policy file (default: the host's) as virt-vfmigd "
+         "does and prints what each flavor's entry and the default give, "
+         "or why the file is refused.  Needs no libvirt.") },
     { "migrate", cmdMigrate, vfmigOptsMigrate,
       N_("live-migrate a domain, steering its switchover"),
       N_("Live-migrates DOMAIN to DESTURI through libvirt and steers QEMU's "

@@ -47,6 +47,7 @@ static const char *const vfmigLocalOnlyCmds[] = {
     "nodedev-compare",
     "nodedev-nova-spec",
     "domain-prepare",
+    "host-policy",
     "migrate",
     NULL,
 };

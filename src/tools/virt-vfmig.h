@@ -17,3 +17,14 @@ extern const vfmigCmdDef vfmigDomainCmds[];
 /* virt-vfmig-migrate.c: the migrate command of the domain commands */
 bool cmdMigrate(vfmigCtl *ctl, const vfmigCmd *cmd);
 extern const vfmigCmdOptDef vfmigOptsMigrate[];
+
+/* The domain named @name: by name, UUID or ID, as virsh looks it up;
+ * NULL with an error. */
+virDomainPtr vfmigDomainLookup(virConnectPtr conn,
+                               const char *name);
+
+/* virt-vfmig-hostpolicy.c: host-policy and host-policy-check */
+bool cmdHostPolicy(vfmigCtl *ctl, const vfmigCmd *cmd);
+extern const vfmigCmdOptDef vfmigOptsHostPolicy[];
+bool cmdHostPolicyCheck(vfmigCtl *ctl, const vfmigCmd *cmd);
+extern const vfmigCmdOptDef vfmigOptsHostPolicyCheck[];

@@ -29,6 +29,7 @@
 #include <glib/gstdio.h>
 
 #include "vfmigtestfs.h"
+#include "vfmigtestpci.h"
 #include "vfmigdiff.h"
 #include "vfmigdomainprepare.h"
 #include "vfmigerror.h"
@@ -41,7 +42,6 @@
 #define VFUNKNOWN "0000:00:06.0"    /* a VFIO driver that tells nothing */
 #define VFNOPRE "0000:00:07.0"      /* no pre-copy */
 
-#define STATE_SIZE "8388608"
 
 /* What QEMU 10's vfio-pci lists, in part; and QEMU 9.0's (no
  * migration-events) and 8.0's (no enable-migration either). */
@@ -62,80 +62,6 @@ typedef struct {
     vfmigNodeDevProbePaths paths;
     vfmigDomainPrepareOptions opts;
 } Fake;
-
-
-static void
-attr(Fake *f,
-     const char *addr,
-     const char *name,
-     const char *contents)
-{
-    g_autofree char *path = g_build_filename(f->sys, "devices", "pci0000:00",
-                                             addr, name, NULL);
-
-    vfmigTestWriteFile(path, contents);
-}
-
-
-/* A PCI function with its ids, bus link, driver (VFIO-registered when
- * @vfio) and IOMMU group. */
-static void
-fakePCI(Fake *f,
-        const char *addr,
-        const char *driver,
-        bool vfio,
-        int group)
-{
-    g_autofree char *dir = g_build_filename(f->sys, "devices", "pci0000:00", addr, NULL);
-    g_autofree char *busLink = g_build_filename(f->sys, "bus", "pci", "devices", addr, NULL);
-    g_autofree char *num = g_strdup_printf("%d", group);
-    g_autofree char *grp = g_build_filename(f->sys, "kernel", "iommu_groups", num, NULL);
-    g_autofree char *grpLink = g_build_filename(dir, "iommu_group", NULL);
-
-    vfmigTestMkdirs(dir);
-    vfmigTestLink(dir, busLink);
-    attr(f, addr, "vendor", "0x1b36\n");
-    attr(f, addr, "device", "0x0005\n");
-    attr(f, addr, "modalias", "pci:v00001B36d00000005sv00001AF4sd00001100bc00scFFi00\n");
-    attr(f, addr, "enable", "0\n");
-    if (driver) {
-        g_autofree char *drv = g_build_filename(f->sys, "bus", "pci", "drivers", driver, NULL);
-        g_autofree char *link = g_build_filename(dir, "driver", NULL);
-
-        vfmigTestMkdirs(drv);
-        vfmigTestLink(drv, link);
-    }
-    if (vfio) {
-        g_autofree char *vfioDev = g_build_filename(dir, "vfio-dev", NULL);
-
-        vfmigTestMkdirs(vfioDev);
-    }
-    vfmigTestMkdirs(grp);
-    vfmigTestLink(grp, grpLink);
-}
-
-
-/* vfmig_testdev with our vfio_migration/ ABI, idle. */
-static void
-fakeTestdev(Fake *f,
-            const char *addr,
-            const char *features,
-            const char *precopy,
-            int group)
-{
-    fakePCI(f, addr, "vfmig_testdev", true, group);
-    attr(f, addr, "vfio_migration/features", features);
-    attr(f, addr, "vfio_migration/precopy", precopy);
-    attr(f, addr, "vfio_migration/multi_load", "1\n");
-    attr(f, addr, "vfio_migration/state", "RUNNING\n");
-    attr(f, addr, "vfio_migration/initial_bytes", "0\n");
-    attr(f, addr, "vfio_migration/dirty_bytes", "0\n");
-    attr(f, addr, "vfio_migration/stop_copy_bytes", "8388720\n");
-    attr(f, addr, "vfio_migration/stop_latency_us", "0\n");
-    attr(f, addr, "vfio_migration/resume_latency_us", "0\n");
-    attr(f, addr, "vfio_migration/stream_version", "1\n");
-    attr(f, addr, "vfmig_testdev/state_size", STATE_SIZE "\n");
-}
 
 
 static void
@@ -175,12 +101,12 @@ fakeSetup(Fake *f,
                 "alias vfio_pci:v00001B36d00000005sv*sd*bc*sc*i* vfmig_testdev\n");
     modulesFile(f, "modules.dep",
                 "updates/dkms/vfmig_testdev.ko: kernel/drivers/vfio/pci/vfio-pci-core.ko\n");
-    fakeTestdev(f, VF61, "stop-copy p2p pre-copy dma-logging\n", "on\n", 5);
-    fakeTestdev(f, VF612, "stop-copy p2p pre-copy\n", "on\n", 6);
-    fakePCI(f, VFHOST, "mlx5_core", false, 7);
-    fakePCI(f, VFNONE, NULL, false, 8);
-    fakePCI(f, VFUNKNOWN, "vfmig_testdev", true, 9);
-    fakeTestdev(f, VFNOPRE, "stop-copy p2p\n", "off\n", 10);
+    vfmigTestTestdev(f->sys, VF61, "stop-copy p2p pre-copy dma-logging\n", "on\n", 5);
+    vfmigTestTestdev(f->sys, VF612, "stop-copy p2p pre-copy\n", "on\n", 6);
+    vfmigTestPCI(f->sys, VFHOST, "0x1b36\n", "0x0005\n", "mlx5_core", false, 7);
+    vfmigTestPCI(f->sys, VFNONE, "0x1b36\n", "0x0005\n", NULL, false, 8);
+    vfmigTestPCI(f->sys, VFUNKNOWN, "0x1b36\n", "0x0005\n", "vfmig_testdev", true, 9);
+    vfmigTestTestdev(f->sys, VFNOPRE, "stop-copy p2p\n", "off\n", 10);
 
     memset(&f->opts, 0, sizeof(f->opts));
     f->opts.paths = &f->paths;
@@ -374,6 +300,48 @@ testDirtyTracking(Fake *f,
     g_assert_false(hasChange(res, "enable-migration"));
     g_assert_cmpuint(res->changes->len, ==, 6);
     g_assert_null(strstr(res->newXML, "enable-migration"));
+    assertHookAccepts(f, res->newXML);
+}
+
+
+/* A definition that a migration with --persistent gave the host
+ * default's live policy (origin='host', entries by libvirt's aliases,
+ * which the definition does not have): replaced by the domain's own, as
+ * when there is none. */
+static void
+testHostOrigin(Fake *f,
+               gconstpointer data G_GNUC_UNUSED)
+{
+    g_autofree char *xml = readData("hostdev.xml");
+    g_autofree char *withHost = NULL;
+    g_autofree char *want = NULL;
+    g_autoptr(vfmigDomainPrepareResult) res = NULL;
+    g_autoptr(vfmigDomainPrepareResult) plain = NULL;
+    g_auto(GStrv) parts = g_strsplit(xml, "  <memory unit", 2);
+
+    g_assert_cmpuint(g_strv_length(parts), ==, 2);
+    withHost = g_strconcat(parts[0],
+                           "  <metadata>\n"
+                           "    <vfmig:migration xmlns:vfmig=\"http://vfmig.org/xmlns/libvirt/domain/1.0\" origin=\"host\" flavor=\"vf.gold\">\n"
+                           "      <vfmig:downtime target-ms=\"1000\" on-failure=\"best-effort\"/>\n"
+                           "      <vfmig:hostdev alias=\"hostdev0\">\n"
+                           "        <vfmig:precopy mode=\"required\"/>\n"
+                           "      </vfmig:hostdev>\n"
+                           "    </vfmig:migration>\n"
+                           "  </metadata>\n"
+                           "  <memory unit", parts[1], NULL);
+    res = prepare(f, withHost);
+    dumpChanges(res);
+    g_assert_true(hasChange(res, "the host default's migration policy (origin='host') is replaced by one of the domain's own"));
+    g_assert_true(hasChange(res, "migration policy <vfmig:migration> in <metadata>, downtime target 300 ms, on failure 'abort'"));
+    g_assert_null(strstr(res->newXML, "origin="));
+    g_assert_null(strstr(res->newXML, "hostdev0"));
+
+    /* the same policy as for the domain without one */
+    plain = prepare(f, xml);
+    want = readData("hostdev.out.xml");
+    g_assert_cmpstr(plain->newXML, ==, want);
+    g_assert_cmpstr(res->newXML, ==, want);
     assertHookAccepts(f, res->newXML);
 }
 
@@ -669,7 +637,7 @@ rebindTestdev(Fake *f,
 
     vfmigTestRmTree(dir);
     g_assert_cmpint(g_unlink(busLink), ==, 0);
-    fakeTestdev(f, addr, "stop-copy p2p pre-copy dma-logging\n", "on\n", group);
+    vfmigTestTestdev(f->sys, addr, "stop-copy p2p pre-copy dma-logging\n", "on\n", group);
 }
 
 
@@ -932,6 +900,7 @@ main(int argc,
     ADD("no-dirty-tracking-least", testNoDirtyTrackingLeast);
     ADD("interface", testInterface);
     ADD("existing", testExisting);
+    ADD("host-origin", testHostOrigin);
     ADD("qemu-without-migration-events", testQEMUWithout);
     ADD("qemu-too-old", testQEMUTooOld);
     ADD("options", testOptions);

@@ -24,6 +24,7 @@
 #include <glib/gstdio.h>
 
 #include "vfmigtestfs.h"
+#include "vfmigtestpci.h"
 #include "vfmigerror.h"
 #include "vfmighook.h"
 
@@ -31,7 +32,7 @@
 #define VF1 "0000:00:03.0"      /* another one, to rewrite addresses to */
 #define SRC "0000:3b:00.2"      /* the source's address: not on this host */
 
-#define STATE_SIZE "8388608"
+#define STATE_SIZE VFMIG_TEST_STATE_SIZE
 
 #define IDENTITY \
     "<vfmig:identity driver='vfmig_testdev' vendor='0x1b36' device='0x0005' " \
@@ -48,9 +49,6 @@
     "updates/dkms/vfmig_testdev.ko: kernel/drivers/vfio/pci/vfio-pci-core.ko\n" \
     "updates/dkms/vfmig_mlx5model.ko: kernel/drivers/vfio/pci/vfio-pci-core.ko\n"
 
-/* pci-testdev's modalias after its ids */
-#define MODALIAS_REST "sv00001AF4sd00001100bc00scFFi00"
-
 typedef struct {
     char *root;
     char *sys;
@@ -58,109 +56,6 @@ typedef struct {
     char *modules;
     vfmigNodeDevProbePaths paths;
 } Fake;
-
-
-static char *
-devDir(Fake *f,
-       const char *addr)
-{
-    return g_build_filename(f->sys, "devices", "pci0000:00", addr, NULL);
-}
-
-
-static void
-attr(Fake *f,
-     const char *addr,
-     const char *name,
-     const char *contents)
-{
-    g_autofree char *dir = devDir(f, addr);
-    g_autofree char *path = g_build_filename(dir, name, NULL);
-
-    vfmigTestWriteFile(path, contents);
-}
-
-
-static void
-rmPath(Fake *f,
-       const char *addr,
-       const char *name)
-{
-    g_autofree char *dir = devDir(f, addr);
-    g_autofree char *path = g_build_filename(dir, name, NULL);
-
-    vfmigTestRmTree(path);
-    g_unlink(path);
-    g_assert_false(g_file_test(path, G_FILE_TEST_EXISTS));
-}
-
-
-/* A PCI function: ids, the bus link, its driver (@vfio: one VFIO
- * registered the device for) and IOMMU group. */
-static void
-fakePCI(Fake *f,
-        const char *addr,
-        const char *vendor,
-        const char *device,
-        const char *driver,
-        bool vfio,
-        int group)
-{
-    g_autofree char *dir = devDir(f, addr);
-    g_autofree char *busLink = g_build_filename(f->sys, "bus", "pci",
-                                                "devices", addr, NULL);
-    g_autofree char *num = g_strdup_printf("%d", group);
-    g_autofree char *grp = g_build_filename(f->sys, "kernel", "iommu_groups",
-                                            num, NULL);
-    g_autofree char *grpLink = g_build_filename(dir, "iommu_group", NULL);
-
-    g_autofree char *modalias = g_strdup_printf("pci:v%08Xd%08X" MODALIAS_REST "\n",
-                                                (unsigned int) g_ascii_strtoull(vendor, NULL, 16),
-                                                (unsigned int) g_ascii_strtoull(device, NULL, 16));
-
-    vfmigTestMkdirs(dir);
-    vfmigTestLink(dir, busLink);
-    attr(f, addr, "vendor", vendor);
-    attr(f, addr, "device", device);
-    attr(f, addr, "modalias", modalias);
-    attr(f, addr, "enable", "0\n");
-    if (driver) {
-        g_autofree char *drv = g_build_filename(f->sys, "bus", "pci",
-                                                "drivers", driver, NULL);
-        g_autofree char *link = g_build_filename(dir, "driver", NULL);
-
-        vfmigTestMkdirs(drv);
-        vfmigTestLink(drv, link);
-    }
-    if (vfio) {
-        g_autofree char *vfioDev = g_build_filename(dir, "vfio-dev", NULL);
-
-        vfmigTestMkdirs(vfioDev);
-    }
-    vfmigTestMkdirs(grp);
-    vfmigTestLink(grp, grpLink);
-}
-
-
-/* vfmig_testdev with our vfio_migration/ ABI, idle. */
-static void
-fakeTestdev(Fake *f,
-            const char *addr,
-            int group)
-{
-    fakePCI(f, addr, "0x1b36\n", "0x0005\n", "vfmig_testdev", true, group);
-    attr(f, addr, "vfio_migration/features", "stop-copy p2p pre-copy dma-logging\n");
-    attr(f, addr, "vfio_migration/precopy", "on\n");
-    attr(f, addr, "vfio_migration/multi_load", "1\n");
-    attr(f, addr, "vfio_migration/state", "RUNNING\n");
-    attr(f, addr, "vfio_migration/initial_bytes", "0\n");
-    attr(f, addr, "vfio_migration/dirty_bytes", "0\n");
-    attr(f, addr, "vfio_migration/stop_copy_bytes", "8388720\n");
-    attr(f, addr, "vfio_migration/stop_latency_us", "0\n");
-    attr(f, addr, "vfio_migration/resume_latency_us", "0\n");
-    attr(f, addr, "vfio_migration/stream_version", "1\n");
-    attr(f, addr, "vfmig_testdev/state_size", STATE_SIZE "\n");
-}
 
 
 /* <modules>/@name with @contents */
@@ -196,8 +91,8 @@ fakeSetup(Fake *f,
     f->paths.modulesDir = f->modules;
     modulesFile(f, "modules.alias", ALIASES);
     modulesFile(f, "modules.dep", DEPS);
-    fakeTestdev(f, VF0, 5);
-    fakeTestdev(f, VF1, 6);
+    vfmigTestTestdev(f->sys, VF0, "stop-copy p2p pre-copy dma-logging\n", "on\n", 5);
+    vfmigTestTestdev(f->sys, VF1, "stop-copy p2p pre-copy dma-logging\n", "on\n", 6);
     vfmigResetLastError();
 }
 
@@ -399,7 +294,7 @@ testByAddress(Fake *f,
     g_assert_cmpuint(res->devices->len, ==, 1);
 
     /* the same with the device refused: how it is named */
-    attr(f, VF0, "vfio_migration/stream_version", "2\n");
+    vfmigTestPCIAttr(f->sys, VF0, "vfio_migration/stream_version", "2\n");
     g_clear_pointer(&res, vfmigHookResultFree);
     res = check(f, "migrate", xml);
     g_assert_cmpint(res->verdict, ==, VFMIG_HOOK_REFUSED);
@@ -437,7 +332,7 @@ testAddressRewritten(Fake *f,
     g_assert_nonnull(strstr(g_ptr_array_index(res->notes, 0), "names no hostdev"));
 
     /* it is VF1 that is looked at: break VF1, not VF0 */
-    attr(f, VF1, "vfio_migration/multi_load", "0\n");
+    vfmigTestPCIAttr(f->sys, VF1, "vfio_migration/multi_load", "0\n");
     g_clear_pointer(&res, vfmigHookResultFree);
     res = check(f, "migrate", xml);
     g_assert_cmpint(res->verdict, ==, VFMIG_HOOK_REFUSED);
@@ -478,7 +373,7 @@ testInterface(Fake *f,
     dev = g_ptr_array_index(res->devices, 0);
     g_assert_cmpstr(dev->address, ==, VF1);
 
-    attr(f, VF1, "vfio_migration/multi_load", "0\n");
+    vfmigTestPCIAttr(f->sys, VF1, "vfio_migration/multi_load", "0\n");
     g_clear_pointer(&res, vfmigHookResultFree);
     res = check(f, "migrate", xml);
     g_assert_cmpint(res->verdict, ==, VFMIG_HOOK_REFUSED);
@@ -502,10 +397,10 @@ testNotVFIO(Fake *f,
 {
     g_autofree char *e = entry(NULL, IDENTITY);
 
-    fakePCI(f, "0000:00:04.0", "0x1b36\n", "0x0005\n", "pci-testdev", false, 7);
+    vfmigTestPCI(f->sys, "0000:00:04.0", "0x1b36\n", "0x0005\n", "pci-testdev", false, 7);
     assertRefused(f, "0000:00:04.0", e,
                   "the device is bound to 'pci-testdev', not to a VFIO driver");
-    fakePCI(f, "0000:00:05.0", "0x1b36\n", "0x0005\n", NULL, false, 8);
+    vfmigTestPCI(f->sys, "0000:00:05.0", "0x1b36\n", "0x0005\n", NULL, false, 8);
     assertRefused(f, "0000:00:05.0", e,
                   "the device is bound to no driver: bind it to 'vfmig_testdev'");
 }
@@ -520,16 +415,16 @@ testFeaturesUnknown(Fake *f,
 {
     g_autofree char *e = entry(NULL, IDENTITY);
 
-    fakePCI(f, "0000:00:04.0", "0x1b36\n", "0x0005\n", "vfio-pci", true, 7);
+    vfmigTestPCI(f->sys, "0000:00:04.0", "0x1b36\n", "0x0005\n", "vfio-pci", true, 7);
     assertRefused(f, "0000:00:04.0", e,
                   "the device is bound to 'vfio-pci' and the source's VF to 'vfmig_testdev'");
 
     /* broken files: the probe's error is the reason */
-    attr(f, VF0, "vfio_migration/state", "SLEEPING\n");
+    vfmigTestPCIAttr(f->sys, VF0, "vfio_migration/state", "SLEEPING\n");
     assertRefused(f, VF0, e, "its migration features cannot be read (");
     assertRefused(f, VF0, e, "SLEEPING");
 
-    rmPath(f, VF0, "vfio_migration");
+    vfmigTestPCIRemove(f->sys, VF0, "vfio_migration");
     assertRefused(f, VF0, e,
                   "migration features unknown");
     assertRefused(f, VF0, e,
@@ -543,7 +438,7 @@ testOtherId(Fake *f,
 {
     g_autofree char *e = entry(NULL, IDENTITY);
 
-    attr(f, VF0, "device", "0x0006\n");
+    vfmigTestPCIAttr(f->sys, VF0, "device", "0x0006\n");
     assertRefused(f, VF0, e,
                   "different PCI ids (source 1b36:0005, destination 1b36:0006)");
 }
@@ -558,11 +453,11 @@ testOtherVersion(Fake *f,
         "<vfmig:identity driver='vfmig_testdev' vendor='0x1b36' device='0x0005' "
         "firmware='1.0' multi-load='yes'/>");
 
-    attr(f, VF0, "vfio_migration/stream_version", "2\n");
+    vfmigTestPCIAttr(f->sys, VF0, "vfio_migration/stream_version", "2\n");
     assertRefused(f, VF0, e,
                   "different state stream versions (source 1, destination 2)");
 
-    attr(f, VF0, "vfio_migration/firmware", "1.1\n");
+    vfmigTestPCIAttr(f->sys, VF0, "vfio_migration/firmware", "1.1\n");
     assertRefused(f, VF0, e2,
                   "different firmware (source '1.0', destination '1.1')");
 }
@@ -590,14 +485,14 @@ testPrecopyRequired(Fake *f,
     g_autoptr(vfmigHookResult) res = NULL;
 
     /* no multi-load: only 'single' */
-    attr(f, VF0, "vfio_migration/multi_load", "0\n");
+    vfmigTestPCIAttr(f->sys, VF0, "vfio_migration/multi_load", "0\n");
     assertRefused(f, VF0, e, "the domain's policy requires pre-copy, and this VF cannot load several images");
     assertRefused(f, VF0, noId, "the domain's policy requires pre-copy, and this VF cannot load several images");
 
     /* no pre-copy at all */
-    attr(f, VF0, "vfio_migration/multi_load", "1\n");
-    attr(f, VF0, "vfio_migration/precopy", "off\n");
-    attr(f, VF0, "vfio_migration/features", "stop-copy p2p dma-logging\n");
+    vfmigTestPCIAttr(f->sys, VF0, "vfio_migration/multi_load", "1\n");
+    vfmigTestPCIAttr(f->sys, VF0, "vfio_migration/precopy", "off\n");
+    vfmigTestPCIAttr(f->sys, VF0, "vfio_migration/features", "stop-copy p2p dma-logging\n");
     assertRefused(f, VF0, e, "the domain's policy requires pre-copy, and this VF cannot pre-copy (driver 'vfmig_testdev', pre-copy mode 'off')");
     assertRefused(f, VF0, noId, "this VF cannot pre-copy");
 
@@ -622,7 +517,7 @@ testMultiLoad(Fake *f,
     const vfmigHookDevice *dev;
     g_autofree char *reasons = NULL;
 
-    attr(f, VF0, "vfio_migration/multi_load", "0\n");
+    vfmigTestPCIAttr(f->sys, VF0, "vfio_migration/multi_load", "0\n");
     assertRefused(f, VF0, e, "this VF loads only one image (no multi-load)");
 
     /* pre-copy off: one image */
@@ -649,18 +544,18 @@ testStateSize(Fake *f,
     g_autofree char *xml = domainXML("0000:00:04.0", "ua-vf0", mlx);
     g_autoptr(vfmigHookResult) res = NULL;
 
-    attr(f, VF0, "vfmig_testdev/state_size", "4194304\n");
+    vfmigTestPCIAttr(f->sys, VF0, "vfmig_testdev/state_size", "4194304\n");
     assertRefused(f, VF0, e, "the source's state is 8388608 bytes and this VF holds 4194304 bytes");
 
-    attr(f, VF0, "vfmig_testdev/state_size", "garbage\n");
+    vfmigTestPCIAttr(f->sys, VF0, "vfmig_testdev/state_size", "garbage\n");
     assertRefused(f, VF0, e, "cannot read the device's state size");
 
     /* a driver that does not tell its size: not checked */
-    fakePCI(f, "0000:00:04.0", "0x15b3\n", "0x101e\n", "mlx5_vfio_pci", true, 7);
-    attr(f, "0000:00:04.0", "vfio_migration/features", "stop-copy p2p pre-copy\n");
-    attr(f, "0000:00:04.0", "vfio_migration/precopy", "on\n");
-    attr(f, "0000:00:04.0", "vfio_migration/multi_load", "1\n");
-    attr(f, "0000:00:04.0", "vfio_migration/state", "RUNNING\n");
+    vfmigTestPCI(f->sys, "0000:00:04.0", "0x15b3\n", "0x101e\n", "mlx5_vfio_pci", true, 7);
+    vfmigTestPCIAttr(f->sys, "0000:00:04.0", "vfio_migration/features", "stop-copy p2p pre-copy\n");
+    vfmigTestPCIAttr(f->sys, "0000:00:04.0", "vfio_migration/precopy", "on\n");
+    vfmigTestPCIAttr(f->sys, "0000:00:04.0", "vfio_migration/multi_load", "1\n");
+    vfmigTestPCIAttr(f->sys, "0000:00:04.0", "vfio_migration/state", "RUNNING\n");
     res = check(f, "migrate", xml);
     g_assert_cmpint(res->verdict, ==, VFMIG_HOOK_ACCEPTED);
 }
@@ -676,8 +571,8 @@ testSeveralReasons(Fake *f,
     g_autoptr(vfmigHookResult) res = NULL;
     const vfmigHookDevice *dev;
 
-    attr(f, VF0, "device", "0x0006\n");
-    attr(f, VF0, "vfio_migration/stream_version", "3\n");
+    vfmigTestPCIAttr(f->sys, VF0, "device", "0x0006\n");
+    vfmigTestPCIAttr(f->sys, VF0, "vfio_migration/stream_version", "3\n");
     res = check(f, "migrate", xml);
     dev = g_ptr_array_index(res->devices, 0);
     g_assert_cmpuint(dev->reasons->len, ==, 2);
@@ -699,7 +594,7 @@ testPrepare(Fake *f,
     g_assert_false(res->wouldRefuse);
     g_clear_pointer(&res, vfmigHookResultFree);
 
-    attr(f, VF0, "vfio_migration/stream_version", "2\n");
+    vfmigTestPCIAttr(f->sys, VF0, "vfio_migration/stream_version", "2\n");
     res = check(f, "prepare", xml);
     g_assert_cmpint(res->verdict, ==, VFMIG_HOOK_ACCEPTED);
     g_assert_true(res->wouldRefuse);
@@ -811,7 +706,7 @@ testManagedHostDriver(Fake *f,
     g_autofree char *e = entry("required", IDENTITY);
     g_autofree char *noId = entry(NULL, NULL);
 
-    fakePCI(f, VFHOST, "0x1b36\n", "0x0005\n", "pci-testdev", false, 7);
+    vfmigTestPCI(f->sys, VFHOST, "0x1b36\n", "0x0005\n", "pci-testdev", false, 7);
     assertManaged(f, VFHOST, NULL, e, VFMIG_HOOK_ACCEPTED,
                   "accepted before its driver is bound: libvirt binds the device, on 'pci-testdev' now, to 'vfmig_testdev' (its best vfio_pci alias in '@MODULES@/modules.alias', 'v00001B36d00000005sv*sd*bc*sc*i*') as it starts the domain here (managed='yes'); what only the bound driver tells (its migration features, pre-copy, multi-load, firmware, state format and size) is not checked here: a VF that cannot take the source's state fails the migration when the state arrives, and the domain keeps running on the source");
     assertManaged(f, VFHOST, NULL, noId, VFMIG_HOOK_ACCEPTED,
@@ -831,10 +726,10 @@ testManagedUnbound(Fake *f,
 {
     g_autofree char *e = entry(NULL, IDENTITY);
 
-    fakePCI(f, VFHOST, "0x1b36\n", "0x0005\n", NULL, false, 7);
+    vfmigTestPCI(f->sys, VFHOST, "0x1b36\n", "0x0005\n", NULL, false, 7);
     assertManaged(f, VFHOST, NULL, e, VFMIG_HOOK_ACCEPTED,
                   "accepted before its driver is bound: libvirt binds the device, bound to no driver now, to 'vfmig_testdev' (its best vfio_pci alias in '@MODULES@/modules.alias', 'v00001B36d00000005sv*sd*bc*sc*i*') as it starts the domain here (managed='yes'); what only the bound driver tells (its migration features, pre-copy, multi-load, firmware, state format and size) is not checked here: a VF that cannot take the source's state fails the migration when the state arrives, and the domain keeps running on the source");
-    fakePCI(f, "0000:00:05.0", "0x1b36\n", "0x0005\n", "vfio-pci", true, 8);
+    vfmigTestPCI(f->sys, "0000:00:05.0", "0x1b36\n", "0x0005\n", "vfio-pci", true, 8);
     assertManaged(f, "0000:00:05.0", NULL, e, VFMIG_HOOK_ACCEPTED,
                   "accepted before its driver is bound: libvirt binds the device, on 'vfio-pci' now, to 'vfmig_testdev' (its best vfio_pci alias in '@MODULES@/modules.alias', 'v00001B36d00000005sv*sd*bc*sc*i*') as it starts the domain here (managed='yes'); what only the bound driver tells (its migration features, pre-copy, multi-load, firmware, state format and size) is not checked here: a VF that cannot take the source's state fails the migration when the state arrives, and the domain keeps running on the source");
 }
@@ -850,9 +745,56 @@ testManagedBound(Fake *f,
 
     assertManaged(f, VF0, NULL, e, VFMIG_HOOK_ACCEPTED,
                   "accepted: pre-copy with several images");
-    attr(f, VF0, "vfio_migration/stream_version", "2\n");
+    vfmigTestPCIAttr(f->sys, VF0, "vfio_migration/stream_version", "2\n");
     assertManaged(f, VF0, NULL, e, VFMIG_HOOK_REFUSED,
                   "the devices use different state stream versions (source 1, destination 2)");
+}
+
+
+/* The policy the host default wrote into the running domain's live
+ * metadata comes along in the migratable XML: origin='host', its entry
+ * naming the hostdev by libvirt's alias, which the XML keeps.  Checked as
+ * any entry; a policy of a user's cannot name hostdev0. */
+static void
+testHostOrigin(Fake *f,
+               gconstpointer data G_GNUC_UNUSED)
+{
+    g_autofree char *plain = domainXMLManaged(VF0, "hostdev0", NULL, "yes", NULL);
+    g_auto(GStrv) parts = g_strsplit(plain, "  <memory unit", 2);
+    g_autofree char *xml = NULL;
+    g_autofree char *user = NULL;
+    g_autoptr(vfmigHookResult) res = NULL;
+    vfmigHookResult *none = NULL;
+    const vfmigHookDevice *dev;
+    g_autofree char *name = NULL;
+
+    g_assert_cmpuint(g_strv_length(parts), ==, 2);
+    xml = g_strconcat(parts[0],
+                      "  <metadata>\n"
+                      "    <vfmig:migration xmlns:vfmig=\"http://vfmig.org/xmlns/libvirt/domain/1.0\" origin=\"host\" flavor=\"vf.gold\">\n"
+                      "      <vfmig:downtime target-ms=\"300\" on-failure=\"abort\"/>\n"
+                      "      <vfmig:hostdev alias=\"hostdev0\">\n"
+                      "        <vfmig:precopy mode=\"required\"/>\n"
+                      "        " IDENTITY "\n"
+                      "      </vfmig:hostdev>\n"
+                      "    </vfmig:migration>\n"
+                      "  </metadata>\n"
+                      "  <memory unit", parts[1], NULL);
+    res = check(f, "migrate", xml);
+    g_assert_cmpint(res->verdict, ==, VFMIG_HOOK_ACCEPTED);
+    g_assert_cmpuint(res->notes->len, ==, 0);
+    g_assert_cmpuint(res->devices->len, ==, 1);
+    dev = g_ptr_array_index(res->devices, 0);
+    g_assert_false(dev->refused);
+    name = vfmigHookDeviceName(dev);
+    g_assert_cmpstr(name, ==, "hostdev 'hostdev0' (" VF0 " on this host)");
+
+    user = domainXML(VF0, "hostdev0", "      <vfmig:hostdev alias='hostdev0'/>\n");
+    g_assert_cmpint(vfmigHookCheck("migrate", "begin", user, &f->paths, &none), ==, -1);
+    g_assert_null(none);
+    g_assert_cmpstr(vfmigGetLastErrorMessage(), ==,
+                    "invalid domain migration policy: vfmig:migration/vfmig:hostdev: invalid value 'hostdev0' of attribute 'alias': a hostdev is named by its user alias, 'ua-' and letters, digits, '_' or '-'");
+    vfmigResetLastError();
 }
 
 
@@ -867,11 +809,11 @@ testManagedNoAlias(Fake *f,
     modulesFile(f, "modules.alias",
                 "# Aliases extracted from modules themselves.\n"
                 "alias vfio_pci:v000015B3d0000101Esv*sd*bc*sc*i* mlx5_vfio_pci\n");
-    fakePCI(f, VFHOST, "0x1b36\n", "0x0005\n", "pci-testdev", false, 7);
+    vfmigTestPCI(f->sys, VFHOST, "0x1b36\n", "0x0005\n", "pci-testdev", false, 7);
     assertManaged(f, VFHOST, NULL, e, VFMIG_HOOK_REFUSED,
-                  "libvirt will bind it to vfio-pci, which cannot migrate: no vfio_pci alias in '@MODULES@/modules.alias' matches the device (1b36:0005, modalias 'v00001B36d00000005" MODALIAS_REST "'); install the module 'vfmig_testdev' (vfmig's kernel modules have it) and run 'depmod -a', or name the driver in the hostdev: <driver model='vfmig_testdev'/>");
+                  "libvirt will bind it to vfio-pci, which cannot migrate: no vfio_pci alias in '@MODULES@/modules.alias' matches the device (1b36:0005, modalias 'v00001B36d00000005" VFMIG_TEST_MODALIAS_REST "'); install the module 'vfmig_testdev' (vfmig's kernel modules have it) and run 'depmod -a', or name the driver in the hostdev: <driver model='vfmig_testdev'/>");
     assertManaged(f, VF0, NULL, e, VFMIG_HOOK_REFUSED,
-                  "libvirt will bind it to vfio-pci, which cannot migrate: no vfio_pci alias in '@MODULES@/modules.alias' matches the device (1b36:0005, modalias 'v00001B36d00000005" MODALIAS_REST "'); install the module 'vfmig_testdev' (vfmig's kernel modules have it) and run 'depmod -a', or name the driver in the hostdev: <driver model='vfmig_testdev'/>");
+                  "libvirt will bind it to vfio-pci, which cannot migrate: no vfio_pci alias in '@MODULES@/modules.alias' matches the device (1b36:0005, modalias 'v00001B36d00000005" VFMIG_TEST_MODALIAS_REST "'); install the module 'vfmig_testdev' (vfmig's kernel modules have it) and run 'depmod -a', or name the driver in the hostdev: <driver model='vfmig_testdev'/>");
 }
 
 
@@ -884,7 +826,7 @@ testManagedDriverModel(Fake *f,
     g_autofree char *e = entry(NULL, IDENTITY);
 
     modulesFile(f, "modules.alias", "# Aliases extracted from modules themselves.\n");
-    fakePCI(f, VFHOST, "0x1b36\n", "0x0005\n", "pci-testdev", false, 7);
+    vfmigTestPCI(f->sys, VFHOST, "0x1b36\n", "0x0005\n", "pci-testdev", false, 7);
     assertManaged(f, VFHOST, "<driver model='vfmig_testdev'/>", e, VFMIG_HOOK_ACCEPTED,
                   "accepted before its driver is bound: libvirt binds the device, on 'pci-testdev' now, to 'vfmig_testdev' (the hostdev's <driver model='vfmig_testdev'/>) as it starts the domain here (managed='yes'); what only the bound driver tells (its migration features, pre-copy, multi-load, firmware, state format and size) is not checked here: a VF that cannot take the source's state fails the migration when the state arrives, and the domain keeps running on the source");
     assertManaged(f, VFHOST, "<driver name='vfio' model='vfio-pci'/>", e, VFMIG_HOOK_REFUSED,
@@ -909,14 +851,14 @@ testManagedIdentity(Fake *f,
                 "alias vfio_pci:v00001B36d00000005sv*sd*bc*sc*i* vfmig_mlx5model\n"
                 "alias vfio_pci:v00001B36d00000005sv*sd*bc*sc*i* vfmig_testdev\n"
                 "alias vfio_pci:v00001B36d00000006sv*sd*bc*sc*i* vfmig_testdev\n");
-    fakePCI(f, VFHOST, "0x1b36\n", "0x0005\n", "pci-testdev", false, 7);
+    vfmigTestPCI(f->sys, VFHOST, "0x1b36\n", "0x0005\n", "pci-testdev", false, 7);
     assertManaged(f, VFHOST, NULL, e, VFMIG_HOOK_REFUSED,
                   "libvirt will bind the device to 'vfmig_mlx5model' (its best vfio_pci alias in '@MODULES@/modules.alias', 'v00001B36d00000005sv*sd*bc*sc*i*') and the source's VF is on 'vfmig_testdev': a driver loads only its own state format; give this hostdev <driver model='vfmig_testdev'/>, or migrate to a VF that libvirt binds to it");
     /* as it says */
     assertManaged(f, VFHOST, "<driver model='vfmig_testdev'/>", e, VFMIG_HOOK_ACCEPTED,
                   "accepted before its driver is bound: libvirt binds the device, on 'pci-testdev' now, to 'vfmig_testdev' (the hostdev's <driver model='vfmig_testdev'/>) as it starts the domain here (managed='yes'); what only the bound driver tells (its migration features, pre-copy, multi-load, firmware, state format and size) is not checked here: a VF that cannot take the source's state fails the migration when the state arrives, and the domain keeps running on the source");
 
-    fakePCI(f, "0000:00:05.0", "0x1b36\n", "0x0006\n", "pci-testdev", false, 8);
+    vfmigTestPCI(f->sys, "0000:00:05.0", "0x1b36\n", "0x0006\n", "pci-testdev", false, 8);
     assertManaged(f, "0000:00:05.0", NULL, e, VFMIG_HOOK_REFUSED,
                   "the devices have different PCI ids (source 1b36:0005, destination 1b36:0006)");
 }
@@ -931,7 +873,7 @@ testManagedMissingModule(Fake *f,
     g_autofree char *e = entry(NULL,
         "<vfmig:identity driver='mlx5_vfio_pci' vendor='0x15b3' device='0x101e' multi-load='yes'/>");
 
-    fakePCI(f, "0000:00:06.0", "0x15b3\n", "0x101e\n", "mlx5_core", false, 9);
+    vfmigTestPCI(f->sys, "0000:00:06.0", "0x15b3\n", "0x101e\n", "mlx5_core", false, 9);
     assertManaged(f, "0000:00:06.0", NULL, e, VFMIG_HOOK_REFUSED,
                   "libvirt will bind it to 'mlx5_vfio_pci' (its best vfio_pci alias in '@MODULES@/modules.alias', 'v000015B3d0000101Esv*sd*bc*sc*i*'), and this host has no such driver: it is not registered in sysfs, and no module 'mlx5_vfio_pci' is in '@MODULES@/modules.dep', so libvirt would fail to start the domain; install the module and run 'depmod -a'");
 
@@ -951,7 +893,7 @@ testManagedBadAliases(Fake *f,
 
     memset(big, '#', 8 * 1024 * 1024 + 1);
     modulesFile(f, "modules.alias", big);
-    fakePCI(f, VFHOST, "0x1b36\n", "0x0005\n", "pci-testdev", false, 7);
+    vfmigTestPCI(f->sys, VFHOST, "0x1b36\n", "0x0005\n", "pci-testdev", false, 7);
     assertManaged(f, VFHOST, NULL, e, VFMIG_HOOK_REFUSED,
                   "libvirt binds the device itself (managed='yes'), and the driver it binds cannot be told: kernel module alias file '@MODULES@/modules.alias' is larger than 8 MiB (8388609 bytes): libvirt reads at most 8 MiB of it and fails to start the domain; regenerate it with 'depmod -a'");
 }
@@ -984,7 +926,7 @@ testManagedInterface(Fake *f,
         "</domain>\n", e);
     g_autoptr(vfmigHookResult) res = NULL;
 
-    fakePCI(f, VFHOST, "0x1b36\n", "0x0005\n", "pci-testdev", false, 7);
+    vfmigTestPCI(f->sys, VFHOST, "0x1b36\n", "0x0005\n", "pci-testdev", false, 7);
     res = check(f, "migrate", xml);
     g_assert_cmpint(res->verdict, ==, VFMIG_HOOK_ACCEPTED);
     g_clear_pointer(&res, vfmigHookResultFree);
@@ -1035,6 +977,7 @@ main(int argc,
     ADD("managed/missing-module", testManagedMissingModule);
     ADD("managed/bad-aliases", testManagedBadAliases);
     ADD("managed/interface", testManagedInterface);
+    ADD("host-origin", testHostOrigin);
 
     return g_test_run();
 }

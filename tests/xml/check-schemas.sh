@@ -6,10 +6,12 @@
 # bare capability, vfmig-nodedev-cap.rng; nodedevstoredata/: the cache
 # files and qualification records, vfmig-nodedev-store.rng; the others:
 # whole node-device documents, vfmig-nodedev.rng, which includes
-# libvirt's nodedev.rng), and every domainpolicydata/*.xml and
-# domainpolicyxml2xmlout/*.xml against vfmig-domain-policy.rng.
+# libvirt's nodedev.rng), every domainpolicydata/*.xml and
+# domainpolicyxml2xmlout/*.xml against vfmig-domain-policy.rng, and every
+# hostpolicydata/*.xml and hostpolicyxml2xmlout/*.xml against
+# vfmig-host-policy.rng.
 # NAME-invalid.xml must fail, everything else must pass; NAME-parse-invalid.xml,
-# which only the parser refuses (two entries for one hostdev), must pass.  Last, the copy
+# which only the parser refuses (two entries for one hostdev or flavor), must pass.  Last, the copy
 # of libvirt's "cappcidev" define in vfmig-nodedev.rng must still match the
 # installed nodedev.rng, or our override would hide libvirt's changes.
 #
@@ -21,8 +23,9 @@ schemadir=${2:?}
 nodedev_rng=${3:?}
 
 shopt -s nullglob
-files=("$xmldir"/nodedev*/*.xml "$xmldir"/domainpolicydata/*.xml "$xmldir"/domainpolicyxml2xmlout/*.xml)
-echo "1..$(( ${#files[@]} + 5 ))"
+files=("$xmldir"/nodedev*/*.xml "$xmldir"/domainpolicydata/*.xml "$xmldir"/domainpolicyxml2xmlout/*.xml
+       "$xmldir"/hostpolicydata/*.xml "$xmldir"/hostpolicyxml2xmlout/*.xml)
+echo "1..$(( ${#files[@]} + 6 ))"
 
 n=0
 ok() { n=$((n + 1)); echo "ok $n - $*"; }
@@ -32,7 +35,7 @@ skip() { n=$((n + 1)); echo "ok $n # SKIP $*"; }
 have_libvirt=1
 [ -r "$nodedev_rng" ] || have_libvirt=0
 
-for schema in vfmig-nodedev-cap.rng vfmig-nodedev-store.rng vfmig-domain-policy.rng vfmig-nodedev.rng; do
+for schema in vfmig-nodedev-cap.rng vfmig-nodedev-store.rng vfmig-domain-policy.rng vfmig-host-policy.rng vfmig-nodedev.rng; do
     if [ "$schema" = vfmig-nodedev.rng ] && [ $have_libvirt = 0 ]; then
         skip "$schema compiles: $nodedev_rng is not installed"
         continue
@@ -53,6 +56,7 @@ for f in "${files[@]}"; do
         nodedevcapdata/*) schema=vfmig-nodedev-cap.rng ;;
         nodedevstoredata/*) schema=vfmig-nodedev-store.rng ;;
         domainpolicy*) schema=vfmig-domain-policy.rng ;;
+        hostpolicy*) schema=vfmig-host-policy.rng ;;
         *) schema=vfmig-nodedev.rng
            if [ $have_libvirt = 0 ]; then
                skip "$rel: $nodedev_rng is not installed"

@@ -7,7 +7,8 @@
 # the same from virsh dumpxml (live, --inactive, --migratable: what a
 # migration sends), from the persistent config libvirtd re-reads when it
 # restarts, and through virsh metadata --uri (virDomainGetMetadata and
-# virDomainSetMetadata).  "The same": equal after canonical formatting by
+# virDomainSetMetadata, also of the host default's origin='host' form).
+# "The same": equal after canonical formatting by
 # vfmig's formatter (libvirt re-quotes attributes), with the domain's
 # hostdevs still matching every entry.  libvirt's test:///default driver
 # cannot migrate: the VM suite migrates for real.
@@ -24,13 +25,14 @@ URI=http://vfmig.org/xmlns/libvirt/domain/1.0
 DATA=$SRCDIR/tests/xml
 DOMAIN_XML=$DATA/domainpolicydomaindata/domain_policy.xml
 NEW_POLICY=$DATA/domainpolicydata/alias_full.xml
+HOST_POLICY=$DATA/domainpolicydata/host_origin_flavor.xml
 IFACE_XML=$DATA/domainpolicydomaindata/domain_interface.xml
 
 tmp=$(mktemp -d)
 trap '[ -n "${KEEP:-}" ] || rm -rf "$tmp"' EXIT
 n=0
 fail=0
-echo "1..15"
+echo "1..16"
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 nok() {
     n=$((n + 1)); fail=$((fail + 1)); echo "not ok $n - $1"
@@ -51,7 +53,8 @@ same() {
 }
 
 if ! "$CANON" --metadata "$NEW_POLICY" > "$tmp/new-policy.xml" ||
-   ! "$CANON" "$NEW_POLICY" > "$tmp/new-policy-ns.xml"; then
+   ! "$CANON" "$NEW_POLICY" > "$tmp/new-policy-ns.xml" ||
+   ! "$CANON" --metadata "$HOST_POLICY" > "$tmp/host-policy.xml"; then
     echo "Bail out! $CANON $NEW_POLICY failed"
     exit 1
 fi
@@ -77,6 +80,10 @@ rc=0
         --set "$(cat "$tmp/new-policy.xml")"
     step get2 v metadata vfmig-policy --uri "$uri" > "$tmp/get2.xml"
     step dump2 v dumpxml --migratable vfmig-policy > "$tmp/dump2.xml"
+    # the form of the host default: origin= and flavor= on the root
+    step sethost v metadata vfmig-policy --uri "$uri" --key vfmig --config \
+        --set "$(cat "$tmp/host-policy.xml")"
+    step get3 v metadata vfmig-policy --uri "$uri" > "$tmp/get3.xml"
     step undefine v undefine vfmig-policy > /dev/null
     # a VF as <interface type='hostdev'>, named by its alias
     step iface_define v define "$iface_xml" > /dev/null
@@ -113,6 +120,7 @@ else
 fi
 same "virsh metadata --set then --uri: the new policy, unchanged" "$tmp/get2.xml" "$NEW_POLICY"
 same "virsh dumpxml --migratable after --set: the new policy in vfmig's namespace" "$tmp/dump2.xml" "$NEW_POLICY"
+same "virsh metadata --set of an origin='host' policy then --uri: unchanged" "$tmp/get3.xml" "$HOST_POLICY"
 if [ "$(rcof undefine)" = 0 ]; then
     ok "the domain is undefined"
 else

@@ -291,6 +291,94 @@ testDomainInterface(const void *opaque G_GNUC_UNUSED)
 }
 
 
+/* A running domain as Nova defines it (managed='yes', no user alias), with
+ * the policy of the host default in its live metadata: its entries name
+ * the hostdevs by libvirt's aliases, an <interface type='hostdev'> too. */
+static void
+testDomainHostOrigin(const void *opaque G_GNUC_UNUSED)
+{
+    g_autofree char *xml = readFile(DOMAIN_DIR, "domain_host_origin.xml");
+    g_autoptr(vfmigDomainPolicy) policy = NULL;
+    g_autoptr(GPtrArray) hostdevs = NULL;
+    const vfmigDomainPolicyDomHostdev *net;
+    const vfmigDomainPolicyDomHostdev *pci;
+
+    vfmigResetLastError();
+    g_assert_cmpint(vfmigDomainPolicyParseDomainXML(xml, &policy, &hostdevs), ==, 1);
+    g_assert_cmpint(policy->origin, ==, VFMIG_DOMAIN_POLICY_ORIGIN_HOST);
+    g_assert_cmpstr(policy->flavor, ==, "vf.gold");
+    g_assert_cmpuint(hostdevs->len, ==, 2);
+    net = g_ptr_array_index(hostdevs, 0);
+    pci = g_ptr_array_index(hostdevs, 1);
+    g_assert_true(net->interface);
+    g_assert_cmpstr(net->alias, ==, "hostdev0");
+    g_assert_cmpstr(pci->alias, ==, "hostdev1");
+    g_assert_true(vfmigDomainPolicyFindHostdev(policy->hostdevs[0], hostdevs) == pci);
+    g_assert_true(vfmigDomainPolicyFindHostdev(policy->hostdevs[1], hostdevs) == net);
+    g_assert_true(vfmigDomainPolicyLookup(policy, net) == policy->hostdevs[1]);
+    g_assert_cmpint(vfmigDomainPolicyCheckHostdevs(policy, hostdevs), ==, 0);
+}
+
+
+/* Nova's flavor: <nova:instance> of 1.1, else of 1.0. */
+static void
+testDomainFlavor(const void *opaque G_GNUC_UNUSED)
+{
+#define NOVA11 "xmlns:nova='" VFMIG_NOVA_NS_URI_1_1 "'"
+#define NOVA10 "xmlns:nova='" VFMIG_NOVA_NS_URI_1_0 "'"
+    struct {
+        const char *metadata;
+        int rc;
+        const char *flavor;
+    } rows[] = {
+        { "<metadata><nova:instance " NOVA11 "><nova:name>vm</nova:name>"
+          "<nova:flavor name='vf.gold'><nova:memory>4096</nova:memory></nova:flavor>"
+          "</nova:instance></metadata>", 1, "vf.gold" },
+        { "<metadata><n:instance xmlns:n='" VFMIG_NOVA_NS_URI_1_0 "'>"
+          "<n:flavor name='m1.vf'/></n:instance></metadata>", 1, "m1.vf" },
+        { "<metadata><nova:instance " NOVA10 "><nova:flavor name='old'/></nova:instance>"
+          "<nova:instance " NOVA11 "><nova:flavor name='new'/></nova:instance></metadata>",
+          1, "new" },
+        { "", 0, NULL },
+        { "<metadata/>", 0, NULL },
+        { "<metadata><nova:instance " NOVA11 "><nova:name>vm</nova:name></nova:instance></metadata>",
+          0, NULL },
+        { "<metadata><nova:instance xmlns:nova='http://openstack.org/xmlns/libvirt/nova/2.0'>"
+          "<nova:flavor name='future'/></nova:instance></metadata>", 0, NULL },
+        /* not Nova's: <flavor> in no namespace */
+        { "<metadata><nova:instance " NOVA11 "><flavor name='x'/></nova:instance></metadata>",
+          0, NULL },
+        { "<metadata><nova:instance " NOVA11 "><nova:flavor/></nova:instance></metadata>",
+          -1, "domain XML: <nova:flavor> of <nova:instance> has no name" },
+        { "<metadata><nova:instance " NOVA11 "><nova:flavor name=''/></nova:instance></metadata>",
+          -1, "domain XML: <nova:flavor> of <nova:instance> has no name" },
+        { "<metadata><nova:instance " NOVA11 "><nova:flavor name='a'/><nova:flavor name='b'/>"
+          "</nova:instance></metadata>",
+          -1, "domain XML: two <nova:flavor> elements in the namespace '" VFMIG_NOVA_NS_URI_1_1 "'" },
+    };
+    size_t i;
+
+#undef NOVA11
+#undef NOVA10
+    for (i = 0; i < G_N_ELEMENTS(rows); i++) {
+        g_autofree char *xml = g_strdup_printf("<domain type='kvm'><name>vm</name>%s</domain>",
+                                               rows[i].metadata);
+        g_autofree char *flavor = NULL;
+
+        vfmigResetLastError();
+        g_test_message("row %zu", i);
+        g_assert_cmpint(vfmigDomainPolicyParseDomainFlavor(xml, &flavor), ==, rows[i].rc);
+        if (rows[i].rc < 0) {
+            g_assert_null(flavor);
+            g_assert_cmpstr(vfmigGetLastErrorMessage(), ==, rows[i].flavor);
+        } else {
+            g_assert_cmpstr(flavor, ==, rows[i].flavor);
+            g_assert_cmpint(vfmigGetLastErrorCode(), ==, VFMIG_ERR_OK);
+        }
+    }
+}
+
+
 static void
 testDomainNoPolicy(const void *opaque G_GNUC_UNUSED)
 {
@@ -764,6 +852,8 @@ main(int argc,
     g_test_add_data_func("/domain-policy/domain/rewritten", NULL, testDomainRewritten);
     g_test_add_data_func("/domain-policy/domain/named-twice", NULL, testDomainNamedTwice);
     g_test_add_data_func("/domain-policy/domain/interface", NULL, testDomainInterface);
+    g_test_add_data_func("/domain-policy/domain/host-origin", NULL, testDomainHostOrigin);
+    g_test_add_data_func("/domain-policy/domain/flavor", NULL, testDomainFlavor);
     g_test_add_data_func("/domain-policy/domain/no-policy", NULL, testDomainNoPolicy);
     g_test_add_data_func("/domain-policy/domain/memory", NULL, testDomainMemory);
     g_test_add_data_func("/domain-policy/metadata/get", NULL, testMetadataGet);
