@@ -1068,7 +1068,7 @@ vfmigDaemonConsider(vfmigDaemon *d,
          * asked again to end (quietly: libvirt keeps the request until
          * Perform, an older one may not) */
         if (s->ended) {
-            if (vfmigSteerJobOperation(dom) != VIR_DOMAIN_JOB_OPERATION_MIGRATION_OUT)
+            if (vfmigSteerJobOperation(NULL, dom) != VIR_DOMAIN_JOB_OPERATION_MIGRATION_OUT)
                 s->jobGone = true;
             else if (virDomainAbortJob(dom) < 0)
                 VFMIG_DEBUG("%s: cancelling again: %s", virDomainGetName(dom),
@@ -1078,7 +1078,7 @@ vfmigDaemonConsider(vfmigDaemon *d,
     }
     if (s && phase != VFMIG_CONTROLLER_ENDED)
         return;
-    if ((op = vfmigSteerJobOperation(dom)) == -2)
+    if ((op = vfmigSteerJobOperation(NULL, dom)) == -2)
         return;     /* gone meanwhile */
     if (op != VIR_DOMAIN_JOB_OPERATION_MIGRATION_OUT) {
         g_hash_table_remove(d->ignored, uuid);
