@@ -19,6 +19,8 @@
 #include <libvirt/virterror.h>
 
 #include "vfmigcontroller.h"
+#include "vfmigdaemontask.h"
+#include "vfmigdomainpolicy.h"
 #include "vfmigerror.h"
 #include "vfmigfile.h"
 #include "vfmigguard.h"
@@ -26,6 +28,7 @@
 #include "vfmiglog.h"
 #include "vfmigsteer.h"
 #include "vfmigsysfs.h"
+#include "vfmigworker.h"
 
 /* How long an ended migration waits for libvirt's completion event. */
 #define VFMIG_DAEMON_COMPLETION_WAIT_US (10 * G_USEC_PER_SEC)
@@ -37,30 +40,59 @@
 
 typedef struct _vfmigDaemonSession vfmigDaemonSession;
 struct _vfmigDaemonSession {
+    /* NULL while a task of its domain's worker has it: the session is
+     * the event loop's, its steer the worker's for the task */
     vfmigSteer *steer;
+    GStrv devices;                  /* the steer's VFs, for a hand-back
+                                     * while a task has it */
     uint64_t heldMs;                /* told to the guardian; 0: nothing */
     uint64_t heldFallbackMs;
-    unsigned int overwrites;
     bool ended;
-    gint64 endedAt;
-    bool completed;                 /* the completion event came */
+    int64_t endedAt;                /* the daemon's clock, us */
+    bool completed;                 /* libvirt told how the job ended */
     vfmigSteerCompleted stats;
     bool reported;                  /* its end is in the log */
     bool jobGone;                   /* seen without a migration job */
 };
 
-typedef struct _vfmigDaemon vfmigDaemon;
+/* One domain the daemon looks at, and its worker: the event loop's. */
+typedef struct _vfmigDaemonDomain vfmigDaemonDomain;
+struct _vfmigDaemonDomain {
+    char uuid[VIR_UUID_STRING_BUFLEN];
+    char *name;
+    virDomainPtr dom;               /* a reference; NULL: known by its UUID
+                                     * only (a hand-back's, connected
+                                     * again), until listed or told of */
+    vfmigWorker *worker;            /* its libvirt calls, one at a time */
+    bool late;                      /* the task running was reported late */
+    int policy;                     /* -1 not read yet, 0 none, 1 has one:
+                                     * its job read at every interval */
+    bool reprobe;                   /* its XML could not be read: read
+                                     * again at the next sweep */
+    bool checkWanted;               /* an event or the sweep asks for its
+                                     * job */
+    bool ignored;                   /* migrates, not steered (no policy,
+                                     * or it cannot be): this job */
+    bool lockBusy;                  /* steered by another process (its
+                                     * lock): this job */
+    bool stopped;                   /* libvirt said it stopped, or it was
+                                     * not listed */
+    int64_t seenUs;                 /* when it was last listed or told of */
+    vfmigDaemonSession *session;    /* NULL: none */
+};
+
 struct _vfmigDaemon {
     const vfmigDaemonConfig *config;
-    virConnectPtr conn;
-    int completedCallback;
-    gint64 nextConnect;
-    vfmigGuard *guard;
+    vfmigGuard *guard;              /* borrowed; NULL: none */
     bool guardWarned;
-    GHashTable *sessions;           /* uuid -> vfmigDaemonSession */
-    GHashTable *ignored;            /* uuid -> NULL: no policy, this job */
-    GHashTable *busy;               /* uuid -> NULL: steered by another
-                                     * process (its lock), this job */
+    virConnectPtr conn;             /* borrowed; NULL: not connected */
+    vfmigWorkerPool *pool;
+    GHashTable *domains;            /* uuid -> vfmigDaemonDomain */
+    vfmigWorker *lister;            /* the sweep's listing */
+    bool listerLate;
+    int64_t nowUs;                  /* the last tick's time */
+    int64_t nextSweepUs;
+    bool quitting;
     vfmigDaemonHandBacks *handBacks;    /* held when the connection was
                                          * lost */
     GArray *overhead;               /* int64_t samples, us, oldest first */
@@ -102,7 +134,10 @@ vfmigDaemonReport(vfmigDaemon *d,
 static void
 vfmigDaemonSessionFree(vfmigDaemonSession *s)
 {
+    if (!s)
+        return;
     vfmigSteerFree(s->steer);
+    g_strfreev(s->devices);
     g_free(s);
 }
 
@@ -657,19 +692,32 @@ vfmigDaemonHandBacksAdd(vfmigDaemonHandBacks *hb,
 }
 
 
-bool
-vfmigDaemonHandBacksHas(const vfmigDaemonHandBacks *hb,
-                        const char *uuid)
+/* The hand-back of domain @uuid; NULL: none listed. */
+static vfmigDaemonHandBack *
+vfmigDaemonHandBacksFind(const vfmigDaemonHandBacks *hb,
+                         const char *uuid,
+                         guint *index)
 {
     guint i;
 
     for (i = 0; i < hb->list->len; i++) {
-        const vfmigDaemonHandBack *r = g_ptr_array_index(hb->list, i);
+        vfmigDaemonHandBack *r = g_ptr_array_index(hb->list, i);
 
-        if (g_str_equal(r->uuid, uuid))
-            return true;
+        if (g_str_equal(r->uuid, uuid)) {
+            if (index)
+                *index = i;
+            return r;
+        }
     }
-    return false;
+    return NULL;
+}
+
+
+bool
+vfmigDaemonHandBacksHas(const vfmigDaemonHandBacks *hb,
+                        const char *uuid)
+{
+    return vfmigDaemonHandBacksFind(hb, uuid, NULL) != NULL;
 }
 
 
@@ -698,18 +746,16 @@ vfmigDaemonHandBackUnhold(vfmigDaemonHandBacks *hb,
 }
 
 
-/* One try of @r's hand-back: true when it is done with (handed back, or
+/* What one try of @r's hand-back did (@cur: the limit read; the error of
+ * a FAILED one is the last): true when it is done with (handed back, or
  * nothing to hand back, or given up), false to try again. */
 static bool
-vfmigDaemonHandBackTry(vfmigDaemonHandBacks *hb,
-                       vfmigDaemonHandBack *r,
-                       const vfmigGuardLimitOps *ops,
-                       void *opaque)
+vfmigDaemonHandBackOutcome(vfmigDaemonHandBacks *hb,
+                           vfmigDaemonHandBack *r,
+                           vfmigGuardHandBackResult result,
+                           uint64_t cur)
 {
-    uint64_t cur;
-
-    switch (vfmigGuardHandBack(ops, opaque, r->uuid, r->heldMs,
-                               r->fallbackMs, NULL, &cur)) {
+    switch (result) {
     case VFMIG_GUARD_HAND_BACK_DONE:
         vfmigDaemonHandBacksReport(hb, VFMIG_DAEMON_REPORT_INFO,
                                    _("domain '%1$s': connected again; downtime limit handed back, %2$" PRIu64 " ms -> %3$" PRIu64 " ms"),
@@ -752,6 +798,22 @@ vfmigDaemonHandBackTry(vfmigDaemonHandBacks *hb,
 }
 
 
+/* The @i-th hand-back is done with: the guardian forgets it, and only
+ * now (a daemon killed before still had it handed back). */
+static void
+vfmigDaemonHandBackDrop(vfmigDaemonHandBacks *hb,
+                        guint i)
+{
+    vfmigDaemonHandBack *r = g_ptr_array_index(hb->list, i);
+
+    if (hb->guard && vfmigGuardDrop(hb->guard, r->uuid) < 0)
+        vfmigDaemonHandBacksReport(hb, VFMIG_DAEMON_REPORT_WARNING,
+                                   _("domain '%1$s': cannot tell the guardian that its downtime limit is no longer held: %2$s"),
+                                   r->name, vfmigGetLastErrorMessage());
+    g_ptr_array_remove_index(hb->list, i);
+}
+
+
 unsigned int
 vfmigDaemonHandBacksRun(vfmigDaemonHandBacks *hb,
                         const vfmigGuardLimitOps *ops,
@@ -761,17 +823,16 @@ vfmigDaemonHandBacksRun(vfmigDaemonHandBacks *hb,
 
     while (i < hb->list->len) {
         vfmigDaemonHandBack *r = g_ptr_array_index(hb->list, i);
+        vfmigGuardHandBackResult result;
+        uint64_t cur;
 
-        if (!vfmigDaemonHandBackTry(hb, r, ops, opaque)) {
+        result = vfmigGuardHandBack(ops, opaque, r->uuid, r->heldMs,
+                                    r->fallbackMs, NULL, &cur);
+        if (!vfmigDaemonHandBackOutcome(hb, r, result, cur)) {
             i++;
             continue;
         }
-        /* only now: a daemon killed before had it handed back */
-        if (hb->guard && vfmigGuardDrop(hb->guard, r->uuid) < 0)
-            vfmigDaemonHandBacksReport(hb, VFMIG_DAEMON_REPORT_WARNING,
-                                       _("domain '%1$s': cannot tell the guardian that its downtime limit is no longer held: %2$s"),
-                                       r->name, vfmigGetLastErrorMessage());
-        g_ptr_array_remove_index(hb->list, i);
+        vfmigDaemonHandBackDrop(hb, i);
     }
     return hb->list->len;
 }
@@ -946,43 +1007,43 @@ vfmigDaemonFinish(vfmigDaemon *d,
 }
 
 
-/* The session's migration is over: the lock goes (another process may
- * steer the domain's next one), and libvirt's word on it is read now
- * when it is known (a failed or cancelled job at once, a completed one
- * while the domain is still here; else its event tells). */
-static void
-vfmigDaemonSessionEnded(vfmigDaemonSession *s)
-{
-    vfmigSteerCompleted stats;
 
+/* The session's migration is over: the lock goes (another process may
+ * steer the domain's next one), and libvirt's word on it is taken when
+ * the step's task could read it (a failed or cancelled job at once, a
+ * completed one while the domain is still here; else its event tells). */
+static void
+vfmigDaemonSessionEnded(vfmigDaemon *d,
+                        vfmigDaemonSession *s,
+                        const vfmigDaemonTask *t)
+{
     s->ended = true;
-    s->endedAt = g_get_monotonic_time();
+    s->endedAt = d->nowUs;
     vfmigSteerUnlock(s->steer);
-    if (!s->completed && vfmigSteerCompletedJob(s->steer, &stats) > 0 &&
-        (stats.end != VFMIG_STEER_JOB_COMPLETED || stats.hasDowntime) &&
-        vfmigSteerCompletedIsMigrationOut(&stats)) {
+    if (!s->completed && t->hasCompleted &&
+        (t->completed.end != VFMIG_STEER_JOB_COMPLETED || t->completed.hasDowntime) &&
+        vfmigSteerCompletedIsMigrationOut(&t->completed)) {
         s->completed = true;
-        s->stats = stats;
+        s->stats = t->completed;
     }
 }
 
 
+/* What a step of the session did, its steer back from the task @t. */
 static void
-vfmigDaemonStepSession(vfmigDaemon *d,
-                       vfmigDaemonSession *s)
+vfmigDaemonStepDone(vfmigDaemon *d,
+                    vfmigDaemonSession *s,
+                    const vfmigDaemonTask *t)
 {
     const char *name = vfmigSteerDomainName(s->steer);
-    vfmigSteerLoopEvent ev;
-    const vfmigControllerStatus *st = &ev.step;
-    int rc;
+    const vfmigSteerLoopEvent *ev = &t->ev;
+    const vfmigControllerStatus *st = &ev->step;
+    int rc = t->stepRc;
 
-    if (s->ended)
-        return;
-    rc = vfmigSteerStep(s->steer, &ev);
-    if (ev.gone) {
+    if (ev->gone) {
         /* it left with its migration between two calls of the step */
         s->ended = true;
-        s->endedAt = g_get_monotonic_time();
+        s->endedAt = d->nowUs;
         vfmigSteerUnlock(s->steer);
         vfmigDaemonGuardUpdate(d, s, 0);
         return;
@@ -993,18 +1054,18 @@ vfmigDaemonStepSession(vfmigDaemon *d,
         if (errors == 1 || rc == -2)
             vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_WARNING,
                               _("domain '%1$s': %2$s"), name,
-                              vfmigGetLastErrorMessage());
+                              t->error ? t->error->message : "?");
         if (rc == -2) {
             vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_WARNING,
                               _("domain '%1$s': giving up steering after %2$u errors; handing the downtime limit back"),
                               name, errors);
             s->ended = true;
-            s->endedAt = g_get_monotonic_time();
+            s->endedAt = d->nowUs;
             vfmigDaemonGuardUpdate(d, s, 0);
         }
         return;
     }
-    if (!ev.stepped)
+    if (!ev->stepped)
         return;
 
     if (st->preflight)
@@ -1032,190 +1093,916 @@ vfmigDaemonStepSession(vfmigDaemon *d,
         vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_INFO,
                           _("domain '%1$s': another client set the downtime limit to %2$" PRIu64 " ms; the controller keeps %3$" PRIu64 " ms"),
                           name, st->overwrittenMs, st->limitMs);
-    vfmigDaemonReport(d, ev.phaseChanged ? VFMIG_DAEMON_REPORT_INFO :
+    vfmigDaemonReport(d, ev->phaseChanged ? VFMIG_DAEMON_REPORT_INFO :
                       VFMIG_DAEMON_REPORT_PROGRESS,
-                      _("domain '%1$s': %2$s"), name, ev.line);
+                      _("domain '%1$s': %2$s"), name, ev->line);
     if (rc == 0)
-        vfmigDaemonSessionEnded(s);
+        vfmigDaemonSessionEnded(d, s, t);
     vfmigDaemonGuardUpdate(d, s, st->limitMs);
 }
 
 
-/* Starts steering @dom when it migrates out and has a policy. */
+/* A session for the steer of the task @t, which found @rec migrating out
+ * with a policy, and what its first step did. */
 static void
-vfmigDaemonConsider(vfmigDaemon *d,
-                    virDomainPtr dom)
+vfmigDaemonSessionStart(vfmigDaemon *d,
+                        vfmigDaemonDomain *rec,
+                        vfmigDaemonTask *t)
 {
-    char uuid[VIR_UUID_STRING_BUFLEN];
-    vfmigSteerOptions opts = { 0 };
-    g_autoptr(vfmigSteer) steer = NULL;
+    vfmigSteer *steer = t->steer;
+    const char *name = vfmigSteerDomainName(steer);
+    uint64_t overheadUs = vfmigDowntimeSettingsUs(&t->opts.downtime,
+                                                  VFMIG_DOWNTIME_PARAM_OVERHEAD);
     vfmigDaemonSession *s;
-    vfmigControllerPhase phase = VFMIG_CONTROLLER_WAITING;
-    int op;
-    int rc;
     size_t i;
-
-    if (virDomainGetUUIDString(dom, uuid) < 0)
-        return;
-    /* its limit, held when the connection was lost, goes back first */
-    if (vfmigDaemonHandBacksHas(d->handBacks, uuid))
-        return;
-    s = g_hash_table_lookup(d->sessions, uuid);
-    if (s)
-        phase = vfmigSteerLoopPhase(vfmigSteerGetLoop(s->steer));
-    if (s && (!s->ended || phase == VFMIG_CONTROLLER_ABORTED)) {
-        /* a job it cancelled: the same job while libvirt still runs it,
-         * asked again to end (quietly: libvirt keeps the request until
-         * Perform, an older one may not) */
-        if (s->ended) {
-            if (vfmigSteerJobOperation(dom) != VIR_DOMAIN_JOB_OPERATION_MIGRATION_OUT)
-                s->jobGone = true;
-            else if (virDomainAbortJob(dom) < 0)
-                VFMIG_DEBUG("%s: cancelling again: %s", virDomainGetName(dom),
-                            virGetLastErrorMessage());
-        }
-        return;
-    }
-    if (s && phase != VFMIG_CONTROLLER_ENDED)
-        return;
-    if ((op = vfmigSteerJobOperation(dom)) == -2)
-        return;     /* gone meanwhile */
-    if (op != VIR_DOMAIN_JOB_OPERATION_MIGRATION_OUT) {
-        g_hash_table_remove(d->ignored, uuid);
-        g_hash_table_remove(d->busy, uuid);
-        return;
-    }
-    if (s) {
-        /* a new job, while the last one's end (its controller saw it over)
-         * still waits for libvirt's completion event: reported now, as it
-         * stands, so that the new one is steered */
-        vfmigDaemonFinish(d, s);
-        g_hash_table_remove(d->sessions, uuid);
-        s = NULL;
-    }
-    if (g_hash_table_contains(d->ignored, uuid))
-        return;
-    /* another process steers it: until that process is gone, which
-     * virt-vfmig migrate has no guardian for */
-    if (g_hash_table_contains(d->busy, uuid)) {
-        if (vfmigSteerLockBusy(NULL, uuid) != 0)
-            return;
-        g_hash_table_remove(d->busy, uuid);
-        vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_INFO,
-                          _("domain '%1$s': the process that steered its migration is gone; taking it over"),
-                          virDomainGetName(dom));
-    }
-
-    vfmigDaemonAgeOverhead(d);
-    opts.paths = &d->config->paths;
-    /* the configured load time; the overhead learned, or configured */
-    opts.downtime = d->config->downtime;
-    opts.downtime.onFailure = VFMIG_DOMAIN_POLICY_ON_FAILURE_DEFAULT;
-    vfmigDowntimeSettingsSetUs(&opts.downtime, VFMIG_DOWNTIME_PARAM_OVERHEAD,
-                               vfmigDaemonOverheadUs(d));
-    if ((rc = vfmigSteerNew(dom, &opts, &steer)) <= 0) {
-        if (rc < 0 && vfmigGetLastErrorCode() == VFMIG_ERR_DEVICE_BUSY) {
-            vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_INFO,
-                              _("domain '%1$s' migrates; not steered here: %2$s"),
-                              virDomainGetName(dom), vfmigGetLastErrorMessage());
-            g_hash_table_add(d->busy, g_strdup(uuid));
-            return;
-        }
-        if (rc < 0)
-            vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_WARNING,
-                              _("domain '%1$s' migrates, but is not steered: %2$s"),
-                              virDomainGetName(dom), vfmigGetLastErrorMessage());
-        else
-            VFMIG_DEBUG("domain %s migrates and has no vfmig policy",
-                        virDomainGetName(dom));
-        g_hash_table_add(d->ignored, g_strdup(uuid));
-        return;
-    }
 
     for (i = 0; i < vfmigSteerWarnings(steer)->len; i++)
         vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_WARNING,
-                          _("domain '%1$s': %2$s"), virDomainGetName(dom),
+                          _("domain '%1$s': %2$s"), name,
                           (char *) vfmigSteerWarnings(steer)->pdata[i]);
     if (d->overhead->len)
         vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_INFO,
                           _("domain '%1$s': steering its migration: downtime target %2$" PRIu64 " ms, libvirt overhead %3$" PRIu64 " ms (learned from %4$u sample(s))"),
-                          virDomainGetName(dom), vfmigSteerTargetUs(steer) / 1000,
-                          vfmigDaemonOverheadUs(d) / 1000, d->overhead->len);
+                          name, vfmigSteerTargetUs(steer) / 1000,
+                          overheadUs / 1000, d->overhead->len);
     else
         vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_INFO,
                           _("domain '%1$s': steering its migration: downtime target %2$" PRIu64 " ms, libvirt overhead %3$" PRIu64 " ms (configured)"),
-                          virDomainGetName(dom), vfmigSteerTargetUs(steer) / 1000,
-                          vfmigDaemonOverheadUs(d) / 1000);
+                          name, vfmigSteerTargetUs(steer) / 1000,
+                          overheadUs / 1000);
     if (d->overhead->len > 0 &&
-        vfmigDaemonOverheadUs(d) + VFMIG_DOWNTIME_QEMU_LIMIT_MIN_MS * 1000 >
+        overheadUs + VFMIG_DOWNTIME_QEMU_LIMIT_MIN_MS * 1000 >
         vfmigSteerTargetUs(steer))
         vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_WARNING,
                           _("domain '%1$s': the overhead learned from %2$u earlier migration(s), %3$" PRIu64 " ms, alone leaves nothing of the target of %4$" PRIu64 " ms: the pre-flight will judge it missed. The samples count for 24 hours; to forget them now, remove '%5$s' and restart virt-vfmigd"),
-                          virDomainGetName(dom), d->overhead->len,
-                          vfmigDaemonOverheadUs(d) / 1000,
+                          name, d->overhead->len, overheadUs / 1000,
                           vfmigSteerTargetUs(steer) / 1000,
                           d->config->stateFile ? d->config->stateFile : "?");
+
     s = g_new0(vfmigDaemonSession, 1);
-    s->steer = g_steal_pointer(&steer);
-    g_hash_table_insert(d->sessions, g_strdup(uuid), s);
-    vfmigDaemonStepSession(d, s);
+    s->steer = g_steal_pointer(&t->steer);
+    s->devices = g_new0(char *, vfmigSteerDeviceCount(s->steer) + 1);
+    for (i = 0; i < vfmigSteerDeviceCount(s->steer); i++)
+        s->devices[i] = g_strdup(vfmigSteerDeviceAddress(s->steer, i));
+    rec->session = s;
+    if (t->stepped)
+        vfmigDaemonStepDone(d, s, t);
 }
 
 
+/* What the check of @rec's job found. */
 static void
-vfmigDaemonScan(vfmigDaemon *d)
+vfmigDaemonCheckDone(vfmigDaemon *d,
+                     vfmigDaemonDomain *rec,
+                     vfmigDaemonTask *t)
 {
-    virDomainPtr *doms = NULL;
-    int n;
-    int i;
-
-    if ((n = virConnectListAllDomains(d->conn, &doms,
-                                      VIR_CONNECT_LIST_DOMAINS_ACTIVE)) < 0) {
-        vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_WARNING,
-                          _("cannot list the domains: %1$s"),
-                          virGetLastErrorMessage());
+    if (t->op == -2) {
+        /* gone meanwhile, or libvirt failed: the next check tells */
+        VFMIG_DEBUG("domain %s: %s", rec->name,
+                    t->error ? t->error->message : "?");
         return;
     }
-    for (i = 0; i < n; i++) {
-        vfmigDaemonConsider(d, doms[i]);
-        virDomainFree(doms[i]);
+    if (t->op != VIR_DOMAIN_JOB_OPERATION_MIGRATION_OUT) {
+        rec->ignored = false;
+        rec->lockBusy = false;
+        return;
     }
-    g_free(doms);
+    if (!t->take || t->stillBusy)
+        return;
+    if (t->tookOver) {
+        /* the process that held its lock is gone, which virt-vfmig
+         * migrate has no guardian for */
+        rec->lockBusy = false;
+        vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_INFO,
+                          _("domain '%1$s': the process that steered its migration is gone; taking it over"),
+                          rec->name);
+    }
+    if (rec->session) {
+        /* a new job, while the last one's end (its controller saw it
+         * over) still waits for libvirt's completion event: reported now,
+         * as it stands, so that the new one is steered */
+        if (!rec->session->reported)
+            vfmigDaemonFinish(d, rec->session);
+        g_clear_pointer(&rec->session, vfmigDaemonSessionFree);
+    }
+
+    if (t->newRc > 0) {
+        vfmigDaemonSessionStart(d, rec, t);
+        return;
+    }
+    if (t->newRc < 0 && t->error && t->error->code == VFMIG_ERR_DEVICE_BUSY) {
+        vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_INFO,
+                          _("domain '%1$s' migrates; not steered here: %2$s"),
+                          rec->name, t->error->message);
+        rec->lockBusy = true;
+        return;
+    }
+    if (t->newRc < 0)
+        vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_WARNING,
+                          _("domain '%1$s' migrates, but is not steered: %2$s"),
+                          rec->name, t->error ? t->error->message : "?");
+    else
+        VFMIG_DEBUG("domain %s migrates and has no vfmig policy", rec->name);
+    rec->ignored = true;
 }
 
 
+/* What the hand-back of @rec's limit, held when the connection was lost,
+ * did. */
 static void
-vfmigDaemonReap(vfmigDaemon *d)
+vfmigDaemonHandBackDone(vfmigDaemon *d,
+                        vfmigDaemonDomain *rec,
+                        vfmigDaemonTask *t)
+{
+    vfmigDaemonHandBack *r;
+    guint i;
+
+    if (!(r = vfmigDaemonHandBacksFind(d->handBacks, rec->uuid, &i)))
+        return;
+    /* its messages name the task's error */
+    vfmigRestoreLastError(&t->error);
+    if (vfmigDaemonHandBackOutcome(d->handBacks, r, t->handBack, t->curMs))
+        vfmigDaemonHandBackDrop(d->handBacks, i);
+}
+
+
+/* What the task @t of @rec did (the event loop's side of it). */
+static void
+vfmigDaemonTaskDone(vfmigDaemon *d,
+                    vfmigDaemonDomain *rec,
+                    vfmigDaemonTask *t)
+{
+    vfmigDaemonSession *s = rec->session;
+
+    switch (t->kind) {
+    case VFMIG_DAEMON_TASK_PROBE:
+        /* an XML that cannot be read now is read again at the next
+         * sweep; meanwhile events and the sweep ask for the job */
+        rec->policy = MAX(t->policy, 0);
+        rec->reprobe = t->policy < 0;
+        VFMIG_DEBUG("domain %s: %s", rec->name,
+                    t->policy > 0 ? "has a vfmig policy: its job is read at every interval" :
+                    t->policy == 0 ? "has no vfmig policy" :
+                    "its XML cannot be read; read again at the next sweep");
+        return;
+    case VFMIG_DAEMON_TASK_CHECK:
+        vfmigDaemonCheckDone(d, rec, t);
+        return;
+    case VFMIG_DAEMON_TASK_STEP:
+        s->steer = g_steal_pointer(&t->steer);
+        vfmigDaemonStepDone(d, s, t);
+        return;
+    case VFMIG_DAEMON_TASK_RECANCEL:
+        if (t->jobGone)
+            s->jobGone = true;
+        return;
+    case VFMIG_DAEMON_TASK_RELEASE:
+        s->steer = g_steal_pointer(&t->steer);
+        if (t->rc < 0) {
+            vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_WARNING,
+                              _("domain '%1$s': cannot hand the downtime limit back: %2$s"),
+                              rec->name, t->error ? t->error->message : "?");
+            return;
+        }
+        vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_INFO,
+                          _("domain '%1$s': stopping; downtime limit handed back (%2$" PRIu64 " ms)"),
+                          rec->name, t->fallbackMs);
+        s->ended = true;
+        vfmigDaemonGuardUpdate(d, s, 0);
+        return;
+    case VFMIG_DAEMON_TASK_HAND_BACK:
+        vfmigDaemonHandBackDone(d, rec, t);
+        return;
+    case VFMIG_DAEMON_TASK_LIST:
+    case VFMIG_DAEMON_TASK_LAST:
+        break;
+    }
+}
+
+
+/* An ended session's end is reported once libvirt told how it ended (or
+ * it waited long enough), and the session goes. */
+static void
+vfmigDaemonReap(vfmigDaemon *d,
+                vfmigDaemonDomain *rec)
+{
+    vfmigDaemonSession *s = rec->session;
+    vfmigControllerPhase phase;
+
+    if (!s || !s->ended || !s->steer)
+        return;
+    phase = vfmigSteerLoopPhase(vfmigSteerGetLoop(s->steer));
+    if (!s->completed && phase == VFMIG_CONTROLLER_ENDED &&
+        d->nowUs - s->endedAt < VFMIG_DAEMON_COMPLETION_WAIT_US)
+        return;
+    if (!s->reported)
+        vfmigDaemonFinish(d, s);
+    s->reported = true;
+    /* libvirt ends a job cancelled in its Begin or Prepare phase only
+     * when Perform starts (the destination's QEMU may take seconds to
+     * start): until then the job is still there, and steering it again
+     * would cancel it again, once per session (measured: 7 to 13
+     * sessions for one migration).  Kept until it is gone. */
+    if (phase == VFMIG_CONTROLLER_ABORTED && !s->jobGone &&
+        d->nowUs - s->endedAt < VFMIG_DAEMON_CANCEL_WAIT_US)
+        return;
+    g_clear_pointer(&rec->session, vfmigDaemonSessionFree);
+}
+
+
+/* ---- the domains and their workers ---- */
+
+static void
+vfmigDaemonDomainFree(void *opaque)
+{
+    vfmigDaemonDomain *rec = opaque;
+
+    /* a task still running is abandoned: it frees what it holds (its
+     * domain, the session's steer) when its call returns */
+    vfmigWorkerFree(rec->worker);
+    vfmigDaemonSessionFree(rec->session);
+    if (rec->dom)
+        virDomainFree(rec->dom);
+    g_free(rec->name);
+    g_free(rec);
+}
+
+
+static vfmigDaemonDomain *
+vfmigDaemonDomainNew(vfmigDaemon *d,
+                     const char *uuid,
+                     const char *name)
+{
+    vfmigDaemonDomain *rec = g_new0(vfmigDaemonDomain, 1);
+
+    g_strlcpy(rec->uuid, uuid, sizeof(rec->uuid));
+    rec->name = g_strdup(name);
+    rec->worker = vfmigWorkerNew(d->pool);
+    rec->policy = -1;
+    rec->seenUs = d->nowUs;
+    g_hash_table_insert(d->domains, rec->uuid, rec);
+    return rec;
+}
+
+
+static vfmigDaemonDomain *
+vfmigDaemonDomainFind(vfmigDaemon *d,
+                      virDomainPtr dom)
+{
+    char uuid[VIR_UUID_STRING_BUFLEN];
+
+    if (virDomainGetUUIDString(dom, uuid) < 0)
+        return NULL;
+    return g_hash_table_lookup(d->domains, uuid);
+}
+
+
+/* The record of @dom, made when it is new to the daemon: running now. */
+static vfmigDaemonDomain *
+vfmigDaemonDomainSee(vfmigDaemon *d,
+                     virDomainPtr dom)
+{
+    char uuid[VIR_UUID_STRING_BUFLEN];
+    vfmigDaemonDomain *rec;
+
+    if (virDomainGetUUIDString(dom, uuid) < 0)
+        return NULL;
+    if (!(rec = g_hash_table_lookup(d->domains, uuid)))
+        rec = vfmigDaemonDomainNew(d, uuid, virDomainGetName(dom));
+    if (!rec->dom && virDomainRef(dom) == 0)
+        rec->dom = dom;
+    rec->seenUs = d->nowUs;
+    rec->stopped = false;
+    return rec;
+}
+
+
+/* Whether the limit of @rec is held by the daemon: its session's, or one
+ * held when the connection was lost. */
+static bool
+vfmigDaemonDomainHolds(vfmigDaemon *d,
+                       vfmigDaemonDomain *rec)
+{
+    return (rec->session && !rec->session->ended && rec->session->heldMs > 0) ||
+        vfmigDaemonHandBacksHas(d->handBacks, rec->uuid);
+}
+
+
+/* Says, once per task, that @w's call has not returned for long. */
+static void
+vfmigDaemonCheckLate(vfmigDaemon *d,
+                     vfmigWorker *w,
+                     bool *late,
+                     const char *name)
+{
+    int64_t s = (d->nowUs - vfmigWorkerStartedUs(w)) / G_USEC_PER_SEC;
+
+    if (*late ||
+        d->nowUs - vfmigWorkerStartedUs(w) < VFMIG_DAEMON_CALL_WARN_MS * 1000LL)
+        return;
+    *late = true;
+    if (name)
+        vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_WARNING,
+                          _("domain '%1$s': libvirt has not answered in %2$" PRId64 " s (%3$s); the daemon asks nothing more of this domain until it does, and steers the other domains meanwhile"),
+                          name, s, vfmigWorkerWhat(w));
+    else
+        vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_WARNING,
+                          _("libvirt has not answered in %1$" PRId64 " s (%2$s); the sweep waits for it, and the domains known are steered meanwhile"),
+                          s, vfmigWorkerWhat(w));
+}
+
+
+/* Takes @rec's finished task back and acts on what it did; false when
+ * its task still runs. */
+static bool
+vfmigDaemonDomainTakeBack(vfmigDaemon *d,
+                          vfmigDaemonDomain *rec)
+{
+    const char *what = vfmigWorkerWhat(rec->worker);
+    int64_t startedUs = vfmigWorkerStartedUs(rec->worker);
+    vfmigDaemonTask *t;
+
+    if (vfmigWorkerRunning(rec->worker))
+        return false;
+    if (!(t = vfmigWorkerTakeDone(rec->worker)))
+        return true;
+    if (rec->late)
+        vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_INFO,
+                          _("domain '%1$s': libvirt answered after %2$" PRId64 " s (%3$s)"),
+                          rec->name, (d->nowUs - startedUs) / G_USEC_PER_SEC,
+                          what);
+    rec->late = false;
+    vfmigDaemonTaskDone(d, rec, t);
+    vfmigDaemonTaskFree(t);
+    return true;
+}
+
+
+/* A check of @rec's job; with @take (not ignored this job), one that
+ * starts a session for a migration out. */
+static vfmigDaemonTask *
+vfmigDaemonCheckTask(vfmigDaemon *d,
+                     vfmigDaemonDomain *rec)
+{
+    vfmigDaemonTask *t = vfmigDaemonTaskNew(VFMIG_DAEMON_TASK_CHECK,
+                                            d->config->calls, rec->dom);
+
+    t->take = !rec->ignored;
+    t->lockBusy = rec->lockBusy;
+    if (!t->take)
+        return t;
+    vfmigDaemonAgeOverhead(d);
+    t->paths = d->config->paths;
+    t->opts.paths = &t->paths;
+    t->opts.calls = d->config->calls;
+    /* the configured load time; the overhead learned, or configured */
+    t->opts.downtime = d->config->downtime;
+    t->opts.downtime.onFailure = VFMIG_DOMAIN_POLICY_ON_FAILURE_DEFAULT;
+    vfmigDowntimeSettingsSetUs(&t->opts.downtime, VFMIG_DOWNTIME_PARAM_OVERHEAD,
+                               vfmigDaemonOverheadUs(d));
+    return t;
+}
+
+
+/* What @rec's worker does next, now that it is idle; NULL: nothing. */
+static vfmigDaemonTask *
+vfmigDaemonDomainNext(vfmigDaemon *d,
+                      vfmigDaemonDomain *rec)
+{
+    vfmigDaemonSession *s = rec->session;
+    const vfmigSteerCalls *calls = d->config->calls;
+    vfmigDaemonHandBack *r;
+    vfmigDaemonTask *t;
+
+    if ((r = vfmigDaemonHandBacksFind(d->handBacks, rec->uuid, NULL))) {
+        /* its limit, held when the connection was lost, goes back before
+         * the domain is steered again */
+        t = vfmigDaemonTaskNew(VFMIG_DAEMON_TASK_HAND_BACK, calls, NULL);
+        if (virConnectRef(d->conn) == 0)
+            t->conn = d->conn;
+        t->uuid = g_strdup(r->uuid);
+        t->heldMs = r->heldMs;
+        t->fallbackMs = r->fallbackMs;
+        return t;
+    }
+    if (s && !s->ended) {
+        t = vfmigDaemonTaskNew(VFMIG_DAEMON_TASK_STEP, calls, NULL);
+        t->steer = g_steal_pointer(&s->steer);
+        return t;
+    }
+    /* a domain that stopped is asked nothing more: it goes once idle */
+    if (!rec->dom || rec->stopped)
+        return NULL;
+    /* kept by vfmigDaemonReap: a job the controller cancelled, which
+     * libvirt still runs */
+    if (s && vfmigSteerLoopPhase(vfmigSteerGetLoop(s->steer)) ==
+        VFMIG_CONTROLLER_ABORTED)
+        return vfmigDaemonTaskNew(VFMIG_DAEMON_TASK_RECANCEL, calls, rec->dom);
+    if (rec->policy < 0)
+        return vfmigDaemonTaskNew(VFMIG_DAEMON_TASK_PROBE, calls, rec->dom);
+    /* a domain with a policy is checked at every interval, so that its
+     * migration is found at the start of libvirt's job (the pre-flight
+     * acts before QEMU sends anything); the others when an event or the
+     * sweep asks */
+    if (rec->policy == 0 && !rec->checkWanted && !rec->lockBusy)
+        return NULL;
+    rec->checkWanted = false;
+    return vfmigDaemonCheckTask(d, rec);
+}
+
+
+/* Starts @t on @rec's worker (the task is freed if it cannot start). */
+static void
+vfmigDaemonDomainStart(vfmigDaemon *d,
+                       vfmigDaemonDomain *rec,
+                       vfmigDaemonTask *t)
+{
+    vfmigDaemonSession *s = rec->session;
+
+    if (vfmigWorkerStart(rec->worker, vfmigDaemonTaskRun, t,
+                         vfmigDaemonTaskFree, vfmigDaemonTaskWhat(t->kind),
+                         d->nowUs) == 0)
+        return;
+    vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_WARNING, _("domain '%1$s': %2$s"),
+                      rec->name, vfmigGetLastErrorMessage());
+    /* the session's steer comes home */
+    if (s && !s->steer)
+        s->steer = g_steal_pointer(&t->steer);
+    vfmigDaemonTaskFree(t);
+}
+
+
+/* One interval of @rec: what its last task did, and the next one. */
+static void
+vfmigDaemonDomainTick(vfmigDaemon *d,
+                      vfmigDaemonDomain *rec)
+{
+    vfmigDaemonTask *t;
+
+    if (!vfmigDaemonDomainTakeBack(d, rec)) {
+        vfmigDaemonCheckLate(d, rec->worker, &rec->late, rec->name);
+        return;
+    }
+    vfmigDaemonReap(d, rec);
+    if ((t = vfmigDaemonDomainNext(d, rec)))
+        vfmigDaemonDomainStart(d, rec, t);
+}
+
+
+/* Whether @rec can go: not running, nothing the daemon keeps for it. */
+static bool
+vfmigDaemonDomainGone(vfmigDaemon *d,
+                      vfmigDaemonDomain *rec)
+{
+    return rec->stopped && !rec->session && !vfmigWorkerBusy(rec->worker) &&
+        !vfmigDaemonHandBacksHas(d->handBacks, rec->uuid);
+}
+
+
+/* The listing of the sweep is back: every domain listed is known, and
+ * its job checked by its worker; one not listed (and not told of since
+ * the listing started) is gone. */
+static void
+vfmigDaemonSweepDone(vfmigDaemon *d,
+                     vfmigDaemonTask *t,
+                     int64_t startedUs)
 {
     GHashTableIter iter;
     gpointer value;
-    gint64 now = g_get_monotonic_time();
+    int i;
 
-    g_hash_table_iter_init(&iter, d->sessions);
+    if (t->rc < 0) {
+        vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_WARNING, "%s",
+                          t->error ? t->error->message : "?");
+        return;
+    }
+    for (i = 0; i < t->ndoms; i++) {
+        vfmigDaemonDomain *rec = vfmigDaemonDomainSee(d, t->doms[i]);
+
+        if (!rec)
+            continue;
+        if (!rec->session || rec->session->ended)
+            rec->checkWanted = true;
+        if (rec->reprobe) {
+            rec->policy = -1;
+            rec->reprobe = false;
+        }
+    }
+    g_hash_table_iter_init(&iter, d->domains);
     while (g_hash_table_iter_next(&iter, NULL, &value)) {
-        vfmigDaemonSession *s = value;
-        vfmigControllerPhase phase;
+        vfmigDaemonDomain *rec = value;
 
-        if (!s->ended)
-            continue;
-        phase = vfmigSteerLoopPhase(vfmigSteerGetLoop(s->steer));
-        if (!s->completed && phase == VFMIG_CONTROLLER_ENDED &&
-            now - s->endedAt < VFMIG_DAEMON_COMPLETION_WAIT_US)
-            continue;
-        if (!s->reported)
-            vfmigDaemonFinish(d, s);
-        s->reported = true;
-        /* libvirt ends a job cancelled in its Begin or Prepare phase only
-         * when Perform starts (the destination's QEMU may take seconds to
-         * start): until then the job is still there, and steering it
-         * again would cancel it again, once per session (measured: 7 to
-         * 13 sessions for one migration).  Kept until it is gone. */
-        if (phase == VFMIG_CONTROLLER_ABORTED && !s->jobGone &&
-            now - s->endedAt < VFMIG_DAEMON_CANCEL_WAIT_US)
-            continue;
-        g_hash_table_iter_remove(&iter);
+        if (rec->seenUs < startedUs)
+            rec->stopped = true;
     }
 }
+
+
+/* The slow sweep: every VFMIG_DAEMON_SWEEP_MS the running domains are
+ * listed (on a worker of its own), then each one's job checked by its
+ * worker, for a migration whose event the daemon missed.  A worker that
+ * is busy is not waited for: its domain is checked once it is idle. */
+static void
+vfmigDaemonSweep(vfmigDaemon *d)
+{
+    int64_t startedUs = vfmigWorkerStartedUs(d->lister);
+    vfmigDaemonTask *t;
+
+    if (vfmigWorkerRunning(d->lister)) {
+        vfmigDaemonCheckLate(d, d->lister, &d->listerLate, NULL);
+        return;
+    }
+    if ((t = vfmigWorkerTakeDone(d->lister))) {
+        d->listerLate = false;
+        vfmigDaemonSweepDone(d, t, startedUs);
+        vfmigDaemonTaskFree(t);
+    }
+    if (d->nowUs < d->nextSweepUs)
+        return;
+    d->nextSweepUs = d->nowUs + VFMIG_DAEMON_SWEEP_MS * 1000LL;
+    t = vfmigDaemonTaskNew(VFMIG_DAEMON_TASK_LIST, d->config->calls, NULL);
+    if (virConnectRef(d->conn) == 0)
+        t->conn = d->conn;
+    if (vfmigWorkerStart(d->lister, vfmigDaemonTaskRun, t, vfmigDaemonTaskFree,
+                         vfmigDaemonTaskWhat(t->kind), d->nowUs) < 0) {
+        vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_WARNING, "%s",
+                          vfmigGetLastErrorMessage());
+        vfmigDaemonTaskFree(t);
+    }
+}
+
+
+/* Every limit held when the connection was lost has a record, whose
+ * worker hands it back. */
+static void
+vfmigDaemonHandBacksSee(vfmigDaemon *d)
+{
+    guint i;
+
+    for (i = 0; i < d->handBacks->list->len; i++) {
+        vfmigDaemonHandBack *r = g_ptr_array_index(d->handBacks->list, i);
+
+        if (!g_hash_table_contains(d->domains, r->uuid))
+            vfmigDaemonDomainNew(d, r->uuid, r->name);
+    }
+}
+
+
+void
+vfmigDaemonTick(vfmigDaemon *d,
+                int64_t nowUs)
+{
+    GHashTableIter iter;
+    gpointer value;
+
+    d->nowUs = nowUs;
+    if (d->quitting || !d->conn)
+        return;
+    vfmigDaemonSweep(d);
+    vfmigDaemonHandBacksSee(d);
+    g_hash_table_iter_init(&iter, d->domains);
+    while (g_hash_table_iter_next(&iter, NULL, &value)) {
+        vfmigDaemonDomain *rec = value;
+
+        vfmigDaemonDomainTick(d, rec);
+        if (vfmigDaemonDomainGone(d, rec)) {
+            VFMIG_DEBUG("domain %s is gone", rec->name);
+            g_hash_table_iter_remove(&iter);
+        }
+    }
+}
+
+
+/* ---- libvirt's events ---- */
+
+void
+vfmigDaemonDomainStarted(vfmigDaemon *d,
+                         virDomainPtr dom)
+{
+    vfmigDaemonDomain *rec;
+
+    /* where a host's default policy is to apply to a domain that starts;
+     * for now it is recorded, its XML read at the next interval */
+    if (!(rec = vfmigDaemonDomainSee(d, dom)))
+        return;
+    rec->policy = -1;
+    VFMIG_DEBUG("domain %s started", rec->name);
+}
+
+
+void
+vfmigDaemonDomainStopped(vfmigDaemon *d,
+                         virDomainPtr dom)
+{
+    vfmigDaemonDomain *rec;
+
+    if (!(rec = vfmigDaemonDomainFind(d, dom)))
+        return;
+    rec->stopped = true;
+    VFMIG_DEBUG("domain %s stopped", rec->name);
+}
+
+
+void
+vfmigDaemonMigrationIteration(vfmigDaemon *d,
+                              virDomainPtr dom,
+                              int iteration)
+{
+    vfmigDaemonDomain *rec;
+
+    if (!(rec = vfmigDaemonDomainSee(d, dom)))
+        return;
+    VFMIG_DEBUG("domain %s: migration pass %d", rec->name, iteration);
+    if (!rec->session || rec->session->ended)
+        rec->checkWanted = true;
+}
+
+
+void
+vfmigDaemonMetadataChanged(vfmigDaemon *d,
+                           virDomainPtr dom)
+{
+    vfmigDaemonDomain *rec;
+
+    if (!(rec = vfmigDaemonDomainSee(d, dom)))
+        return;
+    VFMIG_DEBUG("domain %s: its vfmig policy changed", rec->name);
+    rec->policy = -1;
+}
+
+
+void
+vfmigDaemonJobCompleted(vfmigDaemon *d,
+                        virDomainPtr dom,
+                        const vfmigSteerCompleted *stats)
+{
+    vfmigDaemonDomain *rec;
+
+    VFMIG_DEBUG("job of %s completed: operation %d, downtime %s%" PRIu64 " us",
+                virDomainGetName(dom), stats->operation,
+                stats->hasDowntime ? "" : "(none) ", stats->downtimeUs);
+    if (!(rec = vfmigDaemonDomainFind(d, dom)))
+        return;
+    /* its job is over: a next one is looked at anew */
+    rec->ignored = false;
+    rec->lockBusy = false;
+    if (!rec->session || !vfmigSteerCompletedIsMigrationOut(stats))
+        return;
+    rec->session->completed = true;
+    rec->session->stats = *stats;
+}
+
+
+/* ---- connection ---- */
+
+void
+vfmigDaemonConnectionLost(vfmigDaemon *d)
+{
+    GHashTableIter iter;
+    gpointer value;
+
+    /* the sessions go, and the limit each one held waits to be handed
+     * back once connected again (its guardian entry stays until then) */
+    g_hash_table_iter_init(&iter, d->domains);
+    while (g_hash_table_iter_next(&iter, NULL, &value)) {
+        vfmigDaemonDomain *rec = value;
+        vfmigDaemonSession *s = rec->session;
+
+        if (!s || s->ended || s->heldMs == 0)
+            continue;
+        /* a steer a task still has goes with the task, its lock too */
+        vfmigDaemonHandBacksAdd(d->handBacks, rec->uuid, rec->name, s->heldMs,
+                                s->heldFallbackMs,
+                                (const char *const *) s->devices,
+                                g_steal_pointer(&s->steer));
+    }
+    /* every task in flight is abandoned: its call fails with the
+     * connection, or returns to nobody */
+    g_hash_table_remove_all(d->domains);
+    vfmigWorkerFree(d->lister);
+    d->lister = vfmigWorkerNew(d->pool);
+    d->listerLate = false;
+    d->conn = NULL;
+}
+
+
+void
+vfmigDaemonConnected(vfmigDaemon *d,
+                     virConnectPtr conn)
+{
+    d->conn = conn;
+    /* every domain is looked at anew at once */
+    d->nextSweepUs = d->nowUs;
+}
+
+
+/* ---- stopping ---- */
+
+/* @rec's limit, held, is left to the guardian: its worker has not
+ * returned. */
+static void
+vfmigDaemonLeaveToGuardian(vfmigDaemon *d,
+                           vfmigDaemonDomain *rec)
+{
+    vfmigDaemonSession *s = rec->session;
+
+    /* a hand-back's limit: vfmigDaemonHandBacksLeave says it */
+    if (!s || s->ended || s->heldMs == 0)
+        return;
+    if (d->guard)
+        vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_INFO,
+                          _("domain '%1$s': stopping while libvirt has not answered (%2$s); the guardian hands the downtime limit back (%3$" PRIu64 " ms -> %4$" PRIu64 " ms)"),
+                          rec->name, vfmigWorkerWhat(rec->worker),
+                          s->heldMs, s->heldFallbackMs);
+    else
+        vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_WARNING,
+                          _("domain '%1$s': stopping while libvirt has not answered (%2$s), without a guardian: the downtime limit may stay at %3$" PRIu64 " ms until the migration ends (virsh migrate-setmaxdowntime sets it back to %4$" PRIu64 " ms)"),
+                          rec->name, vfmigWorkerWhat(rec->worker),
+                          s->heldMs, s->heldFallbackMs);
+}
+
+
+/* The task that hands @rec's limit back on the way out; NULL: none
+ * held. */
+static vfmigDaemonTask *
+vfmigDaemonReleaseTask(vfmigDaemon *d,
+                       vfmigDaemonDomain *rec)
+{
+    vfmigDaemonSession *s = rec->session;
+    vfmigDaemonTask *t;
+    uint64_t fallback;
+
+    if (vfmigDaemonHandBacksHas(d->handBacks, rec->uuid))
+        return d->conn ? vfmigDaemonDomainNext(d, rec) : NULL;
+    if (!s || s->ended || !s->steer)
+        return NULL;
+    fallback = vfmigControllerFallbackMs(vfmigSteerController(s->steer));
+    if (fallback == 0)
+        return NULL;
+    t = vfmigDaemonTaskNew(VFMIG_DAEMON_TASK_RELEASE, d->config->calls, NULL);
+    t->fallbackMs = fallback;
+    t->steer = g_steal_pointer(&s->steer);
+    return t;
+}
+
+
+unsigned int
+vfmigDaemonQuit(vfmigDaemon *d)
+{
+    int64_t deadline = g_get_monotonic_time() +
+                       VFMIG_DAEMON_QUIT_WAIT_MS * 1000LL;
+    GHashTableIter iter;
+    gpointer value;
+    g_autoptr(GPtrArray) handing = g_ptr_array_new();
+    unsigned int left = 0;
+    guint i;
+
+    d->quitting = true;
+    if (d->conn)
+        vfmigDaemonHandBacksSee(d);
+    /* a call in flight for a domain whose limit is held ends first, or
+     * the domain is left to the guardian */
+    g_hash_table_iter_init(&iter, d->domains);
+    while (g_hash_table_iter_next(&iter, NULL, &value)) {
+        vfmigDaemonDomain *rec = value;
+
+        if (vfmigDaemonDomainHolds(d, rec))
+            vfmigWorkerWait(rec->worker, deadline);
+        vfmigDaemonDomainTakeBack(d, rec);
+    }
+
+    /* every limit still held goes back, each domain's on its worker, so
+     * that one that does not answer keeps no other from it */
+    g_hash_table_iter_init(&iter, d->domains);
+    while (g_hash_table_iter_next(&iter, NULL, &value)) {
+        vfmigDaemonDomain *rec = value;
+        vfmigDaemonTask *t;
+
+        if (!vfmigWorkerBusy(rec->worker) &&
+            (t = vfmigDaemonReleaseTask(d, rec))) {
+            vfmigDaemonDomainStart(d, rec, t);
+            g_ptr_array_add(handing, rec);
+        }
+    }
+    /* each of them for at most its bound, all at once */
+    deadline = g_get_monotonic_time() + VFMIG_DAEMON_CALL_WARN_MS * 1000LL;
+    for (i = 0; i < handing->len; i++)
+        vfmigWorkerWait(((vfmigDaemonDomain *) handing->pdata[i])->worker,
+                        deadline);
+    g_hash_table_iter_init(&iter, d->domains);
+    while (g_hash_table_iter_next(&iter, NULL, &value)) {
+        vfmigDaemonDomain *rec = value;
+
+        if (vfmigDaemonDomainTakeBack(d, rec))
+            continue;
+        if (vfmigDaemonDomainHolds(d, rec)) {
+            vfmigDaemonLeaveToGuardian(d, rec);
+            left++;
+        }
+    }
+
+    /* those held when the connection was lost, and not handed back */
+    vfmigDaemonHandBacksLeave(d->handBacks);
+    return left;
+}
+
+
+/* ---- the daemon ---- */
+
+vfmigDaemon *
+vfmigDaemonNew(const vfmigDaemonConfig *config,
+               vfmigGuard *guard)
+{
+    vfmigDaemon *d = g_new0(vfmigDaemon, 1);
+    unsigned int expired = 0;
+
+    d->config = config;
+    d->guard = guard;
+    /* a state file that cannot be trusted or read steers nothing: the
+     * daemon starts as with none, and says so; the file stays for whoever
+     * looks into it until a learned sample is saved in its place */
+    if (config->stateFile &&
+        vfmigDaemonLoadOverhead(config->stateFile, vfmigDaemonNowS(d),
+                                &d->overhead, &d->overheadAt, &expired) < 0) {
+        d->stateRefused = true;
+        g_clear_pointer(&d->overhead, g_array_unref);
+        g_clear_pointer(&d->overheadAt, g_array_unref);
+    }
+    if (!d->overhead) {
+        d->overhead = g_array_new(FALSE, FALSE, sizeof(int64_t));
+        d->overheadAt = g_array_new(FALSE, FALSE, sizeof(int64_t));
+    }
+    if (d->stateRefused)
+        vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_WARNING,
+                          _("%1$s; starting without learned overhead (libvirt overhead %2$" PRIu64 " ms, as configured), and the file is left as it is until a learned sample is saved in its place"),
+                          vfmigGetLastErrorMessage(),
+                          vfmigDaemonOverheadUs(d) / 1000);
+    /* every sample dated, the expired ones gone: as the file says next */
+    if (config->stateFile && (d->overhead->len > 0 || expired > 0) &&
+        vfmigDaemonSaveOverhead(d) < 0)
+        vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_WARNING,
+                          _("cannot keep the learned overhead: %1$s"),
+                          vfmigGetLastErrorMessage());
+
+    d->pool = vfmigWorkerPoolNew();
+    d->domains = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
+                                       vfmigDaemonDomainFree);
+    d->lister = vfmigWorkerNew(d->pool);
+    d->handBacks = vfmigDaemonHandBacksNew(guard, config->paths.probe.sysfsRoot,
+                                           config->report, config->opaque);
+    return d;
+}
+
+
+void
+vfmigDaemonFree(vfmigDaemon *d)
+{
+    if (!d)
+        return;
+    /* the tasks still running are abandoned, and end by themselves */
+    g_hash_table_unref(d->domains);
+    vfmigWorkerFree(d->lister);
+    vfmigWorkerPoolFree(d->pool);
+    vfmigDaemonHandBacksFree(d->handBacks);
+    g_array_unref(d->overhead);
+    g_array_unref(d->overheadAt);
+    g_free(d);
+}
+
+
+bool
+vfmigDaemonSettle(vfmigDaemon *d,
+                  const char *const *skip,
+                  int64_t deadlineUs)
+{
+    GHashTableIter iter;
+    gpointer value;
+
+    if (!vfmigWorkerWait(d->lister, deadlineUs))
+        return false;
+    g_hash_table_iter_init(&iter, d->domains);
+    while (g_hash_table_iter_next(&iter, NULL, &value)) {
+        vfmigDaemonDomain *rec = value;
+
+        if (skip && g_strv_contains(skip, rec->name))
+            continue;
+        if (!vfmigWorkerWait(rec->worker, deadlineUs))
+            return false;
+    }
+    return true;
+}
+
+
+/* ---- libvirt's event loop and connection: virt-vfmigd ---- */
+
+typedef struct _vfmigDaemonLink vfmigDaemonLink;
+struct _vfmigDaemonLink {
+    vfmigDaemon *d;
+    const vfmigDaemonConfig *config;
+    virConnectPtr conn;
+    int callbacks[4];               /* vfmigDaemonEvents' ids; -1: none */
+    int64_t nextConnect;
+};
 
 
 static int
@@ -1225,28 +2012,98 @@ vfmigDaemonOnJobCompleted(virConnectPtr conn G_GNUC_UNUSED,
                           int nparams,
                           void *opaque)
 {
-    vfmigDaemon *d = opaque;
-    char uuid[VIR_UUID_STRING_BUFLEN];
-    vfmigDaemonSession *s;
+    vfmigDaemonLink *link = opaque;
     vfmigSteerCompleted stats;
 
-    if (virDomainGetUUIDString(dom, uuid) < 0)
-        return 0;
     vfmigSteerParseCompleted(params, nparams, &stats);
-    VFMIG_DEBUG("job of %s completed: operation %d, downtime %s%" PRIu64 " us",
-                virDomainGetName(dom), stats.operation,
-                stats.hasDowntime ? "" : "(none) ", stats.downtimeUs);
-    if (!(s = g_hash_table_lookup(d->sessions, uuid)))
-        return 0;
-    if (!vfmigSteerCompletedIsMigrationOut(&stats))
-        return 0;
-    s->completed = true;
-    s->stats = stats;
+    vfmigDaemonJobCompleted(link->d, dom, &stats);
     return 0;
 }
 
 
-/* ---- connection ---- */
+static int
+vfmigDaemonOnMigrationIteration(virConnectPtr conn G_GNUC_UNUSED,
+                                virDomainPtr dom,
+                                int iteration,
+                                void *opaque)
+{
+    vfmigDaemonLink *link = opaque;
+
+    vfmigDaemonMigrationIteration(link->d, dom, iteration);
+    return 0;
+}
+
+
+static int
+vfmigDaemonOnLifecycle(virConnectPtr conn G_GNUC_UNUSED,
+                       virDomainPtr dom,
+                       int event,
+                       int detail,
+                       void *opaque)
+{
+    vfmigDaemonLink *link = opaque;
+
+    switch ((virDomainEventType) event) {
+    case VIR_DOMAIN_EVENT_STARTED:
+        vfmigDaemonDomainStarted(link->d, dom);
+        break;
+    case VIR_DOMAIN_EVENT_STOPPED:
+    case VIR_DOMAIN_EVENT_CRASHED:
+        vfmigDaemonDomainStopped(link->d, dom);
+        break;
+    case VIR_DOMAIN_EVENT_SUSPENDED:
+    case VIR_DOMAIN_EVENT_RESUMED:
+    case VIR_DOMAIN_EVENT_DEFINED:
+    case VIR_DOMAIN_EVENT_UNDEFINED:
+    case VIR_DOMAIN_EVENT_SHUTDOWN:
+    case VIR_DOMAIN_EVENT_PMSUSPENDED:
+    default:
+        VFMIG_DEBUG("domain %s: lifecycle event %d, detail %d",
+                    virDomainGetName(dom), event, detail);
+        break;
+    }
+    return 0;
+}
+
+
+static int
+vfmigDaemonOnMetadataChange(virConnectPtr conn G_GNUC_UNUSED,
+                            virDomainPtr dom,
+                            int type,
+                            const char *nsuri,
+                            void *opaque)
+{
+    vfmigDaemonLink *link = opaque;
+
+    if (type == VIR_DOMAIN_METADATA_ELEMENT && nsuri &&
+        g_str_equal(nsuri, VFMIG_DOMAIN_POLICY_NS_URI))
+        vfmigDaemonMetadataChanged(link->d, dom);
+    return 0;
+}
+
+
+/* The events the daemon registers, one row each. */
+static const struct {
+    int id;
+    virConnectDomainEventGenericCallback cb;
+    const char *what;
+} vfmigDaemonEvents[] = {
+    { VIR_DOMAIN_EVENT_ID_JOB_COMPLETED,
+      VIR_DOMAIN_EVENT_CALLBACK(vfmigDaemonOnJobCompleted),
+      N_("job completions") },
+    { VIR_DOMAIN_EVENT_ID_MIGRATION_ITERATION,
+      VIR_DOMAIN_EVENT_CALLBACK(vfmigDaemonOnMigrationIteration),
+      N_("migration passes") },
+    { VIR_DOMAIN_EVENT_ID_LIFECYCLE,
+      VIR_DOMAIN_EVENT_CALLBACK(vfmigDaemonOnLifecycle),
+      N_("domain starts and stops") },
+    { VIR_DOMAIN_EVENT_ID_METADATA_CHANGE,
+      VIR_DOMAIN_EVENT_CALLBACK(vfmigDaemonOnMetadataChange),
+      N_("domain metadata changes") },
+};
+G_STATIC_ASSERT(G_N_ELEMENTS(vfmigDaemonEvents) ==
+                G_N_ELEMENTS(((vfmigDaemonLink *) NULL)->callbacks));
+
 
 static void
 vfmigDaemonLibvirtErrorSink(void *opaque G_GNUC_UNUSED,
@@ -1256,147 +2113,81 @@ vfmigDaemonLibvirtErrorSink(void *opaque G_GNUC_UNUSED,
 
 
 static void
-vfmigDaemonDisconnect(vfmigDaemon *d)
+vfmigDaemonDisconnect(vfmigDaemonLink *link)
 {
-    if (!d->conn)
+    size_t i;
+
+    if (!link->conn)
         return;
-    if (d->completedCallback >= 0)
-        virConnectDomainEventDeregisterAny(d->conn, d->completedCallback);
-    d->completedCallback = -1;
-    virConnectClose(d->conn);
-    d->conn = NULL;
+    for (i = 0; i < G_N_ELEMENTS(vfmigDaemonEvents); i++) {
+        if (link->callbacks[i] >= 0)
+            virConnectDomainEventDeregisterAny(link->conn, link->callbacks[i]);
+        link->callbacks[i] = -1;
+    }
+    virConnectClose(link->conn);
+    link->conn = NULL;
 }
 
 
 static int
-vfmigDaemonConnect(vfmigDaemon *d)
+vfmigDaemonConnect(vfmigDaemonLink *link)
 {
-    const char *uri = d->config->uri;
+    const char *uri = link->config->uri;
+    size_t i;
 
-    if (!(d->conn = virConnectOpen(uri))) {
+    if (!(link->conn = virConnectOpen(uri))) {
         vfmigReportError(VFMIG_ERR_LIBVIRT,
                          _("failed to connect to libvirt at '%1$s': %2$s"),
                          uri ? uri : _("(default)"), virGetLastErrorMessage());
         return -1;
     }
-    if (virConnectSetKeepAlive(d->conn, 5, 3) < 0)
+    if (virConnectSetKeepAlive(link->conn, 5, 3) < 0)
         VFMIG_DEBUG("no keepalive: %s", virGetLastErrorMessage());
-    d->completedCallback =
-        virConnectDomainEventRegisterAny(d->conn, NULL,
-                                         VIR_DOMAIN_EVENT_ID_JOB_COMPLETED,
-                                         VIR_DOMAIN_EVENT_CALLBACK(vfmigDaemonOnJobCompleted),
-                                         d, NULL);
-    if (d->completedCallback < 0) {
-        vfmigReportError(VFMIG_ERR_LIBVIRT,
-                         _("cannot watch libvirt's job completions: %1$s"),
-                         virGetLastErrorMessage());
-        vfmigDaemonDisconnect(d);
-        return -1;
+    for (i = 0; i < G_N_ELEMENTS(vfmigDaemonEvents); i++) {
+        link->callbacks[i] =
+            virConnectDomainEventRegisterAny(link->conn, NULL,
+                                             vfmigDaemonEvents[i].id,
+                                             vfmigDaemonEvents[i].cb,
+                                             link, NULL);
+        if (link->callbacks[i] < 0) {
+            vfmigReportError(VFMIG_ERR_LIBVIRT,
+                             _("cannot watch libvirt's %1$s: %2$s"),
+                             _(vfmigDaemonEvents[i].what),
+                             virGetLastErrorMessage());
+            vfmigDaemonDisconnect(link);
+            return -1;
+        }
     }
     return 0;
 }
 
 
-/* The connection is lost: the sessions go, and the limit each one held
- * waits to be handed back once connected again (its guardian entry
- * stays until then). */
 static void
-vfmigDaemonLoseSessions(vfmigDaemon *d)
+vfmigDaemonOnTimer(int timer G_GNUC_UNUSED,
+                   void *opaque)
 {
-    GHashTableIter iter;
-    gpointer value;
-    size_t i;
+    vfmigDaemonLink *link = opaque;
+    vfmigDaemon *d = link->d;
 
-    g_hash_table_iter_init(&iter, d->sessions);
-    while (g_hash_table_iter_next(&iter, NULL, &value)) {
-        vfmigDaemonSession *s = value;
-        size_t n;
-        g_autofree const char **devices = NULL;
-
-        if (s->ended || s->heldMs == 0)
-            continue;
-        n = vfmigSteerDeviceCount(s->steer);
-        devices = g_new0(const char *, n + 1);
-        for (i = 0; i < n; i++)
-            devices[i] = vfmigSteerDeviceAddress(s->steer, i);
-        vfmigDaemonHandBacksAdd(d->handBacks, vfmigSteerDomainUUID(s->steer),
-                                vfmigSteerDomainName(s->steer), s->heldMs,
-                                s->heldFallbackMs, devices,
-                                g_steal_pointer(&s->steer));
-    }
-    g_hash_table_remove_all(d->sessions);
-}
-
-
-static void
-vfmigDaemonTick(int timer G_GNUC_UNUSED,
-                void *opaque)
-{
-    vfmigDaemon *d = opaque;
-    GHashTableIter iter;
-    gpointer value;
-
-    if (d->conn && virConnectIsAlive(d->conn) != 1) {
+    if (link->conn && virConnectIsAlive(link->conn) != 1) {
         vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_WARNING, "%s",
                           _("the connection to libvirt is lost; reconnecting"));
-        vfmigDaemonDisconnect(d);
-        vfmigDaemonLoseSessions(d);
-        g_hash_table_remove_all(d->ignored);
-        g_hash_table_remove_all(d->busy);
-        d->nextConnect = 0;
+        vfmigDaemonConnectionLost(d);
+        vfmigDaemonDisconnect(link);
+        link->nextConnect = 0;
     }
-    if (!d->conn) {
-        if (g_get_monotonic_time() < d->nextConnect)
+    if (!link->conn) {
+        if (g_get_monotonic_time() < link->nextConnect)
             return;
-        if (vfmigDaemonConnect(d) < 0) {
-            d->nextConnect = g_get_monotonic_time() + VFMIG_DAEMON_RECONNECT_US;
+        if (vfmigDaemonConnect(link) < 0) {
+            link->nextConnect = g_get_monotonic_time() + VFMIG_DAEMON_RECONNECT_US;
             return;
         }
         vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_INFO, "%s",
                           _("connected to libvirt again"));
+        vfmigDaemonConnected(d, link->conn);
     }
-
-    vfmigDaemonHandBacksRun(d->handBacks, vfmigGuardLibvirtLimitOps(), d->conn);
-    g_hash_table_iter_init(&iter, d->sessions);
-    while (g_hash_table_iter_next(&iter, NULL, &value))
-        vfmigDaemonStepSession(d, value);
-    vfmigDaemonScan(d);
-    vfmigDaemonReap(d);
-}
-
-
-/* On the way out: every limit still held goes back. */
-static void
-vfmigDaemonReleaseAll(vfmigDaemon *d)
-{
-    GHashTableIter iter;
-    gpointer value;
-
-    g_hash_table_iter_init(&iter, d->sessions);
-    while (g_hash_table_iter_next(&iter, NULL, &value)) {
-        vfmigDaemonSession *s = value;
-        const char *name = vfmigSteerDomainName(s->steer);
-        uint64_t fallback = vfmigControllerFallbackMs(vfmigSteerController(s->steer));
-
-        if (s->ended || fallback == 0)
-            continue;
-        if (vfmigSteerRelease(s->steer) < 0) {
-            vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_WARNING,
-                              _("domain '%1$s': cannot hand the downtime limit back: %2$s"),
-                              name, vfmigGetLastErrorMessage());
-            continue;
-        }
-        vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_INFO,
-                          _("domain '%1$s': stopping; downtime limit handed back (%2$" PRIu64 " ms)"),
-                          name, fallback);
-        s->ended = true;
-        vfmigDaemonGuardUpdate(d, s, 0);
-    }
-    /* those held when the connection was lost */
-    if (d->conn)
-        vfmigDaemonHandBacksRun(d->handBacks, vfmigGuardLibvirtLimitOps(),
-                                d->conn);
-    vfmigDaemonHandBacksLeave(d->handBacks);
+    vfmigDaemonTick(d, g_get_monotonic_time());
 }
 
 
@@ -1404,48 +2195,21 @@ int
 vfmigDaemonRun(const vfmigDaemonConfig *config,
                volatile sig_atomic_t *quit)
 {
-    vfmigDaemon d = { .config = config, .completedCallback = -1 };
+    vfmigDaemonLink link = { .config = config,
+                             .callbacks = { -1, -1, -1, -1 } };
     unsigned int interval = config->intervalMs ? config->intervalMs :
                             VFMIG_DAEMON_INTERVAL_MS_DEFAULT;
-    unsigned int expired = 0;
+    vfmigGuard *guard = NULL;
+    unsigned int left = 0;
     int timer = -1;
     int ret = -1;
 
-    /* a state file that cannot be trusted or read steers nothing: the
-     * daemon starts as with none, and says so; the file stays for whoever
-     * looks into it until a learned sample is saved in its place */
-    if (config->stateFile &&
-        vfmigDaemonLoadOverhead(config->stateFile, vfmigDaemonNowS(&d),
-                                &d.overhead, &d.overheadAt, &expired) < 0) {
-        d.stateRefused = true;
-        vfmigDaemonReport(&d, VFMIG_DAEMON_REPORT_WARNING,
-                          _("%1$s; starting without learned overhead (libvirt overhead %2$" PRIu64 " ms, as configured), and the file is left as it is until a learned sample is saved in its place"),
-                          vfmigGetLastErrorMessage(),
-                          vfmigDaemonOverheadUs(&d) / 1000);
-    }
-    if (!d.overhead) {
-        d.overhead = g_array_new(FALSE, FALSE, sizeof(int64_t));
-        d.overheadAt = g_array_new(FALSE, FALSE, sizeof(int64_t));
-    }
-    /* every sample dated, the expired ones gone: as the file says next */
-    if (config->stateFile && (d.overhead->len > 0 || expired > 0) &&
-        vfmigDaemonSaveOverhead(&d) < 0)
-        vfmigDaemonReport(&d, VFMIG_DAEMON_REPORT_WARNING,
-                          _("cannot keep the learned overhead: %1$s"),
-                          vfmigGetLastErrorMessage());
-
-    /* before libvirt: the guardian forks from a process without threads */
+    /* before libvirt and the workers' threads: the guardian forks from a
+     * process without threads */
     if (!config->noGuardian &&
-        !(d.guard = vfmigGuardStart(config->uri,
-                                    config->paths.probe.sysfsRoot)))
-        goto cleanup;
-
-    d.sessions = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-                                       (GDestroyNotify) vfmigDaemonSessionFree);
-    d.ignored = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-    d.busy = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-    d.handBacks = vfmigDaemonHandBacksNew(d.guard, config->paths.probe.sysfsRoot,
-                                          config->report, config->opaque);
+        !(guard = vfmigGuardStart(config->uri, config->paths.probe.sysfsRoot)))
+        return -1;
+    link.d = vfmigDaemonNew(config, guard);
 
     virSetErrorFunc(NULL, vfmigDaemonLibvirtErrorSink);
     if (virEventRegisterDefaultImpl() < 0) {
@@ -1454,18 +2218,19 @@ vfmigDaemonRun(const vfmigDaemonConfig *config,
                          virGetLastErrorMessage());
         goto cleanup;
     }
-    if (vfmigDaemonConnect(&d) < 0)
+    if (vfmigDaemonConnect(&link) < 0)
         goto cleanup;
-    if ((timer = virEventAddTimeout(interval, vfmigDaemonTick, &d, NULL)) < 0) {
+    vfmigDaemonConnected(link.d, link.conn);
+    if ((timer = virEventAddTimeout(interval, vfmigDaemonOnTimer, &link, NULL)) < 0) {
         vfmigReportError(VFMIG_ERR_LIBVIRT, "%s",
                          _("cannot add the daemon's timer to libvirt's event loop"));
         goto cleanup;
     }
-    vfmigDaemonReport(&d, VFMIG_DAEMON_REPORT_INFO,
+    vfmigDaemonReport(link.d, VFMIG_DAEMON_REPORT_INFO,
                       _("watching migrations at '%1$s' every %2$u ms; libvirt overhead %3$" PRIu64 " ms (%4$u learned sample(s)); guardian %5$s"),
                       config->uri ? config->uri : _("(default)"), interval,
-                      vfmigDaemonOverheadUs(&d) / 1000, d.overhead->len,
-                      d.guard ? _("on") : _("off"));
+                      vfmigDaemonOverheadUs(link.d) / 1000,
+                      link.d->overhead->len, guard ? _("on") : _("off"));
 
     while (!*quit) {
         if (virEventRunDefaultImpl() < 0) {
@@ -1476,23 +2241,25 @@ vfmigDaemonRun(const vfmigDaemonConfig *config,
         }
     }
     ret = *quit ? 0 : -1;
-    vfmigDaemonReleaseAll(&d);
+    left = vfmigDaemonQuit(link.d);
 
  cleanup:
     if (timer >= 0)
         virEventRemoveTimeout(timer);
-    if (d.sessions)
-        g_hash_table_unref(d.sessions);
-    if (d.ignored)
-        g_hash_table_unref(d.ignored);
-    if (d.busy)
-        g_hash_table_unref(d.busy);
-    vfmigDaemonDisconnect(&d);
-    /* the guardian is gone (and done) first: it still lists what is
-     * left here, whose steering locks are kept until then */
-    vfmigGuardFree(d.guard);
-    vfmigDaemonHandBacksFree(d.handBacks);
-    g_array_unref(d.overhead);
-    g_array_unref(d.overheadAt);
+    vfmigDaemonDisconnect(&link);
+    /* the guardian is gone (and done) first: it still lists what is left
+     * here, whose steering locks are kept until then.  Not when it hands
+     * back a limit of a domain libvirt does not answer for, which takes
+     * as long as libvirt makes it wait: it goes on after this process,
+     * which ends at once (and with it the abandoned call, which could
+     * otherwise still step that domain's migration) */
+    if (left > 0 && guard) {
+        vfmigDaemonReport(link.d, VFMIG_DAEMON_REPORT_INFO,
+                          _("the guardian (pid %1$lld) hands back %2$u downtime limit(s) after this daemon"),
+                          (long long) vfmigGuardPid(guard), left);
+        vfmigGuardLeave(guard);
+    }
+    vfmigGuardFree(guard);
+    vfmigDaemonFree(link.d);
     return ret;
 }

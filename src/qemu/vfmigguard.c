@@ -547,6 +547,18 @@ vfmigGuardPid(const vfmigGuard *guard)
 
 
 void
+vfmigGuardLeave(vfmigGuard *guard)
+{
+    if (guard->fd >= 0)
+        close(guard->fd);
+    guard->fd = -1;
+    if (guard->pid > 0)
+        VFMIG_DEBUG("guardian %lld left to itself", (long long) guard->pid);
+    guard->pid = 0;
+}
+
+
+void
 vfmigGuardFree(vfmigGuard *guard)
 {
     if (!guard)

@@ -84,6 +84,13 @@ pid_t vfmigGuardPid(const vfmigGuard *guard);
  * then has nothing to do.
  */
 void vfmigGuardFree(vfmigGuard *guard);
+
+/*
+ * Closes the pipe and lets the guardian be: it goes on after this
+ * process, handing back what it still lists (a limit of a domain libvirt
+ * does not answer for), and vfmigGuardFree then returns at once.
+ */
+void vfmigGuardLeave(vfmigGuard *guard);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(vfmigGuard, vfmigGuardFree);
 
 

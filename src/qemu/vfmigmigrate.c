@@ -548,7 +548,7 @@ vfmigMigrate(virConnectPtr conn G_GNUC_UNUSED,
         if (!jobSeen) {
             /* the controller's first step must see the job: before it,
              * a step would take the job for ended */
-            if (vfmigSteerJobOperation(dom) == VIR_DOMAIN_JOB_OPERATION_MIGRATION_OUT)
+            if (vfmigSteerJobOperation(NULL, dom) == VIR_DOMAIN_JOB_OPERATION_MIGRATION_OUT)
                 jobSeen = true;
         }
         if (jobSeen)

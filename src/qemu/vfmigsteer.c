@@ -34,6 +34,7 @@ struct _vfmigSteerDevice {
 };
 
 struct _vfmigSteer {
+    const vfmigSteerCalls *calls;
     virDomainPtr dom;
     char *name;
     char uuid[VIR_UUID_STRING_BUFLEN];
@@ -50,6 +51,24 @@ struct _vfmigSteer {
      * guest RAM dirty at every pass); NULL: none */
     const char *allDirtyDevice;
 };
+
+
+static const vfmigSteerCalls vfmigSteerLibvirt = {
+    .getJobStats = virDomainGetJobStats,
+    .getState = virDomainGetState,
+    .getXMLDesc = virDomainGetXMLDesc,
+    .getMaxDowntime = virDomainMigrateGetMaxDowntime,
+    .setMaxDowntime = virDomainMigrateSetMaxDowntime,
+    .abortJob = virDomainAbortJob,
+    .isActive = virDomainIsActive,
+};
+
+
+const vfmigSteerCalls *
+vfmigSteerLibvirtCalls(void)
+{
+    return &vfmigSteerLibvirt;
+}
 
 
 static void
@@ -71,7 +90,7 @@ vfmigSteerPaused(vfmigSteer *steer)
     int state;
     int reason;
 
-    if (virDomainGetState(steer->dom, &state, &reason, 0) < 0) {
+    if (steer->calls->getState(steer->dom, &state, &reason, 0) < 0) {
         VFMIG_DEBUG("domain %s: no state: %s", steer->name,
                     virGetLastErrorMessage());
         return false;
@@ -103,7 +122,7 @@ vfmigSteerGetJob(void *opaque,
     int ret = -1;
 
     memset(job, 0, sizeof(*job));
-    if (virDomainGetJobStats(steer->dom, &type, &params, &nparams, 0) < 0) {
+    if (steer->calls->getJobStats(steer->dom, &type, &params, &nparams, 0) < 0) {
         /* gone with its migration (undefined on the source): ended */
         if (virGetLastErrorCode() == VIR_ERR_NO_DOMAIN) {
             VFMIG_DEBUG("domain %s is gone: its job ended", steer->name);
@@ -207,7 +226,7 @@ vfmigSteerGetMaxDowntime(void *opaque,
     vfmigSteer *steer = opaque;
     unsigned long long val;
 
-    if (virDomainMigrateGetMaxDowntime(steer->dom, &val, 0) < 0) {
+    if (steer->calls->getMaxDowntime(steer->dom, &val, 0) < 0) {
         vfmigSteerReportLibvirt(_("reading the downtime limit"), steer->name);
         return -1;
     }
@@ -222,7 +241,7 @@ vfmigSteerSetMaxDowntime(void *opaque,
 {
     vfmigSteer *steer = opaque;
 
-    if (virDomainMigrateSetMaxDowntime(steer->dom, ms, 0) < 0) {
+    if (steer->calls->setMaxDowntime(steer->dom, ms, 0) < 0) {
         vfmigSteerReportLibvirt(_("setting the downtime limit"), steer->name);
         return -1;
     }
@@ -235,7 +254,7 @@ vfmigSteerAbortJob(void *opaque)
 {
     vfmigSteer *steer = opaque;
 
-    if (virDomainAbortJob(steer->dom) < 0) {
+    if (steer->calls->abortJob(steer->dom) < 0) {
         vfmigSteerReportLibvirt(_("aborting the migration"), steer->name);
         return -1;
     }
@@ -641,6 +660,7 @@ vfmigSteerNew(virDomainPtr dom,
     int rc;
 
     *steer = NULL;
+    s->calls = opts->calls ? opts->calls : &vfmigSteerLibvirt;
     s->name = g_strdup(virDomainGetName(dom));
     if (virDomainGetUUIDString(dom, s->uuid) < 0) {
         vfmigSteerReportLibvirt(_("reading the UUID"), s->name);
@@ -650,7 +670,7 @@ vfmigSteerNew(virDomainPtr dom,
         s->paths = *opts->paths;
     s->warnings = g_ptr_array_new_with_free_func(g_free);
 
-    if (!(xml = virDomainGetXMLDesc(dom, 0))) {
+    if (!(xml = s->calls->getXMLDesc(dom, 0))) {
         vfmigSteerReportLibvirt(_("reading the XML"), s->name);
         return -1;
     }
@@ -737,7 +757,7 @@ vfmigSteerStep(vfmigSteer *steer,
 bool
 vfmigSteerDomainGone(vfmigSteer *steer)
 {
-    int active = virDomainIsActive(steer->dom);
+    int active = steer->calls->isActive(steer->dom);
 
     if (active < 0)
         return virGetLastErrorCode() == VIR_ERR_NO_DOMAIN;
@@ -896,8 +916,8 @@ vfmigSteerCompletedJob(vfmigSteer *steer,
     memset(completed, 0, sizeof(*completed));
     completed->end = VFMIG_STEER_JOB_NONE;
     completed->operation = -1;
-    if (virDomainGetJobStats(steer->dom, &type, &params, &nparams,
-                             VIR_DOMAIN_JOB_STATS_COMPLETED) < 0) {
+    if (steer->calls->getJobStats(steer->dom, &type, &params, &nparams,
+                                  VIR_DOMAIN_JOB_STATS_COMPLETED) < 0) {
         VFMIG_DEBUG("no completed job of %s: %s", steer->name,
                     virGetLastErrorMessage());
         return 0;
@@ -912,14 +932,17 @@ vfmigSteerCompletedJob(vfmigSteer *steer,
 
 
 int
-vfmigSteerJobOperation(virDomainPtr dom)
+vfmigSteerJobOperation(const vfmigSteerCalls *calls,
+                       virDomainPtr dom)
 {
     virTypedParameterPtr params = NULL;
     int nparams = 0;
     int type;
     int op = -1;
 
-    if (virDomainGetJobStats(dom, &type, &params, &nparams, 0) < 0) {
+    if (!calls)
+        calls = &vfmigSteerLibvirt;
+    if (calls->getJobStats(dom, &type, &params, &nparams, 0) < 0) {
         vfmigSteerReportLibvirt(_("reading the job"), virDomainGetName(dom));
         return -2;
     }

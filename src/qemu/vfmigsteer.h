@@ -40,8 +40,35 @@
 /* QEMU's downtime-limit when nobody set one, ms (migration/options.c). */
 #define VFMIG_STEER_QEMU_DEFAULT_LIMIT_MS 300
 
+/*
+ * The libvirt calls the steering makes on a domain, with libvirt's own
+ * signatures: libvirt's (vfmigSteerLibvirtCalls) or a test's, which
+ * stands in for a migration job that libvirt's test driver cannot run
+ * (tests/qemu/test-daemon-workers.c).  The table must outlive every steer
+ * made with it.
+ */
+typedef struct _vfmigSteerCalls vfmigSteerCalls;
+struct _vfmigSteerCalls {
+    int (*getJobStats)(virDomainPtr dom, int *type,
+                       virTypedParameterPtr *params, int *nparams,
+                       unsigned int flags);
+    int (*getState)(virDomainPtr dom, int *state, int *reason,
+                    unsigned int flags);
+    char *(*getXMLDesc)(virDomainPtr dom, unsigned int flags);
+    int (*getMaxDowntime)(virDomainPtr dom, unsigned long long *downtime,
+                          unsigned int flags);
+    int (*setMaxDowntime)(virDomainPtr dom, unsigned long long downtime,
+                          unsigned int flags);
+    int (*abortJob)(virDomainPtr dom);
+    int (*isActive)(virDomainPtr dom);
+};
+
+/* libvirt's own calls. */
+const vfmigSteerCalls *vfmigSteerLibvirtCalls(void);
+
 typedef struct _vfmigSteerOptions vfmigSteerOptions;
 struct _vfmigSteerOptions {
+    const vfmigSteerCalls *calls;   /* NULL: libvirt's */
     const vfmigDevCtlPaths *paths;  /* NULL: the system's */
     /* Over the domain policy's: the target and failure rule when given
      * (DEFAULT: the policy's); the deadline, libvirt's own switchover
@@ -166,5 +193,6 @@ int vfmigSteerCompletedJob(vfmigSteer *steer,
 
 /* The operation of the job @dom runs now (virDomainJobOperation), or -1
  * when it runs none (or libvirt does not say); -2 with an error when the
- * domain's job cannot be read. */
-int vfmigSteerJobOperation(virDomainPtr dom);
+ * domain's job cannot be read.  Through @calls (NULL: libvirt's). */
+int vfmigSteerJobOperation(const vfmigSteerCalls *calls,
+                           virDomainPtr dom);

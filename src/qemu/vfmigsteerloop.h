@@ -15,8 +15,8 @@
  *    else, failed, or not known; it also says why the policy cancelled
  *    it and what the switch teaches about libvirt's overhead.
  *
- * The front ends keep their scheduling only (the daemon: scanning the
- * domains, one loop per domain, libvirt's events, the guardian;
+ * The front ends keep their scheduling only (the daemon: libvirt's
+ * events and its sweep, one worker per domain, the guardian;
  * `virt-vfmig migrate`: the job in its thread, the time limit and the
  * cancel flag) and print what the loop returns.
  *

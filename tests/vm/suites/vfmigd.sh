@@ -53,6 +53,15 @@
 #    metadata --live): the pre-flight judges the VF's latencies alone to
 #    miss it and the daemon cancels at its first step: the device never
 #    enters PRE_COPY, the domain runs on with its state;
+#  - m9 src -> dst, the policy back to 2000 ms, best effort, while a
+#    second domain on src (no hostdev) does not answer: its QEMU stopped
+#    (SIGSTOP) while another client's monitor command holds its job, so
+#    that libvirt makes every call on it wait (30 s, then "cannot acquire
+#    state change lock"), as a monitoring agent's query of a hung QEMU
+#    does (SIGSTOP alone blocks nothing the daemon asks of an idle
+#    domain: its job and XML do not reach QEMU).  src's daemon reports
+#    that domain once per blocked call (a warning that names it and what
+#    it waits for) and steers the migration as in m1; SIGCONT after;
 #  - SIGTERM stops both daemons and their guardians.
 # Reported, not judged: each migration's libvirt downtime and the daemon's
 # prediction (whether a target is met is the benchmark's question,
@@ -72,7 +81,7 @@ VFMIG=$VM_BUILDDIR/src/tools/virt-vfmig
 ALIAS=ua-vfmig-0        # what domain-prepare names the domain's only hostdev
 HOOK=$VM_BUILDDIR/src/tools/50-vfmig
 
-tap_plan 26
+tap_plan 32
 
 find_testdevs
 B1=${TESTDEVS[0]:-none}
@@ -483,6 +492,81 @@ else
     log_since src "$l0" | tail -15 | sed 's/^/vfmigd-src: /' | diag
 fi
 
+# ---------- m9: src -> dst while another domain on src does not answer -------------------------
+# a domain without hostdevs, started on src; its QEMU stopped, and a
+# monitor command of another client waiting on it holds its job: every
+# job the daemon's calls on it need waits for that one
+IDLE=vfmig-idle
+cat > "$LVH_SHARE/idle.xml" <<XML
+<domain type='qemu'>
+  <name>$IDLE</name>
+  <uuid>5a1e0000-0000-4000-8000-00000000d0d9</uuid>
+  <memory unit='MiB'>64</memory>
+  <os><type arch='x86_64' machine='q35'>hvm</type></os>
+  <vcpu>1</vcpu>
+  <devices>
+    <emulator>/usr/bin/qemu-system-x86_64</emulator>
+    <controller type='usb' model='none'/>
+    <memballoon model='none'/>
+  </devices>
+</domain>
+XML
+set_policy src "$TARGET_MS" best-effort
+prc=$?
+l0=$(log_lines src)
+lvh_vrun src create "$LVH_SHARE/idle.xml"
+irc=$RC
+ipid=$(cat "/proc/${LVH_PID[src]}/root/run/libvirt/qemu/$IDLE.pid" 2> /dev/null)
+holder=
+if [ "$irc" -eq 0 ] && [[ $ipid =~ ^[0-9]+$ ]] &&
+   [ "$(cat "/proc/$ipid/comm" 2> /dev/null)" = qemu-system-x86 ]; then
+    kill -STOP "$ipid"
+    nsenter -t "${LVH_PID[src]}" -m -n -u -- virsh -c qemu:///system \
+        qemu-monitor-command "$IDLE" --hmp "info status" > "$TMP/idle-holder.out" 2>&1 &
+    holder=$!
+else
+    ipid=
+fi
+# the sweep (every 5 s) reads its job, which waits: reported after 5 s
+log_wait src "$l0" "warning: domain '$IDLE': libvirt has not answered in "
+late=$(log_since src "$l0" | grep -m1 "warning: domain '$IDLE': libvirt has not answered in ")
+if [ "$prc" -eq 0 ] && [ -n "$ipid" ] && [ -n "$late" ]; then
+    result pass "m9: $IDLE (no hostdev) running on src, its QEMU (pid $ipid) stopped while a monitor command holds its job; src's daemon: ${late#*warning: }"
+else
+    result fail "m9: policy back exit $prc; $IDLE: create exit $irc, QEMU pid '${ipid:-none}'; src's daemon: '${late:-no warning for it}'"
+    diag_run
+    log_since src "$l0" | tail -15 | sed 's/^/vfmigd-src: /' | diag
+fi
+# the migration while the daemon's call on $IDLE still waits
+tdset "$B1" vfmig_testdev/dirty_rate "$DIRTY_RATE"
+l1=$(log_lines src)
+migrate_start m9 src dst "$B1" "$B2"
+migrate_finish
+lvh_check_moved
+lvh_check_states
+lvh_check_digest
+check_steered src "$l1"
+# the stopped domain goes on, and the monitor command with it
+[ -n "$ipid" ] && kill -CONT "$ipid" 2> /dev/null
+if [ -n "$holder" ]; then
+    for _ in $(seq 100); do kill -0 "$holder" 2> /dev/null || break; sleep 0.1; done
+    kill "$holder" 2> /dev/null
+    wait "$holder" 2> /dev/null
+fi
+log_wait src "$l0" "domain '$IDLE': libvirt answered after "
+nlate=$(log_since src "$l0" | grep -c "warning: domain '$IDLE': libvirt has not answered in ")
+nback=$(log_since src "$l0" | grep -c "domain '$IDLE': libvirt answered after ")
+back=$(log_since src "$l0" | grep -m1 "domain '$IDLE': libvirt answered after ")
+# one warning per call that waited (the last one may wait still)
+if [ "$nlate" -ge 1 ] && [ "$nback" -ge 1 ] && [ "$nlate" -le $(( nback + 1 )) ]; then
+    result pass "m9: $IDLE reported $nlate time(s) for $nback call(s) that waited (${back#*: }); $LVH_DOM steered meanwhile"
+else
+    result fail "m9: $IDLE: $nlate warning(s), $nback call(s) answered late (want one warning per such call)"
+    log_since src "$l0" | grep "'$IDLE'" | tail -10 | sed 's/^/vfmigd-src: /' | diag
+    sed 's/^/monitor command: /' "$TMP/idle-holder.out" 2> /dev/null | diag
+fi
+lvh_virsh src destroy "$IDLE" > /dev/null 2>&1
+
 # ---------- the end ------------------------------------------------------------------------------
 ok=true
 for h in src dst; do
@@ -500,7 +584,7 @@ else
     ps -eo pid,ppid,args | grep virt-vfmigd | grep -v grep | diag
 fi
 
-# on src after m8 (anywhere if something failed)
+# on dst after m9 (anywhere if something failed)
 for h in src dst; do
     lvh_virsh "$h" destroy "$LVH_DOM" > /dev/null 2>&1
     lvh_virsh "$h" undefine "$LVH_DOM" > /dev/null 2>&1
