@@ -13,6 +13,7 @@ Usage:
                  [--parallel N] [--auto-converge] [--postcopy]
                  [--tunnelled] [--json-log FILE] [--poll-ms MS]
                  [--data-gb GIB] [--timeout S]
+                 [--completion-timeout-file PATH]
   nova-client.py --self-test
 
 What it does, as Nova does it (nova/virt/libvirt/driver.py,
@@ -58,6 +59,12 @@ guest.py, migration.py at openstack/nova 00a030403f67, 2026-08):
   completion timeout remains.
 
 Deviations from Nova, all deliberate:
+
+* --completion-timeout-file PATH (the rig's clock): the completion
+  timeout counts as passed once PATH exists, so that a test decides the
+  moment (e.g. once the destination is stopped in PRE_COPY) whatever the
+  machine's speed.  Nova compares the elapsed time; so does the client
+  without this option.
 
 * The RAM for data_gb is the <nova:flavor><nova:memory> (MiB) of Nova's
   metadata when the domain has it, else the domain's <memory>; --data-gb
@@ -332,9 +339,13 @@ class NovaPolicy:
     running() returns the calls, in order, as (name, argument); done()
     takes each call's success back."""
 
-    def __init__(self, steps, completion_timeout_s, action, postcopy):
+    def __init__(self, steps, completion_timeout_s, action, postcopy,
+                 expired=None):
         self.steps = steps
         self.completion_timeout_s = completion_timeout_s
+        # the rig's clock for the completion timeout (a callable: True
+        # once it passed), instead of the elapsed time
+        self.expired = expired
         self.action = action
         self.postcopy = postcopy
         self.tasks = collections.deque()
@@ -351,8 +362,12 @@ class NovaPolicy:
                 continue
             calls.append(("migrateStartPostCopy", None) if self.postcopy
                          else ("suspend", None))
-        if (self.completion_timeout_s and not self.postcopy_active and
-                elapsed > self.completion_timeout_s):
+        if self.expired is not None:
+            timed_out = self.expired()
+        else:
+            timed_out = (self.completion_timeout_s and
+                         elapsed > self.completion_timeout_s)
+        if timed_out and not self.postcopy_active:
             if self.action == "force_complete":
                 self.tasks.append("force-complete")
             else:
@@ -599,8 +614,12 @@ def migrate(opts):
     steps = nova_downtime_steps(opts.downtime, opts.downtime_steps,
                                 opts.downtime_delay, data_gb)
     completion = int(opts.completion_timeout * data_gb)
+    expired = None
+    if opts.completion_timeout_file:
+        path = opts.completion_timeout_file
+        expired = lambda: os.path.exists(path)
     policy = NovaPolicy(steps, completion, opts.timeout_action,
-                        "VIR_MIGRATE_POSTCOPY" in names)
+                        "VIR_MIGRATE_POSTCOPY" in names, expired)
 
     out["flags"] = names
     out["flags_value"] = flags
@@ -837,7 +856,8 @@ class _FakeDom:
         self.paused = False
 
 
-def _fake_run(end_s, completion_s, action, steps, cancel_on_abort=True):
+def _fake_run(end_s, completion_s, action, steps, cancel_on_abort=True,
+              expired_at=None):
     now = [0.0]
     dom = _FakeDom(lambda: now[0], end_s, cancel_on_abort)
 
@@ -851,7 +871,10 @@ def _fake_run(end_s, completion_s, action, steps, cancel_on_abort=True):
 
     def sleep(s):
         now[0] += s
-    policy = NovaPolicy(steps, completion_s, action, False)
+    expired = None
+    if expired_at is not None:
+        expired = lambda: now[0] >= expired_at
+    policy = NovaPolicy(steps, completion_s, action, False, expired)
     res = monitor(dom, run, policy, 0.5, 0, None, clock=lambda: now[0],
                   wall=lambda: now[0], sleep=sleep)
     return dom, policy, res
@@ -859,7 +882,7 @@ def _fake_run(end_s, completion_s, action, steps, cancel_on_abort=True):
 
 def self_test():
     t = _TAP()
-    print("1..32")
+    print("1..33")
 
     # Nova's defaults: 500 ms, 10 steps, 75 s per GiB
     s1 = nova_downtime_steps(500, 10, 75, 1)
@@ -999,6 +1022,10 @@ def self_test():
                              for a, b in zip(sus, sus[1:])),
          "monitor: and again on every pass, as Nova re-queues it",
          sus[:4])
+    dom, _, res = _fake_run(100.0, 4, "abort", steps, expired_at=7.2)
+    t.eq([x for x in dom.log if x[1] == "abort"], [(7.5, "abort", None)],
+         "monitor: with the rig's clock, abort on the first pass after it "
+         "said so, not at the elapsed timeout")
     return 0 if t.failed == 0 else 1
 
 
@@ -1036,6 +1063,10 @@ def main(argv=None):
                     help="s per GiB")
     ap.add_argument("--completion-timeout", type=_at_least(0), default=800,
                     help="s per GiB; 0: none")
+    ap.add_argument("--completion-timeout-file", metavar="PATH",
+                    help="the rig's clock: the completion timeout has "
+                    "passed once PATH exists (instead of after "
+                    "--completion-timeout x data_gb s)")
     ap.add_argument("--timeout-action", choices=("abort", "force_complete"),
                     default="abort")
     ap.add_argument("--tls", action="store_true")

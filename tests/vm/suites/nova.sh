@@ -42,7 +42,7 @@ HOOK=$VM_BUILDDIR/src/tools/50-vfmig
 MODEL=vfmig_mlx5model
 export VFMIG_CACHE_DIR=$LVH_SHARE/vfmig-cache
 
-tap_plan 11
+tap_plan 20
 
 if [ "$(kernel_series)" = 6.1 ]; then TRACKED=true; else TRACKED=false; fi
 
@@ -68,7 +68,7 @@ override() {
 
 cleanup() {
     lvh_stop_all
-    [ -n "${VM_OUT:-}" ] && cp "$TMP"/vfmigd-*.log "$VM_OUT/" 2> /dev/null
+    [ -n "${VM_OUT:-}" ] && cp "$TMP"/vfmigd-*.log "$LVH_SHARE"/nova-*.jsonl "$TMP"/mig-n*.out "$VM_OUT/" 2> /dev/null
 }
 trap cleanup EXIT
 
@@ -186,6 +186,182 @@ else
     result fail "m1: src's daemon '${steer:-not steering}', '${done_:-no end}'; $B1 on '$(lvh_driver "$B1")' override '$(override "$B1")' (want none, ''), $B3 on '$(lvh_driver "$B3")' (want $MODEL)"
     log_since src "$l0" | tail -20 | sed 's/^/vfmigd-src: /' | diag
 fi
+
+# ---------- Nova's calls: tests/vm/nova-client.py ------------------------------------------------
+NOVA=$VM_SRCDIR/nova-client.py
+# nova_start NAME FROM TO SENDER RECEIVER ARGS...: the Nova-like client on
+# FROM migrating the domain to TO (SENDER's address rewritten to
+# RECEIVER's), as lvh_mig_start does with virsh; its passes in
+# $LVH_SHARE/nova-NAME.jsonl, its report in $TMP/mig-NAME.out
+nova_start() {
+    local name=$1 from=$2 to=$3 snd=$4 rcv=$5
+    shift 5
+    lvh_mig_start_cmd "$name" "$from" "$to" "$snd" "$rcv" "$rcv" \
+        /usr/bin/python3 "$NOVA" --src qemu:///system --dst "$(lvh_uri "$to")" \
+        --migrate-uri "tcp://$(lvh_addr "$to")" --domain "$LVH_DOM" \
+        --dst-hostdev "$snd=$rcv" --json-log "$LVH_SHARE/nova-$name.jsonl" "$@"
+    MIG_WHAT="nova-client.py"
+}
+# nj NAME EXPR: EXPR (Python, over the report r) of NAME's report
+nj() {
+    python3 -c 'import json, sys
+r = json.load(open(sys.argv[1]))
+print(eval(sys.argv[2]))' "$TMP/mig-$1.out" "$2" 2> /dev/null
+}
+# wait_precopy SENDER: until SENDER is in PRE_COPY (the migration runs),
+# or the migration ended; 0 or 1
+wait_precopy() {
+    for _ in $(seq 4800); do
+        [ "$(tdget "$1" vfio_migration/state)" = PRE_COPY ] && return 0
+        kill -0 "$MIG_PID" 2> /dev/null || return 1
+        sleep 0.02
+    done
+    return 1
+}
+# nova_wait_call NAME CALL: until the client logged CALL (suspend,
+# abortJob) as made, or it ended
+nova_wait_call() {
+    for _ in $(seq 1200); do
+        grep -q "\"call\": \"$2\"" "$LVH_SHARE/nova-$1.jsonl" 2> /dev/null && return 0
+        kill -0 "$MIG_PID" 2> /dev/null || return 1
+        sleep 0.1
+    done
+    return 1
+}
+# undone HOST LOGLINE0: in HOST's QEMU monitor traffic since LOGLINE0, the
+# downtime-limit Nova's client set first (its first step, 50 ms; libvirt
+# may send it to QEMU again when the migration starts), the next other
+# value set (the daemon's), and the reads of the limit between the last
+# 50 ms and that (the daemon reads it once a step): "50 NEXT READS", or
+# nothing
+undone() {
+    lvh_log "$1" | tail -n "+$(( $2 + 1 ))" | grep 'QEMU_MONITOR_SEND_MSG' |
+        grep -o '"execute":"\(migrate-set-parameters","arguments":{"downtime-limit":[0-9]*\|query-migrate-parameters\)' |
+        awk -F: '/downtime-limit/ { v = $NF
+                                    if (v == 50) { first = v; reads = 0; next }
+                                    if (first != "") { print first, v, reads + 0; exit } }
+                 /query-migrate-parameters/ { if (first != "") reads++ }'
+}
+
+# n1: dst -> src, Nova's defaults (500 ms in 10 steps, 75 s per GiB: 50 ms
+# at once), with dst's daemon steering by the policy (target 2000 ms)
+lvh_knob_set "$B3" dirty_rate "$DIRTY_RATE"
+l0=$(log_lines dst)
+ll0=$(lvh_log dst | wc -l)
+nova_start n1 dst src "$B3" "$B2" --data-gb 1
+lvh_mig_finish
+lvh_check_moved
+lvh_check_states
+lvh_check_digest
+log_wait dst "$l0" ": migrated; downtime "
+done_=$(log_since dst "$l0" | grep "domain '$LVH_DOM'" | grep -m1 ": migrated; downtime ")
+over=$(log_since dst "$l0" | grep -c "another client set the downtime limit to 50 ms")
+read -r first next reads <<< "$(undone dst "$ll0")"
+met=$(grep -o 'target [0-9]* ms: [a-z]*' <<< "$done_")
+if [ "$(nj n1 'r["outcome"]')" = completed ] && [ "$(nj n1 'r["downtime_set"][0]["ms"]')" = 50 ] &&
+   [ "$first" = 50 ] && [[ $next =~ ^[0-9]+$ ]] && [ "$next" != 50 ] && [ "${reads:-9}" -le 1 ] &&
+   [ "$met" = "target $TARGET_MS ms: met" ]; then
+    result pass "n1: Nova's client (migrateToURI3, flags $(nj n1 '"|".join(r["flags"])')) set its first step, 50 ms, at $(nj n1 'r["downtime_set"][0]["elapsed"]') s; dst's daemon set $next ms back at its next read of the limit (one step: $reads read between; $over overwrite(s) logged); ${done_#*: }"
+else
+    result fail "n1: outcome '$(nj n1 'r["outcome"]')', Nova's first write '$(nj n1 'r["downtime_set"][:1]')'; monitor: first '$first', next '$next', reads between '$reads' (want 50, the daemon's value, at most 1); end '${done_:-none}'"
+    sed 's/^/nova: /' "$TMP/mig-n1.out" "$TMP/mig-n1.err" | cut -c1-600 | diag
+    log_since dst "$l0" | tail -15 | sed 's/^/vfmigd-dst: /' | diag
+fi
+
+# n2 and n3: Nova's completion timeout while src's daemon holds.  The
+# domain's live policy gets a target of 1 ms, best effort, which no
+# prediction meets (libvirt's overhead alone is more): the daemon holds
+# while the initial data drains and then for 32 steps without progress
+# (VFMIG_DOWNTIME_WINDOW) before it switches anyway.  The timeout passes
+# when the test says so (--completion-timeout-file), in step with the
+# device or the daemon, not when a slow or fast machine happens to be
+# somewhere; the client polls every 100 ms there (Nova: 500 ms).
+HOLD_ARGS=(--data-gb 1 --poll-ms 100)
+NS=http://vfmig.org/xmlns/libvirt/domain/1.0
+POL2000=$(lvh_virsh src metadata "$LVH_DOM" "$NS" 2> /dev/null)
+lvh_vrun src metadata "$LVH_DOM" "$NS" --live --key vfmig \
+    --set "$(sed 's/target-ms="[0-9]*"/target-ms="1"/' <<< "$POL2000")"
+grep -q 'target-ms="1"' <<< "$(lvh_virsh src metadata "$LVH_DOM" "$NS" 2> /dev/null)" ||
+    diag "n2: the live policy's target is not 1 ms: $(cat "$TMP/err")"
+
+# n2: 'abort' once the VF is in PRE_COPY: Nova aborts, the domain runs on
+# src with its VF
+l0=$(log_lines src)
+rm -f "$LVH_SHARE/timeout-n2"
+nova_start n2 src dst "$B2" "$B4" "${HOLD_ARGS[@]}" --timeout-action abort \
+    --completion-timeout-file "$LVH_SHARE/timeout-n2"
+inpre=false
+wait_precopy "$B2" && inpre=true
+touch "$LVH_SHARE/timeout-n2"
+lvh_mig_finish
+sleep 1
+st_src=$(lvh_virsh src domstate "$LVH_DOM" 2> /dev/null | head -1)
+st_dst=$(lvh_virsh dst domstate "$LVH_DOM" 2>&1 | head -1)
+log_wait src "$l0" "domain '$LVH_DOM': migration ended without completing"
+end_=$(log_since src "$l0" | grep "domain '$LVH_DOM'" | grep -m1 "migration ended without completing")
+lim=$(lvh_virsh src migrate-getmaxdowntime "$LVH_DOM" 2> /dev/null)
+if $inpre && [ "$(nj n2 'r["outcome"]')" = cancelled ] && [ "$(nj n2 'r["aborted"]')" = True ] &&
+   [ "$st_src" = running ] && [[ $st_dst == *"failed to get domain"* ]] &&
+   [ "$(tdget "$B2" vfio_migration/state)" = RUNNING ] && [[ ${MIG_SENDER_ARCS[0]} != *STOP_COPY* ]] &&
+   [ "$(lvh_driver "$B4")" = none ] && [ -n "$end_" ]; then
+    result pass "n2: Nova's completion timeout with abort while $B2 pre-copied and src's daemon held: abortJob, Nova saw '$(nj n2 'r["outcome"]')'; the domain runs on src with $B2 RUNNING (never in STOP_COPY), dst's libvirt handed $B4 back; src's daemon: ${end_#*: }; limit now $lim ms"
+else
+    result fail "n2: PRE_COPY seen: $inpre; outcome '$(nj n2 'r["outcome"]')', aborted '$(nj n2 'r["aborted"]')'; src '$st_src', dst '$st_dst'; $B2 '$(tdget "$B2" vfio_migration/state)', arcs '${MIG_SENDER_ARCS[0]}'; $B4 on '$(lvh_driver "$B4")'; daemon '${end_:-nothing}'"
+    sed 's/^/nova: /' "$TMP/mig-n2.out" "$TMP/mig-n2.err" | cut -c1-600 | diag
+    log_since src "$l0" | tail -15 | sed 's/^/vfmigd-src: /' | diag
+fi
+
+# n3: 'force_complete' once the daemon holds after the VF's initial data
+# was sent (a step that says "holding (" with initial 0 B): Nova pauses the
+# guest, the daemon releases at once, the migration completes
+l0=$(log_lines src)
+rm -f "$LVH_SHARE/timeout-n3"
+nova_start n3 src dst "$B2" "$B4" "${HOLD_ARGS[@]}" --timeout-action force_complete \
+    --completion-timeout-file "$LVH_SHARE/timeout-n3"
+held=false
+log_wait src "$l0" "domain '$LVH_DOM': holding (.* initial 0 B" && held=true
+touch "$LVH_SHARE/timeout-n3"
+lvh_mig_finish
+lvh_check_moved
+lvh_check_digest
+log_wait src "$l0" ": migrated; "
+holding=$(log_since src "$l0" | grep "domain '$LVH_DOM'" | grep -m1 "holding (.* initial 0 B")
+paused=$(log_since src "$l0" | grep "domain '$LVH_DOM'" | grep -m1 "the guest is paused")
+done_=$(log_since src "$l0" | grep "domain '$LVH_DOM'" | grep -m1 ": migrated; ")
+st_dst=$(lvh_virsh dst domstate "$LVH_DOM" 2> /dev/null | head -1)
+if $held && [ "$(nj n3 'r["outcome"]')" = completed ] && [ "$(nj n3 'r["paused"]')" = True ] &&
+   [ -n "$paused" ] && [ -n "$done_" ]; then
+    result pass "n3: Nova's force_complete while src's daemon held after the initial data ('${holding#*: }'): Nova paused the guest; the daemon: '${paused#*: }'; ${done_#*: }; on dst '$st_dst'"
+else
+    result fail "n3: daemon holding: $held; outcome '$(nj n3 'r["outcome"]')', paused '$(nj n3 'r["paused"]')'; daemon: paused line '${paused:-none}', end '${done_:-none}'"
+    sed 's/^/nova: /' "$TMP/mig-n3.out" "$TMP/mig-n3.err" | cut -c1-600 | diag
+    log_since src "$l0" | tail -15 | sed 's/^/vfmigd-src: /' | diag
+fi
+lvh_virsh dst resume "$LVH_DOM" > /dev/null 2>&1
+[ -n "$POL2000" ] && lvh_virsh dst metadata "$LVH_DOM" "$NS" --live --key vfmig \
+    --set "$POL2000" > /dev/null 2>&1
+
+# n4: a destination refused by dst's hook before any state moved: the
+# live policy says the source VF is a ConnectX VF on mlx5_vfio_pci, dst's
+# libvirt would bind B1 to the model
+pol=$(lvh_virsh dst metadata "$LVH_DOM" http://vfmig.org/xmlns/libvirt/domain/1.0 2> /dev/null)
+bad=$(sed "s/driver=\"[^\"]*\" vendor=\"[^\"]*\" device=\"[^\"]*\"/driver=\"mlx5_vfio_pci\" vendor=\"0x15b3\" device=\"0x101e\"/" <<< "$pol")
+lvh_vrun dst metadata "$LVH_DOM" http://vfmig.org/xmlns/libvirt/domain/1.0 --live \
+    --key vfmig --set "$bad"
+nova_start n4 dst src "$B4" "$B1" --data-gb 1
+lvh_mig_finish
+st_dst=$(lvh_virsh dst domstate "$LVH_DOM" 2> /dev/null | head -1)
+why=$(cat "$TMP/mig-n4.out" "$TMP/mig-n4.err" | grep -o "cannot migrate hostdev '[^']*' ([^)]*): [^;\"]*" | head -1)
+if [ "$(nj n4 'r["outcome"]')" = failed ] && [ "$st_dst" = running ] && [ -n "$why" ] &&
+   [[ " ${MIG_SENDER_ARCS[0]}" != *PRE_COPY* ]] && [ "$(lvh_driver "$B1")" = none ] &&
+   [ "$(tdget "$B4" vfio_migration/state)" = RUNNING ]; then
+    result pass "n4: the live policy names a ConnectX VF (mlx5_vfio_pci, 15b3:101e): src's hook refused the migration before any state moved ('$why'); Nova saw 'failed'; the domain runs on dst with $B4 RUNNING; $B1 never bound"
+else
+    result fail "n4: outcome '$(nj n4 'r["outcome"]')' (want failed), hook '${why:-no refusal}', dst '$st_dst', sender arcs '${MIG_SENDER_ARCS[0]}', $B1 on '$(lvh_driver "$B1")'"
+    sed 's/^/nova: /' "$TMP/mig-n4.out" "$TMP/mig-n4.err" | cut -c1-600 | diag
+fi
+[ -n "$pol" ] && lvh_virsh dst metadata "$LVH_DOM" http://vfmig.org/xmlns/libvirt/domain/1.0 --live \
+    --key vfmig --set "$pol" > /dev/null 2>&1
 
 # ---------- the end -----------------------------------------------------------------------
 lvh_vfmigd_stop src; lvh_vfmigd_stop dst
