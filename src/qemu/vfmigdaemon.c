@@ -19,6 +19,8 @@
 #include <libvirt/virterror.h>
 
 #include "vfmigcontroller.h"
+#include "vfmigdaemonhost.h"
+#include "vfmighostdefault.h"
 #include "vfmigdaemontask.h"
 #include "vfmigdomainpolicy.h"
 #include "vfmigerror.h"
@@ -67,6 +69,9 @@ struct _vfmigDaemonDomain {
     bool late;                      /* the task running was reported late */
     int policy;                     /* -1 not read yet, 0 none, 1 has one:
                                      * its job read at every interval */
+    bool incoming;                  /* an incoming migration's, not yet
+                                     * resumed: its XML is read (and a
+                                     * host default set) once it is */
     bool reprobe;                   /* its XML could not be read: read
                                      * again at the next sweep */
     bool checkWanted;               /* an event or the sweep asks for its
@@ -99,6 +104,7 @@ struct _vfmigDaemon {
     GArray *overheadAt;             /* int64_t: when each was taken, s */
     bool stateRefused;              /* the state file was not loaded: it
                                      * is kept until a save replaces it */
+    vfmigDaemonHostPolicy hostPolicy;
 };
 
 
@@ -1226,6 +1232,35 @@ vfmigDaemonHandBackDone(vfmigDaemon *d,
 }
 
 
+/* The host default policy the PROBE task @t decided for @rec. */
+static void
+vfmigDaemonHostDefaultDone(vfmigDaemon *d,
+                           vfmigDaemonDomain *rec,
+                           vfmigDaemonTask *t)
+{
+    g_autofree char *from = NULL;
+
+    if (t->hostRc < 0) {
+        vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_WARNING,
+                          _("domain '%1$s': no host default policy: %2$s"),
+                          rec->name, t->error ? t->error->message : _("unknown error"));
+        return;
+    }
+    from = t->hostFlavor ?
+           g_strdup_printf(_("flavor '%1$s'"), t->hostFlavor) :
+           g_strdup(_("the default"));
+    if (t->hostRc > 0) {
+        vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_INFO,
+                          _("domain '%1$s': host default policy (%2$s) set as its live metadata: %3$s"),
+                          rec->name, from, t->hostWhy);
+        return;
+    }
+    VFMIG_DEBUG("domain %s: host default policy: %s (%s)", rec->name,
+                vfmigHostDefaultActionTypeToString(t->hostAction),
+                t->hostWhy ? t->hostWhy : "-");
+}
+
+
 /* What the task @t of @rec did (the event loop's side of it). */
 static void
 vfmigDaemonTaskDone(vfmigDaemon *d,
@@ -1244,6 +1279,8 @@ vfmigDaemonTaskDone(vfmigDaemon *d,
                     t->policy > 0 ? "has a vfmig policy: its job is read at every interval" :
                     t->policy == 0 ? "has no vfmig policy" :
                     "its XML cannot be read; read again at the next sweep");
+        if (t->hostPolicy && t->policy >= 0)
+            vfmigDaemonHostDefaultDone(d, rec, t);
         return;
     case VFMIG_DAEMON_TASK_CHECK:
         vfmigDaemonCheckDone(d, rec, t);
@@ -1464,6 +1501,21 @@ vfmigDaemonCheckTask(vfmigDaemon *d,
 }
 
 
+/* Reads @rec's live XML: whether it has a policy, and the host default
+ * policy it gets where it has none. */
+static vfmigDaemonTask *
+vfmigDaemonProbeTask(vfmigDaemon *d,
+                     vfmigDaemonDomain *rec)
+{
+    vfmigDaemonTask *t = vfmigDaemonTaskNew(VFMIG_DAEMON_TASK_PROBE,
+                                            d->config->calls, rec->dom);
+
+    t->paths = d->config->paths;
+    t->hostPolicy = g_strdup(d->hostPolicy.xml);
+    return t;
+}
+
+
 /* What @rec's worker does next, now that it is idle; NULL: nothing. */
 static vfmigDaemonTask *
 vfmigDaemonDomainNext(vfmigDaemon *d,
@@ -1498,8 +1550,10 @@ vfmigDaemonDomainNext(vfmigDaemon *d,
     if (s && vfmigSteerLoopPhase(vfmigSteerGetLoop(s->steer)) ==
         VFMIG_CONTROLLER_ABORTED)
         return vfmigDaemonTaskNew(VFMIG_DAEMON_TASK_RECANCEL, calls, rec->dom);
+    if (rec->policy < 0 && !rec->incoming)
+        return vfmigDaemonProbeTask(d, rec);
     if (rec->policy < 0)
-        return vfmigDaemonTaskNew(VFMIG_DAEMON_TASK_PROBE, calls, rec->dom);
+        return NULL;
     /* a domain with a policy is checked at every interval, so that its
      * migration is found at the start of libvirt's job (the pre-flight
      * acts before QEMU sends anything); the others when an event or the
@@ -1598,6 +1652,31 @@ vfmigDaemonSweepDone(vfmigDaemon *d,
 }
 
 
+/* The host default policy file looked at again; when another policy is
+ * in force, every domain's XML is read again (vfmigDaemonProbeTask). */
+static void
+vfmigDaemonHostPolicyLook(vfmigDaemon *d)
+{
+    g_autofree char *line = NULL;
+    vfmigDaemonReportLevel level;
+    bool changed;
+    GHashTableIter iter;
+    gpointer value;
+
+    if (vfmigDaemonHostPolicyRefresh(&d->hostPolicy, &changed, &level, &line))
+        vfmigDaemonReport(d, level, "%s", line);
+    if (!changed)
+        return;
+    g_hash_table_iter_init(&iter, d->domains);
+    while (g_hash_table_iter_next(&iter, NULL, &value)) {
+        vfmigDaemonDomain *rec = value;
+
+        if (rec->policy >= 0)
+            rec->policy = -1;
+    }
+}
+
+
 /* The slow sweep: every VFMIG_DAEMON_SWEEP_MS the running domains are
  * listed (on a worker of its own), then each one's job checked by its
  * worker, for a migration whose event the daemon missed.  A worker that
@@ -1620,6 +1699,7 @@ vfmigDaemonSweep(vfmigDaemon *d)
     if (d->nowUs < d->nextSweepUs)
         return;
     d->nextSweepUs = d->nowUs + VFMIG_DAEMON_SWEEP_MS * 1000LL;
+    vfmigDaemonHostPolicyLook(d);
     t = vfmigDaemonTaskNew(VFMIG_DAEMON_TASK_LIST, d->config->calls, NULL);
     if (virConnectRef(d->conn) == 0)
         t->conn = d->conn;
@@ -1681,12 +1761,27 @@ vfmigDaemonDomainStarted(vfmigDaemon *d,
 {
     vfmigDaemonDomain *rec;
 
-    /* where a host's default policy is to apply to a domain that starts;
-     * for now it is recorded, its XML read at the next interval */
+    /* its XML read at the next interval: its policy, and the host
+     * default policy it gets where it has none */
     if (!(rec = vfmigDaemonDomainSee(d, dom)))
         return;
     rec->policy = -1;
+    rec->incoming = false;
     VFMIG_DEBUG("domain %s started", rec->name);
+}
+
+
+void
+vfmigDaemonDomainIncoming(vfmigDaemon *d,
+                          virDomainPtr dom)
+{
+    vfmigDaemonDomain *rec;
+
+    if (!(rec = vfmigDaemonDomainSee(d, dom)))
+        return;
+    rec->policy = -1;
+    rec->incoming = true;
+    VFMIG_DEBUG("domain %s is an incoming migration's", rec->name);
 }
 
 
@@ -1699,6 +1794,7 @@ vfmigDaemonDomainStopped(vfmigDaemon *d,
     if (!(rec = vfmigDaemonDomainFind(d, dom)))
         return;
     rec->stopped = true;
+    rec->incoming = false;
     VFMIG_DEBUG("domain %s stopped", rec->name);
 }
 
@@ -1950,6 +2046,8 @@ vfmigDaemonNew(const vfmigDaemonConfig *config,
     d->lister = vfmigWorkerNew(d->pool);
     d->handBacks = vfmigDaemonHandBacksNew(guard, config->paths.probe.sysfsRoot,
                                            config->report, config->opaque);
+    vfmigDaemonHostPolicyInit(&d->hostPolicy, config->hostPolicyPath);
+    vfmigDaemonHostPolicyLook(d);
     return d;
 }
 
@@ -1966,6 +2064,7 @@ vfmigDaemonFree(vfmigDaemon *d)
     vfmigDaemonHandBacksFree(d->handBacks);
     g_array_unref(d->overhead);
     g_array_unref(d->overheadAt);
+    vfmigDaemonHostPolicyClear(&d->hostPolicy);
     g_free(d);
 }
 
@@ -2045,14 +2144,21 @@ vfmigDaemonOnLifecycle(virConnectPtr conn G_GNUC_UNUSED,
 
     switch ((virDomainEventType) event) {
     case VIR_DOMAIN_EVENT_STARTED:
-        vfmigDaemonDomainStarted(link->d, dom);
+        if (detail == VIR_DOMAIN_EVENT_STARTED_MIGRATED)
+            vfmigDaemonDomainIncoming(link->d, dom);
+        else
+            vfmigDaemonDomainStarted(link->d, dom);
+        break;
+    case VIR_DOMAIN_EVENT_RESUMED:
+        if (detail == VIR_DOMAIN_EVENT_RESUMED_MIGRATED ||
+            detail == VIR_DOMAIN_EVENT_RESUMED_POSTCOPY)
+            vfmigDaemonDomainStarted(link->d, dom);
         break;
     case VIR_DOMAIN_EVENT_STOPPED:
     case VIR_DOMAIN_EVENT_CRASHED:
         vfmigDaemonDomainStopped(link->d, dom);
         break;
     case VIR_DOMAIN_EVENT_SUSPENDED:
-    case VIR_DOMAIN_EVENT_RESUMED:
     case VIR_DOMAIN_EVENT_DEFINED:
     case VIR_DOMAIN_EVENT_UNDEFINED:
     case VIR_DOMAIN_EVENT_SHUTDOWN:

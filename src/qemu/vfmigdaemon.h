@@ -131,6 +131,10 @@ struct _vfmigDaemonConfig {
      * blocked when vfmigDaemonRun returns goes on with it, as with the
      * strings of @paths. */
     const vfmigSteerCalls *calls;
+    /* The host default policy file (vfmighostdefault.h): running domains
+     * that have migrating VFs and no policy of their own get theirs as
+     * live metadata; NULL: none is given. */
+    const char *hostPolicyPath;
 };
 
 /*
@@ -182,11 +186,15 @@ void vfmigDaemonConnectionLost(vfmigDaemon *d);
 void vfmigDaemonTick(vfmigDaemon *d,
                      int64_t nowUs);
 
-/* libvirt's events, from the event loop.  A domain that starts: where a
- * host's default policy is to apply; for now it is recorded, its XML
- * read at the next tick. */
+/* libvirt's events, from the event loop.  A domain that starts (or
+ * resumes after an incoming migration): its XML is read at the next tick,
+ * and the host default policy decided for it. */
 void vfmigDaemonDomainStarted(vfmigDaemon *d,
                               virDomainPtr dom);
+/* An incoming migration's domain started: its XML is read once it
+ * resumes (vfmigDaemonDomainStarted), not while the migration runs. */
+void vfmigDaemonDomainIncoming(vfmigDaemon *d,
+                               virDomainPtr dom);
 void vfmigDaemonDomainStopped(vfmigDaemon *d,
                               virDomainPtr dom);
 /* QEMU's migration pass @iteration of @dom: its job is read at the next

@@ -11,6 +11,8 @@
 #include <libvirt/virterror.h>
 
 #include "vfmigdomainpolicy.h"
+#include "vfmighostdefault.h"
+#include "vfmighostpolicy.h"
 #include "vfmigi18n.h"
 #include "vfmiglog.h"
 
@@ -45,6 +47,9 @@ vfmigDaemonTaskFree(void *task)
         virDomainFree(t->doms[i]);
     g_free(t->doms);
     g_free(t->uuid);
+    g_free(t->hostPolicy);
+    g_free(t->hostWhy);
+    g_free(t->hostFlavor);
     if (t->dom)
         virDomainFree(t->dom);
     if (t->conn)
@@ -86,6 +91,50 @@ vfmigDaemonTaskKeepError(vfmigDaemonTask *t)
 }
 
 
+/* The host default policy of the domain whose live XML is @xml, set as
+ * its live metadata where the decision says so. */
+static void
+vfmigDaemonTaskHostDefault(vfmigDaemonTask *t,
+                           const char *xml)
+{
+    g_autoptr(vfmigHostPolicy) hostPolicy = NULL;
+    g_autoptr(vfmigHostDefaultResult) res = NULL;
+
+    t->hostRc = -1;
+    if (!(hostPolicy = vfmigHostPolicyParseString(t->hostPolicy)) ||
+        vfmigHostDefaultDecide(xml, hostPolicy, &t->paths.probe, &res) < 0) {
+        vfmigDaemonTaskKeepError(t);
+        return;
+    }
+    t->hostAction = res->action;
+    t->hostWhy = g_strdup(res->why);
+    if (res->policy)
+        t->hostFlavor = g_strdup(res->policy->flavor);
+    if (res->action != VFMIG_HOST_DEFAULT_WRITE) {
+        t->hostRc = 0;
+        return;
+    }
+    if (!t->calls->setMetadata) {
+        vfmigReportError(VFMIG_ERR_INTERNAL_ERROR, "%s",
+                         _("these calls cannot set metadata"));
+        vfmigDaemonTaskKeepError(t);
+        return;
+    }
+    if (t->calls->setMetadata(t->dom, VIR_DOMAIN_METADATA_ELEMENT, res->metadata,
+                              VFMIG_DOMAIN_POLICY_NS_PREFIX,
+                              VFMIG_DOMAIN_POLICY_NS_URI,
+                              VIR_DOMAIN_AFFECT_LIVE) < 0) {
+        vfmigReportError(VFMIG_ERR_LIBVIRT,
+                         _("cannot set its live metadata: %1$s"),
+                         virGetLastErrorMessage());
+        vfmigDaemonTaskKeepError(t);
+        return;
+    }
+    t->hostRc = 1;
+    t->policy = 1;
+}
+
+
 static void
 vfmigDaemonTaskProbe(vfmigDaemonTask *t)
 {
@@ -102,6 +151,8 @@ vfmigDaemonTaskProbe(vfmigDaemonTask *t)
     /* a malformed policy is one: the session says what is wrong with it */
     t->policy = vfmigDomainPolicyParseDomainXML(xml, &policy, &hostdevs) != 0;
     vfmigResetLastError();
+    if (t->hostPolicy)
+        vfmigDaemonTaskHostDefault(t, xml);
 }
 
 

@@ -30,7 +30,9 @@
 #include "vfmigsteer.h"
 
 typedef enum {
-    /* Whether the domain has a vfmig policy (its live XML): @policy. */
+    /* Whether the domain has a vfmig policy (its live XML): @policy;
+     * with @hostPolicy, the host default policy decided for it and, where
+     * that says so, set as its live metadata (@host*). */
     VFMIG_DAEMON_TASK_PROBE = 0,
     /* The job the domain runs (@op); with @take, a migration out of a
      * domain with a policy starts a session (@newRc, @steer) and steps it
@@ -64,8 +66,10 @@ struct _vfmigDaemonTask {
     /* what the daemon gives */
     bool take;                      /* CHECK */
     bool lockBusy;                  /* CHECK */
-    vfmigDevCtlPaths paths;         /* CHECK: a copy; its strings are
-                                     * borrowed (the environment's) */
+    vfmigDevCtlPaths paths;         /* CHECK, PROBE: a copy; its strings
+                                     * are borrowed (the environment's) */
+    char *hostPolicy;               /* PROBE: the host default policy in
+                                     * force (its text); NULL: none */
     vfmigSteerOptions opts;         /* CHECK: over @paths; its calls are
                                      * borrowed (static, or outlive the
                                      * task) */
@@ -81,6 +85,14 @@ struct _vfmigDaemonTask {
     int rc;                         /* RELEASE: 0 or -1; LIST: -1 failed */
     int policy;                     /* PROBE: 1 a policy, 0 none, -1 the
                                      * XML could not be read */
+    int hostRc;                     /* PROBE with @hostPolicy: 0 decided
+                                     * (@hostAction), 1 and the policy set
+                                     * as live metadata, -1 failed
+                                     * (@error) */
+    int hostAction;                 /* vfmigHostDefaultAction */
+    char *hostWhy;                  /* the decision's reason, translated */
+    char *hostFlavor;               /* the entry's flavor; NULL: the
+                                     * default, or none */
     int op;                         /* CHECK, RECANCEL: the job's operation
                                      * (vfmigSteerJobOperation) */
     bool stillBusy;                 /* CHECK: the lock is still held */

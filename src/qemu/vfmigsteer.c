@@ -61,6 +61,7 @@ static const vfmigSteerCalls vfmigSteerLibvirt = {
     .setMaxDowntime = virDomainMigrateSetMaxDowntime,
     .abortJob = virDomainAbortJob,
     .isActive = virDomainIsActive,
+    .setMetadata = virDomainSetMetadata,
 };
 
 

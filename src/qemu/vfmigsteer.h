@@ -61,6 +61,9 @@ struct _vfmigSteerCalls {
                           unsigned int flags);
     int (*abortJob)(virDomainPtr dom);
     int (*isActive)(virDomainPtr dom);
+    /* the daemon's host default policy (NULL: it sets none) */
+    int (*setMetadata)(virDomainPtr dom, int type, const char *metadata,
+                       const char *key, const char *uri, unsigned int flags);
 };
 
 /* libvirt's own calls. */

@@ -37,6 +37,8 @@ struct _vfmigdOptions {
     int overheadMs;
     int loadMs;
     bool noGuardian;
+    char *hostPolicy;
+    bool noHostPolicy;
     bool verbose;
     bool debug;
     bool version;
@@ -93,6 +95,11 @@ main(int argc,
         { "load-ms", 0, 0, G_OPTION_ARG_INT, &opts.loadMs,
           N_("hold the switchover MS milliseconds after the devices' initial data went out, for a QEMU without switchover-ack (default 0)"),
           N_("MS") },
+        { "host-policy", 0, 0, G_OPTION_ARG_FILENAME, &opts.hostPolicy,
+          N_("the host default policy for domains without a policy of their own (default: host-policy.xml in vfmig's configuration directory, /etc/vfmig)"),
+          N_("FILE") },
+        { "no-host-policy", 0, 0, G_OPTION_ARG_NONE, &opts.noHostPolicy,
+          N_("give no domain a host default policy"), NULL },
         { "no-guardian", 0, 0, G_OPTION_ARG_NONE, &opts.noGuardian,
           N_("no guardian process: a killed daemon may leave a migration held"), NULL },
         { "verbose", 'v', 0, G_OPTION_ARG_NONE, &opts.verbose,
@@ -151,6 +158,12 @@ main(int argc,
                   "Try 'virt-vfmigd --help' for more information.\n"));
         return VFMIGD_EXIT_USAGE;
     }
+    if (opts.noHostPolicy && opts.hostPolicy) {
+        fprintf(stderr, "%s",
+                _("virt-vfmigd: --host-policy and --no-host-policy exclude each other\n"
+                  "Try 'virt-vfmigd --help' for more information.\n"));
+        return VFMIGD_EXIT_USAGE;
+    }
     if (opts.debug)
         vfmigLogSetDebug(true);
 
@@ -173,6 +186,8 @@ main(int argc,
         return VFMIGD_EXIT_USAGE;
     }
     config.noGuardian = opts.noGuardian;
+    config.hostPolicyPath = opts.noHostPolicy ? NULL :
+                            opts.hostPolicy ? opts.hostPolicy : VFMIG_HOST_POLICY_PATH;
     vfmigVFIOPathsFromEnv(&config.paths.vfio);
     vfmigNodeDevProbePathsFromEnv(&config.paths.probe);
     config.report = vfmigdReport;
@@ -188,5 +203,6 @@ main(int argc,
     }
     g_free(opts.uri);
     g_free(opts.stateFile);
+    g_free(opts.hostPolicy);
     return ret < 0 ? 1 : 0;
 }
