@@ -25,7 +25,15 @@
 #  - plain `virsh migrate --live` with the hook and the daemons: dst's
 #    libvirt binds B3 to the model at Prepare, the states and the digest
 #    move, src's daemon steered it, and libvirt handed B1 back (no driver,
-#    no driver_override).
+#    no driver_override);
+#  - Nova's calls (tests/vm/nova-client.py): n1 migrateToURI3 with Nova's
+#    flags and XML rewrite, its first downtime step (50 ms) undone by the
+#    daemon at its next read; n2 the completion timeout with abort and n3
+#    with force_complete while the daemon holds (the domain stays on src
+#    with its VF; the guest paused, released at once, migrated); n4 a
+#    destination refused by the hook (the policy names another driver);
+#    n5 a domain as Nova defines it, whose policy comes from the hosts'
+#    default policy (virt-vfmigd --host-policy) only.
 # On 6.12 the model offers no dirty tracking (docs/kernel.rst): the domain
 # carries QEMU's enable-migration=on, which Nova does not write.
 # vm-needs: testdev-ko
@@ -42,7 +50,7 @@ HOOK=$VM_BUILDDIR/src/tools/50-vfmig
 MODEL=vfmig_mlx5model
 export VFMIG_CACHE_DIR=$LVH_SHARE/vfmig-cache
 
-tap_plan 20
+tap_plan 25
 
 if [ "$(kernel_series)" = 6.1 ]; then TRACKED=true; else TRACKED=false; fi
 
@@ -245,7 +253,8 @@ undone() {
 
 # n1: dst -> src, Nova's defaults (500 ms in 10 steps, 75 s per GiB: 50 ms
 # at once), with dst's daemon steering by the policy (target 2000 ms)
-lvh_knob_set "$B3" dirty_rate "$DIRTY_RATE"
+# (B3 does not dirty: the model keeps a VF's knobs when libvirt rebinds
+# it, and B3 receives n5)
 l0=$(log_lines dst)
 ll0=$(lvh_log dst | wc -l)
 nova_start n1 dst src "$B3" "$B2" --data-gb 1
@@ -362,6 +371,74 @@ else
 fi
 [ -n "$pol" ] && lvh_virsh dst metadata "$LVH_DOM" http://vfmig.org/xmlns/libvirt/domain/1.0 --live \
     --key vfmig --set "$pol" > /dev/null 2>&1
+
+# ---------- n5: a domain as Nova writes it, its policy from the host default -------------------
+# Nova's definition: managed='yes', no alias, no vfmig metadata, its
+# flavor in <nova:instance>.  Both hosts' daemons have the same host
+# default policy (flavor vf.gold: target 2000 ms, best effort, pre-copy
+# preferred); src's gives the running domain its policy as live metadata
+# (origin='host', libvirt's alias hostdev0, B1's identity), the
+# definition untouched, and Nova's migration carries it to dst's hook.
+lvh_virsh dst destroy "$LVH_DOM" > /dev/null 2>&1
+lvh_virsh dst undefine "$LVH_DOM" > /dev/null 2>&1
+for h in src dst; do
+    cat > "$LVH_SHARE/vfmigd-$h/host-policy.xml" <<EOF
+<hostpolicy xmlns='http://vfmig.org/xmlns/host-policy/1.0'>
+  <flavor name='vf.gold'>
+    <downtime target-ms='$TARGET_MS' on-failure='best-effort'/>
+    <precopy mode='preferred'/>
+  </flavor>
+</hostpolicy>
+EOF
+done
+NOVA_META="  <metadata>
+    <nova:instance xmlns:nova='http://openstack.org/xmlns/libvirt/nova/1.1'>
+      <nova:name>vm-n5</nova:name>
+      <nova:flavor name='vf.gold'>
+        <nova:memory>64</nova:memory>
+        <nova:vcpus>1</nova:vcpus>
+      </nova:flavor>
+    </nova:instance>
+  </metadata>"
+l0=$(log_lines src)
+LVH_MANAGED=yes LVH_NEED_EM=$(! $TRACKED && echo true || echo false) \
+    lvh_domain_xml "$B1" "$NOVA_META" > "$LVH_SHARE/nova-domain.xml"
+lvh_virsh src define "$LVH_SHARE/nova-domain.xml" > /dev/null 2> "$TMP/err"
+lvh_vrun src start "$LVH_DOM"
+log_wait src "$l0" "domain '$LVH_DOM': host default policy"
+set_=$(log_since src "$l0" | grep -m1 "domain '$LVH_DOM': host default policy")
+live=$(lvh_virsh src metadata "$LVH_DOM" "$NS" 2> /dev/null)
+inactive=$(lvh_virsh src dumpxml --inactive "$LVH_DOM" 2> /dev/null)
+if [ "$RC" -eq 0 ] && [[ $set_ == *"(flavor 'vf.gold') set as its live metadata"* ]] &&
+   grep -q 'origin="host"' <<< "$live" && grep -q 'flavor="vf.gold"' <<< "$live" &&
+   grep -q 'alias="hostdev0"' <<< "$live" &&
+   grep -q "driver=\"$MODEL\" vendor=\"0x1b36\" device=\"0x0005\"" <<< "$live" &&
+   ! grep -q "vfmig.org" <<< "$inactive" && [ "$(lvh_driver "$B1")" = "$MODEL" ]; then
+    result pass "n5: a domain as Nova defines it (managed='yes', no alias, flavor vf.gold) started on src: ${set_#*: }; the live policy names hostdev0 with $B1's identity, the definition has no vfmig metadata"
+else
+    result fail "n5: start exit $RC; daemon '${set_:-nothing}'; live policy: $(tr -d '\n' <<< "$live" | cut -c1-400); vfmig metadata in the definition: $(grep -c vfmig.org <<< "$inactive") (want 0)"
+    diag_run
+    log_since src "$l0" | tail -10 | sed 's/^/vfmigd-src: /' | diag
+fi
+
+l0=$(log_lines src)
+nova_start n5 src dst "$B1" "$B3" --data-gb 1
+lvh_mig_finish
+lvh_check_moved
+lvh_check_states
+lvh_check_digest
+log_wait src "$l0" ": migrated; "
+steer=$(log_since src "$l0" | grep "domain '$LVH_DOM'" | grep -m1 "steering its migration")
+done_=$(log_since src "$l0" | grep "domain '$LVH_DOM'" | grep -m1 ": migrated; ")
+dlive=$(lvh_virsh dst metadata "$LVH_DOM" "$NS" 2> /dev/null)
+if [ "$(nj n5 'r["outcome"]')" = completed ] && [[ $steer == *"downtime target $TARGET_MS ms"* ]] &&
+   [ -n "$done_" ] && grep -q 'origin="host"' <<< "$dlive"; then
+    result pass "n5: Nova's migration of it, with the policy from src's host default only: src's virt-vfmigd ${steer#*: }; ${done_#*: }; on dst the live policy is the host's (origin='host') and dst's hook accepted $B3"
+else
+    result fail "n5: outcome '$(nj n5 'r["outcome"]')'; src's daemon '${steer:-not steering}', end '${done_:-none}'; dst's live policy: $(tr -d '\n' <<< "$dlive" | cut -c1-300)"
+    sed 's/^/nova: /' "$TMP/mig-n5.out" "$TMP/mig-n5.err" | cut -c1-600 | diag
+    log_since src "$l0" | tail -15 | sed 's/^/vfmigd-src: /' | diag
+fi
 
 # ---------- the end -----------------------------------------------------------------------
 lvh_vfmigd_stop src; lvh_vfmigd_stop dst
