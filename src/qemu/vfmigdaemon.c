@@ -72,8 +72,12 @@ struct _vfmigDaemonDomain {
     bool incoming;                  /* an incoming migration's, not yet
                                      * resumed: its XML is read (and a
                                      * host default set) once it is */
-    bool reprobe;                   /* its XML could not be read: read
+    bool reprobe;                   /* its XML could not be read, or its
+                                     * host default policy failed: read
                                      * again at the next sweep */
+    bool hostFailed;                /* its host default policy failed,
+                                     * and was said: a next failure is
+                                     * not, until it works */
     bool checkWanted;               /* an event or the sweep asks for its
                                      * job */
     bool ignored;                   /* migrates, not steered (no policy,
@@ -1241,11 +1245,21 @@ vfmigDaemonHostDefaultDone(vfmigDaemon *d,
     g_autofree char *from = NULL;
 
     if (t->hostRc < 0) {
+        /* tried again at every sweep (a libvirt that cannot set it now,
+         * busy with another job of the domain, may later), said once */
+        rec->reprobe = true;
+        if (rec->hostFailed) {
+            VFMIG_DEBUG("domain %s: still no host default policy: %s",
+                        rec->name, t->error ? t->error->message : "?");
+            return;
+        }
+        rec->hostFailed = true;
         vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_WARNING,
-                          _("domain '%1$s': no host default policy: %2$s"),
+                          _("domain '%1$s': no host default policy: %2$s; tried again at every sweep, and not reported again until it works"),
                           rec->name, t->error ? t->error->message : _("unknown error"));
         return;
     }
+    rec->hostFailed = false;
     from = t->hostFlavor ?
            g_strdup_printf(_("flavor '%1$s'"), t->hostFlavor) :
            g_strdup(_("the default"));
@@ -1767,6 +1781,7 @@ vfmigDaemonDomainStarted(vfmigDaemon *d,
         return;
     rec->policy = -1;
     rec->incoming = false;
+    rec->hostFailed = false;
     VFMIG_DEBUG("domain %s started", rec->name);
 }
 

@@ -39,6 +39,15 @@
  *    connected again while it ran); a worker that is busy is not waited
  *    for.
  *
+ * The host default policy (@hostPolicyPath, vfmigdaemonhost.h,
+ * vfmighostdefault.h): a domain's live XML is read, and the host default
+ * decided for it on its worker, when the daemon first sees it running,
+ * when it starts, when it resumes after an incoming migration (not while
+ * that runs: vfmigDaemonDomainIncoming), at its METADATA_CHANGE, and
+ * when the policy in force changes (the file is looked at every sweep).
+ * Where the decision says so, the policy is set as its live metadata,
+ * and said; a failure is said once and tried again at every sweep.
+ *
  * A guardian process (vfmigguard.h) hands every held limit back if the
  * daemon dies; on a quit request the daemon hands them back itself, each
  * domain's on its worker, and returns within VFMIG_DAEMON_QUIT_WAIT_MS
