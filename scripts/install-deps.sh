@@ -5,7 +5,7 @@
 # Debian 12 machine: the toolchain (gcc, and bookworm's clang for the
 # second compiler build) and libraries, and for the VM tests
 # QEMU 10, libvirt 11.3's daemon, Debian's 6.1 and 6.12 kernels with
-# their headers, busybox.
+# their headers, busybox, gnutls's certtool (the rig's TLS PKI).
 # Idempotent; needs root.
 #
 # bookworm-backports packages are named one by one as pkg/bookworm-backports
@@ -52,7 +52,7 @@ apt-get install -y -qq --no-install-recommends \
     "qemu-system-data/$bpo" "seabios/$bpo" \
     "$k61" "${k61/image/headers}" \
     "$k612/$bpo" "${k612/image/headers}/$bpo" \
-    busybox-static cpio xz-utils kmod dkms openssl \
+    busybox-static cpio xz-utils kmod dkms openssl gnutls-bin \
     >/dev/null
 
 echo "install-deps: ok ($k61, $k612, $(qemu-system-x86_64 --version | head -n 1))"

@@ -18,6 +18,26 @@
 # hosts share the guest's kernel, /dev and PCI devices: give each its own
 # device, and hand the destination's to `virsh migrate --xml`.
 #
+# With LVH_TLS=yes when lvh_start runs, the host also has libvirt's x509
+# PKI and listens on TLS (port 16514) besides TCP: lvh_start makes, with
+# gnutls's certtool, a CA once ($LVH_SHARE/pki/ca) and for the host a key
+# and two certificates signed by it ($LVH_SHARE/pki/NAME): a server one
+# (TLS WWW server; subject alternative names the host name NAME and its
+# address 10.99.0.INDEX) and a client one (TLS WWW client), both on the
+# host's one RSA key (libvirt and QEMU refuse a certificate whose critical
+# key usage lacks key encipherment, which certtool gives no ECDSA key).
+# They go under a tmpfs over /etc/pki in the host's own mount namespace,
+# where libvirt and QEMU look by default: /etc/pki/CA/cacert.pem,
+# /etc/pki/libvirt/{servercert,clientcert}.pem and
+# /etc/pki/libvirt/private/{serverkey,clientkey}.pem for libvirtd (the
+# client ones for virsh and for libvirtd's own peer-to-peer connections),
+# and /etc/pki/qemu/{ca-cert,server-cert,server-key,client-cert,
+# client-key}.pem for QEMU's TLS (qemu.conf's default_tls_x509_cert_dir;
+# migrations use it, migrate_tls_x509_verify left at its default 1: the
+# destination's QEMU requires the source's client certificate).  Keys are
+# 0600: libvirtd's root's, QEMU's libvirt-qemu's (QEMU runs as that user).
+# `virsh migrate --tls ... $(lvh_uri_tls HOST)` then migrates over TLS.
+#
 #   lvh_start NAME INDEX    start host NAME with address 10.99.0.INDEX
 #                           (INDEX 1..254) and host_uuid ...0000INDEX;
 #                           returns once the daemon's socket exists
@@ -26,8 +46,9 @@
 #                           each HOST's end
 #   lvh_up2 A IA B IB       hosts A and B (indexes IA, IB) started and
 #                           waited for in that order, linked, each reaching
-#                           the other over qemu+tcp; LVH_UP_MSG says how
-#                           long it took, or what failed
+#                           the other over qemu+tcp (and qemu+tls with
+#                           LVH_TLS=yes); LVH_UP_MSG says how long it
+#                           took, or what failed
 #   lvh_wait NAME           first connection (QEMU capability probing,
 #                           several seconds under TCG); fails if it fails.
 #                           The first host waited for leaves its QEMU
@@ -38,6 +59,8 @@
 #   lvh_on NAME CMD...      run CMD on the host (nsenter)
 #   lvh_virsh NAME ARGS...  virsh -c qemu:///system ARGS on the host
 #   lvh_addr NAME, lvh_uri NAME   its address, qemu+tcp://ADDR/system
+#   lvh_uri_tls NAME        qemu+tls://ADDR/system (LVH_TLS=yes)
+#   lvh_veth NAME           the host's end of its veth (after lvh_link)
 #   lvh_install_hook NAME FILE [AS]
 #                           install FILE as /etc/libvirt/hooks/qemu.d/AS
 #                           (default its basename) on the host and make
@@ -143,6 +166,11 @@
 # libvirtd looks for qemu hooks at all.
 
 LVH_SHARE=${LVH_SHARE:-/var/tmp/vfmig-lvh}
+# yes: hosts started from now on have the PKI and listen on TLS (above)
+LVH_TLS=${LVH_TLS:-no}
+# yes: libvirtd also logs each command it runs (util.command: its hooks
+# with their arguments and exit status, QEMU's command line)
+LVH_LOG_COMMANDS=${LVH_LOG_COMMANDS:-no}
 LVH_NET=10.99.0
 LVH_DOM=${LVH_DOM:-vfmig-l2}
 LVH_DOM_UUID=${LVH_DOM_UUID:-5a1e0000-0000-4000-8000-00000000d0d1}
@@ -170,6 +198,68 @@ _lvh_etc() {
     mkdir -p "$LVH_SHARE/etc-libvirt" && cp -a /etc/libvirt/. "$LVH_SHARE/etc-libvirt/"
 }
 
+# _lvh_certtool DIR TEMPLATE-NAME ARGS...: certtool in DIR (its output
+# appended to DIR/certtool.log) with the template DIR/TEMPLATE-NAME.info,
+# written from stdin first
+_lvh_certtool() {
+    local dir=$1 info=$2
+    shift 2
+    cat > "$dir/$info.info" &&
+        (cd "$dir" && certtool "$@" --template "$info.info" >> certtool.log 2>&1)
+}
+
+# _lvh_pki NAME INDEX: the rig's CA (once) and host NAME's key, server and
+# client certificates, in $LVH_SHARE/pki (libvirt-hosts.sh's header);
+# LVH_PKI_US adds up the time certtool took
+LVH_PKI_US=0
+_lvh_pki() {
+    local name=$1 idx=$2 ca=$LVH_SHARE/pki/ca d=$LVH_SHARE/pki/$1 t0
+    t0=$(now_us)
+    command -v certtool > /dev/null ||
+        { echo "lvh_start: LVH_TLS=yes needs certtool (gnutls-bin)" >&2; return 1; }
+    if [ ! -f "$ca/cacert.pem" ]; then
+        { rm -rf "$ca" && mkdir -p -m 0700 "$ca" &&
+              (umask 077 && certtool --generate-privkey --key-type rsa --bits 2048 --no-text \
+                   --outfile "$ca/cakey.pem" > "$ca/certtool.log" 2>&1) &&
+              _lvh_certtool "$ca" ca --generate-self-signed --load-privkey cakey.pem \
+                  --outfile cacert.pem <<EOF
+cn = "vfmig test rig CA"
+ca
+cert_signing_key
+expiration_days = 30
+EOF
+        } || { echo "lvh_start: the CA: $(tail -3 "$ca/certtool.log" 2> /dev/null)" >&2; return 1; }
+    fi
+    [ -f "$d/clientcert.pem" ] && return 0
+    { rm -rf "$d" && mkdir -p -m 0700 "$d" &&
+          (umask 077 && certtool --generate-privkey --key-type rsa --bits 2048 --no-text \
+               --outfile "$d/key.pem" > "$d/certtool.log" 2>&1) &&
+          _lvh_certtool "$d" server --generate-certificate --load-privkey key.pem \
+              --load-ca-certificate "$ca/cacert.pem" --load-ca-privkey "$ca/cakey.pem" \
+              --outfile servercert.pem <<EOF &&
+organization = "vfmig test rig"
+cn = "$name"
+dns_name = "$name"
+ip_address = "$LVH_NET.$idx"
+tls_www_server
+encryption_key
+signing_key
+expiration_days = 30
+EOF
+          _lvh_certtool "$d" client --generate-certificate --load-privkey key.pem \
+              --load-ca-certificate "$ca/cacert.pem" --load-ca-privkey "$ca/cakey.pem" \
+              --outfile clientcert.pem <<EOF
+organization = "vfmig test rig"
+cn = "$name"
+tls_www_client
+encryption_key
+signing_key
+expiration_days = 30
+EOF
+    } || { echo "lvh_start: $name's certificates: $(tail -3 "$d/certtool.log" 2> /dev/null)" >&2; return 1; }
+    LVH_PKI_US=$(( LVH_PKI_US + $(now_us) - t0 ))
+}
+
 lvh_start() {
     local name=$1 idx=$2 pid
     [[ $idx =~ ^[0-9]+$ ]] && [ "$idx" -ge 1 ] && [ "$idx" -le 254 ] || {
@@ -184,10 +274,13 @@ lvh_start() {
     id libvirt-qemu > /dev/null 2>&1 ||
         useradd -r -g libvirt-qemu -G kvm -d /var/lib/libvirt -s /usr/sbin/nologin libvirt-qemu
     rm -f "$LVH_SHARE/$name.ready"
+    if [ "$LVH_TLS" = yes ]; then
+        _lvh_pki "$name" "$idx" && mkdir -p /etc/pki || return 1
+    fi
     # The holder process keeps the namespaces; the daemons fork off it.
     unshare --mount --net --uts --propagation private bash -c '
         set -e
-        name=$1 idx=$2 share=$3
+        name=$1 idx=$2 share=$3 tls=$4 cmds=$5
         hostname "$name"
         ip link set lo up
         for d in /run /var/lib/libvirt /var/log/libvirt /var/cache/libvirt /etc/libvirt; do
@@ -198,14 +291,34 @@ lvh_start() {
         mkdir -p /run/lock /run/libvirt /var/lib/libvirt/qemu /var/log/libvirt/qemu \
                  /var/cache/libvirt/qemu /etc/libvirt/hooks/qemu.d
         printf "host_uuid = \"00000000-0000-4000-8000-%012d\"\n" "$idx" >> /etc/libvirt/libvirtd.conf
+        filters="1:qemu.qemu_monitor 1:qemu.qemu_migration_params"
+        [ "$cmds" = yes ] && filters="$filters 1:util.command"
         cat >> /etc/libvirt/libvirtd.conf <<EOF
-listen_tls = 0
+listen_tls = $([ "$tls" = yes ] && echo 1 || echo 0)
 listen_tcp = 1
 auth_tcp = "none"
-log_filters = "1:qemu.qemu_monitor 1:qemu.qemu_migration_params"
+log_filters = "$filters"
 log_outputs = "1:file:/var/log/libvirt/libvirtd.log"
 EOF
         echo "cgroup_controllers = [ ]" >> /etc/libvirt/qemu.conf
+        if [ "$tls" = yes ]; then
+            # the PKI where libvirt and QEMU look for it, in this namespace
+            pki=$share/pki
+            mount -t tmpfs -o mode=0755 tmpfs /etc/pki
+            install -d -m 0755 /etc/pki/CA /etc/pki/libvirt /etc/pki/qemu
+            install -d -m 0700 /etc/pki/libvirt/private
+            install -m 0644 "$pki/ca/cacert.pem" /etc/pki/CA/cacert.pem
+            install -m 0644 "$pki/$name/servercert.pem" /etc/pki/libvirt/servercert.pem
+            install -m 0644 "$pki/$name/clientcert.pem" /etc/pki/libvirt/clientcert.pem
+            install -m 0600 "$pki/$name/key.pem" /etc/pki/libvirt/private/serverkey.pem
+            install -m 0600 "$pki/$name/key.pem" /etc/pki/libvirt/private/clientkey.pem
+            install -m 0644 "$pki/ca/cacert.pem" /etc/pki/qemu/ca-cert.pem
+            install -m 0644 "$pki/$name/servercert.pem" /etc/pki/qemu/server-cert.pem
+            install -m 0644 "$pki/$name/clientcert.pem" /etc/pki/qemu/client-cert.pem
+            install -m 0600 -o libvirt-qemu -g libvirt-qemu "$pki/$name/key.pem" /etc/pki/qemu/server-key.pem
+            install -m 0600 -o libvirt-qemu -g libvirt-qemu "$pki/$name/key.pem" /etc/pki/qemu/client-key.pem
+            echo "default_tls_x509_cert_dir = \"/etc/pki/qemu\"" >> /etc/libvirt/qemu.conf
+        fi
         # QEMU capabilities an earlier host probed (same binaries, same kernel)
         if [ -d "$share/qemu-caps" ]; then
             mkdir -p /var/cache/libvirt/qemu/capabilities
@@ -220,7 +333,8 @@ EOF
         [ -S /run/libvirt/libvirt-sock ] || { echo "no libvirt-sock after 30 s"; exit 1; }
         echo ready > "$share/$name.ready"
         exec sleep infinity
-    ' lvh-holder "$name" "$idx" "$LVH_SHARE" < /dev/null > "$LVH_SHARE/$name.log" 2>&1 &
+    ' lvh-holder "$name" "$idx" "$LVH_SHARE" "$LVH_TLS" "$LVH_LOG_COMMANDS" \
+        < /dev/null > "$LVH_SHARE/$name.log" 2>&1 &
     pid=$!
     LVH_PID[$name]=$pid
     LVH_INDEX[$name]=$idx
@@ -238,19 +352,25 @@ EOF
 # over qemu+tcp; LVH_UP_MSG says how it went (the timings), or what failed
 # shellcheck disable=SC2034 # LVH_UP_MSG is for the suite
 lvh_up2() {
-    local a=$1 ia=$2 b=$3 ib=$4 t0 t1 a_s b_s ok=true u1 u2
+    local a=$1 ia=$2 b=$3 ib=$4 t0 t1 a_s b_s ok=true u1 u2 over
     t0=$(now_us)
     { lvh_start "$a" "$ia" && lvh_wait "$a"; } 2> "$TMP/hosts.err" || ok=false
     a_s=$(secs $(( $(now_us) - t0 )))
     t1=$(now_us)
     $ok && { lvh_start "$b" "$ib" && lvh_wait "$b" && lvh_link "$a" "$b"; } 2>> "$TMP/hosts.err" || ok=false
     b_s=$(secs $(( $(now_us) - t1 )))
+    over=qemu+tcp
     if $ok && lvh_on "$a" virsh -c "$(lvh_uri "$b")" hostname > "$TMP/h1" 2>&1 &&
        lvh_on "$b" virsh -c "$(lvh_uri "$a")" hostname > "$TMP/h2" 2>&1 &&
-       [ "$(cat "$TMP/h1")" = "$b" ] && [ "$(cat "$TMP/h2")" = "$a" ]; then
+       [ "$(cat "$TMP/h1")" = "$b" ] && [ "$(cat "$TMP/h2")" = "$a" ] &&
+       { [ "$LVH_TLS" != yes ] ||
+         { over="qemu+tcp and qemu+tls" &&
+           lvh_on "$a" virsh -c "$(lvh_uri_tls "$b")" hostname > "$TMP/h1" 2>&1 &&
+           lvh_on "$b" virsh -c "$(lvh_uri_tls "$a")" hostname > "$TMP/h2" 2>&1 &&
+           [ "$(cat "$TMP/h1")" = "$b" ] && [ "$(cat "$TMP/h2")" = "$a" ]; }; }; then
         u1=$(lvh_virsh "$a" capabilities | grep -m1 -o '<uuid>[^<]*' | cut -c7-)
         u2=$(lvh_virsh "$b" capabilities | grep -m1 -o '<uuid>[^<]*' | cut -c7-)
-        LVH_UP_MSG="two libvirtd $(libvirtd --version | awk '{print $NF}') hosts up in $(secs $(( $(now_us) - t0 ))) s ($a $a_s s, $b with $a's QEMU capabilities $b_s s): $a $(lvh_addr "$a") (host uuid $u1), $b $(lvh_addr "$b") (host uuid $u2); each reaches the other over qemu+tcp"
+        LVH_UP_MSG="two libvirtd $(libvirtd --version | awk '{print $NF}') hosts up in $(secs $(( $(now_us) - t0 ))) s ($a $a_s s, $b with $a's QEMU capabilities $b_s s): $a $(lvh_addr "$a") (host uuid $u1), $b $(lvh_addr "$b") (host uuid $u2); each reaches the other over $over"
         return 0
     fi
     LVH_UP_MSG="$(tr '\n' ' ' < "$TMP/hosts.err") $(cat "$TMP"/h1 "$TMP"/h2 2> /dev/null | tr '\n' ' ')"
@@ -259,6 +379,8 @@ lvh_up2() {
 
 lvh_addr() { echo "$LVH_NET.${LVH_INDEX[$1]}"; }
 lvh_uri() { echo "qemu+tcp://$(lvh_addr "$1")/system"; }
+lvh_uri_tls() { echo "qemu+tls://$(lvh_addr "$1")/system"; }
+lvh_veth() { lvh_on "$1" ip -o link show type veth | awk -F': ' '{print $2}' | cut -d@ -f1 | head -1; }
 
 lvh_on() {
     local name=$1
