@@ -752,6 +752,46 @@ vfmigControllerEvaluate(vfmigController *ctl,
 }
 
 
+/*
+ * The job ended (cancelled or failed, the domain still here; or migrated,
+ * the domain gone): libvirt puts back the migration parameters it found
+ * when its job began, which were the controller's hold where it held
+ * from the job's start, and QEMU would keep that limit for the next
+ * migration, whoever starts it.  The limit that was there before the
+ * controller goes back, unless another client's value is there; a domain
+ * that left has nothing to give back to.
+ */
+static void
+vfmigControllerRestoreAtEnd(vfmigController *ctl)
+{
+    uint64_t cur;
+
+    if (ctl->setMs == 0)
+        return;
+    if (ctl->ops->getMaxDowntime(ctl->opaque, &cur) < 0) {
+        VFMIG_DEBUG("no limit to give back after the job: %s",
+                    vfmigGetLastErrorMessage());
+        vfmigResetLastError();
+        return;
+    }
+    if (cur != ctl->setMs && cur != VFMIG_CONTROLLER_HOLD_MS) {
+        VFMIG_DEBUG("after the job the limit is %" PRIu64 " ms, another "
+                    "client's: theirs to keep", cur);
+        return;
+    }
+    if (cur != ctl->fallbackMs &&
+        ctl->ops->setMaxDowntime(ctl->opaque, ctl->fallbackMs) < 0) {
+        VFMIG_DEBUG("cannot give the limit back after the job: %s",
+                    vfmigGetLastErrorMessage());
+        vfmigResetLastError();
+        return;
+    }
+    VFMIG_DEBUG("after the job: downtime limit %" PRIu64 " ms -> %" PRIu64 " ms",
+                cur, ctl->fallbackMs);
+    ctl->setMs = 0;
+}
+
+
 int
 vfmigControllerStep(vfmigController *ctl,
                     uint64_t nowUs,
@@ -780,6 +820,7 @@ vfmigControllerStep(vfmigController *ctl,
             VFMIG_DEBUG("%s", vfmigGetLastErrorMessage());
             ctl->devicesHeld = false;
         }
+        vfmigControllerRestoreAtEnd(ctl);
         ctl->phase = VFMIG_CONTROLLER_ENDED;
         step->phase = ctl->phase;
         step->limitMs = ctl->setMs;

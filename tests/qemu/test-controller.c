@@ -196,6 +196,59 @@ testRelease(void)
 }
 
 
+/* A job cancelled by someone else while the controller held (Nova's
+ * abortJob): libvirt put back the parameters of the job's start, the
+ * hold; the limit from before the migration goes back at the step that
+ * sees the job gone.  A domain that left (migrated) is not asked twice,
+ * and another client's value after the job stays. */
+static void
+testRestoredAtEnd(void)
+{
+    testSim sim;
+    g_autoptr(vfmigController) ctl = NULL;
+    g_autoptr(vfmigController) ctl2 = NULL;
+    g_autoptr(vfmigController) ctl3 = NULL;
+    vfmigControllerStatus st;
+    unsigned int sets;
+
+    testSimInit(&sim);
+    sim.limitMs = 750;
+    sim.ramDirtyRate = 400 * MIB;   /* never converges: held */
+    ctl = testController(&sim, 300, VFMIG_DOMAIN_POLICY_ON_FAILURE_BEST_EFFORT, 0, 0);
+    g_assert_cmpint(vfmigControllerStep(ctl, sim.nowUs, &st), ==, 0);
+    g_assert_cmpuint(sim.limitMs, ==, VFMIG_CONTROLLER_HOLD_MS);
+    testSimAdvance(&sim);
+    sim.aborted = true;             /* abortJob by another client */
+    g_assert_cmpint(vfmigControllerStep(ctl, sim.nowUs, &st), ==, 0);
+    g_assert_cmpint(st.phase, ==, VFMIG_CONTROLLER_ENDED);
+    g_assert_cmpuint(sim.limitMs, ==, 750);
+    g_assert_cmpuint(vfmigControllerFallbackMs(ctl), ==, 0);
+    sets = sim.sets;
+    g_assert_cmpint(vfmigControllerRelease(ctl), ==, 0);
+    g_assert_cmpuint(sim.sets, ==, sets);
+
+    /* migrated: the domain is gone, its limit cannot be read */
+    testSimInit(&sim);
+    ctl2 = testController(&sim, 300, VFMIG_DOMAIN_POLICY_ON_FAILURE_BEST_EFFORT, 0, 0);
+    g_assert_cmpint(vfmigControllerStep(ctl2, sim.nowUs, &st), ==, 0);
+    sim.switched = true;
+    sim.gone = true;
+    sets = sim.sets;
+    g_assert_cmpint(vfmigControllerStep(ctl2, sim.nowUs, &st), ==, 0);
+    g_assert_cmpint(st.phase, ==, VFMIG_CONTROLLER_ENDED);
+    g_assert_cmpuint(sim.sets, ==, sets);
+
+    /* another client's value after the job is theirs */
+    testSimInit(&sim);
+    ctl3 = testController(&sim, 300, VFMIG_DOMAIN_POLICY_ON_FAILURE_BEST_EFFORT, 0, 0);
+    g_assert_cmpint(vfmigControllerStep(ctl3, sim.nowUs, &st), ==, 0);
+    sim.aborted = true;
+    sim.limitMs = 120;
+    g_assert_cmpint(vfmigControllerStep(ctl3, sim.nowUs, &st), ==, 0);
+    g_assert_cmpuint(sim.limitMs, ==, 120);
+}
+
+
 /* A limit held at 1 ms when steering starts was left by a controller
  * that was killed: releasing gives QEMU's default, not 1 ms. */
 static void
@@ -1182,5 +1235,6 @@ main(int argc,
                     testOverheadExceedsTarget);
     g_test_add_func("/controller/overhead-upper-quartile", testOverheadUpperQuartile);
     g_test_add_func("/controller/format", testFormat);
+    g_test_add_func("/controller/restored-at-end", testRestoredAtEnd);
     return g_test_run();
 }

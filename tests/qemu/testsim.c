@@ -77,6 +77,10 @@ testSimGetMaxDowntime(void *opaque,
 {
     testSim *sim = opaque;
 
+    if (sim->gone) {
+        vfmigReportError(VFMIG_ERR_LIBVIRT, "%s", "domain not found");
+        return -1;
+    }
     *ms = sim->limitMs;
     return 0;
 }

@@ -63,6 +63,8 @@ struct _testSim {
     unsigned int heldWithInitial;   /* steps that released while initial
                                      * data remained */
     bool failGet;
+    bool gone;                      /* the domain left (migrated): its
+                                     * limit cannot be read */
 
     /* the device's hold (vfio_migration/hold_ms) */
     bool canHold;                   /* the driver has it */

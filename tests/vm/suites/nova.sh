@@ -296,6 +296,7 @@ grep -q 'target-ms="1"' <<< "$(lvh_virsh src metadata "$LVH_DOM" "$NS" 2> /dev/n
 # n2: 'abort' once the VF is in PRE_COPY: Nova aborts, the domain runs on
 # src with its VF
 l0=$(log_lines src)
+lim0=$(lvh_virsh src migrate-getmaxdowntime "$LVH_DOM" 2> /dev/null)
 rm -f "$LVH_SHARE/timeout-n2"
 nova_start n2 src dst "$B2" "$B4" "${HOLD_ARGS[@]}" --timeout-action abort \
     --completion-timeout-file "$LVH_SHARE/timeout-n2"
@@ -312,10 +313,10 @@ lim=$(lvh_virsh src migrate-getmaxdowntime "$LVH_DOM" 2> /dev/null)
 if $inpre && [ "$(nj n2 'r["outcome"]')" = cancelled ] && [ "$(nj n2 'r["aborted"]')" = True ] &&
    [ "$st_src" = running ] && [[ $st_dst == *"failed to get domain"* ]] &&
    [ "$(tdget "$B2" vfio_migration/state)" = RUNNING ] && [[ ${MIG_SENDER_ARCS[0]} != *STOP_COPY* ]] &&
-   [ "$(lvh_driver "$B4")" = none ] && [ -n "$end_" ]; then
-    result pass "n2: Nova's completion timeout with abort while $B2 pre-copied and src's daemon held: abortJob, Nova saw '$(nj n2 'r["outcome"]')'; the domain runs on src with $B2 RUNNING (never in STOP_COPY), dst's libvirt handed $B4 back; src's daemon: ${end_#*: }; limit now $lim ms"
+   [ "$(lvh_driver "$B4")" = none ] && [ -n "$end_" ] && [[ $lim0 =~ ^[0-9]+$ ]] && [ "$lim" = "$lim0" ]; then
+    result pass "n2: Nova's completion timeout with abort while $B2 pre-copied and src's daemon held: abortJob, Nova saw '$(nj n2 'r["outcome"]')'; the domain runs on src with $B2 RUNNING (never in STOP_COPY), dst's libvirt handed $B4 back; src's daemon: ${end_#*: }; QEMU's limit $lim ms again, as before the migration"
 else
-    result fail "n2: PRE_COPY seen: $inpre; outcome '$(nj n2 'r["outcome"]')', aborted '$(nj n2 'r["aborted"]')'; src '$st_src', dst '$st_dst'; $B2 '$(tdget "$B2" vfio_migration/state)', arcs '${MIG_SENDER_ARCS[0]}'; $B4 on '$(lvh_driver "$B4")'; daemon '${end_:-nothing}'"
+    result fail "n2: PRE_COPY seen: $inpre; outcome '$(nj n2 'r["outcome"]')', aborted '$(nj n2 'r["aborted"]')'; src '$st_src', dst '$st_dst'; $B2 '$(tdget "$B2" vfio_migration/state)', arcs '${MIG_SENDER_ARCS[0]}'; $B4 on '$(lvh_driver "$B4")'; daemon '${end_:-nothing}'; QEMU's limit '$lim' ms, before the migration '$lim0' ms"
     sed 's/^/nova: /' "$TMP/mig-n2.out" "$TMP/mig-n2.err" | cut -c1-600 | diag
     log_since src "$l0" | tail -15 | sed 's/^/vfmigd-src: /' | diag
 fi
