@@ -314,7 +314,10 @@ lim=$(lvh_virsh src migrate-getmaxdowntime "$LVH_DOM" 2> /dev/null)
 # before the migration where Nova set none
 want_lim=$(nj n2 'r["downtime_set"][-1]["ms"] if r["downtime_set"] else ""')
 want_lim=${want_lim:-$lim0}
-if $inpre && [ "$(nj n2 'r["outcome"]')" = cancelled ] && [ "$(nj n2 'r["aborted"]')" = True ] &&
+# abortJob ends the job as cancelled, or as failed when the destination's
+# load error (the stream cut mid-way) reaches libvirt first: Nova rolls
+# back either way
+if $inpre && [[ $(nj n2 'r["outcome"]') =~ ^(cancelled|failed)$ ]] && [ "$(nj n2 'r["aborted"]')" = True ] &&
    [ "$st_src" = running ] && [[ $st_dst == *"failed to get domain"* ]] &&
    [ "$(tdget "$B2" vfio_migration/state)" = RUNNING ] && [[ ${MIG_SENDER_ARCS[0]} != *STOP_COPY* ]] &&
    [ "$(lvh_driver "$B4")" = none ] && [ -n "$end_" ] && [[ $want_lim =~ ^[0-9]+$ ]] && [ "$lim" = "$want_lim" ]; then
