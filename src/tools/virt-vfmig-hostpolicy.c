@@ -126,21 +126,6 @@ vfmigHostPolicyPrintJSON(const char *domName,
 }
 
 
-/* With --json, a failure is an object too: {"error": the last error}. */
-static void
-vfmigHostPolicyPrintJSONError(void)
-{
-    g_autoptr(vfmigJSONWriter) w = vfmigJSONWriterNew();
-    g_autofree char *out = NULL;
-
-    vfmigJSONBeginObject(w, NULL);
-    vfmigJSONString(w, "error", vfmigGetLastErrorMessage());
-    vfmigJSONEndObject(w);
-    out = vfmigJSONWriterFinish(w);
-    fputs(out, stdout);
-}
-
-
 /* The host policy of --policy (which must exist) or the default file
  * (which may not: *@policy NULL).  0 or -1 with an error. */
 static int
@@ -226,7 +211,7 @@ cmdHostPolicy(vfmigCtl *ctl,
 
  cleanup:
     if (!ret && json)
-        vfmigHostPolicyPrintJSONError();
+        vfmigPrintJSONError();
     if (dom)
         virDomainFree(dom);
     return ret;

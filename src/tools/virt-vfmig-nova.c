@@ -234,21 +234,6 @@ vfmigNovaPrintJSON(const vfmigNodeDevNovaSpec *spec,
 }
 
 
-/* With --json, a failure is an object too: {"error": the last error}. */
-static void
-vfmigNovaPrintJSONError(void)
-{
-    g_autoptr(vfmigJSONWriter) w = vfmigJSONWriterNew();
-    g_autofree char *out = NULL;
-
-    vfmigJSONBeginObject(w, NULL);
-    vfmigJSONString(w, "error", vfmigGetLastErrorMessage());
-    vfmigJSONEndObject(w);
-    out = vfmigJSONWriterFinish(w);
-    fputs(out, stdout);
-}
-
-
 /*
  * The options that stand for nova.conf: each [libvirt] setting's (its
  * name with '-' for '_'), the device_spec lines and the policy target.
@@ -305,14 +290,14 @@ cmdNodeDevNovaSpec(vfmigCtl *ctl, const vfmigCmd *cmd)
 
     if (vfmigNovaConfFromOptions(cmd, conf) < 0) {
         if (json)
-            vfmigNovaPrintJSONError();
+            vfmigPrintJSONError();
         return vfmigShellUsageErrorLast(ctl);
     }
 
     vfmigNodeDevProbePathsFromEnv(&paths);
     if (vfmigNodeDevNovaSpecProbe(&paths, vfmigNodeDevCmdProbeFlags(cmd), &spec) < 0) {
         if (json)
-            vfmigNovaPrintJSONError();
+            vfmigPrintJSONError();
         return false;
     }
     vfmigNodeDevPrintErrors(spec->list->errors);

@@ -14,6 +14,7 @@
 #include "virt-vfmig.h"
 #include "vfmigerror.h"
 #include "vfmigi18n.h"
+#include "vfmigjson.h"
 #include "vfmiglog.h"
 
 static const vfmigCmdDef *const vfmigCmdGroups[] = {
@@ -160,6 +161,20 @@ const vfmigCmdDef vfmigGenericCmds[] = {
          "the hypervisor.") },
     { NULL, NULL, NULL, NULL, NULL }
 };
+
+
+void
+vfmigPrintJSONError(void)
+{
+    g_autoptr(vfmigJSONWriter) w = vfmigJSONWriterNew();
+    g_autofree char *out = NULL;
+
+    vfmigJSONBeginObject(w, NULL);
+    vfmigJSONString(w, "error", vfmigGetLastErrorMessage());
+    vfmigJSONEndObject(w);
+    out = vfmigJSONWriterFinish(w);
+    fputs(out, stdout);
+}
 
 
 int

@@ -23,6 +23,10 @@ extern const vfmigCmdOptDef vfmigOptsMigrate[];
 virDomainPtr vfmigDomainLookup(virConnectPtr conn,
                                const char *name);
 
+/* With --json, a failure is an object too, on stdout: {"error": the
+ * last error}.  virt-vfmig.c */
+void vfmigPrintJSONError(void);
+
 /* virt-vfmig-hostpolicy.c: host-policy and host-policy-check */
 bool cmdHostPolicy(vfmigCtl *ctl, const vfmigCmd *cmd);
 extern const vfmigCmdOptDef vfmigOptsHostPolicy[];
