@@ -215,6 +215,13 @@ vfmigControllerSetLimit(vfmigController *ctl,
         ms = VFMIG_DOWNTIME_QEMU_LIMIT_MAX_MS;
     if (step->limitMs == ms && ctl->setMs == ms)
         return 0;
+    if (ctl->ops->announceLimit && ms != ctl->fallbackMs &&
+        ctl->fallbackMs != 0 &&
+        ctl->ops->announceLimit(ctl->opaque, ms, ctl->fallbackMs) < 0) {
+        VFMIG_DEBUG("the limit of %" PRIu64 " ms goes unannounced: %s",
+                    ms, vfmigGetLastErrorMessage());
+        vfmigResetLastError();
+    }
     if (ctl->ops->setMaxDowntime(ctl->opaque, ms) < 0)
         return -1;
     VFMIG_DEBUG("downtime limit %" PRIu64 " ms -> %" PRIu64 " ms",

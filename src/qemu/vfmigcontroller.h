@@ -130,6 +130,12 @@ struct _vfmigControllerOps {
      * when some device cannot (a driver without the hold: nothing
      * reported), -1 with an error. */
     int (*holdDevices)(void *opaque, unsigned int leaseMs);
+    /* Optional.  Told before the limit becomes @ms, with the limit that
+     * goes back (@fallbackMs) should the controller's process die before
+     * it hands it back itself: a write-ahead for a guardian, which then
+     * never misses a limit set and not yet reported.  An error is only
+     * logged: the limit is set all the same. */
+    int (*announceLimit)(void *opaque, uint64_t ms, uint64_t fallbackMs);
 };
 
 typedef struct _vfmigControllerConfig vfmigControllerConfig;

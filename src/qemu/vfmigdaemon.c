@@ -1506,6 +1506,7 @@ vfmigDaemonCheckTask(vfmigDaemon *d,
     t->paths = d->config->paths;
     t->opts.paths = &t->paths;
     t->opts.calls = d->config->calls;
+    t->opts.guard = d->guard;
     /* the configured load time; the overhead learned, or configured */
     t->opts.downtime = d->config->downtime;
     t->opts.downtime.onFailure = VFMIG_DOMAIN_POLICY_ON_FAILURE_DEFAULT;

@@ -29,6 +29,7 @@
 
 struct _vfmigGuard {
     pid_t pid;
+    GMutex lock;                    /* the daemon's threads all send */
     int fd;                         /* the pipe's write end */
 };
 
@@ -443,6 +444,7 @@ vfmigGuardStart(const char *uri,
     g_autoptr(vfmigGuard) guard = g_new0(vfmigGuard, 1);
     int fds[2];
 
+    g_mutex_init(&guard->lock);
     guard->fd = -1;
     if (pipe2(fds, O_CLOEXEC) < 0) {
         vfmigReportSystemError(errno, "%s", _("cannot create the guardian's pipe"));
@@ -469,9 +471,12 @@ static int
 vfmigGuardSend(vfmigGuard *guard,
                const char *line)
 {
+    g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&guard->lock);
     size_t len = strlen(line);
     size_t done = 0;
 
+    /* one write per line: a line is shorter than PIPE_BUF, and the
+     * lock keeps two threads' lines whole when a write is short */
     if (guard->fd < 0) {
         vfmigReportError(VFMIG_ERR_OPERATION_INVALID, "%s",
                          _("the guardian is gone"));
@@ -534,6 +539,7 @@ vfmigGuardOpenFd(int fd)
 {
     vfmigGuard *guard = g_new0(vfmigGuard, 1);
 
+    g_mutex_init(&guard->lock);
     guard->fd = fd;
     return guard;
 }
@@ -549,9 +555,11 @@ vfmigGuardPid(const vfmigGuard *guard)
 void
 vfmigGuardLeave(vfmigGuard *guard)
 {
+    g_mutex_lock(&guard->lock);
     if (guard->fd >= 0)
         close(guard->fd);
     guard->fd = -1;
+    g_mutex_unlock(&guard->lock);
     if (guard->pid > 0)
         VFMIG_DEBUG("guardian %lld left to itself", (long long) guard->pid);
     guard->pid = 0;
@@ -569,5 +577,6 @@ vfmigGuardFree(vfmigGuard *guard)
         while (waitpid(guard->pid, NULL, 0) < 0 && errno == EINTR)
             ;
     }
+    g_mutex_clear(&guard->lock);
     g_free(guard);
 }

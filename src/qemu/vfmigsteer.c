@@ -47,6 +47,7 @@ struct _vfmigSteer {
     vfmigController *ctl;
     vfmigSteerLoop *loop;
     vfmigSteerLock *lock;           /* NULL: given up */
+    vfmigGuard *guard;              /* borrowed; NULL: none */
     /* the first device without DMA dirty tracking (QEMU then counts all
      * guest RAM dirty at every pass); NULL: none */
     const char *allDirtyDevice;
@@ -284,6 +285,28 @@ vfmigSteerHoldDevices(void *opaque,
 }
 
 
+/* The guardian learns the limit and the devices before QEMU does. */
+static int
+vfmigSteerAnnounceLimit(void *opaque,
+                        uint64_t ms,
+                        uint64_t fallbackMs)
+{
+    vfmigSteer *steer = opaque;
+    size_t i;
+
+    if (!steer->guard)
+        return 0;
+    if (vfmigGuardHold(steer->guard, steer->uuid, ms, fallbackMs) < 0)
+        return -1;
+    for (i = 0; i < steer->ndevices; i++) {
+        if (vfmigGuardHoldDevice(steer->guard, steer->uuid,
+                                 steer->devices[i].address) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+
 static const vfmigControllerOps vfmigSteerOps = {
     .getJob = vfmigSteerGetJob,
     .getDevices = vfmigSteerGetDevices,
@@ -291,6 +314,7 @@ static const vfmigControllerOps vfmigSteerOps = {
     .setMaxDowntime = vfmigSteerSetMaxDowntime,
     .abortJob = vfmigSteerAbortJob,
     .holdDevices = vfmigSteerHoldDevices,
+    .announceLimit = vfmigSteerAnnounceLimit,
 };
 
 
@@ -712,6 +736,7 @@ vfmigSteerNew(virDomainPtr dom,
 
     if (vfmigSteerLockDomain(s, opts->lockDir) < 0)
         return -1;
+    s->guard = opts->guard;
 
     /* the policy's, then the caller's */
     vfmigSteerDowntime(policy, &targetMs, &config.downtime.onFailure);

@@ -25,6 +25,7 @@
 #include <libvirt/libvirt.h>
 
 #include "vfmigcontroller.h"
+#include "vfmigguard.h"
 #include "vfmigdevctl.h"
 #include "vfmigdomainpolicy.h"
 #include "vfmigsteerloop.h"
@@ -80,6 +81,10 @@ struct _vfmigSteerOptions {
     vfmigDowntimeSettings downtime;
     const char *lockDir;            /* NULL: VFMIG_STEER_LOCK_DIR, or
                                      * $VFMIG_RUN_DIR/steer */
+    /* Borrowed, NULL: none.  Told of each downtime limit and of the
+     * devices that hold, before the limit is set: a process killed
+     * between setting a limit and reporting it leaves nothing held. */
+    vfmigGuard *guard;
 };
 
 typedef struct _vfmigSteer vfmigSteer;

@@ -249,6 +249,44 @@ testRestoredAtEnd(void)
 }
 
 
+/* Every limit the controller sets, hold or release, is announced with
+ * the limit to give back before QEMU has it (a guardian that learns it
+ * after the set misses a daemon killed in between); a failed announce
+ * does not stop the steering. */
+static void
+testAnnouncedBeforeSet(void)
+{
+    testSim sim;
+    g_autoptr(vfmigController) ctl = NULL;
+    g_autoptr(vfmigController) ctl2 = NULL;
+
+    testSimInit(&sim);
+    sim.limitMs = 750;
+    sim.novaEvery = 9;              /* another client's writes move the */
+    sim.novaMs = 50;                /* limit to give back */
+    ctl = testController(&sim, 300, VFMIG_DOMAIN_POLICY_ON_FAILURE_ABORT, 0, 0);
+    g_assert_cmpint(vfmigControllerStep(ctl, sim.nowUs, &(vfmigControllerStatus){ 0 }), ==, 0);
+    g_assert_cmpuint(sim.limitMs, ==, VFMIG_CONTROLLER_HOLD_MS);
+    g_assert_cmpuint(sim.announces, ==, 1);
+    g_assert_cmpuint(sim.announcedMs, ==, VFMIG_CONTROLLER_HOLD_MS);
+    g_assert_cmpuint(sim.announcedFallbackMs, ==, 750);
+    g_assert_cmpint(testSimRun(&sim, ctl, 2000), ==, VFMIG_CONTROLLER_ENDED);
+    g_assert_true(sim.switched);
+    g_assert_cmpuint(vfmigControllerOverwrites(ctl), >=, 1);
+    g_assert_cmpuint(sim.announcedFallbackMs, ==, 50);
+    g_assert_cmpuint(sim.announces, >=, 2);
+    g_assert_cmpuint(sim.unannouncedSets, ==, 0);
+
+    testSimInit(&sim);
+    sim.failAnnounce = true;
+    ctl2 = testController(&sim, 300, VFMIG_DOMAIN_POLICY_ON_FAILURE_ABORT, 0, 0);
+    g_assert_cmpint(testSimRun(&sim, ctl2, 2000), ==, VFMIG_CONTROLLER_ENDED);
+    g_assert_true(sim.switched);
+    g_assert_cmpuint(sim.downtimeUs, <=, 300 * MS);
+    g_assert_cmpuint(sim.unannouncedSets, >, 0);
+}
+
+
 /* A limit held at 1 ms when steering starts was left by a controller
  * that was killed: releasing gives QEMU's default, not 1 ms. */
 static void
@@ -1236,5 +1274,6 @@ main(int argc,
     g_test_add_func("/controller/overhead-upper-quartile", testOverheadUpperQuartile);
     g_test_add_func("/controller/format", testFormat);
     g_test_add_func("/controller/restored-at-end", testRestoredAtEnd);
+    g_test_add_func("/controller/announced-before-set", testAnnouncedBeforeSet);
     return g_test_run();
 }

@@ -53,6 +53,8 @@ typedef struct {
     const char *name;
     bool migrating;                 /* a migration out, QEMU not sending */
     bool block;                     /* its next job read blocks */
+    bool blockAfterSet;             /* its next limit set blocks once
+                                     * the limit is in */
     unsigned int jobReads;          /* reads of the running job */
     unsigned int blocked;           /* reads blocked now */
     bool timedOut;                  /* a blocked read nobody let go */
@@ -164,10 +166,26 @@ fakeSetMaxDowntime(virDomainPtr dom,
 {
     FakeDomain *f = fakeFind(dom);
 
+    gint64 deadline = g_get_monotonic_time() + FAKE_SAFETY_S * G_USEC_PER_SEC;
+
     g_mutex_lock(&fake.lock);
     if (f) {
         f->limitMs = downtime;
         f->limitSets++;
+    }
+    if (f && f->blockAfterSet) {
+        /* QEMU has the limit; the daemon never hears back (as when it
+         * is killed there) */
+        f->blockAfterSet = false;
+        f->blocked++;
+        g_cond_broadcast(&fake.cond);
+        while (!fake.released) {
+            if (!g_cond_wait_until(&fake.cond, &fake.lock, deadline)) {
+                f->timedOut = true;
+                break;
+            }
+        }
+        f->blocked--;
     }
     g_mutex_unlock(&fake.lock);
     return 0;
@@ -534,6 +552,32 @@ testStuckHolder(Fixture *f,
 }
 
 
+/*
+ * The guardian learns a limit before QEMU has it: vfb's first hold is
+ * set and the call never returns to the daemon (a daemon killed right
+ * after libvirt applied it looks the same to the guardian), yet the
+ * guardian lists the hold and the limit to give back.
+ */
+static void
+testHoldAnnounced(Fixture *f,
+                  gconstpointer data G_GNUC_UNUSED)
+{
+    g_autofree char *list = NULL;
+    unsigned int i;
+
+    g_mutex_lock(&fake.lock);
+    fake.doms[1].blockAfterSet = true;
+    g_mutex_unlock(&fake.lock);
+    fakeSet("vfb", true, false);
+    for (i = 0; i < 10 && fakeGet("vfb").blocked == 0; i++)
+        tick(f, "vfb");
+    fakeWaitBlocked("vfb");
+    g_assert_cmpuint(fakeGet("vfb").limitMs, ==, 1);
+    list = guardList(f);
+    g_assert_cmpstr(list, ==, "5a1e0000-0000-4000-8000-00000000000b 1 300\n");
+}
+
+
 static void
 setPolicy(Fixture *f)
 {
@@ -743,6 +787,7 @@ main(int argc,
                fixtureTearDown)
     ADD("blocked-domain", testBlockedDomain);
     ADD("stuck-holder", testStuckHolder);
+    ADD("hold-announced", testHoldAnnounced);
     ADD("sweep", testSweep);
     ADD("migration-event", testMigrationEvent);
 #undef ADD

@@ -92,8 +92,28 @@ testSimSetMaxDowntime(void *opaque,
 {
     testSim *sim = opaque;
 
+    if (ms != sim->announcedMs && ms != sim->announcedFallbackMs)
+        sim->unannouncedSets++;
     sim->limitMs = ms;
     sim->sets++;
+    return 0;
+}
+
+
+static int
+testSimAnnounceLimit(void *opaque,
+                     uint64_t ms,
+                     uint64_t fallbackMs)
+{
+    testSim *sim = opaque;
+
+    if (sim->failAnnounce) {
+        vfmigReportError(VFMIG_ERR_SYSTEM_ERROR, "%s", "the guardian is gone");
+        return -1;
+    }
+    sim->announces++;
+    sim->announcedMs = ms;
+    sim->announcedFallbackMs = fallbackMs;
     return 0;
 }
 
@@ -141,6 +161,7 @@ const vfmigControllerOps testSimOps = {
     .setMaxDowntime = testSimSetMaxDowntime,
     .abortJob = testSimAbort,
     .holdDevices = testSimHoldDevices,
+    .announceLimit = testSimAnnounceLimit,
 };
 
 

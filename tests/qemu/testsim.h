@@ -78,6 +78,14 @@ struct _testSim {
     bool paused;                    /* the guest paused during the job:
                                      * the devices in STOP_COPY */
     bool allDirty;                  /* every sync finds all RAM dirty */
+
+    /* the write-ahead (announceLimit): what a guardian would know */
+    unsigned int announces;
+    uint64_t announcedMs;
+    uint64_t announcedFallbackMs;
+    unsigned int unannouncedSets;   /* limits set that were neither
+                                     * announced nor the fallback */
+    bool failAnnounce;
     unsigned int normalPercent;     /* allDirty: the RAM that is not zero
                                      * pages; 0 means 100 */
     uint64_t iteration;             /* bitmap syncs (memory_iteration) */
