@@ -63,6 +63,9 @@ struct _vfmigController {
     vfmigControllerAllDirty allDirty;   /* the pre-flight's */
     uint64_t pausedSinceUs;     /* the first step that saw the guest
                                  * paused; 0: not paused */
+    uint64_t switchPausedSinceUs;   /* switching: the first step that saw
+                                     * the guest paused; 0: none */
+    bool pausedLate;            /* that pause outlasted a switchover */
     bool devicesHeld;           /* the devices' hold is on (a lease) */
     uint64_t releasedMs;        /* the limit the last release set */
     uint64_t bindsUntilUs;      /* a converged release binds the limit
@@ -799,6 +802,48 @@ vfmigControllerRestoreAtEnd(vfmigController *ctl)
 }
 
 
+/*
+ * The devices stopped and the guest paused after the release: QEMU's
+ * switchover, which ends within the downtime, or another client's pause
+ * (virsh suspend, Nova's force-complete) that came just after the
+ * release, which libvirt reports alike.  Such a pause never ends by
+ * itself: QEMU no longer sends the devices' state while it iterates
+ * (they left pre-copy), its bandwidth estimate falls to what little RAM
+ * it still sends, and bandwidth x limit never covers what is left.  A
+ * pause that outlasts twice the target and VFMIG_CONTROLLER_PAUSE_GRACE_US
+ * is taken as such: the limit goes to QEMU's highest, set again at every
+ * step (Nova's later downtime steps overwrite it).  A switchover that
+ * takes that long does not read the limit any more: no harm done, and a
+ * failed set is only logged.
+ */
+static void
+vfmigControllerPausedLate(vfmigController *ctl,
+                          uint64_t nowUs,
+                          vfmigControllerStatus *step)
+{
+    uint64_t graceUs = 2 * vfmigControllerUs(&ctl->config, VFMIG_DOWNTIME_PARAM_TARGET) +
+        VFMIG_CONTROLLER_PAUSE_GRACE_US;
+
+    if (!ctl->switchPausedSinceUs)
+        ctl->switchPausedSinceUs = nowUs;
+    if (nowUs - ctl->switchPausedSinceUs < graceUs)
+        return;
+    step->paused = true;
+    step->pausedUs = nowUs - ctl->switchPausedSinceUs;
+    if (!ctl->pausedLate) {
+        VFMIG_DEBUG("the guest has been paused for %" PRIu64 " us with the "
+                    "devices stopped: not QEMU's switchover; limit at its "
+                    "highest", step->pausedUs);
+        step->pausedLate = true;
+        ctl->pausedLate = true;
+    }
+    if (vfmigControllerSetLimit(ctl, step, VFMIG_DOWNTIME_QEMU_LIMIT_MAX_MS) < 0) {
+        VFMIG_DEBUG("%s", vfmigGetLastErrorMessage());
+        vfmigResetLastError();
+    }
+}
+
+
 int
 vfmigControllerStep(vfmigController *ctl,
                     uint64_t nowUs,
@@ -912,6 +957,14 @@ vfmigControllerStep(vfmigController *ctl,
     if (vfmigControllerEvaluate(ctl, nowUs, step) < 0)
         return -1;
 
+    if (step->phase == VFMIG_CONTROLLER_SWITCHING && job.paused &&
+        ctl->phase == VFMIG_CONTROLLER_SWITCHING) {
+        if (vfmigControllerLetGo(ctl) < 0)
+            return -1;
+        vfmigControllerPausedLate(ctl, nowUs, step);
+        goto done;
+    }
+    ctl->switchPausedSinceUs = 0;
     if (step->phase == VFMIG_CONTROLLER_SWITCHING) {
         /* QEMU switched by itself while held: what it did is compared
          * with the last prediction before it */

@@ -55,6 +55,11 @@
  * guardian) leaves QEMU free soon.  ms. */
 #define VFMIG_CONTROLLER_HOLD_LEASE_MS 10000
 
+/* A pause after the release is QEMU's switchover, unless it lasts longer
+ * than twice the target and this (us): then another client paused the
+ * guest (vfmigControllerStep). */
+#define VFMIG_CONTROLLER_PAUSE_GRACE_US (2 * 1000 * 1000)
+
 /* What the release limit adds per second of QEMU's surplus (what it
  * counts beyond the policy's residue: a device answering MIG_DATA_SIZE
  * with its whole state), ms: half again, for QEMU's own estimate of the
@@ -250,6 +255,9 @@ struct _vfmigControllerStatus {
                                      * (ABORTED) cancelled since a VF's
                                      * initial data was not all sent */
     uint64_t pausedUs;              /* seen paused for this long, us */
+    bool pausedLate;                /* the first step that took a pause
+                                     * after the release for another
+                                     * client's (@paused, @pausedUs) */
     uint64_t limitMs;               /* the limit QEMU has after the step */
     bool limitChanged;              /* the step set it */
     uint64_t qemuPendingBytes;      /* released: what QEMU counts as

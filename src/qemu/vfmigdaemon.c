@@ -1099,6 +1099,10 @@ vfmigDaemonStepDone(vfmigDaemon *d,
         vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_INFO,
                           _("domain '%1$s': the guest is paused (virsh suspend, or Nova's force-complete): its downtime runs already; released at once"),
                           name);
+    if (st->pausedLate)
+        vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_INFO,
+                          _("domain '%1$s': the guest has been paused for %2$" PRIu64 " ms with its VFs stopped and the migration still running: paused by another client (virsh suspend, or Nova's force-complete), not by QEMU's switchover; downtime limit at its highest, so that QEMU switches"),
+                          name, st->pausedUs / 1000);
     if (st->overwritten)
         vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_INFO,
                           _("domain '%1$s': another client set the downtime limit to %2$" PRIu64 " ms; the controller keeps %3$" PRIu64 " ms"),

@@ -730,6 +730,94 @@ testSwitchoverPauseNotAPause(void)
 }
 
 
+/* Nova's force-complete (or virsh suspend) while the controller holds,
+ * landing between its read of the job (not paused yet) and its read of
+ * the devices (stopped): it looks like QEMU's own switchover, and later
+ * steps, the controller no longer holding, are not the paused rule's.
+ * QEMU, its bandwidth estimate fallen with nothing left to send in
+ * pre-copy, never switches at the held limit nor at Nova's later steps.
+ * Once the pause outlasts a switchover, the controller sets QEMU's
+ * highest limit and keeps it there; QEMU switches. */
+static void
+testPausedUnseen(void)
+{
+    testSim sim;
+    testSim stuck;
+    g_autoptr(vfmigController) ctl = NULL;
+    g_autoptr(vfmigController) ctl2 = NULL;
+    vfmigControllerStatus st = { 0 };
+    uint64_t pausedAt;
+    uint64_t graceUs = 2 * 1 * MS + VFMIG_CONTROLLER_PAUSE_GRACE_US;
+    unsigned int late = 0;
+    unsigned int i;
+
+    testSimInit(&sim);
+    sim.canHold = true;
+    sim.ramDirtyRate = 0;           /* an idle guest: RAM all sent */
+    /* a target no prediction meets: held for the window */
+    ctl = testController(&sim, 1, VFMIG_DOMAIN_POLICY_ON_FAILURE_BEST_EFFORT, 0, 0);
+    for (i = 0; i < 30; i++) {
+        g_assert_cmpint(vfmigControllerStep(ctl, sim.nowUs, &st), ==, 0);
+        testSimAdvance(&sim);
+    }
+    g_assert_cmpint(st.phase, ==, VFMIG_CONTROLLER_HOLDING);
+    g_assert_cmpuint(sim.ramRemaining, ==, 0);
+    g_assert_false(sim.switched);
+    sim.pauseAtJobRead = true;
+    sim.novaEvery = 5;              /* Nova's steps go on */
+    sim.novaMs = 185;
+    g_assert_cmpint(vfmigControllerStep(ctl, sim.nowUs, &st), ==, 0);
+    g_assert_true(sim.paused);
+    g_assert_cmpint(st.phase, ==, VFMIG_CONTROLLER_SWITCHING);
+    g_assert_false(st.paused);
+    sim.dirty = 1 * MIB;            /* the VF's residue, in STOP_COPY */
+    stuck = sim;
+    pausedAt = sim.nowUs + TICK;    /* the first step to see it paused */
+    for (i = 0; i < 200; i++) {
+        testSimAdvance(&sim);
+        if (sim.switched)
+            break;
+        g_assert_cmpint(vfmigControllerStep(ctl, sim.nowUs, &st), ==, 0);
+        g_assert_cmpint(st.phase, ==, VFMIG_CONTROLLER_SWITCHING);
+        if (st.pausedLate)
+            late++;
+        if (sim.nowUs - pausedAt < graceUs) {
+            /* what QEMU's own switchover would look like: left alone */
+            g_assert_false(st.paused);
+            g_assert_cmpuint(sim.limitMs, !=, VFMIG_DOWNTIME_QEMU_LIMIT_MAX_MS);
+        } else {
+            g_assert_true(st.paused);
+            g_assert_cmpuint(sim.limitMs, ==, VFMIG_DOWNTIME_QEMU_LIMIT_MAX_MS);
+        }
+    }
+    g_assert_true(sim.switched);
+    g_assert_cmpuint(late, ==, 1);
+    g_assert_cmpuint(sim.nowUs - pausedAt, <=, graceUs + 2 * TICK);
+
+    /* without the controller, the model stays there (the hang) */
+    for (i = 0; i < 600; i++)
+        testSimAdvance(&stuck);
+    g_assert_false(stuck.switched);
+
+    /* QEMU's own switchover, paused for less than the grace: no trace */
+    testSimInit(&sim);
+    sim.canHold = true;
+    sim.linger = 20;
+    sim.lingerPaused = true;
+    ctl2 = testController(&sim, 300, VFMIG_DOMAIN_POLICY_ON_FAILURE_ABORT, 0, 0);
+    for (i = 0; i < 2000; i++) {
+        g_assert_cmpint(vfmigControllerStep(ctl2, sim.nowUs, &st), ==, 0);
+        g_assert_false(st.paused);
+        g_assert_cmpuint(sim.limitMs, !=, VFMIG_DOWNTIME_QEMU_LIMIT_MAX_MS);
+        if (st.phase == VFMIG_CONTROLLER_ENDED)
+            break;
+        testSimAdvance(&sim);
+    }
+    g_assert_cmpint(st.phase, ==, VFMIG_CONTROLLER_ENDED);
+    g_assert_true(sim.switched);
+}
+
+
 /* Armed before the job exists, QEMU's first iteration is held already;
  * a controller that stops steering lets go; a failed write is an error. */
 static void
@@ -1275,5 +1363,6 @@ main(int argc,
     g_test_add_func("/controller/format", testFormat);
     g_test_add_func("/controller/restored-at-end", testRestoredAtEnd);
     g_test_add_func("/controller/announced-before-set", testAnnouncedBeforeSet);
+    g_test_add_func("/controller/paused-unseen", testPausedUnseen);
     return g_test_run();
 }

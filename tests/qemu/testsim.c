@@ -28,7 +28,7 @@ testSimGetJob(void *opaque,
         job->ramTotal = sim->ramTotal;
         job->ramRemaining = sim->lingerRam;
         job->bandwidth = sim->bandwidth;
-        job->paused = sim->paused;
+        job->paused = sim->paused || sim->lingerPaused;
         return 1;
     }
     if (sim->switched || sim->aborted)
@@ -45,6 +45,10 @@ testSimGetJob(void *opaque,
     job->bandwidth = sim->bandwidth;
     job->ramIteration = sim->iteration;
     job->paused = sim->paused;
+    if (sim->pauseAtJobRead) {
+        sim->pauseAtJobRead = false;
+        sim->paused = true;
+    }
     return 1;
 }
 
@@ -213,6 +217,8 @@ testSimAdvance(testSim *sim)
     uint64_t devDirtied = sim->paused ? 0 : 256 * 1024 * (TICK / MS) / 1000;
     uint64_t floor = sim->paused ? 0 : sim->ramDirtyRate / 10; /* what a
                                                                  * pass leaves */
+    uint64_t sent;
+    uint64_t bandwidth;
     uint64_t n;
 
     sim->ticks++;
@@ -225,12 +231,17 @@ testSimAdvance(testSim *sim)
     if (sim->novaEvery && sim->ticks % sim->novaEvery == 0)
         sim->limitMs = sim->novaMs;
 
-    n = MIN(budget, sim->initial);
-    sim->initial -= n;
-    budget -= n;
-    n = MIN(budget, sim->dirty);
-    sim->dirty -= n;
-    budget -= n;
+    sent = budget;
+    if (!sim->paused) {
+        /* a paused guest's devices are in STOP_COPY: QEMU leaves their
+         * state for the switch */
+        n = MIN(budget, sim->initial);
+        sim->initial -= n;
+        budget -= n;
+        n = MIN(budget, sim->dirty);
+        sim->dirty -= n;
+        budget -= n;
+    }
     if (sim->allDirty) {
         /* the budget is wire bytes: zero pages cost nothing */
         uint64_t ram = sim->normalPercent ?
@@ -241,13 +252,22 @@ testSimAdvance(testSim *sim)
             sim->ramRemaining = sim->ramTotal;
             sim->iteration++;
         }
+        budget = 0;                 /* there is always more */
     } else {
-        sim->ramRemaining -= MIN(budget, sim->ramRemaining);
+        n = MIN(budget, sim->ramRemaining);
+        sim->ramRemaining -= n;
+        budget -= n;
         sim->ramRemaining = MAX(sim->ramRemaining, MIN(floor, sim->ramTotal));
         sim->ramRemaining = MIN(sim->ramRemaining + dirtied / 4, sim->ramTotal);
     }
     if (sim->initial == 0)
         sim->dirty += devDirtied / 4;
+
+    /* QEMU's estimate of the bandwidth: what the tick sent; all of the
+     * link while there is more to send than it carries */
+    sent -= budget;
+    bandwidth = sim->paused ?
+        MAX(sent * 1000000 / TICK, VFMIG_SIM_IDLE_BANDWIDTH) : sim->bandwidth;
 
     /* QEMU's rule, with MIG_DATA_SIZE's answer while the device holds */
     if (testSimHeld(sim))
@@ -255,7 +275,7 @@ testSimAdvance(testSim *sim)
     if ((testSimPending(sim) + sim->whole == 0 ||
          (testSimPending(sim) + sim->whole +
           (testSimHeld(sim) ? VFMIG_SIM_HOLD_BYTES : 0)) * 1000 <=
-         sim->bandwidth * sim->limitMs) &&
+         bandwidth * sim->limitMs) &&
         (!sim->switchoverAck || sim->initial == 0)) {
         uint64_t ram = sim->allDirty ? sim->ramTotal : sim->ramRemaining;
 

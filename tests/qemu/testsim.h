@@ -7,7 +7,10 @@
  * first, then RAM, which the guest dirties again at its rate), and it
  * switches over when its pending bytes (RAM + the devices' initial and
  * dirty bytes) fit in bandwidth x downtime-limit and, with switchover-ack,
- * no device has initial data left.  The downtime it then causes is the
+ * no device has initial data left; with the guest paused (its devices in
+ * STOP_COPY, their state left for the switch) the bandwidth in that rule
+ * is what the tick sent, QEMU's own estimate, which falls to
+ * VFMIG_SIM_IDLE_BANDWIDTH once RAM is sent.  The downtime it then causes is the
  * pending bytes' transfer plus the devices' stop and resume latencies plus
  * libvirt's own overhead.  Like QEMU's, the rule also fires when nothing
  * at all is pending, whatever the limit; a device that holds (the
@@ -33,6 +36,10 @@
 #define TICK (100 * MS)
 #define MIB (1024ULL * 1024ULL)
 #define VFMIG_SIM_HOLD_BYTES (1ULL << 50)  /* the drivers' VFMIG_HOLD_BYTES */
+/* QEMU's bandwidth estimate when a tick sends nothing (section headers
+ * and end-of-section marks only), bytes/s: the rig saw 4-7 KB/s with a
+ * paused guest whose VF had left pre-copy. */
+#define VFMIG_SIM_IDLE_BANDWIDTH (5ULL * 1024)
 
 typedef struct _testSim testSim;
 struct _testSim {
@@ -86,6 +93,12 @@ struct _testSim {
     unsigned int unannouncedSets;   /* limits set that were neither
                                      * announced nor the fallback */
     bool failAnnounce;
+    bool pauseAtJobRead;            /* the guest pauses just after the
+                                     * next job read (which sees it
+                                     * running) */
+    bool lingerPaused;              /* the guest is paused while the job
+                                     * lingers after the switch, as at
+                                     * QEMU's switchover */
     unsigned int normalPercent;     /* allDirty: the RAM that is not zero
                                      * pages; 0 means 100 */
     uint64_t iteration;             /* bitmap syncs (memory_iteration) */
