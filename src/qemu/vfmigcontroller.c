@@ -824,8 +824,6 @@ vfmigControllerPausedLate(vfmigController *ctl,
     uint64_t graceUs = 2 * vfmigControllerUs(&ctl->config, VFMIG_DOWNTIME_PARAM_TARGET) +
         VFMIG_CONTROLLER_PAUSE_GRACE_US;
 
-    if (!ctl->switchPausedSinceUs)
-        ctl->switchPausedSinceUs = nowUs;
     if (nowUs - ctl->switchPausedSinceUs < graceUs)
         return;
     step->paused = true;
@@ -957,6 +955,10 @@ vfmigControllerStep(vfmigController *ctl,
     if (vfmigControllerEvaluate(ctl, nowUs, step) < 0)
         return -1;
 
+    if (step->phase != VFMIG_CONTROLLER_SWITCHING || !job.paused)
+        ctl->switchPausedSinceUs = 0;
+    else if (!ctl->switchPausedSinceUs)
+        ctl->switchPausedSinceUs = nowUs;
     if (step->phase == VFMIG_CONTROLLER_SWITCHING && job.paused &&
         ctl->phase == VFMIG_CONTROLLER_SWITCHING) {
         if (vfmigControllerLetGo(ctl) < 0)
@@ -964,7 +966,6 @@ vfmigControllerStep(vfmigController *ctl,
         vfmigControllerPausedLate(ctl, nowUs, step);
         goto done;
     }
-    ctl->switchPausedSinceUs = 0;
     if (step->phase == VFMIG_CONTROLLER_SWITCHING) {
         /* QEMU switched by itself while held: what it did is compared
          * with the last prediction before it */
@@ -982,6 +983,20 @@ vfmigControllerStep(vfmigController *ctl,
             vfmigControllerTookSwitch(ctl, step);
         if (vfmigControllerLetGo(ctl) < 0)
             return -1;
+        if (ctl->phase == VFMIG_CONTROLLER_WAITING ||
+            ctl->phase == VFMIG_CONTROLLER_HOLDING) {
+            /* devices stopped while held: QEMU's switch on an empty
+             * pending, or a pause (Nova's force-complete) that came
+             * between this step's reads of the job and of the devices,
+             * which QEMU never ends at the held limit.  QEMU's highest:
+             * no harm to a switchover, which no longer reads it. */
+            step->stoppedHeld = true;
+            if (vfmigControllerSetLimit(ctl, step,
+                                        VFMIG_DOWNTIME_QEMU_LIMIT_MAX_MS) < 0) {
+                VFMIG_DEBUG("%s", vfmigGetLastErrorMessage());
+                vfmigResetLastError();
+            }
+        }
         goto done;
     }
 

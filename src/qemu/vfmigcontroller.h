@@ -255,6 +255,10 @@ struct _vfmigControllerStatus {
                                      * (ABORTED) cancelled since a VF's
                                      * initial data was not all sent */
     uint64_t pausedUs;              /* seen paused for this long, us */
+    bool stoppedHeld;               /* the devices stopped while held
+                                     * (QEMU's switch on an empty pending,
+                                     * or a pause between two reads): the
+                                     * limit at its highest */
     bool pausedLate;                /* the first step that took a pause
                                      * after the release for another
                                      * client's (@paused, @pausedUs) */

@@ -1099,6 +1099,10 @@ vfmigDaemonStepDone(vfmigDaemon *d,
         vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_INFO,
                           _("domain '%1$s': the guest is paused (virsh suspend, or Nova's force-complete): its downtime runs already; released at once"),
                           name);
+    if (st->stoppedHeld)
+        vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_INFO,
+                          _("domain '%1$s': its VFs stopped while the daemon held the switchover: QEMU's own switch with nothing left to send, or the guest paused (virsh suspend, or Nova's force-complete); downtime limit at its highest"),
+                          name);
     if (st->pausedLate)
         vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_INFO,
                           _("domain '%1$s': the guest has been paused for %2$" PRIu64 " ms with its VFs stopped and the migration still running: paused by another client (virsh suspend, or Nova's force-complete), not by QEMU's switchover; downtime limit at its highest, so that QEMU switches"),

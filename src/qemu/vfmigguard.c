@@ -468,15 +468,12 @@ vfmigGuardStart(const char *uri,
 
 
 static int
-vfmigGuardSend(vfmigGuard *guard,
-               const char *line)
+vfmigGuardSendLocked(vfmigGuard *guard,
+                     const char *line)
 {
-    g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&guard->lock);
     size_t len = strlen(line);
     size_t done = 0;
 
-    /* one write per line: a line is shorter than PIPE_BUF, and the
-     * lock keeps two threads' lines whole when a write is short */
     if (guard->fd < 0) {
         vfmigReportError(VFMIG_ERR_OPERATION_INVALID, "%s",
                          _("the guardian is gone"));
@@ -497,6 +494,20 @@ vfmigGuardSend(vfmigGuard *guard,
         done += n;
     }
     return 0;
+}
+
+
+/* Any of the daemon's threads: the lock keeps each line whole. */
+static int
+vfmigGuardSend(vfmigGuard *guard,
+               const char *line)
+{
+    int ret;
+
+    g_mutex_lock(&guard->lock);
+    ret = vfmigGuardSendLocked(guard, line);
+    g_mutex_unlock(&guard->lock);
+    return ret;
 }
 
 
