@@ -28,21 +28,32 @@
 
 static volatile sig_atomic_t vfmigdQuit;
 
+/* GOption's types: a flag is a gboolean (an int), not a bool */
 typedef struct _vfmigdOptions vfmigdOptions;
 struct _vfmigdOptions {
     char *uri;
     int intervalMs;
     char *stateFile;
-    bool noStateFile;
+    gboolean noStateFile;
     int overheadMs;
     int loadMs;
-    bool noGuardian;
+    gboolean noGuardian;
     char *hostPolicy;
-    bool noHostPolicy;
-    bool verbose;
-    bool debug;
-    bool version;
+    gboolean noHostPolicy;
+    gboolean verbose;
+    gboolean debug;
+    gboolean version;
 };
+
+
+static void
+vfmigdOptionsClear(vfmigdOptions *opts)
+{
+    g_clear_pointer(&opts->uri, g_free);
+    g_clear_pointer(&opts->stateFile, g_free);
+    g_clear_pointer(&opts->hostPolicy, g_free);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(vfmigdOptions, vfmigdOptionsClear);
 
 
 static void
@@ -75,7 +86,7 @@ int
 main(int argc,
      char **argv)
 {
-    vfmigdOptions opts = {
+    g_auto(vfmigdOptions) opts = {
         .overheadMs = 0,
         .loadMs = 0,
     };
@@ -201,8 +212,5 @@ main(int argc,
     } else {
         fprintf(stderr, "%s", _("virt-vfmigd: stopped\n"));
     }
-    g_free(opts.uri);
-    g_free(opts.stateFile);
-    g_free(opts.hostPolicy);
     return ret < 0 ? 1 : 0;
 }

@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
 # cli-lib.sh: the TAP checks the virt-vfmig CLI tests share.  Sourced
-# with VFMIG set to the binary under test; gives $tmp (removed on exit),
-# check, result, finish and asan_build.
+# with VFMIG set to the binary under test (and CLI_NAME to its name where
+# it is not virt-vfmig); gives $tmp (removed on exit), check, result,
+# finish and asan_build.
 
 export LC_ALL=C LANG=C
 unset LIBVIRT_DEFAULT_URI
@@ -37,7 +38,7 @@ check() {
     if [ -z "$why" ] && [ "$rc" = 0 ] && [ -s "$tmp/err" ]; then
         why="succeeded but wrote to stderr"
     fi
-    if [ -z "$why" ] && [ "$rc" = 2 ] && ! grep -q "Try 'virt-vfmig --help'" "$tmp/err"; then
+    if [ -z "$why" ] && [ "$rc" = 2 ] && ! grep -q "Try '${CLI_NAME:-virt-vfmig} --help'" "$tmp/err"; then
         why="a usage error without the hint to use --help"
     fi
     if [ -z "$why" ]; then
