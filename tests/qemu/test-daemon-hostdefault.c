@@ -32,6 +32,7 @@
 #include <libvirt/virterror.h>
 
 #include "vfmigdaemon.h"
+#include "testdaemon.h"
 #include "vfmigdomainpolicy.h"
 #include "vfmigerror.h"
 #include "vfmighostpolicy.h"
@@ -405,22 +406,6 @@ typedef struct {
 } Fixture;
 
 
-static void
-fixtureReport(void *opaque,
-              vfmigDaemonReportLevel level,
-              const char *line)
-{
-    GPtrArray *lines = opaque;
-
-    if (level == VFMIG_DAEMON_REPORT_PROGRESS)
-        return;
-    g_test_message("%s%s", level == VFMIG_DAEMON_REPORT_WARNING ?
-                   "warning: " : "", line);
-    g_ptr_array_add(lines, g_strdup_printf("%s%s",
-                                           level == VFMIG_DAEMON_REPORT_WARNING ?
-                                           "warning: " : "", line));
-}
-
 
 static void
 fixtureSetUp(Fixture *f,
@@ -453,7 +438,7 @@ fixtureSetUp(Fixture *f,
     g_assert_nonnull(f->conn);
     f->lines = g_ptr_array_new_with_free_func(g_free);
     f->config.noGuardian = true;
-    f->config.report = fixtureReport;
+    f->config.report = testDaemonReport;
     f->config.opaque = f->lines;
     f->config.calls = &fakeCalls;
     f->config.paths.probe.sysfsRoot = f->sys;
@@ -562,21 +547,6 @@ ticksUntil(Fixture *f,
 }
 
 
-/* How many reported lines start with @prefix. */
-static unsigned int
-linesWith(Fixture *f,
-          const char *prefix)
-{
-    unsigned int n = 0;
-    guint i;
-
-    for (i = 0; i < f->lines->len; i++) {
-        if (g_str_has_prefix(f->lines->pdata[i], prefix))
-            n++;
-    }
-    return n;
-}
-
 
 /* The daemon started and looked at every running domain (the sweep at
  * its start: the listing, each one's XML, what was found). */
@@ -588,7 +558,7 @@ daemonStartSettled(Fixture *f)
                         f->policyPath);
 
     daemonStart(f);
-    g_assert_cmpuint(linesWith(f, line), ==, 1);
+    g_assert_cmpuint(testDaemonLinesWith(f->lines, line), ==, 1);
     ticks(f, 3);
 }
 
@@ -635,8 +605,8 @@ startedDomain(Fixture *f)
     tick(f);
     set = g_strdup_printf(SET_LINE("vfa") "%s",
                           "the domain has no migration policy: the host policy's entry for the flavor 'vf.gold' applies");
-    g_assert_cmpuint(linesWith(f, set), ==, 1);
-    g_assert_cmpuint(linesWith(f, "warning:"), ==, 0);
+    g_assert_cmpuint(testDaemonLinesWith(f->lines, set), ==, 1);
+    g_assert_cmpuint(testDaemonLinesWith(f->lines, "warning:"), ==, 0);
     /* as libvirt keeps it: the metadata that was set */
     policy = driverPolicy(f, 0);
     g_assert_nonnull(policy);
@@ -681,8 +651,8 @@ testMetadataChange(Fixture *f,
     ticks(f, 3);
     n = fakeCount(0);
     g_assert_cmpuint(n.sets, ==, 1);
-    g_assert_cmpuint(linesWith(f, SET_LINE("vfa")), ==, 1);
-    g_assert_cmpuint(linesWith(f, "warning:"), ==, 0);
+    g_assert_cmpuint(testDaemonLinesWith(f->lines, SET_LINE("vfa")), ==, 1);
+    g_assert_cmpuint(testDaemonLinesWith(f->lines, "warning:"), ==, 0);
     /* the tick of the read, then one job read per tick */
     g_assert_cmpuint(n.jobReads, ==, before.jobReads + 3);
 }
@@ -733,9 +703,9 @@ testExplicit(Fixture *f,
     assertSet(1, 1, METADATA("1500"));
     changed = g_strdup_printf(SET_LINE("vfb") "%s",
                               "the domain's policy with origin='host' differs from what the host policy's entry for the flavor 'vf.gold' gives now");
-    g_assert_cmpuint(linesWith(f, changed), ==, 1);
-    g_assert_cmpuint(linesWith(f, SET_LINE("vfa")), ==, 0);
-    g_assert_cmpuint(linesWith(f, "warning:"), ==, 0);
+    g_assert_cmpuint(testDaemonLinesWith(f->lines, changed), ==, 1);
+    g_assert_cmpuint(testDaemonLinesWith(f->lines, SET_LINE("vfa")), ==, 0);
+    g_assert_cmpuint(testDaemonLinesWith(f->lines, "warning:"), ==, 0);
 }
 
 
@@ -767,7 +737,7 @@ testFile(Fixture *f,
     domainCreate(f, 0, NULL);
     daemonStart(f);
     g_assert_cmpuint(f->lines->len, ==, 1);
-    g_assert_cmpuint(linesWith(f, none), ==, 1);
+    g_assert_cmpuint(testDaemonLinesWith(f->lines, none), ==, 1);
 
     /* the sweep at the start: listed, read, given nothing */
     ticks(f, 3);
@@ -779,28 +749,28 @@ testFile(Fixture *f,
      * vfa decided again at that tick */
     vfmigTestWriteFile(f->policyPath, HOST_POLICY);
     ticksUntil(f, SWEEP_US);
-    g_assert_cmpuint(linesWith(f, read), ==, 0);
+    g_assert_cmpuint(testDaemonLinesWith(f->lines, read), ==, 0);
     g_assert_cmpuint(fakeCount(0).sets, ==, 0);
     tick(f);
-    g_assert_cmpuint(linesWith(f, read), ==, 1);
+    g_assert_cmpuint(testDaemonLinesWith(f->lines, read), ==, 1);
     g_assert_cmpuint(fakeCount(0).sets, ==, 1);
     assertSet(0, 0, METADATA("300"));
     tick(f);
-    g_assert_cmpuint(linesWith(f, SET_LINE("vfa")), ==, 1);
+    g_assert_cmpuint(testDaemonLinesWith(f->lines, SET_LINE("vfa")), ==, 1);
 
     /* invalid: a warning at the next sweep, nothing more written */
     vfmigTestWriteFile(f->policyPath, HOST_POLICY_INVALID);
     ticksUntil(f, 2 * SWEEP_US);
-    g_assert_cmpuint(linesWith(f, "warning:"), ==, 0);
+    g_assert_cmpuint(testDaemonLinesWith(f->lines, "warning:"), ==, 0);
     tick(f);
-    g_assert_cmpuint(linesWith(f, invalid), ==, 1);
-    g_assert_cmpuint(linesWith(f, "warning:"), ==, 1);
+    g_assert_cmpuint(testDaemonLinesWith(f->lines, invalid), ==, 1);
+    g_assert_cmpuint(testDaemonLinesWith(f->lines, "warning:"), ==, 1);
     ticksUntil(f, 3 * SWEEP_US);
     ticks(f, 3);
     n = fakeCount(0);
     g_assert_cmpuint(n.sets, ==, 1);
     /* said once; vfa keeps its policy: its job read at every interval */
-    g_assert_cmpuint(linesWith(f, "warning:"), ==, 1);
+    g_assert_cmpuint(testDaemonLinesWith(f->lines, "warning:"), ==, 1);
     tick(f);
     g_assert_cmpuint(fakeCount(0).jobReads, ==, n.jobReads + 1);
 
@@ -808,20 +778,20 @@ testFile(Fixture *f,
     vfmigTestWriteFile(f->policyPath, HOST_POLICY);
     ticksUntil(f, 4 * SWEEP_US);
     ticks(f, 3);
-    g_assert_cmpuint(linesWith(f, read), ==, 2);
+    g_assert_cmpuint(testDaemonLinesWith(f->lines, read), ==, 2);
     g_assert_cmpuint(fakeCount(0).sets, ==, 1);
 
     /* removed: said, nothing written, the policy kept */
     g_assert_cmpint(unlink(f->policyPath), ==, 0);
     ticksUntil(f, 5 * SWEEP_US);
     ticks(f, 3);
-    g_assert_cmpuint(linesWith(f, gone), ==, 1);
+    g_assert_cmpuint(testDaemonLinesWith(f->lines, gone), ==, 1);
     n = fakeCount(0);
     g_assert_cmpuint(n.sets, ==, 1);
     tick(f);
     g_assert_cmpuint(fakeCount(0).jobReads, ==, n.jobReads + 1);
-    g_assert_cmpuint(linesWith(f, SET_LINE("vfa")), ==, 1);
-    g_assert_cmpuint(linesWith(f, "warning:"), ==, 1);
+    g_assert_cmpuint(testDaemonLinesWith(f->lines, SET_LINE("vfa")), ==, 1);
+    g_assert_cmpuint(testDaemonLinesWith(f->lines, "warning:"), ==, 1);
 }
 
 
@@ -858,14 +828,14 @@ testIncoming(Fixture *f,
     tick(f);
     changed = g_strdup_printf(SET_LINE("vfa") "%s",
                               "the domain's policy with origin='host' differs from what the host policy's entry for the flavor 'vf.gold' gives now (the domain migrated here from another host's VFs");
-    g_assert_cmpuint(linesWith(f, changed), ==, 1);
+    g_assert_cmpuint(testDaemonLinesWith(f->lines, changed), ==, 1);
 
     /* its own change comes back: kept */
     vfmigDaemonMetadataChanged(f->d, f->doms[0]);
     ticks(f, 3);
     g_assert_cmpuint(fakeCount(0).xmlReads, ==, 2);
     g_assert_cmpuint(fakeCount(0).sets, ==, 1);
-    g_assert_cmpuint(linesWith(f, "warning:"), ==, 0);
+    g_assert_cmpuint(testDaemonLinesWith(f->lines, "warning:"), ==, 0);
 }
 
 
@@ -890,8 +860,8 @@ testSetFails(Fixture *f,
     g_assert_cmpuint(fakeCount(0).sets, ==, 1);
     assertSet(0, 0, METADATA("300"));
     tick(f);
-    g_assert_cmpuint(linesWith(f, warning), ==, 1);
-    g_assert_cmpuint(linesWith(f, "warning:"), ==, 1);
+    g_assert_cmpuint(testDaemonLinesWith(f->lines, warning), ==, 1);
+    g_assert_cmpuint(testDaemonLinesWith(f->lines, "warning:"), ==, 1);
     g_assert_true(g_str_has_suffix(f->lines->pdata[f->lines->len - 1],
                                    "; tried again at every sweep, and not reported again until it works"));
 
@@ -904,7 +874,7 @@ testSetFails(Fixture *f,
     vfmigDaemonMetadataChanged(f->d, f->doms[0]);
     ticks(f, 2);
     g_assert_cmpuint(fakeCount(0).sets, ==, 2);
-    g_assert_cmpuint(linesWith(f, "warning:"), ==, 1);
+    g_assert_cmpuint(testDaemonLinesWith(f->lines, "warning:"), ==, 1);
 
     /* the sweep: its listing, then vfa's XML again, which libvirt takes */
     fakeFailSet(0, false);
@@ -915,8 +885,8 @@ testSetFails(Fixture *f,
     g_assert_cmpuint(fakeCount(0).sets, ==, 3);
     assertSet(0, 2, METADATA("300"));
     tick(f);
-    g_assert_cmpuint(linesWith(f, SET_LINE("vfa")), ==, 1);
-    g_assert_cmpuint(linesWith(f, "warning:"), ==, 1);
+    g_assert_cmpuint(testDaemonLinesWith(f->lines, SET_LINE("vfa")), ==, 1);
+    g_assert_cmpuint(testDaemonLinesWith(f->lines, "warning:"), ==, 1);
     n = fakeCount(0);
     tick(f);
     g_assert_cmpuint(fakeCount(0).jobReads, ==, n.jobReads + 1);

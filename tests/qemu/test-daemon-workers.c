@@ -30,6 +30,7 @@
 #include "vfmigdaemon.h"
 #include "vfmigerror.h"
 #include "vfmigguard.h"
+#include "testdaemon.h"
 #include "vfmigsteer.h"
 #include "vfmigtestfs.h"
 #include "vfmigworker.h"
@@ -102,6 +103,25 @@ fakeReset(void)
 }
 
 
+/* A call of @f's blocks, fake.lock held, until the test lets it go (or
+ * the safety net ends it). */
+static void
+fakeBlockLocked(FakeDomain *f)
+{
+    gint64 deadline = g_get_monotonic_time() + FAKE_SAFETY_S * G_USEC_PER_SEC;
+
+    f->blocked++;
+    g_cond_broadcast(&fake.cond);
+    while (!fake.released) {
+        if (!g_cond_wait_until(&fake.cond, &fake.lock, deadline)) {
+            f->timedOut = true;
+            break;
+        }
+    }
+    f->blocked--;
+}
+
+
 static int
 fakeGetJobStats(virDomainPtr dom,
                 int *type,
@@ -110,7 +130,6 @@ fakeGetJobStats(virDomainPtr dom,
                 unsigned int flags)
 {
     FakeDomain *f = fakeFind(dom);
-    gint64 deadline = g_get_monotonic_time() + FAKE_SAFETY_S * G_USEC_PER_SEC;
     bool migrating = false;
     int max = 0;
 
@@ -123,15 +142,7 @@ fakeGetJobStats(virDomainPtr dom,
     f->jobReads++;
     if (f->block) {
         f->block = false;
-        f->blocked++;
-        g_cond_broadcast(&fake.cond);
-        while (!fake.released) {
-            if (!g_cond_wait_until(&fake.cond, &fake.lock, deadline)) {
-                f->timedOut = true;
-                break;
-            }
-        }
-        f->blocked--;
+        fakeBlockLocked(f);
     }
     migrating = f->migrating;
     g_mutex_unlock(&fake.lock);
@@ -166,8 +177,6 @@ fakeSetMaxDowntime(virDomainPtr dom,
 {
     FakeDomain *f = fakeFind(dom);
 
-    gint64 deadline = g_get_monotonic_time() + FAKE_SAFETY_S * G_USEC_PER_SEC;
-
     g_mutex_lock(&fake.lock);
     if (f) {
         f->limitMs = downtime;
@@ -177,15 +186,7 @@ fakeSetMaxDowntime(virDomainPtr dom,
         /* QEMU has the limit; the daemon never hears back (as when it
          * is killed there) */
         f->blockAfterSet = false;
-        f->blocked++;
-        g_cond_broadcast(&fake.cond);
-        while (!fake.released) {
-            if (!g_cond_wait_until(&fake.cond, &fake.lock, deadline)) {
-                f->timedOut = true;
-                break;
-            }
-        }
-        f->blocked--;
+        fakeBlockLocked(f);
     }
     g_mutex_unlock(&fake.lock);
     return 0;
@@ -292,20 +293,6 @@ typedef struct {
 } Fixture;
 
 
-static void
-fixtureReport(void *opaque,
-              vfmigDaemonReportLevel level,
-              const char *line)
-{
-    GPtrArray *lines = opaque;
-
-    if (level == VFMIG_DAEMON_REPORT_PROGRESS)
-        return;
-    g_ptr_array_add(lines, g_strdup_printf("%s%s",
-                                           level == VFMIG_DAEMON_REPORT_WARNING ?
-                                           "warning: " : "", line));
-}
-
 
 static virDomainPtr
 fixtureDomain(virConnectPtr conn,
@@ -343,7 +330,7 @@ fixtureSetUp(Fixture *f,
     g_assert_cmpint(fcntl(f->pipe[0], F_SETFL, O_NONBLOCK), ==, 0);
     f->guard = vfmigGuardOpenFd(f->pipe[1]);
     f->config.noGuardian = true;
-    f->config.report = fixtureReport;
+    f->config.report = testDaemonReport;
     f->config.opaque = f->lines;
     f->config.calls = &fakeCalls;
     f->d = vfmigDaemonNew(&f->config, f->guard);
@@ -395,21 +382,6 @@ tick(Fixture *f,
     f->now += INTERVAL_US;
 }
 
-
-/* How many reported lines start with @prefix. */
-static unsigned int
-linesWith(Fixture *f,
-          const char *prefix)
-{
-    unsigned int n = 0;
-    guint i;
-
-    for (i = 0; i < f->lines->len; i++) {
-        if (g_str_has_prefix(f->lines->pdata[i], prefix))
-            n++;
-    }
-    return n;
-}
 
 
 /* Ticks until @name's limit is held (at most @max ticks). */
@@ -464,7 +436,7 @@ testBlockedDomain(Fixture *f,
             g_assert_cmpuint(a.jobReads, ==, 1);
             g_assert_cmpuint(fakeGet("vfa").blocked, ==, 1);
             /* reported once, once it is late */
-            g_assert_cmpuint(linesWith(f, late), ==,
+            g_assert_cmpuint(testDaemonLinesWith(f->lines, late), ==,
                              f->now - INTERVAL_US - blockedAt >=
                              VFMIG_DAEMON_CALL_WARN_MS * 1000LL ? 1 : 0);
         }
@@ -479,15 +451,15 @@ testBlockedDomain(Fixture *f,
     g_assert_cmpint(blockedAt, >=, 0);
     /* found within a few ticks of the start, stepped since */
     g_assert_cmpuint(steps, >=, i - 4);
-    g_assert_cmpuint(linesWith(f, late), ==, 1);
-    g_assert_cmpuint(linesWith(f, "domain 'vfb': steering its migration: downtime target 300 ms"), ==, 1);
+    g_assert_cmpuint(testDaemonLinesWith(f->lines, late), ==, 1);
+    g_assert_cmpuint(testDaemonLinesWith(f->lines, "domain 'vfb': steering its migration: downtime target 300 ms"), ==, 1);
 
     /* (c): quit returns while vfa's read still blocks; vfb's limit back */
     g_assert_cmpuint(vfmigDaemonQuit(f->d), ==, 0);
     g_assert_cmpuint(fakeGet("vfa").blocked, ==, 1);
     g_assert_false(fakeGet("vfa").timedOut);
     g_assert_cmpuint(fakeGet("vfb").limitMs, ==, 300);
-    g_assert_cmpuint(linesWith(f, "domain 'vfb': stopping; downtime limit handed back (300 ms)"), ==, 1);
+    g_assert_cmpuint(testDaemonLinesWith(f->lines, "domain 'vfb': stopping; downtime limit handed back (300 ms)"), ==, 1);
     /* nothing more after quit */
     vfmigDaemonTick(f->d, f->now);
     g_assert_cmpuint(fakeGet("vfa").jobReads, ==, 1);
@@ -540,13 +512,13 @@ testStuckHolder(Fixture *f,
     fakeSet("vfb", true, true);
     tick(f, "vfb");
     fakeWaitBlocked("vfb");
-    g_assert_cmpuint(linesWith(f, "warning:"), ==, 0);
+    g_assert_cmpuint(testDaemonLinesWith(f->lines, "warning:"), ==, 0);
 
     g_assert_cmpuint(vfmigDaemonQuit(f->d), ==, 1);
     g_assert_cmpuint(fakeGet("vfb").blocked, ==, 1);
     g_assert_false(fakeGet("vfb").timedOut);
     g_assert_cmpuint(fakeGet("vfb").limitMs, ==, 1);
-    g_assert_cmpuint(linesWith(f, "domain 'vfb': stopping while libvirt has not answered (a steering step (its job, its downtime limit)); the guardian hands the downtime limit back (1 ms -> 300 ms)"), ==, 1);
+    g_assert_cmpuint(testDaemonLinesWith(f->lines, "domain 'vfb': stopping while libvirt has not answered (a steering step (its job, its downtime limit)); the guardian hands the downtime limit back (1 ms -> 300 ms)"), ==, 1);
     list = guardList(f);
     g_assert_cmpstr(list, ==, "5a1e0000-0000-4000-8000-00000000000b 1 300\n");
 }
@@ -619,7 +591,7 @@ testSweep(Fixture *f,
     tick(f, NULL);
     g_assert_cmpuint(fakeGet("vfc").limitMs, ==, 1);
     tick(f, NULL);
-    g_assert_cmpuint(linesWith(f, "domain 'vfc': steering its migration: downtime target 300 ms"), ==, 1);
+    g_assert_cmpuint(testDaemonLinesWith(f->lines, "domain 'vfc': steering its migration: downtime target 300 ms"), ==, 1);
     g_assert_cmpuint(vfmigDaemonQuit(f->d), ==, 0);
     g_assert_cmpuint(fakeGet("vfc").limitMs, ==, 300);
 }
@@ -647,7 +619,7 @@ testMigrationEvent(Fixture *f,
     g_assert_cmpuint(fakeGet("vfc").limitMs, ==, 1);
     tick(f, NULL);
     g_assert_cmpint(f->now, <, VFMIG_DAEMON_SWEEP_MS * 1000LL);
-    g_assert_cmpuint(linesWith(f, "domain 'vfc': steering its migration"), ==, 1);
+    g_assert_cmpuint(testDaemonLinesWith(f->lines, "domain 'vfc': steering its migration"), ==, 1);
     g_assert_cmpuint(vfmigDaemonQuit(f->d), ==, 0);
 }
 
