@@ -38,6 +38,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -1101,8 +1102,8 @@ vfmigNodeDevProbeDevice(vfmigNodeDevProber *p,
                                                           NULL);
 
                 vfmigReportError(VFMIG_ERR_DATA_CORRUPT,
-                                 _("'%1$s' is missing although '%2$s' is %3$" G_GUINT64_FORMAT),
-                                 path, nPath, numvfs);
+                                 _("'%1$s' is missing although '%2$s' is %3$" PRIu64),
+                                 path, nPath, (uint64_t) numvfs);
                 vfmigNodeDevKeepError(dev->errors);
             } else {
                 g_ptr_array_add(vfs, vf);
@@ -1125,8 +1126,8 @@ vfmigNodeDevProbeDevice(vfmigNodeDevProber *p,
             vfmigNodeDevKeepError(dev->errors);
         } else if (rc > 0 && enabled > 0) {
             dev->inUse = true;
-            dev->inUseReason = g_strdup_printf(_("the PCI function is enabled (enable=%1$" G_GUINT64_FORMAT "): a VFIO user such as QEMU has the device open"),
-                                               enabled);
+            dev->inUseReason = g_strdup_printf(_("the PCI function is enabled (enable=%1$" PRIu64 "): a VFIO user such as QEMU has the device open"),
+                                               (uint64_t) enabled);
         }
         vfmigNodeDevProbeCap(p, dev, devFd, devDir);
     }

@@ -7,6 +7,7 @@
 #include <config.h>
 
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <string.h>
@@ -187,8 +188,8 @@ vfmigSysfsReadU64(int dirfd,
         g_autofree char *quoted = vfmigStringEscapeText(buf);
 
         vfmigReportError(VFMIG_ERR_DATA_CORRUPT,
-                         _("'%1$s' holds '%2$s', not a decimal number up to %3$" G_GUINT64_FORMAT),
-                         path, quoted, max);
+                         _("'%1$s' holds '%2$s', not a decimal number up to %3$" PRIu64),
+                         path, quoted, (uint64_t) max);
         return -1;
     }
     return 1;
