@@ -16,7 +16,6 @@
 #include "vfmigi18n.h"
 #include "vfmigstring.h"
 
-#define VFMIG_DEFAULT_URI "qemu:///system"
 
 
 const vfmigCmdDef *
@@ -431,17 +430,19 @@ vfmigShellGetConnection(vfmigCtl *ctl)
     if (ctl->conn)
         return ctl->conn;
 
+    /* no -c: libvirt's own default, as virsh has it ($LIBVIRT_DEFAULT_URI,
+     * then uri_default in libvirt.conf, then its probe) */
     uri = ctl->uri;
-    if (!uri)
-        uri = g_getenv("LIBVIRT_DEFAULT_URI");
-    if (!uri || !*uri)
-        uri = VFMIG_DEFAULT_URI;
-
     virSetErrorFunc(NULL, vfmigShellLibvirtErrorSink);
     if (!(ctl->conn = virConnectOpen(uri))) {
-        vfmigReportError(VFMIG_ERR_LIBVIRT,
-                         _("failed to connect to libvirt at '%1$s': %2$s"),
-                         uri, virGetLastErrorMessage());
+        if (uri)
+            vfmigReportError(VFMIG_ERR_LIBVIRT,
+                             _("failed to connect to libvirt at '%1$s': %2$s"),
+                             uri, virGetLastErrorMessage());
+        else
+            vfmigReportError(VFMIG_ERR_LIBVIRT,
+                             _("failed to connect to libvirt at its default URI (LIBVIRT_DEFAULT_URI, else uri_default in libvirt.conf): %1$s"),
+                             virGetLastErrorMessage());
         return NULL;
     }
     return ctl->conn;

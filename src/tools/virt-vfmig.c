@@ -61,8 +61,8 @@ vfmigUsage(vfmigCtl *ctl)
              "Live migration of VMs with SR-IOV VFs: VFIO device migration for libvirt.\n"
              "\n"
              "Options:\n"
-             "  -c, --connect=URI   libvirt connection URI (default: $LIBVIRT_DEFAULT_URI,\n"
-             "                      else qemu:///system)\n"
+             "  -c, --connect=URI   libvirt connection URI (default: libvirt's, as virsh:\n"
+             "                      $LIBVIRT_DEFAULT_URI, else uri_default in libvirt.conf)\n"
              "      --debug         log every VFIO ioctl, device state change, engine\n"
              "                      phase and downtime decision on stderr (as\n"
              "                      VFMIG_DEBUG=1 does)\n"
@@ -213,7 +213,11 @@ main(int argc, char **argv)
                 vfmigShellUsageError(&ctl, "%s", _("option -c needs a non-empty URI"));
                 goto cleanup;
             }
-            g_free(ctl.uri);
+            if (ctl.uri) {
+                vfmigShellUsageError(&ctl, _("option -c given twice ('%1$s', then '%2$s')"),
+                                     ctl.uri, optarg);
+                goto cleanup;
+            }
             ctl.uri = g_strdup(optarg);
             break;
         case 'D':

@@ -18,6 +18,14 @@ check "unknown global option" 2 "" "unknown option '--frobnicate'" -- --frobnica
 check "unknown short option" 2 "" "unknown option '-z'" -- -z
 check "-c without a value" 2 "" "needs a value" -- -c
 check "-c with an empty URI" 2 "" "non-empty URI" -- -c "" version
+check "-c given twice" 2 "" "option -c given twice \('test:///default', then 'qemu:///system'\)" \
+    -- -c test:///default -c qemu:///system version
+# no -c: libvirt's default URI, resolved by libvirt as for virsh
+LIBVIRT_DEFAULT_URI=test:///default check "no -c: \$LIBVIRT_DEFAULT_URI" 0 \
+    "Running hypervisor: TEST [0-9]" "" -- version
+LIBVIRT_DEFAULT_URI=bogus:///x check "no -c: a default URI libvirt cannot open" 1 "" \
+    "^error: failed to connect to libvirt at its default URI \(LIBVIRT_DEFAULT_URI, else uri_default in libvirt.conf\): ." \
+    -- version
 check "unknown command" 2 "" "unknown command 'frobnicate'" -- frobnicate
 check "usage errors point at --help" 2 "" "Try 'virt-vfmig --help'" -- frobnicate
 
