@@ -81,6 +81,8 @@ struct _vfmigCtl {
                                          * commands that take no -c */
     bool usageError;        /* a handler found a bad option value and
                              * printed it: exit status 2, not 1 */
+    bool jsonPrinted;       /* a handler printed its --json document
+                             * (else a failure prints {"error": ...}) */
 };
 
 const vfmigCmdDef *vfmigShellFindCommand(vfmigCtl *ctl, const char *name);

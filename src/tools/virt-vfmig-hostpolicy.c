@@ -211,7 +211,7 @@ cmdHostPolicy(vfmigCtl *ctl,
 
  cleanup:
     if (!ret && json)
-        vfmigPrintJSONError();
+        vfmigPrintJSONError(ctl);
     if (dom)
         virDomainFree(dom);
     return ret;

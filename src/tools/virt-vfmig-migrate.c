@@ -169,6 +169,7 @@ cmdMigrate(vfmigCtl *ctl, const vfmigCmd *cmd)
 
     if (json) {
         text = vfmigMigrateReportFormatJSON(report);
+        ctl->jsonPrinted = true;
     } else {
         size_t i;
 

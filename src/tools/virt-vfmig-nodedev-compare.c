@@ -121,9 +121,10 @@ cmdNodeDevCompare(vfmigCtl *ctl, const vfmigCmd *cmd)
         return false;
     }
 
-    if (vfmigCmdGetBool(cmd, "json"))
+    if (vfmigCmdGetBool(cmd, "json")) {
         vfmigNodeDevComparePrintJSON(run->res);
-    else
+        ctl->jsonPrinted = true;
+    } else
         vfmigNodeDevComparePrintText(run->res);
 
     if (run->res->verdict == VFMIG_NODEDEV_COMPARE_INCOMPATIBLE) {

@@ -290,14 +290,14 @@ cmdNodeDevNovaSpec(vfmigCtl *ctl, const vfmigCmd *cmd)
 
     if (vfmigNovaConfFromOptions(cmd, conf) < 0) {
         if (json)
-            vfmigPrintJSONError();
+            vfmigPrintJSONError(ctl);
         return vfmigShellUsageErrorLast(ctl);
     }
 
     vfmigNodeDevProbePathsFromEnv(&paths);
     if (vfmigNodeDevNovaSpecProbe(&paths, vfmigNodeDevCmdProbeFlags(cmd), &spec) < 0) {
         if (json)
-            vfmigPrintJSONError();
+            vfmigPrintJSONError(ctl);
         return false;
     }
     vfmigNodeDevPrintErrors(spec->list->errors);

@@ -278,9 +278,10 @@ cmdDeviceQualify(vfmigCtl *ctl, const vfmigCmd *cmd)
         return false;
 
     vfmigStatePrintWarnings(rep->warnings);
-    if (json)
+    if (json) {
         vfmigQualifyPrintJSON(rep);
-    else
+        ctl->jsonPrinted = true;
+    } else
         vfmigQualifyPrintText(rep);
 
     if (rep->res->verdict != VFMIG_NODEDEV_VERDICT_NOT_QUALIFIED)

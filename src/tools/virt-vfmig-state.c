@@ -141,8 +141,10 @@ cmdDeviceSave(vfmigCtl *ctl, const vfmigCmd *cmd)
     if (rep)
         vfmigStatePrintWarnings(rep->warnings);
     if (rc < 0) {
-        if (rep && json)
+        if (rep && json) {
             vfmigSavePrint(out, true, rep, file);
+            ctl->jsonPrinted = true;
+        }
         return false;
     }
     vfmigSavePrint(out, json, rep, toStdout ? _("standard output") : file);
@@ -226,8 +228,10 @@ cmdDeviceRestore(vfmigCtl *ctl, const vfmigCmd *cmd)
         if (!rep)
             return false;
         state = rep->state;
-        if (json)
+        if (json) {
             vfmigRestorePrint(stdout, true, rep, fileName);
+            ctl->jsonPrinted = true;
+        }
         if (!rep->touched)
             fprintf(stderr, _("note: nothing was loaded: device '%1$s' was not touched and is %2$s with its own state\n"),
                     rep->device, state ? state : _("in an unknown state"));

@@ -164,7 +164,7 @@ const vfmigCmdDef vfmigGenericCmds[] = {
 
 
 void
-vfmigPrintJSONError(void)
+vfmigPrintJSONError(vfmigCtl *ctl)
 {
     g_autoptr(vfmigJSONWriter) w = vfmigJSONWriterNew();
     g_autofree char *out = NULL;
@@ -174,6 +174,7 @@ vfmigPrintJSONError(void)
     vfmigJSONEndObject(w);
     out = vfmigJSONWriterFinish(w);
     fputs(out, stdout);
+    ctl->jsonPrinted = true;
 }
 
 
@@ -276,6 +277,9 @@ main(int argc, char **argv)
     } else if (ctl.usageError) {
         ret = VFMIG_EXIT_USAGE;
     } else {
+        /* --json: one object on standard output whatever failed */
+        if (vfmigCmdGetBool(&cmd, "json") && !ctl.jsonPrinted)
+            vfmigPrintJSONError(&ctl);
         vfmigShellReportError(&ctl);
         ret = VFMIG_EXIT_FAILURE;
     }

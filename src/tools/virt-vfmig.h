@@ -24,8 +24,9 @@ virDomainPtr vfmigDomainLookup(virConnectPtr conn,
                                const char *name);
 
 /* With --json, a failure is an object too, on stdout: {"error": the
- * last error}.  virt-vfmig.c */
-void vfmigPrintJSONError(void);
+ * last error}; a handler that printed its own document on a failure
+ * sets ctl->jsonPrinted, else the dispatcher prints this.  virt-vfmig.c */
+void vfmigPrintJSONError(vfmigCtl *ctl);
 
 /* virt-vfmig-hostpolicy.c: host-policy and host-policy-check */
 bool cmdHostPolicy(vfmigCtl *ctl, const vfmigCmd *cmd);

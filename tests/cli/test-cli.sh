@@ -69,4 +69,21 @@ check "missing device" 1 "" "0000:00:09.0" -- device-info 0000:00:09.0
 check "device bound to a non-VFIO driver" 1 "" "e1000e" -- device-info 0000:00:03.0
 unset VFMIG_SYSFS_ROOT VFMIG_DEV_ROOT
 
+# --json: every failure after the command line was read is one object on
+# standard output, {"error": MESSAGE}, besides the error on stderr
+json_error() {   # DESC ARGS...: exit 1, stdout one JSON object with "error"
+    local desc=$1
+    shift
+    check "$desc: exit 1, the error on stderr" 1 "" "^error: " -- "$@"
+    result "$desc: one JSON object with the error on stdout" \
+        python3 -c 'import json, sys
+o = json.load(open(sys.argv[1]))
+sys.exit(0 if isinstance(o, dict) and list(o) == ["error"] and o["error"] else 1)' "$tmp/out"
+}
+export VFMIG_SYSFS_ROOT=$tmp/nosys
+json_error "device-qualify --json, no such device" device-qualify 0000:00:09.0 --json
+json_error "device-save --json, no such device" device-save 0000:00:09.0 "$tmp/x.state" --json
+json_error "nodedev-compare --json, no such file" nodedev-compare "$tmp/none.xml" 0000:00:09.0 --json
+unset VFMIG_SYSFS_ROOT
+
 finish
