@@ -6,6 +6,7 @@
 
 #include <config.h>
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -312,6 +313,103 @@ bool
 vfmigCmdGetBool(const vfmigCmd *cmd, const char *name)
 {
     return g_hash_table_contains(cmd->values, name);
+}
+
+
+struct _vfmigTable {
+    GPtrArray *rows;                /* GStrv each; the header first */
+};
+
+
+static GStrv
+vfmigTableRow(const char *first,
+              va_list ap)
+{
+    GPtrArray *cells = g_ptr_array_new();
+    const char *cell;
+
+    for (cell = first; cell; cell = va_arg(ap, const char *))
+        g_ptr_array_add(cells, g_strdup(cell));
+    g_ptr_array_add(cells, NULL);
+    return (GStrv) g_ptr_array_free(cells, FALSE);
+}
+
+
+vfmigTable *
+vfmigTableNew(const char *first, ...)
+{
+    vfmigTable *table = g_new0(vfmigTable, 1);
+    va_list ap;
+
+    table->rows = g_ptr_array_new_with_free_func((GDestroyNotify) g_strfreev);
+    va_start(ap, first);
+    g_ptr_array_add(table->rows, vfmigTableRow(first, ap));
+    va_end(ap);
+    return table;
+}
+
+
+void
+vfmigTableAddRow(vfmigTable *table,
+                 const char *first, ...)
+{
+    va_list ap;
+
+    va_start(ap, first);
+    g_ptr_array_add(table->rows, vfmigTableRow(first, ap));
+    va_end(ap);
+}
+
+
+void
+vfmigTablePrint(const vfmigTable *table,
+                FILE *out)
+{
+    guint ncols = g_strv_length(table->rows->pdata[0]);
+    g_autofree long *widths = g_new0(long, ncols);
+    long total = 0;
+    guint r;
+    guint c;
+
+    for (r = 0; r < table->rows->len; r++) {
+        char **row = table->rows->pdata[r];
+
+        for (c = 0; c < ncols && row[c]; c++)
+            widths[c] = MAX(widths[c], g_utf8_strlen(row[c], -1));
+    }
+    for (c = 0; c < ncols; c++)
+        total += widths[c] + (c ? 3 : 1);
+    for (r = 0; r < table->rows->len; r++) {
+        char **row = table->rows->pdata[r];
+        g_autoptr(GString) line = g_string_new(" ");
+
+        for (c = 0; c < ncols && row[c]; c++) {
+            long pad = widths[c] - g_utf8_strlen(row[c], -1);
+
+            if (c)
+                g_string_append(line, "   ");
+            g_string_append(line, row[c]);
+            /* no trailing blanks after the last column */
+            if (c + 1 < ncols)
+                g_string_append_printf(line, "%*s", (int) pad, "");
+        }
+        fprintf(out, "%s\n", line->str);
+        if (r == 0) {
+            g_autofree char *rule = g_strnfill(total, '-');
+
+            fprintf(out, "%s\n", rule);
+        }
+    }
+}
+
+
+void
+vfmigTableFree(vfmigTable *table)
+{
+    if (!table)
+        return;
+    g_ptr_array_unref(table->rows);
+    g_free(table);
 }
 
 

@@ -12,6 +12,8 @@
 
 #include <stdbool.h>
 
+#include <stdio.h>
+
 #include <glib.h>
 #include <libvirt/libvirt.h>
 
@@ -84,6 +86,18 @@ struct _vfmigCtl {
     bool jsonPrinted;       /* a handler printed its --json document
                              * (else a failure prints {"error": ...}) */
 };
+
+/*
+ * A table printed as virsh prints its own: each column as wide as its
+ * widest cell (in characters, not bytes), a leading space, three between
+ * columns, a rule of dashes under the header.  Cells are copied.
+ */
+typedef struct _vfmigTable vfmigTable;
+vfmigTable *vfmigTableNew(const char *first, ...) G_GNUC_NULL_TERMINATED;
+void vfmigTableAddRow(vfmigTable *table, const char *first, ...) G_GNUC_NULL_TERMINATED;
+void vfmigTablePrint(const vfmigTable *table, FILE *out);
+void vfmigTableFree(vfmigTable *table);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(vfmigTable, vfmigTableFree);
 
 const vfmigCmdDef *vfmigShellFindCommand(vfmigCtl *ctl, const char *name);
 

@@ -209,6 +209,7 @@ cmdNodeDevList(vfmigCtl *ctl, const vfmigCmd *cmd)
     unsigned int filter = 0;
     g_autoptr(vfmigNodeDevList) list = NULL;
     g_autoptr(vfmigJSONWriter) w = NULL;
+    g_autoptr(vfmigTable) table = NULL;
     g_autoptr(GPtrArray) unknown = g_ptr_array_new();
     vfmigNodeDevProbePaths paths;
     size_t i;
@@ -236,9 +237,8 @@ cmdNodeDevList(vfmigCtl *ctl, const vfmigCmd *cmd)
         w = vfmigJSONWriterNew();
         vfmigJSONBeginArray(w, NULL);
     } else {
-        printf(" %-20s %-16s %-26s %-8s %s\n", _("Name"), _("Driver"),
-               _("Features"), _("Dirty"), _("State"));
-        printf("--------------------------------------------------------------------------------------\n");
+        table = vfmigTableNew(_("Name"), _("Driver"), _("Features"), _("Dirty"),
+                              _("State"), _("In use"), NULL);
     }
 
     for (i = 0; i < list->devices->len; i++) {
@@ -268,11 +268,13 @@ cmdNodeDevList(vfmigCtl *ctl, const vfmigCmd *cmd)
             g_ptr_array_add(unknown, dev);
         }
         driver = vfmigStringEscapeText(dev->driver);
-        printf(" %-20s %-16s %-26s %-8s %s\n", name,
-               driver ? driver : "-",
-               features ? features : "-",
-               dev->cap ? vfmigNodeDevDirtyTypeToString(dev->cap->dirty) : "-",
-               state ? state : "-");
+        vfmigTableAddRow(table, name,
+                         driver ? driver : "-",
+                         features ? features : "-",
+                         dev->cap ? vfmigNodeDevDirtyTypeToString(dev->cap->dirty) : "-",
+                         state ? state : "-",
+                         !dev->vfio ? "-" : dev->inUse ? _("yes") : _("no"),
+                         NULL);
     }
 
     if (json) {
@@ -283,6 +285,7 @@ cmdNodeDevList(vfmigCtl *ctl, const vfmigCmd *cmd)
         fputs(out, stdout);
         return true;
     }
+    vfmigTablePrint(table, stdout);
 
     for (i = 0; i < unknown->len; i++) {
         const vfmigNodeDevPCI *dev = g_ptr_array_index(unknown, i);

@@ -96,7 +96,32 @@ if run 0 nodedev-list && has 'pci_0000_3b_00_2 +mlx5_vfio_pci +stop-copy,p2p,pre
 else
     nok "nodedev-list"
 fi
-if run 0 nodedev-list && has '^ pci_0000_3b_00_6 +mlx5_vfio_pci +unknown +- +-$' &&
+# the table: columns as wide as their widest cell (a ConnectX VF's four
+# features), each row's cells starting under their header, a rule as wide
+# as the table; 'In use' from the function's enable (a VFIO user has it)
+echo 1 > "$sys/devices/pci0000:3a/0000:3b:00.3/enable"
+if run 0 nodedev-list && has '^ pci_0000_3b_00_3 +mlx5_vfio_pci +.* +RUNNING +yes$' &&
+   has '^ pci_0000_3b_00_2 +mlx5_vfio_pci +.* +RUNNING +no$' &&
+   python3 - "$tmp/out" <<'EOF'
+import sys
+lines = open(sys.argv[1]).read().split("\n\n")[0].splitlines()
+head, rule, rows = lines[0], lines[1], lines[2:]
+starts = [i for i in range(1, len(head)) if head[i] != " " and head[i - 1] == " " and
+          (i < 3 or head[i - 3:i] == "   ")]
+assert [head[i:].split("   ")[0] for i in starts] == ["Name", "Driver", "Features", "Dirty", "State", "In use"], starts
+assert set(rule) == {"-"} and len(rule) == max(len(l) for l in [head] + rows), rule
+for r in rows:
+    for i in starts:
+        assert r[i] != " " and r[i - 1] == " ", (r, i)
+    assert r == r.rstrip()
+EOF
+then
+    ok "nodedev-list's table: each column as wide as its widest cell, cells under their headers, an 'In use' column"
+else
+    nok "nodedev-list's table"
+fi
+echo 0 > "$sys/devices/pci0000:3a/0000:3b:00.3/enable"
+if run 0 nodedev-list && has '^ pci_0000_3b_00_6 +mlx5_vfio_pci +unknown +- +- +no$' &&
    has '^ pci_0000_3b_00_4 +vfio-pci +unknown' &&
    has "^0000:3b:00.6: migration features unknown: neither its driver's sysfs nor debugfs" &&
    has "To learn them: run 'virt-vfmig device-qualify 0000:3b:00.6', or 'virt-vfmig nodedev-list --vfio-query' \\(the VFIO feature query\\): both need the device idle, and vfio-pci resets a function it opens" &&
