@@ -198,7 +198,14 @@ vfmigControllerCheckLimit(vfmigController *ctl,
         step->overwritten = true;
         step->overwrittenMs = cur;
         ctl->overwrites++;
-        ctl->fallbackMs = cur;
+        /* Nobody else asks QEMU for the hold's 1 ms: it is this
+         * controller's hold come back.  libvirt fetches the parameters
+         * it restores after a failed migration at its Perform, when the
+         * controller holds already, and puts them back while the job
+         * ends (the destination's libvirtd killed: the source QEMU was
+         * left at 1 ms); the limit before the job goes back, not that. */
+        if (cur != VFMIG_CONTROLLER_HOLD_MS)
+            ctl->fallbackMs = cur;
         VFMIG_DEBUG("downtime limit overwritten by another client: "
                     "%" PRIu64 " ms, the controller had set %" PRIu64 " ms",
                     cur, ctl->setMs);

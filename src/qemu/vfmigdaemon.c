@@ -961,6 +961,10 @@ vfmigDaemonReportMigrated(vfmigDaemon *d,
     case VFMIG_STEER_SWITCH_PREDICTED:
         if (v->hasOverheadSample)
             vfmigDaemonLearn(d, v->overheadSampleUs);
+        if (v->faulted)
+            vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_INFO,
+                              _("domain '%1$s': libvirt's part of the downtime, %2$" PRId64 " ms, is more than its own work takes (at most %3$" PRIu64 " ms): the migration met a fault on its path (a link cut, a stalled host or daemon); not learned as overhead"),
+                              name, v->overheadSampleUs / 1000, v->faultBoundUs / 1000);
         vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_INFO,
                           _("domain '%1$s': migrated; downtime %2$" PRIu64 " ms (libvirt), predicted %3$" PRIu64 " ms, target %4$" PRIu64 " ms: %5$s; limit overwritten %6$u time(s); overhead now %7$" PRIu64 " ms"),
                           name, downtimeMs, v->predictedUs / 1000, targetMs, met,

@@ -206,6 +206,23 @@ vfmigSteerLoopJudgeAbort(const vfmigSteerLoop *loop,
 }
 
 
+/* The most of a downtime libvirt's own work explains beyond QEMU's
+ * part, for the switch step @sw (VFMIG_STEER_FAULT_MIN_US). */
+static uint64_t
+vfmigSteerFaultBoundUs(const vfmigControllerStatus *sw)
+{
+    uint64_t overheadUs = 0;
+
+    /* the overhead the controller used: its prediction less the policy's */
+    if (sw->predictedUs != VFMIG_DOWNTIME_UNKNOWN &&
+        sw->predictedUs > sw->policy.predicted_us)
+        overheadUs = sw->predictedUs - sw->policy.predicted_us;
+    if (overheadUs > VFMIG_STEER_FAULT_MIN_US / VFMIG_STEER_FAULT_FACTOR)
+        return overheadUs * VFMIG_STEER_FAULT_FACTOR;
+    return VFMIG_STEER_FAULT_MIN_US;
+}
+
+
 /* How a migrated domain switched over, and what it teaches. */
 static void
 vfmigSteerLoopJudgeSwitch(const vfmigSteerLoop *loop,
@@ -230,11 +247,15 @@ vfmigSteerLoopJudgeSwitch(const vfmigSteerLoop *loop,
      * judged convergent, all 10 within it); the median of the last
      * samples absorbs a best-effort switch's poorer prediction */
     if (verdict->met >= 0) {
-        verdict->hasOverheadSample = true;
         /* libvirt's work: the downtime less what QEMU took the switch
          * with, where a step saw it, else less the prediction */
         verdict->overheadSampleUs = (int64_t) verdict->downtimeUs -
             (int64_t) (sw->tookKnown ? sw->tookUs : sw->policy.predicted_us);
+        verdict->faultBoundUs = vfmigSteerFaultBoundUs(sw);
+        if (verdict->overheadSampleUs > (int64_t) verdict->faultBoundUs)
+            verdict->faulted = true;
+        else
+            verdict->hasOverheadSample = true;
     }
 }
 

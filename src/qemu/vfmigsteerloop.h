@@ -41,6 +41,17 @@
 /* Failed steps in a row after which the loop lets the migration go. */
 #define VFMIG_STEER_LOOP_MAX_ERRORS 25
 
+/* The most of a downtime that libvirt's own work at the switch explains,
+ * beyond what QEMU took it with: the larger of VFMIG_STEER_FAULT_MIN_US
+ * and VFMIG_STEER_FAULT_FACTOR times the overhead the controller used.
+ * libvirt's work (the source's stop, the destination's cont and the
+ * messages between) took 0.3 to 0.65 s on the rig, some 2 s with both
+ * cores busy; a downtime beyond it met a fault on the path (the link cut
+ * at the switch and back, a host or daemon that stalled): no overhead to
+ * learn (one such switch, 11.9 s, made every later prediction miss). */
+#define VFMIG_STEER_FAULT_MIN_US (5ULL * 1000 * 1000)
+#define VFMIG_STEER_FAULT_FACTOR 4
+
 /* How libvirt says the migration job ended. */
 typedef enum {
     VFMIG_STEER_JOB_NONE = 0,       /* libvirt told nothing */
@@ -134,6 +145,12 @@ struct _vfmigSteerVerdict {
      * prediction at the switch); every predicted switch teaches. */
     bool hasOverheadSample;
     int64_t overheadSampleUs;
+    /* SWITCH_PREDICTED: libvirt's part of the downtime was more than its
+     * work explains (@faultBoundUs, VFMIG_STEER_FAULT_MIN_US): the
+     * migration met a fault, and @overheadSampleUs is what it took, not
+     * a sample (@hasOverheadSample false). */
+    bool faulted;
+    uint64_t faultBoundUs;
 };
 
 /* What the caller knows of the end beyond libvirt's completed job. */

@@ -249,6 +249,41 @@ testRestoredAtEnd(void)
 }
 
 
+/* libvirt fetches the migration parameters it restores after a failed
+ * migration at its Perform, with the limit held already, and puts them
+ * back as the job ends (the destination's libvirtd killed during the
+ * switch): the hold's 1 ms, seen as an overwrite, is the controller's own
+ * hold, not another client's limit to give back; the limit from before
+ * the job goes back. */
+static void testStepToRelease(testSim *sim, vfmigController *ctl,
+                              vfmigControllerStatus *st);
+
+static void
+testHoldRestoredByLibvirt(void)
+{
+    testSim sim;
+    g_autoptr(vfmigController) ctl = NULL;
+    vfmigControllerStatus st;
+
+    testSimInit(&sim);
+    sim.limitMs = 750;
+    ctl = testController(&sim, 2000, VFMIG_DOMAIN_POLICY_ON_FAILURE_BEST_EFFORT, 0, 0);
+    testStepToRelease(&sim, ctl, &st);
+    g_assert_cmpuint(sim.limitMs, !=, VFMIG_CONTROLLER_HOLD_MS);
+    /* libvirt's reset of the parameters */
+    sim.limitMs = VFMIG_CONTROLLER_HOLD_MS;
+    testSimAdvance(&sim);
+    g_assert_cmpint(vfmigControllerStep(ctl, sim.nowUs, &st), ==, 0);
+    g_assert_true(st.overwritten);
+    g_assert_cmpuint(vfmigControllerFallbackMs(ctl), ==, 750);
+    /* the job ends, failed */
+    sim.aborted = true;
+    g_assert_cmpint(vfmigControllerStep(ctl, sim.nowUs, &st), ==, 0);
+    g_assert_cmpint(st.phase, ==, VFMIG_CONTROLLER_ENDED);
+    g_assert_cmpuint(sim.limitMs, ==, 750);
+}
+
+
 /* Every limit the controller sets, hold or release, is announced with
  * the limit to give back before QEMU has it (a guardian that learns it
  * after the set misses a daemon killed in between); a failed announce
@@ -1388,6 +1423,7 @@ main(int argc,
     g_test_add_func("/controller/overhead-upper-quartile", testOverheadUpperQuartile);
     g_test_add_func("/controller/format", testFormat);
     g_test_add_func("/controller/restored-at-end", testRestoredAtEnd);
+    g_test_add_func("/controller/hold-restored-by-libvirt", testHoldRestoredByLibvirt);
     g_test_add_func("/controller/announced-before-set", testAnnouncedBeforeSet);
     g_test_add_func("/controller/paused-unseen", testPausedUnseen);
     return g_test_run();

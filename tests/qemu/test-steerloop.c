@@ -213,6 +213,61 @@ testEndMissed(void)
 }
 
 
+/* A fault on the path at the switch (the link cut while the devices were
+ * stopped, then back: libvirt's downtime 12 s): the migration completed,
+ * but what it took beyond QEMU's part is no libvirt overhead: it is not
+ * learned (one such sample made every later prediction miss).  Where the
+ * overhead in use is large, the bound grows with it. */
+static void
+testEndFaulted(void)
+{
+    testLoop t = { 0 };
+    vfmigSteerCompleted c;
+    vfmigSteerVerdict v;
+
+    testSimInit(&t.sim);
+    t.sim.overheadUs = 12000 * MS;
+    testLoopInit(&t, 2000, VFMIG_DOMAIN_POLICY_ON_FAILURE_BEST_EFFORT, 400 * MS);
+    testLoopRun(&t);
+    g_assert_true(t.sim.switched);
+    c = testLoopCompleted(&t);
+    g_assert_cmpint(vfmigSteerLoopJudge(t.loop, &c, 0, &v), ==, VFMIG_STEER_END_MISSED);
+    g_assert_cmpint(v.how, ==, VFMIG_STEER_SWITCH_PREDICTED);
+    g_assert_false(v.hasOverheadSample);
+    g_assert_true(v.faulted);
+    g_assert_cmpuint(v.faultBoundUs, ==, VFMIG_STEER_FAULT_MIN_US);
+    g_assert_cmpint(v.overheadSampleUs, >, (int64_t) VFMIG_STEER_FAULT_MIN_US);
+    testLoopClear(&t);
+
+    /* 6 s of libvirt's work where the controller used 2 s: within four
+     * times that, a slow host's overhead, learned */
+    testSimInit(&t.sim);
+    t.sim.overheadUs = 6000 * MS;
+    testLoopInit(&t, 2000, VFMIG_DOMAIN_POLICY_ON_FAILURE_BEST_EFFORT, 2000 * MS);
+    testLoopRun(&t);
+    g_assert_true(t.sim.switched);
+    c = testLoopCompleted(&t);
+    vfmigSteerLoopJudge(t.loop, &c, VFMIG_STEER_JUDGE_MIGRATED, &v);
+    g_assert_cmpint(v.how, ==, VFMIG_STEER_SWITCH_PREDICTED);
+    g_assert_false(v.faulted);
+    g_assert_cmpuint(v.faultBoundUs, ==, 4 * 2000 * MS);
+    g_assert_true(v.hasOverheadSample);
+    g_assert_cmpint(v.overheadSampleUs, >, (int64_t) VFMIG_STEER_FAULT_MIN_US);
+    testLoopClear(&t);
+
+    /* the usual overhead is learned, as ever */
+    testSimInit(&t.sim);
+    t.sim.overheadUs = 600 * MS;
+    testLoopInit(&t, 2000, VFMIG_DOMAIN_POLICY_ON_FAILURE_BEST_EFFORT, 0);
+    testLoopRun(&t);
+    c = testLoopCompleted(&t);
+    vfmigSteerLoopJudge(t.loop, &c, VFMIG_STEER_JUDGE_MIGRATED, &v);
+    g_assert_false(v.faulted);
+    g_assert_true(v.hasOverheadSample);
+    testLoopClear(&t);
+}
+
+
 /* The downtime equal to the target meets it. */
 static void
 testDowntimeMet(void)
@@ -451,6 +506,7 @@ main(int argc,
     g_test_add_func("/steerloop/end/met", testEndMet);
     g_test_add_func("/steerloop/end/missed", testEndMissed);
     g_test_add_func("/steerloop/end/took", testEndTook);
+    g_test_add_func("/steerloop/end/faulted", testEndFaulted);
     g_test_add_func("/steerloop/end/aborted", testEndAborted);
     g_test_add_func("/steerloop/end/aborted-paused", testEndAbortedPaused);
     g_test_add_func("/steerloop/end/cancelled", testEndCancelled);

@@ -65,6 +65,13 @@
 #                           install FILE as /etc/libvirt/hooks/qemu.d/AS
 #                           (default its basename) on the host and make
 #                           libvirtd read its hooks again (SIGHUP)
+#   lvh_libvirtd_kill NAME SIGNAL, lvh_libvirtd_start NAME
+#                           the host's libvirtd alone stopped with SIGNAL
+#                           (TERM, as systemctl stops it: SIGKILL after
+#                           60 s; KILL: a crash) and waited for, its
+#                           domains' QEMUs left running; started again in
+#                           the host's namespaces (libvirt reconnects to
+#                           them) and waited for until it answers.  0 or 1
 #   lvh_stop NAME, lvh_stop_all
 #                           destroy the host's domains, stop its daemons,
 #                           keep its logs in $VM_OUT/libvirt-NAME/
@@ -442,6 +449,32 @@ lvh_install_hook() {
 
 lvh_libvirtd_alive() {
     lvh_on "$1" sh -c '[ -f /run/libvirtd.pid ] && kill -0 "$(cat /run/libvirtd.pid)"' 2> /dev/null
+}
+
+lvh_libvirtd_kill() {
+    local name=$1 sig=$2
+    lvh_on "$name" sh -c 'kill -"$1" "$(cat /run/libvirtd.pid)"' sh "$sig" 2> /dev/null || return 1
+    for _ in $(seq 600); do
+        lvh_libvirtd_alive "$name" || return 0
+        sleep 0.1
+    done
+    diag "$name: libvirtd still up 60 s after SIG$sig: SIGKILL"
+    lvh_on "$name" sh -c 'kill -KILL "$(cat /run/libvirtd.pid)"' 2> /dev/null
+    for _ in $(seq 50); do
+        lvh_libvirtd_alive "$name" || return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+lvh_libvirtd_start() {
+    lvh_on "$1" libvirtd -d --listen || return 1
+    for _ in $(seq 120); do
+        timeout -k 5 30 nsenter -t "${LVH_PID[$1]}" -m -n -u -- virsh -c qemu:///system version \
+            > /dev/null 2>&1 && return 0
+        sleep 0.5
+    done
+    return 1
 }
 
 lvh_stop() {
