@@ -42,7 +42,7 @@ fi
 apt-get install -y -qq --no-install-recommends \
     gcc clang libc6-dev make pkg-config meson ninja-build \
     libglib2.0-dev libxml2-dev libgnutls28-dev \
-    gettext python3 python3-docutils python3-libvirt libxml2-utils \
+    gettext python3 python3-docutils python3-libvirt libxml2-utils systemd \
     "libvirt-dev/$bpo" "libvirt0/$bpo" "libvirt-common/$bpo" \
     "libvirt-daemon/$bpo" "libvirt-daemon-common/$bpo" \
     "libvirt-daemon-driver-qemu/$bpo" "libvirt-daemon-driver-nodedev/$bpo" \

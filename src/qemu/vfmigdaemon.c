@@ -2129,6 +2129,9 @@ struct _vfmigDaemonLink {
     virConnectPtr conn;
     int callbacks[4];               /* vfmigDaemonEvents' ids; -1: none */
     int64_t nextConnect;
+    unsigned int interval;          /* ms */
+    bool everConnected;             /* the start line was said */
+    bool waitSaid;                  /* "waiting for libvirt" was said */
 };
 
 
@@ -2296,6 +2299,56 @@ vfmigDaemonConnect(vfmigDaemonLink *link)
 }
 
 
+/* Connected: the start line the first time (what a unit or a test waits
+ * for), else that libvirt is back. */
+static void
+vfmigDaemonLinkUp(vfmigDaemonLink *link)
+{
+    vfmigDaemon *d = link->d;
+    const char *uri = link->config->uri;
+
+    link->waitSaid = false;
+    if (link->everConnected) {
+        vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_INFO, "%s",
+                          _("connected to libvirt again"));
+    } else {
+        link->everConnected = true;
+        vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_INFO,
+                          _("watching migrations at '%1$s' every %2$u ms; libvirt overhead %3$" PRIu64 " ms (%4$u learned sample(s)); guardian %5$s"),
+                          uri ? uri : _("(default)"), link->interval,
+                          vfmigDaemonOverheadUs(d) / 1000,
+                          d->overhead->len, d->guard ? _("on") : _("off"));
+    }
+    vfmigDaemonConnected(d, link->conn);
+}
+
+
+/* Not connected (libvirt not up yet, restarting, gone): tries again every
+ * VFMIG_DAEMON_RECONNECT_US; says so once per outage. */
+static bool
+vfmigDaemonLinkTry(vfmigDaemonLink *link)
+{
+    if (g_get_monotonic_time() < link->nextConnect)
+        return false;
+    if (vfmigDaemonConnect(link) < 0) {
+        link->nextConnect = g_get_monotonic_time() + VFMIG_DAEMON_RECONNECT_US;
+        if (!link->waitSaid) {
+            vfmigDaemonReport(link->d, VFMIG_DAEMON_REPORT_WARNING,
+                              _("%1$s; waiting for libvirt (trying again every %2$u s)"),
+                              vfmigGetLastErrorMessage(),
+                              (unsigned int) (VFMIG_DAEMON_RECONNECT_US / G_USEC_PER_SEC));
+            link->waitSaid = true;
+        } else {
+            VFMIG_DEBUG("%s", vfmigGetLastErrorMessage());
+        }
+        vfmigResetLastError();
+        return false;
+    }
+    vfmigDaemonLinkUp(link);
+    return true;
+}
+
+
 static void
 vfmigDaemonOnTimer(int timer G_GNUC_UNUSED,
                    void *opaque)
@@ -2310,17 +2363,8 @@ vfmigDaemonOnTimer(int timer G_GNUC_UNUSED,
         vfmigDaemonDisconnect(link);
         link->nextConnect = 0;
     }
-    if (!link->conn) {
-        if (g_get_monotonic_time() < link->nextConnect)
-            return;
-        if (vfmigDaemonConnect(link) < 0) {
-            link->nextConnect = g_get_monotonic_time() + VFMIG_DAEMON_RECONNECT_US;
-            return;
-        }
-        vfmigDaemonReport(d, VFMIG_DAEMON_REPORT_INFO, "%s",
-                          _("connected to libvirt again"));
-        vfmigDaemonConnected(d, link->conn);
-    }
+    if (!link->conn && !vfmigDaemonLinkTry(link))
+        return;
     vfmigDaemonTick(d, g_get_monotonic_time());
 }
 
@@ -2352,19 +2396,15 @@ vfmigDaemonRun(const vfmigDaemonConfig *config,
                          virGetLastErrorMessage());
         goto cleanup;
     }
-    if (vfmigDaemonConnect(&link) < 0)
-        goto cleanup;
-    vfmigDaemonConnected(link.d, link.conn);
+    link.interval = interval;
+    /* libvirt may not be up yet (a boot, an upgrade): the timer tries
+     * again until it is */
+    vfmigDaemonLinkTry(&link);
     if ((timer = virEventAddTimeout(interval, vfmigDaemonOnTimer, &link, NULL)) < 0) {
         vfmigReportError(VFMIG_ERR_LIBVIRT, "%s",
                          _("cannot add the daemon's timer to libvirt's event loop"));
         goto cleanup;
     }
-    vfmigDaemonReport(link.d, VFMIG_DAEMON_REPORT_INFO,
-                      _("watching migrations at '%1$s' every %2$u ms; libvirt overhead %3$" PRIu64 " ms (%4$u learned sample(s)); guardian %5$s"),
-                      config->uri ? config->uri : _("(default)"), interval,
-                      vfmigDaemonOverheadUs(link.d) / 1000,
-                      link.d->overhead->len, guard ? _("on") : _("off"));
 
     while (!*quit) {
         if (virEventRunDefaultImpl() < 0) {

@@ -5,7 +5,7 @@
 # (exit 2, what is wrong and the hint), and the daemon run on libvirt's
 # test driver (no migration ever starts there) with a host default policy
 # that is missing, valid or invalid: what it says when it starts, and a
-# clean stop on SIGTERM.  Migrations it steers are the qemu suite's
+# clean stop on SIGTERM; started before libvirt is there, it waits.  Migrations it steers are the qemu suite's
 # (test-daemon-*) and the VM suites' (vfmigd, nova).
 #
 # usage: test-cli-vfmigd.sh VIRT_VFMIGD
@@ -104,6 +104,63 @@ if grep -q "host default policy" "$tmp/none.err"; then
     fail=$((fail + 1))
 else
     echo "ok $n - --no-host-policy: nothing said of a host policy"
+fi
+
+# libvirt not up yet (a boot, a libvirt upgrade): the daemon says it
+# waits, and tries again every 2 s until it connects; stopped while it
+# waits, it stops cleanly.  The test driver's node file stands for
+# libvirt: missing, then written.
+"$VFMIG" -c "test://$tmp/node.xml" --no-state-file --no-guardian --no-host-policy \
+    > "$tmp/wait.out" 2> "$tmp/wait.err" < /dev/null &
+pid=$!
+for i in $(seq 200); do
+    grep -q "waiting for libvirt" "$tmp/wait.err" && break
+    sleep 0.1
+done
+waited=$(grep -c "waiting for libvirt" "$tmp/wait.err")
+cat > "$tmp/node.xml" <<EOF
+<node>
+  <domain type='test'><name>vf1</name><memory>65536</memory><os><type>hvm</type></os></domain>
+</node>
+EOF
+for i in $(seq 200); do
+    grep -q "watching migrations" "$tmp/wait.err" && break
+    sleep 0.1
+done
+kill -TERM "$pid" 2> /dev/null
+wait "$pid"
+rc=$?
+n=$((n + 1))
+if [ "$waited" = 1 ] && [ "$rc" = 0 ] &&
+   grep -q "^virt-vfmigd: warning: failed to connect to libvirt at 'test://$tmp/node.xml': .*; waiting for libvirt (trying again every 2 s)$" "$tmp/wait.err" &&
+   [ "$(grep -c "waiting for libvirt" "$tmp/wait.err")" = 1 ] &&
+   grep -q "^virt-vfmigd: watching migrations at 'test://$tmp/node.xml'" "$tmp/wait.err" &&
+   grep -q "^virt-vfmigd: stopped$" "$tmp/wait.err"; then
+    echo "ok $n - libvirt not up at the start: said once that it waits, connected once it was there, stopped"
+else
+    echo "not ok $n - libvirt not up at the start (exit $rc)"
+    sed 's/^/# err: /' "$tmp/wait.err"
+    fail=$((fail + 1))
+fi
+"$VFMIG" -c "test://$tmp/none.xml" --no-state-file --no-guardian --no-host-policy \
+    > "$tmp/wait2.out" 2> "$tmp/wait2.err" < /dev/null &
+pid=$!
+for i in $(seq 200); do
+    grep -q "waiting for libvirt" "$tmp/wait2.err" && break
+    sleep 0.1
+done
+kill -TERM "$pid" 2> /dev/null
+wait "$pid"
+rc=$?
+n=$((n + 1))
+if [ "$rc" = 0 ] && grep -q "waiting for libvirt" "$tmp/wait2.err" &&
+   ! grep -q "watching migrations" "$tmp/wait2.err" &&
+   grep -q "^virt-vfmigd: stopped$" "$tmp/wait2.err"; then
+    echo "ok $n - stopped (SIGTERM) while it waits for libvirt: exit 0"
+else
+    echo "not ok $n - stopped while it waits for libvirt (exit $rc)"
+    sed 's/^/# err: /' "$tmp/wait2.err"
+    fail=$((fail + 1))
 fi
 
 # each flag keeps the others: GOption writes a gboolean, and flags kept
