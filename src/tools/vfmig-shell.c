@@ -545,3 +545,113 @@ vfmigShellGetConnection(vfmigCtl *ctl)
     }
     return ctl->conn;
 }
+
+
+/* The global options, as virt-vfmig.c parses them: those that take a
+ * value end in '=' here. */
+static const char *const vfmigShellGlobalOpts[] = {
+    "-c", "--connect=", "--debug", "--help", "--version", NULL,
+};
+
+
+static void
+vfmigShellCompleteOne(const char *cand,
+                      const char *cur)
+{
+    if (g_str_has_prefix(cand, cur))
+        printf("%s\n", cand);
+}
+
+
+void
+vfmigShellComplete(vfmigCtl *ctl,
+                   int nwords,
+                   char **words)
+{
+    const char *cur = nwords > 0 ? words[nwords - 1] : "";
+    const vfmigCmdDef *def = NULL;
+    g_autoptr(GHashTable) given = g_hash_table_new(g_str_hash, g_str_equal);
+    const vfmigCmdOptDef *opt;
+    int positional = 0;
+    int args = 0;
+    int first;
+    int i;
+    size_t g;
+
+    /* the global options, and the command after them */
+    for (first = 0; first < nwords - 1; first++) {
+        const char *w = words[first];
+
+        if (g_str_equal(w, "-c") || g_str_equal(w, "--connect")) {
+            if (++first == nwords - 1)
+                return;     /* the URI: nothing of ours */
+            continue;
+        }
+        if (w[0] != '-')
+            break;
+    }
+    if (first >= nwords - 1) {
+        for (i = 0; vfmigShellGlobalOpts[i]; i++) {
+            g_autofree char *name = g_strdup(vfmigShellGlobalOpts[i]);
+
+            if (cur[0] != '-')
+                break;
+            /* "--connect=" completes as "--connect" */
+            if (g_str_has_suffix(name, "="))
+                name[strlen(name) - 1] = '\0';
+            vfmigShellCompleteOne(name, cur);
+        }
+        if (cur[0] == '-')
+            return;
+        for (g = 0; ctl->groups[g]; g++) {
+            const vfmigCmdDef *d;
+
+            for (d = ctl->groups[g]; d->name; d++)
+                vfmigShellCompleteOne(d->name, cur);
+        }
+        return;
+    }
+    if (!(def = vfmigShellFindCommand(ctl, words[first])))
+        return;
+
+    /* the command's words so far: options given, and whether the word
+     * being completed is an option's value */
+    for (i = first + 1; i < nwords - 1; i++) {
+        const char *w = words[i];
+        g_autofree char *name = NULL;
+
+        if (g_str_equal(w, "--"))
+            return;         /* arguments only from there */
+        if (!g_str_has_prefix(w, "--")) {
+            args++;
+            continue;
+        }
+        name = g_strndup(w + 2, strcspn(w + 2, "="));
+        if (!(opt = vfmigShellFindOpt(def, name)))
+            continue;
+        g_hash_table_add(given, (gpointer) opt->name);
+        if (opt->type != VFMIG_OPT_BOOL && !strchr(w, '=') && i + 1 == nwords - 1)
+            return;         /* its value */
+        if (opt->type != VFMIG_OPT_BOOL && !strchr(w, '='))
+            i++;
+    }
+    for (opt = def->opts; opt && opt->name; opt++)
+        if (opt->type == VFMIG_OPT_ARG)
+            positional++;
+    /* an argument (one is still due, or the word is no option): the
+     * shell's file names */
+    if (cur[0] != '-' && (cur[0] != '\0' || args < positional))
+        return;
+    for (opt = def->opts; opt && opt->name; opt++) {
+        g_autofree char *cand = NULL;
+
+        if (opt->type == VFMIG_OPT_ARG)
+            continue;       /* positional */
+        if (opt->type != VFMIG_OPT_STRINGS &&
+            g_hash_table_contains(given, opt->name))
+            continue;
+        cand = g_strdup_printf("--%s", opt->name);
+        vfmigShellCompleteOne(cand, cur);
+    }
+    vfmigShellCompleteOne("--help", cur);
+}

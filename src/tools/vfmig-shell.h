@@ -102,6 +102,17 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(vfmigTable, vfmigTableFree);
 const vfmigCmdDef *vfmigShellFindCommand(vfmigCtl *ctl, const char *name);
 
 /*
+ * `virt-vfmig complete -- WORD...`, for the bash completion: @words are
+ * the command line after the program's name, the last one the word being
+ * completed (maybe empty).  Prints, one per line, what may come there and
+ * starts with it: a global option or a command before the command; the
+ * command's options not given yet after it; nothing where a value is
+ * expected (the shell then completes file names).  From the command
+ * tables, so that it never lags them.
+ */
+void vfmigShellComplete(vfmigCtl *ctl, int nwords, char **words);
+
+/*
  * Parses @argv (argv[0] is the command name) for @def.  On a usage error
  * prints it and returns -1; returns 1 when --help was given (and printed).
  */

@@ -254,6 +254,17 @@ main(int argc, char **argv)
 
     VFMIG_DEBUG("%s %s: command '%s'", ctl.progname, VERSION, argv[optind]);
 
+    /* the bash completion's (as virsh's `complete`): not listed */
+    if (g_str_equal(argv[optind], "complete")) {
+        int i = optind + 1;
+
+        if (i < argc && g_str_equal(argv[i], "--"))
+            i++;
+        vfmigShellComplete(&ctl, argc - i, argv + i);
+        ret = VFMIG_EXIT_OK;
+        goto cleanup;
+    }
+
     if (!(def = vfmigShellFindCommand(&ctl, argv[optind]))) {
         vfmigShellUsageError(&ctl, _("unknown command '%1$s'"), argv[optind]);
         goto cleanup;
