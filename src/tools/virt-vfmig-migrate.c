@@ -88,7 +88,7 @@ cmdMigrate(vfmigCtl *ctl, const vfmigCmd *cmd)
 
     if (vfmigStateOptNumber(ctl, cmd, "target-ms",
                             VFMIG_STATE_TARGET_MS_MAX, &targetMs) < 0 ||
-        vfmigStateOptNumber(ctl, cmd, "timeout",
+        vfmigStateOptNumber(ctl, cmd, "cancel-after",
                             VFMIG_STATE_TIMEOUT_MAX, &timeoutS) < 0 ||
         vfmigStateOptNumber(ctl, cmd, "available-switchover-bandwidth",
                             VFMIG_MIGRATE_SWITCHOVER_MAX, &switchover) < 0)
@@ -196,7 +196,7 @@ cmdMigrate(vfmigCtl *ctl, const vfmigCmd *cmd)
         return false;
     case VFMIG_MIGRATE_TIMEOUT:
         vfmigReportError(VFMIG_ERR_OPERATION_TIMEOUT,
-                         _("the migration of domain '%1$s' was cancelled after %2$llu s (--timeout); the domain keeps running here"),
+                         _("the migration of domain '%1$s' was cancelled after %2$llu s (--cancel-after); the domain keeps running here"),
                          report->domain, (unsigned long long) timeoutS);
         return false;
     case VFMIG_MIGRATE_CANCELLED:
@@ -233,8 +233,9 @@ const vfmigCmdOptDef vfmigOptsMigrate[] = {
       N_("downtime target in milliseconds, as libvirt measures it (default: the domain's policy)") },
     { "on-failure", VFMIG_OPT_STRING, false,
       N_("when the target cannot be met: abort or best-effort (default: the domain's policy)") },
-    { "timeout", VFMIG_OPT_STRING, false,
-      N_("cancel the migration after this many seconds (default: no limit)") },
+    /* not --timeout: virsh's suspends the guest */
+    { "cancel-after", VFMIG_OPT_STRING, false,
+      N_("cancel the migration after this many seconds, the domain running here (default: no limit)") },
     { "available-switchover-bandwidth", VFMIG_OPT_STRING, false,
       N_("MiB/s QEMU may assume for the switchover (default: given only where a VF has no device dirty tracking)") },
     { "overhead-ms", VFMIG_OPT_STRING, false,

@@ -29,8 +29,8 @@ check "complete after -c URI: commands" 0 "" "" -- complete -- -c test:///defaul
 result "complete after -c URI 'nodedev-l': nodedev-list" lines nodedev-list
 check "complete -c's URI: nothing" 0 "" "" -- complete -- -c ""
 result "complete -c's URI: nothing" lines ""
-check "complete 'migrate --json --t'" 0 "" "" -- complete -- migrate dom uri --json --t
-result "complete 'migrate ... --json --t': --target-ms, --timeout" lines --target-ms --timeout
+check "complete 'migrate --json --o'" 0 "" "" -- complete -- migrate dom uri --json --o
+result "complete 'migrate ... --json --o': --on-failure, --overhead-ms" lines --on-failure --overhead-ms
 check "complete 'migrate --json --j'" 0 "" "" -- complete -- migrate --json --j
 result "complete 'migrate --json --j': nothing, --json is given" lines ""
 check "complete a value: nothing" 0 "" "" -- complete -- migrate --timeout ""

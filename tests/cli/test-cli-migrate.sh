@@ -92,8 +92,10 @@ check "migrate without arguments is a usage error" 2 "" "domain" -- migrate
 check "migrate without a destination is a usage error" 2 "" "desturi" -- migrate pol
 check "--target-ms 0 is a usage error" 2 "" "option --target-ms wants a whole number from 1" -- \
     -c "$src" migrate pol "$dst" --target-ms 0
-check "--timeout abc is a usage error" 2 "" "option --timeout wants a whole number" -- \
-    -c "$src" migrate pol "$dst" --timeout abc
+check "--cancel-after abc is a usage error" 2 "" "option --cancel-after wants a whole number" -- \
+    -c "$src" migrate pol "$dst" --cancel-after abc
+check "--timeout, virsh's (it suspends), is not ours" 2 "" "command 'migrate' has no option --timeout" -- \
+    -c "$src" migrate pol "$dst" --timeout 5
 check "--on-failure with another word is a usage error" 2 "" "option --on-failure wants abort or best-effort, not 'default'" -- \
     -c "$src" migrate pol "$dst" --on-failure default
 check "--overhead-ms above 60000 is a usage error" 2 "" "option --overhead-ms wants a whole number from 0 to 60000" -- \
