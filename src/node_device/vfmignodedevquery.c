@@ -100,6 +100,12 @@ vfmigNodeDevCompareLoadDevice(const vfmigNodeDevProbePaths *paths,
     vfmigPCIAddress addr;
 
     if (vfmigPCIAddressParse(arg, VFMIG_PCI_ADDRESS_NODEDEV_NAME, &addr) < 0) {
+        g_autofree char *why = g_strdup(vfmigGetLastErrorMessage());
+
+        /* meant as a file, maybe: say both */
+        vfmigReportError(VFMIG_ERR_INVALID_ARG,
+                         _("no file '%1$s' (a file name without '/' is read only when it exists), and %2$s"),
+                         arg, why);
         run->badArg = true;
         return NULL;
     }

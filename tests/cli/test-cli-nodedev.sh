@@ -259,6 +259,12 @@ if run 2 nodedev-compare 0000:3b:00.2 3b:00.9 && has_err "'3b:00.9' is not a PCI
 else
     nok "nodedev-compare with a bad address"
 fi
+if (cd "$tmp" && run 2 nodedev-compare missing.xml 0000:3b:00.2) &&
+   has_err "^error: no file 'missing.xml' \\(a file name without '/' is read only when it exists\\), and 'missing.xml' is not a PCI address"; then
+    ok "nodedev-compare of a file that does not exist: says there is no such file, not only that it is no address"
+else
+    nok "nodedev-compare of a missing file"
+fi
 if run 0 nodedev-compare 3b:00.2 pci_0000_3b_00_3 && has 'Pre-copy'; then
     ok "nodedev-compare: a short BDF is a device of domain 0000"
 else
