@@ -130,8 +130,11 @@ check_steered() {
     local h=$1 from=$2 other=${3:-0} log rel done_ held bad polled pbad warn lonly stops
     log_wait "$h" "$from" ": migrated; downtime "
     log=$(log_since "$h" "$from" | grep "domain '$LVH_DOM'")
-    # no step failed (a domain gone with its migration is the job's end)
-    warn=$(grep -c "virt-vfmigd: warning" <<< "$log")
+    # no step failed (a domain gone with its migration is the job's end);
+    # the learned overhead's warning (it leaves nothing of the target)
+    # says how loaded the machine was when it was learned, not a fault:
+    # under two CPU hogs the rig learned 2.5 s against a 2 s target
+    warn=$(grep "virt-vfmigd: warning" <<< "$log" | grep -vc ": the overhead learned from ")
     # released by the controller before the device left PRE_COPY: the
     # first line that is either
     rel=$(grep -m1 -E ": (released \(|switching:)" <<< "$log")
