@@ -30,20 +30,28 @@ check "--host-policy with --no-host-policy" 2 "" \
     "^virt-vfmigd: --host-policy and --no-host-policy exclude each other" \
     -- --host-policy "$tmp/hp.xml" --no-host-policy
 
+# wait_line FILE PATTERN [PID]: until FILE has a line matching PATTERN, or
+# PID (when given) ended; at most 20 s, a bound, never a verdict
+wait_line() {
+    local i
+    for i in $(seq 200); do
+        grep -q -- "$2" "$1" && return 0
+        [ -n "${3:-}" ] && ! kill -0 "$3" 2> /dev/null && return 1
+        sleep 0.1
+    done
+    return 1
+}
+
 # run_daemon NAME ARGS...: starts the daemon on the test driver, waits for
 # its start line (at most 20 s: a bound, never a verdict), stops it with
 # SIGTERM; its stderr in $tmp/NAME.err, its exit status in $tmp/NAME.rc
 run_daemon() {
-    local name=$1 pid i
+    local name=$1 pid
     shift
     "$VFMIG" -c test:///default --no-state-file --no-guardian "$@" \
         > "$tmp/$name.out" 2> "$tmp/$name.err" < /dev/null &
     pid=$!
-    for i in $(seq 200); do
-        grep -q "watching migrations" "$tmp/$name.err" && break
-        kill -0 "$pid" 2> /dev/null || break
-        sleep 0.1
-    done
+    wait_line "$tmp/$name.err" "watching migrations" "$pid"
     kill -TERM "$pid" 2> /dev/null
     wait "$pid"
     echo $? > "$tmp/$name.rc"
@@ -113,20 +121,14 @@ fi
 "$VFMIG" -c "test://$tmp/node.xml" --no-state-file --no-guardian --no-host-policy \
     > "$tmp/wait.out" 2> "$tmp/wait.err" < /dev/null &
 pid=$!
-for i in $(seq 200); do
-    grep -q "waiting for libvirt" "$tmp/wait.err" && break
-    sleep 0.1
-done
+wait_line "$tmp/wait.err" "waiting for libvirt" "$pid"
 waited=$(grep -c "waiting for libvirt" "$tmp/wait.err")
 cat > "$tmp/node.xml" <<EOF
 <node>
   <domain type='test'><name>vf1</name><memory>65536</memory><os><type>hvm</type></os></domain>
 </node>
 EOF
-for i in $(seq 200); do
-    grep -q "watching migrations" "$tmp/wait.err" && break
-    sleep 0.1
-done
+wait_line "$tmp/wait.err" "watching migrations" "$pid"
 kill -TERM "$pid" 2> /dev/null
 wait "$pid"
 rc=$?
@@ -145,10 +147,7 @@ fi
 "$VFMIG" -c "test://$tmp/none.xml" --no-state-file --no-guardian --no-host-policy \
     > "$tmp/wait2.out" 2> "$tmp/wait2.err" < /dev/null &
 pid=$!
-for i in $(seq 200); do
-    grep -q "waiting for libvirt" "$tmp/wait2.err" && break
-    sleep 0.1
-done
+wait_line "$tmp/wait2.err" "waiting for libvirt" "$pid"
 kill -TERM "$pid" 2> /dev/null
 wait "$pid"
 rc=$?

@@ -572,6 +572,27 @@ lvh_vfmigd_start() {
     return 1
 }
 
+# lvh_up2_check [WHAT]: lvh_up2 src 1 dst 2 as one TAP result; a failure
+# names the hosts as WHAT (default: two libvirt hosts) and has their logs
+# as diagnostics
+lvh_up2_check() {
+    if lvh_up2 src 1 dst 2; then
+        result pass "$LVH_UP_MSG"
+    else
+        result fail "${1:-two libvirt hosts}: $LVH_UP_MSG"
+        cat "$LVH_SHARE"/*.log 2> /dev/null | diag
+    fi
+}
+
+# lvh_hook_daemons_check HOOK: lvh_hook_daemons HOOK as one TAP result
+lvh_hook_daemons_check() {
+    if lvh_hook_daemons "$1"; then
+        result pass "$LVH_SETUP_MSG"
+    else
+        result fail "$LVH_SETUP_MSG"
+    fi
+}
+
 # lvh_hook_daemons HOOK: HOOK installed as hooks/qemu.d/50-vfmig and
 # virt-vfmigd started (its log $TMP/vfmigd-HOST.log) on src and dst.  0 or
 # 1, what was done or went wrong in LVH_SETUP_MSG.

@@ -273,17 +273,8 @@ if lvh_testdevs "$STATE_SIZE" "$DELAY_US" "$B1" "$B2"; then
 else
     result fail "set-up failed:$LVH_SETUP_MSG"
 fi
-if lvh_up2 src 1 dst 2; then
-    result pass "$LVH_UP_MSG"
-else
-    result fail "two libvirt hosts: $LVH_UP_MSG"
-    cat "$LVH_SHARE"/*.log 2> /dev/null | diag
-fi
-if lvh_hook_daemons "$HOOK"; then
-    result pass "$LVH_SETUP_MSG"
-else
-    result fail "$LVH_SETUP_MSG"
-fi
+lvh_up2_check
+lvh_hook_daemons_check "$HOOK"
 if lvh_domain_up "$B1" 0 --target-ms "$TARGET_MS" --on-failure best-effort &&
    [ "$(lvh_virsh src domstate "$LVH_DOM" 2> /dev/null | head -1)" = running ]; then
     result pass "domain $LVH_DOM prepared by virt-vfmig domain-prepare (target $TARGET_MS ms, best effort) and running on src with its VF $B1: $LVH_DOMAIN_MSG"

@@ -107,18 +107,9 @@ else
     result fail "set-up: ${#TESTDEVS[@]} pci-testdevs (want 8), $groups IOMMU groups (want 8), enable-migration needed: $LVH_NEED_EM (want $WANT_EM: dirty tracking $WANT_DIRTY on $(uname -r)):$LVH_SETUP_MSG"
 fi
 
-if lvh_up2 src 1 dst 2; then
-    result pass "$LVH_UP_MSG"
-else
-    result fail "two libvirt hosts: $LVH_UP_MSG"
-    cat "$LVH_SHARE"/*.log 2> /dev/null | diag
-fi
+lvh_up2_check
 
-if lvh_hook_daemons "$HOOK"; then
-    result pass "$LVH_SETUP_MSG"
-else
-    result fail "$LVH_SETUP_MSG"
-fi
+lvh_hook_daemons_check "$HOOK"
 
 # ---------- node devices ------------------------------------------------------------------
 N1=$(nd "$B1")

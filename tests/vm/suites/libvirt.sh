@@ -73,12 +73,7 @@ else
 fi
 
 # ---------- two hosts ------------------------------------------------------------------
-if lvh_up2 src 1 dst 2; then
-    result pass "$LVH_UP_MSG"
-else
-    result fail "two libvirt hosts: $LVH_UP_MSG"
-    cat "$LVH_SHARE"/*.log 2> /dev/null | diag
-fi
+lvh_up2_check
 
 # a qemu hook on dst that records its calls
 cat > "$LVH_SHARE/record-hook" <<'EOF'

@@ -90,18 +90,9 @@ else
     result fail "set-up: ${#TESTDEVS[@]} pci-testdevs (want 4), $groups IOMMU groups (want 4); $LVH_SETUP_MSG"
 fi
 
-if lvh_up2 src 1 dst 2; then
-    result pass "$LVH_UP_MSG"
-else
-    result fail "two libvirt hosts: $LVH_UP_MSG"
-    cat "$LVH_SHARE"/*.log 2> /dev/null | diag
-fi
+lvh_up2_check
 
-if lvh_hook_daemons "$HOOK"; then
-    result pass "$LVH_SETUP_MSG"
-else
-    result fail "$LVH_SETUP_MSG"
-fi
+lvh_hook_daemons_check "$HOOK"
 
 # ---------- managed='yes', prepared while the VF is on no driver -----------------------------
 LVH_MANAGED=yes LVH_NEED_EM=$(! $TRACKED && echo true || echo false) \

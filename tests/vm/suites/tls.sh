@@ -181,12 +181,7 @@ else
     result fail "set-up: ${#TESTDEVS[@]} pci-testdevs (want 2), $groups IOMMU groups (want 2); $LVH_SETUP_MSG"
 fi
 
-if lvh_up2 src 1 dst 2; then
-    result pass "$LVH_UP_MSG"
-else
-    result fail "two libvirt hosts with TLS: $LVH_UP_MSG"
-    cat "$LVH_SHARE"/*.log 2> /dev/null | diag
-fi
+lvh_up2_check "two libvirt hosts with TLS"
 
 # the PKI: made, installed, listened on
 pki=$LVH_SHARE/pki
@@ -217,11 +212,7 @@ else
     cat "$pki"/*/certtool.log 2> /dev/null | tail -20 | diag
 fi
 
-if lvh_hook_daemons "$HOOK"; then
-    result pass "$LVH_SETUP_MSG"
-else
-    result fail "$LVH_SETUP_MSG"
-fi
+lvh_hook_daemons_check "$HOOK"
 
 # Negative controls, each a client on src with its own PKI (libvirt's URI
 # parameters pkipath=DIR: cacert.pem, clientcert.pem, clientkey.pem, and

@@ -186,18 +186,9 @@ else
     result fail "set-up failed:$LVH_SETUP_MSG"
 fi
 
-if lvh_up2 src 1 dst 2; then
-    result pass "$LVH_UP_MSG"
-else
-    result fail "two libvirt hosts: $LVH_UP_MSG"
-    cat "$LVH_SHARE"/*.log 2> /dev/null | diag
-fi
+lvh_up2_check
 
-if lvh_hook_daemons "$HOOK"; then
-    result pass "$LVH_SETUP_MSG"
-else
-    result fail "$LVH_SETUP_MSG"
-fi
+lvh_hook_daemons_check "$HOOK"
 
 # ---------- the domain, prepared by virt-vfmig domain-prepare ---------------------------------
 # plain: no alias, no policy, no override (domain-prepare adds them)
