@@ -162,6 +162,7 @@ cmdDomainPrepare(vfmigCtl *ctl, const vfmigCmd *cmd)
     virDomainPtr dom = NULL;
     virDomainPtr defined = NULL;
     unsigned int flags = VIR_DOMAIN_XML_INACTIVE;
+    g_autofree char *now = NULL;
     guint64 targetMs = 0;
     guint64 linkMbps = 0;
     const char *str;
@@ -264,6 +265,21 @@ cmdDomainPrepare(vfmigCtl *ctl, const vfmigCmd *cmd)
         goto cleanup;
     }
 
+    /* libvirt has no compare-and-swap of a definition: read it again, and
+     * define only over the one the changes were made to; another
+     * client's change made meanwhile (virsh edit, Nova) is not lost */
+    if (!(now = virDomainGetXMLDesc(dom, flags))) {
+        vfmigReportError(VFMIG_ERR_LIBVIRT,
+                         _("cannot get the XML of domain '%1$s' again: %2$s"),
+                         domName, virGetLastErrorMessage());
+        goto cleanup;
+    }
+    if (!g_str_equal(now, xml)) {
+        vfmigReportError(VFMIG_ERR_OPERATION_INVALID,
+                         _("the definition of domain '%1$s' changed while domain-prepare worked on it (another client defined it): nothing was defined, that change is kept; run domain-prepare again"),
+                         domName);
+        goto cleanup;
+    }
     if (!(defined = virDomainDefineXML(conn, res->newXML))) {
         vfmigReportError(VFMIG_ERR_LIBVIRT,
                          _("libvirt refused the prepared definition of domain '%1$s', which is unchanged: %2$s"),

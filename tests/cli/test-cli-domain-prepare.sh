@@ -37,7 +37,7 @@ tmp=$(mktemp -d)
 trap '[ -n "${KEEP:-}" ] || rm -rf "$tmp"' EXIT
 n=0
 fail=0
-echo "1..22"
+echo "1..23"
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 nok() {
     n=$((n + 1)); fail=$((fail + 1)); echo "not ok $n - $1"
@@ -127,6 +127,21 @@ domain vfmig-forced 4e2f8a6b-0c53-4a7d-9f24-6b8e3d0a1c66 \
 domain vfmig-run 0c6b9d2e-8a31-4b7f-a5e2-3d9f1c7b4a33 > "$tmp/run.xml"
 hostdev 0x3b 0x00 0x2 > "$tmp/run-hostdev.xml"
 domain vfmig-transient 7e2a4c6b-1d93-4f5a-b8c7-9e0d2f4a6c44 > "$tmp/transient.xml"
+# a QEMU that, asked by domain-prepare's probe (-device vfio-pci,help),
+# first changes the domain's definition as another client would, between
+# domain-prepare's read of it and its define
+cat > "$tmp/qemu-race" <<'EOF'
+#!/bin/sh
+case " $* " in
+*" vfio-pci,help "*)
+    /usr/bin/virsh -q -c qemu:///system desc vfmig-race --config \
+        "changed while domain-prepare worked" > /dev/null 2>&1 ;;
+esac
+exec /usr/bin/qemu-system-x86_64 "$@"
+EOF
+chmod 0755 "$tmp/qemu-race"
+domain vfmig-race 8f3b5d7c-2e04-4b6a-9c18-1a2b3c4d5e77 "$(hostdev 0x3b 0x00 0x2)" |
+    sed "s|<emulator>.*</emulator>|<emulator>$tmp/qemu-race</emulator>|" > "$tmp/race.xml"
 
 # Everything is recorded into $tmp; the checks run after the daemon is
 # gone.
@@ -170,6 +185,9 @@ rc=0
     v dumpxml vfmig-run > "$tmp/running-live.xml"
     step create_transient v create "$tmp/transient.xml"
     step transient x domain-prepare vfmig-transient
+    step define_race v define "$tmp/race.xml"
+    step race x domain-prepare vfmig-race
+    v dumpxml --inactive vfmig-race > "$tmp/race-after.xml"
 ' bash "$VFMIG" "$tmp" > "$tmp/with.out" 2>&1 < /dev/null || rc=$?
 
 if [ "$rc" = 0 ] && [ "$(rcof define)" = 0 ] && [ "$(rcof define_host)" = 0 ]; then
@@ -344,6 +362,15 @@ if [ "$rc" = 2 ] && has err "option --on-failure wants abort or best-effort, not
     ok "--on-failure default is a usage error"
 else
     nok "domain-prepare --on-failure default (rc $rc)" "$tmp/err"
+fi
+if [ "$(rcof define_race)" = 0 ] && [ "$(rcof race)" = 1 ] &&
+   grep -q "^error: the definition of domain 'vfmig-race' changed while domain-prepare worked on it (another client defined it): nothing was defined, that change is kept; run domain-prepare again$" "$tmp/race.err" &&
+   grep -q "<description>changed while domain-prepare worked</description>" "$tmp/race-after.xml" &&
+   ! grep -q "vfmig:migration\|ua-vfmig-0" "$tmp/race-after.xml"; then
+    ok "a definition changed by another client while domain-prepare worked is not overwritten: refused, the other change kept"
+else
+    nok "domain-prepare racing another client's define (define $(rcof define_race), rc $(rcof race))" \
+        "$tmp/race.out" "$tmp/race.err" "$tmp/race-after.xml" "$tmp/virsh.err"
 fi
 run domain-prepare vm0 --link-mbps 0
 if [ "$rc" = 2 ] && has err "option --link-mbps wants a whole number from 1 to 10000000, not '0'"; then
