@@ -71,36 +71,6 @@ vfmigDomainPrepareResultFree(vfmigDomainPrepareResult *res)
 /* ------------------------------------------------------------------ */
 
 static void
-escapeXML(GString *out,
-          const xmlChar *str)
-{
-    const char *p;
-
-    for (p = (const char *) str; p && *p; p++) {
-        switch (*p) {
-        case '&':
-            g_string_append(out, "&amp;");
-            break;
-        case '<':
-            g_string_append(out, "&lt;");
-            break;
-        case '>':
-            g_string_append(out, "&gt;");
-            break;
-        case '\'':
-            g_string_append(out, "&apos;");
-            break;
-        case '"':
-            g_string_append(out, "&quot;");
-            break;
-        default:
-            g_string_append_c(out, *p);
-        }
-    }
-}
-
-
-static void
 appendQName(GString *out,
             const xmlNs *ns,
             const xmlChar *name)
@@ -129,7 +99,7 @@ formatNode(GString *out,
             g_string_append_c(out, ' ');
             appendQName(out, attr->ns, attr->name);
             g_string_append(out, "='");
-            escapeXML(out, val);
+            vfmigEscapeXMLAppend(out, (const char *) val, true);
             g_string_append_c(out, '\'');
         }
         for (ns = node->nsDef; ns; ns = ns->next) {
@@ -137,7 +107,7 @@ formatNode(GString *out,
             if (ns->prefix)
                 g_string_append_printf(out, ":%s", (const char *) ns->prefix);
             g_string_append(out, "='");
-            escapeXML(out, ns->href);
+            vfmigEscapeXMLAppend(out, (const char *) ns->href, true);
             g_string_append_c(out, '\'');
         }
         if (!node->children) {
@@ -152,7 +122,7 @@ formatNode(GString *out,
         g_string_append_c(out, '>');
         break;
     case XML_TEXT_NODE:
-        escapeXML(out, node->content);
+        vfmigEscapeXMLAppend(out, (const char *) node->content, false);
         break;
     case XML_CDATA_SECTION_NODE:
         g_string_append_printf(out, "<![CDATA[%s]]>", (const char *) node->content);

@@ -62,44 +62,55 @@ vfmigBufferAsprintf(vfmigBuffer *buf, const char *fmt, ...)
 
 
 void
-vfmigBufferEscapeXML(vfmigBuffer *buf, const char *str)
+vfmigEscapeXMLAppend(GString *out,
+                     const char *str,
+                     bool attr)
 {
-    g_autofree char *valid = g_utf8_make_valid(str, -1);
     const char *p;
 
-    vfmigBufferBeginAdd(buf);
-    for (p = valid; *p; p++) {
+    for (p = str; p && *p; p++) {
         switch (*p) {
         case '<':
-            g_string_append(buf->str, "&lt;");
+            g_string_append(out, "&lt;");
             break;
         case '>':
-            g_string_append(buf->str, "&gt;");
+            g_string_append(out, "&gt;");
             break;
         case '&':
-            g_string_append(buf->str, "&amp;");
+            g_string_append(out, "&amp;");
             break;
         case '\'':
-            g_string_append(buf->str, "&apos;");
+            g_string_append(out, "&apos;");
             break;
         case '"':
-            g_string_append(buf->str, "&quot;");
-            break;
-        case '\n':
-            g_string_append(buf->str, "&#xA;");
+            g_string_append(out, "&quot;");
             break;
         case '\r':
-            g_string_append(buf->str, "&#xD;");
+            g_string_append(out, "&#xD;");
             break;
+        case '\n':
         case '\t':
-            g_string_append(buf->str, "&#x9;");
+            if (attr)
+                g_string_append(out, *p == '\n' ? "&#xA;" : "&#x9;");
+            else
+                g_string_append_c(out, *p);
             break;
         default:
             if ((unsigned char) *p >= 0x20)
-                g_string_append_c(buf->str, *p);
+                g_string_append_c(out, *p);
             break;
         }
     }
+}
+
+
+void
+vfmigBufferEscapeXML(vfmigBuffer *buf, const char *str)
+{
+    g_autofree char *valid = g_utf8_make_valid(str, -1);
+
+    vfmigBufferBeginAdd(buf);
+    vfmigEscapeXMLAppend(buf->str, valid, true);
 }
 
 

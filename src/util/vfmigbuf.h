@@ -38,8 +38,20 @@ void vfmigBufferAdd(vfmigBuffer *buf, const char *str);
 void vfmigBufferAsprintf(vfmigBuffer *buf, const char *fmt, ...)
     G_GNUC_PRINTF(2, 3);
 
-/* Appends @str escaped for an XML attribute value or text (invalid UTF-8
- * replaced, control characters other than tab and newlines dropped). */
+/*
+ * Appends @str to @out escaped for XML: the five special characters
+ * always, control characters other than tab and newlines dropped (XML
+ * has none), and, in an attribute value (@attr), tab, newline and
+ * carriage return as character references, which a parser's attribute
+ * normalization would otherwise turn into spaces; in text a carriage
+ * return only (a parser reads a raw one as a newline).  The one escaper
+ * of every XML vfmig writes.
+ */
+void vfmigEscapeXMLAppend(GString *out, const char *str, bool attr);
+
+/* Appends @str escaped as vfmigEscapeXMLAppend does for an attribute
+ * value (so for text too: tabs and newlines kept as references), invalid
+ * UTF-8 replaced. */
 void vfmigBufferEscapeXML(vfmigBuffer *buf, const char *str);
 
 /* Appends " @name='@value'", the value escaped. */

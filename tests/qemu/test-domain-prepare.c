@@ -792,9 +792,21 @@ testFormat(void)
         "<?xml version=\"1.0\"?>\n<!-- c -->\n<domain a=\"x'&quot;&lt;\">\n"
         "  <t>a &amp; b &gt;</t><e/><![CDATA[<raw>]]>\n</domain>");
 
+    g_autofree char *ws = NULL;
+
     g_assert_cmpstr(out, ==,
                     "<!-- c -->\n<domain a='x&apos;&quot;&lt;'>\n"
                     "  <t>a &amp; b &gt;</t><e/><![CDATA[<raw>]]>\n</domain>\n");
+
+    /* another application's metadata byte for byte: a tab, newline or
+     * carriage return in an attribute stays a reference (written raw, a
+     * parser would read spaces), in text it stays itself */
+    ws = vfmigDomainPrepareFormatXML(
+        "<domain><metadata><app:x xmlns:app='urn:app' v='a&#9;b&#10;c&#13;d'>"
+        "l1\n\tl2</app:x></metadata></domain>");
+    g_assert_cmpstr(ws, ==,
+                    "<domain><metadata><app:x v='a&#x9;b&#xA;c&#xD;d' xmlns:app='urn:app'>"
+                    "l1\n\tl2</app:x></metadata></domain>\n");
 }
 
 
