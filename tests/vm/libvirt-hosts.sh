@@ -554,18 +554,18 @@ lvh_log() { lvh_on "$1" cat /var/log/libvirt/libvirtd.log 2> /dev/null; }
 # its systemd unit runs it (qemu:///system, a state file, its guardian),
 # with -v and the host default policy $LVH_SHARE/vfmigd-NAME/host-policy.xml
 # (none until a suite writes it: the daemon looks at it every 5 s),
-# appending to LOG; waits until it watches.  Its pid in
-# LVH_VFMIGD_PID[NAME].  0 or 1.
+# appending to LOG; waits until it watches (or until it logs the ERE
+# WAIT_FOR, when given).  Its pid in LVH_VFMIGD_PID[NAME].  0 or 1.
 declare -A LVH_VFMIGD_PID=()
 lvh_vfmigd_start() {
-    local name=$1 log=$2
+    local name=$1 log=$2 wait_for=${3:-'virt-vfmigd: watching migrations'}
     mkdir -p -m 0755 "$LVH_SHARE/vfmigd-$name"
     nsenter -t "${LVH_PID[$name]}" -m -n -u -- "$VM_BUILDDIR/src/tools/virt-vfmigd" \
         -c qemu:///system --state-file "$LVH_SHARE/vfmigd-$name/state" \
         --host-policy "$LVH_SHARE/vfmigd-$name/host-policy.xml" -v >> "$log" 2>&1 &
     LVH_VFMIGD_PID[$name]=$!
     for _ in $(seq 100); do
-        grep -q 'virt-vfmigd: watching migrations' "$log" 2> /dev/null && return 0
+        grep -Eq -- "$wait_for" "$log" 2> /dev/null && return 0
         kill -0 "${LVH_VFMIGD_PID[$name]}" 2> /dev/null || return 1
         sleep 0.1
     done

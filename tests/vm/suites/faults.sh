@@ -78,6 +78,11 @@
 #      found at 1 ms is a dead controller's hold, 300 ms goes back),
 #      steers it and releases it: the migration completes within 60 s of
 #      the restart and the domain runs on the destination with its state.
+#  f7  the daemon started while its host's libvirtd is down (a boot, a
+#      libvirt upgrade: systemd starts virt-vfmigd before libvirt
+#      answers).  It waits, says so once, and is connected and watching
+#      once libvirtd is back (after OUTAGE_S s; QEMU runs on meanwhile);
+#      the next migration from that host is steered by it and completes.
 # Then the overhead each daemon learned (its state file): no sample above
 # 5 s (the steering judge's bound on libvirt's own work at a switch), so
 # no fault taught it.
@@ -93,6 +98,7 @@ DELAY_US=50000
 SWITCH_BW=1024          # MiB/s, where QEMU counts all guest RAM dirty
 TARGET_MS=2000
 CUT_S=6                 # how long the link stays down
+OUTAGE_S=6              # f7: how long libvirtd stays down
 QEMU_LIMIT=300          # QEMU's default downtime-limit, ms
 FAULT_US=5000000        # VFMIG_STEER_FAULT_MIN_US
 HOOK=$VM_BUILDDIR/src/tools/50-vfmig
@@ -100,7 +106,7 @@ HOOK=$VM_BUILDDIR/src/tools/50-vfmig
 # shellcheck disable=SC2034 # read by lvh_mig_start
 LVH_MIG_TIMEOUT=150
 
-tap_plan 16
+tap_plan 18
 
 find_testdevs
 B1=${TESTDEVS[0]:-none}
@@ -430,6 +436,33 @@ if [ -n "$ad" ] && [ "$MIG_RC" -eq 0 ] && [ "$WHERE" = "$TO" ]; then
 else
     result fail "f6: after the restart: '${ad:-no steering line}'; virsh exit $MIG_RC; the domain on $WHERE; $back_s s"
 fi
+
+# ---------- f7: the daemon started while its host's libvirtd is down ------------------
+H=$CUR
+lvh_vfmigd_stop "$H"
+l7=$(log_lines "$H")
+down=false
+lvh_libvirtd_kill "$H" TERM && down=true
+waits=false
+lvh_vfmigd_start "$H" "$TMP/vfmigd-$H.log" "warning: failed to connect to libvirt at .*; waiting for libvirt" && waits=true
+sleep "$OUTAGE_S"       # the outage, not a verdict
+alive=false
+kill -0 "${LVH_VFMIGD_PID[$H]}" 2> /dev/null && alive=true
+lvh_libvirtd_start "$H" || diag "f7: libvirtd did not come back on $H"
+up=false
+log_wait "$H" "$l7" "virt-vfmigd: watching migrations at 'qemu:///system'" 60 && up=true
+nwait=$(log_since "$H" "$l7" | grep -c "waiting for libvirt")
+st=$(lvh_virsh "$H" domstate "$LVH_DOM" 2> /dev/null | head -1)
+if $down && $waits && $alive && $up && [ "$nwait" -eq 1 ] && [ "$st" = running ]; then
+    result pass "f7: virt-vfmigd started on $H while its libvirtd was down: '$(log_since "$H" "$l7" | grep -m1 "waiting for libvirt" | sed 's/^virt-vfmigd: //')', still running $OUTAGE_S s later, then '$(log_since "$H" "$l7" | grep -m1 "watching migrations" | sed 's/^virt-vfmigd: //')' once libvirtd was back; the domain $st there"
+else
+    result fail "f7: libvirtd stopped: $down; the daemon said it waits: $waits ($nwait time(s)), alive after $OUTAGE_S s: $alive, watching once libvirtd was back: $up; the domain '$st'"
+    log_since "$H" "$l7" | tail -10 | sed 's/^/vfmigd: /' | diag
+fi
+case_start f7
+L0_LH=$L0_FROM
+lvh_mig_finish
+case_end f7 to "domain '$LVH_DOM': migrated; downtime "
 
 # ---------- the overhead learned ------------------------------------------------------
 bad=() all=()
