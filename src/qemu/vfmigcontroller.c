@@ -809,6 +809,19 @@ vfmigControllerRestoreAtEnd(vfmigController *ctl)
 }
 
 
+/* QEMU's largest limit, whatever is left, where a failure only needs to
+ * be logged: a switchover under way no longer reads the limit. */
+static void
+vfmigControllerLimitToMax(vfmigController *ctl,
+                          vfmigControllerStatus *step)
+{
+    if (vfmigControllerSetLimit(ctl, step, VFMIG_DOWNTIME_QEMU_LIMIT_MAX_MS) < 0) {
+        VFMIG_DEBUG("%s", vfmigGetLastErrorMessage());
+        vfmigResetLastError();
+    }
+}
+
+
 /*
  * The devices stopped and the guest paused after the release: QEMU's
  * switchover, which ends within the downtime, or another client's pause
@@ -842,10 +855,7 @@ vfmigControllerPausedLate(vfmigController *ctl,
         step->pausedLate = true;
         ctl->pausedLate = true;
     }
-    if (vfmigControllerSetLimit(ctl, step, VFMIG_DOWNTIME_QEMU_LIMIT_MAX_MS) < 0) {
-        VFMIG_DEBUG("%s", vfmigGetLastErrorMessage());
-        vfmigResetLastError();
-    }
+    vfmigControllerLimitToMax(ctl, step);
 }
 
 
@@ -966,13 +976,6 @@ vfmigControllerStep(vfmigController *ctl,
         ctl->switchPausedSinceUs = 0;
     else if (!ctl->switchPausedSinceUs)
         ctl->switchPausedSinceUs = nowUs;
-    if (step->phase == VFMIG_CONTROLLER_SWITCHING && job.paused &&
-        ctl->phase == VFMIG_CONTROLLER_SWITCHING) {
-        if (vfmigControllerLetGo(ctl) < 0)
-            return -1;
-        vfmigControllerPausedLate(ctl, nowUs, step);
-        goto done;
-    }
     if (step->phase == VFMIG_CONTROLLER_SWITCHING) {
         /* QEMU switched by itself while held: what it did is compared
          * with the last prediction before it */
@@ -998,11 +1001,9 @@ vfmigControllerStep(vfmigController *ctl,
              * which QEMU never ends at the held limit.  QEMU's highest:
              * no harm to a switchover, which no longer reads it. */
             step->stoppedHeld = true;
-            if (vfmigControllerSetLimit(ctl, step,
-                                        VFMIG_DOWNTIME_QEMU_LIMIT_MAX_MS) < 0) {
-                VFMIG_DEBUG("%s", vfmigGetLastErrorMessage());
-                vfmigResetLastError();
-            }
+            vfmigControllerLimitToMax(ctl, step);
+        } else if (ctl->phase == VFMIG_CONTROLLER_SWITCHING && job.paused) {
+            vfmigControllerPausedLate(ctl, nowUs, step);
         }
         goto done;
     }
